@@ -1,0 +1,23 @@
+import { Command } from 'commander';
+import { isBeaconError } from '../errors/catalog.ts';
+import { startCommand } from './start.ts';
+import { tokenCommand } from './token.ts';
+
+// The only place that reads process.env: commands receive it and pass it to loadConfig.
+const env = process.env;
+
+const program = new Command('beacon')
+  .description('Beacon: a self-hosted pipeline for time-series signals')
+  .version('0.1.0')
+  .showHelpAfterError()
+  .addCommand(startCommand(env))
+  .addCommand(tokenCommand(env));
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (isBeaconError(err)) {
+    process.stderr.write(`beacon: ${err.code}: ${err.message}\n`);
+  } else {
+    process.stderr.write(`beacon: ${(err as Error).stack ?? String(err)}\n`);
+  }
+  process.exit(1);
+});

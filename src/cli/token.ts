@@ -1,0 +1,73 @@
+import { Command, Option } from 'commander';
+import { BeaconError } from '../errors/catalog.ts';
+import { createStore } from '../roles/backends.ts';
+import { DEFAULT_TENANT } from '../tenants/bootstrap.ts';
+import { SCOPES, type Scope } from '../tenants/tenant.ts';
+import { createToken } from '../tenants/tokens.ts';
+import { configFrom, withConfigFlags } from './options.ts';
+
+/** `beacon token create|list|revoke`: manage API tokens directly in the store. */
+export function tokenCommand(env: NodeJS.ProcessEnv): Command {
+  const token = new Command('token').description('create, list and revoke API tokens');
+
+  withConfigFlags(token.command('create'))
+    .description('create a token and print its secret once')
+    .addOption(new Option('--scope <scope...>', 'scopes the token holds').choices(SCOPES).makeOptionMandatory())
+    .option('--tenant <tenant>', 'tenant the token belongs to', DEFAULT_TENANT)
+    .option('--name <name>', 'a label to recognise the token by', 'cli')
+    .option('--json', 'print JSON instead of text')
+    .action(async (options: Record<string, unknown>) => {
+      const store = createStore(configFrom(options, env));
+      await store.open();
+      try {
+        const tenant = options.tenant as string;
+        if (!(await store.tenants.get(tenant))) throw new BeaconError('NOT_FOUND', `no tenant ${tenant}`);
+        const { secret, token: record } = await createToken(store.tenants, {
+          tenant,
+          name: options.name as string,
+          scopes: options.scope as Scope[],
+        });
+        process.stdout.write(
+          options.json
+            ? JSON.stringify({ id: record.id, tenant, scopes: record.scopes, token: secret }) + '\n'
+            : `${secret}\n(id ${record.id}, tenant ${tenant}, scopes ${record.scopes.join(',')}; shown once)\n`,
+        );
+      } finally {
+        await store.close();
+      }
+    });
+
+  withConfigFlags(token.command('list'))
+    .description('list a tenant’s tokens (never their secrets)')
+    .option('--tenant <tenant>', 'tenant', DEFAULT_TENANT)
+    .action(async (options: Record<string, unknown>) => {
+      const store = createStore(configFrom(options, env));
+      await store.open();
+      try {
+        for (const t of await store.tenants.listTokens(options.tenant as string)) {
+          const state = t.revokedAt === null ? 'active' : `revoked ${new Date(t.revokedAt).toISOString()}`;
+          process.stdout.write(`${t.id}  ${t.scopes.join(',').padEnd(18)} ${t.name}  (${state})\n`);
+        }
+      } finally {
+        await store.close();
+      }
+    });
+
+  withConfigFlags(token.command('revoke'))
+    .description('revoke a token by id')
+    .argument('<id>', 'token id, as `token list` shows it')
+    .option('--tenant <tenant>', 'tenant', DEFAULT_TENANT)
+    .action(async (id: string, options: Record<string, unknown>) => {
+      const store = createStore(configFrom(options, env));
+      await store.open();
+      try {
+        if (!(await store.tenants.revokeToken(options.tenant as string, id, Date.now()))) {
+          throw new BeaconError('NOT_FOUND', `no active token ${id}`);
+        }
+        process.stdout.write(`revoked ${id}\n`);
+      } finally {
+        await store.close();
+      }
+    });
+  return token;
+}

@@ -1,0 +1,57 @@
+/**
+ * The one catalog of Beacon's error codes. Every error a client or operator can see is listed here
+ * with its HTTP status; docs/errors.md documents each code and a test keeps the two in step.
+ */
+export interface ErrorSpec {
+  readonly status: number;
+  readonly message: string;
+}
+
+export const catalog = {
+  BAD_JSON: { status: 400, message: 'The body is not valid JSON' },
+  NOT_AN_OBJECT: { status: 400, message: 'Each message must be a JSON object' },
+  VALIDATION_FAILED: { status: 400, message: 'The request does not match the schema' },
+  BAD_CURSOR: { status: 400, message: 'The cursor is not one this server issued' },
+  BATCH_TOO_LARGE: { status: 413, message: 'The batch has more items than allowed' },
+  BATCH_EMPTY: { status: 400, message: 'The batch has no items' },
+  BODY_TOO_LARGE: { status: 413, message: 'The body is larger than allowed' },
+  MESSAGE_TOO_LARGE: { status: 413, message: 'A message is larger than allowed' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The content type is not supported here' },
+  TOKEN_MISSING: { status: 401, message: 'A bearer token is required' },
+  TOKEN_INVALID: { status: 401, message: 'The token is not valid' },
+  SCOPE_DENIED: { status: 403, message: 'The token lacks the scope this needs' },
+  NOT_FOUND: { status: 404, message: 'No such resource' },
+  ROUTE_NOT_FOUND: { status: 404, message: 'No such route' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
+  CONFLICT: { status: 409, message: 'The request conflicts with the current state' },
+  IDEMPOTENCY_KEY_INVALID: { status: 400, message: 'The Idempotency-Key header is not valid' },
+  RATE_LIMITED: { status: 429, message: 'Too many requests for this token' },
+  LOG_BUSY: { status: 503, message: 'The log is behind; retry shortly' },
+  LOG_UNAVAILABLE: { status: 503, message: 'The log is unavailable; nothing was accepted' },
+  SHUTTING_DOWN: { status: 503, message: 'The server is shutting down' },
+  STORE_UNAVAILABLE: { status: 503, message: 'The store is unavailable' },
+  CONFIG_INVALID: { status: 500, message: 'The configuration is not valid' },
+  INTERNAL: { status: 500, message: 'Internal error' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof catalog;
+
+/** An error with a stable code from the catalog; what the API returns and the CLI prints. */
+export class BeaconError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** Seconds a client should wait before retrying (429 and 503). */
+  readonly retryAfter: number | undefined;
+
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown; retryAfter?: number }) {
+    super(message ?? catalog[code].message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'BeaconError';
+    this.code = code;
+    this.status = catalog[code].status;
+    this.retryAfter = options?.retryAfter;
+  }
+}
+
+export function isBeaconError(err: unknown): err is BeaconError {
+  return err instanceof BeaconError;
+}

@@ -1,0 +1,103 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyWebsocket from '@fastify/websocket';
+import type { Logger } from 'pino';
+import { BeaconError } from '../errors/catalog.ts';
+import { registerLiveRoutes } from '../live/routes.ts';
+import { registerMessageRoutes } from '../messages/routes.ts';
+import { registerOperationsRoutes } from '../observability/routes.ts';
+import { redactUrl, WS_PROTOCOL } from './auth.ts';
+import type { RouteContext } from './context.ts';
+import { makeErrorHandler } from './error-handler.ts';
+import { ErrorBody } from './schemas.ts';
+
+const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+/** Paths the dashboard does not own: everything else falls back to its index.html. */
+const API_PREFIXES = ['/v1/', '/openapi.json', '/docs', '/metrics', '/healthz', '/readyz'];
+/** A request body must arrive within this long, so a slow client cannot hold a connection forever. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/** Builds the API: every route, the OpenAPI document, the docs page and the dashboard. */
+export async function buildApp(ctx: RouteContext, logger: Logger): Promise<FastifyInstance> {
+  const { config } = ctx;
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: config.ingest.maxBatchBytes,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: false } },
+  });
+
+  app.decorateRequest('principal', null);
+  app.setErrorHandler(makeErrorHandler(ctx.metrics));
+  app.addSchema(ErrorBody);
+
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    if (body === '') return done(new BeaconError('BAD_JSON', 'the body is empty'));
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (err) {
+      done(new BeaconError('BAD_JSON', `the body is not valid JSON: ${(err as Error).message}`));
+    }
+  });
+  app.addContentTypeParser(['application/x-ndjson', 'application/ndjson'], { parseAs: 'string' }, (_r, body, done) =>
+    done(null, body),
+  );
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Beacon API',
+        version: '1',
+        description: 'Ingest, query and stream time-series signals. Errors are listed in docs/errors.md.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(fastifyWebsocket, {
+    options: {
+      maxPayload: 64 * 1024,
+      handleProtocols: (protocols: Set<string>) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
+    },
+  });
+
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  registerOperationsRoutes(app, ctx);
+  registerMessageRoutes(app, ctx);
+  registerLiveRoutes(app, ctx);
+
+  const hasDashboard = existsSync(WEB_DIST + 'index.html');
+  if (hasDashboard) {
+    await app.register(fastifyStatic, { root: WEB_DIST, wildcard: false, index: false });
+  }
+  const indexHtml = hasDashboard ? readFileSync(WEB_DIST + 'index.html', 'utf8') : undefined;
+  app.get('/', { schema: { hide: true } }, (_request, reply) => reply.redirect('/live'));
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    if (request.method === 'GET' && indexHtml && !API_PREFIXES.some((p) => path.startsWith(p))) {
+      return reply.type('text/html').send(indexHtml);
+    }
+    ctx.metrics.rejected.inc({ code: 'ROUTE_NOT_FOUND' });
+    return reply.code(404).send({ error: { code: 'ROUTE_NOT_FOUND', message: `no route ${request.method} ${path}` } });
+  });
+  return app;
+}
+
+/** Pino options: JSON logs, with credentials removed from anything logged about a request. */
+export function loggerOptions(level: string) {
+  return {
+    level,
+    redact: ['req.headers.authorization', 'req.headers["sec-websocket-protocol"]', 'req.headers.cookie'],
+    serializers: {
+      req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), ip: req.ip }),
+    },
+  };
+}

@@ -1,0 +1,26 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.ts';
+import type { Ingest } from '../ingest/ingest.ts';
+import type { LiveHub } from '../live/hub.ts';
+import type { Log } from '../log/log.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Store } from '../store/store.ts';
+import type { Scope } from '../tenants/tenant.ts';
+import type { Authenticator } from '../tenants/tokens.ts';
+
+/** What every domain's routes may use; built once per API process. */
+export interface RouteContext {
+  readonly config: Readonly<Config>;
+  readonly log: Log;
+  readonly store: Store;
+  readonly ingest: Ingest;
+  readonly hub: LiveHub;
+  readonly metrics: Metrics;
+  readonly authenticator: Authenticator;
+  readonly logger: Logger;
+  /** onRequest hook requiring a scope (and applying the token's rate limit). */
+  scope(scope: Scope): (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  /** False once shutdown has begun; /readyz reports it. */
+  accepting(): boolean;
+}

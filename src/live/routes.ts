@@ -1,0 +1,51 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import type { RouteContext } from '../http/context.ts';
+import { errorResponses } from '../http/schemas.ts';
+import { STREAMS, type Stream } from '../log/record.ts';
+
+const StreamQuery = Type.Object({
+  streams: Type.String({
+    default: STREAMS.join(','),
+    pattern: `^(${STREAMS.join('|')})(,(${STREAMS.join('|')}))*$`,
+    description: `Comma-separated streams to receive: ${STREAMS.join(', ')}.`,
+  }),
+  entity: Type.Optional(Type.String({ description: 'Only records about this entity (target, site, space…).' })),
+  access_token: Type.Optional(Type.String({ description: 'Token, for clients that can set neither a header nor a subprotocol.' })),
+});
+
+/** `GET /v1/stream`: the live WebSocket. */
+export function registerLiveRoutes(base: FastifyInstance, ctx: RouteContext): void {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
+  const { hub, scope, config } = ctx;
+
+  app.get(
+    '/v1/stream',
+    {
+      websocket: true,
+      onRequest: scope('read'),
+      schema: {
+        tags: ['live'],
+        summary: 'Live records over WebSocket',
+        description:
+          'Upgrade to a WebSocket. Every record is pushed as a JSON text frame `{type:"record", stream, tenant, entity, id, ts, receivedAt, body}` the moment it is accepted. A slow client gets `{type:"dropped", count}` for frames it lost, or is closed with 1013, per configuration. Browsers pass the token as the subprotocol `bearer.<token>` beside `beacon.v1`.',
+        security: [{ bearer: [] }],
+        querystring: StreamQuery,
+        response: errorResponses(400, 401, 403, 429, 503),
+      },
+    },
+    (socket, request) => {
+      if (hub.size >= config.live.maxSubscribers) {
+        socket.close(1013, 'too many subscribers');
+        return;
+      }
+      const streams = new Set(request.query.streams.split(',') as Stream[]);
+      hub.subscribe(socket, { tenant: request.principal!.tenant, streams, entity: request.query.entity });
+      socket.on('pong', () => hub.pong(socket));
+      socket.on('close', () => hub.unsubscribe(socket));
+      socket.on('error', () => hub.unsubscribe(socket));
+      socket.send(JSON.stringify({ type: 'hello', streams: [...streams], entity: request.query.entity ?? null }));
+    },
+  );
+}

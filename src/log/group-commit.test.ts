@@ -1,0 +1,58 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GroupCommit } from './group-commit.ts';
+
+test('concurrent submits share one commit and each gets its own results in order', async () => {
+  const commits: number[][] = [];
+  const gc = new GroupCommit<number, number>(
+    (items) => {
+      commits.push([...items]);
+      return items.map((n) => n * 10);
+    },
+    { maxQueue: 100 },
+  );
+  const [a, b, c] = await Promise.all([gc.submit([1, 2]), gc.submit([3]), gc.submit([4, 5, 6])]);
+  assert.deepEqual(a, [10, 20]);
+  assert.deepEqual(b, [30]);
+  assert.deepEqual(c, [40, 50, 60]);
+  assert.deepEqual(commits, [[1, 2, 3, 4, 5, 6]]);
+});
+
+test('a full queue refuses with LOG_BUSY and keeps what it holds', async () => {
+  const gc = new GroupCommit<number, number>((items) => [...items], { maxQueue: 3 });
+  const first = gc.submit([1, 2]);
+  await assert.rejects(gc.submit([3, 4]), { code: 'LOG_BUSY', status: 503 });
+  assert.deepEqual(await first, [1, 2]);
+});
+
+test('a failed commit rejects every waiter with LOG_UNAVAILABLE and its cause', async () => {
+  const disk = new Error('disk full');
+  const gc = new GroupCommit<number, number>(
+    () => {
+      throw disk;
+    },
+    { maxQueue: 10 },
+  );
+  const results = await Promise.allSettled([gc.submit([1]), gc.submit([2])]);
+  for (const r of results) {
+    assert.equal(r.status, 'rejected');
+    assert.equal((r as PromiseRejectedResult).reason.code, 'LOG_UNAVAILABLE');
+    assert.equal((r as PromiseRejectedResult).reason.cause, disk);
+  }
+});
+
+test('close commits what was submitted and refuses the rest', async () => {
+  const seen: number[] = [];
+  const gc = new GroupCommit<number, number>(
+    (items) => {
+      seen.push(...items);
+      return [...items];
+    },
+    { maxQueue: 10 },
+  );
+  const pending = gc.submit([7]);
+  gc.close();
+  assert.deepEqual(seen, [7]);
+  assert.deepEqual(await pending, [7]);
+  await assert.rejects(gc.submit([8]), { code: 'SHUTTING_DOWN' });
+});

@@ -1,0 +1,53 @@
+import type { Appended, LogRecord, NewRecord, Stream } from './record.ts';
+
+/** Where a consumer resumes: the next offset to read, per partition. */
+export type Positions = ReadonlyMap<number, number>;
+
+/** A run of records from one partition of one stream, in offset order. */
+export interface RecordBatch {
+  readonly stream: Stream;
+  readonly partition: number;
+  readonly records: readonly LogRecord[];
+  /** The offset to resume from once this batch is stored (last offset + 1). */
+  readonly nextOffset: number;
+}
+
+export interface ConsumeOptions {
+  /** Consumer group: members share partitions; the store keeps the group's positions. */
+  readonly group: string;
+  readonly stream: Stream;
+  readonly maxBatch: number;
+  /** Asked on every assignment: where to resume each partition (usually the store's checkpoint). */
+  position(partitions: readonly number[]): Promise<Positions>;
+  /** Stores one batch. A throw means nothing was stored; the batch is offered again after a backoff. */
+  handle(batch: RecordBatch): Promise<void>;
+}
+
+/** A running consumer. `close()` waits for the batch in hand to finish. */
+export interface Consumer {
+  close(): Promise<void>;
+}
+
+export type TailListener = (records: readonly LogRecord[]) => void;
+
+/**
+ * The durable, ordered log that sits between ingest and the sinks. Backends: `embedded` (SQLite on
+ * local disk, in-process) and `kafka`.
+ */
+export interface Log {
+  readonly backend: 'embedded' | 'kafka';
+  open(): Promise<void>;
+  /**
+   * Appends records durably. The promise resolves only once every record is committed (fsync, or
+   * acks=all); it rejects with LOG_BUSY or LOG_UNAVAILABLE when nothing was accepted.
+   */
+  append(records: readonly NewRecord[]): Promise<Appended[]>;
+  /** Runs a consumer-group member that hands batches to `handle` until closed. */
+  consume(options: ConsumeOptions): Consumer;
+  /** The next offset to be written in each partition of a stream; consumers' lag is measured against it. */
+  endOffsets(stream: Stream): Promise<Positions>;
+  /** Calls `listener` with every record committed from now on, for the live hub. */
+  tail(listener: TailListener): () => void;
+  /** Stops accepting appends, waits for those in flight, and releases resources. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,43 @@
+/** A stored message, as the list API returns it. */
+export interface Message {
+  readonly id: string;
+  /** Epoch milliseconds when Beacon accepted it. */
+  readonly receivedAt: number;
+  readonly payload: unknown;
+}
+
+/** One message row as the projection writes it. */
+export interface MessageRow extends Message {
+  readonly tenant: string;
+  readonly key: string;
+}
+
+/** Keyset position in the (receivedAt, id) order. */
+export interface MessageCursor {
+  readonly receivedAt: number;
+  readonly id: string;
+}
+
+export interface MessageQuery {
+  readonly tenant: string;
+  readonly limit: number;
+  readonly after?: MessageCursor;
+  /** Inclusive lower bound on receivedAt, epoch ms. */
+  readonly from?: number;
+  /** Exclusive upper bound on receivedAt, epoch ms. */
+  readonly to?: number;
+}
+
+/** Reads messages; every backend answers the same query with the same rows. */
+export interface MessageReader {
+  /** Returns up to `limit` messages after the cursor, in (receivedAt, id) order. */
+  list(query: MessageQuery): Promise<Message[]>;
+  /** Number of messages the tenant has; for tests and operations, not for paging. */
+  count(tenant: string): Promise<number>;
+}
+
+/** Writes messages inside a store transaction. */
+export interface MessageWriter {
+  /** Inserts rows whose (tenant, key) is new; returns how many were new. */
+  insert(rows: readonly MessageRow[]): Promise<number>;
+}

@@ -1,0 +1,194 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { BeaconError } from '../errors/catalog.ts';
+import { requireContentType } from '../http/auth.ts';
+import type { RouteContext } from '../http/context.ts';
+import { decodeCursor, encodeCursor } from '../http/cursor.ts';
+import { errorResponses, IsoTime } from '../http/schemas.ts';
+import type { Appended } from '../log/record.ts';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+const Accepted = Type.Object(
+  {
+    id: Type.String({ description: 'UUIDv7 of the stored message.' }),
+    receivedAt: IsoTime('When Beacon first accepted it.'),
+  },
+  { $id: 'Accepted' },
+);
+
+const MessageItem = Type.Object({
+  id: Type.String(),
+  receivedAt: IsoTime('When Beacon accepted the message.'),
+  payload: Type.Object({}, { additionalProperties: true, description: 'The JSON object as posted.' }),
+});
+
+const ListQuery = Type.Object({
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+  after: Type.Optional(Type.String({ description: 'The `next` cursor of the previous page.' })),
+  from: Type.Optional(IsoTime('Only messages received at or after this time.')),
+  to: Type.Optional(IsoTime('Only messages received before this time.')),
+});
+
+const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({ description: 'Makes a retry safe: the same key from the same tenant returns the first answer.' }),
+  ),
+});
+
+function idempotencyKey(request: FastifyRequest): string | undefined {
+  const key = request.headers['idempotency-key'];
+  if (key === undefined) return undefined;
+  if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) throw new BeaconError('IDEMPOTENCY_KEY_INVALID');
+  return key;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const answer = (a: Appended) => ({ id: a.id, receivedAt: new Date(a.receivedAt).toISOString() });
+
+/** Splits an NDJSON body into objects, naming the first bad line. */
+function parseNdjson(text: string, maxBytes: number): unknown[] {
+  const items: unknown[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === '') continue;
+    if (Buffer.byteLength(line) > maxBytes) {
+      throw new BeaconError('MESSAGE_TOO_LARGE', `line ${i + 1} is larger than ${maxBytes} bytes`);
+    }
+    try {
+      items.push(JSON.parse(line));
+    } catch {
+      throw new BeaconError('BAD_JSON', `line ${i + 1} is not valid JSON`);
+    }
+  }
+  return items;
+}
+
+/** `POST /v1/messages`, `POST /v1/messages/batch` and `GET /v1/messages` (seed 001). */
+export function registerMessageRoutes(base: FastifyInstance, ctx: RouteContext): void {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
+  const { config, ingest, store, scope } = ctx;
+  const maxMessageBytes = config.ingest.maxMessageBytes;
+
+  app.post(
+    '/v1/messages',
+    {
+      onRequest: [scope('ingest'), requireContentType('application/json')],
+      bodyLimit: maxMessageBytes,
+      schema: {
+        tags: ['messages'],
+        summary: 'Accept one message',
+        description:
+          'Stores any JSON object. Answers 202 only once the message is durably in the log. With an Idempotency-Key, a retry returns the first answer and stores nothing new.',
+        security: [{ bearer: [] }],
+        headers: IdempotencyHeaders,
+        body: Type.Unknown({ description: 'Any JSON object.' }),
+        response: { 202: Accepted, ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
+      },
+    },
+    async (request, reply) => {
+      if (!isPlainObject(request.body)) throw new BeaconError('NOT_AN_OBJECT');
+      const tenant = request.principal!.tenant;
+      const key = idempotencyKey(request);
+      const [appended] = await ingest.accept('messages', [
+        { tenant, entity: tenant, key: key === undefined ? undefined : `idem:${key}`, body: request.body },
+      ]);
+      if (appended!.duplicate) void reply.header('idempotent-replayed', 'true');
+      return reply.code(202).send(answer(appended!));
+    },
+  );
+
+  app.post(
+    '/v1/messages/batch',
+    {
+      onRequest: [scope('ingest'), requireContentType('application/json', 'application/x-ndjson', 'application/ndjson')],
+      bodyLimit: config.ingest.maxBatchBytes,
+      schema: {
+        tags: ['messages'],
+        summary: 'Accept a batch of messages',
+        description: `Up to ${config.ingest.maxBatchItems} messages, as a JSON array or as NDJSON (application/x-ndjson). All are stored or none are. With an Idempotency-Key, the i-th message gets the key "KEY:i".`,
+        security: [{ bearer: [] }],
+        headers: IdempotencyHeaders,
+        body: Type.Unknown({ description: 'A JSON array of objects, or NDJSON with one object per line.' }),
+        response: {
+          202: Type.Object({
+            accepted: Type.Integer({ description: 'Messages newly stored.' }),
+            duplicates: Type.Integer({ description: 'Messages answered from an earlier acceptance.' }),
+            items: Type.Array(Accepted, { description: 'One answer per message, in order.' }),
+          }),
+          ...errorResponses(400, 401, 403, 413, 415, 429, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const items = typeof body === 'string' ? parseNdjson(body, maxMessageBytes) : body;
+      if (!Array.isArray(items)) throw new BeaconError('VALIDATION_FAILED', 'a batch must be a JSON array or NDJSON');
+      if (items.length === 0) throw new BeaconError('BATCH_EMPTY');
+      if (items.length > config.ingest.maxBatchItems) {
+        throw new BeaconError('BATCH_TOO_LARGE', `a batch holds at most ${config.ingest.maxBatchItems} messages`);
+      }
+      const key = idempotencyKey(request);
+      const tenant = request.principal!.tenant;
+      const signals = items.map((item, i) => {
+        if (!isPlainObject(item)) throw new BeaconError('NOT_AN_OBJECT', `item ${i} is not a JSON object`);
+        return { tenant, entity: tenant, key: key === undefined ? undefined : `idem:${key}:${i}`, body: item };
+      });
+      if (typeof body !== 'string') {
+        // NDJSON lines were measured while splitting; array items are measured here.
+        signals.forEach((s, i) => {
+          if (Buffer.byteLength(JSON.stringify(s.body)) > maxMessageBytes) {
+            throw new BeaconError('MESSAGE_TOO_LARGE', `item ${i} is larger than ${maxMessageBytes} bytes`);
+          }
+        });
+      }
+      const appended = await ingest.accept('messages', signals);
+      const duplicates = appended.filter((a) => a.duplicate).length;
+      return reply.code(202).send({ accepted: appended.length - duplicates, duplicates, items: appended.map(answer) });
+    },
+  );
+
+  app.get(
+    '/v1/messages',
+    {
+      onRequest: scope('read'),
+      schema: {
+        tags: ['messages'],
+        summary: 'List stored messages',
+        description:
+          'Messages in (receivedAt, id) order, paged by an opaque keyset cursor: a page costs the same at any depth. A message appears here once the sink has stored it, usually within milliseconds of its 202.',
+        security: [{ bearer: [] }],
+        querystring: ListQuery,
+        response: {
+          200: Type.Object({
+            items: Type.Array(MessageItem),
+            next: Type.Union([Type.String(), Type.Null()], { description: 'Cursor for the next page; null at the end.' }),
+          }),
+          ...errorResponses(400, 401, 403, 429),
+        },
+      },
+    },
+    async (request) => {
+      const { limit, after, from, to } = request.query;
+      const cursor = after === undefined ? undefined : decodeCursor(after, ['number', 'string'] as const);
+      const rows = await store.messages.list({
+        tenant: request.principal!.tenant,
+        limit: limit + 1,
+        after: cursor && { receivedAt: cursor[0], id: cursor[1] },
+        from: from === undefined ? undefined : Date.parse(from),
+        to: to === undefined ? undefined : Date.parse(to),
+      });
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        items: page.map((m) => ({ id: m.id, receivedAt: new Date(m.receivedAt).toISOString(), payload: m.payload as object })),
+        next: rows.length > limit && last ? encodeCursor([last.receivedAt, last.id]) : null,
+      };
+    },
+  );
+}

@@ -1,0 +1,95 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every Prometheus metric Beacon exports, in one registry per process. Components receive this object
+ * rather than reaching for a global registry, so tests can run many servers in one process.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly accepted = new Counter({
+    name: 'beacon_ingest_accepted_total',
+    help: 'Records accepted (202) by stream, excluding duplicates.',
+    labelNames: ['stream'] as const,
+    registers: [this.registry],
+  });
+  readonly duplicates = new Counter({
+    name: 'beacon_ingest_duplicates_total',
+    help: 'Records answered from an earlier acceptance of the same idempotency key.',
+    labelNames: ['stream'] as const,
+    registers: [this.registry],
+  });
+  readonly rejected = new Counter({
+    name: 'beacon_http_rejected_total',
+    help: 'Requests answered with an error, by stable error code.',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly commitBatchSize = new Histogram({
+    name: 'beacon_log_commit_batch_records',
+    help: 'Records per log commit (group commit size).',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 50000],
+    registers: [this.registry],
+  });
+  readonly commitSeconds = new Histogram({
+    name: 'beacon_log_commit_seconds',
+    help: 'Time to commit one log batch durably.',
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+  readonly logQueued = new Gauge({
+    name: 'beacon_log_queued_records',
+    help: 'Records waiting for the next log commit.',
+    registers: [this.registry],
+  });
+  readonly sinkBatchSize = new Histogram({
+    name: 'beacon_sink_batch_records',
+    help: 'Records per sink transaction.',
+    labelNames: ['stream'] as const,
+    buckets: [1, 10, 50, 100, 500, 1000, 2000, 5000, 10000],
+    registers: [this.registry],
+  });
+  readonly sinkBatchSeconds = new Histogram({
+    name: 'beacon_sink_batch_seconds',
+    help: 'Time to store one sink batch with its checkpoint.',
+    labelNames: ['stream'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+    registers: [this.registry],
+  });
+  readonly sinkRecords = new Counter({
+    name: 'beacon_sink_records_total',
+    help: 'Records a sink processed, by whether they made new rows or were duplicates.',
+    labelNames: ['stream', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly sinkLastStored = new Gauge({
+    name: 'beacon_sink_last_stored_received_seconds',
+    help: 'receivedAt of the newest record a sink stored (epoch seconds); now minus this is the lag.',
+    labelNames: ['stream'] as const,
+    registers: [this.registry],
+  });
+  readonly subscribers = new Gauge({
+    name: 'beacon_live_subscribers',
+    help: 'Open WebSocket subscribers.',
+    registers: [this.registry],
+  });
+  readonly framesDropped = new Counter({
+    name: 'beacon_live_dropped_frames_total',
+    help: 'Frames not sent to a slow subscriber because its buffer was full.',
+    registers: [this.registry],
+  });
+  readonly slowDisconnects = new Counter({
+    name: 'beacon_live_slow_disconnects_total',
+    help: 'Subscribers disconnected for being too slow.',
+    registers: [this.registry],
+  });
+  readonly framesSent = new Counter({
+    name: 'beacon_live_sent_frames_total',
+    help: 'Frames sent to subscribers.',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'beacon_process_' });
+  }
+}

@@ -1,0 +1,28 @@
+import type { FastifyInstance } from 'fastify';
+import type { RouteContext } from '../http/context.ts';
+
+/** `/healthz` (the process is up), `/readyz` (it can take traffic) and `/metrics` (Prometheus). */
+export function registerOperationsRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  // Probes and scrapes arrive every few seconds; logging each one would drown the useful lines.
+  const hidden = { schema: { hide: true }, logLevel: 'warn' as const };
+
+  app.get('/healthz', hidden, () => ({ status: 'ok' }));
+
+  app.get('/readyz', hidden, async (_request, reply) => {
+    const checks: Record<string, string> = {};
+    checks.accepting = ctx.accepting() ? 'ok' : 'shutting down';
+    try {
+      await ctx.store.ping();
+      checks.store = 'ok';
+    } catch (err) {
+      checks.store = (err as Error).message;
+    }
+    const ready = Object.values(checks).every((v) => v === 'ok');
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
+  });
+
+  app.get('/metrics', hidden, async (_request, reply) => {
+    const body = await ctx.metrics.registry.metrics();
+    return reply.type(ctx.metrics.registry.contentType).send(body);
+  });
+}

@@ -1,0 +1,30 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.ts';
+import { BeaconError } from '../errors/catalog.ts';
+import { EmbeddedLog } from '../log/embedded/embedded-log.ts';
+import type { Log } from '../log/log.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
+import type { Store } from '../store/store.ts';
+
+/** Chooses the log backend from configuration, once, at start-up. */
+export function createLog(config: Readonly<Config>, metrics: Metrics, logger: Logger): Log {
+  if (config.log === 'embedded') {
+    return new EmbeddedLog({
+      dataDir: config.dataDir,
+      maxQueue: config.ingest.queueMax,
+      logger,
+      onCommit: (records, seconds) => {
+        metrics.commitBatchSize.observe(records);
+        metrics.commitSeconds.observe(seconds);
+      },
+    });
+  }
+  throw new BeaconError('CONFIG_INVALID', `config key log: unsupported log backend ${config.log}`);
+}
+
+/** Chooses the store backend from configuration, once, at start-up. */
+export function createStore(config: Readonly<Config>): Store {
+  if (config.store === 'sqlite') return new SqliteStore({ dataDir: config.dataDir });
+  throw new BeaconError('CONFIG_INVALID', `config key store: unsupported store backend ${config.store}`);
+}

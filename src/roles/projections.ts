@@ -1,0 +1,5 @@
+import { messageProjection } from '../messages/projection.ts';
+import type { Projection } from '../sink/projection.ts';
+
+/** Every stream's projection; sinks run one consumer per entry. */
+export const projections: readonly Projection[] = [messageProjection];

@@ -1,0 +1,119 @@
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import type { Config } from '../config/schema.ts';
+import { buildApp, loggerOptions } from '../http/app.ts';
+import { requireScope } from '../http/auth.ts';
+import type { RouteContext } from '../http/context.ts';
+import { TokenBuckets } from '../http/rate-limit.ts';
+import { Ingest } from '../ingest/ingest.ts';
+import { LiveHub } from '../live/hub.ts';
+import type { Consumer, Log } from '../log/log.ts';
+import { Metrics } from '../observability/metrics.ts';
+import { startSink } from '../sink/sink.ts';
+import type { Store } from '../store/store.ts';
+import { bootstrapTenants } from '../tenants/bootstrap.ts';
+import { Authenticator } from '../tenants/tokens.ts';
+import { createLog, createStore } from './backends.ts';
+import { projections } from './projections.ts';
+
+/** A running all-in-one Beacon. */
+export interface RunningBeacon {
+  /** Base URL the API answers on. */
+  readonly url: string;
+  readonly port: number;
+  /** The admin token generated on first start, shown once; undefined on later starts. */
+  readonly generatedToken: string | undefined;
+  readonly app: FastifyInstance;
+  readonly store: Store;
+  readonly log: Log;
+  readonly logger: Logger;
+  /** Graceful stop: refuse new work, commit what was accepted, let sinks catch up, close sockets. */
+  close(): Promise<void>;
+}
+
+const DRAIN_POLL_MS = 20;
+
+/**
+ * `beacon start`: API, log, sinks and live hub in one process on the configured backends (embedded
+ * by default).
+ */
+export async function startBeacon(config: Readonly<Config>, logger: Logger = pino(loggerOptions(config.logLevel))): Promise<RunningBeacon> {
+  const metrics = new Metrics();
+  const store = createStore(config);
+  const migrations = await store.open();
+  if (migrations.length > 0) logger.info({ migrations }, 'store migrated');
+  const { generatedToken } = await bootstrapTenants(store.tenants, { adminToken: config.adminToken, logger });
+
+  const log = createLog(config, metrics, logger);
+  await log.open();
+
+  const hub = new LiveHub({ bufferBytes: config.live.bufferBytes, slowPolicy: config.live.slowPolicy, metrics });
+  const stopTail = log.tail((records) => hub.publish(records));
+  const sinks: Consumer[] = projections.map((projection) =>
+    startSink({ log, store, projection, batchSize: config.sink.batchSize, metrics, logger: logger.child({ sink: projection.group }) }),
+  );
+
+  const authenticator = new Authenticator(store.tenants);
+  const buckets = new TokenBuckets(config.rateLimit);
+  let accepting = true;
+  const ctx: RouteContext = {
+    config,
+    log,
+    store,
+    ingest: new Ingest(log, metrics),
+    hub,
+    metrics,
+    authenticator,
+    logger,
+    scope: (scope) => requireScope(authenticator, buckets, scope),
+    accepting: () => accepting,
+  };
+  const app = await buildApp(ctx, logger);
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = config.publicUrl ?? `http://localhost:${port}`;
+  const heartbeat = setInterval(() => hub.heartbeat(), config.live.pingIntervalMs);
+  heartbeat.unref();
+
+  /** Waits until every sink has stored everything the log holds, or the deadline passes. */
+  async function drainSinks(deadline: number): Promise<boolean> {
+    for (const projection of projections) {
+      const end = await log.endOffsets(projection.stream);
+      for (;;) {
+        const saved = await store.checkpoints(projection.group, projection.stream);
+        const behind = [...end].some(([p, next]) => (saved.find((c) => c.partition === p)?.offset ?? 0) < next && next > 1);
+        if (!behind) break;
+        if (Date.now() > deadline) return false;
+        await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
+      }
+    }
+    return true;
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    generatedToken,
+    app,
+    store,
+    log,
+    logger,
+    close: () =>
+      (closing ??= (async () => {
+        const deadline = Date.now() + config.shutdown.timeoutMs;
+        accepting = false;
+        clearInterval(heartbeat);
+        hub.close();
+        await app.close();
+        stopTail();
+        const drained = await drainSinks(deadline);
+        if (!drained) logger.warn('shutdown deadline reached before sinks caught up; they resume from the log on next start');
+        await Promise.all(sinks.map((s) => s.close()));
+        await log.close();
+        await store.close();
+        logger.info('stopped');
+      })()),
+  };
+}

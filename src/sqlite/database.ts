@@ -1,0 +1,54 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+
+/** The slice of better-sqlite3 Beacon uses, so backends depend on this and not on the whole library. */
+export type SqliteDatabase = Database.Database;
+
+export interface OpenOptions {
+  /** `full` fsyncs every commit (the log, where a 202 promises durability); `normal` is crash-safe in WAL. */
+  readonly synchronous: 'full' | 'normal';
+  readonly readonly?: boolean;
+}
+
+/** Opens a SQLite file in WAL mode with the pragmas Beacon relies on. */
+export function openDatabase(file: string, options: OpenOptions): SqliteDatabase {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file, { readonly: options.readonly ?? false });
+  if (!options.readonly) db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${options.synchronous}`);
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  // Keep the WAL from growing without bound under constant writes.
+  db.pragma('wal_autocheckpoint = 4000');
+  db.pragma('cache_size = -65536');
+  return db;
+}
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/**
+ * Applies the migrations newer than the file's `user_version`, each in its own transaction, and
+ * returns the names of those applied. A file newer than this code is refused rather than guessed at.
+ */
+export function migrate(db: SqliteDatabase, migrations: readonly Migration[]): string[] {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = Math.max(0, ...migrations.map((m) => m.version));
+  if (current > latest) {
+    throw new Error(`database schema version ${current} is newer than this Beacon (${latest}); upgrade Beacon`);
+  }
+  const applied: string[] = [];
+  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.pragma(`user_version = ${migration.version}`);
+    })();
+    applied.push(migration.name);
+  }
+  return applied;
+}

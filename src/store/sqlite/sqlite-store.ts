@@ -1,0 +1,88 @@
+import { join } from 'node:path';
+import type { Stream } from '../../log/record.ts';
+import { migrate, openDatabase, type SqliteDatabase } from '../../sqlite/database.ts';
+import type { Checkpoint, Store, StoreTx } from '../store.ts';
+import { storeMigrations } from './migrations.ts';
+import { SqliteMessageReader, SqliteMessageWriter } from './sqlite-messages.ts';
+import { SqliteTenantRepository } from './sqlite-tenants.ts';
+
+/**
+ * The embedded store: one SQLite file in WAL mode. Writes go through one connection, one transaction at
+ * a time; reads use a second connection so they never see a transaction half done. `synchronous=NORMAL`
+ * is safe here because every sink's checkpoint commits with its rows: a commit lost to power failure is
+ * re-read from the log.
+ */
+export class SqliteStore implements Store {
+  readonly backend = 'sqlite' as const;
+  readonly #file: string;
+  #writer: SqliteDatabase | undefined;
+  #reader: SqliteDatabase | undefined;
+  #tx: StoreTx | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  tenants!: SqliteTenantRepository;
+  messages!: SqliteMessageReader;
+
+  constructor(options: { dataDir: string }) {
+    this.#file = join(options.dataDir, 'beacon.db');
+  }
+
+  open(): Promise<string[]> {
+    const writer = openDatabase(this.#file, { synchronous: 'normal' });
+    const applied = migrate(writer, storeMigrations);
+    this.#writer = writer;
+    this.#reader = openDatabase(this.#file, { synchronous: 'normal', readonly: true });
+    this.tenants = new SqliteTenantRepository(writer);
+    this.messages = new SqliteMessageReader(this.#reader);
+    const saveCheckpoint = writer.prepare<[string, string, number, number]>(
+      `INSERT INTO checkpoints (consumer_group, stream, partition, next_offset) VALUES (?, ?, ?, ?)
+       ON CONFLICT (consumer_group, stream, partition) DO UPDATE SET next_offset = excluded.next_offset`,
+    );
+    this.#tx = {
+      messages: new SqliteMessageWriter(writer),
+      saveCheckpoint: (c: Checkpoint) => {
+        saveCheckpoint.run(c.group, c.stream, c.partition, c.offset);
+        return Promise.resolve();
+      },
+    };
+    return Promise.resolve(applied);
+  }
+
+  checkpoints(group: string, stream: Stream): Promise<Checkpoint[]> {
+    const rows = this.#writer!
+      .prepare<[string, string], { partition: number; next_offset: number }>(
+        'SELECT partition, next_offset FROM checkpoints WHERE consumer_group = ? AND stream = ?',
+      )
+      .all(group, stream);
+    return Promise.resolve(rows.map((r) => ({ group, stream, partition: r.partition, offset: r.next_offset })));
+  }
+
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    // One write transaction at a time: later callers wait their turn rather than nest.
+    const run = this.#queue.then(async () => {
+      const db = this.#writer!;
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(this.#tx!);
+        db.exec('COMMIT');
+        return result;
+      } catch (err) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw err;
+      }
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  ping(): Promise<void> {
+    this.#reader!.prepare('SELECT 1').get();
+    return Promise.resolve();
+  }
+
+  async close(): Promise<void> {
+    await this.#queue;
+    this.#reader?.close();
+    this.#writer?.close();
+    this.#reader = this.#writer = undefined;
+  }
+}

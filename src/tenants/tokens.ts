@@ -1,0 +1,75 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
+import type { Scope, TenantRepository, TokenRecord } from './tenant.ts';
+
+/** Who a request acts as, once its token checks out. */
+export interface Principal {
+  readonly tenant: string;
+  readonly scopes: readonly Scope[];
+  readonly tokenId: string;
+}
+
+const TOKEN_PREFIX = 'bcn_';
+
+/** The SHA-256 of a token secret, hex; the only form a token is stored in. */
+export function hashToken(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+/** A new random token secret: `bcn_` and 32 base64url characters (192 bits). */
+export function generateTokenSecret(): string {
+  return TOKEN_PREFIX + randomBytes(24).toString('base64url');
+}
+
+/** Creates a token for a tenant; the secret is returned once and never stored. */
+export async function createToken(
+  tenants: TenantRepository,
+  input: { tenant: string; name: string; scopes: readonly Scope[]; secret?: string },
+): Promise<{ secret: string; token: TokenRecord }> {
+  const secret = input.secret ?? generateTokenSecret();
+  const token: TokenRecord = {
+    id: uuidv7(),
+    tenant: input.tenant,
+    name: input.name,
+    scopes: [...new Set(input.scopes)],
+    hash: hashToken(secret),
+    createdAt: Date.now(),
+    revokedAt: null,
+  };
+  await tenants.addToken(token);
+  return { secret, token };
+}
+
+const CACHE_TTL_MS = 5000;
+const CACHE_MAX = 10000;
+
+/**
+ * Resolves bearer secrets to principals. Lookups are cached for a few seconds so the ingest hot path
+ * does not query the store per request; a revocation takes effect within that time.
+ */
+export class Authenticator {
+  readonly #tenants: TenantRepository;
+  readonly #cache = new Map<string, { principal: Principal | null; expires: number }>();
+
+  constructor(tenants: TenantRepository) {
+    this.#tenants = tenants;
+  }
+
+  async authenticate(secret: string): Promise<Principal | null> {
+    const hash = hashToken(secret);
+    const now = Date.now();
+    const hit = this.#cache.get(hash);
+    if (hit && hit.expires > now) return hit.principal;
+    const token = await this.#tenants.tokenByHash(hash);
+    const principal =
+      token && token.revokedAt === null ? { tenant: token.tenant, scopes: token.scopes, tokenId: token.id } : null;
+    if (this.#cache.size >= CACHE_MAX) this.#cache.clear();
+    this.#cache.set(hash, { principal, expires: now + CACHE_TTL_MS });
+    return principal;
+  }
+
+  /** Forgets cached answers, so a revocation made in this process applies at once. */
+  forget(): void {
+    this.#cache.clear();
+  }
+}
