@@ -37,7 +37,14 @@ const DRAIN_POLL_MS = 20;
  * `beacon start`: API, log, sinks and live hub in one process on the configured backends (embedded
  * by default).
  */
-export async function startBeacon(config: Readonly<Config>, logger: Logger = pino(loggerOptions(config.logLevel))): Promise<RunningBeacon> {
+export interface StartOptions {
+  readonly logger?: Logger;
+  /** Adds routes before the server listens; benchmarks mount their no-op baseline route here. */
+  readonly extend?: (app: FastifyInstance, ctx: RouteContext) => void;
+}
+
+export async function startBeacon(config: Readonly<Config>, options: StartOptions = {}): Promise<RunningBeacon> {
+  const logger = options.logger ?? pino(loggerOptions(config.logLevel));
   const metrics = new Metrics();
   const store = createStore(config);
   const migrations = await store.open();
@@ -69,6 +76,7 @@ export async function startBeacon(config: Readonly<Config>, logger: Logger = pin
     accepting: () => accepting,
   };
   const app = await buildApp(ctx, logger);
+  options.extend?.(app, ctx);
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
