@@ -17,6 +17,12 @@ export const ConfigSchema = Type.Object(
     store: Type.String({ default: 'sqlite', description: 'Store backend: `sqlite`, or a `postgres://…` URL.' }),
     adminToken: Type.Optional(Type.String({ minLength: 24, description: 'Admin token for the default tenant, created on first start instead of a random one.' })),
     logLevel: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info', description: 'Level of the JSON logs on stdout.' }),
+    http: Obj(
+      {
+        requestTimeoutMs: Type.Integer({ minimum: 100, default: 30000, description: 'A request must arrive whole within this long; a slower client gets 408 and is disconnected.' }),
+      },
+      'HTTP server limits.',
+    ),
     ingest: Obj(
       {
         maxMessageBytes: Type.Integer({ minimum: 64, default: 65536, description: 'Largest single message, in bytes of JSON.' }),

@@ -7,7 +7,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import type { Logger } from 'pino';
 import { BeaconError } from '../errors/catalog.ts';
-import { registerLiveRoutes } from '../live/routes.ts';
+import { registerLiveRoutes, streamPathItem } from '../live/routes.ts';
 import { registerMessageRoutes } from '../messages/routes.ts';
 import { registerOperationsRoutes } from '../observability/routes.ts';
 import { redactUrl, WS_PROTOCOL } from './auth.ts';
@@ -18,8 +18,6 @@ import { ErrorBody } from './schemas.ts';
 const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 /** Paths the dashboard does not own: everything else falls back to its index.html. */
 const API_PREFIXES = ['/v1/', '/openapi.json', '/docs', '/metrics', '/healthz', '/readyz'];
-/** A request body must arrive within this long, so a slow client cannot hold a connection forever. */
-const REQUEST_TIMEOUT_MS = 30_000;
 
 /** Builds the API: every route, the OpenAPI document, the docs page and the dashboard. */
 export async function buildApp(ctx: RouteContext, logger: Logger): Promise<FastifyInstance> {
@@ -27,7 +25,14 @@ export async function buildApp(ctx: RouteContext, logger: Logger): Promise<Fasti
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.ingest.maxBatchBytes,
-    requestTimeout: REQUEST_TIMEOUT_MS,
+    // A slow client cannot hold a connection forever: the whole request must arrive in time.
+    requestTimeout: config.http.requestTimeoutMs,
+    // Node checks request deadlines only this often (30 s by default), so keep it well under the timeout.
+    http: {
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, config.http.requestTimeoutMs / 2)),
+      requestTimeout: config.http.requestTimeoutMs,
+      headersTimeout: Math.min(60_000, config.http.requestTimeoutMs),
+    },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: false } },
@@ -60,6 +65,12 @@ export async function buildApp(ctx: RouteContext, logger: Logger): Promise<Fasti
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    // @fastify/websocket hides WebSocket routes from the document; describe the stream by hand.
+    transformObject: (documentObject) => {
+      const openapi = (documentObject as { openapiObject: { paths?: Record<string, unknown> } }).openapiObject;
+      openapi.paths = { ...openapi.paths, ...streamPathItem };
+      return openapi as never;
+    },
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   await app.register(fastifyWebsocket, {

@@ -15,6 +15,33 @@ const StreamQuery = Type.Object({
   access_token: Type.Optional(Type.String({ description: 'Token, for clients that can set neither a header nor a subprotocol.' })),
 });
 
+const STREAM_DESCRIPTION =
+  'Upgrade to a WebSocket. Every record is pushed as a JSON text frame `{type:"record", stream, tenant, entity, id, ts, receivedAt, body}` the moment it is accepted. A slow client gets `{type:"dropped", count}` for frames it lost, or is closed with 1013, per configuration. Browsers pass the token as the subprotocol `bearer.<token>` beside `beacon.v1`.';
+
+/** OpenAPI path item for the stream, which @fastify/websocket keeps out of the generated document. */
+export const streamPathItem = {
+  '/v1/stream': {
+    get: {
+      tags: ['live'],
+      summary: 'Live records over WebSocket',
+      description: STREAM_DESCRIPTION,
+      security: [{ bearer: [] }],
+      parameters: Object.entries(StreamQuery.properties).map(([name, schema]) => ({
+        name,
+        in: 'query',
+        required: false,
+        schema,
+        description: (schema as { description?: string }).description,
+      })),
+      responses: {
+        101: { description: 'Switching Protocols: the WebSocket is open.' },
+        401: { description: 'No valid token.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        403: { description: 'The token lacks the read scope.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+      },
+    },
+  },
+};
+
 /** `GET /v1/stream`: the live WebSocket. */
 export function registerLiveRoutes(base: FastifyInstance, ctx: RouteContext): void {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
@@ -28,8 +55,7 @@ export function registerLiveRoutes(base: FastifyInstance, ctx: RouteContext): vo
       schema: {
         tags: ['live'],
         summary: 'Live records over WebSocket',
-        description:
-          'Upgrade to a WebSocket. Every record is pushed as a JSON text frame `{type:"record", stream, tenant, entity, id, ts, receivedAt, body}` the moment it is accepted. A slow client gets `{type:"dropped", count}` for frames it lost, or is closed with 1013, per configuration. Browsers pass the token as the subprotocol `bearer.<token>` beside `beacon.v1`.',
+        description: STREAM_DESCRIPTION,
         security: [{ bearer: [] }],
         querystring: StreamQuery,
         response: errorResponses(400, 401, 403, 429, 503),

@@ -80,7 +80,7 @@ export async function startBeacon(config: Readonly<Config>, options: StartOption
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const url = config.publicUrl ?? `http://localhost:${port}`;
+  const url = config.publicUrl ?? `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
   const heartbeat = setInterval(() => hub.heartbeat(), config.live.pingIntervalMs);
   heartbeat.unref();
 
