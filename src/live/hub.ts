@@ -26,6 +26,7 @@ export interface HubOptions {
 }
 
 const OPEN = 1;
+const CLOSED = 3;
 /** 1013 "try again later": the standard close code for a peer that cannot keep up. */
 const CLOSE_TOO_SLOW = 1013;
 
@@ -130,7 +131,8 @@ export class LiveHub {
   #send(sub: Subscriber, frame: string): void {
     const { socket } = sub;
     if (socket.readyState !== OPEN) return;
-    if (socket.bufferedAmount + frame.length > this.#options.bufferBytes) {
+    // A frame larger than the whole bound still goes to a subscriber that has nothing pending.
+    if (socket.bufferedAmount > 0 && socket.bufferedAmount + frame.length > this.#options.bufferBytes) {
       if (this.#options.slowPolicy === 'disconnect') {
         this.#options.metrics.slowDisconnects.inc();
         this.unsubscribe(socket);
@@ -162,12 +164,19 @@ export class LiveHub {
     }
   }
 
-  /** Closes every subscriber with 1001 (going away), for shutdown. */
-  close(): void {
+  /**
+   * Closes every subscriber with 1001 (going away), for shutdown. A peer that has not finished the
+   * closing handshake within `graceMs` (a stalled reader) is terminated, so it cannot hold up shutdown.
+   */
+  async close(graceMs = 1000): Promise<void> {
     this.#deliver();
-    for (const socket of [...this.#bySocket.keys()]) {
+    const sockets = [...this.#bySocket.keys()];
+    for (const socket of sockets) {
       this.unsubscribe(socket);
       socket.close(1001, 'server shutting down');
     }
+    if (sockets.length === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, graceMs));
+    for (const socket of sockets) if (socket.readyState !== CLOSED) socket.terminate();
   }
 }

@@ -113,7 +113,7 @@ export async function startBeacon(config: Readonly<Config>, options: StartOption
         const deadline = Date.now() + config.shutdown.timeoutMs;
         accepting = false;
         clearInterval(heartbeat);
-        hub.close();
+        await hub.close();
         await app.close();
         stopTail();
         const drained = await drainSinks(deadline);
