@@ -1,0 +1,131 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { MessageRow } from '../../src/messages/message.ts';
+import type { Store } from '../../src/store/store.ts';
+
+/** How a backend takes part in the shared store contract. */
+export interface StoreContractTarget {
+  readonly name: string;
+  /** A fresh, opened, empty store. */
+  create(): Promise<Store>;
+  readonly skip?: readonly { test: string; reason: string }[];
+}
+
+const row = (n: number, patch: Partial<MessageRow> = {}): MessageRow => ({
+  tenant: 't1',
+  key: `k${n}`,
+  id: `00000000-0000-7000-8000-${String(n).padStart(12, '0')}`,
+  receivedAt: 1_700_000_000_000 + Math.floor(n / 3),
+  payload: { n },
+  ...patch,
+});
+
+/** The behaviour every Store backend must show; run once per backend. */
+export function runStoreContract(target: StoreContractTarget): void {
+  const skipped = (name: string) => target.skip?.find((s) => s.test === name)?.reason;
+  const it = (name: string, fn: (store: Store) => Promise<void>) =>
+    test(name, { skip: skipped(name) ?? false }, async () => {
+      const store = await target.create();
+      try {
+        await fn(store);
+      } finally {
+        await store.close();
+      }
+    });
+
+  describe(`Store contract: ${target.name}`, () => {
+    it('messages insert once per (tenant, key) and report how many were new', async (store) => {
+      const rows = [row(1), row(2), row(3)];
+      assert.equal(await store.transaction((tx) => tx.messages.insert(rows)), 3);
+      assert.equal(await store.transaction((tx) => tx.messages.insert([row(2), row(4)])), 1);
+      assert.equal(await store.transaction((tx) => tx.messages.insert([row(2, { tenant: 't2' })])), 1);
+      assert.equal(await store.messages.count('t1'), 4);
+      assert.equal(await store.messages.count('t2'), 1);
+    });
+
+    it('messages list in (receivedAt, id) order by keyset, with bounds, per tenant', async (store) => {
+      const rows = Array.from({ length: 20 }, (_, i) => row(i));
+      await store.transaction((tx) => tx.messages.insert([...rows].reverse()));
+      await store.transaction((tx) => tx.messages.insert([row(100, { tenant: 'other' })]));
+      const first = await store.messages.list({ tenant: 't1', limit: 8 });
+      assert.deepEqual(
+        first.map((m) => (m.payload as { n: number }).n),
+        [0, 1, 2, 3, 4, 5, 6, 7],
+      );
+      const last = first.at(-1)!;
+      const second = await store.messages.list({ tenant: 't1', limit: 100, after: { receivedAt: last.receivedAt, id: last.id } });
+      assert.equal(second.length, 12);
+      assert.equal((second[0]!.payload as { n: number }).n, 8);
+      const bounded = await store.messages.list({ tenant: 't1', limit: 100, from: row(3).receivedAt, to: row(9).receivedAt });
+      assert.deepEqual(
+        bounded.map((m) => (m.payload as { n: number }).n),
+        [3, 4, 5, 6, 7, 8],
+      );
+      assert.deepEqual(
+        (await store.messages.list({ tenant: 'other', limit: 10 })).map((m) => m.id),
+        [row(100).id],
+      );
+    });
+
+    it('a failed transaction leaves nothing behind, checkpoint included', async (store) => {
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          await tx.messages.insert([row(1)]);
+          await tx.saveCheckpoint({ group: 'g', stream: 'messages', partition: 0, offset: 10 });
+          throw new Error('projection failed');
+        }),
+        /projection failed/,
+      );
+      assert.equal(await store.messages.count('t1'), 0);
+      assert.deepEqual(await store.checkpoints('g', 'messages'), []);
+    });
+
+    it('checkpoints are saved per group, stream and partition, and overwritten', async (store) => {
+      await store.transaction(async (tx) => {
+        await tx.saveCheckpoint({ group: 'g', stream: 'messages', partition: 0, offset: 10 });
+        await tx.saveCheckpoint({ group: 'g', stream: 'messages', partition: 1, offset: 5 });
+        await tx.saveCheckpoint({ group: 'h', stream: 'messages', partition: 0, offset: 99 });
+      });
+      await store.transaction((tx) => tx.saveCheckpoint({ group: 'g', stream: 'messages', partition: 0, offset: 20 }));
+      const saved = await store.checkpoints('g', 'messages');
+      assert.deepEqual(
+        saved.map((c) => [c.partition, c.offset]).sort(),
+        [
+          [0, 20],
+          [1, 5],
+        ],
+      );
+      assert.deepEqual(await store.checkpoints('g', 'checks'), []);
+    });
+
+    it('concurrent transactions do not interleave', async (store) => {
+      const order: string[] = [];
+      await Promise.all(
+        ['a', 'b', 'c'].map((name, i) =>
+          store.transaction(async (tx) => {
+            order.push(`${name}:start`);
+            await new Promise((r) => setTimeout(r, 10));
+            await tx.messages.insert([row(i)]);
+            order.push(`${name}:end`);
+          }),
+        ),
+      );
+      assert.deepEqual(order, ['a:start', 'a:end', 'b:start', 'b:end', 'c:start', 'c:end']);
+    });
+
+    it('tenants and tokens: ensure is idempotent, tokens are found by hash and revoked', async (store) => {
+      assert.equal(await store.tenants.ensure({ id: 'acme', name: 'Acme', createdAt: 1 }), true);
+      assert.equal(await store.tenants.ensure({ id: 'acme', name: 'Other', createdAt: 2 }), false);
+      assert.equal((await store.tenants.get('acme'))?.name, 'Acme');
+      assert.equal(await store.tenants.get('nobody'), undefined);
+      const token = { id: 'tok1', tenant: 'acme', name: 'ci', scopes: ['ingest', 'read'] as const, hash: 'h1', createdAt: 5, revokedAt: null };
+      await store.tenants.addToken({ ...token, scopes: [...token.scopes] });
+      assert.deepEqual(await store.tenants.tokenByHash('h1'), { ...token, scopes: ['ingest', 'read'] });
+      assert.equal(await store.tenants.revokeToken('other-tenant', 'tok1', 9), false);
+      assert.equal(await store.tenants.revokeToken('acme', 'tok1', 9), true);
+      assert.equal(await store.tenants.revokeToken('acme', 'tok1', 10), false);
+      assert.equal((await store.tenants.tokenByHash('h1'))?.revokedAt, 9);
+      assert.equal((await store.tenants.listTokens('acme')).length, 1);
+    });
+  });
+}
