@@ -3,7 +3,7 @@ import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 
 /** Flags every role takes, and the config path each one sets. */
-const COMMON_FLAGS: readonly [flag: string, path: string, help: string][] = [
+export const COMMON_FLAGS: readonly [flag: string, path: string, help: string][] = [
   ['--port <port>', 'port', 'TCP port for the API (BEACON_PORT; default 8080)'],
   ['--host <host>', 'host', 'address to bind (BEACON_HOST; default 0.0.0.0)'],
   ['--data-dir <dir>', 'dataDir', 'directory for embedded storage (BEACON_DATA_DIR; default ./data)'],
