@@ -13,12 +13,16 @@ import { startBeacon } from '../src/roles/start.ts';
 function schemaAt(path: string): Type.TSchema & { description?: string; default?: unknown } {
   let node = ConfigSchema as unknown as { properties?: Record<string, unknown> };
   for (const part of path.split('.')) node = node.properties![part] as typeof node;
-  return node as Type.TSchema;
+  return node;
 }
 
 function typeOf(schema: Record<string, unknown>): string {
-  if (Array.isArray(schema.anyOf)) return (schema.anyOf as { const: string }[]).map((s) => `\`${s.const}\``).join(' \\| ');
-  const range = [schema.minimum !== undefined ? `≥ ${String(schema.minimum)}` : '', schema.maximum !== undefined ? `≤ ${String(schema.maximum)}` : '']
+  if (Array.isArray(schema.anyOf))
+    return (schema.anyOf as { const: string }[]).map((s) => `\`${s.const}\``).join(' \\| ');
+  const range = [
+    schema.minimum !== undefined ? `≥ ${schema.minimum as number}` : '',
+    schema.maximum !== undefined ? `≤ ${schema.maximum as number}` : '',
+  ]
     .filter(Boolean)
     .join(', ');
   return `${String(schema.type)}${range ? ` (${range})` : ''}`;
@@ -55,11 +59,16 @@ interface Operation {
 
 export async function apiDoc(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'beacon-docs-'));
-  const beacon = await startBeacon(loadConfig({ flags: { port: 0, host: '127.0.0.1', dataDir: dir, logLevel: 'silent' } }), {
-    logger: pino({ level: 'silent' }),
-  });
+  const beacon = await startBeacon(
+    loadConfig({ flags: { port: 0, host: '127.0.0.1', dataDir: dir, logLevel: 'silent' } }),
+    {
+      logger: pino({ level: 'silent' }),
+    },
+  );
   try {
-    const doc = (await (await fetch(beacon.url + '/openapi.json')).json()) as { paths: Record<string, Record<string, Operation>> };
+    const doc = (await (await fetch(beacon.url + '/openapi.json')).json()) as {
+      paths: Record<string, Record<string, Operation>>;
+    };
     const lines = [
       '# HTTP API reference',
       '',
@@ -74,7 +83,8 @@ export async function apiDoc(): Promise<string> {
         if (op.description) lines.push(op.description, '');
         if (op.parameters?.length) {
           lines.push('| Parameter | In | Required | Meaning |', '| --- | --- | --- | --- |');
-          for (const p of op.parameters) lines.push(`| \`${p.name}\` | ${p.in} | ${p.required ? 'yes' : 'no'} | ${p.description ?? ''} |`);
+          for (const p of op.parameters)
+            lines.push(`| \`${p.name}\` | ${p.in} | ${p.required ? 'yes' : 'no'} | ${p.description ?? ''} |`);
           lines.push('');
         }
         const statuses = Object.keys(op.responses ?? {});

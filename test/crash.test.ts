@@ -49,7 +49,9 @@ async function storedIds(url: string): Promise<string[]> {
   const ids: string[] = [];
   let cursor: string | null = null;
   do {
-    const res = await fetch(`${url}/v1/messages?limit=1000${cursor ? `&after=${cursor}` : ''}`, { headers: auth });
+    const res = await fetch(`${url}/v1/messages?limit=1000${cursor ? `&after=${cursor}` : ''}`, {
+      headers: auth,
+    });
     const page = (await res.json()) as { items: { id: string }[]; next: string | null };
     ids.push(...page.items.map((i) => i.id));
     cursor = page.next;
@@ -80,10 +82,14 @@ test('kill -9 under load: after restart every 202 is stored exactly once', async
 
     const second = await spawnBeacon(dir, env);
     try {
-      const stored = await eventually(async () => {
-        const ids = await storedIds(second.url);
-        return ids.length >= accepted.size ? ids : undefined;
-      }, 30_000, 'the sink to catch up after restart');
+      const stored = await eventually(
+        async () => {
+          const ids = await storedIds(second.url);
+          return ids.length >= accepted.size ? ids : undefined;
+        },
+        30_000,
+        'the sink to catch up after restart',
+      );
       assertExactlyOnce(accepted, stored);
     } finally {
       second.child.kill('SIGTERM');

@@ -14,7 +14,11 @@ interface Page {
 
 async function expectError(response: Response, status: number, code: string): Promise<ErrorJson> {
   const body = (await response.json()) as ErrorJson;
-  assert.equal(response.status, status, `expected ${status} ${code}, got ${response.status} ${JSON.stringify(body)}`);
+  assert.equal(
+    response.status,
+    status,
+    `expected ${status} ${code}, got ${response.status} ${JSON.stringify(body)}`,
+  );
   assert.equal(body.error.code, code);
   assert.equal(typeof body.error.message, 'string');
   return body;
@@ -36,10 +40,14 @@ async function listAll(beacon: TestBeacon, query = '', token?: string): Promise<
 }
 
 async function waitForCount(beacon: TestBeacon, n: number, token?: string): Promise<Page['items']> {
-  return eventually(async () => {
-    const items = await listAll(beacon, '', token);
-    return items.length >= n ? items : undefined;
-  }, 20_000, `${n} stored messages`);
+  return eventually(
+    async () => {
+      const items = await listAll(beacon, '', token);
+      return items.length >= n ? items : undefined;
+    },
+    20_000,
+    `${n} stored messages`,
+  );
 }
 
 describe('messages API', () => {
@@ -62,9 +70,13 @@ describe('messages API', () => {
 
   test('an Idempotency-Key retry returns the first answer and stores nothing new', async () => {
     const post = (payload: object) =>
-      beacon.request('/v1/messages', { method: 'POST', json: payload, headers: { 'idempotency-key': 'order-42' } });
+      beacon.request('/v1/messages', {
+        method: 'POST',
+        json: payload,
+        headers: { 'idempotency-key': 'order-42' },
+      });
     const first = await post({ attempt: 1 });
-    const firstBody = await first.json();
+    const firstBody = (await first.json()) as unknown;
     const retry = await post({ attempt: 2 });
     assert.equal(retry.status, 202);
     assert.equal(retry.headers.get('idempotent-replayed'), 'true');
@@ -77,7 +89,10 @@ describe('messages API', () => {
 
   test('a batch as JSON array or NDJSON is answered with ids in order, and a retried batch stores nothing new', async () => {
     const before = (await listAll(beacon)).length;
-    const array = await beacon.request('/v1/messages/batch', { method: 'POST', json: [{ i: 0 }, { i: 1 }, { i: 2 }] });
+    const array = await beacon.request('/v1/messages/batch', {
+      method: 'POST',
+      json: [{ i: 0 }, { i: 1 }, { i: 2 }],
+    });
     assert.equal(array.status, 202);
     const arrayBody = (await array.json()) as { accepted: number; items: { id: string }[] };
     assert.equal(arrayBody.accepted, 3);
@@ -93,7 +108,11 @@ describe('messages API', () => {
       headers: { 'content-type': 'application/x-ndjson', 'idempotency-key': 'batch-7' },
       body: '{"i":3}\n{"i":4}\n',
     });
-    const againBody = (await again.json()) as { accepted: number; duplicates: number; items: { id: string }[] };
+    const againBody = (await again.json()) as {
+      accepted: number;
+      duplicates: number;
+      items: { id: string }[];
+    };
     assert.equal(againBody.accepted, 0);
     assert.equal(againBody.duplicates, 2);
     assert.deepEqual(againBody.items, ndBody.items);
@@ -110,22 +129,49 @@ describe('messages API', () => {
     const before = (await listAll(beacon)).length;
     const post = (init: RequestInit & { token?: string | null; json?: unknown }, path = '/v1/messages') =>
       beacon.request(path, { method: 'POST', ...init });
-    await expectError(await post({ body: '{"a":', headers: { 'content-type': 'application/json' } }), 400, 'BAD_JSON');
-    await expectError(await post({ body: '', headers: { 'content-type': 'application/json' } }), 400, 'BAD_JSON');
+    await expectError(
+      await post({ body: '{"a":', headers: { 'content-type': 'application/json' } }),
+      400,
+      'BAD_JSON',
+    );
+    await expectError(
+      await post({ body: '', headers: { 'content-type': 'application/json' } }),
+      400,
+      'BAD_JSON',
+    );
     await expectError(await post({ json: [1, 2] }), 400, 'NOT_AN_OBJECT');
     await expectError(await post({ json: 'text' }), 400, 'NOT_AN_OBJECT');
     await expectError(await post({ json: null }), 400, 'NOT_AN_OBJECT');
-    await expectError(await post({ body: 'a=1', headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    await expectError(
+      await post({ body: 'a=1', headers: { 'content-type': 'text/plain' } }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
     await expectError(await post({ body: '{}' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
     await expectError(await post({ json: { big: 'x'.repeat(70_000) } }), 413, 'BODY_TOO_LARGE');
-    await expectError(await post({ json: {}, headers: { 'idempotency-key': 'has space' } }), 400, 'IDEMPOTENCY_KEY_INVALID');
+    await expectError(
+      await post({ json: {}, headers: { 'idempotency-key': 'has space' } }),
+      400,
+      'IDEMPOTENCY_KEY_INVALID',
+    );
     await expectError(await post({ json: [] }, '/v1/messages/batch'), 400, 'BATCH_EMPTY');
     await expectError(await post({ json: { not: 'array' } }, '/v1/messages/batch'), 400, 'VALIDATION_FAILED');
-    await expectError(await post({ json: Array.from({ length: 1001 }, () => ({})) }, '/v1/messages/batch'), 413, 'BATCH_TOO_LARGE');
-    await expectError(await post({ json: [{ ok: 1 }, 7] }, '/v1/messages/batch'), 400, 'NOT_AN_OBJECT');
-    await expectError(await post({ json: [{ ok: 1 }, { big: 'x'.repeat(70_000) }] }, '/v1/messages/batch'), 413, 'MESSAGE_TOO_LARGE');
     await expectError(
-      await post({ body: '{"ok":1}\n{"bad":\n', headers: { 'content-type': 'application/x-ndjson' } }, '/v1/messages/batch'),
+      await post({ json: Array.from({ length: 1001 }, () => ({})) }, '/v1/messages/batch'),
+      413,
+      'BATCH_TOO_LARGE',
+    );
+    await expectError(await post({ json: [{ ok: 1 }, 7] }, '/v1/messages/batch'), 400, 'NOT_AN_OBJECT');
+    await expectError(
+      await post({ json: [{ ok: 1 }, { big: 'x'.repeat(70_000) }] }, '/v1/messages/batch'),
+      413,
+      'MESSAGE_TOO_LARGE',
+    );
+    await expectError(
+      await post(
+        { body: '{"ok":1}\n{"bad":\n', headers: { 'content-type': 'application/x-ndjson' } },
+        '/v1/messages/batch',
+      ),
       400,
       'BAD_JSON',
     );
@@ -139,22 +185,41 @@ describe('messages API', () => {
   });
 
   test('tokens: missing, wrong, revoked and under-scoped tokens are refused', async () => {
-    await expectError(await beacon.request('/v1/messages', { method: 'POST', json: {}, token: null }), 401, 'TOKEN_MISSING');
+    await expectError(
+      await beacon.request('/v1/messages', { method: 'POST', json: {}, token: null }),
+      401,
+      'TOKEN_MISSING',
+    );
     await expectError(await beacon.request('/v1/messages', { token: 'bcn_wrong' }), 401, 'TOKEN_INVALID');
     await expectError(
       await beacon.request('/v1/messages', { headers: { authorization: 'Basic abc' }, token: null }),
       401,
       'TOKEN_INVALID',
     );
-    const ingestOnly = await createToken(beacon.store.tenants, { tenant: 'default', name: 'i', scopes: ['ingest'] });
-    const readOnly = await createToken(beacon.store.tenants, { tenant: 'default', name: 'r', scopes: ['read'] });
-    await expectError(await beacon.request('/v1/messages', { token: ingestOnly.secret }), 403, 'SCOPE_DENIED');
+    const ingestOnly = await createToken(beacon.store.tenants, {
+      tenant: 'default',
+      name: 'i',
+      scopes: ['ingest'],
+    });
+    const readOnly = await createToken(beacon.store.tenants, {
+      tenant: 'default',
+      name: 'r',
+      scopes: ['read'],
+    });
+    await expectError(
+      await beacon.request('/v1/messages', { token: ingestOnly.secret }),
+      403,
+      'SCOPE_DENIED',
+    );
     await expectError(
       await beacon.request('/v1/messages', { method: 'POST', json: {}, token: readOnly.secret }),
       403,
       'SCOPE_DENIED',
     );
-    assert.equal((await beacon.request('/v1/messages', { method: 'POST', json: {}, token: ingestOnly.secret })).status, 202);
+    assert.equal(
+      (await beacon.request('/v1/messages', { method: 'POST', json: {}, token: ingestOnly.secret })).status,
+      202,
+    );
     await beacon.store.tenants.revokeToken('default', readOnly.token.id, Date.now());
     await new Promise((r) => setTimeout(r, 5100)); // the authenticator caches answers for 5 s
     await expectError(await beacon.request('/v1/messages', { token: readOnly.secret }), 401, 'TOKEN_INVALID');
@@ -162,7 +227,11 @@ describe('messages API', () => {
 
   test('tenants never see each other’s messages', async () => {
     await beacon.store.tenants.ensure({ id: 'acme', name: 'Acme', createdAt: Date.now() });
-    const acme = await createToken(beacon.store.tenants, { tenant: 'acme', name: 'a', scopes: ['ingest', 'read'] });
+    const acme = await createToken(beacon.store.tenants, {
+      tenant: 'acme',
+      name: 'a',
+      scopes: ['ingest', 'read'],
+    });
     const res = await beacon.request('/v1/messages', {
       method: 'POST',
       json: { secret: 'acme-only' },
@@ -170,7 +239,11 @@ describe('messages API', () => {
       headers: { 'idempotency-key': 'order-42' },
     });
     assert.equal(res.status, 202);
-    assert.equal(res.headers.get('idempotent-replayed'), null, 'the same key in another tenant is a new message');
+    assert.equal(
+      res.headers.get('idempotent-replayed'),
+      null,
+      'the same key in another tenant is a new message',
+    );
     const acmeItems = await waitForCount(beacon, 1, acme.secret);
     assert.deepEqual(
       acmeItems.map((m) => m.payload),
@@ -246,7 +319,10 @@ describe('pagination', () => {
     for (let i = 1; i < seen.length; i++) {
       const a = seen[i - 1]!;
       const b = seen[i]!;
-      assert.ok(a.receivedAt < b.receivedAt || (a.receivedAt === b.receivedAt && a.id < b.id), `order breaks at ${i}`);
+      assert.ok(
+        a.receivedAt < b.receivedAt || (a.receivedAt === b.receivedAt && a.id < b.id),
+        `order breaks at ${i}`,
+      );
     }
   });
 
@@ -279,7 +355,11 @@ describe('limits', () => {
       assert.ok(statuses.slice(3).every((s) => s === 429));
       assert.ok(Number(retryAfter) >= 1);
       // Each token has its own bucket: another token still reads freely.
-      const reader = await createToken(beacon.store.tenants, { tenant: 'default', name: 'r', scopes: ['read'] });
+      const reader = await createToken(beacon.store.tenants, {
+        tenant: 'default',
+        name: 'r',
+        scopes: ['read'],
+      });
       await waitForCount(beacon, 3, reader.secret);
     } finally {
       await beacon.destroy();

@@ -87,7 +87,11 @@ describe('live stream', () => {
 
   test('subscribers see only their tenant and the streams they asked for', async () => {
     await beacon.store.tenants.ensure({ id: 'other', name: 'Other', createdAt: Date.now() });
-    const other = await createToken(beacon.store.tenants, { tenant: 'other', name: 'o', scopes: ['read', 'ingest'] });
+    const other = await createToken(beacon.store.tenants, {
+      tenant: 'other',
+      name: 'o',
+      scopes: ['read', 'ingest'],
+    });
     const mine = await openStream(beacon, '?streams=messages');
     const theirs = await openStream(beacon, '?streams=messages', { header: other.secret });
     const checksOnly = await openStream(beacon, '?streams=checks');
@@ -132,14 +136,21 @@ describe('slow subscribers', () => {
       }
       const last = ids.at(-1)!;
       await fast.next((f) => f.id === last);
-      assert.equal(fast.frames.filter((f) => f.type === 'record').length, 2000, 'the fast subscriber got every record');
+      assert.equal(
+        fast.frames.filter((f) => f.type === 'record').length,
+        2000,
+        'the fast subscriber got every record',
+      );
       const metrics = await (await beacon.request('/metrics', { token: null })).text();
       const dropped = Number(/beacon_live_dropped_frames_total (\d+)/.exec(metrics)?.[1]);
       assert.ok(dropped > 0, 'frames to the slow subscriber were dropped');
       (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
       // Once it reads again and its buffer drains, the next frame it gets is preceded by how many it lost.
       const notified = slow.next((f) => f.type === 'dropped');
-      const poke = setInterval(() => void beacon.request('/v1/messages', { method: 'POST', json: { after: 'resume' } }), 100);
+      const poke = setInterval(
+        () => void beacon.request('/v1/messages', { method: 'POST', json: { after: 'resume' } }),
+        100,
+      );
       const notice = await notified.finally(() => clearInterval(poke));
       assert.ok((notice as { count?: number }).count! > 0);
       fast.ws.close();

@@ -24,7 +24,10 @@ export function withConfigFlags(command: Command): Command {
 export function configFrom(options: Record<string, unknown>, env: NodeJS.ProcessEnv): Readonly<Config> {
   const flags: Record<string, unknown> = {};
   for (const [flag, path] of COMMON_FLAGS) {
-    const name = flag.slice(2).split(' ')[0]!.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+    const name = flag
+      .slice(2)
+      .split(' ')[0]!
+      .replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
     if (options[name] !== undefined) flags[path] = options[name];
   }
   for (const pair of (options.set as string[] | undefined) ?? []) {

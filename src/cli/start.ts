@@ -5,7 +5,9 @@ import { runUntilSignal } from './signals.ts';
 
 export function startCommand(env: NodeJS.ProcessEnv): Command {
   return withConfigFlags(new Command('start'))
-    .description('run all of Beacon in one process on embedded storage (API, log, sinks, live stream, dashboard)')
+    .description(
+      'run all of Beacon in one process on embedded storage (API, log, sinks, live stream, dashboard)',
+    )
     .action(async (options: Record<string, unknown>) => {
       const config = configFrom(options, env);
       const beacon = await startBeacon(config);

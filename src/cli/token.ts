@@ -12,7 +12,9 @@ export function tokenCommand(env: NodeJS.ProcessEnv): Command {
 
   withConfigFlags(token.command('create'))
     .description('create a token and print its secret once')
-    .addOption(new Option('--scope <scope...>', 'scopes the token holds').choices(SCOPES).makeOptionMandatory())
+    .addOption(
+      new Option('--scope <scope...>', 'scopes the token holds').choices(SCOPES).makeOptionMandatory(),
+    )
     .option('--tenant <tenant>', 'tenant the token belongs to', DEFAULT_TENANT)
     .option('--name <name>', 'a label to recognise the token by', 'cli')
     .option('--json', 'print JSON instead of text')

@@ -45,7 +45,10 @@ test('a bad value fails fast naming the key', () => {
 });
 
 test('an unknown key in the file, the environment or a flag is named', () => {
-  assert.throws(() => loadConfig({ file: yamlFile('ingest:\n  maxBatchItemz: 3\n') }), /ingest\.maxBatchItemz is not a known setting/);
+  assert.throws(
+    () => loadConfig({ file: yamlFile('ingest:\n  maxBatchItemz: 3\n') }),
+    /ingest\.maxBatchItemz is not a known setting/,
+  );
   assert.throws(() => loadConfig({ env: { BEACON_PROT: '1' } }), /BEACON_PROT/);
   assert.throws(() => loadConfig({ flags: { prot: '1' } }), /prot/);
 });

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import Type from 'typebox';
+import type Type from 'typebox';
 import Value from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { BeaconError } from '../errors/catalog.ts';
@@ -28,7 +28,13 @@ export function settingPaths(schema: Type.TSchema = ConfigSchema, prefix = ''): 
 
 /** `rateLimit.perSecond` → `BEACON_RATE_LIMIT_PER_SECOND`. */
 export function envName(path: string): string {
-  return ENV_PREFIX + path.replace(/\./g, '_').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+  return (
+    ENV_PREFIX +
+    path
+      .replace(/\./g, '_')
+      .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+      .toUpperCase()
+  );
 }
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
@@ -47,13 +53,19 @@ function readFile(path: string): Record<string, unknown> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (cause) {
-    throw new BeaconError('CONFIG_INVALID', `cannot read config file ${path}: ${(cause as Error).message}`, { cause });
+    throw new BeaconError('CONFIG_INVALID', `cannot read config file ${path}: ${(cause as Error).message}`, {
+      cause,
+    });
   }
   let doc: unknown;
   try {
     doc = parseYaml(text);
   } catch (cause) {
-    throw new BeaconError('CONFIG_INVALID', `config file ${path} is not valid YAML: ${(cause as Error).message}`, { cause });
+    throw new BeaconError(
+      'CONFIG_INVALID',
+      `config file ${path} is not valid YAML: ${(cause as Error).message}`,
+      { cause },
+    );
   }
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) {

@@ -9,54 +9,142 @@ const Obj = <T extends Type.TProperties>(props: T, description: string) =>
  */
 export const ConfigSchema = Type.Object(
   {
-    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'TCP port the API listens on (0 picks a free one).' }),
+    port: Type.Integer({
+      minimum: 0,
+      maximum: 65535,
+      default: 8080,
+      description: 'TCP port the API listens on (0 picks a free one).',
+    }),
     host: Type.String({ default: '0.0.0.0', description: 'Address the API binds.' }),
-    publicUrl: Type.Optional(Type.String({ description: 'URL users reach Beacon at, printed at start-up. Defaults to http://localhost:PORT.' })),
-    dataDir: Type.String({ default: './data', description: 'Directory for embedded storage (log and store files, spools).' }),
-    log: Type.String({ default: 'embedded', description: 'Log backend: `embedded`, or a `kafka://host:port[,host:port]` URL.' }),
-    store: Type.String({ default: 'sqlite', description: 'Store backend: `sqlite`, or a `postgres://…` URL.' }),
-    adminToken: Type.Optional(Type.String({ minLength: 24, description: 'Admin token for the default tenant, created on first start instead of a random one.' })),
-    logLevel: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info', description: 'Level of the JSON logs on stdout.' }),
+    publicUrl: Type.Optional(
+      Type.String({
+        description: 'URL users reach Beacon at, printed at start-up. Defaults to http://localhost:PORT.',
+      }),
+    ),
+    dataDir: Type.String({
+      default: './data',
+      description: 'Directory for embedded storage (log and store files, spools).',
+    }),
+    log: Type.String({
+      default: 'embedded',
+      description: 'Log backend: `embedded`, or a `kafka://host:port[,host:port]` URL.',
+    }),
+    store: Type.String({
+      default: 'sqlite',
+      description: 'Store backend: `sqlite`, or a `postgres://…` URL.',
+    }),
+    adminToken: Type.Optional(
+      Type.String({
+        minLength: 24,
+        description: 'Admin token for the default tenant, created on first start instead of a random one.',
+      }),
+    ),
+    logLevel: Type.Union(
+      [
+        Type.Literal('fatal'),
+        Type.Literal('error'),
+        Type.Literal('warn'),
+        Type.Literal('info'),
+        Type.Literal('debug'),
+        Type.Literal('trace'),
+        Type.Literal('silent'),
+      ],
+      { default: 'info', description: 'Level of the JSON logs on stdout.' },
+    ),
     http: Obj(
       {
-        requestTimeoutMs: Type.Integer({ minimum: 100, default: 30000, description: 'A request must arrive whole within this long; a slower client gets 408 and is disconnected.' }),
+        requestTimeoutMs: Type.Integer({
+          minimum: 100,
+          default: 30000,
+          description:
+            'A request must arrive whole within this long; a slower client gets 408 and is disconnected.',
+        }),
       },
       'HTTP server limits.',
     ),
     ingest: Obj(
       {
-        maxMessageBytes: Type.Integer({ minimum: 64, default: 65536, description: 'Largest single message, in bytes of JSON.' }),
-        maxBatchItems: Type.Integer({ minimum: 1, maximum: 100000, default: 1000, description: 'Most messages in one batch request.' }),
-        maxBatchBytes: Type.Integer({ minimum: 1024, default: 16777216, description: 'Largest batch request body, in bytes.' }),
-        queueMax: Type.Integer({ minimum: 1, default: 100000, description: 'Records waiting for the log commit before ingest answers 503.' }),
+        maxMessageBytes: Type.Integer({
+          minimum: 64,
+          default: 65536,
+          description: 'Largest single message, in bytes of JSON.',
+        }),
+        maxBatchItems: Type.Integer({
+          minimum: 1,
+          maximum: 100000,
+          default: 1000,
+          description: 'Most messages in one batch request.',
+        }),
+        maxBatchBytes: Type.Integer({
+          minimum: 1024,
+          default: 16777216,
+          description: 'Largest batch request body, in bytes.',
+        }),
+        queueMax: Type.Integer({
+          minimum: 1,
+          default: 100000,
+          description: 'Records waiting for the log commit before ingest answers 503.',
+        }),
       },
       'Message ingestion limits.',
     ),
     rateLimit: Obj(
       {
-        perSecond: Type.Number({ minimum: 0, default: 2000, description: 'Requests per second each token may sustain (0 turns limiting off).' }),
-        burst: Type.Integer({ minimum: 1, default: 4000, description: 'Requests a token may make at once before the rate applies.' }),
+        perSecond: Type.Number({
+          minimum: 0,
+          default: 2000,
+          description: 'Requests per second each token may sustain (0 turns limiting off).',
+        }),
+        burst: Type.Integer({
+          minimum: 1,
+          default: 4000,
+          description: 'Requests a token may make at once before the rate applies.',
+        }),
       },
       'Per-token token bucket applied to every authenticated request.',
     ),
     live: Obj(
       {
-        bufferBytes: Type.Integer({ minimum: 1024, default: 1048576, description: 'Bytes a WebSocket subscriber may have unsent before frames are dropped.' }),
-        slowPolicy: Type.Union([Type.Literal('drop'), Type.Literal('disconnect')], { default: 'drop', description: 'What happens to a subscriber whose buffer is full: drop frames (and say how many), or disconnect it.' }),
-        pingIntervalMs: Type.Integer({ minimum: 1000, default: 30000, description: 'How often the server pings each WebSocket; a peer that misses a ping is closed.' }),
-        maxSubscribers: Type.Integer({ minimum: 1, default: 50000, description: 'Most WebSocket subscribers one API process serves.' }),
+        bufferBytes: Type.Integer({
+          minimum: 1024,
+          default: 1048576,
+          description: 'Bytes a WebSocket subscriber may have unsent before frames are dropped.',
+        }),
+        slowPolicy: Type.Union([Type.Literal('drop'), Type.Literal('disconnect')], {
+          default: 'drop',
+          description:
+            'What happens to a subscriber whose buffer is full: drop frames (and say how many), or disconnect it.',
+        }),
+        pingIntervalMs: Type.Integer({
+          minimum: 1000,
+          default: 30000,
+          description: 'How often the server pings each WebSocket; a peer that misses a ping is closed.',
+        }),
+        maxSubscribers: Type.Integer({
+          minimum: 1,
+          default: 50000,
+          description: 'Most WebSocket subscribers one API process serves.',
+        }),
       },
       'Live stream (WebSocket) fan-out.',
     ),
     sink: Obj(
       {
-        batchSize: Type.Integer({ minimum: 1, default: 5000, description: 'Most records a sink projects in one store transaction.' }),
+        batchSize: Type.Integer({
+          minimum: 1,
+          default: 5000,
+          description: 'Most records a sink projects in one store transaction.',
+        }),
       },
       'Sinks that project the log into the store.',
     ),
     shutdown: Obj(
       {
-        timeoutMs: Type.Integer({ minimum: 100, default: 15000, description: 'How long a graceful shutdown may take before the process exits anyway.' }),
+        timeoutMs: Type.Integer({
+          minimum: 100,
+          default: 15000,
+          description: 'How long a graceful shutdown may take before the process exits anyway.',
+        }),
       },
       'Graceful shutdown.',
     ),

@@ -15,7 +15,8 @@ test('every catalog code is documented in docs/errors.md with its status', () =>
 test('every documented code exists in the catalog', () => {
   const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
   const documented = [...doc.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
-  for (const code of documented) assert.ok(code && code in catalog, `${code} is documented but not in the catalog`);
+  for (const code of documented)
+    assert.ok(code && code in catalog, `${code} is documented but not in the catalog`);
 });
 
 test('BeaconError carries code, status and cause', () => {

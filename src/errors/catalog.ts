@@ -44,7 +44,10 @@ export class BeaconError extends Error {
   readonly retryAfter: number | undefined;
 
   constructor(code: ErrorCode, message?: string, options?: { cause?: unknown; retryAfter?: number }) {
-    super(message ?? catalog[code].message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      message ?? catalog[code].message,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.name = 'BeaconError';
     this.code = code;
     this.status = catalog[code].status;

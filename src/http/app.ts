@@ -5,7 +5,6 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
-import type { Logger } from 'pino';
 import { BeaconError } from '../errors/catalog.ts';
 import { registerLiveRoutes, streamPathItem } from '../live/routes.ts';
 import { registerMessageRoutes } from '../messages/routes.ts';
@@ -20,10 +19,10 @@ const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 const API_PREFIXES = ['/v1/', '/openapi.json', '/docs', '/metrics', '/healthz', '/readyz'];
 
 /** Builds the API: every route, the OpenAPI document, the docs page and the dashboard. */
-export async function buildApp(ctx: RouteContext, logger: Logger): Promise<FastifyInstance> {
+export async function buildApp(ctx: RouteContext, logger: FastifyBaseLogger): Promise<FastifyInstance> {
   const { config } = ctx;
   const app = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
+    loggerInstance: logger,
     bodyLimit: config.ingest.maxBatchBytes,
     // A slow client cannot hold a connection forever: the whole request must arrive in time.
     requestTimeout: config.http.requestTimeoutMs,
@@ -50,8 +49,10 @@ export async function buildApp(ctx: RouteContext, logger: Logger): Promise<Fasti
       done(new BeaconError('BAD_JSON', `the body is not valid JSON: ${(err as Error).message}`));
     }
   });
-  app.addContentTypeParser(['application/x-ndjson', 'application/ndjson'], { parseAs: 'string' }, (_r, body, done) =>
-    done(null, body),
+  app.addContentTypeParser(
+    ['application/x-ndjson', 'application/ndjson'],
+    { parseAs: 'string' },
+    (_r, body, done) => done(null, body),
   );
 
   await app.register(fastifySwagger, {
@@ -64,10 +65,13 @@ export async function buildApp(ctx: RouteContext, logger: Logger): Promise<Fasti
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => (json as { $id?: string }).$id ?? `def-${i}`,
+    },
     // @fastify/websocket hides WebSocket routes from the document; describe the stream by hand.
     transformObject: (documentObject) => {
-      const openapi = (documentObject as { openapiObject: { paths?: Record<string, unknown> } }).openapiObject;
+      const openapi = (documentObject as { openapiObject: { paths?: Record<string, unknown> } })
+        .openapiObject;
       openapi.paths = { ...openapi.paths, ...streamPathItem };
       return openapi as never;
     },
@@ -97,7 +101,9 @@ export async function buildApp(ctx: RouteContext, logger: Logger): Promise<Fasti
       return reply.type('text/html').send(indexHtml);
     }
     ctx.metrics.rejected.inc({ code: 'ROUTE_NOT_FOUND' });
-    return reply.code(404).send({ error: { code: 'ROUTE_NOT_FOUND', message: `no route ${request.method} ${path}` } });
+    return reply
+      .code(404)
+      .send({ error: { code: 'ROUTE_NOT_FOUND', message: `no route ${request.method} ${path}` } });
   });
   return app;
 }
@@ -108,7 +114,11 @@ export function loggerOptions(level: string) {
     level,
     redact: ['req.headers.authorization', 'req.headers["sec-websocket-protocol"]', 'req.headers.cookie'],
     serializers: {
-      req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), ip: req.ip }),
+      req: (req: { method: string; url: string; ip?: string }) => ({
+        method: req.method,
+        url: redactUrl(req.url),
+        ip: req.ip,
+      }),
     },
   };
 }

@@ -75,6 +75,11 @@ export function requireContentType(...types: string[]) {
   return (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void => {
     const type = request.headers['content-type']?.split(';')[0]!.trim().toLowerCase();
     if (type && types.includes(type)) return done();
-    done(new BeaconError('UNSUPPORTED_MEDIA_TYPE', `send ${types.join(' or ')}, not ${type ?? 'no content type'}`));
+    done(
+      new BeaconError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        `send ${types.join(' or ')}, not ${type ?? 'no content type'}`,
+      ),
+    );
   };
 }

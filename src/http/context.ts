@@ -20,7 +20,7 @@ export interface RouteContext {
   readonly authenticator: Authenticator;
   readonly logger: Logger;
   /** onRequest hook requiring a scope (and applying the token's rate limit). */
-  scope(scope: Scope): (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  readonly scope: (scope: Scope) => (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
   /** False once shutdown has begun; /readyz reports it. */
-  accepting(): boolean;
+  readonly accepting: () => boolean;
 }

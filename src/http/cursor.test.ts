@@ -9,7 +9,12 @@ test('a cursor round-trips its key', () => {
 });
 
 test('foreign or malformed cursors are BAD_CURSOR', () => {
-  for (const bad of ['!!!', encodeCursor(['x', 'y']), encodeCursor([1]), Buffer.from('{"a":1}').toString('base64url')]) {
+  for (const bad of [
+    '!!!',
+    encodeCursor(['x', 'y']),
+    encodeCursor([1]),
+    Buffer.from('{"a":1}').toString('base64url'),
+  ]) {
     assert.throws(() => decodeCursor(bad, ['number', 'string']), { code: 'BAD_CURSOR', status: 400 });
   }
 });

@@ -11,8 +11,12 @@ const StreamQuery = Type.Object({
     pattern: `^(${STREAMS.join('|')})(,(${STREAMS.join('|')}))*$`,
     description: `Comma-separated streams to receive: ${STREAMS.join(', ')}.`,
   }),
-  entity: Type.Optional(Type.String({ description: 'Only records about this entity (target, site, space…).' })),
-  access_token: Type.Optional(Type.String({ description: 'Token, for clients that can set neither a header nor a subprotocol.' })),
+  entity: Type.Optional(
+    Type.String({ description: 'Only records about this entity (target, site, space…).' }),
+  ),
+  access_token: Type.Optional(
+    Type.String({ description: 'Token, for clients that can set neither a header nor a subprotocol.' }),
+  ),
 });
 
 const STREAM_DESCRIPTION =
@@ -35,8 +39,14 @@ export const streamPathItem = {
       })),
       responses: {
         101: { description: 'Switching Protocols: the WebSocket is open.' },
-        401: { description: 'No valid token.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-        403: { description: 'The token lacks the read scope.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        401: {
+          description: 'No valid token.',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
+        403: {
+          description: 'The token lacks the read scope.',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
       },
     },
   },
@@ -71,7 +81,9 @@ export function registerLiveRoutes(base: FastifyInstance, ctx: RouteContext): vo
       socket.on('pong', () => hub.pong(socket));
       socket.on('close', () => hub.unsubscribe(socket));
       socket.on('error', () => hub.unsubscribe(socket));
-      socket.send(JSON.stringify({ type: 'hello', streams: [...streams], entity: request.query.entity ?? null }));
+      socket.send(
+        JSON.stringify({ type: 'hello', streams: [...streams], entity: request.query.entity ?? null }),
+      );
     },
   );
 }

@@ -36,8 +36,9 @@ test('a failed commit rejects every waiter with LOG_UNAVAILABLE and its cause', 
   const results = await Promise.allSettled([gc.submit([1]), gc.submit([2])]);
   for (const r of results) {
     assert.equal(r.status, 'rejected');
-    assert.equal((r as PromiseRejectedResult).reason.code, 'LOG_UNAVAILABLE');
-    assert.equal((r as PromiseRejectedResult).reason.cause, disk);
+    const reason = r.reason as { code: string; cause: unknown };
+    assert.equal(reason.code, 'LOG_UNAVAILABLE');
+    assert.equal(reason.cause, disk);
   }
 });
 

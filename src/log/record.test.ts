@@ -25,7 +25,8 @@ test('times on the wire are ISO 8601 UTC with milliseconds', () => {
 });
 
 test('bad records are refused with a reason', () => {
-  const bad = (patch: Record<string, unknown>) => JSON.stringify({ ...JSON.parse(encodeRecord(record)), ...patch });
+  const bad = (patch: Record<string, unknown>) =>
+    JSON.stringify({ ...JSON.parse(encodeRecord(record)), ...patch });
   assert.throws(() => decodeRecord('{nope'), RecordDecodeError);
   assert.throws(() => decodeRecord('null'), /not an object/);
   assert.throws(() => decodeRecord(bad({ v: 2 })), /wire version 2/);

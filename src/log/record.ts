@@ -83,13 +83,15 @@ export function decodeRecord(text: string): NewRecord {
   }
   if (typeof wire !== 'object' || wire === null) throw new RecordDecodeError('not an object');
   if (wire.v !== WIRE_VERSION) throw new RecordDecodeError(`unsupported wire version ${String(wire.v)}`);
-  if (!STREAMS.includes(wire.stream as Stream)) throw new RecordDecodeError(`unknown stream ${String(wire.stream)}`);
+  if (!STREAMS.includes(wire.stream as Stream))
+    throw new RecordDecodeError(`unknown stream ${String(wire.stream)}`);
   for (const field of ['tenant', 'key', 'entity', 'id', 'ts', 'receivedAt'] as const) {
     if (!isString(wire[field])) throw new RecordDecodeError(`missing or empty ${field}`);
   }
   const ts = Date.parse(wire.ts!);
   const receivedAt = Date.parse(wire.receivedAt!);
-  if (Number.isNaN(ts) || Number.isNaN(receivedAt)) throw new RecordDecodeError('ts or receivedAt is not a time');
+  if (Number.isNaN(ts) || Number.isNaN(receivedAt))
+    throw new RecordDecodeError('ts or receivedAt is not a time');
   return {
     stream: wire.stream!,
     tenant: wire.tenant!,

@@ -6,6 +6,12 @@ export const messageProjection: Projection = {
   group: 'sink-messages',
   apply: (tx, records) =>
     tx.messages.insert(
-      records.map((r) => ({ tenant: r.tenant, key: r.key, id: r.id, receivedAt: r.receivedAt, payload: r.body })),
+      records.map((r) => ({
+        tenant: r.tenant,
+        key: r.key,
+        id: r.id,
+        receivedAt: r.receivedAt,
+        payload: r.body,
+      })),
     ),
 };

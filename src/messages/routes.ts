@@ -33,7 +33,9 @@ const ListQuery = Type.Object({
 
 const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(
-    Type.String({ description: 'Makes a retry safe: the same key from the same tenant returns the first answer.' }),
+    Type.String({
+      description: 'Makes a retry safe: the same key from the same tenant returns the first answer.',
+    }),
   ),
 });
 
@@ -106,7 +108,10 @@ export function registerMessageRoutes(base: FastifyInstance, ctx: RouteContext):
   app.post(
     '/v1/messages/batch',
     {
-      onRequest: [scope('ingest'), requireContentType('application/json', 'application/x-ndjson', 'application/ndjson')],
+      onRequest: [
+        scope('ingest'),
+        requireContentType('application/json', 'application/x-ndjson', 'application/ndjson'),
+      ],
       bodyLimit: config.ingest.maxBatchBytes,
       schema: {
         tags: ['messages'],
@@ -128,16 +133,25 @@ export function registerMessageRoutes(base: FastifyInstance, ctx: RouteContext):
     async (request, reply) => {
       const body = request.body;
       const items = typeof body === 'string' ? parseNdjson(body, maxMessageBytes) : body;
-      if (!Array.isArray(items)) throw new BeaconError('VALIDATION_FAILED', 'a batch must be a JSON array or NDJSON');
+      if (!Array.isArray(items))
+        throw new BeaconError('VALIDATION_FAILED', 'a batch must be a JSON array or NDJSON');
       if (items.length === 0) throw new BeaconError('BATCH_EMPTY');
       if (items.length > config.ingest.maxBatchItems) {
-        throw new BeaconError('BATCH_TOO_LARGE', `a batch holds at most ${config.ingest.maxBatchItems} messages`);
+        throw new BeaconError(
+          'BATCH_TOO_LARGE',
+          `a batch holds at most ${config.ingest.maxBatchItems} messages`,
+        );
       }
       const key = idempotencyKey(request);
       const tenant = request.principal!.tenant;
       const signals = items.map((item, i) => {
         if (!isPlainObject(item)) throw new BeaconError('NOT_AN_OBJECT', `item ${i} is not a JSON object`);
-        return { tenant, entity: tenant, key: key === undefined ? undefined : `idem:${key}:${i}`, body: item };
+        return {
+          tenant,
+          entity: tenant,
+          key: key === undefined ? undefined : `idem:${key}:${i}`,
+          body: item,
+        };
       });
       if (typeof body !== 'string') {
         // NDJSON lines were measured while splitting; array items are measured here.
@@ -149,7 +163,9 @@ export function registerMessageRoutes(base: FastifyInstance, ctx: RouteContext):
       }
       const appended = await ingest.accept('messages', signals);
       const duplicates = appended.filter((a) => a.duplicate).length;
-      return reply.code(202).send({ accepted: appended.length - duplicates, duplicates, items: appended.map(answer) });
+      return reply
+        .code(202)
+        .send({ accepted: appended.length - duplicates, duplicates, items: appended.map(answer) });
     },
   );
 
@@ -167,7 +183,9 @@ export function registerMessageRoutes(base: FastifyInstance, ctx: RouteContext):
         response: {
           200: Type.Object({
             items: Type.Array(MessageItem),
-            next: Type.Union([Type.String(), Type.Null()], { description: 'Cursor for the next page; null at the end.' }),
+            next: Type.Union([Type.String(), Type.Null()], {
+              description: 'Cursor for the next page; null at the end.',
+            }),
           }),
           ...errorResponses(400, 401, 403, 429),
         },
@@ -186,7 +204,11 @@ export function registerMessageRoutes(base: FastifyInstance, ctx: RouteContext):
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       return {
-        items: page.map((m) => ({ id: m.id, receivedAt: new Date(m.receivedAt).toISOString(), payload: m.payload as object })),
+        items: page.map((m) => ({
+          id: m.id,
+          receivedAt: new Date(m.receivedAt).toISOString(),
+          payload: m.payload as object,
+        })),
         next: rows.length > limit && last ? encodeCursor([last.receivedAt, last.id]) : null,
       };
     },

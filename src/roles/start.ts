@@ -43,7 +43,10 @@ export interface StartOptions {
   readonly extend?: (app: FastifyInstance, ctx: RouteContext) => void;
 }
 
-export async function startBeacon(config: Readonly<Config>, options: StartOptions = {}): Promise<RunningBeacon> {
+export async function startBeacon(
+  config: Readonly<Config>,
+  options: StartOptions = {},
+): Promise<RunningBeacon> {
   const logger = options.logger ?? pino(loggerOptions(config.logLevel));
   const metrics = new Metrics();
   const store = createStore(config);
@@ -54,10 +57,21 @@ export async function startBeacon(config: Readonly<Config>, options: StartOption
   const log = createLog(config, metrics, logger);
   await log.open();
 
-  const hub = new LiveHub({ bufferBytes: config.live.bufferBytes, slowPolicy: config.live.slowPolicy, metrics });
+  const hub = new LiveHub({
+    bufferBytes: config.live.bufferBytes,
+    slowPolicy: config.live.slowPolicy,
+    metrics,
+  });
   const stopTail = log.tail((records) => hub.publish(records));
   const sinks: Consumer[] = projections.map((projection) =>
-    startSink({ log, store, projection, batchSize: config.sink.batchSize, metrics, logger: logger.child({ sink: projection.group }) }),
+    startSink({
+      log,
+      store,
+      projection,
+      batchSize: config.sink.batchSize,
+      metrics,
+      logger: logger.child({ sink: projection.group }),
+    }),
   );
 
   const authenticator = new Authenticator(store.tenants);
@@ -80,7 +94,9 @@ export async function startBeacon(config: Readonly<Config>, options: StartOption
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const url = config.publicUrl ?? `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
+  const url =
+    config.publicUrl ??
+    `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
   const heartbeat = setInterval(() => hub.heartbeat(), config.live.pingIntervalMs);
   heartbeat.unref();
 
@@ -90,7 +106,9 @@ export async function startBeacon(config: Readonly<Config>, options: StartOption
       const end = await log.endOffsets(projection.stream);
       for (;;) {
         const saved = await store.checkpoints(projection.group, projection.stream);
-        const behind = [...end].some(([p, next]) => (saved.find((c) => c.partition === p)?.offset ?? 0) < next && next > 1);
+        const behind = [...end].some(
+          ([p, next]) => (saved.find((c) => c.partition === p)?.offset ?? 0) < next && next > 1,
+        );
         if (!behind) break;
         if (Date.now() > deadline) return false;
         await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
@@ -117,7 +135,10 @@ export async function startBeacon(config: Readonly<Config>, options: StartOption
         await app.close();
         stopTail();
         const drained = await drainSinks(deadline);
-        if (!drained) logger.warn('shutdown deadline reached before sinks caught up; they resume from the log on next start');
+        if (!drained)
+          logger.warn(
+            'shutdown deadline reached before sinks caught up; they resume from the log on next start',
+          );
         await Promise.all(sinks.map((s) => s.close()));
         await log.close();
         await store.close();

@@ -39,7 +39,9 @@ export function migrate(db: SqliteDatabase, migrations: readonly Migration[]): s
   const current = db.pragma('user_version', { simple: true }) as number;
   const latest = Math.max(0, ...migrations.map((m) => m.version));
   if (current > latest) {
-    throw new Error(`database schema version ${current} is newer than this Beacon (${latest}); upgrade Beacon`);
+    throw new Error(
+      `database schema version ${current} is newer than this Beacon (${latest}); upgrade Beacon`,
+    );
   }
   const applied: string[] = [];
   for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {

@@ -17,12 +17,21 @@ export async function bootstrapTenants(
   if (options.adminToken) {
     const known = await tenants.tokenByHash(hashToken(options.adminToken));
     if (!known) {
-      await createToken(tenants, { tenant: DEFAULT_TENANT, name: 'admin (BEACON_ADMIN_TOKEN)', scopes: ['admin', 'ingest', 'read'], secret: options.adminToken });
+      await createToken(tenants, {
+        tenant: DEFAULT_TENANT,
+        name: 'admin (BEACON_ADMIN_TOKEN)',
+        scopes: ['admin', 'ingest', 'read'],
+        secret: options.adminToken,
+      });
       options.logger.info({ tenant: DEFAULT_TENANT }, 'admin token from configuration registered');
     }
     return { createdTenant };
   }
   if (!createdTenant) return { createdTenant };
-  const { secret } = await createToken(tenants, { tenant: DEFAULT_TENANT, name: 'admin (first start)', scopes: ['admin', 'ingest', 'read'] });
+  const { secret } = await createToken(tenants, {
+    tenant: DEFAULT_TENANT,
+    name: 'admin (first start)',
+    scopes: ['admin', 'ingest', 'read'],
+  });
   return { createdTenant, generatedToken: secret };
 }

@@ -62,7 +62,9 @@ export class Authenticator {
     if (hit && hit.expires > now) return hit.principal;
     const token = await this.#tenants.tokenByHash(hash);
     const principal =
-      token && token.revokedAt === null ? { tenant: token.tenant, scopes: token.scopes, tokenId: token.id } : null;
+      token && token.revokedAt === null
+        ? { tenant: token.tenant, scopes: token.scopes, tokenId: token.id }
+        : null;
     if (this.#cache.size >= CACHE_MAX) this.#cache.clear();
     this.#cache.set(hash, { principal, expires: now + CACHE_TTL_MS });
     return principal;

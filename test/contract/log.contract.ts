@@ -16,7 +16,17 @@ let seq = 0;
 export function newRecord(patch: Partial<NewRecord> = {}): NewRecord {
   seq += 1;
   const id = `00000000-0000-7000-8000-${String(seq).padStart(12, '0')}`;
-  return { stream: 'messages', tenant: 't1', key: id, entity: 'e1', id, ts: 1_700_000_000_000 + seq, receivedAt: 1_700_000_000_000 + seq, body: { seq }, ...patch };
+  return {
+    stream: 'messages',
+    tenant: 't1',
+    key: id,
+    entity: 'e1',
+    id,
+    ts: 1_700_000_000_000 + seq,
+    receivedAt: 1_700_000_000_000 + seq,
+    body: { seq },
+    ...patch,
+  };
 }
 
 /** Collects everything a consumer group sees until `want` records arrived. */
@@ -55,7 +65,8 @@ async function consumeUntil(
 /** The behaviour every Log backend must show; run once per backend. */
 export function runLogContract(target: LogContractTarget): void {
   const skipped = (name: string) => target.skip?.find((s) => s.test === name)?.reason;
-  const it = (name: string, fn: () => Promise<void>) => test(name, { skip: skipped(name) ?? false }, fn);
+  const it = (name: string, fn: () => Promise<void>): void =>
+    void test(name, { skip: skipped(name) ?? false }, fn);
 
   describe(`Log contract: ${target.name}`, () => {
     it('append answers each record with its id and receivedAt, in order', async () => {

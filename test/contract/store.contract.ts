@@ -23,8 +23,8 @@ const row = (n: number, patch: Partial<MessageRow> = {}): MessageRow => ({
 /** The behaviour every Store backend must show; run once per backend. */
 export function runStoreContract(target: StoreContractTarget): void {
   const skipped = (name: string) => target.skip?.find((s) => s.test === name)?.reason;
-  const it = (name: string, fn: (store: Store) => Promise<void>) =>
-    test(name, { skip: skipped(name) ?? false }, async () => {
+  const it = (name: string, fn: (store: Store) => Promise<void>): void =>
+    void test(name, { skip: skipped(name) ?? false }, async () => {
       const store = await target.create();
       try {
         await fn(store);
@@ -53,10 +53,19 @@ export function runStoreContract(target: StoreContractTarget): void {
         [0, 1, 2, 3, 4, 5, 6, 7],
       );
       const last = first.at(-1)!;
-      const second = await store.messages.list({ tenant: 't1', limit: 100, after: { receivedAt: last.receivedAt, id: last.id } });
+      const second = await store.messages.list({
+        tenant: 't1',
+        limit: 100,
+        after: { receivedAt: last.receivedAt, id: last.id },
+      });
       assert.equal(second.length, 12);
       assert.equal((second[0]!.payload as { n: number }).n, 8);
-      const bounded = await store.messages.list({ tenant: 't1', limit: 100, from: row(3).receivedAt, to: row(9).receivedAt });
+      const bounded = await store.messages.list({
+        tenant: 't1',
+        limit: 100,
+        from: row(3).receivedAt,
+        to: row(9).receivedAt,
+      });
       assert.deepEqual(
         bounded.map((m) => (m.payload as { n: number }).n),
         [3, 4, 5, 6, 7, 8],
@@ -86,15 +95,14 @@ export function runStoreContract(target: StoreContractTarget): void {
         await tx.saveCheckpoint({ group: 'g', stream: 'messages', partition: 1, offset: 5 });
         await tx.saveCheckpoint({ group: 'h', stream: 'messages', partition: 0, offset: 99 });
       });
-      await store.transaction((tx) => tx.saveCheckpoint({ group: 'g', stream: 'messages', partition: 0, offset: 20 }));
-      const saved = await store.checkpoints('g', 'messages');
-      assert.deepEqual(
-        saved.map((c) => [c.partition, c.offset]).sort(),
-        [
-          [0, 20],
-          [1, 5],
-        ],
+      await store.transaction((tx) =>
+        tx.saveCheckpoint({ group: 'g', stream: 'messages', partition: 0, offset: 20 }),
       );
+      const saved = await store.checkpoints('g', 'messages');
+      assert.deepEqual(saved.map((c) => [c.partition, c.offset]).sort(), [
+        [0, 20],
+        [1, 5],
+      ]);
       assert.deepEqual(await store.checkpoints('g', 'checks'), []);
     });
 
@@ -118,7 +126,15 @@ export function runStoreContract(target: StoreContractTarget): void {
       assert.equal(await store.tenants.ensure({ id: 'acme', name: 'Other', createdAt: 2 }), false);
       assert.equal((await store.tenants.get('acme'))?.name, 'Acme');
       assert.equal(await store.tenants.get('nobody'), undefined);
-      const token = { id: 'tok1', tenant: 'acme', name: 'ci', scopes: ['ingest', 'read'] as const, hash: 'h1', createdAt: 5, revokedAt: null };
+      const token = {
+        id: 'tok1',
+        tenant: 'acme',
+        name: 'ci',
+        scopes: ['ingest', 'read'] as const,
+        hash: 'h1',
+        createdAt: 5,
+        revokedAt: null,
+      };
       await store.tenants.addToken({ ...token, scopes: [...token.scopes] });
       assert.deepEqual(await store.tenants.tokenByHash('h1'), { ...token, scopes: ['ingest', 'read'] });
       assert.equal(await store.tenants.revokeToken('other-tenant', 'tok1', 9), false);

@@ -15,10 +15,20 @@ export interface TestBeacon extends RunningBeacon {
   destroy(): Promise<void>;
 }
 
-export async function startTestBeacon(flags: Record<string, unknown> = {}, dataDir?: string): Promise<TestBeacon> {
+export async function startTestBeacon(
+  flags: Record<string, unknown> = {},
+  dataDir?: string,
+): Promise<TestBeacon> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'beacon-test-'));
   const config = loadConfig({
-    flags: { port: 0, host: '127.0.0.1', dataDir: dir, logLevel: 'silent', adminToken: ADMIN_TOKEN, ...flags },
+    flags: {
+      port: 0,
+      host: '127.0.0.1',
+      dataDir: dir,
+      logLevel: 'silent',
+      adminToken: ADMIN_TOKEN,
+      ...flags,
+    },
   });
   const beacon = await startBeacon(config);
   return Object.assign(beacon, {
@@ -42,7 +52,11 @@ export async function startTestBeacon(flags: Record<string, unknown> = {}, dataD
 }
 
 /** Polls `check` until it returns a value that is not undefined, or fails after `ms`. */
-export async function eventually<T>(check: () => Promise<T | undefined>, ms = 10_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  ms = 10_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await check();

@@ -54,7 +54,10 @@ export class EmbeddedLog implements Log {
     migrate(db, logMigrations);
     this.#db = db;
 
-    const insert = db.prepare<[string, string, string, string, string, number, number, string], { offset: number }>(
+    const insert = db.prepare<
+      [string, string, string, string, string, number, number, string],
+      { offset: number }
+    >(
       `INSERT INTO records (stream, tenant, key, entity, id, ts, received_at, body)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, stream, key) DO NOTHING RETURNING offset`,
     );
@@ -64,7 +67,16 @@ export class EmbeddedLog implements Log {
     const appended: LogRecord[] = [];
     const commit = db.transaction((records: readonly NewRecord[]): Appended[] =>
       records.map((r) => {
-        const row = insert.get(r.stream, r.tenant, r.key, r.entity, r.id, r.ts, r.receivedAt, JSON.stringify(r.body ?? null));
+        const row = insert.get(
+          r.stream,
+          r.tenant,
+          r.key,
+          r.entity,
+          r.id,
+          r.ts,
+          r.receivedAt,
+          JSON.stringify(r.body ?? null),
+        );
         if (row) {
           appended.push({ ...r, partition: PARTITION, offset: row.offset });
           return { id: r.id, receivedAt: r.receivedAt, duplicate: false };
@@ -117,7 +129,9 @@ export class EmbeddedLog implements Log {
   }
 
   consume(options: ConsumeOptions): Consumer {
-    const consumer = new EmbeddedConsumer(this.#database(), options, this.#options.logger, (wake) => this.#wakers.add(wake));
+    const consumer = new EmbeddedConsumer(this.#database(), options, this.#options.logger, (wake) =>
+      this.#wakers.add(wake),
+    );
     this.#consumers.add(consumer);
     consumer.start(() => this.#consumers.delete(consumer));
     return consumer;
@@ -159,7 +173,12 @@ class EmbeddedConsumer implements Consumer {
   #done: Promise<void> = Promise.resolve();
   #interrupt: (() => void) | undefined;
 
-  constructor(db: SqliteDatabase, options: ConsumeOptions, logger: Logger, waitForAppend: (wake: () => void) => void) {
+  constructor(
+    db: SqliteDatabase,
+    options: ConsumeOptions,
+    logger: Logger,
+    waitForAppend: (wake: () => void) => void,
+  ) {
     this.#db = db;
     this.#options = options;
     this.#logger = logger;
@@ -168,7 +187,9 @@ class EmbeddedConsumer implements Consumer {
 
   start(onEnd: () => void): void {
     this.#done = this.#run()
-      .catch((err: unknown) => this.#logger.fatal({ err, group: this.#options.group }, 'embedded consumer stopped'))
+      .catch((err: unknown) =>
+        this.#logger.fatal({ err, group: this.#options.group }, 'embedded consumer stopped'),
+      )
       .finally(onEnd);
   }
 

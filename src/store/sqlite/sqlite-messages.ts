@@ -1,5 +1,11 @@
 import type { SqliteDatabase } from '../../sqlite/database.ts';
-import type { Message, MessageQuery, MessageReader, MessageRow, MessageWriter } from '../../messages/message.ts';
+import type {
+  Message,
+  MessageQuery,
+  MessageReader,
+  MessageRow,
+  MessageWriter,
+} from '../../messages/message.ts';
 
 interface Row {
   id: string;
@@ -37,7 +43,9 @@ export class SqliteMessageReader implements MessageReader {
   }
 
   count(tenant: string): Promise<number> {
-    const row = this.#db.prepare('SELECT COUNT(*) AS n FROM messages WHERE tenant = ?').get(tenant) as { n: number };
+    const row = this.#db.prepare('SELECT COUNT(*) AS n FROM messages WHERE tenant = ?').get(tenant) as {
+      n: number;
+    };
     return Promise.resolve(row.n);
   }
 }

@@ -48,12 +48,12 @@ export class SqliteStore implements Store {
   }
 
   checkpoints(group: string, stream: Stream): Promise<Checkpoint[]> {
-    const rows = this.#writer!
-      .prepare<[string, string], { partition: number; next_offset: number }>(
-        'SELECT partition, next_offset FROM checkpoints WHERE consumer_group = ? AND stream = ?',
-      )
-      .all(group, stream);
-    return Promise.resolve(rows.map((r) => ({ group, stream, partition: r.partition, offset: r.next_offset })));
+    const rows = this.#writer!.prepare<[string, string], { partition: number; next_offset: number }>(
+      'SELECT partition, next_offset FROM checkpoints WHERE consumer_group = ? AND stream = ?',
+    ).all(group, stream);
+    return Promise.resolve(
+      rows.map((r) => ({ group, stream, partition: r.partition, offset: r.next_offset })),
+    );
   }
 
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {

@@ -46,12 +46,16 @@ export class SqliteTenantRepository implements TenantRepository {
   }
 
   list(): Promise<Tenant[]> {
-    return Promise.resolve(this.#db.prepare<[], TenantRow>('SELECT * FROM tenants ORDER BY id').all().map(toTenant));
+    return Promise.resolve(
+      this.#db.prepare<[], TenantRow>('SELECT * FROM tenants ORDER BY id').all().map(toTenant),
+    );
   }
 
   addToken(t: TokenRecord): Promise<void> {
     this.#db
-      .prepare('INSERT INTO tokens (id, tenant, name, scopes, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO tokens (id, tenant, name, scopes, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
       .run(t.id, t.tenant, t.name, JSON.stringify(t.scopes), t.hash, t.createdAt, t.revokedAt);
     return Promise.resolve();
   }
@@ -62,7 +66,9 @@ export class SqliteTenantRepository implements TenantRepository {
   }
 
   listTokens(tenant: string): Promise<TokenRecord[]> {
-    const rows = this.#db.prepare<[string], TokenRow>('SELECT * FROM tokens WHERE tenant = ? ORDER BY created_at, id').all(tenant);
+    const rows = this.#db
+      .prepare<[string], TokenRow>('SELECT * FROM tokens WHERE tenant = ? ORDER BY created_at, id')
+      .all(tenant);
     return Promise.resolve(rows.map(toToken));
   }
 
