@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 
 const files = process.argv.slice(2);
-const patterns = files.length > 0 ? files : ['src/**/*.test.ts', 'test/**/*.test.ts'];
+const patterns = files.length > 0 ? files : ['src/**/*.test.ts', 'web/src/**/*.test.ts', 'test/**/*.test.ts'];
 const args = [
   '--test',
   // Integration tests start servers, browsers and child processes: two files at a time fit 2 cores.

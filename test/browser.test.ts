@@ -24,7 +24,10 @@ test('/live: after sign-in, a message posted with curl appears on the open page'
   await page.goto(beacon.url + '/live');
   await page.getByTestId('signin-token').fill(ADMIN_TOKEN);
   await page.getByTestId('signin-submit').click();
-  await page.getByTestId('live-status').filter({ hasText: /^live$/ }).waitFor({ timeout: 15_000 });
+  await page
+    .getByTestId('live-status')
+    .filter({ hasText: /^live$/ })
+    .waitFor({ timeout: 15_000 });
 
   const { stdout } = await run('curl', [
     '-sS',
@@ -64,6 +67,9 @@ test('/live: a returning visitor sees messages sent before the page opened', asy
   await page.evaluate((token) => localStorage.setItem('beacon.token', token), ADMIN_TOKEN);
   await page.reload();
   await page.locator(`[data-testid="live-row"][data-id="${id}"]`).waitFor({ timeout: 10_000 });
-  await page.getByTestId('live-status').filter({ hasText: /^live$/ }).waitFor({ timeout: 15_000 });
+  await page
+    .getByTestId('live-status')
+    .filter({ hasText: /^live$/ })
+    .waitFor({ timeout: 15_000 });
   await page.close();
 });

@@ -1,0 +1,155 @@
+/**
+ * Ingest throughput. (a) Durable single-message `POST /v1/messages`, answered only after the group
+ * commit's fsync, against `POST /bench/noop` (same auth and JSON parsing, no commit); then checks that
+ * every message answered 202 was stored. (b) `POST /v1/messages/batch` with 1,000 messages per request,
+ * as a JSON array and as NDJSON, against the same no-op fed the same array.
+ *
+ *   node bench/ingest.ts [--quick] [--profile DIR]
+ */
+import { count } from './lib/format.ts';
+import { runLoad, type LoadResult } from './lib/load.ts';
+import { walkMessages } from './lib/messages.ts';
+import { parseBenchOptions, type BenchOptions } from './lib/options.ts';
+import { step } from './lib/progress.ts';
+import { printTable, type BenchReport, type Figure } from './lib/report.ts';
+import { startServer, type BenchServer } from './lib/server.ts';
+
+const SINGLE_BODY = JSON.stringify({ sensor: 's1', value: 42.5, tags: ['a', 'b'] });
+const BATCH_SIZE = 1000;
+const BATCH_ITEMS = Array.from({ length: BATCH_SIZE }, (_, i) => ({
+  sensor: `s${i % 10}`,
+  value: i / 10,
+  tags: ['a', 'b'],
+}));
+const SINGLE_CONNECTIONS = 100;
+/** More connections do not raise batch throughput (the server is CPU-bound); they only add latency. */
+const BATCH_CONNECTIONS = 4;
+
+const TITLE = 'Ingest';
+
+export async function runIngest(options: BenchOptions): Promise<BenchReport> {
+  const seconds = options.quick ? 3 : 10;
+  const warmup = options.quick ? 1 : 2;
+  step(`${TITLE}: starting a Beacon in a child process`);
+  const server = await startServer({ profileDir: options.profileDir });
+  try {
+    const figures = [...(await single(server, seconds, warmup)), ...(await batch(server, seconds, warmup))];
+    printTable(TITLE, figures);
+    return { title: TITLE, figures };
+  } finally {
+    step(`${TITLE}: stopping the server`);
+    await server.close();
+  }
+}
+
+/** Single messages: durable ingest against the no-op, back to back, then a check of what was stored. */
+async function single(server: BenchServer, seconds: number, warmup: number): Promise<Figure[]> {
+  const answered: string[] = [];
+  const collectId = (body: string) => {
+    const { id } = JSON.parse(body) as { id?: string };
+    if (id !== undefined) answered.push(id);
+  };
+  const spec = { contentType: 'application/json', body: SINGLE_BODY, connections: SINGLE_CONNECTIONS };
+  await runLoad(server, { ...spec, label: 'warm-up: no-op', path: '/bench/noop', seconds: warmup });
+  const warm = await runLoad(server, {
+    ...spec,
+    label: 'warm-up: ingest',
+    path: '/v1/messages',
+    seconds: warmup,
+    onBody: collectId,
+  });
+  const noop = await runLoad(server, {
+    ...spec,
+    label: 'single: no-op baseline',
+    path: '/bench/noop',
+    seconds,
+  });
+  const ingest = await runLoad(server, {
+    ...spec,
+    label: 'single: durable ingest',
+    path: '/v1/messages',
+    seconds,
+    onBody: collectId,
+  });
+
+  step('checking that every message answered 202 was stored');
+  await server.waitForSink('sink storing single messages');
+  const stored = new Set<string>();
+  const listed = await walkMessages(server, {
+    label: 'listing stored messages',
+    expected: answered.length,
+    onPage: (page) => {
+      for (const item of page.items) stored.add(item.id);
+    },
+  });
+  const missing = answered.filter((id) => !stored.has(id)).length;
+  const cut = warm.sent - warm.ok + (ingest.sent - ingest.ok);
+  console.log(
+    `\nsingle: ${count(answered.length)} answered 202, ${count(listed)} stored, ${count(missing)} of the 202s missing.` +
+      `\n        ${count(listed - answered.length + missing)} stored without a 202 seen: requests in flight when a run` +
+      ` stopped (${count(cut)} were cut off), which the server committed after the client hung up.`,
+  );
+  return [
+    { name: 'single no-op baseline', value: noop.okPerSecond, unit: 'req/s' },
+    { name: 'single durable ingest', value: ingest.okPerSecond, unit: 'req/s' },
+    {
+      name: 'single ingest / no-op',
+      value: ingest.okPerSecond / noop.okPerSecond,
+      unit: 'ratio',
+      target: { op: '>=', value: 0.5 },
+    },
+    ...latencies(noop),
+    ...latencies(ingest),
+    { name: 'single 202s not stored', value: missing, unit: 'messages', target: { op: '<=', value: 0 } },
+  ];
+}
+
+/** Batches of 1,000: JSON array and NDJSON, against the no-op parsing the same array. */
+async function batch(server: BenchServer, seconds: number, warmup: number): Promise<Figure[]> {
+  const json = JSON.stringify(BATCH_ITEMS);
+  const ndjson = BATCH_ITEMS.map((item) => JSON.stringify(item)).join('\n') + '\n';
+  const spec = { connections: BATCH_CONNECTIONS, seconds };
+  const jsonSpec = { ...spec, contentType: 'application/json', body: json };
+  await runLoad(server, {
+    ...jsonSpec,
+    label: 'warm-up: batch',
+    path: '/v1/messages/batch',
+    seconds: warmup,
+  });
+  const noop = await runLoad(server, {
+    ...jsonSpec,
+    label: 'batch: no-op baseline (JSON array)',
+    path: '/bench/noop',
+  });
+  const array = await runLoad(server, {
+    ...jsonSpec,
+    label: 'batch: JSON array',
+    path: '/v1/messages/batch',
+  });
+  const lines = await runLoad(server, {
+    ...spec,
+    label: 'batch: NDJSON',
+    path: '/v1/messages/batch',
+    contentType: 'application/x-ndjson',
+    body: ndjson,
+  });
+  const events = (load: LoadResult) => load.okPerSecond * BATCH_SIZE;
+  const target = { op: '>=', value: 200_000 } as const;
+  return [
+    { name: 'batch no-op baseline (JSON array)', value: events(noop), unit: 'events/s' },
+    { name: 'batch ingest, JSON array', value: events(array), unit: 'events/s', target },
+    { name: 'batch ingest, NDJSON', value: events(lines), unit: 'events/s', target },
+    { name: 'batch JSON array / no-op', value: array.okPerSecond / noop.okPerSecond, unit: 'ratio' },
+    ...latencies(array),
+    ...latencies(lines),
+  ];
+}
+
+function latencies(load: LoadResult): Figure[] {
+  return [
+    { name: `${load.label} p50`, value: load.p50, unit: 'ms' },
+    { name: `${load.label} p99`, value: load.p99, unit: 'ms' },
+  ];
+}
+
+if (import.meta.main) await runIngest(parseBenchOptions());

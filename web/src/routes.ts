@@ -1,0 +1,61 @@
+import type { ComponentType } from 'preact';
+import type { Session } from './auth.ts';
+import { ComingSoon } from './pages/coming-soon.tsx';
+import { LivePage } from './pages/live.tsx';
+
+/** What every page is rendered with. */
+export interface PageProps {
+  readonly session: Session;
+  readonly route: Route;
+}
+
+/** One entry of the navigation: adding a page is adding a route here. */
+export interface Route {
+  readonly path: string;
+  readonly title: string;
+  /** One line on what the page is for. */
+  readonly summary: string;
+  /** An SVG path on a 24×24 grid, drawn as a stroke. */
+  readonly icon: string;
+  readonly page: ComponentType<PageProps>;
+}
+
+export const ROUTES: readonly Route[] = [
+  {
+    path: '/live',
+    title: 'Live',
+    summary: 'Messages as they arrive.',
+    icon: 'M3 12h4l3-8 4 16 3-8h4',
+    page: LivePage,
+  },
+  {
+    path: '/uptime',
+    title: 'Uptime',
+    summary: 'HTTP and TCP checks: status, latency and incidents per target.',
+    icon: 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM8 12l3 3 5-6',
+    page: ComingSoon,
+  },
+  {
+    path: '/analytics',
+    title: 'Analytics',
+    summary: 'Page views, visitors, referrers and top pages per site.',
+    icon: 'M4 20V10M10 20V4M16 20v-7M22 20H2',
+    page: ComingSoon,
+  },
+  {
+    path: '/occupancy',
+    title: 'Occupancy',
+    summary: 'People counts per space, now and over time.',
+    icon: 'M3 21V3h18v18H3zM3 12h18M12 3v18',
+    page: ComingSoon,
+  },
+];
+
+/** Where `/` leads. */
+export const HOME_PATH = '/live';
+
+/** The route for `path`, ignoring a trailing slash. */
+export function routeFor(path: string): Route | undefined {
+  const normalized = path.length > 1 ? path.replace(/\/+$/, '') : path;
+  return ROUTES.find((route) => route.path === normalized);
+}
