@@ -2,7 +2,7 @@
  * Live fan-out latency: from the moment the server accepts a message (its `receivedAt`) to the moment
  * each WebSocket subscriber of `/v1/stream?streams=messages` receives the frame. Subscribers run in
  * child processes; stages grow the fleet (1 as the baseline, then 1,000 and 10,000) and post messages
- * at a steady rate at each size.
+ * at a steady rate at each size, then once more slowly at the largest size.
  *
  *   node bench/fanout.ts [--quick] [--profile DIR]
  */
@@ -17,33 +17,55 @@ import { startServer, type BenchServer } from './lib/server.ts';
 const TITLE = 'Fan-out';
 /** Subscriber processes; with two cores, more would only take turns on the core the server leaves. */
 const PROCESSES = 2;
-const RATE_PER_SECOND = 20;
 /** How long to wait for frames still in flight after the last post. */
 const SETTLE_MS = 10_000;
-const TARGET_SUBSCRIBERS = 10_000;
+const TARGET = { subscribers: 10_000, p99: { op: '<', value: 100 } } as const;
 /** File descriptors a process needs besides its sockets. */
 const FD_MARGIN = 200;
 
+/** One measurement: the fleet grown to `subscribers`, then `messages` posted at `rate` per second. */
+interface Stage {
+  readonly subscribers: number;
+  readonly rate: number;
+  readonly messages: number;
+}
+
+/**
+ * 1 subscriber is the baseline. The last stage repeats the largest fleet at 1 message/s: with no
+ * backlog between messages it shows what one record costs to fan out, apart from queueing.
+ */
+const STAGES: readonly Stage[] = [
+  { subscribers: 1, rate: 20, messages: 200 },
+  { subscribers: 1000, rate: 20, messages: 200 },
+  { subscribers: 10_000, rate: 20, messages: 200 },
+  { subscribers: 10_000, rate: 1, messages: 10 },
+];
+const QUICK_STAGES: readonly Stage[] = [
+  { subscribers: 1, rate: 20, messages: 40 },
+  { subscribers: 100, rate: 20, messages: 40 },
+  { subscribers: 1000, rate: 20, messages: 40 },
+  { subscribers: 1000, rate: 1, messages: 3 },
+];
+
 export async function runFanout(options: BenchOptions): Promise<BenchReport> {
-  const stages = options.quick ? [1, 100, 1000] : [1, 1000, TARGET_SUBSCRIBERS];
-  const messages = options.quick ? 40 : 200;
-  checkFileLimit(stages.at(-1)!);
+  const stages = options.quick ? QUICK_STAGES : STAGES;
+  checkFileLimit(Math.max(...stages.map((s) => s.subscribers)));
   step(`${TITLE}: starting a Beacon in a child process and ${PROCESSES} subscriber processes`);
   const server = await startServer({ profileDir: options.profileDir });
   const fleet = new SubscriberFleet(PROCESSES);
   try {
     const url = `${server.url.replace(/^http/, 'ws')}/v1/stream?streams=messages`;
-    const results: { subscribers: number; report: FleetReport; expected: number }[] = [];
-    for (const subscribers of stages) {
-      step(`stage: ${plural(subscribers, 'subscriber')}`);
-      await fleet.grow(subscribers, url, server.token);
-      const stage = `s${subscribers}`;
-      fleet.measure(stage);
+    const results: { stage: Stage; report: FleetReport; expected: number }[] = [];
+    for (const stage of stages) {
+      step(`stage: ${describe(stage)}`);
+      await fleet.grow(stage.subscribers, url, server.token);
+      const tag = `s${stage.subscribers}r${stage.rate}`;
+      fleet.measure(tag);
       const started = performance.now();
       const serverBefore = (await server.stats()).cpuMicros;
       const fleetBefore = (await fleet.report()).cpuMicros;
-      await postSteadily(server, stage, messages);
-      const expected = fleet.size * messages;
+      await postSteadily(server, tag, stage);
+      const expected = fleet.size * stage.messages;
       const report = await settle(fleet, expected);
       const seconds = (performance.now() - started) / 1000;
       const serverCpu = ((await server.stats()).cpuMicros - serverBefore) / 1e6 / seconds;
@@ -51,35 +73,42 @@ export async function runFanout(options: BenchOptions): Promise<BenchReport> {
       note(
         `CPU over the stage: server ${percent(serverCpu, 1)}, subscriber processes ${percent(fleetCpu, 1)} of a core`,
       );
-      results.push({ subscribers: fleet.size, report, expected });
+      results.push({ stage, report, expected });
     }
-    const baseline = results[0]!.report.latency.summary();
-    const first = plural(stages[0]!, 'subscriber');
-    const figures = results.flatMap(({ subscribers, report, expected }) => {
+    const baseline = results[0]!;
+    const baselineP99 = baseline.report.latency.percentile(99);
+    const figures = results.flatMap(({ stage, report, expected }) => {
       const { p50, p99, max } = report.latency.summary();
-      const label = plural(subscribers, 'subscriber');
-      const target = subscribers === TARGET_SUBSCRIBERS ? ({ op: '<', value: 100 } as const) : undefined;
-      const lost = expected - report.received - report.dropped;
+      const label = describe(stage);
+      const target = stage.subscribers === TARGET.subscribers ? TARGET.p99 : undefined;
       return [
         { name: `${label}: p50`, value: p50, unit: 'ms' },
         { name: `${label}: p99`, value: p99, unit: 'ms', target },
         { name: `${label}: max`, value: max, unit: 'ms' },
-        ...(subscribers === stages[0]
+        ...(stage === baseline.stage
           ? []
-          : [{ name: `${label}: p99 / ${first}`, value: p99 / baseline.p99, unit: 'ratio' } as const]),
-        { name: `${label}: frames expected`, value: expected, unit: 'frames' },
-        { name: `${label}: frames received`, value: report.received, unit: 'frames' },
+          : [{ name: `${label}: p99 / baseline`, value: p99 / baselineP99, unit: 'ratio' } as const]),
+        { name: `${label}: frames received of ${count(expected)}`, value: report.received, unit: 'frames' },
         { name: `${label}: frames dropped`, value: report.dropped, unit: 'frames' },
-        { name: `${label}: frames missing`, value: lost, unit: 'frames', target: { op: '<=', value: 0 } },
+        {
+          name: `${label}: frames missing`,
+          value: expected - report.received - report.dropped,
+          unit: 'frames',
+          target: { op: '<=', value: 0 },
+        },
       ] satisfies Figure[];
     });
-    printTable(TITLE, figures);
+    printTable(`${TITLE} (baseline: ${describe(baseline.stage)})`, figures);
     return { title: TITLE, figures };
   } finally {
     step(`${TITLE}: closing subscribers and stopping the server`);
     await fleet.close();
     await server.close();
   }
+}
+
+function describe(stage: Stage): string {
+  return `${plural(stage.subscribers, 'subscriber')} @ ${stage.rate}/s`;
 }
 
 /** Reports the open-file limit against what the largest stage needs. */
@@ -99,26 +128,29 @@ function checkFileLimit(subscribers: number): void {
   }
 }
 
-/** Posts `messages` single messages at a steady rate, each tagged with the stage. */
-async function postSteadily(server: BenchServer, stage: string, messages: number): Promise<void> {
-  const progress = new Progress(`posting ${count(messages)} messages at ${RATE_PER_SECOND}/s`, messages);
+/** Posts the stage's messages at its steady rate, each tagged so subscribers count only these. */
+async function postSteadily(server: BenchServer, tag: string, stage: Stage): Promise<void> {
+  const progress = new Progress(
+    `posting ${count(stage.messages)} messages at ${stage.rate}/s`,
+    stage.messages,
+  );
   const started = performance.now();
   const posts: Promise<unknown>[] = [];
-  for (let i = 0; i < messages; i++) {
-    const due = started + (i * 1000) / RATE_PER_SECOND;
+  for (let i = 0; i < stage.messages; i++) {
+    const due = started + (i * 1000) / stage.rate;
     await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
     posts.push(
       server.request('/v1/messages', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ stage, seq: i, sentAt: Date.now() }),
+        body: JSON.stringify({ stage: tag, seq: i, sentAt: Date.now() }),
         expect: 202,
       }),
     );
     progress.update(i + 1);
   }
   await Promise.all(posts);
-  progress.finish(messages, 'all answered 202');
+  progress.finish(stage.messages, 'all answered 202');
 }
 
 /** Waits until every subscriber has every frame, or nothing has arrived for a while. */

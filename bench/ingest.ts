@@ -7,7 +7,7 @@
  *   node bench/ingest.ts [--quick] [--profile DIR]
  */
 import { count } from './lib/format.ts';
-import { runLoad, type LoadResult } from './lib/load.ts';
+import { interleave, runLoad, type LoadSummary } from './lib/load.ts';
 import { walkMessages } from './lib/messages.ts';
 import { parseBenchOptions, type BenchOptions } from './lib/options.ts';
 import { step } from './lib/progress.ts';
@@ -28,7 +28,8 @@ const BATCH_CONNECTIONS = 4;
 const TITLE = 'Ingest';
 
 export async function runIngest(options: BenchOptions): Promise<BenchReport> {
-  const seconds = options.quick ? 3 : 10;
+  // Each load runs this long in all, in two interleaved halves.
+  const seconds = options.quick ? 2 : 10;
   const warmup = options.quick ? 1 : 2;
   step(`${TITLE}: starting a Beacon in a child process`);
   const server = await startServer({ profileDir: options.profileDir });
@@ -42,35 +43,25 @@ export async function runIngest(options: BenchOptions): Promise<BenchReport> {
   }
 }
 
-/** Single messages: durable ingest against the no-op, back to back, then a check of what was stored. */
+/** Single messages: durable ingest against the no-op, interleaved, then a check of what was stored. */
 async function single(server: BenchServer, seconds: number, warmup: number): Promise<Figure[]> {
   const answered: string[] = [];
   const collectId = (body: string) => {
     const { id } = JSON.parse(body) as { id?: string };
     if (id !== undefined) answered.push(id);
   };
-  const spec = { contentType: 'application/json', body: SINGLE_BODY, connections: SINGLE_CONNECTIONS };
-  await runLoad(server, { ...spec, label: 'warm-up: no-op', path: '/bench/noop', seconds: warmup });
-  const warm = await runLoad(server, {
-    ...spec,
-    label: 'warm-up: ingest',
-    path: '/v1/messages',
-    seconds: warmup,
-    onBody: collectId,
-  });
-  const noop = await runLoad(server, {
-    ...spec,
-    label: 'single: no-op baseline',
-    path: '/bench/noop',
+  const spec = {
+    contentType: 'application/json',
+    body: SINGLE_BODY,
+    connections: SINGLE_CONNECTIONS,
     seconds,
-  });
-  const ingest = await runLoad(server, {
-    ...spec,
-    label: 'single: durable ingest',
-    path: '/v1/messages',
-    seconds,
-    onBody: collectId,
-  });
+  };
+  const noopSpec = { ...spec, label: 'single: no-op baseline', path: '/bench/noop' };
+  const ingestSpec = { ...spec, label: 'single: durable ingest', path: '/v1/messages', onBody: collectId };
+  step('warming up');
+  await runLoad(server, { ...noopSpec, seconds: warmup });
+  const warm = await runLoad(server, { ...ingestSpec, seconds: warmup });
+  const [noop, ingest] = (await interleave(server, [noopSpec, ingestSpec])) as [LoadSummary, LoadSummary];
 
   step('checking that every message answered 202 was stored');
   await server.waitForSink('sink storing single messages');
@@ -108,32 +99,23 @@ async function single(server: BenchServer, seconds: number, warmup: number): Pro
 async function batch(server: BenchServer, seconds: number, warmup: number): Promise<Figure[]> {
   const json = JSON.stringify(BATCH_ITEMS);
   const ndjson = BATCH_ITEMS.map((item) => JSON.stringify(item)).join('\n') + '\n';
-  const spec = { connections: BATCH_CONNECTIONS, seconds };
-  const jsonSpec = { ...spec, contentType: 'application/json', body: json };
-  await runLoad(server, {
-    ...jsonSpec,
-    label: 'warm-up: batch',
-    path: '/v1/messages/batch',
-    seconds: warmup,
-  });
-  const noop = await runLoad(server, {
-    ...jsonSpec,
-    label: 'batch: no-op baseline (JSON array)',
-    path: '/bench/noop',
-  });
-  const array = await runLoad(server, {
-    ...jsonSpec,
-    label: 'batch: JSON array',
-    path: '/v1/messages/batch',
-  });
-  const lines = await runLoad(server, {
-    ...spec,
+  const spec = { connections: BATCH_CONNECTIONS, seconds, contentType: 'application/json', body: json };
+  const noopSpec = { ...spec, label: 'batch: no-op baseline (JSON array)', path: '/bench/noop' };
+  const arraySpec = { ...spec, label: 'batch: JSON array', path: '/v1/messages/batch' };
+  const ndjsonSpec = {
+    ...arraySpec,
     label: 'batch: NDJSON',
-    path: '/v1/messages/batch',
     contentType: 'application/x-ndjson',
     body: ndjson,
-  });
-  const events = (load: LoadResult) => load.okPerSecond * BATCH_SIZE;
+  };
+  step('warming up');
+  await runLoad(server, { ...arraySpec, seconds: warmup });
+  const [noop, array, lines] = (await interleave(server, [noopSpec, arraySpec, ndjsonSpec])) as [
+    LoadSummary,
+    LoadSummary,
+    LoadSummary,
+  ];
+  const events = (load: LoadSummary) => load.okPerSecond * BATCH_SIZE;
   const target = { op: '>=', value: 200_000 } as const;
   return [
     { name: 'batch no-op baseline (JSON array)', value: events(noop), unit: 'events/s' },
@@ -145,7 +127,7 @@ async function batch(server: BenchServer, seconds: number, warmup: number): Prom
   ];
 }
 
-function latencies(load: LoadResult): Figure[] {
+function latencies(load: LoadSummary): Figure[] {
   return [
     { name: `${load.label} p50`, value: load.p50, unit: 'ms' },
     { name: `${load.label} p99`, value: load.p99, unit: 'ms' },

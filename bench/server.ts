@@ -40,4 +40,4 @@ process.on('message', (message: { type: string }) => {
   if (message.type === 'close') stop();
 });
 process.on('disconnect', stop);
-process.send!({ type: 'listening', url: `http://127.0.0.1:${beacon.port}` } satisfies ServerMessage);
+process.send!({ type: 'listening', url: `http://127.0.0.1:${beacon.port}`, dataDir } satisfies ServerMessage);

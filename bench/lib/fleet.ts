@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { count, plural } from './format.ts';
 import { Histogram, type HistogramJson } from './percentiles.ts';
-import { Progress } from './progress.ts';
+import { note, Progress } from './progress.ts';
 
 /** What the parent asks of a subscriber process (bench/subscribers.ts). */
 export type FleetCommand =
@@ -58,24 +58,27 @@ const WAVE = 500;
  */
 export class SubscriberFleet {
   readonly #children: ChildProcess[];
-  #size = 0;
+  /** Connections open in each process. */
+  readonly #open: number[];
 
   /** Starts `processes` subscriber processes, holding no connections yet. */
   constructor(processes: number) {
     this.#children = Array.from({ length: processes }, () =>
       fork(ENTRY, [], { execArgv: [], stdio: ['ignore', 2, 2, 'ipc'] }),
     );
+    this.#open = this.#children.map(() => 0);
   }
 
   get size(): number {
-    return this.#size;
+    return this.#open.reduce((a, b) => a + b, 0);
   }
 
   /** Opens connections until the fleet holds `total`, split evenly across the processes. */
   async grow(total: number, url: string, token: string): Promise<void> {
-    const adding = total - this.#size;
+    const before = this.size;
+    const adding = total - before;
+    if (adding <= 0) return note(`holding ${plural(before, 'subscriber')} already`);
     const progress = new Progress(`opening ${plural(adding, 'subscriber')} (${count(total)} in all)`, adding);
-    const opened = new Array<number>(this.#children.length).fill(0);
     let failed = 0;
     const errors: string[] = [];
     await Promise.all(
@@ -85,22 +88,18 @@ export class SubscriberFleet {
         if (share === 0) return;
         const onProgress = (event: FleetEvent) => {
           if (event.type !== 'opening') return;
-          opened[i] = event.open;
-          progress.update(opened.reduce((a, b) => a + b, 0) - this.#size);
+          this.#open[i] = event.open;
+          progress.update(this.size - before);
         };
         child.on('message', onProgress);
         const done = await this.#ask(child, { type: 'open', url, token, count: share, wave: WAVE }, 'opened');
         child.off('message', onProgress);
-        opened[i] = done.open;
+        this.#open[i] = done.open;
         failed += done.failed;
         if (done.error !== undefined) errors.push(done.error);
       }),
     );
-    this.#size = opened.reduce((a, b) => a + b, 0);
-    progress.finish(
-      this.#size - (total - adding),
-      failed > 0 ? `${count(failed)} failed (${errors[0]})` : undefined,
-    );
+    progress.finish(this.size - before, failed > 0 ? `${count(failed)} failed (${errors[0]})` : undefined);
   }
 
   /** Starts counting frames of `stage` afresh in every process. */

@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
 import { count, ms, percent } from './format.ts';
+import { Histogram } from './percentiles.ts';
 import { Progress, step } from './progress.ts';
 import type { BenchServer } from './server.ts';
 
@@ -15,18 +16,29 @@ export interface LoadSpec {
   readonly onBody?: (body: string) => void;
 }
 
-export interface LoadResult {
+/** What one autocannon run measured. */
+export interface LoadRun {
   readonly label: string;
-  /** Requests answered 2xx per second of the run. */
-  readonly okPerSecond: number;
+  /** Requests answered 2xx. */
   readonly ok: number;
   /** Requests sent, including those still in flight when the run stopped. */
   readonly sent: number;
-  readonly non2xx: number;
-  readonly errors: number;
+  readonly seconds: number;
+  /** Latency of the 2xx answers, in milliseconds. */
+  readonly latency: Histogram;
+  readonly serverCpuSeconds: number;
+  readonly clientCpuSeconds: number;
+}
+
+/** Runs of one spec, combined. */
+export interface LoadSummary {
+  readonly label: string;
+  readonly okPerSecond: number;
+  readonly ok: number;
+  readonly sent: number;
   readonly p50: number;
   readonly p99: number;
-  /** Server CPU over the run, as a share of one core: near 1 means the server is the bottleneck. */
+  /** Server CPU as a share of one core: near 1 means the server is the bottleneck. */
   readonly serverCpu: number;
   /** The load generator's own CPU, as a share of one core. */
   readonly clientCpu: number;
@@ -36,12 +48,11 @@ export interface LoadResult {
  * Runs autocannon in this process against the server child, with progress each second, and notes how
  * busy each side was so a reader can tell which one limited the figure.
  */
-export async function runLoad(server: BenchServer, spec: LoadSpec): Promise<LoadResult> {
-  step(`${spec.label}: ${spec.connections} connections for ${spec.seconds} s`);
-  const progress = new Progress(spec.label, spec.seconds, ' s');
+export async function runLoad(server: BenchServer, spec: LoadSpec): Promise<LoadRun> {
+  const progress = new Progress(`${spec.label} (${spec.connections} connections)`, spec.seconds, ' s');
   const serverBefore = (await server.stats()).cpuMicros;
   const clientBefore = process.cpuUsage();
-  const started = performance.now();
+  const latency = new Histogram(0.1);
   let answered = 0;
   let ticks = 0;
   const instance = autocannon({
@@ -57,42 +68,80 @@ export async function runLoad(server: BenchServer, spec: LoadSpec): Promise<Load
       return true;
     },
   });
-  instance.on('response', () => {
+  instance.on('response', (_client: unknown, status: number, _bytes: number, milliseconds: number) => {
     answered += 1;
+    if (status >= 200 && status < 300) latency.record(milliseconds);
   });
   instance.on('tick', () => {
     ticks += 1;
     progress.update(Math.min(ticks, spec.seconds), `${count(answered)} answered`);
   });
   const result = await instance;
-  const wall = (performance.now() - started) / 1000;
-  const clientCpu = process.cpuUsage(clientBefore);
-  const serverCpu = ((await server.stats()).cpuMicros - serverBefore) / 1e6 / wall;
-  const ok = result['2xx'];
-  const load: LoadResult = {
+  const client = process.cpuUsage(clientBefore);
+  const run: LoadRun = {
     label: spec.label,
-    okPerSecond: ok / result.duration,
-    ok,
+    ok: result['2xx'],
     sent: result.requests.sent,
-    non2xx: result.non2xx,
-    errors: result.errors,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    serverCpu,
-    clientCpu: (clientCpu.user + clientCpu.system) / 1e6 / wall,
+    seconds: result.duration,
+    latency,
+    serverCpuSeconds: ((await server.stats()).cpuMicros - serverBefore) / 1e6,
+    clientCpuSeconds: (client.user + client.system) / 1e6,
   };
+  const summary = summarize([run]);
   progress.finish(
     spec.seconds,
-    `${count(load.okPerSecond)} req/s, p50 ${ms(load.p50)}, p99 ${ms(load.p99)}; ` +
-      `CPU: server ${percent(serverCpu, 1)}, load generator ${percent(load.clientCpu, 1)} of a core`,
+    `${count(summary.okPerSecond)} req/s, p50 ${ms(summary.p50)}, p99 ${ms(summary.p99)}; ` +
+      `CPU: server ${percent(summary.serverCpu, 1)}, load generator ${percent(summary.clientCpu, 1)} of a core`,
   );
-  if (load.non2xx > 0 || load.errors > 0) {
+  if (result.non2xx > 0 || result.errors > 0) {
     const codes = Object.entries(result.statusCodeStats)
       .map(([code, { count: n }]) => `${code}×${count(n)}`)
       .join(', ');
     step(
-      `warning: ${spec.label} had ${count(load.non2xx)} non-2xx answers (${codes}) and ${count(load.errors)} errors`,
+      `warning: ${spec.label} had ${count(result.non2xx)} non-2xx answers (${codes}) and ${count(result.errors)} errors`,
     );
   }
-  return load;
+  return run;
+}
+
+/** Combines runs of the same spec: rates over their total time, percentiles over all their answers. */
+export function summarize(runs: readonly LoadRun[]): LoadSummary {
+  const latency = new Histogram(0.1);
+  let ok = 0;
+  let sent = 0;
+  let seconds = 0;
+  let serverCpu = 0;
+  let clientCpu = 0;
+  for (const run of runs) {
+    latency.merge(run.latency);
+    ok += run.ok;
+    sent += run.sent;
+    seconds += run.seconds;
+    serverCpu += run.serverCpuSeconds;
+    clientCpu += run.clientCpuSeconds;
+  }
+  return {
+    label: runs[0]?.label ?? '',
+    okPerSecond: ok / seconds,
+    ok,
+    sent,
+    p50: latency.percentile(50),
+    p99: latency.percentile(99),
+    serverCpu: serverCpu / seconds,
+    clientCpu: clientCpu / seconds,
+  };
+}
+
+/**
+ * Runs each spec for half its time in order, then again in reverse order (A B C C B A), and combines
+ * the halves. On a shared machine, load that comes or goes during the sequence then weighs on every
+ * spec about equally instead of on whichever ran last.
+ */
+export async function interleave(server: BenchServer, specs: readonly LoadSpec[]): Promise<LoadSummary[]> {
+  step(`${specs.map((s) => s.label).join(', ')}: interleaved, each in two halves (A B … B A)`);
+  const runs = new Map<LoadSpec, LoadRun[]>(specs.map((s) => [s, []]));
+  for (const spec of [...specs, ...[...specs].reverse()]) {
+    runs.get(spec)!.push(await runLoad(server, { ...spec, seconds: spec.seconds / 2 }));
+  }
+  return specs.map((spec) => summarize(runs.get(spec)!));
 }

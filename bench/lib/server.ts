@@ -1,8 +1,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ServerStats } from './bench-routes.ts';
 import { count } from './format.ts';
-import { note, Progress } from './progress.ts';
+import { note, Progress, step } from './progress.ts';
 
 /** Admin token of the benchmark server's default tenant (scopes admin, ingest, read). */
 export const BENCH_TOKEN = 'bench-admin-token-0123456789abcdef';
@@ -11,6 +12,8 @@ export const BENCH_TOKEN = 'bench-admin-token-0123456789abcdef';
 export interface ServerMessage {
   readonly type: 'listening';
   readonly url: string;
+  /** The server's own data directory; it deletes it on close, the parent only if it had to kill it. */
+  readonly dataDir: string;
 }
 
 const SERVER_ENTRY = fileURLToPath(new URL('../server.ts', import.meta.url));
@@ -57,23 +60,25 @@ export async function startServer(options: ServerOptions = {}): Promise<BenchSer
     execArgv,
     stdio: ['ignore', 2, 2, 'ipc'],
   });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once('message', (message: ServerMessage) => resolve(message.url));
+  const listening = await new Promise<ServerMessage>((resolve, reject) => {
+    child.once('message', resolve);
     child.once('exit', (code) => reject(new Error(`bench server exited with code ${code} before listening`)));
     child.once('error', reject);
   });
-  return new ChildServer(child, url);
+  return new ChildServer(child, listening);
 }
 
 class ChildServer implements BenchServer {
   readonly url: string;
   readonly token = BENCH_TOKEN;
   readonly #child: ChildProcess;
+  readonly #dataDir: string;
   readonly #exited: Promise<void>;
 
-  constructor(child: ChildProcess, url: string) {
+  constructor(child: ChildProcess, listening: ServerMessage) {
     this.#child = child;
-    this.url = url;
+    this.url = listening.url;
+    this.#dataDir = listening.dataDir;
     this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
   }
 
@@ -114,8 +119,12 @@ class ChildServer implements BenchServer {
   async close(): Promise<void> {
     if (this.#child.exitCode !== null) return;
     this.#child.send({ type: 'close' });
-    const timer = setTimeout(() => this.#child.kill('SIGKILL'), CLOSE_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      step(`warning: the server did not stop within ${CLOSE_TIMEOUT_MS / 1000} s; killing it`);
+      this.#child.kill('SIGKILL');
+    }, CLOSE_TIMEOUT_MS);
     await this.#exited;
     clearTimeout(timer);
+    rmSync(this.#dataDir, { recursive: true, force: true });
   }
 }
