@@ -1,10 +1,26 @@
 import { Command, Option } from 'commander';
 import { BeaconError } from '../errors/catalog.ts';
 import { createStore } from '../roles/backends.ts';
+import type { Store } from '../store/store.ts';
 import { DEFAULT_TENANT } from '../tenants/bootstrap.ts';
 import { SCOPES, type Scope } from '../tenants/tenant.ts';
 import { createToken } from '../tenants/tokens.ts';
 import { configFrom, withConfigFlags } from './options.ts';
+
+/** Opens the configured store, runs `fn` against it, and always closes it. */
+async function withStore<T>(
+  options: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  fn: (store: Store) => Promise<T>,
+): Promise<T> {
+  const store = createStore(configFrom(options, env));
+  await store.open();
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
 
 /** `beacon token create|list|revoke`: manage API tokens directly in the store. */
 export function tokenCommand(env: NodeJS.ProcessEnv): Command {
@@ -18,10 +34,8 @@ export function tokenCommand(env: NodeJS.ProcessEnv): Command {
     .option('--tenant <tenant>', 'tenant the token belongs to', DEFAULT_TENANT)
     .option('--name <name>', 'a label to recognise the token by', 'cli')
     .option('--json', 'print JSON instead of text')
-    .action(async (options: Record<string, unknown>) => {
-      const store = createStore(configFrom(options, env));
-      await store.open();
-      try {
+    .action((options: Record<string, unknown>) =>
+      withStore(options, env, async (store) => {
         const tenant = options.tenant as string;
         if (!(await store.tenants.get(tenant))) throw new BeaconError('NOT_FOUND', `no tenant ${tenant}`);
         const { secret, token: record } = await createToken(store.tenants, {
@@ -34,42 +48,32 @@ export function tokenCommand(env: NodeJS.ProcessEnv): Command {
             ? JSON.stringify({ id: record.id, tenant, scopes: record.scopes, token: secret }) + '\n'
             : `${secret}\n(id ${record.id}, tenant ${tenant}, scopes ${record.scopes.join(',')}; shown once)\n`,
         );
-      } finally {
-        await store.close();
-      }
-    });
+      }),
+    );
 
   withConfigFlags(token.command('list'))
     .description('list a tenant’s tokens (never their secrets)')
     .option('--tenant <tenant>', 'tenant', DEFAULT_TENANT)
-    .action(async (options: Record<string, unknown>) => {
-      const store = createStore(configFrom(options, env));
-      await store.open();
-      try {
+    .action((options: Record<string, unknown>) =>
+      withStore(options, env, async (store) => {
         for (const t of await store.tenants.listTokens(options.tenant as string)) {
           const state = t.revokedAt === null ? 'active' : `revoked ${new Date(t.revokedAt).toISOString()}`;
           process.stdout.write(`${t.id}  ${t.scopes.join(',').padEnd(18)} ${t.name}  (${state})\n`);
         }
-      } finally {
-        await store.close();
-      }
-    });
+      }),
+    );
 
   withConfigFlags(token.command('revoke'))
     .description('revoke a token by id')
     .argument('<id>', 'token id, as `token list` shows it')
     .option('--tenant <tenant>', 'tenant', DEFAULT_TENANT)
-    .action(async (id: string, options: Record<string, unknown>) => {
-      const store = createStore(configFrom(options, env));
-      await store.open();
-      try {
+    .action((id: string, options: Record<string, unknown>) =>
+      withStore(options, env, async (store) => {
         if (!(await store.tenants.revokeToken(options.tenant as string, id, Date.now()))) {
           throw new BeaconError('NOT_FOUND', `no active token ${id}`);
         }
         process.stdout.write(`revoked ${id}\n`);
-      } finally {
-        await store.close();
-      }
-    });
+      }),
+    );
   return token;
 }
