@@ -148,6 +148,37 @@ export const ConfigSchema = Type.Object(
       },
       'Graceful shutdown.',
     ),
+    occupancy: Obj(
+      {
+        resetTime: Type.String({
+          default: '04:00',
+          pattern: '^(([01][0-9]|2[0-3]):[0-5][0-9])?$',
+          description:
+            'Local time (HH:MM, 24 h) at which corrected counts restart from zero each day, clearing drift from missed crossings; empty turns the reset off. Raw counts never reset.',
+        }),
+        timeZone: Type.String({
+          default: 'UTC',
+          description: 'IANA time zone of `occupancy.resetTime`, e.g. Europe/Berlin.',
+        }),
+        neverNegative: Type.Boolean({
+          default: true,
+          description: 'Corrected counts never drop below zero (an exit from an empty space is ignored).',
+        }),
+        provisionalWindowMs: Type.Integer({
+          minimum: 0,
+          default: 172800000,
+          description:
+            'Figures for times within this long before now are reported as provisional: late events may still change them.',
+        }),
+        lateAfterMs: Type.Integer({
+          minimum: 0,
+          default: 60000,
+          description:
+            'An event received more than this long after its timestamp is late; charts mark where late events changed history.',
+        }),
+      },
+      'People counting (occupancy): corrections and reconciliation.',
+    ),
   },
   { additionalProperties: false },
 );

@@ -32,6 +32,13 @@ export const catalog = {
   STORE_UNAVAILABLE: { status: 503, message: 'The store is unavailable' },
   CONFIG_INVALID: { status: 500, message: 'The configuration is not valid' },
   INTERNAL: { status: 500, message: 'Internal error' },
+  SPACE_NOT_FOUND: { status: 404, message: 'No such space' },
+  DOORWAY_NOT_FOUND: { status: 404, message: 'No such doorway' },
+  SENSOR_NOT_FOUND: { status: 404, message: 'No such sensor' },
+  PLACEMENT_NOT_FOUND: { status: 404, message: 'No such placement' },
+  ALREADY_EXISTS: { status: 409, message: 'An item with this id already exists' },
+  PLACEMENT_OVERLAP: { status: 409, message: 'The placement overlaps another placement of the same sensor' },
+  IN_USE: { status: 409, message: 'The item is still referred to and cannot be deleted' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof catalog;

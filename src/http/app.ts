@@ -9,6 +9,7 @@ import { BeaconError } from '../errors/catalog.ts';
 import { registerLiveRoutes, streamPathItem } from '../live/routes.ts';
 import { registerMessageRoutes } from '../messages/routes.ts';
 import { registerOperationsRoutes } from '../observability/routes.ts';
+import { registerOccupancyRoutes } from '../occupancy/routes.ts';
 import { redactUrl, WS_PROTOCOL } from './auth.ts';
 import type { RouteContext } from './context.ts';
 import { makeErrorHandler } from './error-handler.ts';
@@ -88,6 +89,7 @@ export async function buildApp(ctx: RouteContext, logger: FastifyBaseLogger): Pr
   registerOperationsRoutes(app, ctx);
   registerMessageRoutes(app, ctx);
   registerLiveRoutes(app, ctx);
+  registerOccupancyRoutes(app, ctx);
 
   const hasDashboard = existsSync(WEB_DIST + 'index.html');
   if (hasDashboard) {

@@ -55,6 +55,15 @@ export function recordFrame(record: LogRecord): string {
   });
 }
 
+/** A frame derived from records (a space's new count, say), pushed to subscribers of its stream and entity. */
+export interface DerivedFrame {
+  readonly tenant: string;
+  readonly stream: Stream;
+  readonly entity: string;
+  /** The serialized JSON frame. */
+  readonly frame: string;
+}
+
 /**
  * Fans accepted records out to WebSocket subscribers, filtered by tenant, stream and entity. Publishing
  * only queues; delivery happens on a later turn so ingest never waits for it. A subscriber whose unsent
@@ -66,6 +75,7 @@ export class LiveHub {
   readonly #byTenant = new Map<string, Set<Subscriber>>();
   readonly #bySocket = new Map<SubscriberSocket, Subscriber>();
   #pending: LogRecord[] = [];
+  #derived: DerivedFrame[] = [];
   #scheduled = false;
 
   constructor(options: HubOptions) {
@@ -111,10 +121,28 @@ export class LiveHub {
     }
   }
 
+  /** Queues derived frames (projections publish them once their rows commit); returns at once. */
+  publishDerived(frames: readonly DerivedFrame[]): void {
+    if (this.#bySocket.size === 0) return;
+    for (const f of frames) this.#derived.push(f);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => this.#deliver());
+    }
+  }
+
   #deliver(): void {
     this.#scheduled = false;
     const records = this.#pending;
     this.#pending = [];
+    const derived = this.#derived;
+    this.#derived = [];
+    for (const d of derived) {
+      for (const sub of this.#byTenant.get(d.tenant) ?? []) {
+        const { streams, entity } = sub.filter;
+        if (streams.has(d.stream) && (entity === undefined || entity === d.entity)) this.#send(sub, d.frame);
+      }
+    }
     for (const record of records) {
       const subs = this.#byTenant.get(record.tenant);
       if (!subs) continue;

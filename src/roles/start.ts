@@ -70,6 +70,9 @@ export async function startBeacon(
       projection,
       batchSize: config.sink.batchSize,
       metrics,
+      config,
+      publish: (frames) => hub.publishDerived(frames),
+      listening: () => hub.size > 0,
       logger: logger.child({ sink: projection.group }),
     }),
   );

@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
-import type { Consumer, Log } from '../log/log.ts';
+import type { Config } from '../config/schema.ts';
+import type { DerivedFrame } from '../live/hub.ts';
+import type { Consumer, Log, RecordBatch } from '../log/log.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Store } from '../store/store.ts';
-import type { Projection } from './projection.ts';
+import type { Projection, ProjectionContext } from './projection.ts';
 
 export interface SinkOptions {
   readonly log: Log;
@@ -11,6 +13,46 @@ export interface SinkOptions {
   readonly batchSize: number;
   readonly metrics: Metrics;
   readonly logger: Logger;
+  readonly config: Readonly<Config>;
+  /** Where derived frames go (the live hub); dropped when absent, as in replay. */
+  readonly publish?: (frames: readonly DerivedFrame[]) => void;
+  readonly listening?: () => boolean;
+}
+
+/**
+ * Stores one batch: the projection's rows and the checkpoint in one transaction, then runs what the
+ * projection asked to run after commit. Returns how many rows were new.
+ */
+export async function storeBatch(options: SinkOptions, batch: RecordBatch): Promise<number> {
+  const { store, projection } = options;
+  const after: (() => Promise<void>)[] = [];
+  const context: ProjectionContext = {
+    config: options.config,
+    store,
+    afterCommit: (fn) => after.push(fn),
+    publish: (frames) => options.publish?.(frames),
+    listening: () => options.listening?.() ?? false,
+  };
+  const inserted = await store.transaction(async (tx) => {
+    after.length = 0;
+    const n = await projection.apply(tx, batch.records, context);
+    await tx.saveCheckpoint({
+      group: projection.group,
+      stream: batch.stream,
+      partition: batch.partition,
+      offset: batch.nextOffset,
+    });
+    return n;
+  });
+  for (const fn of after) {
+    try {
+      await fn();
+    } catch (err) {
+      // The rows are committed; a failed follow-up (a live push) must not replay the batch.
+      options.logger.error({ err, group: projection.group }, 'after-commit step failed');
+    }
+  }
+  return inserted;
 }
 
 /**
@@ -32,16 +74,7 @@ export function startSink(options: SinkOptions): Consumer {
     },
     handle: async (batch) => {
       const started = performance.now();
-      const inserted = await store.transaction(async (tx) => {
-        const n = await projection.apply(tx, batch.records);
-        await tx.saveCheckpoint({
-          group: projection.group,
-          stream: batch.stream,
-          partition: batch.partition,
-          offset: batch.nextOffset,
-        });
-        return n;
-      });
+      const inserted = await storeBatch(options, batch);
       const labels = { stream: batch.stream };
       metrics.sinkBatchSize.observe(labels, batch.records.length);
       metrics.sinkBatchSeconds.observe(labels, (performance.now() - started) / 1000);

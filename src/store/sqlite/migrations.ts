@@ -40,4 +40,97 @@ export const storeMigrations: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 4,
+    name: '004_occupancy',
+    sql: `
+      CREATE TABLE occupancy_spaces (
+        tenant TEXT NOT NULL,
+        id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        parent TEXT,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant, id)
+      );
+      CREATE INDEX occupancy_spaces_parent ON occupancy_spaces (tenant, parent);
+      CREATE TABLE occupancy_doorways (
+        tenant TEXT NOT NULL,
+        id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        side_a TEXT NOT NULL,
+        side_b TEXT,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant, id)
+      );
+      CREATE TABLE occupancy_sensors (
+        tenant TEXT NOT NULL,
+        id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant, id)
+      );
+      CREATE TABLE occupancy_placements (
+        tenant TEXT NOT NULL,
+        id TEXT NOT NULL,
+        sensor TEXT NOT NULL,
+        doorway TEXT NOT NULL,
+        positive_side TEXT NOT NULL,
+        valid_from INTEGER NOT NULL,
+        valid_to INTEGER,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant, id)
+      );
+      CREATE INDEX occupancy_placements_sensor ON occupancy_placements (tenant, sensor, valid_from);
+      CREATE INDEX occupancy_placements_doorway ON occupancy_placements (tenant, doorway);
+      -- Raw crossings as projected, deduplicated by the record key; placement NULL = not counted yet.
+      CREATE TABLE occupancy_events (
+        tenant TEXT NOT NULL,
+        key TEXT NOT NULL,
+        sensor TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        direction INTEGER NOT NULL,
+        received_at INTEGER NOT NULL,
+        late INTEGER NOT NULL,
+        placement TEXT,
+        PRIMARY KEY (tenant, key)
+      ) WITHOUT ROWID;
+      CREATE INDEX occupancy_events_sensor ON occupancy_events (tenant, sensor, ts);
+      CREATE INDEX occupancy_events_unplaced ON occupancy_events (tenant, ts, key) WHERE placement IS NULL;
+      -- One row per event per space whose count it changes (the roll-up is materialized here).
+      CREATE TABLE occupancy_deltas (
+        tenant TEXT NOT NULL,
+        space TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        delta INTEGER NOT NULL,
+        late INTEGER NOT NULL,
+        PRIMARY KEY (tenant, space, ts, key)
+      ) WITHOUT ROWID;
+      CREATE INDEX occupancy_deltas_key ON occupancy_deltas (tenant, key);
+      -- Minute rollups: net change, lowest and highest running sum, entries, exits, late events.
+      CREATE TABLE occupancy_minutes (
+        tenant TEXT NOT NULL,
+        space TEXT NOT NULL,
+        minute INTEGER NOT NULL,
+        net INTEGER NOT NULL,
+        min_prefix INTEGER NOT NULL,
+        max_prefix INTEGER NOT NULL,
+        entries INTEGER NOT NULL,
+        exits INTEGER NOT NULL,
+        late INTEGER NOT NULL,
+        PRIMARY KEY (tenant, space, minute)
+      ) WITHOUT ROWID;
+      -- Day rollups (UTC days): additive totals, so a count at any time sums few rows.
+      CREATE TABLE occupancy_days (
+        tenant TEXT NOT NULL,
+        space TEXT NOT NULL,
+        day INTEGER NOT NULL,
+        net INTEGER NOT NULL,
+        entries INTEGER NOT NULL,
+        exits INTEGER NOT NULL,
+        late INTEGER NOT NULL,
+        PRIMARY KEY (tenant, space, day)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

@@ -1,0 +1,154 @@
+import type { Delta, DayTotals, Doorway, OccupancyWriter, Placement, SensorEvent, Space } from './model.ts';
+import { dayOf, EMPTY_SEGMENT, MINUTE_MS, minuteOf, segmentOf } from './segment.ts';
+
+/** The spaces a person is in when inside `space`: itself and every ancestor (the roll-up). */
+export function enclosing(space: string | null, spaces: ReadonlyMap<string, Space>): string[] {
+  const chain: string[] = [];
+  for (let id = space; id !== null && !chain.includes(id); id = spaces.get(id)?.parent ?? null) {
+    chain.push(id);
+  }
+  return chain;
+}
+
+/**
+ * The count changes of one crossing from space `from` to space `to` (null is the outside): +1 for
+ * every space entered, −1 for every space left. A space that encloses both sides does not change.
+ */
+export function crossing(
+  from: string | null,
+  to: string | null,
+  spaces: ReadonlyMap<string, Space>,
+): { space: string; delta: 1 | -1 }[] {
+  const left = enclosing(from, spaces);
+  const entered = enclosing(to, spaces);
+  return [
+    ...entered.filter((s) => !left.includes(s)).map((space) => ({ space, delta: 1 as const })),
+    ...left.filter((s) => !entered.includes(s)).map((space) => ({ space, delta: -1 as const })),
+  ];
+}
+
+/** The placement of `sensor` in force at `ts`, if any ([from, to) intervals never overlap). */
+export function placementAt(placements: readonly Placement[], ts: number): Placement | undefined {
+  return placements.find((p) => p.from <= ts && (p.to === null || ts < p.to));
+}
+
+/** The deltas an event makes under a placement on a doorway. */
+export function deltasOf(
+  event: SensorEvent,
+  placement: Placement,
+  doorway: Doorway,
+  spaces: ReadonlyMap<string, Space>,
+): Delta[] {
+  const positive = placement.positive === 'a' ? doorway.a : doorway.b;
+  const negative = placement.positive === 'a' ? doorway.b : doorway.a;
+  const [from, to] = event.direction === 1 ? [negative, positive] : [positive, negative];
+  return crossing(from, to, spaces).map((c) => ({
+    space: c.space,
+    delta: c.delta,
+    ts: event.ts,
+    key: event.key,
+    late: event.late,
+  }));
+}
+
+/**
+ * Applies events to one tenant's counts inside a store transaction. Counts are sums of deltas, kept
+ * as per-minute segments and per-day totals, so an event at any time, however late, corrects every
+ * figure after it by rewriting one minute and adding to one day for each space it touches.
+ */
+export class Counter {
+  readonly #tx: OccupancyWriter;
+  readonly #tenant: string;
+  #spaces: Map<string, Space> | undefined;
+  readonly #doorways = new Map<string, Doorway | undefined>();
+  readonly #placements = new Map<string, Placement[]>();
+  /** "space\0minute" of every minute whose deltas changed. */
+  readonly #dirty = new Set<string>();
+  /** Spaces whose count changed, for the live push. */
+  readonly touched = new Set<string>();
+
+  constructor(tx: OccupancyWriter, tenant: string) {
+    this.#tx = tx;
+    this.#tenant = tenant;
+  }
+
+  /** Stores new events and counts those a placement covers; returns how many were new. */
+  async add(events: readonly SensorEvent[]): Promise<number> {
+    const fresh = await this.#tx.insertEvents(this.#tenant, events);
+    if (fresh.length === 0) return 0;
+    await this.#loadPlacements([...new Set(fresh.map((e) => e.sensor))]);
+    for (const event of fresh) await this.#count(event);
+    return fresh.length;
+  }
+
+  /**
+   * Counts a sensor's events in [from, to) again under the placements now stored: after a placement
+   * is added, moved or removed. Events that lose their placement become unplaced, and the reverse.
+   */
+  async recount(sensor: string, from: number, to: number | null): Promise<number> {
+    this.#placements.delete(sensor);
+    await this.#loadPlacements([sensor]);
+    const events = await this.#tx.eventsOf(this.#tenant, sensor, from, to);
+    for (const event of events) {
+      for (const d of await this.#tx.takeDeltas(this.#tenant, event.key)) this.#mark(d.space, d.ts);
+      await this.#count(event);
+    }
+    return events.length;
+  }
+
+  async #count(event: SensorEvent): Promise<void> {
+    const placement = placementAt(this.#placements.get(event.sensor) ?? [], event.ts);
+    const doorway = placement && (await this.#doorway(placement.doorway));
+    const counted = placement && doorway ? placement.id : null;
+    if (counted !== event.placement) await this.#tx.setPlacementOf(this.#tenant, event.key, counted);
+    if (!placement || !doorway) return;
+    const deltas = deltasOf(event, placement, doorway, await this.#spaceMap());
+    await this.#tx.insertDeltas(this.#tenant, deltas);
+    for (const d of deltas) this.#mark(d.space, d.ts);
+  }
+
+  #mark(space: string, ts: number): void {
+    this.#dirty.add(`${space}\0${minuteOf(ts)}`);
+    this.touched.add(space);
+  }
+
+  /** Rewrites every changed minute from its deltas and moves the difference into its day. */
+  async flush(): Promise<void> {
+    for (const entry of this.#dirty) {
+      const [space, at] = entry.split('\0') as [string, string];
+      const minute = Number(at);
+      const before = (await this.#tx.minute(this.#tenant, space, minute)) ?? EMPTY_SEGMENT;
+      const deltas = await this.#tx.deltas(this.#tenant, space, minute, minute + MINUTE_MS);
+      const after = segmentOf(deltas);
+      await this.#tx.putMinute(this.#tenant, space, minute, deltas.length === 0 ? undefined : after);
+      const change: DayTotals = {
+        net: after.net - before.net,
+        entries: after.entries - before.entries,
+        exits: after.exits - before.exits,
+        late: after.late - before.late,
+      };
+      if (change.net !== 0 || change.entries !== 0 || change.exits !== 0 || change.late !== 0) {
+        await this.#tx.addToDay(this.#tenant, space, dayOf(minute), change);
+      }
+    }
+    this.#dirty.clear();
+  }
+
+  async #loadPlacements(sensors: readonly string[]): Promise<void> {
+    const missing = sensors.filter((s) => !this.#placements.has(s));
+    if (missing.length === 0) return;
+    for (const s of missing) this.#placements.set(s, []);
+    for (const p of await this.#tx.placementsOf(this.#tenant, missing))
+      this.#placements.get(p.sensor)!.push(p);
+  }
+
+  async #doorway(id: string): Promise<Doorway | undefined> {
+    if (!this.#doorways.has(id)) this.#doorways.set(id, await this.#tx.doorway(this.#tenant, id));
+    return this.#doorways.get(id);
+  }
+
+  async #spaceMap(): Promise<Map<string, Space>> {
+    this.#spaces ??= new Map((await this.#tx.allSpaces(this.#tenant)).map((s) => [s.id, s]));
+    return this.#spaces;
+  }
+}

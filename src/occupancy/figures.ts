@@ -1,0 +1,139 @@
+import type { OccupancyReader } from './model.ts';
+import { lastResetAtOrBefore, resetsBetween, type DailyReset } from './reset.ts';
+import { afterDelta, afterSegment, clampsWithin, dayOf, MINUTE_MS, minuteOf, type Tally } from './segment.ts';
+
+/** How the corrected figures are made and when a figure becomes final; from `occupancy.*` settings. */
+export interface CountSettings {
+  readonly neverNegative: boolean;
+  readonly reset: DailyReset | undefined;
+  /** A figure for a time later than now minus this may still change as late events arrive. */
+  readonly provisionalWindowMs: number;
+}
+
+/** Before any data; day sums start here. */
+const BEGINNING = -8.64e15;
+
+/**
+ * The raw and corrected count of a space counting every event with ts < t. Raw is the plain sum of
+ * day totals, one day's minutes and one minute's deltas. Corrected folds from the last daily reset
+ * (or the beginning), never dropping below zero when `neverNegative` is set.
+ */
+export async function countBefore(
+  reader: OccupancyReader,
+  tenant: string,
+  space: string,
+  t: number,
+  settings: CountSettings,
+): Promise<Tally> {
+  const minute = minuteOf(t);
+  const day = dayOf(t);
+  const raw =
+    (await reader.sumDays(tenant, space, BEGINNING, day)) +
+    (await reader.sumMinutes(tenant, space, day, minute)) +
+    (await reader.sumDeltas(tenant, space, minute, t));
+  // A reset at R applies to the count at R and after: "before t" sees resets up to t − 1 ms.
+  const origin = settings.reset ? lastResetAtOrBefore(t - 1, settings.reset) : BEGINNING;
+  if (!settings.neverNegative && origin === BEGINNING) return { raw, corrected: raw };
+  let corrected = 0;
+  for (const [, segment] of await reader.minutes(tenant, space, origin, minute)) {
+    corrected = afterSegment(corrected, segment, settings.neverNegative);
+  }
+  for (const d of await reader.deltas(tenant, space, Math.max(origin, minute), t)) {
+    corrected = afterDelta(corrected, d.delta, settings.neverNegative);
+  }
+  return { raw, corrected };
+}
+
+/** One bucket of a time series. */
+export interface Bucket {
+  readonly start: number;
+  readonly end: number;
+  /** Count before the bucket's first event. */
+  readonly startCount: Tally;
+  /** Count after its last event. */
+  readonly endCount: Tally;
+  /** Highest count at any moment of the bucket (the start included). */
+  readonly peak: Tally;
+  readonly entries: number;
+  readonly exits: number;
+  /** Events in the bucket that arrived late, so changed figures already reported. */
+  readonly lateEvents: number;
+  readonly provisional: boolean;
+}
+
+export const MAX_BUCKETS = 10_000;
+
+/**
+ * The time series of a space over [from, from + n·interval), where `from` is floored to the minute
+ * and `interval` is a whole number of minutes. Walks minute segments once; only a minute in which
+ * the zero clamp engages is read event by event, so that its corrected peak is exact.
+ */
+export async function series(
+  reader: OccupancyReader,
+  tenant: string,
+  space: string,
+  range: { readonly from: number; readonly to: number; readonly interval: number; readonly now: number },
+  settings: CountSettings,
+): Promise<Bucket[]> {
+  const from = minuteOf(range.from);
+  const n = Math.max(1, Math.ceil((range.to - from) / range.interval));
+  const end = from + n * range.interval;
+  const tally = await countBefore(reader, tenant, space, from, settings);
+  let { raw, corrected } = tally;
+  const minutes = await reader.minutes(tenant, space, from, end);
+  const resets = settings.reset ? resetsBetween(from - 1, end - 1, settings.reset) : [];
+  let m = 0;
+  let r = 0;
+  const buckets: Bucket[] = [];
+  for (let start = from; start < end; start += range.interval) {
+    const stop = start + range.interval;
+    while (r < resets.length && resets[r]! <= start) {
+      corrected = 0;
+      r += 1;
+    }
+    const startCount = { raw, corrected };
+    let peakRaw = raw;
+    let peakCorrected = corrected;
+    let entries = 0;
+    let exits = 0;
+    let late = 0;
+    while (m < minutes.length && minutes[m]![0] < stop) {
+      const [minute, segment] = minutes[m]!;
+      while (r < resets.length && resets[r]! <= minute) {
+        corrected = 0;
+        r += 1;
+      }
+      peakRaw = Math.max(peakRaw, raw + segment.max);
+      raw += segment.net;
+      if (clampsWithin(corrected, segment, settings.neverNegative)) {
+        for (const d of await reader.deltas(tenant, space, minute, minute + MINUTE_MS)) {
+          corrected = afterDelta(corrected, d.delta, settings.neverNegative);
+          peakCorrected = Math.max(peakCorrected, corrected);
+        }
+      } else {
+        peakCorrected = Math.max(peakCorrected, corrected + segment.max);
+        corrected = afterSegment(corrected, segment, settings.neverNegative);
+      }
+      entries += segment.entries;
+      exits += segment.exits;
+      late += segment.late;
+      m += 1;
+    }
+    while (r < resets.length && resets[r]! < stop) {
+      corrected = 0;
+      r += 1;
+    }
+    buckets.push({
+      start,
+      end: stop,
+      startCount,
+      endCount: { raw, corrected },
+      peak: { raw: peakRaw, corrected: peakCorrected },
+      entries,
+      exits,
+      lateEvents: late,
+      provisional: stop > range.now - settings.provisionalWindowMs,
+    });
+  }
+  return buckets;
+}

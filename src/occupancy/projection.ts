@@ -1,0 +1,100 @@
+import type { DerivedFrame } from '../live/hub.ts';
+import type { LogRecord } from '../log/record.ts';
+import type { Projection } from '../sink/projection.ts';
+import type { Store } from '../store/store.ts';
+import { Counter } from './counter.ts';
+import { countBefore, type CountSettings } from './figures.ts';
+import type { SensorEvent } from './model.ts';
+import { countSettings } from './settings.ts';
+
+/** The body of a sensor-events record, as POST /v1/sensor-events writes it. */
+export interface SensorEventBody {
+  readonly sensor: string;
+  readonly direction: 1 | -1;
+  readonly id?: string;
+  readonly sequence?: number;
+}
+
+/** A record as the event the counter keeps. Late is judged from the record alone, so replay agrees. */
+export function eventOf(record: LogRecord, lateAfterMs: number): SensorEvent {
+  const body = record.body as SensorEventBody;
+  return {
+    key: record.key,
+    sensor: body.sensor,
+    ts: record.ts,
+    direction: body.direction === -1 ? -1 : 1,
+    receivedAt: record.receivedAt,
+    late: record.receivedAt - record.ts > lateAfterMs,
+    placement: null,
+  };
+}
+
+/** A space's real-time count as pushed on /v1/stream and answered by GET /v1/spaces/:id/count. */
+export async function liveCount(
+  store: Pick<Store, 'occupancy'>,
+  tenant: string,
+  space: string,
+  settings: CountSettings,
+  now = Date.now(),
+) {
+  const tally = await countBefore(store.occupancy, tenant, space, now + 1, settings);
+  return { space, count: tally.corrected, raw: tally.raw, asOf: new Date(now).toISOString() };
+}
+
+/** Frames announcing the new counts of spaces, one per space, filtered by the space as entity. */
+export async function countFrames(
+  store: Pick<Store, 'occupancy'>,
+  tenant: string,
+  spaces: Iterable<string>,
+  settings: CountSettings,
+): Promise<DerivedFrame[]> {
+  const frames: DerivedFrame[] = [];
+  const now = Date.now();
+  for (const space of spaces) {
+    const count = await liveCount(store, tenant, space, settings, now);
+    frames.push({
+      tenant,
+      stream: 'sensor-events',
+      entity: space,
+      frame: JSON.stringify({ type: 'count', stream: 'sensor-events', ...count }),
+    });
+  }
+  return frames;
+}
+
+/**
+ * Sensor events become counts: each event is kept (deduplicated by record key), counted against the
+ * placement in force at its timestamp, and every minute and day it touches is corrected, however
+ * late it arrived. After commit the new counts of the spaces touched are pushed live.
+ */
+export const occupancyProjection: Projection = {
+  stream: 'sensor-events',
+  group: 'sink-occupancy',
+  async apply(tx, records, context) {
+    const lateAfterMs = context.config.occupancy.lateAfterMs;
+    const byTenant = new Map<string, SensorEvent[]>();
+    for (const record of records) {
+      let events = byTenant.get(record.tenant);
+      if (!events) byTenant.set(record.tenant, (events = []));
+      events.push(eventOf(record, lateAfterMs));
+    }
+    let inserted = 0;
+    const touched = new Map<string, Set<string>>();
+    for (const [tenant, events] of byTenant) {
+      const counter = new Counter(tx.occupancy, tenant);
+      inserted += await counter.add(events);
+      await counter.flush();
+      touched.set(tenant, counter.touched);
+    }
+    if (context.listening()) {
+      const settings = countSettings(context.config);
+      context.afterCommit(async () => {
+        for (const [tenant, spaces] of touched) {
+          context.publish(await countFrames(context.store, tenant, spaces, settings));
+        }
+      });
+    }
+    return inserted;
+  },
+  reset: (tx) => tx.occupancy.resetProjection(),
+};

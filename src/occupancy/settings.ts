@@ -1,0 +1,23 @@
+import type { Config } from '../config/schema.ts';
+import { BeaconError } from '../errors/catalog.ts';
+import type { CountSettings } from './figures.ts';
+import { parseDailyReset } from './reset.ts';
+
+const cache = new WeakMap<object, CountSettings>();
+
+/** The counting settings of a configuration, checked once (a bad time zone fails start-up). */
+export function countSettings(config: Readonly<Config>): CountSettings {
+  let settings = cache.get(config);
+  if (!settings) {
+    const o = config.occupancy;
+    let reset;
+    try {
+      reset = parseDailyReset(o.resetTime, o.timeZone);
+    } catch (err) {
+      throw new BeaconError('CONFIG_INVALID', (err as Error).message, { cause: err });
+    }
+    settings = { neverNegative: o.neverNegative, reset, provisionalWindowMs: o.provisionalWindowMs };
+    cache.set(config, settings);
+  }
+  return settings;
+}

@@ -1,0 +1,504 @@
+import type { Statement } from 'better-sqlite3';
+import type {
+  DayTotals,
+  Delta,
+  Doorway,
+  ListQuery,
+  OccupancyWriter,
+  Placement,
+  Segment,
+  Sensor,
+  SensorEvent,
+  Side,
+  Space,
+  UnplacedQuery,
+} from '../../occupancy/model.ts';
+import type { SqliteDatabase } from '../../sqlite/database.ts';
+
+type Row = Record<string, unknown>;
+
+const toSpace = (r: Row): Space => ({
+  id: r.id as string,
+  name: r.name as string,
+  parent: r.parent as string | null,
+  createdAt: r.created_at as number,
+});
+const toDoorway = (r: Row): Doorway => ({
+  id: r.id as string,
+  name: r.name as string,
+  a: r.side_a as string,
+  b: r.side_b as string | null,
+  createdAt: r.created_at as number,
+});
+const toSensor = (r: Row): Sensor => ({
+  id: r.id as string,
+  name: r.name as string,
+  createdAt: r.created_at as number,
+});
+const toPlacement = (r: Row): Placement => ({
+  id: r.id as string,
+  sensor: r.sensor as string,
+  doorway: r.doorway as string,
+  positive: r.positive_side as Side,
+  from: r.valid_from as number,
+  to: r.valid_to as number | null,
+  createdAt: r.created_at as number,
+});
+const toEvent = (r: Row): SensorEvent => ({
+  key: r.key as string,
+  sensor: r.sensor as string,
+  ts: r.ts as number,
+  direction: r.direction as 1 | -1,
+  receivedAt: r.received_at as number,
+  late: r.late === 1,
+  placement: r.placement as string | null,
+});
+const toSegment = (r: Row): Segment => ({
+  net: r.net as number,
+  min: r.min_prefix as number,
+  max: r.max_prefix as number,
+  entries: r.entries as number,
+  exits: r.exits as number,
+  late: r.late as number,
+});
+
+/**
+ * Occupancy rows in SQLite. Plain SQL only (no SQLite-specific functions) so that it ports to the
+ * PostgreSQL store; all counting logic lives in src/occupancy/.
+ */
+export class SqliteOccupancy implements OccupancyWriter {
+  readonly #db: SqliteDatabase;
+  readonly #statements = new Map<string, Statement>();
+
+  constructor(db: SqliteDatabase) {
+    this.#db = db;
+  }
+
+  #sql(sql: string): Statement {
+    let statement = this.#statements.get(sql);
+    if (!statement) this.#statements.set(sql, (statement = this.#db.prepare(sql)));
+    return statement;
+  }
+  #get(sql: string, ...params: unknown[]): Row | undefined {
+    return this.#sql(sql).get(...params) as Row | undefined;
+  }
+  #all(sql: string, ...params: unknown[]): Row[] {
+    return this.#sql(sql).all(...params) as Row[];
+  }
+  #run(sql: string, ...params: unknown[]): number {
+    return this.#sql(sql).run(...params).changes;
+  }
+  #sum(sql: string, ...params: unknown[]): Promise<number> {
+    return Promise.resolve(Number(this.#get(sql, ...params)?.n ?? 0));
+  }
+
+  #list<T>(
+    table: string,
+    query: ListQuery,
+    map: (r: Row) => T,
+    extra = '',
+    extraParams: unknown[] = [],
+  ): T[] {
+    return this.#all(
+      `SELECT * FROM ${table} WHERE tenant = ? AND id > ?${extra} ORDER BY id LIMIT ?`,
+      query.tenant,
+      query.after ?? '',
+      ...extraParams,
+      query.limit,
+    ).map(map);
+  }
+
+  space(tenant: string, id: string) {
+    const row = this.#get('SELECT * FROM occupancy_spaces WHERE tenant = ? AND id = ?', tenant, id);
+    return Promise.resolve(row && toSpace(row));
+  }
+  spaces(query: ListQuery) {
+    return Promise.resolve(this.#list('occupancy_spaces', query, toSpace));
+  }
+  allSpaces(tenant: string) {
+    return Promise.resolve(
+      this.#all('SELECT * FROM occupancy_spaces WHERE tenant = ? ORDER BY id', tenant).map(toSpace),
+    );
+  }
+  doorway(tenant: string, id: string) {
+    const row = this.#get('SELECT * FROM occupancy_doorways WHERE tenant = ? AND id = ?', tenant, id);
+    return Promise.resolve(row && toDoorway(row));
+  }
+  doorways(query: ListQuery) {
+    return Promise.resolve(this.#list('occupancy_doorways', query, toDoorway));
+  }
+  sensor(tenant: string, id: string) {
+    const row = this.#get('SELECT * FROM occupancy_sensors WHERE tenant = ? AND id = ?', tenant, id);
+    return Promise.resolve(row && toSensor(row));
+  }
+  sensors(query: ListQuery) {
+    return Promise.resolve(this.#list('occupancy_sensors', query, toSensor));
+  }
+  knownSensors(tenant: string, ids: readonly string[]) {
+    const known = new Set<string>();
+    for (const id of new Set(ids)) {
+      if (this.#get('SELECT 1 AS n FROM occupancy_sensors WHERE tenant = ? AND id = ?', tenant, id)) {
+        known.add(id);
+      }
+    }
+    return Promise.resolve(known);
+  }
+  placement(tenant: string, id: string) {
+    const row = this.#get('SELECT * FROM occupancy_placements WHERE tenant = ? AND id = ?', tenant, id);
+    return Promise.resolve(row && toPlacement(row));
+  }
+  placements(query: ListQuery & { readonly sensor?: string | undefined }) {
+    return Promise.resolve(
+      query.sensor === undefined
+        ? this.#list('occupancy_placements', query, toPlacement)
+        : this.#list('occupancy_placements', query, toPlacement, ' AND sensor = ?', [query.sensor]),
+    );
+  }
+  placementsOf(tenant: string, sensors: readonly string[]) {
+    const out: Placement[] = [];
+    for (const sensor of sensors) {
+      out.push(
+        ...this.#all(
+          'SELECT * FROM occupancy_placements WHERE tenant = ? AND sensor = ? ORDER BY valid_from',
+          tenant,
+          sensor,
+        ).map(toPlacement),
+      );
+    }
+    return Promise.resolve(out);
+  }
+  placementsOnDoorway(tenant: string, doorway: string) {
+    return this.#sum(
+      'SELECT COUNT(*) AS n FROM occupancy_placements WHERE tenant = ? AND doorway = ?',
+      tenant,
+      doorway,
+    );
+  }
+  referencesToSpace(tenant: string, space: string) {
+    return this.#sum(
+      `SELECT (SELECT COUNT(*) FROM occupancy_spaces WHERE tenant = ? AND parent = ?)
+            + (SELECT COUNT(*) FROM occupancy_doorways WHERE tenant = ? AND (side_a = ? OR side_b = ?)) AS n`,
+      tenant,
+      space,
+      tenant,
+      space,
+      space,
+    );
+  }
+  unplaced(query: UnplacedQuery) {
+    const where = ['tenant = ?', 'placement IS NULL'];
+    const params: unknown[] = [query.tenant];
+    if (query.sensor !== undefined) {
+      where.push('sensor = ?');
+      params.push(query.sensor);
+    }
+    if (query.after) {
+      where.push('(ts > ? OR (ts = ? AND key > ?))');
+      params.push(query.after.ts, query.after.ts, query.after.key);
+    }
+    return Promise.resolve(
+      this.#all(
+        `SELECT * FROM occupancy_events WHERE ${where.join(' AND ')} ORDER BY ts, key LIMIT ?`,
+        ...params,
+        query.limit,
+      ).map(toEvent),
+    );
+  }
+  unplacedCount(tenant: string, sensor: string) {
+    return this.#sum(
+      'SELECT COUNT(*) AS n FROM occupancy_events WHERE tenant = ? AND sensor = ? AND placement IS NULL',
+      tenant,
+      sensor,
+    );
+  }
+  sumDays(tenant: string, space: string, from: number, to: number) {
+    return this.#sum(
+      'SELECT SUM(net) AS n FROM occupancy_days WHERE tenant = ? AND space = ? AND day >= ? AND day < ?',
+      tenant,
+      space,
+      from,
+      to,
+    );
+  }
+  sumMinutes(tenant: string, space: string, from: number, to: number) {
+    return this.#sum(
+      'SELECT SUM(net) AS n FROM occupancy_minutes WHERE tenant = ? AND space = ? AND minute >= ? AND minute < ?',
+      tenant,
+      space,
+      from,
+      to,
+    );
+  }
+  sumDeltas(tenant: string, space: string, from: number, to: number) {
+    return this.#sum(
+      'SELECT SUM(delta) AS n FROM occupancy_deltas WHERE tenant = ? AND space = ? AND ts >= ? AND ts < ?',
+      tenant,
+      space,
+      from,
+      to,
+    );
+  }
+  minutes(tenant: string, space: string, from: number, to: number) {
+    return Promise.resolve(
+      this.#all(
+        `SELECT * FROM occupancy_minutes WHERE tenant = ? AND space = ? AND minute >= ? AND minute < ?
+         ORDER BY minute`,
+        tenant,
+        space,
+        from,
+        to,
+      ).map((r): [number, Segment] => [r.minute as number, toSegment(r)]),
+    );
+  }
+  deltas(tenant: string, space: string, from: number, to: number) {
+    return Promise.resolve(
+      this.#all(
+        `SELECT ts, key, delta, late FROM occupancy_deltas WHERE tenant = ? AND space = ? AND ts >= ? AND ts < ?
+         ORDER BY ts, key`,
+        tenant,
+        space,
+        from,
+        to,
+      ).map((r): Delta => ({
+        space,
+        ts: r.ts as number,
+        key: r.key as string,
+        delta: r.delta as 1 | -1,
+        late: r.late === 1,
+      })),
+    );
+  }
+
+  insertSpace(tenant: string, s: Space) {
+    return Promise.resolve(
+      this.#run(
+        'INSERT INTO occupancy_spaces (tenant, id, name, parent, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+        tenant,
+        s.id,
+        s.name,
+        s.parent,
+        s.createdAt,
+      ) === 1,
+    );
+  }
+  renameSpace(tenant: string, id: string, name: string) {
+    return Promise.resolve(
+      this.#run('UPDATE occupancy_spaces SET name = ? WHERE tenant = ? AND id = ?', name, tenant, id) === 1,
+    );
+  }
+  deleteSpace(tenant: string, id: string) {
+    return Promise.resolve(
+      this.#run('DELETE FROM occupancy_spaces WHERE tenant = ? AND id = ?', tenant, id) === 1,
+    );
+  }
+  insertDoorway(tenant: string, d: Doorway) {
+    return Promise.resolve(
+      this.#run(
+        `INSERT INTO occupancy_doorways (tenant, id, name, side_a, side_b, created_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT DO NOTHING`,
+        tenant,
+        d.id,
+        d.name,
+        d.a,
+        d.b,
+        d.createdAt,
+      ) === 1,
+    );
+  }
+  renameDoorway(tenant: string, id: string, name: string) {
+    return Promise.resolve(
+      this.#run('UPDATE occupancy_doorways SET name = ? WHERE tenant = ? AND id = ?', name, tenant, id) === 1,
+    );
+  }
+  deleteDoorway(tenant: string, id: string) {
+    return Promise.resolve(
+      this.#run('DELETE FROM occupancy_doorways WHERE tenant = ? AND id = ?', tenant, id) === 1,
+    );
+  }
+  insertSensor(tenant: string, s: Sensor) {
+    return Promise.resolve(
+      this.#run(
+        'INSERT INTO occupancy_sensors (tenant, id, name, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+        tenant,
+        s.id,
+        s.name,
+        s.createdAt,
+      ) === 1,
+    );
+  }
+  renameSensor(tenant: string, id: string, name: string) {
+    return Promise.resolve(
+      this.#run('UPDATE occupancy_sensors SET name = ? WHERE tenant = ? AND id = ?', name, tenant, id) === 1,
+    );
+  }
+  deleteSensor(tenant: string, id: string) {
+    return Promise.resolve(
+      this.#run('DELETE FROM occupancy_sensors WHERE tenant = ? AND id = ?', tenant, id) === 1,
+    );
+  }
+  insertPlacement(tenant: string, p: Placement) {
+    return Promise.resolve(
+      this.#run(
+        `INSERT INTO occupancy_placements (tenant, id, sensor, doorway, positive_side, valid_from, valid_to, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+        tenant,
+        p.id,
+        p.sensor,
+        p.doorway,
+        p.positive,
+        p.from,
+        p.to,
+        p.createdAt,
+      ) === 1,
+    );
+  }
+  updatePlacement(tenant: string, p: Placement) {
+    this.#run(
+      `UPDATE occupancy_placements SET doorway = ?, positive_side = ?, valid_from = ?, valid_to = ?
+       WHERE tenant = ? AND id = ?`,
+      p.doorway,
+      p.positive,
+      p.from,
+      p.to,
+      tenant,
+      p.id,
+    );
+    return Promise.resolve();
+  }
+  deletePlacement(tenant: string, id: string) {
+    return Promise.resolve(
+      this.#run('DELETE FROM occupancy_placements WHERE tenant = ? AND id = ?', tenant, id) === 1,
+    );
+  }
+  insertEvents(tenant: string, events: readonly SensorEvent[]) {
+    const fresh: SensorEvent[] = [];
+    for (const e of events) {
+      const inserted = this.#run(
+        `INSERT INTO occupancy_events (tenant, key, sensor, ts, direction, received_at, late, placement)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+        tenant,
+        e.key,
+        e.sensor,
+        e.ts,
+        e.direction,
+        e.receivedAt,
+        e.late ? 1 : 0,
+        e.placement,
+      );
+      if (inserted === 1) fresh.push(e);
+    }
+    return Promise.resolve(fresh);
+  }
+  eventsOf(tenant: string, sensor: string, from: number, to: number | null) {
+    return Promise.resolve(
+      this.#all(
+        `SELECT * FROM occupancy_events WHERE tenant = ? AND sensor = ? AND ts >= ? AND ts < ? ORDER BY ts, key`,
+        tenant,
+        sensor,
+        from,
+        to ?? Number.MAX_SAFE_INTEGER,
+      ).map(toEvent),
+    );
+  }
+  setPlacementOf(tenant: string, key: string, placement: string | null) {
+    this.#run(
+      'UPDATE occupancy_events SET placement = ? WHERE tenant = ? AND key = ?',
+      placement,
+      tenant,
+      key,
+    );
+    return Promise.resolve();
+  }
+  takeDeltas(tenant: string, key: string) {
+    const rows = this.#all(
+      'SELECT space, ts, key, delta, late FROM occupancy_deltas WHERE tenant = ? AND key = ?',
+      tenant,
+      key,
+    );
+    this.#run('DELETE FROM occupancy_deltas WHERE tenant = ? AND key = ?', tenant, key);
+    return Promise.resolve(
+      rows.map((r): Delta => ({
+        space: r.space as string,
+        ts: r.ts as number,
+        key: r.key as string,
+        delta: r.delta as 1 | -1,
+        late: r.late === 1,
+      })),
+    );
+  }
+  insertDeltas(tenant: string, deltas: readonly Delta[]) {
+    for (const d of deltas) {
+      this.#run(
+        'INSERT INTO occupancy_deltas (tenant, space, ts, key, delta, late) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+        tenant,
+        d.space,
+        d.ts,
+        d.key,
+        d.delta,
+        d.late ? 1 : 0,
+      );
+    }
+    return Promise.resolve();
+  }
+  minute(tenant: string, space: string, minute: number) {
+    const row = this.#get(
+      'SELECT * FROM occupancy_minutes WHERE tenant = ? AND space = ? AND minute = ?',
+      tenant,
+      space,
+      minute,
+    );
+    return Promise.resolve(row && toSegment(row));
+  }
+  putMinute(tenant: string, space: string, minute: number, s: Segment | undefined) {
+    if (s === undefined) {
+      this.#run(
+        'DELETE FROM occupancy_minutes WHERE tenant = ? AND space = ? AND minute = ?',
+        tenant,
+        space,
+        minute,
+      );
+    } else {
+      this.#run(
+        `INSERT INTO occupancy_minutes (tenant, space, minute, net, min_prefix, max_prefix, entries, exits, late)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (tenant, space, minute) DO UPDATE SET net = excluded.net, min_prefix = excluded.min_prefix,
+           max_prefix = excluded.max_prefix, entries = excluded.entries, exits = excluded.exits, late = excluded.late`,
+        tenant,
+        space,
+        minute,
+        s.net,
+        s.min,
+        s.max,
+        s.entries,
+        s.exits,
+        s.late,
+      );
+    }
+    return Promise.resolve();
+  }
+  addToDay(tenant: string, space: string, day: number, c: DayTotals) {
+    this.#run(
+      `INSERT INTO occupancy_days (tenant, space, day, net, entries, exits, late) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (tenant, space, day) DO UPDATE SET net = occupancy_days.net + excluded.net,
+         entries = occupancy_days.entries + excluded.entries, exits = occupancy_days.exits + excluded.exits,
+         late = occupancy_days.late + excluded.late`,
+      tenant,
+      space,
+      day,
+      c.net,
+      c.entries,
+      c.exits,
+      c.late,
+    );
+    return Promise.resolve();
+  }
+  resetProjection() {
+    this.#db.exec(`
+      DELETE FROM occupancy_deltas;
+      DELETE FROM occupancy_minutes;
+      DELETE FROM occupancy_days;
+      DELETE FROM occupancy_events;
+    `);
+    return Promise.resolve();
+  }
+}
