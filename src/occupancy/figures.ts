@@ -101,6 +101,7 @@ export async function series(
       const [minute, segment] = minutes[m]!;
       while (r < resets.length && resets[r]! <= minute) {
         corrected = 0;
+        peakCorrected = Math.max(peakCorrected, 0);
         r += 1;
       }
       peakRaw = Math.max(peakRaw, raw + segment.max);
@@ -121,6 +122,7 @@ export async function series(
     }
     while (r < resets.length && resets[r]! < stop) {
       corrected = 0;
+      peakCorrected = Math.max(peakCorrected, 0);
       r += 1;
     }
     buckets.push({
