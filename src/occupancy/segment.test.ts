@@ -21,7 +21,11 @@ test('afterSegment with the clamp equals applying each delta with the clamp', ()
   for (const ds of cases) {
     for (const start of [0, 1, 2, 5]) {
       const stepwise = ds.reduce((c, d) => afterDelta(c, d, true), start);
-      assert.equal(afterSegment(start, segmentOf(deltas(...ds)), true), stepwise, `${start} + ${ds}`);
+      assert.equal(
+        afterSegment(start, segmentOf(deltas(...ds)), true),
+        stepwise,
+        `${start} + ${ds.join(',')}`,
+      );
     }
   }
 });
