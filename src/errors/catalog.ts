@@ -39,6 +39,7 @@ export const catalog = {
   ALREADY_EXISTS: { status: 409, message: 'An item with this id already exists' },
   PLACEMENT_OVERLAP: { status: 409, message: 'The placement overlaps another placement of the same sensor' },
   IN_USE: { status: 409, message: 'The item is still referred to and cannot be deleted' },
+  REPLAY_UNSUPPORTED: { status: 400, message: 'This stream’s projection cannot be rebuilt by replay' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof catalog;

@@ -23,7 +23,10 @@ export interface SinkOptions {
  * Stores one batch: the projection's rows and the checkpoint in one transaction, then runs what the
  * projection asked to run after commit. Returns how many rows were new.
  */
-export async function storeBatch(options: SinkOptions, batch: RecordBatch): Promise<number> {
+export async function storeBatch(
+  options: Pick<SinkOptions, 'store' | 'projection' | 'config' | 'logger' | 'publish' | 'listening'>,
+  batch: RecordBatch,
+): Promise<number> {
   const { store, projection } = options;
   const after: (() => Promise<void>)[] = [];
   const context: ProjectionContext = {

@@ -1,0 +1,54 @@
+import { Command, Option } from 'commander';
+import { pino } from 'pino';
+import { BeaconError } from '../errors/catalog.ts';
+import { loggerOptions } from '../http/app.ts';
+import { STREAMS } from '../log/record.ts';
+import { Metrics } from '../observability/metrics.ts';
+import { createLog, createStore } from '../roles/backends.ts';
+import { projections } from '../roles/projections.ts';
+import { replay } from '../sink/replay.ts';
+import { configFrom, withConfigFlags } from './options.ts';
+
+/**
+ * `beacon replay --stream S`: rebuilds a stream's projection from the raw records in the log, with
+ * progress on stderr. With embedded storage, stop `beacon start` first: both would write the rows.
+ */
+export function replayCommand(env: NodeJS.ProcessEnv): Command {
+  return withConfigFlags(new Command('replay'))
+    .description('rebuild a stream’s projection (counts, rollups) from the raw records in the log')
+    .addOption(new Option('--stream <stream>', 'stream to replay').choices(STREAMS).makeOptionMandatory())
+    .action(async (options: Record<string, unknown>) => {
+      const config = configFrom(options, env);
+      const stream = options.stream as string;
+      const projection = projections.find((p) => p.stream === stream);
+      if (!projection) throw new BeaconError('REPLAY_UNSUPPORTED', `no projection reads ${stream}`);
+      const logger = pino(loggerOptions(config.logLevel));
+      const store = createStore(config);
+      await store.open();
+      const log = createLog(config, new Metrics(), logger);
+      try {
+        await log.open();
+        const started = performance.now();
+        let shown = -1;
+        const result = await replay({
+          log,
+          store,
+          projection,
+          config,
+          batchSize: config.sink.batchSize,
+          logger,
+          onProgress: ({ records, fraction }) => {
+            const percent = Math.floor(fraction * 100);
+            if (percent === shown) return;
+            shown = percent;
+            process.stderr.write(`replay ${stream}: ${records} records (${percent}%)\n`);
+          },
+        });
+        const seconds = (performance.now() - started) / 1000;
+        process.stdout.write(`replayed ${result.records} ${stream} records in ${seconds.toFixed(1)} s\n`);
+      } finally {
+        await log.close();
+        await store.close();
+      }
+    });
+}
