@@ -91,7 +91,7 @@ test('beacon replay rebuilds every count from the raw log, identically each time
       events.push({
         sensor: ['rp-s0', 'rp-s1', 'rp-s2'][i % 3]!,
         ts,
-        direction: (i % 4 === 3 ? -1 : 1) as 1 | -1,
+        direction: (i % 4 === 3 ? -1 : 1),
       });
     }
     // Out of order, in several batches, with a duplicate batch.
