@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { startTestBeacon, type TestBeacon } from './helpers/server.ts';
-import { countAt, cross, get, model } from './helpers/occupancy.ts';
+import { countAt, cross, get, model, type Crossing } from './helpers/occupancy.ts';
 
 const run = promisify(execFile);
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
@@ -85,13 +85,13 @@ test('beacon replay rebuilds every count from the raw log, identically each time
         { sensor: 'rp-s1', doorway: 'rp-stairs', positive: 'a', from: '2026-04-01T00:00:00Z' },
       ],
     });
-    const events = [];
+    const events: Crossing[] = [];
     for (let i = 0; i < 300; i++) {
       const ts = new Date(Date.parse('2026-04-01T06:00:00Z') + i * 331_000).toISOString();
       events.push({
         sensor: ['rp-s0', 'rp-s1', 'rp-s2'][i % 3]!,
         ts,
-        direction: (i % 4 === 3 ? -1 : 1),
+        direction: i % 4 === 3 ? -1 : 1,
       });
     }
     // Out of order, in several batches, with a duplicate batch.

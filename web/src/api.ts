@@ -73,6 +73,11 @@ export class Api {
     return body;
   }
 
+  /** `GET` any API path; the caller checks the shape of what comes back. */
+  getJson(path: string, signal?: AbortSignal): Promise<unknown> {
+    return this.#get(path, signal);
+  }
+
   async #get(path: string, signal: AbortSignal | undefined): Promise<unknown> {
     for (let attempt = 0; ; attempt++) {
       let response: Response;

@@ -2,6 +2,7 @@ import type { ComponentType } from 'preact';
 import type { Session } from './auth.ts';
 import { ComingSoon } from './pages/coming-soon.tsx';
 import { LivePage } from './pages/live.tsx';
+import { OccupancyPage } from './pages/occupancy.tsx';
 
 /** What every page is rendered with. */
 export interface PageProps {
@@ -47,7 +48,7 @@ export const ROUTES: readonly Route[] = [
     title: 'Occupancy',
     summary: 'People counts per space, now and over time.',
     icon: 'M3 21V3h18v18H3zM3 12h18M12 3v18',
-    page: ComingSoon,
+    page: OccupancyPage,
   },
 ];
 

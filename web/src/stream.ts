@@ -25,6 +25,8 @@ export interface StreamListener {
   dropped(count: number): void;
   /** The server refused the token (close 1008); the stream stops. */
   rejected(reason: string): void;
+  /** Any other frame type (`count`, say), for pages that want it. */
+  other?(frame: Readonly<Record<string, unknown>>): void;
 }
 
 export interface StreamOptions {
@@ -156,6 +158,8 @@ export class LiveStream {
       this.#listener.record(f as unknown as RecordFrame);
     } else if (f.type === 'dropped' && typeof f.count === 'number') {
       this.#listener.dropped(f.count);
+    } else {
+      this.#listener.other?.(f);
     }
     // Other frame types (`hello`, and any added later) carry nothing this client needs.
   }
