@@ -6,6 +6,7 @@
  */
 import { runFanout } from './fanout.ts';
 import { runIngest } from './ingest.ts';
+import { runOccupancy } from './occupancy.ts';
 import { parseBenchOptions } from './lib/options.ts';
 import { step } from './lib/progress.ts';
 import { printTable, verdict, type BenchReport, type Figure } from './lib/report.ts';
@@ -16,6 +17,7 @@ const benches = [
   { title: 'Ingest', run: runIngest },
   { title: 'Pages', run: runPages },
   { title: 'Fan-out', run: runFanout },
+  { title: 'Occupancy', run: runOccupancy },
 ];
 const reports: BenchReport[] = [];
 const broken: string[] = [];

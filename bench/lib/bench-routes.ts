@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { requireContentType } from '../../src/http/auth.ts';
 import type { RouteContext } from '../../src/http/context.ts';
-import { messageProjection } from '../../src/messages/projection.ts';
+import { projections } from '../../src/roles/projections.ts';
 
 /** What `GET /bench/stats` answers: enough for the parent to tell whether the server is the bottleneck. */
 export interface ServerStats {
   /** User plus system CPU time the server process has used, in microseconds. */
   readonly cpuMicros: number;
-  /** Log offsets the messages sink has yet to store; 0 once the store holds everything accepted. */
+  /** Log offsets the sinks (every projection) have yet to store; 0 once the store holds everything accepted. */
   readonly sinkBehind: number;
 }
 
@@ -36,14 +36,15 @@ export function mountBenchRoutes(app: FastifyInstance, ctx: RouteContext): void 
     '/bench/stats',
     { onRequest: ctx.scope('read'), schema: { hide: true } },
     async (): Promise<ServerStats> => {
-      const { stream, group } = messageProjection;
-      const end = await ctx.log.endOffsets(stream);
-      const saved = await ctx.store.checkpoints(group, stream);
       let sinkBehind = 0;
-      for (const [partition, next] of end) {
-        const at = saved.find((c) => c.partition === partition)?.offset ?? 0;
-        // An empty stream reports an end of 1 with nothing to store.
-        if (next > 1) sinkBehind += Math.max(0, next - at);
+      for (const { stream, group } of projections) {
+        const end = await ctx.log.endOffsets(stream);
+        const saved = await ctx.store.checkpoints(group, stream);
+        for (const [partition, next] of end) {
+          const at = saved.find((c) => c.partition === partition)?.offset ?? 0;
+          // An empty stream reports an end of 1 with nothing to store.
+          if (next > 1) sinkBehind += Math.max(0, next - at);
+        }
       }
       const cpu = process.cpuUsage();
       return { cpuMicros: cpu.user + cpu.system, sinkBehind };

@@ -1,5 +1,18 @@
-import type { Delta, DayTotals, Doorway, OccupancyWriter, Placement, SensorEvent, Space } from './model.ts';
-import { dayOf, EMPTY_SEGMENT, MINUTE_MS, minuteOf, segmentOf } from './segment.ts';
+import type {
+  Delta,
+  DayTotals,
+  Doorway,
+  MinuteRow,
+  OccupancyWriter,
+  Placement,
+  SensorEvent,
+  Space,
+} from './model.ts';
+import { concat, dayOf, EMPTY_SEGMENT, MINUTE_MS, minuteOf, segmentOf } from './segment.ts';
+
+/** The (ts, key) order every fold over deltas uses. */
+const byTsKey = (a: { ts: number; key: string }, b: { ts: number; key: string }): number =>
+  a.ts - b.ts || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
 /** The spaces a person is in when inside `space`: itself and every ancestor (the roll-up). */
 export function enclosing(space: string | null, spaces: ReadonlyMap<string, Space>): string[] {
@@ -62,8 +75,11 @@ export class Counter {
   #spaces: Map<string, Space> | undefined;
   readonly #doorways = new Map<string, Doorway | undefined>();
   readonly #placements = new Map<string, Placement[]>();
-  /** "space\0minute" of every minute whose deltas changed. */
-  readonly #dirty = new Set<string>();
+  /**
+   * Every minute whose deltas changed, by "space\0minute": the deltas added to it, and whether any
+   * were removed (then the minute is summed again from its stored deltas).
+   */
+  readonly #dirty = new Map<string, { added: Delta[]; removed: boolean }>();
   /** Spaces whose count changed, for the live push. */
   readonly touched = new Set<string>();
 
@@ -90,7 +106,7 @@ export class Counter {
     await this.#loadPlacements([sensor]);
     const events = await this.#tx.eventsOf(this.#tenant, sensor, from, to);
     for (const event of events) {
-      for (const d of await this.#tx.takeDeltas(this.#tenant, event.key)) this.#mark(d.space, d.ts);
+      for (const d of await this.#tx.takeDeltas(this.#tenant, event.key)) this.#mark(d, true);
       await this.#count(event);
     }
     return events.length;
@@ -104,31 +120,54 @@ export class Counter {
     if (!placement || !doorway) return;
     const deltas = deltasOf(event, placement, doorway, await this.#spaceMap());
     await this.#tx.insertDeltas(this.#tenant, deltas);
-    for (const d of deltas) this.#mark(d.space, d.ts);
+    for (const d of deltas) this.#mark(d, false);
   }
 
-  #mark(space: string, ts: number): void {
-    this.#dirty.add(`${space}\0${minuteOf(ts)}`);
-    this.touched.add(space);
+  #mark(delta: Delta, removed: boolean): void {
+    const id = `${delta.space}\0${minuteOf(delta.ts)}`;
+    let entry = this.#dirty.get(id);
+    if (!entry) this.#dirty.set(id, (entry = { added: [], removed: false }));
+    if (removed) entry.removed = true;
+    else entry.added.push(delta);
+    this.touched.add(delta.space);
   }
 
-  /** Rewrites every changed minute from its deltas and moves the difference into its day. */
+  /**
+   * Rewrites every changed minute and moves the difference into its day. Deltas that all follow the
+   * minute's last one (events arriving in order) extend its row; anything else sums the minute again.
+   */
   async flush(): Promise<void> {
-    for (const entry of this.#dirty) {
+    for (const [entry, change] of this.#dirty) {
       const [space, at] = entry.split('\0') as [string, string];
       const minute = Number(at);
-      const before = (await this.#tx.minute(this.#tenant, space, minute)) ?? EMPTY_SEGMENT;
-      const deltas = await this.#tx.deltas(this.#tenant, space, minute, minute + MINUTE_MS);
-      const after = segmentOf(deltas);
-      await this.#tx.putMinute(this.#tenant, space, minute, deltas.length === 0 ? undefined : after);
-      const change: DayTotals = {
-        net: after.net - before.net,
-        entries: after.entries - before.entries,
-        exits: after.exits - before.exits,
-        late: after.late - before.late,
+      const before = await this.#tx.minute(this.#tenant, space, minute);
+      const added = change.added.sort(byTsKey);
+      const first = added[0];
+      let after: MinuteRow | undefined;
+      if (
+        !change.removed &&
+        first &&
+        (!before || byTsKey({ ts: before.lastTs, key: before.lastKey }, first) < 0)
+      ) {
+        const last = added.at(-1)!;
+        const tail = segmentOf(added);
+        after = { ...(before ? concat(before, tail) : tail), lastTs: last.ts, lastKey: last.key };
+      } else {
+        const deltas = await this.#tx.deltas(this.#tenant, space, minute, minute + MINUTE_MS);
+        const last = deltas.at(-1);
+        after = last && { ...segmentOf(deltas), lastTs: last.ts, lastKey: last.key };
+      }
+      await this.#tx.putMinute(this.#tenant, space, minute, after);
+      const was = before ?? EMPTY_SEGMENT;
+      const now = after ?? EMPTY_SEGMENT;
+      const totals: DayTotals = {
+        net: now.net - was.net,
+        entries: now.entries - was.entries,
+        exits: now.exits - was.exits,
+        late: now.late - was.late,
       };
-      if (change.net !== 0 || change.entries !== 0 || change.exits !== 0 || change.late !== 0) {
-        await this.#tx.addToDay(this.#tenant, space, dayOf(minute), change);
+      if (totals.net !== 0 || totals.entries !== 0 || totals.exits !== 0 || totals.late !== 0) {
+        await this.#tx.addToDay(this.#tenant, space, dayOf(minute), totals);
       }
     }
     this.#dirty.clear();

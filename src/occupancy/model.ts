@@ -79,6 +79,12 @@ export interface Segment {
   readonly late: number;
 }
 
+/** A stored minute: its segment and the (ts, key) of its last delta. */
+export interface MinuteRow extends Segment {
+  readonly lastTs: number;
+  readonly lastKey: string;
+}
+
 /** Additive totals of one space over a UTC day. */
 export interface DayTotals {
   readonly net: number;
@@ -166,9 +172,9 @@ export interface OccupancyWriter extends OccupancyReader {
   /** Removes an event's deltas and returns them. */
   takeDeltas(tenant: string, key: string): Promise<Delta[]>;
   insertDeltas(tenant: string, deltas: readonly Delta[]): Promise<void>;
-  minute(tenant: string, space: string, minute: number): Promise<Segment | undefined>;
-  /** Replaces a minute's segment; undefined deletes it. */
-  putMinute(tenant: string, space: string, minute: number, segment: Segment | undefined): Promise<void>;
+  minute(tenant: string, space: string, minute: number): Promise<MinuteRow | undefined>;
+  /** Replaces a minute's row; undefined deletes it. */
+  putMinute(tenant: string, space: string, minute: number, row: MinuteRow | undefined): Promise<void>;
   /** Adds `change` to a day's totals. */
   addToDay(tenant: string, space: string, day: number, change: DayTotals): Promise<void>;
   /** Deletes every projected row (events, deltas, minutes, days) of every tenant, for replay. */

@@ -8,6 +8,7 @@ import { decodeCursor, encodeCursor } from '../http/cursor.ts';
 import { errorResponses, IsoTime } from '../http/schemas.ts';
 import { countBefore, MAX_BUCKETS, series } from './figures.ts';
 import { placementAt } from './counter.ts';
+import type { Placement } from './model.ts';
 import { registerModelRoutes } from './model-routes.ts';
 import { liveCount, type SensorEventBody } from './projection.ts';
 import { IdParams, ListQuery } from './schemas.ts';
@@ -128,17 +129,14 @@ export function registerOccupancyRoutes(base: FastifyInstance, ctx: RouteContext
       if (unknown.length > 0) {
         throw new BeaconError('SENSOR_NOT_FOUND', `unknown sensor ${unknown.slice(0, 5).join(', ')}`);
       }
-      const placements = await store.occupancy.placementsOf(tenant, sensors);
+      const placements = new Map<string, Placement[]>();
+      for (const p of await store.occupancy.placementsOf(tenant, sensors)) {
+        placements.set(p.sensor, [...(placements.get(p.sensor) ?? []), p]);
+      }
       let unplaced = 0;
       const signals = events.map((e) => {
         const ts = Date.parse(e.ts);
-        if (
-          !placementAt(
-            placements.filter((p) => p.sensor === e.sensor),
-            ts,
-          )
-        )
-          unplaced += 1;
+        if (!placementAt(placements.get(e.sensor) ?? [], ts)) unplaced += 1;
         const body: SensorEventBody = {
           sensor: e.sensor,
           direction: e.direction,

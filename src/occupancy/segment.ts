@@ -27,6 +27,18 @@ export function segmentOf(deltas: readonly Pick<Delta, 'delta' | 'late'>[]): Seg
   return { net, min, max, entries, exits, late };
 }
 
+/** The segment of `a` followed by `b`. */
+export function concat(a: Segment, b: Segment): Segment {
+  return {
+    net: a.net + b.net,
+    min: Math.min(a.min, a.net + b.min),
+    max: Math.max(a.max, a.net + b.max),
+    entries: a.entries + b.entries,
+    exits: a.exits + b.exits,
+    late: a.late + b.late,
+  };
+}
+
 /**
  * A running count: the raw sum of deltas, and the corrected figure that is never negative (when
  * `neverNegative` is on) and restarts from zero at each daily reset. Both are reported.

@@ -107,7 +107,8 @@ export const storeMigrations: readonly Migration[] = [
         PRIMARY KEY (tenant, space, ts, key)
       ) WITHOUT ROWID;
       CREATE INDEX occupancy_deltas_key ON occupancy_deltas (tenant, key);
-      -- Minute rollups: net change, lowest and highest running sum, entries, exits, late events.
+      -- Minute rollups: net change, lowest and highest running sum, entries, exits, late events, and the
+      -- last delta in (ts, key) order, so deltas appended in order extend the row without a rescan.
       CREATE TABLE occupancy_minutes (
         tenant TEXT NOT NULL,
         space TEXT NOT NULL,
@@ -118,6 +119,8 @@ export const storeMigrations: readonly Migration[] = [
         entries INTEGER NOT NULL,
         exits INTEGER NOT NULL,
         late INTEGER NOT NULL,
+        last_ts INTEGER NOT NULL,
+        last_key TEXT NOT NULL,
         PRIMARY KEY (tenant, space, minute)
       ) WITHOUT ROWID;
       -- Day rollups (UTC days): additive totals, so a count at any time sums few rows.

@@ -4,6 +4,7 @@ import type {
   Delta,
   Doorway,
   ListQuery,
+  MinuteRow,
   OccupancyWriter,
   Placement,
   Segment,
@@ -16,6 +17,9 @@ import type {
 import type { SqliteDatabase } from '../../sqlite/database.ts';
 
 type Row = Record<string, unknown>;
+
+/** Up to this many ids are looked up one by one; more, and the tenant's rows are scanned once. */
+const FEW = 32;
 
 const toSpace = (r: Row): Space => ({
   id: r.id as string,
@@ -135,8 +139,16 @@ export class SqliteOccupancy implements OccupancyWriter {
     return Promise.resolve(this.#list('occupancy_sensors', query, toSensor));
   }
   knownSensors(tenant: string, ids: readonly string[]) {
+    const wanted = new Set(ids);
     const known = new Set<string>();
-    for (const id of new Set(ids)) {
+    if (wanted.size > FEW) {
+      // One scan of the tenant's sensors beats a lookup per id once a batch names many of them.
+      for (const r of this.#all('SELECT id FROM occupancy_sensors WHERE tenant = ?', tenant)) {
+        if (wanted.has(r.id as string)) known.add(r.id as string);
+      }
+      return Promise.resolve(known);
+    }
+    for (const id of wanted) {
       if (this.#get('SELECT 1 AS n FROM occupancy_sensors WHERE tenant = ? AND id = ?', tenant, id)) {
         known.add(id);
       }
@@ -155,6 +167,14 @@ export class SqliteOccupancy implements OccupancyWriter {
     );
   }
   placementsOf(tenant: string, sensors: readonly string[]) {
+    if (sensors.length > FEW) {
+      const wanted = new Set(sensors);
+      return Promise.resolve(
+        this.#all('SELECT * FROM occupancy_placements WHERE tenant = ? ORDER BY sensor, valid_from', tenant)
+          .filter((r) => wanted.has(r.sensor as string))
+          .map(toPlacement),
+      );
+    }
     const out: Placement[] = [];
     for (const sensor of sensors) {
       out.push(
@@ -447,9 +467,11 @@ export class SqliteOccupancy implements OccupancyWriter {
       space,
       minute,
     );
-    return Promise.resolve(row && toSegment(row));
+    return Promise.resolve(
+      row && { ...toSegment(row), lastTs: row.last_ts as number, lastKey: row.last_key as string },
+    );
   }
-  putMinute(tenant: string, space: string, minute: number, s: Segment | undefined) {
+  putMinute(tenant: string, space: string, minute: number, s: MinuteRow | undefined) {
     if (s === undefined) {
       this.#run(
         'DELETE FROM occupancy_minutes WHERE tenant = ? AND space = ? AND minute = ?',
@@ -459,10 +481,11 @@ export class SqliteOccupancy implements OccupancyWriter {
       );
     } else {
       this.#run(
-        `INSERT INTO occupancy_minutes (tenant, space, minute, net, min_prefix, max_prefix, entries, exits, late)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO occupancy_minutes (tenant, space, minute, net, min_prefix, max_prefix, entries, exits, late, last_ts, last_key)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (tenant, space, minute) DO UPDATE SET net = excluded.net, min_prefix = excluded.min_prefix,
-           max_prefix = excluded.max_prefix, entries = excluded.entries, exits = excluded.exits, late = excluded.late`,
+           max_prefix = excluded.max_prefix, entries = excluded.entries, exits = excluded.exits, late = excluded.late,
+           last_ts = excluded.last_ts, last_key = excluded.last_key`,
         tenant,
         space,
         minute,
@@ -472,6 +495,8 @@ export class SqliteOccupancy implements OccupancyWriter {
         s.entries,
         s.exits,
         s.late,
+        s.lastTs,
+        s.lastKey,
       );
     }
     return Promise.resolve();
