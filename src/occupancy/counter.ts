@@ -90,9 +90,12 @@ export class Counter {
 
   /** Stores new events and counts those a placement covers; returns how many were new. */
   async add(events: readonly SensorEvent[]): Promise<number> {
-    const fresh = await this.#tx.insertEvents(this.#tenant, events);
-    if (fresh.length === 0) return 0;
-    await this.#loadPlacements([...new Set(fresh.map((e) => e.sensor))]);
+    await this.#loadPlacements([...new Set(events.map((e) => e.sensor))]);
+    // Each event is stored with the placement it counts against, so it is written once.
+    const placed: SensorEvent[] = [];
+    for (const event of events)
+      placed.push({ ...event, placement: (await this.#placementOf(event))?.id ?? null });
+    const fresh = await this.#tx.insertEvents(this.#tenant, placed);
     for (const event of fresh) await this.#count(event);
     return fresh.length;
   }
@@ -112,13 +115,19 @@ export class Counter {
     return events.length;
   }
 
-  async #count(event: SensorEvent): Promise<void> {
+  /** The placement an event counts against: in force at its time, on a doorway that exists. */
+  async #placementOf(event: SensorEvent): Promise<(Placement & { side: Doorway }) | undefined> {
     const placement = placementAt(this.#placements.get(event.sensor) ?? [], event.ts);
     const doorway = placement && (await this.#doorway(placement.doorway));
-    const counted = placement && doorway ? placement.id : null;
+    return placement && doorway && { ...placement, side: doorway };
+  }
+
+  async #count(event: SensorEvent): Promise<void> {
+    const placement = await this.#placementOf(event);
+    const counted = placement?.id ?? null;
     if (counted !== event.placement) await this.#tx.setPlacementOf(this.#tenant, event.key, counted);
-    if (!placement || !doorway) return;
-    const deltas = deltasOf(event, placement, doorway, await this.#spaceMap());
+    if (!placement) return;
+    const deltas = deltasOf(event, placement, placement.side, await this.#spaceMap());
     await this.#tx.insertDeltas(this.#tenant, deltas);
     for (const d of deltas) this.#mark(d, false);
   }

@@ -10,7 +10,7 @@ export interface CountSettings {
   readonly provisionalWindowMs: number;
 }
 
-/** Before any data; day sums start here. */
+/** Before any data; day sums start here. The fold below is `afterSegment` on flattened rows. */
 const BEGINNING = -8.64e15;
 
 /**
@@ -35,8 +35,10 @@ export async function countBefore(
   const origin = settings.reset ? lastResetAtOrBefore(t - 1, settings.reset) : BEGINNING;
   if (!settings.neverNegative && origin === BEGINNING) return { raw, corrected: raw };
   let corrected = 0;
-  for (const [, segment] of await reader.minutes(tenant, space, origin, minute)) {
-    corrected = afterSegment(corrected, segment, settings.neverNegative);
+  const steps = await reader.minuteSteps(tenant, space, origin, minute);
+  for (let i = 0; i < steps.length; i += 2) {
+    const net = steps[i]!;
+    corrected = settings.neverNegative ? Math.max(corrected + net, net - steps[i + 1]!) : corrected + net;
   }
   for (const d of await reader.deltas(tenant, space, Math.max(origin, minute), t)) {
     corrected = afterDelta(corrected, d.delta, settings.neverNegative);

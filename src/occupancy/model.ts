@@ -146,6 +146,8 @@ export interface OccupancyReader {
   sumDeltas(tenant: string, space: string, from: number, to: number): Promise<number>;
   /** Minute segments starting in [from, to), in time order, keyed by minute start. */
   minutes(tenant: string, space: string, from: number, to: number): Promise<[number, Segment][]>;
+  /** Net change and lowest running sum of each minute starting in [from, to), in order, flattened. */
+  minuteSteps(tenant: string, space: string, from: number, to: number): Promise<number[]>;
   /** Deltas with ts in [from, to), in (ts, key) order. */
   deltas(tenant: string, space: string, from: number, to: number): Promise<Delta[]>;
 }

@@ -270,6 +270,20 @@ export class SqliteOccupancy implements OccupancyWriter {
       ).map((r): [number, Segment] => [r.minute as number, toSegment(r)]),
     );
   }
+  minuteSteps(tenant: string, space: string, from: number, to: number) {
+    // Rows as arrays, not objects: a day of minutes is read on every corrected count.
+    let statement = this.#statements.get('steps');
+    if (!statement) {
+      statement = this.#db
+        .prepare(
+          `SELECT net, min_prefix FROM occupancy_minutes WHERE tenant = ? AND space = ? AND minute >= ? AND minute < ?
+           ORDER BY minute`,
+        )
+        .raw(true);
+      this.#statements.set('steps', statement);
+    }
+    return Promise.resolve((statement.all(tenant, space, from, to) as [number, number][]).flat());
+  }
   deltas(tenant: string, space: string, from: number, to: number) {
     return Promise.resolve(
       this.#all(
