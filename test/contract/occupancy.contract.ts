@@ -1,0 +1,189 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Placement, SensorEvent } from '../../src/occupancy/model.ts';
+import type { Store } from '../../src/store/store.ts';
+import type { StoreContractTarget } from './store.contract.ts';
+
+const T = 1_773_100_800_000; // a minute boundary
+const event = (key: string, ts: number, patch: Partial<SensorEvent> = {}): SensorEvent => ({
+  key,
+  sensor: 's1',
+  ts,
+  direction: 1,
+  receivedAt: ts,
+  late: false,
+  placement: null,
+  ...patch,
+});
+const placement = (id: string, sensor: string, from: number, to: number | null): Placement => ({
+  id,
+  sensor,
+  doorway: 'd1',
+  positive: 'a',
+  from,
+  to,
+  createdAt: 0,
+});
+
+/** The occupancy rows every Store backend must keep the same way; run once per backend. */
+export function runOccupancyStoreContract(target: StoreContractTarget): void {
+  const it = (name: string, fn: (store: Store) => Promise<void>): void =>
+    void test(name, async () => {
+      const store = await target.create();
+      try {
+        await fn(store);
+      } finally {
+        await store.close();
+      }
+    });
+
+  describe(`Occupancy store contract: ${target.name}`, () => {
+    it('model rows: unique ids per tenant, keyset listing, references counted', async (store) => {
+      await store.transaction(async (tx) => {
+        const o = tx.occupancy;
+        assert.equal(await o.insertSpace('t1', { id: 'b', name: 'B', parent: null, createdAt: 1 }), true);
+        assert.equal(
+          await o.insertSpace('t1', { id: 'b', name: 'again', parent: null, createdAt: 1 }),
+          false,
+        );
+        assert.equal(
+          await o.insertSpace('t2', { id: 'b', name: 'other tenant', parent: null, createdAt: 1 }),
+          true,
+        );
+        await o.insertSpace('t1', { id: 'c', name: 'C', parent: 'b', createdAt: 2 });
+        await o.insertDoorway('t1', { id: 'd1', name: 'D', a: 'c', b: null, createdAt: 3 });
+        for (let i = 0; i < 40; i++) await o.insertSensor('t1', { id: `s${i}`, name: `S${i}`, createdAt: 4 });
+        await o.insertPlacement('t1', placement('p2', 's1', T + 10, null));
+        await o.insertPlacement('t1', placement('p1', 's1', T, T + 10));
+        await o.insertPlacement('t1', placement('p3', 's2', T, null));
+        assert.equal(await o.renameSpace('t1', 'b', 'Building'), true);
+        assert.equal(await o.renameSpace('t1', 'nope', 'x'), false);
+      });
+      const o = store.occupancy;
+      assert.equal((await o.space('t1', 'b'))?.name, 'Building');
+      assert.equal((await o.space('t2', 'b'))?.name, 'other tenant');
+      assert.deepEqual(
+        (await o.spaces({ tenant: 't1', limit: 10, after: 'b' })).map((s) => s.id),
+        ['c'],
+      );
+      assert.deepEqual((await o.doorway('t1', 'd1'))?.b, null);
+      assert.equal((await o.sensors({ tenant: 't1', limit: 5 })).length, 5);
+      const ids = Array.from({ length: 40 }, (_, i) => `s${i}`);
+      assert.equal((await o.knownSensors('t1', [...ids, 'ghost'])).size, 40);
+      assert.deepEqual([...(await o.knownSensors('t1', ['s3', 'ghost']))], ['s3']);
+      assert.deepEqual(
+        (await o.placementsOf('t1', ['s1'])).map((p) => p.id),
+        ['p1', 'p2'],
+      );
+      assert.deepEqual(
+        (await o.placementsOf('t1', ids)).map((p) => p.id),
+        ['p1', 'p2', 'p3'],
+      );
+      assert.equal((await o.placement('t1', 'p2'))?.to, null);
+      assert.equal(await o.referencesToSpace('t1', 'b'), 1);
+      assert.equal(await o.referencesToSpace('t1', 'c'), 1);
+      assert.equal(await o.placementsOnDoorway('t1', 'd1'), 3);
+    });
+
+    it('events insert once per key; unplaced ones list by (ts, key)', async (store) => {
+      const fresh = await store.transaction((tx) =>
+        tx.occupancy.insertEvents('t1', [
+          event('k2', T + 5),
+          event('k1', T + 5),
+          event('k3', T, { placement: 'p1' }),
+        ]),
+      );
+      assert.equal(fresh.length, 3);
+      const again = await store.transaction((tx) =>
+        tx.occupancy.insertEvents('t1', [event('k1', T + 5), event('k4', T + 9)]),
+      );
+      assert.deepEqual(
+        again.map((e) => e.key),
+        ['k4'],
+      );
+      const page = await store.occupancy.unplaced({ tenant: 't1', limit: 2 });
+      assert.deepEqual(
+        page.map((e) => e.key),
+        ['k1', 'k2'],
+      );
+      const next = await store.occupancy.unplaced({
+        tenant: 't1',
+        limit: 2,
+        after: { ts: T + 5, key: 'k2' },
+      });
+      assert.deepEqual(
+        next.map((e) => e.key),
+        ['k4'],
+      );
+      await store.transaction((tx) => tx.occupancy.setPlacementOf('t1', 'k4', 'p1'));
+      assert.equal(await store.occupancy.unplacedCount('t1', 's1'), 2);
+      const inRange = await store.transaction((tx) => tx.occupancy.eventsOf('t1', 's1', T, T + 9));
+      assert.deepEqual(
+        inRange.map((e) => e.key),
+        ['k3', 'k1', 'k2'],
+      );
+    });
+
+    it('deltas, minutes and days sum over half-open ranges; reset clears only projected rows', async (store) => {
+      await store.transaction(async (tx) => {
+        const o = tx.occupancy;
+        await o.insertSpace('t1', { id: 'r', name: 'R', parent: null, createdAt: 0 });
+        await o.insertDeltas('t1', [
+          { space: 'r', ts: T + 1, key: 'b', delta: 1, late: false },
+          { space: 'r', ts: T + 1, key: 'a', delta: -1, late: true },
+          { space: 'r', ts: T + 60_000, key: 'c', delta: 1, late: false },
+        ]);
+        await o.putMinute('t1', 'r', T, {
+          net: 0,
+          min: -1,
+          max: 0,
+          entries: 1,
+          exits: 1,
+          late: 1,
+          lastTs: T + 1,
+          lastKey: 'b',
+        });
+        await o.putMinute('t1', 'r', T + 60_000, {
+          net: 1,
+          min: 0,
+          max: 1,
+          entries: 1,
+          exits: 0,
+          late: 0,
+          lastTs: T + 60_000,
+          lastKey: 'c',
+        });
+        await o.addToDay('t1', 'r', T, { net: 1, entries: 2, exits: 1, late: 1 });
+        await o.addToDay('t1', 'r', T, { net: 2, entries: 2, exits: 0, late: 0 });
+      });
+      const o = store.occupancy;
+      assert.deepEqual(
+        (await o.deltas('t1', 'r', T, T + 60_000)).map((d) => d.key),
+        ['a', 'b'],
+      );
+      assert.equal(await o.sumDeltas('t1', 'r', T, T + 60_001), 1);
+      assert.equal(await o.sumMinutes('t1', 'r', T, T + 120_000), 1);
+      assert.deepEqual(await o.minuteSteps('t1', 'r', T, T + 120_000), [0, -1, 1, 0]);
+      assert.deepEqual(
+        (await o.minutes('t1', 'r', T + 1, T + 120_000)).map(([m]) => m),
+        [T + 60_000],
+      );
+      assert.equal(await o.sumDays('t1', 'r', T, T + 1), 3);
+      const taken = await store.transaction((tx) => tx.occupancy.takeDeltas('t1', 'a'));
+      assert.deepEqual(
+        taken.map((d) => [d.space, d.ts, d.delta, d.late]),
+        [['r', T + 1, -1, true]],
+      );
+      assert.equal(await o.sumDeltas('t1', 'r', T, T + 60_001), 2);
+      await store.transaction(async (tx) => {
+        assert.equal((await tx.occupancy.minute('t1', 'r', T))?.lastKey, 'b');
+        await tx.occupancy.putMinute('t1', 'r', T, undefined);
+      });
+      assert.equal(await o.sumMinutes('t1', 'r', T, T + 120_000), 1);
+      await store.transaction((tx) => tx.occupancy.resetProjection());
+      assert.equal(await o.sumDays('t1', 'r', T, T + 1), 0);
+      assert.equal((await o.deltas('t1', 'r', 0, T * 2)).length, 0);
+      assert.ok(await o.space('t1', 'r'), 'the model survives a reset');
+    });
+  });
+}
