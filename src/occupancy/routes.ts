@@ -143,9 +143,11 @@ export function registerOccupancyRoutes(base: FastifyInstance, ctx: RouteContext
           ...(e.id === undefined ? {} : { id: e.id }),
           ...(e.sequence === undefined ? {} : { sequence: e.sequence }),
         };
+        // Time first: keys of events arriving in time order land at the end of every index on them,
+        // instead of scattering one page write per sensor across each index on every commit.
         const key =
           e.id === undefined
-            ? `seq:${e.sensor}:${ts}:${e.direction}:${e.sequence ?? 0}`
+            ? `seq:${String(ts).padStart(15, '0')}:${e.sensor}:${e.direction}:${e.sequence ?? 0}`
             : `id:${e.sensor}:${e.id}`;
         return { tenant, entity: e.sensor, key, ts, body };
       });
