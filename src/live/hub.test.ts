@@ -12,8 +12,9 @@ class FakeSocket implements SubscriberSocket {
   closed: { code?: number | undefined; reason?: string | undefined } | undefined;
   pings = 0;
   terminated = false;
-  send(data: string): void {
-    this.sent.push(data);
+  send(data: Buffer, options: { binary: false }): void {
+    assert.equal(options.binary, false, 'frames go out as text');
+    this.sent.push(data.toString());
   }
   close(code?: number, reason?: string): void {
     this.closed = { code, reason };
@@ -115,4 +116,22 @@ test('heartbeat pings, and terminates a subscriber that missed the last ping', (
   assert.equal(lively.terminated, false);
   assert.equal(lively.pings, 2);
   assert.equal(h.size, 1);
+});
+
+test('a large fleet is served in rounds that let other work run between them, in order', async () => {
+  const h = hub({ sliceMs: 0 });
+  const sockets = Array.from({ length: 1_000 }, () => new FakeSocket());
+  for (const socket of sockets) h.subscribe(socket, { tenant: 't1', streams: new Set(['messages']) });
+  const records = [record(), record(), record()];
+  h.publish(records);
+  let ranBetween = false;
+  setImmediate(() => (ranBetween = sockets.at(-1)!.sent.length < records.length));
+  for (let i = 0; i < 100 && sockets.at(-1)!.sent.length < records.length; i++) await tick();
+  assert.ok(ranBetween, 'other callbacks ran before delivery finished');
+  for (const socket of sockets) {
+    assert.deepEqual(
+      socket.frames().map((f) => f.id),
+      records.map((r) => r.id),
+    );
+  }
 });

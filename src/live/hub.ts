@@ -5,7 +5,8 @@ import type { Metrics } from '../observability/metrics.ts';
 export interface SubscriberSocket {
   readonly bufferedAmount: number;
   readonly readyState: number;
-  send(data: string): void;
+  /** ws's `send`: a Buffer with `binary: false` goes out as a text frame without being re-encoded. */
+  send(data: Buffer, options: { binary: false }): void;
   close(code?: number, reason?: string): void;
   terminate(): void;
   ping(): void;
@@ -23,6 +24,8 @@ export interface HubOptions {
   readonly bufferBytes: number;
   readonly slowPolicy: 'drop' | 'disconnect';
   readonly metrics: Metrics;
+  /** Longest stretch one delivery round may hold the event loop before it yields to ingest. */
+  readonly sliceMs?: number;
 }
 
 const OPEN = 1;
@@ -41,18 +44,33 @@ class Subscriber {
   }
 }
 
-/** The frame every subscriber of a record gets; built once per record, not per subscriber. */
-export function recordFrame(record: LogRecord): string {
-  return JSON.stringify({
-    type: 'record',
-    stream: record.stream,
-    tenant: record.tenant,
-    entity: record.entity,
-    id: record.id,
-    ts: new Date(record.ts).toISOString(),
-    receivedAt: new Date(record.receivedAt).toISOString(),
-    body: record.body,
-  });
+/** The frame every subscriber of a record gets; built and UTF-8 encoded once per record. */
+export function recordFrame(record: LogRecord): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      type: 'record',
+      stream: record.stream,
+      tenant: record.tenant,
+      entity: record.entity,
+      id: record.id,
+      ts: new Date(record.ts).toISOString(),
+      receivedAt: new Date(record.receivedAt).toISOString(),
+      body: record.body,
+    }),
+  );
+}
+
+const TEXT = { binary: false } as const;
+const DEFAULT_SLICE_MS = 10;
+/** Sends between clock reads while delivering. */
+const SENDS_PER_CLOCK_READ = 128;
+
+/** A record on its way out: its frame and the subscribers still to be written. */
+interface Delivery {
+  readonly record: LogRecord;
+  readonly subscribers: readonly Subscriber[];
+  frame: Buffer | undefined;
+  next: number;
 }
 
 /**
@@ -65,7 +83,7 @@ export class LiveHub {
   readonly #options: HubOptions;
   readonly #byTenant = new Map<string, Set<Subscriber>>();
   readonly #bySocket = new Map<SubscriberSocket, Subscriber>();
-  #pending: LogRecord[] = [];
+  readonly #queue: Delivery[] = [];
   #scheduled = false;
 
   constructor(options: HubOptions) {
@@ -101,34 +119,56 @@ export class LiveHub {
     if (sub) sub.alive = true;
   }
 
-  /** Queues records for delivery; returns at once. */
+  /**
+   * Queues records for delivery; returns at once. Each record goes to the subscribers present now, in
+   * order; delivery runs in rounds of at most `sliceMs` so that a large fleet never holds up ingest.
+   */
   publish(records: readonly LogRecord[]): void {
     if (this.#bySocket.size === 0) return;
-    for (const r of records) this.#pending.push(r);
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      setImmediate(() => this.#deliver());
-    }
-  }
-
-  #deliver(): void {
-    this.#scheduled = false;
-    const records = this.#pending;
-    this.#pending = [];
     for (const record of records) {
       const subs = this.#byTenant.get(record.tenant);
       if (!subs) continue;
-      let frame: string | undefined;
+      const matching: Subscriber[] = [];
       for (const sub of subs) {
         const { streams, entity } = sub.filter;
-        if (!streams.has(record.stream) || (entity !== undefined && entity !== record.entity)) continue;
-        frame ??= recordFrame(record);
-        this.#send(sub, frame);
+        if (streams.has(record.stream) && (entity === undefined || entity === record.entity))
+          matching.push(sub);
       }
+      if (matching.length > 0) this.#queue.push({ record, subscribers: matching, frame: undefined, next: 0 });
+    }
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#queue.length === 0) return;
+    this.#scheduled = true;
+    setImmediate(() => this.#deliver(this.#options.sliceMs ?? DEFAULT_SLICE_MS));
+  }
+
+  /** Writes queued frames until the queue is empty or `budgetMs` has passed, then yields. */
+  #deliver(budgetMs: number): void {
+    this.#scheduled = false;
+    const deadline = performance.now() + budgetMs;
+    let sends = 0;
+    while (this.#queue.length > 0) {
+      const delivery = this.#queue[0]!;
+      delivery.frame ??= recordFrame(delivery.record);
+      const { subscribers, frame } = delivery;
+      while (delivery.next < subscribers.length) {
+        this.#send(subscribers[delivery.next++]!, frame);
+        if (++sends % SENDS_PER_CLOCK_READ === 0 && performance.now() > deadline) {
+          this.#schedule();
+          return;
+        }
+      }
+      this.#queue.shift();
+      this.#options.metrics.fanoutSeconds.observe(
+        Math.max(0, Date.now() - delivery.record.receivedAt) / 1000,
+      );
     }
   }
 
-  #send(sub: Subscriber, frame: string): void {
+  #send(sub: Subscriber, frame: Buffer): void {
     const { socket } = sub;
     if (socket.readyState !== OPEN) return;
     // A frame larger than the whole bound still goes to a subscriber that has nothing pending.
@@ -144,10 +184,10 @@ export class LiveHub {
       return;
     }
     if (sub.dropped > 0) {
-      socket.send(JSON.stringify({ type: 'dropped', count: sub.dropped }));
+      socket.send(Buffer.from(JSON.stringify({ type: 'dropped', count: sub.dropped })), TEXT);
       sub.dropped = 0;
     }
-    socket.send(frame);
+    socket.send(frame, TEXT);
     this.#options.metrics.framesSent.inc();
   }
 
@@ -169,7 +209,7 @@ export class LiveHub {
    * closing handshake within `graceMs` (a stalled reader) is terminated, so it cannot hold up shutdown.
    */
   async close(graceMs = 1000): Promise<void> {
-    this.#deliver();
+    this.#deliver(Infinity);
     const sockets = [...this.#bySocket.keys()];
     for (const socket of sockets) {
       this.unsubscribe(socket);
