@@ -6,7 +6,7 @@ import { openDatabase, migrate, type SqliteDatabase } from '../../sqlite/databas
 import { GroupCommit } from '../group-commit.ts';
 import type { Consumer, ConsumeOptions, Log, Positions, TailListener } from '../log.ts';
 import type { Appended, LogRecord, NewRecord, Stream } from '../record.ts';
-import { encodeBatch } from './chunk-writer.ts';
+import { encodeBatch, type SweepResult } from './chunk-writer.ts';
 import { logMigrations } from './migrations.ts';
 import { WriterClient } from './writer-client.ts';
 
@@ -16,6 +16,10 @@ export interface EmbeddedLogOptions {
   readonly maxQueue: number;
   readonly logger: Logger;
   readonly onCommit?: (records: number, seconds: number) => void;
+  /** Days records are kept; 0 (the default) keeps them forever. */
+  readonly retentionDays?: number;
+  /** How often expired records are deleted. */
+  readonly sweepIntervalMs?: number;
 }
 
 /** One record inside a chunk: [tenant, key (null when it is the id), entity, id, ts, receivedAt, body]. */
@@ -49,6 +53,7 @@ export class EmbeddedLog implements Log {
   readonly #consumers = new Set<EmbeddedConsumer>();
   /** Tells consumers in other threads of this process (the sink thread) that records were committed. */
   #channel: BroadcastChannel | undefined;
+  #sweeper: NodeJS.Timeout | undefined;
 
   constructor(options: EmbeddedLogOptions) {
     this.#options = options;
@@ -78,7 +83,31 @@ export class EmbeddedLog implements Log {
       },
       { maxQueue: this.#options.maxQueue, onCommit: this.#options.onCommit },
     );
+    const days = this.#options.retentionDays ?? 0;
+    if (days > 0) {
+      this.#sweeper = setInterval(() => {
+        // Only the process that appends sweeps; a sink thread reading the same file leaves it alone.
+        if (!writer.started) return;
+        this.sweep(Date.now() - days * 86_400_000).catch((err: unknown) =>
+          this.#options.logger.error({ err }, 'log retention sweep failed'),
+        );
+      }, this.#options.sweepIntervalMs ?? 3_600_000);
+      this.#sweeper.unref();
+    }
     return Promise.resolve();
+  }
+
+  /**
+   * Deletes records and client idempotency keys received before `before` (epoch ms), keeping each
+   * stream's newest chunk so its offsets carry on. Consumers behind the cut resume at the oldest
+   * record left, as Kafka consumers do after retention.
+   */
+  async sweep(before: number): Promise<SweepResult> {
+    if (!this.#writerThread) throw new BeaconError('LOG_UNAVAILABLE', 'the log is not open');
+    const result = await this.#writerThread.sweep(before);
+    if (result.chunks > 0 || result.keys > 0)
+      this.#options.logger.info({ ...result, before: new Date(before).toISOString() }, 'log retention sweep');
+    return result;
   }
 
   #announce(records: LogRecord[]): void {
@@ -130,6 +159,7 @@ export class EmbeddedLog implements Log {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#sweeper);
     await this.#writer?.close();
     await this.#writerThread?.close();
     await Promise.all([...this.#consumers].map((c) => c.close()));

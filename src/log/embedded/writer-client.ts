@@ -1,9 +1,9 @@
 import { Worker } from 'node:worker_threads';
-import type { CommitResult, EncodedBatch } from './chunk-writer.ts';
+import type { CommitResult, EncodedBatch, SweepResult } from './chunk-writer.ts';
 import type { FromWriter, ToWriter } from './writer-thread.ts';
 
 interface Pending {
-  readonly resolve: (result: CommitResult) => void;
+  readonly resolve: (result: CommitResult & SweepResult) => void;
   readonly reject: (err: Error) => void;
 }
 
@@ -27,12 +27,26 @@ export class WriterClient {
     return this.#thread().then(() => undefined);
   }
 
-  async commit(batch: EncodedBatch): Promise<CommitResult> {
+  /** True once the thread was started (by a commit); a log that never appends never starts one. */
+  get started(): boolean {
+    return this.#worker !== undefined;
+  }
+
+  commit(batch: EncodedBatch): Promise<CommitResult> {
+    return this.#call((id) => ({ type: 'commit', id, batch }));
+  }
+
+  /** Deletes what was received before `before` (epoch ms); see chunk-writer.ts `sweep`. */
+  sweep(before: number): Promise<SweepResult> {
+    return this.#call((id) => ({ type: 'sweep', id, before }));
+  }
+
+  async #call(message: (id: number) => ToWriter): Promise<CommitResult & SweepResult> {
     const worker = await this.#thread();
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      worker.postMessage({ type: 'commit', id, batch } satisfies ToWriter);
+      worker.postMessage(message(id));
     });
   }
 
@@ -56,7 +70,7 @@ export class WriterClient {
         if (message.type === 'ready') return resolve(worker);
         const pending = this.#pending.get(message.id);
         this.#pending.delete(message.id);
-        if (message.type === 'committed') pending?.resolve(message.result);
+        if (message.type !== 'failed') pending?.resolve(message.result as CommitResult & SweepResult);
         else pending?.reject(new Error(`log commit failed: ${message.message}`));
       });
       worker.on('error', reject);

@@ -5,12 +5,22 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from '../../sqlite/database.ts';
-import { ChunkWriter, type CommitResult, type EncodedBatch } from './chunk-writer.ts';
+import {
+  ChunkWriter,
+  sweep,
+  type CommitResult,
+  type EncodedBatch,
+  type SweepResult,
+} from './chunk-writer.ts';
 
-export type ToWriter = { type: 'commit'; id: number; batch: EncodedBatch } | { type: 'close' };
+export type ToWriter =
+  | { type: 'commit'; id: number; batch: EncodedBatch }
+  | { type: 'sweep'; id: number; before: number }
+  | { type: 'close' };
 export type FromWriter =
   | { type: 'ready' }
   | { type: 'committed'; id: number; result: CommitResult }
+  | { type: 'swept'; id: number; result: SweepResult }
   | { type: 'failed'; id: number; message: string };
 
 if (parentPort) {
@@ -25,7 +35,9 @@ if (parentPort) {
       return;
     }
     try {
-      post({ type: 'committed', id: message.id, result: writer.commit(message.batch) });
+      if (message.type === 'sweep')
+        post({ type: 'swept', id: message.id, result: sweep(db, message.before) });
+      else post({ type: 'committed', id: message.id, result: writer.commit(message.batch) });
     } catch (err) {
       post({ type: 'failed', id: message.id, message: (err as Error).message });
     }
