@@ -33,14 +33,25 @@ const CLOSED = 3;
 /** 1013 "try again later": the standard close code for a peer that cannot keep up. */
 const CLOSE_TOO_SLOW = 1013;
 
+/** Lets the hub put several frames into one write (a TCP socket's cork/uncork). */
+export interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
 class Subscriber {
   readonly socket: SubscriberSocket;
   readonly filter: SubscriberFilter;
+  readonly raw: Corkable | undefined;
+  /** Frames waiting for this subscriber's next turn, and when the oldest was accepted. */
+  outbox: Buffer[] = [];
+  oldest = 0;
   dropped = 0;
   alive = true;
-  constructor(socket: SubscriberSocket, filter: SubscriberFilter) {
+  constructor(socket: SubscriberSocket, filter: SubscriberFilter, raw: Corkable | undefined) {
     this.socket = socket;
     this.filter = filter;
+    this.raw = raw;
   }
 }
 
@@ -62,16 +73,8 @@ export function recordFrame(record: LogRecord): Buffer {
 
 const TEXT = { binary: false } as const;
 const DEFAULT_SLICE_MS = 10;
-/** Sends between clock reads while delivering. */
-const SENDS_PER_CLOCK_READ = 128;
-
-/** A record on its way out: its frame and the subscribers still to be written. */
-interface Delivery {
-  readonly record: LogRecord;
-  readonly subscribers: readonly Subscriber[];
-  frame: Buffer | undefined;
-  next: number;
-}
+/** Subscribers served between clock reads while delivering. */
+const FLUSHES_PER_CLOCK_READ = 64;
 
 /**
  * Fans accepted records out to WebSocket subscribers, filtered by tenant, stream and entity. Publishing
@@ -83,7 +86,9 @@ export class LiveHub {
   readonly #options: HubOptions;
   readonly #byTenant = new Map<string, Set<Subscriber>>();
   readonly #bySocket = new Map<SubscriberSocket, Subscriber>();
-  readonly #queue: Delivery[] = [];
+  /** Subscribers with frames in their outbox, in the order they got their first one. */
+  #ready: Subscriber[] = [];
+  #readyAt = 0;
   #scheduled = false;
 
   constructor(options: HubOptions) {
@@ -94,8 +99,9 @@ export class LiveHub {
     return this.#bySocket.size;
   }
 
-  subscribe(socket: SubscriberSocket, filter: SubscriberFilter): void {
-    const sub = new Subscriber(socket, filter);
+  /** @param raw the connection under the WebSocket, when reachable, so a turn's frames go in one write. */
+  subscribe(socket: SubscriberSocket, filter: SubscriberFilter, raw?: Corkable): void {
+    const sub = new Subscriber(socket, filter, raw);
     let set = this.#byTenant.get(filter.tenant);
     if (!set) this.#byTenant.set(filter.tenant, (set = new Set()));
     set.add(sub);
@@ -106,6 +112,7 @@ export class LiveHub {
   unsubscribe(socket: SubscriberSocket): void {
     const sub = this.#bySocket.get(socket);
     if (!sub) return;
+    sub.outbox = [];
     this.#bySocket.delete(socket);
     const set = this.#byTenant.get(sub.filter.tenant);
     set?.delete(sub);
@@ -120,59 +127,90 @@ export class LiveHub {
   }
 
   /**
-   * Queues records for delivery; returns at once. Each record goes to the subscribers present now, in
-   * order; delivery runs in rounds of at most `sliceMs` so that a large fleet never holds up ingest.
+   * Queues records for delivery; returns at once. Each record's frame is encoded once and put in the
+   * outbox of every subscriber it matches. Delivery serves subscribers in rounds of at most `sliceMs`,
+   * so a large fleet never holds up ingest; when it falls behind, a subscriber's next turn carries all
+   * its waiting frames in one write, so the cost per frame falls just when the load rises.
    */
   publish(records: readonly LogRecord[]): void {
     if (this.#bySocket.size === 0) return;
     for (const record of records) {
       const subs = this.#byTenant.get(record.tenant);
       if (!subs) continue;
-      const matching: Subscriber[] = [];
+      let frame: Buffer | undefined;
       for (const sub of subs) {
         const { streams, entity } = sub.filter;
-        if (streams.has(record.stream) && (entity === undefined || entity === record.entity))
-          matching.push(sub);
+        if (!streams.has(record.stream) || (entity !== undefined && entity !== record.entity)) continue;
+        frame ??= recordFrame(record);
+        if (sub.outbox.length === 0) {
+          sub.oldest = record.receivedAt;
+          this.#ready.push(sub);
+        }
+        sub.outbox.push(frame);
       }
-      if (matching.length > 0) this.#queue.push({ record, subscribers: matching, frame: undefined, next: 0 });
     }
     this.#schedule();
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#queue.length === 0) return;
+    if (this.#scheduled || this.#readyAt >= this.#ready.length) return;
     this.#scheduled = true;
     setImmediate(() => this.#deliver(this.#options.sliceMs ?? DEFAULT_SLICE_MS));
   }
 
-  /** Writes queued frames until the queue is empty or `budgetMs` has passed, then yields. */
+  /** Serves subscribers with waiting frames until none is left or `budgetMs` has passed, then yields. */
   #deliver(budgetMs: number): void {
     this.#scheduled = false;
     const deadline = performance.now() + budgetMs;
-    let sends = 0;
-    while (this.#queue.length > 0) {
-      const delivery = this.#queue[0]!;
-      delivery.frame ??= recordFrame(delivery.record);
-      const { subscribers, frame } = delivery;
-      while (delivery.next < subscribers.length) {
-        this.#send(subscribers[delivery.next++]!, frame);
-        if (++sends % SENDS_PER_CLOCK_READ === 0 && performance.now() > deadline) {
-          this.#schedule();
-          return;
-        }
-      }
-      this.#queue.shift();
-      this.#options.metrics.fanoutSeconds.observe(
-        Math.max(0, Date.now() - delivery.record.receivedAt) / 1000,
-      );
+    let served = 0;
+    while (this.#readyAt < this.#ready.length) {
+      this.#flush(this.#ready[this.#readyAt++]!);
+      if (++served % FLUSHES_PER_CLOCK_READ === 0 && performance.now() > deadline) break;
     }
+    if (this.#readyAt >= this.#ready.length) {
+      this.#ready = [];
+      this.#readyAt = 0;
+    } else if (this.#readyAt > 4096) {
+      this.#ready = this.#ready.slice(this.#readyAt);
+      this.#readyAt = 0;
+    }
+    this.#schedule();
   }
 
-  #send(sub: Subscriber, frame: Buffer): void {
+  /**
+   * Writes a subscriber's waiting frames, corked into one write where the socket allows. Frames
+   * corked in this turn do not count against the bound; what the kernel refused from earlier turns
+   * does. A turn that corks more than the bound is pushed out in parts, so the bound stays honest.
+   */
+  #flush(sub: Subscriber): void {
+    const frames = sub.outbox;
+    if (frames.length === 0) return;
+    sub.outbox = [];
+    const { socket, raw } = sub;
+    if (socket.readyState !== OPEN) return;
+    raw?.cork();
+    let corked = 0;
+    for (const frame of frames) {
+      if (raw && corked > this.#options.bufferBytes) {
+        raw.uncork();
+        raw.cork();
+        corked = 0;
+      }
+      const before = socket.bufferedAmount;
+      this.#send(sub, frame, raw ? corked : 0);
+      corked += socket.bufferedAmount - before;
+    }
+    raw?.uncork();
+    this.#options.metrics.fanoutSeconds.observe(Math.max(0, Date.now() - sub.oldest) / 1000);
+  }
+
+  /** Sends one frame, or drops it if the subscriber's unsent bytes (less `corked`) pass the bound. */
+  #send(sub: Subscriber, frame: Buffer, corked: number): void {
     const { socket } = sub;
     if (socket.readyState !== OPEN) return;
+    const unsent = socket.bufferedAmount - corked;
     // A frame larger than the whole bound still goes to a subscriber that has nothing pending.
-    if (socket.bufferedAmount > 0 && socket.bufferedAmount + frame.length > this.#options.bufferBytes) {
+    if (unsent > 0 && unsent + frame.length > this.#options.bufferBytes) {
       if (this.#options.slowPolicy === 'disconnect') {
         this.#options.metrics.slowDisconnects.inc();
         this.unsubscribe(socket);

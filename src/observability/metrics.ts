@@ -102,7 +102,7 @@ export class Metrics {
   });
   readonly fanoutSeconds = new Histogram({
     name: 'beacon_live_fanout_seconds',
-    help: 'From accepting a record to handing its frame to the last subscriber socket.',
+    help: 'From accepting a record to writing it to a subscriber (per write, its oldest frame).',
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
