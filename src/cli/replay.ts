@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { BeaconError } from '../errors/catalog.ts';
-import { loggerOptions } from '../http/app.ts';
+import { loggerOptions } from '../observability/logger.ts';
 import { STREAMS } from '../log/record.ts';
 import { Metrics } from '../observability/metrics.ts';
 import { createLog, createStore } from '../roles/backends.ts';
