@@ -31,7 +31,7 @@ const messagesTable = (layout: TimeLayout) =>
         tenant text COLLATE "C" NOT NULL,
         received_at timestamptz NOT NULL,
         id text COLLATE "C" NOT NULL,
-        key text NOT NULL,
+        key text COLLATE "C" NOT NULL,
         payload json NOT NULL,
         PRIMARY KEY (tenant, received_at, id)
       ) PARTITION BY RANGE (received_at);
@@ -41,7 +41,7 @@ const messagesTable = (layout: TimeLayout) =>
         tenant text COLLATE "C" NOT NULL,
         received_at timestamptz NOT NULL,
         id text COLLATE "C" NOT NULL,
-        key text NOT NULL,
+        key text COLLATE "C" NOT NULL,
         payload json NOT NULL,
         PRIMARY KEY (tenant, received_at, id)
       );
@@ -79,7 +79,7 @@ export const pgMigrations: readonly PgMigration[] = [
       -- record is new exactly when its key inserts here. Retention deletes old keys with the rows.
       CREATE TABLE message_keys (
         tenant text COLLATE "C" NOT NULL,
-        key text NOT NULL,
+        key text COLLATE "C" NOT NULL,
         received_at timestamptz NOT NULL,
         id text COLLATE "C" NOT NULL,
         PRIMARY KEY (tenant, key)

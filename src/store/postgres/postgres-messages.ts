@@ -92,7 +92,7 @@ export class PostgresMessageWriter implements MessageWriter {
     if (!this.#staged.has(client)) {
       // ON COMMIT DELETE ROWS: the table is emptied by every commit, so batches never see each other.
       await client.query(`CREATE TEMP TABLE IF NOT EXISTS stage_messages (
-        n integer NOT NULL, tenant text COLLATE "C" NOT NULL, key text NOT NULL, id text COLLATE "C" NOT NULL,
+        n integer NOT NULL, tenant text COLLATE "C" NOT NULL, key text COLLATE "C" NOT NULL, id text COLLATE "C" NOT NULL,
         received_ms bigint NOT NULL, payload text NOT NULL
       ) ON COMMIT DELETE ROWS`);
       this.#staged.add(client);
@@ -120,7 +120,6 @@ export class PostgresMessageWriter implements MessageWriter {
       INSERT INTO messages (tenant, received_at, id, key, payload)
       SELECT s.tenant, ${ts('s.received_ms')}, s.id, s.key, s.payload::json
       FROM stage_messages s JOIN fresh f ON f.tenant = s.tenant AND f.key = s.key AND f.id = s.id
-      ORDER BY s.n
       ON CONFLICT DO NOTHING`);
     await client.query('TRUNCATE stage_messages');
     return result.rowCount ?? 0;
