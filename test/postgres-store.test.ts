@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { isBeaconError } from '../src/errors/catalog.ts';
+import { isUnavailable, storeError } from '../src/store/postgres/errors.ts';
 import type { MessageRow } from '../src/messages/message.ts';
 import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { freshDatabase, type TestDatabase } from './helpers/postgres.ts';
@@ -172,5 +173,29 @@ describe('PostgreSQL store', () => {
       assert.equal(err.status, 503);
       return true;
     });
+  });
+
+  test('a connection killed mid-transaction is an outage; a bad statement is not', async () => {
+    const db = await database();
+    const victim = new pg.Client({ connectionString: db.url });
+    await victim.connect();
+    victim.on('error', () => undefined);
+    const { rows } = await victim.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    await query(db.url, `SELECT pg_terminate_backend(${rows[0]!.pid})`);
+    const killed = await victim.query('SELECT 1').catch((err: unknown) => err);
+    assert.ok(isUnavailable(killed), String(killed));
+    const mapped = storeError(killed);
+    assert.ok(isBeaconError(mapped) && mapped.code === 'STORE_UNAVAILABLE' && mapped.cause === killed);
+    await victim.end().catch(() => undefined);
+
+    const healthy = new pg.Client({ connectionString: db.url });
+    await healthy.connect();
+    try {
+      const bad = await healthy.query('SELEC 1').catch((err: unknown) => err);
+      assert.equal(isUnavailable(bad), false);
+      assert.equal(storeError(bad), bad, 'a bug stays a bug, not a 503');
+    } finally {
+      await healthy.end();
+    }
   });
 });
