@@ -48,13 +48,16 @@ function workload(): MessageRow[][] {
   return batches;
 }
 
-/** Every page of a query, following the keyset cursor as the API does. */
-async function pages(store: Store, query: Omit<MessageQuery, 'after'>): Promise<unknown[]> {
-  const all: unknown[] = [];
+/**
+ * Every page of a query, following the keyset cursor as the API does, as JSON text: so payloads must
+ * match in key order too, as a client reading the API would see them.
+ */
+async function pages(store: Store, query: Omit<MessageQuery, 'after'>): Promise<string[]> {
+  const all: string[] = [];
   let after: MessageQuery['after'];
   for (;;) {
     const page = await store.messages.list({ ...query, ...(after ? { after } : {}) });
-    all.push(page);
+    all.push(JSON.stringify(page));
     if (page.length < query.limit) return all;
     const last = page.at(-1)!;
     after = { receivedAt: last.receivedAt, id: last.id };
