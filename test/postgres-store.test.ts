@@ -112,6 +112,28 @@ describe('PostgreSQL store', () => {
     }
   });
 
+  test('a partition dropped by another process is created again when a late row needs it', async () => {
+    const db = await database();
+    const now = Date.now();
+    const writer = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
+    const retainer = new PostgresStore({ url: db.url, retentionDays: 7, maintenanceIntervalMs: 0 });
+    await writer.open();
+    await retainer.open();
+    try {
+      assert.equal(await writer.transaction((tx) => tx.messages.insert([row(1, now - 10 * DAY)])), 1);
+      assert.deepEqual((await retainer.maintain(now)).dropped, [dayName(now - 10 * DAY)]);
+      // The writer still believes the partition exists: its first attempt fails, and the sink's
+      // retry (the log offers the batch again) creates the partition and stores the row.
+      const late = () => writer.transaction((tx) => tx.messages.insert([row(2, now - 10 * DAY)]));
+      await assert.rejects(late(), /no partition/);
+      assert.equal(await late(), 1);
+      assert.equal(await writer.messages.count('t1'), 1);
+    } finally {
+      await writer.close();
+      await retainer.close();
+    }
+  });
+
   test('uses BRIN for time indexes and carries the tenant on every row', async () => {
     const db = await database();
     const store = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });

@@ -55,6 +55,14 @@ export class Partitions {
     return missing;
   }
 
+  /**
+   * Forgets what is known, after an insert found no partition for its row: another process dropped
+   * it by retention. The batch is retried and `ensure` creates the partition again.
+   */
+  forget(): void {
+    this.#known.clear();
+  }
+
   /** Records days whose partitions are committed. */
   remember(days: readonly number[]): void {
     for (const d of days) this.#known.add(d);

@@ -7,6 +7,9 @@ import { dayOf, Partitions, type MaintenanceReport } from './partitions.ts';
 import { PostgresMessageReader, PostgresMessageWriter } from './postgres-messages.ts';
 import { PostgresTenantRepository } from './postgres-tenants.ts';
 
+/** SQLSTATE check_violation: raised, among others, for a row with no partition to go to. */
+const NO_PARTITION = '23514';
+
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` */
   readonly url: string;
@@ -160,6 +163,7 @@ export class PostgresStore implements Store {
       return result;
     } catch (err) {
       broken = isUnavailable(err);
+      if ((err as { code?: unknown }).code === NO_PARTITION) partitions.forget();
       if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
       throw storeError(err);
     } finally {
