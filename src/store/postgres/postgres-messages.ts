@@ -110,7 +110,9 @@ export class PostgresMessageWriter implements MessageWriter {
       ),
     );
     // Rows in array order, so within one batch the first row with a key wins, as in SQLite.
-    const result = await client.query(`
+    // RETURNING names the rows that were really new: the count here, and what a projection with
+    // rollups adds up (a duplicate must not be counted twice).
+    const inserted = await client.query<{ id: string }>(`
       WITH fresh AS (
         INSERT INTO message_keys (tenant, key, received_at, id)
         SELECT tenant, key, ${ts('received_ms')}, id FROM stage_messages ORDER BY n
@@ -120,8 +122,9 @@ export class PostgresMessageWriter implements MessageWriter {
       INSERT INTO messages (tenant, received_at, id, key, payload)
       SELECT s.tenant, ${ts('s.received_ms')}, s.id, s.key, s.payload::json
       FROM stage_messages s JOIN fresh f ON f.tenant = s.tenant AND f.key = s.key AND f.id = s.id
-      ON CONFLICT DO NOTHING`);
+      ON CONFLICT DO NOTHING
+      RETURNING id`);
     await client.query('TRUNCATE stage_messages');
-    return result.rowCount ?? 0;
+    return inserted.rows.length;
   }
 }
