@@ -15,25 +15,26 @@ export interface EmbeddedLogOptions {
   readonly onCommit?: (records: number, seconds: number) => void;
 }
 
-interface RecordRow {
-  offset: number;
-  stream: Stream;
-  tenant: string;
-  key: string;
-  entity: string;
-  id: string;
-  ts: number;
-  received_at: number;
-  body: string;
+/** One record inside a chunk: [tenant, key (null when it is the id), entity, id, ts, receivedAt, body]. */
+type ChunkRecord = [string, string | null, string, string, number, number, unknown];
+
+interface ChunkRow {
+  first_offset: number;
+  end_offset: number;
+  records: string;
 }
 
 const PARTITION = 0;
 const MAX_BACKOFF_MS = 5000;
+/** Most records in one chunk; a consumer reads whole chunks, so this bounds its overshoot of maxBatch. */
+const CHUNK_RECORDS = 1000;
 
 /**
  * The default log: a SQLite file on local disk, committed with fsync, in the same process. Concurrent
- * appends share one transaction (group commit). It has one partition per stream; offsets are the
- * file's global sequence, so they rise within a stream but skip.
+ * appends share one transaction (group commit), and each commit stores each stream's records as one
+ * chunk row (up to 1,000 records), so a record costs one JSON encode and no index entry of its own.
+ * Each stream has one partition with contiguous offsets. Only keys a client chose are indexed for
+ * idempotency; a key equal to the record's fresh id cannot repeat.
  */
 export class EmbeddedLog implements Log {
   readonly backend = 'embedded' as const;
@@ -54,37 +55,59 @@ export class EmbeddedLog implements Log {
     migrate(db, logMigrations);
     this.#db = db;
 
-    const insert = db.prepare<
-      [string, string, string, string, string, number, number, string],
-      { offset: number }
-    >(
-      `INSERT INTO records (stream, tenant, key, entity, id, ts, received_at, body)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, stream, key) DO NOTHING RETURNING offset`,
+    const insertChunk = db.prepare<[string, number, number, number, string]>(
+      'INSERT INTO chunks (stream, first_offset, end_offset, received_at, records) VALUES (?, ?, ?, ?, ?)',
     );
-    const existing = db.prepare<[string, string, string], { id: string; received_at: number }>(
-      'SELECT id, received_at FROM records WHERE tenant = ? AND stream = ? AND key = ?',
+    const endOf = db.prepare<[string], { end: number | null }>(
+      'SELECT MAX(end_offset) AS end FROM chunks WHERE stream = ?',
+    );
+    const claimKey = db.prepare<[string, string, string, string, number], { id: string }>(
+      `INSERT INTO idempotency_keys (tenant, stream, key, id, received_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT DO NOTHING RETURNING id`,
+    );
+    const firstOf = db.prepare<[string, string, string], { id: string; received_at: number }>(
+      'SELECT id, received_at FROM idempotency_keys WHERE tenant = ? AND stream = ? AND key = ?',
     );
     const appended: LogRecord[] = [];
-    const commit = db.transaction((records: readonly NewRecord[]): Appended[] =>
-      records.map((r) => {
-        const row = insert.get(
-          r.stream,
-          r.tenant,
-          r.key,
-          r.entity,
-          r.id,
-          r.ts,
-          r.receivedAt,
-          JSON.stringify(r.body ?? null),
-        );
-        if (row) {
-          appended.push({ ...r, partition: PARTITION, offset: row.offset });
-          return { id: r.id, receivedAt: r.receivedAt, duplicate: false };
+    const commit = db.transaction((records: readonly NewRecord[]): Appended[] => {
+      const answers: Appended[] = [];
+      const byStream = new Map<Stream, NewRecord[]>();
+      for (const r of records) {
+        if (r.key !== r.id && !claimKey.get(r.tenant, r.stream, r.key, r.id, r.receivedAt)) {
+          const first = firstOf.get(r.tenant, r.stream, r.key)!;
+          answers.push({ id: first.id, receivedAt: first.received_at, duplicate: true });
+          continue;
         }
-        const first = existing.get(r.tenant, r.stream, r.key)!;
-        return { id: first.id, receivedAt: first.received_at, duplicate: true };
-      }),
-    );
+        answers.push({ id: r.id, receivedAt: r.receivedAt, duplicate: false });
+        let list = byStream.get(r.stream);
+        if (!list) byStream.set(r.stream, (list = []));
+        list.push(r);
+      }
+      for (const [stream, list] of byStream) {
+        let offset = endOf.get(stream)!.end ?? 1;
+        for (let at = 0; at < list.length; at += CHUNK_RECORDS) {
+          const chunk = list.slice(at, at + CHUNK_RECORDS);
+          const encoded: ChunkRecord[] = chunk.map((r) => [
+            r.tenant,
+            r.key === r.id ? null : r.key,
+            r.entity,
+            r.id,
+            r.ts,
+            r.receivedAt,
+            r.body ?? null,
+          ]);
+          insertChunk.run(
+            stream,
+            offset,
+            offset + chunk.length,
+            chunk[0]!.receivedAt,
+            JSON.stringify(encoded),
+          );
+          for (const r of chunk) appended.push({ ...r, partition: PARTITION, offset: offset++ });
+        }
+      }
+      return answers;
+    });
     this.#writer = new GroupCommit<NewRecord, Appended>(
       (records) => {
         appended.length = 0;
@@ -144,9 +167,9 @@ export class EmbeddedLog implements Log {
 
   endOffsets(stream: Stream): Promise<Positions> {
     const row = this.#database()
-      .prepare<[Stream], { last: number | null }>('SELECT MAX(offset) AS last FROM records WHERE stream = ?')
+      .prepare<[Stream], { end: number | null }>('SELECT MAX(end_offset) AS end FROM chunks WHERE stream = ?')
       .get(stream)!;
-    return Promise.resolve(new Map([[PARTITION, (row.last ?? 0) + 1]]));
+    return Promise.resolve(new Map([[PARTITION, row.end ?? 1]]));
   }
 
   async close(): Promise<void> {
@@ -195,20 +218,26 @@ class EmbeddedConsumer implements Consumer {
 
   async #run(): Promise<void> {
     const { stream, maxBatch, group } = this.#options;
-    const read = this.#db.prepare<[Stream, number, number], RecordRow>(
-      'SELECT * FROM records WHERE stream = ? AND offset >= ? ORDER BY offset LIMIT ?',
+    const read = this.#db.prepare<[Stream, number, number], ChunkRow>(
+      'SELECT first_offset, end_offset, records FROM chunks WHERE stream = ? AND end_offset > ? ORDER BY end_offset LIMIT ?',
     );
+    // Whole chunks are handed on; enough of them to make maxBatch records when chunks are small.
+    const chunksPerRead = Math.max(1, Math.ceil(maxBatch / 10));
     const positions = await this.#options.position([PARTITION]);
     let next = positions.get(PARTITION) ?? 0;
     let backoff = 100;
     while (!this.#closed) {
-      const rows = read.all(stream, next, maxBatch);
+      const rows = read.all(stream, next, chunksPerRead);
       if (rows.length === 0) {
         await this.#pause((wake) => this.#waitForAppend(wake), 1000);
         continue;
       }
-      const records = rows.map(toLogRecord);
-      const nextOffset = rows.at(-1)!.offset + 1;
+      const records: LogRecord[] = [];
+      for (const row of rows) {
+        if (records.length >= maxBatch) break;
+        records.push(...decodeChunk(stream, row, next));
+      }
+      const nextOffset = records.at(-1)!.offset + 1;
       try {
         await this.#options.handle({ stream, partition: PARTITION, records, nextOffset });
         next = nextOffset;
@@ -242,17 +271,24 @@ class EmbeddedConsumer implements Consumer {
   }
 }
 
-function toLogRecord(row: RecordRow): LogRecord {
-  return {
-    stream: row.stream,
-    tenant: row.tenant,
-    key: row.key,
-    entity: row.entity,
-    id: row.id,
-    ts: row.ts,
-    receivedAt: row.received_at,
-    body: JSON.parse(row.body) as unknown,
-    partition: PARTITION,
-    offset: row.offset,
-  };
+/** The records of a chunk from offset `from` on. */
+function decodeChunk(stream: Stream, row: ChunkRow, from: number): LogRecord[] {
+  const encoded = JSON.parse(row.records) as ChunkRecord[];
+  const records: LogRecord[] = [];
+  for (let i = Math.max(0, from - row.first_offset); i < encoded.length; i++) {
+    const [tenant, key, entity, id, ts, receivedAt, body] = encoded[i]!;
+    records.push({
+      stream,
+      tenant,
+      key: key ?? id,
+      entity,
+      id,
+      ts,
+      receivedAt,
+      body,
+      partition: PARTITION,
+      offset: row.first_offset + i,
+    });
+  }
+  return records;
 }
