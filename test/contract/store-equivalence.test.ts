@@ -20,20 +20,31 @@ function random(seed: number): () => number {
 
 const texts = ['plain', 'tab\there', 'line\nbreak', '"quoted", comma', 'ünïcødé ✓', 'back\\slash', ''];
 
-/** 3,000 rows over 4 tenants: shared timestamps, repeated keys, odd text, payload keys in odd order. */
+/**
+ * 3,000 rows over 4 tenants: shared timestamps, client keys and id keys, repeated keys, redeliveries,
+ * odd text, payload keys in odd order.
+ */
 function workload(): MessageRow[][] {
   const next = random(42);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]!;
   const base = Date.UTC(2026, 0, 31, 23, 59, 0);
   const rows: MessageRow[] = [];
   for (let i = 0; i < 3000; i++) {
-    const keyed = next() < 0.1 && i > 0 ? rows[Math.floor(next() * rows.length)]! : undefined;
+    const roll = next();
+    if (roll < 0.05 && i > 0) {
+      // A redelivery: the very same record again.
+      rows.push(rows[Math.floor(next() * rows.length)]!);
+      continue;
+    }
+    const keyed = roll < 0.15 && i > 0 ? rows[Math.floor(next() * rows.length)]! : undefined;
+    const id = `0190${Math.floor(next() * 0xffff)
+      .toString(16)
+      .padStart(4, '0')}-0000-7000-8000-${String(i).padStart(12, '0')}`;
     rows.push({
       tenant: keyed?.tenant ?? pick(['acme', 'Acme', 'b-2', 'z']),
-      key: keyed?.key ?? `key-${i}-${pick(texts)}`,
-      id: `0190${Math.floor(next() * 0xffff)
-        .toString(16)
-        .padStart(4, '0')}-0000-7000-8000-${String(i).padStart(12, '0')}`,
+      // Half the records carry a client key (some repeating an earlier one); the rest use their id.
+      key: keyed?.key ?? (next() < 0.5 ? `key-${i}-${pick(texts)}` : id),
+      id,
       // Minutes around midnight, many rows per millisecond: ties are broken by id, across partitions.
       receivedAt: base + Math.floor(next() * 120_000),
       payload: { z: i, a: pick(texts), nested: { list: [1, null, true, pick(texts)] } },

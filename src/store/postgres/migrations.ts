@@ -31,7 +31,8 @@ const messagesTable = (layout: TimeLayout) =>
         tenant text COLLATE "C" NOT NULL,
         received_at timestamptz NOT NULL,
         id text COLLATE "C" NOT NULL,
-        key text COLLATE "C" NOT NULL,
+        -- The client's idempotency key; NULL when the client gave none (the key was the id).
+        key text COLLATE "C",
         payload json NOT NULL,
         PRIMARY KEY (tenant, received_at, id)
       ) PARTITION BY RANGE (received_at);
@@ -41,7 +42,8 @@ const messagesTable = (layout: TimeLayout) =>
         tenant text COLLATE "C" NOT NULL,
         received_at timestamptz NOT NULL,
         id text COLLATE "C" NOT NULL,
-        key text COLLATE "C" NOT NULL,
+        -- The client's idempotency key; NULL when the client gave none (the key was the id).
+        key text COLLATE "C",
         payload json NOT NULL,
         PRIMARY KEY (tenant, received_at, id)
       );
@@ -75,8 +77,9 @@ export const pgMigrations: readonly PgMigration[] = [
       CREATE INDEX tokens_tenant ON tokens (tenant);
       ${messagesTable(layout)}
       -- A unique key on a partitioned table must contain the partition column, so (tenant, key)
-      -- cannot be unique on messages itself. This unpartitioned table holds every live key: a
-      -- record is new exactly when its key inserts here. Retention deletes old keys with the rows.
+      -- cannot be unique on messages itself. This unpartitioned table holds every live client key:
+      -- a record with one is new exactly when its key inserts here. Records without (key = id) only
+      -- repeat as redeliveries, which the primary key drops. Retention deletes old keys with the rows.
       CREATE TABLE message_keys (
         tenant text COLLATE "C" NOT NULL,
         key text COLLATE "C" NOT NULL,

@@ -61,10 +61,11 @@ export class PostgresMessageReader implements MessageReader {
 const csv = (value: string) => `"${value.replaceAll('"', '""')}"`;
 
 /**
- * Bulk insert: COPY the batch into a session-local staging table, then one statement moves the rows
- * whose (tenant, key) is new into `messages`. Keys claim their place in `message_keys` first; only
- * the rows that won a key are inserted, so the count returned is exactly the rows that are new
- * (rollups rely on that), and a duplicate from a replay or a retried ingest is dropped by a unique key.
+ * Bulk insert: COPY the batch into a session-local staging table, then one statement moves the new
+ * rows into `messages`. A client-chosen key (one that differs from the id) must first win its place in
+ * `message_keys`, so a retried ingest with a new id and time is dropped; a record without one can only
+ * repeat as a redelivery, which the primary key drops. Either way a unique key decides, and the count
+ * returned is exactly the rows that are new (rollups rely on that).
  */
 export class PostgresMessageWriter implements MessageWriter {
   readonly #client: PoolClient;
@@ -109,19 +110,20 @@ export class PostgresMessageWriter implements MessageWriter {
         ),
       ),
     );
-    // Rows in array order, so within one batch the first row with a key wins, as in SQLite.
-    // RETURNING names the rows that were really new: the count here, and what a projection with
-    // rollups adds up (a duplicate must not be counted twice).
+    // Client keys claim their place first, in array order, so within one batch the first row with a
+    // key wins, as in SQLite. RETURNING names the rows that were really new: the count here, and what
+    // a projection with rollups adds up (a duplicate must not be counted twice).
     const inserted = await client.query<{ id: string }>(`
-      WITH fresh AS (
+      WITH claimed AS (
         INSERT INTO message_keys (tenant, key, received_at, id)
-        SELECT tenant, key, ${ts('received_ms')}, id FROM stage_messages ORDER BY n
+        SELECT tenant, key, ${ts('received_ms')}, id FROM stage_messages WHERE key <> id ORDER BY n
         ON CONFLICT DO NOTHING
-        RETURNING tenant, key, id
+        RETURNING id
       )
       INSERT INTO messages (tenant, received_at, id, key, payload)
-      SELECT s.tenant, ${ts('s.received_ms')}, s.id, s.key, s.payload::json
-      FROM stage_messages s JOIN fresh f ON f.tenant = s.tenant AND f.key = s.key AND f.id = s.id
+      SELECT s.tenant, ${ts('s.received_ms')}, s.id, NULLIF(s.key, s.id), s.payload::json
+      FROM stage_messages s
+      WHERE s.key = s.id OR s.id IN (SELECT id FROM claimed)
       ON CONFLICT DO NOTHING
       RETURNING id`);
     await client.query('TRUNCATE stage_messages');
