@@ -134,6 +134,31 @@ describe('PostgreSQL store', () => {
     }
   });
 
+  test('after a failed first transaction, the next batch on the same connection is stored', async () => {
+    const db = await database();
+    const store = new PostgresStore({ url: db.url, poolSize: 2, maintenanceIntervalMs: 0 });
+    await store.open();
+    try {
+      const now = Date.now();
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          await tx.messages.insert([row(1, now)]);
+          throw new Error('projection failed');
+        }),
+        /projection failed/,
+      );
+      // Two batches in one transaction, then another transaction: each sees only its own rows.
+      const n = await store.transaction(
+        async (tx) => (await tx.messages.insert([row(1, now)])) + (await tx.messages.insert([row(2, now)])),
+      );
+      assert.equal(n, 2);
+      assert.equal(await store.transaction((tx) => tx.messages.insert([row(3, now), row(2, now)])), 1);
+      assert.equal(await store.messages.count('t1'), 3);
+    } finally {
+      await store.close();
+    }
+  });
+
   test('uses BRIN for time indexes and carries the tenant on every row', async () => {
     const db = await database();
     const store = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });

@@ -71,6 +71,8 @@ export class PostgresMessageWriter implements MessageWriter {
   readonly #client: PoolClient;
   readonly #staged: WeakSet<PoolClient>;
   readonly #beforeInsert: (rows: readonly MessageRow[]) => Promise<void>;
+  /** The staging table holds this transaction's earlier batch (it is emptied at commit). */
+  #staging = false;
 
   /**
    * `staged` remembers which pooled connections already have the temporary staging table;
@@ -97,7 +99,10 @@ export class PostgresMessageWriter implements MessageWriter {
         received_ms bigint NOT NULL, payload text NOT NULL
       ) ON COMMIT DELETE ROWS`);
       this.#staged.add(client);
+    } else if (this.#staging) {
+      await client.query('TRUNCATE stage_messages');
     }
+    this.#staging = true;
     const lines = rows.map(
       (r, n) =>
         `${n},${csv(r.tenant)},${csv(r.key)},${csv(r.id)},${r.receivedAt},${csv(JSON.stringify(r.payload))}\n`,
@@ -126,7 +131,6 @@ export class PostgresMessageWriter implements MessageWriter {
       WHERE s.key = s.id OR s.id IN (SELECT id FROM claimed)
       ON CONFLICT DO NOTHING
       RETURNING id`);
-    await client.query('TRUNCATE stage_messages');
     return inserted.rows.length;
   }
 }

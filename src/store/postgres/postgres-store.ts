@@ -163,6 +163,8 @@ export class PostgresStore implements Store {
       return result;
     } catch (err) {
       broken = isUnavailable(err);
+      // The rollback may have undone the staging table's creation: make the next batch create it.
+      this.#staged.delete(client);
       if ((err as { code?: unknown }).code === NO_PARTITION) partitions.forget();
       if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
       throw storeError(err);
