@@ -3,9 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { spawnBeacon } from './helpers/process.ts';
-import { freshDatabase, type TestDatabase } from './helpers/postgres.ts';
+import { freshDatabase, sqlRows, type TestDatabase } from './helpers/postgres.ts';
 import { eventually } from './helpers/server.ts';
 
 const TOKEN = 'pg-e2e-admin-token-0123456789abcdef';
@@ -16,16 +15,6 @@ after(() => Promise.all(databases.map((db) => db.drop())));
 interface Page {
   items: { id: string; receivedAt: string; payload: Record<string, unknown> }[];
   next: string | null;
-}
-
-async function sql<R extends pg.QueryResultRow>(url: string, text: string): Promise<R[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<R>(text)).rows;
-  } finally {
-    await client.end();
-  }
 }
 
 test('beacon start --store postgres://…: messages API end to end, 10,000 messages paged without gaps', async () => {
@@ -56,7 +45,7 @@ test('beacon start --store postgres://…: messages API end to end, 10,000 messa
 
     await eventually(
       async () => {
-        const [row] = await sql<{ n: string }>(db.url, 'SELECT count(*) AS n FROM messages');
+        const [row] = await sqlRows<{ n: string }>(db.url, 'SELECT count(*) AS n FROM messages');
         return Number(row!.n) === accepted.length ? true : undefined;
       },
       60_000,
@@ -98,7 +87,7 @@ test('beacon start --store postgres://…: messages API end to end, 10,000 messa
     });
 
     // The rows live in the daily partitions of the days they were received, with the tenant on each.
-    const placed = await sql<{ partition: string; tenant: string }>(
+    const placed = await sqlRows<{ partition: string; tenant: string }>(
       db.url,
       'SELECT DISTINCT tableoid::regclass::text AS partition, tenant FROM messages ORDER BY 1',
     );

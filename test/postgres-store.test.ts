@@ -9,7 +9,7 @@ import { isBeaconError } from '../src/errors/catalog.ts';
 import { isUnavailable, storeError } from '../src/store/postgres/errors.ts';
 import type { MessageRow } from '../src/messages/message.ts';
 import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
-import { freshDatabase, type TestDatabase } from './helpers/postgres.ts';
+import { freshDatabase, sqlRows, type TestDatabase } from './helpers/postgres.ts';
 
 const DAY = 86_400_000;
 const OPEN_STORE = fileURLToPath(new URL('./helpers/open-store.ts', import.meta.url));
@@ -22,20 +22,9 @@ async function database(): Promise<TestDatabase> {
   return db;
 }
 
-/** Runs one query on its own connection. */
-async function query<R extends pg.QueryResultRow>(url: string, sql: string): Promise<R[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<R>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
 const partitionsOf = async (url: string) =>
   (
-    await query<{ name: string }>(
+    await sqlRows<{ name: string }>(
       url,
       `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
        WHERE i.inhparent = 'messages'::regclass ORDER BY 1`,
@@ -164,7 +153,7 @@ describe('PostgreSQL store', () => {
     const store = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
     await store.open();
     await store.close();
-    const brin = await query<{ name: string }>(
+    const brin = await sqlRows<{ name: string }>(
       db.url,
       `SELECT i.relname AS name FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
        JOIN pg_am a ON a.oid = i.relam JOIN pg_class t ON t.oid = x.indrelid
@@ -174,7 +163,7 @@ describe('PostgreSQL store', () => {
       brin.map((r) => r.name),
       ['message_keys_received_brin', 'messages_received_brin'],
     );
-    const tenantless = await query<{ table: string }>(
+    const tenantless = await sqlRows<{ table: string }>(
       db.url,
       `SELECT table_name AS table FROM information_schema.tables t
        WHERE table_schema = 'public' AND table_name IN ('messages', 'message_keys', 'tokens')
@@ -196,7 +185,7 @@ describe('PostgreSQL store', () => {
     for (const r of reports.filter((x) => x.applied.length === 0)) {
       assert.deepEqual(r.existing, ['001_tenants_messages_checkpoints']);
     }
-    const versions = await query<{ version: number }>(db.url, 'SELECT version FROM beacon_migrations');
+    const versions = await sqlRows<{ version: number }>(db.url, 'SELECT version FROM beacon_migrations');
     assert.deepEqual(versions, [{ version: 1 }]);
 
     // A later open finds everything in place.
@@ -228,7 +217,7 @@ describe('PostgreSQL store', () => {
     await victim.connect();
     victim.on('error', () => undefined);
     const { rows } = await victim.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-    await query(db.url, `SELECT pg_terminate_backend(${rows[0]!.pid})`);
+    await sqlRows(db.url, `SELECT pg_terminate_backend(${rows[0]!.pid})`);
     const killed = await victim.query('SELECT 1').catch((err: unknown) => err);
     assert.ok(isUnavailable(killed), String(killed));
     const mapped = storeError(killed);

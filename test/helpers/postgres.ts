@@ -51,3 +51,14 @@ export async function freshDatabase(port = PG_PORT): Promise<TestDatabase> {
     },
   };
 }
+
+/** Runs one query on a connection of its own and returns the rows. */
+export async function sqlRows<R extends pg.QueryResultRow>(url: string, text: string): Promise<R[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<R>(text)).rows;
+  } finally {
+    await client.end();
+  }
+}

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { lockedTransaction } from './locked-transaction.ts';
 
 /** How time-series tables are laid out: native range partitions, or TimescaleDB hypertables. */
 export type TimeLayout = 'native' | 'timescaledb';
@@ -22,30 +23,25 @@ export interface MigrationReport {
 /** Session-independent key of the advisory lock that serializes migrations across processes. */
 const MIGRATION_LOCK = 0x62636e01;
 
+/** Keyset order is the primary key, so a page at any depth is one index seek. */
+const messagesColumns = `
+        tenant text COLLATE "C" NOT NULL,
+        received_at timestamptz NOT NULL,
+        id text COLLATE "C" NOT NULL,
+        -- The client's idempotency key; NULL when the client gave none (the key was the id).
+        key text COLLATE "C",
+        payload json NOT NULL,
+        PRIMARY KEY (tenant, received_at, id)`;
+
 const messagesTable = (layout: TimeLayout) =>
   layout === 'native'
     ? `
-      -- Keyset order is the primary key, so a page at any depth is one index seek. Native range
-      -- partitions by day; partitions are created ahead of time and on demand (partitions.ts).
-      CREATE TABLE messages (
-        tenant text COLLATE "C" NOT NULL,
-        received_at timestamptz NOT NULL,
-        id text COLLATE "C" NOT NULL,
-        -- The client's idempotency key; NULL when the client gave none (the key was the id).
-        key text COLLATE "C",
-        payload json NOT NULL,
-        PRIMARY KEY (tenant, received_at, id)
+      -- Native range partitions by day, created ahead of time and on demand (partitions.ts).
+      CREATE TABLE messages (${messagesColumns}
       ) PARTITION BY RANGE (received_at);
       CREATE INDEX messages_received_brin ON messages USING brin (received_at);`
     : `
-      CREATE TABLE messages (
-        tenant text COLLATE "C" NOT NULL,
-        received_at timestamptz NOT NULL,
-        id text COLLATE "C" NOT NULL,
-        -- The client's idempotency key; NULL when the client gave none (the key was the id).
-        key text COLLATE "C",
-        payload json NOT NULL,
-        PRIMARY KEY (tenant, received_at, id)
+      CREATE TABLE messages (${messagesColumns}
       );
       SELECT create_hypertable('messages', 'received_at', chunk_time_interval => interval '1 day');
       ALTER TABLE messages SET (timescaledb.compress, timescaledb.compress_segmentby = 'tenant',
@@ -117,11 +113,7 @@ async function detectLayout(pool: Pool): Promise<TimeLayout> {
  */
 export async function migrate(pool: Pool, migrations: readonly PgMigration[]): Promise<MigrationReport> {
   const detected = await detectLayout(pool);
-  const client = await pool.connect();
-  let failed = false;
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+  return lockedTransaction(pool, MIGRATION_LOCK, async (client) => {
     await client.query(`CREATE TABLE IF NOT EXISTS beacon_migrations (
       version integer PRIMARY KEY,
       name text NOT NULL,
@@ -157,14 +149,6 @@ export async function migrate(pool: Pool, migrations: readonly PgMigration[]): P
       ]);
       applied.push(migration.name);
     }
-    await client.query('COMMIT');
     return { applied, existing: done.rows.map((r) => r.name), layout };
-  } catch (err) {
-    failed = true;
-    // The rollback's own failure would hide the reason; the connection is discarded below anyway.
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release(failed);
-  }
+  });
 }

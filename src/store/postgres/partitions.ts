@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { lockedTransaction } from './locked-transaction.ts';
 import type { TimeLayout } from './migrations.ts';
 
 const DAY_MS = 86_400_000;
@@ -11,6 +12,9 @@ export const dayOf = (ms: number): number => Math.floor(ms / DAY_MS);
 
 const iso = (day: number) => new Date(day * DAY_MS).toISOString();
 const partitionName = (day: number) => `messages_p${iso(day).slice(0, 10).replaceAll('-', '')}`;
+const createPartition = (day: number) =>
+  `CREATE TABLE IF NOT EXISTS ${partitionName(day)} PARTITION OF messages
+   FOR VALUES FROM ('${iso(day)}') TO ('${iso(day + 1)}')`;
 
 /** What one maintenance pass did. */
 export interface MaintenanceReport {
@@ -46,12 +50,7 @@ export class Partitions {
     const missing = [...new Set(days)].filter((d) => !this.#known.has(d));
     if (missing.length === 0) return [];
     await client.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK]);
-    for (const day of missing) {
-      await client.query(
-        `CREATE TABLE IF NOT EXISTS ${partitionName(day)} PARTITION OF messages
-         FOR VALUES FROM ('${iso(day)}') TO ('${iso(day + 1)}')`,
-      );
-    }
+    for (const day of missing) await client.query(createPartition(day));
     return missing;
   }
 
@@ -76,11 +75,7 @@ export class Partitions {
     pool: Pool,
     options: { now: number; ahead: number; retentionDays: number },
   ): Promise<MaintenanceReport> {
-    const client = await pool.connect();
-    let failed = false;
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK]);
+    return lockedTransaction(pool, PARTITION_LOCK, async (client) => {
       const created: string[] = [];
       const dropped: string[] = [];
       const today = dayOf(options.now);
@@ -89,9 +84,7 @@ export class Partitions {
         const existing = await this.#existingDays(client);
         for (let day = today; day <= today + options.ahead; day++) {
           if (existing.has(day)) continue;
-          await client.query(
-            `CREATE TABLE ${partitionName(day)} PARTITION OF messages FOR VALUES FROM ('${iso(day)}') TO ('${iso(day + 1)}')`,
-          );
+          await client.query(createPartition(day));
           existing.add(day);
           created.push(partitionName(day));
         }
@@ -117,15 +110,8 @@ export class Partitions {
         const keys = await client.query('DELETE FROM message_keys WHERE received_at < $1', [iso(cutoffDay)]);
         keysDeleted = keys.rowCount ?? 0;
       }
-      await client.query('COMMIT');
       return { created, dropped, keysDeleted };
-    } catch (err) {
-      failed = true;
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release(failed);
-    }
+    });
   }
 
   /** Days that have a partition, read from the catalog. */
