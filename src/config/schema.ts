@@ -138,6 +138,22 @@ export const ConfigSchema = Type.Object(
       },
       'Sinks that project the log into the store.',
     ),
+    embeddedLog: Obj(
+      {
+        retentionDays: Type.Integer({
+          minimum: 0,
+          default: 0,
+          description:
+            'Days the embedded log keeps records and client idempotency keys; 0 keeps them forever. Replays and reprocessing read the log, so they reach back this far.',
+        }),
+        sweepIntervalMs: Type.Integer({
+          minimum: 1000,
+          default: 3_600_000,
+          description: 'How often records past retention are deleted.',
+        }),
+      },
+      'The embedded log (`log: embedded`).',
+    ),
     shutdown: Obj(
       {
         timeoutMs: Type.Integer({

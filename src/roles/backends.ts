@@ -14,6 +14,8 @@ export function createLog(config: Readonly<Config>, metrics: Metrics, logger: Lo
     return new EmbeddedLog({
       dataDir: config.dataDir,
       maxQueue: config.ingest.queueMax,
+      retentionDays: config.embeddedLog.retentionDays,
+      sweepIntervalMs: config.embeddedLog.sweepIntervalMs,
       logger,
       onCommit: (records, seconds) => {
         metrics.commitBatchSize.observe(records);

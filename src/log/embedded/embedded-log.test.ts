@@ -126,3 +126,40 @@ test('a large commit is split into chunks and read back whole and in order, from
     await log.close();
   }
 });
+
+test('retention deletes old records and keys but keeps each stream going from its end offset', async () => {
+  const log = openLog(mkdtempSync(join(tmpdir(), 'beacon-log-retention-')));
+  await log.open();
+  try {
+    const at = (n: number, receivedAt: number, key?: string) => ({
+      stream: 'messages' as const,
+      tenant: 't1',
+      key: key ?? `id-${n}`,
+      entity: '',
+      id: `id-${n}`,
+      ts: receivedAt,
+      receivedAt,
+      body: { n },
+    });
+    await log.append([at(1, 1000, 'old-key'), at(2, 1000)]);
+    await log.append([at(3, 2000)]);
+    await log.append([at(4, 9000)]);
+    const swept = await log.sweep(5000);
+    assert.deepEqual(swept, { chunks: 2, records: 3, keys: 1 });
+    // Everything is now expired, but the newest chunk stays: offsets continue, never restart.
+    assert.deepEqual(await log.sweep(100_000), { chunks: 0, records: 0, keys: 0 });
+    assert.deepEqual(await log.endOffsets('messages'), new Map([[0, 5]]));
+    const [again] = await log.append([at(5, 10_000, 'old-key')]);
+    assert.equal(again!.duplicate, false, 'an expired idempotency key may be used again');
+    const seen = await readAll(log, 2);
+    assert.deepEqual(
+      seen.map((r) => [r.offset, r.id]),
+      [
+        [4, 'id-4'],
+        [5, 'id-5'],
+      ],
+    );
+  } finally {
+    await log.close();
+  }
+});

@@ -1,18 +1,25 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { BroadcastChannel } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { BeaconError } from '../../errors/catalog.ts';
 import { openDatabase, migrate, type SqliteDatabase } from '../../sqlite/database.ts';
 import { GroupCommit } from '../group-commit.ts';
 import type { Consumer, ConsumeOptions, Log, Positions, TailListener } from '../log.ts';
 import type { Appended, LogRecord, NewRecord, Stream } from '../record.ts';
+import { encodeBatch, type SweepResult } from './chunk-writer.ts';
 import { logMigrations } from './migrations.ts';
+import { WriterClient } from './writer-client.ts';
 
 export interface EmbeddedLogOptions {
-  /** Directory holding `log.db`; `:memory:` keeps it in memory (tests). */
+  /** Directory holding `log.db`. */
   readonly dataDir: string;
   readonly maxQueue: number;
   readonly logger: Logger;
   readonly onCommit?: (records: number, seconds: number) => void;
+  /** Days records are kept; 0 (the default) keeps them forever. */
+  readonly retentionDays?: number;
+  /** How often expired records are deleted. */
+  readonly sweepIntervalMs?: number;
 }
 
 /** One record inside a chunk: [tenant, key (null when it is the id), entity, id, ts, receivedAt, body]. */
@@ -26,13 +33,12 @@ interface ChunkRow {
 
 const PARTITION = 0;
 const MAX_BACKOFF_MS = 5000;
-/** Most records in one chunk; a consumer reads whole chunks, so this bounds its overshoot of maxBatch. */
-const CHUNK_RECORDS = 1000;
 
 /**
  * The default log: a SQLite file on local disk, committed with fsync, in the same process. Concurrent
- * appends share one transaction (group commit), and each commit stores each stream's records as one
- * chunk row (up to 1,000 records), so a record costs one JSON encode and no index entry of its own.
+ * appends share one transaction (group commit), run by a writer thread (started by the first append)
+ * so that the event loop keeps serving while the disk syncs. Each commit stores each stream's records
+ * as one chunk row (up to 1,000 records), so a record costs one JSON encode and no index entry of its own.
  * Each stream has one partition with contiguous offsets. Only keys a client chose are indexed for
  * idempotency; a key equal to the record's fresh id cannot repeat.
  */
@@ -41,92 +47,67 @@ export class EmbeddedLog implements Log {
   readonly #options: EmbeddedLogOptions;
   #db: SqliteDatabase | undefined;
   #writer: GroupCommit<NewRecord, Appended> | undefined;
+  #writerThread: WriterClient | undefined;
   readonly #tails = new Set<TailListener>();
   readonly #wakers = new Set<() => void>();
   readonly #consumers = new Set<EmbeddedConsumer>();
+  /** Tells consumers in other threads of this process (the sink thread) that records were committed. */
+  #channel: BroadcastChannel | undefined;
+  #sweeper: NodeJS.Timeout | undefined;
 
   constructor(options: EmbeddedLogOptions) {
     this.#options = options;
   }
 
   open(): Promise<void> {
-    const file = this.#options.dataDir === ':memory:' ? ':memory:' : join(this.#options.dataDir, 'log.db');
+    const file = resolve(join(this.#options.dataDir, 'log.db'));
     const db = openDatabase(file, { synchronous: 'full' });
     migrate(db, logMigrations);
     this.#db = db;
+    const channel = new BroadcastChannel(`beacon-log:${file}`);
+    channel.onmessage = () => this.#wake();
+    channel.unref();
+    this.#channel = channel;
 
-    const insertChunk = db.prepare<[string, number, number, number, string]>(
-      'INSERT INTO chunks (stream, first_offset, end_offset, received_at, records) VALUES (?, ?, ?, ?, ?)',
-    );
-    const endOf = db.prepare<[string], { end: number | null }>(
-      'SELECT MAX(end_offset) AS end FROM chunks WHERE stream = ?',
-    );
-    const claimKey = db.prepare<[string, string, string, string, number], { id: string }>(
-      `INSERT INTO idempotency_keys (tenant, stream, key, id, received_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT DO NOTHING RETURNING id`,
-    );
-    const firstOf = db.prepare<[string, string, string], { id: string; received_at: number }>(
-      'SELECT id, received_at FROM idempotency_keys WHERE tenant = ? AND stream = ? AND key = ?',
-    );
-    const appended: LogRecord[] = [];
-    const commit = db.transaction((records: readonly NewRecord[]): Appended[] => {
-      const answers: Appended[] = [];
-      const byStream = new Map<Stream, NewRecord[]>();
-      for (const r of records) {
-        if (r.key !== r.id && !claimKey.get(r.tenant, r.stream, r.key, r.id, r.receivedAt)) {
-          const first = firstOf.get(r.tenant, r.stream, r.key)!;
-          answers.push({ id: first.id, receivedAt: first.received_at, duplicate: true });
-          continue;
-        }
-        answers.push({ id: r.id, receivedAt: r.receivedAt, duplicate: false });
-        let list = byStream.get(r.stream);
-        if (!list) byStream.set(r.stream, (list = []));
-        list.push(r);
-      }
-      for (const [stream, list] of byStream) {
-        let offset = endOf.get(stream)!.end ?? 1;
-        for (let at = 0; at < list.length; at += CHUNK_RECORDS) {
-          const chunk = list.slice(at, at + CHUNK_RECORDS);
-          const encoded: ChunkRecord[] = chunk.map((r) => [
-            r.tenant,
-            r.key === r.id ? null : r.key,
-            r.entity,
-            r.id,
-            r.ts,
-            r.receivedAt,
-            r.body ?? null,
-          ]);
-          insertChunk.run(
-            stream,
-            offset,
-            offset + chunk.length,
-            chunk[0]!.receivedAt,
-            JSON.stringify(encoded),
-          );
-          for (const r of chunk) appended.push({ ...r, partition: PARTITION, offset: offset++ });
-        }
-      }
-      return answers;
-    });
+    const writer = new WriterClient(file);
+    this.#writerThread = writer;
     this.#writer = new GroupCommit<NewRecord, Appended>(
-      (records) => {
-        appended.length = 0;
-        try {
-          return commit(records);
-        } catch (err) {
-          appended.length = 0;
-          throw err;
+      async (records) => {
+        const { answers, offsets } = await writer.commit(encodeBatch(records));
+        const appended: LogRecord[] = [];
+        for (let i = 0; i < records.length; i++) {
+          if (offsets[i]! >= 0) appended.push({ ...records[i]!, partition: PARTITION, offset: offsets[i]! });
         }
+        if (appended.length > 0) this.#announce(appended);
+        return answers;
       },
-      {
-        maxQueue: this.#options.maxQueue,
-        onCommit: (n, seconds) => {
-          this.#options.onCommit?.(n, seconds);
-          if (appended.length > 0) this.#announce(appended.splice(0));
-        },
-      },
+      { maxQueue: this.#options.maxQueue, onCommit: this.#options.onCommit },
     );
+    const days = this.#options.retentionDays ?? 0;
+    if (days > 0) {
+      this.#sweeper = setInterval(() => {
+        // Only the process that appends sweeps; a sink thread reading the same file leaves it alone.
+        if (!writer.started) return;
+        this.sweep(Date.now() - days * 86_400_000).catch((err: unknown) =>
+          this.#options.logger.error({ err }, 'log retention sweep failed'),
+        );
+      }, this.#options.sweepIntervalMs ?? 3_600_000);
+      this.#sweeper.unref();
+    }
     return Promise.resolve();
+  }
+
+  /**
+   * Deletes records and client idempotency keys received before `before` (epoch ms), keeping each
+   * stream's newest chunk so its offsets carry on. Consumers behind the cut resume at the oldest
+   * record left, as Kafka consumers do after retention.
+   */
+  async sweep(before: number): Promise<SweepResult> {
+    if (!this.#writerThread) throw new BeaconError('LOG_UNAVAILABLE', 'the log is not open');
+    const result = await this.#writerThread.sweep(before);
+    if (result.chunks > 0 || result.keys > 0)
+      this.#options.logger.info({ ...result, before: new Date(before).toISOString() }, 'log retention sweep');
+    return result;
   }
 
   #announce(records: LogRecord[]): void {
@@ -137,6 +118,11 @@ export class EmbeddedLog implements Log {
         this.#options.logger.error({ err }, 'log tail listener failed');
       }
     }
+    this.#wake();
+    this.#channel?.postMessage(null);
+  }
+
+  #wake(): void {
     for (const wake of this.#wakers) wake();
     this.#wakers.clear();
   }
@@ -173,10 +159,14 @@ export class EmbeddedLog implements Log {
   }
 
   async close(): Promise<void> {
-    this.#writer?.close();
+    clearInterval(this.#sweeper);
+    await this.#writer?.close();
+    await this.#writerThread?.close();
     await Promise.all([...this.#consumers].map((c) => c.close()));
     for (const wake of this.#wakers) wake();
     this.#tails.clear();
+    this.#channel?.close();
+    this.#channel = undefined;
     this.#db?.close();
     this.#db = undefined;
   }

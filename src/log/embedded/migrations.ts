@@ -57,4 +57,10 @@ export const logMigrations: readonly Migration[] = [
       DROP TABLE records;
     `,
   },
+  {
+    // Retention deletes idempotency keys by age, oldest first.
+    version: 3,
+    name: '003_idempotency_keys_by_age',
+    sql: `CREATE INDEX idempotency_keys_age ON idempotency_keys (received_at);`,
+  },
 ];
