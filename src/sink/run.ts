@@ -21,7 +21,7 @@ export async function runSinks(
   metrics: Metrics,
   logger: Logger,
 ): Promise<RunningSinks> {
-  const store = createStore(config);
+  const store = createStore(config, logger);
   await store.open();
   const log = createLog(config, metrics, logger);
   await log.open();
