@@ -111,8 +111,7 @@ export class Metrics {
 
   /** @param options.process false in worker threads: the process metrics come from the main thread. */
   constructor(options: { process?: boolean } = {}) {
-    if (options.process !== false)
-      collectDefaultMetrics({ register: this.registry, prefix: 'beacon_' });
+    if (options.process !== false) collectDefaultMetrics({ register: this.registry, prefix: 'beacon_' });
   }
 
   /** Adds metrics kept elsewhere (a worker thread's registry) to what render() exports. */
