@@ -11,12 +11,14 @@ import { parseBenchOptions } from './lib/options.ts';
 import { step } from './lib/progress.ts';
 import { printTable, verdict, type BenchReport, type Figure } from './lib/report.ts';
 import { runPages } from './pages.ts';
+import { runSink } from './sink.ts';
 
 const options = parseBenchOptions();
 const benches = [
   { title: 'Ingest', run: runIngest },
   { title: 'Pages', run: runPages },
   { title: 'Fan-out', run: runFanout },
+  { title: 'Sink', run: runSink },
   { title: 'Occupancy', run: runOccupancy },
 ].filter((b) => options.only.length === 0 || options.only.includes(b.title.toLowerCase()));
 const reports: BenchReport[] = [];

@@ -195,6 +195,32 @@ export const ConfigSchema = Type.Object(
       },
       'People counting (occupancy): corrections and reconciliation.',
     ),
+    postgres: Obj(
+      {
+        poolSize: Type.Integer({
+          minimum: 2,
+          default: 10,
+          description: 'Connections each process keeps to PostgreSQL (store `postgres://…` only).',
+        }),
+        partitionsAhead: Type.Integer({
+          minimum: 1,
+          default: 7,
+          description: 'Daily partitions kept ready after today (native partitioning; not TimescaleDB).',
+        }),
+        retentionDays: Type.Integer({
+          minimum: 0,
+          default: 0,
+          description:
+            'Rows older than this many days are dropped, a whole partition or chunk at a time (0 keeps everything).',
+        }),
+        maintenanceIntervalMs: Type.Integer({
+          minimum: 0,
+          default: 3600000,
+          description: 'How often partitions are created ahead and retention applied (0: only at start-up).',
+        }),
+      },
+      'PostgreSQL store: pool, time partitions and retention.',
+    ),
   },
   { additionalProperties: false },
 );

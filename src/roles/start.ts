@@ -49,7 +49,7 @@ export async function startBeacon(
 ): Promise<RunningBeacon> {
   const logger = options.logger ?? pino(loggerOptions(config.logLevel));
   const metrics = new Metrics();
-  const store = createStore(config);
+  const store = createStore(config, logger);
   const migrations = await store.open();
   if (migrations.length > 0) logger.info({ migrations }, 'store migrated');
   const { generatedToken } = await bootstrapTenants(store.tenants, { adminToken: config.adminToken, logger });

@@ -22,7 +22,7 @@ export async function runSinks(
   logger: Logger,
   live: Pick<SinkOptions, 'publish' | 'listening'> = {},
 ): Promise<RunningSinks> {
-  const store = createStore(config);
+  const store = createStore(config, logger);
   await store.open();
   const log = createLog(config, metrics, logger);
   await log.open();
