@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { pino } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
+import { loadConfig } from '../src/config/load.ts';
 import { EmbeddedLog } from '../src/log/embedded/embedded-log.ts';
 import type { NewRecord } from '../src/log/record.ts';
 import { messageProjection } from '../src/messages/projection.ts';
@@ -103,6 +104,7 @@ async function drain(log: EmbeddedLog, backend: Backend, n: number): Promise<num
       store,
       projection: messageProjection,
       batchSize: BATCH,
+      config: loadConfig(),
       metrics: new Metrics(),
       logger,
     });
