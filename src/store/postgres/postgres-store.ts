@@ -5,6 +5,7 @@ import { guarded, isUnavailable, storeError, type Queryable } from './errors.ts'
 import { migrate, pgMigrations, type TimeLayout } from './migrations.ts';
 import { dayOf, Partitions, type MaintenanceReport } from './partitions.ts';
 import { PostgresMessageReader, PostgresMessageWriter } from './postgres-messages.ts';
+import { PostgresOccupancyReader, PostgresOccupancyWriter } from './postgres-occupancy.ts';
 import { PostgresTenantRepository } from './postgres-tenants.ts';
 
 /** SQLSTATE check_violation: raised, among others, for a row with no partition to go to. */
@@ -42,10 +43,12 @@ export class PostgresStore implements Store {
   #timer: NodeJS.Timeout | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   readonly #staged = new WeakSet<PoolClient>();
+  readonly #stagedEvents = new WeakSet<PoolClient>();
   #existing: readonly string[] = [];
   #layout: TimeLayout = 'native';
   tenants!: PostgresTenantRepository;
   messages!: PostgresMessageReader;
+  occupancy!: PostgresOccupancyReader;
 
   constructor(options: PostgresStoreOptions) {
     this.#options = options;
@@ -81,6 +84,7 @@ export class PostgresStore implements Store {
       this.#db = guarded(pool);
       this.tenants = new PostgresTenantRepository(this.#db);
       this.messages = new PostgresMessageReader(this.#db);
+      this.occupancy = new PostgresOccupancyReader(this.#db);
       await this.maintain();
       const every = this.#options.maintenanceIntervalMs ?? 3_600_000;
       if (every > 0) {
@@ -146,6 +150,7 @@ export class PostgresStore implements Store {
           )),
         );
       }),
+      occupancy: new PostgresOccupancyWriter(client, this.#stagedEvents),
       saveCheckpoint: async (c: Checkpoint) => {
         await client.query(
           `INSERT INTO checkpoints (consumer_group, stream, partition, next_offset) VALUES ($1, $2, $3, $4)
@@ -165,6 +170,7 @@ export class PostgresStore implements Store {
       broken = isUnavailable(err);
       // The rollback may have undone the staging table's creation: make the next batch create it.
       this.#staged.delete(client);
+      this.#stagedEvents.delete(client);
       if ((err as { code?: unknown }).code === NO_PARTITION) partitions.forget();
       if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
       throw storeError(err);

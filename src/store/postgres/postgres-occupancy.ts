@@ -1,0 +1,488 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { PoolClient } from 'pg';
+import copyStreams from 'pg-copy-streams';
+import type {
+  DayTotals,
+  Delta,
+  Doorway,
+  ListQuery,
+  MinuteRow,
+  OccupancyReader,
+  OccupancyWriter,
+  Placement,
+  Segment,
+  Sensor,
+  SensorEvent,
+  Side,
+  Space,
+  UnplacedQuery,
+} from '../../occupancy/model.ts';
+import type { Queryable } from './errors.ts';
+
+/**
+ * Rows as the driver returns them. bigint columns and bigint sums arrive as strings (they may exceed
+ * 2^53); Beacon's times are epoch ms and its counts small, so `Number` is exact.
+ */
+type Row = Record<string, unknown>;
+const num = (v: unknown): number => Number(v);
+const numOrNull = (v: unknown): number | null => (v === null ? null : Number(v));
+
+const toSpace = (r: Row): Space => ({
+  id: r.id as string,
+  name: r.name as string,
+  parent: r.parent as string | null,
+  createdAt: num(r.created_at),
+});
+const toDoorway = (r: Row): Doorway => ({
+  id: r.id as string,
+  name: r.name as string,
+  a: r.side_a as string,
+  b: r.side_b as string | null,
+  createdAt: num(r.created_at),
+});
+const toSensor = (r: Row): Sensor => ({
+  id: r.id as string,
+  name: r.name as string,
+  createdAt: num(r.created_at),
+});
+const toPlacement = (r: Row): Placement => ({
+  id: r.id as string,
+  sensor: r.sensor as string,
+  doorway: r.doorway as string,
+  positive: r.positive_side as Side,
+  from: num(r.valid_from),
+  to: numOrNull(r.valid_to),
+  createdAt: num(r.created_at),
+});
+const toEvent = (r: Row): SensorEvent => ({
+  key: r.key as string,
+  sensor: r.sensor as string,
+  ts: num(r.ts),
+  direction: num(r.direction) as 1 | -1,
+  receivedAt: num(r.received_at),
+  late: r.late as boolean,
+  placement: r.placement as string | null,
+});
+const toSegment = (r: Row): Segment => ({
+  net: r.net as number,
+  min: r.min_prefix as number,
+  max: r.max_prefix as number,
+  entries: r.entries as number,
+  exits: r.exits as number,
+  late: r.late as number,
+});
+const toDelta = (r: Row): Delta => ({
+  space: r.space as string,
+  ts: num(r.ts),
+  key: r.key as string,
+  delta: r.delta as 1 | -1,
+  late: r.late as boolean,
+});
+
+/** A CSV field: always quoted, quotes doubled, so any text survives; NULL is the unquoted empty field. */
+const csv = (value: string | null) => (value === null ? '' : `"${value.replaceAll('"', '""')}"`);
+
+const EVENT_COLUMNS = 'key, sensor, ts, direction, received_at, late, placement';
+
+/**
+ * Occupancy rows in PostgreSQL: the same tables, keys and answers as the SQLite store
+ * (src/store/sqlite/sqlite-occupancy.ts). Text keys are `COLLATE "C"`, so every ORDER BY and keyset
+ * comparison is bytewise as in SQLite. Reads outside a transaction go through the pool.
+ */
+export class PostgresOccupancyReader implements OccupancyReader {
+  protected readonly db: Queryable;
+
+  constructor(db: Queryable) {
+    this.db = db;
+  }
+
+  protected async rows(sql: string, params: unknown[]): Promise<Row[]> {
+    return (await this.db.query<Row>(sql, params)).rows;
+  }
+  protected async one(sql: string, params: unknown[]): Promise<Row | undefined> {
+    return (await this.rows(sql, params))[0];
+  }
+  protected async sum(sql: string, params: unknown[]): Promise<number> {
+    return Number((await this.one(sql, params))?.n ?? 0);
+  }
+
+  async #list<T>(table: string, query: ListQuery, map: (r: Row) => T, sensor?: string): Promise<T[]> {
+    const params: unknown[] = [query.tenant, query.after ?? '', query.limit];
+    const extra = sensor === undefined ? '' : ` AND sensor = $${params.push(sensor)}`;
+    const rows = await this.rows(
+      `SELECT * FROM ${table} WHERE tenant = $1 AND id > $2${extra} ORDER BY id LIMIT $3`,
+      params,
+    );
+    return rows.map(map);
+  }
+
+  async space(tenant: string, id: string) {
+    const row = await this.one('SELECT * FROM occupancy_spaces WHERE tenant = $1 AND id = $2', [tenant, id]);
+    return row && toSpace(row);
+  }
+  spaces(query: ListQuery) {
+    return this.#list('occupancy_spaces', query, toSpace);
+  }
+  async allSpaces(tenant: string) {
+    return (await this.rows('SELECT * FROM occupancy_spaces WHERE tenant = $1 ORDER BY id', [tenant])).map(
+      toSpace,
+    );
+  }
+  async doorway(tenant: string, id: string) {
+    const row = await this.one('SELECT * FROM occupancy_doorways WHERE tenant = $1 AND id = $2', [tenant, id]);
+    return row && toDoorway(row);
+  }
+  doorways(query: ListQuery) {
+    return this.#list('occupancy_doorways', query, toDoorway);
+  }
+  async sensor(tenant: string, id: string) {
+    const row = await this.one('SELECT * FROM occupancy_sensors WHERE tenant = $1 AND id = $2', [tenant, id]);
+    return row && toSensor(row);
+  }
+  sensors(query: ListQuery) {
+    return this.#list('occupancy_sensors', query, toSensor);
+  }
+  async knownSensors(tenant: string, ids: readonly string[]) {
+    // One round trip for any number of ids: the primary key is probed once per distinct id.
+    const rows = await this.rows('SELECT id FROM occupancy_sensors WHERE tenant = $1 AND id = ANY ($2)', [
+      tenant,
+      [...new Set(ids)],
+    ]);
+    return new Set(rows.map((r) => r.id as string));
+  }
+  async placement(tenant: string, id: string) {
+    const row = await this.one('SELECT * FROM occupancy_placements WHERE tenant = $1 AND id = $2', [
+      tenant,
+      id,
+    ]);
+    return row && toPlacement(row);
+  }
+  placements(query: ListQuery & { readonly sensor?: string | undefined }) {
+    return this.#list('occupancy_placements', query, toPlacement, query.sensor);
+  }
+  async placementsOf(tenant: string, sensors: readonly string[]) {
+    const rows = await this.rows(
+      `SELECT * FROM occupancy_placements WHERE tenant = $1 AND sensor = ANY ($2)
+       ORDER BY sensor, valid_from`,
+      [tenant, [...new Set(sensors)]],
+    );
+    return rows.map(toPlacement);
+  }
+  placementsOnDoorway(tenant: string, doorway: string) {
+    return this.sum('SELECT count(*) AS n FROM occupancy_placements WHERE tenant = $1 AND doorway = $2', [
+      tenant,
+      doorway,
+    ]);
+  }
+  referencesToSpace(tenant: string, space: string) {
+    return this.sum(
+      `SELECT (SELECT count(*) FROM occupancy_spaces WHERE tenant = $1 AND parent = $2)
+            + (SELECT count(*) FROM occupancy_doorways WHERE tenant = $1 AND (side_a = $2 OR side_b = $2)) AS n`,
+      [tenant, space],
+    );
+  }
+  async unplaced(query: UnplacedQuery) {
+    const params: unknown[] = [query.tenant];
+    const where = ['tenant = $1', 'placement IS NULL'];
+    if (query.sensor !== undefined) where.push(`sensor = $${params.push(query.sensor)}`);
+    if (query.after) {
+      const ts = `$${params.push(query.after.ts)}`;
+      where.push(`(ts, key) > (${ts}::int8, $${params.push(query.after.key)})`);
+    }
+    const rows = await this.rows(
+      `SELECT * FROM occupancy_events WHERE ${where.join(' AND ')} ORDER BY ts, key LIMIT $${params.push(query.limit)}`,
+      params,
+    );
+    return rows.map(toEvent);
+  }
+  unplacedCount(tenant: string, sensor: string) {
+    return this.sum(
+      'SELECT count(*) AS n FROM occupancy_events WHERE tenant = $1 AND sensor = $2 AND placement IS NULL',
+      [tenant, sensor],
+    );
+  }
+  sumDays(tenant: string, space: string, from: number, to: number) {
+    return this.sum(
+      'SELECT sum(net) AS n FROM occupancy_days WHERE tenant = $1 AND space = $2 AND day >= $3 AND day < $4',
+      [tenant, space, from, to],
+    );
+  }
+  sumMinutes(tenant: string, space: string, from: number, to: number) {
+    return this.sum(
+      'SELECT sum(net) AS n FROM occupancy_minutes WHERE tenant = $1 AND space = $2 AND minute >= $3 AND minute < $4',
+      [tenant, space, from, to],
+    );
+  }
+  sumDeltas(tenant: string, space: string, from: number, to: number) {
+    return this.sum(
+      'SELECT sum(delta) AS n FROM occupancy_deltas WHERE tenant = $1 AND space = $2 AND ts >= $3 AND ts < $4',
+      [tenant, space, from, to],
+    );
+  }
+  async minutes(tenant: string, space: string, from: number, to: number) {
+    const rows = await this.rows(
+      `SELECT * FROM occupancy_minutes WHERE tenant = $1 AND space = $2 AND minute >= $3 AND minute < $4
+       ORDER BY minute`,
+      [tenant, space, from, to],
+    );
+    return rows.map((r): [number, Segment] => [num(r.minute), toSegment(r)]);
+  }
+  async minuteSteps(tenant: string, space: string, from: number, to: number) {
+    const rows = await this.rows(
+      `SELECT net, min_prefix FROM occupancy_minutes WHERE tenant = $1 AND space = $2 AND minute >= $3 AND minute < $4
+       ORDER BY minute`,
+      [tenant, space, from, to],
+    );
+    const steps: number[] = [];
+    for (const r of rows) steps.push(r.net as number, r.min_prefix as number);
+    return steps;
+  }
+  async deltas(tenant: string, space: string, from: number, to: number) {
+    const rows = await this.rows(
+      `SELECT space, ts, key, delta, late FROM occupancy_deltas
+       WHERE tenant = $1 AND space = $2 AND ts >= $3 AND ts < $4 ORDER BY ts, key`,
+      [tenant, space, from, to],
+    );
+    return rows.map(toDelta);
+  }
+}
+
+/**
+ * Occupancy writes on the connection of one store transaction; its reads see the transaction's own
+ * writes. A batch of events is COPYed into a session-local staging table, then one
+ * `INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING key` keeps the new ones: the primary key
+ * (tenant, key) decides, and only the rows really inserted are returned, so the counter counts and
+ * rolls up exactly those.
+ */
+export class PostgresOccupancyWriter extends PostgresOccupancyReader implements OccupancyWriter {
+  readonly #client: PoolClient;
+  readonly #staged: WeakSet<PoolClient>;
+  /** The staging table holds this transaction's earlier batch (it is emptied at commit). */
+  #staging = false;
+
+  /** `staged` remembers which pooled connections already have the temporary staging table. */
+  constructor(client: PoolClient, staged: WeakSet<PoolClient>) {
+    super(client);
+    this.#client = client;
+    this.#staged = staged;
+  }
+
+  async #changed(sql: string, params: unknown[]): Promise<number> {
+    return (await this.#client.query(sql, params)).rowCount ?? 0;
+  }
+
+  async insertSpace(tenant: string, s: Space) {
+    return (
+      (await this.#changed(
+        `INSERT INTO occupancy_spaces (tenant, id, name, parent, created_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT DO NOTHING`,
+        [tenant, s.id, s.name, s.parent, s.createdAt],
+      )) === 1
+    );
+  }
+  async renameSpace(tenant: string, id: string, name: string) {
+    return (
+      (await this.#changed('UPDATE occupancy_spaces SET name = $1 WHERE tenant = $2 AND id = $3', [
+        name,
+        tenant,
+        id,
+      ])) === 1
+    );
+  }
+  async deleteSpace(tenant: string, id: string) {
+    return (
+      (await this.#changed('DELETE FROM occupancy_spaces WHERE tenant = $1 AND id = $2', [tenant, id])) === 1
+    );
+  }
+  async insertDoorway(tenant: string, d: Doorway) {
+    return (
+      (await this.#changed(
+        `INSERT INTO occupancy_doorways (tenant, id, name, side_a, side_b, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT DO NOTHING`,
+        [tenant, d.id, d.name, d.a, d.b, d.createdAt],
+      )) === 1
+    );
+  }
+  async renameDoorway(tenant: string, id: string, name: string) {
+    return (
+      (await this.#changed('UPDATE occupancy_doorways SET name = $1 WHERE tenant = $2 AND id = $3', [
+        name,
+        tenant,
+        id,
+      ])) === 1
+    );
+  }
+  async deleteDoorway(tenant: string, id: string) {
+    return (
+      (await this.#changed('DELETE FROM occupancy_doorways WHERE tenant = $1 AND id = $2', [tenant, id])) ===
+      1
+    );
+  }
+  async insertSensor(tenant: string, s: Sensor) {
+    return (
+      (await this.#changed(
+        `INSERT INTO occupancy_sensors (tenant, id, name, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT DO NOTHING`,
+        [tenant, s.id, s.name, s.createdAt],
+      )) === 1
+    );
+  }
+  async renameSensor(tenant: string, id: string, name: string) {
+    return (
+      (await this.#changed('UPDATE occupancy_sensors SET name = $1 WHERE tenant = $2 AND id = $3', [
+        name,
+        tenant,
+        id,
+      ])) === 1
+    );
+  }
+  async deleteSensor(tenant: string, id: string) {
+    return (
+      (await this.#changed('DELETE FROM occupancy_sensors WHERE tenant = $1 AND id = $2', [tenant, id])) === 1
+    );
+  }
+  async insertPlacement(tenant: string, p: Placement) {
+    return (
+      (await this.#changed(
+        `INSERT INTO occupancy_placements (tenant, id, sensor, doorway, positive_side, valid_from, valid_to, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+        [tenant, p.id, p.sensor, p.doorway, p.positive, p.from, p.to, p.createdAt],
+      )) === 1
+    );
+  }
+  async updatePlacement(tenant: string, p: Placement) {
+    await this.#client.query(
+      `UPDATE occupancy_placements SET doorway = $1, positive_side = $2, valid_from = $3, valid_to = $4
+       WHERE tenant = $5 AND id = $6`,
+      [p.doorway, p.positive, p.from, p.to, tenant, p.id],
+    );
+  }
+  async deletePlacement(tenant: string, id: string) {
+    return (
+      (await this.#changed('DELETE FROM occupancy_placements WHERE tenant = $1 AND id = $2', [tenant, id])) ===
+      1
+    );
+  }
+
+  async insertEvents(tenant: string, events: readonly SensorEvent[]) {
+    if (events.length === 0) return [];
+    const client = this.#client;
+    if (!this.#staged.has(client)) {
+      // ON COMMIT DELETE ROWS: the table is emptied by every commit, so batches never see each other.
+      await client.query(`CREATE TEMP TABLE IF NOT EXISTS stage_occupancy_events (
+        n integer NOT NULL, key text COLLATE "C" NOT NULL, sensor text COLLATE "C" NOT NULL,
+        ts bigint NOT NULL, direction smallint NOT NULL, received_at bigint NOT NULL,
+        late boolean NOT NULL, placement text COLLATE "C"
+      ) ON COMMIT DELETE ROWS`);
+      this.#staged.add(client);
+    } else if (this.#staging) {
+      await client.query('TRUNCATE stage_occupancy_events');
+    }
+    this.#staging = true;
+    const lines = events.map(
+      (e, n) =>
+        `${n},${csv(e.key)},${csv(e.sensor)},${e.ts},${e.direction},${e.receivedAt},${e.late},${csv(e.placement)}\n`,
+    );
+    await pipeline(
+      Readable.from([lines.join('')]),
+      client.query(
+        copyStreams.from(`COPY stage_occupancy_events (n, ${EVENT_COLUMNS}) FROM STDIN (FORMAT csv)`),
+      ),
+    );
+    // Rows go in batch order, so of two with one key the first is kept, as in SQLite.
+    const { rows } = await client.query<{ key: string }>(
+      `INSERT INTO occupancy_events (tenant, ${EVENT_COLUMNS})
+       SELECT $1, ${EVENT_COLUMNS} FROM stage_occupancy_events ORDER BY n
+       ON CONFLICT DO NOTHING
+       RETURNING key`,
+      [tenant],
+    );
+    const fresh = new Set(rows.map((r) => r.key));
+    const out: SensorEvent[] = [];
+    for (const e of events) {
+      if (!fresh.delete(e.key)) continue;
+      out.push(e);
+    }
+    return out;
+  }
+  async eventsOf(tenant: string, sensor: string, from: number, to: number | null) {
+    const rows = await this.rows(
+      `SELECT * FROM occupancy_events WHERE tenant = $1 AND sensor = $2 AND ts >= $3 AND ts < $4
+       ORDER BY ts, key`,
+      [tenant, sensor, from, to ?? Number.MAX_SAFE_INTEGER],
+    );
+    return rows.map(toEvent);
+  }
+  async setPlacementOf(tenant: string, key: string, placement: string | null) {
+    await this.#client.query('UPDATE occupancy_events SET placement = $1 WHERE tenant = $2 AND key = $3', [
+      placement,
+      tenant,
+      key,
+    ]);
+  }
+  async takeDeltas(tenant: string, key: string) {
+    const rows = await this.rows(
+      `WITH taken AS (
+         DELETE FROM occupancy_deltas WHERE tenant = $1 AND key = $2 RETURNING space, ts, key, delta, late
+       )
+       SELECT * FROM taken ORDER BY space, ts`,
+      [tenant, key],
+    );
+    return rows.map(toDelta);
+  }
+  async insertDeltas(tenant: string, deltas: readonly Delta[]) {
+    if (deltas.length === 0) return;
+    // One statement for the batch: the arrays are unnested into rows.
+    await this.#client.query(
+      `INSERT INTO occupancy_deltas (tenant, space, ts, key, delta, late)
+       SELECT $1, * FROM unnest($2::text[], $3::int8[], $4::text[], $5::int2[], $6::bool[])
+       ON CONFLICT DO NOTHING`,
+      [
+        tenant,
+        deltas.map((d) => d.space),
+        deltas.map((d) => d.ts),
+        deltas.map((d) => d.key),
+        deltas.map((d) => d.delta),
+        deltas.map((d) => d.late),
+      ],
+    );
+  }
+  async minute(tenant: string, space: string, minute: number) {
+    const row = await this.one(
+      'SELECT * FROM occupancy_minutes WHERE tenant = $1 AND space = $2 AND minute = $3',
+      [tenant, space, minute],
+    );
+    return row && { ...toSegment(row), lastTs: num(row.last_ts), lastKey: row.last_key as string };
+  }
+  async putMinute(tenant: string, space: string, minute: number, s: MinuteRow | undefined) {
+    if (s === undefined) {
+      await this.#client.query(
+        'DELETE FROM occupancy_minutes WHERE tenant = $1 AND space = $2 AND minute = $3',
+        [tenant, space, minute],
+      );
+      return;
+    }
+    await this.#client.query(
+      `INSERT INTO occupancy_minutes (tenant, space, minute, net, min_prefix, max_prefix, entries, exits, late, last_ts, last_key)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+       ON CONFLICT (tenant, space, minute) DO UPDATE SET net = excluded.net, min_prefix = excluded.min_prefix,
+         max_prefix = excluded.max_prefix, entries = excluded.entries, exits = excluded.exits, late = excluded.late,
+         last_ts = excluded.last_ts, last_key = excluded.last_key`,
+      [tenant, space, minute, s.net, s.min, s.max, s.entries, s.exits, s.late, s.lastTs, s.lastKey],
+    );
+  }
+  async addToDay(tenant: string, space: string, day: number, c: DayTotals) {
+    await this.#client.query(
+      `INSERT INTO occupancy_days (tenant, space, day, net, entries, exits, late) VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (tenant, space, day) DO UPDATE SET net = occupancy_days.net + excluded.net,
+         entries = occupancy_days.entries + excluded.entries, exits = occupancy_days.exits + excluded.exits,
+         late = occupancy_days.late + excluded.late`,
+      [tenant, space, day, c.net, c.entries, c.exits, c.late],
+    );
+  }
+  async resetProjection() {
+    // TRUNCATE rather than DELETE: replay empties tables of any size at once, inside its transaction.
+    await this.#client.query('TRUNCATE occupancy_deltas, occupancy_minutes, occupancy_days, occupancy_events');
+  }
+}
