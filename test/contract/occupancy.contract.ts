@@ -124,6 +124,50 @@ export function runOccupancyStoreContract(target: StoreContractTarget): void {
       );
     });
 
+    it('a key twice in one batch is stored once, as first given; text survives and sorts bytewise', async (store) => {
+      const odd = 'k,"quoted"\nline\ttab\\';
+      const fresh = await store.transaction((tx) =>
+        tx.occupancy.insertEvents('t1', [
+          event('dup', T + 3, { direction: -1 }),
+          event('dup', T + 4),
+          event(odd, T + 3, { receivedAt: T + 90_000, late: true }),
+          event('é', T + 3),
+          event('Z', T + 3),
+          event('a', T + 3),
+          event('', T + 3, { placement: '' }),
+        ]),
+      );
+      assert.deepEqual(
+        fresh.map((e) => [e.key, e.ts]),
+        [
+          ['dup', T + 3],
+          [odd, T + 3],
+          ['é', T + 3],
+          ['Z', T + 3],
+          ['a', T + 3],
+          ['', T + 3],
+        ],
+      );
+      // Another tenant's rows neither collide nor show.
+      await store.transaction((tx) => tx.occupancy.insertEvents('t2', [event('dup', T + 3)]));
+      const rows = await store.transaction((tx) => tx.occupancy.eventsOf('t1', 's1', T, null));
+      assert.deepEqual(
+        rows.map((e) => e.key),
+        [odd, 'Z', 'a', 'dup', 'é', ''].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))),
+      );
+      assert.deepEqual(
+        rows.find((e) => e.key === 'dup'),
+        event('dup', T + 3, { direction: -1 }),
+      );
+      assert.deepEqual(
+        rows.find((e) => e.key === odd),
+        event(odd, T + 3, { receivedAt: T + 90_000, late: true }),
+      );
+      assert.equal(rows.find((e) => e.key === '')?.placement, '', 'an empty placement is not NULL');
+      assert.equal(await store.occupancy.unplacedCount('t1', 's1'), 5);
+      assert.equal(await store.occupancy.unplacedCount('t2', 's1'), 1);
+    });
+
     it('deltas, minutes and days sum over half-open ranges; reset clears only projected rows', async (store) => {
       await store.transaction(async (tx) => {
         const o = tx.occupancy;
