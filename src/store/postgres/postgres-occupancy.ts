@@ -130,7 +130,10 @@ export class PostgresOccupancyReader implements OccupancyReader {
     );
   }
   async doorway(tenant: string, id: string) {
-    const row = await this.one('SELECT * FROM occupancy_doorways WHERE tenant = $1 AND id = $2', [tenant, id]);
+    const row = await this.one('SELECT * FROM occupancy_doorways WHERE tenant = $1 AND id = $2', [
+      tenant,
+      id,
+    ]);
     return row && toDoorway(row);
   }
   doorways(query: ListQuery) {
@@ -360,8 +363,10 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
   }
   async deletePlacement(tenant: string, id: string) {
     return (
-      (await this.#changed('DELETE FROM occupancy_placements WHERE tenant = $1 AND id = $2', [tenant, id])) ===
-      1
+      (await this.#changed('DELETE FROM occupancy_placements WHERE tenant = $1 AND id = $2', [
+        tenant,
+        id,
+      ])) === 1
     );
   }
 
@@ -480,9 +485,20 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
          late = occupancy_days.late + excluded.late`,
       [tenant, space, day, c.net, c.entries, c.exits, c.late],
     );
+    // A day whose deltas were all taken back (a recount) keeps no row, as if it never had one, so a
+    // replay rebuilds exactly the rows the live sink left. Only a decrease can bring a day to zero.
+    if (c.entries < 0 || c.exits < 0 || c.late < 0) {
+      await this.#client.query(
+        `DELETE FROM occupancy_days WHERE tenant = $1 AND space = $2 AND day = $3
+         AND net = 0 AND entries = 0 AND exits = 0 AND late = 0`,
+        [tenant, space, day],
+      );
+    }
   }
   async resetProjection() {
     // TRUNCATE rather than DELETE: replay empties tables of any size at once, inside its transaction.
-    await this.#client.query('TRUNCATE occupancy_deltas, occupancy_minutes, occupancy_days, occupancy_events');
+    await this.#client.query(
+      'TRUNCATE occupancy_deltas, occupancy_minutes, occupancy_days, occupancy_events',
+    );
   }
 }

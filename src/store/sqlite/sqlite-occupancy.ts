@@ -529,6 +529,17 @@ export class SqliteOccupancy implements OccupancyWriter {
       c.exits,
       c.late,
     );
+    // A day whose deltas were all taken back (a recount) keeps no row, as if it never had one, so a
+    // replay rebuilds exactly the rows the live sink left. Only a decrease can bring a day to zero.
+    if (c.entries < 0 || c.exits < 0 || c.late < 0) {
+      this.#run(
+        `DELETE FROM occupancy_days WHERE tenant = ? AND space = ? AND day = ?
+         AND net = 0 AND entries = 0 AND exits = 0 AND late = 0`,
+        tenant,
+        space,
+        day,
+      );
+    }
     return Promise.resolve();
   }
   resetProjection() {
