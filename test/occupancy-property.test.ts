@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,10 @@ import { countBefore, series, type CountSettings } from '../src/occupancy/figure
 import type { Placement, SensorEvent } from '../src/occupancy/model.ts';
 import { recountFor } from '../src/occupancy/placements.ts';
 import { lastResetAtOrBefore } from '../src/occupancy/reset.ts';
+import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import type { Store } from '../src/store/store.ts';
+import { freshDatabase, sqlRows, type TestDatabase } from './helpers/postgres.ts';
 
 /**
  * count?at=T against a brute-force recount: random placements (some added after the events), random
@@ -109,7 +112,44 @@ const settings = fc.record({
   provisionalWindowMs: fc.constant(0),
 });
 
-test('count?at=T equals a brute-force recount over random event streams', async () => {
+/** A store of its own for one run of the property, and how to dispose of it. */
+type Fresh = () => Promise<{ store: Store; dispose: () => Promise<void> }>;
+
+const sqlite: Fresh = async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'beacon-occ-prop-'));
+  const store = new SqliteStore({ dataDir: dir });
+  await store.open();
+  return {
+    store,
+    dispose: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+};
+
+/** One database for every run, emptied before each (creating a database per run costs seconds). */
+let database: TestDatabase | undefined;
+after(() => database?.drop());
+const postgres: Fresh = async () => {
+  database ??= await freshDatabase();
+  const store = new PostgresStore({ url: database.url, maintenanceIntervalMs: 0, poolSize: 2 });
+  await store.open();
+  await sqlRows(
+    database.url,
+    `TRUNCATE occupancy_spaces, occupancy_doorways, occupancy_sensors, occupancy_placements,
+       occupancy_events, occupancy_deltas, occupancy_minutes, occupancy_days`,
+  );
+  return { store, dispose: () => store.close() };
+};
+
+test('count?at=T equals a brute-force recount over random event streams', () => property(sqlite, 150));
+
+// The same property on PostgreSQL (fewer runs: every statement is a round trip to the server).
+test('count?at=T equals a brute-force recount over random event streams (PostgreSQL)', () =>
+  property(postgres, 40));
+
+async function property(fresh: Fresh, numRuns: number): Promise<void> {
   await fc.assert(
     fc.asyncProperty(
       placementPlan,
@@ -118,9 +158,7 @@ test('count?at=T equals a brute-force recount over random event streams', async 
       settings,
       fc.array(fc.integer({ min: -60_000, max: SPAN + 60_000 }), { minLength: 1, maxLength: 6 }),
       async (plan, crossings, batches, s, probes) => {
-        const dir = mkdtempSync(join(tmpdir(), 'beacon-occ-prop-'));
-        const store = new SqliteStore({ dataDir: dir });
-        await store.open();
+        const { store, dispose } = await fresh();
         try {
           // Keep the placements that do not overlap an earlier one of the same sensor.
           const placements: (Placement & { late: boolean })[] = [];
@@ -209,11 +247,10 @@ test('count?at=T equals a brute-force recount over random event streams', async 
             }
           }
         } finally {
-          await store.close();
-          rmSync(dir, { recursive: true, force: true });
+          await dispose();
         }
       },
     ),
-    { numRuns: 150 },
+    { numRuns },
   );
-});
+}
