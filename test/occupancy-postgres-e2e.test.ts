@@ -266,6 +266,22 @@ test('beacon start --store postgres://… answers every occupancy query as SQLit
     assert.ok(liteRows.length > 800, `rows: ${liteRows.length}`);
     assert.deepEqual(await pgRows(db.url, false), liteRows, 'the same projected rows, value for value');
 
+    // Deltas live in the daily partitions of their own time (late ones included), tenant on each row.
+    const placed = await sqlRows<{ partition: string; day: string; tenant: string }>(
+      db.url,
+      `SELECT DISTINCT tableoid::regclass::text AS partition,
+         to_char(to_timestamp(ts / 1000) AT TIME ZONE 'UTC', 'YYYYMMDD') AS day, tenant
+       FROM occupancy_deltas ORDER BY 1`,
+    );
+    assert.deepEqual(
+      placed.map((p) => [p.partition, p.tenant]),
+      [
+        ['occupancy_deltas_p20260401', 'default'],
+        ['occupancy_deltas_p20260402', 'default'],
+      ],
+    );
+    for (const p of placed) assert.equal(p.partition, `occupancy_deltas_p${p.day}`);
+
     beacon.child.kill('SIGTERM');
     assert.equal(await beacon.exited, 0, beacon.output());
     const original = digest(await pgRows(db.url, true));

@@ -48,6 +48,27 @@ const messagesTable = (layout: TimeLayout) =>
         timescaledb.compress_orderby = 'received_at, id');
       SELECT add_compression_policy('messages', interval '7 days');`;
 
+const deltasColumns = `
+        tenant text COLLATE "C" NOT NULL,
+        space text COLLATE "C" NOT NULL,
+        ts bigint NOT NULL,
+        key text COLLATE "C" NOT NULL,
+        delta smallint NOT NULL CHECK (delta IN (1, -1)),
+        late boolean NOT NULL,
+        PRIMARY KEY (tenant, space, ts, key)`;
+
+/**
+ * The largest occupancy table (one row per event per space it changes), partitioned by its time `ts`
+ * (epoch ms): daily partitions made on demand (partitions.ts#DeltaPartitions), or a hypertable.
+ */
+const deltasTable = (layout: TimeLayout) =>
+  layout === 'native'
+    ? `CREATE TABLE occupancy_deltas (${deltasColumns}
+      ) PARTITION BY RANGE (ts);`
+    : `CREATE TABLE occupancy_deltas (${deltasColumns}
+      );
+      SELECT create_hypertable('occupancy_deltas', 'ts', chunk_time_interval => 86400000);`;
+
 /** Versioned schema of the PostgreSQL store. Add new versions at the end; never edit an applied one. */
 export const pgMigrations: readonly PgMigration[] = [
   {
@@ -96,7 +117,7 @@ export const pgMigrations: readonly PgMigration[] = [
     // Version 4, as in SQLite: versions 2 and 3 belong to the monitor and analytics tables.
     version: 4,
     name: '004_occupancy',
-    sql: () => `
+    sql: (layout) => `
       CREATE TABLE occupancy_spaces (
         tenant text COLLATE "C" NOT NULL,
         id text COLLATE "C" NOT NULL,
@@ -152,15 +173,7 @@ export const pgMigrations: readonly PgMigration[] = [
       CREATE INDEX occupancy_events_sensor ON occupancy_events (tenant, sensor, ts);
       CREATE INDEX occupancy_events_unplaced ON occupancy_events (tenant, ts, key) WHERE placement IS NULL;
       -- One row per event per space whose count it changes (the roll-up is materialized here).
-      CREATE TABLE occupancy_deltas (
-        tenant text COLLATE "C" NOT NULL,
-        space text COLLATE "C" NOT NULL,
-        ts bigint NOT NULL,
-        key text COLLATE "C" NOT NULL,
-        delta smallint NOT NULL CHECK (delta IN (1, -1)),
-        late boolean NOT NULL,
-        PRIMARY KEY (tenant, space, ts, key)
-      );
+      ${deltasTable(layout)}
       CREATE INDEX occupancy_deltas_key ON occupancy_deltas (tenant, key);
       -- Minute rollups: net change, lowest and highest running sum, entries, exits, late events, and the
       -- last delta in (ts, key) order, so deltas appended in order extend the row without a rescan.

@@ -128,3 +128,45 @@ export class Partitions {
     return days;
   }
 }
+
+/** Advisory lock that serializes the creation of `occupancy_deltas` partitions across processes. */
+const DELTA_PARTITION_LOCK = 0x62636e03;
+const deltaPartitionName = (day: number) => `occupancy_deltas_p${iso(day).slice(0, 10).replaceAll('-', '')}`;
+
+/**
+ * Daily partitions of `occupancy_deltas` (range on `ts`, epoch ms), made on demand inside the
+ * transaction that first writes a day. Never dropped by retention: every count sums history from its
+ * beginning, and a late event or a recount may rewrite any minute, which needs that minute's deltas.
+ */
+export class DeltaPartitions {
+  readonly #layout: TimeLayout;
+  /** Days known to have a partition (committed). */
+  readonly #known = new Set<number>();
+
+  constructor(layout: TimeLayout) {
+    this.#layout = layout;
+  }
+
+  /** Like `Partitions.ensure`: returns the days created, to be remembered after commit. */
+  async ensure(client: PoolClient, days: Iterable<number>): Promise<number[]> {
+    if (this.#layout !== 'native') return [];
+    const missing = [...new Set(days)].filter((d) => !this.#known.has(d));
+    if (missing.length === 0) return [];
+    await client.query('SELECT pg_advisory_xact_lock($1)', [DELTA_PARTITION_LOCK]);
+    for (const day of missing) {
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${deltaPartitionName(day)} PARTITION OF occupancy_deltas
+         FOR VALUES FROM (${day * DAY_MS}) TO (${(day + 1) * DAY_MS})`,
+      );
+    }
+    return missing;
+  }
+
+  remember(days: readonly number[]): void {
+    for (const d of days) this.#known.add(d);
+  }
+
+  forget(): void {
+    this.#known.clear();
+  }
+}

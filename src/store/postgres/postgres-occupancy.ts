@@ -83,6 +83,7 @@ const toDelta = (r: Row): Delta => ({
 /** A CSV field: always quoted, quotes doubled, so any text survives; NULL is the unquoted empty field. */
 const csv = (value: string | null) => (value === null ? '' : `"${value.replaceAll('"', '""')}"`);
 
+const DAY_MS = 86_400_000;
 const EVENT_COLUMNS = 'key, sensor, ts, direction, received_at, late, placement';
 
 /**
@@ -261,14 +262,28 @@ export class PostgresOccupancyReader implements OccupancyReader {
 export class PostgresOccupancyWriter extends PostgresOccupancyReader implements OccupancyWriter {
   readonly #client: PoolClient;
   readonly #staged: WeakSet<PoolClient>;
+  readonly #beforeDeltas: (days: readonly number[]) => Promise<void>;
   /** The staging table holds this transaction's earlier batch (it is emptied at commit). */
   #staging = false;
+  /**
+   * Times of events read by `eventsOf` in this transaction, by key. An event's deltas all carry its
+   * time, so `takeDeltas` can name the one partition that holds them instead of probing every day's.
+   */
+  readonly #tsOf = new Map<string, number>();
 
-  /** `staged` remembers which pooled connections already have the temporary staging table. */
-  constructor(client: PoolClient, staged: WeakSet<PoolClient>) {
+  /**
+   * `staged` remembers which pooled connections already have the temporary staging table;
+   * `beforeDeltas` runs first in the same transaction (it makes sure the days' partitions exist).
+   */
+  constructor(
+    client: PoolClient,
+    staged: WeakSet<PoolClient>,
+    beforeDeltas: (days: readonly number[]) => Promise<void>,
+  ) {
     super(client);
     this.#client = client;
     this.#staged = staged;
+    this.#beforeDeltas = beforeDeltas;
   }
 
   async #changed(sql: string, params: unknown[]): Promise<number> {
@@ -417,7 +432,9 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
        ORDER BY ts, key`,
       [tenant, sensor, from, to ?? Number.MAX_SAFE_INTEGER],
     );
-    return rows.map(toEvent);
+    const events = rows.map(toEvent);
+    for (const e of events) this.#tsOf.set(`${tenant}\0${e.key}`, e.ts);
+    return events;
   }
   async setPlacementOf(tenant: string, key: string, placement: string | null) {
     await this.#client.query('UPDATE occupancy_events SET placement = $1 WHERE tenant = $2 AND key = $3', [
@@ -427,17 +444,21 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
     ]);
   }
   async takeDeltas(tenant: string, key: string) {
+    // With the event's time the plan touches one partition; without it, every partition's key index.
+    const ts = this.#tsOf.get(`${tenant}\0${key}`);
     const rows = await this.rows(
       `WITH taken AS (
-         DELETE FROM occupancy_deltas WHERE tenant = $1 AND key = $2 RETURNING space, ts, key, delta, late
+         DELETE FROM occupancy_deltas WHERE tenant = $1 AND key = $2${ts === undefined ? '' : ' AND ts = $3'}
+         RETURNING space, ts, key, delta, late
        )
        SELECT * FROM taken ORDER BY space, ts`,
-      [tenant, key],
+      ts === undefined ? [tenant, key] : [tenant, key, ts],
     );
     return rows.map(toDelta);
   }
   async insertDeltas(tenant: string, deltas: readonly Delta[]) {
     if (deltas.length === 0) return;
+    await this.#beforeDeltas([...new Set(deltas.map((d) => Math.floor(d.ts / DAY_MS)))]);
     // One statement for the batch: the arrays are unnested into rows.
     await this.#client.query(
       `INSERT INTO occupancy_deltas (tenant, space, ts, key, delta, late)

@@ -3,7 +3,7 @@ import type { Stream } from '../../log/record.ts';
 import type { Checkpoint, Store, StoreTx } from '../store.ts';
 import { guarded, isUnavailable, storeError, type Queryable } from './errors.ts';
 import { migrate, pgMigrations, type TimeLayout } from './migrations.ts';
-import { dayOf, Partitions, type MaintenanceReport } from './partitions.ts';
+import { dayOf, DeltaPartitions, Partitions, type MaintenanceReport } from './partitions.ts';
 import { PostgresMessageReader, PostgresMessageWriter } from './postgres-messages.ts';
 import { PostgresOccupancyReader, PostgresOccupancyWriter } from './postgres-occupancy.ts';
 import { PostgresTenantRepository } from './postgres-tenants.ts';
@@ -40,6 +40,7 @@ export class PostgresStore implements Store {
   #pool: Pool | undefined;
   #db: Queryable | undefined;
   #partitions: Partitions | undefined;
+  #deltaPartitions: DeltaPartitions | undefined;
   #timer: NodeJS.Timeout | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   readonly #staged = new WeakSet<PoolClient>();
@@ -81,6 +82,7 @@ export class PostgresStore implements Store {
       this.#existing = report.existing;
       this.#layout = report.layout;
       this.#partitions = new Partitions(report.layout);
+      this.#deltaPartitions = new DeltaPartitions(report.layout);
       this.#db = guarded(pool);
       this.tenants = new PostgresTenantRepository(this.#db);
       this.messages = new PostgresMessageReader(this.#db);
@@ -141,6 +143,8 @@ export class PostgresStore implements Store {
     }
     const partitions = this.#partitions!;
     const createdDays: number[] = [];
+    const deltaPartitions = this.#deltaPartitions!;
+    const createdDeltaDays: number[] = [];
     const tx: StoreTx = {
       messages: new PostgresMessageWriter(client, this.#staged, async (rows) => {
         createdDays.push(
@@ -150,7 +154,9 @@ export class PostgresStore implements Store {
           )),
         );
       }),
-      occupancy: new PostgresOccupancyWriter(client, this.#stagedEvents),
+      occupancy: new PostgresOccupancyWriter(client, this.#stagedEvents, async (days) => {
+        createdDeltaDays.push(...(await deltaPartitions.ensure(client, days)));
+      }),
       saveCheckpoint: async (c: Checkpoint) => {
         await client.query(
           `INSERT INTO checkpoints (consumer_group, stream, partition, next_offset) VALUES ($1, $2, $3, $4)
@@ -165,13 +171,17 @@ export class PostgresStore implements Store {
       const result = await fn(tx);
       await client.query('COMMIT');
       partitions.remember(createdDays);
+      deltaPartitions.remember(createdDeltaDays);
       return result;
     } catch (err) {
       broken = isUnavailable(err);
       // The rollback may have undone the staging table's creation: make the next batch create it.
       this.#staged.delete(client);
       this.#stagedEvents.delete(client);
-      if ((err as { code?: unknown }).code === NO_PARTITION) partitions.forget();
+      if ((err as { code?: unknown }).code === NO_PARTITION) {
+        partitions.forget();
+        deltaPartitions.forget();
+      }
       if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
       throw storeError(err);
     } finally {
