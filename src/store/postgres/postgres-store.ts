@@ -29,8 +29,8 @@ export interface PostgresStoreOptions {
 }
 
 /**
- * The PostgreSQL store: a `pg` pool, versioned migrations under an advisory lock, messages in
- * time-partitioned tables (native daily partitions, or TimescaleDB hypertables when the server has
+ * The PostgreSQL store: a `pg` pool, versioned migrations under an advisory lock, messages and
+ * occupancy deltas in time-partitioned tables (native daily partitions, or TimescaleDB hypertables when the server has
  * the extension), bulk writes by COPY. Transactions from one store run one at a time, as in SQLite,
  * so a sink's batches commit in order; reads use the rest of the pool.
  */
