@@ -1,5 +1,8 @@
 import { Command } from 'commander';
 import { isBeaconError } from '../errors/catalog.ts';
+import { apiCommand } from './api.ts';
+import { setupCommand } from './setup.ts';
+import { sinkCommand } from './sink.ts';
 import { startCommand } from './start.ts';
 import { tokenCommand } from './token.ts';
 
@@ -11,7 +14,10 @@ const program = new Command('beacon')
   .version('0.1.0')
   .showHelpAfterError()
   .addCommand(startCommand(env))
-  .addCommand(tokenCommand(env));
+  .addCommand(tokenCommand(env))
+  .addCommand(setupCommand(env))
+  .addCommand(apiCommand(env))
+  .addCommand(sinkCommand(env));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (isBeaconError(err)) {

@@ -41,6 +41,8 @@ export interface StartOptions {
   readonly logger?: Logger;
   /** Adds routes before the server listens; benchmarks mount their no-op baseline route here. */
   readonly extend?: (app: FastifyInstance, ctx: RouteContext) => void;
+  /** False for `beacon api`: no sinks in this process (they run as `beacon sink`). Default true. */
+  readonly sinks?: boolean;
 }
 
 export async function startBeacon(
@@ -63,7 +65,8 @@ export async function startBeacon(
     metrics,
   });
   const stopTail = log.tail((records) => hub.publish(records));
-  const sinks: Consumer[] = projections.map((projection) =>
+  const runSinks = options.sinks ?? true;
+  const sinks: Consumer[] = (runSinks ? projections : []).map((projection) =>
     startSink({
       log,
       store,
@@ -134,7 +137,7 @@ export async function startBeacon(
         await hub.close();
         await app.close();
         stopTail();
-        const drained = await drainSinks(deadline);
+        const drained = !runSinks || (await drainSinks(deadline));
         if (!drained)
           logger.warn(
             'shutdown deadline reached before sinks caught up; they resume from the log on next start',
