@@ -75,6 +75,7 @@ export class KafkaGroupMember implements Consumer {
     const { client, topic, logger } = this.#options;
     await this.#join();
     const positions = new Map<number, number>();
+    let logged = '';
     let backoff = 100;
     const failed = async (err: unknown, what: string) => {
       logger.warn({ err, topic }, `${what}; retrying`);
@@ -83,13 +84,17 @@ export class KafkaGroupMember implements Consumer {
     };
     while (!this.#closed) {
       const assigned = this.#assigned();
+      const now = [...assigned].sort((a, b) => a - b).join(',');
+      if (now !== logged) {
+        logged = now;
+        logger.info({ topic, partitions: [...assigned] }, 'partitions assigned');
+      }
       for (const p of positions.keys()) if (!assigned.has(p)) positions.delete(p);
       const fresh = [...assigned].filter((p) => !positions.has(p));
       if (fresh.length > 0) {
         try {
           const from = await this.#options.position(fresh);
           for (const p of fresh) positions.set(p, from.get(p) ?? 0);
-          logger.info({ topic, partitions: Object.fromEntries(positions) }, 'partitions assigned');
         } catch (err) {
           await failed(err, 'cannot read resume positions');
           continue;
@@ -169,13 +174,19 @@ export class KafkaGroupMember implements Consumer {
       const last = start + maxBatch >= fetched.length;
       const nextOffset = last ? fetchedUpTo : run.at(-1)!.offset + 1;
       if (nextOffset <= positions.get(partition)!) return;
-      const stored = await this.#retry(async () => {
-        // Dead letters first: if the batch then fails, they may be written twice, never lost.
-        await this.#options.deadLetter(dead);
-        if (dead.length > 0)
-          this.#options.logger.warn({ dead: dead.map((d) => [d.offset, d.reason]) }, 'records dead-lettered');
-        await this.#options.handle({ stream, partition, records, nextOffset });
-      }, partition);
+      // Dead letters first: if the process dies before the batch is stored they may be written
+      // twice, never lost.
+      if (dead.length > 0) {
+        if (!(await this.#retry(() => this.#options.deadLetter(dead), partition))) return;
+        this.#options.logger.warn(
+          { partition, dead: dead.map((d) => [d.offset, d.reason]) },
+          'records sent to the dead-letter topic',
+        );
+      }
+      const stored = await this.#retry(
+        () => this.#options.handle({ stream, partition, records, nextOffset }),
+        partition,
+      );
       if (!stored) return;
       positions.set(partition, nextOffset);
     }
