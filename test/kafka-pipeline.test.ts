@@ -189,7 +189,9 @@ describe('Kafka pipeline: setup, api and sink as separate processes', () => {
         60_000,
         'all rows',
       ).catch((err: unknown) => {
-        throw new Error(`${String(err)}\nsink:\n${sink.output().slice(-4000)}\nsecond:\n${second.output().slice(-4000)}`);
+        throw new Error(
+          `${String(err)}\nsink:\n${sink.output().slice(-4000)}\nsecond:\n${second.output().slice(-4000)}`,
+        );
       });
       assert.equal(await stored(), before + total);
     } finally {
