@@ -110,7 +110,7 @@ export async function startBeacon(
       for (;;) {
         const saved = await store.checkpoints(projection.group, projection.stream);
         const behind = [...end].some(
-          ([p, next]) => (saved.find((c) => c.partition === p)?.offset ?? 0) < next && next > 1,
+          ([p, next]) => (saved.find((c) => c.partition === p)?.offset ?? 0) < next,
         );
         if (!behind) break;
         if (Date.now() > deadline) return false;

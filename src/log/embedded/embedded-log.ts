@@ -146,7 +146,8 @@ export class EmbeddedLog implements Log {
     const row = this.#database()
       .prepare<[Stream], { last: number | null }>('SELECT MAX(offset) AS last FROM records WHERE stream = ?')
       .get(stream)!;
-    return Promise.resolve(new Map([[PARTITION, (row.last ?? 0) + 1]]));
+    // An empty stream ends at 0, the position a consumer with no checkpoint starts from.
+    return Promise.resolve(new Map([[PARTITION, row.last === null ? 0 : row.last + 1]]));
   }
 
   async close(): Promise<void> {
