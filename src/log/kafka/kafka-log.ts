@@ -73,6 +73,7 @@ export class KafkaLog implements Log {
   readonly #consumers = new Set<KafkaGroupMember>();
   readonly #tailListeners = new Set<TailListener>();
   #tail: KafkaTail | undefined;
+  #offsetsClient: KafkaConsumer | undefined;
 
   constructor(options: KafkaLogOptions) {
     this.#options = options;
@@ -307,21 +308,20 @@ export class KafkaLog implements Log {
   }
 
   async endOffsets(stream: Stream): Promise<Positions> {
-    const admin = new KafkaConsumer({
+    // One client serves every call: drains and lag checks ask often.
+    this.#offsetsClient ??= new KafkaConsumer({
       ...this.#connection(`${this.#options.clientId}-offsets`),
       groupId: `beacon-offsets-${randomUUID()}`,
     });
+    const topic = streamTopic(this.#options, stream);
     try {
-      const offsets = await admin.listOffsets({ topics: [streamTopic(this.#options, stream)] });
-      const ends = offsets.get(streamTopic(this.#options, stream)) ?? [];
-      return new Map(ends.map((end, partition) => [partition, Number(end)]));
+      const offsets = await this.#offsetsClient.listOffsets({ topics: [topic] });
+      return new Map((offsets.get(topic) ?? []).map((end, partition) => [partition, Number(end)]));
     } catch (cause) {
       throw new BeaconError('LOG_UNAVAILABLE', 'cannot read end offsets from Kafka', {
         cause,
         retryAfter: 1,
       });
-    } finally {
-      await admin.close();
     }
   }
 
@@ -333,6 +333,7 @@ export class KafkaLog implements Log {
     await Promise.all([...this.#consumers].map((c) => c.close()));
     this.#tailListeners.clear();
     await this.#tail?.close();
+    await this.#offsetsClient?.close();
     await this.#producer?.close();
   }
 }
