@@ -45,6 +45,9 @@ interface Waiter {
 /** After a failed produce, appends fail at once for this long instead of each waiting on the broker. */
 const UNAVAILABLE_HOLD_MS = 1000;
 
+/** A tail started within this long of open() starts where the log ended at open(). */
+const TAIL_FROM_OPEN_MS = 10_000;
+
 /** Kafka message key: tenant and entity, so one entity's records share a partition and keep order. */
 export const partitionKey = (record: Pick<NewRecord, 'tenant' | 'entity'>): string =>
   `${record.tenant}/${record.entity}`;
@@ -74,6 +77,8 @@ export class KafkaLog implements Log {
   readonly #tailListeners = new Set<TailListener>();
   #tail: KafkaTail | undefined;
   #offsetsClient: KafkaConsumer | undefined;
+  #tailFrom: Map<string, number> | undefined;
+  #openedAt = 0;
 
   constructor(options: KafkaLogOptions) {
     this.#options = options;
@@ -128,6 +133,10 @@ export class KafkaLog implements Log {
         `Kafka topics missing (run \`beacon setup\`): ${missing.join(', ')}`,
       );
     }
+    // Where the live tail starts if it is asked for soon (it usually is, right after open): taken
+    // now, so a record appended after open() resolved is never missed by a tail started later.
+    this.#tailFrom = await this.#endsOf(STREAMS.map((s) => streamTopic(this.#options, s)));
+    this.#openedAt = Date.now();
     this.#producer = new Producer({
       ...this.#connection(`${this.#options.clientId}-producer`),
       idempotent: true,
@@ -293,6 +302,8 @@ export class KafkaLog implements Log {
       }),
       topics: STREAMS.map((s) => streamTopic(this.#options, s)),
       since: Date.now(),
+      // A tail asked for long after open() starts from the time it was asked for instead.
+      from: Date.now() - this.#openedAt < TAIL_FROM_OPEN_MS ? this.#tailFrom : undefined,
       publish: (records) => {
         for (const l of this.#tailListeners) {
           try {
@@ -308,15 +319,27 @@ export class KafkaLog implements Log {
   }
 
   async endOffsets(stream: Stream): Promise<Positions> {
+    const topic = streamTopic(this.#options, stream);
+    const ends = await this.#endsOf([topic]);
+    const positions = new Map<number, number>();
+    for (const [key, end] of ends) positions.set(Number(key.slice(topic.length + 1)), end);
+    return positions;
+  }
+
+  /** The next offset of every partition of the topics, keyed `topic:partition`. */
+  async #endsOf(topics: readonly string[]): Promise<Map<string, number>> {
     // One client serves every call: drains and lag checks ask often.
     this.#offsetsClient ??= new KafkaConsumer({
       ...this.#connection(`${this.#options.clientId}-offsets`),
       groupId: `beacon-offsets-${randomUUID()}`,
     });
-    const topic = streamTopic(this.#options, stream);
     try {
-      const offsets = await this.#offsetsClient.listOffsets({ topics: [topic] });
-      return new Map((offsets.get(topic) ?? []).map((end, partition) => [partition, Number(end)]));
+      const offsets = await this.#offsetsClient.listOffsets({ topics: [...topics] });
+      const ends = new Map<string, number>();
+      for (const [topic, partitions] of offsets) {
+        partitions.forEach((end, partition) => ends.set(`${topic}:${partition}`, Number(end)));
+      }
+      return ends;
     } catch (cause) {
       throw new BeaconError('LOG_UNAVAILABLE', 'cannot read end offsets from Kafka', {
         cause,

@@ -7,8 +7,10 @@ import { Pause } from './pause.ts';
 export interface KafkaTailOptions {
   readonly client: KafkaConsumer;
   readonly topics: readonly string[];
-  /** Epoch ms: records produced from this time on are published. */
+  /** Epoch ms: records produced from this time on are published (unless `from` is given). */
   readonly since: number;
+  /** Start positions, keyed `topic:partition`; when given, `since` is not looked up. */
+  readonly from?: ReadonlyMap<string, number> | undefined;
   readonly publish: (records: readonly LogRecord[]) => void;
   readonly logger: Logger;
 }
@@ -35,8 +37,9 @@ export class KafkaTail {
 
   /** Where each partition starts: the first record stamped at or after `since`, else the end. */
   async #start(): Promise<Map<string, number>> {
-    const { client, topics, since } = this.#options;
+    const { client, topics, since, from } = this.#options;
     client.topics.trackAll(...topics);
+    if (from) return new Map(from);
     const [byTime, ends] = await Promise.all([
       client.listOffsets({ topics: [...topics], timestamp: BigInt(since) }),
       client.listOffsets({ topics: [...topics], timestamp: -1n }),
