@@ -36,12 +36,17 @@ export class KafkaGroupMember implements Consumer {
   readonly #options: GroupMemberOptions;
   readonly #pause = new Pause();
   #closed = false;
+  #rejoin = false;
   #done: Promise<void> = Promise.resolve();
 
   constructor(options: GroupMemberOptions) {
     this.#options = options;
-    // The client reports group errors (a failed rejoin while the broker is down) as events.
-    options.client.on('error', (err: Error) => options.logger.warn({ err }, 'Kafka consumer error'));
+    // The client reports a failed rejoin (the broker was down for longer than its retries) as an
+    // event and then stops heartbeating: the member is out of the group until it joins again.
+    options.client.on('error', (err: Error) => {
+      options.logger.warn({ err }, 'Kafka consumer group error; joining again');
+      this.#rejoin = true;
+    });
   }
 
   start(onEnd: () => void): void {
@@ -56,8 +61,7 @@ export class KafkaGroupMember implements Consumer {
   }
 
   async #join(): Promise<void> {
-    const { client, topic, logger } = this.#options;
-    client.topics.track(topic);
+    const { client, logger } = this.#options;
     let backoff = 100;
     while (!this.#closed) {
       try {
@@ -73,6 +77,7 @@ export class KafkaGroupMember implements Consumer {
 
   async #run(): Promise<void> {
     const { client, topic, logger } = this.#options;
+    client.topics.track(topic);
     await this.#join();
     const positions = new Map<number, number>();
     let logged = '';
@@ -83,6 +88,11 @@ export class KafkaGroupMember implements Consumer {
       backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
     };
     while (!this.#closed) {
+      if (this.#rejoin) {
+        this.#rejoin = false;
+        positions.clear();
+        await this.#join();
+      }
       const assigned = this.#assigned();
       const now = [...assigned].sort((a, b) => a - b).join(',');
       if (now !== logged) {
