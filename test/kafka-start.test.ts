@@ -1,5 +1,8 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config/load.ts';
 import { runSetup } from '../src/roles/setup.ts';
@@ -8,12 +11,16 @@ import { dropTopics, ensureKafka, KAFKA_URL, uniquePrefix } from './helpers/serv
 
 ensureKafka();
 const prefix = uniquePrefix('start');
-after(() => dropTopics(prefix));
+const tmp = mkdtempSync(join(tmpdir(), 'beacon-kafka-start-'));
+after(async () => {
+  await dropTopics(prefix);
+  rmSync(tmp, { recursive: true, force: true });
+});
 
 test('beacon start on Kafka: messages go through the broker into the store, and shutdown drains', async () => {
   const flags = { log: KAFKA_URL, 'kafka.topicPrefix': prefix, 'kafka.partitions': 2 };
   const report = await runSetup(
-    loadConfig({ flags: { ...flags, dataDir: ':memory:', logLevel: 'silent' } }),
+    loadConfig({ flags: { ...flags, dataDir: tmp, logLevel: 'silent' } }),
     pino({ level: 'silent' }),
   );
   assert.equal(report.log.created.length, 5);
