@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { pino } from 'pino';
-import { loggerOptions } from '../http/app.ts';
+import { loggerOptions } from '../observability/logger.ts';
 import { runSetup } from '../roles/setup.ts';
 import { configFrom, withConfigFlags } from './options.ts';
 
