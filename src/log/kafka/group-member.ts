@@ -122,7 +122,8 @@ export class KafkaGroupMember implements Consumer {
           { maxWaitMs: FETCH_WAIT_MS, maxBytes: FETCH_MAX_BYTES },
         );
       } catch (err) {
-        await this.#clamp(positions);
+        // Only an offset Kafka no longer (or not yet) holds moves a position; any other error retries.
+        if (JSON.stringify(err).includes('OFFSET_OUT_OF_RANGE')) await this.#clamp(positions);
         await failed(err, 'Kafka fetch failed');
         continue;
       }
@@ -137,7 +138,11 @@ export class KafkaGroupMember implements Consumer {
       .catch((err: unknown) => logger.warn({ err }, 'closing the Kafka consumer failed'));
   }
 
-  /** Moves positions that fell outside a partition's records (retention, a re-created topic) inside. */
+  /**
+   * Moves positions that fell outside a partition's records inside: before the first record when
+   * retention deleted records no sink had stored (they are gone: logged as an error), past the last
+   * when the topic was re-created.
+   */
   async #clamp(positions: Map<number, number>): Promise<void> {
     try {
       const bounds = await offsetBounds(this.#options.client, [this.#options.topic]);
@@ -146,9 +151,9 @@ export class KafkaGroupMember implements Consumer {
         if (!b) continue;
         const clamped = Math.min(Math.max(at, b.earliest), b.latest);
         if (clamped !== at) {
-          this.#options.logger.warn(
-            { partition: p, from: at, to: clamped },
-            'position outside the log; moved',
+          this.#options.logger.error(
+            { partition: p, from: at, to: clamped, ...b },
+            'position outside the log; moved (records in between were never stored)',
           );
           positions.set(p, clamped);
         }

@@ -246,7 +246,9 @@ export class KafkaLog implements Log {
       ...options,
       client: new KafkaConsumer({
         ...this.#connection(`${this.#options.clientId}-${options.group}`),
-        groupId: options.group,
+        // Prefixed like the topics, so deployments sharing a broker never share a group (a member
+        // of one would otherwise stall the other's rebalances).
+        groupId: `${this.#options.prefix}${options.group}`,
         sessionTimeout: 10_000,
         rebalanceTimeout: 10_000,
         heartbeatInterval: 1000,

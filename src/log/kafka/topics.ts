@@ -44,6 +44,9 @@ export async function ensureTopics(admin: Admin, layout: TopicLayout): Promise<T
         topics: [topic],
         partitions: layout.partitions,
         replicas: layout.replicationFactor,
+        // The broker stamps each record when it appends it. Retention and the live tail's start by
+        // time then follow the broker's clock, not the producer's (receivedAt is in the value).
+        configs: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }],
       });
       created.push(topic);
     } catch (err) {
