@@ -41,6 +41,8 @@ export interface StartOptions {
   readonly logger?: Logger;
   /** Adds routes before the server listens; benchmarks mount their no-op baseline route here. */
   readonly extend?: (app: FastifyInstance, ctx: RouteContext) => void;
+  /** False for `beacon api`: no sinks in this process (they run as `beacon sink`). Default true. */
+  readonly sinks?: boolean;
 }
 
 export async function startBeacon(
@@ -59,16 +61,20 @@ export async function startBeacon(
 
   // Sinks run in a thread of their own, on their own connections, as `beacon sink` would in a process
   // of its own: storing rows then never competes with accepting them on this event loop. Frames they
-  // derive (live counts) come back to the hub, which tells them whether anyone listens.
-  const sinks = await startSinkThread(config, logger, (frames) => hub.publishDerived(frames));
+  // derive (live counts) come back to the hub, which tells them whether anyone listens. `beacon api`
+  // runs none (sinks: false): its sinks are `beacon sink` processes.
+  const sinks =
+    (options.sinks ?? true)
+      ? await startSinkThread(config, logger, (frames) => hub.publishDerived(frames))
+      : undefined;
   const hub = new LiveHub({
     bufferBytes: config.live.bufferBytes,
     slowPolicy: config.live.slowPolicy,
     metrics,
-    onSubscribers: (count) => sinks.setListening(count > 0),
+    onSubscribers: (count) => sinks?.setListening(count > 0),
   });
   const stopTail = log.tail((records) => hub.publish(records));
-  metrics.addSource(() => sinks.metrics());
+  if (sinks) metrics.addSource(() => sinks.metrics());
 
   const authenticator = new Authenticator(store.tenants);
   const buckets = new TokenBuckets(config.rateLimit);
@@ -130,12 +136,12 @@ export async function startBeacon(
         await hub.close();
         await app.close();
         stopTail();
-        const drained = await drainSinks(deadline);
+        const drained = !sinks || (await drainSinks(deadline));
         if (!drained)
           logger.warn(
             'shutdown deadline reached before sinks caught up; they resume from the log on next start',
           );
-        await sinks.close();
+        await sinks?.close();
         await log.close();
         await store.close();
         logger.info('stopped');
