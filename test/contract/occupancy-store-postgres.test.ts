@@ -1,6 +1,7 @@
-import { after } from 'node:test';
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
-import { freshDatabase, type TestDatabase } from '../helpers/postgres.ts';
+import { freshDatabase, sqlRows, type TestDatabase } from '../helpers/postgres.ts';
 import { runOccupancyStoreContract } from './occupancy.contract.ts';
 
 const databases: TestDatabase[] = [];
@@ -15,4 +16,45 @@ runOccupancyStoreContract({
     await store.open();
     return store;
   },
+});
+
+test('a new day of deltas gets its partition without locking out readers until commit', async () => {
+  const db = await freshDatabase();
+  databases.push(db);
+  const store = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
+  await store.open();
+  try {
+    const day = Date.UTC(2026, 2, 10);
+    const delta = { space: 'r', key: 'k', delta: 1 as const, late: false };
+    await store.transaction(async (tx) => {
+      await tx.occupancy.insertDeltas('t1', [{ ...delta, ts: day + 5 }]);
+      // While the writing transaction is open, a reader on another connection answers at once.
+      const read = store.occupancy.sumDeltas('t1', 'r', 0, day * 2);
+      const timeout = new Promise((_, reject) =>
+        setTimeout(() => reject(new Error('the reader waited for the writer')), 3000).unref(),
+      );
+      assert.equal(await Promise.race([read, timeout]), 0, 'the uncommitted delta is not seen');
+    });
+    assert.equal(await store.occupancy.sumDeltas('t1', 'r', 0, day * 2), 1);
+    const parts = await sqlRows<{ partition: string; indexes: string }>(
+      db.url,
+      `SELECT c.relname AS partition, count(x.indexrelid)::text AS indexes
+       FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid LEFT JOIN pg_index x ON x.indrelid = c.oid
+       WHERE i.inhparent = 'occupancy_deltas'::regclass GROUP BY 1`,
+    );
+    assert.deepEqual(parts, [{ partition: 'occupancy_deltas_p20260310', indexes: '2' }]);
+    // A second store (another process) finds the partition there and inserts into it.
+    const other = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
+    await other.open();
+    try {
+      await other.transaction((tx) =>
+        tx.occupancy.insertDeltas('t1', [{ ...delta, key: 'k2', ts: day + 6 }]),
+      );
+    } finally {
+      await other.close();
+    }
+    assert.equal(await store.occupancy.sumDeltas('t1', 'r', 0, day * 2), 2);
+  } finally {
+    await store.close();
+  }
 });
