@@ -28,6 +28,8 @@ test('a new day of deltas gets its partition without locking out readers until c
     const delta = { space: 'r', key: 'k', delta: 1 as const, late: false };
     await store.transaction(async (tx) => {
       await tx.occupancy.insertDeltas('t1', [{ ...delta, ts: day + 5 }]);
+      // Reading through the transaction writes the held-back delta (and makes its partition) first.
+      assert.equal(await tx.occupancy.sumDeltas('t1', 'r', 0, day * 2), 1, 'the transaction sees its delta');
       // While the writing transaction is open, a reader on another connection answers at once.
       const read = store.occupancy.sumDeltas('t1', 'r', 0, day * 2);
       const timeout = new Promise((_, reject) =>

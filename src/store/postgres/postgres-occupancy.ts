@@ -84,6 +84,8 @@ const toDelta = (r: Row): Delta => ({
 const csv = (value: string | null) => (value === null ? '' : `"${value.replaceAll('"', '""')}"`);
 
 const DAY_MS = 86_400_000;
+/** Held-back deltas are written once this many wait, to bound memory on huge transactions. */
+const MAX_PENDING_DELTAS = 10_000;
 const EVENT_COLUMNS = 'key, sensor, ts, direction, received_at, late, placement';
 
 /**
@@ -270,6 +272,8 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
    * time, so `takeDeltas` can name the one partition that holds them instead of probing every day's.
    */
   readonly #tsOf = new Map<string, number>();
+  /** Deltas inserted but not yet written (see `insertDeltas`). */
+  readonly #pending: (Delta & { tenant: string })[] = [];
 
   /**
    * `staged` remembers which pooled connections already have the temporary staging table;
@@ -444,6 +448,7 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
     ]);
   }
   async takeDeltas(tenant: string, key: string) {
+    await this.flushDeltas();
     // With the event's time the plan touches one partition; without it, every partition's key index.
     const ts = this.#tsOf.get(`${tenant}\0${key}`);
     const rows = await this.rows(
@@ -456,23 +461,41 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
     );
     return rows.map(toDelta);
   }
+  /**
+   * Deltas are held back and written as one statement when something reads deltas in this
+   * transaction, or before it commits (`flushDeltas`): a batch's events then cost one round trip for
+   * all their deltas instead of one each. Nothing outside the transaction can tell the difference.
+   */
   async insertDeltas(tenant: string, deltas: readonly Delta[]) {
-    if (deltas.length === 0) return;
-    await this.#beforeDeltas([...new Set(deltas.map((d) => Math.floor(d.ts / DAY_MS)))]);
-    // One statement for the batch: the arrays are unnested into rows.
+    for (const d of deltas) this.#pending.push({ ...d, tenant });
+    if (this.#pending.length >= MAX_PENDING_DELTAS) await this.flushDeltas();
+  }
+  /** Writes the deltas held back by `insertDeltas`; the store calls it before COMMIT. */
+  async flushDeltas(): Promise<void> {
+    if (this.#pending.length === 0) return;
+    const rows = this.#pending.splice(0);
+    await this.#beforeDeltas([...new Set(rows.map((d) => Math.floor(d.ts / DAY_MS)))]);
     await this.#client.query(
       `INSERT INTO occupancy_deltas (tenant, space, ts, key, delta, late)
-       SELECT $1, * FROM unnest($2::text[], $3::int8[], $4::text[], $5::int2[], $6::bool[])
+       SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::text[], $5::int2[], $6::bool[])
        ON CONFLICT DO NOTHING`,
       [
-        tenant,
-        deltas.map((d) => d.space),
-        deltas.map((d) => d.ts),
-        deltas.map((d) => d.key),
-        deltas.map((d) => d.delta),
-        deltas.map((d) => d.late),
+        rows.map((d) => d.tenant),
+        rows.map((d) => d.space),
+        rows.map((d) => d.ts),
+        rows.map((d) => d.key),
+        rows.map((d) => d.delta),
+        rows.map((d) => d.late),
       ],
     );
+  }
+  override async sumDeltas(tenant: string, space: string, from: number, to: number) {
+    await this.flushDeltas();
+    return super.sumDeltas(tenant, space, from, to);
+  }
+  override async deltas(tenant: string, space: string, from: number, to: number) {
+    await this.flushDeltas();
+    return super.deltas(tenant, space, from, to);
   }
   async minute(tenant: string, space: string, minute: number) {
     const row = await this.one(
@@ -517,6 +540,7 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
     }
   }
   async resetProjection() {
+    this.#pending.length = 0;
     // TRUNCATE rather than DELETE: replay empties tables of any size at once, inside its transaction.
     await this.#client.query(
       'TRUNCATE occupancy_deltas, occupancy_minutes, occupancy_days, occupancy_events',

@@ -145,6 +145,9 @@ export class PostgresStore implements Store {
     const createdDays: number[] = [];
     const deltaPartitions = this.#deltaPartitions!;
     const createdDeltaDays: number[] = [];
+    const occupancy = new PostgresOccupancyWriter(client, this.#stagedEvents, async (days) => {
+      createdDeltaDays.push(...(await deltaPartitions.ensure(client, days)));
+    });
     const tx: StoreTx = {
       messages: new PostgresMessageWriter(client, this.#staged, async (rows) => {
         createdDays.push(
@@ -154,9 +157,7 @@ export class PostgresStore implements Store {
           )),
         );
       }),
-      occupancy: new PostgresOccupancyWriter(client, this.#stagedEvents, async (days) => {
-        createdDeltaDays.push(...(await deltaPartitions.ensure(client, days)));
-      }),
+      occupancy,
       saveCheckpoint: async (c: Checkpoint) => {
         await client.query(
           `INSERT INTO checkpoints (consumer_group, stream, partition, next_offset) VALUES ($1, $2, $3, $4)
@@ -169,6 +170,7 @@ export class PostgresStore implements Store {
     try {
       await client.query('BEGIN');
       const result = await fn(tx);
+      await occupancy.flushDeltas();
       await client.query('COMMIT');
       partitions.remember(createdDays);
       deltaPartitions.remember(createdDeltaDays);
