@@ -28,7 +28,7 @@ export const TargetSpecSchema = Type.Object(
       minimum: 100,
       maximum: 120000,
       default: 10000,
-      description: 'Whole-check deadline; at most the interval.',
+      description: 'Whole-check deadline; at most the interval (default 10 s, or the interval if shorter).',
     }),
     method: Type.Union(
       METHODS.map((m) => Type.Literal(m)),
@@ -117,7 +117,16 @@ export function compilePattern(pattern: string): RE2JS {
  * problem found, each with its path, so callers can name the field (API) or the line (YAML).
  */
 export function parseTargetSpec(input: unknown): { spec: TargetSpec } | { problems: TargetProblem[] } {
-  const value = Value.Default(TargetSpecSchema, structuredClone(input ?? {}));
+  const given = structuredClone(input ?? {}) as Record<string, unknown>;
+  // The default timeout (10 s) shrinks to fit a shorter interval rather than make it invalid.
+  if (
+    typeof given === 'object' &&
+    given.timeoutMs === undefined &&
+    typeof given.intervalSeconds === 'number'
+  ) {
+    given.timeoutMs = Math.max(100, Math.min(10_000, given.intervalSeconds * 1000));
+  }
+  const value = Value.Default(TargetSpecSchema, given);
   if (!Value.Check(TargetSpecSchema, value)) {
     const problems = [...Value.Errors(TargetSpecSchema, value)].map((e) => ({
       path: e.instancePath,
@@ -152,8 +161,9 @@ export function parseTargetSpec(input: unknown): { spec: TargetSpec } | { proble
       problems.push({ path: '/pattern', message: `is not a valid RE2 pattern: ${err.message}` });
     }
   }
-  if (spec.body !== undefined && (spec.method === 'GET' || spec.method === 'HEAD')) {
-    problems.push({ path: '/body', message: `cannot be sent with ${spec.method}` });
+  const method: string = spec.method;
+  if (spec.body !== undefined && (method === 'GET' || method === 'HEAD')) {
+    problems.push({ path: '/body', message: `cannot be sent with ${method}` });
   }
   return problems.length > 0 ? { problems } : { spec };
 }

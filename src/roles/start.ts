@@ -8,6 +8,7 @@ import { TokenBuckets } from '../http/rate-limit.ts';
 import { Ingest } from '../ingest/ingest.ts';
 import { LiveHub } from '../live/hub.ts';
 import type { Consumer, Log } from '../log/log.ts';
+import { startMonitor, type RunningMonitor } from '../monitor/monitor.ts';
 import { Metrics } from '../observability/metrics.ts';
 import { startSink } from '../sink/sink.ts';
 import type { Store } from '../store/store.ts';
@@ -27,6 +28,8 @@ export interface RunningBeacon {
   readonly store: Store;
   readonly log: Log;
   readonly logger: Logger;
+  /** The in-process prober, unless `monitor.enabled` is false. */
+  readonly monitor: RunningMonitor | undefined;
   /** Graceful stop: refuse new work, commit what was accepted, let sinks catch up, close sockets. */
   close(): Promise<void>;
 }
@@ -74,6 +77,17 @@ export async function startBeacon(
     }),
   );
 
+  const monitor = config.monitor.enabled
+    ? await startMonitor({
+        config,
+        store,
+        log,
+        metrics,
+        logger: logger.child({ role: 'probe' }),
+        retention: true,
+      })
+    : undefined;
+
   const authenticator = new Authenticator(store.tenants);
   const buckets = new TokenBuckets(config.rateLimit);
   let accepting = true;
@@ -88,6 +102,7 @@ export async function startBeacon(
     logger,
     scope: (scope) => requireScope(authenticator, buckets, scope),
     accepting: () => accepting,
+    targetsChanged: monitor?.targetsChanged,
   };
   const app = await buildApp(ctx, logger);
   options.extend?.(app, ctx);
@@ -126,6 +141,7 @@ export async function startBeacon(
     store,
     log,
     logger,
+    monitor,
     close: () =>
       (closing ??= (async () => {
         const deadline = Date.now() + config.shutdown.timeoutMs;
@@ -133,6 +149,8 @@ export async function startBeacon(
         clearInterval(heartbeat);
         await hub.close();
         await app.close();
+        // Checks already made reach the log before it closes; the rest of the drain then stores them.
+        await monitor?.close();
         stopTail();
         const drained = await drainSinks(deadline);
         if (!drained)
