@@ -90,6 +90,8 @@ async function seedTargets(dataDir: string, n: number, port: number): Promise<vo
     maxRedirects: 0,
     maxBodyBytes: 1_048_576,
     ignoreTlsErrors: false,
+    downAfter: 3,
+    upAfter: 2,
     tags: [],
   }));
   await store.targets.replaceFileTargets(targets);
@@ -145,7 +147,7 @@ async function runOne(n: number, port: number): Promise<Result> {
     await seedTargets(dataDir, n, port);
     const child = spawn(
       process.execPath,
-      [MAIN, 'start', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir],
+      [...nodeFlags, MAIN, role, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir],
       {
         env: {
           ...process.env,
@@ -160,7 +162,7 @@ async function runOne(n: number, port: number): Promise<Result> {
     );
     await new Promise<void>((resolve, reject) => {
       let out = '';
-      child.stdout!.on('data', (d: Buffer) => {
+      child.stdout.on('data', (d: Buffer) => {
         out += d.toString();
         if (/Beacon (probe )?is running/.test(out)) resolve();
       });

@@ -24,8 +24,8 @@ async function spawnProbe(dataDir: string, shard: string): Promise<{ child: Chil
     },
   );
   let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const url = await eventually(
     () => Promise.resolve(/Metrics: (http:\/\/\S+)\/metrics/.exec(output)?.[1]),
     20_000,

@@ -44,6 +44,8 @@ async function setup(spoolMaxBytes: number) {
     maxRedirects: 0,
     maxBodyBytes: 1024,
     ignoreTlsErrors: false,
+    downAfter: 3,
+    upAfter: 2,
     tags: [],
   });
   const metrics = new Metrics();

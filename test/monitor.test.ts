@@ -127,6 +127,17 @@ describe('uptime monitor end to end', () => {
     assert.ok(summary.total.errors.status! >= 2);
     const target = await json<{ state: string }>(beacon.request('/v1/targets/broken'));
     assert.equal(target.state, 'down');
+    const incidents = await eventually(async () => {
+      const page = await json<{ items: { endedAt: string | null; cause: string; startedAt: string }[] }>(
+        beacon.request('/v1/targets/broken/incidents'),
+      );
+      return page.items.length > 0 ? page.items : undefined;
+    });
+    assert.equal(incidents.length, 1, 'one incident after downAfter (3) failures');
+    assert.equal(incidents[0]!.cause, 'status');
+    assert.equal(incidents[0]!.endedAt, null);
+    const first = (await checksOf(beacon, 'broken')).at(-1)!;
+    assert.equal(incidents[0]!.startedAt, first.scheduledAt, 'dated from the first failed check');
   });
 
   test('checks are pushed live on /v1/stream', async () => {
@@ -192,6 +203,16 @@ describe('uptime monitor end to end', () => {
     });
     assert.equal(patched.status, 200);
     assert.deepEqual((await json<{ expectStatus: string[] }>(patched)).expectStatus, ['500']);
+    await eventually(
+      async () => {
+        const page = await json<{ items: { endedAt: string | null }[] }>(
+          beacon.request('/v1/targets/broken/incidents'),
+        );
+        return page.items[0]?.endedAt ? true : undefined;
+      },
+      10_000,
+      'the incident to close once 500 counts as up',
+    );
     const bad = await beacon.request('/v1/targets/broken', {
       method: 'PATCH',
       json: { intervalSeconds: -1 },

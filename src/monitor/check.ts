@@ -119,6 +119,8 @@ export interface MonitorReader {
   /** A target's checks, newest first. */
   listChecks(query: CheckQuery): Promise<CheckRow[]>;
   rollups(query: RollupQuery): Promise<Rollup[]>;
+  /** A target's incidents, newest first. */
+  listIncidents(tenant: string, target: string, limit: number, before?: number): Promise<Incident[]>;
   /** The newest check of each of a tenant's targets (current state), by target id. */
   latestChecks(tenant: string): Promise<CheckRow[]>;
 }
@@ -146,8 +148,48 @@ export interface CheckWriter {
   /** Reads the rollup rows for the given keys, for merging. */
   getRollups(keys: readonly RollupKey[]): Promise<Rollup[]>;
   putRollups(rollups: readonly Rollup[]): Promise<void>;
+  getStates(keys: readonly Pick<TargetState, 'tenant' | 'target' | 'region'>[]): Promise<TargetState[]>;
+  putStates(states: readonly TargetState[]): Promise<void>;
+  /** The down/up thresholds of targets, by id (targets deleted since have none). */
+  thresholds(
+    tenant: string,
+    ids: readonly string[],
+  ): Promise<Map<string, { downAfter: number; upAfter: number }>>;
+  openIncident(incident: Incident): Promise<void>;
+  closeIncident(
+    key: Pick<Incident, 'tenant' | 'target' | 'region' | 'startedAt'>,
+    endedAt: number,
+  ): Promise<void>;
   /** Deletes raw checks scheduled before `before`; returns how many. Rollups are kept. */
   deleteChecksBefore(before: number): Promise<number>;
+}
+
+/** A run of failures: opened after `downAfter` failed checks in a row, closed after `upAfter` good ones. */
+export interface Incident {
+  readonly tenant: string;
+  readonly target: string;
+  readonly region: string;
+  /** Slot start of the first failed check of the run. */
+  readonly startedAt: number;
+  /** Slot start of the check that closed it; null while it is open. */
+  readonly endedAt: number | null;
+  readonly cause: ErrorClass;
+  readonly detail: string;
+}
+
+/** Where a target's checks in one region stand; kept by the projection between batches. */
+export interface TargetState {
+  readonly tenant: string;
+  readonly target: string;
+  readonly region: string;
+  readonly down: boolean;
+  /** Failed checks in a row (while up) or good checks in a row (while down). */
+  readonly streak: number;
+  /** Slot start of the first check of the current streak. */
+  readonly streakStart: number;
+  readonly lastScheduledAt: number;
+  /** startedAt of the open incident, when down. */
+  readonly incidentStart: number | null;
 }
 
 export type RollupKey = Pick<Rollup, 'tenant' | 'target' | 'region' | 'size' | 'start'>;

@@ -1,6 +1,7 @@
 import type { LogRecord } from '../log/record.ts';
 import type { Projection } from '../sink/projection.ts';
 import type { Check, CheckRow } from './check.ts';
+import { advanceIncidents } from './incidents.ts';
 import { addToRollups, rollupKeys } from './rollup.ts';
 
 /** True when a record body has the fields a check needs; other agents may speak older versions. */
@@ -21,7 +22,8 @@ export function isCheck(body: unknown): body is Check {
 
 /**
  * Checks are stored once per (tenant, target, region, slot start), whichever agent probed them and
- * however often the record is redelivered; only checks that were really new update the rollups.
+ * however often the record is redelivered; only checks that were really new update the rollups and
+ * move incidents.
  */
 export const checkProjection: Projection = {
   stream: 'checks',
@@ -33,6 +35,17 @@ export const checkProjection: Projection = {
     if (fresh.length === 0) return 0;
     const existing = await tx.checks.getRollups(fresh.flatMap(rollupKeys));
     await tx.checks.putRollups(addToRollups(existing, fresh));
+
+    const limits = new Map<string, Map<string, { downAfter: number; upAfter: number }>>();
+    for (const tenant of new Set(fresh.map((c) => c.tenant))) {
+      const ids = [...new Set(fresh.filter((c) => c.tenant === tenant).map((c) => c.target))];
+      limits.set(tenant, await tx.checks.thresholds(tenant, ids));
+    }
+    const previous = await tx.checks.getStates(fresh);
+    const changes = advanceIncidents(previous, fresh, (c) => limits.get(c.tenant)?.get(c.target));
+    for (const incident of changes.opened) await tx.checks.openIncident(incident);
+    for (const { key, endedAt } of changes.closed) await tx.checks.closeIncident(key, endedAt);
+    await tx.checks.putStates(changes.states);
     return fresh.length;
   },
 };

@@ -348,6 +348,58 @@ export function registerMonitorRoutes(base: FastifyInstance, ctx: RouteContext):
   );
 
   app.get(
+    '/v1/targets/:id/incidents',
+    {
+      onRequest: scope('read'),
+      schema: {
+        tags: ['monitor'],
+        summary: "A target's incidents, newest first",
+        description:
+          'An incident opens after `downAfter` failed checks in a row in one region (dated from the first) and closes after `upAfter` good ones.',
+        security: [{ bearer: [] }],
+        params: IdParams,
+        querystring: Type.Object({
+          limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+          after: Type.Optional(Type.String({ description: 'The `next` cursor of the previous page.' })),
+        }),
+        response: {
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({
+                region: Type.String(),
+                startedAt: IsoTime('Slot start of the first failed check.'),
+                endedAt: NullableIso('Slot start of the check that closed it; null while open.'),
+                cause: Type.String({ description: 'Error class of the check that opened it.' }),
+                detail: Type.String(),
+              }),
+            ),
+            next: Type.Union([Type.String(), Type.Null()]),
+          }),
+          ...errorResponses(400, 401, 403, 404, 429),
+        },
+      },
+    },
+    async (request) => {
+      const tenant = request.principal!.tenant;
+      const target = await owned(tenant, request.params.id);
+      const { limit, after } = request.query;
+      const before = after === undefined ? undefined : decodeCursor(after, ['number'] as const)[0];
+      const rows = await reader.listIncidents(tenant, target.id, limit + 1, before);
+      const page = rows.slice(0, limit);
+      return {
+        items: page.map((i) => ({
+          region: i.region,
+          startedAt: iso(i.startedAt)!,
+          endedAt: iso(i.endedAt),
+          cause: i.cause,
+          detail: i.detail,
+        })),
+        next: rows.length > limit ? encodeCursor([page.at(-1)!.startedAt]) : null,
+      };
+    },
+  );
+
+  app.get(
     '/v1/targets/:id/summary',
     {
       onRequest: scope('read'),

@@ -79,6 +79,18 @@ export const TargetSpecSchema = Type.Object(
       default: false,
       description: 'Accept invalid certificates (the expiry is still recorded).',
     }),
+    downAfter: Type.Integer({
+      minimum: 1,
+      maximum: 100,
+      default: 3,
+      description: 'Consecutive failed checks (per region) that open an incident.',
+    }),
+    upAfter: Type.Integer({
+      minimum: 1,
+      maximum: 100,
+      default: 2,
+      description: 'Consecutive successful checks (per region) that close it.',
+    }),
     tags: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
       default: [],
       maxItems: 32,

@@ -72,3 +72,19 @@ export async function listChecks(
     'a check list',
   ).items;
 }
+
+/** One incident as `GET /v1/targets/:id/incidents` lists it. */
+export interface IncidentView {
+  readonly region: string;
+  readonly startedAt: string;
+  readonly endedAt: string | null;
+  readonly cause: string;
+  readonly detail: string;
+}
+
+export async function listIncidents(api: Api, id: string, signal?: AbortSignal): Promise<IncidentView[]> {
+  return itemsOf<IncidentView>(
+    await api.getJson(`/v1/targets/${encodeURIComponent(id)}/incidents?limit=50`, signal),
+    'an incident list',
+  ).items;
+}

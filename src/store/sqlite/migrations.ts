@@ -92,6 +92,27 @@ export const storeMigrations: readonly Migration[] = [
         errors TEXT NOT NULL,
         PRIMARY KEY (tenant, target, size, start, region)
       ) WITHOUT ROWID;
+      CREATE TABLE monitor_states (
+        tenant TEXT NOT NULL,
+        target TEXT NOT NULL,
+        region TEXT NOT NULL,
+        down INTEGER NOT NULL,
+        streak INTEGER NOT NULL,
+        streak_start INTEGER NOT NULL,
+        last_scheduled_at INTEGER NOT NULL,
+        incident_start INTEGER,
+        PRIMARY KEY (tenant, target, region)
+      ) WITHOUT ROWID;
+      CREATE TABLE monitor_incidents (
+        tenant TEXT NOT NULL,
+        target TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        region TEXT NOT NULL,
+        ended_at INTEGER,
+        cause TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        PRIMARY KEY (tenant, target, started_at, region)
+      ) WITHOUT ROWID;
     `,
   },
 ];

@@ -4,11 +4,13 @@ import type {
   CheckRow,
   CheckWriter,
   ErrorClass,
+  Incident,
   MonitorReader,
   Rollup,
   RollupKey,
   RollupQuery,
   RollupSize,
+  TargetState,
   TargetWriter,
 } from '../../monitor/check.ts';
 import type { Target, TargetSource, TargetSpec } from '../../monitor/target.ts';
@@ -44,6 +46,27 @@ interface CheckDbRow {
   ok: number;
   error_class: string | null;
   error_detail: string | null;
+}
+
+interface IncidentRow {
+  tenant: string;
+  target: string;
+  started_at: number;
+  region: string;
+  ended_at: number | null;
+  cause: string;
+  detail: string;
+}
+
+interface StateRow {
+  tenant: string;
+  target: string;
+  region: string;
+  down: number;
+  streak: number;
+  streak_start: number;
+  last_scheduled_at: number;
+  incident_start: number | null;
 }
 
 interface RollupRow {
@@ -167,6 +190,26 @@ export class SqliteMonitorReader implements MonitorReader {
       )
       .all(query.tenant, query.target, query.size, query.from, query.to);
     return Promise.resolve(rows.map(toRollup));
+  }
+
+  listIncidents(tenant: string, target: string, limit: number, before?: number): Promise<Incident[]> {
+    const rows = this.#db
+      .prepare<[string, string, number, number], IncidentRow>(
+        `SELECT * FROM monitor_incidents WHERE tenant = ? AND target = ? AND started_at < ?
+         ORDER BY started_at DESC, region LIMIT ?`,
+      )
+      .all(tenant, target, before ?? Number.MAX_SAFE_INTEGER, limit);
+    return Promise.resolve(
+      rows.map((r) => ({
+        tenant: r.tenant,
+        target: r.target,
+        region: r.region,
+        startedAt: r.started_at,
+        endedAt: r.ended_at,
+        cause: r.cause as ErrorClass,
+        detail: r.detail,
+      })),
+    );
   }
 
   latestChecks(tenant: string): Promise<CheckRow[]> {
@@ -346,6 +389,93 @@ export class SqliteCheckWriter implements CheckWriter {
         JSON.stringify(r.errors),
       );
     }
+    return Promise.resolve();
+  }
+
+  getStates(keys: readonly Pick<TargetState, 'tenant' | 'target' | 'region'>[]): Promise<TargetState[]> {
+    const get = this.#db.prepare<[string, string, string], StateRow>(
+      'SELECT * FROM monitor_states WHERE tenant = ? AND target = ? AND region = ?',
+    );
+    const out = new Map<string, TargetState>();
+    for (const k of keys) {
+      const id = `${k.tenant}\u0000${k.target}\u0000${k.region}`;
+      if (out.has(id)) continue;
+      const r = get.get(k.tenant, k.target, k.region);
+      if (r) {
+        out.set(id, {
+          tenant: r.tenant,
+          target: r.target,
+          region: r.region,
+          down: r.down === 1,
+          streak: r.streak,
+          streakStart: r.streak_start,
+          lastScheduledAt: r.last_scheduled_at,
+          incidentStart: r.incident_start,
+        });
+      }
+    }
+    return Promise.resolve([...out.values()]);
+  }
+
+  putStates(states: readonly TargetState[]): Promise<void> {
+    const put = this.#db.prepare(
+      `INSERT INTO monitor_states (tenant, target, region, down, streak, streak_start, last_scheduled_at, incident_start)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (tenant, target, region) DO UPDATE SET down = excluded.down, streak = excluded.streak,
+         streak_start = excluded.streak_start, last_scheduled_at = excluded.last_scheduled_at,
+         incident_start = excluded.incident_start`,
+    );
+    for (const s of states) {
+      put.run(
+        s.tenant,
+        s.target,
+        s.region,
+        s.down ? 1 : 0,
+        s.streak,
+        s.streakStart,
+        s.lastScheduledAt,
+        s.incidentStart,
+      );
+    }
+    return Promise.resolve();
+  }
+
+  thresholds(
+    tenant: string,
+    ids: readonly string[],
+  ): Promise<Map<string, { downAfter: number; upAfter: number }>> {
+    const get = this.#db.prepare<[string, string], { spec: string }>(
+      'SELECT spec FROM monitor_targets WHERE tenant = ? AND id = ?',
+    );
+    const out = new Map<string, { downAfter: number; upAfter: number }>();
+    for (const id of ids) {
+      const row = get.get(tenant, id);
+      if (!row) continue;
+      const spec = JSON.parse(row.spec) as Partial<TargetSpec>;
+      out.set(id, { downAfter: spec.downAfter ?? 3, upAfter: spec.upAfter ?? 2 });
+    }
+    return Promise.resolve(out);
+  }
+
+  openIncident(i: Incident): Promise<void> {
+    this.#db
+      .prepare(
+        `INSERT INTO monitor_incidents (tenant, target, started_at, region, ended_at, cause, detail)
+         VALUES (?, ?, ?, ?, NULL, ?, ?) ON CONFLICT DO NOTHING`,
+      )
+      .run(i.tenant, i.target, i.startedAt, i.region, i.cause, i.detail);
+    return Promise.resolve();
+  }
+
+  closeIncident(
+    k: Pick<Incident, 'tenant' | 'target' | 'region' | 'startedAt'>,
+    endedAt: number,
+  ): Promise<void> {
+    this.#db
+      .prepare(
+        'UPDATE monitor_incidents SET ended_at = ? WHERE tenant = ? AND target = ? AND started_at = ? AND region = ?',
+      )
+      .run(endedAt, k.tenant, k.target, k.startedAt, k.region);
     return Promise.resolve();
   }
 

@@ -6,7 +6,15 @@ import { isAbort } from '../api.ts';
 import { formatDateTime } from '../format.ts';
 import type { PageProps } from '../routes.ts';
 import { LiveStream, type RecordFrame } from '../stream.ts';
-import { getTarget, listChecks, listTargets, type CheckView, type TargetView } from '../uptime-api.ts';
+import {
+  getTarget,
+  listChecks,
+  listIncidents,
+  listTargets,
+  type CheckView,
+  type IncidentView,
+  type TargetView,
+} from '../uptime-api.ts';
 
 const SPARK_POINTS = 60;
 const HISTORY = 200;
@@ -252,31 +260,10 @@ function PhaseChart({ checks }: { checks: readonly CheckView[] }) {
   return <div class="phase-chart" ref={el} data-testid="phase-chart" data-points={checks.length} />;
 }
 
-/** Runs of consecutive failures in the loaded history: when each began, ended, and why. */
-function outages(
-  checks: readonly CheckView[],
-): { from: string; to: string | null; count: number; cause: string }[] {
-  const runs: { from: string; to: string | null; count: number; cause: string }[] = [];
-  const oldestFirst = [...checks].reverse();
-  let open: { from: string; to: string | null; count: number; cause: string } | null = null;
-  for (const c of oldestFirst) {
-    if (!c.ok) {
-      if (!open) {
-        open = { from: c.scheduledAt, to: null, count: 0, cause: c.error?.class ?? 'down' };
-        runs.push(open);
-      }
-      open.count += 1;
-    } else if (open) {
-      open.to = c.scheduledAt;
-      open = null;
-    }
-  }
-  return runs.reverse();
-}
-
 function TargetPage({ session, id, back }: PageProps & { id: string; back: () => void }) {
   const [target, setTarget] = useState<TargetView | null>(null);
   const [checks, setChecks] = useState<CheckView[]>([]);
+  const [incidents, setIncidents] = useState<IncidentView[]>([]);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
@@ -284,10 +271,12 @@ function TargetPage({ session, id, back }: PageProps & { id: string; back: () =>
     Promise.all([
       getTarget(session.api, id, abort.signal),
       listChecks(session.api, id, HISTORY, abort.signal),
+      listIncidents(session.api, id, abort.signal),
     ])
-      .then(([t, c]) => {
+      .then(([t, c, i]) => {
         setTarget(t);
         setChecks(c);
+        setIncidents(i);
       })
       .catch((err: unknown) => {
         if (!isAbort(err)) setError((err as Error).message);
@@ -303,9 +292,10 @@ function TargetPage({ session, id, back }: PageProps & { id: string; back: () =>
         : [check, ...list].slice(0, HISTORY),
     );
     setTarget((t) => (t ? { ...t, state: check.ok ? 'up' : 'down', lastCheck: check } : t));
+    // Incidents move only when checks do: re-read them as each check of this target arrives.
+    listIncidents(session.api, id).then(setIncidents, () => undefined);
   });
 
-  const incidents = outages(checks);
   return (
     <section class="page uptime">
       <header class="toolbar">
@@ -348,7 +338,7 @@ function TargetPage({ session, id, back }: PageProps & { id: string; back: () =>
       <h2 class="uptime-h2">Incidents</h2>
       {incidents.length === 0 ? (
         <p class="uptime-muted" data-testid="incidents-empty">
-          No failures in the last {checks.length} checks.
+          No incidents.
         </p>
       ) : (
         <table class="uptime-table" data-testid="incidents">
@@ -356,17 +346,17 @@ function TargetPage({ session, id, back }: PageProps & { id: string; back: () =>
             <tr>
               <th>Began</th>
               <th>Ended</th>
-              <th>Failed checks</th>
+              <th>Region</th>
               <th>Cause</th>
             </tr>
           </thead>
           <tbody>
             {incidents.map((i) => (
-              <tr key={i.from} data-testid="incident-row">
-                <td>{formatDateTime(Date.parse(i.from))}</td>
-                <td>{i.to ? formatDateTime(Date.parse(i.to)) : 'ongoing'}</td>
-                <td class="num">{i.count}</td>
-                <td>{i.cause}</td>
+              <tr key={`${i.startedAt}/${i.region}`} data-testid="incident-row">
+                <td>{formatDateTime(Date.parse(i.startedAt))}</td>
+                <td>{i.endedAt ? formatDateTime(Date.parse(i.endedAt)) : 'ongoing'}</td>
+                <td>{i.region}</td>
+                <td title={i.detail}>{i.cause}</td>
               </tr>
             ))}
           </tbody>
