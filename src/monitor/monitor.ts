@@ -50,6 +50,7 @@ export async function startMonitor(options: {
     logger: logger.child({ part: 'outlet' }),
     maxPending: 50_000,
     retryMs: 1000,
+    flushMs: 200,
   });
   const prober = new Prober({
     targets: () => store.monitor.allTargets(),

@@ -13,6 +13,12 @@ export interface OutletOptions {
   readonly maxPending: number;
   /** How often to retry the log while the spool holds records. */
   readonly retryMs: number;
+  /**
+   * How long finished checks gather before one append. Each append is a durable commit (an fsync
+   * with the embedded log, which blocks the event loop), so fewer, larger commits keep the schedule
+   * on time: at 20,000 targets a minute, 200 ms makes about 67 checks per commit and 5 commits a second.
+   */
+  readonly flushMs: number;
 }
 
 /**
@@ -43,9 +49,9 @@ export class CheckOutlet {
   }
 
   async #pump(): Promise<void> {
-    // Let the checks finishing in this turn join the batch.
-    await new Promise((r) => setImmediate(r));
-    while (this.#pending.length > 0) {
+    for (;;) {
+      await new Promise((r) => setTimeout(r, this.#o.flushMs));
+      if (this.#pending.length === 0) break;
       const batch = this.#pending;
       this.#pending = [];
       try {
