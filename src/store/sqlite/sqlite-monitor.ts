@@ -155,7 +155,7 @@ export class SqliteMonitorReader implements MonitorReader {
   }
 
   allTargets(): Promise<Target[]> {
-    const rows = this.#db.prepare<[], TargetRow>('SELECT * FROM monitor_targets').all();
+    const rows = this.#db.prepare<[], TargetRow>('SELECT * FROM monitor_targets ORDER BY tenant, id').all();
     return Promise.resolve(rows.map(toTarget));
   }
 
@@ -186,7 +186,7 @@ export class SqliteMonitorReader implements MonitorReader {
     const rows = this.#db
       .prepare<[string, string, string, number, number], RollupRow>(
         `SELECT * FROM monitor_rollups WHERE tenant = ? AND target = ? AND size = ? AND start >= ? AND start < ?
-         ORDER BY start`,
+         ORDER BY start, region`,
       )
       .all(query.tenant, query.target, query.size, query.from, query.to);
     return Promise.resolve(rows.map(toRollup));
@@ -220,7 +220,8 @@ export class SqliteMonitorReader implements MonitorReader {
           .join(', ')}
          FROM monitor_targets t JOIN monitor_checks c ON c.tenant = t.tenant AND c.target = t.id
          WHERE t.tenant = ? AND c.scheduled_at = (
-           SELECT MAX(scheduled_at) FROM monitor_checks m WHERE m.tenant = t.tenant AND m.target = t.id)`,
+           SELECT MAX(scheduled_at) FROM monitor_checks m WHERE m.tenant = t.tenant AND m.target = t.id)
+         ORDER BY c.target, c.region`,
       )
       .all(tenant);
     return Promise.resolve(rows.map(toCheck));
