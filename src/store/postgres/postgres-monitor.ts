@@ -274,10 +274,19 @@ export class PostgresMonitorReader implements MonitorReader {
 
   async latestChecks(tenant: string): Promise<CheckRow[]> {
     const { rows } = await this.#db.query<CheckDbRow>(
+      // Per target: its newest time (the partitions newest first, stopping at the first hit), then the
+      // rows at that time (one partition). OFFSET 0 keeps the planner from flattening the second
+      // lateral into a scan of all the tenant's checks in every partition.
       `SELECT ${CHECK_SELECT('c.')}
-       FROM monitor_targets t JOIN monitor_checks c ON c.tenant = t.tenant AND c.target = t.id
-       WHERE t.tenant = $1 AND c.scheduled_at = (
-         SELECT max(scheduled_at) FROM monitor_checks m WHERE m.tenant = t.tenant AND m.target = t.id)
+       FROM monitor_targets t
+       CROSS JOIN LATERAL (
+         SELECT max(m.scheduled_at) AS at FROM monitor_checks m WHERE m.tenant = t.tenant AND m.target = t.id
+       ) newest
+       CROSS JOIN LATERAL (
+         SELECT * FROM monitor_checks c
+         WHERE c.tenant = t.tenant AND c.target = t.id AND c.scheduled_at = newest.at OFFSET 0
+       ) c
+       WHERE t.tenant = $1
        ORDER BY c.target, c.region`,
       [tenant],
     );
