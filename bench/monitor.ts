@@ -170,9 +170,16 @@ async function runOne(n: number, port: number): Promise<Result> {
     });
     const started = Date.now();
     const samples: { rssMb: number; cpuTicks: number; at: number }[] = [];
-    const sampler = setInterval(() => samples.push({ ...procSample(child.pid!), at: Date.now() }), 1000);
+    let exitedEarly: number | null | undefined;
+    child.once('exit', (code) => (exitedEarly = code));
+    const sampler = setInterval(() => {
+      // The child may be gone (out of memory, say): that is reported below, not thrown from a timer.
+      if (exitedEarly === undefined) samples.push({ ...procSample(child.pid!), at: Date.now() });
+    }, 1000);
     await new Promise((r) => setTimeout(r, seconds * 1000));
     clearInterval(sampler);
+    if (exitedEarly !== undefined)
+      throw new Error(`beacon ${role} exited during the run (code ${exitedEarly})`);
     const ended = Date.now();
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');

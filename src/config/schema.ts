@@ -216,8 +216,24 @@ export const ConfigSchema = Type.Object(
           default: 30,
           description: 'Days raw checks are kept; minute, hour and day rollups are kept longer.',
         }),
+        webhookUrl: Type.Optional(
+          Type.String({
+            pattern: '^https?://',
+            description: 'URL that receives a JSON POST when an incident opens or resolves (`beacon start`).',
+          }),
+        ),
+        webhookMaxAttempts: Type.Integer({
+          minimum: 1,
+          default: 8,
+          description: 'Attempts per incident notification before it is given up (and counted).',
+        }),
+        webhookBackoffMs: Type.Integer({
+          minimum: 10,
+          default: 1000,
+          description: 'First retry delay of a failed webhook; it doubles per attempt, up to a minute.',
+        }),
       },
-      'Uptime monitor: prober, targets file, spool and retention.',
+      'Uptime monitor: prober, targets file, spool, retention and incident webhook.',
     ),
     postgres: Obj(
       {

@@ -121,6 +121,10 @@ export interface MonitorReader {
   rollups(query: RollupQuery): Promise<Rollup[]>;
   /** A target's incidents, newest first. */
   listIncidents(tenant: string, target: string, limit: number, before?: number): Promise<Incident[]>;
+  /** Incidents opened or closed after change `seq`, oldest change first (every tenant). */
+  incidentChanges(afterSeq: number, limit: number): Promise<(Incident & { readonly seq: number })[]>;
+  /** The newest incident change's seq (0 when none). */
+  lastIncidentSeq(): Promise<number>;
   /** The newest check of each of a tenant's targets (current state), by target id. */
   latestChecks(tenant: string): Promise<CheckRow[]>;
 }

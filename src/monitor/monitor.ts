@@ -2,9 +2,11 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import type { Log } from '../log/log.ts';
+import type { LogRecord } from '../log/record.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Store } from '../store/store.ts';
 import { MonitorMetrics } from './metrics.ts';
+import { IncidentNotifier } from './notifier.ts';
 import { CheckOutlet } from './outlet.ts';
 import { Prober } from './prober.ts';
 import { parseShard } from './schedule.ts';
@@ -36,6 +38,8 @@ export async function startMonitor(options: {
   logger: Logger;
   /** Prune raw checks older than `monitor.retentionDays` (one process per store should). */
   retention: boolean;
+  /** Announce incident changes live (and to the webhook); the process with the live hub does. */
+  publish?: (records: readonly LogRecord[]) => void;
 }): Promise<RunningMonitor> {
   const { config, store, log, logger } = options;
   const settings = config.monitor;
@@ -77,6 +81,21 @@ export async function startMonitor(options: {
   await targetFile?.start();
   await prober.start();
 
+  const notifier =
+    options.publish === undefined
+      ? undefined
+      : new IncidentNotifier({
+          reader: store.monitor,
+          publish: options.publish,
+          webhookUrl: settings.webhookUrl,
+          maxAttempts: settings.webhookMaxAttempts,
+          backoffMs: settings.webhookBackoffMs,
+          pollMs: 500,
+          metrics,
+          logger: logger.child({ part: 'incidents' }),
+        });
+  await notifier?.start();
+
   let pruner: NodeJS.Timeout | undefined;
   if (options.retention) {
     const prune = () => {
@@ -99,6 +118,7 @@ export async function startMonitor(options: {
       void prober.refresh().catch((err: unknown) => logger.error({ err }, 'reading targets failed')),
     async close() {
       clearInterval(pruner);
+      await notifier?.close();
       await targetFile?.close();
       await prober.stop();
       await outlet.close();

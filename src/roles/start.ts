@@ -79,6 +79,7 @@ export async function startBeacon(
         metrics,
         logger: logger.child({ role: 'probe' }),
         retention: true,
+        publish: (records) => hub.publish(records),
       })
     : undefined;
 

@@ -7,7 +7,7 @@ import { runMonitorStoreContract } from './monitor-store.contract.ts';
 runMonitorStoreContract({
   name: 'sqlite',
   async create() {
-    const store = new SqliteStore({ dataDir: mkdtempSync(join(tmpdir(), 'beacon-monitor-store-')) });
+    const store = new SqliteStore({ dataDir: mkdtempSync(join(tmpdir(), 'beacon-store-')) });
     await store.open();
     return store;
   },

@@ -185,8 +185,12 @@ export const pgMigrations: readonly PgMigration[] = [
         ended_at timestamptz,
         cause text NOT NULL,
         detail text NOT NULL,
+        -- Rises with every open and close, in commit order, so notifiers follow changes from where
+        -- they stopped (postgres-monitor.ts serializes the transactions that assign it).
+        seq bigint NOT NULL,
         PRIMARY KEY (tenant, target, started_at, region)
-      );`,
+      );
+      CREATE INDEX monitor_incidents_seq ON monitor_incidents (seq);`,
   },
 ];
 

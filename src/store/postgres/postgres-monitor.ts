@@ -22,6 +22,13 @@ import { dayOf, PARTITION_LOCK, type TablePartitions } from './partitions.ts';
 
 /** Advisory lock that serializes targets-file replacements across processes. */
 const TARGETS_LOCK = 0x62636e03;
+/**
+ * Advisory lock held, until commit, by a transaction that opens or closes an incident. Change seqs are
+ * MAX + 1 as in SQLite; holding the lock makes them unique and rising in commit order even with several
+ * sinks, so a notifier reading `seq > last` never passes over a change that commits later.
+ */
+const INCIDENT_LOCK = 0x62636e04;
+const NEXT_SEQ = '(SELECT COALESCE(max(seq), 0) + 1 FROM monitor_incidents)';
 
 /**
  * SQL for an epoch-millisecond value (float8) as timestamptz. Float, not int8, so a fractional time an
@@ -102,7 +109,21 @@ interface IncidentRow {
   ended_at: number | null;
   cause: string;
   detail: string;
+  seq: number;
 }
+
+const INCIDENT_SELECT = `tenant, target, ${ms('started_at')} AS started_at, region, ${ms('ended_at')} AS ended_at,
+  cause, detail, seq::float8 AS seq`;
+
+const toIncident = (r: IncidentRow): Incident => ({
+  tenant: r.tenant,
+  target: r.target,
+  region: r.region,
+  startedAt: r.started_at,
+  endedAt: r.ended_at,
+  cause: r.cause as ErrorClass,
+  detail: r.detail,
+});
 
 const TARGET_COLUMNS = 'tenant, id, source, spec, created_at, updated_at';
 
@@ -255,21 +276,26 @@ export class PostgresMonitorReader implements MonitorReader {
 
   async listIncidents(tenant: string, target: string, limit: number, before?: number): Promise<Incident[]> {
     const { rows } = await this.#db.query<IncidentRow>(
-      `SELECT tenant, target, ${ms('started_at')} AS started_at, region, ${ms('ended_at')} AS ended_at,
-         cause, detail
-       FROM monitor_incidents WHERE tenant = $1 AND target = $2 AND started_at < ${ts('$3')}
+      `SELECT ${INCIDENT_SELECT} FROM monitor_incidents WHERE tenant = $1 AND target = $2 AND started_at < ${ts('$3')}
        ORDER BY started_at DESC, region LIMIT $4`,
       [tenant, target, bound(before ?? Number.MAX_SAFE_INTEGER), limit],
     );
-    return rows.map((r) => ({
-      tenant: r.tenant,
-      target: r.target,
-      region: r.region,
-      startedAt: r.started_at,
-      endedAt: r.ended_at,
-      cause: r.cause as ErrorClass,
-      detail: r.detail,
-    }));
+    return rows.map(toIncident);
+  }
+
+  async incidentChanges(afterSeq: number, limit: number): Promise<(Incident & { readonly seq: number })[]> {
+    const { rows } = await this.#db.query<IncidentRow>(
+      `SELECT ${INCIDENT_SELECT} FROM monitor_incidents WHERE seq > $1 ORDER BY seq LIMIT $2`,
+      [afterSeq, limit],
+    );
+    return rows.map((r) => ({ ...toIncident(r), seq: r.seq }));
+  }
+
+  async lastIncidentSeq(): Promise<number> {
+    const { rows } = await this.#db.query<{ seq: number | null }>(
+      'SELECT max(seq)::float8 AS seq FROM monitor_incidents',
+    );
+    return rows[0]?.seq ?? 0;
   }
 
   async latestChecks(tenant: string): Promise<CheckRow[]> {
@@ -399,6 +425,8 @@ export class PostgresCheckWriter implements CheckWriter {
   readonly #created: (days: readonly number[]) => void;
   /** The staging table holds this transaction's earlier batch (it is emptied at commit). */
   #staging = false;
+  /** This transaction holds INCIDENT_LOCK. */
+  #incidentLock = false;
 
   /**
    * `staged` remembers which pooled connections already have the staging table; `partitions` creates
@@ -609,10 +637,17 @@ export class PostgresCheckWriter implements CheckWriter {
     return out;
   }
 
+  async #lockIncidents(): Promise<void> {
+    if (this.#incidentLock) return;
+    await this.#client.query('SELECT pg_advisory_xact_lock($1)', [INCIDENT_LOCK]);
+    this.#incidentLock = true;
+  }
+
   async openIncident(i: Incident): Promise<void> {
+    await this.#lockIncidents();
     await this.#client.query(
-      `INSERT INTO monitor_incidents (tenant, target, started_at, region, ended_at, cause, detail)
-       VALUES ($1, $2, ${ts('$3')}, $4, NULL, $5, $6) ON CONFLICT DO NOTHING`,
+      `INSERT INTO monitor_incidents (tenant, target, started_at, region, ended_at, cause, detail, seq)
+       VALUES ($1, $2, ${ts('$3')}, $4, NULL, $5, $6, ${NEXT_SEQ}) ON CONFLICT DO NOTHING`,
       [i.tenant, i.target, i.startedAt, i.region, i.cause, i.detail],
     );
   }
@@ -621,8 +656,9 @@ export class PostgresCheckWriter implements CheckWriter {
     k: Pick<Incident, 'tenant' | 'target' | 'region' | 'startedAt'>,
     endedAt: number,
   ): Promise<void> {
+    await this.#lockIncidents();
     await this.#client.query(
-      `UPDATE monitor_incidents SET ended_at = ${ts('$1')}
+      `UPDATE monitor_incidents SET ended_at = ${ts('$1')}, seq = ${NEXT_SEQ}
        WHERE tenant = $2 AND target = $3 AND started_at = ${ts('$4')} AND region = $5`,
       [endedAt, k.tenant, k.target, k.startedAt, k.region],
     );

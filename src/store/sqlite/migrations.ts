@@ -111,8 +111,11 @@ export const storeMigrations: readonly Migration[] = [
         ended_at INTEGER,
         cause TEXT NOT NULL,
         detail TEXT NOT NULL,
+        -- Rises with every open and close, so notifiers can follow changes from where they stopped.
+        seq INTEGER NOT NULL,
         PRIMARY KEY (tenant, target, started_at, region)
       ) WITHOUT ROWID;
+      CREATE INDEX monitor_incidents_seq ON monitor_incidents (seq);
     `,
   },
   {

@@ -56,7 +56,20 @@ interface IncidentRow {
   ended_at: number | null;
   cause: string;
   detail: string;
+  seq: number;
 }
+
+const toIncident = (r: IncidentRow): Incident => ({
+  tenant: r.tenant,
+  target: r.target,
+  region: r.region,
+  startedAt: r.started_at,
+  endedAt: r.ended_at,
+  cause: r.cause as ErrorClass,
+  detail: r.detail,
+});
+
+const NEXT_SEQ = '(SELECT COALESCE(MAX(seq), 0) + 1 FROM monitor_incidents)';
 
 interface StateRow {
   tenant: string;
@@ -199,17 +212,23 @@ export class SqliteMonitorReader implements MonitorReader {
          ORDER BY started_at DESC, region LIMIT ?`,
       )
       .all(tenant, target, before ?? Number.MAX_SAFE_INTEGER, limit);
-    return Promise.resolve(
-      rows.map((r) => ({
-        tenant: r.tenant,
-        target: r.target,
-        region: r.region,
-        startedAt: r.started_at,
-        endedAt: r.ended_at,
-        cause: r.cause as ErrorClass,
-        detail: r.detail,
-      })),
-    );
+    return Promise.resolve(rows.map(toIncident));
+  }
+
+  incidentChanges(afterSeq: number, limit: number): Promise<(Incident & { readonly seq: number })[]> {
+    const rows = this.#db
+      .prepare<[number, number], IncidentRow>(
+        'SELECT * FROM monitor_incidents WHERE seq > ? ORDER BY seq LIMIT ?',
+      )
+      .all(afterSeq, limit);
+    return Promise.resolve(rows.map((r) => ({ ...toIncident(r), seq: r.seq })));
+  }
+
+  lastIncidentSeq(): Promise<number> {
+    const row = this.#db
+      .prepare<[], { seq: number | null }>('SELECT MAX(seq) AS seq FROM monitor_incidents')
+      .get();
+    return Promise.resolve(row?.seq ?? 0);
   }
 
   latestChecks(tenant: string): Promise<CheckRow[]> {
@@ -461,8 +480,8 @@ export class SqliteCheckWriter implements CheckWriter {
   openIncident(i: Incident): Promise<void> {
     this.#db
       .prepare(
-        `INSERT INTO monitor_incidents (tenant, target, started_at, region, ended_at, cause, detail)
-         VALUES (?, ?, ?, ?, NULL, ?, ?) ON CONFLICT DO NOTHING`,
+        `INSERT INTO monitor_incidents (tenant, target, started_at, region, ended_at, cause, detail, seq)
+         VALUES (?, ?, ?, ?, NULL, ?, ?, ${NEXT_SEQ}) ON CONFLICT DO NOTHING`,
       )
       .run(i.tenant, i.target, i.startedAt, i.region, i.cause, i.detail);
     return Promise.resolve();
@@ -474,7 +493,8 @@ export class SqliteCheckWriter implements CheckWriter {
   ): Promise<void> {
     this.#db
       .prepare(
-        'UPDATE monitor_incidents SET ended_at = ? WHERE tenant = ? AND target = ? AND started_at = ? AND region = ?',
+        `UPDATE monitor_incidents SET ended_at = ?, seq = ${NEXT_SEQ}
+         WHERE tenant = ? AND target = ? AND started_at = ? AND region = ?`,
       )
       .run(endedAt, k.tenant, k.target, k.startedAt, k.region);
     return Promise.resolve();

@@ -55,7 +55,12 @@ function useLiveChecks(token: string, onCheck: (check: CheckView) => void): void
         failed: () => undefined,
         dropped: () => undefined,
         rejected: () => undefined,
-        record: (frame: RecordFrame) => handler.current(checkFromRecord(frame)),
+        record: (frame: RecordFrame) => {
+          // Incident changes ride the checks stream too; the pages re-read incidents on each check.
+          const kind = (frame.body as { type?: unknown } | null)?.type;
+          if (typeof kind === 'string' && kind.startsWith('incident.')) return;
+          handler.current(checkFromRecord(frame));
+        },
       },
     );
     stream.start();
