@@ -1,6 +1,9 @@
 import { Command } from 'commander';
 import { isBeaconError } from '../errors/catalog.ts';
+import { apiCommand } from './api.ts';
 import { probeCommand } from './probe.ts';
+import { setupCommand } from './setup.ts';
+import { sinkCommand } from './sink.ts';
 import { startCommand } from './start.ts';
 import { tokenCommand } from './token.ts';
 
@@ -13,6 +16,9 @@ const program = new Command('beacon')
   .showHelpAfterError()
   .addCommand(startCommand(env))
   .addCommand(tokenCommand(env))
+  .addCommand(setupCommand(env))
+  .addCommand(apiCommand(env))
+  .addCommand(sinkCommand(env))
   .addCommand(probeCommand(env));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
