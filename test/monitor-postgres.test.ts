@@ -73,6 +73,13 @@ test('beacon start --store postgres://…: the monitor stores each check once in
       30_000,
       'an incident for the broken target',
     );
+    for (const id of ['secure', 'broken']) {
+      await eventually(
+        async () => ((await pages(id, '')).length >= 3 ? true : undefined),
+        30_000,
+        `three checks of ${id}`,
+      );
+    }
     const cut = Date.now();
     // Everything scheduled before the cut has been probed (timeout 800 ms), handed on and stored.
     await new Promise((r) => setTimeout(r, 3000));
