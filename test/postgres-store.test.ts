@@ -235,6 +235,48 @@ describe('PostgreSQL store', () => {
     }
   });
 
+  test('incident changes from two stores at once get distinct seqs, rising in commit order', async () => {
+    const db = await database();
+    const first = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
+    const second = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
+    await first.open();
+    await second.open();
+    const incident = (target: string) => ({
+      tenant: 't1',
+      target,
+      region: 'eu',
+      startedAt: Date.now(),
+      endedAt: null,
+      cause: 'timeout' as const,
+      detail: '',
+    });
+    try {
+      // The first sink opens an incident and is slow to commit; the second opens one meanwhile.
+      let opened!: () => void;
+      const openedFirst = new Promise<void>((resolve) => (opened = resolve));
+      const slow = first.transaction(async (tx) => {
+        await tx.checks.openIncident(incident('slow'));
+        opened();
+        await new Promise((r) => setTimeout(r, 500));
+      });
+      await openedFirst;
+      const fast = second.transaction((tx) => tx.checks.openIncident(incident('fast')));
+      await Promise.all([slow, fast]);
+      const changes = await first.monitor.incidentChanges(0, 10);
+      assert.deepEqual(
+        changes.map((c) => [c.target, c.seq]),
+        [
+          ['slow', 1],
+          ['fast', 2],
+        ],
+      );
+      assert.equal(await second.monitor.lastIncidentSeq(), 2);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
   test('uses BRIN for time indexes and carries the tenant on every row', async () => {
     const db = await database();
     const store = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
