@@ -40,6 +40,9 @@ export const catalog = {
   PLACEMENT_OVERLAP: { status: 409, message: 'The placement overlaps another placement of the same sensor' },
   IN_USE: { status: 409, message: 'The item is still referred to and cannot be deleted' },
   REPLAY_UNSUPPORTED: { status: 400, message: 'This stream’s projection cannot be rebuilt by replay' },
+  TARGET_INVALID: { status: 400, message: 'The target definition is not valid' },
+  TARGET_READ_ONLY: { status: 409, message: 'The target is defined in the targets file; change it there' },
+  TARGETS_FILE_INVALID: { status: 500, message: 'The targets file is not valid' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof catalog;

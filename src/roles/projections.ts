@@ -1,6 +1,7 @@
 import { messageProjection } from '../messages/projection.ts';
+import { checkProjection } from '../monitor/projection.ts';
 import { occupancyProjection } from '../occupancy/projection.ts';
 import type { Projection } from '../sink/projection.ts';
 
 /** Every stream's projection; sinks run one consumer per entry. */
-export const projections: readonly Projection[] = [messageProjection, occupancyProjection];
+export const projections: readonly Projection[] = [messageProjection, checkProjection, occupancyProjection];

@@ -73,7 +73,7 @@ export class Api {
     return body;
   }
 
-  /** `GET` any API path; the caller checks the shape of what comes back. */
+  /** `GET` any API path, with the token, retries and error handling every call has. */
   getJson(path: string, signal?: AbortSignal): Promise<unknown> {
     return this.#get(path, signal);
   }

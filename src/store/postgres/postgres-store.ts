@@ -6,6 +6,7 @@ import { migrate, pgMigrations, type TimeLayout } from './migrations.ts';
 import { dayOf, DeltaPartitions, Partitions, type MaintenanceReport } from './partitions.ts';
 import { PostgresMessageReader, PostgresMessageWriter } from './postgres-messages.ts';
 import { PostgresOccupancyReader, PostgresOccupancyWriter } from './postgres-occupancy.ts';
+import { PostgresCheckWriter, PostgresMonitorReader, PostgresTargetWriter } from './postgres-monitor.ts';
 import { PostgresTenantRepository } from './postgres-tenants.ts';
 
 /** SQLSTATE check_violation: raised, among others, for a row with no partition to go to. */
@@ -30,7 +31,7 @@ export interface PostgresStoreOptions {
 
 /**
  * The PostgreSQL store: a `pg` pool, versioned migrations under an advisory lock, messages and
- * occupancy deltas in time-partitioned tables (native daily partitions, or TimescaleDB hypertables when the server has
+ * monitor checks and occupancy deltas in time-partitioned tables (native daily partitions, or TimescaleDB hypertables when the server has
  * the extension), bulk writes by COPY. Transactions from one store run one at a time, as in SQLite,
  * so a sink's batches commit in order; reads use the rest of the pool.
  */
@@ -43,13 +44,19 @@ export class PostgresStore implements Store {
   #deltaPartitions: DeltaPartitions | undefined;
   #timer: NodeJS.Timeout | undefined;
   #queue: Promise<unknown> = Promise.resolve();
-  readonly #staged = new WeakSet<PoolClient>();
-  readonly #stagedEvents = new WeakSet<PoolClient>();
+  /** Pooled connections that have each temporary staging table. */
+  readonly #staged = {
+    messages: new WeakSet<PoolClient>(),
+    checks: new WeakSet<PoolClient>(),
+    occupancy: new WeakSet<PoolClient>(),
+  };
   #existing: readonly string[] = [];
   #layout: TimeLayout = 'native';
   tenants!: PostgresTenantRepository;
   messages!: PostgresMessageReader;
   occupancy!: PostgresOccupancyReader;
+  monitor!: PostgresMonitorReader;
+  targets!: PostgresTargetWriter;
 
   constructor(options: PostgresStoreOptions) {
     this.#options = options;
@@ -87,6 +94,8 @@ export class PostgresStore implements Store {
       this.tenants = new PostgresTenantRepository(this.#db);
       this.messages = new PostgresMessageReader(this.#db);
       this.occupancy = new PostgresOccupancyReader(this.#db);
+      this.monitor = new PostgresMonitorReader(this.#db);
+      this.targets = new PostgresTargetWriter(pool, this.#db);
       await this.maintain();
       const every = this.#options.maintenanceIntervalMs ?? 3_600_000;
       if (every > 0) {
@@ -143,21 +152,25 @@ export class PostgresStore implements Store {
     }
     const partitions = this.#partitions!;
     const createdDays: number[] = [];
+    const createdCheckDays: number[] = [];
     const deltaPartitions = this.#deltaPartitions!;
     const createdDeltaDays: number[] = [];
-    const occupancy = new PostgresOccupancyWriter(client, this.#stagedEvents, async (days) => {
+    const occupancy = new PostgresOccupancyWriter(client, this.#staged.occupancy, async (days) => {
       createdDeltaDays.push(...(await deltaPartitions.ensure(client, days)));
     });
     const tx: StoreTx = {
-      messages: new PostgresMessageWriter(client, this.#staged, async (rows) => {
+      messages: new PostgresMessageWriter(client, this.#staged.messages, async (rows) => {
         createdDays.push(
-          ...(await partitions.ensure(
+          ...(await partitions.messages.ensure(
             client,
             rows.map((r) => dayOf(r.receivedAt)),
           )),
         );
       }),
       occupancy,
+      checks: new PostgresCheckWriter(client, this.#staged.checks, partitions.checks, (days) =>
+        createdCheckDays.push(...days),
+      ),
       saveCheckpoint: async (c: Checkpoint) => {
         await client.query(
           `INSERT INTO checkpoints (consumer_group, stream, partition, next_offset) VALUES ($1, $2, $3, $4)
@@ -172,14 +185,16 @@ export class PostgresStore implements Store {
       const result = await fn(tx);
       await occupancy.flushDeltas();
       await client.query('COMMIT');
-      partitions.remember(createdDays);
+      partitions.messages.remember(createdDays);
+      partitions.checks.remember(createdCheckDays);
       deltaPartitions.remember(createdDeltaDays);
       return result;
     } catch (err) {
       broken = isUnavailable(err);
       // The rollback may have undone the staging table's creation: make the next batch create it.
-      this.#staged.delete(client);
-      this.#stagedEvents.delete(client);
+      this.#staged.messages.delete(client);
+      this.#staged.checks.delete(client);
+      this.#staged.occupancy.delete(client);
       if ((err as { code?: unknown }).code === NO_PARTITION) {
         partitions.forget();
         deltaPartitions.forget();
