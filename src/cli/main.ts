@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { isBeaconError } from '../errors/catalog.ts';
 import { apiCommand } from './api.ts';
+import { probeCommand } from './probe.ts';
 import { setupCommand } from './setup.ts';
 import { sinkCommand } from './sink.ts';
 import { startCommand } from './start.ts';
@@ -17,7 +18,8 @@ const program = new Command('beacon')
   .addCommand(tokenCommand(env))
   .addCommand(setupCommand(env))
   .addCommand(apiCommand(env))
-  .addCommand(sinkCommand(env));
+  .addCommand(sinkCommand(env))
+  .addCommand(probeCommand(env));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (isBeaconError(err)) {

@@ -32,6 +32,9 @@ export const catalog = {
   STORE_UNAVAILABLE: { status: 503, message: 'The store is unavailable' },
   CONFIG_INVALID: { status: 500, message: 'The configuration is not valid' },
   INTERNAL: { status: 500, message: 'Internal error' },
+  TARGET_INVALID: { status: 400, message: 'The target definition is not valid' },
+  TARGET_READ_ONLY: { status: 409, message: 'The target is defined in the targets file; change it there' },
+  TARGETS_FILE_INVALID: { status: 500, message: 'The targets file is not valid' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof catalog;

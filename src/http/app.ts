@@ -8,6 +8,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import { BeaconError } from '../errors/catalog.ts';
 import { registerLiveRoutes, streamPathItem } from '../live/routes.ts';
 import { registerMessageRoutes } from '../messages/routes.ts';
+import { registerMonitorRoutes } from '../monitor/routes.ts';
 import { registerOperationsRoutes } from '../observability/routes.ts';
 import { WS_PROTOCOL } from './auth.ts';
 import type { RouteContext } from './context.ts';
@@ -88,6 +89,7 @@ export async function buildApp(ctx: RouteContext, logger: FastifyBaseLogger): Pr
   registerOperationsRoutes(app, ctx);
   registerMessageRoutes(app, ctx);
   registerLiveRoutes(app, ctx);
+  registerMonitorRoutes(app, ctx);
 
   const hasDashboard = existsSync(WEB_DIST + 'index.html');
   if (hasDashboard) {

@@ -1,5 +1,6 @@
 import type { Stream } from '../log/record.ts';
 import type { MessageReader, MessageWriter } from '../messages/message.ts';
+import type { CheckWriter, MonitorReader, TargetWriter } from '../monitor/check.ts';
 import type { TenantRepository } from '../tenants/tenant.ts';
 
 /** A consumer group's resume point for one partition of one stream. */
@@ -14,6 +15,7 @@ export interface Checkpoint {
 /** The writes a sink makes in one transaction: its rows and its checkpoint commit together. */
 export interface StoreTx {
   readonly messages: MessageWriter;
+  readonly checks: CheckWriter;
   saveCheckpoint(checkpoint: Checkpoint): Promise<void>;
 }
 
@@ -29,6 +31,9 @@ export interface Store {
   readonly existing: readonly string[];
   readonly tenants: TenantRepository;
   readonly messages: MessageReader;
+  /** Monitor targets, checks and rollups. */
+  readonly monitor: MonitorReader;
+  readonly targets: TargetWriter;
   checkpoints(group: string, stream: Stream): Promise<Checkpoint[]>;
   /** Runs `fn` in one write transaction: all of its writes commit, or none do. */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;

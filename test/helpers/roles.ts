@@ -6,7 +6,7 @@ const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 /** A `beacon` role running as a real child process. */
 export interface RoleProcess {
   readonly child: ChildProcess;
-  /** Base URL of `api`, or of `sink`'s operations endpoints (`/metrics`, `/healthz`, `/readyz`). */
+  /** Base URL of `start` and `api`, or of `sink`'s operations endpoints (`/metrics`, `/healthz`, `/readyz`). */
   readonly url: string;
   readonly exited: Promise<number | null>;
   output(): string;
@@ -14,13 +14,15 @@ export interface RoleProcess {
   stop(): Promise<number | null>;
 }
 
-/** Starts `beacon <role>` and resolves once it says it is running. */
+/** Starts `beacon <role>` and resolves once it says it is running (for start and api: its URL). */
 export async function spawnRole(
-  role: 'api' | 'sink',
+  role: 'start' | 'api' | 'sink',
   env: Record<string, string>,
-  args: string[] = [],
+  args: readonly string[] = [],
 ): Promise<RoleProcess> {
-  const flags = role === 'api' ? ['--port', '0', '--host', '127.0.0.1'] : ['--host', '127.0.0.1'];
+  const serves = role !== 'sink';
+  // A sink serves only its operations endpoints, on a free port (sink.port defaults to 0).
+  const flags = serves ? ['--port', '0', '--host', '127.0.0.1'] : ['--host', '127.0.0.1'];
   const child = spawn(process.execPath, [MAIN, role, ...flags, ...args], {
     env: { ...process.env, BEACON_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -29,10 +31,9 @@ export async function spawnRole(
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const ready =
-    role === 'api'
-      ? /Dashboard: (http:\/\/[^/\s]+)\/live/
-      : /Beacon sink is running.*Metrics: (http:\/\/[^/\s]+)\/metrics/;
+  const ready = serves
+    ? /Dashboard: (http:\/\/[^/\s]+)\/live/
+    : /Beacon sink is running.*Metrics: (http:\/\/[^/\s]+)\/metrics/;
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`beacon ${role} did not start:\n${output}`)), 60_000);
     const check = () => {

@@ -96,7 +96,6 @@ export class PostgresMessageWriter implements MessageWriter {
 
   async insert(rows: readonly MessageRow[]): Promise<number> {
     if (rows.length === 0) return 0;
-    const client = this.#client;
     await this.#beforeInsert(rows);
     if (await this.#copyDirect(rows)) return rows.length;
     return this.#insertStaged(rows);

@@ -5,6 +5,7 @@ import { guarded, isUnavailable, storeError, type Queryable } from './errors.ts'
 import { migrate, pgMigrations, type TimeLayout } from './migrations.ts';
 import { dayOf, Partitions, type MaintenanceReport } from './partitions.ts';
 import { PostgresMessageReader, PostgresMessageWriter } from './postgres-messages.ts';
+import { PostgresCheckWriter, PostgresMonitorReader, PostgresTargetWriter } from './postgres-monitor.ts';
 import { PostgresTenantRepository } from './postgres-tenants.ts';
 
 /** SQLSTATE check_violation: raised, among others, for a row with no partition to go to. */
@@ -28,8 +29,8 @@ export interface PostgresStoreOptions {
 }
 
 /**
- * The PostgreSQL store: a `pg` pool, versioned migrations under an advisory lock, messages in
- * time-partitioned tables (native daily partitions, or TimescaleDB hypertables when the server has
+ * The PostgreSQL store: a `pg` pool, versioned migrations under an advisory lock, messages and
+ * monitor checks in time-partitioned tables (native daily partitions, or TimescaleDB hypertables when the server has
  * the extension), bulk writes by COPY. Transactions from one store run one at a time, as in SQLite,
  * so a sink's batches commit in order; reads use the rest of the pool.
  */
@@ -41,11 +42,14 @@ export class PostgresStore implements Store {
   #partitions: Partitions | undefined;
   #timer: NodeJS.Timeout | undefined;
   #queue: Promise<unknown> = Promise.resolve();
-  readonly #staged = new WeakSet<PoolClient>();
+  /** Pooled connections that have each temporary staging table. */
+  readonly #staged = { messages: new WeakSet<PoolClient>(), checks: new WeakSet<PoolClient>() };
   #existing: readonly string[] = [];
   #layout: TimeLayout = 'native';
   tenants!: PostgresTenantRepository;
   messages!: PostgresMessageReader;
+  monitor!: PostgresMonitorReader;
+  targets!: PostgresTargetWriter;
 
   constructor(options: PostgresStoreOptions) {
     this.#options = options;
@@ -81,6 +85,8 @@ export class PostgresStore implements Store {
       this.#db = guarded(pool);
       this.tenants = new PostgresTenantRepository(this.#db);
       this.messages = new PostgresMessageReader(this.#db);
+      this.monitor = new PostgresMonitorReader(this.#db);
+      this.targets = new PostgresTargetWriter(pool, this.#db);
       await this.maintain();
       const every = this.#options.maintenanceIntervalMs ?? 3_600_000;
       if (every > 0) {
@@ -137,15 +143,19 @@ export class PostgresStore implements Store {
     }
     const partitions = this.#partitions!;
     const createdDays: number[] = [];
+    const createdCheckDays: number[] = [];
     const tx: StoreTx = {
-      messages: new PostgresMessageWriter(client, this.#staged, async (rows) => {
+      messages: new PostgresMessageWriter(client, this.#staged.messages, async (rows) => {
         createdDays.push(
-          ...(await partitions.ensure(
+          ...(await partitions.messages.ensure(
             client,
             rows.map((r) => dayOf(r.receivedAt)),
           )),
         );
       }),
+      checks: new PostgresCheckWriter(client, this.#staged.checks, partitions.checks, (days) =>
+        createdCheckDays.push(...days),
+      ),
       saveCheckpoint: async (c: Checkpoint) => {
         await client.query(
           `INSERT INTO checkpoints (consumer_group, stream, partition, next_offset) VALUES ($1, $2, $3, $4)
@@ -159,12 +169,14 @@ export class PostgresStore implements Store {
       await client.query('BEGIN');
       const result = await fn(tx);
       await client.query('COMMIT');
-      partitions.remember(createdDays);
+      partitions.messages.remember(createdDays);
+      partitions.checks.remember(createdCheckDays);
       return result;
     } catch (err) {
       broken = isUnavailable(err);
       // The rollback may have undone the staging table's creation: make the next batch create it.
-      this.#staged.delete(client);
+      this.#staged.messages.delete(client);
+      this.#staged.checks.delete(client);
       if ((err as { code?: unknown }).code === NO_PARTITION) partitions.forget();
       if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
       throw storeError(err);

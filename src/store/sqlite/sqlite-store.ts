@@ -4,6 +4,7 @@ import { migrate, openDatabase, type SqliteDatabase } from '../../sqlite/databas
 import type { Checkpoint, Store, StoreTx } from '../store.ts';
 import { storeMigrations } from './migrations.ts';
 import { SqliteMessageReader, SqliteMessageWriter } from './sqlite-messages.ts';
+import { SqliteCheckWriter, SqliteMonitorReader, SqliteTargetWriter } from './sqlite-monitor.ts';
 import { SqliteTenantRepository } from './sqlite-tenants.ts';
 
 /**
@@ -21,6 +22,8 @@ export class SqliteStore implements Store {
   #queue: Promise<unknown> = Promise.resolve();
   tenants!: SqliteTenantRepository;
   messages!: SqliteMessageReader;
+  monitor!: SqliteMonitorReader;
+  targets!: SqliteTargetWriter;
   existing: readonly string[] = [];
 
   constructor(options: { dataDir: string }) {
@@ -36,12 +39,15 @@ export class SqliteStore implements Store {
     this.#reader = openDatabase(this.#file, { synchronous: 'normal', readonly: true });
     this.tenants = new SqliteTenantRepository(writer);
     this.messages = new SqliteMessageReader(this.#reader);
+    this.monitor = new SqliteMonitorReader(this.#reader);
+    this.targets = new SqliteTargetWriter(writer, (fn) => this.#serial(fn));
     const saveCheckpoint = writer.prepare<[string, string, number, number]>(
       `INSERT INTO checkpoints (consumer_group, stream, partition, next_offset) VALUES (?, ?, ?, ?)
        ON CONFLICT (consumer_group, stream, partition) DO UPDATE SET next_offset = excluded.next_offset`,
     );
     this.#tx = {
       messages: new SqliteMessageWriter(writer),
+      checks: new SqliteCheckWriter(writer),
       saveCheckpoint: (c: Checkpoint) => {
         saveCheckpoint.run(c.group, c.stream, c.partition, c.offset);
         return Promise.resolve();
@@ -73,6 +79,13 @@ export class SqliteStore implements Store {
         throw err;
       }
     });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Runs a write outside any transaction, after the transactions queued before it. */
+  #serial<T>(fn: () => T): Promise<T> {
+    const run = this.#queue.then(fn);
     this.#queue = run.catch(() => undefined);
     return run;
   }
