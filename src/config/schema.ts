@@ -158,6 +158,11 @@ export const ConfigSchema = Type.Object(
           default: 3_600_000,
           description: 'How often records past retention are deleted.',
         }),
+        writerThread: Type.Boolean({
+          default: true,
+          description:
+            'Run each group commit, fsync included, on a writer thread so the API keeps serving meanwhile; false commits on the event loop.',
+        }),
       },
       'The embedded log (`log: embedded`).',
     ),
