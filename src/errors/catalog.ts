@@ -32,6 +32,12 @@ export const catalog = {
   STORE_UNAVAILABLE: { status: 503, message: 'The store is unavailable' },
   CONFIG_INVALID: { status: 500, message: 'The configuration is not valid' },
   INTERNAL: { status: 500, message: 'Internal error' },
+  SITE_UNKNOWN: { status: 404, message: 'No such site' },
+  SITE_DOMAIN_DENIED: { status: 403, message: 'The page is not on a domain this site allows' },
+  COLLECT_INVALID: { status: 400, message: 'The collect payload is not valid' },
+  QUERY_INVALID: { status: 400, message: 'The stats query is not valid' },
+  OAUTH_INVALID_CLIENT: { status: 401, message: 'Unknown client or wrong secret' },
+  OAUTH_UNSUPPORTED_GRANT: { status: 400, message: 'Only the client_credentials grant is supported' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof catalog;

@@ -1,5 +1,6 @@
+import { analyticsProjection } from '../analytics/projection.ts';
 import { messageProjection } from '../messages/projection.ts';
 import type { Projection } from '../sink/projection.ts';
 
 /** Every stream's projection; sinks run one consumer per entry. */
-export const projections: readonly Projection[] = [messageProjection];
+export const projections: readonly Projection[] = [messageProjection, analyticsProjection];

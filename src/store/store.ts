@@ -1,3 +1,4 @@
+import type { AnalyticsReader, AnalyticsWriter } from '../analytics/analytics.ts';
 import type { Stream } from '../log/record.ts';
 import type { MessageReader, MessageWriter } from '../messages/message.ts';
 import type { TenantRepository } from '../tenants/tenant.ts';
@@ -14,6 +15,7 @@ export interface Checkpoint {
 /** The writes a sink makes in one transaction: its rows and its checkpoint commit together. */
 export interface StoreTx {
   readonly messages: MessageWriter;
+  readonly analytics: AnalyticsWriter;
   saveCheckpoint(checkpoint: Checkpoint): Promise<void>;
 }
 
@@ -27,6 +29,7 @@ export interface Store {
   open(): Promise<string[]>;
   readonly tenants: TenantRepository;
   readonly messages: MessageReader;
+  readonly analytics: AnalyticsReader;
   checkpoints(group: string, stream: Stream): Promise<Checkpoint[]>;
   /** Runs `fn` in one write transaction: all of its writes commit, or none do. */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;

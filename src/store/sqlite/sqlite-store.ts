@@ -3,6 +3,7 @@ import type { Stream } from '../../log/record.ts';
 import { migrate, openDatabase, type SqliteDatabase } from '../../sqlite/database.ts';
 import type { Checkpoint, Store, StoreTx } from '../store.ts';
 import { storeMigrations } from './migrations.ts';
+import { SqliteAnalyticsReader, SqliteAnalyticsWriter } from './sqlite-analytics.ts';
 import { SqliteMessageReader, SqliteMessageWriter } from './sqlite-messages.ts';
 import { SqliteTenantRepository } from './sqlite-tenants.ts';
 
@@ -21,6 +22,7 @@ export class SqliteStore implements Store {
   #queue: Promise<unknown> = Promise.resolve();
   tenants!: SqliteTenantRepository;
   messages!: SqliteMessageReader;
+  analytics!: SqliteAnalyticsReader;
 
   constructor(options: { dataDir: string }) {
     this.#file = join(options.dataDir, 'beacon.db');
@@ -33,12 +35,14 @@ export class SqliteStore implements Store {
     this.#reader = openDatabase(this.#file, { synchronous: 'normal', readonly: true });
     this.tenants = new SqliteTenantRepository(writer);
     this.messages = new SqliteMessageReader(this.#reader);
+    this.analytics = new SqliteAnalyticsReader(this.#reader);
     const saveCheckpoint = writer.prepare<[string, string, number, number]>(
       `INSERT INTO checkpoints (consumer_group, stream, partition, next_offset) VALUES (?, ?, ?, ?)
        ON CONFLICT (consumer_group, stream, partition) DO UPDATE SET next_offset = excluded.next_offset`,
     );
     this.#tx = {
       messages: new SqliteMessageWriter(writer),
+      analytics: new SqliteAnalyticsWriter(writer),
       saveCheckpoint: (c: Checkpoint) => {
         saveCheckpoint.run(c.group, c.stream, c.partition, c.offset);
         return Promise.resolve();
