@@ -136,7 +136,9 @@ export function projectEvents(
         rollups.add('day', sDay, EXIT_DIM, s.exitPage, { visits: 1 });
       }
     }
-    prior.set(e.visitor, s);
+    // A late event that opened an older session must not hide the visitor's latest one.
+    const latest = prior.get(e.visitor);
+    if (!latest || latest.id === s.id || s.lastAt >= latest.lastAt) prior.set(e.visitor, s);
     touched.set(s.id, s);
 
     const count = isPageview ? { pageviews: 1 } : { events: 1 };
