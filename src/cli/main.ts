@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { isBeaconError } from '../errors/catalog.ts';
+import { reprocessCommand } from './reprocess.ts';
 import { startCommand } from './start.ts';
 import { tokenCommand } from './token.ts';
 
@@ -11,7 +12,8 @@ const program = new Command('beacon')
   .version('0.1.0')
   .showHelpAfterError()
   .addCommand(startCommand(env))
-  .addCommand(tokenCommand(env));
+  .addCommand(tokenCommand(env))
+  .addCommand(reprocessCommand(env));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (isBeaconError(err)) {
