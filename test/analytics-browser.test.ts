@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from './helpers/browser.ts';
 import { CHROME_UA, createSite, query, startTestSite } from './helpers/analytics.ts';
-import { eventually, startTestBeacon, type TestBeacon } from './helpers/server.ts';
+import { ADMIN_TOKEN, eventually, startTestBeacon, type TestBeacon } from './helpers/server.ts';
 
 let beacon: TestBeacon;
 let browser: Browser;
@@ -106,3 +106,37 @@ for (const transport of ['beacon', 'websocket'] as const) {
     }
   });
 }
+
+test('dashboard: create a site on /sites, copy its snippet, and watch its visit arrive on /analytics', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(beacon.url + '/sites');
+  await page.evaluate((token) => localStorage.setItem('beacon.token', token), ADMIN_TOKEN);
+  await page.reload();
+  await page.getByTestId('site-domain').fill('localhost');
+  await page.getByTestId('site-timezone').fill('UTC');
+  await page.getByTestId('site-create').click();
+  const row = page.getByTestId('site-row').filter({ hasText: 'localhost' }).last();
+  await row.waitFor();
+  const siteId = (await row.getAttribute('data-id'))!;
+  assert.match(await row.getByTestId('site-snippet').innerText(), new RegExp(`data-site="${siteId}"`));
+
+  await page.goto(`${beacon.url}/analytics?site=${siteId}`);
+  await page.getByTestId('analytics-live').filter({ hasText: /^0$/ }).waitFor({ timeout: 15_000 });
+  const shop = await startTestSite(beacon.url, siteId);
+  try {
+    await visitShop(shop.url);
+  } finally {
+    await shop.close();
+  }
+  // The live figure follows /v1/stream without a reload.
+  await page.getByTestId('analytics-live').filter({ hasText: /^1$/ }).waitFor({ timeout: 60_000 });
+  await page.getByTestId('analytics-period').selectOption('day');
+  await page.getByTestId('analytics-interval').selectOption('hour');
+  await page.getByTestId('analytics-pageviews').filter({ hasText: /^5$/ }).waitFor({ timeout: 60_000 });
+  assert.equal(await page.getByTestId('analytics-visitors').innerText(), '1');
+  assert.match(await page.getByTestId('top-event:page').innerText(), /\/about/);
+  assert.match(await page.getByTestId('top-event:name').innerText(), /signup/);
+  assert.equal(await page.locator('[data-testid="analytics-chart"] canvas').count(), 1);
+  await context.close();
+});
