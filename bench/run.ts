@@ -4,6 +4,7 @@
  *
  *   npm run bench [-- --quick] [-- --profile DIR]
  */
+import { runAnalytics } from './analytics.ts';
 import { runFanout } from './fanout.ts';
 import { runIngest } from './ingest.ts';
 import { parseBenchOptions } from './lib/options.ts';
@@ -16,6 +17,7 @@ const benches = [
   { title: 'Ingest', run: runIngest },
   { title: 'Pages', run: runPages },
   { title: 'Fan-out', run: runFanout },
+  { title: 'Analytics', run: runAnalytics },
 ];
 const reports: BenchReport[] = [];
 const broken: string[] = [];

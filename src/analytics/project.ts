@@ -76,6 +76,13 @@ export function projectEvents(
 ): BatchProjection {
   const ownHosts = [site.domain, ...site.allowedDomains];
   const touched = new Map<string, SessionRow>();
+  // A session's dimension values never change (exit page is kept apart), so compute them once.
+  const dimsOf = new Map<string, [string, string][]>();
+  const valuesOf = (s: SessionRow) => {
+    let values = dimsOf.get(s.id);
+    if (!values) dimsOf.set(s.id, (values = sessionValues(s)));
+    return values;
+  };
   const rows: EventRow[] = [];
   const sorted = [...events].sort((a, b) => a.ts - b.ts);
 
@@ -108,7 +115,7 @@ export function projectEvents(
       const start = { visits: 1, bounces: 1 };
       rollups.add('hour', hour, '', '', start);
       rollups.add('day', day, '', '', start);
-      for (const [dim, value] of sessionValues(s)) rollups.add('day', day, dim, value, start);
+      for (const [dim, value] of valuesOf(s)) rollups.add('day', day, dim, value, start);
       rollups.add('day', day, EXIT_DIM, page, { visits: 1 });
     } else {
       const before = s;
@@ -128,7 +135,7 @@ export function projectEvents(
         const sDay = startOfDay(s.startedLocal);
         rollups.add('hour', startOfHour(s.startedLocal), '', '', change);
         rollups.add('day', sDay, '', '', change);
-        for (const [dim, value] of sessionValues(s)) rollups.add('day', sDay, dim, value, change);
+        for (const [dim, value] of valuesOf(s)) rollups.add('day', sDay, dim, value, change);
       }
       if (s.exitPage !== before.exitPage) {
         const sDay = startOfDay(s.startedLocal);
@@ -146,7 +153,7 @@ export function projectEvents(
     rollups.add('day', day, '', '', count);
     rollups.visit('hour', hour, '', '', e.visitor);
     rollups.visit('day', day, '', '', e.visitor);
-    for (const [dim, value] of sessionValues(s)) {
+    for (const [dim, value] of valuesOf(s)) {
       rollups.add('day', day, dim, value, count);
       rollups.visit('day', day, dim, value, e.visitor);
     }
