@@ -61,8 +61,9 @@ export interface BatchProjection {
 
 /**
  * Projects new events (already deduplicated by key) of one site: assigns each to a session (30-minute
- * rule), and turns it into rollup changes. Session-level figures (visits, bounces, duration, entry and
- * exit page) go to the buckets of the session's start; page views and events to their own buckets.
+ * rule), and turns it into rollup changes. Totals count page views and events in their own buckets and
+ * visits, bounces and duration in the bucket where the visit started; breakdowns by a visit dimension
+ * (source, device, entry page…) count everything of the visit in the day it started.
  * Visitors are noted per cell and counted once the store says which (cell, visitor) pairs are new.
  *
  * `prior` holds each visitor's latest stored session and is updated in place, so a caller may feed
@@ -92,6 +93,7 @@ export function projectEvents(
     const day = startOfDay(local);
     const page = pagePath(e.url);
     const isPageview = e.name === PAGEVIEW;
+    const count = isPageview ? { pageviews: 1 } : { events: 1 };
     let s = prior.get(e.visitor);
 
     if (!s || !continuesSession(s, e.ts)) {
@@ -115,7 +117,11 @@ export function projectEvents(
       const start = { visits: 1, bounces: 1 };
       rollups.add('hour', hour, '', '', start);
       rollups.add('day', day, '', '', start);
-      for (const [dim, value] of valuesOf(s)) rollups.add('day', day, dim, value, start);
+      // A visit's dimension values never change, so its visitor is noted for them once, at its start.
+      for (const [dim, value] of valuesOf(s)) {
+        rollups.add('day', day, dim, value, { ...start, ...count });
+        rollups.visit('day', day, dim, value, e.visitor);
+      }
       rollups.add('day', day, EXIT_DIM, page, { visits: 1 });
     } else {
       const before = s;
@@ -131,14 +137,14 @@ export function projectEvents(
         bounces: (isBounce(s) ? 1 : 0) - (isBounce(before) ? 1 : 0),
         duration: s.lastAt - before.lastAt,
       };
+      const sDay = startOfDay(s.startedLocal);
       if (change.bounces !== 0 || change.duration !== 0) {
-        const sDay = startOfDay(s.startedLocal);
         rollups.add('hour', startOfHour(s.startedLocal), '', '', change);
         rollups.add('day', sDay, '', '', change);
-        for (const [dim, value] of valuesOf(s)) rollups.add('day', sDay, dim, value, change);
       }
+      // Breakdowns by visit dimensions count the visit's page views and events with the visit.
+      for (const [dim, value] of valuesOf(s)) rollups.add('day', sDay, dim, value, { ...change, ...count });
       if (s.exitPage !== before.exitPage) {
-        const sDay = startOfDay(s.startedLocal);
         rollups.add('day', sDay, EXIT_DIM, before.exitPage, { visits: -1 });
         rollups.add('day', sDay, EXIT_DIM, s.exitPage, { visits: 1 });
       }
@@ -148,15 +154,10 @@ export function projectEvents(
     if (!latest || latest.id === s.id || s.lastAt >= latest.lastAt) prior.set(e.visitor, s);
     touched.set(s.id, s);
 
-    const count = isPageview ? { pageviews: 1 } : { events: 1 };
     rollups.add('hour', hour, '', '', count);
     rollups.add('day', day, '', '', count);
     rollups.visit('hour', hour, '', '', e.visitor);
     rollups.visit('day', day, '', '', e.visitor);
-    for (const [dim, value] of valuesOf(s)) {
-      rollups.add('day', day, dim, value, count);
-      rollups.visit('day', day, dim, value, e.visitor);
-    }
     if (isPageview) {
       rollups.add('day', day, 'event:page', page, count);
       rollups.visit('day', day, 'event:page', page, e.visitor);

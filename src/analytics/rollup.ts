@@ -19,14 +19,24 @@ interface Cell extends RollupDelta {
  * events touch it, and each (cell, visitor) is checked for "seen" once.
  */
 export class RollupAccumulator {
-  readonly #cells = new Map<string, Cell>();
+  // Nested by grain and bucket, dimension, value: no key strings to build on the hot path.
+  readonly #grains: Record<Grain, Map<number, Map<string, Map<string, Cell>>>> = {
+    hour: new Map(),
+    day: new Map(),
+  };
+  readonly #cells: Cell[] = [];
 
   #cell(grain: Grain, bucket: number, dim: string, value: string): Cell {
-    const key = `${grain === 'hour' ? 'h' : 'd'}${bucket}|${dim}|${value}`;
-    let cell = this.#cells.get(key);
+    const buckets = this.#grains[grain];
+    let dims = buckets.get(bucket);
+    if (!dims) buckets.set(bucket, (dims = new Map()));
+    let values = dims.get(dim);
+    if (!values) dims.set(dim, (values = new Map()));
+    let cell = values.get(value);
     if (!cell) {
       cell = { grain, bucket, dim, value, counters: zero(), visitors: undefined };
-      this.#cells.set(key, cell);
+      values.set(value, cell);
+      this.#cells.push(cell);
     }
     return cell;
   }
@@ -51,7 +61,7 @@ export class RollupAccumulator {
   /** Every (cell, visitor) noted in this batch. */
   seen(): SeenKey[] {
     const keys: SeenKey[] = [];
-    for (const c of this.#cells.values()) {
+    for (const c of this.#cells) {
       if (!c.visitors) continue;
       for (const visitor of c.visitors)
         keys.push({ grain: c.grain, bucket: c.bucket, dim: c.dim, value: c.value, visitor });
@@ -69,19 +79,19 @@ export class RollupAccumulator {
    * benchmark's history generator), where nothing can have been seen before.
    */
   countAllVisitors(): void {
-    for (const c of this.#cells.values()) if (c.visitors) c.counters.visitors += c.visitors.size;
+    for (const c of this.#cells) if (c.visitors) c.counters.visitors += c.visitors.size;
   }
 
   /** The non-zero deltas. */
   deltas(): RollupDelta[] {
     const out: RollupDelta[] = [];
-    for (const { grain, bucket, dim, value, counters } of this.#cells.values()) {
+    for (const { grain, bucket, dim, value, counters } of this.#cells) {
       if (Object.values(counters).some((v) => v !== 0)) out.push({ grain, bucket, dim, value, counters });
     }
     return out;
   }
 
   get size(): number {
-    return this.#cells.size;
+    return this.#cells.length;
   }
 }
