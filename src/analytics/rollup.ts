@@ -29,9 +29,9 @@ export class RollupAccumulator {
   #cell(grain: Grain, bucket: number, dim: string, value: string): Cell {
     const buckets = this.#grains[grain];
     let dims = buckets.get(bucket);
-    if (!dims) buckets.set(bucket, (dims = new Map()));
+    if (!dims) buckets.set(bucket, (dims = new Map<string, Map<string, Cell>>()));
     let values = dims.get(dim);
-    if (!values) dims.set(dim, (values = new Map()));
+    if (!values) dims.set(dim, (values = new Map<string, Cell>()));
     let cell = values.get(value);
     if (!cell) {
       cell = { grain, bucket, dim, value, counters: zero(), visitors: undefined };
