@@ -192,9 +192,15 @@ export function runAnalyticsContract(target: StoreContractTarget): void {
         dims: ['visit:source'],
         filters: [{ op: 'is', dim: 'event:page', values: ['/'] }],
       });
-      const rows = Object.fromEntries(bySource.map((r) => [r.values[0], r.counters]));
-      assert.deepEqual(rows.Google, counters({ visitors: 1, visits: 1, pageviews: 1, duration: 60_000 }));
-      assert.deepEqual(rows['Direct / None'], counters({ visitors: 1, visits: 1, pageviews: 1, bounces: 1 }));
+      const rows = new Map(bySource.map((r) => [r.values[0], r.counters]));
+      assert.deepEqual(
+        rows.get('Google'),
+        counters({ visitors: 1, visits: 1, pageviews: 1, duration: 60_000 }),
+      );
+      assert.deepEqual(
+        rows.get('Direct / None'),
+        counters({ visitors: 1, visits: 1, pageviews: 1, bounces: 1 }),
+      );
       const plans = await store.analytics.aggregateRaw({
         tenant: 'default',
         site: 'st_c',
