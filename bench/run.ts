@@ -2,7 +2,7 @@
  * Runs every benchmark in turn and ends with one table of each figure that has a target. A missed
  * target is reported, not failed on: the exit code is non-zero only if a benchmark broke.
  *
- *   npm run bench [-- --quick] [-- --profile DIR]
+ *   npm run bench [-- --quick] [-- --profile DIR] [-- --only ingest,fan-out]
  */
 import { runAnalytics } from './analytics.ts';
 import { runFanout } from './fanout.ts';
@@ -11,14 +11,16 @@ import { parseBenchOptions } from './lib/options.ts';
 import { step } from './lib/progress.ts';
 import { printTable, verdict, type BenchReport, type Figure } from './lib/report.ts';
 import { runPages } from './pages.ts';
+import { runSink } from './sink.ts';
 
 const options = parseBenchOptions();
 const benches = [
   { title: 'Ingest', run: runIngest },
   { title: 'Pages', run: runPages },
   { title: 'Fan-out', run: runFanout },
+  { title: 'Sink', run: runSink },
   { title: 'Analytics', run: runAnalytics },
-];
+].filter((b) => options.only.length === 0 || options.only.includes(b.title.toLowerCase()));
 const reports: BenchReport[] = [];
 const broken: string[] = [];
 for (const bench of benches) {

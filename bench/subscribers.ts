@@ -1,65 +1,70 @@
 /**
  * A process full of WebSocket subscribers for bench/fanout.ts, driven over IPC by bench/lib/fleet.ts.
  * It stamps each frame with the time it arrived before doing anything else with it, and keeps a
- * histogram of arrival minus the server's `receivedAt` (same machine, same clock).
+ * histogram of arrival minus the server's `receivedAt` (same machine, same clock). Subscribers use
+ * the minimal client in lib/ws-lite.ts and read frames without a full JSON parse, so that they take
+ * as little of the machine's CPU from the server as they can.
  */
-import WebSocket from 'ws';
 import type { FleetCommand, FleetEvent, ProcessReport } from './lib/fleet.ts';
 import { Histogram } from './lib/percentiles.ts';
+import { connect, type LiteSocket } from './lib/ws-lite.ts';
 
-interface Frame {
-  readonly type: string;
-  readonly receivedAt?: string;
-  readonly count?: number;
-  readonly body?: { readonly stage?: string };
-}
+const RECEIVED_AT = Buffer.from('"receivedAt":"');
+const RECORD = Buffer.from('{"type":"record"');
+const DROPPED = Buffer.from('{"type":"dropped"');
+const ISO_LENGTH = '2026-01-01T00:00:00.000Z'.length;
 
-const sockets = new Set<WebSocket>();
+const sockets = new Set<LiteSocket>();
 let stage: string | undefined;
 let received = 0;
 let dropped = 0;
 let closed = 0;
 let latency = new Histogram(1);
+let stageMarker: Buffer | undefined;
 
 function send(event: FleetEvent): void {
   process.send!(event);
 }
 
-function onFrame(data: WebSocket.RawData): void {
+function onFrame(frame: Buffer): void {
   const arrived = Date.now();
-  const frame = JSON.parse((data as Buffer).toString()) as Frame;
-  if (frame.type === 'record' && frame.body?.stage === stage && frame.receivedAt !== undefined) {
+  if (frame.subarray(0, RECORD.length).equals(RECORD)) {
+    if (!stageMarker || frame.indexOf(stageMarker) < 0) return;
+    const at = frame.indexOf(RECEIVED_AT);
+    if (at < 0) return;
+    const start = at + RECEIVED_AT.length;
     received += 1;
-    latency.record(arrived - Date.parse(frame.receivedAt));
-  } else if (frame.type === 'dropped') {
-    dropped += frame.count ?? 0;
+    latency.record(arrived - Date.parse(frame.toString('latin1', start, start + ISO_LENGTH)));
+  } else if (frame.subarray(0, DROPPED.length).equals(DROPPED)) {
+    dropped += (JSON.parse(frame.toString()) as { count: number }).count;
   }
 }
 
 /** Opens one subscriber; resolves once the server has greeted it, i.e. it is subscribed. */
 function subscribe(url: string, token: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, {
-      headers: { authorization: `Bearer ${token}` },
-      perMessageDeflate: false,
-    });
     let greeted = false;
-    ws.on('message', (data) => {
-      if (greeted) return onFrame(data);
-      greeted = true;
-      sockets.add(ws);
+    let socket: LiteSocket | undefined;
+    // The greeting can arrive with the handshake's answer, before connect() resolves.
+    const ready = () => {
+      if (!greeted || !socket) return;
+      sockets.add(socket);
       resolve();
-    });
-    ws.on('unexpected-response', (_request, response) =>
-      reject(new Error(`upgrade answered ${response.statusCode}`)),
-    );
-    ws.on('error', (err) => {
-      if (!greeted) reject(err);
-    });
-    ws.on('close', (code) => {
-      if (!greeted) return reject(new Error(`closed with ${code} before the greeting`));
-      if (sockets.delete(ws)) closed += 1;
-    });
+    };
+    connect(url, token, {
+      onText: (payload) => {
+        if (greeted) return onFrame(payload);
+        greeted = true;
+        ready();
+      },
+      onClose: () => {
+        if (!greeted) return reject(new Error('closed before the greeting'));
+        if (socket && sockets.delete(socket)) closed += 1;
+      },
+    }).then((s) => {
+      socket = s;
+      ready();
+    }, reject);
   });
 }
 
@@ -108,6 +113,7 @@ process.on('message', (command: FleetCommand) => {
       break;
     case 'measure':
       stage = command.stage;
+      stageMarker = Buffer.from(`"stage":"${stage}"`);
       received = 0;
       dropped = 0;
       latency = new Histogram(1);

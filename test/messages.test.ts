@@ -266,10 +266,15 @@ describe('messages API', () => {
       'beacon_live_subscribers',
       'beacon_live_dropped_frames_total',
       'beacon_sink_batch_records_bucket',
+      'beacon_live_fanout_seconds_bucket',
     ]) {
       assert.ok(metrics.includes(name), `metrics lack ${name}`);
     }
     assert.match(metrics, /beacon_http_rejected_total\{code="BAD_JSON"\} [1-9]/);
+    // The sinks run in their own thread; their figures reach /metrics, and process figures once.
+    assert.match(metrics, /beacon_sink_records_total\{stream="messages",outcome="new"\} [1-9]/);
+    assert.equal(metrics.match(/^# TYPE beacon_process_cpu_seconds_total /gm)?.length, 1);
+    assert.match(metrics, /^beacon_process_resident_memory_bytes [1-9]/m);
     const openapi = (await (await beacon.request('/openapi.json', { token: null })).json()) as {
       openapi: string;
       paths: Record<string, Record<string, unknown>>;

@@ -138,6 +138,22 @@ export const ConfigSchema = Type.Object(
       },
       'Sinks that project the log into the store.',
     ),
+    embeddedLog: Obj(
+      {
+        retentionDays: Type.Integer({
+          minimum: 0,
+          default: 0,
+          description:
+            'Days the embedded log keeps records and client idempotency keys; 0 keeps them forever. Replays and reprocessing read the log, so they reach back this far.',
+        }),
+        sweepIntervalMs: Type.Integer({
+          minimum: 1000,
+          default: 3_600_000,
+          description: 'How often records past retention are deleted.',
+        }),
+      },
+      'The embedded log (`log: embedded`).',
+    ),
     shutdown: Obj(
       {
         timeoutMs: Type.Integer({
@@ -189,6 +205,32 @@ export const ConfigSchema = Type.Object(
         }),
       },
       'Web analytics: collection limits and OAuth2 access tokens.',
+    ),
+    postgres: Obj(
+      {
+        poolSize: Type.Integer({
+          minimum: 2,
+          default: 10,
+          description: 'Connections each process keeps to PostgreSQL (store `postgres://…` only).',
+        }),
+        partitionsAhead: Type.Integer({
+          minimum: 1,
+          default: 7,
+          description: 'Daily partitions kept ready after today (native partitioning; not TimescaleDB).',
+        }),
+        retentionDays: Type.Integer({
+          minimum: 0,
+          default: 0,
+          description:
+            'Rows older than this many days are dropped, a whole partition or chunk at a time (0 keeps everything).',
+        }),
+        maintenanceIntervalMs: Type.Integer({
+          minimum: 0,
+          default: 3600000,
+          description: 'How often partitions are created ahead and retention applied (0: only at start-up).',
+        }),
+      },
+      'PostgreSQL store: pool, time partitions and retention.',
     ),
   },
   { additionalProperties: false },

@@ -10,7 +10,7 @@ import { BeaconError } from '../errors/catalog.ts';
 import { registerLiveRoutes, streamPathItem } from '../live/routes.ts';
 import { registerMessageRoutes } from '../messages/routes.ts';
 import { registerOperationsRoutes } from '../observability/routes.ts';
-import { redactUrl, WS_PROTOCOL } from './auth.ts';
+import { WS_PROTOCOL } from './auth.ts';
 import type { RouteContext } from './context.ts';
 import { makeErrorHandler } from './error-handler.ts';
 import { ErrorBody } from './schemas.ts';
@@ -110,17 +110,4 @@ export async function buildApp(ctx: RouteContext, logger: FastifyBaseLogger): Pr
   return app;
 }
 
-/** Pino options: JSON logs, with credentials removed from anything logged about a request. */
-export function loggerOptions(level: string) {
-  return {
-    level,
-    redact: ['req.headers.authorization', 'req.headers["sec-websocket-protocol"]', 'req.headers.cookie'],
-    serializers: {
-      req: (req: { method: string; url: string; ip?: string }) => ({
-        method: req.method,
-        url: redactUrl(req.url),
-        ip: req.ip,
-      }),
-    },
-  };
-}
+export { loggerOptions } from '../observability/logger.ts';

@@ -1,4 +1,4 @@
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from './ids.ts';
 import type { Log } from '../log/log.ts';
 import type { Appended, NewRecord, Stream } from '../log/record.ts';
 import type { Metrics } from '../observability/metrics.ts';

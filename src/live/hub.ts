@@ -5,7 +5,8 @@ import type { Metrics } from '../observability/metrics.ts';
 export interface SubscriberSocket {
   readonly bufferedAmount: number;
   readonly readyState: number;
-  send(data: string): void;
+  /** ws's `send`: a Buffer with `binary: false` goes out as a text frame without being re-encoded. */
+  send(data: Buffer, options: { binary: false }): void;
   close(code?: number, reason?: string): void;
   terminate(): void;
   ping(): void;
@@ -23,6 +24,8 @@ export interface HubOptions {
   readonly bufferBytes: number;
   readonly slowPolicy: 'drop' | 'disconnect';
   readonly metrics: Metrics;
+  /** Longest stretch one delivery round may hold the event loop before it yields to ingest. */
+  readonly sliceMs?: number;
 }
 
 const OPEN = 1;
@@ -30,30 +33,48 @@ const CLOSED = 3;
 /** 1013 "try again later": the standard close code for a peer that cannot keep up. */
 const CLOSE_TOO_SLOW = 1013;
 
+/** Lets the hub put several frames into one write (a TCP socket's cork/uncork). */
+export interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
 class Subscriber {
   readonly socket: SubscriberSocket;
   readonly filter: SubscriberFilter;
+  readonly raw: Corkable | undefined;
+  /** Frames waiting for this subscriber's next turn, and when the oldest was accepted. */
+  outbox: Buffer[] = [];
+  oldest = 0;
   dropped = 0;
   alive = true;
-  constructor(socket: SubscriberSocket, filter: SubscriberFilter) {
+  constructor(socket: SubscriberSocket, filter: SubscriberFilter, raw: Corkable | undefined) {
     this.socket = socket;
     this.filter = filter;
+    this.raw = raw;
   }
 }
 
-/** The frame every subscriber of a record gets; built once per record, not per subscriber. */
-export function recordFrame(record: LogRecord): string {
-  return JSON.stringify({
-    type: 'record',
-    stream: record.stream,
-    tenant: record.tenant,
-    entity: record.entity,
-    id: record.id,
-    ts: new Date(record.ts).toISOString(),
-    receivedAt: new Date(record.receivedAt).toISOString(),
-    body: record.body,
-  });
+/** The frame every subscriber of a record gets; built and UTF-8 encoded once per record. */
+export function recordFrame(record: LogRecord): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      type: 'record',
+      stream: record.stream,
+      tenant: record.tenant,
+      entity: record.entity,
+      id: record.id,
+      ts: new Date(record.ts).toISOString(),
+      receivedAt: new Date(record.receivedAt).toISOString(),
+      body: record.body,
+    }),
+  );
 }
+
+const TEXT = { binary: false } as const;
+const DEFAULT_SLICE_MS = 10;
+/** Subscribers served between clock reads while delivering. */
+const FLUSHES_PER_CLOCK_READ = 64;
 
 /**
  * Fans accepted records out to WebSocket subscribers, filtered by tenant, stream and entity. Publishing
@@ -65,7 +86,9 @@ export class LiveHub {
   readonly #options: HubOptions;
   readonly #byTenant = new Map<string, Set<Subscriber>>();
   readonly #bySocket = new Map<SubscriberSocket, Subscriber>();
-  #pending: LogRecord[] = [];
+  /** Subscribers with frames in their outbox, in the order they got their first one. */
+  #ready: Subscriber[] = [];
+  #readyAt = 0;
   #scheduled = false;
 
   constructor(options: HubOptions) {
@@ -76,8 +99,9 @@ export class LiveHub {
     return this.#bySocket.size;
   }
 
-  subscribe(socket: SubscriberSocket, filter: SubscriberFilter): void {
-    const sub = new Subscriber(socket, filter);
+  /** @param raw the connection under the WebSocket, when reachable, so a turn's frames go in one write. */
+  subscribe(socket: SubscriberSocket, filter: SubscriberFilter, raw?: Corkable): void {
+    const sub = new Subscriber(socket, filter, raw);
     let set = this.#byTenant.get(filter.tenant);
     if (!set) this.#byTenant.set(filter.tenant, (set = new Set()));
     set.add(sub);
@@ -88,6 +112,7 @@ export class LiveHub {
   unsubscribe(socket: SubscriberSocket): void {
     const sub = this.#bySocket.get(socket);
     if (!sub) return;
+    sub.outbox = [];
     this.#bySocket.delete(socket);
     const set = this.#byTenant.get(sub.filter.tenant);
     set?.delete(sub);
@@ -101,38 +126,91 @@ export class LiveHub {
     if (sub) sub.alive = true;
   }
 
-  /** Queues records for delivery; returns at once. */
+  /**
+   * Queues records for delivery; returns at once. Each record's frame is encoded once and put in the
+   * outbox of every subscriber it matches. Delivery serves subscribers in rounds of at most `sliceMs`,
+   * so a large fleet never holds up ingest; when it falls behind, a subscriber's next turn carries all
+   * its waiting frames in one write, so the cost per frame falls just when the load rises.
+   */
   publish(records: readonly LogRecord[]): void {
     if (this.#bySocket.size === 0) return;
-    for (const r of records) this.#pending.push(r);
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      setImmediate(() => this.#deliver());
-    }
-  }
-
-  #deliver(): void {
-    this.#scheduled = false;
-    const records = this.#pending;
-    this.#pending = [];
     for (const record of records) {
       const subs = this.#byTenant.get(record.tenant);
       if (!subs) continue;
-      let frame: string | undefined;
+      let frame: Buffer | undefined;
       for (const sub of subs) {
         const { streams, entity } = sub.filter;
         if (!streams.has(record.stream) || (entity !== undefined && entity !== record.entity)) continue;
         frame ??= recordFrame(record);
-        this.#send(sub, frame);
+        if (sub.outbox.length === 0) {
+          sub.oldest = record.receivedAt;
+          this.#ready.push(sub);
+        }
+        sub.outbox.push(frame);
       }
     }
+    this.#schedule();
   }
 
-  #send(sub: Subscriber, frame: string): void {
+  #schedule(): void {
+    if (this.#scheduled || this.#readyAt >= this.#ready.length) return;
+    this.#scheduled = true;
+    setImmediate(() => this.#deliver(this.#options.sliceMs ?? DEFAULT_SLICE_MS));
+  }
+
+  /** Serves subscribers with waiting frames until none is left or `budgetMs` has passed, then yields. */
+  #deliver(budgetMs: number): void {
+    this.#scheduled = false;
+    const deadline = performance.now() + budgetMs;
+    let served = 0;
+    while (this.#readyAt < this.#ready.length) {
+      this.#flush(this.#ready[this.#readyAt++]!);
+      if (++served % FLUSHES_PER_CLOCK_READ === 0 && performance.now() > deadline) break;
+    }
+    if (this.#readyAt >= this.#ready.length) {
+      this.#ready = [];
+      this.#readyAt = 0;
+    } else if (this.#readyAt > 4096) {
+      this.#ready = this.#ready.slice(this.#readyAt);
+      this.#readyAt = 0;
+    }
+    this.#schedule();
+  }
+
+  /**
+   * Writes a subscriber's waiting frames, corked into one write where the socket allows. Frames
+   * corked in this turn do not count against the bound; what the kernel refused from earlier turns
+   * does. A turn that corks more than the bound is pushed out in parts, so the bound stays honest.
+   */
+  #flush(sub: Subscriber): void {
+    const frames = sub.outbox;
+    if (frames.length === 0) return;
+    sub.outbox = [];
+    const { socket, raw } = sub;
+    if (socket.readyState !== OPEN) return;
+    raw?.cork();
+    let corked = 0;
+    for (const frame of frames) {
+      if (raw && corked > this.#options.bufferBytes) {
+        raw.uncork();
+        raw.cork();
+        corked = 0;
+      }
+      const before = socket.bufferedAmount;
+      this.#send(sub, frame, raw ? corked : 0);
+      corked += socket.bufferedAmount - before;
+    }
+    raw?.uncork();
+    this.#options.metrics.fanoutSeconds.observe(Math.max(0, Date.now() - sub.oldest) / 1000);
+  }
+
+  /** Sends one frame, or drops it if the subscriber's unsent bytes (less `corked`) pass the bound. */
+  #send(sub: Subscriber, frame: Buffer, corked: number): void {
     const { socket } = sub;
     if (socket.readyState !== OPEN) return;
+    const unsent = socket.bufferedAmount - corked;
     // A frame larger than the whole bound still goes to a subscriber that has nothing pending.
-    if (socket.bufferedAmount > 0 && socket.bufferedAmount + frame.length > this.#options.bufferBytes) {
+    if (unsent > 0 && unsent + frame.length > this.#options.bufferBytes) {
       if (this.#options.slowPolicy === 'disconnect') {
         this.#options.metrics.slowDisconnects.inc();
         this.unsubscribe(socket);
@@ -144,10 +222,10 @@ export class LiveHub {
       return;
     }
     if (sub.dropped > 0) {
-      socket.send(JSON.stringify({ type: 'dropped', count: sub.dropped }));
+      socket.send(Buffer.from(JSON.stringify({ type: 'dropped', count: sub.dropped })), TEXT);
       sub.dropped = 0;
     }
-    socket.send(frame);
+    socket.send(frame, TEXT);
     this.#options.metrics.framesSent.inc();
   }
 
@@ -169,7 +247,7 @@ export class LiveHub {
    * closing handshake within `graceMs` (a stalled reader) is terminated, so it cannot hold up shutdown.
    */
   async close(graceMs = 1000): Promise<void> {
-    this.#deliver();
+    this.#deliver(Infinity);
     const sockets = [...this.#bySocket.keys()];
     for (const socket of sockets) {
       this.unsubscribe(socket);

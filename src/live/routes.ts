@@ -4,6 +4,7 @@ import Type from 'typebox';
 import type { RouteContext } from '../http/context.ts';
 import { errorResponses } from '../http/schemas.ts';
 import { STREAMS, type Stream } from '../log/record.ts';
+import type { Corkable } from './hub.ts';
 
 const StreamQuery = Type.Object({
   streams: Type.String({
@@ -77,7 +78,14 @@ export function registerLiveRoutes(base: FastifyInstance, ctx: RouteContext): vo
         return;
       }
       const streams = new Set(request.query.streams.split(',') as Stream[]);
-      hub.subscribe(socket, { tenant: request.principal!.tenant, streams, entity: request.query.entity });
+      // ws keeps its TCP socket in a private field; when it is there, the hub corks each turn's frames
+      // into one write. Without it delivery is still correct, one write per frame.
+      const raw = (socket as unknown as { _socket?: Corkable })._socket;
+      hub.subscribe(
+        socket,
+        { tenant: request.principal!.tenant, streams, entity: request.query.entity },
+        raw,
+      );
       socket.on('pong', () => hub.pong(socket));
       socket.on('close', () => hub.unsubscribe(socket));
       socket.on('error', () => hub.unsubscribe(socket));

@@ -52,8 +52,30 @@ test('close commits what was submitted and refuses the rest', async () => {
     { maxQueue: 10 },
   );
   const pending = gc.submit([7]);
-  gc.close();
+  await gc.close();
   assert.deepEqual(seen, [7]);
   assert.deepEqual(await pending, [7]);
   await assert.rejects(gc.submit([8]), { code: 'SHUTTING_DOWN' });
+});
+
+test('items submitted while a commit is in flight go together in the next one, in order', async () => {
+  const commits: number[][] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const gc = new GroupCommit<number, number>(
+    async (items) => {
+      commits.push([...items]);
+      if (commits.length === 1) await gate;
+      return [...items];
+    },
+    { maxQueue: 100 },
+  );
+  const first = gc.submit([1]);
+  await new Promise((resolve) => setImmediate(resolve));
+  const later = [gc.submit([2]), gc.submit([3, 4])];
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(commits, [[1]], 'nothing else starts while the first commit runs');
+  release();
+  assert.deepEqual(await Promise.all([first, ...later]), [[1], [2], [3, 4]]);
+  assert.deepEqual(commits, [[1], [2, 3, 4]]);
 });

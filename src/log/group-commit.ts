@@ -14,20 +14,22 @@ export interface GroupCommitOptions {
 }
 
 /**
- * Shares one transaction among all concurrent submitters. Items wait at most until the current event
- * loop turn ends; then a single `commit` call writes them all and every submitter is answered at once.
- * This is what makes a durable (fsync per commit) single-item write cheap under concurrency.
+ * Shares one transaction among all concurrent submitters. One commit is in flight at a time; items
+ * submitted meanwhile wait for it to finish and then go together in the next one, and every submitter
+ * is answered when its commit is durable. This is what makes a durable (fsync per commit)
+ * single-item write cheap under concurrency, and the commit can run off the event loop.
  */
 export class GroupCommit<T, R> {
-  readonly #commit: (items: readonly T[]) => R[];
+  readonly #commit: (items: readonly T[]) => R[] | Promise<R[]>;
   readonly #options: GroupCommitOptions;
   #waiters: Waiter<T, R>[] = [];
   #queued = 0;
   #scheduled = false;
+  #inFlight: Promise<void> | undefined;
   #closed = false;
 
   /** @param commit writes all items in one transaction, returning one result per item, in order. */
-  constructor(commit: (items: readonly T[]) => R[], options: GroupCommitOptions) {
+  constructor(commit: (items: readonly T[]) => R[] | Promise<R[]>, options: GroupCommitOptions) {
     this.#commit = commit;
     this.#options = options;
   }
@@ -45,41 +47,55 @@ export class GroupCommit<T, R> {
     return new Promise<R[]>((resolve, reject) => {
       this.#waiters.push({ items, resolve, reject });
       this.#queued += items.length;
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.#schedule();
     });
   }
 
-  /** Commits everything waiting now. Called by the scheduler, and by close() to drain. */
-  flush(): void {
-    this.#scheduled = false;
+  /** Starts a commit at the end of this event-loop turn, unless one is running or due. */
+  #schedule(): void {
+    if (this.#scheduled || this.#inFlight || this.#waiters.length === 0) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#flush();
+    });
+  }
+
+  /** Commits everything waiting now; the next commit is scheduled when this one ends. */
+  #flush(): void {
     const waiters = this.#waiters;
-    if (waiters.length === 0) return;
+    if (waiters.length === 0 || this.#inFlight) return;
     this.#waiters = [];
     this.#queued = 0;
     const items = waiters.length === 1 ? waiters[0]!.items : waiters.flatMap((w) => w.items);
     const started = performance.now();
-    let results: R[];
-    try {
-      results = this.#commit(items);
-    } catch (cause) {
-      const err = new BeaconError('LOG_UNAVAILABLE', undefined, { cause, retryAfter: 1 });
-      for (const waiter of waiters) waiter.reject(err);
-      return;
-    }
-    this.#options.onCommit?.(items.length, (performance.now() - started) / 1000);
-    let at = 0;
-    for (const waiter of waiters) {
-      waiter.resolve(results.slice(at, at + waiter.items.length));
-      at += waiter.items.length;
-    }
+    this.#inFlight = (async () => {
+      let results: R[];
+      try {
+        results = await this.#commit(items);
+      } catch (cause) {
+        const err = new BeaconError('LOG_UNAVAILABLE', undefined, { cause, retryAfter: 1 });
+        for (const waiter of waiters) waiter.reject(err);
+        return;
+      }
+      this.#options.onCommit?.(items.length, (performance.now() - started) / 1000);
+      let at = 0;
+      for (const waiter of waiters) {
+        waiter.resolve(results.slice(at, at + waiter.items.length));
+        at += waiter.items.length;
+      }
+    })().finally(() => {
+      this.#inFlight = undefined;
+      this.#schedule();
+    });
   }
 
-  /** Refuses new items and commits the ones already submitted. */
-  close(): void {
+  /** Refuses new items and resolves once the ones already submitted are committed (or failed). */
+  async close(): Promise<void> {
     this.#closed = true;
-    this.flush();
+    while (this.#inFlight || this.#waiters.length > 0) {
+      this.#flush();
+      await this.#inFlight;
+    }
   }
 }

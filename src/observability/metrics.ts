@@ -1,4 +1,16 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import {
+  AggregatorRegistry,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  collectDefaultMetrics,
+  type MetricObjectWithValues,
+  type MetricValue,
+} from 'prom-client';
+
+/** Metrics taken from another thread's registry, as `Registry.getMetricsAsJSON()` gives them. */
+export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
 
 /**
  * Every Prometheus metric Beacon exports, in one registry per process. Components receive this object
@@ -88,8 +100,29 @@ export class Metrics {
     help: 'Frames sent to subscribers.',
     registers: [this.registry],
   });
+  readonly fanoutSeconds = new Histogram({
+    name: 'beacon_live_fanout_seconds',
+    help: 'From accepting a record to writing it to a subscriber (per write, its oldest frame).',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
 
-  constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'beacon_process_' });
+  readonly #sources: (() => Promise<MetricsSnapshot>)[] = [];
+
+  /** @param options.process false in worker threads: the process metrics come from the main thread. */
+  constructor(options: { process?: boolean } = {}) {
+    if (options.process !== false) collectDefaultMetrics({ register: this.registry, prefix: 'beacon_' });
+  }
+
+  /** Adds metrics kept elsewhere (a worker thread's registry) to what render() exports. */
+  addSource(source: () => Promise<MetricsSnapshot>): void {
+    this.#sources.push(source);
+  }
+
+  /** Prometheus text of this registry plus every source, summed where a metric appears in several. */
+  async render(): Promise<string> {
+    if (this.#sources.length === 0) return this.registry.metrics();
+    const parts = await Promise.all([this.registry.getMetricsAsJSON(), ...this.#sources.map((s) => s())]);
+    return AggregatorRegistry.aggregate(parts).metrics();
   }
 }

@@ -22,7 +22,7 @@ export function registerOperationsRoutes(app: FastifyInstance, ctx: RouteContext
   });
 
   app.get('/metrics', hidden, async (_request, reply) => {
-    const body = await ctx.metrics.registry.metrics();
+    const body = await ctx.metrics.render();
     return reply.type(ctx.metrics.registry.contentType).send(body);
   });
 }

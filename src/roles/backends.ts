@@ -4,6 +4,7 @@ import { BeaconError } from '../errors/catalog.ts';
 import { EmbeddedLog } from '../log/embedded/embedded-log.ts';
 import type { Log } from '../log/log.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { PostgresStore } from '../store/postgres/postgres-store.ts';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
 
@@ -13,6 +14,8 @@ export function createLog(config: Readonly<Config>, metrics: Metrics, logger: Lo
     return new EmbeddedLog({
       dataDir: config.dataDir,
       maxQueue: config.ingest.queueMax,
+      retentionDays: config.embeddedLog.retentionDays,
+      sweepIntervalMs: config.embeddedLog.sweepIntervalMs,
       logger,
       onCommit: (records, seconds) => {
         metrics.commitBatchSize.observe(records);
@@ -24,7 +27,16 @@ export function createLog(config: Readonly<Config>, metrics: Metrics, logger: Lo
 }
 
 /** Chooses the store backend from configuration, once, at start-up. */
-export function createStore(config: Readonly<Config>): Store {
+export function createStore(config: Readonly<Config>, logger?: Logger): Store {
   if (config.store === 'sqlite') return new SqliteStore({ dataDir: config.dataDir });
+  if (/^postgres(ql)?:\/\//.test(config.store)) {
+    return new PostgresStore({
+      url: config.store,
+      ...config.postgres,
+      onIdleError: (err) => logger?.warn({ err }, 'postgres connection lost; it reconnects on next use'),
+      onMaintenanceError: (err) =>
+        logger?.error({ err }, 'postgres partition maintenance failed; retried later'),
+    });
+  }
   throw new BeaconError('CONFIG_INVALID', `config key store: unsupported store backend ${config.store}`);
 }

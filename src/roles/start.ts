@@ -7,9 +7,9 @@ import type { RouteContext } from '../http/context.ts';
 import { TokenBuckets } from '../http/rate-limit.ts';
 import { Ingest } from '../ingest/ingest.ts';
 import { LiveHub } from '../live/hub.ts';
-import type { Consumer, Log } from '../log/log.ts';
+import type { Log } from '../log/log.ts';
 import { Metrics } from '../observability/metrics.ts';
-import { startSink } from '../sink/sink.ts';
+import { startSinkThread } from '../sink/thread.ts';
 import type { Store } from '../store/store.ts';
 import { bootstrapTenants } from '../tenants/bootstrap.ts';
 import { Authenticator } from '../tenants/tokens.ts';
@@ -49,7 +49,7 @@ export async function startBeacon(
 ): Promise<RunningBeacon> {
   const logger = options.logger ?? pino(loggerOptions(config.logLevel));
   const metrics = new Metrics();
-  const store = createStore(config);
+  const store = createStore(config, logger);
   const migrations = await store.open();
   if (migrations.length > 0) logger.info({ migrations }, 'store migrated');
   const { generatedToken } = await bootstrapTenants(store.tenants, { adminToken: config.adminToken, logger });
@@ -63,16 +63,10 @@ export async function startBeacon(
     metrics,
   });
   const stopTail = log.tail((records) => hub.publish(records));
-  const sinks: Consumer[] = projections.map((projection) =>
-    startSink({
-      log,
-      store,
-      projection,
-      batchSize: config.sink.batchSize,
-      metrics,
-      logger: logger.child({ sink: projection.group }),
-    }),
-  );
+  // Sinks run in a thread of their own, on their own connections, as `beacon sink` would in a process
+  // of its own: storing rows then never competes with accepting them on this event loop.
+  const sinks = await startSinkThread(config, logger);
+  metrics.addSource(() => sinks.metrics());
 
   const authenticator = new Authenticator(store.tenants);
   const buckets = new TokenBuckets(config.rateLimit);
@@ -139,7 +133,7 @@ export async function startBeacon(
           logger.warn(
             'shutdown deadline reached before sinks caught up; they resume from the log on next start',
           );
-        await Promise.all(sinks.map((s) => s.close()));
+        await sinks.close();
         await log.close();
         await store.close();
         logger.info('stopped');

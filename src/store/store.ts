@@ -27,6 +27,8 @@ export interface Store {
   readonly backend: 'sqlite' | 'postgres';
   /** Opens the store and applies pending migrations; returns the names applied. */
   open(): Promise<string[]>;
+  /** Names of the migrations that were already applied when `open()` ran; `beacon setup` reports them. */
+  readonly existing: readonly string[];
   readonly tenants: TenantRepository;
   readonly messages: MessageReader;
   readonly analytics: AnalyticsReader;

@@ -43,6 +43,21 @@ export function runStoreContract(target: StoreContractTarget): void {
       assert.equal(await store.messages.count('t2'), 1);
     });
 
+    it('a record redelivered with no client key (key = id) is stored once', async (store) => {
+      const own = (n: number) => row(n, { key: row(n).id });
+      assert.equal(await store.transaction((tx) => tx.messages.insert([own(10), own(11)])), 2);
+      assert.equal(await store.transaction((tx) => tx.messages.insert([own(11), own(12)])), 1);
+      // A client key that repeats with a different id and time (a retry through a log that cannot
+      // deduplicate, such as Kafka) is still dropped.
+      assert.equal(
+        await store.transaction((tx) =>
+          tx.messages.insert([row(13), row(13, { id: row(99).id, receivedAt: 1 })]),
+        ),
+        1,
+      );
+      assert.equal(await store.messages.count('t1'), 4);
+    });
+
     it('messages list in (receivedAt, id) order by keyset, with bounds, per tenant', async (store) => {
       const rows = Array.from({ length: 20 }, (_, i) => row(i));
       await store.transaction((tx) => tx.messages.insert([...rows].reverse()));

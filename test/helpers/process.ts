@@ -3,14 +3,18 @@ import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
-/** `beacon start` as a real child process; resolves once it prints that it is running. */
+/**
+ * `beacon start` as a real child process; resolves once it prints that it is running. `args` are
+ * extra flags, e.g. `['--store', 'postgres://…']`.
+ */
 export async function spawnBeacon(
   dataDir: string,
   env: Record<string, string> = {},
+  args: readonly string[] = [],
 ): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null>; output: () => string }> {
   const child = spawn(
     process.execPath,
-    [MAIN, 'start', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir],
+    [MAIN, 'start', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, ...args],
     {
       env: { ...process.env, BEACON_LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

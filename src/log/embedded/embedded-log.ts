@@ -1,30 +1,34 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { BroadcastChannel } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { BeaconError } from '../../errors/catalog.ts';
 import { openDatabase, migrate, type SqliteDatabase } from '../../sqlite/database.ts';
 import { GroupCommit } from '../group-commit.ts';
 import type { Consumer, ConsumeOptions, Log, Positions, TailListener } from '../log.ts';
 import type { Appended, LogRecord, NewRecord, Stream } from '../record.ts';
+import { encodeBatch, type SweepResult } from './chunk-writer.ts';
 import { logMigrations } from './migrations.ts';
+import { WriterClient } from './writer-client.ts';
 
 export interface EmbeddedLogOptions {
-  /** Directory holding `log.db`; `:memory:` keeps it in memory (tests). */
+  /** Directory holding `log.db`. */
   readonly dataDir: string;
   readonly maxQueue: number;
   readonly logger: Logger;
   readonly onCommit?: (records: number, seconds: number) => void;
+  /** Days records are kept; 0 (the default) keeps them forever. */
+  readonly retentionDays?: number;
+  /** How often expired records are deleted. */
+  readonly sweepIntervalMs?: number;
 }
 
-interface RecordRow {
-  offset: number;
-  stream: Stream;
-  tenant: string;
-  key: string;
-  entity: string;
-  id: string;
-  ts: number;
-  received_at: number;
-  body: string;
+/** One record inside a chunk: [tenant, key (null when it is the id), entity, id, ts, receivedAt, body]. */
+type ChunkRecord = [string, string | null, string, string, number, number, unknown];
+
+interface ChunkRow {
+  first_offset: number;
+  end_offset: number;
+  records: string;
 }
 
 const PARTITION = 0;
@@ -32,78 +36,78 @@ const MAX_BACKOFF_MS = 5000;
 
 /**
  * The default log: a SQLite file on local disk, committed with fsync, in the same process. Concurrent
- * appends share one transaction (group commit). It has one partition per stream; offsets are the
- * file's global sequence, so they rise within a stream but skip.
+ * appends share one transaction (group commit), run by a writer thread (started by the first append)
+ * so that the event loop keeps serving while the disk syncs. Each commit stores each stream's records
+ * as one chunk row (up to 1,000 records), so a record costs one JSON encode and no index entry of its own.
+ * Each stream has one partition with contiguous offsets. Only keys a client chose are indexed for
+ * idempotency; a key equal to the record's fresh id cannot repeat.
  */
 export class EmbeddedLog implements Log {
   readonly backend = 'embedded' as const;
   readonly #options: EmbeddedLogOptions;
   #db: SqliteDatabase | undefined;
   #writer: GroupCommit<NewRecord, Appended> | undefined;
+  #writerThread: WriterClient | undefined;
   readonly #tails = new Set<TailListener>();
   readonly #wakers = new Set<() => void>();
   readonly #consumers = new Set<EmbeddedConsumer>();
+  /** Tells consumers in other threads of this process (the sink thread) that records were committed. */
+  #channel: BroadcastChannel | undefined;
+  #sweeper: NodeJS.Timeout | undefined;
 
   constructor(options: EmbeddedLogOptions) {
     this.#options = options;
   }
 
   open(): Promise<void> {
-    const file = this.#options.dataDir === ':memory:' ? ':memory:' : join(this.#options.dataDir, 'log.db');
+    const file = resolve(join(this.#options.dataDir, 'log.db'));
     const db = openDatabase(file, { synchronous: 'full' });
     migrate(db, logMigrations);
     this.#db = db;
+    const channel = new BroadcastChannel(`beacon-log:${file}`);
+    channel.onmessage = () => this.#wake();
+    channel.unref();
+    this.#channel = channel;
 
-    const insert = db.prepare<
-      [string, string, string, string, string, number, number, string],
-      { offset: number }
-    >(
-      `INSERT INTO records (stream, tenant, key, entity, id, ts, received_at, body)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, stream, key) DO NOTHING RETURNING offset`,
-    );
-    const existing = db.prepare<[string, string, string], { id: string; received_at: number }>(
-      'SELECT id, received_at FROM records WHERE tenant = ? AND stream = ? AND key = ?',
-    );
-    const appended: LogRecord[] = [];
-    const commit = db.transaction((records: readonly NewRecord[]): Appended[] =>
-      records.map((r) => {
-        const row = insert.get(
-          r.stream,
-          r.tenant,
-          r.key,
-          r.entity,
-          r.id,
-          r.ts,
-          r.receivedAt,
-          JSON.stringify(r.body ?? null),
-        );
-        if (row) {
-          appended.push({ ...r, partition: PARTITION, offset: row.offset });
-          return { id: r.id, receivedAt: r.receivedAt, duplicate: false };
-        }
-        const first = existing.get(r.tenant, r.stream, r.key)!;
-        return { id: first.id, receivedAt: first.received_at, duplicate: true };
-      }),
-    );
+    const writer = new WriterClient(file);
+    this.#writerThread = writer;
     this.#writer = new GroupCommit<NewRecord, Appended>(
-      (records) => {
-        appended.length = 0;
-        try {
-          return commit(records);
-        } catch (err) {
-          appended.length = 0;
-          throw err;
+      async (records) => {
+        const { answers, offsets } = await writer.commit(encodeBatch(records));
+        const appended: LogRecord[] = [];
+        for (let i = 0; i < records.length; i++) {
+          if (offsets[i]! >= 0) appended.push({ ...records[i]!, partition: PARTITION, offset: offsets[i]! });
         }
+        if (appended.length > 0) this.#announce(appended);
+        return answers;
       },
-      {
-        maxQueue: this.#options.maxQueue,
-        onCommit: (n, seconds) => {
-          this.#options.onCommit?.(n, seconds);
-          if (appended.length > 0) this.#announce(appended.splice(0));
-        },
-      },
+      { maxQueue: this.#options.maxQueue, onCommit: this.#options.onCommit },
     );
+    const days = this.#options.retentionDays ?? 0;
+    if (days > 0) {
+      this.#sweeper = setInterval(() => {
+        // Only the process that appends sweeps; a sink thread reading the same file leaves it alone.
+        if (!writer.started) return;
+        this.sweep(Date.now() - days * 86_400_000).catch((err: unknown) =>
+          this.#options.logger.error({ err }, 'log retention sweep failed'),
+        );
+      }, this.#options.sweepIntervalMs ?? 3_600_000);
+      this.#sweeper.unref();
+    }
     return Promise.resolve();
+  }
+
+  /**
+   * Deletes records and client idempotency keys received before `before` (epoch ms), keeping each
+   * stream's newest chunk so its offsets carry on. Consumers behind the cut resume at the oldest
+   * record left, as Kafka consumers do after retention.
+   */
+  async sweep(before: number): Promise<SweepResult> {
+    if (!this.#writerThread) throw new BeaconError('LOG_UNAVAILABLE', 'the log is not open');
+    const result = await this.#writerThread.sweep(before);
+    if (result.chunks > 0 || result.keys > 0)
+      this.#options.logger.info({ ...result, before: new Date(before).toISOString() }, 'log retention sweep');
+    return result;
   }
 
   #announce(records: LogRecord[]): void {
@@ -114,6 +118,11 @@ export class EmbeddedLog implements Log {
         this.#options.logger.error({ err }, 'log tail listener failed');
       }
     }
+    this.#wake();
+    this.#channel?.postMessage(null);
+  }
+
+  #wake(): void {
     for (const wake of this.#wakers) wake();
     this.#wakers.clear();
   }
@@ -144,16 +153,20 @@ export class EmbeddedLog implements Log {
 
   endOffsets(stream: Stream): Promise<Positions> {
     const row = this.#database()
-      .prepare<[Stream], { last: number | null }>('SELECT MAX(offset) AS last FROM records WHERE stream = ?')
+      .prepare<[Stream], { end: number | null }>('SELECT MAX(end_offset) AS end FROM chunks WHERE stream = ?')
       .get(stream)!;
-    return Promise.resolve(new Map([[PARTITION, (row.last ?? 0) + 1]]));
+    return Promise.resolve(new Map([[PARTITION, row.end ?? 1]]));
   }
 
   async close(): Promise<void> {
-    this.#writer?.close();
+    clearInterval(this.#sweeper);
+    await this.#writer?.close();
+    await this.#writerThread?.close();
     await Promise.all([...this.#consumers].map((c) => c.close()));
     for (const wake of this.#wakers) wake();
     this.#tails.clear();
+    this.#channel?.close();
+    this.#channel = undefined;
     this.#db?.close();
     this.#db = undefined;
   }
@@ -195,20 +208,26 @@ class EmbeddedConsumer implements Consumer {
 
   async #run(): Promise<void> {
     const { stream, maxBatch, group } = this.#options;
-    const read = this.#db.prepare<[Stream, number, number], RecordRow>(
-      'SELECT * FROM records WHERE stream = ? AND offset >= ? ORDER BY offset LIMIT ?',
+    const read = this.#db.prepare<[Stream, number, number], ChunkRow>(
+      'SELECT first_offset, end_offset, records FROM chunks WHERE stream = ? AND end_offset > ? ORDER BY end_offset LIMIT ?',
     );
+    // Whole chunks are handed on; enough of them to make maxBatch records when chunks are small.
+    const chunksPerRead = Math.max(1, Math.ceil(maxBatch / 10));
     const positions = await this.#options.position([PARTITION]);
     let next = positions.get(PARTITION) ?? 0;
     let backoff = 100;
     while (!this.#closed) {
-      const rows = read.all(stream, next, maxBatch);
+      const rows = read.all(stream, next, chunksPerRead);
       if (rows.length === 0) {
         await this.#pause((wake) => this.#waitForAppend(wake), 1000);
         continue;
       }
-      const records = rows.map(toLogRecord);
-      const nextOffset = rows.at(-1)!.offset + 1;
+      const records: LogRecord[] = [];
+      for (const row of rows) {
+        if (records.length >= maxBatch) break;
+        records.push(...decodeChunk(stream, row, next));
+      }
+      const nextOffset = records.at(-1)!.offset + 1;
       try {
         await this.#options.handle({ stream, partition: PARTITION, records, nextOffset });
         next = nextOffset;
@@ -242,17 +261,24 @@ class EmbeddedConsumer implements Consumer {
   }
 }
 
-function toLogRecord(row: RecordRow): LogRecord {
-  return {
-    stream: row.stream,
-    tenant: row.tenant,
-    key: row.key,
-    entity: row.entity,
-    id: row.id,
-    ts: row.ts,
-    receivedAt: row.received_at,
-    body: JSON.parse(row.body) as unknown,
-    partition: PARTITION,
-    offset: row.offset,
-  };
+/** The records of a chunk from offset `from` on. */
+function decodeChunk(stream: Stream, row: ChunkRow, from: number): LogRecord[] {
+  const encoded = JSON.parse(row.records) as ChunkRecord[];
+  const records: LogRecord[] = [];
+  for (let i = Math.max(0, from - row.first_offset); i < encoded.length; i++) {
+    const [tenant, key, entity, id, ts, receivedAt, body] = encoded[i]!;
+    records.push({
+      stream,
+      tenant,
+      key: key ?? id,
+      entity,
+      id,
+      ts,
+      receivedAt,
+      body,
+      partition: PARTITION,
+      offset: row.first_offset + i,
+    });
+  }
+  return records;
 }

@@ -53,7 +53,7 @@ export class SqliteMessageReader implements MessageReader {
 export class SqliteMessageWriter implements MessageWriter {
   readonly #insert;
   constructor(db: SqliteDatabase) {
-    this.#insert = db.prepare<[string, number, string, string, string]>(
+    this.#insert = db.prepare<[string, number, string, string | null, string]>(
       'INSERT INTO messages (tenant, received_at, id, key, payload) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
     );
   }
@@ -61,7 +61,9 @@ export class SqliteMessageWriter implements MessageWriter {
   insert(rows: readonly MessageRow[]): Promise<number> {
     let inserted = 0;
     for (const r of rows) {
-      inserted += this.#insert.run(r.tenant, r.receivedAt, r.id, r.key, JSON.stringify(r.payload)).changes;
+      // A key equal to the id was not chosen by a client: the primary key already makes it unique.
+      const key = r.key === r.id ? null : r.key;
+      inserted += this.#insert.run(r.tenant, r.receivedAt, r.id, key, JSON.stringify(r.payload)).changes;
     }
     return Promise.resolve(inserted);
   }

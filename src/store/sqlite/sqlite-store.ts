@@ -23,6 +23,7 @@ export class SqliteStore implements Store {
   tenants!: SqliteTenantRepository;
   messages!: SqliteMessageReader;
   analytics!: SqliteAnalyticsReader;
+  existing: readonly string[] = [];
 
   constructor(options: { dataDir: string }) {
     this.#file = join(options.dataDir, 'beacon.db');
@@ -31,6 +32,8 @@ export class SqliteStore implements Store {
   open(): Promise<string[]> {
     const writer = openDatabase(this.#file, { synchronous: 'normal' });
     const applied = migrate(writer, storeMigrations);
+    // migrate() applies every newer version, so whatever it did not apply was there already.
+    this.existing = storeMigrations.map((m) => m.name).filter((name) => !applied.includes(name));
     this.#writer = writer;
     this.#reader = openDatabase(this.#file, { synchronous: 'normal', readonly: true });
     this.tenants = new SqliteTenantRepository(writer);

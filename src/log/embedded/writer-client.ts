@@ -1,0 +1,87 @@
+import { Worker } from 'node:worker_threads';
+import type { CommitResult, EncodedBatch, SweepResult } from './chunk-writer.ts';
+import type { FromWriter, ToWriter } from './writer-thread.ts';
+
+interface Pending {
+  readonly resolve: (result: CommitResult & SweepResult) => void;
+  readonly reject: (err: Error) => void;
+}
+
+/**
+ * The event loop's handle on the log's writer thread. A thread that dies fails the commits in flight
+ * (their submitters get LOG_UNAVAILABLE and nothing was acknowledged) and is started afresh by the
+ * next commit.
+ */
+export class WriterClient {
+  readonly #file: string;
+  #worker: Promise<Worker> | undefined;
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 0;
+
+  constructor(file: string) {
+    this.#file = file;
+  }
+
+  /** Starts the thread and waits until its connection is open. */
+  start(): Promise<void> {
+    return this.#thread().then(() => undefined);
+  }
+
+  /** True once the thread was started (by a commit); a log that never appends never starts one. */
+  get started(): boolean {
+    return this.#worker !== undefined;
+  }
+
+  commit(batch: EncodedBatch): Promise<CommitResult> {
+    return this.#call((id) => ({ type: 'commit', id, batch }));
+  }
+
+  /** Deletes what was received before `before` (epoch ms); see chunk-writer.ts `sweep`. */
+  sweep(before: number): Promise<SweepResult> {
+    return this.#call((id) => ({ type: 'sweep', id, before }));
+  }
+
+  async #call(message: (id: number) => ToWriter): Promise<CommitResult & SweepResult> {
+    const worker = await this.#thread();
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      worker.postMessage(message(id));
+    });
+  }
+
+  async close(): Promise<void> {
+    const worker = this.#worker;
+    this.#worker = undefined;
+    if (!worker) return;
+    const w = await worker.catch(() => undefined);
+    if (!w) return;
+    const exited = new Promise((resolve) => w.once('exit', resolve));
+    w.postMessage({ type: 'close' } satisfies ToWriter);
+    await exited;
+  }
+
+  #thread(): Promise<Worker> {
+    this.#worker ??= new Promise<Worker>((resolve, reject) => {
+      const worker = new Worker(new URL('./writer-thread.ts', import.meta.url), {
+        workerData: { file: this.#file },
+      });
+      worker.on('message', (message: FromWriter) => {
+        if (message.type === 'ready') return resolve(worker);
+        const pending = this.#pending.get(message.id);
+        this.#pending.delete(message.id);
+        if (message.type !== 'failed') pending?.resolve(message.result as CommitResult & SweepResult);
+        else pending?.reject(new Error(`log commit failed: ${message.message}`));
+      });
+      worker.on('error', reject);
+      worker.on('exit', (code) => {
+        reject(new Error(`log writer thread exited with code ${code}`));
+        for (const pending of this.#pending.values())
+          pending.reject(new Error(`log writer thread exited with code ${code}`));
+        this.#pending.clear();
+        if (this.#worker) this.#worker = undefined;
+      });
+    });
+    return this.#worker;
+  }
+}

@@ -1,0 +1,47 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.ts';
+import type { Consumer, Log } from '../log/log.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { createLog, createStore } from '../roles/backends.ts';
+import { projections } from '../roles/projections.ts';
+import type { Store } from '../store/store.ts';
+import { startSink } from './sink.ts';
+
+/** Every projection's sink, on its own connections to the log and the store. */
+export interface RunningSinks {
+  readonly log: Log;
+  readonly store: Store;
+  /** Stops every consumer after its batch in hand, then closes the connections. */
+  close(): Promise<void>;
+}
+
+/** Opens the configured log and store and starts one consumer-group member per projection. */
+export async function runSinks(
+  config: Readonly<Config>,
+  metrics: Metrics,
+  logger: Logger,
+): Promise<RunningSinks> {
+  const store = createStore(config, logger);
+  await store.open();
+  const log = createLog(config, metrics, logger);
+  await log.open();
+  const sinks: Consumer[] = projections.map((projection) =>
+    startSink({
+      log,
+      store,
+      projection,
+      batchSize: config.sink.batchSize,
+      metrics,
+      logger: logger.child({ sink: projection.group }),
+    }),
+  );
+  return {
+    log,
+    store,
+    close: async () => {
+      await Promise.all(sinks.map((s) => s.close()));
+      await log.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,136 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { PoolClient } from 'pg';
+import copyStreams from 'pg-copy-streams';
+import type {
+  Message,
+  MessageQuery,
+  MessageReader,
+  MessageRow,
+  MessageWriter,
+} from '../../messages/message.ts';
+import type { Queryable } from './errors.ts';
+
+/** SQL for an epoch-millisecond parameter as timestamptz, exact to the millisecond. */
+const ts = (param: string) => `(timestamptz 'epoch' + ${param}::int8 * interval '1 millisecond')`;
+/** SQL for a timestamptz column as epoch milliseconds (float8, so the driver returns a number). */
+const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
+
+interface Row {
+  id: string;
+  received_at: number;
+  payload: unknown;
+}
+
+export class PostgresMessageReader implements MessageReader {
+  readonly #pool: Queryable;
+  constructor(pool: Queryable) {
+    this.#pool = pool;
+  }
+
+  async list(query: MessageQuery): Promise<Message[]> {
+    const params: unknown[] = [query.tenant];
+    const where = ['tenant = $1'];
+    const param = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    if (query.after) {
+      where.push(`(received_at, id) > (${ts(param(query.after.receivedAt))}, ${param(query.after.id)})`);
+    }
+    if (query.from !== undefined) where.push(`received_at >= ${ts(param(query.from))}`);
+    if (query.to !== undefined) where.push(`received_at < ${ts(param(query.to))}`);
+    const { rows } = await this.#pool.query<Row>(
+      `SELECT id, ${ms('received_at')} AS received_at, payload FROM messages WHERE ${where.join(' AND ')}
+       ORDER BY received_at, id LIMIT ${param(query.limit)}`,
+      params,
+    );
+    return rows.map((r) => ({ id: r.id, receivedAt: r.received_at, payload: r.payload }));
+  }
+
+  async count(tenant: string): Promise<number> {
+    const { rows } = await this.#pool.query<{ n: string }>(
+      'SELECT count(*) AS n FROM messages WHERE tenant = $1',
+      [tenant],
+    );
+    return Number(rows[0]!.n);
+  }
+}
+
+/** A CSV field: always quoted, quotes doubled, so any text (tabs, newlines, commas) survives. */
+const csv = (value: string) => `"${value.replaceAll('"', '""')}"`;
+
+/**
+ * Bulk insert: COPY the batch into a session-local staging table, then one statement moves the new
+ * rows into `messages`. A client-chosen key (one that differs from the id) must first win its place in
+ * `message_keys`, so a retried ingest with a new id and time is dropped; a record without one can only
+ * repeat as a redelivery, which the primary key drops. Either way a unique key decides, and the count
+ * returned is exactly the rows that are new (rollups rely on that).
+ */
+export class PostgresMessageWriter implements MessageWriter {
+  readonly #client: PoolClient;
+  readonly #staged: WeakSet<PoolClient>;
+  readonly #beforeInsert: (rows: readonly MessageRow[]) => Promise<void>;
+  /** The staging table holds this transaction's earlier batch (it is emptied at commit). */
+  #staging = false;
+
+  /**
+   * `staged` remembers which pooled connections already have the temporary staging table;
+   * `beforeInsert` runs in the same transaction first (it makes sure the rows' partitions exist).
+   */
+  constructor(
+    client: PoolClient,
+    staged: WeakSet<PoolClient>,
+    beforeInsert: (rows: readonly MessageRow[]) => Promise<void>,
+  ) {
+    this.#client = client;
+    this.#staged = staged;
+    this.#beforeInsert = beforeInsert;
+  }
+
+  async insert(rows: readonly MessageRow[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    const client = this.#client;
+    await this.#beforeInsert(rows);
+    if (!this.#staged.has(client)) {
+      // ON COMMIT DELETE ROWS: the table is emptied by every commit, so batches never see each other.
+      await client.query(`CREATE TEMP TABLE IF NOT EXISTS stage_messages (
+        n integer NOT NULL, tenant text COLLATE "C" NOT NULL, key text COLLATE "C" NOT NULL, id text COLLATE "C" NOT NULL,
+        received_ms bigint NOT NULL, payload text NOT NULL
+      ) ON COMMIT DELETE ROWS`);
+      this.#staged.add(client);
+    } else if (this.#staging) {
+      await client.query('TRUNCATE stage_messages');
+    }
+    this.#staging = true;
+    const lines = rows.map(
+      (r, n) =>
+        `${n},${csv(r.tenant)},${csv(r.key)},${csv(r.id)},${r.receivedAt},${csv(JSON.stringify(r.payload))}\n`,
+    );
+    await pipeline(
+      Readable.from([lines.join('')]),
+      client.query(
+        copyStreams.from(
+          'COPY stage_messages (n, tenant, key, id, received_ms, payload) FROM STDIN (FORMAT csv)',
+        ),
+      ),
+    );
+    // Client keys claim their place first, in array order, so within one batch the first row with a
+    // key wins, as in SQLite. RETURNING names the rows that were really new: the count here, and what
+    // a projection with rollups adds up (a duplicate must not be counted twice).
+    const inserted = await client.query<{ id: string }>(`
+      WITH claimed AS (
+        INSERT INTO message_keys (tenant, key, received_at, id)
+        SELECT tenant, key, ${ts('received_ms')}, id FROM stage_messages WHERE key <> id ORDER BY n
+        ON CONFLICT DO NOTHING
+        RETURNING id
+      )
+      INSERT INTO messages (tenant, received_at, id, key, payload)
+      SELECT s.tenant, ${ts('s.received_ms')}, s.id, NULLIF(s.key, s.id), s.payload::json
+      FROM stage_messages s
+      WHERE s.key = s.id OR s.id IN (SELECT id FROM claimed)
+      ON CONFLICT DO NOTHING
+      RETURNING id`);
+    return inserted.rows.length;
+  }
+}

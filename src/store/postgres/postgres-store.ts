@@ -1,0 +1,187 @@
+import pg, { type Pool, type PoolClient } from 'pg';
+import type { Stream } from '../../log/record.ts';
+import type { Checkpoint, Store, StoreTx } from '../store.ts';
+import { guarded, isUnavailable, storeError, type Queryable } from './errors.ts';
+import { migrate, pgMigrations, type TimeLayout } from './migrations.ts';
+import { dayOf, Partitions, type MaintenanceReport } from './partitions.ts';
+import { PostgresMessageReader, PostgresMessageWriter } from './postgres-messages.ts';
+import { PostgresTenantRepository } from './postgres-tenants.ts';
+
+/** SQLSTATE check_violation: raised, among others, for a row with no partition to go to. */
+const NO_PARTITION = '23514';
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:port/database` */
+  readonly url: string;
+  /** Connections in the pool (queries and the one write transaction at a time). */
+  readonly poolSize?: number;
+  /** Days of partitions kept ready after today. */
+  readonly partitionsAhead?: number;
+  /** Rows older than this many days are dropped with their partitions; 0 keeps everything. */
+  readonly retentionDays?: number;
+  /** How often partitions are created ahead and retention applied; 0 only at open. */
+  readonly maintenanceIntervalMs?: number;
+  /** Told about errors on idle pooled connections (a server restart); the pool replaces them. */
+  readonly onIdleError?: (err: Error) => void;
+  /** Told about a failed periodic maintenance pass; it is tried again at the next interval. */
+  readonly onMaintenanceError?: (err: unknown) => void;
+}
+
+/**
+ * The PostgreSQL store: a `pg` pool, versioned migrations under an advisory lock, messages in
+ * time-partitioned tables (native daily partitions, or TimescaleDB hypertables when the server has
+ * the extension), bulk writes by COPY. Transactions from one store run one at a time, as in SQLite,
+ * so a sink's batches commit in order; reads use the rest of the pool.
+ */
+export class PostgresStore implements Store {
+  readonly backend = 'postgres' as const;
+  readonly #options: PostgresStoreOptions;
+  #pool: Pool | undefined;
+  #db: Queryable | undefined;
+  #partitions: Partitions | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  readonly #staged = new WeakSet<PoolClient>();
+  #existing: readonly string[] = [];
+  #layout: TimeLayout = 'native';
+  tenants!: PostgresTenantRepository;
+  messages!: PostgresMessageReader;
+
+  constructor(options: PostgresStoreOptions) {
+    this.#options = options;
+  }
+
+  /** Migrations that were already in the database when `open()` ran (for `beacon setup`). */
+  get existing(): readonly string[] {
+    return this.#existing;
+  }
+
+  /** `native` partitions or `timescaledb` hypertables, as chosen when the schema was created. */
+  get layout(): TimeLayout {
+    return this.#layout;
+  }
+
+  async open(): Promise<string[]> {
+    const pool = new pg.Pool({
+      connectionString: this.#options.url,
+      max: this.#options.poolSize ?? 10,
+      // Fail fast while the server is down, so callers see STORE_UNAVAILABLE instead of hanging.
+      connectionTimeoutMillis: 5000,
+      keepAlive: true,
+    });
+    // An idle connection dies when the server restarts; the pool discards it and the next query
+    // connects afresh. Without a listener the 'error' event would crash the process.
+    pool.on('error', (err) => this.#options.onIdleError?.(err));
+    this.#pool = pool;
+    try {
+      const report = await migrate(pool, pgMigrations);
+      this.#existing = report.existing;
+      this.#layout = report.layout;
+      this.#partitions = new Partitions(report.layout);
+      this.#db = guarded(pool);
+      this.tenants = new PostgresTenantRepository(this.#db);
+      this.messages = new PostgresMessageReader(this.#db);
+      await this.maintain();
+      const every = this.#options.maintenanceIntervalMs ?? 3_600_000;
+      if (every > 0) {
+        this.#timer = setInterval(() => {
+          this.maintain().catch((err: unknown) => this.#options.onMaintenanceError?.(err));
+        }, every);
+        this.#timer.unref();
+      }
+      return report.applied;
+    } catch (err) {
+      await pool.end();
+      this.#pool = undefined;
+      throw storeError(err);
+    }
+  }
+
+  /**
+   * Creates partitions ahead and applies retention as of `now`. Runs at open and every
+   * `maintenanceIntervalMs`; any process may run it, an advisory lock keeps passes apart.
+   */
+  async maintain(now = Date.now()): Promise<MaintenanceReport> {
+    try {
+      return await this.#partitions!.maintain(this.#pool!, {
+        now,
+        ahead: this.#options.partitionsAhead ?? 7,
+        retentionDays: this.#options.retentionDays ?? 0,
+      });
+    } catch (err) {
+      throw storeError(err);
+    }
+  }
+
+  async checkpoints(group: string, stream: Stream): Promise<Checkpoint[]> {
+    const { rows } = await this.#db!.query<{ partition: number; next_offset: string }>(
+      'SELECT partition, next_offset FROM checkpoints WHERE consumer_group = $1 AND stream = $2',
+      [group, stream],
+    );
+    return rows.map((r) => ({ group, stream, partition: r.partition, offset: Number(r.next_offset) }));
+  }
+
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    // One write transaction at a time: later callers wait their turn rather than interleave.
+    const run = this.#queue.then(() => this.#run(fn));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #run<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    let client: PoolClient;
+    try {
+      client = await this.#pool!.connect();
+    } catch (err) {
+      throw storeError(err);
+    }
+    const partitions = this.#partitions!;
+    const createdDays: number[] = [];
+    const tx: StoreTx = {
+      messages: new PostgresMessageWriter(client, this.#staged, async (rows) => {
+        createdDays.push(
+          ...(await partitions.ensure(
+            client,
+            rows.map((r) => dayOf(r.receivedAt)),
+          )),
+        );
+      }),
+      saveCheckpoint: async (c: Checkpoint) => {
+        await client.query(
+          `INSERT INTO checkpoints (consumer_group, stream, partition, next_offset) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (consumer_group, stream, partition) DO UPDATE SET next_offset = excluded.next_offset`,
+          [c.group, c.stream, c.partition, c.offset],
+        );
+      },
+    };
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(tx);
+      await client.query('COMMIT');
+      partitions.remember(createdDays);
+      return result;
+    } catch (err) {
+      broken = isUnavailable(err);
+      // The rollback may have undone the staging table's creation: make the next batch create it.
+      this.#staged.delete(client);
+      if ((err as { code?: unknown }).code === NO_PARTITION) partitions.forget();
+      if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
+      throw storeError(err);
+    } finally {
+      // A connection that failed mid-transaction is closed rather than returned to the pool.
+      client.release(broken);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.#db!.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#queue;
+    await this.#pool?.end();
+    this.#pool = undefined;
+  }
+}

@@ -1,0 +1,64 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+/** scripts/postgres: starts (or finds running) the real PostgreSQL the tests use. */
+export const PG_SCRIPT = fileURLToPath(new URL('../../scripts/postgres', import.meta.url));
+export const PG_PORT = 15432;
+const ADMIN_URL = `postgres://beacon@127.0.0.1:${PG_PORT}/postgres`;
+
+let started = false;
+
+/**
+ * Makes sure the shared test server is up by running `scripts/postgres start`, which is idempotent
+ * and fast when it already runs. Throws (never skips) when PostgreSQL cannot be started.
+ */
+export function ensurePostgres(): void {
+  if (started) return;
+  execFileSync(PG_SCRIPT, ['start', '--quiet'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  started = true;
+}
+
+/** A database of its own for one test, dropped by `drop()`. */
+export interface TestDatabase {
+  readonly url: string;
+  readonly name: string;
+  drop(): Promise<void>;
+}
+
+/** Runs one statement as the superuser against the maintenance database of the server at `port`. */
+export async function adminQuery(sql: string, port = PG_PORT): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: ADMIN_URL.replace(`:${PG_PORT}/`, `:${port}/`) });
+  await client.connect();
+  try {
+    return await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates a fresh, empty database on the test server (started if need be). */
+export async function freshDatabase(port = PG_PORT): Promise<TestDatabase> {
+  if (port === PG_PORT) ensurePostgres();
+  const name = `beacon_test_${randomBytes(6).toString('hex')}`;
+  await adminQuery(`CREATE DATABASE ${name}`, port);
+  return {
+    name,
+    url: `postgres://beacon@127.0.0.1:${port}/${name}`,
+    drop: async () => {
+      await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`, port);
+    },
+  };
+}
+
+/** Runs one query on a connection of its own and returns the rows. */
+export async function sqlRows<R extends pg.QueryResultRow>(url: string, text: string): Promise<R[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<R>(text)).rows;
+  } finally {
+    await client.end();
+  }
+}

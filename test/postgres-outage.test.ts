@@ -1,0 +1,83 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { assertExactlyOnce, postLoop, storedIds } from './helpers/load.ts';
+import { PG_SCRIPT } from './helpers/postgres.ts';
+import { spawnBeacon } from './helpers/process.ts';
+import { eventually } from './helpers/server.ts';
+
+const TOKEN = 'pg-outage-admin-token-0123456789abcd';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+test('PostgreSQL restarted under load: the sink retries with backoff and every 202 is stored exactly once', async (t) => {
+  // A server of its own (scripts/postgres with its own directory and port): stopping the shared one
+  // would break the other test files running beside this one.
+  const port = await freePort();
+  const cluster = join(tmpdir(), `beacon-pg-outage-${port}-${process.pid}`);
+  const pgEnv = { ...process.env, BEACON_PG_DIR: cluster, BEACON_PG_PORT: String(port) };
+  const pgctl = (...args: string[]) =>
+    execFileSync(PG_SCRIPT, [...args, '--quiet'], { env: pgEnv, stdio: ['ignore', 'inherit', 'inherit'] });
+  const dir = mkdtempSync(join(tmpdir(), 'beacon-pg-outage-'));
+  pgctl('start');
+  const beacon = await spawnBeacon(dir, { BEACON_ADMIN_TOKEN: TOKEN }, [
+    '--store',
+    `postgres://beacon@127.0.0.1:${port}/beacon`,
+  ]);
+  try {
+    const load = postLoop(beacon.url, 8, TOKEN);
+    await new Promise((r) => setTimeout(r, 1000));
+
+    pgctl('stop');
+    // While the store is down, ingest still answers 202 (the log holds the records) and queries say
+    // why they cannot answer.
+    await new Promise((r) => setTimeout(r, 1500));
+    const during = await fetch(`${beacon.url}/v1/messages`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    assert.equal(during.status, 503);
+    assert.equal(((await during.json()) as { error: { code: string } }).error.code, 'STORE_UNAVAILABLE');
+    assert.equal((await fetch(`${beacon.url}/readyz`)).status, 503);
+
+    pgctl('start');
+    await new Promise((r) => setTimeout(r, 1000));
+    const accepted = await load.stop();
+    assert.ok(accepted.size > 100, `load produced ${accepted.size} acceptances`);
+
+    const stored = await eventually(
+      async () => {
+        const ids = await storedIds(beacon.url, TOKEN);
+        return ids.length >= accepted.size ? ids : undefined;
+      },
+      30_000,
+      'the sink to catch up after PostgreSQL came back',
+    );
+    assertExactlyOnce(accepted, stored);
+    const retries = beacon.output().match(/sink batch failed; retrying/g)?.length ?? 0;
+    t.diagnostic(
+      `${accepted.size} messages answered 202 around the restart; the sink retried ${retries} times`,
+    );
+    assert.equal(stored.length, accepted.size, 'nothing stored that was not accepted');
+    // The sink saw the outage as STORE_UNAVAILABLE and retried, rather than failing or dropping.
+    assert.ok(retries > 0, 'the sink retried');
+    assert.match(beacon.output(), /STORE_UNAVAILABLE/);
+  } finally {
+    beacon.child.kill('SIGTERM');
+    await beacon.exited;
+    pgctl('stop');
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(cluster, { recursive: true, force: true });
+    rmSync(`${cluster}.lock`, { force: true });
+  }
+});

@@ -1,0 +1,237 @@
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { isBeaconError } from '../src/errors/catalog.ts';
+import { isUnavailable, storeError } from '../src/store/postgres/errors.ts';
+import type { MessageRow } from '../src/messages/message.ts';
+import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
+import { freshDatabase, sqlRows, type TestDatabase } from './helpers/postgres.ts';
+
+const DAY = 86_400_000;
+const OPEN_STORE = fileURLToPath(new URL('./helpers/open-store.ts', import.meta.url));
+const databases: TestDatabase[] = [];
+after(() => Promise.all(databases.map((db) => db.drop())));
+
+async function database(): Promise<TestDatabase> {
+  const db = await freshDatabase();
+  databases.push(db);
+  return db;
+}
+
+const partitionsOf = async (url: string) =>
+  (
+    await sqlRows<{ name: string }>(
+      url,
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+       WHERE i.inhparent = 'messages'::regclass ORDER BY 1`,
+    )
+  ).map((r) => r.name);
+
+const dayName = (ms: number) => `messages_p${new Date(ms).toISOString().slice(0, 10).replaceAll('-', '')}`;
+
+const row = (n: number, receivedAt: number): MessageRow => ({
+  tenant: 't1',
+  key: `k${n}`,
+  id: `00000000-0000-7000-8000-${String(n).padStart(12, '0')}`,
+  receivedAt,
+  payload: { n, text: 'tab\tnewline\n"quoted", comma' },
+});
+
+describe('PostgreSQL store', () => {
+  test('partitions are created ahead at open and on demand; retention drops old ones whole', async () => {
+    const db = await database();
+    const now = Date.now();
+    const store = new PostgresStore({ url: db.url, partitionsAhead: 3, maintenanceIntervalMs: 0 });
+    await store.open();
+    try {
+      assert.equal(store.layout, 'native', 'this machine has no TimescaleDB: the native path is tested');
+      const ready = await partitionsOf(db.url);
+      assert.deepEqual(
+        ready,
+        [0, 1, 2, 3].map((d) => dayName(now + d * DAY)),
+      );
+
+      // Late or replayed rows far in the past get a partition of their own, in the same transaction.
+      const rows = [row(1, now - 10 * DAY), row(2, now - 5 * DAY), row(3, now)];
+      assert.equal(await store.transaction((tx) => tx.messages.insert(rows)), 3);
+      assert.ok((await partitionsOf(db.url)).includes(dayName(now - 10 * DAY)));
+      const listed = await store.messages.list({ tenant: 't1', limit: 10 });
+      assert.deepEqual(
+        listed.map((m) => [m.id, m.receivedAt, m.payload]),
+        rows.map((r) => [r.id, r.receivedAt, r.payload]),
+        'times exact to the millisecond and payloads byte for byte',
+      );
+
+      // Two days later: two more partitions ahead, nothing dropped without a retention setting.
+      const later = await store.maintain(now + 2 * DAY);
+      assert.deepEqual(later.created, [dayName(now + 4 * DAY), dayName(now + 5 * DAY)]);
+      assert.deepEqual(later.dropped, []);
+    } finally {
+      await store.close();
+    }
+
+    // With 7 days of retention, opening the store drops the 10-day-old partition and its keys.
+    const retaining = new PostgresStore({
+      url: db.url,
+      partitionsAhead: 3,
+      retentionDays: 7,
+      maintenanceIntervalMs: 0,
+    });
+    await retaining.open();
+    try {
+      assert.ok(!(await partitionsOf(db.url)).includes(dayName(now - 10 * DAY)));
+      assert.deepEqual(
+        (await retaining.messages.list({ tenant: 't1', limit: 10 })).map((m) => m.id),
+        [row(2, 0).id, row(3, 0).id],
+      );
+      // Rows inside retention keep their keys: a replay of them is still a duplicate.
+      assert.equal(await retaining.transaction((tx) => tx.messages.insert([row(2, now - 5 * DAY)])), 0);
+
+      // Three days on, the 5-day-old partition is past retention too.
+      const report = await retaining.maintain(now + 3 * DAY);
+      assert.deepEqual(report.dropped, [dayName(now - 5 * DAY)]);
+      assert.equal(report.keysDeleted, 1);
+      assert.equal(await retaining.messages.count('t1'), 1);
+    } finally {
+      await retaining.close();
+    }
+  });
+
+  test('a partition dropped by another process is created again when a late row needs it', async () => {
+    const db = await database();
+    const now = Date.now();
+    const writer = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
+    const retainer = new PostgresStore({ url: db.url, retentionDays: 7, maintenanceIntervalMs: 0 });
+    await writer.open();
+    await retainer.open();
+    try {
+      assert.equal(await writer.transaction((tx) => tx.messages.insert([row(1, now - 10 * DAY)])), 1);
+      assert.deepEqual((await retainer.maintain(now)).dropped, [dayName(now - 10 * DAY)]);
+      // The writer still believes the partition exists: its first attempt fails, and the sink's
+      // retry (the log offers the batch again) creates the partition and stores the row.
+      const late = () => writer.transaction((tx) => tx.messages.insert([row(2, now - 10 * DAY)]));
+      await assert.rejects(late(), /no partition/);
+      assert.equal(await late(), 1);
+      assert.equal(await writer.messages.count('t1'), 1);
+    } finally {
+      await writer.close();
+      await retainer.close();
+    }
+  });
+
+  test('after a failed first transaction, the next batch on the same connection is stored', async () => {
+    const db = await database();
+    const store = new PostgresStore({ url: db.url, poolSize: 2, maintenanceIntervalMs: 0 });
+    await store.open();
+    try {
+      const now = Date.now();
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          await tx.messages.insert([row(1, now)]);
+          throw new Error('projection failed');
+        }),
+        /projection failed/,
+      );
+      // Two batches in one transaction, then another transaction: each sees only its own rows.
+      const n = await store.transaction(
+        async (tx) => (await tx.messages.insert([row(1, now)])) + (await tx.messages.insert([row(2, now)])),
+      );
+      assert.equal(n, 2);
+      assert.equal(await store.transaction((tx) => tx.messages.insert([row(3, now), row(2, now)])), 1);
+      assert.equal(await store.messages.count('t1'), 3);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('uses BRIN for time indexes and carries the tenant on every row', async () => {
+    const db = await database();
+    const store = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
+    await store.open();
+    await store.close();
+    const brin = await sqlRows<{ name: string }>(
+      db.url,
+      `SELECT i.relname AS name FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+       JOIN pg_am a ON a.oid = i.relam JOIN pg_class t ON t.oid = x.indrelid
+       WHERE a.amname = 'brin' AND t.relname IN ('messages', 'message_keys') ORDER BY 1`,
+    );
+    assert.deepEqual(
+      brin.map((r) => r.name),
+      ['message_keys_received_brin', 'messages_received_brin'],
+    );
+    const tenantless = await sqlRows<{ table: string }>(
+      db.url,
+      `SELECT table_name AS table FROM information_schema.tables t
+       WHERE table_schema = 'public' AND table_name IN ('messages', 'message_keys', 'tokens')
+       AND NOT EXISTS (SELECT 1 FROM information_schema.columns c
+                       WHERE c.table_name = t.table_name AND c.column_name = 'tenant')`,
+    );
+    assert.deepEqual(tenantless, []);
+  });
+
+  test('three processes migrating at once apply each migration exactly once', async () => {
+    const db = await database();
+    const at = String(Date.now() + 1500);
+    const run = promisify(execFile);
+    const outputs = await Promise.all([1, 2, 3].map(() => run(process.execPath, [OPEN_STORE, db.url, at])));
+    const reports = outputs.map((o) => JSON.parse(o.stdout) as { applied: string[]; existing: string[] });
+    const appliers = reports.filter((r) => r.applied.length > 0);
+    assert.equal(appliers.length, 1, JSON.stringify(reports));
+    assert.deepEqual(appliers[0]!.applied, ['001_tenants_messages_checkpoints']);
+    for (const r of reports.filter((x) => x.applied.length === 0)) {
+      assert.deepEqual(r.existing, ['001_tenants_messages_checkpoints']);
+    }
+    const versions = await sqlRows<{ version: number }>(db.url, 'SELECT version FROM beacon_migrations');
+    assert.deepEqual(versions, [{ version: 1 }]);
+
+    // A later open finds everything in place.
+    const store = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
+    assert.deepEqual(await store.open(), []);
+    assert.deepEqual(store.existing, ['001_tenants_messages_checkpoints']);
+    await store.close();
+  });
+
+  test('a server that cannot be reached is reported as STORE_UNAVAILABLE', async () => {
+    // A port that was free a moment ago: nothing listens there.
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const address = server.address() as { port: number };
+        server.close(() => resolve(address.port));
+      });
+    });
+    const store = new PostgresStore({ url: `postgres://beacon@127.0.0.1:${port}/beacon` });
+    await assert.rejects(store.open(), (err: unknown) => {
+      assert.ok(isBeaconError(err) && err.code === 'STORE_UNAVAILABLE', String(err));
+      assert.equal(err.status, 503);
+      return true;
+    });
+  });
+
+  test('a connection killed mid-transaction is an outage; a bad statement is not', async () => {
+    const db = await database();
+    const victim = new pg.Client({ connectionString: db.url });
+    await victim.connect();
+    victim.on('error', () => undefined);
+    const { rows } = await victim.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    await sqlRows(db.url, `SELECT pg_terminate_backend(${rows[0]!.pid})`);
+    const killed = await victim.query('SELECT 1').catch((err: unknown) => err);
+    assert.ok(isUnavailable(killed), String(killed));
+    const mapped = storeError(killed);
+    assert.ok(isBeaconError(mapped) && mapped.code === 'STORE_UNAVAILABLE' && mapped.cause === killed);
+    await victim.end().catch(() => undefined);
+
+    const healthy = new pg.Client({ connectionString: db.url });
+    await healthy.connect();
+    try {
+      const bad = await healthy.query('SELEC 1').catch((err: unknown) => err);
+      assert.equal(isUnavailable(bad), false);
+      assert.equal(storeError(bad), bad, 'a bug stays a bug, not a 503');
+    } finally {
+      await healthy.end();
+    }
+  });
+});
