@@ -5,16 +5,45 @@ import type { TimeLayout } from './migrations.ts';
 const DAY_MS = 86_400_000;
 /** Advisory lock that serializes partition creation and retention across processes. */
 const PARTITION_LOCK = 0x62636e02;
-const PARTITION_NAME = /^messages_p(\d{4})(\d{2})(\d{2})$/;
 
 /** Days since the epoch (UTC) of an epoch-millisecond instant. */
 export const dayOf = (ms: number): number => Math.floor(ms / DAY_MS);
 
 const iso = (day: number) => new Date(day * DAY_MS).toISOString();
-const partitionName = (day: number) => `messages_p${iso(day).slice(0, 10).replaceAll('-', '')}`;
-const createPartition = (day: number) =>
-  `CREATE TABLE IF NOT EXISTS ${partitionName(day)} PARTITION OF messages
-   FOR VALUES FROM ('${iso(day)}') TO ('${iso(day + 1)}')`;
+
+/** One table partitioned by day: how its bounds are written and what goes with its dropped rows. */
+export interface PartitionedTable {
+  readonly table: string;
+  /** SQL literal of the first instant of `day`, in the partition column's type. */
+  bound(day: number): string;
+  /**
+   * Partitions also made ready for days before today: a column of local wall-clock times holds the
+   * day before UTC's today in zones behind UTC.
+   */
+  readonly behind: number;
+  /**
+   * Runs in the maintenance transaction before rows older than `cutoffDay` are dropped: deletes what
+   * other tables keep for those rows. Returns how many such rows it deleted.
+   */
+  beforeRetention?(client: PoolClient, cutoffDay: number): Promise<number>;
+}
+
+/** `messages`, by the UTC day it was received; its client keys go with its rows. */
+export const messagesPartitions: PartitionedTable = {
+  table: 'messages',
+  bound: (day) => `'${iso(day)}'`,
+  behind: 0,
+  async beforeRetention(client, cutoffDay) {
+    const keys = await client.query('DELETE FROM message_keys WHERE received_at < $1', [iso(cutoffDay)]);
+    return keys.rowCount ?? 0;
+  },
+};
+
+const partitionName = (table: string, day: number) =>
+  `${table}_p${iso(day).slice(0, 10).replaceAll('-', '')}`;
+const createPartition = (t: PartitionedTable, day: number) =>
+  `CREATE TABLE IF NOT EXISTS ${partitionName(t.table, day)} PARTITION OF ${t.table}
+   FOR VALUES FROM (${t.bound(day)}) TO (${t.bound(day + 1)})`;
 
 /** What one maintenance pass did. */
 export interface MaintenanceReport {
@@ -27,18 +56,20 @@ export interface MaintenanceReport {
 }
 
 /**
- * Keeps the time-partitioned `messages` table ready and within retention. With the native layout it
+ * Keeps one time-partitioned table (`messages` unless told otherwise) ready and within retention. With the native layout it
  * creates one partition per UTC day, ahead of time and on demand for late or replayed rows, and drops
  * whole partitions that fall out of retention. With TimescaleDB, hypertables make their own chunks and
  * retention drops chunks. Either way the unpartitioned key table loses the keys of dropped rows.
  */
 export class Partitions {
   readonly #layout: TimeLayout;
+  readonly #t: PartitionedTable;
   /** Days known to have a partition; filled from the catalog and by creation, cleared by drops. */
   readonly #known = new Set<number>();
 
-  constructor(layout: TimeLayout) {
+  constructor(layout: TimeLayout, table: PartitionedTable = messagesPartitions) {
     this.#layout = layout;
+    this.#t = table;
   }
 
   /**
@@ -50,7 +81,7 @@ export class Partitions {
     const missing = [...new Set(days)].filter((d) => !this.#known.has(d));
     if (missing.length === 0) return [];
     await client.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK]);
-    for (const day of missing) await client.query(createPartition(day));
+    for (const day of missing) await client.query(createPartition(this.#t, day));
     return missing;
   }
 
@@ -78,37 +109,34 @@ export class Partitions {
     return lockedTransaction(pool, PARTITION_LOCK, async (client) => {
       const created: string[] = [];
       const dropped: string[] = [];
+      let keysDeleted = 0;
       const today = dayOf(options.now);
       const cutoffDay = today - options.retentionDays;
       if (this.#layout === 'native') {
         const existing = await this.#existingDays(client);
-        for (let day = today; day <= today + options.ahead; day++) {
+        for (let day = today - this.#t.behind; day <= today + options.ahead; day++) {
           if (existing.has(day)) continue;
-          await client.query(createPartition(day));
+          await client.query(createPartition(this.#t, day));
           existing.add(day);
-          created.push(partitionName(day));
+          created.push(partitionName(this.#t.table, day));
         }
         if (options.retentionDays > 0) {
+          keysDeleted = (await this.#t.beforeRetention?.(client, cutoffDay)) ?? 0;
           for (const day of [...existing].sort((a, b) => a - b)) {
             if (day + 1 > cutoffDay) continue;
-            await client.query(`DROP TABLE ${partitionName(day)}`);
+            await client.query(`DROP TABLE ${partitionName(this.#t.table, day)}`);
             existing.delete(day);
-            dropped.push(partitionName(day));
+            dropped.push(partitionName(this.#t.table, day));
           }
         }
         this.#known.clear();
         for (const d of existing) this.#known.add(d);
       } else if (options.retentionDays > 0) {
+        keysDeleted = (await this.#t.beforeRetention?.(client, cutoffDay)) ?? 0;
         const chunks = await client.query<{ chunk: string }>(
-          "SELECT drop_chunks('messages', older_than => $1::timestamptz)::text AS chunk",
-          [iso(cutoffDay)],
+          `SELECT drop_chunks('${this.#t.table}', older_than => ${this.#t.bound(cutoffDay)})::text AS chunk`,
         );
         dropped.push(...chunks.rows.map((r) => r.chunk));
-      }
-      let keysDeleted = 0;
-      if (options.retentionDays > 0) {
-        const keys = await client.query('DELETE FROM message_keys WHERE received_at < $1', [iso(cutoffDay)]);
-        keysDeleted = keys.rowCount ?? 0;
       }
       return { created, dropped, keysDeleted };
     });
@@ -118,11 +146,13 @@ export class Partitions {
   async #existingDays(client: PoolClient): Promise<Set<number>> {
     const { rows } = await client.query<{ name: string }>(
       `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-       WHERE i.inhparent = 'messages'::regclass`,
+       WHERE i.inhparent = $1::regclass`,
+      [this.#t.table],
     );
+    const pattern = new RegExp(`^${this.#t.table}_p(\\d{4})(\\d{2})(\\d{2})$`);
     const days = new Set<number>();
     for (const { name } of rows) {
-      const m = PARTITION_NAME.exec(name);
+      const m = pattern.exec(name);
       if (m) days.add(dayOf(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))));
     }
     return days;

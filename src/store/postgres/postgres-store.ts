@@ -3,6 +3,12 @@ import type { Stream } from '../../log/record.ts';
 import type { Checkpoint, Store, StoreTx } from '../store.ts';
 import { guarded, isUnavailable, storeError, type Queryable } from './errors.ts';
 import { migrate, pgMigrations, type TimeLayout } from './migrations.ts';
+import {
+  analyticsPartitions,
+  PostgresAnalyticsReader,
+  PostgresAnalyticsWriter,
+  type AnalyticsPartitioned,
+} from './postgres-analytics.ts';
 import { dayOf, Partitions, type MaintenanceReport } from './partitions.ts';
 import { PostgresMessageReader, PostgresMessageWriter } from './postgres-messages.ts';
 import { PostgresTenantRepository } from './postgres-tenants.ts';
@@ -39,13 +45,16 @@ export class PostgresStore implements Store {
   #pool: Pool | undefined;
   #db: Queryable | undefined;
   #partitions: Partitions | undefined;
+  #analyticsPartitions: Record<AnalyticsPartitioned, Partitions> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   readonly #staged = new WeakSet<PoolClient>();
+  readonly #stagedAnalytics = new WeakSet<PoolClient>();
   #existing: readonly string[] = [];
   #layout: TimeLayout = 'native';
   tenants!: PostgresTenantRepository;
   messages!: PostgresMessageReader;
+  analytics!: PostgresAnalyticsReader;
 
   constructor(options: PostgresStoreOptions) {
     this.#options = options;
@@ -78,9 +87,14 @@ export class PostgresStore implements Store {
       this.#existing = report.existing;
       this.#layout = report.layout;
       this.#partitions = new Partitions(report.layout);
+      this.#analyticsPartitions = {
+        analytics_events: new Partitions(report.layout, analyticsPartitions.analytics_events),
+        analytics_seen: new Partitions(report.layout, analyticsPartitions.analytics_seen),
+      };
       this.#db = guarded(pool);
       this.tenants = new PostgresTenantRepository(this.#db);
       this.messages = new PostgresMessageReader(this.#db);
+      this.analytics = new PostgresAnalyticsReader(this.#db);
       await this.maintain();
       const every = this.#options.maintenanceIntervalMs ?? 3_600_000;
       if (every > 0) {
@@ -99,15 +113,29 @@ export class PostgresStore implements Store {
 
   /**
    * Creates partitions ahead and applies retention as of `now`. Runs at open and every
-   * `maintenanceIntervalMs`; any process may run it, an advisory lock keeps passes apart.
+   * `maintenanceIntervalMs`; any process may run it, an advisory lock keeps passes apart. The report's
+   * top level is about `messages`; `analytics` holds what the analytics tables' pass did.
    */
-  async maintain(now = Date.now()): Promise<MaintenanceReport> {
+  async maintain(now = Date.now()): Promise<MaintenanceReport & { analytics: MaintenanceReport }> {
+    const options = {
+      now,
+      ahead: this.#options.partitionsAhead ?? 7,
+      retentionDays: this.#options.retentionDays ?? 0,
+    };
     try {
-      return await this.#partitions!.maintain(this.#pool!, {
-        now,
-        ahead: this.#options.partitionsAhead ?? 7,
-        retentionDays: this.#options.retentionDays ?? 0,
-      });
+      const messages = await this.#partitions!.maintain(this.#pool!, options);
+      const analytics: { created: string[]; dropped: string[]; keysDeleted: number } = {
+        created: [],
+        dropped: [],
+        keysDeleted: 0,
+      };
+      for (const partitions of Object.values(this.#analyticsPartitions!)) {
+        const report = await partitions.maintain(this.#pool!, options);
+        analytics.created.push(...report.created);
+        analytics.dropped.push(...report.dropped);
+        analytics.keysDeleted += report.keysDeleted;
+      }
+      return { ...messages, analytics };
     } catch (err) {
       throw storeError(err);
     }
@@ -136,16 +164,24 @@ export class PostgresStore implements Store {
       throw storeError(err);
     }
     const partitions = this.#partitions!;
-    const createdDays: number[] = [];
+    const all = [partitions, ...Object.values(this.#analyticsPartitions!)];
+    // Partitions created in this transaction are remembered only once it commits.
+    const created: (() => void)[] = [];
+    const ensure = async (target: Partitions, days: number[]) => {
+      const made = await target.ensure(client, days);
+      if (made.length > 0) created.push(() => target.remember(made));
+    };
+    const analytics = new PostgresAnalyticsWriter(client, this.#stagedAnalytics, (table, days) =>
+      ensure(this.#analyticsPartitions![table], days),
+    );
     const tx: StoreTx = {
-      messages: new PostgresMessageWriter(client, this.#staged, async (rows) => {
-        createdDays.push(
-          ...(await partitions.ensure(
-            client,
-            rows.map((r) => dayOf(r.receivedAt)),
-          )),
-        );
-      }),
+      messages: new PostgresMessageWriter(client, this.#staged, (rows) =>
+        ensure(
+          partitions,
+          rows.map((r) => dayOf(r.receivedAt)),
+        ),
+      ),
+      analytics,
       saveCheckpoint: async (c: Checkpoint) => {
         await client.query(
           `INSERT INTO checkpoints (consumer_group, stream, partition, next_offset) VALUES ($1, $2, $3, $4)
@@ -158,14 +194,16 @@ export class PostgresStore implements Store {
     try {
       await client.query('BEGIN');
       const result = await fn(tx);
+      await analytics.finish();
       await client.query('COMMIT');
-      partitions.remember(createdDays);
+      for (const remember of created) remember();
       return result;
     } catch (err) {
       broken = isUnavailable(err);
       // The rollback may have undone the staging table's creation: make the next batch create it.
       this.#staged.delete(client);
-      if ((err as { code?: unknown }).code === NO_PARTITION) partitions.forget();
+      this.#stagedAnalytics.delete(client);
+      if ((err as { code?: unknown }).code === NO_PARTITION) for (const p of all) p.forget();
       if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
       throw storeError(err);
     } finally {
