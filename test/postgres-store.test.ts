@@ -8,10 +8,12 @@ import pg from 'pg';
 import { isBeaconError } from '../src/errors/catalog.ts';
 import { isUnavailable, storeError } from '../src/store/postgres/errors.ts';
 import type { MessageRow } from '../src/messages/message.ts';
+import { pgMigrations } from '../src/store/postgres/migrations.ts';
 import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { freshDatabase, sqlRows, type TestDatabase } from './helpers/postgres.ts';
 
 const DAY = 86_400_000;
+const ALL_MIGRATIONS = pgMigrations.map((m) => m.name);
 const OPEN_STORE = fileURLToPath(new URL('./helpers/open-store.ts', import.meta.url));
 const databases: TestDatabase[] = [];
 after(() => Promise.all(databases.map((db) => db.drop())));
@@ -181,17 +183,23 @@ describe('PostgreSQL store', () => {
     const reports = outputs.map((o) => JSON.parse(o.stdout) as { applied: string[]; existing: string[] });
     const appliers = reports.filter((r) => r.applied.length > 0);
     assert.equal(appliers.length, 1, JSON.stringify(reports));
-    assert.deepEqual(appliers[0]!.applied, ['001_tenants_messages_checkpoints']);
+    assert.deepEqual(appliers[0]!.applied, ALL_MIGRATIONS);
     for (const r of reports.filter((x) => x.applied.length === 0)) {
-      assert.deepEqual(r.existing, ['001_tenants_messages_checkpoints']);
+      assert.deepEqual(r.existing, ALL_MIGRATIONS);
     }
-    const versions = await sqlRows<{ version: number }>(db.url, 'SELECT version FROM beacon_migrations');
-    assert.deepEqual(versions, [{ version: 1 }]);
+    const versions = await sqlRows<{ version: number }>(
+      db.url,
+      'SELECT version FROM beacon_migrations ORDER BY version',
+    );
+    assert.deepEqual(
+      versions,
+      pgMigrations.map((m) => ({ version: m.version })),
+    );
 
     // A later open finds everything in place.
     const store = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
     assert.deepEqual(await store.open(), []);
-    assert.deepEqual(store.existing, ['001_tenants_messages_checkpoints']);
+    assert.deepEqual(store.existing, ALL_MIGRATIONS);
     await store.close();
   });
 
