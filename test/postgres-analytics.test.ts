@@ -28,7 +28,7 @@ const site: Site = {
 };
 
 const events = (n: number, at: number, prefix = 'k'): CollectedEvent[] =>
-  Array.from({ length: n }, (_, i) => ({
+  Array.from({ length: n }, (_, i): CollectedEvent => ({
     key: `${prefix}${i}`,
     ts: at + i * 1000,
     visitor: `v${i % 7}`,
@@ -36,7 +36,7 @@ const events = (n: number, at: number, prefix = 'k'): CollectedEvent[] =>
     url: `https://pg.example/p${i % 3}`,
     referrer: '',
     userAgent: '',
-    props: (i % 5 === 0 ? { plan: 'pro' } : {}) as Record<string, string>,
+    props: i % 5 === 0 ? { plan: 'pro' } : {},
   }));
 
 async function openStore(url: string, options: { retentionDays?: number } = {}): Promise<PostgresStore> {
