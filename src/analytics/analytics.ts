@@ -170,6 +170,8 @@ export interface AnalyticsWriter {
   /** Records `keys` as seen; returns those that were new. */
   markSeen(tenant: string, site: string, keys: readonly SeenKey[]): Promise<SeenKey[]>;
   addRollups(tenant: string, site: string, deltas: readonly RollupDelta[]): Promise<void>;
+  /** Forgets seen marks of buckets before `before` (local ms): no event can reach those cells any more. */
+  pruneSeen(tenant: string, site: string, before: number): Promise<void>;
   /**
    * Deletes a site's events, sessions started, rollups and seen marks in [from, to) local time, for
    * reprocessing; rows outside the range are untouched.

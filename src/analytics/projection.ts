@@ -3,6 +3,14 @@ import type { Projection } from '../sink/projection.ts';
 import type { StoreTx } from '../store/store.ts';
 import type { AnalyticsWriter, SessionRow, Site } from './analytics.ts';
 import { projectEvents, type CollectedEvent } from './project.ts';
+import { DAY, startOfDay, toLocal } from './time-zone.ts';
+
+/**
+ * Seen marks are kept while events can still reach their cells: events are at most an hour older than
+ * their receipt, and the log delivers in receipt order, so marks of days before yesterday (in the site's
+ * zone, relative to the batch being projected) can go. Without this the table grows with every event.
+ */
+const SEEN_KEEP_MS = DAY;
 
 /** The body of a `pageviews` record, as /v1/collect appends it (docs/wire-format.md). */
 export interface PageviewBody {
@@ -75,11 +83,14 @@ export async function projectRecords(tx: StoreTx, records: readonly LogRecord[])
     group.events.push(event);
   }
   let inserted = 0;
+  const received = records[0]?.receivedAt ?? Date.now();
   for (const group of bySite.values()) {
     const site = await tx.analytics.site(group.site);
     // A deleted site, or a record whose tenant does not own the site, projects nothing.
     if (!site || site.tenant !== group.tenant) continue;
     inserted += await projectSiteEvents(tx.analytics, site, group.events);
+    const horizon = startOfDay(toLocal(received - 3_600_000, site.timezone)) - SEEN_KEEP_MS;
+    await tx.analytics.pruneSeen(site.tenant, site.id, horizon);
   }
   return inserted;
 }

@@ -138,6 +138,8 @@ export async function registerAnalyticsRoutes(base: FastifyInstance, ctx: RouteC
           requireContentType('text/plain', 'application/json'),
         ],
         bodyLimit: settings.collectMaxBytes,
+        // Request logs carry the client address; collection must never store it, so they are off here.
+        logLevel: 'silent',
         schema: {
           tags: ['analytics'],
           summary: 'Collect page views and custom events (the agent calls this)',

@@ -113,6 +113,11 @@ export function runAnalyticsContract(target: StoreContractTarget): void {
         again.map((k) => k.visitor),
         ['c'],
       );
+      await store.transaction((tx) => tx.analytics.pruneSeen('default', 'st_c', D0 + 1));
+      const afterPrune = await store.transaction((tx) =>
+        tx.analytics.markSeen('default', 'st_c', [{ ...key, visitor: 'a' }]),
+      );
+      assert.equal(afterPrune.length, 1, 'a pruned mark is forgotten');
       for (const day of [0, 1, 7, 40]) {
         await store.transaction((tx) =>
           tx.analytics.addRollups('default', 'st_c', [

@@ -431,6 +431,15 @@ export class SqliteAnalyticsWriter implements AnalyticsWriter {
     return Promise.resolve();
   }
 
+  pruneSeen(tenant: string, site: string, before: number): Promise<void> {
+    this.#db
+      .prepare(
+        "DELETE FROM analytics_seen WHERE tenant = ? AND site = ? AND grain IN ('hour', 'day') AND bucket < ?",
+      )
+      .run(tenant, site, before);
+    return Promise.resolve();
+  }
+
   clearRange(tenant: string, site: string, from: number, to: number): Promise<void> {
     const args = [tenant, site, from, to];
     this.#db
