@@ -610,6 +610,14 @@ export class PostgresAnalyticsWriter implements AnalyticsWriter {
     );
   }
 
+  async pruneSeen(tenant: string, site: string, before: number): Promise<void> {
+    // Partition pruning keeps this to the partitions before `before`, which earlier batches emptied.
+    await this.#client.query(
+      "DELETE FROM analytics_seen WHERE tenant = $1 AND site = $2 AND grain IN ('hour', 'day') AND bucket < $3",
+      [tenant, site, before],
+    );
+  }
+
   async clearRange(tenant: string, site: string, from: number, to: number): Promise<void> {
     const args = [tenant, site, from, to];
     // The events' keys go with them, so the rebuild that follows projects them again.
