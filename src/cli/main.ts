@@ -1,6 +1,9 @@
 import { Command } from 'commander';
 import { isBeaconError } from '../errors/catalog.ts';
+import { apiCommand } from './api.ts';
 import { reprocessCommand } from './reprocess.ts';
+import { setupCommand } from './setup.ts';
+import { sinkCommand } from './sink.ts';
 import { startCommand } from './start.ts';
 import { tokenCommand } from './token.ts';
 
@@ -13,7 +16,10 @@ const program = new Command('beacon')
   .showHelpAfterError()
   .addCommand(startCommand(env))
   .addCommand(tokenCommand(env))
-  .addCommand(reprocessCommand(env));
+  .addCommand(reprocessCommand(env))
+  .addCommand(setupCommand(env))
+  .addCommand(apiCommand(env))
+  .addCommand(sinkCommand(env));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (isBeaconError(err)) {

@@ -232,6 +232,53 @@ export const ConfigSchema = Type.Object(
       },
       'PostgreSQL store: pool, time partitions and retention.',
     ),
+    kafka: Obj(
+      {
+        topicPrefix: Type.String({
+          pattern: '^[A-Za-z0-9._-]*$',
+          default: 'beacon.',
+          description:
+            'Prepended to topic names: `beacon.messages`, `beacon.checks`, … and `beacon.dead-letter`.',
+        }),
+        partitions: Type.Integer({
+          minimum: 1,
+          default: 6,
+          description:
+            'Partitions per topic when `beacon setup` creates it; sinks in one group share them, so it caps useful sinks per stream.',
+        }),
+        replicationFactor: Type.Integer({
+          minimum: 1,
+          default: 1,
+          description: 'Replicas per partition when `beacon setup` creates a topic; use 3 on a real cluster.',
+        }),
+        compression: Type.Union(
+          [
+            Type.Literal('zstd'),
+            Type.Literal('lz4'),
+            Type.Literal('gzip'),
+            Type.Literal('snappy'),
+            Type.Literal('none'),
+          ],
+          { default: 'zstd', description: 'Compression of produced batches.' },
+        ),
+        clientId: Type.String({
+          default: 'beacon',
+          description: 'Kafka client id prefix, seen in broker logs and quotas.',
+        }),
+        requestTimeoutMs: Type.Integer({
+          minimum: 100,
+          default: 5000,
+          description: 'Longest Kafka may take to acknowledge; past it ingest answers 503 LOG_UNAVAILABLE.',
+        }),
+        recentKeys: Type.Integer({
+          minimum: 0,
+          default: 100000,
+          description:
+            'Idempotency keys each API process remembers, so a retry reaching the same process gets the first answer.',
+        }),
+      },
+      'Kafka log backend (used when `log` is a kafka:// URL).',
+    ),
   },
   { additionalProperties: false },
 );

@@ -3,7 +3,11 @@ import type { Appended, LogRecord, NewRecord, Stream } from './record.ts';
 /** Where a consumer resumes: the next offset to read, per partition. */
 export type Positions = ReadonlyMap<number, number>;
 
-/** A run of records from one partition of one stream, in offset order. */
+/**
+ * A run of records from one partition of one stream, in offset order. It may be empty when every
+ * record in the range was undecodable and went to the dead-letter topic; storing its checkpoint then
+ * moves the consumer past them.
+ */
 export interface RecordBatch {
   readonly stream: Stream;
   readonly partition: number;

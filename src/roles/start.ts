@@ -41,6 +41,8 @@ export interface StartOptions {
   readonly logger?: Logger;
   /** Adds routes before the server listens; benchmarks mount their no-op baseline route here. */
   readonly extend?: (app: FastifyInstance, ctx: RouteContext) => void;
+  /** False for `beacon api`: no sinks in this process (they run as `beacon sink`). Default true. */
+  readonly sinks?: boolean;
 }
 
 export async function startBeacon(
@@ -64,9 +66,10 @@ export async function startBeacon(
   });
   const stopTail = log.tail((records) => hub.publish(records));
   // Sinks run in a thread of their own, on their own connections, as `beacon sink` would in a process
-  // of its own: storing rows then never competes with accepting them on this event loop.
-  const sinks = await startSinkThread(config, logger);
-  metrics.addSource(() => sinks.metrics());
+  // of its own: storing rows then never competes with accepting them on this event loop. `beacon api`
+  // runs none (sinks: false): its sinks are `beacon sink` processes.
+  const sinks = (options.sinks ?? true) ? await startSinkThread(config, logger) : undefined;
+  if (sinks) metrics.addSource(() => sinks.metrics());
 
   const authenticator = new Authenticator(store.tenants);
   const buckets = new TokenBuckets(config.rateLimit);
@@ -128,12 +131,12 @@ export async function startBeacon(
         await hub.close();
         await app.close();
         stopTail();
-        const drained = await drainSinks(deadline);
+        const drained = !sinks || (await drainSinks(deadline));
         if (!drained)
           logger.warn(
             'shutdown deadline reached before sinks caught up; they resume from the log on next start',
           );
-        await sinks.close();
+        await sinks?.close();
         await log.close();
         await store.close();
         logger.info('stopped');

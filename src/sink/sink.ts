@@ -42,6 +42,9 @@ export function startSink(options: SinkOptions): Consumer {
         });
         return n;
       });
+      // A batch may be empty when every record in its range went to the dead-letter topic: its
+      // checkpoint still moves past them.
+      if (batch.records.length === 0) return;
       const labels = { stream: batch.stream };
       metrics.sinkBatchSize.observe(labels, batch.records.length);
       metrics.sinkBatchSeconds.observe(labels, (performance.now() - started) / 1000);

@@ -175,14 +175,26 @@ export function runLogContract(target: LogContractTarget): void {
       try {
         const seen: string[] = [];
         const stop = log.tail((records) => seen.push(...records.map((r) => r.id)));
+        // A second listener marks how far delivery got, so the test waits on events, not on time.
+        const marks: string[] = [];
+        let marked: (() => void) | undefined;
+        log.tail((records) => {
+          marks.push(...records.map((r) => r.id));
+          marked?.();
+        });
+        const reached = async (id: string) => {
+          while (!marks.includes(id)) await new Promise<void>((r) => (marked = r));
+        };
         const a = newRecord({ key: 'tail-a' });
         await log.append([a, newRecord({ key: 'tail-a' })]);
         const b = newRecord();
         await log.append([b]);
-        await new Promise((r) => setTimeout(r, 100));
+        await reached(b.id);
         stop();
-        await log.append([newRecord()]);
-        await new Promise((r) => setTimeout(r, 100));
+        // Listeners are called in one pass per delivery: once the marker has c, the stopped one would have too.
+        const c = newRecord();
+        await log.append([c]);
+        await reached(c.id);
         assert.deepEqual(seen, [a.id, b.id]);
       } finally {
         await log.close();

@@ -1,0 +1,210 @@
+/**
+ * End-to-end pipeline throughput: HTTP batch ingest → log → sinks → store, in events per second from
+ * the first request to the last row stored, with sink lag sampled every second. Measured side by side
+ * in one run: the embedded form (`beacon start`), and on Kafka `beacon api` with 1 and with 2
+ * `beacon sink` processes, all on the SQLite store. Needs the broker of `scripts/kafka start`.
+ *
+ *   node bench/pipeline.ts [--quick]
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Admin } from '@platformatic/kafka';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { createToken } from '../src/tenants/tokens.ts';
+import { count } from './lib/format.ts';
+import { parseBenchOptions } from './lib/options.ts';
+import { note, step } from './lib/progress.ts';
+import { printTable, type BenchReport, type Figure } from './lib/report.ts';
+
+const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const KAFKA_SCRIPT = fileURLToPath(new URL('../scripts/kafka', import.meta.url));
+const KAFKA = 'kafka://127.0.0.1:19092';
+const ADMIN = 'bench-admin-token-0123456789abcdef';
+const TENANTS = 6;
+const BATCH = 1000;
+const CONNECTIONS = 4;
+const TITLE = 'Pipeline';
+
+interface Form {
+  readonly name: string;
+  readonly kafka: boolean;
+  readonly sinks: number;
+}
+
+const FORMS: readonly Form[] = [
+  { name: 'embedded (beacon start)', kafka: false, sinks: 0 },
+  { name: 'kafka, 1 sink', kafka: true, sinks: 1 },
+  { name: 'kafka, 2 sinks', kafka: true, sinks: 2 },
+];
+
+function spawnBeacon(args: string[], env: Record<string, string>, ready: RegExp) {
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    env: { ...process.env, BEACON_LOG_LEVEL: 'warn', BEACON_RATE_LIMIT_PER_SECOND: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  return new Promise<{ child: ChildProcess; match: RegExpExecArray }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`did not start:\n${output}`)), 60_000);
+    child.stdout.on('data', () => {
+      const match = ready.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, match });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
+  });
+}
+
+/** Tenants with an ingest token each: messages are partitioned by tenant, so several spread the load. */
+async function seedTenants(dataDir: string): Promise<string[]> {
+  const store = new SqliteStore({ dataDir });
+  await store.open();
+  try {
+    const tokens: string[] = [];
+    for (let i = 0; i < TENANTS; i++) {
+      await store.tenants.ensure({ id: `bench-${i}`, name: `bench ${i}`, createdAt: Date.now() });
+      const { secret } = await createToken(store.tenants, {
+        tenant: `bench-${i}`,
+        name: 'bench',
+        scopes: ['ingest'],
+      });
+      tokens.push(secret);
+    }
+    return tokens;
+  } finally {
+    await store.close();
+  }
+}
+
+async function storedRows(dataDir: string): Promise<number> {
+  const store = new SqliteStore({ dataDir });
+  await store.open();
+  try {
+    let n = 0;
+    for (let i = 0; i < TENANTS; i++) n += await store.messages.count(`bench-${i}`);
+    return n;
+  } finally {
+    await store.close();
+  }
+}
+
+async function measure(form: Form, seconds: number): Promise<Figure[]> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'beacon-bench-pipeline-'));
+  const prefix = `bench.${Date.now()}.`;
+  const env: Record<string, string> = {
+    BEACON_DATA_DIR: dataDir,
+    BEACON_ADMIN_TOKEN: ADMIN,
+    ...(form.kafka
+      ? { BEACON_LOG: KAFKA, BEACON_KAFKA_TOPIC_PREFIX: prefix, BEACON_KAFKA_PARTITIONS: '6' }
+      : {}),
+  };
+  const children: ChildProcess[] = [];
+  try {
+    step(`${TITLE}: ${form.name}: starting`);
+    if (form.kafka) {
+      const setup = spawnSync(process.execPath, [MAIN, 'setup'], {
+        env: { ...process.env, ...env },
+        encoding: 'utf8',
+      });
+      if (setup.status !== 0) throw new Error(`setup failed: ${setup.stdout}${setup.stderr}`);
+    }
+    const tokens = await seedTenants(dataDir);
+    const api = await spawnBeacon(
+      [form.kafka ? 'api' : 'start', '--port', '0', '--host', '127.0.0.1'],
+      env,
+      /Dashboard: (http:\/\/[^/\s]+)\/live/,
+    );
+    children.push(api.child);
+    for (let i = 0; i < form.sinks; i++) {
+      children.push((await spawnBeacon(['sink'], env, /Beacon sink is running/)).child);
+    }
+    const url = api.match[1]!;
+    const body = JSON.stringify(
+      Array.from({ length: BATCH }, (_, i) => ({ sensor: `s${i % 10}`, value: i / 10 })),
+    );
+
+    let accepted = 0;
+    let failed = 0;
+    const started = performance.now();
+    const until = started + seconds * 1000;
+    const lag: number[] = [];
+    const sampler = setInterval(() => {
+      void storedRows(dataDir).then((stored) => {
+        lag.push(accepted - stored);
+        note(
+          `${form.name}: ${count(accepted)} accepted, ${count(stored)} stored, lag ${count(accepted - stored)}`,
+        );
+      });
+    }, 1000);
+    await Promise.all(
+      Array.from({ length: CONNECTIONS }, async (_, c) => {
+        for (let i = 0; performance.now() < until; i++) {
+          const res = await fetch(`${url}/v1/messages/batch`, {
+            method: 'POST',
+            headers: {
+              authorization: `Bearer ${tokens[(c + i) % TENANTS]!}`,
+              'content-type': 'application/json',
+            },
+            body,
+          });
+          await res.arrayBuffer();
+          if (res.status === 202) accepted += BATCH;
+          else failed += 1;
+        }
+      }),
+    );
+    const ingestSeconds = (performance.now() - started) / 1000;
+    let stored = await storedRows(dataDir);
+    while (stored < accepted) {
+      await new Promise((r) => setTimeout(r, 200));
+      stored = await storedRows(dataDir);
+    }
+    clearInterval(sampler);
+    const totalSeconds = (performance.now() - started) / 1000;
+    if (failed > 0) note(`${form.name}: ${failed} batch requests were refused`);
+    note(
+      `${form.name}: ${count(accepted)} events accepted in ${ingestSeconds.toFixed(1)} s, all stored after ${totalSeconds.toFixed(1)} s`,
+    );
+    return [
+      { name: `${form.name}: ingest`, value: accepted / ingestSeconds, unit: 'events/s' },
+      {
+        name: `${form.name}: end to end`,
+        value: accepted / totalSeconds,
+        unit: 'events/s',
+        target: { op: '>=', value: 50_000 },
+      },
+      { name: `${form.name}: peak sink lag`, value: Math.max(0, ...lag), unit: 'messages' },
+    ];
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(
+      children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))),
+    );
+    rmSync(dataDir, { recursive: true, force: true });
+    if (form.kafka) {
+      const admin = new Admin({ clientId: 'bench-cleanup', bootstrapBrokers: ['127.0.0.1:19092'] });
+      const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+      if (topics.length > 0) await admin.deleteTopics({ topics });
+      await admin.close();
+    }
+  }
+}
+
+export async function runPipeline(quick: boolean): Promise<BenchReport> {
+  step(`${TITLE}: making sure the Kafka broker runs (scripts/kafka start)`);
+  spawnSync(KAFKA_SCRIPT, ['start'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const figures: Figure[] = [];
+  for (const form of FORMS) figures.push(...(await measure(form, quick ? 3 : 10)));
+  printTable(TITLE, figures);
+  return { title: TITLE, figures };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await runPipeline(parseBenchOptions().quick);
+}

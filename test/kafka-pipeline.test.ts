@@ -1,0 +1,212 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { eventually, ADMIN_TOKEN } from './helpers/server.ts';
+import {
+  dropTopics,
+  ensureKafka,
+  KAFKA_BROKERS,
+  KAFKA_URL,
+  openKafkaLog,
+  uniquePrefix,
+} from './helpers/services.ts';
+import { runBeacon, spawnRole, type RoleProcess } from './helpers/roles.ts';
+import { newRecord } from './contract/log.contract.ts';
+
+/** kcat, Debian's librdkafka client: the non-Node consumer that proves others can read the topics. */
+function kcat(args: string[], input?: string): string {
+  return execFileSync('kcat', ['-b', KAFKA_BROKERS.join(','), ...args], {
+    encoding: 'utf8',
+    input,
+    timeout: 30_000,
+  });
+}
+
+ensureKafka();
+const prefix = uniquePrefix('pipeline');
+const dataDir = mkdtempSync(join(tmpdir(), 'beacon-kafka-'));
+const env = {
+  BEACON_LOG: KAFKA_URL,
+  BEACON_STORE: 'sqlite',
+  BEACON_DATA_DIR: dataDir,
+  BEACON_ADMIN_TOKEN: ADMIN_TOKEN,
+  BEACON_KAFKA_TOPIC_PREFIX: prefix,
+  BEACON_KAFKA_PARTITIONS: '3',
+  BEACON_SINK_BATCH_SIZE: '200',
+};
+const running: RoleProcess[] = [];
+
+async function stored(): Promise<number> {
+  const store = new SqliteStore({ dataDir });
+  await store.open();
+  try {
+    return await store.messages.count('default');
+  } finally {
+    await store.close();
+  }
+}
+
+function post(api: RoleProcess, path: string, body: unknown, headers: Record<string, string> = {}) {
+  return fetch(api.url + path, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+}
+
+describe('Kafka pipeline: setup, api and sink as separate processes', () => {
+  let api: RoleProcess;
+  let sink: RoleProcess;
+
+  before(async () => {
+    runBeacon(['setup'], env);
+    api = await spawnRole('api', env);
+    sink = await spawnRole('sink', env, ['--log-level', 'info']);
+    running.push(api, sink);
+  });
+
+  after(async () => {
+    await Promise.all(running.map((r) => r.stop()));
+    await dropTopics(prefix);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('setup reports what it created the first time and what existed the next', () => {
+    const again = runBeacon(['setup', '--json'], env);
+    const report = JSON.parse(again) as { log: { created: string[]; existing: string[] } };
+    assert.deepEqual(report.log.created, []);
+    assert.deepEqual(report.log.existing.sort(), [
+      `${prefix}checks`,
+      `${prefix}dead-letter`,
+      `${prefix}messages`,
+      `${prefix}pageviews`,
+      `${prefix}sensor-events`,
+    ]);
+  });
+
+  test('a batch answered 202 is stored once, and a retried Idempotency-Key is answered the same', async () => {
+    const before = await stored();
+    const items = Array.from({ length: 50 }, (_, i) => ({ n: i }));
+    const first = await post(api, '/v1/messages/batch', items, { 'idempotency-key': 'pipeline-1' });
+    assert.equal(first.status, 202);
+    const a = (await first.json()) as { accepted: number; items: { id: string }[] };
+    assert.equal(a.accepted, 50);
+    const retry = await post(api, '/v1/messages/batch', items, { 'idempotency-key': 'pipeline-1' });
+    const b = (await retry.json()) as { duplicates: number; items: { id: string }[] };
+    assert.equal(b.duplicates, 50);
+    assert.deepEqual(
+      b.items.map((i) => i.id),
+      a.items.map((i) => i.id),
+    );
+    await eventually(async () => ((await stored()) === before + 50 ? true : undefined), 30_000, '50 rows');
+  });
+
+  test('kcat, a non-Node client, decodes the records as docs/wire-format.md describes', async () => {
+    const res = await post(api, '/v1/messages', { hello: 'kcat' }, { 'idempotency-key': 'kcat-1' });
+    assert.equal(res.status, 202);
+    const { id } = (await res.json()) as { id: string };
+    // -e: exit at the end of the topic; %k and %s are the key and the value, one line per record.
+    const lines = kcat(['-C', '-t', `${prefix}messages`, '-o', 'beginning', '-e', '-q', '-f', '%k\t%s\n'])
+      .trim()
+      .split('\n');
+    const found = lines.map((l) => l.split('\t')).find(([, value]) => value!.includes(id));
+    assert.ok(found, `record ${id} not found by kcat among ${lines.length} lines`);
+    const [key, value] = found;
+    assert.equal(key, 'default/default');
+    const wire = JSON.parse(value!) as Record<string, unknown>;
+    assert.equal(wire.v, 1);
+    assert.equal(wire.stream, 'messages');
+    assert.equal(wire.tenant, 'default');
+    assert.equal(wire.key, 'idem:kcat-1');
+    assert.equal(wire.entity, 'default');
+    assert.equal(wire.id, id);
+    assert.match(wire.ts as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.match(wire.receivedAt as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.deepEqual(wire.body, { hello: 'kcat' });
+  });
+
+  test('a poison record goes to the dead-letter topic with its reason, and the sink keeps going', async () => {
+    const before = await stored();
+    // Produced by kcat, not Beacon: bytes that are not wire format v1.
+    kcat(['-P', '-t', `${prefix}messages`, '-k', 'default/default'], 'this is not json\n');
+    kcat(['-P', '-t', `${prefix}messages`, '-k', 'default/default'], '{"v":9,"stream":"messages"}\n');
+    const res = await post(api, '/v1/messages', { after: 'poison' });
+    assert.equal(res.status, 202);
+    await eventually(
+      async () => ((await stored()) === before + 1 ? true : undefined),
+      30_000,
+      'row after poison',
+    );
+    const dead = await eventually(
+      () => {
+        const out = kcat([
+          '-C',
+          '-t',
+          `${prefix}dead-letter`,
+          '-o',
+          'beginning',
+          '-e',
+          '-q',
+          '-f',
+          '%h\t%s\n',
+        ]).trim();
+        return Promise.resolve(out.split('\n').length >= 2 ? out : undefined);
+      },
+      30_000,
+      'two dead letters',
+    );
+    assert.match(dead, /beacon-reason=not JSON[^\t]*\tthis is not json/);
+    assert.match(dead, /beacon-reason=unsupported wire version 9/);
+    assert.match(dead, new RegExp(`beacon-topic=${prefix.replaceAll('.', '\\.')}messages`));
+  });
+
+  test('two sinks share partitions; one killed with SIGKILL and restarted leaves every record stored once', async () => {
+    const second = await spawnRole('sink', env, ['--log-level', 'info']);
+    running.push(second);
+    const before = await stored();
+    const log = await openKafkaLog(prefix, { logger: pino({ level: 'silent' }) });
+    const total = 3000;
+    try {
+      // Entities spread records over all partitions, as sensors and sites do.
+      const records = Array.from({ length: total }, (_, i) =>
+        newRecord({ tenant: 'default', entity: `e${i % 12}` }),
+      );
+      await log.append(records.slice(0, 1000));
+      await eventually(async () => ((await stored()) > before + 200 ? true : undefined), 30_000, 'some rows');
+      sink.child.kill('SIGKILL');
+      await sink.exited;
+      await log.append(records.slice(1000, 2000));
+      sink = await spawnRole('sink', env, ['--log-level', 'info']);
+      running.push(sink);
+      await log.append(records.slice(2000));
+      await eventually(
+        async () => ((await stored()) >= before + total ? true : undefined),
+        60_000,
+        'all rows',
+      ).catch((err: unknown) => {
+        throw new Error(
+          `${String(err)}\nsink:\n${sink.output().slice(-4000)}\nsecond:\n${second.output().slice(-4000)}`,
+        );
+      });
+      assert.equal(await stored(), before + total);
+    } finally {
+      await log.close();
+    }
+    const assignments = (proc: RoleProcess) =>
+      proc
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('partitions assigned') && l.includes(`${prefix}messages`))
+        .map((l) => (JSON.parse(l) as { partitions: number[] }).partitions);
+    const latest = assignments(second).at(-1) ?? [];
+    assert.ok(
+      latest.length > 0 && latest.length < 3,
+      `second sink holds ${JSON.stringify(latest)} of 3 partitions`,
+    );
+  });
+});
