@@ -8,12 +8,11 @@ import pg from 'pg';
 import { isBeaconError } from '../src/errors/catalog.ts';
 import { isUnavailable, storeError } from '../src/store/postgres/errors.ts';
 import type { MessageRow } from '../src/messages/message.ts';
-import { pgMigrations } from '../src/store/postgres/migrations.ts';
+import type { CheckRow } from '../src/monitor/check.ts';
 import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { freshDatabase, sqlRows, type TestDatabase } from './helpers/postgres.ts';
 
 const DAY = 86_400_000;
-const ALL_MIGRATIONS = pgMigrations.map((m) => m.name);
 const OPEN_STORE = fileURLToPath(new URL('./helpers/open-store.ts', import.meta.url));
 const databases: TestDatabase[] = [];
 after(() => Promise.all(databases.map((db) => db.drop())));
@@ -34,6 +33,28 @@ const partitionsOf = async (url: string) =>
   ).map((r) => r.name);
 
 const dayName = (ms: number) => `messages_p${new Date(ms).toISOString().slice(0, 10).replaceAll('-', '')}`;
+const checksDay = (ms: number) =>
+  `monitor_checks_p${new Date(ms).toISOString().slice(0, 10).replaceAll('-', '')}`;
+const MIGRATIONS = ['001_tenants_messages_checkpoints', '002_monitor', '003_analytics'];
+
+const check = (scheduledAt: number): CheckRow => ({
+  tenant: 't1',
+  target: 'a',
+  region: 'eu',
+  slot: Math.floor(scheduledAt / 60_000),
+  scheduledAt,
+  startedAt: scheduledAt + 3,
+  durationMs: 12.5,
+  phases: { dnsMs: 1, connectMs: 2, tlsMs: 3, ttfbMs: 4, transferMs: 2.5 },
+  status: 200,
+  httpVersion: '1.1',
+  bytes: 10,
+  tlsExpiresAt: null,
+  patternMatched: null,
+  redirects: 0,
+  ok: true,
+  error: null,
+});
 
 const row = (n: number, receivedAt: number): MessageRow => ({
   tenant: 't1',
@@ -70,7 +91,12 @@ describe('PostgreSQL store', () => {
 
       // Two days later: two more partitions ahead, nothing dropped without a retention setting.
       const later = await store.maintain(now + 2 * DAY);
-      assert.deepEqual(later.created, [dayName(now + 4 * DAY), dayName(now + 5 * DAY)]);
+      assert.deepEqual(later.created, [
+        dayName(now + 4 * DAY),
+        dayName(now + 5 * DAY),
+        checksDay(now + 4 * DAY),
+        checksDay(now + 5 * DAY),
+      ]);
       assert.deepEqual(later.dropped, []);
     } finally {
       await store.close();
@@ -150,6 +176,107 @@ describe('PostgreSQL store', () => {
     }
   });
 
+  test('monitor checks: day partitions ahead and on demand; retention drops whole days, deletes the rest', async () => {
+    const db = await database();
+    const now = Date.now();
+    const today = now - (now % DAY);
+    const checksPartitions = async () =>
+      (
+        await sqlRows<{ name: string }>(
+          db.url,
+          `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+           WHERE i.inhparent = 'monitor_checks'::regclass ORDER BY 1`,
+        )
+      ).map((r) => r.name);
+    const writer = new PostgresStore({ url: db.url, partitionsAhead: 2, maintenanceIntervalMs: 0 });
+    const pruner = new PostgresStore({ url: db.url, partitionsAhead: 2, maintenanceIntervalMs: 0 });
+    await writer.open();
+    await pruner.open();
+    try {
+      assert.deepEqual(
+        await checksPartitions(),
+        [0, 1, 2].map((d) => checksDay(today + d * DAY)),
+      );
+      const at = [today - 10 * DAY + 5, today - 3 * DAY, today - 3 * DAY + 12 * 3_600_000, today + 1000];
+      const stored = await writer.transaction((tx) => tx.checks.insert(at.map((t) => check(t))));
+      assert.equal(stored.length, 4);
+      assert.deepEqual(await checksPartitions(), [
+        checksDay(today - 10 * DAY),
+        checksDay(today - 3 * DAY),
+        ...[0, 1, 2].map((d) => checksDay(today + d * DAY)),
+      ]);
+      const placed = await sqlRows<{ partition: string; tenant: string }>(
+        db.url,
+        'SELECT tableoid::regclass::text AS partition, tenant FROM monitor_checks ORDER BY scheduled_at',
+      );
+      assert.deepEqual(
+        placed.map((p) => [p.partition, p.tenant]),
+        at.map((t) => [checksDay(t), 't1']),
+      );
+
+      // Another process prunes up to just after midnight three days ago: the 10-day-old day goes
+      // whole, the 3-day-old day keeps its partition and loses its midnight check only.
+      const pruned = await pruner.transaction((tx) => tx.checks.deleteChecksBefore(today - 3 * DAY + 1));
+      assert.equal(pruned, 2);
+      assert.ok(!(await checksPartitions()).includes(checksDay(today - 10 * DAY)));
+      assert.ok((await checksPartitions()).includes(checksDay(today - 3 * DAY)));
+      // The writer still believes the dropped day exists: its first attempt fails, and the sink's
+      // retry creates the partition again and stores the late check.
+      const late = () => writer.transaction((tx) => tx.checks.insert([check(today - 10 * DAY + 60_000)]));
+      await assert.rejects(late(), /no partition/);
+      assert.equal((await late()).length, 1);
+      assert.deepEqual(
+        (await writer.monitor.listChecks({ tenant: 't1', target: 'a', limit: 10 })).map((c) => c.scheduledAt),
+        [at[3], at[2], today - 10 * DAY + 60_000],
+      );
+    } finally {
+      await writer.close();
+      await pruner.close();
+    }
+  });
+
+  test('incident changes from two stores at once get distinct seqs, rising in commit order', async () => {
+    const db = await database();
+    const first = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
+    const second = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
+    await first.open();
+    await second.open();
+    const incident = (target: string) => ({
+      tenant: 't1',
+      target,
+      region: 'eu',
+      startedAt: Date.now(),
+      endedAt: null,
+      cause: 'timeout' as const,
+      detail: '',
+    });
+    try {
+      // The first sink opens an incident and is slow to commit; the second opens one meanwhile.
+      let opened!: () => void;
+      const openedFirst = new Promise<void>((resolve) => (opened = resolve));
+      const slow = first.transaction(async (tx) => {
+        await tx.checks.openIncident(incident('slow'));
+        opened();
+        await new Promise((r) => setTimeout(r, 500));
+      });
+      await openedFirst;
+      const fast = second.transaction((tx) => tx.checks.openIncident(incident('fast')));
+      await Promise.all([slow, fast]);
+      const changes = await first.monitor.incidentChanges(0, 10);
+      assert.deepEqual(
+        changes.map((c) => [c.target, c.seq]),
+        [
+          ['slow', 1],
+          ['fast', 2],
+        ],
+      );
+      assert.equal(await second.monitor.lastIncidentSeq(), 2);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
   test('uses BRIN for time indexes and carries the tenant on every row', async () => {
     const db = await database();
     const store = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
@@ -159,16 +286,17 @@ describe('PostgreSQL store', () => {
       db.url,
       `SELECT i.relname AS name FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
        JOIN pg_am a ON a.oid = i.relam JOIN pg_class t ON t.oid = x.indrelid
-       WHERE a.amname = 'brin' AND t.relname IN ('messages', 'message_keys') ORDER BY 1`,
+       WHERE a.amname = 'brin' AND t.relname IN ('messages', 'message_keys', 'monitor_checks') ORDER BY 1`,
     );
     assert.deepEqual(
       brin.map((r) => r.name),
-      ['message_keys_received_brin', 'messages_received_brin'],
+      ['message_keys_received_brin', 'messages_received_brin', 'monitor_checks_scheduled_brin'],
     );
     const tenantless = await sqlRows<{ table: string }>(
       db.url,
       `SELECT table_name AS table FROM information_schema.tables t
-       WHERE table_schema = 'public' AND table_name IN ('messages', 'message_keys', 'tokens')
+       WHERE table_schema = 'public' AND table_name IN ('messages', 'message_keys', 'tokens',
+         'monitor_targets', 'monitor_checks', 'monitor_rollups', 'monitor_states', 'monitor_incidents')
        AND NOT EXISTS (SELECT 1 FROM information_schema.columns c
                        WHERE c.table_name = t.table_name AND c.column_name = 'tenant')`,
     );
@@ -183,23 +311,20 @@ describe('PostgreSQL store', () => {
     const reports = outputs.map((o) => JSON.parse(o.stdout) as { applied: string[]; existing: string[] });
     const appliers = reports.filter((r) => r.applied.length > 0);
     assert.equal(appliers.length, 1, JSON.stringify(reports));
-    assert.deepEqual(appliers[0]!.applied, ALL_MIGRATIONS);
+    assert.deepEqual(appliers[0]!.applied, MIGRATIONS);
     for (const r of reports.filter((x) => x.applied.length === 0)) {
-      assert.deepEqual(r.existing, ALL_MIGRATIONS);
+      assert.deepEqual(r.existing, MIGRATIONS);
     }
     const versions = await sqlRows<{ version: number }>(
       db.url,
       'SELECT version FROM beacon_migrations ORDER BY version',
     );
-    assert.deepEqual(
-      versions,
-      pgMigrations.map((m) => ({ version: m.version })),
-    );
+    assert.deepEqual(versions, [{ version: 1 }, { version: 2 }]);
 
     // A later open finds everything in place.
     const store = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
     assert.deepEqual(await store.open(), []);
-    assert.deepEqual(store.existing, ALL_MIGRATIONS);
+    assert.deepEqual(store.existing, MIGRATIONS);
     await store.close();
   });
 

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { isBeaconError } from '../errors/catalog.ts';
 import { apiCommand } from './api.ts';
 import { reprocessCommand } from './reprocess.ts';
+import { probeCommand } from './probe.ts';
 import { setupCommand } from './setup.ts';
 import { sinkCommand } from './sink.ts';
 import { startCommand } from './start.ts';
@@ -19,7 +20,8 @@ const program = new Command('beacon')
   .addCommand(reprocessCommand(env))
   .addCommand(setupCommand(env))
   .addCommand(apiCommand(env))
-  .addCommand(sinkCommand(env));
+  .addCommand(sinkCommand(env))
+  .addCommand(probeCommand(env));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (isBeaconError(err)) {

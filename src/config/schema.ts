@@ -206,6 +206,77 @@ export const ConfigSchema = Type.Object(
       },
       'Web analytics: collection limits and OAuth2 access tokens.',
     ),
+    monitor: Obj(
+      {
+        enabled: Type.Boolean({
+          default: true,
+          description:
+            '`beacon start` runs the prober in-process (set false to run `beacon probe` elsewhere).',
+        }),
+        region: Type.String({
+          minLength: 1,
+          maxLength: 64,
+          pattern: '^[A-Za-z0-9._-]+$',
+          default: 'local',
+          description:
+            'Region this prober reports; agents in different regions each keep their own check rows.',
+        }),
+        shard: Type.String({
+          pattern: '^[0-9]+/[0-9]+$',
+          default: '0/1',
+          description:
+            'Share of the targets this prober checks, `i/n` (consistent hashing); equal shards are redundant.',
+        }),
+        concurrency: Type.Integer({
+          minimum: 1,
+          default: 1000,
+          description: 'Most checks in flight at once.',
+        }),
+        perHost: Type.Integer({
+          minimum: 1,
+          default: 4,
+          description: 'Most checks in flight against one host:port.',
+        }),
+        targetsFile: Type.Optional(
+          Type.String({
+            description: 'YAML file of targets (monitoring as code), watched and reloaded on change.',
+          }),
+        ),
+        refreshMs: Type.Integer({
+          minimum: 100,
+          default: 5000,
+          description: 'How often the prober re-reads targets from the store.',
+        }),
+        spoolMaxBytes: Type.Integer({
+          minimum: 1024,
+          default: 67108864,
+          description:
+            'Disk the spool may use for checks while the log is unavailable; beyond it checks are dropped and counted.',
+        }),
+        retentionDays: Type.Integer({
+          minimum: 1,
+          default: 30,
+          description: 'Days raw checks are kept; minute, hour and day rollups are kept longer.',
+        }),
+        webhookUrl: Type.Optional(
+          Type.String({
+            pattern: '^https?://',
+            description: 'URL that receives a JSON POST when an incident opens or resolves (`beacon start`).',
+          }),
+        ),
+        webhookMaxAttempts: Type.Integer({
+          minimum: 1,
+          default: 8,
+          description: 'Attempts per incident notification before it is given up (and counted).',
+        }),
+        webhookBackoffMs: Type.Integer({
+          minimum: 10,
+          default: 1000,
+          description: 'First retry delay of a failed webhook; it doubles per attempt, up to a minute.',
+        }),
+      },
+      'Uptime monitor: prober, targets file, spool, retention and incident webhook.',
+    ),
     postgres: Obj(
       {
         poolSize: Type.Integer({

@@ -38,6 +38,9 @@ export const catalog = {
   QUERY_INVALID: { status: 400, message: 'The stats query is not valid' },
   OAUTH_INVALID_CLIENT: { status: 401, message: 'Unknown client or wrong secret' },
   OAUTH_UNSUPPORTED_GRANT: { status: 400, message: 'Only the client_credentials grant is supported' },
+  TARGET_INVALID: { status: 400, message: 'The target definition is not valid' },
+  TARGET_READ_ONLY: { status: 409, message: 'The target is defined in the targets file; change it there' },
+  TARGETS_FILE_INVALID: { status: 500, message: 'The targets file is not valid' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof catalog;

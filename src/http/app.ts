@@ -9,6 +9,7 @@ import { registerAnalyticsRoutes } from '../analytics/routes.ts';
 import { BeaconError } from '../errors/catalog.ts';
 import { registerLiveRoutes, streamPathItem } from '../live/routes.ts';
 import { registerMessageRoutes } from '../messages/routes.ts';
+import { registerMonitorRoutes } from '../monitor/routes.ts';
 import { registerOperationsRoutes } from '../observability/routes.ts';
 import { WS_PROTOCOL } from './auth.ts';
 import type { RouteContext } from './context.ts';
@@ -90,6 +91,7 @@ export async function buildApp(ctx: RouteContext, logger: FastifyBaseLogger): Pr
   registerMessageRoutes(app, ctx);
   registerLiveRoutes(app, ctx);
   await registerAnalyticsRoutes(app, ctx);
+  registerMonitorRoutes(app, ctx);
 
   const hasDashboard = existsSync(WEB_DIST + 'index.html');
   if (hasDashboard) {

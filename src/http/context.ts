@@ -23,4 +23,6 @@ export interface RouteContext {
   readonly scope: (scope: Scope) => (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
   /** False once shutdown has begun; /readyz reports it. */
   readonly accepting: () => boolean;
+  /** Tells an in-process prober that targets changed, so it re-reads them at once. */
+  readonly targetsChanged?: () => void;
 }

@@ -7,6 +7,7 @@ import type { RouteContext } from '../http/context.ts';
 import { TokenBuckets } from '../http/rate-limit.ts';
 import { Ingest } from '../ingest/ingest.ts';
 import { LiveHub } from '../live/hub.ts';
+import { startMonitor, type RunningMonitor } from '../monitor/monitor.ts';
 import type { Log } from '../log/log.ts';
 import { Metrics } from '../observability/metrics.ts';
 import { startSinkThread } from '../sink/thread.ts';
@@ -27,6 +28,8 @@ export interface RunningBeacon {
   readonly store: Store;
   readonly log: Log;
   readonly logger: Logger;
+  /** The in-process prober, unless `monitor.enabled` is false. */
+  readonly monitor: RunningMonitor | undefined;
   /** Graceful stop: refuse new work, commit what was accepted, let sinks catch up, close sockets. */
   close(): Promise<void>;
 }
@@ -71,6 +74,18 @@ export async function startBeacon(
   const sinks = (options.sinks ?? true) ? await startSinkThread(config, logger) : undefined;
   if (sinks) metrics.addSource(() => sinks.metrics());
 
+  const monitor = config.monitor.enabled
+    ? await startMonitor({
+        config,
+        store,
+        log,
+        metrics,
+        logger: logger.child({ role: 'probe' }),
+        retention: true,
+        publish: (records) => hub.publish(records),
+      })
+    : undefined;
+
   const authenticator = new Authenticator(store.tenants);
   const buckets = new TokenBuckets(config.rateLimit);
   let accepting = true;
@@ -85,6 +100,7 @@ export async function startBeacon(
     logger,
     scope: (scope) => requireScope(authenticator, buckets, scope),
     accepting: () => accepting,
+    targetsChanged: monitor?.targetsChanged,
   };
   const app = await buildApp(ctx, logger);
   options.extend?.(app, ctx);
@@ -123,6 +139,7 @@ export async function startBeacon(
     store,
     log,
     logger,
+    monitor,
     close: () =>
       (closing ??= (async () => {
         const deadline = Date.now() + config.shutdown.timeoutMs;
@@ -130,6 +147,8 @@ export async function startBeacon(
         clearInterval(heartbeat);
         await hub.close();
         await app.close();
+        // Checks already made reach the log before it closes; the rest of the drain then stores them.
+        await monitor?.close();
         stopTail();
         const drained = !sinks || (await drainSinks(deadline));
         if (!drained)

@@ -1,6 +1,7 @@
 import type { AnalyticsReader, AnalyticsWriter } from '../analytics/analytics.ts';
 import type { Stream } from '../log/record.ts';
 import type { MessageReader, MessageWriter } from '../messages/message.ts';
+import type { CheckWriter, MonitorReader, TargetWriter } from '../monitor/check.ts';
 import type { TenantRepository } from '../tenants/tenant.ts';
 
 /** A consumer group's resume point for one partition of one stream. */
@@ -16,6 +17,7 @@ export interface Checkpoint {
 export interface StoreTx {
   readonly messages: MessageWriter;
   readonly analytics: AnalyticsWriter;
+  readonly checks: CheckWriter;
   saveCheckpoint(checkpoint: Checkpoint): Promise<void>;
 }
 
@@ -32,6 +34,9 @@ export interface Store {
   readonly tenants: TenantRepository;
   readonly messages: MessageReader;
   readonly analytics: AnalyticsReader;
+  /** Monitor targets, checks and rollups. */
+  readonly monitor: MonitorReader;
+  readonly targets: TargetWriter;
   checkpoints(group: string, stream: Stream): Promise<Checkpoint[]>;
   /** Runs `fn` in one write transaction: all of its writes commit, or none do. */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;

@@ -14,13 +14,14 @@ export interface RoleProcess {
   stop(): Promise<number | null>;
 }
 
-/** Starts `beacon <role>` and resolves once it says it is running. */
+/** Starts `beacon <role>` and resolves once it says it is running (for start and api: its URL). */
 export async function spawnRole(
-  role: 'api' | 'sink',
+  role: 'start' | 'api' | 'sink',
   env: Record<string, string>,
-  args: string[] = [],
+  args: readonly string[] = [],
 ): Promise<RoleProcess> {
-  const flags = role === 'api' ? ['--port', '0', '--host', '127.0.0.1'] : [];
+  const serves = role !== 'sink';
+  const flags = serves ? ['--port', '0', '--host', '127.0.0.1'] : [];
   const child = spawn(process.execPath, [MAIN, role, ...flags, ...args], {
     env: { ...process.env, BEACON_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -29,14 +30,14 @@ export async function spawnRole(
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const ready = role === 'api' ? /Dashboard: (http:\/\/[^/\s]+)\/live/ : /(Beacon sink is running)/;
+  const ready = serves ? /Dashboard: (http:\/\/[^/\s]+)\/live/ : /(Beacon sink is running)/;
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`beacon ${role} did not start:\n${output}`)), 60_000);
     const check = () => {
       const match = ready.exec(output);
       if (match) {
         clearTimeout(timer);
-        resolve(role === 'api' ? match[1]! : '');
+        resolve(serves ? match[1]! : '');
       }
     };
     child.stdout.on('data', check);

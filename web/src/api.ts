@@ -73,6 +73,11 @@ export class Api {
     return body;
   }
 
+  /** `GET` any API path, with the token, retries and error handling every call has. */
+  getJson(path: string, signal?: AbortSignal): Promise<unknown> {
+    return this.#get(path, signal);
+  }
+
   async #get(path: string, signal: AbortSignal | undefined): Promise<unknown> {
     for (let attempt = 0; ; attempt++) {
       let response: Response;

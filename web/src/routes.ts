@@ -4,6 +4,7 @@ import { AnalyticsPage } from './pages/analytics.tsx';
 import { ComingSoon } from './pages/coming-soon.tsx';
 import { LivePage } from './pages/live.tsx';
 import { SitesPage } from './pages/sites.tsx';
+import { UptimePage } from './pages/uptime.tsx';
 
 /** What every page is rendered with. */
 export interface PageProps {
@@ -35,7 +36,7 @@ export const ROUTES: readonly Route[] = [
     title: 'Uptime',
     summary: 'HTTP and TCP checks: status, latency and incidents per target.',
     icon: 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM8 12l3 3 5-6',
-    page: ComingSoon,
+    page: UptimePage,
   },
   {
     path: '/analytics',

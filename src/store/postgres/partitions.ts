@@ -4,46 +4,27 @@ import type { TimeLayout } from './migrations.ts';
 
 const DAY_MS = 86_400_000;
 /** Advisory lock that serializes partition creation and retention across processes. */
-const PARTITION_LOCK = 0x62636e02;
+export const PARTITION_LOCK = 0x62636e02;
 
 /** Days since the epoch (UTC) of an epoch-millisecond instant. */
 export const dayOf = (ms: number): number => Math.floor(ms / DAY_MS);
 
 const iso = (day: number) => new Date(day * DAY_MS).toISOString();
 
-/** One table partitioned by day: how its bounds are written and what goes with its dropped rows. */
-export interface PartitionedTable {
+/**
+ * A table partitioned by range on one column, one partition per day: a timestamptz column by UTC day,
+ * or (`local`) a bigint column of wall-clock ms in a site's zone by local day.
+ */
+export interface TimeTable {
   readonly table: string;
-  /** SQL literal of the first instant of `day`, in the partition column's type. */
-  bound(day: number): string;
-  /**
-   * Partitions also made ready for days before today: a column of local wall-clock times holds the
-   * day before UTC's today in zones behind UTC.
-   */
-  readonly behind: number;
-  /**
-   * Runs in the maintenance transaction before rows older than `cutoffDay` are dropped: deletes what
-   * other tables keep for those rows. Returns how many such rows it deleted.
-   */
-  beforeRetention?(client: PoolClient, cutoffDay: number): Promise<number>;
+  readonly column: string;
+  readonly local?: boolean;
 }
 
-/** `messages`, by the UTC day it was received; its client keys go with its rows. */
-export const messagesPartitions: PartitionedTable = {
-  table: 'messages',
-  bound: (day) => `'${iso(day)}'`,
-  behind: 0,
-  async beforeRetention(client, cutoffDay) {
-    const keys = await client.query('DELETE FROM message_keys WHERE received_at < $1', [iso(cutoffDay)]);
-    return keys.rowCount ?? 0;
-  },
-};
-
-const partitionName = (table: string, day: number) =>
-  `${table}_p${iso(day).slice(0, 10).replaceAll('-', '')}`;
-const createPartition = (t: PartitionedTable, day: number) =>
-  `CREATE TABLE IF NOT EXISTS ${partitionName(t.table, day)} PARTITION OF ${t.table}
-   FOR VALUES FROM (${t.bound(day)}) TO (${t.bound(day + 1)})`;
+export const MESSAGES: TimeTable = { table: 'messages', column: 'received_at' };
+export const CHECKS: TimeTable = { table: 'monitor_checks', column: 'scheduled_at' };
+export const ANALYTICS_EVENTS: TimeTable = { table: 'analytics_events', column: 'ts_local', local: true };
+export const ANALYTICS_SEEN: TimeTable = { table: 'analytics_seen', column: 'bucket', local: true };
 
 /** What one maintenance pass did. */
 export interface MaintenanceReport {
@@ -55,21 +36,45 @@ export interface MaintenanceReport {
   readonly keysDeleted: number;
 }
 
+/** A maintenance pass: `messages` and `monitor_checks` at the top level, the analytics tables apart. */
+export interface StoreMaintenanceReport extends MaintenanceReport {
+  readonly analytics: MaintenanceReport;
+}
+
 /**
- * Keeps one time-partitioned table (`messages` unless told otherwise) ready and within retention. With the native layout it
- * creates one partition per UTC day, ahead of time and on demand for late or replayed rows, and drops
- * whole partitions that fall out of retention. With TimescaleDB, hypertables make their own chunks and
- * retention drops chunks. Either way the unpartitioned key table loses the keys of dropped rows.
+ * The daily partitions of one time-partitioned table (native layout): created ahead of time and on
+ * demand for late or replayed rows, dropped whole by retention. With TimescaleDB the table is a
+ * hypertable that makes its own chunks, and only retention has work to do.
  */
-export class Partitions {
+export class TablePartitions {
   readonly #layout: TimeLayout;
-  readonly #t: PartitionedTable;
+  readonly #table: TimeTable;
+  readonly #pattern: RegExp;
   /** Days known to have a partition; filled from the catalog and by creation, cleared by drops. */
   readonly #known = new Set<number>();
 
-  constructor(layout: TimeLayout, table: PartitionedTable = messagesPartitions) {
+  constructor(layout: TimeLayout, table: TimeTable) {
     this.#layout = layout;
-    this.#t = table;
+    this.#table = table;
+    this.#pattern = new RegExp(`^${table.table}_p(\\d{4})(\\d{2})(\\d{2})$`);
+  }
+
+  get layout(): TimeLayout {
+    return this.#layout;
+  }
+
+  /** The partition of `day`: `<table>_pYYYYMMDD`. */
+  name(day: number): string {
+    return `${this.#table.table}_p${iso(day).slice(0, 10).replaceAll('-', '')}`;
+  }
+
+  #bound(day: number): string {
+    return this.#table.local ? String(day * DAY_MS) : `'${iso(day)}'`;
+  }
+
+  #create(day: number): string {
+    return `CREATE TABLE IF NOT EXISTS ${this.name(day)} PARTITION OF ${this.#table.table}
+      FOR VALUES FROM (${this.#bound(day)}) TO (${this.#bound(day + 1)})`;
   }
 
   /**
@@ -81,7 +86,7 @@ export class Partitions {
     const missing = [...new Set(days)].filter((d) => !this.#known.has(d));
     if (missing.length === 0) return [];
     await client.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK]);
-    for (const day of missing) await client.query(createPartition(this.#t, day));
+    for (const day of missing) await client.query(this.#create(day));
     return missing;
   }
 
@@ -98,63 +103,168 @@ export class Partitions {
     for (const d of days) this.#known.add(d);
   }
 
+  /** Creates the partitions of days `from` to `to` (inclusive) that are missing; returns their names. */
+  async createDays(client: PoolClient, from: number, to: number): Promise<string[]> {
+    const created: string[] = [];
+    const existing = await this.existingDays(client);
+    for (let day = from; day <= to; day++) {
+      if (existing.has(day)) continue;
+      await client.query(this.#create(day));
+      existing.add(day);
+      created.push(this.name(day));
+    }
+    this.#known.clear();
+    for (const d of existing) this.#known.add(d);
+    return created;
+  }
+
+  /**
+   * Drops the partitions that end at or before the start of `cutoffDay`, in the caller's transaction
+   * (which must hold PARTITION_LOCK). `count` also counts their rows first. Returns what was dropped.
+   */
+  async dropBefore(
+    client: PoolClient,
+    cutoffDay: number,
+    count = false,
+  ): Promise<{ dropped: string[]; rows: number }> {
+    const dropped: string[] = [];
+    let rows = 0;
+    for (const day of [...(await this.existingDays(client))].sort((a, b) => a - b)) {
+      if (day + 1 > cutoffDay) continue;
+      if (count) {
+        const { rows: n } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${this.name(day)}`);
+        rows += Number(n[0]!.n);
+      }
+      await client.query(`DROP TABLE ${this.name(day)}`);
+      // Forgotten at once: if the transaction rolls back, `ensure` only re-runs CREATE IF NOT EXISTS.
+      this.#known.delete(day);
+      dropped.push(this.name(day));
+    }
+    return { dropped, rows };
+  }
+
+  /** Days that have a partition, read from the catalog. */
+  async existingDays(client: PoolClient): Promise<Set<number>> {
+    const { rows } = await client.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+       WHERE i.inhparent = $1::regclass`,
+      [this.#table.table],
+    );
+    const days = new Set<number>();
+    for (const { name } of rows) {
+      const m = this.#pattern.exec(name);
+      if (m) days.add(dayOf(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))));
+    }
+    return days;
+  }
+}
+
+/**
+ * Keeps the store's time-partitioned tables ready and within retention: `messages` and
+ * `monitor_checks` get partitions for today and the days ahead; `messages` loses partitions (or
+ * TimescaleDB chunks) past the store's retention, and the unpartitioned key table loses the keys of
+ * the dropped rows. Raw checks follow the monitor's own retention (`deleteChecksBefore`).
+ */
+export class Partitions {
+  readonly #layout: TimeLayout;
+  readonly messages: TablePartitions;
+  readonly checks: TablePartitions;
+  readonly analyticsEvents: TablePartitions;
+  readonly analyticsSeen: TablePartitions;
+
+  constructor(layout: TimeLayout) {
+    this.#layout = layout;
+    this.messages = new TablePartitions(layout, MESSAGES);
+    this.checks = new TablePartitions(layout, CHECKS);
+    this.analyticsEvents = new TablePartitions(layout, ANALYTICS_EVENTS);
+    this.analyticsSeen = new TablePartitions(layout, ANALYTICS_SEEN);
+  }
+
+  /** After an insert found no partition for its row: see `TablePartitions.forget`. */
+  forget(): void {
+    this.messages.forget();
+    this.checks.forget();
+    this.analyticsEvents.forget();
+    this.analyticsSeen.forget();
+  }
+
   /**
    * Creates partitions for today and `ahead` days after `now`, and when `retentionDays` > 0 drops
-   * partitions (or chunks) that end at or before `now - retentionDays`.
+   * message partitions (or chunks) that end at or before `now - retentionDays`.
    */
   async maintain(
     pool: Pool,
     options: { now: number; ahead: number; retentionDays: number },
-  ): Promise<MaintenanceReport> {
+  ): Promise<StoreMaintenanceReport> {
     return lockedTransaction(pool, PARTITION_LOCK, async (client) => {
+      const analytics = await this.#maintainAnalytics(client, options);
       const created: string[] = [];
       const dropped: string[] = [];
-      let keysDeleted = 0;
       const today = dayOf(options.now);
       const cutoffDay = today - options.retentionDays;
       if (this.#layout === 'native') {
-        const existing = await this.#existingDays(client);
-        for (let day = today - this.#t.behind; day <= today + options.ahead; day++) {
-          if (existing.has(day)) continue;
-          await client.query(createPartition(this.#t, day));
-          existing.add(day);
-          created.push(partitionName(this.#t.table, day));
+        for (const table of [this.messages, this.checks]) {
+          created.push(...(await table.createDays(client, today, today + options.ahead)));
         }
         if (options.retentionDays > 0) {
-          keysDeleted = (await this.#t.beforeRetention?.(client, cutoffDay)) ?? 0;
-          for (const day of [...existing].sort((a, b) => a - b)) {
-            if (day + 1 > cutoffDay) continue;
-            await client.query(`DROP TABLE ${partitionName(this.#t.table, day)}`);
-            existing.delete(day);
-            dropped.push(partitionName(this.#t.table, day));
-          }
+          dropped.push(...(await this.messages.dropBefore(client, cutoffDay)).dropped);
         }
-        this.#known.clear();
-        for (const d of existing) this.#known.add(d);
       } else if (options.retentionDays > 0) {
-        keysDeleted = (await this.#t.beforeRetention?.(client, cutoffDay)) ?? 0;
         const chunks = await client.query<{ chunk: string }>(
-          `SELECT drop_chunks('${this.#t.table}', older_than => ${this.#t.bound(cutoffDay)})::text AS chunk`,
+          "SELECT drop_chunks('messages', older_than => $1::timestamptz)::text AS chunk",
+          [iso(cutoffDay)],
         );
         dropped.push(...chunks.rows.map((r) => r.chunk));
       }
-      return { created, dropped, keysDeleted };
+      let keysDeleted = 0;
+      if (options.retentionDays > 0) {
+        const keys = await client.query('DELETE FROM message_keys WHERE received_at < $1', [iso(cutoffDay)]);
+        keysDeleted = keys.rowCount ?? 0;
+      }
+      return { created, dropped, keysDeleted, analytics };
     });
   }
 
-  /** Days that have a partition, read from the catalog. */
-  async #existingDays(client: PoolClient): Promise<Set<number>> {
-    const { rows } = await client.query<{ name: string }>(
-      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-       WHERE i.inhparent = $1::regclass`,
-      [this.#t.table],
-    );
-    const pattern = new RegExp(`^${this.#t.table}_p(\\d{4})(\\d{2})(\\d{2})$`);
-    const days = new Set<number>();
-    for (const { name } of rows) {
-      const m = pattern.exec(name);
-      if (m) days.add(dayOf(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))));
+  /**
+   * The analytics tables, partitioned by local day: ready from UTC's yesterday (zones ahead of UTC
+   * are already a day on). Retention drops raw events and seen marks whole, after deleting the
+   * events' keys and the sessions that started a day before the cutoff; rollups are kept.
+   */
+  async #maintainAnalytics(
+    client: PoolClient,
+    options: { now: number; ahead: number; retentionDays: number },
+  ): Promise<MaintenanceReport> {
+    const created: string[] = [];
+    const dropped: string[] = [];
+    let keysDeleted = 0;
+    const today = dayOf(options.now);
+    const cutoffDay = today - options.retentionDays;
+    const tables = [this.analyticsEvents, this.analyticsSeen];
+    if (this.#layout === 'native') {
+      for (const table of tables)
+        created.push(...(await table.createDays(client, today - 1, today + options.ahead)));
     }
-    return days;
+    if (options.retentionDays > 0) {
+      const keys = await client.query(
+        `DELETE FROM analytics_event_keys k USING analytics_events e
+         WHERE e.ts_local < $1 AND k.tenant = e.tenant AND k.key = e.key`,
+        [cutoffDay * DAY_MS],
+      );
+      keysDeleted = keys.rowCount ?? 0;
+      await client.query('DELETE FROM analytics_sessions WHERE started_local < $1', [
+        (cutoffDay - 1) * DAY_MS,
+      ]);
+      if (this.#layout === 'native') {
+        for (const table of tables) dropped.push(...(await table.dropBefore(client, cutoffDay)).dropped);
+      } else {
+        for (const table of ['analytics_events', 'analytics_seen']) {
+          const chunks = await client.query<{ chunk: string }>(
+            `SELECT drop_chunks('${table}', older_than => ${cutoffDay * DAY_MS}::bigint)::text AS chunk`,
+          );
+          dropped.push(...chunks.rows.map((r) => r.chunk));
+        }
+      }
+    }
+    return { created, dropped, keysDeleted };
   }
 }

@@ -19,7 +19,6 @@ import type {
   Site,
 } from '../../analytics/analytics.ts';
 import type { Queryable } from './errors.ts';
-import type { PartitionedTable } from './partitions.ts';
 
 /** bigint columns arrive as strings (they may exceed 2^53); Beacon's times are epoch ms, which fit. */
 interface SiteRow {
@@ -655,28 +654,3 @@ export class PostgresAnalyticsWriter implements AnalyticsWriter {
     this.#pending.clear();
   }
 }
-
-/**
- * How the analytics tables are partitioned: by local day (the bounds are local wall-clock ms). Raw
- * events past retention take their keys, and sessions that started a day before the cutoff, with
- * them; seen marks go whole. Rollups are kept: they are the long-term answer.
- */
-export const analyticsPartitions: Readonly<Record<AnalyticsPartitioned, PartitionedTable>> = {
-  analytics_events: {
-    table: 'analytics_events',
-    bound: (day) => `${day * DAY_MS}`,
-    behind: 1,
-    async beforeRetention(client, cutoffDay) {
-      const keys = await client.query(
-        `DELETE FROM analytics_event_keys k USING analytics_events e
-         WHERE e.ts_local < $1 AND k.tenant = e.tenant AND k.key = e.key`,
-        [cutoffDay * DAY_MS],
-      );
-      await client.query('DELETE FROM analytics_sessions WHERE started_local < $1', [
-        (cutoffDay - 1) * DAY_MS,
-      ]);
-      return keys.rowCount ?? 0;
-    },
-  },
-  analytics_seen: { table: 'analytics_seen', bound: (day) => `${day * DAY_MS}`, behind: 1 },
-};

@@ -3,14 +3,10 @@ import type { Stream } from '../../log/record.ts';
 import type { Checkpoint, Store, StoreTx } from '../store.ts';
 import { guarded, isUnavailable, storeError, type Queryable } from './errors.ts';
 import { migrate, pgMigrations, type TimeLayout } from './migrations.ts';
-import {
-  analyticsPartitions,
-  PostgresAnalyticsReader,
-  PostgresAnalyticsWriter,
-  type AnalyticsPartitioned,
-} from './postgres-analytics.ts';
-import { dayOf, Partitions, type MaintenanceReport } from './partitions.ts';
+import { dayOf, Partitions, type StoreMaintenanceReport } from './partitions.ts';
+import { PostgresAnalyticsReader, PostgresAnalyticsWriter } from './postgres-analytics.ts';
 import { PostgresMessageReader, PostgresMessageWriter } from './postgres-messages.ts';
+import { PostgresCheckWriter, PostgresMonitorReader, PostgresTargetWriter } from './postgres-monitor.ts';
 import { PostgresTenantRepository } from './postgres-tenants.ts';
 
 /** SQLSTATE check_violation: raised, among others, for a row with no partition to go to. */
@@ -34,8 +30,8 @@ export interface PostgresStoreOptions {
 }
 
 /**
- * The PostgreSQL store: a `pg` pool, versioned migrations under an advisory lock, messages in
- * time-partitioned tables (native daily partitions, or TimescaleDB hypertables when the server has
+ * The PostgreSQL store: a `pg` pool, versioned migrations under an advisory lock, messages and
+ * monitor checks in time-partitioned tables (native daily partitions, or TimescaleDB hypertables when the server has
  * the extension), bulk writes by COPY. Transactions from one store run one at a time, as in SQLite,
  * so a sink's batches commit in order; reads use the rest of the pool.
  */
@@ -45,15 +41,20 @@ export class PostgresStore implements Store {
   #pool: Pool | undefined;
   #db: Queryable | undefined;
   #partitions: Partitions | undefined;
-  #analyticsPartitions: Record<AnalyticsPartitioned, Partitions> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #queue: Promise<unknown> = Promise.resolve();
-  readonly #staged = new WeakSet<PoolClient>();
-  readonly #stagedAnalytics = new WeakSet<PoolClient>();
+  /** Pooled connections that have each temporary staging table. */
+  readonly #staged = {
+    messages: new WeakSet<PoolClient>(),
+    checks: new WeakSet<PoolClient>(),
+    analytics: new WeakSet<PoolClient>(),
+  };
   #existing: readonly string[] = [];
   #layout: TimeLayout = 'native';
   tenants!: PostgresTenantRepository;
   messages!: PostgresMessageReader;
+  monitor!: PostgresMonitorReader;
+  targets!: PostgresTargetWriter;
   analytics!: PostgresAnalyticsReader;
 
   constructor(options: PostgresStoreOptions) {
@@ -87,13 +88,11 @@ export class PostgresStore implements Store {
       this.#existing = report.existing;
       this.#layout = report.layout;
       this.#partitions = new Partitions(report.layout);
-      this.#analyticsPartitions = {
-        analytics_events: new Partitions(report.layout, analyticsPartitions.analytics_events),
-        analytics_seen: new Partitions(report.layout, analyticsPartitions.analytics_seen),
-      };
       this.#db = guarded(pool);
       this.tenants = new PostgresTenantRepository(this.#db);
       this.messages = new PostgresMessageReader(this.#db);
+      this.monitor = new PostgresMonitorReader(this.#db);
+      this.targets = new PostgresTargetWriter(pool, this.#db);
       this.analytics = new PostgresAnalyticsReader(this.#db);
       await this.maintain();
       const every = this.#options.maintenanceIntervalMs ?? 3_600_000;
@@ -113,29 +112,15 @@ export class PostgresStore implements Store {
 
   /**
    * Creates partitions ahead and applies retention as of `now`. Runs at open and every
-   * `maintenanceIntervalMs`; any process may run it, an advisory lock keeps passes apart. The report's
-   * top level is about `messages`; `analytics` holds what the analytics tables' pass did.
+   * `maintenanceIntervalMs`; any process may run it, an advisory lock keeps passes apart.
    */
-  async maintain(now = Date.now()): Promise<MaintenanceReport & { analytics: MaintenanceReport }> {
-    const options = {
-      now,
-      ahead: this.#options.partitionsAhead ?? 7,
-      retentionDays: this.#options.retentionDays ?? 0,
-    };
+  async maintain(now = Date.now()): Promise<StoreMaintenanceReport> {
     try {
-      const messages = await this.#partitions!.maintain(this.#pool!, options);
-      const analytics: { created: string[]; dropped: string[]; keysDeleted: number } = {
-        created: [],
-        dropped: [],
-        keysDeleted: 0,
-      };
-      for (const partitions of Object.values(this.#analyticsPartitions!)) {
-        const report = await partitions.maintain(this.#pool!, options);
-        analytics.created.push(...report.created);
-        analytics.dropped.push(...report.dropped);
-        analytics.keysDeleted += report.keysDeleted;
-      }
-      return { ...messages, analytics };
+      return await this.#partitions!.maintain(this.#pool!, {
+        now,
+        ahead: this.#options.partitionsAhead ?? 7,
+        retentionDays: this.#options.retentionDays ?? 0,
+      });
     } catch (err) {
       throw storeError(err);
     }
@@ -164,22 +149,26 @@ export class PostgresStore implements Store {
       throw storeError(err);
     }
     const partitions = this.#partitions!;
-    const all = [partitions, ...Object.values(this.#analyticsPartitions!)];
-    // Partitions created in this transaction are remembered only once it commits.
-    const created: (() => void)[] = [];
-    const ensure = async (target: Partitions, days: number[]) => {
+    const createdDays: number[] = [];
+    const createdCheckDays: number[] = [];
+    // Analytics partitions created in this transaction, remembered once it commits.
+    const createdAnalytics: (() => void)[] = [];
+    const analytics = new PostgresAnalyticsWriter(client, this.#staged.analytics, async (table, days) => {
+      const target = table === 'analytics_events' ? partitions.analyticsEvents : partitions.analyticsSeen;
       const made = await target.ensure(client, days);
-      if (made.length > 0) created.push(() => target.remember(made));
-    };
-    const analytics = new PostgresAnalyticsWriter(client, this.#stagedAnalytics, (table, days) =>
-      ensure(this.#analyticsPartitions![table], days),
-    );
+      if (made.length > 0) createdAnalytics.push(() => target.remember(made));
+    });
     const tx: StoreTx = {
-      messages: new PostgresMessageWriter(client, this.#staged, (rows) =>
-        ensure(
-          partitions,
-          rows.map((r) => dayOf(r.receivedAt)),
-        ),
+      messages: new PostgresMessageWriter(client, this.#staged.messages, async (rows) => {
+        createdDays.push(
+          ...(await partitions.messages.ensure(
+            client,
+            rows.map((r) => dayOf(r.receivedAt)),
+          )),
+        );
+      }),
+      checks: new PostgresCheckWriter(client, this.#staged.checks, partitions.checks, (days) =>
+        createdCheckDays.push(...days),
       ),
       analytics,
       saveCheckpoint: async (c: Checkpoint) => {
@@ -196,14 +185,17 @@ export class PostgresStore implements Store {
       const result = await fn(tx);
       await analytics.finish();
       await client.query('COMMIT');
-      for (const remember of created) remember();
+      partitions.messages.remember(createdDays);
+      partitions.checks.remember(createdCheckDays);
+      for (const remember of createdAnalytics) remember();
       return result;
     } catch (err) {
       broken = isUnavailable(err);
       // The rollback may have undone the staging table's creation: make the next batch create it.
-      this.#staged.delete(client);
-      this.#stagedAnalytics.delete(client);
-      if ((err as { code?: unknown }).code === NO_PARTITION) for (const p of all) p.forget();
+      this.#staged.messages.delete(client);
+      this.#staged.checks.delete(client);
+      this.#staged.analytics.delete(client);
+      if ((err as { code?: unknown }).code === NO_PARTITION) partitions.forget();
       if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
       throw storeError(err);
     } finally {

@@ -5,6 +5,7 @@ import type { Checkpoint, Store, StoreTx } from '../store.ts';
 import { storeMigrations } from './migrations.ts';
 import { SqliteAnalyticsReader, SqliteAnalyticsWriter } from './sqlite-analytics.ts';
 import { SqliteMessageReader, SqliteMessageWriter } from './sqlite-messages.ts';
+import { SqliteCheckWriter, SqliteMonitorReader, SqliteTargetWriter } from './sqlite-monitor.ts';
 import { SqliteTenantRepository } from './sqlite-tenants.ts';
 
 /**
@@ -23,6 +24,8 @@ export class SqliteStore implements Store {
   tenants!: SqliteTenantRepository;
   messages!: SqliteMessageReader;
   analytics!: SqliteAnalyticsReader;
+  monitor!: SqliteMonitorReader;
+  targets!: SqliteTargetWriter;
   existing: readonly string[] = [];
 
   constructor(options: { dataDir: string }) {
@@ -39,6 +42,8 @@ export class SqliteStore implements Store {
     this.tenants = new SqliteTenantRepository(writer);
     this.messages = new SqliteMessageReader(this.#reader);
     this.analytics = new SqliteAnalyticsReader(this.#reader);
+    this.monitor = new SqliteMonitorReader(this.#reader);
+    this.targets = new SqliteTargetWriter(writer, (fn) => this.#serial(fn));
     const saveCheckpoint = writer.prepare<[string, string, number, number]>(
       `INSERT INTO checkpoints (consumer_group, stream, partition, next_offset) VALUES (?, ?, ?, ?)
        ON CONFLICT (consumer_group, stream, partition) DO UPDATE SET next_offset = excluded.next_offset`,
@@ -46,6 +51,7 @@ export class SqliteStore implements Store {
     this.#tx = {
       messages: new SqliteMessageWriter(writer),
       analytics: new SqliteAnalyticsWriter(writer),
+      checks: new SqliteCheckWriter(writer),
       saveCheckpoint: (c: Checkpoint) => {
         saveCheckpoint.run(c.group, c.stream, c.partition, c.offset);
         return Promise.resolve();
@@ -77,6 +83,13 @@ export class SqliteStore implements Store {
         throw err;
       }
     });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Runs a write outside any transaction, after the transactions queued before it. */
+  #serial<T>(fn: () => T): Promise<T> {
+    const run = this.#queue.then(fn);
     this.#queue = run.catch(() => undefined);
     return run;
   }

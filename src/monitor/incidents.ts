@@ -1,0 +1,74 @@
+import type { CheckRow, Incident, TargetState } from './check.ts';
+
+/** What one batch of new checks did to incidents. */
+export interface IncidentChanges {
+  readonly states: TargetState[];
+  readonly opened: Incident[];
+  readonly closed: { key: Pick<Incident, 'tenant' | 'target' | 'region' | 'startedAt'>; endedAt: number }[];
+}
+
+const keyOf = (c: Pick<CheckRow, 'tenant' | 'target' | 'region'>) =>
+  `${c.tenant}\u0000${c.target}\u0000${c.region}`;
+
+/**
+ * Advances each (target, region)'s state through new checks in slot order: `downAfter` failures in a
+ * row open an incident dated from the first of them; `upAfter` successes in a row close it. Checks
+ * older than the last one seen (a late spool, a slow twin agent) are stored but do not move the state.
+ */
+export function advanceIncidents(
+  previous: readonly TargetState[],
+  checks: readonly CheckRow[],
+  thresholds: (check: CheckRow) => { downAfter: number; upAfter: number } | undefined,
+): IncidentChanges {
+  const states = new Map(previous.map((s) => [keyOf(s), s]));
+  const opened: Incident[] = [];
+  const closed: IncidentChanges['closed'] = [];
+  const touched = new Set<string>();
+  for (const check of [...checks].sort((a, b) => a.scheduledAt - b.scheduledAt)) {
+    const limits = thresholds(check);
+    if (!limits) continue;
+    const key = keyOf(check);
+    const s: TargetState = states.get(key) ?? {
+      tenant: check.tenant,
+      target: check.target,
+      region: check.region,
+      down: false,
+      streak: 0,
+      streakStart: check.scheduledAt,
+      lastScheduledAt: -1,
+      incidentStart: null,
+    };
+    if (check.scheduledAt <= s.lastScheduledAt) continue;
+    // A check that breaks the streak (a failure while up, a success while down) starts it; others reset it.
+    const continues = s.down ? check.ok : !check.ok;
+    const streak = continues ? s.streak + 1 : 0;
+    const streakStart = continues ? (s.streak === 0 ? check.scheduledAt : s.streakStart) : check.scheduledAt;
+    let next: TargetState = { ...s, streak, streakStart, lastScheduledAt: check.scheduledAt };
+    if (!s.down && streak >= limits.downAfter) {
+      opened.push({
+        tenant: check.tenant,
+        target: check.target,
+        region: check.region,
+        startedAt: streakStart,
+        endedAt: null,
+        cause: check.error?.class ?? 'other',
+        detail: check.error?.detail ?? '',
+      });
+      next = { ...next, down: true, streak: 0, incidentStart: streakStart };
+    } else if (s.down && streak >= limits.upAfter) {
+      closed.push({
+        key: {
+          tenant: check.tenant,
+          target: check.target,
+          region: check.region,
+          startedAt: s.incidentStart!,
+        },
+        endedAt: streakStart,
+      });
+      next = { ...next, down: false, streak: 0, incidentStart: null };
+    }
+    states.set(key, next);
+    touched.add(key);
+  }
+  return { states: [...touched].map((k) => states.get(k)!), opened, closed };
+}

@@ -1,0 +1,127 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.ts';
+import type { Log } from '../log/log.ts';
+import type { LogRecord } from '../log/record.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Store } from '../store/store.ts';
+import { MonitorMetrics } from './metrics.ts';
+import { IncidentNotifier } from './notifier.ts';
+import { CheckOutlet } from './outlet.ts';
+import { Prober } from './prober.ts';
+import { parseShard } from './schedule.ts';
+import { Spool } from './spool.ts';
+import { TargetFile } from './target-file.ts';
+
+/** The running uptime monitor of one process. */
+export interface RunningMonitor {
+  readonly prober: Prober;
+  readonly targetFile: TargetFile | undefined;
+  readonly metrics: MonitorMetrics;
+  /** Tells the prober that targets changed in this process (API writes), so it re-reads at once. */
+  readonly targetsChanged: () => void;
+  /** Stops probing, lets running checks finish and hands their records to the log (or the spool). */
+  close(): Promise<void>;
+}
+
+const HOUR = 3_600_000;
+
+/**
+ * Starts the prober, the targets-file watcher and (when this process owns the store's upkeep) raw
+ * check retention. Used in-process by `beacon start` and alone by `beacon probe`.
+ */
+export async function startMonitor(options: {
+  config: Readonly<Config>;
+  store: Store;
+  log: Log;
+  metrics: Metrics;
+  logger: Logger;
+  /** Prune raw checks older than `monitor.retentionDays` (one process per store should). */
+  retention: boolean;
+  /** Announce incident changes live (and to the webhook); the process with the live hub does. */
+  publish?: (records: readonly LogRecord[]) => void;
+}): Promise<RunningMonitor> {
+  const { config, store, log, logger } = options;
+  const settings = config.monitor;
+  const metrics = new MonitorMetrics(options.metrics.registry);
+  const outlet = new CheckOutlet({
+    log,
+    spool: new Spool({
+      dir: join(config.dataDir, 'spool', settings.region),
+      maxBytes: settings.spoolMaxBytes,
+    }),
+    metrics,
+    logger: logger.child({ part: 'outlet' }),
+    maxPending: 50_000,
+    retryMs: 1000,
+    flushMs: 200,
+  });
+  const prober = new Prober({
+    targets: () => store.monitor.allTargets(),
+    emit: (record) => outlet.push(record),
+    region: settings.region,
+    shard: parseShard(settings.shard),
+    concurrency: settings.concurrency,
+    perHost: settings.perHost,
+    refreshMs: settings.refreshMs,
+    metrics,
+    logger: logger.child({ part: 'prober' }),
+  });
+  const targetFile =
+    settings.targetsFile === undefined
+      ? undefined
+      : new TargetFile({
+          file: settings.targetsFile,
+          writer: store.targets,
+          tenants: async () => new Set((await store.tenants.list()).map((t) => t.id)),
+          applied: () => void prober.refresh(),
+          metrics,
+          logger: logger.child({ part: 'targets-file' }),
+        });
+  await targetFile?.start();
+  await prober.start();
+
+  const notifier =
+    options.publish === undefined
+      ? undefined
+      : new IncidentNotifier({
+          reader: store.monitor,
+          publish: options.publish,
+          webhookUrl: settings.webhookUrl,
+          maxAttempts: settings.webhookMaxAttempts,
+          backoffMs: settings.webhookBackoffMs,
+          pollMs: 500,
+          metrics,
+          logger: logger.child({ part: 'incidents' }),
+        });
+  await notifier?.start();
+
+  let pruner: NodeJS.Timeout | undefined;
+  if (options.retention) {
+    const prune = () => {
+      const before = Date.now() - settings.retentionDays * 24 * HOUR;
+      store
+        .transaction((tx) => tx.checks.deleteChecksBefore(before))
+        .then((n) => n > 0 && logger.info({ deleted: n }, 'old checks pruned'))
+        .catch((err: unknown) => logger.error({ err }, 'pruning old checks failed'));
+    };
+    prune();
+    pruner = setInterval(prune, HOUR);
+    pruner.unref();
+  }
+
+  return {
+    prober,
+    targetFile,
+    metrics,
+    targetsChanged: () =>
+      void prober.refresh().catch((err: unknown) => logger.error({ err }, 'reading targets failed')),
+    async close() {
+      clearInterval(pruner);
+      await notifier?.close();
+      await targetFile?.close();
+      await prober.stop();
+      await outlet.close();
+    },
+  };
+}

@@ -1,0 +1,235 @@
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { RE2JS } from 're2js';
+import type { ErrorClass, Phases, ProbeResult } from './check.ts';
+import { statusRanges, type TargetSpec } from './target.ts';
+
+/** A target ready to probe: its spec with the pattern compiled and statuses parsed once. */
+export interface ProbePlan {
+  readonly spec: TargetSpec;
+  readonly pattern: RE2JS | undefined;
+  readonly statuses: readonly [number, number][];
+}
+
+export function planFor(spec: TargetSpec, compile: (pattern: string) => RE2JS): ProbePlan {
+  return {
+    spec,
+    pattern: spec.pattern === undefined ? undefined : compile(spec.pattern),
+    statuses: statusRanges(spec.expectStatus),
+  };
+}
+
+class ProbeFailure extends Error {
+  readonly errorClass: ErrorClass;
+  constructor(errorClass: ErrorClass, detail: string) {
+    super(detail);
+    this.errorClass = errorClass;
+  }
+}
+
+const TLS_CODES = /^(CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|ERR_TLS_|ERR_SSL_|HOSTNAME_MISMATCH|ERR_OSSL)/;
+
+/** Maps a socket or parser error to its class, so users see "refused" rather than a stack trace. */
+export function classify(err: unknown): { class: ErrorClass; detail: string } {
+  if (err instanceof ProbeFailure) return { class: err.errorClass, detail: err.message };
+  const e = err as NodeJS.ErrnoException & { reason?: string };
+  const code = e.code ?? '';
+  const detail = code ? `${code}: ${e.message}` : e.message;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_FAIL' || code === 'EAI_NODATA')
+    return { class: 'dns', detail };
+  if (code === 'ECONNREFUSED') return { class: 'refused', detail };
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED') return { class: 'reset', detail };
+  if (code === 'ETIMEDOUT') return { class: 'timeout', detail };
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EADDRNOTAVAIL')
+    return { class: 'unreachable', detail };
+  if (TLS_CODES.test(code) || /SSL|TLS|certificate/i.test(e.message)) return { class: 'tls', detail };
+  if (code.startsWith('HPE_') || code === 'ERR_INVALID_URL' || code === 'ERR_INVALID_PROTOCOL')
+    return { class: 'protocol', detail };
+  if (e.message === 'socket hang up') return { class: 'reset', detail };
+  return { class: 'other', detail };
+}
+
+interface Hop {
+  readonly phases: Phases;
+  readonly status: number;
+  readonly httpVersion: string;
+  readonly location: string | undefined;
+  readonly body: Buffer | undefined;
+  readonly bytes: number;
+  readonly tlsExpiresAt: number | null;
+}
+
+/**
+ * One request on its own fresh connection (no agent, no keep-alive), so DNS, connect and TLS are
+ * really measured every time. The body is read up to `maxBodyBytes` (+1 to detect overflow).
+ */
+function request(
+  url: URL,
+  spec: TargetSpec,
+  signal: AbortSignal,
+  timings: { tlsExpiresAt: number | null },
+): Promise<Hop> {
+  const secure = url.protocol === 'https:';
+  const client = secure ? https : http;
+  const t0 = performance.now();
+  let dnsAt = t0;
+  let connectAt = t0;
+  let tlsAt = t0;
+  return new Promise<Hop>((resolve, reject) => {
+    const req = client.request(url, {
+      method: spec.method,
+      headers: { 'user-agent': 'Beacon-Monitor/1', ...spec.headers },
+      agent: false,
+      signal,
+      rejectUnauthorized: !spec.ignoreTlsErrors,
+    });
+    req.on('socket', (socket: Socket) => {
+      socket.once('lookup', () => (dnsAt = connectAt = tlsAt = performance.now()));
+      socket.once('connect', () => (connectAt = tlsAt = performance.now()));
+      if (secure) {
+        socket.once('secureConnect', () => {
+          tlsAt = performance.now();
+          const cert = (socket as TLSSocket).getPeerCertificate();
+          if (cert?.valid_to) timings.tlsExpiresAt = Date.parse(cert.valid_to);
+        });
+      }
+    });
+    req.on('error', reject);
+    req.on('response', (res: IncomingMessage) => {
+      const headersAt = performance.now();
+      const status = res.statusCode ?? 0;
+      const location = typeof res.headers.location === 'string' ? res.headers.location : undefined;
+      const keep = spec.pattern !== undefined;
+      const chunks: Buffer[] = [];
+      let bytes = 0;
+      let firstByteAt: number | undefined;
+      res.on('data', (chunk: Buffer) => {
+        firstByteAt ??= performance.now();
+        bytes += chunk.length;
+        if (bytes > spec.maxBodyBytes) {
+          res.destroy();
+          req.destroy();
+          reject(new ProbeFailure('body-too-large', `body exceeds ${spec.maxBodyBytes} bytes`));
+          return;
+        }
+        if (keep) chunks.push(chunk);
+      });
+      res.on('error', reject);
+      res.on('end', () => {
+        const end = performance.now();
+        const dnsMs = dnsAt - t0;
+        const connectMs = connectAt - dnsAt;
+        const tlsMs = secure ? tlsAt - connectAt : 0;
+        const sentAt = secure ? tlsAt : connectAt;
+        resolve({
+          phases: round({
+            dnsMs,
+            connectMs,
+            tlsMs,
+            ttfbMs: headersAt - sentAt,
+            transferMs: end - (firstByteAt !== undefined ? Math.min(firstByteAt, headersAt) : headersAt),
+          }),
+          status,
+          httpVersion: res.httpVersion,
+          location,
+          body: keep ? Buffer.concat(chunks) : undefined,
+          bytes,
+          tlsExpiresAt: timings.tlsExpiresAt,
+        });
+      });
+    });
+    if (spec.body !== undefined) req.write(spec.body);
+    req.end();
+  });
+}
+
+function round(p: Phases): Phases {
+  const r = (n: number) => Math.max(0, Math.round(n * 100) / 100);
+  return {
+    dnsMs: r(p.dnsMs),
+    connectMs: r(p.connectMs),
+    tlsMs: r(p.tlsMs),
+    ttfbMs: r(p.ttfbMs),
+    transferMs: r(p.transferMs),
+  };
+}
+
+const ZERO: Phases = { dnsMs: 0, connectMs: 0, tlsMs: 0, ttfbMs: 0, transferMs: 0 };
+
+/**
+ * Probes a target once: follows up to `maxRedirects` redirects (each on a fresh connection), then
+ * judges the last response by status and pattern. Never throws: every failure is a classified result.
+ */
+export async function probe(plan: ProbePlan): Promise<ProbeResult> {
+  const { spec } = plan;
+  const startedAt = Date.now();
+  const t0 = performance.now();
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new ProbeFailure('timeout', `no complete answer within ${spec.timeoutMs} ms`)),
+    spec.timeoutMs,
+  );
+  const timings = { tlsExpiresAt: null as number | null };
+  let hop: Hop | undefined;
+  let redirects = 0;
+  try {
+    let url = new URL(spec.url);
+    for (;;) {
+      hop = await request(url, spec, controller.signal, timings);
+      if (hop.status >= 300 && hop.status < 400 && hop.location !== undefined && spec.maxRedirects > 0) {
+        if (redirects >= spec.maxRedirects) {
+          throw new ProbeFailure('redirect', `more than ${spec.maxRedirects} redirects`);
+        }
+        redirects += 1;
+        url = new URL(hop.location, url);
+        continue;
+      }
+      break;
+    }
+    const { status } = hop;
+    const statusOk = plan.statuses.some(([lo, hi]) => status >= lo && status <= hi);
+    let patternMatched: boolean | null = null;
+    if (plan.pattern && hop.body) patternMatched = plan.pattern.test(hop.body.toString('utf8'));
+    let error: ProbeResult['error'] = null;
+    if (!statusOk)
+      error = { class: 'status', detail: `status ${status} not in ${spec.expectStatus.join(', ')}` };
+    else if (patternMatched !== null && patternMatched !== spec.patternMustMatch) {
+      error = {
+        class: 'pattern',
+        detail: spec.patternMustMatch ? 'pattern not found in body' : 'forbidden pattern found in body',
+      };
+    }
+    return {
+      ok: error === null,
+      startedAt,
+      durationMs: Math.round((performance.now() - t0) * 100) / 100,
+      phases: hop.phases,
+      status,
+      httpVersion: hop.httpVersion,
+      bytes: hop.bytes,
+      tlsExpiresAt: timings.tlsExpiresAt,
+      patternMatched,
+      redirects,
+      error,
+    };
+  } catch (err) {
+    const reason = controller.signal.aborted ? (controller.signal.reason as unknown) : err;
+    return {
+      ok: false,
+      startedAt,
+      durationMs: Math.round((performance.now() - t0) * 100) / 100,
+      phases: hop?.phases ?? ZERO,
+      status: null,
+      httpVersion: null,
+      bytes: 0,
+      tlsExpiresAt: timings.tlsExpiresAt,
+      patternMatched: null,
+      redirects,
+      error: classify(reason),
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,62 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino, type Logger } from 'pino';
+import type { Config } from '../config/schema.ts';
+import { loggerOptions } from '../http/app.ts';
+import { startMonitor, type RunningMonitor } from '../monitor/monitor.ts';
+import { Metrics } from '../observability/metrics.ts';
+import { createLog, createStore } from './backends.ts';
+
+/** A running `beacon probe`. */
+export interface RunningProbe {
+  readonly monitor: RunningMonitor;
+  /** Where /metrics and /healthz answer. */
+  readonly url: string;
+  readonly logger: Logger;
+  close(): Promise<void>;
+}
+
+/**
+ * `beacon probe`: only the prober. It reads targets from the store, writes checks through the log
+ * (so any number of agents can feed the same sinks), and serves /metrics and /healthz on `port`.
+ */
+export async function startProbe(
+  config: Readonly<Config>,
+  options: { logger?: Logger } = {},
+): Promise<RunningProbe> {
+  const logger = options.logger ?? pino(loggerOptions(config.logLevel));
+  const metrics = new Metrics();
+  const store = createStore(config);
+  await store.open();
+  const log = createLog(config, metrics, logger);
+  await log.open();
+  const monitor = await startMonitor({ config, store, log, metrics, logger, retention: false });
+
+  const server = http.createServer((req, res) => {
+    if (req.url === '/metrics') {
+      metrics.registry
+        .metrics()
+        .then((text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text))
+        .catch((err: unknown) => res.writeHead(500).end(String(err)));
+    } else if (req.url === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+  const { port } = server.address() as AddressInfo;
+  logger.info({ port, shard: config.monitor.shard, region: config.monitor.region }, 'probe running');
+  return {
+    monitor,
+    url: `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`,
+    logger,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await monitor.close();
+      await log.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,727 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { LogRecord } from '../../src/log/record.ts';
+import type { CheckRow, Rollup } from '../../src/monitor/check.ts';
+import { checkKey } from '../../src/monitor/check.ts';
+import { checkProjection } from '../../src/monitor/projection.ts';
+import { LATENCY_BOUNDS_MS, summarize } from '../../src/monitor/rollup.ts';
+import type { Target, TargetSpec } from '../../src/monitor/target.ts';
+import type { Store } from '../../src/store/store.ts';
+import type { StoreContractTarget } from './store.contract.ts';
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+/** A fixed midnight (UTC), so buckets and day partitions fall where the test expects. */
+const T0 = Date.UTC(2026, 2, 10);
+
+const spec = (patch: Partial<TargetSpec> = {}): TargetSpec => ({
+  url: 'https://example.test/health',
+  intervalSeconds: 60,
+  timeoutMs: 10_000,
+  method: 'GET',
+  headers: { 'x-probe': 'beacon' },
+  expectStatus: ['200-399'],
+  patternMustMatch: true,
+  maxRedirects: 0,
+  maxBodyBytes: 1_048_576,
+  ignoreTlsErrors: false,
+  downAfter: 3,
+  upAfter: 2,
+  tags: ['web'],
+  ...patch,
+});
+
+const target = (id: string, patch: Partial<Target> = {}): Target => ({
+  ...spec(),
+  id,
+  tenant: 't1',
+  source: 'api',
+  createdAt: T0,
+  updatedAt: T0,
+  ...patch,
+});
+
+/** A check of `target` in `region` for the slot starting at `at` (a minute interval). */
+const check = (targetId: string, at: number, patch: Partial<CheckRow> = {}): CheckRow => ({
+  tenant: 't1',
+  target: targetId,
+  region: 'eu',
+  slot: Math.floor(at / MINUTE),
+  scheduledAt: at,
+  startedAt: at + 7,
+  durationMs: 42.25,
+  phases: { dnsMs: 1.5, connectMs: 2.25, tlsMs: 10.125, ttfbMs: 20, transferMs: 8.375 },
+  status: 200,
+  httpVersion: '1.1',
+  bytes: 1234,
+  tlsExpiresAt: T0 + 90 * DAY,
+  patternMatched: true,
+  redirects: 0,
+  ok: true,
+  error: null,
+  ...patch,
+});
+
+const failed = (targetId: string, at: number, patch: Partial<CheckRow> = {}): CheckRow =>
+  check(targetId, at, {
+    ok: false,
+    status: 503,
+    durationMs: 1200,
+    patternMatched: null,
+    error: { class: 'status', detail: 'status 503, "Service, Unavailable"\n\ttab \\ ünïcødé ✓' },
+    ...patch,
+  });
+
+/** The monitor engineer's fixtures for the first contract tests (integer-second slots). */
+const basicTarget = (id: string, patch: Partial<Target> = {}): Target => ({
+  id,
+  tenant: 't1',
+  source: 'api',
+  createdAt: 1,
+  updatedAt: 1,
+  url: `https://${id}.example/`,
+  intervalSeconds: 60,
+  timeoutMs: 5000,
+  method: 'GET',
+  headers: {},
+  expectStatus: ['200-399'],
+  patternMustMatch: true,
+  maxRedirects: 0,
+  maxBodyBytes: 1024,
+  ignoreTlsErrors: false,
+  downAfter: 3,
+  upAfter: 2,
+  tags: [],
+  ...patch,
+});
+
+const basicCheck = (scheduledAt: number, region = 'eu', ok = true): CheckRow => ({
+  tenant: 't1',
+  target: 'a',
+  region,
+  slot: scheduledAt / 1000,
+  scheduledAt,
+  startedAt: scheduledAt + 5,
+  ok,
+  durationMs: 12.5,
+  phases: { dnsMs: 1, connectMs: 2, tlsMs: 3, ttfbMs: 4, transferMs: 2.5 },
+  status: ok ? 200 : 503,
+  httpVersion: '1.1',
+  bytes: 42,
+  tlsExpiresAt: 1_800_000_000_000,
+  patternMatched: ok ? true : null,
+  redirects: 0,
+  error: ok ? null : { class: 'status', detail: 'status 503' },
+});
+
+let offset = 0;
+/** Checks as the log delivers them to the sink. */
+const records = (checks: readonly CheckRow[]): LogRecord[] =>
+  checks.map((c) => {
+    const { tenant, ...body } = c;
+    return {
+      stream: 'checks',
+      tenant,
+      key: checkKey(c),
+      entity: c.target,
+      id: `00000000-0000-7000-8000-${String(offset).padStart(12, '0')}`,
+      ts: c.scheduledAt,
+      receivedAt: c.startedAt,
+      body,
+      partition: 0,
+      offset: offset++,
+    };
+  });
+
+const project = (store: Store, checks: readonly CheckRow[]) =>
+  store.transaction((tx) => checkProjection.apply(tx, records(checks)));
+
+const latency = (...pairs: [bound: number, n: number][]) => {
+  const counts = new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0);
+  for (const [bound, n] of pairs) counts[LATENCY_BOUNDS_MS.findIndex((b) => b === bound)] = n;
+  return counts;
+};
+
+/** Every page of a target's checks, following the cursor as the API does. */
+async function allChecks(store: Store, targetId: string, limit: number, bounds = {}): Promise<CheckRow[]> {
+  const out: CheckRow[] = [];
+  let before: { scheduledAt: number; region: string } | undefined;
+  for (;;) {
+    const page = await store.monitor.listChecks({ tenant: 't1', target: targetId, limit, before, ...bounds });
+    out.push(...page);
+    if (page.length < limit) return out;
+    const last = page.at(-1)!;
+    before = { scheduledAt: last.scheduledAt, region: last.region };
+  }
+}
+
+/**
+ * The monitor's store behaviour every backend must show, with the same answers: run once per backend.
+ * Checks go through the real check projection where the sink would use it.
+ */
+export function runMonitorStoreContract(backend: StoreContractTarget): void {
+  const skipped = (name: string) => backend.skip?.find((s) => s.test === name)?.reason;
+  const it = (name: string, fn: (store: Store) => Promise<void>): void =>
+    void test(name, { skip: skipped(name) ?? false }, async () => {
+      const store = await backend.create();
+      try {
+        await fn(store);
+      } finally {
+        await store.close();
+      }
+    });
+
+  describe(`Monitor store contract: ${backend.name}`, () => {
+    it('targets are tenant-scoped, created once, updated, deleted and paged by id', async (store) => {
+      assert.equal(await store.targets.create(basicTarget('b')), true);
+      assert.equal(await store.targets.create(basicTarget('a')), true);
+      assert.equal(await store.targets.create(basicTarget('a')), false);
+      assert.equal(await store.targets.create(basicTarget('a', { tenant: 't2' })), true);
+      assert.deepEqual(
+        (await store.monitor.listTargets('t1', 10)).map((t) => t.id),
+        ['a', 'b'],
+      );
+      assert.deepEqual(
+        (await store.monitor.listTargets('t1', 10, 'a')).map((t) => t.id),
+        ['b'],
+      );
+      assert.equal(
+        await store.targets.update('t1', 'a', { ...basicTarget('a'), intervalSeconds: 5 }, 2),
+        true,
+      );
+      assert.equal((await store.monitor.getTarget('t1', 'a'))?.intervalSeconds, 5);
+      assert.equal((await store.monitor.getTarget('t2', 'a'))?.intervalSeconds, 60);
+      assert.equal(await store.targets.delete('t1', 'b'), true);
+      assert.equal(await store.monitor.getTarget('t1', 'b'), undefined);
+      assert.equal((await store.monitor.allTargets()).length, 2);
+    });
+
+    it('file targets are replaced as a set and never touch API targets', async (store) => {
+      await store.targets.create(basicTarget('api'));
+      await store.targets.replaceFileTargets([
+        basicTarget('f1', { source: 'file' }),
+        basicTarget('f2', { source: 'file' }),
+      ]);
+      const second = await store.targets.replaceFileTargets([
+        basicTarget('f2', { source: 'file', intervalSeconds: 10 }),
+      ]);
+      assert.deepEqual(second, { upserted: 1, deleted: 1 });
+      const ids = (await store.monitor.allTargets()).map((t) => `${t.id}:${t.source}`).sort();
+      assert.deepEqual(ids, ['api:api', 'f2:file']);
+      assert.equal(await store.targets.sourceOf('t1', 'f2'), 'file');
+    });
+
+    it('a check is stored once per (target, region, slot) and listed newest first with every field', async (store) => {
+      const fresh = await store.transaction((tx) =>
+        tx.checks.insert([basicCheck(1000), basicCheck(2000), basicCheck(2000, 'us')]),
+      );
+      assert.equal(fresh.length, 3);
+      const again = await store.transaction((tx) =>
+        tx.checks.insert([basicCheck(2000), basicCheck(3000, 'eu', false)]),
+      );
+      assert.deepEqual(
+        again.map((c) => c.scheduledAt),
+        [3000],
+      );
+      const listed = await store.monitor.listChecks({ tenant: 't1', target: 'a', limit: 10 });
+      assert.deepEqual(
+        listed.map((c) => `${c.scheduledAt}/${c.region}`),
+        ['3000/eu', '2000/us', '2000/eu', '1000/eu'],
+      );
+      assert.deepEqual(listed[3], basicCheck(1000));
+      assert.deepEqual(listed[0], basicCheck(3000, 'eu', false));
+      const page = await store.monitor.listChecks({
+        tenant: 't1',
+        target: 'a',
+        limit: 10,
+        before: { scheduledAt: 2000, region: 'us' },
+      });
+      assert.deepEqual(
+        page.map((c) => `${c.scheduledAt}/${c.region}`),
+        ['2000/eu', '1000/eu'],
+      );
+      assert.equal(await store.transaction((tx) => tx.checks.deleteChecksBefore(2000)), 1);
+    });
+
+    it('rollups, states and incidents round-trip', async (store) => {
+      await store.targets.create(basicTarget('a', { downAfter: 4, upAfter: 1 }));
+      const rollup = {
+        tenant: 't1',
+        target: 'a',
+        region: 'eu',
+        size: 'hour' as const,
+        start: 3_600_000,
+        checks: 2,
+        up: 1,
+        latencySumMs: 30.5,
+        latency: [0, 1, 1],
+        errors: { status: 1 },
+      };
+      await store.transaction(async (tx) => {
+        await tx.checks.putRollups([rollup]);
+        await tx.checks.putStates([
+          {
+            tenant: 't1',
+            target: 'a',
+            region: 'eu',
+            down: true,
+            streak: 1,
+            streakStart: 5,
+            lastScheduledAt: 6,
+            incidentStart: 5,
+          },
+        ]);
+        await tx.checks.openIncident({
+          tenant: 't1',
+          target: 'a',
+          region: 'eu',
+          startedAt: 5,
+          endedAt: null,
+          cause: 'refused',
+          detail: 'ECONNREFUSED',
+        });
+        assert.deepEqual(await tx.checks.getRollups([rollup]), [rollup]);
+        assert.deepEqual(
+          await tx.checks.thresholds('t1', ['a', 'gone']),
+          new Map([['a', { downAfter: 4, upAfter: 1 }]]),
+        );
+        assert.equal(
+          (await tx.checks.getStates([{ tenant: 't1', target: 'a', region: 'eu' }]))[0]?.incidentStart,
+          5,
+        );
+        await tx.checks.closeIncident({ tenant: 't1', target: 'a', region: 'eu', startedAt: 5 }, 9);
+      });
+      assert.deepEqual(
+        await store.monitor.rollups({ tenant: 't1', target: 'a', size: 'hour', from: 0, to: 7_200_000 }),
+        [rollup],
+      );
+      const [incident] = await store.monitor.listIncidents('t1', 'a', 10);
+      assert.deepEqual(incident, {
+        tenant: 't1',
+        target: 'a',
+        region: 'eu',
+        startedAt: 5,
+        endedAt: 9,
+        cause: 'refused',
+        detail: 'ECONNREFUSED',
+      });
+    });
+    it('targets: create once per (tenant, id), read back whole, update, delete, list by keyset', async (store) => {
+      const a = target('a', { name: 'Home "page", quoted', body: 'x=1\ny=2', pattern: 'ok|up' });
+      assert.equal(await store.targets.create(a), true);
+      assert.equal(await store.targets.create({ ...a, url: 'https://other.test' }), false, 'id taken');
+      assert.equal(await store.targets.create({ ...a, tenant: 't2' }), true, 'another tenant');
+      assert.deepEqual(await store.monitor.getTarget('t1', 'a'), a);
+      assert.equal(await store.monitor.getTarget('t1', 'nope'), undefined);
+      assert.equal(await store.targets.sourceOf('t1', 'a'), 'api');
+      assert.equal(await store.targets.sourceOf('t1', 'nope'), undefined);
+
+      const changed = spec({ url: 'https://example.test/v2', intervalSeconds: 30, downAfter: 5 });
+      assert.equal(await store.targets.update('t1', 'a', changed, T0 + 5), true);
+      assert.equal(await store.targets.update('t1', 'nope', changed, T0 + 5), false);
+      assert.deepEqual(await store.monitor.getTarget('t1', 'a'), {
+        ...changed,
+        id: 'a',
+        tenant: 't1',
+        source: 'api',
+        createdAt: T0,
+        updatedAt: T0 + 5,
+      });
+      assert.equal((await store.monitor.getTarget('t2', 'a'))?.url, a.url, 'the other tenant is untouched');
+
+      // Ids in byte order (capitals before lower case, as SQLite compares), paged by keyset.
+      for (const id of ['b', 'B', 'a-1', 'a.1', 'z', 'Z_9', 'é']) await store.targets.create(target(id));
+      const ids: string[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await store.monitor.listTargets('t1', 3, after);
+        ids.push(...page.map((t) => t.id));
+        if (page.length < 3) break;
+        after = page.at(-1)!.id;
+      }
+      assert.deepEqual(ids, ['B', 'Z_9', 'a', 'a-1', 'a.1', 'b', 'z', 'é']);
+      assert.deepEqual(
+        (await store.monitor.allTargets()).map((t) => `${t.tenant}/${t.id}`),
+        [...ids.map((id) => `t1/${id}`), 't2/a'],
+      );
+
+      assert.equal(await store.targets.delete('t2', 'B'), false);
+      assert.equal(await store.targets.delete('t1', 'B'), true);
+      assert.equal(await store.targets.delete('t1', 'B'), false);
+      assert.equal(await store.monitor.getTarget('t1', 'B'), undefined);
+      assert.deepEqual(await store.monitor.listTargets('t3', 10), []);
+    });
+
+    it('the targets file: upserts what changed, deletes what left, never touches API targets', async (store) => {
+      await store.targets.create(target('api-one'));
+      const file = (id: string, patch: Partial<TargetSpec> = {}) =>
+        target(id, { ...spec(patch), source: 'file', createdAt: T0 + 1, updatedAt: T0 + 1 });
+      assert.deepEqual(await store.targets.replaceFileTargets([file('f1'), file('f2'), file('f3')]), {
+        upserted: 3,
+        deleted: 0,
+      });
+      // f1 unchanged (not rewritten), f2 changed, f3 left the file, f4 is new, api-one stays an API target.
+      const later = (id: string, patch: Partial<TargetSpec> = {}) => ({
+        ...file(id, patch),
+        createdAt: T0 + 2,
+        updatedAt: T0 + 2,
+      });
+      assert.deepEqual(
+        await store.targets.replaceFileTargets([
+          later('f1'),
+          later('f2', { intervalSeconds: 10, timeoutMs: 5000 }),
+          later('f4'),
+          later('api-one', { url: 'https://hijack.test' }),
+        ]),
+        { upserted: 2, deleted: 1 },
+      );
+      assert.deepEqual(await store.monitor.getTarget('t1', 'f1'), file('f1'));
+      assert.deepEqual(await store.monitor.getTarget('t1', 'f2'), {
+        ...file('f2', { intervalSeconds: 10, timeoutMs: 5000 }),
+        updatedAt: T0 + 2,
+      });
+      assert.equal(await store.monitor.getTarget('t1', 'f3'), undefined);
+      assert.deepEqual(await store.monitor.getTarget('t1', 'api-one'), target('api-one'));
+      assert.equal(await store.targets.sourceOf('t1', 'f4'), 'file');
+      assert.deepEqual(await store.targets.replaceFileTargets([]), { upserted: 0, deleted: 3 });
+      assert.deepEqual(
+        (await store.monitor.allTargets()).map((t) => t.id),
+        ['api-one'],
+      );
+    });
+
+    it('checks are stored once per (tenant, target, region, slot) and read back exactly', async (store) => {
+      const first = [
+        check('a', T0),
+        failed('a', T0 + MINUTE, { tlsExpiresAt: null, httpVersion: null, status: null, bytes: 0 }),
+        check('a', T0, { region: 'us', patternMatched: false, durationMs: 0.5 }),
+        check('a', T0, { startedAt: T0 + 999 }), // the same identity twice in one batch: first wins
+        check('a', T0, { tenant: 't2' }),
+        check('b', T0 + 2 * MINUTE, { startedAt: T0 + 2 * MINUTE + 0.25 }),
+      ];
+      const fresh = await store.transaction((tx) => tx.checks.insert(first));
+      assert.deepEqual(fresh, [first[0], first[1], first[2], first[4], first[5]]);
+      // A redundant agent's and a redelivered record's rows are dropped; only new ones come back.
+      const again = [check('a', T0, { startedAt: T0 + 50 }), first[1]!, check('a', T0 + 3 * MINUTE)];
+      assert.deepEqual(await store.transaction((tx) => tx.checks.insert(again)), [again[2]]);
+      assert.deepEqual(await store.transaction((tx) => tx.checks.insert([])), []);
+
+      assert.deepEqual(await store.monitor.listChecks({ tenant: 't1', target: 'a', limit: 10 }), [
+        again[2],
+        first[1],
+        first[2],
+        first[0],
+      ]);
+      assert.deepEqual(await store.monitor.listChecks({ tenant: 't2', target: 'a', limit: 10 }), [first[4]]);
+      assert.deepEqual(await store.monitor.listChecks({ tenant: 't1', target: 'b', limit: 10 }), [first[5]]);
+    });
+
+    it('a failed transaction stores no checks, rollups or incidents', async (store) => {
+      await store.targets.create(target('a', { downAfter: 1 }));
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          await checkProjection.apply(tx, records([failed('a', T0)]));
+          throw new Error('sink failed');
+        }),
+        /sink failed/,
+      );
+      assert.deepEqual(await store.monitor.listChecks({ tenant: 't1', target: 'a', limit: 10 }), []);
+      assert.deepEqual(
+        await store.monitor.rollups({ tenant: 't1', target: 'a', size: 'day', from: 0, to: T0 + DAY }),
+        [],
+      );
+      assert.deepEqual(await store.monitor.listIncidents('t1', 'a', 10), []);
+      // The retry stores it once.
+      assert.equal(await project(store, [failed('a', T0)]), 1);
+      assert.equal((await store.monitor.listIncidents('t1', 'a', 10)).length, 1);
+    });
+
+    it('rollups count only checks that were really new', async (store) => {
+      await store.targets.create(target('a'));
+      const batch = [
+        check('a', T0, { durationMs: 4 }),
+        check('a', T0 + MINUTE, { durationMs: 30 }),
+        failed('a', T0 + 2 * MINUTE, { durationMs: 1200 }),
+        check('a', T0 + MINUTE, { region: 'us', durationMs: 30 }),
+      ];
+      assert.equal(await project(store, batch), 4);
+      // Redelivered (whole and in part, mixed with one new check): only the new one counts.
+      assert.equal(await project(store, [...batch, check('a', T0 + HOUR, { durationMs: 7 })]), 1);
+      assert.equal(await project(store, batch), 0);
+
+      const hours = await store.monitor.rollups({
+        tenant: 't1',
+        target: 'a',
+        size: 'hour',
+        from: T0,
+        to: T0 + DAY,
+      });
+      const expected: Rollup[] = [
+        {
+          tenant: 't1',
+          target: 'a',
+          region: 'eu',
+          size: 'hour',
+          start: T0,
+          checks: 3,
+          up: 2,
+          latencySumMs: 1234,
+          latency: latency([5, 1], [50, 1], [1500, 1]),
+          errors: { status: 1 },
+        },
+        {
+          tenant: 't1',
+          target: 'a',
+          region: 'us',
+          size: 'hour',
+          start: T0,
+          checks: 1,
+          up: 1,
+          latencySumMs: 30,
+          latency: latency([50, 1]),
+          errors: {},
+        },
+        {
+          tenant: 't1',
+          target: 'a',
+          region: 'eu',
+          size: 'hour',
+          start: T0 + HOUR,
+          checks: 1,
+          up: 1,
+          latencySumMs: 7,
+          latency: latency([10, 1]),
+          errors: {},
+        },
+      ];
+      assert.deepEqual(hours, expected);
+      const minutes = await store.monitor.rollups({
+        tenant: 't1',
+        target: 'a',
+        size: 'minute',
+        from: T0 + MINUTE,
+        to: T0 + 2 * MINUTE,
+      });
+      assert.deepEqual(
+        minutes.map((r) => [r.start, r.region, r.checks]),
+        [
+          [T0 + MINUTE, 'eu', 1],
+          [T0 + MINUTE, 'us', 1],
+        ],
+        'from inclusive, to exclusive, ordered by start then region',
+      );
+      const [day] = await store.monitor.rollups({
+        tenant: 't1',
+        target: 'a',
+        size: 'day',
+        from: T0,
+        to: T0 + 1,
+      });
+      assert.deepEqual([day?.checks, day?.up], [4, 3], 'the day rollup is kept per region');
+
+      // The rollup rows a sink reads back for merging: each key once, absent keys skipped.
+      const keys = [
+        { tenant: 't1', target: 'a', region: 'eu', size: 'hour' as const, start: T0 },
+        { tenant: 't1', target: 'a', region: 'eu', size: 'hour' as const, start: T0 },
+        { tenant: 't1', target: 'a', region: 'us', size: 'hour' as const, start: T0 },
+        { tenant: 't1', target: 'a', region: 'asia', size: 'hour' as const, start: T0 },
+      ];
+      assert.deepEqual(await store.transaction((tx) => tx.checks.getRollups(keys)), expected.slice(0, 2));
+    });
+
+    it('summaries and uptime come out the same from the stored rollups', async (store) => {
+      await store.targets.create(target('a'));
+      await store.targets.create(target('b'));
+      const checks: CheckRow[] = [];
+      for (let i = 0; i < 120; i++) {
+        const at = T0 + i * MINUTE;
+        checks.push(
+          i % 10 === 3
+            ? failed('a', at, { error: { class: i % 20 === 3 ? 'timeout' : 'status', detail: '' } })
+            : check('a', at, { durationMs: 10 + (i % 7) * 40 }),
+        );
+        if (i % 30 === 0) checks.push(check('a', at, { region: 'us', durationMs: 900 }));
+      }
+      for (let i = 0; i < checks.length; i += 25) await project(store, checks.slice(i, i + 25));
+      await project(store, [check('b', T0 + 5 * MINUTE), failed('b', T0 + 9 * MINUTE, { region: 'us' })]);
+
+      const rollups = await store.monitor.rollups({
+        tenant: 't1',
+        target: 'a',
+        size: 'hour',
+        from: T0,
+        to: T0 + DAY,
+      });
+      const { buckets, total } = summarize(rollups, { tenant: 't1', target: 'a', size: 'hour' });
+      assert.deepEqual(
+        buckets.map((b) => [b.start, b.checks, b.up]),
+        [
+          [T0, 62, 56],
+          [T0 + HOUR, 62, 56],
+        ],
+      );
+      assert.equal(total.checks, 124);
+      assert.equal(total.uptime, 90.3226);
+      assert.deepEqual(total.errors, { timeout: 6, status: 6 });
+      assert.deepEqual(total.latencyMs, { avg: 256.77, p50: 150, p95: 1500, p99: 1500 });
+
+      // The newest check of each target (all regions at that slot), in target order.
+      const latest = await store.monitor.latestChecks('t1');
+      assert.deepEqual(
+        latest.map((c) => [c.target, c.region, c.scheduledAt, c.ok]),
+        [
+          ['a', 'eu', T0 + 119 * MINUTE, true],
+          ['b', 'us', T0 + 9 * MINUTE, false],
+        ],
+      );
+      assert.deepEqual(await store.monitor.latestChecks('t2'), []);
+    });
+
+    it('checks page newest first by (scheduledAt, region) keyset, with from and to', async (store) => {
+      const regions = ['us', 'eu', 'ap', 'EU'];
+      const all: CheckRow[] = [];
+      for (let i = 0; i < 30; i++) {
+        for (const region of regions) {
+          if ((i + region.length) % 3 !== 0) all.push(check('a', T0 + i * MINUTE, { region }));
+        }
+      }
+      all.push(check('other', T0));
+      await store.transaction((tx) => tx.checks.insert([...all].reverse()));
+      const own = all.filter((c) => c.target === 'a');
+      const order = [...own].sort((x, y) =>
+        x.scheduledAt === y.scheduledAt ? (x.region < y.region ? 1 : -1) : y.scheduledAt - x.scheduledAt,
+      );
+      for (const limit of [1, 4, 7, 1000])
+        assert.deepEqual(await allChecks(store, 'a', limit), order, `${limit}`);
+      const from = T0 + 5 * MINUTE;
+      const to = T0 + 12 * MINUTE;
+      assert.deepEqual(
+        await allChecks(store, 'a', 5, { from, to }),
+        order.filter((c) => c.scheduledAt >= from && c.scheduledAt < to),
+      );
+      assert.deepEqual(await allChecks(store, 'a', 5, { to: T0 }), []);
+      // A cursor far outside any stored time is answered, not refused.
+      assert.deepEqual(
+        await store.monitor.listChecks({
+          tenant: 't1',
+          target: 'a',
+          limit: 2,
+          before: { scheduledAt: 8.64e15, region: '' },
+        }),
+        order.slice(0, 2),
+      );
+    });
+
+    it('incidents open after downAfter failures, close after upAfter successes, newest first', async (store) => {
+      await store.targets.create(target('a', { downAfter: 2, upAfter: 2 }));
+      const at = (i: number) => T0 + i * MINUTE;
+      // Down at 1-2 (opens at 1), up at 3-4 (closes at 3); down again from 6 on, still open.
+      const run = [
+        check('a', at(0)),
+        failed('a', at(1)),
+        failed('a', at(2), { error: { class: 'timeout', detail: 'late' } }),
+        check('a', at(3)),
+        check('a', at(4)),
+        failed('a', at(6), { error: { class: 'dns', detail: 'ENOTFOUND' } }),
+      ];
+      await project(store, run.slice(0, 3));
+      await project(store, run.slice(2, 5)); // overlaps: the redelivered check moves nothing
+      await project(store, [...run.slice(5), failed('a', at(7)), failed('a', at(7), { region: 'us' })]);
+      const incidents = await store.monitor.listIncidents('t1', 'a', 10);
+      // Dated from the first failure; the cause is that of the check that opened it.
+      const base = { tenant: 't1', target: 'a', region: 'eu' };
+      assert.deepEqual(incidents, [
+        { ...base, startedAt: at(6), endedAt: null, cause: 'status', detail: run[1]!.error!.detail },
+        { ...base, startedAt: at(1), endedAt: at(3), cause: 'timeout', detail: 'late' },
+      ]);
+      assert.deepEqual(await store.monitor.listIncidents('t1', 'a', 1, at(6)), [incidents[1]]);
+      assert.deepEqual(await store.monitor.listIncidents('t1', 'a', 10, at(1)), []);
+      const states = await store.transaction((tx) =>
+        tx.checks.getStates([
+          { tenant: 't1', target: 'a', region: 'us' },
+          { tenant: 't1', target: 'a', region: 'eu' },
+          { tenant: 't1', target: 'a', region: 'eu' },
+          { tenant: 't1', target: 'nope', region: 'eu' },
+        ]),
+      );
+      assert.deepEqual(states, [
+        {
+          tenant: 't1',
+          target: 'a',
+          region: 'us',
+          down: false,
+          streak: 1,
+          streakStart: at(7),
+          lastScheduledAt: at(7),
+          incidentStart: null,
+        },
+        {
+          tenant: 't1',
+          target: 'a',
+          region: 'eu',
+          down: true,
+          streak: 0,
+          streakStart: at(6),
+          lastScheduledAt: at(7),
+          incidentStart: at(6),
+        },
+      ]);
+      const limits = await store.transaction((tx) => tx.checks.thresholds('t1', ['nope', 'a']));
+      assert.deepEqual([...limits], [['a', { downAfter: 2, upAfter: 2 }]]);
+
+      // Every open and close takes the next change seq, so a notifier follows changes in order:
+      // the first incident opened (1) and closed (2), the second opened (3).
+      assert.equal(await store.monitor.lastIncidentSeq(), 3);
+      assert.deepEqual(await store.monitor.incidentChanges(0, 10), [
+        { ...incidents[1]!, seq: 2 },
+        { ...incidents[0]!, seq: 3 },
+      ]);
+      assert.deepEqual(await store.monitor.incidentChanges(2, 10), [{ ...incidents[0]!, seq: 3 }]);
+      assert.deepEqual(await store.monitor.incidentChanges(0, 1), [{ ...incidents[1]!, seq: 2 }]);
+      assert.deepEqual(await store.monitor.incidentChanges(3, 10), []);
+    });
+
+    it('retention deletes raw checks before a time, a whole day at a time where it can, and keeps rollups', async (store) => {
+      await store.targets.create(target('a'));
+      const checks: CheckRow[] = [];
+      for (let day = 0; day < 5; day++) {
+        for (const h of [0, 6, 12, 18]) checks.push(check('a', T0 + day * DAY + h * HOUR));
+      }
+      checks.push(check('a', T0, { tenant: 't2' }));
+      assert.equal(await project(store, checks), 21);
+      // Days 0 and 1 go whole; day 2 loses its 00:00 and 06:00 checks.
+      const cutoff = T0 + 2 * DAY + 6 * HOUR + 1;
+      assert.equal(await store.transaction((tx) => tx.checks.deleteChecksBefore(cutoff)), 11);
+      assert.equal(await store.transaction((tx) => tx.checks.deleteChecksBefore(cutoff)), 0);
+      const left = await allChecks(store, 'a', 100);
+      assert.deepEqual(
+        left.map((c) => c.scheduledAt),
+        checks
+          .filter((c) => c.tenant === 't1' && c.scheduledAt >= cutoff)
+          .map((c) => c.scheduledAt)
+          .reverse(),
+      );
+      const days = await store.monitor.rollups({
+        tenant: 't1',
+        target: 'a',
+        size: 'day',
+        from: T0,
+        to: T0 + 5 * DAY,
+      });
+      assert.deepEqual(
+        days.map((r) => r.checks),
+        [4, 4, 4, 4, 4],
+        'rollups outlive the raw checks',
+      );
+      // A late check for a pruned day is stored again (its day is made again), counted once more.
+      assert.equal(await project(store, [check('a', T0 + 3 * HOUR)]), 1);
+      assert.deepEqual(
+        (await store.monitor.listChecks({ tenant: 't1', target: 'a', limit: 100 })).at(-1)?.scheduledAt,
+        T0 + 3 * HOUR,
+      );
+      assert.equal(await store.transaction((tx) => tx.checks.deleteChecksBefore(T0 + 5 * DAY)), 11);
+      assert.deepEqual(await store.monitor.listChecks({ tenant: 't1', target: 'a', limit: 100 }), []);
+    });
+  });
+}

@@ -1,0 +1,155 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFarm } from './helpers/farm.ts';
+import { freshDatabase, sqlRows, type TestDatabase } from './helpers/postgres.ts';
+import { spawnBeacon } from './helpers/process.ts';
+import { eventually } from './helpers/server.ts';
+
+const TOKEN = 'pg-monitor-admin-token-0123456789abcdef';
+const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+const databases: TestDatabase[] = [];
+after(() => Promise.all(databases.map((db) => db.drop())));
+
+interface CheckView {
+  target: string;
+  region: string;
+  slot: number;
+  scheduledAt: string;
+  ok: boolean;
+  status: number | null;
+  tlsExpiresAt: string | null;
+  error: { class: string } | null;
+}
+
+test('beacon start --store postgres://…: the monitor stores each check once in PostgreSQL and lists it', async () => {
+  const db = await freshDatabase();
+  databases.push(db);
+  const farm = await startFarm();
+  const dir = mkdtempSync(join(tmpdir(), 'beacon-pg-monitor-'));
+  const beacon = await spawnBeacon(dir, { BEACON_ADMIN_TOKEN: TOKEN, BEACON_MONITOR_REFRESH_MS: '200' }, [
+    '--store',
+    db.url,
+  ]);
+  const api = async <T>(path: string, init: RequestInit = {}): Promise<T> => {
+    const res = await fetch(`${beacon.url}${path}`, { headers, ...init });
+    assert.ok(res.ok, `${path}: ${res.status} ${await res.clone().text()}`);
+    return (await res.json()) as T;
+  };
+  /** Every page of a target's checks, following the cursor. */
+  const pages = async (id: string, query: string): Promise<CheckView[]> => {
+    const all: CheckView[] = [];
+    let next: string | null = null;
+    do {
+      const page: { items: CheckView[]; next: string | null } = await api(
+        `/v1/targets/${id}/checks?limit=2${query}${next ? `&after=${next}` : ''}`,
+      );
+      all.push(...page.items);
+      next = page.next;
+    } while (next);
+    return all;
+  };
+  try {
+    for (const target of [
+      { id: 'secure', url: `${farm.https}/ok`, intervalSeconds: 1, timeoutMs: 800, ignoreTlsErrors: true },
+      { id: 'broken', url: `${farm.http}/status/500`, intervalSeconds: 1, timeoutMs: 800 },
+    ]) {
+      await api('/v1/targets', { method: 'POST', body: JSON.stringify(target) });
+    }
+    const listed = await api<{ items: { id: string }[] }>('/v1/targets');
+    assert.deepEqual(
+      listed.items.map((t) => t.id),
+      ['broken', 'secure'],
+    );
+
+    // An incident opens after three failures: checks, rollups and incidents all live in PostgreSQL.
+    await eventually(
+      async () => {
+        const page = await api<{ items: { cause: string }[] }>('/v1/targets/broken/incidents');
+        return page.items.length > 0 ? true : undefined;
+      },
+      30_000,
+      'an incident for the broken target',
+    );
+    for (const id of ['secure', 'broken']) {
+      await eventually(
+        async () => ((await pages(id, '')).length >= 3 ? true : undefined),
+        30_000,
+        `three checks of ${id}`,
+      );
+    }
+    const cut = Date.now();
+    // Everything scheduled before the cut has been probed (timeout 800 ms), handed on and stored.
+    await new Promise((r) => setTimeout(r, 3000));
+    const to = `&to=${new Date(cut).toISOString()}`;
+
+    for (const id of ['secure', 'broken']) {
+      const viaApi = await pages(id, to);
+      assert.ok(viaApi.length >= 3, `${id}: ${viaApi.length} checks`);
+      const rows = await sqlRows<{
+        slot: string;
+        region: string;
+        ok: boolean;
+        tenant: string;
+        partition: string;
+      }>(
+        db.url,
+        `SELECT slot, region, ok, tenant, tableoid::regclass::text AS partition FROM monitor_checks
+         WHERE target = '${id}' AND scheduled_at < to_timestamp(${cut} / 1000.0)
+         ORDER BY scheduled_at DESC, region DESC`,
+      );
+      assert.deepEqual(
+        viaApi.map((c) => [c.slot, c.region, c.ok]),
+        rows.map((r) => [Number(r.slot), r.region, r.ok]),
+        `${id}: the API lists exactly the stored rows, newest first`,
+      );
+      assert.equal(new Set(rows.map((r) => r.slot)).size, rows.length, 'one row per slot');
+      for (const [c, r] of viaApi.map((v, i) => [v, rows[i]!] as const)) {
+        assert.equal(r.tenant, 'default');
+        assert.equal(r.partition, `monitor_checks_p${c.scheduledAt.slice(0, 10).replaceAll('-', '')}`);
+      }
+    }
+
+    const secure = await pages('secure', to);
+    assert.ok(secure.every((c) => c.ok && c.status === 200));
+    assert.equal(Date.parse(secure[0]!.tlsExpiresAt!), farm.certExpiresAt, 'certificate expiry stored');
+    const broken = await pages('broken', to);
+    assert.ok(broken.every((c) => !c.ok && c.error?.class === 'status'));
+
+    // Summaries read the rollups the sink kept in PostgreSQL, counting each stored check once.
+    const summary = async (id: string) =>
+      api<{ total: { checks: number; uptime: number; errors: Record<string, number> } }>(
+        `/v1/targets/${id}/summary?bucket=minute`,
+      );
+    const counted = async (id: string) => {
+      const [row] = await sqlRows<{ n: string }>(
+        db.url,
+        `SELECT count(*) AS n FROM monitor_checks WHERE target = '${id}'`,
+      );
+      const s = await summary(id);
+      return s.total.checks === Number(row!.n) ? s : undefined;
+    };
+    assert.equal(
+      (await eventually(() => counted('secure'), 10_000, 'rollups to match rows')).total.uptime,
+      100,
+    );
+    const down = await eventually(() => counted('broken'), 10_000, 'rollups to match rows');
+    assert.equal(down.total.uptime, 0);
+    assert.equal(down.total.errors.status, down.total.checks);
+
+    const [incident] = await sqlRows<{ cause: string; ended_at: Date | null }>(
+      db.url,
+      "SELECT cause, ended_at FROM monitor_incidents WHERE tenant = 'default' AND target = 'broken'",
+    );
+    assert.deepEqual(incident, { cause: 'status', ended_at: null });
+    const state = await api<{ state: string }>('/v1/targets/broken');
+    assert.equal(state.state, 'down');
+  } finally {
+    beacon.child.kill('SIGTERM');
+    assert.equal(await beacon.exited, 0, beacon.output());
+    await farm.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,372 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import '../uptime.css';
+import { isAbort } from '../api.ts';
+import { formatDateTime } from '../format.ts';
+import type { PageProps } from '../routes.ts';
+import { LiveStream, type RecordFrame } from '../stream.ts';
+import {
+  getTarget,
+  listChecks,
+  listIncidents,
+  listTargets,
+  type CheckView,
+  type IncidentView,
+  type TargetView,
+} from '../uptime-api.ts';
+
+const SPARK_POINTS = 60;
+const HISTORY = 200;
+
+/** The target chosen by `?target=`, kept in the URL so a target page can be linked and reloaded. */
+function useSelectedTarget(): [string | null, (id: string | null) => void] {
+  const read = () => new URLSearchParams(location.search).get('target');
+  const [id, setId] = useState(read);
+  useEffect(() => {
+    const update = () => setId(read());
+    window.addEventListener('popstate', update);
+    return () => window.removeEventListener('popstate', update);
+  }, []);
+  const select = (next: string | null) => {
+    history.pushState(null, '', next === null ? '/uptime' : `/uptime?target=${encodeURIComponent(next)}`);
+    setId(next);
+  };
+  return [id, select];
+}
+
+/** A check record's body carries epoch-ms times; the API's views carry ISO strings. */
+function checkFromRecord(frame: RecordFrame): CheckView {
+  const body = frame.body as CheckView & { scheduledAt: number | string; startedAt: number | string };
+  const iso = (t: number | string) => (typeof t === 'number' ? new Date(t).toISOString() : t);
+  return { ...body, scheduledAt: iso(body.scheduledAt), startedAt: iso(body.startedAt) };
+}
+
+/** Subscribes to check records while mounted; each frame goes to `onCheck`. */
+function useLiveChecks(token: string, onCheck: (check: CheckView) => void): void {
+  const handler = useRef(onCheck);
+  handler.current = onCheck;
+  useEffect(() => {
+    const stream = new LiveStream(
+      { token, streams: ['checks'] },
+      {
+        status: () => undefined,
+        opened: () => undefined,
+        failed: () => undefined,
+        dropped: () => undefined,
+        rejected: () => undefined,
+        record: (frame: RecordFrame) => {
+          // Incident changes ride the checks stream too; the pages re-read incidents on each check.
+          const kind = (frame.body as { type?: unknown } | null)?.type;
+          if (typeof kind === 'string' && kind.startsWith('incident.')) return;
+          handler.current(checkFromRecord(frame));
+        },
+      },
+    );
+    stream.start();
+    return () => stream.close();
+  }, [token]);
+}
+
+/** `/uptime`: every target with its state, a response-time sparkline and uptime; or one target's page. */
+export function UptimePage(props: PageProps) {
+  const [selected, select] = useSelectedTarget();
+  return selected === null ? (
+    <TargetList {...props} select={select} />
+  ) : (
+    <TargetPage {...props} id={selected} back={() => select(null)} />
+  );
+}
+
+const pct = (n: number | null) => (n === null ? '–' : `${n.toFixed(n === 100 ? 0 : 2)}%`);
+
+function StatePill({ state }: { state: TargetView['state'] }) {
+  return (
+    <span class={`pill uptime-state uptime-state--${state}`} data-testid="target-state">
+      <span class="pill-dot" />
+      {state}
+    </span>
+  );
+}
+
+function TargetList({ session, select }: PageProps & { select: (id: string) => void }) {
+  const [targets, setTargets] = useState<TargetView[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [spark, setSpark] = useState<Record<string, number[]>>({});
+
+  useEffect(() => {
+    const abort = new AbortController();
+    listTargets(session.api, abort.signal)
+      .then(async (list) => {
+        setTargets(list);
+        const series: Record<string, number[]> = {};
+        await Promise.all(
+          list.slice(0, 200).map(async (t) => {
+            const checks = await listChecks(session.api, t.id, SPARK_POINTS, abort.signal);
+            series[t.id] = checks.map((c) => c.durationMs).reverse();
+          }),
+        );
+        setSpark(series);
+      })
+      .catch((err: unknown) => {
+        if (!isAbort(err)) setError((err as Error).message);
+      });
+    return () => abort.abort();
+  }, [session]);
+
+  useLiveChecks(session.token, (check) => {
+    setTargets(
+      (list) =>
+        list?.map((t) =>
+          t.id === check.target ? { ...t, state: check.ok ? 'up' : 'down', lastCheck: check } : t,
+        ) ?? null,
+    );
+    setSpark((s) => ({
+      ...s,
+      [check.target]: [...(s[check.target] ?? []), check.durationMs].slice(-SPARK_POINTS),
+    }));
+  });
+
+  return (
+    <section class="page uptime">
+      <header class="toolbar">
+        <h1>Uptime</h1>
+        {targets && <span class="uptime-count">{targets.length} targets</span>}
+      </header>
+      {error && <div class="notice notice--error">{error}</div>}
+      {targets?.length === 0 && (
+        <div class="placeholder">
+          <p class="placeholder-title">No targets yet</p>
+          <p>Create one with POST /v1/targets, or list them in the targets file.</p>
+        </div>
+      )}
+      {targets && targets.length > 0 && (
+        <table class="uptime-table" data-testid="target-list">
+          <thead>
+            <tr>
+              <th>Target</th>
+              <th>State</th>
+              <th>Response time</th>
+              <th>Last</th>
+              <th>24 h</th>
+              <th>7 d</th>
+              <th>30 d</th>
+            </tr>
+          </thead>
+          <tbody>
+            {targets.map((t) => (
+              <tr key={t.id} data-testid="target-row" data-id={t.id}>
+                <td>
+                  <a
+                    href={`/uptime?target=${encodeURIComponent(t.id)}`}
+                    onClick={(e) => {
+                      e.preventDefault();
+                      select(t.id);
+                    }}
+                  >
+                    {t.name ?? t.id}
+                  </a>
+                  <div class="uptime-url">{t.url}</div>
+                </td>
+                <td>
+                  <StatePill state={t.state} />
+                </td>
+                <td>
+                  <Sparkline values={spark[t.id] ?? []} />
+                </td>
+                <td class="num" data-testid="target-last">
+                  {t.lastCheck ? `${Math.round(t.lastCheck.durationMs)} ms` : '–'}
+                </td>
+                <td class="num" data-testid="target-uptime-24h">
+                  {pct(t.uptime.h24)}
+                </td>
+                <td class="num">{pct(t.uptime.d7)}</td>
+                <td class="num">{pct(t.uptime.d30)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+/** A small uPlot line of the last response times. */
+function Sparkline({ values }: { values: readonly number[] }) {
+  const el = useRef<HTMLDivElement>(null);
+  const chart = useRef<uPlot | null>(null);
+  useEffect(() => {
+    if (!el.current) return;
+    chart.current = new uPlot(
+      {
+        width: 140,
+        height: 28,
+        cursor: { show: false },
+        legend: { show: false },
+        scales: { x: { time: false } },
+        axes: [{ show: false }, { show: false }],
+        series: [{}, { stroke: '#2f6fed', width: 1.5, points: { show: false } }],
+      },
+      [[], []],
+      el.current,
+    );
+    return () => chart.current?.destroy();
+  }, []);
+  useEffect(() => {
+    chart.current?.setData([values.map((_, i) => i), [...values]]);
+  }, [values]);
+  return <div class="sparkline" ref={el} data-testid="sparkline" data-points={values.length} />;
+}
+
+const PHASES = [
+  ['transferMs', 'transfer', '#9b59b6'],
+  ['ttfbMs', 'TTFB', '#2f6fed'],
+  ['tlsMs', 'TLS', '#12a150'],
+  ['connectMs', 'connect', '#c47f00'],
+  ['dnsMs', 'DNS', '#d92d20'],
+] as const;
+
+/** Stacked phases: each series is the sum of its phase and the ones below it, filled to zero. */
+function PhaseChart({ checks }: { checks: readonly CheckView[] }) {
+  const el = useRef<HTMLDivElement>(null);
+  const chart = useRef<uPlot | null>(null);
+  useEffect(() => {
+    if (!el.current) return;
+    chart.current = new uPlot(
+      {
+        width: Math.max(320, el.current.clientWidth || 800),
+        height: 240,
+        scales: { x: { time: true } },
+        axes: [{}, { label: 'ms' }],
+        series: [
+          {},
+          ...PHASES.map(([, label, color]) => ({
+            label,
+            stroke: color,
+            fill: `${color}55`,
+            width: 1,
+            points: { show: false },
+          })),
+        ],
+      },
+      [[], [], [], [], [], []],
+      el.current,
+    );
+    return () => chart.current?.destroy();
+  }, []);
+  useEffect(() => {
+    const ordered = [...checks].reverse();
+    const xs = ordered.map((c) => Date.parse(c.scheduledAt) / 1000);
+    const stacks = PHASES.map((_, i) =>
+      ordered.map((c) => PHASES.slice(i).reduce((sum, [key]) => sum + c.phases[key], 0)),
+    );
+    chart.current?.setData([xs, ...stacks]);
+  }, [checks]);
+  return <div class="phase-chart" ref={el} data-testid="phase-chart" data-points={checks.length} />;
+}
+
+function TargetPage({ session, id, back }: PageProps & { id: string; back: () => void }) {
+  const [target, setTarget] = useState<TargetView | null>(null);
+  const [checks, setChecks] = useState<CheckView[]>([]);
+  const [incidents, setIncidents] = useState<IncidentView[]>([]);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    const abort = new AbortController();
+    Promise.all([
+      getTarget(session.api, id, abort.signal),
+      listChecks(session.api, id, HISTORY, abort.signal),
+      listIncidents(session.api, id, abort.signal),
+    ])
+      .then(([t, c, i]) => {
+        setTarget(t);
+        setChecks(c);
+        setIncidents(i);
+      })
+      .catch((err: unknown) => {
+        if (!isAbort(err)) setError((err as Error).message);
+      });
+    return () => abort.abort();
+  }, [session, id]);
+
+  useLiveChecks(session.token, (check) => {
+    if (check.target !== id) return;
+    setChecks((list) =>
+      list.some((c) => c.scheduledAt === check.scheduledAt && c.region === check.region)
+        ? list
+        : [check, ...list].slice(0, HISTORY),
+    );
+    setTarget((t) => (t ? { ...t, state: check.ok ? 'up' : 'down', lastCheck: check } : t));
+    // Incidents move only when checks do: re-read them as each check of this target arrives.
+    listIncidents(session.api, id).then(setIncidents, () => undefined);
+  });
+
+  return (
+    <section class="page uptime">
+      <header class="toolbar">
+        <button type="button" class="button button--small" onClick={back}>
+          ← All targets
+        </button>
+        <h1 data-testid="target-title">{target?.name ?? id}</h1>
+        {target && <StatePill state={target.state} />}
+        {target && <span class="uptime-url">{target.url}</span>}
+        {target && (
+          <dl class="stats">
+            <div>
+              <dt>24 h</dt>
+              <dd>{pct(target.uptime.h24)}</dd>
+            </div>
+            <div>
+              <dt>7 d</dt>
+              <dd>{pct(target.uptime.d7)}</dd>
+            </div>
+            <div>
+              <dt>30 d</dt>
+              <dd>{pct(target.uptime.d30)}</dd>
+            </div>
+          </dl>
+        )}
+      </header>
+      {error && <div class="notice notice--error">{error}</div>}
+      <h2 class="uptime-h2">Response time by phase</h2>
+      <PhaseChart checks={checks} />
+      <h2 class="uptime-h2">Status history</h2>
+      <div class="status-strip" data-testid="status-history">
+        {[...checks].reverse().map((c) => (
+          <span
+            key={`${c.scheduledAt}/${c.region}`}
+            class={c.ok ? 'status-cell status-cell--up' : 'status-cell status-cell--down'}
+            title={`${formatDateTime(Date.parse(c.scheduledAt))} · ${c.region} · ${c.ok ? `${c.status ?? ''} in ${Math.round(c.durationMs)} ms` : `${c.error?.class ?? 'down'}: ${c.error?.detail ?? ''}`}`}
+          />
+        ))}
+      </div>
+      <h2 class="uptime-h2">Incidents</h2>
+      {incidents.length === 0 ? (
+        <p class="uptime-muted" data-testid="incidents-empty">
+          No incidents.
+        </p>
+      ) : (
+        <table class="uptime-table" data-testid="incidents">
+          <thead>
+            <tr>
+              <th>Began</th>
+              <th>Ended</th>
+              <th>Region</th>
+              <th>Cause</th>
+            </tr>
+          </thead>
+          <tbody>
+            {incidents.map((i) => (
+              <tr key={`${i.startedAt}/${i.region}`} data-testid="incident-row">
+                <td>{formatDateTime(Date.parse(i.startedAt))}</td>
+                <td>{i.endedAt ? formatDateTime(Date.parse(i.endedAt)) : 'ongoing'}</td>
+                <td>{i.region}</td>
+                <td title={i.detail}>{i.cause}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
