@@ -319,7 +319,7 @@ describe('PostgreSQL store', () => {
       db.url,
       'SELECT version FROM beacon_migrations ORDER BY version',
     );
-    assert.deepEqual(versions, [{ version: 1 }, { version: 2 }]);
+    assert.deepEqual(versions, [{ version: 1 }, { version: 2 }, { version: 3 }]);
 
     // A later open finds everything in place.
     const store = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
