@@ -34,7 +34,11 @@ export async function runIngest(options: BenchOptions): Promise<BenchReport> {
   step(`${TITLE}: starting a Beacon in a child process`);
   const server = await startServer({ profileDir: options.profileDir });
   try {
-    const figures = [...(await single(server, seconds, warmup)), ...(await batch(server, seconds, warmup))];
+    const figures = [
+      ...(await single(server, seconds, warmup)),
+      ...(await batch(server, seconds, warmup)),
+      ...(await writerModes(server, seconds, warmup, options)),
+    ];
     printTable(TITLE, figures);
     return { title: TITLE, figures };
   } finally {
@@ -125,6 +129,72 @@ async function batch(server: BenchServer, seconds: number, warmup: number): Prom
     ...latencies(array),
     ...latencies(lines),
   ];
+}
+
+/**
+ * The log's commits on a writer thread (the default) against commits on the event loop
+ * (`embeddedLog.writerThread: false`), on two servers measured in turn in one run: which wins depends
+ * on the machine's disk and on how busy its cores are.
+ */
+async function writerModes(
+  threaded: BenchServer,
+  seconds: number,
+  warmup: number,
+  options: BenchOptions,
+): Promise<Figure[]> {
+  step(`${TITLE}: starting a second Beacon that commits on its event loop`);
+  const inline = await startServer({
+    profileDir: options.profileDir,
+    flags: { 'embeddedLog.writerThread': false },
+  });
+  try {
+    const batchSpec = {
+      connections: BATCH_CONNECTIONS,
+      seconds,
+      contentType: 'application/json',
+      body: JSON.stringify(BATCH_ITEMS),
+      path: '/v1/messages/batch',
+    };
+    const singleSpec = {
+      connections: SINGLE_CONNECTIONS,
+      seconds,
+      contentType: 'application/json',
+      body: SINGLE_BODY,
+      path: '/v1/messages',
+    };
+    await runLoad(inline, { ...batchSpec, label: 'warm-up', seconds: warmup });
+    const [batchThread, batchInline, singleThread, singleInline] = (await interleave(
+      [threaded, inline, threaded, inline],
+      [
+        { ...batchSpec, label: 'batch, writer thread' },
+        { ...batchSpec, label: 'batch, commits on the event loop' },
+        { ...singleSpec, label: 'single, writer thread' },
+        { ...singleSpec, label: 'single, commits on the event loop' },
+      ],
+    )) as [LoadSummary, LoadSummary, LoadSummary, LoadSummary];
+    return [
+      { name: 'batch, writer thread', value: batchThread.okPerSecond * BATCH_SIZE, unit: 'events/s' },
+      {
+        name: 'batch, commits on the event loop',
+        value: batchInline.okPerSecond * BATCH_SIZE,
+        unit: 'events/s',
+      },
+      {
+        name: 'batch: writer thread / event loop',
+        value: batchThread.okPerSecond / batchInline.okPerSecond,
+        unit: 'ratio',
+      },
+      { name: 'single, writer thread', value: singleThread.okPerSecond, unit: 'req/s' },
+      { name: 'single, commits on the event loop', value: singleInline.okPerSecond, unit: 'req/s' },
+      {
+        name: 'single: writer thread / event loop',
+        value: singleThread.okPerSecond / singleInline.okPerSecond,
+        unit: 'ratio',
+      },
+    ];
+  } finally {
+    await inline.close();
+  }
 }
 
 function latencies(load: LoadSummary): Figure[] {

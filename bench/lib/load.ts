@@ -139,11 +139,19 @@ export function summarize(runs: readonly LoadRun[]): LoadSummary {
  * the halves. On a shared machine, load that comes or goes during the sequence then weighs on every
  * spec about equally instead of on whichever ran last.
  */
-export async function interleave(server: BenchServer, specs: readonly LoadSpec[]): Promise<LoadSummary[]> {
+export async function interleave(
+  server: BenchServer | readonly BenchServer[],
+  specs: readonly LoadSpec[],
+): Promise<LoadSummary[]> {
   step(`${specs.map((s) => s.label).join(', ')}: interleaved, each in two halves (A B … B A)`);
+  // One server for every spec, or one per spec (to compare configurations side by side).
+  const serverOf = (i: number) =>
+    Array.isArray(server) ? (server as BenchServer[])[i]! : (server as BenchServer);
   const runs = new Map<LoadSpec, LoadRun[]>(specs.map((s) => [s, []]));
-  for (const spec of [...specs, ...[...specs].reverse()]) {
-    runs.get(spec)!.push(await runLoad(server, { ...spec, seconds: spec.seconds / 2 }));
+  const order = [...specs.keys(), ...[...specs.keys()].reverse()];
+  for (const i of order) {
+    const spec = specs[i]!;
+    runs.get(spec)!.push(await runLoad(serverOf(i), { ...spec, seconds: spec.seconds / 2 }));
   }
   return specs.map((spec) => summarize(runs.get(spec)!));
 }

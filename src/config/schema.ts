@@ -135,6 +135,13 @@ export const ConfigSchema = Type.Object(
           default: 5000,
           description: 'Most records a sink projects in one store transaction.',
         }),
+        port: Type.Integer({
+          minimum: 0,
+          maximum: 65535,
+          default: 0,
+          description:
+            '`beacon sink` serves `/metrics`, `/healthz` and `/readyz` on this port, bound to `host` (0 picks a free one and prints it).',
+        }),
       },
       'Sinks that project the log into the store.',
     ),
@@ -150,6 +157,11 @@ export const ConfigSchema = Type.Object(
           minimum: 1000,
           default: 3_600_000,
           description: 'How often records past retention are deleted.',
+        }),
+        writerThread: Type.Boolean({
+          default: true,
+          description:
+            'Run each group commit, fsync included, on a writer thread so the API keeps serving meanwhile; false commits on the event loop.',
         }),
       },
       'The embedded log (`log: embedded`).',

@@ -18,6 +18,7 @@ export function createLog(config: Readonly<Config>, metrics: Metrics, logger: Lo
       maxQueue: config.ingest.queueMax,
       retentionDays: config.embeddedLog.retentionDays,
       sweepIntervalMs: config.embeddedLog.sweepIntervalMs,
+      writerThread: config.embeddedLog.writerThread,
       logger,
       onCommit: (records, seconds) => {
         metrics.commitBatchSize.observe(records);

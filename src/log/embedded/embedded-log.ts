@@ -8,7 +8,7 @@ import type { Consumer, ConsumeOptions, Log, Positions, TailListener } from '../
 import type { Appended, LogRecord, NewRecord, Stream } from '../record.ts';
 import { encodeBatch, type SweepResult } from './chunk-writer.ts';
 import { logMigrations } from './migrations.ts';
-import { WriterClient } from './writer-client.ts';
+import { InlineWriter, WriterClient, type LogWriter } from './writer-client.ts';
 
 export interface EmbeddedLogOptions {
   /** Directory holding `log.db`. */
@@ -20,6 +20,8 @@ export interface EmbeddedLogOptions {
   readonly retentionDays?: number;
   /** How often expired records are deleted. */
   readonly sweepIntervalMs?: number;
+  /** Commit on a writer thread (the default) rather than on the event loop. */
+  readonly writerThread?: boolean;
 }
 
 /** One record inside a chunk: [tenant, key (null when it is the id), entity, id, ts, receivedAt, body]. */
@@ -47,7 +49,7 @@ export class EmbeddedLog implements Log {
   readonly #options: EmbeddedLogOptions;
   #db: SqliteDatabase | undefined;
   #writer: GroupCommit<NewRecord, Appended> | undefined;
-  #writerThread: WriterClient | undefined;
+  #writerThread: LogWriter | undefined;
   readonly #tails = new Set<TailListener>();
   readonly #wakers = new Set<() => void>();
   readonly #consumers = new Set<EmbeddedConsumer>();
@@ -69,7 +71,8 @@ export class EmbeddedLog implements Log {
     channel.unref();
     this.#channel = channel;
 
-    const writer = new WriterClient(file);
+    const writer: LogWriter =
+      this.#options.writerThread === false ? new InlineWriter(db) : new WriterClient(file);
     this.#writerThread = writer;
     this.#writer = new GroupCommit<NewRecord, Appended>(
       async (records) => {
@@ -156,6 +159,12 @@ export class EmbeddedLog implements Log {
       .prepare<[Stream], { end: number | null }>('SELECT MAX(end_offset) AS end FROM chunks WHERE stream = ?')
       .get(stream)!;
     return Promise.resolve(new Map([[PARTITION, row.end ?? 1]]));
+  }
+
+  /** The log file is open and readable. */
+  ping(): Promise<void> {
+    this.#database().prepare('SELECT 1').get();
+    return Promise.resolve();
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,12 @@
 import { Worker } from 'node:worker_threads';
-import type { CommitResult, EncodedBatch, SweepResult } from './chunk-writer.ts';
+import type { SqliteDatabase } from '../../sqlite/database.ts';
+import {
+  ChunkWriter,
+  sweep,
+  type CommitResult,
+  type EncodedBatch,
+  type SweepResult,
+} from './chunk-writer.ts';
 import type { FromWriter, ToWriter } from './writer-thread.ts';
 
 interface Pending {
@@ -7,12 +14,54 @@ interface Pending {
   readonly reject: (err: Error) => void;
 }
 
+/** Runs the log's commits and retention sweeps: on a writer thread, or inline on the event loop. */
+export interface LogWriter {
+  /** True once a commit has run; a log that never appends never starts a thread. */
+  readonly started: boolean;
+  commit(batch: EncodedBatch): Promise<CommitResult>;
+  sweep(before: number): Promise<SweepResult>;
+  close(): Promise<void>;
+}
+
+/**
+ * Commits on the event loop's own connection (`embeddedLog.writerThread: false`): the loop waits for
+ * each fsync, but no commit waits for another thread to be scheduled, which wins on a machine whose
+ * cores are oversubscribed.
+ */
+export class InlineWriter implements LogWriter {
+  readonly #db: SqliteDatabase;
+  readonly #writer: ChunkWriter;
+  started = false;
+
+  constructor(db: SqliteDatabase) {
+    this.#db = db;
+    this.#writer = new ChunkWriter(db);
+  }
+
+  commit(batch: EncodedBatch): Promise<CommitResult> {
+    this.started = true;
+    try {
+      return Promise.resolve(this.#writer.commit(batch));
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  sweep(before: number): Promise<SweepResult> {
+    return Promise.resolve(sweep(this.#db, before));
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
 /**
  * The event loop's handle on the log's writer thread. A thread that dies fails the commits in flight
  * (their submitters get LOG_UNAVAILABLE and nothing was acknowledged) and is started afresh by the
  * next commit.
  */
-export class WriterClient {
+export class WriterClient implements LogWriter {
   readonly #file: string;
   #worker: Promise<Worker> | undefined;
   readonly #pending = new Map<number, Pending>();
