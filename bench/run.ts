@@ -4,6 +4,7 @@
  *
  *   npm run bench [-- --quick] [-- --profile DIR] [-- --only ingest,fan-out]
  */
+import { runAnalytics } from './analytics.ts';
 import { runFanout } from './fanout.ts';
 import { runIngest } from './ingest.ts';
 import { parseBenchOptions } from './lib/options.ts';
@@ -18,6 +19,7 @@ const benches = [
   { title: 'Pages', run: runPages },
   { title: 'Fan-out', run: runFanout },
   { title: 'Sink', run: runSink },
+  { title: 'Analytics', run: runAnalytics },
 ].filter((b) => options.only.length === 0 || options.only.includes(b.title.toLowerCase()));
 const reports: BenchReport[] = [];
 const broken: string[] = [];

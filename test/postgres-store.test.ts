@@ -35,7 +35,7 @@ const partitionsOf = async (url: string) =>
 const dayName = (ms: number) => `messages_p${new Date(ms).toISOString().slice(0, 10).replaceAll('-', '')}`;
 const checksDay = (ms: number) =>
   `monitor_checks_p${new Date(ms).toISOString().slice(0, 10).replaceAll('-', '')}`;
-const MIGRATIONS = ['001_tenants_messages_checkpoints', '002_monitor'];
+const MIGRATIONS = ['001_tenants_messages_checkpoints', '002_monitor', '003_analytics'];
 
 const check = (scheduledAt: number): CheckRow => ({
   tenant: 't1',
@@ -319,7 +319,7 @@ describe('PostgreSQL store', () => {
       db.url,
       'SELECT version FROM beacon_migrations ORDER BY version',
     );
-    assert.deepEqual(versions, [{ version: 1 }, { version: 2 }]);
+    assert.deepEqual(versions, [{ version: 1 }, { version: 2 }, { version: 3 }]);
 
     // A later open finds everything in place.
     const store = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });

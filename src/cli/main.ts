@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { isBeaconError } from '../errors/catalog.ts';
 import { apiCommand } from './api.ts';
+import { reprocessCommand } from './reprocess.ts';
 import { probeCommand } from './probe.ts';
 import { setupCommand } from './setup.ts';
 import { sinkCommand } from './sink.ts';
@@ -16,6 +17,7 @@ const program = new Command('beacon')
   .showHelpAfterError()
   .addCommand(startCommand(env))
   .addCommand(tokenCommand(env))
+  .addCommand(reprocessCommand(env))
   .addCommand(setupCommand(env))
   .addCommand(apiCommand(env))
   .addCommand(sinkCommand(env))

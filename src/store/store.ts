@@ -1,3 +1,4 @@
+import type { AnalyticsReader, AnalyticsWriter } from '../analytics/analytics.ts';
 import type { Stream } from '../log/record.ts';
 import type { MessageReader, MessageWriter } from '../messages/message.ts';
 import type { CheckWriter, MonitorReader, TargetWriter } from '../monitor/check.ts';
@@ -15,6 +16,7 @@ export interface Checkpoint {
 /** The writes a sink makes in one transaction: its rows and its checkpoint commit together. */
 export interface StoreTx {
   readonly messages: MessageWriter;
+  readonly analytics: AnalyticsWriter;
   readonly checks: CheckWriter;
   saveCheckpoint(checkpoint: Checkpoint): Promise<void>;
 }
@@ -31,6 +33,7 @@ export interface Store {
   readonly existing: readonly string[];
   readonly tenants: TenantRepository;
   readonly messages: MessageReader;
+  readonly analytics: AnalyticsReader;
   /** Monitor targets, checks and rollups. */
   readonly monitor: MonitorReader;
   readonly targets: TargetWriter;

@@ -3,7 +3,8 @@ import type { Stream } from '../../log/record.ts';
 import type { Checkpoint, Store, StoreTx } from '../store.ts';
 import { guarded, isUnavailable, storeError, type Queryable } from './errors.ts';
 import { migrate, pgMigrations, type TimeLayout } from './migrations.ts';
-import { dayOf, Partitions, type MaintenanceReport } from './partitions.ts';
+import { dayOf, Partitions, type StoreMaintenanceReport } from './partitions.ts';
+import { PostgresAnalyticsReader, PostgresAnalyticsWriter } from './postgres-analytics.ts';
 import { PostgresMessageReader, PostgresMessageWriter } from './postgres-messages.ts';
 import { PostgresCheckWriter, PostgresMonitorReader, PostgresTargetWriter } from './postgres-monitor.ts';
 import { PostgresTenantRepository } from './postgres-tenants.ts';
@@ -43,13 +44,18 @@ export class PostgresStore implements Store {
   #timer: NodeJS.Timeout | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   /** Pooled connections that have each temporary staging table. */
-  readonly #staged = { messages: new WeakSet<PoolClient>(), checks: new WeakSet<PoolClient>() };
+  readonly #staged = {
+    messages: new WeakSet<PoolClient>(),
+    checks: new WeakSet<PoolClient>(),
+    analytics: new WeakSet<PoolClient>(),
+  };
   #existing: readonly string[] = [];
   #layout: TimeLayout = 'native';
   tenants!: PostgresTenantRepository;
   messages!: PostgresMessageReader;
   monitor!: PostgresMonitorReader;
   targets!: PostgresTargetWriter;
+  analytics!: PostgresAnalyticsReader;
 
   constructor(options: PostgresStoreOptions) {
     this.#options = options;
@@ -87,6 +93,7 @@ export class PostgresStore implements Store {
       this.messages = new PostgresMessageReader(this.#db);
       this.monitor = new PostgresMonitorReader(this.#db);
       this.targets = new PostgresTargetWriter(pool, this.#db);
+      this.analytics = new PostgresAnalyticsReader(this.#db);
       await this.maintain();
       const every = this.#options.maintenanceIntervalMs ?? 3_600_000;
       if (every > 0) {
@@ -107,7 +114,7 @@ export class PostgresStore implements Store {
    * Creates partitions ahead and applies retention as of `now`. Runs at open and every
    * `maintenanceIntervalMs`; any process may run it, an advisory lock keeps passes apart.
    */
-  async maintain(now = Date.now()): Promise<MaintenanceReport> {
+  async maintain(now = Date.now()): Promise<StoreMaintenanceReport> {
     try {
       return await this.#partitions!.maintain(this.#pool!, {
         now,
@@ -144,6 +151,13 @@ export class PostgresStore implements Store {
     const partitions = this.#partitions!;
     const createdDays: number[] = [];
     const createdCheckDays: number[] = [];
+    // Analytics partitions created in this transaction, remembered once it commits.
+    const createdAnalytics: (() => void)[] = [];
+    const analytics = new PostgresAnalyticsWriter(client, this.#staged.analytics, async (table, days) => {
+      const target = table === 'analytics_events' ? partitions.analyticsEvents : partitions.analyticsSeen;
+      const made = await target.ensure(client, days);
+      if (made.length > 0) createdAnalytics.push(() => target.remember(made));
+    });
     const tx: StoreTx = {
       messages: new PostgresMessageWriter(client, this.#staged.messages, async (rows) => {
         createdDays.push(
@@ -156,6 +170,7 @@ export class PostgresStore implements Store {
       checks: new PostgresCheckWriter(client, this.#staged.checks, partitions.checks, (days) =>
         createdCheckDays.push(...days),
       ),
+      analytics,
       saveCheckpoint: async (c: Checkpoint) => {
         await client.query(
           `INSERT INTO checkpoints (consumer_group, stream, partition, next_offset) VALUES ($1, $2, $3, $4)
@@ -168,15 +183,18 @@ export class PostgresStore implements Store {
     try {
       await client.query('BEGIN');
       const result = await fn(tx);
+      await analytics.finish();
       await client.query('COMMIT');
       partitions.messages.remember(createdDays);
       partitions.checks.remember(createdCheckDays);
+      for (const remember of createdAnalytics) remember();
       return result;
     } catch (err) {
       broken = isUnavailable(err);
       // The rollback may have undone the staging table's creation: make the next batch create it.
       this.#staged.messages.delete(client);
       this.#staged.checks.delete(client);
+      this.#staged.analytics.delete(client);
       if ((err as { code?: unknown }).code === NO_PARTITION) partitions.forget();
       if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
       throw storeError(err);

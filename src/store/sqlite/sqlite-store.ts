@@ -3,6 +3,7 @@ import type { Stream } from '../../log/record.ts';
 import { migrate, openDatabase, type SqliteDatabase } from '../../sqlite/database.ts';
 import type { Checkpoint, Store, StoreTx } from '../store.ts';
 import { storeMigrations } from './migrations.ts';
+import { SqliteAnalyticsReader, SqliteAnalyticsWriter } from './sqlite-analytics.ts';
 import { SqliteMessageReader, SqliteMessageWriter } from './sqlite-messages.ts';
 import { SqliteCheckWriter, SqliteMonitorReader, SqliteTargetWriter } from './sqlite-monitor.ts';
 import { SqliteTenantRepository } from './sqlite-tenants.ts';
@@ -22,6 +23,7 @@ export class SqliteStore implements Store {
   #queue: Promise<unknown> = Promise.resolve();
   tenants!: SqliteTenantRepository;
   messages!: SqliteMessageReader;
+  analytics!: SqliteAnalyticsReader;
   monitor!: SqliteMonitorReader;
   targets!: SqliteTargetWriter;
   existing: readonly string[] = [];
@@ -39,6 +41,7 @@ export class SqliteStore implements Store {
     this.#reader = openDatabase(this.#file, { synchronous: 'normal', readonly: true });
     this.tenants = new SqliteTenantRepository(writer);
     this.messages = new SqliteMessageReader(this.#reader);
+    this.analytics = new SqliteAnalyticsReader(this.#reader);
     this.monitor = new SqliteMonitorReader(this.#reader);
     this.targets = new SqliteTargetWriter(writer, (fn) => this.#serial(fn));
     const saveCheckpoint = writer.prepare<[string, string, number, number]>(
@@ -47,6 +50,7 @@ export class SqliteStore implements Store {
     );
     this.#tx = {
       messages: new SqliteMessageWriter(writer),
+      analytics: new SqliteAnalyticsWriter(writer),
       checks: new SqliteCheckWriter(writer),
       saveCheckpoint: (c: Checkpoint) => {
         saveCheckpoint.run(c.group, c.stream, c.partition, c.offset);
