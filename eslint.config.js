@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'data/', '.services/', 'web/dist/'] },
+  { ignores: ['node_modules/', 'dist/', 'data/', '.services/', 'web/dist/', 'agent/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -4,6 +4,7 @@
  *
  *   npm run bench [-- --quick] [-- --profile DIR] [-- --only ingest,fan-out]
  */
+import { runAnalytics } from './analytics.ts';
 import { runFanout } from './fanout.ts';
 import { runIngest } from './ingest.ts';
 import { runOccupancy } from './occupancy.ts';
@@ -20,6 +21,7 @@ const benches = [
   { title: 'Fan-out', run: runFanout },
   { title: 'Sink', run: runSink },
   { title: 'Occupancy', run: runOccupancy },
+  { title: 'Analytics', run: runAnalytics },
 ].filter((b) => options.only.length === 0 || options.only.includes(b.title.toLowerCase()));
 const reports: BenchReport[] = [];
 const broken: string[] = [];

@@ -12,7 +12,9 @@ import { mountBenchRoutes } from './lib/bench-routes.ts';
 import type { ServerMessage } from './lib/server.ts';
 
 const flags = JSON.parse(process.argv[2] ?? '{}') as Record<string, unknown>;
-const dataDir = mkdtempSync(join(tmpdir(), 'beacon-bench-'));
+// A benchmark may hand over a data directory it prepared (bench/analytics.ts generates history into one).
+const dataDir =
+  typeof flags.dataDir === 'string' ? flags.dataDir : mkdtempSync(join(tmpdir(), 'beacon-bench-'));
 const config = loadConfig({ flags: { ...flags, dataDir } });
 const beacon = await startBeacon(config, { extend: mountBenchRoutes });
 

@@ -165,6 +165,38 @@ describe('Kafka pipeline: setup, api and sink as separate processes', () => {
     assert.match(dead, new RegExp(`beacon-topic=${prefix.replaceAll('.', '\\.')}messages`));
   });
 
+  test('beacon sink serves /healthz, /readyz and /metrics with its batches and its group lag', async () => {
+    assert.deepEqual(await (await fetch(`${sink.url}/healthz`)).json(), { status: 'ok' });
+    const ready = await fetch(`${sink.url}/readyz`);
+    assert.deepEqual(await ready.json(), {
+      status: 'ready',
+      checks: { accepting: 'ok', store: 'ok', log: 'ok' },
+    });
+    assert.equal(ready.status, 200);
+    const metric = (text: string, name: string) => {
+      const line = text.split('\n').find((l) => l.startsWith(name));
+      assert.ok(line, `${name} missing from /metrics:\n${text}`);
+      return Number(line.slice(line.lastIndexOf(' ') + 1));
+    };
+    const res = await post(api, '/v1/messages/batch', [{ n: 1 }, { n: 2 }, { n: 3 }]);
+    assert.equal(res.status, 202);
+    // Every record so far is stored, so the group's lag, read from the log's end offsets and the
+    // store's checkpoints at scrape time, comes down to zero; the batches it stored are counted.
+    const text = await eventually(
+      async () => {
+        const text = await (await fetch(`${sink.url}/metrics`)).text();
+        return metric(text, 'beacon_sink_lag_records{stream="messages",group="sink-messages"}') === 0
+          ? text
+          : undefined;
+      },
+      30_000,
+      'lag zero',
+    );
+    assert.ok(metric(text, 'beacon_sink_batch_records_count{stream="messages"}') >= 1);
+    assert.ok(metric(text, 'beacon_sink_records_total{stream="messages",outcome="new"}') >= 3);
+    assert.equal((await fetch(`${sink.url}/nowhere`)).status, 404);
+  });
+
   test('two sinks share partitions; one killed with SIGKILL and restarted leaves every record stored once', async () => {
     const second = await spawnRole('sink', env, ['--log-level', 'info']);
     running.push(second);

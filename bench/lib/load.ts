@@ -14,6 +14,8 @@ export interface LoadSpec {
   readonly seconds: number;
   /** Sees each response body, e.g. to collect the ids of accepted messages. */
   readonly onBody?: (body: string) => void;
+  /** Further request headers (a browser's User-Agent for /v1/collect, say). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** What one autocannon run measured. */
@@ -58,7 +60,7 @@ export async function runLoad(server: BenchServer, spec: LoadSpec): Promise<Load
   const instance = autocannon({
     url: server.url + spec.path,
     method: 'POST',
-    headers: { authorization: `Bearer ${server.token}`, 'content-type': spec.contentType },
+    headers: { authorization: `Bearer ${server.token}`, 'content-type': spec.contentType, ...spec.headers },
     body: spec.body,
     connections: spec.connections,
     duration: spec.seconds,

@@ -1,6 +1,6 @@
 import { count, ms, ratio } from './format.ts';
 
-export type Unit = 'req/s' | 'events/s' | 'rows/s' | 'ms' | 'ratio' | 'messages' | 'frames';
+export type Unit = 'req/s' | 'events/s' | 'rows/s' | 'ms' | 'ratio' | 'messages' | 'frames' | 'bytes';
 
 /** What a figure is expected to reach. A benchmark only reports against it; it never fails on it. */
 export interface Target {

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { isBeaconError } from '../errors/catalog.ts';
 import { apiCommand } from './api.ts';
 import { replayCommand } from './replay.ts';
+import { reprocessCommand } from './reprocess.ts';
 import { probeCommand } from './probe.ts';
 import { setupCommand } from './setup.ts';
 import { sinkCommand } from './sink.ts';
@@ -18,6 +19,7 @@ const program = new Command('beacon')
   .addCommand(startCommand(env))
   .addCommand(tokenCommand(env))
   .addCommand(replayCommand(env))
+  .addCommand(reprocessCommand(env))
   .addCommand(setupCommand(env))
   .addCommand(apiCommand(env))
   .addCommand(sinkCommand(env))

@@ -11,7 +11,9 @@ export function sinkCommand(env: NodeJS.ProcessEnv): Command {
     .action(async (options: Record<string, unknown>) => {
       const config = configFrom(options, env);
       const sink = await startSinkRole(config);
-      process.stdout.write(`Beacon sink is running (log: ${config.log}, store: ${config.store}).\n`);
+      process.stdout.write(
+        `Beacon sink is running (log: ${config.log}, store: ${config.store}). Metrics: ${sink.url}/metrics\n`,
+      );
       await runUntilSignal(() => sink.close(), config.shutdown.timeoutMs, sink.logger);
     });
 }

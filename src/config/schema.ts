@@ -135,6 +135,13 @@ export const ConfigSchema = Type.Object(
           default: 5000,
           description: 'Most records a sink projects in one store transaction.',
         }),
+        port: Type.Integer({
+          minimum: 0,
+          maximum: 65535,
+          default: 0,
+          description:
+            '`beacon sink` serves `/metrics`, `/healthz` and `/readyz` on this port, bound to `host` (0 picks a free one and prints it).',
+        }),
       },
       'Sinks that project the log into the store.',
     ),
@@ -199,6 +206,48 @@ export const ConfigSchema = Type.Object(
         }),
       },
       'People counting (occupancy): corrections and reconciliation.',
+    ),
+    analytics: Obj(
+      {
+        collectMaxBytes: Type.Integer({
+          minimum: 256,
+          default: 16384,
+          description: 'Largest body `/v1/collect` (and one agent WebSocket frame) accepts, in bytes.',
+        }),
+        collectMaxEvents: Type.Integer({
+          minimum: 1,
+          maximum: 1000,
+          default: 50,
+          description: 'Most events in one collect request or frame.',
+        }),
+        sitePerSecond: Type.Number({
+          minimum: 0,
+          default: 1000,
+          description: 'Collect requests per second each site may sustain (0 turns the limit off).',
+        }),
+        siteBurst: Type.Integer({
+          minimum: 1,
+          default: 5000,
+          description: 'Collect requests a site may make at once before its rate applies.',
+        }),
+        addressPerSecond: Type.Number({
+          minimum: 0,
+          default: 10,
+          description: 'Collect requests per second each client address may sustain (0 turns the limit off).',
+        }),
+        addressBurst: Type.Integer({
+          minimum: 1,
+          default: 60,
+          description: 'Collect requests one client address may make at once before its rate applies.',
+        }),
+        tokenTtlSeconds: Type.Integer({
+          minimum: 30,
+          maximum: 86400,
+          default: 900,
+          description: 'Lifetime of access tokens issued by `POST /oauth/token`.',
+        }),
+      },
+      'Web analytics: collection limits and OAuth2 access tokens.',
     ),
     monitor: Obj(
       {

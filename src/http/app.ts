@@ -5,6 +5,7 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
+import { registerAnalyticsRoutes } from '../analytics/routes.ts';
 import { BeaconError } from '../errors/catalog.ts';
 import { registerLiveRoutes, streamPathItem } from '../live/routes.ts';
 import { registerMessageRoutes } from '../messages/routes.ts';
@@ -18,7 +19,7 @@ import { ErrorBody } from './schemas.ts';
 
 const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 /** Paths the dashboard does not own: everything else falls back to its index.html. */
-const API_PREFIXES = ['/v1/', '/openapi.json', '/docs', '/metrics', '/healthz', '/readyz'];
+const API_PREFIXES = ['/v1/', '/openapi.json', '/docs', '/metrics', '/healthz', '/readyz', '/oauth/'];
 
 /** Builds the API: every route, the OpenAPI document, the docs page and the dashboard. */
 export async function buildApp(ctx: RouteContext, logger: FastifyBaseLogger): Promise<FastifyInstance> {
@@ -91,6 +92,7 @@ export async function buildApp(ctx: RouteContext, logger: FastifyBaseLogger): Pr
   registerMessageRoutes(app, ctx);
   registerLiveRoutes(app, ctx);
   registerOccupancyRoutes(app, ctx);
+  await registerAnalyticsRoutes(app, ctx);
   registerMonitorRoutes(app, ctx);
 
   const hasDashboard = existsSync(WEB_DIST + 'index.html');

@@ -50,6 +50,8 @@ export interface Log {
   consume(options: ConsumeOptions): Consumer;
   /** The next offset to be written in each partition of a stream; consumers' lag is measured against it. */
   endOffsets(stream: Stream): Promise<Positions>;
+  /** Resolves when the log answers (Kafka: the broker serves the stream topics); `/readyz` asks it. */
+  ping(): Promise<void>;
   /** Calls `listener` with every record committed from now on, for the live hub. */
   tail(listener: TailListener): () => void;
   /** Stops accepting appends, waits for those in flight, and releases resources. */

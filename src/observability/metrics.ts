@@ -80,6 +80,12 @@ export class Metrics {
     labelNames: ['stream'] as const,
     registers: [this.registry],
   });
+  readonly sinkLag = new Gauge({
+    name: 'beacon_sink_lag_records',
+    help: "Records in the log not yet stored by a sink's consumer group (log end offsets minus the group's checkpoints), by stream.",
+    labelNames: ['stream', 'group'] as const,
+    registers: [this.registry],
+  });
   readonly subscribers = new Gauge({
     name: 'beacon_live_subscribers',
     help: 'Open WebSocket subscribers.',

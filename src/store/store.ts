@@ -1,3 +1,4 @@
+import type { AnalyticsReader, AnalyticsWriter } from '../analytics/analytics.ts';
 import type { Stream } from '../log/record.ts';
 import type { MessageReader, MessageWriter } from '../messages/message.ts';
 import type { OccupancyReader, OccupancyWriter } from '../occupancy/model.ts';
@@ -17,6 +18,7 @@ export interface Checkpoint {
 export interface StoreTx {
   readonly messages: MessageWriter;
   readonly occupancy: OccupancyWriter;
+  readonly analytics: AnalyticsWriter;
   readonly checks: CheckWriter;
   saveCheckpoint(checkpoint: Checkpoint): Promise<void>;
 }
@@ -34,6 +36,7 @@ export interface Store {
   readonly tenants: TenantRepository;
   readonly messages: MessageReader;
   readonly occupancy: OccupancyReader;
+  readonly analytics: AnalyticsReader;
   /** Monitor targets, checks and rollups. */
   readonly monitor: MonitorReader;
   readonly targets: TargetWriter;

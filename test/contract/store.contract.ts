@@ -58,6 +58,24 @@ export function runStoreContract(target: StoreContractTarget): void {
       assert.equal(await store.messages.count('t1'), 4);
     });
 
+    it('in one transaction, an all-new batch, then one with duplicates, count and store exactly the new rows', async (store) => {
+      // Text that CSV and JSON must carry intact: quotes, commas, newlines, tabs, backslashes, non-ASCII.
+      const odd = { text: 'a "quoted", comma\nnew line\ttab \\ back ünïcødé ✓', list: [1, null, { x: '"' }] };
+      const inserted = await store.transaction(async (tx) => [
+        await tx.messages.insert([row(30, { payload: odd }), row(31), row(32, { key: row(32).id })]),
+        await tx.messages.insert([row(31), row(33), row(32, { key: row(32).id }), row(34)]),
+        await tx.messages.insert([row(35)]),
+      ]);
+      assert.deepEqual(inserted, [3, 2, 1]);
+      const listed = await store.messages.list({ tenant: 't1', limit: 100 });
+      assert.deepEqual(
+        listed.map((m) => m.id),
+        [30, 31, 32, 33, 34, 35].map((n) => row(n).id),
+      );
+      assert.deepEqual(listed[0]!.payload, odd);
+      assert.equal(listed[0]!.receivedAt, row(30).receivedAt);
+    });
+
     it('messages list in (receivedAt, id) order by keyset, with bounds, per tenant', async (store) => {
       const rows = Array.from({ length: 20 }, (_, i) => row(i));
       await store.transaction((tx) => tx.messages.insert([...rows].reverse()));

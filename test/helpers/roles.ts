@@ -6,7 +6,7 @@ const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 /** A `beacon` role running as a real child process. */
 export interface RoleProcess {
   readonly child: ChildProcess;
-  /** Base URL for `api`; empty for other roles. */
+  /** Base URL of `start` and `api`, or of `sink`'s operations endpoints (`/metrics`, `/healthz`, `/readyz`). */
   readonly url: string;
   readonly exited: Promise<number | null>;
   output(): string;
@@ -21,7 +21,8 @@ export async function spawnRole(
   args: readonly string[] = [],
 ): Promise<RoleProcess> {
   const serves = role !== 'sink';
-  const flags = serves ? ['--port', '0', '--host', '127.0.0.1'] : [];
+  // A sink serves only its operations endpoints, on a free port (sink.port defaults to 0).
+  const flags = serves ? ['--port', '0', '--host', '127.0.0.1'] : ['--host', '127.0.0.1'];
   const child = spawn(process.execPath, [MAIN, role, ...flags, ...args], {
     env: { ...process.env, BEACON_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -30,14 +31,16 @@ export async function spawnRole(
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const ready = serves ? /Dashboard: (http:\/\/[^/\s]+)\/live/ : /(Beacon sink is running)/;
+  const ready = serves
+    ? /Dashboard: (http:\/\/[^/\s]+)\/live/
+    : /Beacon sink is running.*Metrics: (http:\/\/[^/\s]+)\/metrics/;
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`beacon ${role} did not start:\n${output}`)), 60_000);
     const check = () => {
       const match = ready.exec(output);
       if (match) {
         clearTimeout(timer);
-        resolve(serves ? match[1]! : '');
+        resolve(match[1]!);
       }
     };
     child.stdout.on('data', check);

@@ -1,8 +1,9 @@
 import type { ComponentType } from 'preact';
 import type { Session } from './auth.ts';
-import { ComingSoon } from './pages/coming-soon.tsx';
+import { AnalyticsPage } from './pages/analytics.tsx';
 import { LivePage } from './pages/live.tsx';
 import { OccupancyPage } from './pages/occupancy.tsx';
+import { SitesPage } from './pages/sites.tsx';
 import { UptimePage } from './pages/uptime.tsx';
 
 /** What every page is rendered with. */
@@ -42,7 +43,7 @@ export const ROUTES: readonly Route[] = [
     title: 'Analytics',
     summary: 'Page views, visitors, referrers and top pages per site.',
     icon: 'M4 20V10M10 20V4M16 20v-7M22 20H2',
-    page: ComingSoon,
+    page: AnalyticsPage,
   },
   {
     path: '/occupancy',
@@ -50,6 +51,13 @@ export const ROUTES: readonly Route[] = [
     summary: 'People counts per space, now and over time.',
     icon: 'M3 21V3h18v18H3zM3 12h18M12 3v18',
     page: OccupancyPage,
+  },
+  {
+    path: '/sites',
+    title: 'Sites',
+    summary: 'Analytics sites and the snippet that tracks them.',
+    icon: 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM3 12h18M12 3c3 3 3 15 0 18M12 3c-3 3-3 15 0 18',
+    page: SitesPage,
   },
 ];
 

@@ -161,6 +161,12 @@ export class EmbeddedLog implements Log {
     return Promise.resolve(new Map([[PARTITION, row.end ?? 1]]));
   }
 
+  /** The log file is open and readable. */
+  ping(): Promise<void> {
+    this.#database().prepare('SELECT 1').get();
+    return Promise.resolve();
+  }
+
   async close(): Promise<void> {
     clearInterval(this.#sweeper);
     await this.#writer?.close();

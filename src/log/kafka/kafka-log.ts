@@ -328,6 +328,11 @@ export class KafkaLog implements Log {
     return positions;
   }
 
+  /** One ListOffsets round trip on the messages topic, on the client endOffsets() keeps open anyway. */
+  async ping(): Promise<void> {
+    await this.#endsOf([streamTopic(this.#options, 'messages')]);
+  }
+
   /** The next offset of every partition of the topics, keyed `topic:partition`. */
   async #endsOf(topics: readonly string[]): Promise<Map<string, number>> {
     // One client serves every call: drains and lag checks ask often.

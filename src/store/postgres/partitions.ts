@@ -11,14 +11,20 @@ export const dayOf = (ms: number): number => Math.floor(ms / DAY_MS);
 
 const iso = (day: number) => new Date(day * DAY_MS).toISOString();
 
-/** A table partitioned by range on one timestamptz column, one partition per UTC day. */
+/**
+ * A table partitioned by range on one column, one partition per day: a timestamptz column by UTC day,
+ * or (`local`) a bigint column of wall-clock ms in a site's zone by local day.
+ */
 export interface TimeTable {
   readonly table: string;
   readonly column: string;
+  readonly local?: boolean;
 }
 
 export const MESSAGES: TimeTable = { table: 'messages', column: 'received_at' };
 export const CHECKS: TimeTable = { table: 'monitor_checks', column: 'scheduled_at' };
+export const ANALYTICS_EVENTS: TimeTable = { table: 'analytics_events', column: 'ts_local', local: true };
+export const ANALYTICS_SEEN: TimeTable = { table: 'analytics_seen', column: 'bucket', local: true };
 
 /** What one maintenance pass did. */
 export interface MaintenanceReport {
@@ -28,6 +34,11 @@ export interface MaintenanceReport {
   readonly dropped: string[];
   /** Idempotency keys deleted with the rows they guarded. */
   readonly keysDeleted: number;
+}
+
+/** A maintenance pass: `messages` and `monitor_checks` at the top level, the analytics tables apart. */
+export interface StoreMaintenanceReport extends MaintenanceReport {
+  readonly analytics: MaintenanceReport;
 }
 
 /**
@@ -57,9 +68,13 @@ export class TablePartitions {
     return `${this.#table.table}_p${iso(day).slice(0, 10).replaceAll('-', '')}`;
   }
 
+  #bound(day: number): string {
+    return this.#table.local ? String(day * DAY_MS) : `'${iso(day)}'`;
+  }
+
   #create(day: number): string {
     return `CREATE TABLE IF NOT EXISTS ${this.name(day)} PARTITION OF ${this.#table.table}
-      FOR VALUES FROM ('${iso(day)}') TO ('${iso(day + 1)}')`;
+      FOR VALUES FROM (${this.#bound(day)}) TO (${this.#bound(day + 1)})`;
   }
 
   /**
@@ -154,17 +169,23 @@ export class Partitions {
   readonly #layout: TimeLayout;
   readonly messages: TablePartitions;
   readonly checks: TablePartitions;
+  readonly analyticsEvents: TablePartitions;
+  readonly analyticsSeen: TablePartitions;
 
   constructor(layout: TimeLayout) {
     this.#layout = layout;
     this.messages = new TablePartitions(layout, MESSAGES);
     this.checks = new TablePartitions(layout, CHECKS);
+    this.analyticsEvents = new TablePartitions(layout, ANALYTICS_EVENTS);
+    this.analyticsSeen = new TablePartitions(layout, ANALYTICS_SEEN);
   }
 
   /** After an insert found no partition for its row: see `TablePartitions.forget`. */
   forget(): void {
     this.messages.forget();
     this.checks.forget();
+    this.analyticsEvents.forget();
+    this.analyticsSeen.forget();
   }
 
   /**
@@ -174,8 +195,9 @@ export class Partitions {
   async maintain(
     pool: Pool,
     options: { now: number; ahead: number; retentionDays: number },
-  ): Promise<MaintenanceReport> {
+  ): Promise<StoreMaintenanceReport> {
     return lockedTransaction(pool, PARTITION_LOCK, async (client) => {
+      const analytics = await this.#maintainAnalytics(client, options);
       const created: string[] = [];
       const dropped: string[] = [];
       const today = dayOf(options.now);
@@ -199,8 +221,51 @@ export class Partitions {
         const keys = await client.query('DELETE FROM message_keys WHERE received_at < $1', [iso(cutoffDay)]);
         keysDeleted = keys.rowCount ?? 0;
       }
-      return { created, dropped, keysDeleted };
+      return { created, dropped, keysDeleted, analytics };
     });
+  }
+
+  /**
+   * The analytics tables, partitioned by local day: ready from UTC's yesterday (zones ahead of UTC
+   * are already a day on). Retention drops raw events and seen marks whole, after deleting the
+   * events' keys and the sessions that started a day before the cutoff; rollups are kept.
+   */
+  async #maintainAnalytics(
+    client: PoolClient,
+    options: { now: number; ahead: number; retentionDays: number },
+  ): Promise<MaintenanceReport> {
+    const created: string[] = [];
+    const dropped: string[] = [];
+    let keysDeleted = 0;
+    const today = dayOf(options.now);
+    const cutoffDay = today - options.retentionDays;
+    const tables = [this.analyticsEvents, this.analyticsSeen];
+    if (this.#layout === 'native') {
+      for (const table of tables)
+        created.push(...(await table.createDays(client, today - 1, today + options.ahead)));
+    }
+    if (options.retentionDays > 0) {
+      const keys = await client.query(
+        `DELETE FROM analytics_event_keys k USING analytics_events e
+         WHERE e.ts_local < $1 AND k.tenant = e.tenant AND k.key = e.key`,
+        [cutoffDay * DAY_MS],
+      );
+      keysDeleted = keys.rowCount ?? 0;
+      await client.query('DELETE FROM analytics_sessions WHERE started_local < $1', [
+        (cutoffDay - 1) * DAY_MS,
+      ]);
+      if (this.#layout === 'native') {
+        for (const table of tables) dropped.push(...(await table.dropBefore(client, cutoffDay)).dropped);
+      } else {
+        for (const table of ['analytics_events', 'analytics_seen']) {
+          const chunks = await client.query<{ chunk: string }>(
+            `SELECT drop_chunks('${table}', older_than => ${cutoffDay * DAY_MS}::bigint)::text AS chunk`,
+          );
+          dropped.push(...chunks.rows.map((r) => r.chunk));
+        }
+      }
+    }
+    return { created, dropped, keysDeleted };
   }
 }
 

@@ -57,6 +57,12 @@ export class PostgresMessageReader implements MessageReader {
   }
 }
 
+/** SQLSTATE unique_violation. */
+const UNIQUE_VIOLATION = '23505';
+
+/** Epoch milliseconds as an ISO 8601 UTC timestamp, which timestamptz reads exactly. */
+const iso = (ms: number) => new Date(ms).toISOString();
+
 /** A CSV field: always quoted, quotes doubled, so any text (tabs, newlines, commas) survives. */
 const csv = (value: string) => `"${value.replaceAll('"', '""')}"`;
 
@@ -90,8 +96,52 @@ export class PostgresMessageWriter implements MessageWriter {
 
   async insert(rows: readonly MessageRow[]): Promise<number> {
     if (rows.length === 0) return 0;
-    const client = this.#client;
     await this.#beforeInsert(rows);
+    if (await this.#copyDirect(rows)) return rows.length;
+    return this.#insertStaged(rows);
+  }
+
+  /**
+   * The common case, a batch of records never stored before: COPY straight into `message_keys` and
+   * `messages`, inside a savepoint. Any duplicate (a redelivery, a retried client key, a key repeated
+   * within the batch) violates a unique key; the savepoint then undoes the whole attempt and the
+   * staged path below decides row by row. So a batch is either all new (every row counted) or goes
+   * the staged way, and the outcome is the same as the staged path's alone.
+   */
+  async #copyDirect(rows: readonly MessageRow[]): Promise<boolean> {
+    const client = this.#client;
+    const copy = (sql: string, lines: string[]) =>
+      pipeline(Readable.from([lines.join('')]), client.query(copyStreams.from(sql)));
+    await client.query('SAVEPOINT beacon_copy');
+    try {
+      const keyed = rows.filter((r) => r.key !== r.id);
+      if (keyed.length > 0) {
+        await copy(
+          'COPY message_keys (tenant, key, received_at, id) FROM STDIN (FORMAT csv)',
+          keyed.map((r) => `${csv(r.tenant)},${csv(r.key)},${iso(r.receivedAt)},${csv(r.id)}\n`),
+        );
+      }
+      // An unquoted empty field is NULL in CSV: the key column of a record without a client key.
+      await copy(
+        'COPY messages (tenant, received_at, id, key, payload) FROM STDIN (FORMAT csv)',
+        rows.map(
+          (r) =>
+            `${csv(r.tenant)},${iso(r.receivedAt)},${csv(r.id)},${r.key === r.id ? '' : csv(r.key)},${csv(JSON.stringify(r.payload))}\n`,
+        ),
+      );
+      await client.query('RELEASE SAVEPOINT beacon_copy');
+      return true;
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
+      await client.query('ROLLBACK TO SAVEPOINT beacon_copy');
+      await client.query('RELEASE SAVEPOINT beacon_copy');
+      return false;
+    }
+  }
+
+  /** The general case: COPY into a staging table, then insert only the rows whose keys are new. */
+  async #insertStaged(rows: readonly MessageRow[]): Promise<number> {
+    const client = this.#client;
     if (!this.#staged.has(client)) {
       // ON COMMIT DELETE ROWS: the table is emptied by every commit, so batches never see each other.
       await client.query(`CREATE TEMP TABLE IF NOT EXISTS stage_messages (

@@ -3,7 +3,8 @@ import type { Stream } from '../../log/record.ts';
 import type { Checkpoint, Store, StoreTx } from '../store.ts';
 import { guarded, isUnavailable, storeError, type Queryable } from './errors.ts';
 import { migrate, pgMigrations, type TimeLayout } from './migrations.ts';
-import { dayOf, DeltaPartitions, Partitions, type MaintenanceReport } from './partitions.ts';
+import { dayOf, DeltaPartitions, Partitions, type StoreMaintenanceReport } from './partitions.ts';
+import { PostgresAnalyticsReader, PostgresAnalyticsWriter } from './postgres-analytics.ts';
 import { PostgresMessageReader, PostgresMessageWriter } from './postgres-messages.ts';
 import { PostgresOccupancyReader, PostgresOccupancyWriter } from './postgres-occupancy.ts';
 import { PostgresCheckWriter, PostgresMonitorReader, PostgresTargetWriter } from './postgres-monitor.ts';
@@ -49,6 +50,7 @@ export class PostgresStore implements Store {
     messages: new WeakSet<PoolClient>(),
     checks: new WeakSet<PoolClient>(),
     occupancy: new WeakSet<PoolClient>(),
+    analytics: new WeakSet<PoolClient>(),
   };
   #existing: readonly string[] = [];
   #layout: TimeLayout = 'native';
@@ -57,6 +59,7 @@ export class PostgresStore implements Store {
   occupancy!: PostgresOccupancyReader;
   monitor!: PostgresMonitorReader;
   targets!: PostgresTargetWriter;
+  analytics!: PostgresAnalyticsReader;
 
   constructor(options: PostgresStoreOptions) {
     this.#options = options;
@@ -96,6 +99,7 @@ export class PostgresStore implements Store {
       this.occupancy = new PostgresOccupancyReader(this.#db);
       this.monitor = new PostgresMonitorReader(this.#db);
       this.targets = new PostgresTargetWriter(pool, this.#db);
+      this.analytics = new PostgresAnalyticsReader(this.#db);
       await this.maintain();
       const every = this.#options.maintenanceIntervalMs ?? 3_600_000;
       if (every > 0) {
@@ -116,7 +120,7 @@ export class PostgresStore implements Store {
    * Creates partitions ahead and applies retention as of `now`. Runs at open and every
    * `maintenanceIntervalMs`; any process may run it, an advisory lock keeps passes apart.
    */
-  async maintain(now = Date.now()): Promise<MaintenanceReport> {
+  async maintain(now = Date.now()): Promise<StoreMaintenanceReport> {
     try {
       return await this.#partitions!.maintain(this.#pool!, {
         now,
@@ -158,6 +162,13 @@ export class PostgresStore implements Store {
     const occupancy = new PostgresOccupancyWriter(client, this.#staged.occupancy, async (days) => {
       createdDeltaDays.push(...(await deltaPartitions.ensure(client, days)));
     });
+    // Analytics partitions created in this transaction, remembered once it commits.
+    const createdAnalytics: (() => void)[] = [];
+    const analytics = new PostgresAnalyticsWriter(client, this.#staged.analytics, async (table, days) => {
+      const target = table === 'analytics_events' ? partitions.analyticsEvents : partitions.analyticsSeen;
+      const made = await target.ensure(client, days);
+      if (made.length > 0) createdAnalytics.push(() => target.remember(made));
+    });
     const tx: StoreTx = {
       messages: new PostgresMessageWriter(client, this.#staged.messages, async (rows) => {
         createdDays.push(
@@ -171,6 +182,7 @@ export class PostgresStore implements Store {
       checks: new PostgresCheckWriter(client, this.#staged.checks, partitions.checks, (days) =>
         createdCheckDays.push(...days),
       ),
+      analytics,
       saveCheckpoint: async (c: Checkpoint) => {
         await client.query(
           `INSERT INTO checkpoints (consumer_group, stream, partition, next_offset) VALUES ($1, $2, $3, $4)
@@ -184,10 +196,12 @@ export class PostgresStore implements Store {
       await client.query('BEGIN');
       const result = await fn(tx);
       await occupancy.flushDeltas();
+      await analytics.finish();
       await client.query('COMMIT');
       partitions.messages.remember(createdDays);
       partitions.checks.remember(createdCheckDays);
       deltaPartitions.remember(createdDeltaDays);
+      for (const remember of createdAnalytics) remember();
       return result;
     } catch (err) {
       broken = isUnavailable(err);
@@ -195,6 +209,7 @@ export class PostgresStore implements Store {
       this.#staged.messages.delete(client);
       this.#staged.checks.delete(client);
       this.#staged.occupancy.delete(client);
+      this.#staged.analytics.delete(client);
       if ((err as { code?: unknown }).code === NO_PARTITION) {
         partitions.forget();
         deltaPartitions.forget();

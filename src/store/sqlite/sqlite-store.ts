@@ -3,6 +3,7 @@ import type { Stream } from '../../log/record.ts';
 import { migrate, openDatabase, type SqliteDatabase } from '../../sqlite/database.ts';
 import type { Checkpoint, Store, StoreTx } from '../store.ts';
 import { storeMigrations } from './migrations.ts';
+import { SqliteAnalyticsReader, SqliteAnalyticsWriter } from './sqlite-analytics.ts';
 import { SqliteMessageReader, SqliteMessageWriter } from './sqlite-messages.ts';
 import { SqliteOccupancy } from './sqlite-occupancy.ts';
 import { SqliteCheckWriter, SqliteMonitorReader, SqliteTargetWriter } from './sqlite-monitor.ts';
@@ -24,6 +25,7 @@ export class SqliteStore implements Store {
   tenants!: SqliteTenantRepository;
   messages!: SqliteMessageReader;
   occupancy!: SqliteOccupancy;
+  analytics!: SqliteAnalyticsReader;
   monitor!: SqliteMonitorReader;
   targets!: SqliteTargetWriter;
   existing: readonly string[] = [];
@@ -42,6 +44,7 @@ export class SqliteStore implements Store {
     this.tenants = new SqliteTenantRepository(writer);
     this.messages = new SqliteMessageReader(this.#reader);
     this.occupancy = new SqliteOccupancy(this.#reader);
+    this.analytics = new SqliteAnalyticsReader(this.#reader);
     this.monitor = new SqliteMonitorReader(this.#reader);
     this.targets = new SqliteTargetWriter(writer, (fn) => this.#serial(fn));
     const saveCheckpoint = writer.prepare<[string, string, number, number]>(
@@ -51,6 +54,7 @@ export class SqliteStore implements Store {
     this.#tx = {
       messages: new SqliteMessageWriter(writer),
       occupancy: new SqliteOccupancy(writer),
+      analytics: new SqliteAnalyticsWriter(writer),
       checks: new SqliteCheckWriter(writer),
       saveCheckpoint: (c: Checkpoint) => {
         saveCheckpoint.run(c.group, c.stream, c.partition, c.offset);

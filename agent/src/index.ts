@@ -1,0 +1,9 @@
+/**
+ * The agent as an ES module, for apps that bundle it:
+ *
+ *   import { createAgent } from 'beacon/agent';
+ *   const beacon = createAgent({ site: 'st_…', endpoint: 'https://stats.example.com' });
+ *   beacon.track('signup', { plan: 'pro' });
+ */
+export { createAgent, type Agent, type AgentOptions, type Props, type Transport } from './agent.ts';
+export { encodeBatch } from './proto.ts';

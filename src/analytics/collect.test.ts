@@ -1,0 +1,52 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { hostAllowed, normalizeDomain, parseCollect } from './collect.ts';
+
+test('a valid payload is read with defaults, and ages are clamped to an hour', () => {
+  const p = parseCollect(
+    { s: 'st_1', e: [{ n: 'pageview', u: 'https://a.example/', a: 10 * 3_600_000 }] },
+    50,
+  );
+  assert.deepEqual(p, {
+    site: 'st_1',
+    events: [
+      {
+        name: 'pageview',
+        url: 'https://a.example/',
+        referrer: '',
+        props: {},
+        ageMs: 3_600_000,
+        id: undefined,
+      },
+    ],
+  });
+  const props = parseCollect(
+    { s: 'st_1', e: [{ n: 'x', u: 'https://a.example/', p: { n: 1, b: true } }] },
+    50,
+  );
+  assert.deepEqual(props.events[0]!.props, { n: '1', b: 'true' });
+});
+
+test('each bad field is named', () => {
+  const bad: [unknown, RegExp][] = [
+    [null, /JSON object/],
+    [{ s: 'st_1' }, /e \(the events\)/],
+    [{ s: 'st_1', e: [{ u: 'https://a.example/' }] }, /e\[0\]\.n/],
+    [{ s: 'st_1', e: [{ n: 'x', u: 'ftp://a.example/' }] }, /e\[0\]\.u/],
+    [{ s: 'st_1', e: [{ n: 'x', u: 'https://a.example/', p: { k: { deep: 1 } } }] }, /e\[0\]\.p\.k/],
+    [{ s: 'st_1', e: [{ n: 'x', u: 'https://a.example/', i: 'short' }] }, /e\[0\]\.i/],
+    [{ s: 'st_1', e: [{ n: 'x\u0000', u: 'https://a.example/' }] }, /e\[0\]\.n/],
+  ];
+  for (const [body, message] of bad)
+    assert.throws(() => parseCollect(body, 50), { code: 'COLLECT_INVALID', message });
+});
+
+test('domains: subdomains and www are allowed, look-alikes are not', () => {
+  assert.equal(hostAllowed('shop.example', ['shop.example']), true);
+  assert.equal(hostAllowed('www.shop.example', ['shop.example']), true);
+  assert.equal(hostAllowed('eu.shop.example', ['shop.example']), true);
+  assert.equal(hostAllowed('evilshop.example', ['shop.example']), false);
+  assert.equal(hostAllowed('shop.example.evil', ['shop.example']), false);
+  assert.equal(normalizeDomain('https://www.Shop.Example:8443/path'), 'shop.example');
+  assert.equal(normalizeDomain('not a domain'), undefined);
+});

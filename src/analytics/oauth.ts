@@ -1,0 +1,78 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { jwtVerify, SignJWT } from 'jose';
+import { v7 as uuidv7 } from 'uuid';
+import { BeaconError } from '../errors/catalog.ts';
+import type { Principal } from '../tenants/tokens.ts';
+import type { AnalyticsReader, OAuthClient } from './analytics.ts';
+
+const ISSUER = 'beacon';
+const AUDIENCE = 'beacon-stats';
+const hash = (secret: string) => createHash('sha256').update(secret).digest('hex');
+
+/** A new client for a tenant; the secret is returned once, only its hash is kept. */
+export function newOAuthClient(tenant: string, name: string): { client: OAuthClient; secret: string } {
+  const secret = 'bcs_' + randomBytes(24).toString('base64url');
+  return {
+    secret,
+    client: {
+      id: 'bcc_' + uuidv7().replace(/-/g, ''),
+      tenant,
+      name,
+      secretHash: hash(secret),
+      createdAt: Date.now(),
+      revokedAt: null,
+    },
+  };
+}
+
+/**
+ * OAuth2 client-credentials (seed 003): trades a client id and secret for a short-lived HS256 JWT that
+ * names the tenant, signed with a key derived from the server secret so every API process can verify it.
+ */
+export class OAuthIssuer {
+  readonly #key: Uint8Array;
+  readonly #ttlSeconds: number;
+  readonly #reader: AnalyticsReader;
+
+  constructor(serverSecret: string, ttlSeconds: number, reader: AnalyticsReader) {
+    this.#key = createHmac('sha256', serverSecret).update('oauth-jwt-key').digest();
+    this.#ttlSeconds = ttlSeconds;
+    this.#reader = reader;
+  }
+
+  /** Checks the client's credentials and issues an access token; OAUTH_INVALID_CLIENT otherwise. */
+  async issue(clientId: string, clientSecret: string): Promise<{ token: string; expiresIn: number }> {
+    const client = await this.#reader.oauthClient(clientId);
+    const given = Buffer.from(hash(clientSecret));
+    if (!client || client.revokedAt !== null || !timingSafeEqual(given, Buffer.from(client.secretHash))) {
+      throw new BeaconError('OAUTH_INVALID_CLIENT');
+    }
+    const token = await new SignJWT({ tenant: client.tenant, scope: 'read' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setSubject(client.id)
+      .setIssuedAt()
+      .setExpirationTime(`${this.#ttlSeconds}s`)
+      .sign(this.#key);
+    return { token, expiresIn: this.#ttlSeconds };
+  }
+
+  /** The principal an access token stands for, or null when it is not one of ours or has expired. */
+  async verify(token: string): Promise<Principal | null> {
+    try {
+      const { payload } = await jwtVerify(token, this.#key, {
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        algorithms: ['HS256'],
+      });
+      if (typeof payload.tenant !== 'string' || typeof payload.sub !== 'string') return null;
+      return { tenant: payload.tenant, scopes: ['read'], tokenId: `oauth:${payload.sub}` };
+    } catch {
+      return null;
+    }
+  }
+}
+
+/** JWTs have three dot-separated parts; Beacon's own tokens have none. */
+export const looksLikeJwt = (token: string) => token.split('.').length === 3;

@@ -1,0 +1,99 @@
+import { ApiError, isAbort } from './api.ts';
+
+/** A site, as `GET /v1/sites` lists it. */
+export interface Site {
+  readonly id: string;
+  readonly domain: string;
+  readonly allowedDomains: readonly string[];
+  readonly timezone: string;
+  readonly respectDnt: boolean;
+  readonly createdAt: string;
+}
+
+/** One row of a stats answer: dimension values (time bucket first), then one number per metric. */
+export interface StatsRow {
+  readonly dimensions: readonly string[];
+  readonly metrics: readonly number[];
+}
+
+export interface StatsQuery {
+  readonly metrics: readonly string[];
+  readonly dimensions?: readonly string[];
+  readonly dateRange: string | readonly [string, string];
+  readonly interval?: string;
+  readonly limit?: number;
+}
+
+/** The analytics part of the Beacon API, as one token sees it. */
+export class AnalyticsApi {
+  readonly #token: string;
+
+  constructor(token: string) {
+    this.#token = token;
+  }
+
+  async sites(signal?: AbortSignal): Promise<Site[]> {
+    return ((await this.#call('GET', '/v1/sites', undefined, signal)) as { items: Site[] }).items;
+  }
+
+  async createSite(body: { domain: string; timezone: string; respectDnt: boolean }): Promise<Site> {
+    return (await this.#call('POST', '/v1/sites', body)) as Site;
+  }
+
+  async query(site: string, query: StatsQuery, signal?: AbortSignal): Promise<StatsRow[]> {
+    return (
+      (await this.#call('POST', `/v1/sites/${encodeURIComponent(site)}/query`, query, signal)) as {
+        results: StatsRow[];
+      }
+    ).results;
+  }
+
+  async #call(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {
+    let response: Response;
+    try {
+      response = await fetch(path, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.#token}`,
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        cache: 'no-store',
+        signal,
+      });
+    } catch (err) {
+      if (isAbort(err)) throw err;
+      throw new ApiError(0, 'NETWORK_ERROR', 'Could not reach the Beacon server', { cause: err });
+    }
+    const json = (await response.json().catch(() => null)) as {
+      error?: { code?: string; message?: string };
+    } | null;
+    if (!response.ok) {
+      throw new ApiError(
+        response.status,
+        json?.error?.code ?? `HTTP_${response.status}`,
+        json?.error?.message ?? `The server answered ${response.status}`,
+      );
+    }
+    return json;
+  }
+}
+
+/** The snippet a site owner pastes into every page. */
+export function snippet(origin: string, site: string): string {
+  return `<script defer src="${origin}/agent.js" data-site="${site}"></script>
+<script>window.beacon = window.beacon || function () { (beacon.q = beacon.q || []).push(arguments) }</script>`;
+}
+
+/** `125`, `1.2k`, `3.4M`. */
+export function compact(n: number): string {
+  return new Intl.NumberFormat(undefined, { notation: 'compact', maximumFractionDigits: 1 }).format(n);
+}
+
+/** `1m 05s` from seconds. */
+export function duration(seconds: number): string {
+  const m = Math.floor(seconds / 60);
+  const s = Math.round(seconds % 60);
+  return m > 0 ? `${m}m ${String(s).padStart(2, '0')}s` : `${s}s`;
+}
