@@ -66,7 +66,9 @@ function bruteForce(
   placements: readonly Placement[],
   s: CountSettings,
 ) {
-  const sorted = [...crossings].sort((x, y) => x.ts - y.ts || (keyOf(x) < keyOf(y) ? -1 : 1));
+  // Two crossings with one key are one event (the generator can draw the same crossing twice).
+  const unique = [...new Map(crossings.map((c) => [keyOf(c), c])).values()];
+  const sorted = unique.sort((x, y) => x.ts - y.ts || (keyOf(x) < keyOf(y) ? -1 : 1));
   const origin = s.reset ? lastResetAtOrBefore(T, s.reset) : -Infinity;
   let raw = 0;
   let corrected = 0;
