@@ -355,6 +355,25 @@ describe('occupancy', () => {
     );
     await expect('DELETE', '/v1/doorways/val-door', undefined, 409, 'IN_USE');
     await expect('DELETE', '/v1/spaces/val-room', undefined, 409, 'IN_USE');
+    await expect('DELETE', '/v1/sensors/val-s', undefined, 409, 'IN_USE');
+    // Spaces, doorways and sensors share their list, rename and delete routes: each answers alike.
+    for (const [path, id, missing] of [
+      ['/v1/spaces', 'val-room', 'SPACE_NOT_FOUND'],
+      ['/v1/doorways', 'val-door', 'DOORWAY_NOT_FOUND'],
+      ['/v1/sensors', 'val-s', 'SENSOR_NOT_FOUND'],
+    ] as const) {
+      const renamed = (await call(beacon, 'PATCH', `${path}/${id}`, { name: `renamed ${id}` }, 200)) as {
+        id: string;
+        name: string;
+      };
+      assert.deepEqual([renamed.id, renamed.name], [id, `renamed ${id}`]);
+      await expect('PATCH', `${path}/ghost`, { name: 'x' }, 404, missing);
+      await expect('DELETE', `${path}/ghost`, undefined, 404, missing);
+      const listed = (await call(beacon, 'GET', `${path}?limit=1000`, undefined, 200)) as {
+        items: { id: string; name: string }[];
+      };
+      assert.equal(listed.items.find((i) => i.id === id)?.name, `renamed ${id}`);
+    }
     await expect('GET', '/v1/spaces/ghost/count', undefined, 404, 'SPACE_NOT_FOUND');
     await expect(
       'GET',

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
+import Type, { type TSchema } from 'typebox';
 import { v7 as uuidv7 } from 'uuid';
-import { BeaconError } from '../errors/catalog.ts';
+import { BeaconError, type ErrorCode } from '../errors/catalog.ts';
 import { requireContentType } from '../http/auth.ts';
 import type { RouteContext } from '../http/context.ts';
 import { decodeCursor, encodeCursor } from '../http/cursor.ts';
@@ -92,29 +92,6 @@ export function registerModelRoutes(base: FastifyInstance, ctx: RouteContext): v
     },
   );
   app.get(
-    '/v1/spaces',
-    {
-      onRequest: scope('read'),
-      schema: {
-        tags,
-        security,
-        summary: 'List spaces',
-        description: 'In id order, paged by cursor.',
-        querystring: ListQuery,
-        response: { 200: pageOf(SpaceItem), ...errorResponses(400, 401, 403, 429) },
-      },
-    },
-    async (request) => {
-      const { limit } = request.query;
-      const rows = await store.occupancy.spaces({
-        tenant: request.principal!.tenant,
-        limit: limit + 1,
-        after: after(request.query.after),
-      });
-      return page(rows, limit, spaceJson);
-    },
-  );
-  app.get(
     '/v1/spaces/:id',
     {
       onRequest: scope('read'),
@@ -130,57 +107,6 @@ export function registerModelRoutes(base: FastifyInstance, ctx: RouteContext): v
       const space = await store.occupancy.space(request.principal!.tenant, request.params.id);
       if (!space) throw new BeaconError('SPACE_NOT_FOUND', `no space ${request.params.id}`);
       return spaceJson(space);
-    },
-  );
-  app.patch(
-    '/v1/spaces/:id',
-    {
-      ...write,
-      schema: {
-        tags,
-        security,
-        summary: 'Rename a space',
-        params: IdParams,
-        body: RenameBody,
-        response: { 200: SpaceItem, ...errorResponses(400, 401, 403, 404, 415, 429) },
-      },
-    },
-    async (request) => {
-      const tenant = request.principal!.tenant;
-      const space = await store.transaction(async (tx) => {
-        if (!(await tx.occupancy.renameSpace(tenant, request.params.id, request.body.name))) {
-          throw new BeaconError('SPACE_NOT_FOUND', `no space ${request.params.id}`);
-        }
-        return (await tx.occupancy.space(tenant, request.params.id))!;
-      });
-      return spaceJson(space);
-    },
-  );
-  app.delete(
-    '/v1/spaces/:id',
-    {
-      onRequest: scope('admin'),
-      schema: {
-        tags,
-        security,
-        summary: 'Delete a space',
-        description: 'Only a space no child space and no doorway refers to.',
-        params: IdParams,
-        response: { 204: Type.Null(), ...errorResponses(401, 403, 404, 409, 429) },
-      },
-    },
-    async (request, reply) => {
-      const tenant = request.principal!.tenant;
-      const { id } = request.params;
-      await store.transaction(async (tx) => {
-        if (!(await tx.occupancy.space(tenant, id)))
-          throw new BeaconError('SPACE_NOT_FOUND', `no space ${id}`);
-        if ((await tx.occupancy.referencesToSpace(tenant, id)) > 0) {
-          throw new BeaconError('IN_USE', `space ${id} still has child spaces or doorways`);
-        }
-        await tx.occupancy.deleteSpace(tenant, id);
-      });
-      return reply.code(204).send(null);
     },
   );
 
@@ -233,28 +159,6 @@ export function registerModelRoutes(base: FastifyInstance, ctx: RouteContext): v
     },
   );
   app.get(
-    '/v1/doorways',
-    {
-      onRequest: scope('read'),
-      schema: {
-        tags,
-        security,
-        summary: 'List doorways',
-        querystring: ListQuery,
-        response: { 200: pageOf(DoorwayItem), ...errorResponses(400, 401, 403, 429) },
-      },
-    },
-    async (request) => {
-      const { limit } = request.query;
-      const rows = await store.occupancy.doorways({
-        tenant: request.principal!.tenant,
-        limit: limit + 1,
-        after: after(request.query.after),
-      });
-      return page(rows, limit, doorwayJson);
-    },
-  );
-  app.get(
     '/v1/doorways/:id',
     {
       onRequest: scope('read'),
@@ -270,58 +174,6 @@ export function registerModelRoutes(base: FastifyInstance, ctx: RouteContext): v
       const doorway = await store.occupancy.doorway(request.principal!.tenant, request.params.id);
       if (!doorway) throw new BeaconError('DOORWAY_NOT_FOUND', `no doorway ${request.params.id}`);
       return doorwayJson(doorway);
-    },
-  );
-  app.patch(
-    '/v1/doorways/:id',
-    {
-      ...write,
-      schema: {
-        tags,
-        security,
-        summary: 'Rename a doorway',
-        params: IdParams,
-        body: RenameBody,
-        response: { 200: DoorwayItem, ...errorResponses(400, 401, 403, 404, 415, 429) },
-      },
-    },
-    async (request) => {
-      const tenant = request.principal!.tenant;
-      const doorway = await store.transaction(async (tx) => {
-        if (!(await tx.occupancy.renameDoorway(tenant, request.params.id, request.body.name))) {
-          throw new BeaconError('DOORWAY_NOT_FOUND', `no doorway ${request.params.id}`);
-        }
-        return (await tx.occupancy.doorway(tenant, request.params.id))!;
-      });
-      return doorwayJson(doorway);
-    },
-  );
-  app.delete(
-    '/v1/doorways/:id',
-    {
-      onRequest: scope('admin'),
-      schema: {
-        tags,
-        security,
-        summary: 'Delete a doorway',
-        description: 'Only a doorway no placement refers to.',
-        params: IdParams,
-        response: { 204: Type.Null(), ...errorResponses(401, 403, 404, 409, 429) },
-      },
-    },
-    async (request, reply) => {
-      const tenant = request.principal!.tenant;
-      const { id } = request.params;
-      await store.transaction(async (tx) => {
-        if (!(await tx.occupancy.doorway(tenant, id))) {
-          throw new BeaconError('DOORWAY_NOT_FOUND', `no doorway ${id}`);
-        }
-        if ((await tx.occupancy.placementsOnDoorway(tenant, id)) > 0) {
-          throw new BeaconError('IN_USE', `doorway ${id} still has placements`);
-        }
-        await tx.occupancy.deleteDoorway(tenant, id);
-      });
-      return reply.code(204).send(null);
     },
   );
 
@@ -354,28 +206,6 @@ export function registerModelRoutes(base: FastifyInstance, ctx: RouteContext): v
     },
   );
   app.get(
-    '/v1/sensors',
-    {
-      onRequest: scope('read'),
-      schema: {
-        tags,
-        security,
-        summary: 'List sensors',
-        querystring: ListQuery,
-        response: { 200: pageOf(SensorItem), ...errorResponses(400, 401, 403, 429) },
-      },
-    },
-    async (request) => {
-      const { limit } = request.query;
-      const rows = await store.occupancy.sensors({
-        tenant: request.principal!.tenant,
-        limit: limit + 1,
-        after: after(request.query.after),
-      });
-      return page(rows, limit, sensorJson);
-    },
-  );
-  app.get(
     '/v1/sensors/:id',
     {
       onRequest: scope('read'),
@@ -397,57 +227,147 @@ export function registerModelRoutes(base: FastifyInstance, ctx: RouteContext): v
       };
     },
   );
-  app.patch(
-    '/v1/sensors/:id',
-    {
-      ...write,
-      schema: {
-        tags,
-        security,
-        summary: 'Rename a sensor',
-        params: IdParams,
-        body: RenameBody,
-        response: { 200: SensorItem, ...errorResponses(400, 401, 403, 404, 415, 429) },
+
+  /**
+   * List, rename and delete: the same three routes for spaces, doorways and sensors. A delete is
+   * refused (409 IN_USE) while `inUse` names what still refers to the entity.
+   */
+  function namedEntityRoutes<T extends { id: string }>(spec: {
+    readonly path: string;
+    readonly noun: string;
+    readonly plural: string;
+    readonly item: TSchema;
+    readonly json: (row: T) => unknown;
+    readonly notFound: ErrorCode;
+    readonly list: (query: { tenant: string; limit: number; after: string | undefined }) => Promise<T[]>;
+    readonly get: (tx: OccupancyWriter, tenant: string, id: string) => Promise<T | undefined>;
+    readonly rename: (tx: OccupancyWriter, tenant: string, id: string, name: string) => Promise<boolean>;
+    readonly inUse: (tx: OccupancyWriter, tenant: string, id: string) => Promise<string | undefined>;
+    readonly remove: (tx: OccupancyWriter, tenant: string, id: string) => Promise<boolean>;
+    readonly deleteDescription: string;
+  }): void {
+    const { noun } = spec;
+    app.get(
+      spec.path,
+      {
+        onRequest: scope('read'),
+        schema: {
+          tags,
+          security,
+          summary: `List ${spec.plural}`,
+          description: 'In id order, paged by cursor.',
+          querystring: ListQuery,
+          response: { 200: pageOf(spec.item), ...errorResponses(400, 401, 403, 429) },
+        },
       },
-    },
-    async (request) => {
-      const tenant = request.principal!.tenant;
-      const sensor = await store.transaction(async (tx) => {
-        if (!(await tx.occupancy.renameSensor(tenant, request.params.id, request.body.name))) {
-          throw new BeaconError('SENSOR_NOT_FOUND', `no sensor ${request.params.id}`);
-        }
-        return (await tx.occupancy.sensor(tenant, request.params.id))!;
-      });
-      return sensorJson(sensor);
-    },
-  );
-  app.delete(
-    '/v1/sensors/:id',
-    {
-      onRequest: scope('admin'),
-      schema: {
-        tags,
-        security,
-        summary: 'Delete a sensor',
-        description: 'Only a sensor without placements. Its events stay in the log.',
-        params: IdParams,
-        response: { 204: Type.Null(), ...errorResponses(401, 403, 404, 409, 429) },
+      async (request) => {
+        const { limit } = request.query;
+        const rows = await spec.list({
+          tenant: request.principal!.tenant,
+          limit: limit + 1,
+          after: after(request.query.after),
+        });
+        return page(rows, limit, spec.json);
       },
-    },
-    async (request, reply) => {
-      const tenant = request.principal!.tenant;
-      const { id } = request.params;
-      await store.transaction(async (tx) => {
-        if (!(await tx.occupancy.sensor(tenant, id)))
-          throw new BeaconError('SENSOR_NOT_FOUND', `no sensor ${id}`);
-        if ((await tx.occupancy.placementsOf(tenant, [id])).length > 0) {
-          throw new BeaconError('IN_USE', `sensor ${id} still has placements`);
-        }
-        await tx.occupancy.deleteSensor(tenant, id);
-      });
-      return reply.code(204).send(null);
-    },
-  );
+    );
+    app.patch(
+      `${spec.path}/:id`,
+      {
+        ...write,
+        schema: {
+          tags,
+          security,
+          summary: `Rename a ${noun}`,
+          params: IdParams,
+          body: RenameBody,
+          response: { 200: spec.item, ...errorResponses(400, 401, 403, 404, 415, 429) },
+        },
+      },
+      async (request) => {
+        const tenant = request.principal!.tenant;
+        const { id } = request.params;
+        const row = await store.transaction(async (tx) => {
+          if (!(await spec.rename(tx.occupancy, tenant, id, request.body.name))) {
+            throw new BeaconError(spec.notFound, `no ${noun} ${id}`);
+          }
+          return (await spec.get(tx.occupancy, tenant, id))!;
+        });
+        return spec.json(row);
+      },
+    );
+    app.delete(
+      `${spec.path}/:id`,
+      {
+        onRequest: scope('admin'),
+        schema: {
+          tags,
+          security,
+          summary: `Delete a ${noun}`,
+          description: spec.deleteDescription,
+          params: IdParams,
+          response: { 204: Type.Null(), ...errorResponses(401, 403, 404, 409, 429) },
+        },
+      },
+      async (request, reply) => {
+        const tenant = request.principal!.tenant;
+        const { id } = request.params;
+        await store.transaction(async (tx) => {
+          if (!(await spec.get(tx.occupancy, tenant, id)))
+            throw new BeaconError(spec.notFound, `no ${noun} ${id}`);
+          const reason = await spec.inUse(tx.occupancy, tenant, id);
+          if (reason !== undefined) throw new BeaconError('IN_USE', `${noun} ${id} still has ${reason}`);
+          await spec.remove(tx.occupancy, tenant, id);
+        });
+        return reply.code(204).send(null);
+      },
+    );
+  }
+
+  namedEntityRoutes({
+    path: '/v1/spaces',
+    noun: 'space',
+    plural: 'spaces',
+    item: SpaceItem,
+    json: spaceJson,
+    notFound: 'SPACE_NOT_FOUND',
+    list: (query) => store.occupancy.spaces(query),
+    get: (tx, tenant, id) => tx.space(tenant, id),
+    rename: (tx, tenant, id, name) => tx.renameSpace(tenant, id, name),
+    inUse: async (tx, tenant, id) =>
+      (await tx.referencesToSpace(tenant, id)) > 0 ? 'child spaces or doorways' : undefined,
+    remove: (tx, tenant, id) => tx.deleteSpace(tenant, id),
+    deleteDescription: 'Only a space no child space and no doorway refers to.',
+  });
+  namedEntityRoutes({
+    path: '/v1/doorways',
+    noun: 'doorway',
+    plural: 'doorways',
+    item: DoorwayItem,
+    json: doorwayJson,
+    notFound: 'DOORWAY_NOT_FOUND',
+    list: (query) => store.occupancy.doorways(query),
+    get: (tx, tenant, id) => tx.doorway(tenant, id),
+    rename: (tx, tenant, id, name) => tx.renameDoorway(tenant, id, name),
+    inUse: async (tx, tenant, id) =>
+      (await tx.placementsOnDoorway(tenant, id)) > 0 ? 'placements' : undefined,
+    remove: (tx, tenant, id) => tx.deleteDoorway(tenant, id),
+    deleteDescription: 'Only a doorway no placement refers to.',
+  });
+  namedEntityRoutes({
+    path: '/v1/sensors',
+    noun: 'sensor',
+    plural: 'sensors',
+    item: SensorItem,
+    json: sensorJson,
+    notFound: 'SENSOR_NOT_FOUND',
+    list: (query) => store.occupancy.sensors(query),
+    get: (tx, tenant, id) => tx.sensor(tenant, id),
+    rename: (tx, tenant, id, name) => tx.renameSensor(tenant, id, name),
+    inUse: async (tx, tenant, id) =>
+      (await tx.placementsOf(tenant, [id])).length > 0 ? 'placements' : undefined,
+    remove: (tx, tenant, id) => tx.deleteSensor(tenant, id),
+    deleteDescription: 'Only a sensor without placements. Its events stay in the log.',
+  });
 
   // Placements
   /** Runs a placement change and its recount in one transaction, then pushes the counts that moved. */
