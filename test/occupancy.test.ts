@@ -362,16 +362,23 @@ describe('occupancy', () => {
       ['/v1/doorways', 'val-door', 'DOORWAY_NOT_FOUND'],
       ['/v1/sensors', 'val-s', 'SENSOR_NOT_FOUND'],
     ] as const) {
-      const renamed = (await call(beacon, 'PATCH', `${path}/${id}`, { name: `renamed ${id}` }, 200)) as {
-        id: string;
-        name: string;
-      };
+      const renamed = await call<{ id: string; name: string }>(
+        beacon,
+        'PATCH',
+        `${path}/${id}`,
+        { name: `renamed ${id}` },
+        200,
+      );
       assert.deepEqual([renamed.id, renamed.name], [id, `renamed ${id}`]);
       await expect('PATCH', `${path}/ghost`, { name: 'x' }, 404, missing);
       await expect('DELETE', `${path}/ghost`, undefined, 404, missing);
-      const listed = (await call(beacon, 'GET', `${path}?limit=1000`, undefined, 200)) as {
-        items: { id: string; name: string }[];
-      };
+      const listed = await call<{ items: { id: string; name: string }[] }>(
+        beacon,
+        'GET',
+        `${path}?limit=1000`,
+        undefined,
+        200,
+      );
       assert.equal(listed.items.find((i) => i.id === id)?.name, `renamed ${id}`);
     }
     await expect('GET', '/v1/spaces/ghost/count', undefined, 404, 'SPACE_NOT_FOUND');
