@@ -1,17 +1,12 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { RawQuery, RollupQuery, Site } from '../../src/analytics/analytics.ts';
 import { EVENT_DIMS, EXIT_DIM, SESSION_DIMS, type CollectedEvent } from '../../src/analytics/project.ts';
 import { projectRecords, projectSiteEvents } from '../../src/analytics/projection.ts';
 import type { LogRecord } from '../../src/log/record.ts';
 import { runQuery, type StatsQuery } from '../../src/analytics/query.ts';
-import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import type { Store } from '../../src/store/store.ts';
-import { freshDatabase } from '../helpers/postgres.ts';
+import { withStorePair } from '../helpers/postgres.ts';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -256,22 +251,9 @@ function storeQueries(site: Site): (RollupQuery | RawQuery)[] {
 const ask = (store: Store, q: RollupQuery | RawQuery) =>
   'grain' in q ? store.analytics.sumRollups(q) : store.analytics.aggregateRaw(q);
 
-const cleanup: (() => Promise<void>)[] = [];
-after(() => Promise.all(cleanup.map((f) => f())));
-
 test('SQLite and PostgreSQL project the same events into the same analytics answers', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'beacon-analytics-equiv-'));
-  const db = await freshDatabase();
-  cleanup.push(
-    () => db.drop(),
-    () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
-  );
-  const sqlite = new SqliteStore({ dataDir: dir });
-  const postgres = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
-  await sqlite.open();
-  await postgres.open();
-  const stores = [sqlite, postgres];
-  try {
+  await withStorePair(async ({ sqlite, postgres }) => {
+    const stores = [sqlite, postgres];
     for (const store of stores) {
       for (const tenant of ['acme', 'other'])
         await store.tenants.ensure({ id: tenant, name: tenant, createdAt: 0 });
@@ -327,8 +309,5 @@ test('SQLite and PostgreSQL project the same events into the same analytics answ
     for (const tenant of ['acme', 'other', 'nobody']) {
       assert.deepEqual(await postgres.analytics.sites(tenant), await sqlite.analytics.sites(tenant));
     }
-  } finally {
-    await sqlite.close();
-    await postgres.close();
-  }
+  });
 });

@@ -1,17 +1,12 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { LogRecord } from '../../src/log/record.ts';
 import { checkKey, ERROR_CLASSES, type CheckQuery, type CheckRow } from '../../src/monitor/check.ts';
 import { checkProjection } from '../../src/monitor/projection.ts';
 import { ROLLUP_SIZES } from '../../src/monitor/rollup.ts';
 import type { Target } from '../../src/monitor/target.ts';
-import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import type { Store } from '../../src/store/store.ts';
-import { freshDatabase } from '../helpers/postgres.ts';
+import { withStorePair } from '../helpers/postgres.ts';
 import { quietContext } from '../helpers/projection.ts';
 
 /** A small deterministic generator (mulberry32), so a failure replays exactly. */
@@ -135,22 +130,9 @@ async function answers(store: Store): Promise<unknown[]> {
   return out;
 }
 
-const cleanup: (() => Promise<void>)[] = [];
-after(() => Promise.all(cleanup.map((f) => f())));
-
 test('SQLite and PostgreSQL give identical monitor answers to the same checks, targets and retention', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'beacon-monitor-equiv-'));
-  const db = await freshDatabase();
-  cleanup.push(
-    () => db.drop(),
-    () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
-  );
-  const sqlite = new SqliteStore({ dataDir: dir });
-  const postgres = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
-  await sqlite.open();
-  await postgres.open();
-  const both = [sqlite, postgres];
-  try {
+  await withStorePair(async ({ sqlite, postgres }) => {
+    const both = [sqlite, postgres];
     // Targets with low thresholds, so incidents open and close; one target per tenant is missing
     // (its checks are stored and rolled up, but move no incident).
     for (const tenant of TENANTS) {
@@ -200,8 +182,5 @@ test('SQLite and PostgreSQL give identical monitor answers to the same checks, t
     assert.ok(a! > 1000, `${a} checks pruned`);
     assert.equal(b, a);
     assert.deepEqual(await answers(postgres), await answers(sqlite));
-  } finally {
-    await sqlite.close();
-    await postgres.close();
-  }
+  });
 });

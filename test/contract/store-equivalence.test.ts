@@ -1,13 +1,8 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { MessageQuery, MessageRow } from '../../src/messages/message.ts';
-import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import type { Store } from '../../src/store/store.ts';
-import { freshDatabase } from '../helpers/postgres.ts';
+import { withStorePair } from '../helpers/postgres.ts';
 
 /** A small deterministic generator, so a failure replays exactly. */
 function random(seed: number): () => number {
@@ -75,21 +70,8 @@ async function pages(store: Store, query: Omit<MessageQuery, 'after'>): Promise<
   }
 }
 
-const cleanup: (() => Promise<void>)[] = [];
-after(() => Promise.all(cleanup.map((f) => f())));
-
 test('SQLite and PostgreSQL give identical answers to the same writes and queries', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'beacon-equiv-'));
-  const db = await freshDatabase();
-  cleanup.push(
-    () => db.drop(),
-    () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
-  );
-  const sqlite = new SqliteStore({ dataDir: dir });
-  const postgres = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
-  await sqlite.open();
-  await postgres.open();
-  try {
+  await withStorePair(async ({ sqlite, postgres }) => {
     for (const batch of workload()) {
       const [a, b] = await Promise.all(
         [sqlite, postgres].map((s) => s.transaction((tx) => tx.messages.insert(batch))),
@@ -109,8 +91,5 @@ test('SQLite and PostgreSQL give identical answers to the same writes and querie
         assert.deepEqual(await pages(postgres, query), await pages(sqlite, query), JSON.stringify(query));
       }
     }
-  } finally {
-    await sqlite.close();
-    await postgres.close();
-  }
+  });
 });

@@ -1,7 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 
 /** scripts/postgres: starts (or finds running) the real PostgreSQL the tests use. */
 export const PG_SCRIPT = fileURLToPath(new URL('../../scripts/postgres', import.meta.url));
@@ -50,6 +55,28 @@ export async function freshDatabase(port = PG_PORT): Promise<TestDatabase> {
       await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`, port);
     },
   };
+}
+
+/**
+ * A fresh SQLite store and a fresh PostgreSQL store, both open, for tests that give both the same
+ * writes and compare their answers. Closes both, drops the database and deletes the files after `fn`.
+ */
+export async function withStorePair<T>(
+  fn: (stores: { sqlite: SqliteStore; postgres: PostgresStore }) => Promise<T>,
+): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'beacon-equivalence-'));
+  const db = await freshDatabase();
+  const sqlite = new SqliteStore({ dataDir: dir });
+  const postgres = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
+  try {
+    await sqlite.open();
+    await postgres.open();
+    return await fn({ sqlite, postgres });
+  } finally {
+    await Promise.allSettled([sqlite.close(), postgres.close()]);
+    await db.drop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Runs one query on a connection of its own and returns the rows. */
