@@ -1,17 +1,15 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFarm } from './helpers/farm.ts';
-import { freshDatabase, sqlRows, type TestDatabase } from './helpers/postgres.ts';
+import { freshDatabase, sqlRows } from './helpers/postgres.ts';
 import { spawnBeacon } from './helpers/process.ts';
 import { eventually } from './helpers/server.ts';
 
 const TOKEN = 'pg-monitor-admin-token-0123456789abcdef';
 const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
-const databases: TestDatabase[] = [];
-after(() => Promise.all(databases.map((db) => db.drop())));
 
 interface CheckView {
   target: string;
@@ -26,7 +24,6 @@ interface CheckView {
 
 test('beacon start --store postgres://…: the monitor stores each check once in PostgreSQL and lists it', async () => {
   const db = await freshDatabase();
-  databases.push(db);
   const farm = await startFarm();
   const dir = mkdtempSync(join(tmpdir(), 'beacon-pg-monitor-'));
   const beacon = await spawnBeacon(dir, { BEACON_ADMIN_TOKEN: TOKEN, BEACON_MONITOR_REFRESH_MS: '200' }, [

@@ -1,4 +1,4 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { cross, type Crossing } from './helpers/occupancy.ts';
-import { freshDatabase, sqlRows, type TestDatabase } from './helpers/postgres.ts';
+import { freshDatabase, sqlRows } from './helpers/postgres.ts';
 import { spawnBeacon } from './helpers/process.ts';
 import { ADMIN_TOKEN, eventually, startTestBeacon } from './helpers/server.ts';
 
@@ -22,8 +22,6 @@ import { ADMIN_TOKEN, eventually, startTestBeacon } from './helpers/server.ts';
 const run = promisify(execFile);
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const TOKEN = ADMIN_TOKEN;
-const databases: TestDatabase[] = [];
-after(() => Promise.all(databases.map((db) => db.drop())));
 
 /** A Beacon the test talks to over HTTP only. */
 interface Http {
@@ -201,7 +199,6 @@ const digest = (rows: unknown[][]) => createHash('sha256').update(JSON.stringify
 
 test('beacon start --store postgres://… answers every occupancy query as SQLite does; replay rebuilds identical rows', async () => {
   const db = await freshDatabase();
-  databases.push(db);
   const pgDir = mkdtempSync(join(tmpdir(), 'beacon-occ-pg-'));
   const lite = await startTestBeacon();
   let beacon = await spawnBeacon(pgDir, { BEACON_ADMIN_TOKEN: TOKEN }, ['--store', db.url]);

@@ -1,4 +1,4 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -132,7 +132,6 @@ const sqlite: Fresh = async () => {
 
 /** One database for every run, emptied before each (creating a database per run costs seconds). */
 let database: TestDatabase | undefined;
-after(() => database?.drop());
 const postgres: Fresh = async () => {
   database ??= await freshDatabase();
   const store = new PostgresStore({ url: database.url, maintenanceIntervalMs: 0, poolSize: 2 });

@@ -1,4 +1,4 @@
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Site } from '../src/analytics/analytics.ts';
 import type { CollectedEvent } from '../src/analytics/project.ts';
@@ -8,12 +8,9 @@ import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { freshDatabase, sqlRows, type TestDatabase } from './helpers/postgres.ts';
 
 const DAY = 86_400_000;
-const databases: TestDatabase[] = [];
-after(() => Promise.all(databases.map((db) => db.drop())));
 
 async function database(): Promise<TestDatabase> {
   const db = await freshDatabase();
-  databases.push(db);
   return db;
 }
 

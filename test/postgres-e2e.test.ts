@@ -1,16 +1,14 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnBeacon } from './helpers/process.ts';
-import { freshDatabase, sqlRows, type TestDatabase } from './helpers/postgres.ts';
+import { freshDatabase, sqlRows } from './helpers/postgres.ts';
 import { eventually } from './helpers/server.ts';
 
 const TOKEN = 'pg-e2e-admin-token-0123456789abcdef';
 const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
-const databases: TestDatabase[] = [];
-after(() => Promise.all(databases.map((db) => db.drop())));
 
 interface Page {
   items: { id: string; receivedAt: string; payload: Record<string, unknown> }[];
@@ -19,7 +17,6 @@ interface Page {
 
 test('beacon start --store postgres://…: messages API end to end, 10,000 messages paged without gaps', async () => {
   const db = await freshDatabase();
-  databases.push(db);
   const dir = mkdtempSync(join(tmpdir(), 'beacon-pg-e2e-'));
   const beacon = await spawnBeacon(dir, { BEACON_ADMIN_TOKEN: TOKEN }, ['--store', db.url]);
   try {

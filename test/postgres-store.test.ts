@@ -1,4 +1,4 @@
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -15,12 +15,9 @@ import { freshDatabase, sqlRows, type TestDatabase } from './helpers/postgres.ts
 
 const DAY = 86_400_000;
 const OPEN_STORE = fileURLToPath(new URL('./helpers/open-store.ts', import.meta.url));
-const databases: TestDatabase[] = [];
-after(() => Promise.all(databases.map((db) => db.drop())));
 
 async function database(): Promise<TestDatabase> {
   const db = await freshDatabase();
-  databases.push(db);
   return db;
 }
 

@@ -1,18 +1,7 @@
-import { after } from 'node:test';
-import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
-import { freshDatabase, type TestDatabase } from '../helpers/postgres.ts';
+import { freshPostgresStore } from '../helpers/postgres.ts';
 import { runMonitorStoreContract } from './monitor-store.contract.ts';
-
-const databases: TestDatabase[] = [];
-after(() => Promise.all(databases.map((db) => db.drop())));
 
 runMonitorStoreContract({
   name: 'postgres',
-  async create() {
-    const db = await freshDatabase();
-    databases.push(db);
-    const store = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
-    await store.open();
-    return store;
-  },
+  create: freshPostgresStore,
 });

@@ -1,26 +1,16 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
-import { freshDatabase, sqlRows, type TestDatabase } from '../helpers/postgres.ts';
+import { freshDatabase, freshPostgresStore, sqlRows } from '../helpers/postgres.ts';
 import { runOccupancyStoreContract } from './occupancy.contract.ts';
-
-const databases: TestDatabase[] = [];
-after(() => Promise.all(databases.map((db) => db.drop())));
 
 runOccupancyStoreContract({
   name: 'postgres',
-  async create() {
-    const db = await freshDatabase();
-    databases.push(db);
-    const store = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
-    await store.open();
-    return store;
-  },
+  create: freshPostgresStore,
 });
 
 test('a new day of deltas gets its partition without locking out readers until commit', async () => {
   const db = await freshDatabase();
-  databases.push(db);
   const store = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
   await store.open();
   try {

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
@@ -43,18 +44,34 @@ export async function adminQuery(sql: string, port = PG_PORT): Promise<pg.QueryR
   }
 }
 
-/** Creates a fresh, empty database on the test server (started if need be). */
+/** Databases made on the shared server by this test file; dropped when the file's tests end. */
+const made: TestDatabase[] = [];
+after(() => Promise.all(made.map((db) => db.drop())));
+
+/**
+ * Creates a fresh, empty database on the test server (started if need be). One on the shared server
+ * is dropped when the test file ends; one on another port (a test's own cluster) is the test's to drop.
+ */
 export async function freshDatabase(port = PG_PORT): Promise<TestDatabase> {
   if (port === PG_PORT) ensurePostgres();
   const name = `beacon_test_${randomBytes(6).toString('hex')}`;
   await adminQuery(`CREATE DATABASE ${name}`, port);
-  return {
+  const db = {
     name,
     url: `postgres://beacon@127.0.0.1:${port}/${name}`,
     drop: async () => {
       await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`, port);
     },
   };
+  if (port === PG_PORT) made.push(db);
+  return db;
+}
+
+/** A PostgresStore, opened on a fresh database of its own. */
+export async function freshPostgresStore(): Promise<PostgresStore> {
+  const store = new PostgresStore({ url: (await freshDatabase()).url, maintenanceIntervalMs: 0 });
+  await store.open();
+  return store;
 }
 
 /**
