@@ -159,9 +159,9 @@ export const ConfigSchema = Type.Object(
           description: 'How often records past retention are deleted.',
         }),
         writerThread: Type.Boolean({
-          default: true,
+          default: false,
           description:
-            'Run each group commit, fsync included, on a writer thread so the API keeps serving meanwhile; false commits on the event loop.',
+            'Run each group commit, fsync included, on a writer thread so the API keeps serving meanwhile. Off by default: handing each commit to a thread costs more than the fsync it overlaps on a machine with cores to spare (bench/ingest.ts prints both side by side); it can help on a heavily loaded host.',
         }),
       },
       'The embedded log (`log: embedded`).',
