@@ -17,6 +17,7 @@ import {
 } from './helpers/services.ts';
 import { runBeacon, spawnRole, type RoleProcess } from './helpers/roles.ts';
 import { newRecord } from './contract/log.contract.ts';
+import { openStream } from './helpers/stream.ts';
 
 /** kcat, Debian's librdkafka client: the non-Node consumer that proves others can read the topics. */
 function kcat(args: string[], input?: string): string {
@@ -104,6 +105,33 @@ describe('Kafka pipeline: setup, api and sink as separate processes', () => {
       a.items.map((i) => i.id),
     );
     await eventually(async () => ((await stored()) === before + 50 ? true : undefined), 30_000, '50 rows');
+  });
+
+  test('every api process pushes every record live, and tails Kafka again for a subscriber who comes back', async () => {
+    const second = await spawnRole('api', env);
+    running.push(second);
+    const here = await openStream(api, '?streams=messages');
+    const there = await openStream(second, '?streams=messages');
+    await Promise.all([here.next((f) => f.type === 'hello'), there.next((f) => f.type === 'hello')]);
+    const res = await post(api, '/v1/messages', { live: 'both' });
+    assert.equal(res.status, 202);
+    const { id } = (await res.json()) as { id: string };
+    // Posted to one process; the other learns of it only through Kafka.
+    for (const stream of [here, there]) {
+      const frame = await stream.next((f) => f.id === id);
+      assert.deepEqual(frame.body, { live: 'both' });
+    }
+    // With nobody listening the processes stop tailing; a new subscriber starts a tail of its own.
+    here.ws.close();
+    there.ws.close();
+    await new Promise((r) => setTimeout(r, 500));
+    const again = await openStream(second, '?streams=messages');
+    await again.next((f) => f.type === 'hello');
+    const later = await post(api, '/v1/messages', { live: 'again' });
+    const { id: laterId } = (await later.json()) as { id: string };
+    assert.deepEqual((await again.next((f) => f.id === laterId)).body, { live: 'again' });
+    again.ws.close();
+    assert.equal(await second.stop(), 0);
   });
 
   test('kcat, a non-Node client, decodes the records as docs/wire-format.md describes', async () => {

@@ -1,4 +1,4 @@
-import type { LogRecord, Stream } from '../log/record.ts';
+import { isoTime, type LogRecord, type Stream } from '../log/record.ts';
 import type { Metrics } from '../observability/metrics.ts';
 
 /** The part of a WebSocket the hub uses (ws's WebSocket fits). */
@@ -66,8 +66,8 @@ export function recordFrame(record: LogRecord): Buffer {
       tenant: record.tenant,
       entity: record.entity,
       id: record.id,
-      ts: new Date(record.ts).toISOString(),
-      receivedAt: new Date(record.receivedAt).toISOString(),
+      ts: isoTime(record.ts),
+      receivedAt: isoTime(record.receivedAt),
       body: record.body,
     }),
   );

@@ -60,6 +60,15 @@ interface WireV1 {
   body: unknown;
 }
 
+let lastMs = NaN;
+let lastIso = '';
+
+/** An epoch-ms time as ISO 8601; records of one batch share their times, so the last is kept. */
+export function isoTime(ms: number): string {
+  if (ms !== lastMs) lastIso = new Date((lastMs = ms)).toISOString();
+  return lastIso;
+}
+
 /** Encodes a record as wire format v1: UTF-8 JSON with ISO 8601 UTC times. */
 export function encodeRecord(record: NewRecord): string {
   const wire: Omit<WireV1, 'body'> = {
@@ -69,8 +78,8 @@ export function encodeRecord(record: NewRecord): string {
     key: record.key,
     entity: record.entity,
     id: record.id,
-    ts: new Date(record.ts).toISOString(),
-    receivedAt: new Date(record.receivedAt).toISOString(),
+    ts: isoTime(record.ts),
+    receivedAt: isoTime(record.receivedAt),
   };
   // `body` goes last, spliced in as JSON, so a body ingest already encoded is not encoded again.
   return `${JSON.stringify(wire).slice(0, -1)},"body":${bodyJsonOf(record)}}`;

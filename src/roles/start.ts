@@ -70,13 +70,21 @@ export async function startBeacon(
     (options.sinks ?? true)
       ? await startSinkThread(config, logger, (frames) => hub.publishDerived(frames))
       : undefined;
+  // The log is tailed only while someone listens: on Kafka a tail fetches and decodes every record.
+  let stopTail: (() => void) | undefined;
   const hub = new LiveHub({
     bufferBytes: config.live.bufferBytes,
     slowPolicy: config.live.slowPolicy,
     metrics,
-    onSubscribers: (count) => sinks?.setListening(count > 0),
+    onSubscribers: (count) => {
+      sinks?.setListening(count > 0);
+      if (count > 0) stopTail ??= log.tail((records) => hub.publish(records));
+      else {
+        stopTail?.();
+        stopTail = undefined;
+      }
+    },
   });
-  const stopTail = log.tail((records) => hub.publish(records));
   if (sinks) metrics.addSource(() => sinks.metrics());
 
   const monitor = config.monitor.enabled
@@ -154,7 +162,7 @@ export async function startBeacon(
         await app.close();
         // Checks already made reach the log before it closes; the rest of the drain then stores them.
         await monitor?.close();
-        stopTail();
+        stopTail?.();
         const drained = !sinks || (await drainSinks(deadline));
         if (!drained)
           logger.warn(

@@ -76,6 +76,8 @@ export class KafkaLog implements Log {
   readonly #consumers = new Set<KafkaGroupMember>();
   readonly #tailListeners = new Set<TailListener>();
   #tail: KafkaTail | undefined;
+  /** Tails stopped when their last listener left, until their consumers have closed. */
+  readonly #closingTails = new Set<KafkaTail>();
   #offsetsClient: KafkaConsumer | undefined;
   #tailFrom: Map<string, number> | undefined;
   #openedAt = 0;
@@ -317,7 +319,16 @@ export class KafkaLog implements Log {
       },
       logger: this.#options.logger.child({ component: 'kafka-tail' }),
     });
-    return () => this.#tailListeners.delete(listener);
+    return () => {
+      this.#tailListeners.delete(listener);
+      if (this.#tailListeners.size > 0 || !this.#tail) return;
+      // Nobody listens: stop fetching and decoding every record. The next listener starts a tail
+      // from its own time, which is all a live stream owes it.
+      const tail = this.#tail;
+      this.#tail = undefined;
+      this.#closingTails.add(tail);
+      void tail.close().finally(() => this.#closingTails.delete(tail));
+    };
   }
 
   async endOffsets(stream: Stream): Promise<Positions> {
@@ -362,7 +373,7 @@ export class KafkaLog implements Log {
     await Promise.allSettled([...this.#inFlight]);
     await Promise.all([...this.#consumers].map((c) => c.close()));
     this.#tailListeners.clear();
-    await this.#tail?.close();
+    await Promise.all([this.#tail?.close(), ...[...this.#closingTails].map((t) => t.close())]);
     await this.#offsetsClient?.close();
     await this.#producer?.close();
   }

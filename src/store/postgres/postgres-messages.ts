@@ -10,6 +10,7 @@ import type {
   MessageWriter,
 } from '../../messages/message.ts';
 import type { Queryable } from './errors.ts';
+import { isoTime } from '../../log/record.ts';
 
 /** SQL for an epoch-millisecond parameter as timestamptz, exact to the millisecond. */
 const ts = (param: string) => `(timestamptz 'epoch' + ${param}::int8 * interval '1 millisecond')`;
@@ -61,7 +62,6 @@ export class PostgresMessageReader implements MessageReader {
 const UNIQUE_VIOLATION = '23505';
 
 /** Epoch milliseconds as an ISO 8601 UTC timestamp, which timestamptz reads exactly. */
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /** A CSV field: always quoted, quotes doubled, so any text (tabs, newlines, commas) survives. */
 const csv = (value: string) => `"${value.replaceAll('"', '""')}"`;
@@ -118,7 +118,7 @@ export class PostgresMessageWriter implements MessageWriter {
       if (keyed.length > 0) {
         await copy(
           'COPY message_keys (tenant, key, received_at, id) FROM STDIN (FORMAT csv)',
-          keyed.map((r) => `${csv(r.tenant)},${csv(r.key)},${iso(r.receivedAt)},${csv(r.id)}\n`),
+          keyed.map((r) => `${csv(r.tenant)},${csv(r.key)},${isoTime(r.receivedAt)},${csv(r.id)}\n`),
         );
       }
       // An unquoted empty field is NULL in CSV: the key column of a record without a client key.
@@ -126,7 +126,7 @@ export class PostgresMessageWriter implements MessageWriter {
         'COPY messages (tenant, received_at, id, key, payload) FROM STDIN (FORMAT csv)',
         rows.map(
           (r) =>
-            `${csv(r.tenant)},${iso(r.receivedAt)},${csv(r.id)},${r.key === r.id ? '' : csv(r.key)},${csv(JSON.stringify(r.payload))}\n`,
+            `${csv(r.tenant)},${isoTime(r.receivedAt)},${csv(r.id)},${r.key === r.id ? '' : csv(r.key)},${csv(JSON.stringify(r.payload))}\n`,
         ),
       );
       await client.query('RELEASE SAVEPOINT beacon_copy');
