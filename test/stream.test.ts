@@ -5,7 +5,6 @@ import { createToken } from '../src/tenants/tokens.ts';
 import { ADMIN_TOKEN, startTestBeacon, type TestBeacon } from './helpers/server.ts';
 import { openStream } from './helpers/stream.ts';
 
-
 describe('live stream', () => {
   let beacon: TestBeacon;
   before(async () => {
