@@ -45,6 +45,12 @@ interface Waiter {
 /** After a failed produce, appends fail at once for this long instead of each waiting on the broker. */
 const UNAVAILABLE_HOLD_MS = 1000;
 
+/**
+ * Records in one produce request at most; the rest wait for the next. Compressed, a request stays
+ * well under the broker's default message.max.bytes (1 MiB) per partition.
+ */
+const MAX_SEND_RECORDS = 8000;
+
 /** A tail started within this long of open() starts where the log ended at open(). */
 const TAIL_FROM_OPEN_MS = 10_000;
 
@@ -57,9 +63,10 @@ const keyOf = (r: Pick<NewRecord, 'tenant' | 'stream' | 'key'>) =>
 
 /**
  * The log on Apache Kafka (or any Kafka-protocol broker): one topic per stream, records in wire
- * format v1. Appends go out through one idempotent producer with acks=all; appends made in the same
- * event-loop turn share one produce request, and an append resolves only once Kafka acknowledged
- * it. Kafka cannot check idempotency keys, so the store's unique key is what stores a record once;
+ * format v1. Appends go out through one idempotent producer with acks=all, which has one request in
+ * flight at a time: appends made while a request is out go together in the next one, so a request
+ * grows with the load (group commit, as the embedded log does). An append resolves only once Kafka
+ * acknowledged it. Kafka cannot check idempotency keys, so the store's unique key is what stores a record once;
  * this process also remembers recent keys so a quick retry gets the first answer (docs/architecture.md).
  */
 export class KafkaLog implements Log {
@@ -69,6 +76,8 @@ export class KafkaLog implements Log {
   #waiters: Waiter[] = [];
   #queued = 0;
   #scheduled = false;
+  /** A produce request is out; appends wait for the next. */
+  #sending = false;
   readonly #inFlight = new Set<Promise<void>>();
   #closed = false;
   #unavailableUntil = 0;
@@ -170,12 +179,15 @@ export class KafkaLog implements Log {
     });
   }
 
-  /** Produces everything submitted since the last flush in one request. */
+  /** Produces what was submitted while the last request was out, in one request of up to MAX_SEND_RECORDS. */
   #flush(): void {
     this.#scheduled = false;
-    const waiters = this.#waiters;
-    if (waiters.length === 0) return;
-    this.#waiters = [];
+    if (this.#sending || this.#waiters.length === 0) return;
+    let take = 1;
+    let records = this.#waiters[0]!.records.length;
+    while (take < this.#waiters.length && records + this.#waiters[take]!.records.length <= MAX_SEND_RECORDS)
+      records += this.#waiters[take++]!.records.length;
+    const waiters = this.#waiters.splice(0, take);
     const count = waiters.reduce((n, w) => n + w.records.length, 0);
     // Answers for keys seen before (in this process, or earlier in this flush) are known already.
     const answers: (Appended | undefined)[][] = [];
@@ -217,18 +229,26 @@ export class KafkaLog implements Log {
         );
       },
       (cause: unknown) => {
-        this.#queued -= count;
+        // Appends waiting for the next request fail with this one: the broker just failed, and
+        // each would otherwise wait out the producer's retries before its 503.
+        const failed = [...waiters, ...this.#waiters.splice(0)];
+        this.#queued -= failed.reduce((n, w) => n + w.records.length, 0);
         this.#unavailableUntil = Date.now() + UNAVAILABLE_HOLD_MS;
         this.#options.logger.warn({ err: cause, records: count }, 'Kafka produce failed; answering 503');
         const err = new BeaconError('LOG_UNAVAILABLE', 'Kafka did not acknowledge; nothing was accepted', {
           cause,
           retryAfter: 1,
         });
-        for (const waiter of waiters) waiter.reject(err);
+        for (const waiter of failed) waiter.reject(err);
       },
     );
+    this.#sending = true;
     this.#inFlight.add(done);
-    void done.finally(() => this.#inFlight.delete(done));
+    void done.finally(() => {
+      this.#inFlight.delete(done);
+      this.#sending = false;
+      this.#flush();
+    });
   }
 
   #remember(record: NewRecord): void {
@@ -369,8 +389,9 @@ export class KafkaLog implements Log {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Appends accepted before close still go out, request after request.
     this.#flush();
-    await Promise.allSettled([...this.#inFlight]);
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
     await Promise.all([...this.#consumers].map((c) => c.close()));
     this.#tailListeners.clear();
     await Promise.all([this.#tail?.close(), ...[...this.#closingTails].map((t) => t.close())]);
