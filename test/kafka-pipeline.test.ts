@@ -84,6 +84,7 @@ describe('Kafka pipeline: setup, api and sink as separate processes', () => {
     assert.deepEqual(report.log.existing.sort(), [
       `${prefix}checks`,
       `${prefix}dead-letter`,
+      `${prefix}live`,
       `${prefix}messages`,
       `${prefix}pageviews`,
       `${prefix}sensor-events`,
@@ -132,6 +133,34 @@ describe('Kafka pipeline: setup, api and sink as separate processes', () => {
     assert.deepEqual((await again.next((f) => f.id === laterId)).body, { live: 'again' });
     again.ws.close();
     assert.equal(await second.stop(), 0);
+  });
+
+  test("a count a sink derives reaches the api process's subscribers through Kafka", async () => {
+    const created = async (path: string, body: unknown) =>
+      assert.equal((await post(api, path, body)).status, 201, `POST ${path}`);
+    await created('/v1/spaces', { id: 'k-hall', name: 'Hall' });
+    await created('/v1/doorways', { id: 'k-door', name: 'door', a: 'k-hall', b: null });
+    await created('/v1/sensors', { id: 'k-s', name: 'door sensor' });
+    await created('/v1/placements', {
+      sensor: 'k-s',
+      doorway: 'k-door',
+      positive: 'a',
+      from: '2026-01-01T00:00:00Z',
+    });
+    const live = await openStream(api, '?streams=sensor-events&entity=k-hall');
+    await live.next((f) => f.type === 'hello');
+    const at = (ms: number) => new Date(Date.now() - ms).toISOString();
+    const res = await post(api, '/v1/sensor-events', [
+      { sensor: 'k-s', ts: at(2000), direction: 1 },
+      { sensor: 'k-s', ts: at(1000), direction: 1 },
+    ]);
+    assert.equal(res.status, 202);
+    // Computed by the sink process after it stored the events, then carried by the live topic.
+    const frame = (await live.next(
+      (f) => f.type === 'count' && (f as { count?: number }).count === 2,
+    )) as unknown as { space: string; count: number };
+    assert.equal(frame.space, 'k-hall');
+    live.ws.close();
   });
 
   test('kcat, a non-Node client, decodes the records as docs/wire-format.md describes', async () => {

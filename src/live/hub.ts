@@ -1,4 +1,7 @@
+import type { DerivedFrame } from '../log/log.ts';
 import { isoTime, type LogRecord, type Stream } from '../log/record.ts';
+
+export type { DerivedFrame } from '../log/log.ts';
 import type { Metrics } from '../observability/metrics.ts';
 
 /** The part of a WebSocket the hub uses (ws's WebSocket fits). */
@@ -71,15 +74,6 @@ export function recordFrame(record: LogRecord): Buffer {
       body: record.body,
     }),
   );
-}
-
-/** A frame derived from records (a space's new count, say), pushed to subscribers of its stream and entity. */
-export interface DerivedFrame {
-  readonly tenant: string;
-  readonly stream: Stream;
-  readonly entity: string;
-  /** The serialized JSON frame. */
-  readonly frame: string;
 }
 
 const TEXT = { binary: false } as const;

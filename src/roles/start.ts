@@ -68,9 +68,11 @@ export async function startBeacon(
   // runs none (sinks: false): its sinks are `beacon sink` processes.
   const sinks =
     (options.sinks ?? true)
-      ? await startSinkThread(config, logger, (frames) => hub.publishDerived(frames))
+      ? await startSinkThread(config, logger)
       : undefined;
   // The log is tailed only while someone listens: on Kafka a tail fetches and decodes every record.
+  // Frames the sinks derive (live counts) come through the log too, from the sink thread or from
+  // `beacon sink` processes.
   let stopTail: (() => void) | undefined;
   const hub = new LiveHub({
     bufferBytes: config.live.bufferBytes,
@@ -78,7 +80,13 @@ export async function startBeacon(
     metrics,
     onSubscribers: (count) => {
       sinks?.setListening(count > 0);
-      if (count > 0) stopTail ??= log.tail((records) => hub.publish(records));
+      if (count > 0) {
+        stopTail ??= (() => {
+          const records = log.tail((r) => hub.publish(r));
+          const derived = log.tailDerived((frames) => hub.publishDerived(frames));
+          return () => (records(), derived());
+        })();
+      }
       else {
         stopTail?.();
         stopTail = undefined;

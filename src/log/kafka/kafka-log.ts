@@ -9,7 +9,15 @@ import {
 } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import { BeaconError } from '../../errors/catalog.ts';
-import type { Consumer, ConsumeOptions, Log, Positions, TailListener } from '../log.ts';
+import type {
+  Consumer,
+  ConsumeOptions,
+  DerivedFrame,
+  DerivedListener,
+  Log,
+  Positions,
+  TailListener,
+} from '../log.ts';
 import { STREAMS, encodeRecord, type Appended, type NewRecord, type Stream } from '../record.ts';
 import { KafkaGroupMember } from './group-member.ts';
 import { KafkaTail } from './tail.ts';
@@ -17,6 +25,7 @@ import {
   ensureTopics,
   allTopics,
   deadLetterTopic,
+  liveTopic,
   streamTopic,
   type TopicLayout,
   type TopicSetup,
@@ -84,6 +93,8 @@ export class KafkaLog implements Log {
   readonly #recent = new Map<string, Appended>();
   readonly #consumers = new Set<KafkaGroupMember>();
   readonly #tailListeners = new Set<TailListener>();
+  readonly #derivedListeners = new Set<DerivedListener>();
+  #liveProducer: Producer<Buffer, Buffer, Buffer, Buffer> | undefined;
   #tail: KafkaTail | undefined;
   /** Tails stopped when their last listener left, until their consumers have closed. */
   readonly #closingTails = new Set<KafkaTail>();
@@ -146,7 +157,10 @@ export class KafkaLog implements Log {
     }
     // Where the live tail starts if it is asked for soon (it usually is, right after open): taken
     // now, so a record appended after open() resolved is never missed by a tail started later.
-    this.#tailFrom = await this.#endsOf(STREAMS.map((s) => streamTopic(this.#options, s)));
+    this.#tailFrom = await this.#endsOf([
+      ...STREAMS.map((s) => streamTopic(this.#options, s)),
+      liveTopic(this.#options),
+    ]);
     this.#openedAt = Date.now();
     this.#producer = new Producer({
       ...this.#connection(`${this.#options.clientId}-producer`),
@@ -316,7 +330,48 @@ export class KafkaLog implements Log {
 
   tail(listener: TailListener): () => void {
     this.#tailListeners.add(listener);
-    // One reader per process serves every listener; it starts with the first of them.
+    this.#startTail();
+    return () => {
+      this.#tailListeners.delete(listener);
+      this.#stopTailIfIdle();
+    };
+  }
+
+  /**
+   * Produces derived frames to the live topic, where every API process's tail reads them. acks=1 on
+   * a producer of their own: they never wait behind, or hold up, the records' idempotent requests.
+   */
+  publishDerived(frames: readonly DerivedFrame[]): void {
+    if (this.#closed || !this.#producer || frames.length === 0) return;
+    this.#liveProducer ??= new Producer({
+      ...this.#connection(`${this.#options.clientId}-live`),
+      acks: ProduceAcks.LEADER,
+      compression: this.#options.compression,
+      partitioner: compatibilityPartitioner,
+      autocreateTopics: false,
+    });
+    this.#liveProducer
+      .send({
+        messages: frames.map((f) => ({
+          topic: liveTopic(this.#options),
+          key: Buffer.from(partitionKey(f)),
+          value: Buffer.from(JSON.stringify(f)),
+        })),
+      })
+      .catch((err: unknown) => this.#options.logger.warn({ err }, 'live frames not sent to Kafka'));
+  }
+
+  tailDerived(listener: DerivedListener): () => void {
+    this.#derivedListeners.add(listener);
+    this.#startTail();
+    return () => {
+      this.#derivedListeners.delete(listener);
+      this.#stopTailIfIdle();
+    };
+  }
+
+  /** One reader per process serves every listener; it starts with the first of them. */
+  #startTail(): void {
     this.#tail ??= new KafkaTail({
       client: new KafkaConsumer({
         ...this.#connection(`${this.#options.clientId}-tail`),
@@ -324,31 +379,37 @@ export class KafkaLog implements Log {
         groupId: `beacon-tail-${randomUUID()}`,
         autocommit: false,
       }),
-      topics: STREAMS.map((s) => streamTopic(this.#options, s)),
+      topics: [...STREAMS.map((s) => streamTopic(this.#options, s)), liveTopic(this.#options)],
       since: Date.now(),
       // A tail asked for long after open() starts from the time it was asked for instead.
       from: Date.now() - this.#openedAt < TAIL_FROM_OPEN_MS ? this.#tailFrom : undefined,
-      publish: (records) => {
-        for (const l of this.#tailListeners) {
-          try {
-            l(records);
-          } catch (err) {
-            this.#options.logger.error({ err }, 'log tail listener failed');
-          }
-        }
-      },
+      publish: (records) => this.#notify(this.#tailListeners, records),
+      derivedTopic: liveTopic(this.#options),
+      publishDerived: (frames) => this.#notify(this.#derivedListeners, frames),
       logger: this.#options.logger.child({ component: 'kafka-tail' }),
     });
-    return () => {
-      this.#tailListeners.delete(listener);
-      if (this.#tailListeners.size > 0 || !this.#tail) return;
-      // Nobody listens: stop fetching and decoding every record. The next listener starts a tail
-      // from its own time, which is all a live stream owes it.
-      const tail = this.#tail;
-      this.#tail = undefined;
-      this.#closingTails.add(tail);
-      void tail.close().finally(() => this.#closingTails.delete(tail));
-    };
+  }
+
+  #notify<T>(listeners: ReadonlySet<(items: readonly T[]) => void>, items: readonly T[]): void {
+    for (const l of listeners) {
+      try {
+        l(items);
+      } catch (err) {
+        this.#options.logger.error({ err }, 'log tail listener failed');
+      }
+    }
+  }
+
+  /**
+   * With nobody listening, stops fetching and decoding every record. The next listener starts a
+   * tail from its own time, which is all a live stream owes it.
+   */
+  #stopTailIfIdle(): void {
+    if (this.#tailListeners.size > 0 || this.#derivedListeners.size > 0 || !this.#tail) return;
+    const tail = this.#tail;
+    this.#tail = undefined;
+    this.#closingTails.add(tail);
+    void tail.close().finally(() => this.#closingTails.delete(tail));
   }
 
   async endOffsets(stream: Stream): Promise<Positions> {
@@ -394,8 +455,10 @@ export class KafkaLog implements Log {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
     await Promise.all([...this.#consumers].map((c) => c.close()));
     this.#tailListeners.clear();
+    this.#derivedListeners.clear();
     await Promise.all([this.#tail?.close(), ...[...this.#closingTails].map((t) => t.close())]);
     await this.#offsetsClient?.close();
+    await this.#liveProducer?.close();
     await this.#producer?.close();
   }
 }
