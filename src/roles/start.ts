@@ -66,10 +66,7 @@ export async function startBeacon(
   // of its own: storing rows then never competes with accepting them on this event loop. Frames they
   // derive (live counts) come back to the hub, which tells them whether anyone listens. `beacon api`
   // runs none (sinks: false): its sinks are `beacon sink` processes.
-  const sinks =
-    (options.sinks ?? true)
-      ? await startSinkThread(config, logger)
-      : undefined;
+  const sinks = (options.sinks ?? true) ? await startSinkThread(config, logger) : undefined;
   // The log is tailed only while someone listens: on Kafka a tail fetches and decodes every record.
   // Frames the sinks derive (live counts) come through the log too, from the sink thread or from
   // `beacon sink` processes.
@@ -86,8 +83,7 @@ export async function startBeacon(
           const derived = log.tailDerived((frames) => hub.publishDerived(frames));
           return () => (records(), derived());
         })();
-      }
-      else {
+      } else {
         stopTail?.();
         stopTail = undefined;
       }

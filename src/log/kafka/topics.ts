@@ -56,7 +56,9 @@ export async function ensureTopics(admin: Admin, layout: TopicLayout): Promise<T
         // time then follow the broker's clock, not the producer's (receivedAt is in the value).
         configs: [
           { name: 'message.timestamp.type', value: 'LogAppendTime' },
-          ...(topic === liveTopic(layout) ? [{ name: 'retention.ms', value: String(LIVE_RETENTION_MS) }] : []),
+          ...(topic === liveTopic(layout)
+            ? [{ name: 'retention.ms', value: String(LIVE_RETENTION_MS) }]
+            : []),
         ],
       });
       created.push(topic);
