@@ -41,6 +41,8 @@ const env = {
   BEACON_SINK_BATCH_SIZE: '200',
 };
 const running: RoleProcess[] = [];
+/** A frame through Kafka waits for a tail to start (connect, list offsets, fetch): slow on a busy machine. */
+const KAFKA_FRAME_MS = 20_000;
 
 async function stored(): Promise<number> {
   const store = new SqliteStore({ dataDir });
@@ -119,7 +121,7 @@ describe('Kafka pipeline: setup, api and sink as separate processes', () => {
     const { id } = (await res.json()) as { id: string };
     // Posted to one process; the other learns of it only through Kafka.
     for (const stream of [here, there]) {
-      const frame = await stream.next((f) => f.id === id);
+      const frame = await stream.next((f) => f.id === id, KAFKA_FRAME_MS);
       assert.deepEqual(frame.body, { live: 'both' });
     }
     // With nobody listening the processes stop tailing; a new subscriber starts a tail of its own.
@@ -130,8 +132,22 @@ describe('Kafka pipeline: setup, api and sink as separate processes', () => {
     await again.next((f) => f.type === 'hello');
     const later = await post(api, '/v1/messages', { live: 'again' });
     const { id: laterId } = (await later.json()) as { id: string };
-    assert.deepEqual((await again.next((f) => f.id === laterId)).body, { live: 'again' });
+    assert.deepEqual((await again.next((f) => f.id === laterId, KAFKA_FRAME_MS)).body, { live: 'again' });
     again.ws.close();
+
+    // A retry that reaches the other process, once the first is stored, gets the first answer.
+    const retried = await post(api, '/v1/messages', { n: 1 }, { 'idempotency-key': 'across-1' });
+    const { id: firstId } = (await retried.json()) as { id: string };
+    await eventually(async () => ((await stored()) > 0 ? true : undefined), 30_000, 'stored');
+    await eventually(
+      async () => {
+        const res = await post(second, '/v1/messages', { n: 1 }, { 'idempotency-key': 'across-1' });
+        const body = (await res.json()) as { id: string };
+        return res.headers.get('idempotent-replayed') === 'true' ? body : undefined;
+      },
+      30_000,
+      'the other process to answer the stored key',
+    ).then((body) => assert.equal(body.id, firstId));
     assert.equal(await second.stop(), 0);
   });
 
@@ -158,6 +174,7 @@ describe('Kafka pipeline: setup, api and sink as separate processes', () => {
     // Computed by the sink process after it stored the events, then carried by the live topic.
     const frame = (await live.next(
       (f) => f.type === 'count' && (f as { count?: number }).count === 2,
+      KAFKA_FRAME_MS,
     )) as unknown as { space: string; count: number };
     assert.equal(frame.space, 'k-hall');
     live.ws.close();

@@ -14,7 +14,11 @@ export async function openStream(
   beacon: { readonly url: string },
   query: string,
   auth: { header?: string; protocol?: string } = { header: ADMIN_TOKEN },
-): Promise<{ ws: WebSocket; frames: Frame[]; next: (pred: (f: Frame) => boolean) => Promise<Frame> }> {
+): Promise<{
+  ws: WebSocket;
+  frames: Frame[];
+  next: (pred: (f: Frame) => boolean, timeoutMs?: number) => Promise<Frame>;
+}> {
   const url = beacon.url.replace('http', 'ws') + '/v1/stream' + query;
   const ws = auth.protocol
     ? new WebSocket(url, ['beacon.v1', `bearer.${auth.protocol}`])
@@ -35,11 +39,14 @@ export async function openStream(
     ws.once('open', () => resolve());
     ws.once('error', reject);
   });
-  const next = (pred: (f: Frame) => boolean) =>
+  const next = (pred: (f: Frame) => boolean, timeoutMs = 5000) =>
     new Promise<Frame>((resolve, reject) => {
       const hit = frames.find(pred);
       if (hit) return resolve(hit);
-      const timer = setTimeout(() => reject(new Error('no matching frame within 5 s')), 5000);
+      const timer = setTimeout(
+        () => reject(new Error(`no matching frame within ${timeoutMs / 1000} s`)),
+        timeoutMs,
+      );
       waiters.push({ pred, resolve: (f) => (clearTimeout(timer), resolve(f)) });
     });
   return { ws, frames, next };

@@ -4,6 +4,7 @@ import type { PoolClient } from 'pg';
 import copyStreams from 'pg-copy-streams';
 import type {
   Message,
+  MessageCursor,
   MessageQuery,
   MessageReader,
   MessageRow,
@@ -47,6 +48,14 @@ export class PostgresMessageReader implements MessageReader {
       params,
     );
     return rows.map((r) => ({ id: r.id, receivedAt: r.received_at, payload: r.payload }));
+  }
+
+  async firstOf(tenant: string, keys: readonly string[]): Promise<Map<string, MessageCursor>> {
+    const { rows } = await this.#pool.query<{ key: string; id: string; received_at: number }>(
+      `SELECT key, id, ${ms('received_at')} AS received_at FROM message_keys WHERE tenant = $1 AND key = ANY($2)`,
+      [tenant, keys],
+    );
+    return new Map(rows.map((r) => [r.key, { id: r.id, receivedAt: r.received_at }]));
   }
 
   async count(tenant: string): Promise<number> {
