@@ -161,14 +161,19 @@ const zeroCounters = (): Counters => ({
   duration: 0,
 });
 
+const SITE_BY_ID = 'SELECT * FROM analytics_sites WHERE id = ?';
+
 export class SqliteAnalyticsReader implements AnalyticsReader {
   readonly #db: SqliteDatabase;
+  // Prepared once: compiling the statement cost more than running it.
+  readonly #site;
   constructor(db: SqliteDatabase) {
     this.#db = db;
+    this.#site = db.prepare<[string], SiteRow>(SITE_BY_ID);
   }
 
   site(id: string): Promise<Site | undefined> {
-    const row = this.#db.prepare<[string], SiteRow>('SELECT * FROM analytics_sites WHERE id = ?').get(id);
+    const row = this.#site.get(id);
     return Promise.resolve(row && toSite(row));
   }
 
@@ -288,9 +293,17 @@ export class SqliteAnalyticsWriter implements AnalyticsWriter {
   readonly #upsertSession;
   readonly #seen;
   readonly #rollup;
+  // The sink looks up each batch's sites and prunes seen marks per batch: compiling these statements
+  // each time cost more than running them.
+  readonly #site;
+  readonly #pruneSeen;
 
   constructor(db: SqliteDatabase) {
     this.#db = db;
+    this.#site = db.prepare<[string], SiteRow>(SITE_BY_ID);
+    this.#pruneSeen = db.prepare(
+      "DELETE FROM analytics_seen WHERE tenant = ? AND site = ? AND grain IN ('hour', 'day') AND bucket < ?",
+    );
     this.#existing = db.prepare<[string, string], { key: string }>(
       'SELECT key FROM analytics_events WHERE tenant = ? AND key = ?',
     );
@@ -322,7 +335,7 @@ export class SqliteAnalyticsWriter implements AnalyticsWriter {
   }
 
   site(id: string): Promise<Site | undefined> {
-    const row = this.#db.prepare<[string], SiteRow>('SELECT * FROM analytics_sites WHERE id = ?').get(id);
+    const row = this.#site.get(id);
     return Promise.resolve(row && toSite(row));
   }
 
@@ -432,11 +445,7 @@ export class SqliteAnalyticsWriter implements AnalyticsWriter {
   }
 
   pruneSeen(tenant: string, site: string, before: number): Promise<void> {
-    this.#db
-      .prepare(
-        "DELETE FROM analytics_seen WHERE tenant = ? AND site = ? AND grain IN ('hour', 'day') AND bucket < ?",
-      )
-      .run(tenant, site, before);
+    this.#pruneSeen.run(tenant, site, before);
     return Promise.resolve();
   }
 
