@@ -191,6 +191,15 @@ export class SqliteAnalyticsReader implements AnalyticsReader {
     return Promise.resolve(row && toClient(row));
   }
 
+  oauthClients(tenant: string): Promise<OAuthClient[]> {
+    const rows = this.#db
+      .prepare<[string], ClientRow>(
+        'SELECT * FROM analytics_oauth_clients WHERE tenant = ? ORDER BY created_at, id',
+      )
+      .all(tenant);
+    return Promise.resolve(rows.map(toClient));
+  }
+
   latestSessions(tenant: string, site: string, visitors: readonly string[]): Promise<SessionRow[]> {
     const stmt = this.#db.prepare<[string, string, string], SessionDbRow>(LATEST_SESSION);
     return Promise.resolve(
@@ -357,6 +366,33 @@ export class SqliteAnalyticsWriter implements AnalyticsWriter {
     return Promise.resolve();
   }
 
+  updateSite(site: Site): Promise<void> {
+    this.#db
+      .prepare(
+        `UPDATE analytics_sites SET domain = ?, allowed_domains = ?, timezone = ?, respect_dnt = ?
+         WHERE tenant = ? AND id = ?`,
+      )
+      .run(
+        site.domain,
+        JSON.stringify(site.allowedDomains),
+        site.timezone,
+        site.respectDnt ? 1 : 0,
+        site.tenant,
+        site.id,
+      );
+    return Promise.resolve();
+  }
+
+  deleteSite(tenant: string, id: string): Promise<boolean> {
+    const gone = this.#db.prepare('DELETE FROM analytics_sites WHERE tenant = ? AND id = ?').run(tenant, id);
+    if (gone.changes === 0) return Promise.resolve(false);
+    // Each table's key starts with (tenant, site), so each delete is one index range.
+    for (const table of ['analytics_events', 'analytics_sessions', 'analytics_rollups', 'analytics_seen']) {
+      this.#db.prepare(`DELETE FROM ${table} WHERE tenant = ? AND site = ?`).run(tenant, id);
+    }
+    return Promise.resolve(true);
+  }
+
   secret(candidate: string): Promise<string> {
     this.#db
       .prepare("INSERT INTO analytics_settings (name, value) VALUES ('secret', ?) ON CONFLICT DO NOTHING")
@@ -375,6 +411,15 @@ export class SqliteAnalyticsWriter implements AnalyticsWriter {
       )
       .run(c.id, c.tenant, c.name, c.secretHash, c.createdAt, c.revokedAt);
     return Promise.resolve();
+  }
+
+  revokeOAuthClient(tenant: string, id: string, at: number): Promise<boolean> {
+    const { changes } = this.#db
+      .prepare(
+        'UPDATE analytics_oauth_clients SET revoked_at = COALESCE(revoked_at, ?) WHERE tenant = ? AND id = ?',
+      )
+      .run(at, tenant, id);
+    return Promise.resolve(changes === 1);
   }
 
   existingKeys(tenant: string, keys: readonly string[]): Promise<Set<string>> {
