@@ -88,6 +88,20 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       assert.equal((await collect(site, 'https://cdn.old.example/')).status, 403);
     });
 
+    test('concurrent changes to one site all succeed, and one of them is what is stored', async () => {
+      const site = await createSite(beacon, { domain: 'busy.example' });
+      const zones = ['UTC', 'Europe/Berlin', 'Asia/Tokyo', 'America/Chicago', 'Europe/Paris'];
+      const answers = await Promise.all(
+        zones.map((timezone) => beacon.request(`/v1/sites/${site}`, { method: 'PATCH', json: { timezone } })),
+      );
+      assert.deepEqual(
+        answers.map((r) => r.status),
+        zones.map(() => 200),
+      );
+      const stored = (await (await beacon.request(`/v1/sites/${site}`)).json()) as { timezone: string };
+      assert.ok(zones.includes(stored.timezone));
+    });
+
     test('PATCH refuses bad settings with a code that names the problem, and other tenants get 404', async () => {
       const site = await createSite(beacon, { domain: 'keep.example' });
       const cases: [unknown, number, string][] = [

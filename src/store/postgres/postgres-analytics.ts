@@ -419,10 +419,11 @@ export class PostgresAnalyticsWriter implements AnalyticsWriter {
   }
 
   async site(id: string): Promise<Site | undefined> {
-    // FOR SHARE: a site deleted meanwhile waits for this transaction, then deletes what it wrote too,
-    // rather than leaving rows of a deleted site behind.
+    // FOR KEY SHARE: a site deleted meanwhile waits for this transaction, then deletes what it wrote
+    // too, rather than leaving rows of a deleted site behind. Unlike FOR SHARE it does not hold back a
+    // settings UPDATE, so two changes to one site queue on the row lock instead of risking a deadlock.
     const { rows } = await this.#client.query<SiteRow>(
-      'SELECT * FROM analytics_sites WHERE id = $1 FOR SHARE',
+      'SELECT * FROM analytics_sites WHERE id = $1 FOR KEY SHARE',
       [id],
     );
     return rows[0] && toSite(rows[0]);
