@@ -59,8 +59,14 @@ export const ConfigSchema = Type.Object(
           description:
             'A request must arrive whole within this long; a slower client gets 408 and is disconnected.',
         }),
+        trustProxy: Type.String({
+          default: 'false',
+          pattern: '^(false|true|[0-9]+|[0-9A-Fa-f.:/]+(\\s*,\\s*[0-9A-Fa-f.:/]+)*)$',
+          description:
+            "Whose `X-Forwarded-For` decides the client address (the cookieless visitor id and the per-address collect limit use it). `false`: nobody, the connection's own address. A comma-separated list of proxy addresses or CIDR ranges (`127.0.0.1,10.0.0.0/8`): the address the nearest untrusted hop reported. A number N: the Nth address from the right. `true`: the left-most address, which any client can forge unless every request passes a proxy that overwrites the header.",
+        }),
       },
-      'HTTP server limits.',
+      'HTTP server limits and the reverse proxy in front.',
     ),
     ingest: Obj(
       {
