@@ -39,32 +39,16 @@ export function SitesPage({ session }: PageProps) {
         <h1>Sites</h1>
       </header>
       <form class="site-form" onSubmit={create}>
-        <label>
-          Domain
-          <input
-            data-testid="site-domain"
-            required
-            placeholder="example.com"
-            value={domain}
-            onInput={(e) => setDomain((e.target as HTMLInputElement).value)}
-          />
-        </label>
-        <label>
-          Time zone
-          <input
-            data-testid="site-timezone"
-            value={timezone}
-            onInput={(e) => setTimezone((e.target as HTMLInputElement).value)}
-          />
-        </label>
-        <label class="site-check">
-          <input
-            type="checkbox"
-            checked={respectDnt}
-            onChange={(e) => setRespectDnt((e.target as HTMLInputElement).checked)}
-          />
-          Respect Do Not Track and Global Privacy Control
-        </label>
+        <TextField
+          label="Domain"
+          testid="site-domain"
+          required
+          placeholder="example.com"
+          value={domain}
+          onValue={setDomain}
+        />
+        <TextField label="Time zone" testid="site-timezone" value={timezone} onValue={setTimezone} />
+        <DntField checked={respectDnt} onValue={setRespectDnt} />
         <button type="submit" class="button button--primary" data-testid="site-create">
           Add site
         </button>
@@ -159,41 +143,16 @@ function SiteRow(props: {
       </pre>
       {mode === 'edit' && (
         <form class="site-form" data-testid="site-edit-form" onSubmit={save}>
-          <label>
-            Domain
-            <input
-              data-testid="site-edit-domain"
-              required
-              value={domain}
-              onInput={(e) => setDomain((e.target as HTMLInputElement).value)}
-            />
-          </label>
-          <label>
-            Also allowed (comma-separated)
-            <input
-              data-testid="site-edit-allowed"
-              placeholder="cdn.example.com"
-              value={allowed}
-              onInput={(e) => setAllowed((e.target as HTMLInputElement).value)}
-            />
-          </label>
-          <label>
-            Time zone
-            <input
-              data-testid="site-edit-timezone"
-              value={timezone}
-              onInput={(e) => setTimezone((e.target as HTMLInputElement).value)}
-            />
-          </label>
-          <label class="site-check">
-            <input
-              type="checkbox"
-              data-testid="site-edit-dnt"
-              checked={respectDnt}
-              onChange={(e) => setRespectDnt((e.target as HTMLInputElement).checked)}
-            />
-            Respect Do Not Track and Global Privacy Control
-          </label>
+          <TextField label="Domain" testid="site-edit-domain" required value={domain} onValue={setDomain} />
+          <TextField
+            label="Also allowed (comma-separated)"
+            testid="site-edit-allowed"
+            placeholder="cdn.example.com"
+            value={allowed}
+            onValue={setAllowed}
+          />
+          <TextField label="Time zone" testid="site-edit-timezone" value={timezone} onValue={setTimezone} />
+          <DntField testid="site-edit-dnt" checked={respectDnt} onValue={setRespectDnt} />
           <button type="submit" class="button button--primary" disabled={busy} data-testid="site-save">
             Save
           </button>
@@ -255,5 +214,43 @@ function SiteRow(props: {
         </div>
       )}
     </li>
+  );
+}
+
+/** A labelled text input of the site forms. */
+function TextField(props: {
+  label: string;
+  testid: string;
+  value: string;
+  onValue: (value: string) => void;
+  placeholder?: string;
+  required?: boolean;
+}) {
+  return (
+    <label>
+      {props.label}
+      <input
+        data-testid={props.testid}
+        required={props.required}
+        placeholder={props.placeholder}
+        value={props.value}
+        onInput={(e) => props.onValue((e.target as HTMLInputElement).value)}
+      />
+    </label>
+  );
+}
+
+/** The site forms' Do Not Track / Global Privacy Control checkbox. */
+function DntField(props: { checked: boolean; onValue: (checked: boolean) => void; testid?: string }) {
+  return (
+    <label class="site-check">
+      <input
+        type="checkbox"
+        data-testid={props.testid}
+        checked={props.checked}
+        onChange={(e) => props.onValue((e.target as HTMLInputElement).checked)}
+      />
+      Respect Do Not Track and Global Privacy Control
+    </label>
   );
 }
