@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
-import { loggerOptions } from '../http/app.ts';
+import { loggerOptions } from '../observability/logger.ts';
 import { startMonitor, type RunningMonitor } from '../monitor/monitor.ts';
 import { Metrics } from '../observability/metrics.ts';
 import { createLog, createStore } from './backends.ts';
@@ -26,9 +26,9 @@ export async function startProbe(
 ): Promise<RunningProbe> {
   const logger = options.logger ?? pino(loggerOptions(config.logLevel));
   const metrics = new Metrics();
-  const store = createStore(config);
+  const store = await createStore(config);
   await store.open();
-  const log = createLog(config, metrics, logger);
+  const log = await createLog(config, metrics, logger);
   await log.open();
   const monitor = await startMonitor({ config, store, log, metrics, logger, retention: false });
 
