@@ -7,12 +7,28 @@ import type { Log } from '../log/log.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Store } from '../store/store.ts';
 
+/**
+ * What a role may change about the embedded backends it opens, over the configuration: `beacon probe`
+ * only appends batches of checks and reads its targets, so it asks for less memory than a server.
+ */
+export interface EmbeddedTuning {
+  /** Commit on a writer thread (default: `embeddedLog.writerThread`). */
+  readonly writerThread?: boolean;
+  /** SQLite page cache per connection, in MiB (default 64). */
+  readonly cacheMiB?: number;
+}
+
 // Each backend is imported only once it is chosen: the Kafka client alone costs a process (and every
 // worker thread that opens a log) about 60 MB of RSS, and pg some more, which an embedded deployment
 // or a `beacon probe` on 100 MB should not pay for code it never runs.
 
 /** Chooses the log backend from configuration, once, at start-up. */
-export async function createLog(config: Readonly<Config>, metrics: Metrics, logger: Logger): Promise<Log> {
+export async function createLog(
+  config: Readonly<Config>,
+  metrics: Metrics,
+  logger: Logger,
+  tuning: EmbeddedTuning = {},
+): Promise<Log> {
   if (config.log === 'embedded') {
     const { EmbeddedLog } = await import('../log/embedded/embedded-log.ts');
     return new EmbeddedLog({
@@ -20,7 +36,8 @@ export async function createLog(config: Readonly<Config>, metrics: Metrics, logg
       maxQueue: config.ingest.queueMax,
       retentionDays: config.embeddedLog.retentionDays,
       sweepIntervalMs: config.embeddedLog.sweepIntervalMs,
-      writerThread: config.embeddedLog.writerThread,
+      writerThread: tuning.writerThread ?? config.embeddedLog.writerThread,
+      ...(tuning.cacheMiB === undefined ? {} : { cacheMiB: tuning.cacheMiB }),
       logger,
       onCommit: (records, seconds) => {
         metrics.commitBatchSize.observe(records);
@@ -59,10 +76,14 @@ export async function createKafkaLog(
 }
 
 /** Chooses the store backend from configuration, once, at start-up. */
-export async function createStore(config: Readonly<Config>, logger?: Logger): Promise<Store> {
+export async function createStore(
+  config: Readonly<Config>,
+  logger?: Logger,
+  tuning: Pick<EmbeddedTuning, 'cacheMiB'> = {},
+): Promise<Store> {
   if (config.store === 'sqlite') {
     const { SqliteStore } = await import('../store/sqlite/sqlite-store.ts');
-    return new SqliteStore({ dataDir: config.dataDir });
+    return new SqliteStore({ dataDir: config.dataDir, ...tuning });
   }
   if (/^postgres(ql)?:\/\//.test(config.store)) {
     const { PostgresStore } = await import('../store/postgres/postgres-store.ts');

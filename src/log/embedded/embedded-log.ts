@@ -22,6 +22,8 @@ export interface EmbeddedLogOptions {
   readonly sweepIntervalMs?: number;
   /** Commit on a writer thread (the default) rather than on the event loop. */
   readonly writerThread?: boolean;
+  /** SQLite page cache per connection, in MiB (default 64). */
+  readonly cacheMiB?: number;
 }
 
 /** One record inside a chunk: [tenant, key (null when it is the id), entity, id, ts, receivedAt, body]. */
@@ -63,7 +65,8 @@ export class EmbeddedLog implements Log {
 
   open(): Promise<void> {
     const file = resolve(join(this.#options.dataDir, 'log.db'));
-    const db = openDatabase(file, { synchronous: 'full' });
+    const { cacheMiB } = this.#options;
+    const db = openDatabase(file, { synchronous: 'full', cacheMiB });
     migrate(db, logMigrations);
     this.#db = db;
     const channel = new BroadcastChannel(`beacon-log:${file}`);
@@ -72,7 +75,7 @@ export class EmbeddedLog implements Log {
     this.#channel = channel;
 
     const writer: LogWriter =
-      this.#options.writerThread === false ? new InlineWriter(db) : new WriterClient(file);
+      this.#options.writerThread === false ? new InlineWriter(db) : new WriterClient(file, cacheMiB);
     this.#writerThread = writer;
     this.#writer = new GroupCommit<NewRecord, Appended>(
       async (records) => {
