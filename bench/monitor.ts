@@ -42,8 +42,8 @@ const interval = Number(arg('interval', '60'));
 const delayMs = arg('delay-ms', '30');
 /** `probe`: only the prober (`beacon probe`), the seed's "instance"; `start`: everything in one process. */
 const roles = arg('role', 'probe,start').split(',');
-/** Extra Node flags, passed through NODE_OPTIONS on top of what bin/beacon sets for the role. */
-const nodeFlags = arg('node-flags', '');
+/** Node flags that replace what bin/beacon sets for the role (BEACON_NODE_FLAGS); `--node-flags ''` runs with none. */
+const nodeFlags = process.argv.includes('--node-flags') ? arg('node-flags', '') : undefined;
 const BEACON = fileURLToPath(new URL('../bin/beacon', import.meta.url));
 const TICKS = 100; // USER_HZ on Linux: /proc/<pid>/stat counts CPU in 1/100 s
 
@@ -154,7 +154,7 @@ async function runOne(role: string, n: number, port: number): Promise<Result> {
     const child = spawn(BEACON, [role, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir], {
       env: {
         ...process.env,
-        ...(nodeFlags === '' ? {} : { NODE_OPTIONS: nodeFlags }),
+        ...(nodeFlags === undefined ? {} : { BEACON_NODE_FLAGS: nodeFlags }),
         BEACON_LOG_LEVEL: 'warn',
         BEACON_ADMIN_TOKEN: 'bench-admin-token-0123456789abcdef',
         BEACON_MONITOR_CONCURRENCY: '2000',
@@ -262,7 +262,7 @@ try {
 }
 
 console.log(
-  `\nMonitor: targets at ${interval} s against a local farm (${delayMs} ms ± 50% per answer), launched by bin/beacon${nodeFlags === '' ? '' : ` with NODE_OPTIONS=${nodeFlags}`}\n`,
+  `\nMonitor: targets at ${interval} s against a local farm (${delayMs} ms ± 50% per answer), launched by bin/beacon${nodeFlags === undefined ? ' with its flags for the role' : ` with node flags "${nodeFlags}" instead of its own`}\n`,
 );
 console.log(
   '| role | targets | due/s | checks/s | jitter p50 | jitter p99 | jitter max | RSS peak | RSS mean | CPU (1 core) | up | stored bytes/check (table) | log bytes/record |',
