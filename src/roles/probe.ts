@@ -8,13 +8,13 @@ import { Metrics } from '../observability/metrics.ts';
 import { createLog, createStore } from './backends.ts';
 
 /**
- * The prober's only appends are the outlet's batches (one every 200 ms), and it reads its targets in
- * one scan per refresh. So with embedded storage it commits on its own event loop rather than start a
- * writer thread (a second V8 isolate: about 35 MB RSS at 20,000 targets, measured with
- * bench/monitor.ts), and keeps 4 MiB of SQLite page cache per connection instead of 64, which the log's
- * growth would otherwise fill. Jitter did not suffer: a commit of 70 checks is one short fsync.
+ * The prober reads its targets in one scan per refresh and appends one batch of checks every 200 ms, so
+ * with embedded storage it keeps 4 MiB of SQLite page cache per connection instead of 64, which the
+ * log's growth would otherwise fill and keep. Whether it commits on a writer thread follows
+ * `embeddedLog.writerThread`: inline commits save the thread's isolate (about 27 MB at 20,000 targets
+ * in bench/monitor.ts) but put each fsync on the event loop that starts checks.
  */
-const LEAN = { writerThread: false, cacheMiB: 4 } as const;
+const LEAN = { cacheMiB: 4 } as const;
 
 /** A running `beacon probe`. */
 export interface RunningProbe {
