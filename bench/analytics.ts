@@ -5,7 +5,7 @@
  * at once) for 7, 30 and 90 days. (c) `POST /v1/collect` events/s, one event per request and ten. (d)
  * Freshness: from a collect's 202 to the event counted in the stats API.
  *
- *   node bench/analytics.ts [--quick]
+ *   node bench/analytics.ts [--quick] [--only collect,dashboards,freshness] [--profile DIR]
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,7 @@ import { projectEvents, type CollectedEvent } from '../src/analytics/project.ts'
 import { DAY, fromLocal, startOfDay, toLocal } from '../src/analytics/time-zone.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { count, ms } from './lib/format.ts';
-import { interleave } from './lib/load.ts';
+import { interleave, runLoad, type LoadSummary } from './lib/load.ts';
 import { parseBenchOptions, type BenchOptions } from './lib/options.ts';
 import { Histogram } from './lib/percentiles.ts';
 import { Progress, step } from './lib/progress.ts';
@@ -199,6 +199,11 @@ const event = (n: number) => ({
   r: 'https://www.google.com/',
 });
 
+/**
+ * Collect throughput beside two baselines on the same server, interleaved (A B C D D C B A): the no-op
+ * route (HTTP, auth and JSON parsing, no append) and durable single messages (the same group-commit
+ * append a collect makes). On a shared machine the ratios are what compare between runs.
+ */
 async function collect(server: BenchServer, seconds: number): Promise<{ figures: Figure[]; site: string }> {
   const { id: site } = await server.request<{ id: string }>('/v1/sites', {
     method: 'POST',
@@ -213,20 +218,44 @@ async function collect(server: BenchServer, seconds: number): Promise<{ figures:
     seconds,
     headers: { 'user-agent': BROWSER_UA },
   };
-  const [one, ten] = await interleave(server, [
+  const baseline = { ...spec, contentType: 'application/json', body: JSON.stringify(event(1)) };
+  const specs = [
+    { ...baseline, label: 'no-op baseline', path: '/bench/noop' },
+    { ...baseline, label: 'durable single message', path: '/v1/messages' },
     { ...spec, label: 'collect: 1 event per request', body: JSON.stringify({ s: site, e: [event(1)] }) },
     {
       ...spec,
       label: 'collect: 10 events per request',
       body: JSON.stringify({ s: site, e: Array.from({ length: 10 }, (_, i) => event(i)) }),
     },
-  ]);
+  ];
+  step('warming up');
+  for (const s of specs) await runLoad(server, { ...s, seconds: 1 });
+  const [noop, messages, one, ten] = (await interleave(server, specs)) as [
+    LoadSummary,
+    LoadSummary,
+    LoadSummary,
+    LoadSummary,
+  ];
   return {
     site,
     figures: [
-      { name: 'collect, 1 event/request', value: one!.okPerSecond, unit: 'events/s' },
-      { name: 'collect, 1 event/request p99', value: one!.p99, unit: 'ms' },
-      { name: 'collect, 10 events/request', value: ten!.okPerSecond * 10, unit: 'events/s' },
+      { name: 'no-op baseline', value: noop.okPerSecond, unit: 'req/s' },
+      { name: 'durable single message', value: messages.okPerSecond, unit: 'req/s' },
+      { name: 'collect, 1 event/request', value: one.okPerSecond, unit: 'events/s' },
+      { name: 'collect, 1 event/request p99', value: one.p99, unit: 'ms' },
+      { name: 'collect, 10 events/request', value: ten.okPerSecond * 10, unit: 'events/s' },
+      { name: 'collect 1/request / no-op', value: one.okPerSecond / noop.okPerSecond, unit: 'ratio' },
+      {
+        name: 'collect 1/request / durable message',
+        value: one.okPerSecond / messages.okPerSecond,
+        unit: 'ratio',
+      },
+      {
+        name: 'collect 10/request requests / no-op',
+        value: ten.okPerSecond / noop.okPerSecond,
+        unit: 'ratio',
+      },
     ],
   };
 }
@@ -286,23 +315,31 @@ export async function runAnalytics(options: BenchOptions): Promise<BenchReport> 
       target: { op: '<=', value: 1536 },
     });
   }
+  // `--only collect` (or dashboards, freshness) runs just those parts; only dashboards need history.
+  const parts = new Set(['dashboards', 'collect', 'freshness'].filter((p) => options.only.includes(p)));
+  const run = (part: string) => parts.size === 0 || parts.has(part);
   const total = options.quick ? 1_000_000 : 10_000_000;
   const dataDir = mkdtempSync(join(tmpdir(), 'beacon-bench-analytics-'));
-  step(`${TITLE}: generating ${count(total)} events of history over ${HISTORY_DAYS} days`);
-  figures.push({
-    name: `history generation (${count(total)} events)`,
-    value: await generateHistory(dataDir, total),
-    unit: 'events/s',
-  });
-  step(`${TITLE}: starting a Beacon on that history`);
+  if (run('dashboards')) {
+    step(`${TITLE}: generating ${count(total)} events of history over ${HISTORY_DAYS} days`);
+    figures.push({
+      name: `history generation (${count(total)} events)`,
+      value: await generateHistory(dataDir, total),
+      unit: 'events/s',
+    });
+  }
+  step(`${TITLE}: starting a Beacon${run('dashboards') ? ' on that history' : ''}`);
   const server = await startServer({
     profileDir: options.profileDir,
     flags: { dataDir, 'analytics.addressPerSecond': 0, 'analytics.sitePerSecond': 0 },
   });
   try {
-    figures.push(...(await dashboards(server, options.quick ? 10 : 50)));
-    const { figures: collected, site } = await collect(server, options.quick ? 2 : 10);
-    figures.push(...collected, ...(await freshness(server, site, options.quick ? 5 : 20)));
+    if (run('dashboards')) figures.push(...(await dashboards(server, options.quick ? 10 : 50)));
+    if (run('collect') || run('freshness')) {
+      const { figures: collected, site } = await collect(server, options.quick ? 4 : 10);
+      if (run('collect')) figures.push(...collected);
+      if (run('freshness')) figures.push(...(await freshness(server, site, options.quick ? 5 : 20)));
+    }
     printTable(TITLE, figures);
     return { title: TITLE, figures };
   } finally {

@@ -2,11 +2,14 @@
  * Live fan-out latency: from the moment the server accepts a message (its `receivedAt`) to the moment
  * each WebSocket subscriber of `/v1/stream?streams=messages` receives the frame. Subscribers run in
  * child processes; stages grow the fleet (1 as the baseline, then 1,000 and 10,000) and post messages
- * at a steady rate at each size, then once more slowly at the largest size.
+ * at a steady rate at each size, then once more slowly at the largest size. That slow stage runs
+ * again against bench/floor-server.ts, a bare broadcast loop, so its figure has the machine's own
+ * floor beside it: on a small machine the subscribers' sockets, not Beacon, set most of the latency.
  *
  *   node bench/fanout.ts [--quick] [--profile DIR]
  */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { count, ms, percent, plural } from './lib/format.ts';
 import { SubscriberFleet, type FleetReport } from './lib/fleet.ts';
 import { parseBenchOptions, type BenchOptions } from './lib/options.ts';
@@ -47,15 +50,72 @@ const QUICK_STAGES: readonly Stage[] = [
   { subscribers: 1000, rate: 1, messages: 3 },
 ];
 
+const FLOOR_ENTRY = fileURLToPath(new URL('./floor-server.ts', import.meta.url));
+
+interface StageResult {
+  readonly stage: Stage;
+  readonly report: FleetReport;
+  readonly expected: number;
+}
+
 export async function runFanout(options: BenchOptions): Promise<BenchReport> {
   const stages = options.quick ? QUICK_STAGES : STAGES;
   checkFileLimit(Math.max(...stages.map((s) => s.subscribers)));
   step(`${TITLE}: starting a Beacon in a child process and ${PROCESSES} subscriber processes`);
-  const server = await startServer({ profileDir: options.profileDir });
+  const results = await measure(await startServer({ profileDir: options.profileDir }), stages);
+  // The slow stage again against a bare broadcast loop: with no backlog, what one record costs the
+  // machine's sockets alone. (At a steady 20/s the bare loop, one write per frame, falls further
+  // behind than Beacon, which corks a subscriber's waiting frames into one write; it is no floor there.)
+  const slow = stages.at(-1)!;
+  step(`${TITLE}: the floor, a bare ws broadcast loop (bench/floor-server.ts), at ${describe(slow)}`);
+  const floor = await measure(await startServer({ entry: FLOOR_ENTRY }), [slow]);
+  const baseline = results[0]!;
+  const baselineP99 = baseline.report.latency.percentile(99);
+  const figures = [
+    ...results.flatMap(({ stage, report, expected }) => {
+      const { p50, p99, max } = report.latency.summary();
+      const label = describe(stage);
+      const target = stage.subscribers === TARGET.subscribers ? TARGET.p99 : undefined;
+      const bare = floor.find((f) => f.stage === stage);
+      return [
+        { name: `${label}: p50`, value: p50, unit: 'ms' },
+        { name: `${label}: p99`, value: p99, unit: 'ms', target },
+        { name: `${label}: max`, value: max, unit: 'ms' },
+        ...(stage === baseline.stage
+          ? []
+          : [{ name: `${label}: p99 / baseline`, value: p99 / baselineP99, unit: 'ratio' } as const]),
+        ...(bare
+          ? [
+              { name: `${label}: floor p50`, value: bare.report.latency.percentile(50), unit: 'ms' } as const,
+              { name: `${label}: floor p99`, value: bare.report.latency.percentile(99), unit: 'ms' } as const,
+              {
+                name: `${label}: p99 / floor p99`,
+                value: p99 / bare.report.latency.percentile(99),
+                unit: 'ratio',
+              } as const,
+            ]
+          : []),
+        { name: `${label}: frames received of ${count(expected)}`, value: report.received, unit: 'frames' },
+        { name: `${label}: frames dropped`, value: report.dropped, unit: 'frames' },
+        {
+          name: `${label}: frames missing`,
+          value: expected - report.received - report.dropped,
+          unit: 'frames',
+          target: { op: '<=', value: 0 },
+        },
+      ] satisfies Figure[];
+    }),
+  ];
+  printTable(`${TITLE} (baseline: ${describe(baseline.stage)}; floor: a bare ws broadcast loop)`, figures);
+  return { title: TITLE, figures };
+}
+
+/** Grows a fresh fleet through the stages against `server`, posting each stage's messages; then stops both. */
+async function measure(server: BenchServer, stages: readonly Stage[]): Promise<StageResult[]> {
   const fleet = new SubscriberFleet(PROCESSES);
   try {
     const url = `${server.url.replace(/^http/, 'ws')}/v1/stream?streams=messages`;
-    const results: { stage: Stage; report: FleetReport; expected: number }[] = [];
+    const results: StageResult[] = [];
     for (const stage of stages) {
       step(`stage: ${describe(stage)}`);
       await fleet.grow(stage.subscribers, url, server.token);
@@ -75,31 +135,7 @@ export async function runFanout(options: BenchOptions): Promise<BenchReport> {
       );
       results.push({ stage, report, expected });
     }
-    const baseline = results[0]!;
-    const baselineP99 = baseline.report.latency.percentile(99);
-    const figures = results.flatMap(({ stage, report, expected }) => {
-      const { p50, p99, max } = report.latency.summary();
-      const label = describe(stage);
-      const target = stage.subscribers === TARGET.subscribers ? TARGET.p99 : undefined;
-      return [
-        { name: `${label}: p50`, value: p50, unit: 'ms' },
-        { name: `${label}: p99`, value: p99, unit: 'ms', target },
-        { name: `${label}: max`, value: max, unit: 'ms' },
-        ...(stage === baseline.stage
-          ? []
-          : [{ name: `${label}: p99 / baseline`, value: p99 / baselineP99, unit: 'ratio' } as const]),
-        { name: `${label}: frames received of ${count(expected)}`, value: report.received, unit: 'frames' },
-        { name: `${label}: frames dropped`, value: report.dropped, unit: 'frames' },
-        {
-          name: `${label}: frames missing`,
-          value: expected - report.received - report.dropped,
-          unit: 'frames',
-          target: { op: '<=', value: 0 },
-        },
-      ] satisfies Figure[];
-    });
-    printTable(`${TITLE} (baseline: ${describe(baseline.stage)})`, figures);
-    return { title: TITLE, figures };
+    return results;
   } finally {
     step(`${TITLE}: closing subscribers and stopping the server`);
     await fleet.close();

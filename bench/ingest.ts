@@ -132,20 +132,20 @@ async function batch(server: BenchServer, seconds: number, warmup: number): Prom
 }
 
 /**
- * The log's commits on a writer thread (the default) against commits on the event loop
- * (`embeddedLog.writerThread: false`), on two servers measured in turn in one run: which wins depends
+ * The log's commits on the event loop (the default) against commits on a writer thread
+ * (`embeddedLog.writerThread: true`), on two servers measured in turn in one run: which wins depends
  * on the machine's disk and on how busy its cores are.
  */
 async function writerModes(
-  threaded: BenchServer,
+  inline: BenchServer,
   seconds: number,
   warmup: number,
   options: BenchOptions,
 ): Promise<Figure[]> {
-  step(`${TITLE}: starting a second Beacon that commits on its event loop`);
-  const inline = await startServer({
+  step(`${TITLE}: starting a second Beacon that commits on a writer thread`);
+  const threaded = await startServer({
     profileDir: options.profileDir,
-    flags: { 'embeddedLog.writerThread': false },
+    flags: { 'embeddedLog.writerThread': true },
   });
   try {
     const batchSpec = {
@@ -162,7 +162,7 @@ async function writerModes(
       body: SINGLE_BODY,
       path: '/v1/messages',
     };
-    await runLoad(inline, { ...batchSpec, label: 'warm-up', seconds: warmup });
+    await runLoad(threaded, { ...batchSpec, label: 'warm-up', seconds: warmup });
     const [batchThread, batchInline, singleThread, singleInline] = (await interleave(
       [threaded, inline, threaded, inline],
       [
@@ -193,7 +193,7 @@ async function writerModes(
       },
     ];
   } finally {
-    await inline.close();
+    await threaded.close();
   }
 }
 

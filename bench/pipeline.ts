@@ -5,7 +5,11 @@
  * `beacon api` on Kafka with 1 and with 2 `beacon sink` processes writing PostgreSQL (a fresh
  * database per form). Starts the broker and the server itself (`scripts/services start`).
  *
- *   node bench/pipeline.ts [--quick]
+ *   node bench/pipeline.ts [--quick] [--connections N] [--forms embedded,1,2] [--profile DIR]
+ *
+ * `--connections` sets the concurrent batch requests (4 by default): a request waits for its records'
+ * acknowledgement, so throughput is at most connections × 1,000 / acknowledgement latency.
+ * `--profile DIR` writes V8 CPU profiles of every Beacon process.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,7 +24,7 @@ import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import type { Store } from '../src/store/store.ts';
 import { createToken } from '../src/tenants/tokens.ts';
 import { count } from './lib/format.ts';
-import { parseBenchOptions } from './lib/options.ts';
+import { parseArgs } from 'node:util';
 import { note, step } from './lib/progress.ts';
 import { printTable, type BenchReport, type Figure } from './lib/report.ts';
 
@@ -31,7 +35,6 @@ const KAFKA = 'kafka://127.0.0.1:19092';
 const ADMIN = 'bench-admin-token-0123456789abcdef';
 const TENANTS = 6;
 const BATCH = 1000;
-const CONNECTIONS = 4;
 const TITLE = 'Pipeline';
 
 interface Form {
@@ -46,8 +49,22 @@ const FORMS: readonly Form[] = [
   { name: 'kafka, 2 sinks', kafka: true, sinks: 2 },
 ];
 
+const { values: options } = parseArgs({
+  args: process.argv.slice(2),
+  options: {
+    quick: { type: 'boolean', default: false },
+    connections: { type: 'string', default: '4' },
+    forms: { type: 'string', default: 'embedded,1,2' },
+    profile: { type: 'string' },
+  },
+  strict: false,
+});
+const CONNECTIONS = Number(options.connections);
+
 function spawnBeacon(args: string[], env: Record<string, string>, ready: RegExp) {
-  const child = spawn(process.execPath, [MAIN, ...args], {
+  const profile =
+    typeof options.profile === 'string' ? ['--cpu-prof', `--cpu-prof-dir=${options.profile}`] : [];
+  const child = spawn(process.execPath, [...profile, MAIN, ...args], {
     env: { ...process.env, BEACON_LOG_LEVEL: 'warn', BEACON_RATE_LIMIT_PER_SECOND: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -253,7 +270,10 @@ export async function runPipeline(quick: boolean): Promise<BenchReport> {
   if (services.status !== 0) throw new Error('scripts/services start failed');
   const figures: Figure[] = [];
   let embedded: Measured | undefined;
-  for (const form of FORMS) {
+  const chosen = String(options.forms).split(',');
+  const forms = FORMS.filter((f) => chosen.includes(f.kafka ? String(f.sinks) : 'embedded'));
+  note(`${CONNECTIONS} concurrent batch requests of ${BATCH} messages`);
+  for (const form of forms) {
     const measured = await measure(form, quick ? 3 : 10);
     figures.push(...measured.figures);
     if (!form.kafka) embedded = measured;
@@ -273,5 +293,5 @@ export async function runPipeline(quick: boolean): Promise<BenchReport> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  await runPipeline(parseBenchOptions().quick);
+  await runPipeline(options.quick === true);
 }

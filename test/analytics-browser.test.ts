@@ -140,3 +140,52 @@ test('dashboard: create a site on /sites, copy its snippet, and watch its visit 
   assert.equal(await page.locator('[data-testid="analytics-chart"] canvas').count(), 1);
   await context.close();
 });
+
+test('settings: edit a site on /sites, see a bad zone refused, then delete it and its collection stops', async () => {
+  const siteId = await createSite(beacon, { domain: 'edit.example' });
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(beacon.url + '/sites');
+  await page.evaluate((token) => localStorage.setItem('beacon.token', token), ADMIN_TOKEN);
+  await page.reload();
+  const row = page.locator(`[data-testid="site-row"][data-id="${siteId}"]`);
+  await row.getByTestId('site-edit').click();
+  await row.getByTestId('site-edit-timezone').fill('Mars/Olympus');
+  await row.getByTestId('site-save').click();
+  await row
+    .getByTestId('site-row-problem')
+    .filter({ hasText: /Mars\/Olympus/ })
+    .waitFor();
+
+  await row.getByTestId('site-edit-domain').fill('https://www.Renamed.example/');
+  await row.getByTestId('site-edit-allowed').fill('cdn.renamed.example, m.renamed.example');
+  await row.getByTestId('site-edit-timezone').fill('Europe/Berlin');
+  await row.getByTestId('site-edit-dnt').check();
+  await row.getByTestId('site-save').click();
+  await row.getByTestId('site-edit-form').waitFor({ state: 'detached' });
+  assert.match(await row.innerText(), /renamed\.example/);
+  const stored = (await (await beacon.request(`/v1/sites/${siteId}`)).json()) as Record<string, unknown>;
+  assert.deepEqual(
+    [stored.domain, stored.allowedDomains, stored.timezone, stored.respectDnt],
+    ['renamed.example', ['cdn.renamed.example', 'm.renamed.example'], 'Europe/Berlin', true],
+  );
+
+  // Deleting asks first; "Keep it" keeps it.
+  await row.getByTestId('site-delete').click();
+  await row.getByRole('button', { name: 'Keep it' }).click();
+  assert.equal((await beacon.request(`/v1/sites/${siteId}`)).status, 200);
+  await row.getByTestId('site-delete').click();
+  await row.getByTestId('site-delete-confirmed').click();
+  await row.waitFor({ state: 'detached' });
+  assert.equal((await beacon.request(`/v1/sites/${siteId}`)).status, 404);
+  const collect = await fetch(beacon.url + '/v1/collect', {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain', 'user-agent': CHROME_UA },
+    body: JSON.stringify({ s: siteId, e: [{ n: 'pageview', u: 'https://renamed.example/' }] }),
+  });
+  assert.equal(collect.status, 404);
+  await page.reload();
+  await page.getByTestId('site-row').first().waitFor();
+  assert.equal(await page.locator(`[data-testid="site-row"][data-id="${siteId}"]`).count(), 0);
+  await context.close();
+});

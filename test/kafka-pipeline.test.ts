@@ -17,6 +17,7 @@ import {
 } from './helpers/services.ts';
 import { runBeacon, spawnRole, type RoleProcess } from './helpers/roles.ts';
 import { newRecord } from './contract/log.contract.ts';
+import { openStream } from './helpers/stream.ts';
 
 /** kcat, Debian's librdkafka client: the non-Node consumer that proves others can read the topics. */
 function kcat(args: string[], input?: string): string {
@@ -40,6 +41,8 @@ const env = {
   BEACON_SINK_BATCH_SIZE: '200',
 };
 const running: RoleProcess[] = [];
+/** A frame through Kafka waits for a tail to start (connect, list offsets, fetch): slow on a busy machine. */
+const KAFKA_FRAME_MS = 20_000;
 
 async function stored(): Promise<number> {
   const store = new SqliteStore({ dataDir });
@@ -83,6 +86,7 @@ describe('Kafka pipeline: setup, api and sink as separate processes', () => {
     assert.deepEqual(report.log.existing.sort(), [
       `${prefix}checks`,
       `${prefix}dead-letter`,
+      `${prefix}live`,
       `${prefix}messages`,
       `${prefix}pageviews`,
       `${prefix}sensor-events`,
@@ -104,6 +108,76 @@ describe('Kafka pipeline: setup, api and sink as separate processes', () => {
       a.items.map((i) => i.id),
     );
     await eventually(async () => ((await stored()) === before + 50 ? true : undefined), 30_000, '50 rows');
+  });
+
+  test('every api process pushes every record live, and tails Kafka again for a subscriber who comes back', async () => {
+    const second = await spawnRole('api', env);
+    running.push(second);
+    const here = await openStream(api, '?streams=messages');
+    const there = await openStream(second, '?streams=messages');
+    await Promise.all([here.next((f) => f.type === 'hello'), there.next((f) => f.type === 'hello')]);
+    const res = await post(api, '/v1/messages', { live: 'both' });
+    assert.equal(res.status, 202);
+    const { id } = (await res.json()) as { id: string };
+    // Posted to one process; the other learns of it only through Kafka.
+    for (const stream of [here, there]) {
+      const frame = await stream.next((f) => f.id === id, KAFKA_FRAME_MS);
+      assert.deepEqual(frame.body, { live: 'both' });
+    }
+    // With nobody listening the processes stop tailing; a new subscriber starts a tail of its own.
+    here.ws.close();
+    there.ws.close();
+    await new Promise((r) => setTimeout(r, 500));
+    const again = await openStream(second, '?streams=messages');
+    await again.next((f) => f.type === 'hello');
+    const later = await post(api, '/v1/messages', { live: 'again' });
+    const { id: laterId } = (await later.json()) as { id: string };
+    assert.deepEqual((await again.next((f) => f.id === laterId, KAFKA_FRAME_MS)).body, { live: 'again' });
+    again.ws.close();
+
+    // A retry that reaches the other process, once the first is stored, gets the first answer.
+    const retried = await post(api, '/v1/messages', { n: 1 }, { 'idempotency-key': 'across-1' });
+    const { id: firstId } = (await retried.json()) as { id: string };
+    await eventually(async () => ((await stored()) > 0 ? true : undefined), 30_000, 'stored');
+    await eventually(
+      async () => {
+        const res = await post(second, '/v1/messages', { n: 1 }, { 'idempotency-key': 'across-1' });
+        const body = (await res.json()) as { id: string };
+        return res.headers.get('idempotent-replayed') === 'true' ? body : undefined;
+      },
+      30_000,
+      'the other process to answer the stored key',
+    ).then((body) => assert.equal(body.id, firstId));
+    assert.equal(await second.stop(), 0);
+  });
+
+  test("a count a sink derives reaches the api process's subscribers through Kafka", async () => {
+    const created = async (path: string, body: unknown) =>
+      assert.equal((await post(api, path, body)).status, 201, `POST ${path}`);
+    await created('/v1/spaces', { id: 'k-hall', name: 'Hall' });
+    await created('/v1/doorways', { id: 'k-door', name: 'door', a: 'k-hall', b: null });
+    await created('/v1/sensors', { id: 'k-s', name: 'door sensor' });
+    await created('/v1/placements', {
+      sensor: 'k-s',
+      doorway: 'k-door',
+      positive: 'a',
+      from: '2026-01-01T00:00:00Z',
+    });
+    const live = await openStream(api, '?streams=sensor-events&entity=k-hall');
+    await live.next((f) => f.type === 'hello');
+    const at = (ms: number) => new Date(Date.now() - ms).toISOString();
+    const res = await post(api, '/v1/sensor-events', [
+      { sensor: 'k-s', ts: at(2000), direction: 1 },
+      { sensor: 'k-s', ts: at(1000), direction: 1 },
+    ]);
+    assert.equal(res.status, 202);
+    // Computed by the sink process after it stored the events, then carried by the live topic.
+    const frame = (await live.next(
+      (f) => f.type === 'count' && (f as { count?: number }).count === 2,
+      KAFKA_FRAME_MS,
+    )) as unknown as { space: string; count: number };
+    assert.equal(frame.space, 'k-hall');
+    live.ws.close();
   });
 
   test('kcat, a non-Node client, decodes the records as docs/wire-format.md describes', async () => {

@@ -23,7 +23,7 @@ test('beacon start on Kafka: messages go through the broker into the store, and 
     loadConfig({ flags: { ...flags, dataDir: tmp, logLevel: 'silent' } }),
     pino({ level: 'silent' }),
   );
-  assert.equal(report.log.created.length, 5);
+  assert.equal(report.log.created.length, 6);
   const beacon = await startTestBeacon(flags);
   try {
     assert.equal(beacon.log.backend, 'kafka');

@@ -365,7 +365,13 @@ describe('limits', () => {
         name: 'r',
         scopes: ['read'],
       });
-      await waitForCount(beacon, 3, reader.secret);
+      // Wait on the store, not the API: polling would spend the reader's own small bucket.
+      await eventually(
+        async () => ((await beacon.store.messages.count('default')) >= 3 ? true : undefined),
+        20_000,
+        '3 stored messages',
+      );
+      assert.equal((await listAll(beacon, '', reader.secret)).length, 3);
     } finally {
       await beacon.destroy();
     }

@@ -3,50 +3,7 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { createToken } from '../src/tenants/tokens.ts';
 import { ADMIN_TOKEN, startTestBeacon, type TestBeacon } from './helpers/server.ts';
-
-interface Frame {
-  type: string;
-  stream?: string;
-  id?: string;
-  body?: Record<string, unknown>;
-  receivedAt?: string;
-}
-
-/** Opens a stream socket and collects its frames. */
-async function openStream(
-  beacon: TestBeacon,
-  query: string,
-  auth: { header?: string; protocol?: string } = { header: ADMIN_TOKEN },
-): Promise<{ ws: WebSocket; frames: Frame[]; next: (pred: (f: Frame) => boolean) => Promise<Frame> }> {
-  const url = beacon.url.replace('http', 'ws') + '/v1/stream' + query;
-  const ws = auth.protocol
-    ? new WebSocket(url, ['beacon.v1', `bearer.${auth.protocol}`])
-    : new WebSocket(url, { headers: { authorization: `Bearer ${auth.header}` } });
-  const frames: Frame[] = [];
-  const waiters: { pred: (f: Frame) => boolean; resolve: (f: Frame) => void }[] = [];
-  ws.on('message', (data: Buffer) => {
-    const frame = JSON.parse(data.toString()) as Frame;
-    frames.push(frame);
-    for (const w of [...waiters]) {
-      if (w.pred(frame)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(frame);
-      }
-    }
-  });
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  const next = (pred: (f: Frame) => boolean) =>
-    new Promise<Frame>((resolve, reject) => {
-      const hit = frames.find(pred);
-      if (hit) return resolve(hit);
-      const timer = setTimeout(() => reject(new Error('no matching frame within 5 s')), 5000);
-      waiters.push({ pred, resolve: (f) => (clearTimeout(timer), resolve(f)) });
-    });
-  return { ws, frames, next };
-}
+import { openStream } from './helpers/stream.ts';
 
 describe('live stream', () => {
   let beacon: TestBeacon;

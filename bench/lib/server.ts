@@ -34,6 +34,8 @@ export interface ServerOptions {
   readonly flags?: Record<string, unknown>;
   /** When set, the server writes a V8 CPU profile here on exit. */
   readonly profileDir?: string | undefined;
+  /** Another server speaking the same IPC (bench/floor-server.ts); Beacon by default. */
+  readonly entry?: string | undefined;
 }
 
 /** A Beacon running in a child process, and the calls benchmarks make to it. */
@@ -56,10 +58,14 @@ export interface BenchServer {
 export async function startServer(options: ServerOptions = {}): Promise<BenchServer> {
   const execArgv = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
   // The server's stdout (its logs) goes to our stderr, so our stdout holds only figures.
-  const child = fork(SERVER_ENTRY, [JSON.stringify({ ...DEFAULT_FLAGS, ...options.flags })], {
-    execArgv,
-    stdio: ['ignore', 2, 2, 'ipc'],
-  });
+  const child = fork(
+    options.entry ?? SERVER_ENTRY,
+    [JSON.stringify({ ...DEFAULT_FLAGS, ...options.flags })],
+    {
+      execArgv,
+      stdio: ['ignore', 2, 2, 'ipc'],
+    },
+  );
   const listening = await new Promise<ServerMessage>((resolve, reject) => {
     child.once('message', resolve);
     child.once('exit', (code) => reject(new Error(`bench server exited with code ${code} before listening`)));

@@ -146,6 +146,8 @@ export interface AnalyticsReader {
   site(id: string): Promise<Site | undefined>;
   sites(tenant: string): Promise<Site[]>;
   oauthClient(id: string): Promise<OAuthClient | undefined>;
+  /** The tenant's OAuth2 clients, revoked ones included, oldest first. */
+  oauthClients(tenant: string): Promise<OAuthClient[]>;
   /** The newest session of each visitor, to continue it. */
   latestSessions(tenant: string, site: string, visitors: readonly string[]): Promise<SessionRow[]>;
   sumRollups(query: RollupQuery): Promise<AggregateRow[]>;
@@ -159,9 +161,21 @@ export interface AnalyticsWriter {
   /** The site as the transaction sees it. */
   site(id: string): Promise<Site | undefined>;
   createSite(site: Site): Promise<void>;
+  /** Replaces the settings of the tenant's site `site.id` (not its tenant or creation time). */
+  updateSite(site: Site): Promise<void>;
+  /**
+   * Deletes the tenant's site with everything projected for it: events, sessions, rollups and seen
+   * marks. False when the tenant has no such site. Records still in the log project nothing afterwards.
+   */
+  deleteSite(tenant: string, id: string): Promise<boolean>;
   /** The secret visitor salts and access tokens derive from: the stored one, or `candidate` stored now. */
   secret(candidate: string): Promise<string>;
   createOAuthClient(client: OAuthClient): Promise<void>;
+  /**
+   * Marks the tenant's client revoked at `at` (kept if it was revoked before). False when the tenant has
+   * no such client.
+   */
+  revokeOAuthClient(tenant: string, id: string, at: number): Promise<boolean>;
   /** Keys among `keys` that are already projected for the tenant. */
   existingKeys(tenant: string, keys: readonly string[]): Promise<Set<string>>;
   latestSessions(tenant: string, site: string, visitors: readonly string[]): Promise<SessionRow[]>;

@@ -27,6 +27,8 @@ export interface CollectLimits {
   readonly addressBurst: number;
 }
 
+const DAY_MS = 86_400_000;
+
 function hostOf(url: string): string | undefined {
   try {
     return new URL(url).hostname;
@@ -90,11 +92,15 @@ export class Collector {
     if (originHost !== undefined && !hostAllowed(originHost, domains)) {
       throw new BeaconError('SITE_DOMAIN_DENIED', `origin ${originHost} is not allowed for site ${site.id}`);
     }
+    // A batch's events nearly always come from one page host: check each distinct host once.
+    const allowed = new Set<string>();
     for (const e of payload.events) {
       const host = hostOf(e.url);
+      if (host !== undefined && allowed.has(host)) continue;
       if (host === undefined || !hostAllowed(host, domains)) {
         throw new BeaconError('SITE_DOMAIN_DENIED', `${host ?? e.url} is not allowed for site ${site.id}`);
       }
+      allowed.add(host);
     }
     const n = payload.events.length;
     if (isBot(sender.userAgent)) {
@@ -106,15 +112,21 @@ export class Collector {
       return { accepted: 0, ignored: n };
     }
     const now = Date.now();
+    const ua = sender.userAgent.slice(0, 500);
+    // Every event of a request has the same visitor, unless its age puts it on another UTC day.
+    let visitor = { day: -1, id: '' };
     const signals: Signal[] = payload.events.map((e) => {
       const ts = now - e.ageMs;
+      const day = Math.floor(ts / DAY_MS);
+      if (visitor.day !== day)
+        visitor = { day, id: visitorId(this.#saltFor(day), site.id, sender.address, sender.userAgent) };
       const body: PageviewBody = {
         site: site.id,
-        visitor: visitorId(this.#saltFor(ts), site.id, sender.address, sender.userAgent),
+        visitor: visitor.id,
         name: e.name,
         url: e.url,
         referrer: e.referrer,
-        ua: sender.userAgent.slice(0, 500),
+        ua,
         props: e.props,
       };
       return {
@@ -130,9 +142,9 @@ export class Collector {
     return { accepted: n, ignored: 0 };
   }
 
-  #saltFor(ts: number): string {
-    const day = Math.floor(ts / 86_400_000);
-    if (this.#salt.day !== day) this.#salt = { day, salt: dailySalt(this.#secret, ts) };
+  /** The salt of a UTC day number, derived once per day (an HMAC and a date format per request add up). */
+  #saltFor(day: number): string {
+    if (this.#salt.day !== day) this.#salt = { day, salt: dailySalt(this.#secret, day * DAY_MS) };
     return this.#salt.salt;
   }
 }

@@ -1,11 +1,13 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { jwtVerify, SignJWT } from 'jose';
+import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { v7 as uuidv7 } from 'uuid';
 import { BeaconError } from '../errors/catalog.ts';
 import type { Principal } from '../tenants/tokens.ts';
 import type { AnalyticsReader, OAuthClient } from './analytics.ts';
 
 const ISSUER = 'beacon';
+/** How long a client's standing (known, not revoked) is trusted before the store is asked again. */
+const STANDING_TTL_MS = 5000;
 const AUDIENCE = 'beacon-stats';
 const hash = (secret: string) => createHash('sha256').update(secret).digest('hex');
 
@@ -33,6 +35,7 @@ export class OAuthIssuer {
   readonly #key: Uint8Array;
   readonly #ttlSeconds: number;
   readonly #reader: AnalyticsReader;
+  readonly #standing = new Map<string, { active: boolean; expires: number }>();
 
   constructor(serverSecret: string, ttlSeconds: number, reader: AnalyticsReader) {
     this.#key = createHmac('sha256', serverSecret).update('oauth-jwt-key').digest();
@@ -58,19 +61,46 @@ export class OAuthIssuer {
     return { token, expiresIn: this.#ttlSeconds };
   }
 
-  /** The principal an access token stands for, or null when it is not one of ours or has expired. */
+  /** Forgets what is known of a client (after revoking it here), so its tokens are refused at once. */
+  forget(clientId: string): void {
+    this.#standing.delete(clientId);
+  }
+
+  /**
+   * True while the client exists and is not revoked. Cached for a few seconds, so a token costs a store
+   * read per client every few seconds rather than per request, and a revocation in another API process
+   * takes effect within that time.
+   */
+  async #active(clientId: string): Promise<boolean> {
+    const now = Date.now();
+    const hit = this.#standing.get(clientId);
+    if (hit && hit.expires > now) return hit.active;
+    const client = await this.#reader.oauthClient(clientId);
+    const active = client !== undefined && client.revokedAt === null;
+    if (this.#standing.size > 10_000) this.#standing.clear();
+    this.#standing.set(clientId, { active, expires: now + STANDING_TTL_MS });
+    return active;
+  }
+
+  /**
+   * The principal an access token stands for, or null when it is not one of ours, has expired, or its
+   * client has been revoked.
+   */
   async verify(token: string): Promise<Principal | null> {
+    let payload: JWTPayload;
     try {
-      const { payload } = await jwtVerify(token, this.#key, {
+      ({ payload } = await jwtVerify(token, this.#key, {
         issuer: ISSUER,
         audience: AUDIENCE,
         algorithms: ['HS256'],
-      });
-      if (typeof payload.tenant !== 'string' || typeof payload.sub !== 'string') return null;
-      return { tenant: payload.tenant, scopes: ['read'], tokenId: `oauth:${payload.sub}` };
+      }));
     } catch {
       return null;
     }
+    if (typeof payload.tenant !== 'string' || typeof payload.sub !== 'string') return null;
+    // Outside the try: a store that cannot answer is a 503, not an invalid token.
+    if (!(await this.#active(payload.sub))) return null;
+    return { tenant: payload.tenant, scopes: ['read'], tokenId: `oauth:${payload.sub}` };
   }
 }
 

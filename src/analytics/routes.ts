@@ -9,15 +9,15 @@ import { requireContentType, tokenOf } from '../http/auth.ts';
 import type { RouteContext } from '../http/context.ts';
 import { TokenBuckets } from '../http/rate-limit.ts';
 import { errorResponses, IsoTime } from '../http/schemas.ts';
-import type { Site } from './analytics.ts';
-import { normalizeDomain, parseCollect } from './collect.ts';
+import type { OAuthClient, Site } from './analytics.ts';
+import { parseCollect } from './collect.ts';
 import { Collector, type Sender } from './collector.ts';
 import { CollectMetrics } from './metrics.ts';
 import { looksLikeJwt, newOAuthClient, OAuthIssuer } from './oauth.ts';
 import { registerAgentSocket } from './agent-socket.ts';
 import { DATE_RANGES, INTERVALS, METRICS, runQuery } from './query.ts';
 import { SiteDirectory } from './site-directory.ts';
-import { isTimeZone } from './time-zone.ts';
+import { applySiteSettings } from './site-settings.ts';
 
 const AGENT_DIST = fileURLToPath(new URL('../../agent/dist/', import.meta.url));
 
@@ -32,6 +32,35 @@ const SiteBody = Type.Object(
   },
   { $id: 'Site' },
 );
+
+const OAuthClientBody = Type.Object(
+  {
+    clientId: Type.String(),
+    name: Type.String(),
+    createdAt: IsoTime('When the client was made.'),
+    revokedAt: Type.Union([IsoTime('When the client was revoked.'), Type.Null()]),
+  },
+  { $id: 'OAuthClient' },
+);
+
+const clientJson = (c: OAuthClient) => ({
+  clientId: c.id,
+  name: c.name,
+  createdAt: new Date(c.createdAt).toISOString(),
+  revokedAt: c.revokedAt === null ? null : new Date(c.revokedAt).toISOString(),
+});
+
+/** The settings fields `POST` and `PATCH /v1/sites` share; `when` says what an absent one means. */
+const siteSettingFields = (when: string) => ({
+  allowedDomains: Type.Optional(
+    Type.Array(Type.String(), {
+      maxItems: 50,
+      description: `Further hosts the agent may send from; subdomains included (${when}).`,
+    }),
+  ),
+  timezone: Type.Optional(Type.String({ description: `IANA zone days are counted in (${when}).` })),
+  respectDnt: Type.Optional(Type.Boolean({ description: `Ignore browsers sending DNT or GPC (${when}).` })),
+});
 
 const siteJson = (s: Site) => ({
   id: s.id,
@@ -225,35 +254,29 @@ export async function registerAnalyticsRoutes(base: FastifyInstance, ctx: RouteC
         summary: 'Create a site',
         description: "A site belongs to the token's tenant. Its id goes in the agent snippet's `data-site`.",
         security: [{ bearer: [] }],
-        body: Type.Object({
-          domain: Type.String({ description: 'Main host, e.g. example.com.' }),
-          allowedDomains: Type.Optional(Type.Array(Type.String(), { maxItems: 50 })),
-          timezone: Type.Optional(Type.String({ description: 'IANA zone; default UTC.' })),
-          respectDnt: Type.Optional(Type.Boolean({ description: 'Ignore browsers sending DNT or GPC.' })),
-        }),
+        body: Type.Object(
+          {
+            domain: Type.String({ description: 'Main host, e.g. example.com.' }),
+            ...siteSettingFields('default none; UTC; false'),
+          },
+          { additionalProperties: false },
+        ),
         response: { 201: SiteBody, ...errorResponses(400, 401, 403, 429) },
       },
     },
     async (request, reply) => {
-      const { domain, allowedDomains = [], timezone = 'UTC', respectDnt = false } = request.body;
-      const main = normalizeDomain(domain);
-      if (!main) throw new BeaconError('VALIDATION_FAILED', `domain ${domain} is not a host name`);
-      const others = allowedDomains.map((d) => {
-        const n = normalizeDomain(d);
-        if (!n) throw new BeaconError('VALIDATION_FAILED', `allowed domain ${d} is not a host name`);
-        return n;
-      });
-      if (!isTimeZone(timezone))
-        throw new BeaconError('VALIDATION_FAILED', `timezone ${timezone} is not an IANA zone`);
-      const site: Site = {
-        id: 'st_' + randomBytes(9).toString('base64url'),
-        tenant: request.principal!.tenant,
-        domain: main,
-        allowedDomains: [...new Set(others)],
-        timezone,
-        respectDnt,
-        createdAt: Date.now(),
-      };
+      const site = applySiteSettings(
+        {
+          id: 'st_' + randomBytes(9).toString('base64url'),
+          tenant: request.principal!.tenant,
+          domain: '',
+          allowedDomains: [],
+          timezone: 'UTC',
+          respectDnt: false,
+          createdAt: Date.now(),
+        },
+        request.body,
+      );
       await store.transaction((tx) => tx.analytics.createSite(site));
       sites.forget(site.id);
       return reply.code(201).send(siteJson(site));
@@ -289,6 +312,66 @@ export async function registerAnalyticsRoutes(base: FastifyInstance, ctx: RouteC
     async (request) => siteJson(await ownedSite(request, request.params.id)),
   );
 
+  app.patch(
+    '/v1/sites/:id',
+    {
+      onRequest: scope('admin'),
+      schema: {
+        tags: ['analytics'],
+        summary: "Change a site's settings",
+        description:
+          "Only the fields sent change. Domains take effect for collection at once in this process and within 5 s in other API processes. Rollups are bucketed in the site's zone when projected: after a zone change, days already projected keep the old zone until `beacon reprocess` rebuilds them.",
+        security: [{ bearer: [] }],
+        params: Type.Object({ id: Type.String() }),
+        body: Type.Object(
+          {
+            domain: Type.Optional(Type.String({ description: 'Main host, e.g. example.com.' })),
+            ...siteSettingFields('unchanged when absent'),
+          },
+          { additionalProperties: false, minProperties: 1 },
+        ),
+        response: { 200: SiteBody, ...errorResponses(400, 401, 403, 404, 429) },
+      },
+    },
+    async (request) => {
+      const { tenant } = request.principal!;
+      const changed = await store.transaction(async (tx) => {
+        const site = await tx.analytics.site(request.params.id);
+        if (!site || site.tenant !== tenant)
+          throw new BeaconError('SITE_UNKNOWN', `no site ${request.params.id}`);
+        const next = applySiteSettings(site, request.body);
+        await tx.analytics.updateSite(next);
+        return next;
+      });
+      sites.forget(changed.id);
+      return siteJson(changed);
+    },
+  );
+
+  app.delete(
+    '/v1/sites/:id',
+    {
+      onRequest: scope('admin'),
+      schema: {
+        tags: ['analytics'],
+        summary: 'Delete a site and its data',
+        description:
+          "Collection for the site stops at once in this process and within 5 s in other API processes (`SITE_UNKNOWN`). Its projected data (events, sessions, rollups) is deleted in the same transaction and cannot be recovered; records of it still in the log until log retention are never projected again. Another tenant's site answers 404.",
+        security: [{ bearer: [] }],
+        params: Type.Object({ id: Type.String() }),
+        response: { 204: Type.Null(), ...errorResponses(401, 403, 404, 429) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const deleted = await store.transaction((tx) => tx.analytics.deleteSite(request.principal!.tenant, id));
+      // After the commit: a collect that looked the site up while the delete ran has cached it again.
+      sites.forget(id);
+      if (!deleted) throw new BeaconError('SITE_UNKNOWN', `no site ${id}`);
+      return reply.code(204).send(null);
+    },
+  );
+
   app.post(
     '/v1/oauth/clients',
     {
@@ -313,6 +396,51 @@ export async function registerAnalyticsRoutes(base: FastifyInstance, ctx: RouteC
       );
       await store.transaction((tx) => tx.analytics.createOAuthClient(client));
       return reply.code(201).send({ clientId: client.id, clientSecret, tenant: client.tenant });
+    },
+  );
+
+  app.get(
+    '/v1/oauth/clients',
+    {
+      onRequest: scope('admin'),
+      schema: {
+        tags: ['analytics'],
+        summary: "List the tenant's OAuth2 clients",
+        description: 'Revoked clients are listed with `revokedAt`. Secrets are never shown again.',
+        security: [{ bearer: [] }],
+        response: {
+          200: Type.Object({ items: Type.Array(OAuthClientBody) }),
+          ...errorResponses(401, 403, 429),
+        },
+      },
+    },
+    async (request) => ({
+      items: (await store.analytics.oauthClients(request.principal!.tenant)).map(clientJson),
+    }),
+  );
+
+  app.delete(
+    '/v1/oauth/clients/:id',
+    {
+      onRequest: scope('admin'),
+      schema: {
+        tags: ['analytics'],
+        summary: 'Revoke an OAuth2 client',
+        description:
+          "The client can no longer obtain tokens, and the access tokens it holds are refused at once by this process and within 5 s by other API processes. Revoking again changes nothing. Another tenant's client answers 404.",
+        security: [{ bearer: [] }],
+        params: Type.Object({ id: Type.String() }),
+        response: { 204: Type.Null(), ...errorResponses(401, 403, 404, 429) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const revoked = await store.transaction((tx) =>
+        tx.analytics.revokeOAuthClient(request.principal!.tenant, id, Date.now()),
+      );
+      if (!revoked) throw new BeaconError('OAUTH_CLIENT_UNKNOWN', `no OAuth2 client ${id}`);
+      oauth.forget(id);
+      return reply.code(204).send(null);
     },
   );
 

@@ -30,7 +30,18 @@ export function parseUserAgent(ua: string): UserAgentInfo {
   return info;
 }
 
+// isbot runs one large alternation over the whole string (about 4 µs for a browser's UA on the bench
+// machine), on every collect request; visitors send the same few user agents again and again.
+const botCache = new Map<string, boolean>();
+
 /** True for crawlers, headless tools and monitors, per isbot's maintained pattern list. */
 export function isBot(ua: string): boolean {
-  return ua === '' || isbot(ua);
+  if (ua === '') return true;
+  let bot = botCache.get(ua);
+  if (bot === undefined) {
+    bot = isbot(ua);
+    if (botCache.size >= 5000) botCache.clear();
+    botCache.set(ua, bot);
+  }
+  return bot;
 }

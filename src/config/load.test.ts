@@ -63,3 +63,11 @@ test('env names follow the schema paths', () => {
   assert.equal(envName('rateLimit.perSecond'), 'BEACON_RATE_LIMIT_PER_SECOND');
   assert.equal(envName('dataDir'), 'BEACON_DATA_DIR');
 });
+
+test('http.trustProxy is off by default and takes true, a hop count or proxy addresses, nothing else', () => {
+  assert.equal(loadConfig().http.trustProxy, 'false');
+  for (const ok of ['true', '2', '127.0.0.1', '10.0.0.0/8, 192.168.1.1,::1'])
+    assert.equal(loadConfig({ flags: { 'http.trustProxy': ok } }).http.trustProxy, ok);
+  for (const bad of ['yes', 'proxy.example', '10.0.0.0/8;1.2.3.4'])
+    assert.throws(() => loadConfig({ env: { BEACON_HTTP_TRUST_PROXY: bad } }), /http\.trustProxy/);
+});

@@ -59,8 +59,14 @@ export const ConfigSchema = Type.Object(
           description:
             'A request must arrive whole within this long; a slower client gets 408 and is disconnected.',
         }),
+        trustProxy: Type.String({
+          default: 'false',
+          pattern: '^(false|true|[0-9]+|[0-9A-Fa-f.:/]+(\\s*,\\s*[0-9A-Fa-f.:/]+)*)$',
+          description:
+            "Whose `X-Forwarded-For` decides the client address (the cookieless visitor id and the per-address collect limit use it). `false`: nobody, the connection's own address. A comma-separated list of proxy addresses or CIDR ranges (`127.0.0.1,10.0.0.0/8`): the address the nearest untrusted hop reported. A number N: the Nth address from the right. `true`: the left-most address, which any client can forge unless every request passes a proxy that overwrites the header.",
+        }),
       },
-      'HTTP server limits.',
+      'HTTP server limits and the reverse proxy in front.',
     ),
     ingest: Obj(
       {
@@ -159,9 +165,9 @@ export const ConfigSchema = Type.Object(
           description: 'How often records past retention are deleted.',
         }),
         writerThread: Type.Boolean({
-          default: true,
+          default: false,
           description:
-            'Run each group commit, fsync included, on a writer thread so the API keeps serving meanwhile; false commits on the event loop. In `beacon probe` false saves about 27 MB RSS (a second V8 isolate) for fsyncs on the event loop, which add to schedule jitter.',
+            'Run each group commit, fsync included, on a writer thread so the API keeps serving meanwhile. Off by default: handing each commit to a thread costs more than the fsync it overlaps on a machine with cores to spare (bench/ingest.ts prints both side by side); it can help on a heavily loaded host. In `beacon probe` the thread costs about 30 MB RSS (a second V8 isolate).',
         }),
       },
       'The embedded log (`log: embedded`).',

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -21,6 +21,24 @@ const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 /** Paths the dashboard does not own: everything else falls back to its index.html. */
 const API_PREFIXES = ['/v1/', '/openapi.json', '/docs', '/metrics', '/healthz', '/readyz', '/oauth/'];
 
+/**
+ * Fastify's `trustProxy` from the `http.trustProxy` setting: off, everything, a hop count, or the
+ * addresses and ranges of the proxies in front. `request.ip` then is the client's address.
+ */
+export function trustProxyOption(setting: string): FastifyServerOptions['trustProxy'] {
+  if (setting === 'false') return false;
+  if (setting === 'true') return true;
+  if (/^[0-9]+$/.test(setting)) {
+    const hops = Number(setting);
+    // What Fastify does with a number, which its types do not admit: trust the nearest `hops` peers.
+    return (_address: string, hop: number) => hop < hops;
+  }
+  return setting
+    .split(',')
+    .map((a) => a.trim())
+    .join(',');
+}
+
 /** Builds the API: every route, the OpenAPI document, the docs page and the dashboard. */
 export async function buildApp(ctx: RouteContext, logger: FastifyBaseLogger): Promise<FastifyInstance> {
   const { config } = ctx;
@@ -35,6 +53,7 @@ export async function buildApp(ctx: RouteContext, logger: FastifyBaseLogger): Pr
       requestTimeout: config.http.requestTimeoutMs,
       headersTimeout: Math.min(60_000, config.http.requestTimeoutMs),
     },
+    trustProxy: trustProxyOption(config.http.trustProxy),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: false } },

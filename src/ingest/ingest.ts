@@ -12,6 +12,8 @@ export interface Signal {
   /** Event time; defaults to the time of acceptance. */
   readonly ts?: number | undefined;
   readonly body: unknown;
+  /** `body` as JSON, when the route already encoded it. */
+  readonly bodyJson?: string | undefined;
 }
 
 /**
@@ -40,6 +42,7 @@ export class Ingest {
         ts: s.ts ?? receivedAt,
         receivedAt,
         body: s.body,
+        bodyJson: s.bodyJson,
       };
     });
     const appended = await this.#log.append(records);

@@ -1,4 +1,7 @@
-import type { LogRecord, Stream } from '../log/record.ts';
+import type { DerivedFrame } from '../log/log.ts';
+import { isoTime, type LogRecord, type Stream } from '../log/record.ts';
+
+export type { DerivedFrame } from '../log/log.ts';
 import type { Metrics } from '../observability/metrics.ts';
 
 /** The part of a WebSocket the hub uses (ws's WebSocket fits). */
@@ -66,20 +69,11 @@ export function recordFrame(record: LogRecord): Buffer {
       tenant: record.tenant,
       entity: record.entity,
       id: record.id,
-      ts: new Date(record.ts).toISOString(),
-      receivedAt: new Date(record.receivedAt).toISOString(),
+      ts: isoTime(record.ts),
+      receivedAt: isoTime(record.receivedAt),
       body: record.body,
     }),
   );
-}
-
-/** A frame derived from records (a space's new count, say), pushed to subscribers of its stream and entity. */
-export interface DerivedFrame {
-  readonly tenant: string;
-  readonly stream: Stream;
-  readonly entity: string;
-  /** The serialized JSON frame. */
-  readonly frame: string;
 }
 
 const TEXT = { binary: false } as const;

@@ -34,6 +34,17 @@ export interface Consumer {
 
 export type TailListener = (records: readonly LogRecord[]) => void;
 
+/** A frame derived from records (a space's new count, say), pushed to subscribers of its stream and entity. */
+export interface DerivedFrame {
+  readonly tenant: string;
+  readonly stream: Stream;
+  readonly entity: string;
+  /** The serialized JSON frame. */
+  readonly frame: string;
+}
+
+export type DerivedListener = (frames: readonly DerivedFrame[]) => void;
+
 /**
  * The durable, ordered log that sits between ingest and the sinks. Backends: `embedded` (SQLite on
  * local disk, in-process) and `kafka`.
@@ -54,6 +65,14 @@ export interface Log {
   ping(): Promise<void>;
   /** Calls `listener` with every record committed from now on, for the live hub. */
   tail(listener: TailListener): () => void;
+  /**
+   * Hands frames a sink derived (live counts) to every process tailing them, wherever the sink runs.
+   * Best effort and not durable: a lost frame leaves a live figure late, never wrong, since every
+   * figure is read from the store.
+   */
+  publishDerived(frames: readonly DerivedFrame[]): void;
+  /** Calls `listener` with derived frames published from now on, by this process or another. */
+  tailDerived(listener: DerivedListener): () => void;
   /** Stops accepting appends, waits for those in flight, and releases resources. */
   close(): Promise<void>;
 }

@@ -17,6 +17,15 @@ test('a record survives encode and decode unchanged', () => {
   assert.deepEqual(decodeRecord(encodeRecord(record)), record);
 });
 
+test('a body ingest already encoded is carried as it came, with the same wire bytes otherwise', () => {
+  const json = JSON.stringify(record.body);
+  assert.equal(encodeRecord({ ...record, bodyJson: json }), encodeRecord(record));
+  // NDJSON lines keep their own spacing; the record decodes to the same body.
+  const spaced = encodeRecord({ ...record, bodyJson: '{ "hello" : "world", "n": [1, 2] }' });
+  assert.deepEqual(decodeRecord(spaced), record);
+  assert.equal(decodeRecord(encodeRecord({ ...record, body: undefined })).body, null);
+});
+
 test('times on the wire are ISO 8601 UTC with milliseconds', () => {
   const wire = JSON.parse(encodeRecord(record)) as Record<string, unknown>;
   assert.equal(wire.v, 1);

@@ -34,6 +34,8 @@ export interface MessageReader {
   list(query: MessageQuery): Promise<Message[]>;
   /** Number of messages the tenant has; for tests and operations, not for paging. */
   count(tenant: string): Promise<number>;
+  /** The stored message each of these client-chosen keys first named, by key; keys never stored are absent. */
+  firstOf(tenant: string, keys: readonly string[]): Promise<Map<string, MessageCursor>>;
 }
 
 /** Writes messages inside a store transaction. */

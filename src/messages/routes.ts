@@ -7,6 +7,7 @@ import type { RouteContext } from '../http/context.ts';
 import { decodeCursor, encodeCursor } from '../http/cursor.ts';
 import { errorResponses, IsoTime } from '../http/schemas.ts';
 import type { Appended } from '../log/record.ts';
+import type { Signal } from '../ingest/ingest.ts';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -50,11 +51,25 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-const answer = (a: Appended) => ({ id: a.id, receivedAt: new Date(a.receivedAt).toISOString() });
+/** Answers for appended messages; a batch shares one receivedAt, so its time is formatted once. */
+function answers(appended: readonly Appended[]): { id: string; receivedAt: string }[] {
+  let at = NaN;
+  let iso = '';
+  return appended.map((a) => {
+    if (a.receivedAt !== at) iso = new Date((at = a.receivedAt)).toISOString();
+    return { id: a.id, receivedAt: iso };
+  });
+}
 
-/** Splits an NDJSON body into objects, naming the first bad line. */
-function parseNdjson(text: string, maxBytes: number): unknown[] {
-  const items: unknown[] = [];
+/** A batch item: the message and its JSON text. */
+interface BatchItem {
+  readonly body: unknown;
+  readonly json: string;
+}
+
+/** Splits an NDJSON body into messages, naming the first bad line; each line is kept as its JSON. */
+function parseNdjson(text: string, maxBytes: number): BatchItem[] {
+  const items: BatchItem[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
@@ -63,7 +78,7 @@ function parseNdjson(text: string, maxBytes: number): unknown[] {
       throw new BeaconError('MESSAGE_TOO_LARGE', `line ${i + 1} is larger than ${maxBytes} bytes`);
     }
     try {
-      items.push(JSON.parse(line));
+      items.push({ body: JSON.parse(line), json: line });
     } catch {
       throw new BeaconError('BAD_JSON', `line ${i + 1} is not valid JSON`);
     }
@@ -71,10 +86,45 @@ function parseNdjson(text: string, maxBytes: number): unknown[] {
   return items;
 }
 
+/** A JSON array's items with their JSON text, which also measures each against the size limit. */
+function arrayItems(array: readonly unknown[], maxBytes: number): BatchItem[] {
+  return array.map((body, i) => {
+    if (!isPlainObject(body)) throw new BeaconError('NOT_AN_OBJECT', `item ${i} is not a JSON object`);
+    const json = JSON.stringify(body) ?? 'null';
+    // A string's UTF-8 size is at most 3 bytes per UTF-16 unit: count exactly only when that matters.
+    if (json.length * 3 > maxBytes && Buffer.byteLength(json) > maxBytes) {
+      throw new BeaconError('MESSAGE_TOO_LARGE', `item ${i} is larger than ${maxBytes} bytes`);
+    }
+    return { body, json };
+  });
+}
+
 /** `POST /v1/messages`, `POST /v1/messages/batch` and `GET /v1/messages` (seed 001). */
 export function registerMessageRoutes(base: FastifyInstance, ctx: RouteContext): void {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
-  const { config, ingest, store, scope } = ctx;
+  const { config, ingest, store, scope, log, metrics } = ctx;
+
+  /**
+   * Accepts messages whose keys are new. The embedded log checks keys as it commits; Kafka cannot, so
+   * a retry that reaches another api process (or comes after a restart) would be appended again and
+   * answered with a new id, while the store keeps the first. Keys the store already holds are
+   * answered from it instead: same id, nothing appended. (A retry within the sink's lag still gets a
+   * new id; the store drops its record.)
+   */
+  async function acceptOnce(signals: readonly Signal[]): Promise<Appended[]> {
+    const keys = signals.flatMap((s) => (s.key === undefined ? [] : [s.key]));
+    if (log.backend !== 'kafka' || keys.length === 0) return ingest.accept('messages', signals);
+    const stored = await store.messages.firstOf(signals[0]!.tenant, keys);
+    if (stored.size === 0) return ingest.accept('messages', signals);
+    metrics.duplicates.inc({ stream: 'messages' }, stored.size);
+    const fresh = signals.filter((s) => s.key === undefined || !stored.has(s.key));
+    const appended = fresh.length > 0 ? await ingest.accept('messages', fresh) : [];
+    let next = 0;
+    return signals.map((s) => {
+      const first = s.key === undefined ? undefined : stored.get(s.key);
+      return first ? { ...first, duplicate: true } : appended[next++]!;
+    });
+  }
   const maxMessageBytes = config.ingest.maxMessageBytes;
 
   app.post(
@@ -97,11 +147,11 @@ export function registerMessageRoutes(base: FastifyInstance, ctx: RouteContext):
       if (!isPlainObject(request.body)) throw new BeaconError('NOT_AN_OBJECT');
       const tenant = request.principal!.tenant;
       const key = idempotencyKey(request);
-      const [appended] = await ingest.accept('messages', [
+      const [appended] = await acceptOnce([
         { tenant, entity: tenant, key: key === undefined ? undefined : `idem:${key}`, body: request.body },
       ]);
       if (appended!.duplicate) void reply.header('idempotent-replayed', 'true');
-      return reply.code(202).send(answer(appended!));
+      return reply.code(202).send(answers([appended!])[0]!);
     },
   );
 
@@ -132,9 +182,9 @@ export function registerMessageRoutes(base: FastifyInstance, ctx: RouteContext):
     },
     async (request, reply) => {
       const body = request.body;
-      const items = typeof body === 'string' ? parseNdjson(body, maxMessageBytes) : body;
-      if (!Array.isArray(items))
+      if (typeof body !== 'string' && !Array.isArray(body))
         throw new BeaconError('VALIDATION_FAILED', 'a batch must be a JSON array or NDJSON');
+      const items = typeof body === 'string' ? parseNdjson(body, maxMessageBytes) : body;
       if (items.length === 0) throw new BeaconError('BATCH_EMPTY');
       if (items.length > config.ingest.maxBatchItems) {
         throw new BeaconError(
@@ -144,28 +194,22 @@ export function registerMessageRoutes(base: FastifyInstance, ctx: RouteContext):
       }
       const key = idempotencyKey(request);
       const tenant = request.principal!.tenant;
-      const signals = items.map((item, i) => {
+      const encoded = typeof body === 'string' ? (items as BatchItem[]) : arrayItems(body, maxMessageBytes);
+      const signals = encoded.map(({ body: item, json }, i) => {
         if (!isPlainObject(item)) throw new BeaconError('NOT_AN_OBJECT', `item ${i} is not a JSON object`);
         return {
           tenant,
           entity: tenant,
           key: key === undefined ? undefined : `idem:${key}:${i}`,
           body: item,
+          bodyJson: json,
         };
       });
-      if (typeof body !== 'string') {
-        // NDJSON lines were measured while splitting; array items are measured here.
-        signals.forEach((s, i) => {
-          if (Buffer.byteLength(JSON.stringify(s.body)) > maxMessageBytes) {
-            throw new BeaconError('MESSAGE_TOO_LARGE', `item ${i} is larger than ${maxMessageBytes} bytes`);
-          }
-        });
-      }
-      const appended = await ingest.accept('messages', signals);
+      const appended = await acceptOnce(signals);
       const duplicates = appended.filter((a) => a.duplicate).length;
       return reply
         .code(202)
-        .send({ accepted: appended.length - duplicates, duplicates, items: appended.map(answer) });
+        .send({ accepted: appended.length - duplicates, duplicates, items: answers(appended) });
     },
   );
 

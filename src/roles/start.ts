@@ -66,17 +66,29 @@ export async function startBeacon(
   // of its own: storing rows then never competes with accepting them on this event loop. Frames they
   // derive (live counts) come back to the hub, which tells them whether anyone listens. `beacon api`
   // runs none (sinks: false): its sinks are `beacon sink` processes.
-  const sinks =
-    (options.sinks ?? true)
-      ? await startSinkThread(config, logger, (frames) => hub.publishDerived(frames))
-      : undefined;
+  const sinks = (options.sinks ?? true) ? await startSinkThread(config, logger) : undefined;
+  // The log is tailed only while someone listens: on Kafka a tail fetches and decodes every record.
+  // Frames the sinks derive (live counts) come through the log too, from the sink thread or from
+  // `beacon sink` processes.
+  let stopTail: (() => void) | undefined;
   const hub = new LiveHub({
     bufferBytes: config.live.bufferBytes,
     slowPolicy: config.live.slowPolicy,
     metrics,
-    onSubscribers: (count) => sinks?.setListening(count > 0),
+    onSubscribers: (count) => {
+      sinks?.setListening(count > 0);
+      if (count > 0) {
+        stopTail ??= (() => {
+          const records = log.tail((r) => hub.publish(r));
+          const derived = log.tailDerived((frames) => hub.publishDerived(frames));
+          return () => (records(), derived());
+        })();
+      } else {
+        stopTail?.();
+        stopTail = undefined;
+      }
+    },
   });
-  const stopTail = log.tail((records) => hub.publish(records));
   if (sinks) metrics.addSource(() => sinks.metrics());
 
   const monitor = config.monitor.enabled
@@ -154,7 +166,7 @@ export async function startBeacon(
         await app.close();
         // Checks already made reach the log before it closes; the rest of the drain then stores them.
         await monitor?.close();
-        stopTail();
+        stopTail?.();
         const drained = !sinks || (await drainSinks(deadline));
         if (!drained)
           logger.warn(

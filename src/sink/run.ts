@@ -5,7 +5,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import { createLog, createStore } from '../roles/backends.ts';
 import { projections } from '../roles/projections.ts';
 import type { Store } from '../store/store.ts';
-import { startSink, type SinkOptions } from './sink.ts';
+import { startSink } from './sink.ts';
 
 /** Every projection's sink, on its own connections to the log and the store. */
 export interface RunningSinks {
@@ -15,12 +15,16 @@ export interface RunningSinks {
   close(): Promise<void>;
 }
 
-/** Opens the configured log and store and starts one consumer-group member per projection. */
+/**
+ * Opens the configured log and store and starts one consumer-group member per projection. Frames the
+ * projections derive go to the log's live channel (`Log.publishDerived`), where every API process
+ * tails them; `listening` says whether anyone may receive them (always, unless told otherwise).
+ */
 export async function runSinks(
   config: Readonly<Config>,
   metrics: Metrics,
   logger: Logger,
-  live: Pick<SinkOptions, 'publish' | 'listening'> = {},
+  listening: () => boolean = () => true,
 ): Promise<RunningSinks> {
   const store = await createStore(config, logger);
   await store.open();
@@ -34,7 +38,8 @@ export async function runSinks(
       batchSize: config.sink.batchSize,
       metrics,
       config,
-      ...live,
+      publish: (frames) => log.publishDerived(frames),
+      listening,
       logger: logger.child({ sink: projection.group }),
     }),
   );

@@ -1,14 +1,12 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
-import type { DerivedFrame } from '../live/hub.ts';
 import type { MetricsSnapshot } from '../observability/metrics.ts';
 
 export type ToSinkThread =
   { type: 'metrics'; id: number } | { type: 'close' } | { type: 'listening'; value: boolean };
 export type FromSinkThread =
   | { type: 'ready' }
-  | { type: 'frames'; frames: DerivedFrame[] }
   | { type: 'failed'; message: string }
   | { type: 'metrics'; id: number; snapshot: MetricsSnapshot }
   | { type: 'closed' };
@@ -29,11 +27,7 @@ const RESTART_MS = 1000;
  * Starts the sink thread and resolves once its sinks run. A thread that dies is logged and started
  * again after a second: sinks resume from their checkpoints, so nothing is stored twice or skipped.
  */
-export async function startSinkThread(
-  config: Readonly<Config>,
-  logger: Logger,
-  publish?: (frames: readonly DerivedFrame[]) => void,
-): Promise<SinkThread> {
+export async function startSinkThread(config: Readonly<Config>, logger: Logger): Promise<SinkThread> {
   let worker: Worker;
   let closing = false;
   let listening = false;
@@ -52,8 +46,6 @@ export async function startSinkThread(
           // A restarted thread starts from what the hub last said.
           if (listening) w.postMessage({ type: 'listening', value: true } satisfies ToSinkThread);
           resolve();
-        } else if (message.type === 'frames') {
-          publish?.(message.frames);
         } else if (message.type === 'failed') {
           reject(new Error(`sink thread failed to start: ${message.message}`));
         } else if (message.type === 'metrics') {

@@ -19,10 +19,8 @@ const post = (message: FromSinkThread) => port.postMessage(message);
 
 try {
   let listening = false;
-  const sinks = await runSinks(config, metrics, logger, {
-    publish: (frames) => post({ type: 'frames', frames: [...frames] }),
-    listening: () => listening,
-  });
+  // Derived frames reach the API's hub through the log's live channel (Log.publishDerived).
+  const sinks = await runSinks(config, metrics, logger, () => listening);
   port.on('message', (message: ToSinkThread) => {
     if (message.type === 'listening') {
       listening = message.value;

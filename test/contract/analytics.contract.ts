@@ -224,5 +224,128 @@ export function runAnalyticsContract(target: StoreContractTarget): void {
       assert.equal(await store.analytics.countEvents('default', 'st_c'), 0);
       assert.deepEqual(await store.analytics.latestSessions('default', 'st_c', ['a']), []);
     });
+
+    it('a site is updated in place, and deleted with everything projected for it, only by its tenant', async (store) => {
+      await store.tenants.ensure({ id: 'other', name: 'Other', createdAt: 0 });
+      const changed: Site = {
+        ...site,
+        domain: 'd.example',
+        allowedDomains: [],
+        timezone: 'America/New_York',
+        respectDnt: false,
+      };
+      await store.transaction((tx) => tx.analytics.updateSite(changed));
+      assert.deepEqual(await store.analytics.site('st_c'), changed);
+      // Another tenant's update and delete change nothing.
+      await store.transaction((tx) =>
+        tx.analytics.updateSite({ ...changed, tenant: 'other', domain: 'x.example' }),
+      );
+      assert.equal(await store.transaction((tx) => tx.analytics.deleteSite('other', 'st_c')), false);
+      assert.deepEqual(await store.analytics.site('st_c'), changed);
+
+      // A second site of the tenant keeps its data when the first goes.
+      const kept: Site = { ...site, id: 'st_k', domain: 'k.example', createdAt: 2 };
+      const s1 = session('s1', 'a', D0 + 1000);
+      const k1 = { ...session('s1', 'a', D0 + 1000), site: 'st_k' };
+      await store.transaction(async (tx) => {
+        await tx.analytics.createSite(kept);
+        await tx.analytics.upsertSessions([s1, k1]);
+        await tx.analytics.insertEvents([
+          event('e1', s1, D0 + 1000),
+          { ...event('e2', k1, D0 + 1000), site: 'st_k' },
+        ]);
+        for (const id of ['st_c', 'st_k']) {
+          await tx.analytics.markSeen('default', id, [
+            { grain: 'day', bucket: D0, dim: '', value: '', visitor: 'a' },
+          ]);
+          await tx.analytics.addRollups('default', id, [
+            {
+              grain: 'day',
+              bucket: D0,
+              dim: '',
+              value: '',
+              counters: counters({ visitors: 1, pageviews: 1 }),
+            },
+          ]);
+        }
+      });
+      const totals = (id: string) =>
+        store.analytics.sumRollups({ tenant: 'default', site: id, grain: 'day', from: D0, to: D0 + DAY });
+      assert.equal(await store.transaction((tx) => tx.analytics.deleteSite('default', 'st_c')), true);
+      assert.equal(await store.analytics.site('st_c'), undefined);
+      assert.deepEqual(
+        (await store.analytics.sites('default')).map((x) => x.id),
+        ['st_k'],
+      );
+      assert.equal(await store.analytics.countEvents('default', 'st_c'), 0);
+      assert.deepEqual(await store.analytics.latestSessions('default', 'st_c', ['a']), []);
+      assert.deepEqual(await totals('st_c'), []);
+      // Its event keys are gone too: the same key may be projected again (a site is never recreated
+      // with the same id, but keys are per tenant).
+      assert.deepEqual(
+        [...(await store.transaction((tx) => tx.analytics.existingKeys('default', ['e1'])))],
+        [],
+      );
+      // Its seen marks are gone: the same (cell, visitor) is new again.
+      const seen = await store.transaction((tx) =>
+        tx.analytics.markSeen('default', 'st_c', [
+          { grain: 'day', bucket: D0, dim: '', value: '', visitor: 'a' },
+        ]),
+      );
+      assert.equal(seen.length, 1);
+      assert.equal(await store.analytics.countEvents('default', 'st_k'), 1);
+      assert.equal((await totals('st_k'))[0]?.counters.pageviews, 1);
+      assert.equal(await store.transaction((tx) => tx.analytics.deleteSite('default', 'st_c')), false);
+    });
+
+    it('OAuth clients are listed per tenant, and revoked once, only by their tenant', async (store) => {
+      await store.tenants.ensure({ id: 'other', name: 'Other', createdAt: 0 });
+      const client = (id: string, tenant: string, createdAt: number) => ({
+        id,
+        tenant,
+        name: id,
+        secretHash: 'h',
+        createdAt,
+        revokedAt: null,
+      });
+      await store.transaction(async (tx) => {
+        await tx.analytics.createOAuthClient(client('c2', 'default', 20));
+        await tx.analytics.createOAuthClient(client('c1', 'default', 10));
+        await tx.analytics.createOAuthClient(client('c3', 'other', 5));
+      });
+      assert.deepEqual(
+        (await store.analytics.oauthClients('default')).map((c) => c.id),
+        ['c1', 'c2'],
+      );
+      assert.equal(
+        await store.transaction((tx) => tx.analytics.revokeOAuthClient('other', 'c1', 100)),
+        false,
+      );
+      assert.equal((await store.analytics.oauthClient('c1'))?.revokedAt, null);
+      assert.equal(
+        await store.transaction((tx) => tx.analytics.revokeOAuthClient('default', 'c1', 100)),
+        true,
+      );
+      assert.equal(
+        await store.transaction((tx) => tx.analytics.revokeOAuthClient('default', 'c1', 200)),
+        true,
+      );
+      assert.equal(
+        (await store.analytics.oauthClient('c1'))?.revokedAt,
+        100,
+        'the first revocation time stays',
+      );
+      assert.deepEqual(
+        (await store.analytics.oauthClients('default')).map((c) => [c.id, c.revokedAt]),
+        [
+          ['c1', 100],
+          ['c2', null],
+        ],
+      );
+      assert.equal(
+        await store.transaction((tx) => tx.analytics.revokeOAuthClient('default', 'nope', 1)),
+        false,
+      );
+    });
   });
 }

@@ -1,6 +1,8 @@
-import { after } from 'node:test';
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
 import { dropTopics, ensureKafka, openKafkaLog, uniquePrefix } from '../helpers/services.ts';
-import { runLogContract } from './log.contract.ts';
+import type { Appended } from '../../src/log/record.ts';
+import { newRecord, runLogContract } from './log.contract.ts';
 
 ensureKafka();
 const run = uniquePrefix('contract');
@@ -11,4 +13,30 @@ runLogContract({
   name: 'kafka',
   // Each log gets its own topics, so every test starts on an empty log.
   create: () => openKafkaLog(`${run}${++n}.`),
+});
+
+test('appends made while a produce request is out go together in the next one', async () => {
+  const requests: number[] = [];
+  const log = await openKafkaLog(`${run}${++n}.`, { onCommit: (records) => requests.push(records) });
+  try {
+    const first = log.append([newRecord()]);
+    // Five more appends, each in a turn of its own: one request each, unless they wait for the
+    // request that is out and then share the next.
+    const rest: Promise<Appended[]>[] = [];
+    for (let turn = 0; turn < 5; turn++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      rest.push(log.append([newRecord(), newRecord()]));
+    }
+    const answers = (await Promise.all([first, ...rest])).flat();
+    assert.equal(answers.length, 11);
+    assert.ok(answers.every((a) => !a.duplicate));
+    assert.equal(requests[0], 1);
+    assert.equal(
+      requests.reduce((a, b) => a + b, 0),
+      11,
+    );
+    assert.ok(requests.length < 6, `one request per append: ${requests.join(', ')}`);
+  } finally {
+    await log.close();
+  }
 });

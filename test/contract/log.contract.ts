@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Log, RecordBatch } from '../../src/log/log.ts';
+import type { DerivedFrame, Log, RecordBatch } from '../../src/log/log.ts';
 import type { LogRecord, NewRecord, Stream } from '../../src/log/record.ts';
 
 /** How a backend takes part in the shared log contract. */
@@ -92,6 +92,42 @@ export function runLogContract(target: LogContractTarget): void {
         assert.deepEqual(again, { id: first.id, receivedAt: first.receivedAt, duplicate: true });
         const [otherTenant] = await log.append([newRecord({ key: 'same', tenant: 't2' })]);
         assert.equal(otherTenant!.duplicate, false);
+      } finally {
+        await log.close();
+      }
+    });
+
+    it('derived frames reach every tailer, this process included, until it stops tailing', async () => {
+      const log = await target.create();
+      try {
+        const received: DerivedFrame[] = [];
+        let arrived: () => void = () => undefined;
+        const stop = log.tailDerived((frames) => {
+          received.push(...frames);
+          arrived();
+        });
+        const frame: DerivedFrame = {
+          tenant: 't1',
+          stream: 'sensor-events',
+          entity: 'room',
+          frame: JSON.stringify({ type: 'count', space: 'room', count: 3 }),
+        };
+        // A tail starts from its own time, so publish until the first frame shows up.
+        const deadline = Date.now() + 20_000;
+        while (received.length === 0 && Date.now() < deadline) {
+          const seen = new Promise<void>((resolve) => (arrived = resolve));
+          log.publishDerived([frame]);
+          await Promise.race([seen, new Promise((r) => setTimeout(r, 500))]);
+        }
+        assert.deepEqual(received[0], frame);
+        stop();
+        const before = received.length;
+        await new Promise((r) => setTimeout(r, 300));
+        const settled = received.length;
+        log.publishDerived([frame]);
+        await new Promise((r) => setTimeout(r, 500));
+        assert.ok(settled >= before);
+        assert.equal(received.length, settled, 'a frame arrived after the tail stopped');
       } finally {
         await log.close();
       }

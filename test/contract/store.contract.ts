@@ -58,6 +58,21 @@ export function runStoreContract(target: StoreContractTarget): void {
       assert.equal(await store.messages.count('t1'), 4);
     });
 
+    it('a client key is found again with the message it first named, in its tenant only', async (store) => {
+      await store.transaction((tx) => tx.messages.insert([row(40), row(41), row(42, { key: row(42).id })]));
+      // A retry of k40 through Kafka: a new id and time, dropped by the store.
+      await store.transaction((tx) => tx.messages.insert([row(40, { id: row(98).id, receivedAt: 5 })]));
+      const found = await store.messages.firstOf('t1', ['k40', 'k41', 'k-never', row(42).id]);
+      assert.deepEqual(
+        [...found].sort(([a], [b]) => a.localeCompare(b)),
+        [
+          ['k40', { id: row(40).id, receivedAt: row(40).receivedAt }],
+          ['k41', { id: row(41).id, receivedAt: row(41).receivedAt }],
+        ],
+      );
+      assert.equal((await store.messages.firstOf('t2', ['k40'])).size, 0);
+    });
+
     it('in one transaction, an all-new batch, then one with duplicates, count and store exactly the new rows', async (store) => {
       // Text that CSV and JSON must carry intact: quotes, commas, newlines, tabs, backslashes, non-ASCII.
       const odd = { text: 'a "quoted", comma\nnew line\ttab \\ back ünïcødé ✓', list: [1, null, { x: '"' }] };

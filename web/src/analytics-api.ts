@@ -40,6 +40,19 @@ export class AnalyticsApi {
     return (await this.#call('POST', '/v1/sites', body)) as Site;
   }
 
+  /** Changes only the fields given; answers the site as stored. */
+  async updateSite(
+    id: string,
+    change: { domain?: string; allowedDomains?: string[]; timezone?: string; respectDnt?: boolean },
+  ): Promise<Site> {
+    return (await this.#call('PATCH', `/v1/sites/${encodeURIComponent(id)}`, change)) as Site;
+  }
+
+  /** Deletes the site and everything projected for it; collection for it stops at once. */
+  async deleteSite(id: string): Promise<void> {
+    await this.#call('DELETE', `/v1/sites/${encodeURIComponent(id)}`);
+  }
+
   async query(site: string, query: StatsQuery, signal?: AbortSignal): Promise<StatsRow[]> {
     return (
       (await this.#call('POST', `/v1/sites/${encodeURIComponent(site)}/query`, query, signal)) as {

@@ -1,5 +1,5 @@
 import type { SqliteDatabase } from '../../sqlite/database.ts';
-import type { Appended, NewRecord, Stream } from '../record.ts';
+import { bodyJsonOf, type Appended, type NewRecord, type Stream } from '../record.ts';
 
 /** Most records in one chunk; a consumer reads whole chunks, so this bounds its overshoot of maxBatch. */
 export const CHUNK_RECORDS = 1000;
@@ -33,7 +33,8 @@ export function encodeBatch(records: readonly NewRecord[]): EncodedBatch {
   for (const r of records) {
     const clientKey = r.key === r.id ? null : r.key;
     meta.push([r.stream, r.tenant, clientKey, r.id, r.receivedAt]);
-    json.push(JSON.stringify([r.tenant, clientKey, r.entity, r.id, r.ts, r.receivedAt, r.body ?? null]));
+    const head = JSON.stringify([r.tenant, clientKey, r.entity, r.id, r.ts, r.receivedAt]);
+    json.push(`${head.slice(0, -1)},${bodyJsonOf(r)}]`);
   }
   return { meta, json };
 }

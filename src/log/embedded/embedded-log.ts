@@ -4,7 +4,15 @@ import type { Logger } from 'pino';
 import { BeaconError } from '../../errors/catalog.ts';
 import { openDatabase, migrate, type SqliteDatabase } from '../../sqlite/database.ts';
 import { GroupCommit } from '../group-commit.ts';
-import type { Consumer, ConsumeOptions, Log, Positions, TailListener } from '../log.ts';
+import type {
+  Consumer,
+  ConsumeOptions,
+  DerivedFrame,
+  DerivedListener,
+  Log,
+  Positions,
+  TailListener,
+} from '../log.ts';
 import type { Appended, LogRecord, NewRecord, Stream } from '../record.ts';
 import { encodeBatch, type SweepResult } from './chunk-writer.ts';
 import { logMigrations } from './migrations.ts';
@@ -57,6 +65,15 @@ export class EmbeddedLog implements Log {
   readonly #consumers = new Set<EmbeddedConsumer>();
   /** Tells consumers in other threads of this process (the sink thread) that records were committed. */
   #channel: BroadcastChannel | undefined;
+  #liveName = '';
+  /**
+   * Derived frames cross threads (the sink thread of `beacon start` to the API's hub) on a channel
+   * named for the log file: one object sends and another receives, so a frame reaches listeners on
+   * this very object too (a BroadcastChannel does not hear itself).
+   */
+  #liveOut: BroadcastChannel | undefined;
+  #liveIn: BroadcastChannel | undefined;
+  readonly #derivedTails = new Set<DerivedListener>();
   #sweeper: NodeJS.Timeout | undefined;
 
   constructor(options: EmbeddedLogOptions) {
@@ -73,6 +90,7 @@ export class EmbeddedLog implements Log {
     channel.onmessage = () => this.#wake();
     channel.unref();
     this.#channel = channel;
+    this.#liveName = `beacon-live:${file}`;
 
     const writer: LogWriter =
       this.#options.writerThread === false ? new InlineWriter(db) : new WriterClient(file, cacheMiB);
@@ -157,6 +175,40 @@ export class EmbeddedLog implements Log {
     return () => this.#tails.delete(listener);
   }
 
+  publishDerived(frames: readonly DerivedFrame[]): void {
+    if (frames.length === 0 || !this.#liveName) return;
+    if (!this.#liveOut) {
+      this.#liveOut = new BroadcastChannel(this.#liveName);
+      this.#liveOut.unref();
+    }
+    this.#liveOut.postMessage(frames);
+  }
+
+  tailDerived(listener: DerivedListener): () => void {
+    this.#derivedTails.add(listener);
+    if (!this.#liveIn && this.#liveName) {
+      const channel = new BroadcastChannel(this.#liveName);
+      channel.onmessage = (event) => {
+        const frames = (event as { data: DerivedFrame[] }).data;
+        for (const l of this.#derivedTails) {
+          try {
+            l(frames);
+          } catch (err) {
+            this.#options.logger.error({ err }, 'derived frame listener failed');
+          }
+        }
+      };
+      channel.unref();
+      this.#liveIn = channel;
+    }
+    return () => {
+      this.#derivedTails.delete(listener);
+      if (this.#derivedTails.size > 0) return;
+      this.#liveIn?.close();
+      this.#liveIn = undefined;
+    };
+  }
+
   endOffsets(stream: Stream): Promise<Positions> {
     const row = this.#database()
       .prepare<[Stream], { end: number | null }>('SELECT MAX(end_offset) AS end FROM chunks WHERE stream = ?')
@@ -179,6 +231,10 @@ export class EmbeddedLog implements Log {
     this.#tails.clear();
     this.#channel?.close();
     this.#channel = undefined;
+    this.#derivedTails.clear();
+    this.#liveIn?.close();
+    this.#liveOut?.close();
+    this.#liveIn = this.#liveOut = undefined;
     this.#db?.close();
     this.#db = undefined;
   }

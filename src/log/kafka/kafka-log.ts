@@ -9,7 +9,15 @@ import {
 } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import { BeaconError } from '../../errors/catalog.ts';
-import type { Consumer, ConsumeOptions, Log, Positions, TailListener } from '../log.ts';
+import type {
+  Consumer,
+  ConsumeOptions,
+  DerivedFrame,
+  DerivedListener,
+  Log,
+  Positions,
+  TailListener,
+} from '../log.ts';
 import { STREAMS, encodeRecord, type Appended, type NewRecord, type Stream } from '../record.ts';
 import { KafkaGroupMember } from './group-member.ts';
 import { KafkaTail } from './tail.ts';
@@ -17,6 +25,7 @@ import {
   ensureTopics,
   allTopics,
   deadLetterTopic,
+  liveTopic,
   streamTopic,
   type TopicLayout,
   type TopicSetup,
@@ -45,6 +54,12 @@ interface Waiter {
 /** After a failed produce, appends fail at once for this long instead of each waiting on the broker. */
 const UNAVAILABLE_HOLD_MS = 1000;
 
+/**
+ * Records in one produce request at most; the rest wait for the next. Compressed, a request stays
+ * well under the broker's default message.max.bytes (1 MiB) per partition.
+ */
+const MAX_SEND_RECORDS = 8000;
+
 /** A tail started within this long of open() starts where the log ended at open(). */
 const TAIL_FROM_OPEN_MS = 10_000;
 
@@ -57,9 +72,10 @@ const keyOf = (r: Pick<NewRecord, 'tenant' | 'stream' | 'key'>) =>
 
 /**
  * The log on Apache Kafka (or any Kafka-protocol broker): one topic per stream, records in wire
- * format v1. Appends go out through one idempotent producer with acks=all; appends made in the same
- * event-loop turn share one produce request, and an append resolves only once Kafka acknowledged
- * it. Kafka cannot check idempotency keys, so the store's unique key is what stores a record once;
+ * format v1. Appends go out through one idempotent producer with acks=all, which has one request in
+ * flight at a time: appends made while a request is out go together in the next one, so a request
+ * grows with the load (group commit, as the embedded log does). An append resolves only once Kafka
+ * acknowledged it. Kafka cannot check idempotency keys, so the store's unique key is what stores a record once;
  * this process also remembers recent keys so a quick retry gets the first answer (docs/architecture.md).
  */
 export class KafkaLog implements Log {
@@ -69,13 +85,19 @@ export class KafkaLog implements Log {
   #waiters: Waiter[] = [];
   #queued = 0;
   #scheduled = false;
+  /** A produce request is out; appends wait for the next. */
+  #sending = false;
   readonly #inFlight = new Set<Promise<void>>();
   #closed = false;
   #unavailableUntil = 0;
   readonly #recent = new Map<string, Appended>();
   readonly #consumers = new Set<KafkaGroupMember>();
   readonly #tailListeners = new Set<TailListener>();
+  readonly #derivedListeners = new Set<DerivedListener>();
+  #liveProducer: Producer<Buffer, Buffer, Buffer, Buffer> | undefined;
   #tail: KafkaTail | undefined;
+  /** Tails stopped when their last listener left, until their consumers have closed. */
+  readonly #closingTails = new Set<KafkaTail>();
   #offsetsClient: KafkaConsumer | undefined;
   #tailFrom: Map<string, number> | undefined;
   #openedAt = 0;
@@ -135,7 +157,10 @@ export class KafkaLog implements Log {
     }
     // Where the live tail starts if it is asked for soon (it usually is, right after open): taken
     // now, so a record appended after open() resolved is never missed by a tail started later.
-    this.#tailFrom = await this.#endsOf(STREAMS.map((s) => streamTopic(this.#options, s)));
+    this.#tailFrom = await this.#endsOf([
+      ...STREAMS.map((s) => streamTopic(this.#options, s)),
+      liveTopic(this.#options),
+    ]);
     this.#openedAt = Date.now();
     this.#producer = new Producer({
       ...this.#connection(`${this.#options.clientId}-producer`),
@@ -168,12 +193,15 @@ export class KafkaLog implements Log {
     });
   }
 
-  /** Produces everything submitted since the last flush in one request. */
+  /** Produces what was submitted while the last request was out, in one request of up to MAX_SEND_RECORDS. */
   #flush(): void {
     this.#scheduled = false;
-    const waiters = this.#waiters;
-    if (waiters.length === 0) return;
-    this.#waiters = [];
+    if (this.#sending || this.#waiters.length === 0) return;
+    let take = 1;
+    let records = this.#waiters[0]!.records.length;
+    while (take < this.#waiters.length && records + this.#waiters[take]!.records.length <= MAX_SEND_RECORDS)
+      records += this.#waiters[take++]!.records.length;
+    const waiters = this.#waiters.splice(0, take);
     const count = waiters.reduce((n, w) => n + w.records.length, 0);
     // Answers for keys seen before (in this process, or earlier in this flush) are known already.
     const answers: (Appended | undefined)[][] = [];
@@ -215,18 +243,26 @@ export class KafkaLog implements Log {
         );
       },
       (cause: unknown) => {
-        this.#queued -= count;
+        // Appends waiting for the next request fail with this one: the broker just failed, and
+        // each would otherwise wait out the producer's retries before its 503.
+        const failed = [...waiters, ...this.#waiters.splice(0)];
+        this.#queued -= failed.reduce((n, w) => n + w.records.length, 0);
         this.#unavailableUntil = Date.now() + UNAVAILABLE_HOLD_MS;
         this.#options.logger.warn({ err: cause, records: count }, 'Kafka produce failed; answering 503');
         const err = new BeaconError('LOG_UNAVAILABLE', 'Kafka did not acknowledge; nothing was accepted', {
           cause,
           retryAfter: 1,
         });
-        for (const waiter of waiters) waiter.reject(err);
+        for (const waiter of failed) waiter.reject(err);
       },
     );
+    this.#sending = true;
     this.#inFlight.add(done);
-    void done.finally(() => this.#inFlight.delete(done));
+    void done.finally(() => {
+      this.#inFlight.delete(done);
+      this.#sending = false;
+      this.#flush();
+    });
   }
 
   #remember(record: NewRecord): void {
@@ -294,7 +330,48 @@ export class KafkaLog implements Log {
 
   tail(listener: TailListener): () => void {
     this.#tailListeners.add(listener);
-    // One reader per process serves every listener; it starts with the first of them.
+    this.#startTail();
+    return () => {
+      this.#tailListeners.delete(listener);
+      this.#stopTailIfIdle();
+    };
+  }
+
+  /**
+   * Produces derived frames to the live topic, where every API process's tail reads them. acks=1 on
+   * a producer of their own: they never wait behind, or hold up, the records' idempotent requests.
+   */
+  publishDerived(frames: readonly DerivedFrame[]): void {
+    if (this.#closed || !this.#producer || frames.length === 0) return;
+    this.#liveProducer ??= new Producer({
+      ...this.#connection(`${this.#options.clientId}-live`),
+      acks: ProduceAcks.LEADER,
+      compression: this.#options.compression,
+      partitioner: compatibilityPartitioner,
+      autocreateTopics: false,
+    });
+    this.#liveProducer
+      .send({
+        messages: frames.map((f) => ({
+          topic: liveTopic(this.#options),
+          key: Buffer.from(partitionKey(f)),
+          value: Buffer.from(JSON.stringify(f)),
+        })),
+      })
+      .catch((err: unknown) => this.#options.logger.warn({ err }, 'live frames not sent to Kafka'));
+  }
+
+  tailDerived(listener: DerivedListener): () => void {
+    this.#derivedListeners.add(listener);
+    this.#startTail();
+    return () => {
+      this.#derivedListeners.delete(listener);
+      this.#stopTailIfIdle();
+    };
+  }
+
+  /** One reader per process serves every listener; it starts with the first of them. */
+  #startTail(): void {
     this.#tail ??= new KafkaTail({
       client: new KafkaConsumer({
         ...this.#connection(`${this.#options.clientId}-tail`),
@@ -302,22 +379,37 @@ export class KafkaLog implements Log {
         groupId: `beacon-tail-${randomUUID()}`,
         autocommit: false,
       }),
-      topics: STREAMS.map((s) => streamTopic(this.#options, s)),
+      topics: [...STREAMS.map((s) => streamTopic(this.#options, s)), liveTopic(this.#options)],
       since: Date.now(),
       // A tail asked for long after open() starts from the time it was asked for instead.
       from: Date.now() - this.#openedAt < TAIL_FROM_OPEN_MS ? this.#tailFrom : undefined,
-      publish: (records) => {
-        for (const l of this.#tailListeners) {
-          try {
-            l(records);
-          } catch (err) {
-            this.#options.logger.error({ err }, 'log tail listener failed');
-          }
-        }
-      },
+      publish: (records) => this.#notify(this.#tailListeners, records),
+      derivedTopic: liveTopic(this.#options),
+      publishDerived: (frames) => this.#notify(this.#derivedListeners, frames),
       logger: this.#options.logger.child({ component: 'kafka-tail' }),
     });
-    return () => this.#tailListeners.delete(listener);
+  }
+
+  #notify<T>(listeners: ReadonlySet<(items: readonly T[]) => void>, items: readonly T[]): void {
+    for (const l of listeners) {
+      try {
+        l(items);
+      } catch (err) {
+        this.#options.logger.error({ err }, 'log tail listener failed');
+      }
+    }
+  }
+
+  /**
+   * With nobody listening, stops fetching and decoding every record. The next listener starts a
+   * tail from its own time, which is all a live stream owes it.
+   */
+  #stopTailIfIdle(): void {
+    if (this.#tailListeners.size > 0 || this.#derivedListeners.size > 0 || !this.#tail) return;
+    const tail = this.#tail;
+    this.#tail = undefined;
+    this.#closingTails.add(tail);
+    void tail.close().finally(() => this.#closingTails.delete(tail));
   }
 
   async endOffsets(stream: Stream): Promise<Positions> {
@@ -358,12 +450,15 @@ export class KafkaLog implements Log {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Appends accepted before close still go out, request after request.
     this.#flush();
-    await Promise.allSettled([...this.#inFlight]);
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
     await Promise.all([...this.#consumers].map((c) => c.close()));
     this.#tailListeners.clear();
-    await this.#tail?.close();
+    this.#derivedListeners.clear();
+    await Promise.all([this.#tail?.close(), ...[...this.#closingTails].map((t) => t.close())]);
     await this.#offsetsClient?.close();
+    await this.#liveProducer?.close();
     await this.#producer?.close();
   }
 }

@@ -1,6 +1,7 @@
 import type { Consumer as KafkaConsumer } from '@platformatic/kafka';
 import type { Logger } from 'pino';
-import { decodeRecord, type LogRecord } from '../record.ts';
+import type { DerivedFrame } from '../log.ts';
+import { decodeRecord, STREAMS, type LogRecord } from '../record.ts';
 import { fetchPartitions } from './fetch.ts';
 import { Pause } from './pause.ts';
 
@@ -12,6 +13,9 @@ export interface KafkaTailOptions {
   /** Start positions, keyed `topic:partition`; when given, `since` is not looked up. */
   readonly from?: ReadonlyMap<string, number> | undefined;
   readonly publish: (records: readonly LogRecord[]) => void;
+  /** Among `topics`, the one that carries derived frames (JSON), which go to `publishDerived`. */
+  readonly derivedTopic: string;
+  readonly publishDerived: (frames: readonly DerivedFrame[]) => void;
   readonly logger: Logger;
 }
 
@@ -73,6 +77,11 @@ export class KafkaTail {
         for (const part of fetched) {
           if (this.#closed) break;
           positions.set(`${part.topic}:${part.partition}`, part.nextOffset);
+          if (part.topic === this.#options.derivedTopic) {
+            const frames = part.records.flatMap((raw) => derivedFrameOf(raw.value));
+            if (frames.length > 0) this.#options.publishDerived(frames);
+            continue;
+          }
           const records: LogRecord[] = [];
           for (const raw of part.records) {
             try {
@@ -103,5 +112,20 @@ export class KafkaTail {
     this.#closed = true;
     this.#pause.interrupt();
     await this.#done;
+  }
+}
+
+/** A derived frame as a sink produced it, or nothing if the bytes are not one. */
+function derivedFrameOf(value: Buffer | undefined | null): DerivedFrame[] {
+  try {
+    const f = JSON.parse(value?.toString('utf8') ?? '') as Partial<DerivedFrame>;
+    const valid =
+      typeof f.tenant === 'string' &&
+      typeof f.entity === 'string' &&
+      typeof f.frame === 'string' &&
+      (STREAMS as readonly unknown[]).includes(f.stream);
+    return valid ? [f as DerivedFrame] : [];
+  } catch {
+    return [];
   }
 }

@@ -16,10 +16,18 @@ export const streamTopic = (layout: Pick<TopicLayout, 'prefix'>, stream: Stream)
 /** Where sinks put records they cannot decode, with the reason in a header. */
 export const deadLetterTopic = (layout: Pick<TopicLayout, 'prefix'>): string => `${layout.prefix}dead-letter`;
 
-/** Every topic Beacon needs: one per stream, and the dead-letter topic. */
+/**
+ * Frames sinks derive (live counts) on their way to every API process's hub. Not a record stream:
+ * kept an hour, since a live frame is worth nothing later.
+ */
+export const liveTopic = (layout: Pick<TopicLayout, 'prefix'>): string => `${layout.prefix}live`;
+const LIVE_RETENTION_MS = 3_600_000;
+
+/** Every topic Beacon needs: one per stream, the dead-letter topic and the live topic. */
 export const allTopics = (layout: Pick<TopicLayout, 'prefix'>): string[] => [
   ...STREAMS.map((s) => streamTopic(layout, s)),
   deadLetterTopic(layout),
+  liveTopic(layout),
 ];
 
 /** What `setup` did to the topics. */
@@ -46,7 +54,12 @@ export async function ensureTopics(admin: Admin, layout: TopicLayout): Promise<T
         replicas: layout.replicationFactor,
         // The broker stamps each record when it appends it. Retention and the live tail's start by
         // time then follow the broker's clock, not the producer's (receivedAt is in the value).
-        configs: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }],
+        configs: [
+          { name: 'message.timestamp.type', value: 'LogAppendTime' },
+          ...(topic === liveTopic(layout)
+            ? [{ name: 'retention.ms', value: String(LIVE_RETENTION_MS) }]
+            : []),
+        ],
       });
       created.push(topic);
     } catch (err) {

@@ -231,6 +231,14 @@ export class PostgresAnalyticsReader implements AnalyticsReader {
     return rows[0] && toClient(rows[0]);
   }
 
+  async oauthClients(tenant: string): Promise<OAuthClient[]> {
+    const { rows } = await this.#db.query<ClientRow>(
+      'SELECT * FROM analytics_oauth_clients WHERE tenant = $1 ORDER BY created_at, id',
+      [tenant],
+    );
+    return rows.map(toClient);
+  }
+
   latestSessions(tenant: string, site: string, visitors: readonly string[]): Promise<SessionRow[]> {
     return latestSessions(this.#db, tenant, site, visitors);
   }
@@ -410,8 +418,48 @@ export class PostgresAnalyticsWriter implements AnalyticsWriter {
     );
   }
 
-  site(id: string): Promise<Site | undefined> {
-    return siteById(this.#client, id);
+  async site(id: string): Promise<Site | undefined> {
+    // FOR KEY SHARE: a site deleted meanwhile waits for this transaction, then deletes what it wrote
+    // too, rather than leaving rows of a deleted site behind. Unlike FOR SHARE it does not hold back a
+    // settings UPDATE, so two changes to one site queue on the row lock instead of risking a deadlock.
+    const { rows } = await this.#client.query<SiteRow>(
+      'SELECT * FROM analytics_sites WHERE id = $1 FOR KEY SHARE',
+      [id],
+    );
+    return rows[0] && toSite(rows[0]);
+  }
+
+  async updateSite(site: Site): Promise<void> {
+    await this.#client.query(
+      `UPDATE analytics_sites SET domain = $1, allowed_domains = $2, timezone = $3, respect_dnt = $4
+       WHERE tenant = $5 AND id = $6`,
+      [
+        site.domain,
+        JSON.stringify(site.allowedDomains),
+        site.timezone,
+        site.respectDnt,
+        site.tenant,
+        site.id,
+      ],
+    );
+  }
+
+  async deleteSite(tenant: string, id: string): Promise<boolean> {
+    const gone = await this.#client.query('DELETE FROM analytics_sites WHERE tenant = $1 AND id = $2', [
+      tenant,
+      id,
+    ]);
+    if (gone.rowCount === 0) return false;
+    // The events' keys go with them (the keys table has no site column).
+    await this.#client.query(
+      `WITH gone AS (DELETE FROM analytics_events WHERE tenant = $1 AND site = $2 RETURNING key)
+       DELETE FROM analytics_event_keys k USING gone WHERE k.tenant = $1 AND k.key = gone.key`,
+      [tenant, id],
+    );
+    for (const table of ['analytics_sessions', 'analytics_rollups', 'analytics_seen']) {
+      await this.#client.query(`DELETE FROM ${table} WHERE tenant = $1 AND site = $2`, [tenant, id]);
+    }
+    return true;
   }
 
   async createSite(site: Site): Promise<void> {
@@ -447,6 +495,14 @@ export class PostgresAnalyticsWriter implements AnalyticsWriter {
        VALUES ($1, $2, $3, $4, $5, $6)`,
       [c.id, c.tenant, c.name, c.secretHash, c.createdAt, c.revokedAt],
     );
+  }
+
+  async revokeOAuthClient(tenant: string, id: string, at: number): Promise<boolean> {
+    const { rowCount } = await this.#client.query(
+      'UPDATE analytics_oauth_clients SET revoked_at = COALESCE(revoked_at, $1) WHERE tenant = $2 AND id = $3',
+      [at, tenant, id],
+    );
+    return rowCount === 1;
   }
 
   async existingKeys(tenant: string, keys: readonly string[]): Promise<Set<string>> {

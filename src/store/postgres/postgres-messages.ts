@@ -4,12 +4,14 @@ import type { PoolClient } from 'pg';
 import copyStreams from 'pg-copy-streams';
 import type {
   Message,
+  MessageCursor,
   MessageQuery,
   MessageReader,
   MessageRow,
   MessageWriter,
 } from '../../messages/message.ts';
 import type { Queryable } from './errors.ts';
+import { isoTime } from '../../log/record.ts';
 
 /** SQL for an epoch-millisecond parameter as timestamptz, exact to the millisecond. */
 const ts = (param: string) => `(timestamptz 'epoch' + ${param}::int8 * interval '1 millisecond')`;
@@ -48,6 +50,14 @@ export class PostgresMessageReader implements MessageReader {
     return rows.map((r) => ({ id: r.id, receivedAt: r.received_at, payload: r.payload }));
   }
 
+  async firstOf(tenant: string, keys: readonly string[]): Promise<Map<string, MessageCursor>> {
+    const { rows } = await this.#pool.query<{ key: string; id: string; received_at: number }>(
+      `SELECT key, id, ${ms('received_at')} AS received_at FROM message_keys WHERE tenant = $1 AND key = ANY($2)`,
+      [tenant, keys],
+    );
+    return new Map(rows.map((r) => [r.key, { id: r.id, receivedAt: r.received_at }]));
+  }
+
   async count(tenant: string): Promise<number> {
     const { rows } = await this.#pool.query<{ n: string }>(
       'SELECT count(*) AS n FROM messages WHERE tenant = $1',
@@ -61,7 +71,6 @@ export class PostgresMessageReader implements MessageReader {
 const UNIQUE_VIOLATION = '23505';
 
 /** Epoch milliseconds as an ISO 8601 UTC timestamp, which timestamptz reads exactly. */
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /** A CSV field: always quoted, quotes doubled, so any text (tabs, newlines, commas) survives. */
 const csv = (value: string) => `"${value.replaceAll('"', '""')}"`;
@@ -118,7 +127,7 @@ export class PostgresMessageWriter implements MessageWriter {
       if (keyed.length > 0) {
         await copy(
           'COPY message_keys (tenant, key, received_at, id) FROM STDIN (FORMAT csv)',
-          keyed.map((r) => `${csv(r.tenant)},${csv(r.key)},${iso(r.receivedAt)},${csv(r.id)}\n`),
+          keyed.map((r) => `${csv(r.tenant)},${csv(r.key)},${isoTime(r.receivedAt)},${csv(r.id)}\n`),
         );
       }
       // An unquoted empty field is NULL in CSV: the key column of a record without a client key.
@@ -126,7 +135,7 @@ export class PostgresMessageWriter implements MessageWriter {
         'COPY messages (tenant, received_at, id, key, payload) FROM STDIN (FORMAT csv)',
         rows.map(
           (r) =>
-            `${csv(r.tenant)},${iso(r.receivedAt)},${csv(r.id)},${r.key === r.id ? '' : csv(r.key)},${csv(JSON.stringify(r.payload))}\n`,
+            `${csv(r.tenant)},${isoTime(r.receivedAt)},${csv(r.id)},${r.key === r.id ? '' : csv(r.key)},${csv(JSON.stringify(r.payload))}\n`,
         ),
       );
       await client.query('RELEASE SAVEPOINT beacon_copy');

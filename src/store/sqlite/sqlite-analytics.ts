@@ -161,14 +161,19 @@ const zeroCounters = (): Counters => ({
   duration: 0,
 });
 
+const SITE_BY_ID = 'SELECT * FROM analytics_sites WHERE id = ?';
+
 export class SqliteAnalyticsReader implements AnalyticsReader {
   readonly #db: SqliteDatabase;
+  // Prepared once: compiling the statement cost more than running it.
+  readonly #site;
   constructor(db: SqliteDatabase) {
     this.#db = db;
+    this.#site = db.prepare<[string], SiteRow>(SITE_BY_ID);
   }
 
   site(id: string): Promise<Site | undefined> {
-    const row = this.#db.prepare<[string], SiteRow>('SELECT * FROM analytics_sites WHERE id = ?').get(id);
+    const row = this.#site.get(id);
     return Promise.resolve(row && toSite(row));
   }
 
@@ -184,6 +189,15 @@ export class SqliteAnalyticsReader implements AnalyticsReader {
       .prepare<[string], ClientRow>('SELECT * FROM analytics_oauth_clients WHERE id = ?')
       .get(id);
     return Promise.resolve(row && toClient(row));
+  }
+
+  oauthClients(tenant: string): Promise<OAuthClient[]> {
+    const rows = this.#db
+      .prepare<[string], ClientRow>(
+        'SELECT * FROM analytics_oauth_clients WHERE tenant = ? ORDER BY created_at, id',
+      )
+      .all(tenant);
+    return Promise.resolve(rows.map(toClient));
   }
 
   latestSessions(tenant: string, site: string, visitors: readonly string[]): Promise<SessionRow[]> {
@@ -288,9 +302,17 @@ export class SqliteAnalyticsWriter implements AnalyticsWriter {
   readonly #upsertSession;
   readonly #seen;
   readonly #rollup;
+  // The sink looks up each batch's sites and prunes seen marks per batch: compiling these statements
+  // each time cost more than running them.
+  readonly #site;
+  readonly #pruneSeen;
 
   constructor(db: SqliteDatabase) {
     this.#db = db;
+    this.#site = db.prepare<[string], SiteRow>(SITE_BY_ID);
+    this.#pruneSeen = db.prepare(
+      "DELETE FROM analytics_seen WHERE tenant = ? AND site = ? AND grain IN ('hour', 'day') AND bucket < ?",
+    );
     this.#existing = db.prepare<[string, string], { key: string }>(
       'SELECT key FROM analytics_events WHERE tenant = ? AND key = ?',
     );
@@ -322,7 +344,7 @@ export class SqliteAnalyticsWriter implements AnalyticsWriter {
   }
 
   site(id: string): Promise<Site | undefined> {
-    const row = this.#db.prepare<[string], SiteRow>('SELECT * FROM analytics_sites WHERE id = ?').get(id);
+    const row = this.#site.get(id);
     return Promise.resolve(row && toSite(row));
   }
 
@@ -344,6 +366,33 @@ export class SqliteAnalyticsWriter implements AnalyticsWriter {
     return Promise.resolve();
   }
 
+  updateSite(site: Site): Promise<void> {
+    this.#db
+      .prepare(
+        `UPDATE analytics_sites SET domain = ?, allowed_domains = ?, timezone = ?, respect_dnt = ?
+         WHERE tenant = ? AND id = ?`,
+      )
+      .run(
+        site.domain,
+        JSON.stringify(site.allowedDomains),
+        site.timezone,
+        site.respectDnt ? 1 : 0,
+        site.tenant,
+        site.id,
+      );
+    return Promise.resolve();
+  }
+
+  deleteSite(tenant: string, id: string): Promise<boolean> {
+    const gone = this.#db.prepare('DELETE FROM analytics_sites WHERE tenant = ? AND id = ?').run(tenant, id);
+    if (gone.changes === 0) return Promise.resolve(false);
+    // Each table's key starts with (tenant, site), so each delete is one index range.
+    for (const table of ['analytics_events', 'analytics_sessions', 'analytics_rollups', 'analytics_seen']) {
+      this.#db.prepare(`DELETE FROM ${table} WHERE tenant = ? AND site = ?`).run(tenant, id);
+    }
+    return Promise.resolve(true);
+  }
+
   secret(candidate: string): Promise<string> {
     this.#db
       .prepare("INSERT INTO analytics_settings (name, value) VALUES ('secret', ?) ON CONFLICT DO NOTHING")
@@ -362,6 +411,15 @@ export class SqliteAnalyticsWriter implements AnalyticsWriter {
       )
       .run(c.id, c.tenant, c.name, c.secretHash, c.createdAt, c.revokedAt);
     return Promise.resolve();
+  }
+
+  revokeOAuthClient(tenant: string, id: string, at: number): Promise<boolean> {
+    const { changes } = this.#db
+      .prepare(
+        'UPDATE analytics_oauth_clients SET revoked_at = COALESCE(revoked_at, ?) WHERE tenant = ? AND id = ?',
+      )
+      .run(at, tenant, id);
+    return Promise.resolve(changes === 1);
   }
 
   existingKeys(tenant: string, keys: readonly string[]): Promise<Set<string>> {
@@ -432,11 +490,7 @@ export class SqliteAnalyticsWriter implements AnalyticsWriter {
   }
 
   pruneSeen(tenant: string, site: string, before: number): Promise<void> {
-    this.#db
-      .prepare(
-        "DELETE FROM analytics_seen WHERE tenant = ? AND site = ? AND grain IN ('hour', 'day') AND bucket < ?",
-      )
-      .run(tenant, site, before);
+    this.#pruneSeen.run(tenant, site, before);
     return Promise.resolve();
   }
 

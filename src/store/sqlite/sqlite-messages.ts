@@ -1,6 +1,7 @@
 import type { SqliteDatabase } from '../../sqlite/database.ts';
 import type {
   Message,
+  MessageCursor,
   MessageQuery,
   MessageReader,
   MessageRow,
@@ -40,6 +41,18 @@ export class SqliteMessageReader implements MessageReader {
     return Promise.resolve(
       rows.map((r) => ({ id: r.id, receivedAt: r.received_at, payload: JSON.parse(r.payload) as unknown })),
     );
+  }
+
+  firstOf(tenant: string, keys: readonly string[]): Promise<Map<string, MessageCursor>> {
+    const found = new Map<string, MessageCursor>();
+    // SQLite allows 32,766 parameters; a batch has at most a few thousand keys.
+    const rows = this.#db
+      .prepare<unknown[], { key: string; id: string; received_at: number }>(
+        `SELECT key, id, received_at FROM messages WHERE tenant = ? AND key IN (${keys.map(() => '?').join(',')})`,
+      )
+      .all(tenant, ...keys);
+    for (const r of rows) found.set(r.key, { id: r.id, receivedAt: r.received_at });
+    return Promise.resolve(found);
   }
 
   count(tenant: string): Promise<number> {

@@ -1,0 +1,47 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Site } from './analytics.ts';
+import { applySiteSettings } from './site-settings.ts';
+
+const site: Site = {
+  id: 'st_1',
+  tenant: 't1',
+  domain: 'a.example',
+  allowedDomains: ['b.example'],
+  timezone: 'UTC',
+  respectDnt: false,
+  createdAt: 5,
+};
+
+test('only the fields given change, normalised as a user types them', () => {
+  assert.deepEqual(applySiteSettings(site, {}), site);
+  assert.deepEqual(
+    applySiteSettings(site, {
+      domain: 'https://www.Shop.example/path',
+      allowedDomains: ['cdn.shop.example', 'CDN.shop.example', 'http://m.shop.example:8080/'],
+      timezone: 'Europe/Berlin',
+      respectDnt: true,
+    }),
+    {
+      ...site,
+      domain: 'shop.example',
+      allowedDomains: ['cdn.shop.example', 'm.shop.example'],
+      timezone: 'Europe/Berlin',
+      respectDnt: true,
+    },
+  );
+  assert.deepEqual(applySiteSettings(site, { allowedDomains: [] }).allowedDomains, []);
+});
+
+test('a bad domain or zone is refused with SITE_INVALID naming it', () => {
+  for (const [change, named] of [
+    [{ domain: 'not a host' }, 'not a host'],
+    [{ allowedDomains: ['ok.example', '/'] }, '"/"'],
+    [{ timezone: 'Mars/Olympus' }, 'Mars/Olympus'],
+  ] as const) {
+    assert.throws(
+      () => applySiteSettings(site, change),
+      (err: Error & { code?: string }) => err.code === 'SITE_INVALID' && err.message.includes(named),
+    );
+  }
+});
