@@ -1,11 +1,14 @@
 /**
- * Uptime monitor benchmark: N targets at a 60 s interval against a local target farm, with Beacon
- * running as `beacon start` (prober, log, sinks, store and API in one process, the default
- * deployment) in a child process. For each N it prints sustained checks/s, schedule jitter p50/p99
- * (from every stored check: startedAt − scheduledAt), peak and mean RSS, and CPU as a share of one
- * core; then stored bytes per check (SQLite pages of the check table and of the log, per row).
+ * Uptime monitor benchmark: N targets at a 60 s interval against a local target farm, with Beacon in
+ * a child process launched as an operator would (`bin/beacon`), once per role: `beacon probe` (only
+ * the prober, the seed's "instance") and `beacon start` (prober, log writer thread, sink thread,
+ * store and API in one process, the default deployment). For each role and N it prints sustained
+ * checks/s, schedule jitter p50/p99 (from every logged check: startedAt − scheduledAt), peak and mean
+ * RSS, and CPU as a share of one core; then stored bytes per check (SQLite pages of the check table
+ * and of the log, per row).
  *
- *   node bench/monitor.ts [--counts 20000,40000,60000] [--seconds 150] [--interval 60] [--delay-ms 30]
+ *   node bench/monitor.ts [--counts 20000,40000,60000] [--role probe,start] [--seconds 150]
+ *                         [--interval 60] [--delay-ms 30] [--node-flags "--max-semi-space-size=1"]
  *
  * The first count is seed 000's: 20,000 targets within 100 MB RSS and p99 jitter ≤ 1 s. Later counts
  * look for the ceiling: the largest N whose checks/s keeps up with N/interval and whose p99 jitter
@@ -38,11 +41,10 @@ const seconds = Number(arg('seconds', '150'));
 const interval = Number(arg('interval', '60'));
 const delayMs = arg('delay-ms', '30');
 /** `probe`: only the prober (`beacon probe`), the seed's "instance"; `start`: everything in one process. */
-const role = arg('role', 'probe');
-const nodeFlags = arg('node-flags', '')
-  .split(' ')
-  .filter((f) => f !== '');
-const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const roles = arg('role', 'probe,start').split(',');
+/** Node flags that replace what bin/beacon sets for the role (BEACON_NODE_FLAGS); `--node-flags ''` runs with none. */
+const nodeFlags = process.argv.includes('--node-flags') ? arg('node-flags', '') : undefined;
+const BEACON = fileURLToPath(new URL('../bin/beacon', import.meta.url));
 const TICKS = 100; // USER_HZ on Linux: /proc/<pid>/stat counts CPU in 1/100 s
 
 function procSample(pid: number): { rssMb: number; cpuTicks: number } {
@@ -129,6 +131,7 @@ async function project(dataDir: string): Promise<void> {
 }
 
 interface Result {
+  readonly role: string;
   readonly n: number;
   readonly expectedPerSecond: number;
   readonly checksPerSecond: number;
@@ -142,26 +145,24 @@ interface Result {
   readonly up: number;
 }
 
-async function runOne(n: number, port: number): Promise<Result> {
+async function runOne(role: string, n: number, port: number): Promise<Result> {
   const dataDir = mkdtempSync(join(tmpdir(), 'beacon-bench-monitor-'));
   try {
-    step(`${count(n)} targets at ${interval} s for ${seconds} s`);
+    step(`beacon ${role}: ${count(n)} targets at ${interval} s for ${seconds} s`);
     await seedTargets(dataDir, n, port);
-    const child = spawn(
-      process.execPath,
-      [...nodeFlags, MAIN, role, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir],
-      {
-        env: {
-          ...process.env,
-          BEACON_LOG_LEVEL: 'warn',
-          BEACON_ADMIN_TOKEN: 'bench-admin-token-0123456789abcdef',
-          BEACON_MONITOR_CONCURRENCY: '2000',
-          BEACON_MONITOR_PER_HOST: '16',
-          BEACON_MONITOR_REFRESH_MS: '60000',
-        },
-        stdio: ['ignore', 'pipe', 'inherit'],
+    // bin/beacon execs node, so the child's pid is node's and /proc shows its memory and CPU.
+    const child = spawn(BEACON, [role, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir], {
+      env: {
+        ...process.env,
+        ...(nodeFlags === undefined ? {} : { BEACON_NODE_FLAGS: nodeFlags }),
+        BEACON_LOG_LEVEL: 'warn',
+        BEACON_ADMIN_TOKEN: 'bench-admin-token-0123456789abcdef',
+        BEACON_MONITOR_CONCURRENCY: '2000',
+        BEACON_MONITOR_PER_HOST: '16',
+        BEACON_MONITOR_REFRESH_MS: '60000',
       },
-    );
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     await new Promise<void>((resolve, reject) => {
       let out = '';
       child.stdout.on('data', (d: Buffer) => {
@@ -192,20 +193,27 @@ async function runOne(n: number, port: number): Promise<Result> {
     const steady = samples.filter((s) => s.at >= from);
     const cpuShare =
       (steady.at(-1)!.cpuTicks - steady[0]!.cpuTicks) / TICKS / ((steady.at(-1)!.at - steady[0]!.at) / 1000);
+    // The log stores each commit as chunks: a JSON array of [tenant, key, entity, id, ts, receivedAt, body].
     const log = new Database(join(dataDir, 'log.db'), { readonly: true });
     const rows = log
       .prepare<[number, number], { jitter: number; ok: number }>(
-        `SELECT json_extract(body, '$.startedAt') - json_extract(body, '$.scheduledAt') AS jitter,
-                json_extract(body, '$.ok') AS ok
-         FROM records WHERE stream = 'checks' AND ts >= ? AND ts < ?`,
+        `SELECT json_extract(r.value, '$[6].startedAt') - json_extract(r.value, '$[6].scheduledAt') AS jitter,
+                json_extract(r.value, '$[6].ok') AS ok
+         FROM chunks c, json_each(c.records) r
+         WHERE c.stream = 'checks' AND json_extract(r.value, '$[4]') >= ? AND json_extract(r.value, '$[4]') < ?`,
       )
       .all(from, ended - 15_000);
+    // Chunks, and the idempotency keys (a check's key is its identity, so every check has one).
     const logPages = log
       .prepare<[], { bytes: number }>(
-        "SELECT SUM(pgsize) AS bytes FROM dbstat WHERE name IN ('records') OR name LIKE 'sqlite_autoindex_records%' OR name LIKE 'records_%'",
+        "SELECT SUM(pgsize) AS bytes FROM dbstat WHERE name IN ('chunks', 'chunks_stream', 'idempotency_keys', 'idempotency_keys_age')",
       )
       .get()!.bytes;
-    const logRows = log.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM records').get()!.n;
+    const logRows = log
+      .prepare<[], { n: number }>(
+        "SELECT SUM(end_offset - first_offset) AS n FROM chunks WHERE stream = 'checks'",
+      )
+      .get()!.n;
     log.close();
     if (role === 'probe') await project(dataDir);
     const store = new Database(join(dataDir, 'beacon.db'), { readonly: true });
@@ -219,6 +227,7 @@ async function runOne(n: number, port: number): Promise<Result> {
     for (const r of rows) jitter.record(r.jitter);
     const window = (ended - 15_000 - from) / 1000;
     return {
+      role,
       n,
       expectedPerSecond: n / interval,
       checksPerSecond: rows.length / window,
@@ -239,39 +248,45 @@ async function runOne(n: number, port: number): Promise<Result> {
 const farm = await startFarm();
 const results: Result[] = [];
 try {
-  for (const n of counts) {
-    const r = await runOne(n, farm.port);
-    results.push(r);
-    note(
-      `${count(r.checksPerSecond)} checks/s of ${count(r.expectedPerSecond)} due · jitter p50 ${ms(r.jitter.p50)} p99 ${ms(r.jitter.p99)} · RSS peak ${r.rssPeakMb.toFixed(0)} MB · CPU ${(r.cpuShare * 100).toFixed(0)}%`,
-    );
+  for (const role of roles) {
+    for (const n of counts) {
+      const r = await runOne(role, n, farm.port);
+      results.push(r);
+      note(
+        `${count(r.checksPerSecond)} checks/s of ${count(r.expectedPerSecond)} due · jitter p50 ${ms(r.jitter.p50)} p99 ${ms(r.jitter.p99)} · RSS peak ${r.rssPeakMb.toFixed(0)} MB · CPU ${(r.cpuShare * 100).toFixed(0)}%`,
+      );
+    }
   }
 } finally {
   farm.child.kill('SIGTERM');
 }
 
 console.log(
-  `\nMonitor: targets at ${interval} s against a local farm (${delayMs} ms ± 50% per answer), \`beacon ${role}\`${nodeFlags.length > 0 ? ` under node ${nodeFlags.join(' ')}` : ''}\n`,
+  `\nMonitor: targets at ${interval} s against a local farm (${delayMs} ms ± 50% per answer), launched by bin/beacon${nodeFlags === undefined ? ' with its flags for the role' : ` with node flags "${nodeFlags}" instead of its own`}\n`,
 );
 console.log(
-  '| targets | due/s | checks/s | jitter p50 | jitter p99 | jitter max | RSS peak | RSS mean | CPU (1 core) | up | stored bytes/check (table) | log bytes/record |',
+  '| role | targets | due/s | checks/s | jitter p50 | jitter p99 | jitter max | RSS peak | RSS mean | CPU (1 core) | up | stored bytes/check (table) | log bytes/record |',
 );
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
   console.log(
-    `| ${count(r.n)} | ${r.expectedPerSecond.toFixed(1)} | ${r.checksPerSecond.toFixed(1)} | ${ms(r.jitter.p50)} | ${ms(r.jitter.p99)} | ${ms(r.jitter.max)} | ${r.rssPeakMb.toFixed(0)} MB | ${r.rssMeanMb.toFixed(0)} MB | ${(r.cpuShare * 100).toFixed(0)}% | ${(r.up * 100).toFixed(1)}% | ${r.checkBytes.toFixed(0)} | ${r.logBytes.toFixed(0)} |`,
+    `| \`beacon ${r.role}\` | ${count(r.n)} | ${r.expectedPerSecond.toFixed(1)} | ${r.checksPerSecond.toFixed(1)} | ${ms(r.jitter.p50)} | ${ms(r.jitter.p99)} | ${ms(r.jitter.max)} | ${r.rssPeakMb.toFixed(0)} MB | ${r.rssMeanMb.toFixed(0)} MB | ${(r.cpuShare * 100).toFixed(0)}% | ${(r.up * 100).toFixed(1)}% | ${r.checkBytes.toFixed(0)} | ${r.logBytes.toFixed(0)} |`,
   );
 }
-const keeps = results.filter((r) => r.checksPerSecond >= r.expectedPerSecond * 0.98 && r.jitter.p99 <= 1000);
-console.log(
-  `\nSeed 000 target (20,000 targets, RSS ≤ 100 MB, p99 jitter ≤ 1 s): ${(() => {
-    const r = results.find((x) => x.n === 20_000);
-    if (!r) return 'not run';
-    return r.rssPeakMb <= 100 && r.jitter.p99 <= 1000
-      ? 'met'
-      : `MISSED (RSS ${r.rssPeakMb.toFixed(0)} MB, p99 ${ms(r.jitter.p99)})`;
-  })()}`,
-);
-console.log(
-  `Largest count that kept up (≥ 98% of due checks, p99 jitter ≤ 1 s): ${keeps.length ? count(Math.max(...keeps.map((r) => r.n))) : 'none'}`,
-);
+for (const role of roles) {
+  const mine = results.filter((r) => r.role === role);
+  const seed = mine.find((x) => x.n === 20_000);
+  const keeps = mine.filter((r) => r.checksPerSecond >= r.expectedPerSecond * 0.98 && r.jitter.p99 <= 1000);
+  console.log(
+    `\n\`beacon ${role}\`: seed 000 target (20,000 targets, RSS ≤ 100 MB, p99 jitter ≤ 1 s): ${
+      !seed
+        ? 'not run'
+        : seed.rssPeakMb <= 100 && seed.jitter.p99 <= 1000
+          ? 'met'
+          : `MISSED (RSS ${seed.rssPeakMb.toFixed(0)} MB, p99 ${ms(seed.jitter.p99)})`
+    }`,
+  );
+  console.log(
+    `\`beacon ${role}\`: largest count that kept up (≥ 98% of due checks, p99 jitter ≤ 1 s): ${keeps.length ? count(Math.max(...keeps.map((r) => r.n))) : 'none'}`,
+  );
+}

@@ -9,6 +9,9 @@ import { sinkCommand } from './sink.ts';
 import { startCommand } from './start.ts';
 import { tokenCommand } from './token.ts';
 
+// Each command imports its role when it runs, so a process loads only the code of the role it is:
+// a `beacon probe` never loads Fastify, the dashboard's routes or the analytics parsers.
+
 // The only place that reads process.env: commands receive it and pass it to loadConfig.
 const env = process.env;
 

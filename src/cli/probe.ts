@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { startProbe } from '../roles/probe.ts';
 import { configFrom, withConfigFlags } from './options.ts';
 import { runUntilSignal } from './signals.ts';
 
@@ -16,6 +15,7 @@ export function probeCommand(env: NodeJS.ProcessEnv): Command {
       if (options.shard !== undefined) set.push(`monitor.shard=${options.shard as string}`);
       if (options.region !== undefined) set.push(`monitor.region=${options.region as string}`);
       const config = configFrom({ ...options, set }, env);
+      const { startProbe } = await import('../roles/probe.ts');
       const probe = await startProbe(config);
       process.stdout.write(
         `Beacon probe is running (shard ${config.monitor.shard}, region ${config.monitor.region}).\n  Metrics: ${probe.url}/metrics\n`,

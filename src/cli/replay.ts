@@ -5,8 +5,6 @@ import { loggerOptions } from '../observability/logger.ts';
 import { STREAMS } from '../log/record.ts';
 import { Metrics } from '../observability/metrics.ts';
 import { createLog, createStore } from '../roles/backends.ts';
-import { projections } from '../roles/projections.ts';
-import { replay } from '../sink/replay.ts';
 import { configFrom, withConfigFlags } from './options.ts';
 
 /**
@@ -20,12 +18,15 @@ export function replayCommand(env: NodeJS.ProcessEnv): Command {
     .action(async (options: Record<string, unknown>) => {
       const config = configFrom(options, env);
       const stream = options.stream as string;
+      // Imported here: every domain's projection, which no other command needs.
+      const { projections } = await import('../roles/projections.ts');
+      const { replay } = await import('../sink/replay.ts');
       const projection = projections.find((p) => p.stream === stream);
       if (!projection) throw new BeaconError('REPLAY_UNSUPPORTED', `no projection reads ${stream}`);
       const logger = pino(loggerOptions(config.logLevel));
-      const store = createStore(config);
+      const store = await createStore(config);
       await store.open();
-      const log = createLog(config, new Metrics(), logger);
+      const log = await createLog(config, new Metrics(), logger);
       try {
         await log.open();
         const started = performance.now();

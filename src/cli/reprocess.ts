@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { pino } from 'pino';
-import { reprocess } from '../analytics/reprocess.ts';
 import { Metrics } from '../observability/metrics.ts';
 import { createLog, createStore } from '../roles/backends.ts';
 import { configFrom, withConfigFlags } from './options.ts';
@@ -16,10 +15,11 @@ export function reprocessCommand(env: NodeJS.ProcessEnv): Command {
     .requiredOption('--to <date>', 'last local day, YYYY-MM-DD (inclusive)')
     .action(async (options: Record<string, unknown>) => {
       const config = configFrom(options, env);
+      const { reprocess } = await import('../analytics/reprocess.ts');
       const logger = pino({ level: config.logLevel === 'info' ? 'warn' : config.logLevel });
-      const store = createStore(config);
+      const store = await createStore(config);
       await store.open();
-      const log = createLog(config, new Metrics(), logger);
+      const log = await createLog(config, new Metrics(), logger);
       await log.open();
       try {
         const started = performance.now();

@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import { pino } from 'pino';
 import { loggerOptions } from '../observability/logger.ts';
-import { runSetup } from '../roles/setup.ts';
 import { configFrom, withConfigFlags } from './options.ts';
 
 export function setupCommand(env: NodeJS.ProcessEnv): Command {
@@ -12,6 +11,7 @@ export function setupCommand(env: NodeJS.ProcessEnv): Command {
     .option('--json', 'print the report as JSON')
     .action(async (options: Record<string, unknown>) => {
       const config = configFrom(options, env);
+      const { runSetup } = await import('../roles/setup.ts');
       const report = await runSetup(
         config,
         pino(loggerOptions(config.logLevel === 'info' ? 'warn' : config.logLevel)),

@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { startSinkRole } from '../roles/sink.ts';
 import { configFrom, withConfigFlags } from './options.ts';
 import { runUntilSignal } from './signals.ts';
 
@@ -10,6 +9,7 @@ export function sinkCommand(env: NodeJS.ProcessEnv): Command {
     )
     .action(async (options: Record<string, unknown>) => {
       const config = configFrom(options, env);
+      const { startSinkRole } = await import('../roles/sink.ts');
       const sink = await startSinkRole(config);
       process.stdout.write(
         `Beacon sink is running (log: ${config.log}, store: ${config.store}). Metrics: ${sink.url}/metrics\n`,

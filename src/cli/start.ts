@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { startBeacon } from '../roles/start.ts';
 import { configFrom, withConfigFlags } from './options.ts';
 import { runUntilSignal } from './signals.ts';
 
@@ -10,6 +9,7 @@ export function startCommand(env: NodeJS.ProcessEnv): Command {
     )
     .action(async (options: Record<string, unknown>) => {
       const config = configFrom(options, env);
+      const { startBeacon } = await import('../roles/start.ts');
       const beacon = await startBeacon(config);
       const lines = [
         '',

@@ -20,7 +20,7 @@ async function withStore<T>(
   fn: (store: Store) => Promise<T>,
 ): Promise<T> {
   const config = configFrom(options, env);
-  const store = createStore(config);
+  const store = await createStore(config);
   await store.open();
   try {
     const logger = pino(loggerOptions(config.logLevel), pino.destination(2));

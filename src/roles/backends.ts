@@ -1,24 +1,43 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import { BeaconError } from '../errors/catalog.ts';
-import { EmbeddedLog } from '../log/embedded/embedded-log.ts';
-import { KafkaLog } from '../log/kafka/kafka-log.ts';
+import type { KafkaLog } from '../log/kafka/kafka-log.ts';
 import { isKafkaUrl, parseKafkaUrl } from '../log/kafka/kafka-url.ts';
 import type { Log } from '../log/log.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { PostgresStore } from '../store/postgres/postgres-store.ts';
-import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
 
+/**
+ * What a role may change about the embedded backends it opens, over the configuration: `beacon probe`
+ * only appends batches of checks and reads its targets, so it asks for less memory than a server.
+ */
+export interface EmbeddedTuning {
+  /** Commit on a writer thread (default: `embeddedLog.writerThread`). */
+  readonly writerThread?: boolean;
+  /** SQLite page cache per connection, in MiB (default 64). */
+  readonly cacheMiB?: number;
+}
+
+// Each backend is imported only once it is chosen: the Kafka client alone costs a process (and every
+// worker thread that opens a log) about 60 MB of RSS, and pg some more, which an embedded deployment
+// or a `beacon probe` on 100 MB should not pay for code it never runs.
+
 /** Chooses the log backend from configuration, once, at start-up. */
-export function createLog(config: Readonly<Config>, metrics: Metrics, logger: Logger): Log {
+export async function createLog(
+  config: Readonly<Config>,
+  metrics: Metrics,
+  logger: Logger,
+  tuning: EmbeddedTuning = {},
+): Promise<Log> {
   if (config.log === 'embedded') {
+    const { EmbeddedLog } = await import('../log/embedded/embedded-log.ts');
     return new EmbeddedLog({
       dataDir: config.dataDir,
       maxQueue: config.ingest.queueMax,
       retentionDays: config.embeddedLog.retentionDays,
       sweepIntervalMs: config.embeddedLog.sweepIntervalMs,
-      writerThread: config.embeddedLog.writerThread,
+      writerThread: tuning.writerThread ?? config.embeddedLog.writerThread,
+      ...(tuning.cacheMiB === undefined ? {} : { cacheMiB: tuning.cacheMiB }),
       logger,
       onCommit: (records, seconds) => {
         metrics.commitBatchSize.observe(records);
@@ -31,7 +50,12 @@ export function createLog(config: Readonly<Config>, metrics: Metrics, logger: Lo
 }
 
 /** The Kafka log from the `log` URL and the `kafka` section; `beacon setup` also uses it for topics. */
-export function createKafkaLog(config: Readonly<Config>, metrics: Metrics, logger: Logger): KafkaLog {
+export async function createKafkaLog(
+  config: Readonly<Config>,
+  metrics: Metrics,
+  logger: Logger,
+): Promise<KafkaLog> {
+  const { KafkaLog } = await import('../log/kafka/kafka-log.ts');
   const { kafka } = config;
   return new KafkaLog({
     brokers: parseKafkaUrl(config.log),
@@ -52,9 +76,17 @@ export function createKafkaLog(config: Readonly<Config>, metrics: Metrics, logge
 }
 
 /** Chooses the store backend from configuration, once, at start-up. */
-export function createStore(config: Readonly<Config>, logger?: Logger): Store {
-  if (config.store === 'sqlite') return new SqliteStore({ dataDir: config.dataDir });
+export async function createStore(
+  config: Readonly<Config>,
+  logger?: Logger,
+  tuning: Pick<EmbeddedTuning, 'cacheMiB'> = {},
+): Promise<Store> {
+  if (config.store === 'sqlite') {
+    const { SqliteStore } = await import('../store/sqlite/sqlite-store.ts');
+    return new SqliteStore({ dataDir: config.dataDir, ...tuning });
+  }
   if (/^postgres(ql)?:\/\//.test(config.store)) {
+    const { PostgresStore } = await import('../store/postgres/postgres-store.ts');
     return new PostgresStore({
       url: config.store,
       ...config.postgres,

@@ -21,10 +21,10 @@ export interface SetupReport {
 export async function runSetup(config: Readonly<Config>, logger: Logger): Promise<SetupReport> {
   let log: SetupReport['log'] = { backend: 'embedded', created: [], existing: [] };
   if (isKafkaUrl(config.log)) {
-    const topics = await createKafkaLog(config, new Metrics(), logger).setup();
+    const topics = await (await createKafkaLog(config, new Metrics(), logger)).setup();
     log = { backend: 'kafka', ...topics };
   }
-  const store = createStore(config);
+  const store = await createStore(config);
   try {
     const migrationsApplied = await store.open();
     const { generatedToken } = await bootstrapTenants(store.tenants, {

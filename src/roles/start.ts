@@ -54,12 +54,12 @@ export async function startBeacon(
 ): Promise<RunningBeacon> {
   const logger = options.logger ?? pino(loggerOptions(config.logLevel));
   const metrics = new Metrics();
-  const store = createStore(config, logger);
+  const store = await createStore(config, logger);
   const migrations = await store.open();
   if (migrations.length > 0) logger.info({ migrations }, 'store migrated');
   const { generatedToken } = await bootstrapTenants(store.tenants, { adminToken: config.adminToken, logger });
 
-  const log = createLog(config, metrics, logger);
+  const log = await createLog(config, metrics, logger);
   await log.open();
 
   // Sinks run in a thread of their own, on their own connections, as `beacon sink` would in a process

@@ -26,9 +26,9 @@ export async function runSinks(
   logger: Logger,
   listening: () => boolean = () => true,
 ): Promise<RunningSinks> {
-  const store = createStore(config, logger);
+  const store = await createStore(config, logger);
   await store.open();
-  const log = createLog(config, metrics, logger);
+  const log = await createLog(config, metrics, logger);
   await log.open();
   const sinks: Consumer[] = projections.map((projection) =>
     startSink({

@@ -9,7 +9,16 @@ export interface OpenOptions {
   /** `full` fsyncs every commit (the log, where a 202 promises durability); `normal` is crash-safe in WAL. */
   readonly synchronous: 'full' | 'normal';
   readonly readonly?: boolean;
+  /**
+   * SQLite's page cache for this connection, in MiB (default 64). It fills up to this as pages are
+   * read and written and is never given back, so it is part of the process's RSS; pages it does not
+   * hold are read through the OS page cache instead.
+   */
+  readonly cacheMiB?: number;
 }
+
+/** Page cache per connection unless a role asks for less. */
+export const DEFAULT_CACHE_MIB = 64;
 
 /** Opens a SQLite file in WAL mode with the pragmas Beacon relies on. */
 export function openDatabase(file: string, options: OpenOptions): SqliteDatabase {
@@ -21,7 +30,7 @@ export function openDatabase(file: string, options: OpenOptions): SqliteDatabase
   db.pragma('foreign_keys = ON');
   // Keep the WAL from growing without bound under constant writes.
   db.pragma('wal_autocheckpoint = 4000');
-  db.pragma('cache_size = -65536');
+  db.pragma(`cache_size = -${(options.cacheMiB ?? DEFAULT_CACHE_MIB) * 1024}`);
   return db;
 }
 

@@ -30,6 +30,8 @@ export interface EmbeddedLogOptions {
   readonly sweepIntervalMs?: number;
   /** Commit on a writer thread (the default) rather than on the event loop. */
   readonly writerThread?: boolean;
+  /** SQLite page cache per connection, in MiB (default 64). */
+  readonly cacheMiB?: number;
 }
 
 /** One record inside a chunk: [tenant, key (null when it is the id), entity, id, ts, receivedAt, body]. */
@@ -80,7 +82,8 @@ export class EmbeddedLog implements Log {
 
   open(): Promise<void> {
     const file = resolve(join(this.#options.dataDir, 'log.db'));
-    const db = openDatabase(file, { synchronous: 'full' });
+    const { cacheMiB } = this.#options;
+    const db = openDatabase(file, { synchronous: 'full', cacheMiB });
     migrate(db, logMigrations);
     this.#db = db;
     const channel = new BroadcastChannel(`beacon-log:${file}`);
@@ -90,7 +93,7 @@ export class EmbeddedLog implements Log {
     this.#liveName = `beacon-live:${file}`;
 
     const writer: LogWriter =
-      this.#options.writerThread === false ? new InlineWriter(db) : new WriterClient(file);
+      this.#options.writerThread === false ? new InlineWriter(db) : new WriterClient(file, cacheMiB);
     this.#writerThread = writer;
     this.#writer = new GroupCommit<NewRecord, Appended>(
       async (records) => {

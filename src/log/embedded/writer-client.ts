@@ -63,12 +63,14 @@ export class InlineWriter implements LogWriter {
  */
 export class WriterClient implements LogWriter {
   readonly #file: string;
+  readonly #cacheMiB: number | undefined;
   #worker: Promise<Worker> | undefined;
   readonly #pending = new Map<number, Pending>();
   #nextId = 0;
 
-  constructor(file: string) {
+  constructor(file: string, cacheMiB?: number) {
     this.#file = file;
+    this.#cacheMiB = cacheMiB;
   }
 
   /** Starts the thread and waits until its connection is open. */
@@ -113,7 +115,7 @@ export class WriterClient implements LogWriter {
   #thread(): Promise<Worker> {
     this.#worker ??= new Promise<Worker>((resolve, reject) => {
       const worker = new Worker(new URL('./writer-thread.ts', import.meta.url), {
-        workerData: { file: this.#file },
+        workerData: { file: this.#file, cacheMiB: this.#cacheMiB },
       });
       worker.on('message', (message: FromWriter) => {
         if (message.type === 'ready') return resolve(worker);

@@ -25,7 +25,8 @@ export type FromWriter =
 
 if (parentPort) {
   const port = parentPort;
-  const db = openDatabase((workerData as { file: string }).file, { synchronous: 'full' });
+  const { file, cacheMiB } = workerData as { file: string; cacheMiB: number | undefined };
+  const db = openDatabase(file, { synchronous: 'full', cacheMiB });
   const writer = new ChunkWriter(db);
   const post = (message: FromWriter) => port.postMessage(message);
   port.on('message', (message: ToWriter) => {

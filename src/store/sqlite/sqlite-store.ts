@@ -18,6 +18,7 @@ import { SqliteTenantRepository } from './sqlite-tenants.ts';
 export class SqliteStore implements Store {
   readonly backend = 'sqlite' as const;
   readonly #file: string;
+  readonly #cacheMiB: number | undefined;
   #writer: SqliteDatabase | undefined;
   #reader: SqliteDatabase | undefined;
   #tx: StoreTx | undefined;
@@ -30,17 +31,20 @@ export class SqliteStore implements Store {
   targets!: SqliteTargetWriter;
   existing: readonly string[] = [];
 
-  constructor(options: { dataDir: string }) {
+  /** @param options.cacheMiB SQLite page cache per connection, in MiB (default 64). */
+  constructor(options: { dataDir: string; cacheMiB?: number }) {
     this.#file = join(options.dataDir, 'beacon.db');
+    this.#cacheMiB = options.cacheMiB;
   }
 
   open(): Promise<string[]> {
-    const writer = openDatabase(this.#file, { synchronous: 'normal' });
+    const cacheMiB = this.#cacheMiB;
+    const writer = openDatabase(this.#file, { synchronous: 'normal', cacheMiB });
     const applied = migrate(writer, storeMigrations);
     // migrate() applies every newer version, so whatever it did not apply was there already.
     this.existing = storeMigrations.map((m) => m.name).filter((name) => !applied.includes(name));
     this.#writer = writer;
-    this.#reader = openDatabase(this.#file, { synchronous: 'normal', readonly: true });
+    this.#reader = openDatabase(this.#file, { synchronous: 'normal', readonly: true, cacheMiB });
     this.tenants = new SqliteTenantRepository(writer);
     this.messages = new SqliteMessageReader(this.#reader);
     this.occupancy = new SqliteOccupancy(this.#reader);
