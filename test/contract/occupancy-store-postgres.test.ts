@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { OccupancyReader } from '../../src/occupancy/model.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { freshDatabase, freshPostgresStore, sqlRows } from '../helpers/postgres.ts';
 import { runOccupancyStoreContract } from './occupancy.contract.ts';
@@ -16,18 +17,20 @@ test('a new day of deltas gets its partition without locking out readers until c
   try {
     const day = Date.UTC(2026, 2, 10);
     const delta = { space: 'r', key: 'k', delta: 1 as const, late: false };
+    const sumDeltas = async (o: OccupancyReader) =>
+      (await o.steps('t1', 'r', [{ level: 'delta', from: 0, to: day * 2, total: true }]))[0]![0];
     await store.transaction(async (tx) => {
       await tx.occupancy.insertDeltas('t1', [{ ...delta, ts: day + 5 }]);
       // Reading through the transaction writes the held-back delta (and makes its partition) first.
-      assert.equal(await tx.occupancy.sumDeltas('t1', 'r', 0, day * 2), 1, 'the transaction sees its delta');
+      assert.equal(await sumDeltas(tx.occupancy), 1, 'the transaction sees its delta');
       // While the writing transaction is open, a reader on another connection answers at once.
-      const read = store.occupancy.sumDeltas('t1', 'r', 0, day * 2);
+      const read = sumDeltas(store.occupancy);
       const timeout = new Promise((_, reject) =>
         setTimeout(() => reject(new Error('the reader waited for the writer')), 3000).unref(),
       );
       assert.equal(await Promise.race([read, timeout]), 0, 'the uncommitted delta is not seen');
     });
-    assert.equal(await store.occupancy.sumDeltas('t1', 'r', 0, day * 2), 1);
+    assert.equal(await sumDeltas(store.occupancy), 1);
     const parts = await sqlRows<{ partition: string; indexes: string }>(
       db.url,
       `SELECT c.relname AS partition, count(x.indexrelid)::text AS indexes
@@ -45,7 +48,7 @@ test('a new day of deltas gets its partition without locking out readers until c
     } finally {
       await other.close();
     }
-    assert.equal(await store.occupancy.sumDeltas('t1', 'r', 0, day * 2), 2);
+    assert.equal(await sumDeltas(store.occupancy), 2);
   } finally {
     await store.close();
   }
