@@ -1,9 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { OccupancyReader } from '../../src/occupancy/model.ts';
+import pg from 'pg';
+import { migrate, pgMigrations } from '../../src/store/postgres/migrations.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { freshDatabase, freshPostgresStore, sqlRows } from '../helpers/postgres.ts';
-import { runOccupancyStoreContract } from './occupancy.contract.ts';
+import {
+  assertHoursBackfilled,
+  MINUTES_BEFORE_HOURS,
+  runOccupancyStoreContract,
+} from './occupancy.contract.ts';
 
 runOccupancyStoreContract({
   name: 'postgres',
@@ -49,6 +55,39 @@ test('a new day of deltas gets its partition without locking out readers until c
       await other.close();
     }
     assert.equal(await sumDeltas(store.occupancy), 2);
+  } finally {
+    await store.close();
+  }
+});
+
+test('migration 6 builds hour rows and running sums of days from the minute rows', async () => {
+  const db = await freshDatabase();
+  const pool = new pg.Pool({ connectionString: db.url, max: 1 });
+  try {
+    await migrate(
+      pool,
+      pgMigrations.filter((m) => m.version <= 5),
+    );
+    for (const { space, minute, segment: s } of MINUTES_BEFORE_HOURS) {
+      await pool.query(
+        `INSERT INTO occupancy_minutes (tenant, space, minute, net, min_prefix, max_prefix, entries, exits, late, last_ts, last_key)
+         VALUES ('t1', $1, $2, $3, $4, $5, $6, $7, $8, $2, 'k')`,
+        [space, minute, s.net, s.min, s.max, s.entries, s.exits, s.late],
+      );
+      await pool.query(
+        `INSERT INTO occupancy_days AS d (tenant, space, day, net, entries, exits, late) VALUES ('t1', $1, $2, $3, $4, $5, $6)
+         ON CONFLICT (tenant, space, day) DO UPDATE SET net = d.net + excluded.net,
+           entries = d.entries + excluded.entries, exits = d.exits + excluded.exits, late = d.late + excluded.late`,
+        [space, Math.floor(minute / 86_400_000) * 86_400_000, s.net, s.entries, s.exits, s.late],
+      );
+    }
+  } finally {
+    await pool.end();
+  }
+  const store = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
+  try {
+    assert.deepEqual(await store.open(), ['006_occupancy_hours']);
+    await assertHoursBackfilled(store);
   } finally {
     await store.close();
   }

@@ -1,6 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Level, Placement, SensorEvent } from '../../src/occupancy/model.ts';
+import { countBefore } from '../../src/occupancy/figures.ts';
+import type { Level, Placement, Segment, SensorEvent } from '../../src/occupancy/model.ts';
+import { concat } from '../../src/occupancy/segment.ts';
 import type { Store } from '../../src/store/store.ts';
 import type { StoreContractTarget } from './store.contract.ts';
 
@@ -266,4 +268,54 @@ export function runOccupancyStoreContract(target: StoreContractTarget): void {
       assert.ok(await o.space('t1', 'r'), 'the model survives a reset');
     });
   });
+}
+
+/** Minute rows as a store kept them before schema version 6 (no hour rows; days without running sums). */
+export const MINUTES_BEFORE_HOURS: readonly { space: string; minute: number; segment: Segment }[] = [
+  { space: 'r', minute: T, segment: { net: -1, min: -2, max: 0, entries: 1, exits: 2, late: 0 } },
+  { space: 'r', minute: T + 60_000, segment: { net: 3, min: 0, max: 3, entries: 3, exits: 0, late: 1 } },
+  { space: 'r', minute: T + 3_540_000, segment: { net: -4, min: -5, max: 1, entries: 1, exits: 5, late: 0 } },
+  { space: 'r', minute: T + 3_600_000, segment: { net: 2, min: 0, max: 2, entries: 2, exits: 0, late: 2 } },
+  {
+    space: 'r',
+    minute: T + 86_460_000,
+    segment: { net: -1, min: -1, max: 0, entries: 0, exits: 1, late: 0 },
+  },
+  // Before 1970: its hour and day start earlier still, not at zero.
+  { space: 'old', minute: -60_000, segment: { net: 1, min: 0, max: 1, entries: 1, exits: 0, late: 0 } },
+];
+
+/**
+ * After migration 6 every hour and day row is the composition, in time order, of the minute rows
+ * under it (`MINUTES_BEFORE_HOURS`, stored by the caller under version 5), and counts use them.
+ */
+export async function assertHoursBackfilled(store: Store): Promise<void> {
+  for (const [level, size] of [
+    ['hour', 3_600_000],
+    ['day', 86_400_000],
+  ] as const) {
+    for (const space of ['r', 'old']) {
+      const expected = new Map<number, Segment>();
+      for (const m of MINUTES_BEFORE_HOURS.filter((x) => x.space === space)) {
+        const at = Math.floor(m.minute / size) * size;
+        const before = expected.get(at);
+        expected.set(at, before ? concat(before, m.segment) : m.segment);
+      }
+      const [steps] = await store.occupancy.steps('t1', space, [
+        { level, from: -size, to: T + 2 * 86_400_000, total: false },
+      ]);
+      assert.deepEqual(
+        steps,
+        [...expected.values()].flatMap((s) => [s.net, s.min]),
+        `${level} rows of ${space}`,
+      );
+      if (level === 'hour') {
+        assert.deepEqual(await store.occupancy.hours('t1', space, -size, T + 2 * 86_400_000), [...expected]);
+      }
+    }
+  }
+  // Clamped, the first hour's minutes take 0 to 1, 4, then 1; its hour row must fold to the same.
+  const settings = { neverNegative: true, reset: undefined, provisionalWindowMs: 0 };
+  const tally = await countBefore(store.occupancy, 't1', 'r', T + 3_600_000, settings);
+  assert.deepEqual(tally, { raw: -2, corrected: 1 });
 }
