@@ -263,26 +263,29 @@ export class SqliteOccupancy implements OccupancyWriter {
     return statement;
   }
   minutes(tenant: string, space: string, from: number, to: number) {
-    return Promise.resolve(
-      this.#all(
-        `SELECT * FROM occupancy_minutes WHERE tenant = ? AND space = ? AND minute >= ? AND minute < ?
-         ORDER BY minute`,
-        tenant,
-        space,
-        from,
-        to,
-      ).map((r): [number, Segment] => [r.minute as number, toSegment(r)]),
-    );
+    return Promise.resolve(this.#segments('occupancy_minutes', 'minute', tenant, space, from, to));
   }
   hours(tenant: string, space: string, from: number, to: number) {
-    return Promise.resolve(
-      this.#all(
-        `SELECT * FROM occupancy_hours WHERE tenant = ? AND space = ? AND hour >= ? AND hour < ? ORDER BY hour`,
-        tenant,
-        space,
-        from,
-        to,
-      ).map((r): [number, Segment] => [r.hour as number, toSegment(r)]),
+    return Promise.resolve(this.#segments('occupancy_hours', 'hour', tenant, space, from, to));
+  }
+  /** Rows as arrays, not objects: every sink batch composes hundreds of hours from their minutes. */
+  #segments(table: string, time: string, tenant: string, space: string, from: number, to: number) {
+    const id = `segments:${table}`;
+    let statement = this.#statements.get(id);
+    if (!statement) {
+      statement = this.#db
+        .prepare(
+          `SELECT ${time}, net, min_prefix, max_prefix, entries, exits, late FROM ${table}
+           WHERE tenant = ? AND space = ? AND ${time} >= ? AND ${time} < ? ORDER BY ${time}`,
+        )
+        .raw(true);
+      this.#statements.set(id, statement);
+    }
+    return (statement.all(tenant, space, from, to) as number[][]).map(
+      ([at, net, min, max, entries, exits, late]): [number, Segment] => [
+        at!,
+        { net: net!, min: min!, max: max!, entries: entries!, exits: exits!, late: late! },
+      ],
     );
   }
   deltas(tenant: string, space: string, from: number, to: number) {
