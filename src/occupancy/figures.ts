@@ -30,8 +30,9 @@ const LEVELS: readonly (readonly [Level, number])[] = [
 
 /**
  * [from, to) as the fewest rows, in time order: whole UTC days, then whole hours and whole minutes at
- * either end, then single deltas. At most 7 spans of at most 23 hours, 59 minutes or one minute's
- * deltas each, besides the days.
+ * either end, then single deltas. At most 7 spans; besides the days, each covers less than two of the
+ * next larger period (for a count, whose origin is a minute, under a day of hours, an hour of minutes
+ * and a minute of deltas on each side).
  */
 export function spansOf(from: number, to: number, total: boolean, level = 0): Span[] {
   if (from >= to) return [];
