@@ -152,7 +152,14 @@ const TABLES = (withReceived: boolean) => ({
     columns: 'tenant, space, minute, net, min_prefix, max_prefix, entries, exits, late, last_ts, last_key',
     order: 'tenant, space, minute',
   },
-  occupancy_days: { columns: 'tenant, space, day, net, entries, exits, late', order: 'tenant, space, day' },
+  occupancy_hours: {
+    columns: 'tenant, space, hour, net, min_prefix, max_prefix, entries, exits, late',
+    order: 'tenant, space, hour',
+  },
+  occupancy_days: {
+    columns: 'tenant, space, day, net, min_prefix, max_prefix, entries, exits, late',
+    order: 'tenant, space, day',
+  },
 });
 /** A row as its values in column order (the SELECTs below make the types agree). */
 const normal = (row: Record<string, unknown>) => Object.values(row);
@@ -166,7 +173,7 @@ async function pgRows(url: string, withReceived: boolean): Promise<unknown[][]> 
       .map((c) =>
         ['tenant', 'key', 'sensor', 'placement', 'space', 'last_key'].includes(c)
           ? c
-          : c === 'late' && table !== 'occupancy_minutes' && table !== 'occupancy_days'
+          : c === 'late' && (table === 'occupancy_events' || table === 'occupancy_deltas')
             ? 'late::int AS late'
             : `${c}::float8 AS ${c}`,
       )

@@ -9,6 +9,7 @@ import { countBefore, series, type CountSettings } from '../src/occupancy/figure
 import type { Placement, SensorEvent } from '../src/occupancy/model.ts';
 import { recountFor } from '../src/occupancy/placements.ts';
 import { lastResetAtOrBefore } from '../src/occupancy/reset.ts';
+import { DAY_MS, HOUR_MS, segmentOf } from '../src/occupancy/segment.ts';
 import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import type { Store } from '../src/store/store.ts';
@@ -139,7 +140,7 @@ const postgres: Fresh = async () => {
   await sqlRows(
     database.url,
     `TRUNCATE occupancy_spaces, occupancy_doorways, occupancy_sensors, occupancy_placements,
-       occupancy_events, occupancy_deltas, occupancy_minutes, occupancy_days`,
+       occupancy_events, occupancy_deltas, occupancy_minutes, occupancy_hours, occupancy_days`,
   );
   return { store, dispose: () => store.close() };
 };
@@ -222,6 +223,25 @@ async function property(fresh: Fresh, numRuns: number): Promise<void> {
           }
           const times = [...probes.map((p) => T0 + p), ...crossings.slice(0, 4).map((c) => c.ts)];
           for (const space of Object.keys(SPACES)) {
+            // Every hour and day row is the segment of the deltas under it, however they arrived.
+            const whole = { from: T0 - DAY_MS, to: T0 + SPAN + DAY_MS };
+            const deltas = await store.occupancy.deltas(TENANT, space, whole.from, whole.to);
+            for (const [level, size] of [
+              ['hour', HOUR_MS],
+              ['day', DAY_MS],
+            ] as const) {
+              const expected: number[] = [];
+              for (let i = 0; i < deltas.length;) {
+                const period = Math.floor(deltas[i]!.ts / size);
+                let j = i;
+                while (j < deltas.length && Math.floor(deltas[j]!.ts / size) === period) j += 1;
+                const s = segmentOf(deltas.slice(i, j));
+                expected.push(s.net, s.min);
+                i = j;
+              }
+              const [got] = await store.occupancy.steps(TENANT, space, [{ level, ...whole, total: false }]);
+              assert.deepEqual(got, expected, `${level} rows of ${space}`);
+            }
             for (const T of times) {
               const got = await countBefore(store.occupancy, TENANT, space, T + 1, s);
               assert.deepEqual(

@@ -17,6 +17,7 @@ const TABLES = {
   occupancy_events: 'tenant, key',
   occupancy_deltas: 'tenant, space, ts, key',
   occupancy_minutes: 'tenant, space, minute',
+  occupancy_hours: 'tenant, space, hour',
   occupancy_days: 'tenant, space, day',
 };
 

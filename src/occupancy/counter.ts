@@ -1,14 +1,21 @@
 import type {
   Delta,
-  DayTotals,
   Doorway,
   MinuteRow,
   OccupancyWriter,
   Placement,
+  Segment,
   SensorEvent,
   Space,
 } from './model.ts';
-import { concat, dayOf, EMPTY_SEGMENT, MINUTE_MS, minuteOf, segmentOf } from './segment.ts';
+import { concat, DAY_MS, dayOf, HOUR_MS, hourOf, MINUTE_MS, minuteOf, segmentOf } from './segment.ts';
+
+/** The segment of consecutive rows; undefined when there are none. */
+function composed(rows: readonly (readonly [number, Segment])[]): Segment | undefined {
+  let out: Segment | undefined;
+  for (const [, segment] of rows) out = out ? concat(out, segment) : segment;
+  return out;
+}
 
 /** The (ts, key) order every fold over deltas uses. */
 const byTsKey = (a: { ts: number; key: string }, b: { ts: number; key: string }): number =>
@@ -142,10 +149,13 @@ export class Counter {
   }
 
   /**
-   * Rewrites every changed minute and moves the difference into its day. Deltas that all follow the
-   * minute's last one (events arriving in order) extend its row; anything else sums the minute again.
+   * Rewrites every changed minute, then composes the hours and days they lie in again. Deltas that all
+   * follow the minute's last one (events arriving in order) extend its row; anything else sums the
+   * minute again. An hour is composed from its (at most 60) minutes and a day from its (24) hours, so
+   * every row stays exactly the segment of the deltas under it, however late an event arrived.
    */
   async flush(): Promise<void> {
+    const hours = new Set<string>();
     for (const [entry, change] of this.#dirty) {
       const [space, at] = entry.split('\0') as [string, string];
       const minute = Number(at);
@@ -167,19 +177,25 @@ export class Counter {
         after = last && { ...segmentOf(deltas), lastTs: last.ts, lastKey: last.key };
       }
       await this.#tx.putMinute(this.#tenant, space, minute, after);
-      const was = before ?? EMPTY_SEGMENT;
-      const now = after ?? EMPTY_SEGMENT;
-      const totals: DayTotals = {
-        net: now.net - was.net,
-        entries: now.entries - was.entries,
-        exits: now.exits - was.exits,
-        late: now.late - was.late,
-      };
-      if (totals.net !== 0 || totals.entries !== 0 || totals.exits !== 0 || totals.late !== 0) {
-        await this.#tx.addToDay(this.#tenant, space, dayOf(minute), totals);
-      }
+      hours.add(`${space}\0${hourOf(minute)}`);
     }
     this.#dirty.clear();
+    const days = new Set<string>();
+    for (const entry of hours) {
+      const [space, at] = entry.split('\0') as [string, string];
+      const hour = Number(at);
+      const minutes = await this.#tx.minutes(this.#tenant, space, hour, hour + HOUR_MS);
+      await this.#tx.putHour(this.#tenant, space, hour, composed(minutes));
+      days.add(`${space}\0${dayOf(hour)}`);
+    }
+    for (const entry of days) {
+      const [space, at] = entry.split('\0') as [string, string];
+      const day = Number(at);
+      const hoursOfDay = await this.#tx.hours(this.#tenant, space, day, day + DAY_MS);
+      // A day whose deltas were all taken back (a recount) keeps no row, as if it never had one, so a
+      // replay rebuilds exactly the rows the live sink left.
+      await this.#tx.putDay(this.#tenant, space, day, composed(hoursOfDay));
+    }
   }
 
   async #loadPlacements(sensors: readonly string[]): Promise<void> {

@@ -1,6 +1,15 @@
-import type { OccupancyReader } from './model.ts';
+import type { Level, OccupancyReader, Span } from './model.ts';
 import { lastResetAtOrBefore, resetsBetween, type DailyReset } from './reset.ts';
-import { afterDelta, afterSegment, clampsWithin, dayOf, MINUTE_MS, minuteOf, type Tally } from './segment.ts';
+import {
+  afterDelta,
+  afterSegment,
+  clampsWithin,
+  DAY_MS,
+  HOUR_MS,
+  MINUTE_MS,
+  minuteOf,
+  type Tally,
+} from './segment.ts';
 
 /** How the corrected figures are made and when a figure becomes final; from `occupancy.*` settings. */
 export interface CountSettings {
@@ -10,13 +19,42 @@ export interface CountSettings {
   readonly provisionalWindowMs: number;
 }
 
-/** Before any data; day sums start here. The fold below is `afterSegment` on flattened rows. */
+/** Before any data: the origin of raw counts, and of corrected ones when no reset is set. */
 const BEGINNING = -8.64e15;
+/** Row levels from the largest; each period is a whole number of the next one's. */
+const LEVELS: readonly (readonly [Level, number])[] = [
+  ['day', DAY_MS],
+  ['hour', HOUR_MS],
+  ['minute', MINUTE_MS],
+];
+
+/**
+ * [from, to) as the fewest rows, in time order: whole UTC days, then whole hours and whole minutes at
+ * either end, then single deltas. At most 7 spans; besides the days, each covers less than two of the
+ * next larger period (for a count, whose origin is a minute, under a day of hours, an hour of minutes
+ * and a minute of deltas on each side).
+ */
+export function spansOf(from: number, to: number, total: boolean, level = 0): Span[] {
+  if (from >= to) return [];
+  const entry = LEVELS[level];
+  if (!entry) return [{ level: 'delta', from, to, total }];
+  const [name, size] = entry;
+  const first = Math.ceil(from / size) * size;
+  const last = Math.floor(to / size) * size;
+  if (first >= last) return spansOf(from, to, total, level + 1);
+  return [
+    ...spansOf(from, first, total, level + 1),
+    { level: name, from: first, to: last, total },
+    ...spansOf(last, to, total, level + 1),
+  ];
+}
 
 /**
  * The raw and corrected count of a space counting every event with ts < t. Raw is the plain sum of
- * day totals, one day's minutes and one minute's deltas. Corrected folds from the last daily reset
- * (or the beginning), never dropping below zero when `neverNegative` is set.
+ * every row before t. Corrected folds the rows from the last daily reset (or the beginning), never
+ * dropping below zero when `neverNegative` is set: a row with net n and lowest running sum m takes a
+ * count c to max(c + n, n − m), and rows compose to rows of the same shape, so folding days, hours,
+ * minutes and deltas gives what applying every delta one by one would.
  */
 export async function countBefore(
   reader: OccupancyReader,
@@ -25,25 +63,27 @@ export async function countBefore(
   t: number,
   settings: CountSettings,
 ): Promise<Tally> {
-  const minute = minuteOf(t);
-  const day = dayOf(t);
-  const raw =
-    (await reader.sumDays(tenant, space, BEGINNING, day)) +
-    (await reader.sumMinutes(tenant, space, day, minute)) +
-    (await reader.sumDeltas(tenant, space, minute, t));
   // A reset at R applies to the count at R and after: "before t" sees resets up to t − 1 ms.
   const origin = settings.reset ? lastResetAtOrBefore(t - 1, settings.reset) : BEGINNING;
-  if (!settings.neverNegative && origin === BEGINNING) return { raw, corrected: raw };
+  const folded = settings.neverNegative || origin !== BEGINNING;
+  // Before the origin only the raw total matters; after it, each row when it is folded.
+  const before = spansOf(BEGINNING, origin, true);
+  const after = spansOf(origin, t, !folded);
+  const answers = await reader.steps(tenant, space, [...before, ...after]);
+  let raw = 0;
   let corrected = 0;
-  const steps = await reader.minuteSteps(tenant, space, origin, minute);
-  for (let i = 0; i < steps.length; i += 2) {
-    const net = steps[i]!;
-    corrected = settings.neverNegative ? Math.max(corrected + net, net - steps[i + 1]!) : corrected + net;
+  for (const [i, steps] of answers.entries()) {
+    if (i < before.length || !folded) {
+      raw += steps[0]!;
+      continue;
+    }
+    for (let j = 0; j < steps.length; j += 2) {
+      const net = steps[j]!;
+      raw += net;
+      corrected = settings.neverNegative ? Math.max(corrected + net, net - steps[j + 1]!) : corrected + net;
+    }
   }
-  for (const d of await reader.deltas(tenant, space, Math.max(origin, minute), t)) {
-    corrected = afterDelta(corrected, d.delta, settings.neverNegative);
-  }
-  return { raw, corrected };
+  return { raw, corrected: folded ? corrected : raw };
 }
 
 /** One bucket of a time series. */

@@ -85,12 +85,20 @@ export interface MinuteRow extends Segment {
   readonly lastKey: string;
 }
 
-/** Additive totals of one space over a UTC day. */
-export interface DayTotals {
-  readonly net: number;
-  readonly entries: number;
-  readonly exits: number;
-  readonly late: number;
+/**
+ * The levels counts are rolled up at: UTC days and hours of minutes, minutes of deltas, and the
+ * single deltas. A count folds the largest rows that fit its range, so it reads a few dozen rows
+ * however long the history (see `figures.ts#spansOf`).
+ */
+export type Level = 'day' | 'hour' | 'minute' | 'delta';
+
+/** The rows of one level that start in [from, to). */
+export interface Span {
+  readonly level: Level;
+  readonly from: number;
+  readonly to: number;
+  /** Only their total net change is wanted (a raw count), not each row. */
+  readonly total?: boolean;
 }
 
 export interface Page<T> {
@@ -140,14 +148,16 @@ export interface OccupancyReader {
   /** Events stored without a placement, in (ts, key) order. */
   unplaced(query: UnplacedQuery): Promise<SensorEvent[]>;
   unplacedCount(tenant: string, sensor: string): Promise<number>;
-  /** Sum of day totals' net over days starting in [from, to). */
-  sumDays(tenant: string, space: string, from: number, to: number): Promise<number>;
-  sumMinutes(tenant: string, space: string, from: number, to: number): Promise<number>;
-  sumDeltas(tenant: string, space: string, from: number, to: number): Promise<number>;
+  /**
+   * For each span, the net change and lowest running sum of each of its rows in time order,
+   * flattened (a delta d is the step d, min(d, 0)); for a `total` span, one number: the sum of the
+   * rows' net changes. All spans in one read, so one round trip on a server database.
+   */
+  steps(tenant: string, space: string, spans: readonly Span[]): Promise<number[][]>;
   /** Minute segments starting in [from, to), in time order, keyed by minute start. */
   minutes(tenant: string, space: string, from: number, to: number): Promise<[number, Segment][]>;
-  /** Net change and lowest running sum of each minute starting in [from, to), in order, flattened. */
-  minuteSteps(tenant: string, space: string, from: number, to: number): Promise<number[]>;
+  /** Hour segments starting in [from, to), in time order, keyed by hour start. */
+  hours(tenant: string, space: string, from: number, to: number): Promise<[number, Segment][]>;
   /** Deltas with ts in [from, to), in (ts, key) order. */
   deltas(tenant: string, space: string, from: number, to: number): Promise<Delta[]>;
 }
@@ -177,8 +187,10 @@ export interface OccupancyWriter extends OccupancyReader {
   minute(tenant: string, space: string, minute: number): Promise<MinuteRow | undefined>;
   /** Replaces a minute's row; undefined deletes it. */
   putMinute(tenant: string, space: string, minute: number, row: MinuteRow | undefined): Promise<void>;
-  /** Adds `change` to a day's totals. */
-  addToDay(tenant: string, space: string, day: number, change: DayTotals): Promise<void>;
-  /** Deletes every projected row (events, deltas, minutes, days) of every tenant, for replay. */
+  /** Replaces an hour's row (the concatenation of its minutes); undefined deletes it. */
+  putHour(tenant: string, space: string, hour: number, row: Segment | undefined): Promise<void>;
+  /** Replaces a UTC day's row (the concatenation of its hours); undefined deletes it. */
+  putDay(tenant: string, space: string, day: number, row: Segment | undefined): Promise<void>;
+  /** Deletes every projected row (events, deltas, minutes, hours, days) of every tenant, for replay. */
   resetProjection(): Promise<void>;
 }

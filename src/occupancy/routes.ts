@@ -240,13 +240,17 @@ export function registerOccupancyRoutes(base: FastifyInstance, ctx: RouteContext
     async (request) => {
       const tenant = request.principal!.tenant;
       const { id } = request.params;
-      await requireSpace(tenant, id);
       const now = Date.now();
       if (request.query.at === undefined) {
+        await requireSpace(tenant, id);
         return { ...(await liveCount(store, tenant, id, settings, now)), provisional: true };
       }
       const at = Date.parse(request.query.at);
-      const tally = await countBefore(store.occupancy, tenant, id, at + 1, settings);
+      // The space check and the count go together: on PostgreSQL, two connections, one wait.
+      const [, tally] = await Promise.all([
+        requireSpace(tenant, id),
+        countBefore(store.occupancy, tenant, id, at + 1, settings),
+      ]);
       return {
         space: id,
         count: tally.corrected,

@@ -1,11 +1,11 @@
 import type { Delta, Segment } from './model.ts';
 
 export const MINUTE_MS = 60_000;
+export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
 
-export const EMPTY_SEGMENT: Segment = { net: 0, min: 0, max: 0, entries: 0, exits: 0, late: 0 };
-
 export const minuteOf = (ts: number): number => Math.floor(ts / MINUTE_MS) * MINUTE_MS;
+export const hourOf = (ts: number): number => Math.floor(ts / HOUR_MS) * HOUR_MS;
 export const dayOf = (ts: number): number => Math.floor(ts / DAY_MS) * DAY_MS;
 
 /** Summarizes deltas already in (ts, key) order. */

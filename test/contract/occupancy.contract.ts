@@ -1,6 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Placement, SensorEvent } from '../../src/occupancy/model.ts';
+import { countBefore } from '../../src/occupancy/figures.ts';
+import type { Level, Placement, Segment, SensorEvent } from '../../src/occupancy/model.ts';
+import { concat } from '../../src/occupancy/segment.ts';
 import type { Store } from '../../src/store/store.ts';
 import type { StoreContractTarget } from './store.contract.ts';
 
@@ -168,7 +170,16 @@ export function runOccupancyStoreContract(target: StoreContractTarget): void {
       assert.equal(await store.occupancy.unplacedCount('t2', 's1'), 1);
     });
 
-    it('deltas, minutes and days sum over half-open ranges; reset clears only projected rows', async (store) => {
+    it('deltas, minutes, hours and days read as steps over half-open spans; reset clears only projected rows', async (store) => {
+      const H = 3_600_000;
+      const segment = (net: number, min: number, max: number) => ({
+        net,
+        min,
+        max,
+        entries: 2,
+        exits: 1,
+        late: 1,
+      });
       await store.transaction(async (tx) => {
         const o = tx.occupancy;
         await o.insertSpace('t1', { id: 'r', name: 'R', parent: null, createdAt: 0 });
@@ -197,37 +208,114 @@ export function runOccupancyStoreContract(target: StoreContractTarget): void {
           lastTs: T + 60_000,
           lastKey: 'c',
         });
-        await o.addToDay('t1', 'r', T, { net: 1, entries: 2, exits: 1, late: 1 });
-        await o.addToDay('t1', 'r', T, { net: 2, entries: 2, exits: 0, late: 0 });
+        await o.putHour('t1', 'r', T, segment(1, -1, 1));
+        await o.putHour('t1', 'r', T + H, segment(-2, -3, 0));
+        await o.putHour('t1', 'r', T + H, segment(2, -1, 2));
+        await o.putDay('t1', 'r', T, segment(3, -1, 3));
+        await o.putDay('t1', 'r', T + 86_400_000, segment(-1, -1, 0));
       });
       const o = store.occupancy;
       assert.deepEqual(
         (await o.deltas('t1', 'r', T, T + 60_000)).map((d) => d.key),
         ['a', 'b'],
       );
-      assert.equal(await o.sumDeltas('t1', 'r', T, T + 60_001), 1);
-      assert.equal(await o.sumMinutes('t1', 'r', T, T + 120_000), 1);
-      assert.deepEqual(await o.minuteSteps('t1', 'r', T, T + 120_000), [0, -1, 1, 0]);
+      const steps = (level: Level, from: number, to: number, total = false) =>
+        o.steps('t1', 'r', [{ level, from, to, total }]).then(([s]) => s);
+      // Deltas in (ts, key) order, each with its own lowest running sum.
+      assert.deepEqual(await steps('delta', T, T + 60_001), [-1, -1, 1, 0, 1, 0]);
+      assert.deepEqual(await steps('delta', T, T + 60_001, true), [1]);
+      assert.deepEqual(await steps('minute', T, T + 120_000), [0, -1, 1, 0]);
+      assert.deepEqual(await steps('minute', T + 1, T + 120_000), [1, 0]);
+      assert.deepEqual(await steps('hour', T, T + 2 * H), [1, -1, 2, -1]);
+      assert.deepEqual(await steps('hour', T, T + 2 * H, true), [3]);
+      assert.deepEqual(await steps('day', T, T + 86_400_000), [3, -1]);
+      assert.deepEqual(await steps('day', 0, T * 2, true), [2]);
+      assert.deepEqual(await steps('day', 0, T, true), [0], 'an empty span totals zero');
+      // Several spans in one read keep their own order and answers.
+      assert.deepEqual(
+        await o.steps('t1', 'r', [
+          { level: 'day', from: 0, to: T, total: true },
+          { level: 'hour', from: T, to: T + H, total: false },
+          { level: 'minute', from: T + H, to: T + H + 60_000, total: false },
+          { level: 'delta', from: T, to: T + 2, total: false },
+        ]),
+        [[0], [1, -1], [], [-1, -1, 1, 0]],
+      );
       assert.deepEqual(
         (await o.minutes('t1', 'r', T + 1, T + 120_000)).map(([m]) => m),
         [T + 60_000],
       );
-      assert.equal(await o.sumDays('t1', 'r', T, T + 1), 3);
+      assert.deepEqual(await o.hours('t1', 'r', T + 1, T + 2 * H), [[T + H, segment(2, -1, 2)]]);
       const taken = await store.transaction((tx) => tx.occupancy.takeDeltas('t1', 'a'));
       assert.deepEqual(
         taken.map((d) => [d.space, d.ts, d.delta, d.late]),
         [['r', T + 1, -1, true]],
       );
-      assert.equal(await o.sumDeltas('t1', 'r', T, T + 60_001), 2);
+      assert.deepEqual(await steps('delta', T, T + 60_001, true), [2]);
       await store.transaction(async (tx) => {
         assert.equal((await tx.occupancy.minute('t1', 'r', T))?.lastKey, 'b');
         await tx.occupancy.putMinute('t1', 'r', T, undefined);
+        await tx.occupancy.putHour('t1', 'r', T, undefined);
+        await tx.occupancy.putDay('t1', 'r', T, undefined);
       });
-      assert.equal(await o.sumMinutes('t1', 'r', T, T + 120_000), 1);
+      assert.deepEqual(await steps('minute', T, T + 120_000), [1, 0]);
+      assert.deepEqual(await steps('hour', T, T + 2 * H), [2, -1]);
+      assert.deepEqual(await steps('day', 0, T * 2), [-1, -1]);
       await store.transaction((tx) => tx.occupancy.resetProjection());
-      assert.equal(await o.sumDays('t1', 'r', T, T + 1), 0);
+      assert.deepEqual(await steps('day', 0, T * 2), []);
+      assert.deepEqual(await steps('hour', 0, T * 2), []);
       assert.equal((await o.deltas('t1', 'r', 0, T * 2)).length, 0);
       assert.ok(await o.space('t1', 'r'), 'the model survives a reset');
     });
   });
+}
+
+/** Minute rows as a store kept them before schema version 6 (no hour rows; days without running sums). */
+export const MINUTES_BEFORE_HOURS: readonly { space: string; minute: number; segment: Segment }[] = [
+  { space: 'r', minute: T, segment: { net: -1, min: -2, max: 0, entries: 1, exits: 2, late: 0 } },
+  { space: 'r', minute: T + 60_000, segment: { net: 3, min: 0, max: 3, entries: 3, exits: 0, late: 1 } },
+  { space: 'r', minute: T + 3_540_000, segment: { net: -4, min: -5, max: 1, entries: 1, exits: 5, late: 0 } },
+  { space: 'r', minute: T + 3_600_000, segment: { net: 2, min: 0, max: 2, entries: 2, exits: 0, late: 2 } },
+  {
+    space: 'r',
+    minute: T + 86_460_000,
+    segment: { net: -1, min: -1, max: 0, entries: 0, exits: 1, late: 0 },
+  },
+  // Before 1970: its hour and day start earlier still, not at zero.
+  { space: 'old', minute: -60_000, segment: { net: 1, min: 0, max: 1, entries: 1, exits: 0, late: 0 } },
+];
+
+/**
+ * After migration 6 every hour and day row is the composition, in time order, of the minute rows
+ * under it (`MINUTES_BEFORE_HOURS`, stored by the caller under version 5), and counts use them.
+ */
+export async function assertHoursBackfilled(store: Store): Promise<void> {
+  for (const [level, size] of [
+    ['hour', 3_600_000],
+    ['day', 86_400_000],
+  ] as const) {
+    for (const space of ['r', 'old']) {
+      const expected = new Map<number, Segment>();
+      for (const m of MINUTES_BEFORE_HOURS.filter((x) => x.space === space)) {
+        const at = Math.floor(m.minute / size) * size;
+        const before = expected.get(at);
+        expected.set(at, before ? concat(before, m.segment) : m.segment);
+      }
+      const [steps] = await store.occupancy.steps('t1', space, [
+        { level, from: -size, to: T + 2 * 86_400_000, total: false },
+      ]);
+      assert.deepEqual(
+        steps,
+        [...expected.values()].flatMap((s) => [s.net, s.min]),
+        `${level} rows of ${space}`,
+      );
+      if (level === 'hour') {
+        assert.deepEqual(await store.occupancy.hours('t1', space, -size, T + 2 * 86_400_000), [...expected]);
+      }
+    }
+  }
+  // Clamped, the first hour's minutes take 0 to 1, 4, then 1; its hour row must fold to the same.
+  const settings = { neverNegative: true, reset: undefined, provisionalWindowMs: 0 };
+  const tally = await countBefore(store.occupancy, 't1', 'r', T + 3_600_000, settings);
+  assert.deepEqual(tally, { raw: -2, corrected: 1 });
 }

@@ -40,16 +40,29 @@ export function storeError(err: unknown): unknown {
   });
 }
 
-/** The one call readers make: a parameterized query. The smallest slice of `pg` they depend on. */
+/**
+ * The one call readers make: a parameterized query, optionally named (`{ name, text }`: prepared once
+ * per connection, then planned no more once the server keeps a generic plan). The smallest slice of
+ * `pg` they depend on.
+ */
 export interface Queryable {
-  query<R extends QueryResultRow>(text: string, params?: unknown[]): Promise<QueryResult<R>>;
+  query<R extends QueryResultRow>(
+    text: string | { readonly name: string; readonly text: string },
+    params?: unknown[],
+  ): Promise<QueryResult<R>>;
 }
 
 /** `pool.query` with outages reported as STORE_UNAVAILABLE. */
 export function guarded(pool: Pool): Queryable {
   return {
-    query: <R extends QueryResultRow>(text: string, params?: unknown[]) =>
-      pool.query<R>(text, params).catch((err: unknown) => {
+    query: <R extends QueryResultRow>(
+      text: string | { readonly name: string; readonly text: string },
+      params?: unknown[],
+    ) =>
+      (typeof text === 'string'
+        ? pool.query<R>(text, params)
+        : pool.query<R>({ name: text.name, text: text.text, values: params })
+      ).catch((err: unknown) => {
         throw storeError(err);
       }),
   };

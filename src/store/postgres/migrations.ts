@@ -235,6 +235,26 @@ const analyticsTables = (layout: TimeLayout) => `
         'bucket',
       )}`;
 
+/**
+ * Fills `into` with one row per `size`-long period of the rows of `from`, composed in time order: net
+ * Σ net, and lowest (highest) running sum the least (greatest) of each row's own plus the net of the
+ * rows before it in the period (the same as `segment.ts#concat`). As in the SQLite store.
+ */
+function rollUp(from: string, time: string, into: string, period: string, size: number): string {
+  // ((t % size) + size) % size is the floor remainder (% truncates), so times before 1970 work too.
+  const start = `${time} - ((${time} % ${size}) + ${size}) % ${size}`;
+  return `
+      INSERT INTO ${into} (tenant, space, ${period}, net, min_prefix, max_prefix, entries, exits, late)
+      SELECT tenant, space, period, sum(net), min(preceding + min_prefix), max(preceding + max_prefix),
+             sum(entries), sum(exits), sum(late)
+      FROM (
+        SELECT tenant, space, ${start} AS period, net, min_prefix, max_prefix, entries, exits, late,
+               sum(net) OVER (PARTITION BY tenant, space, ${start} ORDER BY ${time}) - net AS preceding
+        FROM ${from}
+      ) AS ordered
+      GROUP BY tenant, space, period;`;
+}
+
 /** Versioned schema of the PostgreSQL store. Add new versions at the end; never edit an applied one. */
 export const pgMigrations: readonly PgMigration[] = [
   {
@@ -430,6 +450,33 @@ export const pgMigrations: readonly PgMigration[] = [
         late integer NOT NULL,
         PRIMARY KEY (tenant, space, day)
       );`,
+  },
+  {
+    // Version 6, as in SQLite (its version 5 changed only its messages table). A corrected count
+    // (clamped at zero, or from the last reset) folded every minute row since its origin: up to a day
+    // of them per query with a reset, all of history without one. Hour rows and day rows that are whole
+    // segments (lowest and highest running sum too, composed in order) let it fold days, then hours,
+    // then minutes: a few dozen rows whatever the range.
+    version: 6,
+    name: '006_occupancy_hours',
+    sql: () => `
+      CREATE TABLE occupancy_hours (
+        tenant text COLLATE "C" NOT NULL,
+        space text COLLATE "C" NOT NULL,
+        hour bigint NOT NULL,
+        net integer NOT NULL,
+        min_prefix integer NOT NULL,
+        max_prefix integer NOT NULL,
+        entries integer NOT NULL,
+        exits integer NOT NULL,
+        late integer NOT NULL,
+        PRIMARY KEY (tenant, space, hour)
+      );
+      ${rollUp('occupancy_minutes', 'minute', 'occupancy_hours', 'hour', 3_600_000)}
+      DELETE FROM occupancy_days;
+      ALTER TABLE occupancy_days ADD COLUMN min_prefix integer NOT NULL DEFAULT 0,
+        ADD COLUMN max_prefix integer NOT NULL DEFAULT 0;
+      ${rollUp('occupancy_hours', 'hour', 'occupancy_days', 'day', 86_400_000)}`,
   },
 ];
 

@@ -1,5 +1,25 @@
 import type { Migration } from '../../sqlite/database.ts';
 
+/**
+ * Fills `into` with one row per `size`-long period of the rows of `from`, composed in time order: net
+ * Σ net, and lowest (highest) running sum the least (greatest) of each row's own plus the net of the
+ * rows before it in the period (the same as `segment.ts#concat`).
+ */
+function rollUp(from: string, time: string, into: string, period: string, size: number): string {
+  // ((t % size) + size) % size is the floor remainder (% truncates), so times before 1970 work too.
+  const start = `${time} - ((${time} % ${size}) + ${size}) % ${size}`;
+  return `
+      INSERT INTO ${into} (tenant, space, ${period}, net, min_prefix, max_prefix, entries, exits, late)
+      SELECT tenant, space, period, SUM(net), MIN(preceding + min_prefix), MAX(preceding + max_prefix),
+             SUM(entries), SUM(exits), SUM(late)
+      FROM (
+        SELECT tenant, space, ${start} AS period, net, min_prefix, max_prefix, entries, exits, late,
+               SUM(net) OVER (PARTITION BY tenant, space, ${start} ORDER BY ${time}) - net AS preceding
+        FROM ${from}
+      ) AS ordered
+      GROUP BY tenant, space, period;`;
+}
+
 /** Versioned schema of the SQLite store. Add new versions at the end; never edit an applied one. */
 export const storeMigrations: readonly Migration[] = [
   {
@@ -328,6 +348,33 @@ export const storeMigrations: readonly Migration[] = [
       DROP TABLE messages;
       ALTER TABLE messages_v5 RENAME TO messages;
       CREATE UNIQUE INDEX messages_key ON messages (tenant, key) WHERE key IS NOT NULL;
+    `,
+  },
+  {
+    // A corrected count (clamped at zero, or from the last reset) folded every minute row since its
+    // origin: up to a day of them per query with a reset, all of history without one. Hour rows and
+    // day rows that are whole segments (lowest and highest running sum too, composed in order) let it
+    // fold days, then hours, then minutes: a few dozen rows whatever the range.
+    version: 6,
+    name: '006_occupancy_hours',
+    sql: `
+      CREATE TABLE occupancy_hours (
+        tenant TEXT NOT NULL,
+        space TEXT NOT NULL,
+        hour INTEGER NOT NULL,
+        net INTEGER NOT NULL,
+        min_prefix INTEGER NOT NULL,
+        max_prefix INTEGER NOT NULL,
+        entries INTEGER NOT NULL,
+        exits INTEGER NOT NULL,
+        late INTEGER NOT NULL,
+        PRIMARY KEY (tenant, space, hour)
+      ) WITHOUT ROWID;
+      ${rollUp('occupancy_minutes', 'minute', 'occupancy_hours', 'hour', 3_600_000)}
+      DELETE FROM occupancy_days;
+      ALTER TABLE occupancy_days ADD COLUMN min_prefix INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE occupancy_days ADD COLUMN max_prefix INTEGER NOT NULL DEFAULT 0;
+      ${rollUp('occupancy_hours', 'hour', 'occupancy_days', 'day', 86_400_000)}
     `,
   },
 ];

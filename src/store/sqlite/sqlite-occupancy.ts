@@ -1,6 +1,5 @@
 import type { Statement } from 'better-sqlite3';
 import type {
-  DayTotals,
   Delta,
   Doorway,
   ListQuery,
@@ -12,6 +11,7 @@ import type {
   SensorEvent,
   Side,
   Space,
+  Span,
   UnplacedQuery,
 } from '../../occupancy/model.ts';
 import type { SqliteDatabase } from '../../sqlite/database.ts';
@@ -65,6 +65,14 @@ const toSegment = (r: Row): Segment => ({
   exits: r.exits as number,
   late: r.late as number,
 });
+
+/** Where each level's rows live, and their step (net change, lowest running sum). */
+const LEVEL_ROWS = {
+  day: { table: 'occupancy_days', time: 'day', net: 'net', min: 'min_prefix' },
+  hour: { table: 'occupancy_hours', time: 'hour', net: 'net', min: 'min_prefix' },
+  minute: { table: 'occupancy_minutes', time: 'minute', net: 'net', min: 'min_prefix' },
+  delta: { table: 'occupancy_deltas', time: 'ts', net: 'delta', min: 'MIN(delta, 0)' },
+} as const;
 
 /**
  * Occupancy rows in SQLite. Plain SQL only (no SQLite-specific functions) so that it ports to the
@@ -231,58 +239,54 @@ export class SqliteOccupancy implements OccupancyWriter {
       sensor,
     );
   }
-  sumDays(tenant: string, space: string, from: number, to: number) {
-    return this.#sum(
-      'SELECT SUM(net) AS n FROM occupancy_days WHERE tenant = ? AND space = ? AND day >= ? AND day < ?',
-      tenant,
-      space,
-      from,
-      to,
+  steps(tenant: string, space: string, spans: readonly Span[]) {
+    return Promise.resolve(
+      spans.map((span) => {
+        const rows = this.#stepsOf(span).all(tenant, space, span.from, span.to) as number[][];
+        return span.total ? [Number(rows[0]?.[0] ?? 0)] : rows.flat();
+      }),
     );
   }
-  sumMinutes(tenant: string, space: string, from: number, to: number) {
-    return this.#sum(
-      'SELECT SUM(net) AS n FROM occupancy_minutes WHERE tenant = ? AND space = ? AND minute >= ? AND minute < ?',
-      tenant,
-      space,
-      from,
-      to,
-    );
-  }
-  sumDeltas(tenant: string, space: string, from: number, to: number) {
-    return this.#sum(
-      'SELECT SUM(delta) AS n FROM occupancy_deltas WHERE tenant = ? AND space = ? AND ts >= ? AND ts < ?',
-      tenant,
-      space,
-      from,
-      to,
-    );
+  /** Rows as arrays, not objects: every count reads up to a few hundred of them. */
+  #stepsOf(span: Span): Statement {
+    const id = `steps:${span.level}:${span.total === true}`;
+    let statement = this.#statements.get(id);
+    if (!statement) {
+      const { table, time, net, min } = LEVEL_ROWS[span.level];
+      const where = `WHERE tenant = ? AND space = ? AND ${time} >= ? AND ${time} < ?`;
+      const sql = span.total
+        ? `SELECT COALESCE(SUM(${net}), 0) FROM ${table} ${where}`
+        : `SELECT ${net}, ${min} FROM ${table} ${where} ORDER BY ${time}${span.level === 'delta' ? ', key' : ''}`;
+      statement = this.#db.prepare(sql).raw(true);
+      this.#statements.set(id, statement);
+    }
+    return statement;
   }
   minutes(tenant: string, space: string, from: number, to: number) {
-    return Promise.resolve(
-      this.#all(
-        `SELECT * FROM occupancy_minutes WHERE tenant = ? AND space = ? AND minute >= ? AND minute < ?
-         ORDER BY minute`,
-        tenant,
-        space,
-        from,
-        to,
-      ).map((r): [number, Segment] => [r.minute as number, toSegment(r)]),
-    );
+    return Promise.resolve(this.#segments('occupancy_minutes', 'minute', tenant, space, from, to));
   }
-  minuteSteps(tenant: string, space: string, from: number, to: number) {
-    // Rows as arrays, not objects: a day of minutes is read on every corrected count.
-    let statement = this.#statements.get('steps');
+  hours(tenant: string, space: string, from: number, to: number) {
+    return Promise.resolve(this.#segments('occupancy_hours', 'hour', tenant, space, from, to));
+  }
+  /** Rows as arrays, not objects: every sink batch composes hundreds of hours from their minutes. */
+  #segments(table: string, time: string, tenant: string, space: string, from: number, to: number) {
+    const id = `segments:${table}`;
+    let statement = this.#statements.get(id);
     if (!statement) {
       statement = this.#db
         .prepare(
-          `SELECT net, min_prefix FROM occupancy_minutes WHERE tenant = ? AND space = ? AND minute >= ? AND minute < ?
-           ORDER BY minute`,
+          `SELECT ${time}, net, min_prefix, max_prefix, entries, exits, late FROM ${table}
+           WHERE tenant = ? AND space = ? AND ${time} >= ? AND ${time} < ? ORDER BY ${time}`,
         )
         .raw(true);
-      this.#statements.set('steps', statement);
+      this.#statements.set(id, statement);
     }
-    return Promise.resolve((statement.all(tenant, space, from, to) as [number, number][]).flat());
+    return (statement.all(tenant, space, from, to) as number[][]).map(
+      ([at, net, min, max, entries, exits, late]): [number, Segment] => [
+        at!,
+        { net: net!, min: min!, max: max!, entries: entries!, exits: exits!, late: late! },
+      ],
+    );
   }
   deltas(tenant: string, space: string, from: number, to: number) {
     return Promise.resolve(
@@ -515,37 +519,47 @@ export class SqliteOccupancy implements OccupancyWriter {
     }
     return Promise.resolve();
   }
-  addToDay(tenant: string, space: string, day: number, c: DayTotals) {
+  putHour(tenant: string, space: string, hour: number, s: Segment | undefined) {
+    this.#putSegment('occupancy_hours', 'hour', tenant, space, hour, s);
+    return Promise.resolve();
+  }
+  putDay(tenant: string, space: string, day: number, s: Segment | undefined) {
+    this.#putSegment('occupancy_days', 'day', tenant, space, day, s);
+    return Promise.resolve();
+  }
+  #putSegment(
+    table: string,
+    time: string,
+    tenant: string,
+    space: string,
+    at: number,
+    s: Segment | undefined,
+  ) {
+    if (s === undefined) {
+      this.#run(`DELETE FROM ${table} WHERE tenant = ? AND space = ? AND ${time} = ?`, tenant, space, at);
+      return;
+    }
     this.#run(
-      `INSERT INTO occupancy_days (tenant, space, day, net, entries, exits, late) VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (tenant, space, day) DO UPDATE SET net = occupancy_days.net + excluded.net,
-         entries = occupancy_days.entries + excluded.entries, exits = occupancy_days.exits + excluded.exits,
-         late = occupancy_days.late + excluded.late`,
+      `INSERT INTO ${table} (tenant, space, ${time}, net, min_prefix, max_prefix, entries, exits, late)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (tenant, space, ${time}) DO UPDATE SET net = excluded.net, min_prefix = excluded.min_prefix,
+         max_prefix = excluded.max_prefix, entries = excluded.entries, exits = excluded.exits, late = excluded.late`,
       tenant,
       space,
-      day,
-      c.net,
-      c.entries,
-      c.exits,
-      c.late,
+      at,
+      s.net,
+      s.min,
+      s.max,
+      s.entries,
+      s.exits,
+      s.late,
     );
-    // A day whose deltas were all taken back (a recount) keeps no row, as if it never had one, so a
-    // replay rebuilds exactly the rows the live sink left. Only a decrease can bring a day to zero.
-    if (c.entries < 0 || c.exits < 0 || c.late < 0) {
-      this.#run(
-        `DELETE FROM occupancy_days WHERE tenant = ? AND space = ? AND day = ?
-         AND net = 0 AND entries = 0 AND exits = 0 AND late = 0`,
-        tenant,
-        space,
-        day,
-      );
-    }
-    return Promise.resolve();
   }
   resetProjection() {
     this.#db.exec(`
       DELETE FROM occupancy_deltas;
       DELETE FROM occupancy_minutes;
+      DELETE FROM occupancy_hours;
       DELETE FROM occupancy_days;
       DELETE FROM occupancy_events;
     `);
