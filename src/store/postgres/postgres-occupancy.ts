@@ -345,6 +345,20 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
     return (await this.#client.query(sql, params)).rowCount ?? 0;
   }
 
+  /** Renames a space, doorway or sensor (`table` is one of ours, never input); false if there is none. */
+  async #rename(table: string, tenant: string, id: string, name: string): Promise<boolean> {
+    return (
+      (await this.#changed(`UPDATE ${table} SET name = $1 WHERE tenant = $2 AND id = $3`, [
+        name,
+        tenant,
+        id,
+      ])) === 1
+    );
+  }
+  /** Deletes a space, doorway or sensor (`table` is one of ours, never input); false if there is none. */
+  async #delete(table: string, tenant: string, id: string): Promise<boolean> {
+    return (await this.#changed(`DELETE FROM ${table} WHERE tenant = $1 AND id = $2`, [tenant, id])) === 1;
+  }
   async insertSpace(tenant: string, s: Space) {
     return (
       (await this.#changed(
@@ -354,19 +368,11 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
       )) === 1
     );
   }
-  async renameSpace(tenant: string, id: string, name: string) {
-    return (
-      (await this.#changed('UPDATE occupancy_spaces SET name = $1 WHERE tenant = $2 AND id = $3', [
-        name,
-        tenant,
-        id,
-      ])) === 1
-    );
+  renameSpace(tenant: string, id: string, name: string) {
+    return this.#rename('occupancy_spaces', tenant, id, name);
   }
-  async deleteSpace(tenant: string, id: string) {
-    return (
-      (await this.#changed('DELETE FROM occupancy_spaces WHERE tenant = $1 AND id = $2', [tenant, id])) === 1
-    );
+  deleteSpace(tenant: string, id: string) {
+    return this.#delete('occupancy_spaces', tenant, id);
   }
   async insertDoorway(tenant: string, d: Doorway) {
     return (
@@ -377,20 +383,11 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
       )) === 1
     );
   }
-  async renameDoorway(tenant: string, id: string, name: string) {
-    return (
-      (await this.#changed('UPDATE occupancy_doorways SET name = $1 WHERE tenant = $2 AND id = $3', [
-        name,
-        tenant,
-        id,
-      ])) === 1
-    );
+  renameDoorway(tenant: string, id: string, name: string) {
+    return this.#rename('occupancy_doorways', tenant, id, name);
   }
-  async deleteDoorway(tenant: string, id: string) {
-    return (
-      (await this.#changed('DELETE FROM occupancy_doorways WHERE tenant = $1 AND id = $2', [tenant, id])) ===
-      1
-    );
+  deleteDoorway(tenant: string, id: string) {
+    return this.#delete('occupancy_doorways', tenant, id);
   }
   async insertSensor(tenant: string, s: Sensor) {
     return (
@@ -401,19 +398,11 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
       )) === 1
     );
   }
-  async renameSensor(tenant: string, id: string, name: string) {
-    return (
-      (await this.#changed('UPDATE occupancy_sensors SET name = $1 WHERE tenant = $2 AND id = $3', [
-        name,
-        tenant,
-        id,
-      ])) === 1
-    );
+  renameSensor(tenant: string, id: string, name: string) {
+    return this.#rename('occupancy_sensors', tenant, id, name);
   }
-  async deleteSensor(tenant: string, id: string) {
-    return (
-      (await this.#changed('DELETE FROM occupancy_sensors WHERE tenant = $1 AND id = $2', [tenant, id])) === 1
-    );
+  deleteSensor(tenant: string, id: string) {
+    return this.#delete('occupancy_sensors', tenant, id);
   }
   async insertPlacement(tenant: string, p: Placement) {
     return (

@@ -307,6 +307,16 @@ export class SqliteOccupancy implements OccupancyWriter {
     );
   }
 
+  /** Renames a space, doorway or sensor (`table` is one of ours, never input); false if there is none. */
+  #rename(table: string, tenant: string, id: string, name: string): Promise<boolean> {
+    return Promise.resolve(
+      this.#run(`UPDATE ${table} SET name = ? WHERE tenant = ? AND id = ?`, name, tenant, id) === 1,
+    );
+  }
+  /** Deletes a space, doorway or sensor (`table` is one of ours, never input); false if there is none. */
+  #delete(table: string, tenant: string, id: string): Promise<boolean> {
+    return Promise.resolve(this.#run(`DELETE FROM ${table} WHERE tenant = ? AND id = ?`, tenant, id) === 1);
+  }
   insertSpace(tenant: string, s: Space) {
     return Promise.resolve(
       this.#run(
@@ -320,14 +330,10 @@ export class SqliteOccupancy implements OccupancyWriter {
     );
   }
   renameSpace(tenant: string, id: string, name: string) {
-    return Promise.resolve(
-      this.#run('UPDATE occupancy_spaces SET name = ? WHERE tenant = ? AND id = ?', name, tenant, id) === 1,
-    );
+    return this.#rename('occupancy_spaces', tenant, id, name);
   }
   deleteSpace(tenant: string, id: string) {
-    return Promise.resolve(
-      this.#run('DELETE FROM occupancy_spaces WHERE tenant = ? AND id = ?', tenant, id) === 1,
-    );
+    return this.#delete('occupancy_spaces', tenant, id);
   }
   insertDoorway(tenant: string, d: Doorway) {
     return Promise.resolve(
@@ -344,14 +350,10 @@ export class SqliteOccupancy implements OccupancyWriter {
     );
   }
   renameDoorway(tenant: string, id: string, name: string) {
-    return Promise.resolve(
-      this.#run('UPDATE occupancy_doorways SET name = ? WHERE tenant = ? AND id = ?', name, tenant, id) === 1,
-    );
+    return this.#rename('occupancy_doorways', tenant, id, name);
   }
   deleteDoorway(tenant: string, id: string) {
-    return Promise.resolve(
-      this.#run('DELETE FROM occupancy_doorways WHERE tenant = ? AND id = ?', tenant, id) === 1,
-    );
+    return this.#delete('occupancy_doorways', tenant, id);
   }
   insertSensor(tenant: string, s: Sensor) {
     return Promise.resolve(
@@ -365,14 +367,10 @@ export class SqliteOccupancy implements OccupancyWriter {
     );
   }
   renameSensor(tenant: string, id: string, name: string) {
-    return Promise.resolve(
-      this.#run('UPDATE occupancy_sensors SET name = ? WHERE tenant = ? AND id = ?', name, tenant, id) === 1,
-    );
+    return this.#rename('occupancy_sensors', tenant, id, name);
   }
   deleteSensor(tenant: string, id: string) {
-    return Promise.resolve(
-      this.#run('DELETE FROM occupancy_sensors WHERE tenant = ? AND id = ?', tenant, id) === 1,
-    );
+    return this.#delete('occupancy_sensors', tenant, id);
   }
   insertPlacement(tenant: string, p: Placement) {
     return Promise.resolve(
