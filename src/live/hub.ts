@@ -1,7 +1,5 @@
 import type { DerivedFrame } from '../log/log.ts';
 import { isoTime, type LogRecord, type Stream } from '../log/record.ts';
-
-export type { DerivedFrame } from '../log/log.ts';
 import type { Metrics } from '../observability/metrics.ts';
 
 /** The part of a WebSocket the hub uses (ws's WebSocket fits). */

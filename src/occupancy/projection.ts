@@ -1,4 +1,4 @@
-import type { DerivedFrame } from '../live/hub.ts';
+import type { DerivedFrame } from '../log/log.ts';
 import type { LogRecord } from '../log/record.ts';
 import type { Projection } from '../sink/projection.ts';
 import type { Store } from '../store/store.ts';

@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.ts';
-import type { DerivedFrame } from '../live/hub.ts';
+import type { DerivedFrame } from '../log/log.ts';
 import type { LogRecord, Stream } from '../log/record.ts';
 import type { Store, StoreTx } from '../store/store.ts';
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
-import type { DerivedFrame } from '../live/hub.ts';
+import type { DerivedFrame } from '../log/log.ts';
 import type { Consumer, Log, RecordBatch } from '../log/log.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Store } from '../store/store.ts';
