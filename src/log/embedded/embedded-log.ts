@@ -279,21 +279,21 @@ class EmbeddedConsumer implements Consumer {
     const read = this.#db.prepare<[Stream, number, number], ChunkRow>(
       'SELECT first_offset, end_offset, records FROM chunks WHERE stream = ? AND end_offset > ? ORDER BY end_offset LIMIT ?',
     );
-    // Whole chunks are handed on; enough of them to make maxBatch records when chunks are small.
+    // Whole chunks are handed on, read one at a time until they make maxBatch records: a chunk may
+    // hold one record or a thousand, and each row read is a string the size of its records.
     const chunksPerRead = Math.max(1, Math.ceil(maxBatch / 10));
     const positions = await this.#options.position([PARTITION]);
     let next = positions.get(PARTITION) ?? 0;
     let backoff = 100;
     while (!this.#closed) {
-      const rows = read.all(stream, next, chunksPerRead);
-      if (rows.length === 0) {
+      const records: LogRecord[] = [];
+      for (const row of read.iterate(stream, next, chunksPerRead)) {
+        for (const record of decodeChunk(stream, row, next)) records.push(record);
+        if (records.length >= maxBatch) break;
+      }
+      if (records.length === 0) {
         await this.#pause((wake) => this.#waitForAppend(wake), 1000);
         continue;
-      }
-      const records: LogRecord[] = [];
-      for (const row of rows) {
-        if (records.length >= maxBatch) break;
-        records.push(...decodeChunk(stream, row, next));
       }
       const nextOffset = records.at(-1)!.offset + 1;
       try {
