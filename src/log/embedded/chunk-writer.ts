@@ -30,11 +30,24 @@ export interface CommitResult {
 export function encodeBatch(records: readonly NewRecord[]): EncodedBatch {
   const meta: RecordMeta[] = [];
   const json: string[] = [];
+  // A commit's records mostly share a tenant and an entity: each is quoted once, not once per record.
+  const quoted = new Map<string, string>();
+  const quote = (text: string) => {
+    let q = quoted.get(text);
+    if (q === undefined) quoted.set(text, (q = JSON.stringify(text)));
+    return q;
+  };
   for (const r of records) {
     const clientKey = r.key === r.id ? null : r.key;
     meta.push([r.stream, r.tenant, clientKey, r.id, r.receivedAt]);
-    const head = JSON.stringify([r.tenant, clientKey, r.entity, r.id, r.ts, r.receivedAt]);
-    json.push(`${head.slice(0, -1)},${bodyJsonOf(r)}]`);
+    const key = clientKey === null ? 'null' : JSON.stringify(clientKey);
+    // Written as text below: a NaN would make the whole chunk unreadable, so it fails this commit instead.
+    if (!Number.isFinite(r.ts) || !Number.isFinite(r.receivedAt)) {
+      throw new RangeError(`record ${r.id} has a time that is not a finite number`);
+    }
+    json.push(
+      `[${quote(r.tenant)},${key},${quote(r.entity)},${JSON.stringify(r.id)},${r.ts},${r.receivedAt},${bodyJsonOf(r)}]`,
+    );
   }
   return { meta, json };
 }
@@ -83,7 +96,11 @@ export class ChunkWriter {
         let offset = endOf.get(stream)!.end ?? 1;
         for (let at = 0; at < indexes.length; at += CHUNK_RECORDS) {
           const chunk = indexes.slice(at, at + CHUNK_RECORDS);
-          const body = `[${chunk.map((i) => json[i]).join(',')}]`;
+          // Usually every record of the commit is new and of one stream: its entries are one slice.
+          const first = chunk[0]!;
+          const contiguous = chunk.at(-1)! - first === chunk.length - 1;
+          const entries = contiguous ? json.slice(first, first + chunk.length) : chunk.map((i) => json[i]);
+          const body = `[${entries.join(',')}]`;
           insertChunk.run(stream, offset, offset + chunk.length, meta[chunk[0]!]![4], body);
           for (const i of chunk) offsets[i] = offset++;
         }
