@@ -53,6 +53,10 @@ test('an unknown key in the file, the environment or a flag is named', () => {
   assert.throws(() => loadConfig({ flags: { prot: '1' } }), /prot/);
 });
 
+test("bin/beacon's BEACON_NODE_FLAGS is the launcher's, not a setting, and is not refused", () => {
+  assert.equal(loadConfig({ env: { BEACON_NODE_FLAGS: '--max-semi-space-size=1' } }).port, 8080);
+});
+
 test('a file that is not YAML or not a mapping is rejected', () => {
   assert.throws(() => loadConfig({ file: yamlFile('port: [1,\n') }), /not valid YAML/);
   assert.throws(() => loadConfig({ file: yamlFile('- 1\n- 2\n') }), /mapping/);
