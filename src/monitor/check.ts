@@ -114,8 +114,18 @@ export interface MonitorReader {
   getTarget(tenant: string, id: string): Promise<Target | undefined>;
   /** A tenant's targets in id order, keyset-paged. */
   listTargets(tenant: string, limit: number, after?: string): Promise<Target[]>;
-  /** Every tenant's targets: what a prober schedules. */
-  allTargets(): Promise<Target[]>;
+  /**
+   * Every tenant's targets: what a prober schedules. Iterate it at once (a backend may stream rows
+   * from an open statement), and only once.
+   */
+  allTargets(): Promise<Iterable<Target>>;
+  /**
+   * A fingerprint of the target set (how many, and their update times): while it is unchanged, so are
+   * the targets, and a prober need not read them again. Every write stamps its targets with the time
+   * it was made, so only a target deleted and another written within the same millisecond as the
+   * deleted one's last write could go unseen, until the next change.
+   */
+  targetsVersion(): Promise<string>;
   /** A target's checks, newest first. */
   listChecks(query: CheckQuery): Promise<CheckRow[]>;
   rollups(query: RollupQuery): Promise<Rollup[]>;

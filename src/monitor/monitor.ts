@@ -58,6 +58,7 @@ export async function startMonitor(options: {
   });
   const prober = new Prober({
     targets: () => store.monitor.allTargets(),
+    version: () => store.monitor.targetsVersion(),
     emit: (record) => outlet.push(record),
     region: settings.region,
     shard: parseShard(settings.shard),

@@ -10,7 +10,9 @@ import { compilePattern, type Target } from './target.ts';
 
 export interface ProberOptions {
   /** Every target of every tenant; the prober keeps its shard's. */
-  readonly targets: () => Promise<Target[]>;
+  readonly targets: () => Promise<Iterable<Target>>;
+  /** The target set's fingerprint (MonitorReader.targetsVersion); a refresh that finds it unchanged reads nothing more. */
+  readonly version?: () => Promise<string>;
   /** Where finished checks go (the outlet, which appends them to the log). */
   readonly emit: (record: NewRecord) => void;
   readonly region: string;
@@ -94,6 +96,8 @@ export class Prober {
   readonly #limit: ConcurrencyLimit;
   readonly #heap = new DueHeap();
   #entries = new Map<string, Entry>();
+  /** The fingerprint of the set the entries were planned from. */
+  #version: string | undefined;
   #timer: NodeJS.Timeout | undefined;
   #refreshTimer: NodeJS.Timeout | undefined;
   #refreshing: Promise<void> | undefined;
@@ -132,6 +136,9 @@ export class Prober {
   }
 
   async #reload(): Promise<void> {
+    // Read before the targets: a change made while they are read shows as a new version next time.
+    const version = await this.#o.version?.();
+    if (this.#stopped || (version !== undefined && version === this.#version)) return;
     const all = await this.#o.targets();
     if (this.#stopped) return;
     const next = new Map<string, Entry>();
@@ -176,6 +183,7 @@ export class Prober {
     }
     for (const [key, old] of this.#entries) if (!next.has(key)) old.removed = true;
     this.#entries = next;
+    this.#version = version;
     this.#o.metrics.targets.set(next.size);
     this.#arm();
   }

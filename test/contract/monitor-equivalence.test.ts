@@ -108,7 +108,7 @@ async function pages(store: Store, query: Omit<CheckQuery, 'before'>): Promise<C
 /** Everything the monitor's readers answer about the workload's tenants and targets. */
 async function answers(store: Store): Promise<unknown[]> {
   const out: unknown[] = [
-    await store.monitor.allTargets(),
+    [...(await store.monitor.allTargets())],
     await store.monitor.incidentChanges(0, 10_000),
     await store.monitor.incidentChanges(7, 3),
     await store.monitor.lastIncidentSeq(),

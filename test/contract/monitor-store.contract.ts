@@ -195,7 +195,29 @@ export function runMonitorStoreContract(backend: StoreContractTarget): void {
       assert.equal((await store.monitor.getTarget('t2', 'a'))?.intervalSeconds, 60);
       assert.equal(await store.targets.delete('t1', 'b'), true);
       assert.equal(await store.monitor.getTarget('t1', 'b'), undefined);
-      assert.equal((await store.monitor.allTargets()).length, 2);
+      assert.equal([...(await store.monitor.allTargets())].length, 2);
+    });
+
+    it('the targets version changes with every create, update and delete, and only then', async (store) => {
+      let last = await store.monitor.targetsVersion();
+      const changed = async (what: string) => {
+        const v = await store.monitor.targetsVersion();
+        assert.notEqual(v, last, `${what}: the version did not change`);
+        last = v;
+      };
+      await store.targets.create(basicTarget('a', { updatedAt: 10 }));
+      await changed('create');
+      assert.equal(await store.monitor.targetsVersion(), last, 'unchanged without a write');
+      await store.targets.create(basicTarget('b', { updatedAt: 10 }));
+      await changed('a second target with the same update time');
+      await store.targets.update('t1', 'a', basicTarget('a', { intervalSeconds: 5 }), 20);
+      await changed('update');
+      await store.targets.delete('t1', 'b');
+      await changed('delete');
+      await store.targets.replaceFileTargets([basicTarget('f', { source: 'file', updatedAt: 30 })]);
+      await changed('file targets replaced');
+      await store.targets.replaceFileTargets([]);
+      await changed('file targets removed');
     });
 
     it('file targets are replaced as a set and never touch API targets', async (store) => {
@@ -208,7 +230,7 @@ export function runMonitorStoreContract(backend: StoreContractTarget): void {
         basicTarget('f2', { source: 'file', intervalSeconds: 10 }),
       ]);
       assert.deepEqual(second, { upserted: 1, deleted: 1 });
-      const ids = (await store.monitor.allTargets()).map((t) => `${t.id}:${t.source}`).sort();
+      const ids = [...(await store.monitor.allTargets())].map((t) => `${t.id}:${t.source}`).sort();
       assert.deepEqual(ids, ['api:api', 'f2:file']);
       assert.equal(await store.targets.sourceOf('t1', 'f2'), 'file');
     });
@@ -343,7 +365,7 @@ export function runMonitorStoreContract(backend: StoreContractTarget): void {
       }
       assert.deepEqual(ids, ['B', 'Z_9', 'a', 'a-1', 'a.1', 'b', 'z', 'é']);
       assert.deepEqual(
-        (await store.monitor.allTargets()).map((t) => `${t.tenant}/${t.id}`),
+        [...(await store.monitor.allTargets())].map((t) => `${t.tenant}/${t.id}`),
         [...ids.map((id) => `t1/${id}`), 't2/a'],
       );
 
@@ -387,7 +409,7 @@ export function runMonitorStoreContract(backend: StoreContractTarget): void {
       assert.equal(await store.targets.sourceOf('t1', 'f4'), 'file');
       assert.deepEqual(await store.targets.replaceFileTargets([]), { upserted: 0, deleted: 3 });
       assert.deepEqual(
-        (await store.monitor.allTargets()).map((t) => t.id),
+        [...(await store.monitor.allTargets())].map((t) => t.id),
         ['api-one'],
       );
     });

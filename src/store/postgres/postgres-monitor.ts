@@ -235,11 +235,22 @@ export class PostgresMonitorReader implements MonitorReader {
     return rows.map(toTarget);
   }
 
-  async allTargets(): Promise<Target[]> {
+  async allTargets(): Promise<Iterable<Target>> {
     const { rows } = await this.#db.query<TargetRow>(
       `SELECT ${TARGET_COLUMNS} FROM monitor_targets ORDER BY tenant, id`,
     );
-    return rows.map(toTarget);
+    // Specs are parsed as the prober reaches each row, not all up front.
+    return (function* () {
+      for (const row of rows) yield toTarget(row);
+    })();
+  }
+
+  async targetsVersion(): Promise<string> {
+    const { rows } = await this.#db.query<{ v: string }>(
+      `SELECT count(*) || ':' || coalesce(max(updated_at), 0) || ':' || coalesce(sum(updated_at), 0) AS v
+       FROM monitor_targets`,
+    );
+    return rows[0]!.v;
   }
 
   async listChecks(query: CheckQuery): Promise<CheckRow[]> {

@@ -167,9 +167,24 @@ export class SqliteMonitorReader implements MonitorReader {
     return Promise.resolve(rows.map(toTarget));
   }
 
-  allTargets(): Promise<Target[]> {
-    const rows = this.#db.prepare<[], TargetRow>('SELECT * FROM monitor_targets ORDER BY tenant, id').all();
-    return Promise.resolve(rows.map(toTarget));
+  allTargets(): Promise<Iterable<Target>> {
+    // Row by row: a prober plans each target as it comes, so 20,000 rows and their parsed specs are
+    // never all in memory at once.
+    const rows = this.#db.prepare<[], TargetRow>('SELECT * FROM monitor_targets ORDER BY tenant, id');
+    return Promise.resolve(
+      (function* () {
+        for (const row of rows.iterate()) yield toTarget(row);
+      })(),
+    );
+  }
+
+  targetsVersion(): Promise<string> {
+    const v = this.#db
+      .prepare<[], { n: number; latest: number; total: number }>(
+        'SELECT COUNT(*) AS n, COALESCE(MAX(updated_at), 0) AS latest, COALESCE(SUM(updated_at), 0) AS total FROM monitor_targets',
+      )
+      .get()!;
+    return Promise.resolve(`${v.n}:${v.latest}:${v.total}`);
   }
 
   listChecks(query: CheckQuery): Promise<CheckRow[]> {
