@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { inShard } from '../src/monitor/schedule.ts';
@@ -7,18 +8,28 @@ import { startFarm, type TargetFarm } from './helpers/farm.ts';
 import { eventually, startTestBeacon, type TestBeacon } from './helpers/server.ts';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+/** What `npm run build` bundles for bin/beacon probe (scripts/bundle-probe.ts). */
+const BUNDLE = fileURLToPath(new URL('../dist/probe/beacon.mjs', import.meta.url));
 
 /** `beacon probe --shard …` as a real child process; resolves with its metrics URL once it runs. */
-async function spawnProbe(dataDir: string, shard: string): Promise<{ child: ChildProcess; url: string }> {
+async function spawnProbe(
+  dataDir: string,
+  shard: string,
+  options: { entry?: string; env?: Record<string, string> } = {},
+): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,
-    [MAIN, 'probe', '--shard', shard, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir],
+    [
+      options.entry ?? MAIN,
+      ...['probe', '--shard', shard, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir],
+    ],
     {
       env: {
         ...process.env,
         BEACON_LOG_LEVEL: 'warn',
         BEACON_MONITOR_REFRESH_MS: '200',
         BEACON_MONITOR_PER_HOST: '50',
+        ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -91,5 +102,39 @@ test('beacon probe --shard i/n: two agents split the targets by consistent hashi
   } finally {
     const codes = await Promise.all(probes.map((p) => stop(p.child)));
     assert.deepEqual(codes, [0, 0], 'probes stop cleanly on SIGTERM');
+  }
+});
+
+test('the bundled probe (npm run build) checks targets through the log, its writer thread included', async () => {
+  assert.ok(
+    existsSync(BUNDLE),
+    `${BUNDLE} is missing: npm run build makes it (npm test runs the build first)`,
+  );
+  const ids = ['bundled-a', 'bundled-b'];
+  for (const id of ids) {
+    const res = await beacon.request('/v1/targets', {
+      method: 'POST',
+      json: { id, url: `${farm.http}/text/${id}`, intervalSeconds: 1, timeoutMs: 800 },
+    });
+    assert.equal(res.status, 201);
+  }
+  const probe = await spawnProbe(beacon.dataDir, '0/1', {
+    entry: BUNDLE,
+    env: { BEACON_EMBEDDED_LOG_WRITER_THREAD: 'true' },
+  });
+  try {
+    for (const id of ids) {
+      await eventually(
+        async () => {
+          const res = await beacon.request(`/v1/targets/${id}/checks`);
+          const body = (await res.json()) as { items: { ok: boolean }[] };
+          return body.items.some((c) => c.ok) ? true : undefined;
+        },
+        15_000,
+        `checks of ${id} from the bundled probe`,
+      );
+    }
+  } finally {
+    assert.equal(await stop(probe.child), 0, 'the bundled probe stops cleanly on SIGTERM');
   }
 });

@@ -17,8 +17,8 @@ export interface ConfigSources {
 
 const ENV_PREFIX = 'BEACON_';
 /** Environment variables that are not settings themselves. */
-/** BEACON_* variables that are not settings: the config file's path, and bin/beacon's Node flags. */
-const ENV_META = new Set(['BEACON_CONFIG', 'BEACON_NODE_FLAGS']);
+/** BEACON_* variables that are not settings: the config file's path, and bin/beacon's own. */
+const ENV_META = new Set(['BEACON_CONFIG', 'BEACON_NODE_FLAGS', 'BEACON_FROM_SOURCE']);
 
 /** Every leaf setting as a dotted path, derived from the schema so no list can drift. */
 export function settingPaths(schema: Type.TSchema = ConfigSchema, prefix = ''): string[] {

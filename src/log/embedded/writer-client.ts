@@ -9,6 +9,12 @@ import {
 } from './chunk-writer.ts';
 import type { FromWriter, ToWriter } from './writer-thread.ts';
 
+/** The writer thread's module, beside this one: .ts among the sources, .mjs in the probe's bundle. */
+const WRITER_THREAD = new URL(
+  import.meta.url.endsWith('.ts') ? './writer-thread.ts' : './writer-thread.mjs',
+  import.meta.url,
+);
+
 interface Pending {
   readonly resolve: (result: CommitResult & SweepResult) => void;
   readonly reject: (err: Error) => void;
@@ -114,7 +120,7 @@ export class WriterClient implements LogWriter {
 
   #thread(): Promise<Worker> {
     this.#worker ??= new Promise<Worker>((resolve, reject) => {
-      const worker = new Worker(new URL('./writer-thread.ts', import.meta.url), {
+      const worker = new Worker(WRITER_THREAD, {
         workerData: { file: this.#file, cacheMiB: this.#cacheMiB },
       });
       worker.on('message', (message: FromWriter) => {
