@@ -13,6 +13,7 @@ import { startSink } from '../src/sink/sink.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { startFarm, type TargetFarm } from './helpers/farm.ts';
 import { eventually } from './helpers/server.ts';
+import { sampleTarget } from './helpers/targets.ts';
 
 const logger = pino({ level: 'silent' });
 let farm: TargetFarm;
@@ -28,26 +29,16 @@ async function setup(spoolMaxBytes: number) {
   await store.open();
   await store.tenants.ensure({ id: 'default', name: 'Default', createdAt: Date.now() });
   const now = Date.now();
-  await store.targets.create({
-    id: 'site',
-    tenant: 'default',
-    source: 'api',
-    createdAt: now,
-    updatedAt: now,
-    url: `${farm.http}/ok`,
-    intervalSeconds: 1,
-    timeoutMs: 500,
-    method: 'GET',
-    headers: {},
-    expectStatus: ['200-399'],
-    patternMustMatch: true,
-    maxRedirects: 0,
-    maxBodyBytes: 1024,
-    ignoreTlsErrors: false,
-    downAfter: 3,
-    upAfter: 2,
-    tags: [],
-  });
+  await store.targets.create(
+    sampleTarget('site', {
+      tenant: 'default',
+      createdAt: now,
+      updatedAt: now,
+      url: `${farm.http}/ok`,
+      intervalSeconds: 1,
+      timeoutMs: 500,
+    }),
+  );
   const metrics = new Metrics();
   const log = new EmbeddedLog({ dataDir, maxQueue: 1000, logger });
   await log.open();

@@ -5,29 +5,11 @@ import { Registry } from 'prom-client';
 import { MonitorMetrics } from './metrics.ts';
 import { Prober } from './prober.ts';
 import { parseShard } from './schedule.ts';
-import type { Target } from './target.ts';
+import { sampleTarget } from '../../test/helpers/targets.ts';
 
-const target = (id: string, updatedAt: number): Target => ({
-  id,
-  tenant: 't1',
-  source: 'api',
-  createdAt: 1,
-  updatedAt,
-  url: `http://127.0.0.1:9/${id}`,
-  // A day apart: no check falls due while the test runs.
-  intervalSeconds: 86_400,
-  timeoutMs: 1000,
-  method: 'GET',
-  headers: {},
-  expectStatus: ['200-399'],
-  patternMustMatch: true,
-  maxRedirects: 0,
-  maxBodyBytes: 1024,
-  ignoreTlsErrors: false,
-  downAfter: 3,
-  upAfter: 2,
-  tags: [],
-});
+// A day apart: no check falls due while the test runs.
+const target = (id: string, updatedAt: number) =>
+  sampleTarget(id, { updatedAt, url: `http://127.0.0.1:9/${id}`, intervalSeconds: 86_400, timeoutMs: 1000 });
 
 test('a refresh that finds the targets version unchanged reads no targets', async () => {
   let set = [target('a', 1), target('b', 1)];

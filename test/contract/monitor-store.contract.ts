@@ -9,6 +9,7 @@ import type { Target, TargetSpec } from '../../src/monitor/target.ts';
 import type { Store } from '../../src/store/store.ts';
 import type { StoreContractTarget } from './store.contract.ts';
 import { quietContext } from '../helpers/projection.ts';
+import { sampleTarget } from '../helpers/targets.ts';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -75,27 +76,7 @@ const failed = (targetId: string, at: number, patch: Partial<CheckRow> = {}): Ch
   });
 
 /** The monitor engineer's fixtures for the first contract tests (integer-second slots). */
-const basicTarget = (id: string, patch: Partial<Target> = {}): Target => ({
-  id,
-  tenant: 't1',
-  source: 'api',
-  createdAt: 1,
-  updatedAt: 1,
-  url: `https://${id}.example/`,
-  intervalSeconds: 60,
-  timeoutMs: 5000,
-  method: 'GET',
-  headers: {},
-  expectStatus: ['200-399'],
-  patternMustMatch: true,
-  maxRedirects: 0,
-  maxBodyBytes: 1024,
-  ignoreTlsErrors: false,
-  downAfter: 3,
-  upAfter: 2,
-  tags: [],
-  ...patch,
-});
+const basicTarget = sampleTarget;
 
 const basicCheck = (scheduledAt: number, region = 'eu', ok = true): CheckRow => ({
   tenant: 't1',
