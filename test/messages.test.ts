@@ -94,8 +94,19 @@ describe('messages API', () => {
       json: [{ i: 0 }, { i: 1 }, { i: 2 }],
     });
     assert.equal(array.status, 202);
-    const arrayBody = (await array.json()) as { accepted: number; items: { id: string }[] };
+    assert.match(array.headers.get('content-type') ?? '', /^application\/json/);
+    const arrayBody = (await array.json()) as {
+      accepted: number;
+      items: { id: string; receivedAt: string }[];
+    };
     assert.equal(arrayBody.accepted, 3);
+    // The batch answer is written by hand, not by the schema's serializer: hold it to the schema's shape.
+    assert.deepEqual(Object.keys(arrayBody), ['accepted', 'duplicates', 'items']);
+    for (const item of arrayBody.items) {
+      assert.deepEqual(Object.keys(item), ['id', 'receivedAt']);
+      assert.match(item.id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      assert.match(item.receivedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    }
     const ndjson = await beacon.request('/v1/messages/batch', {
       method: 'POST',
       headers: { 'content-type': 'application/x-ndjson', 'idempotency-key': 'batch-7' },

@@ -10,6 +10,13 @@ export interface Message {
 export interface MessageRow extends Message {
   readonly tenant: string;
   readonly key: string;
+  /** `payload` as JSON text, when the record already carried it: writers store it instead of encoding again. */
+  readonly payloadJson?: string | undefined;
+}
+
+/** A row's payload as JSON text. */
+export function payloadJsonOf(row: MessageRow): string {
+  return row.payloadJson ?? JSON.stringify(row.payload);
 }
 
 /** Keyset position in the (receivedAt, id) order. */

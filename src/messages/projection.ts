@@ -12,6 +12,7 @@ export const messageProjection: Projection = {
         id: r.id,
         receivedAt: r.receivedAt,
         payload: r.body,
+        payloadJson: r.bodyJson,
       })),
     ),
 };

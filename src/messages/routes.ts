@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
 import { BeaconError } from '../errors/catalog.ts';
 import { requireContentType } from '../http/auth.ts';
 import type { RouteContext } from '../http/context.ts';
@@ -18,6 +18,12 @@ const Accepted = Type.Object(
   },
   { $id: 'Accepted' },
 );
+
+const BatchAccepted = Type.Object({
+  accepted: Type.Integer({ description: 'Messages newly stored.' }),
+  duplicates: Type.Integer({ description: 'Messages answered from an earlier acceptance.' }),
+  items: Type.Array(Accepted, { description: 'One answer per message, in order.' }),
+});
 
 const MessageItem = Type.Object({
   id: Type.String(),
@@ -59,6 +65,25 @@ function answers(appended: readonly Appended[]): { id: string; receivedAt: strin
     if (a.receivedAt !== at) iso = new Date((at = a.receivedAt)).toISOString();
     return { id: a.id, receivedAt: iso };
   });
+}
+
+/**
+ * The 202 body of a batch, written out rather than through the response schema's serializer: it is a
+ * thousand small objects, and serializing them was a tenth of a batch's cost on the event loop. Ids
+ * are UUIDs and times ISO 8601, so neither needs escaping; the route tests check the body against
+ * the schema.
+ */
+function batchAnswer(appended: readonly Appended[]): string {
+  let duplicates = 0;
+  let at = NaN;
+  let iso = '';
+  const items: string[] = [];
+  for (const a of appended) {
+    if (a.duplicate) duplicates += 1;
+    if (a.receivedAt !== at) iso = new Date((at = a.receivedAt)).toISOString();
+    items.push(`{"id":"${a.id}","receivedAt":"${iso}"}`);
+  }
+  return `{"accepted":${appended.length - duplicates},"duplicates":${duplicates},"items":[${items.join(',')}]}`;
 }
 
 /** A batch item: the message and its JSON text. */
@@ -171,11 +196,7 @@ export function registerMessageRoutes(base: FastifyInstance, ctx: RouteContext):
         headers: IdempotencyHeaders,
         body: Type.Unknown({ description: 'A JSON array of objects, or NDJSON with one object per line.' }),
         response: {
-          202: Type.Object({
-            accepted: Type.Integer({ description: 'Messages newly stored.' }),
-            duplicates: Type.Integer({ description: 'Messages answered from an earlier acceptance.' }),
-            items: Type.Array(Accepted, { description: 'One answer per message, in order.' }),
-          }),
+          202: BatchAccepted,
           ...errorResponses(400, 401, 403, 413, 415, 429, 503),
         },
       },
@@ -206,10 +227,9 @@ export function registerMessageRoutes(base: FastifyInstance, ctx: RouteContext):
         };
       });
       const appended = await acceptOnce(signals);
-      const duplicates = appended.filter((a) => a.duplicate).length;
-      return reply
-        .code(202)
-        .send({ accepted: appended.length - duplicates, duplicates, items: answers(appended) });
+      // A string with a JSON content type is sent as it is, past the schema's serializer.
+      const answer = batchAnswer(appended) as unknown as Static<typeof BatchAccepted>;
+      return reply.code(202).type('application/json; charset=utf-8').send(answer);
     },
   );
 

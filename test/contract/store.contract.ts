@@ -91,6 +91,25 @@ export function runStoreContract(target: StoreContractTarget): void {
       assert.equal(listed[0]!.receivedAt, row(30).receivedAt);
     });
 
+    it('a batch of hundreds, duplicates spread through it, stores each new row once; payload JSON is kept', async (store) => {
+      // Writers insert many rows per statement: duplicates inside one statement, across statements
+      // and against earlier batches must all be dropped, and the count must still be exact.
+      await store.transaction((tx) => tx.messages.insert([row(500), row(650)]));
+      const batch: MessageRow[] = [];
+      for (let n = 400; n < 700; n++) {
+        batch.push(row(n, { payloadJson: JSON.stringify({ n }) }));
+        if (n % 97 === 0) batch.push(row(n, { id: row(n + 10_000).id }));
+      }
+      batch.push(row(401), row(699, { key: row(699).id, id: row(699).id }));
+      assert.equal(await store.transaction((tx) => tx.messages.insert(batch)), 300 - 2);
+      const listed = await store.messages.list({ tenant: 't1', limit: 1000 });
+      assert.equal(listed.length, 300);
+      assert.equal(new Set(listed.map((m) => m.id)).size, 300);
+      for (const m of listed) {
+        assert.deepEqual(m.payload, { n: Number(m.id.slice(-12)) });
+      }
+    });
+
     it('messages list in (receivedAt, id) order by keyset, with bounds, per tenant', async (store) => {
       const rows = Array.from({ length: 20 }, (_, i) => row(i));
       await store.transaction((tx) => tx.messages.insert([...rows].reverse()));

@@ -98,11 +98,13 @@ export class EmbeddedLog implements Log {
     this.#writer = new GroupCommit<NewRecord, Appended>(
       async (records) => {
         const { answers, offsets } = await writer.commit(encodeBatch(records));
+        // Records are copied out with their offsets only for tail listeners, which exist only while
+        // someone subscribes to the live stream; consumers in other threads are merely woken.
         const appended: LogRecord[] = [];
-        for (let i = 0; i < records.length; i++) {
+        for (let i = 0; i < records.length && this.#tails.size > 0; i++) {
           if (offsets[i]! >= 0) appended.push({ ...records[i]!, partition: PARTITION, offset: offsets[i]! });
         }
-        if (appended.length > 0) this.#announce(appended);
+        if (offsets.some((offset) => offset >= 0)) this.#announce(appended);
         return answers;
       },
       { maxQueue: this.#options.maxQueue, onCommit: this.#options.onCommit },
@@ -135,7 +137,7 @@ export class EmbeddedLog implements Log {
   }
 
   #announce(records: LogRecord[]): void {
-    for (const listener of this.#tails) {
+    for (const listener of records.length > 0 ? this.#tails : []) {
       try {
         listener(records);
       } catch (err) {

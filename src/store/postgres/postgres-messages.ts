@@ -12,6 +12,7 @@ import type {
 } from '../../messages/message.ts';
 import type { Queryable } from './errors.ts';
 import { isoTime } from '../../log/record.ts';
+import { payloadJsonOf } from '../../messages/message.ts';
 
 /** SQL for an epoch-millisecond parameter as timestamptz, exact to the millisecond. */
 const ts = (param: string) => `(timestamptz 'epoch' + ${param}::int8 * interval '1 millisecond')`;
@@ -135,7 +136,7 @@ export class PostgresMessageWriter implements MessageWriter {
         'COPY messages (tenant, received_at, id, key, payload) FROM STDIN (FORMAT csv)',
         rows.map(
           (r) =>
-            `${csv(r.tenant)},${isoTime(r.receivedAt)},${csv(r.id)},${r.key === r.id ? '' : csv(r.key)},${csv(JSON.stringify(r.payload))}\n`,
+            `${csv(r.tenant)},${isoTime(r.receivedAt)},${csv(r.id)},${r.key === r.id ? '' : csv(r.key)},${csv(payloadJsonOf(r))}\n`,
         ),
       );
       await client.query('RELEASE SAVEPOINT beacon_copy');
@@ -164,7 +165,7 @@ export class PostgresMessageWriter implements MessageWriter {
     this.#staging = true;
     const lines = rows.map(
       (r, n) =>
-        `${n},${csv(r.tenant)},${csv(r.key)},${csv(r.id)},${r.receivedAt},${csv(JSON.stringify(r.payload))}\n`,
+        `${n},${csv(r.tenant)},${csv(r.key)},${csv(r.id)},${r.receivedAt},${csv(payloadJsonOf(r))}\n`,
     );
     await pipeline(
       Readable.from([lines.join('')]),

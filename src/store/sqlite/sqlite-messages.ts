@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from '../../sqlite/database.ts';
 import type {
   Message,
@@ -7,6 +8,7 @@ import type {
   MessageRow,
   MessageWriter,
 } from '../../messages/message.ts';
+import { payloadJsonOf } from '../../messages/message.ts';
 
 interface Row {
   id: string;
@@ -63,21 +65,44 @@ export class SqliteMessageReader implements MessageReader {
   }
 }
 
+/** Rows per INSERT statement: one statement per row spent most of the sink's time crossing into SQLite. */
+const ROWS_PER_INSERT = 100;
+const COLUMNS = 5;
+
 export class SqliteMessageWriter implements MessageWriter {
-  readonly #insert;
+  readonly #db: SqliteDatabase;
+  /** INSERT statements by their number of rows: the full block, and the sizes of tails seen so far. */
+  readonly #inserts = new Map<number, Statement<unknown[]>>();
+
   constructor(db: SqliteDatabase) {
-    this.#insert = db.prepare<[string, number, string, string | null, string]>(
-      'INSERT INTO messages (tenant, received_at, id, key, payload) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-    );
+    this.#db = db;
   }
 
   insert(rows: readonly MessageRow[]): Promise<number> {
     let inserted = 0;
-    for (const r of rows) {
-      // A key equal to the id was not chosen by a client: the primary key already makes it unique.
-      const key = r.key === r.id ? null : r.key;
-      inserted += this.#insert.run(r.tenant, r.receivedAt, r.id, key, JSON.stringify(r.payload)).changes;
+    const values: unknown[] = [];
+    for (let at = 0; at < rows.length; at += ROWS_PER_INSERT) {
+      const end = Math.min(rows.length, at + ROWS_PER_INSERT);
+      values.length = 0;
+      for (let i = at; i < end; i++) {
+        const r = rows[i]!;
+        // A key equal to the id was not chosen by a client: the primary key already makes it unique.
+        values.push(r.tenant, r.receivedAt, r.id, r.key === r.id ? null : r.key, payloadJsonOf(r));
+      }
+      inserted += this.#statement(end - at).run(values).changes;
     }
     return Promise.resolve(inserted);
+  }
+
+  #statement(rows: number): Statement<unknown[]> {
+    let statement = this.#inserts.get(rows);
+    if (!statement) {
+      const tuples = Array.from({ length: rows }, () => `(${Array(COLUMNS).fill('?').join(', ')})`);
+      statement = this.#db.prepare<unknown[]>(
+        `INSERT INTO messages (tenant, received_at, id, key, payload) VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING`,
+      );
+      this.#inserts.set(rows, statement);
+    }
+    return statement;
   }
 }
