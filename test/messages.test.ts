@@ -134,6 +134,18 @@ describe('messages API', () => {
       [...arrayBody.items, ...ndBody.items].map((a) => byId.get(a.id)),
       [{ i: 0 }, { i: 1 }, { i: 2 }, { i: 3 }, { i: 4 }],
     );
+    // A retry that grew by one: two answers from the first acceptance and one new, at another time.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const grown = await beacon.request('/v1/messages/batch', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson', 'idempotency-key': 'batch-7' },
+      body: '{"i":3}\n{"i":4}\n{"i":5}\n',
+    });
+    const grownBody = (await grown.json()) as typeof againBody & { items: { receivedAt: string }[] };
+    assert.equal(grownBody.accepted, 1);
+    assert.equal(grownBody.duplicates, 2);
+    assert.deepEqual(grownBody.items.slice(0, 2), ndBody.items);
+    assert.notEqual(grownBody.items[2]!.receivedAt, grownBody.items[0]!.receivedAt);
   });
 
   test('bad input gets a coded error and nothing accepted is lost', async () => {

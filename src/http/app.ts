@@ -6,7 +6,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import { registerAnalyticsRoutes } from '../analytics/routes.ts';
-import { BeaconError } from '../errors/catalog.ts';
+import { parseJsonBody } from './json-body.ts';
 import { registerLiveRoutes, streamPathItem } from '../live/routes.ts';
 import { registerMessageRoutes } from '../messages/routes.ts';
 import { registerMonitorRoutes } from '../monitor/routes.ts';
@@ -63,12 +63,12 @@ export async function buildApp(ctx: RouteContext, logger: FastifyBaseLogger): Pr
   app.setErrorHandler(makeErrorHandler(ctx.metrics));
   app.addSchema(ErrorBody);
 
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    if (body === '') return done(new BeaconError('BAD_JSON', 'the body is empty'));
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (request.routeOptions.config.rawJson) return done(null, body);
     try {
-      done(null, JSON.parse(body as string));
+      done(null, parseJsonBody(body as string));
     } catch (err) {
-      done(new BeaconError('BAD_JSON', `the body is not valid JSON: ${(err as Error).message}`));
+      done(err as Error);
     }
   });
   app.addContentTypeParser(

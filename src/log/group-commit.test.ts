@@ -79,3 +79,33 @@ test('items submitted while a commit is in flight go together in the next one, i
   assert.deepEqual(await Promise.all([first, ...later]), [[1], [2], [3, 4]]);
   assert.deepEqual(commits, [[1], [2, 3, 4]]);
 });
+
+test('with maxInFlight 2, a second commit goes out while the first is out, and a third waits', async () => {
+  const commits: number[][] = [];
+  const gates: (() => void)[] = [];
+  const gc = new GroupCommit<number, number>(
+    async (items) => {
+      commits.push([...items]);
+      await new Promise<void>((resolve) => gates.push(resolve));
+      return [...items];
+    },
+    { maxQueue: 100, maxInFlight: 2 },
+  );
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+  const first = gc.submit([1]);
+  await turn();
+  const second = gc.submit([2]);
+  await turn();
+  const third = [gc.submit([3]), gc.submit([4])];
+  await turn();
+  assert.deepEqual(commits, [[1], [2]], 'two commits out, the third waits');
+  gates[0]!();
+  assert.deepEqual(await first, [1]);
+  for (let turns = 0; turns < 10 && commits.length < 3; turns++) await turn();
+  assert.deepEqual(commits, [[1], [2], [3, 4]]);
+  gates[1]!();
+  gates[2]!();
+  assert.deepEqual(await Promise.all([second, ...third]), [[2], [3], [4]]);
+  const closing = gc.close();
+  assert.deepEqual(await Promise.all([closing]), [undefined]);
+});

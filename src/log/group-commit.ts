@@ -11,12 +11,18 @@ export interface GroupCommitOptions {
   readonly maxQueue: number;
   /** Told after each commit how many items it carried and how long it took. */
   readonly onCommit?: (items: number, seconds: number) => void;
+  /**
+   * Commits that may be out at once (default 1). A commit that runs elsewhere in order (a writer
+   * thread) can take 2: the next one is encoded and queued while the disk syncs the last, so
+   * neither the event loop nor the writer waits for the other.
+   */
+  readonly maxInFlight?: number;
 }
 
 /**
- * Shares one transaction among all concurrent submitters. One commit is in flight at a time; items
- * submitted meanwhile wait for it to finish and then go together in the next one, and every submitter
- * is answered when its commit is durable. This is what makes a durable (fsync per commit)
+ * Shares one transaction among all concurrent submitters. One commit is in flight at a time (or
+ * `maxInFlight`); items submitted meanwhile wait for it to finish and then go together in the next
+ * one, and every submitter is answered when its commit is durable. This is what makes a durable (fsync per commit)
  * single-item write cheap under concurrency, and the commit can run off the event loop.
  */
 export class GroupCommit<T, R> {
@@ -25,7 +31,7 @@ export class GroupCommit<T, R> {
   #waiters: Waiter<T, R>[] = [];
   #queued = 0;
   #scheduled = false;
-  #inFlight: Promise<void> | undefined;
+  readonly #inFlight = new Set<Promise<void>>();
   #closed = false;
 
   /** @param commit writes all items in one transaction, returning one result per item, in order. */
@@ -53,7 +59,7 @@ export class GroupCommit<T, R> {
 
   /** Starts a commit at the end of this event-loop turn, unless one is running or due. */
   #schedule(): void {
-    if (this.#scheduled || this.#inFlight || this.#waiters.length === 0) return;
+    if (this.#scheduled || this.#full || this.#waiters.length === 0) return;
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
@@ -61,15 +67,19 @@ export class GroupCommit<T, R> {
     });
   }
 
-  /** Commits everything waiting now; the next commit is scheduled when this one ends. */
+  get #full(): boolean {
+    return this.#inFlight.size >= (this.#options.maxInFlight ?? 1);
+  }
+
+  /** Commits everything waiting now; the next commit is scheduled when one in flight ends. */
   #flush(): void {
     const waiters = this.#waiters;
-    if (waiters.length === 0 || this.#inFlight) return;
+    if (waiters.length === 0 || this.#full) return;
     this.#waiters = [];
     this.#queued = 0;
     const items = waiters.length === 1 ? waiters[0]!.items : waiters.flatMap((w) => w.items);
     const started = performance.now();
-    this.#inFlight = (async () => {
+    const commit = (async () => {
       let results: R[];
       try {
         results = await this.#commit(items);
@@ -85,17 +95,18 @@ export class GroupCommit<T, R> {
         at += waiter.items.length;
       }
     })().finally(() => {
-      this.#inFlight = undefined;
+      this.#inFlight.delete(commit);
       this.#schedule();
     });
+    this.#inFlight.add(commit);
   }
 
   /** Refuses new items and resolves once the ones already submitted are committed (or failed). */
   async close(): Promise<void> {
     this.#closed = true;
-    while (this.#inFlight || this.#waiters.length > 0) {
+    while (this.#inFlight.size > 0 || this.#waiters.length > 0) {
       this.#flush();
-      await this.#inFlight;
+      await Promise.all(this.#inFlight);
     }
   }
 }

@@ -5,6 +5,7 @@ import { BeaconError } from '../errors/catalog.ts';
 import { requireContentType } from '../http/auth.ts';
 import type { RouteContext } from '../http/context.ts';
 import { decodeCursor, encodeCursor } from '../http/cursor.ts';
+import { parseJsonBody, splitObjectArray } from '../http/json-body.ts';
 import { errorResponses, IsoTime } from '../http/schemas.ts';
 import type { Appended } from '../log/record.ts';
 import type { Signal } from '../ingest/ingest.ts';
@@ -75,15 +76,24 @@ function answers(appended: readonly Appended[]): { id: string; receivedAt: strin
  */
 function batchAnswer(appended: readonly Appended[]): string {
   let duplicates = 0;
-  let at = NaN;
-  let iso = '';
-  const items: string[] = [];
+  let sameTime = true;
   for (const a of appended) {
     if (a.duplicate) duplicates += 1;
-    if (a.receivedAt !== at) iso = new Date((at = a.receivedAt)).toISOString();
-    items.push(`{"id":"${a.id}","receivedAt":"${iso}"}`);
+    if (a.receivedAt !== appended[0]!.receivedAt) sameTime = false;
   }
-  return `{"accepted":${appended.length - duplicates},"duplicates":${duplicates},"items":[${items.join(',')}]}`;
+  const head = `{"accepted":${appended.length - duplicates},"duplicates":${duplicates},"items":[`;
+  if (sameTime && appended.length > 0) {
+    // The usual batch: one time for all, so the items are the ids joined by what lies between them.
+    const tail = `","receivedAt":"${new Date(appended[0]!.receivedAt).toISOString()}"}`;
+    return `${head}{"id":"${appended.map((a) => a.id).join(`${tail},{"id":"`)}${tail}]}`;
+  }
+  let at = NaN;
+  let iso = '';
+  const items = appended.map((a) => {
+    if (a.receivedAt !== at) iso = new Date((at = a.receivedAt)).toISOString();
+    return `{"id":"${a.id}","receivedAt":"${iso}"}`;
+  });
+  return `${head}${items.join(',')}]}`;
 }
 
 /** A batch item: the message and its JSON text. */
@@ -123,6 +133,26 @@ function arrayItems(array: readonly unknown[], maxBytes: number): BatchItem[] {
     return { body, json };
   });
 }
+
+/** The items of a JSON array as {@link splitObjectArray} cut them, or undefined if one does not parse. */
+function parseItems(split: readonly string[], maxBytes: number): BatchItem[] | undefined {
+  const items: BatchItem[] = [];
+  for (let i = 0; i < split.length; i++) {
+    const json = split[i]!;
+    if (json.length * 3 > maxBytes && Buffer.byteLength(json) > maxBytes) {
+      throw new BeaconError('MESSAGE_TOO_LARGE', `item ${i} is larger than ${maxBytes} bytes`);
+    }
+    try {
+      items.push({ body: JSON.parse(json), json });
+    } catch {
+      return undefined;
+    }
+  }
+  return items;
+}
+
+const isJson = (request: FastifyRequest) =>
+  request.headers['content-type']?.split(';')[0]!.trim().toLowerCase() === 'application/json';
 
 /** `POST /v1/messages`, `POST /v1/messages/batch` and `GET /v1/messages` (seed 001). */
 export function registerMessageRoutes(base: FastifyInstance, ctx: RouteContext): void {
@@ -188,6 +218,9 @@ export function registerMessageRoutes(base: FastifyInstance, ctx: RouteContext):
         requireContentType('application/json', 'application/x-ndjson', 'application/ndjson'),
       ],
       bodyLimit: config.ingest.maxBatchBytes,
+      // The body arrives as text: a JSON array is split into its items rather than parsed whole and
+      // each item encoded again (see splitObjectArray).
+      config: { rawJson: true },
       schema: {
         tags: ['messages'],
         summary: 'Accept a batch of messages',
@@ -202,12 +235,18 @@ export function registerMessageRoutes(base: FastifyInstance, ctx: RouteContext):
       },
     },
     async (request, reply) => {
-      const body = request.body;
-      if (typeof body !== 'string' && !Array.isArray(body))
-        throw new BeaconError('VALIDATION_FAILED', 'a batch must be a JSON array or NDJSON');
-      const items = typeof body === 'string' ? parseNdjson(body, maxMessageBytes) : body;
-      if (items.length === 0) throw new BeaconError('BATCH_EMPTY');
-      if (items.length > config.ingest.maxBatchItems) {
+      const text = request.body as string;
+      const split = isJson(request) ? splitObjectArray(text) : undefined;
+      let parsed: unknown = undefined;
+      if (isJson(request) && !split) {
+        parsed = parseJsonBody(text);
+        if (!Array.isArray(parsed))
+          throw new BeaconError('VALIDATION_FAILED', 'a batch must be a JSON array or NDJSON');
+      }
+      const lines = isJson(request) ? undefined : parseNdjson(text, maxMessageBytes);
+      const count = (split ?? lines ?? (parsed as unknown[])).length;
+      if (count === 0) throw new BeaconError('BATCH_EMPTY');
+      if (count > config.ingest.maxBatchItems) {
         throw new BeaconError(
           'BATCH_TOO_LARGE',
           `a batch holds at most ${config.ingest.maxBatchItems} messages`,
@@ -215,7 +254,10 @@ export function registerMessageRoutes(base: FastifyInstance, ctx: RouteContext):
       }
       const key = idempotencyKey(request);
       const tenant = request.principal!.tenant;
-      const encoded = typeof body === 'string' ? (items as BatchItem[]) : arrayItems(body, maxMessageBytes);
+      const encoded =
+        lines ??
+        (split && parseItems(split, maxMessageBytes)) ??
+        arrayItems((parsed ?? parseJsonBody(text)) as unknown[], maxMessageBytes);
       const signals = encoded.map(({ body: item, json }, i) => {
         if (!isPlainObject(item)) throw new BeaconError('NOT_AN_OBJECT', `item ${i} is not a JSON object`);
         return {

@@ -163,3 +163,73 @@ test('retention deletes old records and keys but keeps each stream going from it
     await log.close();
   }
 });
+
+for (const writerThread of [true, false]) {
+  test(`one commit mixing streams and repeated client keys stores each new record once (writer thread: ${writerThread})`, async () => {
+    const log = new EmbeddedLog({
+      dataDir: mkdtempSync(join(tmpdir(), 'beacon-log-')),
+      maxQueue: 100_000,
+      logger: pino({ level: 'silent' }),
+      writerThread,
+    });
+    await log.open();
+    try {
+      const at = 1_700_000_000_000;
+      const record = (n: number, patch: Partial<LogRecord> = {}) => {
+        const id = `00000000-0000-7000-8000-${String(n).padStart(12, '0')}`;
+        return {
+          stream: 'messages' as const,
+          tenant: 't1',
+          key: id,
+          entity: 'e"1',
+          id,
+          ts: at + n,
+          receivedAt: at,
+          body: { n },
+          ...patch,
+        };
+      };
+      await log.append([record(1, { key: 'k1' })]);
+      // Submitted in one event-loop turn, so one commit carries them all.
+      const answers = (
+        await Promise.all([
+          log.append([
+            record(2),
+            record(3, { key: 'k1' }),
+            record(4, { stream: 'checks' }),
+            record(5, { key: 'k5' }),
+          ]),
+          log.append([record(6, { key: 'k5' }), record(7, { bodyJson: '{"n":7,"raw":true}' }), record(8)]),
+        ])
+      ).flat();
+      assert.deepEqual(
+        answers.map((a) => [a.id.slice(-1), a.duplicate]),
+        [
+          ['2', false],
+          ['1', true],
+          ['4', false],
+          ['5', false],
+          ['5', true],
+          ['7', false],
+          ['8', false],
+        ],
+      );
+      const messages = await readAll(log, 5);
+      assert.deepEqual(
+        messages.map((r) => [r.id.slice(-1), r.key.startsWith('k') ? r.key : null, r.offset]),
+        [
+          ['1', 'k1', 1],
+          ['2', null, 2],
+          ['5', 'k5', 3],
+          ['7', null, 4],
+          ['8', null, 5],
+        ],
+      );
+      assert.deepEqual(messages[3]!.body, { n: 7, raw: true });
+      assert.equal(messages[3]!.entity, 'e"1');
+      assert.equal(messages[3]!.ts, at + 7);
+    } finally {
+      await log.close();
+    }
+  });
+}

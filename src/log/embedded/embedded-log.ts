@@ -97,17 +97,28 @@ export class EmbeddedLog implements Log {
     this.#writerThread = writer;
     this.#writer = new GroupCommit<NewRecord, Appended>(
       async (records) => {
-        const { answers, offsets } = await writer.commit(encodeBatch(records));
+        const { offsets, firsts } = await writer.commit(encodeBatch(records));
+        const answers: Appended[] = new Array<Appended>(records.length);
+        for (let i = 0; i < records.length; i++) {
+          const { id, receivedAt } = records[i]!;
+          answers[i] = { id, receivedAt, duplicate: false };
+        }
+        for (const [i, id, receivedAt] of firsts) answers[i] = { id, receivedAt, duplicate: true };
         // Records are copied out with their offsets only for tail listeners, which exist only while
         // someone subscribes to the live stream; consumers in other threads are merely woken.
         const appended: LogRecord[] = [];
         for (let i = 0; i < records.length && this.#tails.size > 0; i++) {
           if (offsets[i]! >= 0) appended.push({ ...records[i]!, partition: PARTITION, offset: offsets[i]! });
         }
-        if (offsets.some((offset) => offset >= 0)) this.#announce(appended);
+        if (firsts.length < records.length) this.#announce(appended);
         return answers;
       },
-      { maxQueue: this.#options.maxQueue, onCommit: this.#options.onCommit },
+      {
+        maxQueue: this.#options.maxQueue,
+        onCommit: this.#options.onCommit,
+        // The writer thread runs commits in the order they are posted: the next can wait there.
+        maxInFlight: writer instanceof WriterClient ? 2 : 1,
+      },
     );
     const days = this.#options.retentionDays ?? 0;
     if (days > 0) {
