@@ -10,7 +10,10 @@ export interface Message {
 export interface MessageRow extends Message {
   readonly tenant: string;
   readonly key: string;
-  /** `payload` as JSON text, when the record already carried it: writers store it instead of encoding again. */
+  /**
+   * `payload` as JSON text, when the record already carried it: writers store it instead of encoding
+   * `payload` again, and then `payload` may be left undefined.
+   */
   readonly payloadJson?: string | undefined;
 }
 

@@ -11,7 +11,9 @@ export const messageProjection: Projection = {
         key: r.key,
         id: r.id,
         receivedAt: r.receivedAt,
-        payload: r.body,
+        // A record read from the embedded log carries its body as text, parsed only when asked for:
+        // a message is stored as that text and never parsed here.
+        payload: r.bodyJson === undefined ? r.body : undefined,
         payloadJson: r.bodyJson,
       })),
     ),

@@ -8,22 +8,35 @@ export const CHUNK_RECORDS = 1000;
 export type KeyedRecord = [index: number, tenant: string, clientKey: string, id: string, receivedAt: number];
 
 /**
- * A commit's records, encoded on the event loop. It crosses to the writer thread as one string and a
+ * A commit's records, encoded on the event loop. It crosses to the writer thread as two strings and a
  * few typed arrays: a structured clone of a thousand strings cost the event loop a fifth of a batch.
+ *
+ * A chunk (format 2) is a line of metadata, `{"r":[[tenant, key (null when it is the id), entity,
+ * id, ts, receivedAt], …]}`, then each record's body as JSON, one per line. A reader takes the bodies
+ * as text without parsing them: a message is stored as the text it came as. Format 1 chunks, one JSON
+ * array of `[…metadata, body]` entries, are still read.
  */
 export interface EncodedBatch {
-  /**
-   * Every record's chunk entry as JSON, [tenant, key (null when it is the id), entity, id, ts,
-   * receivedAt, body], joined by commas: a run of records is one slice, and a chunk is `[slice]`.
-   */
-  readonly text: string;
-  /** Where each record's entry ends in `text`; the next one starts one character later. */
-  readonly ends: Int32Array;
+  /** Every record's metadata entry, joined by commas: a run of records is one slice. */
+  readonly meta: string;
+  /** Where each record's metadata entry ends in `meta`; the next one starts one character later. */
+  readonly metaEnds: Int32Array;
+  /** Every record's body as JSON, one per line. */
+  readonly bodies: string;
+  /** Where each record's body ends in `bodies`; the next one starts one character later. */
+  readonly bodyEnds: Int32Array;
   /** Each record's stream, as its index in STREAMS. */
   readonly streams: Uint8Array;
   readonly receivedAt: Float64Array;
   /** The records whose client chose their key; only they can be duplicates. */
   readonly keyed: KeyedRecord[];
+}
+
+/** A record's body as one line of JSON. */
+function bodyLine(record: NewRecord): string {
+  const json = bodyJsonOf(record);
+  // Text a client sent (a pretty-printed batch item) may hold newlines between its tokens.
+  return json.includes('\n') ? JSON.stringify(JSON.parse(json)) : json;
 }
 
 export interface CommitResult {
@@ -36,13 +49,15 @@ export interface CommitResult {
 /** Encodes records for {@link ChunkWriter.commit}. */
 export function encodeBatch(records: readonly NewRecord[]): EncodedBatch {
   const n = records.length;
-  const entries: string[] = new Array<string>(n);
-  const ends = new Int32Array(n);
+  const metas: string[] = new Array<string>(n);
+  const bodies: string[] = new Array<string>(n);
+  const metaEnds = new Int32Array(n);
+  const bodyEnds = new Int32Array(n);
   const streams = new Uint8Array(n);
   const receivedAt = new Float64Array(n);
   const keyed: KeyedRecord[] = [];
   // A commit's records mostly share a tenant, an entity and their times, so an entry is mostly two
-  // pieces written once: `[tenant,key,entity,` before the id and `,ts,receivedAt,` after it.
+  // pieces written once: `[tenant,key,entity,` before the id and `,ts,receivedAt]` after it.
   let tenant: string | undefined;
   let entity: string | undefined;
   let tenantJson = '';
@@ -52,7 +67,8 @@ export function encodeBatch(records: readonly NewRecord[]): EncodedBatch {
   let after = '';
   let lastStream: Stream | undefined;
   let streamIndex = 0;
-  let length = -1;
+  let metaLength = -1;
+  let bodyLength = -1;
   for (let i = 0; i < n; i++) {
     const r = records[i]!;
     if (r.ts !== ts || r.receivedAt !== at) {
@@ -60,7 +76,7 @@ export function encodeBatch(records: readonly NewRecord[]): EncodedBatch {
       if (!Number.isFinite(r.ts) || !Number.isFinite(r.receivedAt)) {
         throw new RangeError(`record ${r.id} has a time that is not a finite number`);
       }
-      after = `,${(ts = r.ts)},${(at = r.receivedAt)},`;
+      after = `,${(ts = r.ts)},${(at = r.receivedAt)}]`;
     }
     if (r.tenant !== tenant) tenantJson = JSON.stringify((tenant = r.tenant));
     if (r.entity !== entity) entityJson = JSON.stringify((entity = r.entity));
@@ -72,12 +88,27 @@ export function encodeBatch(records: readonly NewRecord[]): EncodedBatch {
       keyed.push([i, r.tenant, r.key, r.id, r.receivedAt]);
       key = JSON.stringify(r.key);
     }
-    const entry = `[${tenantJson},${key},${entityJson},${JSON.stringify(r.id)}${after}${bodyJsonOf(r)}]`;
-    entries[i] = entry;
-    length += entry.length + 1;
-    ends[i] = length;
+    const meta = `[${tenantJson},${key},${entityJson},${JSON.stringify(r.id)}${after}`;
+    const body = bodyLine(r);
+    metas[i] = meta;
+    bodies[i] = body;
+    metaEnds[i] = metaLength += meta.length + 1;
+    bodyEnds[i] = bodyLength += body.length + 1;
   }
-  return { text: entries.join(','), ends, streams, receivedAt, keyed };
+  return {
+    meta: metas.join(','),
+    metaEnds,
+    bodies: bodies.join('\n'),
+    bodyEnds,
+    streams,
+    receivedAt,
+    keyed,
+  };
+}
+
+/** Text of records first..last (inclusive) of a joined string, given where each ends. */
+function run(text: string, ends: Int32Array, first: number, last: number): string {
+  return text.slice(first === 0 ? 0 : ends[first - 1]! + 1, ends[last]);
 }
 
 /**
@@ -102,8 +133,9 @@ export class ChunkWriter {
     const firstOf = db.prepare<[string, string, string], { id: string; received_at: number }>(
       'SELECT id, received_at FROM idempotency_keys WHERE tenant = ? AND stream = ? AND key = ?',
     );
-    this.#commit = db.transaction(({ text, ends, streams, receivedAt, keyed }: EncodedBatch) => {
-      const n = ends.length;
+    this.#commit = db.transaction((batch: EncodedBatch) => {
+      const { streams, receivedAt, keyed } = batch;
+      const n = streams.length;
       const offsets = new Int32Array(n);
       const firsts: CommitResult['firsts'] = [];
       for (const [i, tenant, clientKey, id, at] of keyed) {
@@ -113,7 +145,7 @@ export class ChunkWriter {
         firsts.push([i, first.id, first.received_at]);
         offsets[i] = -1;
       }
-      const entry = (i: number) => text.slice(i === 0 ? 0 : ends[i - 1]! + 1, ends[i]);
+      const { meta, metaEnds, bodies, bodyEnds } = batch;
       for (let s = 0; s < STREAMS.length; s++) {
         const indexes: number[] = [];
         for (let i = 0; i < n; i++) if (streams[i] === s && offsets[i] !== -1) indexes.push(i);
@@ -125,11 +157,11 @@ export class ChunkWriter {
           // Usually every record of the commit is new and of one stream: its entries are one slice.
           const first = chunk[0]!;
           const last = chunk.at(-1)!;
-          const body =
+          const text =
             last - first === chunk.length - 1
-              ? `[${text.slice(first === 0 ? 0 : ends[first - 1]! + 1, ends[last])}]`
-              : `[${chunk.map(entry).join(',')}]`;
-          insertChunk.run(stream, offset, offset + chunk.length, receivedAt[first]!, body);
+              ? `{"r":[${run(meta, metaEnds, first, last)}]}\n${run(bodies, bodyEnds, first, last)}`
+              : `{"r":[${chunk.map((i) => run(meta, metaEnds, i, i)).join(',')}]}\n${chunk.map((i) => run(bodies, bodyEnds, i, i)).join('\n')}`;
+          insertChunk.run(stream, offset, offset + chunk.length, receivedAt[first]!, text);
           for (const i of chunk) offsets[i] = offset++;
         }
       }

@@ -199,7 +199,7 @@ for (const writerThread of [true, false]) {
             record(4, { stream: 'checks' }),
             record(5, { key: 'k5' }),
           ]),
-          log.append([record(6, { key: 'k5' }), record(7, { bodyJson: '{"n":7,"raw":true}' }), record(8)]),
+          log.append([record(6, { key: 'k5' }), record(7, { bodyJson: '{"n":7,\n "raw":true}' }), record(8)]),
         ])
       ).flat();
       assert.deepEqual(
@@ -226,6 +226,8 @@ for (const writerThread of [true, false]) {
         ],
       );
       assert.deepEqual(messages[3]!.body, { n: 7, raw: true });
+      // A body's newlines (a pretty-printed batch item) would split its line: it is stored re-encoded.
+      assert.equal(messages[3]!.bodyJson, '{"n":7,"raw":true}');
       assert.equal(messages[3]!.entity, 'e"1');
       assert.equal(messages[3]!.ts, at + 7);
     } finally {

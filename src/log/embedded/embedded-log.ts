@@ -34,8 +34,11 @@ export interface EmbeddedLogOptions {
   readonly cacheMiB?: number;
 }
 
-/** One record inside a chunk: [tenant, key (null when it is the id), entity, id, ts, receivedAt, body]. */
-type ChunkRecord = [string, string | null, string, string, number, number, unknown];
+/** One record inside a format 1 chunk: [tenant, key (null when it is the id), entity, id, ts, receivedAt, body]. */
+type ChunkRecordV1 = [string, string | null, string, string, number, number, unknown];
+/** One record's metadata in a format 2 chunk: [tenant, key (null when it is the id), entity, id, ts, receivedAt]. */
+type ChunkMeta = [string, string | null, string, string, number, number];
+const OPEN_BRACE = 123;
 
 interface ChunkRow {
   first_offset: number;
@@ -342,12 +345,42 @@ class EmbeddedConsumer implements Consumer {
   }
 }
 
-/** The records of a chunk from offset `from` on. */
+/** The records of a chunk from offset `from` on; chunk-writer.ts describes both formats. */
 function decodeChunk(stream: Stream, row: ChunkRow, from: number): LogRecord[] {
-  const encoded = JSON.parse(row.records) as ChunkRecord[];
+  const text = row.records;
   const records: LogRecord[] = [];
-  for (let i = Math.max(0, from - row.first_offset); i < encoded.length; i++) {
-    const [tenant, key, entity, id, ts, receivedAt, body] = encoded[i]!;
+  const skip = Math.max(0, from - row.first_offset);
+  if (text.charCodeAt(0) !== OPEN_BRACE) {
+    // Format 1: one JSON array of entries, each body inside its entry.
+    const encoded = JSON.parse(text) as ChunkRecordV1[];
+    for (let i = skip; i < encoded.length; i++) {
+      const [tenant, key, entity, id, ts, receivedAt, body] = encoded[i]!;
+      records.push({
+        stream,
+        tenant,
+        key: key ?? id,
+        entity,
+        id,
+        ts,
+        receivedAt,
+        body,
+        partition: PARTITION,
+        offset: row.first_offset + i,
+      });
+    }
+    return records;
+  }
+  // Format 2: a metadata line, then one body per line, kept as text and parsed only if asked for.
+  let line = text.indexOf('\n');
+  const meta = (JSON.parse(text.slice(0, line)) as { r: ChunkMeta[] }).r;
+  for (let i = 0; i < meta.length; i++) {
+    const start = line + 1;
+    line = text.indexOf('\n', start);
+    if (i < skip) continue;
+    const [tenant, key, entity, id, ts, receivedAt] = meta[i]!;
+    const bodyJson = text.slice(start, line === -1 ? text.length : line);
+    let body: unknown;
+    let parsed = false;
     records.push({
       stream,
       tenant,
@@ -356,7 +389,14 @@ function decodeChunk(stream: Stream, row: ChunkRow, from: number): LogRecord[] {
       id,
       ts,
       receivedAt,
-      body,
+      bodyJson,
+      get body() {
+        if (!parsed) {
+          body = JSON.parse(bodyJson);
+          parsed = true;
+        }
+        return body;
+      },
       partition: PARTITION,
       offset: row.first_offset + i,
     });
