@@ -164,8 +164,7 @@ export class PostgresMessageWriter implements MessageWriter {
     }
     this.#staging = true;
     const lines = rows.map(
-      (r, n) =>
-        `${n},${csv(r.tenant)},${csv(r.key)},${csv(r.id)},${r.receivedAt},${csv(payloadJsonOf(r))}\n`,
+      (r, n) => `${n},${csv(r.tenant)},${csv(r.key)},${csv(r.id)},${r.receivedAt},${csv(payloadJsonOf(r))}\n`,
     );
     await pipeline(
       Readable.from([lines.join('')]),
