@@ -109,7 +109,8 @@ function parseNdjson(text: string, maxBytes: number): BatchItem[] {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
     if (line === '') continue;
-    if (Buffer.byteLength(line) > maxBytes) {
+    // A string's UTF-8 size is at most 3 bytes per UTF-16 unit: count exactly only when that matters.
+    if (line.length * 3 > maxBytes && Buffer.byteLength(line) > maxBytes) {
       throw new BeaconError('MESSAGE_TOO_LARGE', `line ${i + 1} is larger than ${maxBytes} bytes`);
     }
     try {

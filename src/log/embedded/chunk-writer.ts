@@ -46,57 +46,73 @@ export interface CommitResult {
   readonly firsts: [index: number, id: string, receivedAt: number][];
 }
 
+/** An id written into JSON as it is: UUIDs and the like need no escaping. */
+const PLAIN_ID = /^[\w.:-]*$/;
+
 /** Encodes records for {@link ChunkWriter.commit}. */
 export function encodeBatch(records: readonly NewRecord[]): EncodedBatch {
   const n = records.length;
-  const metas: string[] = new Array<string>(n);
   const bodies: string[] = new Array<string>(n);
   const metaEnds = new Int32Array(n);
   const bodyEnds = new Int32Array(n);
   const streams = new Uint8Array(n);
   const receivedAt = new Float64Array(n);
   const keyed: KeyedRecord[] = [];
-  // A commit's records mostly share a tenant, an entity and their times, so an entry is mostly two
-  // pieces written once: `[tenant,key,entity,` before the id and `,ts,receivedAt]` after it.
+  // A commit's records mostly share a tenant, an entity and their times, and have no client key: a
+  // run of them is `before` + id + `after` each, written as one join of their ids.
+  const pieces: string[] = [];
+  let runIds: string[] = [];
+  let before = '';
+  let after = '';
+  const endRun = () => {
+    if (runIds.length > 0) pieces.push(`${before}${runIds.join(`${after},${before}`)}${after}`);
+    runIds = [];
+  };
   let tenant: string | undefined;
   let entity: string | undefined;
-  let tenantJson = '';
-  let entityJson = '';
   let ts = NaN;
   let at = NaN;
-  let after = '';
   let lastStream: Stream | undefined;
   let streamIndex = 0;
   let metaLength = -1;
   let bodyLength = -1;
   for (let i = 0; i < n; i++) {
     const r = records[i]!;
-    if (r.ts !== ts || r.receivedAt !== at) {
+    if (r.ts !== ts || r.receivedAt !== at || r.tenant !== tenant || r.entity !== entity) {
       // Written as text: a NaN would make the whole chunk unreadable, so it fails this commit instead.
       if (!Number.isFinite(r.ts) || !Number.isFinite(r.receivedAt)) {
         throw new RangeError(`record ${r.id} has a time that is not a finite number`);
       }
-      after = `,${(ts = r.ts)},${(at = r.receivedAt)}]`;
+      endRun();
+      ({ ts, receivedAt: at, tenant, entity } = r);
+      before = `[${JSON.stringify(tenant)},null,${JSON.stringify(entity)},"`;
+      after = `",${ts},${at}]`;
     }
-    if (r.tenant !== tenant) tenantJson = JSON.stringify((tenant = r.tenant));
-    if (r.entity !== entity) entityJson = JSON.stringify((entity = r.entity));
     if (r.stream !== lastStream) streamIndex = STREAMS.indexOf((lastStream = r.stream));
     streams[i] = streamIndex;
     receivedAt[i] = r.receivedAt;
-    let key = 'null';
-    if (r.key !== r.id) {
-      keyed.push([i, r.tenant, r.key, r.id, r.receivedAt]);
-      key = JSON.stringify(r.key);
+    if (r.key === r.id && PLAIN_ID.test(r.id)) {
+      runIds.push(r.id);
+      metaLength += before.length + r.id.length + after.length + 1;
+    } else {
+      endRun();
+      let key = 'null';
+      if (r.key !== r.id) {
+        keyed.push([i, r.tenant, r.key, r.id, r.receivedAt]);
+        key = JSON.stringify(r.key);
+      }
+      const meta = `[${JSON.stringify(r.tenant)},${key},${JSON.stringify(r.entity)},${JSON.stringify(r.id)},${r.ts},${r.receivedAt}]`;
+      pieces.push(meta);
+      metaLength += meta.length + 1;
     }
-    const meta = `[${tenantJson},${key},${entityJson},${JSON.stringify(r.id)}${after}`;
+    metaEnds[i] = metaLength;
     const body = bodyLine(r);
-    metas[i] = meta;
     bodies[i] = body;
-    metaEnds[i] = metaLength += meta.length + 1;
     bodyEnds[i] = bodyLength += body.length + 1;
   }
+  endRun();
   return {
-    meta: metas.join(','),
+    meta: pieces.join(','),
     metaEnds,
     bodies: bodies.join('\n'),
     bodyEnds,

@@ -199,7 +199,11 @@ for (const writerThread of [true, false]) {
             record(4, { stream: 'checks' }),
             record(5, { key: 'k5' }),
           ]),
-          log.append([record(6, { key: 'k5' }), record(7, { bodyJson: '{"n":7,\n "raw":true}' }), record(8)]),
+          log.append([
+            record(6, { key: 'k5' }),
+            record(7, { bodyJson: '{"n":7,\n "raw":true}' }),
+            record(8, { id: 'odd "id" 8', key: 'odd "id" 8' }),
+          ]),
         ])
       ).flat();
       assert.deepEqual(
