@@ -9,8 +9,8 @@ import type { LogRecord } from '../record.ts';
 import { EmbeddedLog } from './embedded-log.ts';
 import { logMigrations } from './migrations.ts';
 
-function openLog(dataDir: string): EmbeddedLog {
-  return new EmbeddedLog({ dataDir, maxQueue: 100_000, logger: pino({ level: 'silent' }) });
+function openLog(dataDir: string, writerThread?: boolean): EmbeddedLog {
+  return new EmbeddedLog({ dataDir, maxQueue: 100_000, logger: pino({ level: 'silent' }), writerThread });
 }
 
 async function readAll(log: EmbeddedLog, want: number, from = 0): Promise<LogRecord[]> {
@@ -166,12 +166,7 @@ test('retention deletes old records and keys but keeps each stream going from it
 
 for (const writerThread of [true, false]) {
   test(`one commit mixing streams and repeated client keys stores each new record once (writer thread: ${writerThread})`, async () => {
-    const log = new EmbeddedLog({
-      dataDir: mkdtempSync(join(tmpdir(), 'beacon-log-')),
-      maxQueue: 100_000,
-      logger: pino({ level: 'silent' }),
-      writerThread,
-    });
+    const log = openLog(mkdtempSync(join(tmpdir(), 'beacon-log-')), writerThread);
     await log.open();
     try {
       const at = 1_700_000_000_000;

@@ -34,10 +34,10 @@ export interface EmbeddedLogOptions {
   readonly cacheMiB?: number;
 }
 
-/** One record inside a format 1 chunk: [tenant, key (null when it is the id), entity, id, ts, receivedAt, body]. */
-type ChunkRecordV1 = [string, string | null, string, string, number, number, unknown];
 /** One record's metadata in a format 2 chunk: [tenant, key (null when it is the id), entity, id, ts, receivedAt]. */
 type ChunkMeta = [string, string | null, string, string, number, number];
+/** One record inside a format 1 chunk: [tenant, key (null when it is the id), entity, id, ts, receivedAt, body]. */
+type ChunkRecordV1 = [...ChunkMeta, unknown];
 const OPEN_BRACE = 123;
 
 interface ChunkRow {
@@ -354,19 +354,8 @@ function decodeChunk(stream: Stream, row: ChunkRow, from: number): LogRecord[] {
     // Format 1: one JSON array of entries, each body inside its entry.
     const encoded = JSON.parse(text) as ChunkRecordV1[];
     for (let i = skip; i < encoded.length; i++) {
-      const [tenant, key, entity, id, ts, receivedAt, body] = encoded[i]!;
-      records.push({
-        stream,
-        tenant,
-        key: key ?? id,
-        entity,
-        id,
-        ts,
-        receivedAt,
-        body,
-        partition: PARTITION,
-        offset: row.first_offset + i,
-      });
+      const entry = encoded[i]!;
+      records.push(chunkRecord(stream, entry, row.first_offset + i, { body: entry[6] }));
     }
     return records;
   }
@@ -377,29 +366,39 @@ function decodeChunk(stream: Stream, row: ChunkRow, from: number): LogRecord[] {
     const start = line + 1;
     line = text.indexOf('\n', start);
     if (i < skip) continue;
-    const [tenant, key, entity, id, ts, receivedAt] = meta[i]!;
     const bodyJson = text.slice(start, line === -1 ? text.length : line);
-    let body: unknown;
-    let parsed = false;
-    records.push({
-      stream,
-      tenant,
-      key: key ?? id,
-      entity,
-      id,
-      ts,
-      receivedAt,
-      bodyJson,
-      get body() {
-        if (!parsed) {
-          body = JSON.parse(bodyJson);
-          parsed = true;
-        }
-        return body;
-      },
-      partition: PARTITION,
-      offset: row.first_offset + i,
-    });
+    records.push(chunkRecord(stream, meta[i]!, row.first_offset + i, { bodyJson }));
   }
   return records;
+}
+
+/** A record of a chunk, its body given parsed (format 1) or as JSON text parsed on first read (format 2). */
+function chunkRecord(
+  stream: Stream,
+  [tenant, key, entity, id, ts, receivedAt]: readonly [...ChunkMeta, ...unknown[]],
+  offset: number,
+  given: { body: unknown } | { bodyJson: string },
+): LogRecord {
+  let body = 'body' in given ? given.body : undefined;
+  let parsed = 'body' in given;
+  const bodyJson = 'bodyJson' in given ? given.bodyJson : undefined;
+  return {
+    stream,
+    tenant,
+    key: key ?? id,
+    entity,
+    id,
+    ts,
+    receivedAt,
+    bodyJson,
+    get body() {
+      if (!parsed) {
+        body = JSON.parse(bodyJson!);
+        parsed = true;
+      }
+      return body;
+    },
+    partition: PARTITION,
+    offset,
+  };
 }
