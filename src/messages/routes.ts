@@ -87,13 +87,14 @@ function batchAnswer(appended: readonly Appended[]): string {
     const tail = `","receivedAt":"${new Date(appended[0]!.receivedAt).toISOString()}"}`;
     return `${head}{"id":"${appended.map((a) => a.id).join(`${tail},{"id":"`)}${tail}]}`;
   }
-  let at = NaN;
-  let iso = '';
-  const items = appended.map((a) => {
-    if (a.receivedAt !== at) iso = new Date((at = a.receivedAt)).toISOString();
-    return `{"id":"${a.id}","receivedAt":"${iso}"}`;
-  });
+  const items = answers(appended).map((a) => `{"id":"${a.id}","receivedAt":"${a.receivedAt}"}`);
   return `${head}${items.join(',')}]}`;
+}
+
+/** Whether JSON text is over `maxBytes` in UTF-8, counted exactly only when its length could be. */
+function tooLarge(json: string, maxBytes: number): boolean {
+  // A string's UTF-8 size is at most 3 bytes per UTF-16 unit.
+  return json.length * 3 > maxBytes && Buffer.byteLength(json) > maxBytes;
 }
 
 /** A batch item: the message and its JSON text. */
@@ -109,8 +110,7 @@ function parseNdjson(text: string, maxBytes: number): BatchItem[] {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
     if (line === '') continue;
-    // A string's UTF-8 size is at most 3 bytes per UTF-16 unit: count exactly only when that matters.
-    if (line.length * 3 > maxBytes && Buffer.byteLength(line) > maxBytes) {
+    if (tooLarge(line, maxBytes)) {
       throw new BeaconError('MESSAGE_TOO_LARGE', `line ${i + 1} is larger than ${maxBytes} bytes`);
     }
     try {
@@ -127,8 +127,7 @@ function arrayItems(array: readonly unknown[], maxBytes: number): BatchItem[] {
   return array.map((body, i) => {
     if (!isPlainObject(body)) throw new BeaconError('NOT_AN_OBJECT', `item ${i} is not a JSON object`);
     const json = JSON.stringify(body) ?? 'null';
-    // A string's UTF-8 size is at most 3 bytes per UTF-16 unit: count exactly only when that matters.
-    if (json.length * 3 > maxBytes && Buffer.byteLength(json) > maxBytes) {
+    if (tooLarge(json, maxBytes)) {
       throw new BeaconError('MESSAGE_TOO_LARGE', `item ${i} is larger than ${maxBytes} bytes`);
     }
     return { body, json };
@@ -140,7 +139,7 @@ function parseItems(split: readonly string[], maxBytes: number): BatchItem[] | u
   const items: BatchItem[] = [];
   for (let i = 0; i < split.length; i++) {
     const json = split[i]!;
-    if (json.length * 3 > maxBytes && Buffer.byteLength(json) > maxBytes) {
+    if (tooLarge(json, maxBytes)) {
       throw new BeaconError('MESSAGE_TOO_LARGE', `item ${i} is larger than ${maxBytes} bytes`);
     }
     try {
@@ -237,14 +236,15 @@ export function registerMessageRoutes(base: FastifyInstance, ctx: RouteContext):
     },
     async (request, reply) => {
       const text = request.body as string;
-      const split = isJson(request) ? splitObjectArray(text) : undefined;
+      const json = isJson(request);
+      const split = json ? splitObjectArray(text) : undefined;
       let parsed: unknown = undefined;
-      if (isJson(request) && !split) {
+      if (json && !split) {
         parsed = parseJsonBody(text);
         if (!Array.isArray(parsed))
           throw new BeaconError('VALIDATION_FAILED', 'a batch must be a JSON array or NDJSON');
       }
-      const lines = isJson(request) ? undefined : parseNdjson(text, maxMessageBytes);
+      const lines = json ? undefined : parseNdjson(text, maxMessageBytes);
       const count = (split ?? lines ?? (parsed as unknown[])).length;
       if (count === 0) throw new BeaconError('BATCH_EMPTY');
       if (count > config.ingest.maxBatchItems) {
@@ -259,14 +259,14 @@ export function registerMessageRoutes(base: FastifyInstance, ctx: RouteContext):
         lines ??
         (split && parseItems(split, maxMessageBytes)) ??
         arrayItems((parsed ?? parseJsonBody(text)) as unknown[], maxMessageBytes);
-      const signals = encoded.map(({ body: item, json }, i) => {
+      const signals = encoded.map(({ body: item, json: itemJson }, i) => {
         if (!isPlainObject(item)) throw new BeaconError('NOT_AN_OBJECT', `item ${i} is not a JSON object`);
         return {
           tenant,
           entity: tenant,
           key: key === undefined ? undefined : `idem:${key}:${i}`,
           body: item,
-          bodyJson: json,
+          bodyJson: itemJson,
         };
       });
       const appended = await acceptOnce(signals);

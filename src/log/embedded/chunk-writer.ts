@@ -127,6 +127,11 @@ function run(text: string, ends: Int32Array, first: number, last: number): strin
   return text.slice(first === 0 ? 0 : ends[first - 1]! + 1, ends[last]);
 }
 
+/** A format 2 chunk from its records' metadata entries (comma-joined) and bodies (one per line). */
+function chunkText(metas: string, bodies: string): string {
+  return `{"r":[${metas}]}\n${bodies}`;
+}
+
 /**
  * Writes encoded records into the log file in one transaction: each stream's new records become
  * chunks of up to {@link CHUNK_RECORDS} with contiguous offsets; a record whose client key was seen
@@ -175,8 +180,11 @@ export class ChunkWriter {
           const last = chunk.at(-1)!;
           const text =
             last - first === chunk.length - 1
-              ? `{"r":[${run(meta, metaEnds, first, last)}]}\n${run(bodies, bodyEnds, first, last)}`
-              : `{"r":[${chunk.map((i) => run(meta, metaEnds, i, i)).join(',')}]}\n${chunk.map((i) => run(bodies, bodyEnds, i, i)).join('\n')}`;
+              ? chunkText(run(meta, metaEnds, first, last), run(bodies, bodyEnds, first, last))
+              : chunkText(
+                  chunk.map((i) => run(meta, metaEnds, i, i)).join(','),
+                  chunk.map((i) => run(bodies, bodyEnds, i, i)).join('\n'),
+                );
           insertChunk.run(stream, offset, offset + chunk.length, receivedAt[first]!, text);
           for (const i of chunk) offsets[i] = offset++;
         }

@@ -151,7 +151,7 @@ export class EmbeddedLog implements Log {
   }
 
   #announce(records: LogRecord[]): void {
-    for (const listener of records.length > 0 ? this.#tails : []) {
+    for (const listener of this.#tails) {
       try {
         listener(records);
       } catch (err) {
