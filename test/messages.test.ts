@@ -146,6 +146,8 @@ describe('messages API', () => {
     assert.equal(grownBody.duplicates, 2);
     assert.deepEqual(grownBody.items.slice(0, 2), ndBody.items);
     assert.notEqual(grownBody.items[2]!.receivedAt, grownBody.items[0]!.receivedAt);
+    // Stored before the next test counts what is there.
+    assert.equal((await waitForCount(beacon, before + 6)).length, before + 6);
   });
 
   test('bad input gets a coded error and nothing accepted is lost', async () => {
