@@ -14,7 +14,7 @@ import { gzipSync } from 'node:zlib';
 import type { SessionRow, Site } from '../src/analytics/analytics.ts';
 import { projectEvents, type CollectedEvent } from '../src/analytics/project.ts';
 import { DAY, fromLocal, startOfDay, toLocal } from '../src/analytics/time-zone.ts';
-import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { sqliteStore } from '../src/roles/store-sqlite.ts';
 import { count, ms } from './lib/format.ts';
 import { interleave, runLoad, type LoadSummary } from './lib/load.ts';
 import { parseBenchOptions, type BenchOptions } from './lib/options.ts';
@@ -64,7 +64,7 @@ function random(seed: number): () => number {
  * rows are not written: the dashboards read only rollups.
  */
 async function generateHistory(dataDir: string, total: number): Promise<number> {
-  const store = new SqliteStore({ dataDir });
+  const store = sqliteStore({ dataDir });
   await store.open();
   const started = performance.now();
   try {

@@ -27,7 +27,7 @@ import { EmbeddedLog } from '../src/log/embedded/embedded-log.ts';
 import { checkProjection } from '../src/monitor/projection.ts';
 import { Metrics } from '../src/observability/metrics.ts';
 import { startSink } from '../src/sink/sink.ts';
-import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { sqliteStore } from '../src/roles/store-sqlite.ts';
 import { count, ms } from './lib/format.ts';
 import { Histogram } from './lib/percentiles.ts';
 import { note, step } from './lib/progress.ts';
@@ -71,7 +71,7 @@ async function startFarm(): Promise<{ child: ChildProcess; port: number }> {
 
 /** Writes N targets spread over 250 loopback hosts straight into a fresh store. */
 async function seedTargets(dataDir: string, n: number, port: number): Promise<void> {
-  const store = new SqliteStore({ dataDir });
+  const store = sqliteStore({ dataDir });
   await store.open();
   await store.tenants.ensure({ id: 'default', name: 'Default', createdAt: Date.now() });
   const now = Date.now();
@@ -104,7 +104,7 @@ async function seedTargets(dataDir: string, n: number, port: number): Promise<vo
 /** Runs the checks projection over what a `beacon probe` run left in the log, as a sink would. */
 async function project(dataDir: string): Promise<void> {
   const logger = pino({ level: 'silent' });
-  const store = new SqliteStore({ dataDir });
+  const store = sqliteStore({ dataDir });
   await store.open();
   const log = new EmbeddedLog({ dataDir, maxQueue: 1000, logger });
   await log.open();

@@ -19,9 +19,9 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { Admin } from '@platformatic/kafka';
 import pg from 'pg';
-import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
-import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
-import type { Store } from '../src/store/store.ts';
+import { postgresStore } from '../src/roles/store-postgres.ts';
+import { sqliteStore } from '../src/roles/store-sqlite.ts';
+import type { BeaconStore } from '../src/roles/store.ts';
 import { createToken } from '../src/tenants/tokens.ts';
 import { count } from './lib/format.ts';
 import { parseArgs } from 'node:util';
@@ -96,7 +96,7 @@ async function adminQuery(sql: string): Promise<void> {
 }
 
 /** Tenants with an ingest token each: messages are partitioned by tenant, so several spread the load. */
-async function seedTenants(store: Store): Promise<string[]> {
+async function seedTenants(store: BeaconStore): Promise<string[]> {
   const tokens: string[] = [];
   for (let i = 0; i < TENANTS; i++) {
     await store.tenants.ensure({ id: `bench-${i}`, name: `bench ${i}`, createdAt: Date.now() });
@@ -110,7 +110,7 @@ async function seedTenants(store: Store): Promise<string[]> {
   return tokens;
 }
 
-async function storedRows(store: Store): Promise<number> {
+async function storedRows(store: BeaconStore): Promise<number> {
   let n = 0;
   for (let i = 0; i < TENANTS; i++) n += await store.messages.count(`bench-${i}`);
   return n;
@@ -148,7 +148,7 @@ async function measure(form: Form, seconds: number): Promise<Measured> {
       : {}),
   };
   const children: ChildProcess[] = [];
-  let store: Store | undefined;
+  let store: BeaconStore | undefined;
   let sampler: NodeJS.Timeout | undefined;
   let sampling: Promise<void> = Promise.resolve();
   try {
@@ -163,9 +163,7 @@ async function measure(form: Form, seconds: number): Promise<Measured> {
       if (setup.status !== 0) throw new Error(`setup failed: ${setup.stdout}${setup.stderr}`);
     }
     // `setup` ran the PostgreSQL migrations; the SQLite store migrates on open.
-    store = form.kafka
-      ? new PostgresStore({ url: env.BEACON_STORE!, poolSize: 2 })
-      : new SqliteStore({ dataDir });
+    store = form.kafka ? postgresStore({ url: env.BEACON_STORE!, poolSize: 2 }) : sqliteStore({ dataDir });
     await store.open();
     const tokens = await seedTenants(store);
     const rows = store;

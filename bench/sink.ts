@@ -21,9 +21,9 @@ import type { NewRecord } from '../src/log/record.ts';
 import { messageProjection } from '../src/messages/projection.ts';
 import { Metrics } from '../src/observability/metrics.ts';
 import { startSink } from '../src/sink/sink.ts';
-import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
-import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
-import type { Store } from '../src/store/store.ts';
+import { postgresStore } from '../src/roles/store-postgres.ts';
+import { sqliteStore } from '../src/roles/store-sqlite.ts';
+import type { BeaconStore } from '../src/roles/store.ts';
 import { count } from './lib/format.ts';
 import { parseBenchOptions, type BenchOptions } from './lib/options.ts';
 import { note, Progress, step } from './lib/progress.ts';
@@ -47,10 +47,10 @@ async function admin(sql: string): Promise<void> {
 }
 
 /** A fresh, opened store of `backend`, and how to remove it afterwards. */
-async function freshStore(backend: Backend): Promise<{ store: Store; remove: () => Promise<void> }> {
+async function freshStore(backend: Backend): Promise<{ store: BeaconStore; remove: () => Promise<void> }> {
   if (backend === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'beacon-bench-sqlite-'));
-    const store = new SqliteStore({ dataDir: dir });
+    const store = sqliteStore({ dataDir: dir });
     await store.open();
     return {
       store,
@@ -59,7 +59,7 @@ async function freshStore(backend: Backend): Promise<{ store: Store; remove: () 
   }
   const name = `beacon_bench_${randomBytes(6).toString('hex')}`;
   await admin(`CREATE DATABASE ${name}`);
-  const store = new PostgresStore({ url: `${PG_SERVER}/${name}`, maintenanceIntervalMs: 0 });
+  const store = postgresStore({ url: `${PG_SERVER}/${name}`, maintenanceIntervalMs: 0 });
   await store.open();
   return { store, remove: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }

@@ -8,7 +8,7 @@ import { loadConfig } from '../src/config/load.ts';
 import { messageProjection } from '../src/messages/projection.ts';
 import { Metrics } from '../src/observability/metrics.ts';
 import { startSink } from '../src/sink/sink.ts';
-import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { sqliteStore } from '../src/roles/store-sqlite.ts';
 import { newRecord } from './contract/log.contract.ts';
 import { eventually } from './helpers/server.ts';
 import { dropTopics, ensureKafka, openKafkaLog, uniquePrefix } from './helpers/services.ts';
@@ -26,7 +26,7 @@ after(async () => {
 test('a key appended by two processes is in Kafka twice and stored once, with the first id', async () => {
   const a = await openKafkaLog(prefix);
   const b = await openKafkaLog(prefix);
-  const store = new SqliteStore({ dataDir });
+  const store = sqliteStore({ dataDir });
   await store.open();
   const first = newRecord({ tenant: 'default', entity: 'default', key: 'idem:shared' });
   const retry = newRecord({ tenant: 'default', entity: 'default', key: 'idem:shared' });

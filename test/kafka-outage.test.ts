@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ADMIN_TOKEN, eventually } from './helpers/server.ts';
 import { runBeacon, spawnRole, type RoleProcess } from './helpers/roles.ts';
-import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { sqliteStore } from '../src/roles/store-sqlite.ts';
 
 // This test stops and starts a broker, so it runs its own (scripts/kafka with another home and
 // ports) and never disturbs the broker other test files share.
@@ -60,7 +60,7 @@ function post(key: string) {
 }
 
 async function storedIds(): Promise<Set<string>> {
-  const store = new SqliteStore({ dataDir });
+  const store = sqliteStore({ dataDir });
   await store.open();
   try {
     const rows = await store.messages.list({ tenant: 'default', limit: 10_000 });

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { sqliteStore } from '../src/roles/store-sqlite.ts';
 import { eventually, ADMIN_TOKEN } from './helpers/server.ts';
 import {
   dropTopics,
@@ -45,7 +45,7 @@ const running: RoleProcess[] = [];
 const KAFKA_FRAME_MS = 20_000;
 
 async function stored(): Promise<number> {
-  const store = new SqliteStore({ dataDir });
+  const store = sqliteStore({ dataDir });
   await store.open();
   try {
     return await store.messages.count('default');

@@ -10,7 +10,7 @@ import { startMonitor } from '../src/monitor/monitor.ts';
 import { checkProjection } from '../src/monitor/projection.ts';
 import { Metrics } from '../src/observability/metrics.ts';
 import { startSink } from '../src/sink/sink.ts';
-import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { sqliteStore } from '../src/roles/store-sqlite.ts';
 import { startFarm, type TargetFarm } from './helpers/farm.ts';
 import { eventually } from './helpers/server.ts';
 import { sampleTarget } from './helpers/targets.ts';
@@ -25,7 +25,7 @@ async function setup(spoolMaxBytes: number) {
   const config = loadConfig({
     flags: { dataDir, 'monitor.refreshMs': 200, 'monitor.spoolMaxBytes': spoolMaxBytes, logLevel: 'silent' },
   });
-  const store = new SqliteStore({ dataDir });
+  const store = sqliteStore({ dataDir });
   await store.open();
   await store.tenants.ensure({ id: 'default', name: 'Default', createdAt: Date.now() });
   const now = Date.now();

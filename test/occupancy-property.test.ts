@@ -10,9 +10,9 @@ import type { Placement, SensorEvent } from '../src/occupancy/model.ts';
 import { recountFor } from '../src/occupancy/placements.ts';
 import { lastResetAtOrBefore } from '../src/occupancy/reset.ts';
 import { DAY_MS, HOUR_MS, segmentOf } from '../src/occupancy/segment.ts';
-import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
-import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
-import type { Store } from '../src/store/store.ts';
+import { postgresStore } from '../src/roles/store-postgres.ts';
+import { sqliteStore } from '../src/roles/store-sqlite.ts';
+import type { BeaconStore } from '../src/roles/store.ts';
 import { freshDatabase, sqlRows, type TestDatabase } from './helpers/postgres.ts';
 
 /**
@@ -116,11 +116,11 @@ const settings = fc.record({
 });
 
 /** A store of its own for one run of the property, and how to dispose of it. */
-type Fresh = () => Promise<{ store: Store; dispose: () => Promise<void> }>;
+type Fresh = () => Promise<{ store: BeaconStore; dispose: () => Promise<void> }>;
 
 const sqlite: Fresh = async () => {
   const dir = mkdtempSync(join(tmpdir(), 'beacon-occ-prop-'));
-  const store = new SqliteStore({ dataDir: dir });
+  const store = sqliteStore({ dataDir: dir });
   await store.open();
   return {
     store,
@@ -135,7 +135,7 @@ const sqlite: Fresh = async () => {
 let database: TestDatabase | undefined;
 const postgres: Fresh = async () => {
   database ??= await freshDatabase();
-  const store = new PostgresStore({ url: database.url, maintenanceIntervalMs: 0, poolSize: 2 });
+  const store = postgresStore({ url: database.url, maintenanceIntervalMs: 0, poolSize: 2 });
   await store.open();
   await sqlRows(
     database.url,

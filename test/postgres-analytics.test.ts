@@ -4,7 +4,7 @@ import type { Site } from '../src/analytics/analytics.ts';
 import type { CollectedEvent } from '../src/analytics/project.ts';
 import { projectSiteEvents } from '../src/analytics/projection.ts';
 import { toLocal } from '../src/analytics/time-zone.ts';
-import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
+import { postgresStore, type BeaconPostgresStore } from '../src/roles/store-postgres.ts';
 import { freshDatabase, sqlRows, type TestDatabase } from './helpers/postgres.ts';
 
 const DAY = 86_400_000;
@@ -36,18 +36,21 @@ const events = (n: number, at: number, prefix = 'k'): CollectedEvent[] =>
     props: i % 5 === 0 ? { plan: 'pro' } : {},
   }));
 
-async function openStore(url: string, options: { retentionDays?: number } = {}): Promise<PostgresStore> {
-  const store = new PostgresStore({ url, maintenanceIntervalMs: 0, ...options });
+async function openStore(
+  url: string,
+  options: { retentionDays?: number } = {},
+): Promise<BeaconPostgresStore> {
+  const store = postgresStore({ url, maintenanceIntervalMs: 0, ...options });
   await store.open();
   return store;
 }
 
-async function setUp(store: PostgresStore): Promise<void> {
+async function setUp(store: BeaconPostgresStore): Promise<void> {
   await store.tenants.ensure({ id: 't1', name: 'T1', createdAt: 0 });
   await store.transaction((tx) => tx.analytics.createSite(site));
 }
 
-async function pageviewTotal(store: PostgresStore, from: number, to: number): Promise<number[]> {
+async function pageviewTotal(store: BeaconPostgresStore, from: number, to: number): Promise<number[]> {
   const rows = await store.analytics.sumRollups({ tenant: 't1', site: 'st_pg', grain: 'day', from, to });
   return [rows[0]?.counters.pageviews ?? 0, rows[0]?.counters.events ?? 0, rows[0]?.counters.visitors ?? 0];
 }
@@ -173,9 +176,11 @@ describe('PostgreSQL analytics store', () => {
       assert.equal(Number(keys!.n), 5, 'the dropped events took their keys with them');
       const report = await retaining.maintain(now + 7 * DAY);
       assert.ok(
-        report.analytics.dropped.includes(localDayName('analytics_events', toLocal(recent, site.timezone))),
+        report.wings.analytics!.dropped.includes(
+          localDayName('analytics_events', toLocal(recent, site.timezone)),
+        ),
       );
-      assert.equal(report.analytics.keysDeleted, 5);
+      assert.equal(report.wings.analytics!.keysDeleted, 5);
       assert.equal(await retaining.analytics.countEvents('t1', 'st_pg'), 0);
     } finally {
       await retaining.close();

@@ -7,10 +7,10 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { isBeaconError } from '../src/errors/catalog.ts';
 import { isUnavailable, storeError } from '../src/store/postgres/errors.ts';
-import type { MessageRow } from '../src/messages/message.ts';
-import { pgMigrations } from '../src/store/postgres/migrations.ts';
+import type { MessageRow } from '../src/messages/model.ts';
+import { postgresMigrations86f62b7 as pgMigrations } from './fixtures/86f62b7/postgres-migrations.ts';
 import type { CheckRow } from '../src/monitor/check.ts';
-import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
+import { postgresStore } from '../src/roles/store-postgres.ts';
 import { freshDatabase, sqlRows, type TestDatabase } from './helpers/postgres.ts';
 
 const DAY = 86_400_000;
@@ -65,7 +65,7 @@ describe('PostgreSQL store', () => {
   test('partitions are created ahead at open and on demand; retention drops old ones whole', async () => {
     const db = await database();
     const now = Date.now();
-    const store = new PostgresStore({ url: db.url, partitionsAhead: 3, maintenanceIntervalMs: 0 });
+    const store = postgresStore({ url: db.url, partitionsAhead: 3, maintenanceIntervalMs: 0 });
     await store.open();
     try {
       assert.equal(store.layout, 'native', 'this machine has no TimescaleDB: the native path is tested');
@@ -88,19 +88,15 @@ describe('PostgreSQL store', () => {
 
       // Two days later: two more partitions ahead, nothing dropped without a retention setting.
       const later = await store.maintain(now + 2 * DAY);
-      assert.deepEqual(later.created, [
-        dayName(now + 4 * DAY),
-        dayName(now + 5 * DAY),
-        checksDay(now + 4 * DAY),
-        checksDay(now + 5 * DAY),
-      ]);
+      assert.deepEqual(later.wings.messages!.created, [dayName(now + 4 * DAY), dayName(now + 5 * DAY)]);
+      assert.deepEqual(later.wings.monitor!.created, [checksDay(now + 4 * DAY), checksDay(now + 5 * DAY)]);
       assert.deepEqual(later.dropped, []);
     } finally {
       await store.close();
     }
 
     // With 7 days of retention, opening the store drops the 10-day-old partition and its keys.
-    const retaining = new PostgresStore({
+    const retaining = postgresStore({
       url: db.url,
       partitionsAhead: 3,
       retentionDays: 7,
@@ -129,8 +125,8 @@ describe('PostgreSQL store', () => {
   test('a partition dropped by another process is created again when a late row needs it', async () => {
     const db = await database();
     const now = Date.now();
-    const writer = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
-    const retainer = new PostgresStore({ url: db.url, retentionDays: 7, maintenanceIntervalMs: 0 });
+    const writer = postgresStore({ url: db.url, maintenanceIntervalMs: 0 });
+    const retainer = postgresStore({ url: db.url, retentionDays: 7, maintenanceIntervalMs: 0 });
     await writer.open();
     await retainer.open();
     try {
@@ -150,7 +146,7 @@ describe('PostgreSQL store', () => {
 
   test('after a failed first transaction, the next batch on the same connection is stored', async () => {
     const db = await database();
-    const store = new PostgresStore({ url: db.url, poolSize: 2, maintenanceIntervalMs: 0 });
+    const store = postgresStore({ url: db.url, poolSize: 2, maintenanceIntervalMs: 0 });
     await store.open();
     try {
       const now = Date.now();
@@ -185,8 +181,8 @@ describe('PostgreSQL store', () => {
            WHERE i.inhparent = 'monitor_checks'::regclass ORDER BY 1`,
         )
       ).map((r) => r.name);
-    const writer = new PostgresStore({ url: db.url, partitionsAhead: 2, maintenanceIntervalMs: 0 });
-    const pruner = new PostgresStore({ url: db.url, partitionsAhead: 2, maintenanceIntervalMs: 0 });
+    const writer = postgresStore({ url: db.url, partitionsAhead: 2, maintenanceIntervalMs: 0 });
+    const pruner = postgresStore({ url: db.url, partitionsAhead: 2, maintenanceIntervalMs: 0 });
     await writer.open();
     await pruner.open();
     try {
@@ -234,8 +230,8 @@ describe('PostgreSQL store', () => {
 
   test('incident changes from two stores at once get distinct seqs, rising in commit order', async () => {
     const db = await database();
-    const first = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
-    const second = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
+    const first = postgresStore({ url: db.url, maintenanceIntervalMs: 0 });
+    const second = postgresStore({ url: db.url, maintenanceIntervalMs: 0 });
     await first.open();
     await second.open();
     const incident = (target: string) => ({
@@ -276,7 +272,7 @@ describe('PostgreSQL store', () => {
 
   test('uses BRIN for time indexes and carries the tenant on every row', async () => {
     const db = await database();
-    const store = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
+    const store = postgresStore({ url: db.url, maintenanceIntervalMs: 0 });
     await store.open();
     await store.close();
     const brin = await sqlRows<{ name: string }>(
@@ -324,7 +320,7 @@ describe('PostgreSQL store', () => {
     );
 
     // A later open finds everything in place.
-    const store = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
+    const store = postgresStore({ url: db.url, maintenanceIntervalMs: 0 });
     assert.deepEqual(await store.open(), []);
     assert.deepEqual(store.existing, names);
     await store.close();
@@ -338,7 +334,7 @@ describe('PostgreSQL store', () => {
         server.close(() => resolve(address.port));
       });
     });
-    const store = new PostgresStore({ url: `postgres://beacon@127.0.0.1:${port}/beacon` });
+    const store = postgresStore({ url: `postgres://beacon@127.0.0.1:${port}/beacon` });
     await assert.rejects(store.open(), (err: unknown) => {
       assert.ok(isBeaconError(err) && err.code === 'STORE_UNAVAILABLE', String(err));
       assert.equal(err.status, 503);

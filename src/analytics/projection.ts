@@ -1,6 +1,6 @@
 import type { LogRecord } from '../log/record.ts';
 import type { Projection } from '../sink/projection.ts';
-import type { StoreTx } from '../store/store.ts';
+import type { AnalyticsWriters } from './store/repositories.ts';
 import type { AnalyticsWriter, SessionRow, Site } from './analytics.ts';
 import { projectEvents, type CollectedEvent } from './project.ts';
 import { DAY, startOfDay, toLocal } from './time-zone.ts';
@@ -72,7 +72,7 @@ export async function projectSiteEvents(
 }
 
 /** Groups a batch's records by site; records of unknown sites or bad bodies are dropped. */
-export async function projectRecords(tx: StoreTx, records: readonly LogRecord[]): Promise<number> {
+export async function projectRecords(tx: AnalyticsWriters, records: readonly LogRecord[]): Promise<number> {
   const bySite = new Map<string, { tenant: string; site: string; events: CollectedEvent[] }>();
   for (const record of records) {
     const event = toCollected(record);
@@ -96,7 +96,7 @@ export async function projectRecords(tx: StoreTx, records: readonly LogRecord[])
 }
 
 /** The `pageviews` stream's sink: sessions, events and rollups, fresh within the sink's batch latency. */
-export const analyticsProjection: Projection = {
+export const analyticsProjection: Projection<AnalyticsWriters> = {
   stream: 'pageviews',
   group: 'sink-analytics',
   apply: projectRecords,

@@ -1,7 +1,8 @@
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from '../ingest/ids.ts';
 import { BeaconError } from '../errors/catalog.ts';
 import type { Log } from '../log/log.ts';
 import type { Store } from '../store/store.ts';
+import type { AnalyticsRepositories, AnalyticsWriters } from './store/repositories.ts';
 import type { Site } from './analytics.ts';
 import type { CollectedEvent } from './project.ts';
 import { projectSiteEvents, toCollected } from './projection.ts';
@@ -19,7 +20,7 @@ export type ReprocessProgress =
 
 export interface ReprocessOptions {
   readonly log: Log;
-  readonly store: Store;
+  readonly store: Store<AnalyticsWriters> & AnalyticsRepositories;
   readonly site: string;
   /** First and last local date, `YYYY-MM-DD`, inclusive. */
   readonly from: string;

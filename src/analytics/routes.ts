@@ -7,6 +7,7 @@ import Type from 'typebox';
 import { BeaconError } from '../errors/catalog.ts';
 import { requireContentType, tokenOf } from '../http/auth.ts';
 import type { RouteContext } from '../http/context.ts';
+import type { AnalyticsStore } from './store/repositories.ts';
 import { TokenBuckets } from '../http/rate-limit.ts';
 import { errorResponses, IsoTime } from '../http/schemas.ts';
 import type { OAuthClient, Site } from './analytics.ts';
@@ -91,7 +92,10 @@ function loadAgent(file: string): Buffer | undefined {
  * Web analytics (issue 5): the agent script, collection over HTTP and WebSocket, sites, OAuth2 client
  * credentials and the stats query API.
  */
-export async function registerAnalyticsRoutes(base: FastifyInstance, ctx: RouteContext): Promise<void> {
+export async function registerAnalyticsRoutes(
+  base: FastifyInstance,
+  ctx: RouteContext<AnalyticsStore>,
+): Promise<void> {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const { config, store, ingest, scope } = ctx;
   const settings = config.analytics;

@@ -9,7 +9,7 @@ export function sinkCommand(env: NodeJS.ProcessEnv): Command {
     )
     .action(async (options: Record<string, unknown>) => {
       const config = configFrom(options, env);
-      const { startSinkRole } = await import('../roles/sink.ts');
+      const { startSinkRole } = await import('../roles/sink/role.ts');
       const sink = await startSinkRole(config);
       process.stdout.write(
         `Beacon sink is running (log: ${config.log}, store: ${config.store}). Metrics: ${sink.url}/metrics\n`,

@@ -3,9 +3,9 @@ import { pino } from 'pino';
 import { BeaconError } from '../errors/catalog.ts';
 import { loggerOptions } from '../observability/logger.ts';
 import { createStore } from '../roles/backends.ts';
-import type { Store } from '../store/store.ts';
+import type { BeaconStore } from '../roles/store.ts';
 import { bootstrapTenants, DEFAULT_TENANT } from '../tenants/bootstrap.ts';
-import { SCOPES, type Scope } from '../tenants/tenant.ts';
+import { SCOPES, type Scope } from '../tenants/model.ts';
 import { createToken } from '../tenants/tokens.ts';
 import { configFrom, withConfigFlags } from './options.ts';
 
@@ -17,7 +17,7 @@ import { configFrom, withConfigFlags } from './options.ts';
 async function withStore<T>(
   options: Record<string, unknown>,
   env: NodeJS.ProcessEnv,
-  fn: (store: Store) => Promise<T>,
+  fn: (store: BeaconStore) => Promise<T>,
 ): Promise<T> {
   const config = configFrom(options, env);
   const store = await createStore(config);

@@ -5,15 +5,10 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
-import { registerAnalyticsRoutes } from '../analytics/routes.ts';
+import type { Store } from '../store/store.ts';
 import { parseJsonBody } from './json-body.ts';
-import { registerLiveRoutes, streamPathItem } from '../live/routes.ts';
-import { registerMessageRoutes } from '../messages/routes.ts';
-import { registerMonitorRoutes } from '../monitor/routes.ts';
-import { registerOperationsRoutes } from '../observability/routes.ts';
-import { registerOccupancyRoutes } from '../occupancy/routes.ts';
 import { WS_PROTOCOL } from './auth.ts';
-import type { RouteContext } from './context.ts';
+import type { RouteContext, RoutePlugin } from './context.ts';
 import { makeErrorHandler } from './error-handler.ts';
 import { ErrorBody } from './schemas.ts';
 
@@ -39,8 +34,23 @@ export function trustProxyOption(setting: string): FastifyServerOptions['trustPr
     .join(',');
 }
 
-/** Builds the API: every route, the OpenAPI document, the docs page and the dashboard. */
-export async function buildApp(ctx: RouteContext, logger: FastifyBaseLogger): Promise<FastifyInstance> {
+/** What the API serves besides the engine's own: the domains' routes, and paths described by hand. */
+export interface AppParts<S extends Store> {
+  /** Registered in order. */
+  readonly routes: readonly RoutePlugin<S>[];
+  /**
+   * OpenAPI path items for routes the document cannot see (WebSocket routes, which
+   * `@fastify/websocket` hides), added to `/openapi.json` as they are.
+   */
+  readonly paths?: Readonly<Record<string, unknown>>;
+}
+
+/** Builds the API: the given routes, the OpenAPI document, the docs page and the dashboard. */
+export async function buildApp<S extends Store>(
+  ctx: RouteContext<S>,
+  logger: FastifyBaseLogger,
+  parts: AppParts<S>,
+): Promise<FastifyInstance> {
   const { config } = ctx;
   const app = Fastify({
     loggerInstance: logger,
@@ -90,11 +100,10 @@ export async function buildApp(ctx: RouteContext, logger: FastifyBaseLogger): Pr
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => (json as { $id?: string }).$id ?? `def-${i}`,
     },
-    // @fastify/websocket hides WebSocket routes from the document; describe the stream by hand.
     transformObject: (documentObject) => {
       const openapi = (documentObject as { openapiObject: { paths?: Record<string, unknown> } })
         .openapiObject;
-      openapi.paths = { ...openapi.paths, ...streamPathItem };
+      openapi.paths = { ...openapi.paths, ...parts.paths };
       return openapi as never;
     },
   });
@@ -107,12 +116,7 @@ export async function buildApp(ctx: RouteContext, logger: FastifyBaseLogger): Pr
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
-  registerOperationsRoutes(app, ctx);
-  registerMessageRoutes(app, ctx);
-  registerLiveRoutes(app, ctx);
-  registerOccupancyRoutes(app, ctx);
-  await registerAnalyticsRoutes(app, ctx);
-  registerMonitorRoutes(app, ctx);
+  for (const register of parts.routes) await register(app, ctx);
 
   const hasDashboard = existsSync(WEB_DIST + 'index.html');
   if (hasDashboard) {
@@ -132,5 +136,3 @@ export async function buildApp(ctx: RouteContext, logger: FastifyBaseLogger): Pr
   });
   return app;
 }
-
-export { loggerOptions } from '../observability/logger.ts';

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BeaconError } from '../errors/catalog.ts';
-import type { Scope } from '../tenants/tenant.ts';
+import type { Scope } from '../tenants/model.ts';
 import type { Authenticator, Principal } from '../tenants/tokens.ts';
 import type { TokenBuckets } from './rate-limit.ts';
 

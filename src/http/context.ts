@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import type { Ingest } from '../ingest/ingest.ts';
@@ -6,14 +6,17 @@ import type { LiveHub } from '../live/hub.ts';
 import type { Log } from '../log/log.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Store } from '../store/store.ts';
-import type { Scope } from '../tenants/tenant.ts';
+import type { Scope } from '../tenants/model.ts';
 import type { Authenticator } from '../tenants/tokens.ts';
 
-/** What every domain's routes may use; built once per API process. */
-export interface RouteContext {
+/**
+ * What every domain's routes may use; built once per API process. `S` is the store as a domain's
+ * routes see it: the engine with that domain's repositories (the whole store is all of them).
+ */
+export interface RouteContext<S extends Store = Store> {
   readonly config: Readonly<Config>;
   readonly log: Log;
-  readonly store: Store;
+  readonly store: S;
   readonly ingest: Ingest;
   readonly hub: LiveHub;
   readonly metrics: Metrics;
@@ -26,3 +29,9 @@ export interface RouteContext {
   /** Tells an in-process prober that targets changed, so it re-reads them at once. */
   readonly targetsChanged?: () => void;
 }
+
+/** A domain's routes: `roles/` hands every domain's plugin to `buildApp`. */
+export type RoutePlugin<S extends Store> = (
+  app: FastifyInstance,
+  ctx: RouteContext<S>,
+) => void | Promise<void>;

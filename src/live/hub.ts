@@ -1,5 +1,6 @@
 import type { DerivedFrame } from '../log/log.ts';
-import { isoTime, type LogRecord, type Stream } from '../log/record.ts';
+import type { LogRecord, Stream } from '../log/record.ts';
+import { isoTime } from '../wire/time.ts';
 import type { Metrics } from '../observability/metrics.ts';
 
 /** The part of a WebSocket the hub uses (ws's WebSocket fits). */

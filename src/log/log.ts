@@ -50,7 +50,13 @@ export type DerivedListener = (frames: readonly DerivedFrame[]) => void;
  * local disk, in-process) and `kafka`.
  */
 export interface Log {
+  /** Which backend this is, for reports; no code branches on it. */
   readonly backend: 'embedded' | 'kafka';
+  /**
+   * True when `append` itself answers a key it already holds with the first record (the embedded
+   * log, in its commit). Where it is false (Kafka), ingest asks a key index in the store instead.
+   */
+  readonly checksKeys: boolean;
   open(): Promise<void>;
   /**
    * Appends records durably. The promise resolves only once every record is committed (fsync, or

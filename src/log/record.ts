@@ -1,3 +1,5 @@
+import { isoTime } from '../wire/time.ts';
+
 /**
  * The record: what every accepted signal becomes, and the versioned wire format (v1) that carries it
  * through any log. docs/wire-format.md describes the same bytes for consumers in other languages.
@@ -58,15 +60,6 @@ interface WireV1 {
   ts: string;
   receivedAt: string;
   body: unknown;
-}
-
-let lastMs = NaN;
-let lastIso = '';
-
-/** An epoch-ms time as ISO 8601; records of one batch share their times, so the last is kept. */
-export function isoTime(ms: number): string {
-  if (ms !== lastMs) lastIso = new Date((lastMs = ms)).toISOString();
-  return lastIso;
 }
 
 /** Encodes a record as wire format v1: UTF-8 JSON with ISO 8601 UTC times. */

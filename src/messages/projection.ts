@@ -1,7 +1,8 @@
 import type { Projection } from '../sink/projection.ts';
+import type { MessageWriters } from './store/repositories.ts';
 
 /** Messages are stored as accepted: one row per record, deduplicated by (tenant, key). */
-export const messageProjection: Projection = {
+export const messageProjection: Projection<MessageWriters> = {
   stream: 'messages',
   group: 'sink-messages',
   apply: (tx, records) =>

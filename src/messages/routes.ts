@@ -4,11 +4,11 @@ import Type, { type Static } from 'typebox';
 import { BeaconError } from '../errors/catalog.ts';
 import { requireContentType } from '../http/auth.ts';
 import type { RouteContext } from '../http/context.ts';
-import { decodeCursor, encodeCursor } from '../http/cursor.ts';
+import type { MessageStore } from './store/repositories.ts';
+import { decodeCursor, encodeCursor } from '../wire/cursor.ts';
 import { parseJsonBody, splitObjectArray } from '../http/json-body.ts';
 import { errorResponses, IsoTime } from '../http/schemas.ts';
 import type { Appended } from '../log/record.ts';
-import type { Signal } from '../ingest/ingest.ts';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -155,31 +155,9 @@ const isJson = (request: FastifyRequest) =>
   request.headers['content-type']?.split(';')[0]!.trim().toLowerCase() === 'application/json';
 
 /** `POST /v1/messages`, `POST /v1/messages/batch` and `GET /v1/messages` (seed 001). */
-export function registerMessageRoutes(base: FastifyInstance, ctx: RouteContext): void {
+export function registerMessageRoutes(base: FastifyInstance, ctx: RouteContext<MessageStore>): void {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
-  const { config, ingest, store, scope, log, metrics } = ctx;
-
-  /**
-   * Accepts messages whose keys are new. The embedded log checks keys as it commits; Kafka cannot, so
-   * a retry that reaches another api process (or comes after a restart) would be appended again and
-   * answered with a new id, while the store keeps the first. Keys the store already holds are
-   * answered from it instead: same id, nothing appended. (A retry within the sink's lag still gets a
-   * new id; the store drops its record.)
-   */
-  async function acceptOnce(signals: readonly Signal[]): Promise<Appended[]> {
-    const keys = signals.flatMap((s) => (s.key === undefined ? [] : [s.key]));
-    if (log.backend !== 'kafka' || keys.length === 0) return ingest.accept('messages', signals);
-    const stored = await store.messages.firstOf(signals[0]!.tenant, keys);
-    if (stored.size === 0) return ingest.accept('messages', signals);
-    metrics.duplicates.inc({ stream: 'messages' }, stored.size);
-    const fresh = signals.filter((s) => s.key === undefined || !stored.has(s.key));
-    const appended = fresh.length > 0 ? await ingest.accept('messages', fresh) : [];
-    let next = 0;
-    return signals.map((s) => {
-      const first = s.key === undefined ? undefined : stored.get(s.key);
-      return first ? { ...first, duplicate: true } : appended[next++]!;
-    });
-  }
+  const { config, ingest, store, scope } = ctx;
   const maxMessageBytes = config.ingest.maxMessageBytes;
 
   app.post(
@@ -202,7 +180,7 @@ export function registerMessageRoutes(base: FastifyInstance, ctx: RouteContext):
       if (!isPlainObject(request.body)) throw new BeaconError('NOT_AN_OBJECT');
       const tenant = request.principal!.tenant;
       const key = idempotencyKey(request);
-      const [appended] = await acceptOnce([
+      const [appended] = await ingest.accept('messages', [
         { tenant, entity: tenant, key: key === undefined ? undefined : `idem:${key}`, body: request.body },
       ]);
       if (appended!.duplicate) void reply.header('idempotent-replayed', 'true');
@@ -269,7 +247,7 @@ export function registerMessageRoutes(base: FastifyInstance, ctx: RouteContext):
           bodyJson: itemJson,
         };
       });
-      const appended = await acceptOnce(signals);
+      const appended = await ingest.accept('messages', signals);
       // A string with a JSON content type is sent as it is, past the schema's serializer.
       const answer = batchAnswer(appended) as unknown as Static<typeof BatchAccepted>;
       return reply.code(202).type('application/json; charset=utf-8').send(answer);

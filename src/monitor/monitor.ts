@@ -5,6 +5,8 @@ import type { Log } from '../log/log.ts';
 import type { LogRecord } from '../log/record.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Store } from '../store/store.ts';
+import type { TenantRepositories } from '../tenants/store/repositories.ts';
+import type { MonitorRepositories, MonitorWriters } from './store/repositories.ts';
 import { MonitorMetrics } from './metrics.ts';
 import { IncidentNotifier } from './notifier.ts';
 import { CheckOutlet } from './outlet.ts';
@@ -32,7 +34,7 @@ const HOUR = 3_600_000;
  */
 export async function startMonitor(options: {
   config: Readonly<Config>;
-  store: Store;
+  store: Store<MonitorWriters> & MonitorRepositories & TenantRepositories;
   log: Log;
   metrics: Metrics;
   logger: Logger;

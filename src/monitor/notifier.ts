@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { newRecord } from '../ingest/records.ts';
 import type { LogRecord } from '../log/record.ts';
 import type { Incident, MonitorReader } from './check.ts';
 import type { MonitorMetrics } from './metrics.ts';
@@ -85,19 +86,10 @@ export class IncidentNotifier {
       this.#o.publish(
         changes.map((c) => {
           const event = incidentEvent(c);
+          // An incident change is its own identity: its id says which change it is.
           const id = `incident:${c.target}@${c.region}@${c.startedAt}:${c.seq}`;
-          return {
-            stream: 'checks',
-            tenant: c.tenant,
-            key: id,
-            entity: c.target,
-            id,
-            ts: c.endedAt ?? c.startedAt,
-            receivedAt: now,
-            body: event,
-            partition: 0,
-            offset: -1,
-          };
+          const signal = { tenant: c.tenant, entity: c.target, ts: c.endedAt ?? c.startedAt, body: event };
+          return { ...newRecord('checks', signal, now, id), partition: 0, offset: -1 };
         }),
       );
       if (this.#o.webhookUrl !== undefined) for (const c of changes) this.#enqueue(incidentEvent(c));

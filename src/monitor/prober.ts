@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { v7 as uuidv7 } from 'uuid';
+import { newRecord } from '../ingest/records.ts';
 import type { NewRecord } from '../log/record.ts';
 import { checkKey, type Check } from './check.ts';
 import { ConcurrencyLimit } from './limit.ts';
@@ -237,17 +237,13 @@ export class Prober {
           slot,
           scheduledAt,
         };
-        const id = uuidv7();
-        this.#o.emit({
-          stream: 'checks',
-          tenant: entry.tenant,
-          key: checkKey(check),
-          entity: entry.id,
-          id,
-          ts: scheduledAt,
-          receivedAt: Date.now(),
-          body: check,
-        });
+        this.#o.emit(
+          newRecord(
+            'checks',
+            { tenant: entry.tenant, entity: entry.id, key: checkKey(check), ts: scheduledAt, body: check },
+            Date.now(),
+          ),
+        );
       })
       .catch((err: unknown) => this.#o.logger.error({ err, target: entry.id }, 'check failed to run'))
       .finally(() => {

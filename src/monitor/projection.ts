@@ -1,6 +1,7 @@
 import type { LogRecord } from '../log/record.ts';
 import type { Projection } from '../sink/projection.ts';
 import type { Check, CheckRow } from './check.ts';
+import type { MonitorWriters } from './store/repositories.ts';
 import { advanceIncidents } from './incidents.ts';
 import { addToRollups, rollupKeys } from './rollup.ts';
 
@@ -25,7 +26,7 @@ export function isCheck(body: unknown): body is Check {
  * however often the record is redelivered; only checks that were really new update the rollups and
  * move incidents.
  */
-export const checkProjection: Projection = {
+export const checkProjection: Projection<MonitorWriters> = {
   stream: 'checks',
   group: 'sink-checks',
   apply: async (tx, records: readonly LogRecord[]) => {

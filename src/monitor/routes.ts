@@ -5,7 +5,8 @@ import { v7 as uuidv7 } from 'uuid';
 import { BeaconError } from '../errors/catalog.ts';
 import { requireContentType } from '../http/auth.ts';
 import type { RouteContext } from '../http/context.ts';
-import { decodeCursor, encodeCursor } from '../http/cursor.ts';
+import type { MonitorStore } from './store/repositories.ts';
+import { decodeCursor, encodeCursor } from '../wire/cursor.ts';
 import { errorResponses, IsoTime } from '../http/schemas.ts';
 import type { CheckRow, MonitorReader, RollupSize } from './check.ts';
 import { ROLLUP_MS, summarize, type SummaryBucket } from './rollup.ts';
@@ -134,7 +135,7 @@ const TargetInput = Type.Unknown({
 });
 
 /** `/v1/targets` CRUD, a target's checks (cursor-paged) and its summary from rollups. */
-export function registerMonitorRoutes(base: FastifyInstance, ctx: RouteContext): void {
+export function registerMonitorRoutes(base: FastifyInstance, ctx: RouteContext<MonitorStore>): void {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const { store, scope } = ctx;
   const reader = store.monitor;

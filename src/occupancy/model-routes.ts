@@ -5,7 +5,8 @@ import { v7 as uuidv7 } from 'uuid';
 import { BeaconError, type ErrorCode } from '../errors/catalog.ts';
 import { requireContentType } from '../http/auth.ts';
 import type { RouteContext } from '../http/context.ts';
-import { decodeCursor, encodeCursor } from '../http/cursor.ts';
+import type { OccupancyStore } from './store/repositories.ts';
+import { decodeCursor, encodeCursor } from '../wire/cursor.ts';
 import { errorResponses, IsoTime } from '../http/schemas.ts';
 import type { OccupancyWriter, Placement } from './model.ts';
 import { checkPlacement, recountFor } from './placements.ts';
@@ -42,7 +43,7 @@ function page<T extends { id: string }, J>(rows: T[], limit: number, json: (row:
  * CRUD for the occupancy model: `/v1/spaces`, `/v1/doorways`, `/v1/sensors` and `/v1/placements`.
  * Changing a placement recounts the sensor's events over the affected time in the same transaction.
  */
-export function registerModelRoutes(base: FastifyInstance, ctx: RouteContext): void {
+export function registerModelRoutes(base: FastifyInstance, ctx: RouteContext<OccupancyStore>): void {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const { store, scope, hub } = ctx;
   const settings = countSettings(ctx.config);

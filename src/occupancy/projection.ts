@@ -1,7 +1,7 @@
 import type { DerivedFrame } from '../log/log.ts';
 import type { LogRecord } from '../log/record.ts';
 import type { Projection } from '../sink/projection.ts';
-import type { Store } from '../store/store.ts';
+import type { OccupancyRepositories, OccupancyWriters } from './store/repositories.ts';
 import { Counter } from './counter.ts';
 import { countBefore, type CountSettings } from './figures.ts';
 import type { SensorEvent } from './model.ts';
@@ -31,7 +31,7 @@ export function eventOf(record: LogRecord, lateAfterMs: number): SensorEvent {
 
 /** A space's real-time count as pushed on /v1/stream and answered by GET /v1/spaces/:id/count. */
 export async function liveCount(
-  store: Pick<Store, 'occupancy'>,
+  store: OccupancyRepositories,
   tenant: string,
   space: string,
   settings: CountSettings,
@@ -43,7 +43,7 @@ export async function liveCount(
 
 /** Frames announcing the new counts of spaces, one per space, filtered by the space as entity. */
 export async function countFrames(
-  store: Pick<Store, 'occupancy'>,
+  store: OccupancyRepositories,
   tenant: string,
   spaces: Iterable<string>,
   settings: CountSettings,
@@ -67,7 +67,7 @@ export async function countFrames(
  * placement in force at its timestamp, and every minute and day it touches is corrected, however
  * late it arrived. After commit the new counts of the spaces touched are pushed live.
  */
-export const occupancyProjection: Projection = {
+export const occupancyProjection: Projection<OccupancyWriters, OccupancyRepositories> = {
   stream: 'sensor-events',
   group: 'sink-occupancy',
   async apply(tx, records, context) {

@@ -4,7 +4,8 @@ import Type from 'typebox';
 import { BeaconError } from '../errors/catalog.ts';
 import { requireContentType } from '../http/auth.ts';
 import type { RouteContext } from '../http/context.ts';
-import { decodeCursor, encodeCursor } from '../http/cursor.ts';
+import type { OccupancyStore } from './store/repositories.ts';
+import { decodeCursor, encodeCursor } from '../wire/cursor.ts';
 import { errorResponses, IsoTime } from '../http/schemas.ts';
 import { countBefore, MAX_BUCKETS, series } from './figures.ts';
 import { placementAt } from './counter.ts';
@@ -74,7 +75,7 @@ function parseInterval(text: string): number {
 const iso = (t: number) => new Date(t).toISOString();
 
 /** The occupancy API: the model, `POST /v1/sensor-events`, and the count queries. */
-export function registerOccupancyRoutes(base: FastifyInstance, ctx: RouteContext): void {
+export function registerOccupancyRoutes(base: FastifyInstance, ctx: RouteContext<OccupancyStore>): void {
   registerModelRoutes(base, ctx);
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const { config, ingest, store, scope } = ctx;

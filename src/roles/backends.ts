@@ -5,7 +5,7 @@ import type { KafkaLog } from '../log/kafka/kafka-log.ts';
 import { isKafkaUrl, parseKafkaUrl } from '../log/kafka/kafka-url.ts';
 import type { Log } from '../log/log.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import type { Store } from '../store/store.ts';
+import type { BeaconStore } from './store.ts';
 
 /**
  * What a role may change about the embedded backends it opens, over the configuration: `beacon probe`
@@ -80,14 +80,14 @@ export async function createStore(
   config: Readonly<Config>,
   logger?: Logger,
   tuning: Pick<EmbeddedTuning, 'cacheMiB'> = {},
-): Promise<Store> {
+): Promise<BeaconStore> {
   if (config.store === 'sqlite') {
-    const { SqliteStore } = await import('../store/sqlite/sqlite-store.ts');
-    return new SqliteStore({ dataDir: config.dataDir, ...tuning });
+    const { sqliteStore } = await import('./store-sqlite.ts');
+    return sqliteStore({ dataDir: config.dataDir, ...tuning });
   }
   if (/^postgres(ql)?:\/\//.test(config.store)) {
-    const { PostgresStore } = await import('../store/postgres/postgres-store.ts');
-    return new PostgresStore({
+    const { postgresStore } = await import('./store-postgres.ts');
+    return postgresStore({
       url: config.store,
       ...config.postgres,
       onIdleError: (err) => logger?.warn({ err }, 'postgres connection lost; it reconnects on next use'),

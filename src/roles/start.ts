@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
-import { buildApp, loggerOptions } from '../http/app.ts';
+import { buildApp } from '../http/app.ts';
+import { loggerOptions } from '../observability/logger.ts';
 import { requireScope } from '../http/auth.ts';
 import type { RouteContext } from '../http/context.ts';
 import { TokenBuckets } from '../http/rate-limit.ts';
@@ -10,12 +11,14 @@ import { LiveHub } from '../live/hub.ts';
 import { startMonitor, type RunningMonitor } from '../monitor/monitor.ts';
 import type { Log } from '../log/log.ts';
 import { Metrics } from '../observability/metrics.ts';
-import { startSinkThread } from '../sink/thread.ts';
-import type { Store } from '../store/store.ts';
+import { startSinkThread } from './sink/thread.ts';
+import type { BeaconStore } from './store.ts';
 import { bootstrapTenants } from '../tenants/bootstrap.ts';
 import { Authenticator } from '../tenants/tokens.ts';
 import { createLog, createStore } from './backends.ts';
 import { projections } from './projections.ts';
+import { apiParts } from './routes.ts';
+import { storeKeyIndex } from './key-index.ts';
 
 /** A running all-in-one Beacon. */
 export interface RunningBeacon {
@@ -25,7 +28,7 @@ export interface RunningBeacon {
   /** The admin token generated on first start, shown once; undefined on later starts. */
   readonly generatedToken: string | undefined;
   readonly app: FastifyInstance;
-  readonly store: Store;
+  readonly store: BeaconStore;
   readonly log: Log;
   readonly logger: Logger;
   /** The in-process prober, unless `monitor.enabled` is false. */
@@ -43,7 +46,7 @@ const DRAIN_POLL_MS = 20;
 export interface StartOptions {
   readonly logger?: Logger;
   /** Adds routes before the server listens; benchmarks mount their no-op baseline route here. */
-  readonly extend?: (app: FastifyInstance, ctx: RouteContext) => void;
+  readonly extend?: (app: FastifyInstance, ctx: RouteContext<BeaconStore>) => void;
   /** False for `beacon api`: no sinks in this process (they run as `beacon sink`). Default true. */
   readonly sinks?: boolean;
 }
@@ -106,11 +109,11 @@ export async function startBeacon(
   const authenticator = new Authenticator(store.tenants);
   const buckets = new TokenBuckets(config.rateLimit);
   let accepting = true;
-  const ctx: RouteContext = {
+  const ctx: RouteContext<BeaconStore> = {
     config,
     log,
     store,
-    ingest: new Ingest(log, metrics),
+    ingest: new Ingest(log, metrics, log.checksKeys ? undefined : storeKeyIndex(store)),
     hub,
     metrics,
     authenticator,
@@ -119,7 +122,7 @@ export async function startBeacon(
     accepting: () => accepting,
     targetsChanged: monitor?.targetsChanged,
   };
-  const app = await buildApp(ctx, logger);
+  const app = await buildApp(ctx, logger, apiParts);
   options.extend?.(app, ctx);
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();

@@ -13,10 +13,10 @@ export interface ReplayProgress {
   readonly fraction: number;
 }
 
-export interface ReplayOptions {
+export interface ReplayOptions<W extends object = object, R = unknown> {
   readonly log: Log;
-  readonly store: Store;
-  readonly projection: Projection;
+  readonly store: Store<W> & R;
+  readonly projection: Projection<W, R>;
   readonly config: Readonly<Config>;
   readonly batchSize: number;
   readonly logger: Logger;
@@ -29,7 +29,7 @@ export interface ReplayOptions {
  * the same batch code the sink uses. Works for any projection that can reset. Run it while that
  * projection's sink is stopped, or the two would race.
  */
-export async function replay(options: ReplayOptions): Promise<ReplayProgress> {
+export async function replay<W extends object, R>(options: ReplayOptions<W, R>): Promise<ReplayProgress> {
   const { log, store, projection } = options;
   const reset = projection.reset?.bind(projection);
   if (!reset) {

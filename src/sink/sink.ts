@@ -6,10 +6,10 @@ import type { Metrics } from '../observability/metrics.ts';
 import type { Store } from '../store/store.ts';
 import type { Projection, ProjectionContext } from './projection.ts';
 
-export interface SinkOptions {
+export interface SinkOptions<W extends object = object, R = unknown> {
   readonly log: Log;
-  readonly store: Store;
-  readonly projection: Projection;
+  readonly store: Store<W> & R;
+  readonly projection: Projection<W, R>;
   readonly batchSize: number;
   readonly metrics: Metrics;
   readonly logger: Logger;
@@ -23,13 +23,13 @@ export interface SinkOptions {
  * Stores one batch: the projection's rows and the checkpoint in one transaction, then runs what the
  * projection asked to run after commit. Returns how many rows were new.
  */
-export async function storeBatch(
-  options: Pick<SinkOptions, 'store' | 'projection' | 'config' | 'logger' | 'publish' | 'listening'>,
+export async function storeBatch<W extends object, R>(
+  options: Pick<SinkOptions<W, R>, 'store' | 'projection' | 'config' | 'logger' | 'publish' | 'listening'>,
   batch: RecordBatch,
 ): Promise<number> {
   const { store, projection } = options;
   const after: (() => Promise<void>)[] = [];
-  const context: ProjectionContext = {
+  const context: ProjectionContext<R> = {
     config: options.config,
     store,
     afterCommit: (fn) => after.push(fn),
@@ -63,7 +63,7 @@ export async function storeBatch(
  * in one store transaction, and the consumer resumes from that checkpoint: so a record is stored
  * exactly once however often the process dies.
  */
-export function startSink(options: SinkOptions): Consumer {
+export function startSink<W extends object, R>(options: SinkOptions<W, R>): Consumer {
   const { log, store, projection, metrics } = options;
   return log.consume({
     group: projection.group,

@@ -2,8 +2,15 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 
-/** The slice of better-sqlite3 Beacon uses, so backends depend on this and not on the whole library. */
-export type SqliteDatabase = Database.Database;
+/**
+ * The slice of better-sqlite3 Beacon calls, so the log and the store depend on this and not on the
+ * whole library (kysely's `sqlite-dialect-config.ts` does the same).
+ */
+export type SqliteDatabase = Pick<
+  Database.Database,
+  'prepare' | 'exec' | 'pragma' | 'transaction' | 'inTransaction' | 'close'
+>;
+export type { Statement } from 'better-sqlite3';
 
 export interface OpenOptions {
   /** `full` fsyncs every commit (the log, where a 202 promises durability); `normal` is crash-safe in WAL. */

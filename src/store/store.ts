@@ -1,9 +1,4 @@
-import type { AnalyticsReader, AnalyticsWriter } from '../analytics/analytics.ts';
 import type { Stream } from '../log/record.ts';
-import type { MessageReader, MessageWriter } from '../messages/message.ts';
-import type { OccupancyReader, OccupancyWriter } from '../occupancy/model.ts';
-import type { CheckWriter, MonitorReader, TargetWriter } from '../monitor/check.ts';
-import type { TenantRepository } from '../tenants/tenant.ts';
 
 /** A consumer group's resume point for one partition of one stream. */
 export interface Checkpoint {
@@ -14,36 +9,50 @@ export interface Checkpoint {
   readonly offset: number;
 }
 
-/** The writes a sink makes in one transaction: its rows and its checkpoint commit together. */
-export interface StoreTx {
-  readonly messages: MessageWriter;
-  readonly occupancy: OccupancyWriter;
-  readonly analytics: AnalyticsWriter;
-  readonly checks: CheckWriter;
+/** What every store transaction offers besides its modules' writers: the sink's resume point. */
+export interface CheckpointWriter {
   saveCheckpoint(checkpoint: Checkpoint): Promise<void>;
 }
 
 /**
- * Where projections live and queries read. Backends: `sqlite` (embedded default) and `postgres`.
- * Chosen once at start-up; no domain code asks which one it has.
+ * The store engine: where projections live and queries read. Backends: `sqlite` (embedded default)
+ * and `postgres`, chosen once at start-up. The engine knows no domain: each domain brings a store
+ * wing per backend (`<domain>/store/`: its migrations, repositories and transaction writers; see
+ * `sqlite/wing.ts` and `postgres/wing.ts`), and `roles/` hands the engine the wings it runs with.
+ * Their repositories become members of the opened store (`store.monitor`, `store.tenants`…), and
+ * their writers members of every transaction (`tx.checks`…): `W` is those writers.
  */
-export interface Store {
+export interface Store<W extends object = object> {
+  /** Which backend this is, for reports (`beacon setup`); no code branches on it. */
   readonly backend: 'sqlite' | 'postgres';
   /** Opens the store and applies pending migrations; returns the names applied. */
   open(): Promise<string[]>;
   /** Names of the migrations that were already applied when `open()` ran; `beacon setup` reports them. */
   readonly existing: readonly string[];
-  readonly tenants: TenantRepository;
-  readonly messages: MessageReader;
-  readonly occupancy: OccupancyReader;
-  readonly analytics: AnalyticsReader;
-  /** Monitor targets, checks and rollups. */
-  readonly monitor: MonitorReader;
-  readonly targets: TargetWriter;
   checkpoints(group: string, stream: Stream): Promise<Checkpoint[]>;
   /** Runs `fn` in one write transaction: all of its writes commit, or none do. */
-  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: W & CheckpointWriter) => Promise<T>): Promise<T>;
   /** A cheap round trip, for readiness. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** What one maintenance pass did to one wing's tables (PostgreSQL partitions and retention). */
+export interface MaintenanceReport {
+  /** Partitions created (native layout). */
+  readonly created: readonly string[];
+  /** Partitions or chunks dropped by retention. */
+  readonly dropped: readonly string[];
+  /** Idempotency keys deleted with the rows they guarded. */
+  readonly keysDeleted: number;
+}
+
+/** What a maintenance pass is asked to do. */
+export interface MaintenanceOptions {
+  /** The time the pass runs as, epoch ms. */
+  readonly now: number;
+  /** Days of partitions to keep ready after today. */
+  readonly ahead: number;
+  /** Rows older than this many days go; 0 keeps everything. */
+  readonly retentionDays: number;
 }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { TenantRepository } from './tenant.ts';
+import type { TenantRepository } from './store/repositories.ts';
 import { createToken, hashToken } from './tokens.ts';
 
 export const DEFAULT_TENANT = 'default';

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
-import type { Scope, TenantRepository, TokenRecord } from './tenant.ts';
+import type { Scope, TokenRecord } from './model.ts';
+import type { TenantRepository } from './store/repositories.ts';
 
 /** Who a request acts as, once its token checks out. */
 export interface Principal {

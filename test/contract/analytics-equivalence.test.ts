@@ -5,7 +5,7 @@ import { EVENT_DIMS, EXIT_DIM, SESSION_DIMS, type CollectedEvent } from '../../s
 import { projectRecords, projectSiteEvents } from '../../src/analytics/projection.ts';
 import type { LogRecord } from '../../src/log/record.ts';
 import { runQuery, type StatsQuery } from '../../src/analytics/query.ts';
-import type { Store } from '../../src/store/store.ts';
+import type { BeaconStore } from '../../src/roles/store.ts';
 import { withStorePair } from '../helpers/postgres.ts';
 
 const MINUTE = 60_000;
@@ -248,7 +248,7 @@ function storeQueries(site: Site): (RollupQuery | RawQuery)[] {
   return out;
 }
 
-const ask = (store: Store, q: RollupQuery | RawQuery) =>
+const ask = (store: BeaconStore, q: RollupQuery | RawQuery) =>
   'grain' in q ? store.analytics.sumRollups(q) : store.analytics.aggregateRaw(q);
 
 test('SQLite and PostgreSQL project the same events into the same analytics answers', async () => {

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Counters, EventRow, SessionRow, Site } from '../../src/analytics/analytics.ts';
-import type { Store } from '../../src/store/store.ts';
+import type { BeaconStore } from '../../src/roles/store.ts';
 import type { StoreContractTarget } from './store.contract.ts';
 
 const DAY = 86_400_000;
@@ -73,7 +73,7 @@ const event = (
 
 /** What every store backend must do for analytics; PostgreSQL runs the same suite. */
 export function runAnalyticsContract(target: StoreContractTarget): void {
-  const it = (name: string, fn: (store: Store) => Promise<void>): void =>
+  const it = (name: string, fn: (store: BeaconStore) => Promise<void>): void =>
     void test(name, async () => {
       const store = await target.create();
       try {

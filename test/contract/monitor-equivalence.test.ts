@@ -5,7 +5,7 @@ import { checkKey, ERROR_CLASSES, type CheckQuery, type CheckRow } from '../../s
 import { checkProjection } from '../../src/monitor/projection.ts';
 import { ROLLUP_SIZES } from '../../src/monitor/rollup.ts';
 import type { Target } from '../../src/monitor/target.ts';
-import type { Store } from '../../src/store/store.ts';
+import type { BeaconStore } from '../../src/roles/store.ts';
 import { withStorePair } from '../helpers/postgres.ts';
 import { quietContext } from '../helpers/projection.ts';
 
@@ -93,7 +93,7 @@ function workload(): LogRecord[][] {
 }
 
 /** Every page of a query, following the cursor as the API does. */
-async function pages(store: Store, query: Omit<CheckQuery, 'before'>): Promise<CheckRow[][]> {
+async function pages(store: BeaconStore, query: Omit<CheckQuery, 'before'>): Promise<CheckRow[][]> {
   const all: CheckRow[][] = [];
   let before: CheckQuery['before'];
   for (;;) {
@@ -106,7 +106,7 @@ async function pages(store: Store, query: Omit<CheckQuery, 'before'>): Promise<C
 }
 
 /** Everything the monitor's readers answer about the workload's tenants and targets. */
-async function answers(store: Store): Promise<unknown[]> {
+async function answers(store: BeaconStore): Promise<unknown[]> {
   const out: unknown[] = [
     [...(await store.monitor.allTargets())],
     await store.monitor.incidentChanges(0, 10_000),

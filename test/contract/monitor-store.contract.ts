@@ -6,7 +6,7 @@ import { checkKey } from '../../src/monitor/check.ts';
 import { checkProjection } from '../../src/monitor/projection.ts';
 import { LATENCY_BOUNDS_MS, summarize } from '../../src/monitor/rollup.ts';
 import type { Target, TargetSpec } from '../../src/monitor/target.ts';
-import type { Store } from '../../src/store/store.ts';
+import type { BeaconStore } from '../../src/roles/store.ts';
 import type { StoreContractTarget } from './store.contract.ts';
 import { quietContext } from '../helpers/projection.ts';
 import { sampleTarget } from '../helpers/targets.ts';
@@ -116,7 +116,7 @@ const records = (checks: readonly CheckRow[]): LogRecord[] =>
     };
   });
 
-const project = (store: Store, checks: readonly CheckRow[]) =>
+const project = (store: BeaconStore, checks: readonly CheckRow[]) =>
   store.transaction((tx) => checkProjection.apply(tx, records(checks), quietContext(store)));
 
 const latency = (...pairs: [bound: number, n: number][]) => {
@@ -126,7 +126,12 @@ const latency = (...pairs: [bound: number, n: number][]) => {
 };
 
 /** Every page of a target's checks, following the cursor as the API does. */
-async function allChecks(store: Store, targetId: string, limit: number, bounds = {}): Promise<CheckRow[]> {
+async function allChecks(
+  store: BeaconStore,
+  targetId: string,
+  limit: number,
+  bounds = {},
+): Promise<CheckRow[]> {
   const out: CheckRow[] = [];
   let before: { scheduledAt: number; region: string } | undefined;
   for (;;) {
@@ -144,7 +149,7 @@ async function allChecks(store: Store, targetId: string, limit: number, bounds =
  */
 export function runMonitorStoreContract(backend: StoreContractTarget): void {
   const skipped = (name: string) => backend.skip?.find((s) => s.test === name)?.reason;
-  const it = (name: string, fn: (store: Store) => Promise<void>): void =>
+  const it = (name: string, fn: (store: BeaconStore) => Promise<void>): void =>
     void test(name, { skip: skipped(name) ?? false }, async () => {
       const store = await backend.create();
       try {

@@ -1,13 +1,13 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { sqliteStore } from '../../src/roles/store-sqlite.ts';
 import { runMonitorStoreContract } from './monitor-store.contract.ts';
 
 runMonitorStoreContract({
   name: 'sqlite',
   async create() {
-    const store = new SqliteStore({ dataDir: mkdtempSync(join(tmpdir(), 'beacon-store-')) });
+    const store = sqliteStore({ dataDir: mkdtempSync(join(tmpdir(), 'beacon-store-')) });
     await store.open();
     return store;
   },

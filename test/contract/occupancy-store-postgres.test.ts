@@ -2,8 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { OccupancyReader } from '../../src/occupancy/model.ts';
 import pg from 'pg';
-import { migrate, pgMigrations } from '../../src/store/postgres/migrations.ts';
-import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import { migrate } from '../../src/store/postgres/migrations.ts';
+import { postgresMigrations86f62b7 } from '../fixtures/86f62b7/postgres-migrations.ts';
+import { postgresStore } from '../../src/roles/store-postgres.ts';
 import { freshDatabase, freshPostgresStore, sqlRows } from '../helpers/postgres.ts';
 import {
   assertHoursBackfilled,
@@ -18,7 +19,7 @@ runOccupancyStoreContract({
 
 test('a new day of deltas gets its partition without locking out readers until commit', async () => {
   const db = await freshDatabase();
-  const store = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
+  const store = postgresStore({ url: db.url, maintenanceIntervalMs: 0 });
   await store.open();
   try {
     const day = Date.UTC(2026, 2, 10);
@@ -45,7 +46,7 @@ test('a new day of deltas gets its partition without locking out readers until c
     );
     assert.deepEqual(parts, [{ partition: 'occupancy_deltas_p20260310', indexes: '2' }]);
     // A second store (another process) finds the partition there and inserts into it.
-    const other = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
+    const other = postgresStore({ url: db.url, maintenanceIntervalMs: 0 });
     await other.open();
     try {
       await other.transaction((tx) =>
@@ -66,7 +67,7 @@ test('migration 6 builds hour rows and running sums of days from the minute rows
   try {
     await migrate(
       pool,
-      pgMigrations.filter((m) => m.version <= 5),
+      postgresMigrations86f62b7.filter((m) => m.version <= 5),
     );
     for (const { space, minute, segment: s } of MINUTES_BEFORE_HOURS) {
       await pool.query(
@@ -84,7 +85,7 @@ test('migration 6 builds hour rows and running sums of days from the minute rows
   } finally {
     await pool.end();
   }
-  const store = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
+  const store = postgresStore({ url: db.url, maintenanceIntervalMs: 0 });
   try {
     assert.deepEqual(await store.open(), ['006_occupancy_hours']);
     await assertHoursBackfilled(store);

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { migrate, openDatabase } from '../../src/sqlite/database.ts';
-import { storeMigrations } from '../../src/store/sqlite/migrations.ts';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { sqliteMigrations86f62b7 } from '../fixtures/86f62b7/sqlite-migrations.ts';
+import { sqliteStore } from '../../src/roles/store-sqlite.ts';
 import {
   assertHoursBackfilled,
   MINUTES_BEFORE_HOURS,
@@ -15,7 +15,7 @@ import {
 runOccupancyStoreContract({
   name: 'sqlite',
   async create() {
-    const store = new SqliteStore({ dataDir: mkdtempSync(join(tmpdir(), 'beacon-store-')) });
+    const store = sqliteStore({ dataDir: mkdtempSync(join(tmpdir(), 'beacon-store-')) });
     await store.open();
     return store;
   },
@@ -26,7 +26,7 @@ test('migration 6 builds hour rows and running sums of days from the minute rows
   const v5 = openDatabase(join(dataDir, 'beacon.db'), { synchronous: 'normal' });
   migrate(
     v5,
-    storeMigrations.filter((m) => m.version <= 5),
+    sqliteMigrations86f62b7.filter((m) => m.version <= 5),
   );
   const minute = v5.prepare(
     `INSERT INTO occupancy_minutes (tenant, space, minute, net, min_prefix, max_prefix, entries, exits, late, last_ts, last_key)
@@ -42,7 +42,7 @@ test('migration 6 builds hour rows and running sums of days from the minute rows
     day.run(space, Math.floor(at / 86_400_000) * 86_400_000, s.net, s.entries, s.exits, s.late);
   }
   v5.close();
-  const store = new SqliteStore({ dataDir });
+  const store = sqliteStore({ dataDir });
   try {
     assert.deepEqual(await store.open(), ['006_occupancy_hours']);
     await assertHoursBackfilled(store);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { countBefore } from '../../src/occupancy/figures.ts';
 import type { Level, Placement, Segment, SensorEvent } from '../../src/occupancy/model.ts';
 import { concat } from '../../src/occupancy/segment.ts';
-import type { Store } from '../../src/store/store.ts';
+import type { BeaconStore } from '../../src/roles/store.ts';
 import type { StoreContractTarget } from './store.contract.ts';
 
 const T = 1_773_100_800_000; // a minute boundary
@@ -27,9 +27,9 @@ const placement = (id: string, sensor: string, from: number, to: number | null):
   createdAt: 0,
 });
 
-/** The occupancy rows every Store backend must keep the same way; run once per backend. */
+/** The occupancy rows every store backend must keep the same way; run once per backend. */
 export function runOccupancyStoreContract(target: StoreContractTarget): void {
-  const it = (name: string, fn: (store: Store) => Promise<void>): void =>
+  const it = (name: string, fn: (store: BeaconStore) => Promise<void>): void =>
     void test(name, async () => {
       const store = await target.create();
       try {
@@ -289,7 +289,7 @@ export const MINUTES_BEFORE_HOURS: readonly { space: string; minute: number; seg
  * After migration 6 every hour and day row is the composition, in time order, of the minute rows
  * under it (`MINUTES_BEFORE_HOURS`, stored by the caller under version 5), and counts use them.
  */
-export async function assertHoursBackfilled(store: Store): Promise<void> {
+export async function assertHoursBackfilled(store: BeaconStore): Promise<void> {
   for (const [level, size] of [
     ['hour', 3_600_000],
     ['day', 86_400_000],

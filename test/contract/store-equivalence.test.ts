@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { MessageQuery, MessageRow } from '../../src/messages/message.ts';
-import type { Store } from '../../src/store/store.ts';
+import type { MessageQuery, MessageRow } from '../../src/messages/model.ts';
+import type { BeaconStore } from '../../src/roles/store.ts';
 import { withStorePair } from '../helpers/postgres.ts';
 
 /** A small deterministic generator, so a failure replays exactly. */
@@ -58,7 +58,7 @@ function workload(): MessageRow[][] {
  * Every page of a query, following the keyset cursor as the API does, as JSON text: so payloads must
  * match in key order too, as a client reading the API would see them.
  */
-async function pages(store: Store, query: Omit<MessageQuery, 'after'>): Promise<string[]> {
+async function pages(store: BeaconStore, query: Omit<MessageQuery, 'after'>): Promise<string[]> {
   const all: string[] = [];
   let after: MessageQuery['after'];
   for (;;) {

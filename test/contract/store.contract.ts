@@ -1,13 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { MessageRow } from '../../src/messages/message.ts';
-import type { Store } from '../../src/store/store.ts';
+import type { MessageRow } from '../../src/messages/model.ts';
+import type { BeaconStore } from '../../src/roles/store.ts';
 
 /** How a backend takes part in the shared store contract. */
 export interface StoreContractTarget {
   readonly name: string;
   /** A fresh, opened, empty store. */
-  create(): Promise<Store>;
+  create(): Promise<BeaconStore>;
   readonly skip?: readonly { test: string; reason: string }[];
 }
 
@@ -20,10 +20,10 @@ const row = (n: number, patch: Partial<MessageRow> = {}): MessageRow => ({
   ...patch,
 });
 
-/** The behaviour every Store backend must show; run once per backend. */
+/** The behaviour every store backend must show; run once per backend. */
 export function runStoreContract(target: StoreContractTarget): void {
   const skipped = (name: string) => target.skip?.find((s) => s.test === name)?.reason;
-  const it = (name: string, fn: (store: Store) => Promise<void>): void =>
+  const it = (name: string, fn: (store: BeaconStore) => Promise<void>): void =>
     void test(name, { skip: skipped(name) ?? false }, async () => {
       const store = await target.create();
       try {

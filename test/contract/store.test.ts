@@ -1,14 +1,14 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { sqliteStore } from '../../src/roles/store-sqlite.ts';
 import { runAnalyticsContract } from './analytics.contract.ts';
 import { runStoreContract } from './store.contract.ts';
 
 runStoreContract({
   name: 'sqlite',
   async create() {
-    const store = new SqliteStore({ dataDir: mkdtempSync(join(tmpdir(), 'beacon-store-')) });
+    const store = sqliteStore({ dataDir: mkdtempSync(join(tmpdir(), 'beacon-store-')) });
     await store.open();
     return store;
   },
@@ -17,7 +17,7 @@ runStoreContract({
 runAnalyticsContract({
   name: 'sqlite',
   async create() {
-    const store = new SqliteStore({ dataDir: mkdtempSync(join(tmpdir(), 'beacon-store-')) });
+    const store = sqliteStore({ dataDir: mkdtempSync(join(tmpdir(), 'beacon-store-')) });
     await store.open();
     return store;
   },

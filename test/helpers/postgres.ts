@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { postgresStore, type BeaconPostgresStore } from '../../src/roles/store-postgres.ts';
+import { sqliteStore } from '../../src/roles/store-sqlite.ts';
+import type { BeaconStore } from '../../src/roles/store.ts';
 
 /** scripts/postgres: starts (or finds running) the real PostgreSQL the tests use. */
 export const PG_SCRIPT = fileURLToPath(new URL('../../scripts/postgres', import.meta.url));
@@ -67,9 +68,9 @@ export async function freshDatabase(port = PG_PORT): Promise<TestDatabase> {
   return db;
 }
 
-/** A PostgresStore, opened on a fresh database of its own. */
-export async function freshPostgresStore(): Promise<PostgresStore> {
-  const store = new PostgresStore({ url: (await freshDatabase()).url, maintenanceIntervalMs: 0 });
+/** A BeaconPostgresStore, opened on a fresh database of its own. */
+export async function freshPostgresStore(): Promise<BeaconPostgresStore> {
+  const store = postgresStore({ url: (await freshDatabase()).url, maintenanceIntervalMs: 0 });
   await store.open();
   return store;
 }
@@ -79,12 +80,12 @@ export async function freshPostgresStore(): Promise<PostgresStore> {
  * writes and compare their answers. Closes both, drops the database and deletes the files after `fn`.
  */
 export async function withStorePair<T>(
-  fn: (stores: { sqlite: SqliteStore; postgres: PostgresStore }) => Promise<T>,
+  fn: (stores: { sqlite: BeaconStore; postgres: BeaconPostgresStore }) => Promise<T>,
 ): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'beacon-equivalence-'));
   const db = await freshDatabase();
-  const sqlite = new SqliteStore({ dataDir: dir });
-  const postgres = new PostgresStore({ url: db.url, maintenanceIntervalMs: 0 });
+  const sqlite = sqliteStore({ dataDir: dir });
+  const postgres = postgresStore({ url: db.url, maintenanceIntervalMs: 0 });
   try {
     await sqlite.open();
     await postgres.open();

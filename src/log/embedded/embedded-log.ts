@@ -59,6 +59,7 @@ const MAX_BACKOFF_MS = 5000;
  */
 export class EmbeddedLog implements Log {
   readonly backend = 'embedded' as const;
+  readonly checksKeys = true;
   readonly #options: EmbeddedLogOptions;
   #db: SqliteDatabase | undefined;
   #writer: GroupCommit<NewRecord, Appended> | undefined;

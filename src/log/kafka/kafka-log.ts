@@ -80,6 +80,8 @@ const keyOf = (r: Pick<NewRecord, 'tenant' | 'stream' | 'key'>) =>
  */
 export class KafkaLog implements Log {
   readonly backend = 'kafka' as const;
+  /** Only within one process's recent window (`kafka.recentKeys`): see docs/architecture.md. */
+  readonly checksKeys = false;
   readonly #options: KafkaLogOptions;
   #producer: Producer<Buffer, Buffer, Buffer, Buffer> | undefined;
   #waiters: Waiter[] = [];

@@ -1,17 +1,11 @@
 import pg, { type Pool, type PoolClient } from 'pg';
 import type { Stream } from '../../log/record.ts';
-import type { Checkpoint, Store, StoreTx } from '../store.ts';
+import type { Checkpoint, CheckpointWriter, MaintenanceReport, Store } from '../store.ts';
 import { guarded, isUnavailable, storeError, type Queryable } from './errors.ts';
-import { migrate, pgMigrations, type TimeLayout } from './migrations.ts';
-import { dayOf, DeltaPartitions, Partitions, type StoreMaintenanceReport } from './partitions.ts';
-import { PostgresAnalyticsReader, PostgresAnalyticsWriter } from './postgres-analytics.ts';
-import { PostgresMessageReader, PostgresMessageWriter } from './postgres-messages.ts';
-import { PostgresOccupancyReader, PostgresOccupancyWriter } from './postgres-occupancy.ts';
-import { PostgresCheckWriter, PostgresMonitorReader, PostgresTargetWriter } from './postgres-monitor.ts';
-import { PostgresTenantRepository } from './postgres-tenants.ts';
-
-/** SQLSTATE check_violation: raised, among others, for a row with no partition to go to. */
-const NO_PARTITION = '23514';
+import { lockedTransaction } from './locked-transaction.ts';
+import { migrate, type PgMigration, type TimeLayout } from './migrations.ts';
+import { PARTITION_LOCK } from './partitions.ts';
+import type { OpenPostgresWing, PostgresTx, PostgresWing } from './wing.ts';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` */
@@ -30,39 +24,52 @@ export interface PostgresStoreOptions {
   readonly onMaintenanceError?: (err: unknown) => void;
 }
 
+/** A maintenance pass over every wing: the totals, and each wing's own report by its name. */
+export interface StoreMaintenanceReport extends MaintenanceReport {
+  readonly wings: Readonly<Record<string, MaintenanceReport>>;
+}
+
 /**
- * The PostgreSQL store: a `pg` pool, versioned migrations under an advisory lock, messages and
- * monitor checks and occupancy deltas in time-partitioned tables (native daily partitions, or TimescaleDB hypertables when the server has
- * the extension), bulk writes by COPY. Transactions from one store run one at a time, as in SQLite,
- * so a sink's batches commit in order; reads use the rest of the pool.
+ * The engine's own part of the schema: its settings (the time layout, chosen once) and the sinks'
+ * resume points.
  */
-export class PostgresStore implements Store {
+const engineMigration: PgMigration = {
+  version: 1,
+  name: '001_tenants_messages_checkpoints',
+  sql: (layout) => `
+      CREATE TABLE beacon_settings (name text PRIMARY KEY, value text NOT NULL);
+      INSERT INTO beacon_settings (name, value) VALUES ('time_layout', '${layout}');
+      CREATE TABLE checkpoints (
+        consumer_group text NOT NULL,
+        stream text NOT NULL,
+        partition integer NOT NULL,
+        next_offset bigint NOT NULL,
+        PRIMARY KEY (consumer_group, stream, partition)
+      );`,
+};
+
+/**
+ * The PostgreSQL store: a `pg` pool, versioned migrations under an advisory lock, time-partitioned
+ * tables (native daily partitions, or TimescaleDB hypertables when the server has the extension) kept
+ * by the wings that own them, and a maintenance pass on a timer. Transactions from one store run one
+ * at a time, as in SQLite, so a sink's batches commit in order; reads use the rest of the pool.
+ */
+export class PostgresStore<W extends object = object> implements Store<W> {
   readonly backend = 'postgres' as const;
   readonly #options: PostgresStoreOptions;
+  readonly #wings: readonly PostgresWing<object, object>[];
+  #open: readonly OpenPostgresWing<object, object>[] = [];
   #pool: Pool | undefined;
   #db: Queryable | undefined;
-  #partitions: Partitions | undefined;
-  #deltaPartitions: DeltaPartitions | undefined;
   #timer: NodeJS.Timeout | undefined;
   #queue: Promise<unknown> = Promise.resolve();
-  /** Pooled connections that have each temporary staging table. */
-  readonly #staged = {
-    messages: new WeakSet<PoolClient>(),
-    checks: new WeakSet<PoolClient>(),
-    occupancy: new WeakSet<PoolClient>(),
-    analytics: new WeakSet<PoolClient>(),
-  };
   #existing: readonly string[] = [];
   #layout: TimeLayout = 'native';
-  tenants!: PostgresTenantRepository;
-  messages!: PostgresMessageReader;
-  occupancy!: PostgresOccupancyReader;
-  monitor!: PostgresMonitorReader;
-  targets!: PostgresTargetWriter;
-  analytics!: PostgresAnalyticsReader;
 
-  constructor(options: PostgresStoreOptions) {
+  /** `wings`: the domains stored here; their repositories become members of the store at `open()`. */
+  constructor(options: PostgresStoreOptions & { readonly wings: readonly PostgresWing<object, object>[] }) {
     this.#options = options;
+    this.#wings = options.wings;
   }
 
   /** Migrations that were already in the database when `open()` ran (for `beacon setup`). */
@@ -88,18 +95,13 @@ export class PostgresStore implements Store {
     pool.on('error', (err) => this.#options.onIdleError?.(err));
     this.#pool = pool;
     try {
-      const report = await migrate(pool, pgMigrations);
+      const report = await migrate(pool, [engineMigration, ...this.#wings.flatMap((w) => w.migrations)]);
       this.#existing = report.existing;
       this.#layout = report.layout;
-      this.#partitions = new Partitions(report.layout);
-      this.#deltaPartitions = new DeltaPartitions(report.layout);
       this.#db = guarded(pool);
-      this.tenants = new PostgresTenantRepository(this.#db);
-      this.messages = new PostgresMessageReader(this.#db);
-      this.occupancy = new PostgresOccupancyReader(this.#db);
-      this.monitor = new PostgresMonitorReader(this.#db);
-      this.targets = new PostgresTargetWriter(pool, this.#db);
-      this.analytics = new PostgresAnalyticsReader(this.#db);
+      const connections = { db: this.#db, pool, layout: report.layout };
+      this.#open = this.#wings.map((wing) => wing.open(connections));
+      for (const wing of this.#open) Object.assign(this, wing.repositories);
       await this.maintain();
       const every = this.#options.maintenanceIntervalMs ?? 3_600_000;
       if (every > 0) {
@@ -117,15 +119,31 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Creates partitions ahead and applies retention as of `now`. Runs at open and every
-   * `maintenanceIntervalMs`; any process may run it, an advisory lock keeps passes apart.
+   * Creates partitions ahead and applies retention as of `now`, wing by wing, in one transaction.
+   * Runs at open and every `maintenanceIntervalMs`; any process may run it, an advisory lock keeps
+   * passes apart.
    */
   async maintain(now = Date.now()): Promise<StoreMaintenanceReport> {
+    const options = {
+      now,
+      ahead: this.#options.partitionsAhead ?? 7,
+      retentionDays: this.#options.retentionDays ?? 0,
+    };
     try {
-      return await this.#partitions!.maintain(this.#pool!, {
-        now,
-        ahead: this.#options.partitionsAhead ?? 7,
-        retentionDays: this.#options.retentionDays ?? 0,
+      return await lockedTransaction(this.#pool!, PARTITION_LOCK, async (client) => {
+        const wings: Record<string, MaintenanceReport> = {};
+        const created: string[] = [];
+        const dropped: string[] = [];
+        let keysDeleted = 0;
+        for (const [i, wing] of this.#open.entries()) {
+          if (!wing.maintain) continue;
+          const report = await wing.maintain(client, options);
+          wings[this.#wings[i]!.name] = report;
+          created.push(...report.created);
+          dropped.push(...report.dropped);
+          keysDeleted += report.keysDeleted;
+        }
+        return { created, dropped, keysDeleted, wings };
       });
     } catch (err) {
       throw storeError(err);
@@ -140,49 +158,30 @@ export class PostgresStore implements Store {
     return rows.map((r) => ({ group, stream, partition: r.partition, offset: Number(r.next_offset) }));
   }
 
-  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: W & CheckpointWriter) => Promise<T>): Promise<T> {
     // One write transaction at a time: later callers wait their turn rather than interleave.
     const run = this.#queue.then(() => this.#run(fn));
     this.#queue = run.catch(() => undefined);
     return run;
   }
 
-  async #run<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+  async #run<T>(fn: (tx: W & CheckpointWriter) => Promise<T>): Promise<T> {
     let client: PoolClient;
     try {
       client = await this.#pool!.connect();
     } catch (err) {
       throw storeError(err);
     }
-    const partitions = this.#partitions!;
-    const createdDays: number[] = [];
-    const createdCheckDays: number[] = [];
-    const deltaPartitions = this.#deltaPartitions!;
-    const createdDeltaDays: number[] = [];
-    const occupancy = new PostgresOccupancyWriter(client, this.#staged.occupancy, async (days) => {
-      createdDeltaDays.push(...(await deltaPartitions.ensure(client, days)));
-    });
-    // Analytics partitions created in this transaction, remembered once it commits.
-    const createdAnalytics: (() => void)[] = [];
-    const analytics = new PostgresAnalyticsWriter(client, this.#staged.analytics, async (table, days) => {
-      const target = table === 'analytics_events' ? partitions.analyticsEvents : partitions.analyticsSeen;
-      const made = await target.ensure(client, days);
-      if (made.length > 0) createdAnalytics.push(() => target.remember(made));
-    });
-    const tx: StoreTx = {
-      messages: new PostgresMessageWriter(client, this.#staged.messages, async (rows) => {
-        createdDays.push(
-          ...(await partitions.messages.ensure(
-            client,
-            rows.map((r) => dayOf(r.receivedAt)),
-          )),
-        );
-      }),
-      occupancy,
-      checks: new PostgresCheckWriter(client, this.#staged.checks, partitions.checks, (days) =>
-        createdCheckDays.push(...days),
-      ),
-      analytics,
+    const beforeCommit: (() => Promise<void>)[] = [];
+    const afterCommit: (() => void)[] = [];
+    const onFailure: ((err: unknown) => void)[] = [];
+    const context: PostgresTx = {
+      client,
+      beforeCommit: (fn) => beforeCommit.push(fn),
+      afterCommit: (fn) => afterCommit.push(fn),
+      onFailure: (fn) => onFailure.push(fn),
+    };
+    const checkpoints: CheckpointWriter = {
       saveCheckpoint: async (c: Checkpoint) => {
         await client.query(
           `INSERT INTO checkpoints (consumer_group, stream, partition, next_offset) VALUES ($1, $2, $3, $4)
@@ -191,29 +190,19 @@ export class PostgresStore implements Store {
         );
       },
     };
+    const tx = Object.assign(checkpoints, ...this.#open.map((w) => w.writers(context))) as W &
+      CheckpointWriter;
     let broken = false;
     try {
       await client.query('BEGIN');
       const result = await fn(tx);
-      await occupancy.flushDeltas();
-      await analytics.finish();
+      for (const step of beforeCommit) await step();
       await client.query('COMMIT');
-      partitions.messages.remember(createdDays);
-      partitions.checks.remember(createdCheckDays);
-      deltaPartitions.remember(createdDeltaDays);
-      for (const remember of createdAnalytics) remember();
+      for (const step of afterCommit) step();
       return result;
     } catch (err) {
       broken = isUnavailable(err);
-      // The rollback may have undone the staging table's creation: make the next batch create it.
-      this.#staged.messages.delete(client);
-      this.#staged.checks.delete(client);
-      this.#staged.occupancy.delete(client);
-      this.#staged.analytics.delete(client);
-      if ((err as { code?: unknown }).code === NO_PARTITION) {
-        partitions.forget();
-        deltaPartitions.forget();
-      }
+      for (const step of onFailure) step(err);
       if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
       throw storeError(err);
     } finally {

@@ -1,13 +1,29 @@
 import { join } from 'node:path';
 import type { Stream } from '../../log/record.ts';
-import { migrate, openDatabase, type SqliteDatabase } from '../../sqlite/database.ts';
-import type { Checkpoint, Store, StoreTx } from '../store.ts';
-import { storeMigrations } from './migrations.ts';
-import { SqliteAnalyticsReader, SqliteAnalyticsWriter } from './sqlite-analytics.ts';
-import { SqliteMessageReader, SqliteMessageWriter } from './sqlite-messages.ts';
-import { SqliteOccupancy } from './sqlite-occupancy.ts';
-import { SqliteCheckWriter, SqliteMonitorReader, SqliteTargetWriter } from './sqlite-monitor.ts';
-import { SqliteTenantRepository } from './sqlite-tenants.ts';
+import { migrate, openDatabase, type Migration, type SqliteDatabase } from '../../sqlite/database.ts';
+import { versionsOf } from '../migrations.ts';
+import type { Checkpoint, CheckpointWriter, Store } from '../store.ts';
+import type { SqliteWing } from './wing.ts';
+
+/** The engine's own part of the schema: the sinks' resume points. */
+const checkpointsMigration: Migration = {
+  version: 1,
+  name: '001_tenants_messages_checkpoints',
+  sql: `
+      CREATE TABLE checkpoints (
+        consumer_group TEXT NOT NULL,
+        stream TEXT NOT NULL,
+        partition INTEGER NOT NULL,
+        next_offset INTEGER NOT NULL,
+        PRIMARY KEY (consumer_group, stream, partition)
+      ) WITHOUT ROWID;`,
+};
+
+export interface SqliteStoreOptions {
+  readonly dataDir: string;
+  /** SQLite page cache per connection, in MiB (default 64). */
+  readonly cacheMiB?: number;
+}
 
 /**
  * The embedded store: one SQLite file in WAL mode. Writes go through one connection, one transaction at
@@ -15,56 +31,50 @@ import { SqliteTenantRepository } from './sqlite-tenants.ts';
  * is safe here because every sink's checkpoint commits with its rows: a commit lost to power failure is
  * re-read from the log.
  */
-export class SqliteStore implements Store {
+export class SqliteStore<W extends object = object> implements Store<W> {
   readonly backend = 'sqlite' as const;
   readonly #file: string;
   readonly #cacheMiB: number | undefined;
+  readonly #wings: readonly SqliteWing<object, object>[];
   #writer: SqliteDatabase | undefined;
   #reader: SqliteDatabase | undefined;
-  #tx: StoreTx | undefined;
+  #tx: (W & CheckpointWriter) | undefined;
   #queue: Promise<unknown> = Promise.resolve();
-  tenants!: SqliteTenantRepository;
-  messages!: SqliteMessageReader;
-  occupancy!: SqliteOccupancy;
-  analytics!: SqliteAnalyticsReader;
-  monitor!: SqliteMonitorReader;
-  targets!: SqliteTargetWriter;
   existing: readonly string[] = [];
 
-  /** @param options.cacheMiB SQLite page cache per connection, in MiB (default 64). */
-  constructor(options: { dataDir: string; cacheMiB?: number }) {
+  /** `wings`: the domains stored here; their repositories become members of the store at `open()`. */
+  constructor(options: SqliteStoreOptions & { readonly wings: readonly SqliteWing<object, object>[] }) {
     this.#file = join(options.dataDir, 'beacon.db');
     this.#cacheMiB = options.cacheMiB;
+    this.#wings = options.wings;
   }
 
   open(): Promise<string[]> {
     const cacheMiB = this.#cacheMiB;
     const writer = openDatabase(this.#file, { synchronous: 'normal', cacheMiB });
-    const applied = migrate(writer, storeMigrations);
+    const versions = versionsOf([checkpointsMigration, ...this.#wings.flatMap((w) => w.migrations)]);
+    const applied = migrate(
+      writer,
+      versions.map((v) => ({ version: v.version, name: v.name, sql: v.parts.map((p) => p.sql).join('\n') })),
+    );
     // migrate() applies every newer version, so whatever it did not apply was there already.
-    this.existing = storeMigrations.map((m) => m.name).filter((name) => !applied.includes(name));
+    this.existing = versions.map((v) => v.name).filter((name) => !applied.includes(name));
+    const reader = openDatabase(this.#file, { synchronous: 'normal', readonly: true, cacheMiB });
     this.#writer = writer;
-    this.#reader = openDatabase(this.#file, { synchronous: 'normal', readonly: true, cacheMiB });
-    this.tenants = new SqliteTenantRepository(writer);
-    this.messages = new SqliteMessageReader(this.#reader);
-    this.occupancy = new SqliteOccupancy(this.#reader);
-    this.analytics = new SqliteAnalyticsReader(this.#reader);
-    this.monitor = new SqliteMonitorReader(this.#reader);
-    this.targets = new SqliteTargetWriter(writer, (fn) => this.#serial(fn));
+    this.#reader = reader;
+    const connections = { reader, writer, serial: <T>(fn: () => T) => this.#serial(fn) };
+    for (const wing of this.#wings) Object.assign(this, wing.repositories(connections));
     const saveCheckpoint = writer.prepare<[string, string, number, number]>(
       `INSERT INTO checkpoints (consumer_group, stream, partition, next_offset) VALUES (?, ?, ?, ?)
        ON CONFLICT (consumer_group, stream, partition) DO UPDATE SET next_offset = excluded.next_offset`,
     );
-    this.#tx = {
-      messages: new SqliteMessageWriter(writer),
-      occupancy: new SqliteOccupancy(writer),
-      analytics: new SqliteAnalyticsWriter(writer),
-      checks: new SqliteCheckWriter(writer),
+    const tx: CheckpointWriter = {
       saveCheckpoint: (c: Checkpoint) => {
         saveCheckpoint.run(c.group, c.stream, c.partition, c.offset);
         return Promise.resolve();
       },
     };
+    this.#tx = Object.assign(tx, ...this.#wings.map((w) => w.writers(writer))) as W & CheckpointWriter;
     return Promise.resolve(applied);
   }
 
@@ -77,7 +87,7 @@ export class SqliteStore implements Store {
     );
   }
 
-  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: W & CheckpointWriter) => Promise<T>): Promise<T> {
     // One write transaction at a time: later callers wait their turn rather than nest.
     const run = this.#queue.then(async () => {
       const db = this.#writer!;
@@ -95,7 +105,6 @@ export class SqliteStore implements Store {
     return run;
   }
 
-  /** Runs a write outside any transaction, after the transactions queued before it. */
   #serial<T>(fn: () => T): Promise<T> {
     const run = this.#queue.then(fn);
     this.#queue = run.catch(() => undefined);

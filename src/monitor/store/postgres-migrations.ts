@@ -1,0 +1,102 @@
+import type { PgMigration, TimeLayout } from '../../store/postgres/migrations.ts';
+import { timeTable } from '../../store/postgres/partitions.ts';
+
+/**
+ * One row per check identity (target, region, slot start), which the primary key enforces: redundant
+ * agents and redelivered records collapse here. The key also orders a target's history newest first,
+ * so a page is one index seek per partition.
+ */
+const checksColumns = `
+        tenant text COLLATE "C" NOT NULL,
+        target text COLLATE "C" NOT NULL,
+        scheduled_at timestamptz NOT NULL,
+        region text COLLATE "C" NOT NULL,
+        slot bigint NOT NULL,
+        started_at timestamptz NOT NULL,
+        duration_ms double precision NOT NULL,
+        dns_ms double precision NOT NULL,
+        connect_ms double precision NOT NULL,
+        tls_ms double precision NOT NULL,
+        ttfb_ms double precision NOT NULL,
+        transfer_ms double precision NOT NULL,
+        status integer,
+        http_version text,
+        bytes bigint NOT NULL,
+        tls_expires_at timestamptz,
+        pattern_matched boolean,
+        redirects integer NOT NULL,
+        ok boolean NOT NULL,
+        error_class text,
+        error_detail text,
+        PRIMARY KEY (tenant, target, scheduled_at, region)`;
+
+/** Native range partitions by day, which the monitor's retention drops whole, or a hypertable. */
+const checksTable = (layout: TimeLayout) => `
+      ${timeTable(layout, 'monitor_checks', checksColumns, 'scheduled_at', "interval '1 day'")}
+      ${
+        layout === 'native'
+          ? 'CREATE INDEX monitor_checks_scheduled_brin ON monitor_checks USING brin (scheduled_at);'
+          : `ALTER TABLE monitor_checks SET (timescaledb.compress, timescaledb.compress_segmentby = 'tenant, target',
+        timescaledb.compress_orderby = 'scheduled_at DESC, region');
+      SELECT add_compression_policy('monitor_checks', interval '7 days');`
+      }`;
+
+/** The monitor wing's part of the PostgreSQL schema (version numbers are the store's). */
+export const postgresMigrations: readonly PgMigration[] = [
+  {
+    // Version 2, as in SQLite: the monitor's tables. Checks are time-partitioned like messages;
+    // targets, rollups (kept longer than raw checks), incident states and incidents are small and not.
+    version: 2,
+    name: '002_monitor',
+    sql: (layout) => `
+      CREATE TABLE monitor_targets (
+        tenant text COLLATE "C" NOT NULL,
+        id text COLLATE "C" NOT NULL,
+        source text NOT NULL,
+        -- The spec as JSON text, kept byte for byte (json, not jsonb), so it reads back in its order.
+        spec json NOT NULL,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL,
+        PRIMARY KEY (tenant, id)
+      );
+      ${checksTable(layout)}
+      CREATE TABLE monitor_rollups (
+        tenant text COLLATE "C" NOT NULL,
+        target text COLLATE "C" NOT NULL,
+        size text COLLATE "C" NOT NULL,
+        start timestamptz NOT NULL,
+        region text COLLATE "C" NOT NULL,
+        checks integer NOT NULL,
+        up integer NOT NULL,
+        latency_sum_ms double precision NOT NULL,
+        latency json NOT NULL,
+        errors json NOT NULL,
+        PRIMARY KEY (tenant, target, size, start, region)
+      );
+      CREATE TABLE monitor_states (
+        tenant text COLLATE "C" NOT NULL,
+        target text COLLATE "C" NOT NULL,
+        region text COLLATE "C" NOT NULL,
+        down boolean NOT NULL,
+        streak integer NOT NULL,
+        streak_start timestamptz NOT NULL,
+        last_scheduled_at timestamptz NOT NULL,
+        incident_start timestamptz,
+        PRIMARY KEY (tenant, target, region)
+      );
+      CREATE TABLE monitor_incidents (
+        tenant text COLLATE "C" NOT NULL,
+        target text COLLATE "C" NOT NULL,
+        started_at timestamptz NOT NULL,
+        region text COLLATE "C" NOT NULL,
+        ended_at timestamptz,
+        cause text NOT NULL,
+        detail text NOT NULL,
+        -- Rises with every open and close, in commit order, so notifiers follow changes from where
+        -- they stopped (postgres-monitor.ts serializes the transactions that assign it).
+        seq bigint NOT NULL,
+        PRIMARY KEY (tenant, target, started_at, region)
+      );
+      CREATE INDEX monitor_incidents_seq ON monitor_incidents (seq);`,
+  },
+];

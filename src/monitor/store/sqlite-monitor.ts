@@ -1,0 +1,542 @@
+import type { MonitorRepositories, MonitorWriters } from './repositories.ts';
+import type { SqliteWing } from '../../store/sqlite/wing.ts';
+import { sqliteMigrations } from './sqlite-migrations.ts';
+import type { SqliteDatabase } from '../../sqlite/database.ts';
+import type {
+  CheckQuery,
+  CheckRow,
+  CheckWriter,
+  ErrorClass,
+  Incident,
+  MonitorReader,
+  Rollup,
+  RollupKey,
+  RollupQuery,
+  RollupSize,
+  TargetState,
+  TargetWriter,
+} from '../check.ts';
+import type { Target, TargetSource, TargetSpec } from '../target.ts';
+
+interface TargetRow {
+  tenant: string;
+  id: string;
+  source: TargetSource;
+  spec: string;
+  created_at: number;
+  updated_at: number;
+}
+
+interface CheckDbRow {
+  tenant: string;
+  target: string;
+  scheduled_at: number;
+  region: string;
+  slot: number;
+  started_at: number;
+  duration_ms: number;
+  dns_ms: number;
+  connect_ms: number;
+  tls_ms: number;
+  ttfb_ms: number;
+  transfer_ms: number;
+  status: number | null;
+  http_version: string | null;
+  bytes: number;
+  tls_expires_at: number | null;
+  pattern_matched: number | null;
+  redirects: number;
+  ok: number;
+  error_class: string | null;
+  error_detail: string | null;
+}
+
+interface IncidentRow {
+  tenant: string;
+  target: string;
+  started_at: number;
+  region: string;
+  ended_at: number | null;
+  cause: string;
+  detail: string;
+  seq: number;
+}
+
+const toIncident = (r: IncidentRow): Incident => ({
+  tenant: r.tenant,
+  target: r.target,
+  region: r.region,
+  startedAt: r.started_at,
+  endedAt: r.ended_at,
+  cause: r.cause as ErrorClass,
+  detail: r.detail,
+});
+
+const NEXT_SEQ = '(SELECT COALESCE(MAX(seq), 0) + 1 FROM monitor_incidents)';
+
+interface StateRow {
+  tenant: string;
+  target: string;
+  region: string;
+  down: number;
+  streak: number;
+  streak_start: number;
+  last_scheduled_at: number;
+  incident_start: number | null;
+}
+
+interface RollupRow {
+  tenant: string;
+  target: string;
+  size: RollupSize;
+  start: number;
+  region: string;
+  checks: number;
+  up: number;
+  latency_sum_ms: number;
+  latency: string;
+  errors: string;
+}
+
+const toTarget = (r: TargetRow): Target => ({
+  ...(JSON.parse(r.spec) as TargetSpec),
+  id: r.id,
+  tenant: r.tenant,
+  source: r.source,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+const toCheck = (r: CheckDbRow): CheckRow => ({
+  tenant: r.tenant,
+  target: r.target,
+  region: r.region,
+  slot: r.slot,
+  scheduledAt: r.scheduled_at,
+  startedAt: r.started_at,
+  durationMs: r.duration_ms,
+  phases: {
+    dnsMs: r.dns_ms,
+    connectMs: r.connect_ms,
+    tlsMs: r.tls_ms,
+    ttfbMs: r.ttfb_ms,
+    transferMs: r.transfer_ms,
+  },
+  status: r.status,
+  httpVersion: r.http_version,
+  bytes: r.bytes,
+  tlsExpiresAt: r.tls_expires_at,
+  patternMatched: r.pattern_matched === null ? null : r.pattern_matched === 1,
+  redirects: r.redirects,
+  ok: r.ok === 1,
+  error: r.error_class === null ? null : { class: r.error_class as ErrorClass, detail: r.error_detail ?? '' },
+});
+
+const toRollup = (r: RollupRow): Rollup => ({
+  tenant: r.tenant,
+  target: r.target,
+  region: r.region,
+  size: r.size,
+  start: r.start,
+  checks: r.checks,
+  up: r.up,
+  latencySumMs: r.latency_sum_ms,
+  latency: JSON.parse(r.latency) as number[],
+  errors: JSON.parse(r.errors) as Rollup['errors'],
+});
+
+const CHECK_COLUMNS =
+  'tenant, target, scheduled_at, region, slot, started_at, duration_ms, dns_ms, connect_ms, tls_ms, ttfb_ms, transfer_ms, status, http_version, bytes, tls_expires_at, pattern_matched, redirects, ok, error_class, error_detail';
+
+export class SqliteMonitorReader implements MonitorReader {
+  readonly #db: SqliteDatabase;
+  constructor(db: SqliteDatabase) {
+    this.#db = db;
+  }
+
+  getTarget(tenant: string, id: string): Promise<Target | undefined> {
+    const row = this.#db
+      .prepare<[string, string], TargetRow>('SELECT * FROM monitor_targets WHERE tenant = ? AND id = ?')
+      .get(tenant, id);
+    return Promise.resolve(row && toTarget(row));
+  }
+
+  listTargets(tenant: string, limit: number, after?: string): Promise<Target[]> {
+    const rows = this.#db
+      .prepare<[string, string, number], TargetRow>(
+        'SELECT * FROM monitor_targets WHERE tenant = ? AND id > ? ORDER BY id LIMIT ?',
+      )
+      .all(tenant, after ?? '', limit);
+    return Promise.resolve(rows.map(toTarget));
+  }
+
+  allTargets(): Promise<Iterable<Target>> {
+    // Row by row: a prober plans each target as it comes, so 20,000 rows and their parsed specs are
+    // never all in memory at once.
+    const rows = this.#db.prepare<[], TargetRow>('SELECT * FROM monitor_targets ORDER BY tenant, id');
+    return Promise.resolve(
+      (function* () {
+        for (const row of rows.iterate()) yield toTarget(row);
+      })(),
+    );
+  }
+
+  targetsVersion(): Promise<string> {
+    const v = this.#db
+      .prepare<[], { n: number; latest: number; total: number }>(
+        'SELECT COUNT(*) AS n, COALESCE(MAX(updated_at), 0) AS latest, COALESCE(SUM(updated_at), 0) AS total FROM monitor_targets',
+      )
+      .get()!;
+    return Promise.resolve(`${v.n}:${v.latest}:${v.total}`);
+  }
+
+  listChecks(query: CheckQuery): Promise<CheckRow[]> {
+    const where = ['tenant = @tenant', 'target = @target'];
+    if (query.before)
+      where.push('(scheduled_at < @beforeAt OR (scheduled_at = @beforeAt AND region < @beforeRegion))');
+    if (query.from !== undefined) where.push('scheduled_at >= @from');
+    if (query.to !== undefined) where.push('scheduled_at < @to');
+    const rows = this.#db
+      .prepare<Record<string, unknown>, CheckDbRow>(
+        `SELECT ${CHECK_COLUMNS} FROM monitor_checks WHERE ${where.join(' AND ')}
+         ORDER BY scheduled_at DESC, region DESC LIMIT @limit`,
+      )
+      .all({
+        tenant: query.tenant,
+        target: query.target,
+        beforeAt: query.before?.scheduledAt,
+        beforeRegion: query.before?.region,
+        from: query.from,
+        to: query.to,
+        limit: query.limit,
+      });
+    return Promise.resolve(rows.map(toCheck));
+  }
+
+  rollups(query: RollupQuery): Promise<Rollup[]> {
+    const rows = this.#db
+      .prepare<[string, string, string, number, number], RollupRow>(
+        `SELECT * FROM monitor_rollups WHERE tenant = ? AND target = ? AND size = ? AND start >= ? AND start < ?
+         ORDER BY start, region`,
+      )
+      .all(query.tenant, query.target, query.size, query.from, query.to);
+    return Promise.resolve(rows.map(toRollup));
+  }
+
+  listIncidents(tenant: string, target: string, limit: number, before?: number): Promise<Incident[]> {
+    const rows = this.#db
+      .prepare<[string, string, number, number], IncidentRow>(
+        `SELECT * FROM monitor_incidents WHERE tenant = ? AND target = ? AND started_at < ?
+         ORDER BY started_at DESC, region LIMIT ?`,
+      )
+      .all(tenant, target, before ?? Number.MAX_SAFE_INTEGER, limit);
+    return Promise.resolve(rows.map(toIncident));
+  }
+
+  incidentChanges(afterSeq: number, limit: number): Promise<(Incident & { readonly seq: number })[]> {
+    const rows = this.#db
+      .prepare<[number, number], IncidentRow>(
+        'SELECT * FROM monitor_incidents WHERE seq > ? ORDER BY seq LIMIT ?',
+      )
+      .all(afterSeq, limit);
+    return Promise.resolve(rows.map((r) => ({ ...toIncident(r), seq: r.seq })));
+  }
+
+  lastIncidentSeq(): Promise<number> {
+    const row = this.#db
+      .prepare<[], { seq: number | null }>('SELECT MAX(seq) AS seq FROM monitor_incidents')
+      .get();
+    return Promise.resolve(row?.seq ?? 0);
+  }
+
+  latestChecks(tenant: string): Promise<CheckRow[]> {
+    const rows = this.#db
+      .prepare<[string], CheckDbRow>(
+        `SELECT ${CHECK_COLUMNS.split(', ')
+          .map((c) => `c.${c}`)
+          .join(', ')}
+         FROM monitor_targets t JOIN monitor_checks c ON c.tenant = t.tenant AND c.target = t.id
+         WHERE t.tenant = ? AND c.scheduled_at = (
+           SELECT MAX(scheduled_at) FROM monitor_checks m WHERE m.tenant = t.tenant AND m.target = t.id)
+         ORDER BY c.target, c.region`,
+      )
+      .all(tenant);
+    return Promise.resolve(rows.map(toCheck));
+  }
+}
+
+/** Target writes; `serial` runs each one in the store's write queue so none lands inside a sink's transaction. */
+export class SqliteTargetWriter implements TargetWriter {
+  readonly #db: SqliteDatabase;
+  readonly #serial: <T>(fn: () => T) => Promise<T>;
+  constructor(db: SqliteDatabase, serial: <T>(fn: () => T) => Promise<T>) {
+    this.#db = db;
+    this.#serial = serial;
+  }
+
+  create(t: Target): Promise<boolean> {
+    return this.#serial(
+      () =>
+        this.#db
+          .prepare(
+            `INSERT INTO monitor_targets (tenant, id, source, spec, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT DO NOTHING`,
+          )
+          .run(t.tenant, t.id, t.source, JSON.stringify(specOf(t)), t.createdAt, t.updatedAt).changes === 1,
+    );
+  }
+
+  update(tenant: string, id: string, spec: TargetSpec, at: number): Promise<boolean> {
+    return this.#serial(
+      () =>
+        this.#db
+          .prepare('UPDATE monitor_targets SET spec = ?, updated_at = ? WHERE tenant = ? AND id = ?')
+          .run(JSON.stringify(spec), at, tenant, id).changes === 1,
+    );
+  }
+
+  delete(tenant: string, id: string): Promise<boolean> {
+    return this.#serial(
+      () =>
+        this.#db.prepare('DELETE FROM monitor_targets WHERE tenant = ? AND id = ?').run(tenant, id)
+          .changes === 1,
+    );
+  }
+
+  sourceOf(tenant: string, id: string): Promise<TargetSource | undefined> {
+    const row = this.#db
+      .prepare<[string, string], { source: TargetSource }>(
+        'SELECT source FROM monitor_targets WHERE tenant = ? AND id = ?',
+      )
+      .get(tenant, id);
+    return Promise.resolve(row?.source);
+  }
+
+  replaceFileTargets(targets: readonly Target[]): Promise<{ upserted: number; deleted: number }> {
+    const db = this.#db;
+    const upsert = db.prepare(
+      `INSERT INTO monitor_targets (tenant, id, source, spec, created_at, updated_at) VALUES (?, ?, 'file', ?, ?, ?)
+       ON CONFLICT (tenant, id) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at
+       WHERE monitor_targets.source = 'file' AND monitor_targets.spec <> excluded.spec`,
+    );
+    const current = db.prepare<[], { tenant: string; id: string }>(
+      "SELECT tenant, id FROM monitor_targets WHERE source = 'file'",
+    );
+    const remove = db.prepare("DELETE FROM monitor_targets WHERE tenant = ? AND id = ? AND source = 'file'");
+    return this.#serial(() =>
+      db.transaction(() => {
+        let upserted = 0;
+        for (const t of targets) {
+          upserted += upsert.run(t.tenant, t.id, JSON.stringify(specOf(t)), t.createdAt, t.updatedAt).changes;
+        }
+        const keep = new Set(targets.map((t) => `${t.tenant}\u0000${t.id}`));
+        let deleted = 0;
+        for (const row of current.all()) {
+          if (!keep.has(`${row.tenant}\u0000${row.id}`)) deleted += remove.run(row.tenant, row.id).changes;
+        }
+        return { upserted, deleted };
+      })(),
+    );
+  }
+}
+
+function specOf(t: Target): TargetSpec {
+  const { id: _id, tenant: _tenant, source: _source, createdAt: _c, updatedAt: _u, ...spec } = t;
+  return spec;
+}
+
+export class SqliteCheckWriter implements CheckWriter {
+  readonly #db: SqliteDatabase;
+  readonly #insert;
+  readonly #getRollup;
+  readonly #putRollup;
+  constructor(db: SqliteDatabase) {
+    this.#db = db;
+    this.#insert = db.prepare(
+      `INSERT INTO monitor_checks (${CHECK_COLUMNS}) VALUES (${CHECK_COLUMNS.split(', ')
+        .map(() => '?')
+        .join(', ')}) ON CONFLICT DO NOTHING`,
+    );
+    this.#getRollup = db.prepare<[string, string, string, number, string], RollupRow>(
+      'SELECT * FROM monitor_rollups WHERE tenant = ? AND target = ? AND size = ? AND start = ? AND region = ?',
+    );
+    this.#putRollup = db.prepare(
+      `INSERT INTO monitor_rollups (tenant, target, size, start, region, checks, up, latency_sum_ms, latency, errors)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (tenant, target, size, start, region) DO UPDATE SET checks = excluded.checks, up = excluded.up,
+         latency_sum_ms = excluded.latency_sum_ms, latency = excluded.latency, errors = excluded.errors`,
+    );
+  }
+
+  insert(rows: readonly CheckRow[]): Promise<CheckRow[]> {
+    const fresh: CheckRow[] = [];
+    for (const c of rows) {
+      const changes = this.#insert.run(
+        c.tenant,
+        c.target,
+        c.scheduledAt,
+        c.region,
+        c.slot,
+        c.startedAt,
+        c.durationMs,
+        c.phases.dnsMs,
+        c.phases.connectMs,
+        c.phases.tlsMs,
+        c.phases.ttfbMs,
+        c.phases.transferMs,
+        c.status,
+        c.httpVersion,
+        c.bytes,
+        c.tlsExpiresAt,
+        c.patternMatched === null ? null : c.patternMatched ? 1 : 0,
+        c.redirects,
+        c.ok ? 1 : 0,
+        c.error?.class ?? null,
+        c.error?.detail ?? null,
+      ).changes;
+      if (changes === 1) fresh.push(c);
+    }
+    return Promise.resolve(fresh);
+  }
+
+  getRollups(keys: readonly RollupKey[]): Promise<Rollup[]> {
+    const out: Rollup[] = [];
+    const seen = new Set<string>();
+    for (const k of keys) {
+      const id = `${k.tenant}\u0000${k.target}\u0000${k.size}\u0000${k.start}\u0000${k.region}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const row = this.#getRollup.get(k.tenant, k.target, k.size, k.start, k.region);
+      if (row) out.push(toRollup(row));
+    }
+    return Promise.resolve(out);
+  }
+
+  putRollups(rollups: readonly Rollup[]): Promise<void> {
+    for (const r of rollups) {
+      this.#putRollup.run(
+        r.tenant,
+        r.target,
+        r.size,
+        r.start,
+        r.region,
+        r.checks,
+        r.up,
+        r.latencySumMs,
+        JSON.stringify(r.latency),
+        JSON.stringify(r.errors),
+      );
+    }
+    return Promise.resolve();
+  }
+
+  getStates(keys: readonly Pick<TargetState, 'tenant' | 'target' | 'region'>[]): Promise<TargetState[]> {
+    const get = this.#db.prepare<[string, string, string], StateRow>(
+      'SELECT * FROM monitor_states WHERE tenant = ? AND target = ? AND region = ?',
+    );
+    const out = new Map<string, TargetState>();
+    for (const k of keys) {
+      const id = `${k.tenant}\u0000${k.target}\u0000${k.region}`;
+      if (out.has(id)) continue;
+      const r = get.get(k.tenant, k.target, k.region);
+      if (r) {
+        out.set(id, {
+          tenant: r.tenant,
+          target: r.target,
+          region: r.region,
+          down: r.down === 1,
+          streak: r.streak,
+          streakStart: r.streak_start,
+          lastScheduledAt: r.last_scheduled_at,
+          incidentStart: r.incident_start,
+        });
+      }
+    }
+    return Promise.resolve([...out.values()]);
+  }
+
+  putStates(states: readonly TargetState[]): Promise<void> {
+    const put = this.#db.prepare(
+      `INSERT INTO monitor_states (tenant, target, region, down, streak, streak_start, last_scheduled_at, incident_start)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (tenant, target, region) DO UPDATE SET down = excluded.down, streak = excluded.streak,
+         streak_start = excluded.streak_start, last_scheduled_at = excluded.last_scheduled_at,
+         incident_start = excluded.incident_start`,
+    );
+    for (const s of states) {
+      put.run(
+        s.tenant,
+        s.target,
+        s.region,
+        s.down ? 1 : 0,
+        s.streak,
+        s.streakStart,
+        s.lastScheduledAt,
+        s.incidentStart,
+      );
+    }
+    return Promise.resolve();
+  }
+
+  thresholds(
+    tenant: string,
+    ids: readonly string[],
+  ): Promise<Map<string, { downAfter: number; upAfter: number }>> {
+    const get = this.#db.prepare<[string, string], { spec: string }>(
+      'SELECT spec FROM monitor_targets WHERE tenant = ? AND id = ?',
+    );
+    const out = new Map<string, { downAfter: number; upAfter: number }>();
+    for (const id of ids) {
+      const row = get.get(tenant, id);
+      if (!row) continue;
+      const spec = JSON.parse(row.spec) as Partial<TargetSpec>;
+      out.set(id, { downAfter: spec.downAfter ?? 3, upAfter: spec.upAfter ?? 2 });
+    }
+    return Promise.resolve(out);
+  }
+
+  openIncident(i: Incident): Promise<void> {
+    this.#db
+      .prepare(
+        `INSERT INTO monitor_incidents (tenant, target, started_at, region, ended_at, cause, detail, seq)
+         VALUES (?, ?, ?, ?, NULL, ?, ?, ${NEXT_SEQ}) ON CONFLICT DO NOTHING`,
+      )
+      .run(i.tenant, i.target, i.startedAt, i.region, i.cause, i.detail);
+    return Promise.resolve();
+  }
+
+  closeIncident(
+    k: Pick<Incident, 'tenant' | 'target' | 'region' | 'startedAt'>,
+    endedAt: number,
+  ): Promise<void> {
+    this.#db
+      .prepare(
+        `UPDATE monitor_incidents SET ended_at = ?, seq = ${NEXT_SEQ}
+         WHERE tenant = ? AND target = ? AND started_at = ? AND region = ?`,
+      )
+      .run(endedAt, k.tenant, k.target, k.startedAt, k.region);
+    return Promise.resolve();
+  }
+
+  deleteChecksBefore(before: number): Promise<number> {
+    const pairs = this.#db
+      .prepare<[], { tenant: string; target: string }>('SELECT DISTINCT tenant, target FROM monitor_checks')
+      .all();
+    const remove = this.#db.prepare(
+      'DELETE FROM monitor_checks WHERE tenant = ? AND target = ? AND scheduled_at < ?',
+    );
+    let n = 0;
+    for (const p of pairs) n += remove.run(p.tenant, p.target, before).changes;
+    return Promise.resolve(n);
+  }
+}
+
+/** The monitor on SQLite: targets, checks, rollups, states and incidents. */
+export const sqliteMonitor: SqliteWing<MonitorRepositories, MonitorWriters> = {
+  migrations: sqliteMigrations,
+  repositories: (connections) => ({
+    monitor: new SqliteMonitorReader(connections.reader),
+    targets: new SqliteTargetWriter(connections.writer, (fn) => connections.serial(fn)),
+  }),
+  writers: (writer) => ({ checks: new SqliteCheckWriter(writer) }),
+};

@@ -1,0 +1,135 @@
+import type { PgMigration } from '../../store/postgres/migrations.ts';
+import { timeTable } from '../../store/postgres/partitions.ts';
+import { rollUp } from './roll-up-sql.ts';
+
+const deltasColumns = `
+        tenant text COLLATE "C" NOT NULL,
+        space text COLLATE "C" NOT NULL,
+        ts bigint NOT NULL,
+        key text COLLATE "C" NOT NULL,
+        delta smallint NOT NULL CHECK (delta IN (1, -1)),
+        late boolean NOT NULL,
+        PRIMARY KEY (tenant, space, ts, key)`;
+
+/** The occupancy wing's part of the PostgreSQL schema (version numbers are the store's). */
+export const postgresMigrations: readonly PgMigration[] = [
+  {
+    // Version 4, as in SQLite: versions 2 and 3 belong to the monitor and analytics tables.
+    version: 4,
+    name: '004_occupancy',
+    sql: (layout) => `
+      CREATE TABLE occupancy_spaces (
+        tenant text COLLATE "C" NOT NULL,
+        id text COLLATE "C" NOT NULL,
+        name text NOT NULL,
+        parent text COLLATE "C",
+        created_at bigint NOT NULL,
+        PRIMARY KEY (tenant, id)
+      );
+      CREATE INDEX occupancy_spaces_parent ON occupancy_spaces (tenant, parent);
+      CREATE TABLE occupancy_doorways (
+        tenant text COLLATE "C" NOT NULL,
+        id text COLLATE "C" NOT NULL,
+        name text NOT NULL,
+        side_a text COLLATE "C" NOT NULL,
+        side_b text COLLATE "C",
+        created_at bigint NOT NULL,
+        PRIMARY KEY (tenant, id)
+      );
+      CREATE TABLE occupancy_sensors (
+        tenant text COLLATE "C" NOT NULL,
+        id text COLLATE "C" NOT NULL,
+        name text NOT NULL,
+        created_at bigint NOT NULL,
+        PRIMARY KEY (tenant, id)
+      );
+      CREATE TABLE occupancy_placements (
+        tenant text COLLATE "C" NOT NULL,
+        id text COLLATE "C" NOT NULL,
+        sensor text COLLATE "C" NOT NULL,
+        doorway text COLLATE "C" NOT NULL,
+        positive_side text NOT NULL CHECK (positive_side IN ('a', 'b')),
+        valid_from bigint NOT NULL,
+        valid_to bigint,
+        created_at bigint NOT NULL,
+        PRIMARY KEY (tenant, id)
+      );
+      CREATE INDEX occupancy_placements_sensor ON occupancy_placements (tenant, sensor, valid_from);
+      CREATE INDEX occupancy_placements_doorway ON occupancy_placements (tenant, doorway);
+      -- Raw crossings as projected, deduplicated by the record key; placement NULL = not counted yet.
+      -- Unpartitioned: (tenant, key) must be unique, and a unique key on a partitioned table must hold
+      -- the partition column (an id-keyed retry may carry another ts).
+      CREATE TABLE occupancy_events (
+        tenant text COLLATE "C" NOT NULL,
+        key text COLLATE "C" NOT NULL,
+        sensor text COLLATE "C" NOT NULL,
+        ts bigint NOT NULL,
+        direction smallint NOT NULL CHECK (direction IN (1, -1)),
+        received_at bigint NOT NULL,
+        late boolean NOT NULL,
+        placement text COLLATE "C",
+        PRIMARY KEY (tenant, key)
+      );
+      CREATE INDEX occupancy_events_sensor ON occupancy_events (tenant, sensor, ts);
+      CREATE INDEX occupancy_events_unplaced ON occupancy_events (tenant, ts, key) WHERE placement IS NULL;
+      -- One row per event per space whose count it changes (the roll-up is materialized here).
+      -- Partitioned by its time ts (epoch ms): daily partitions made on demand (DeltaPartitions), or a
+      -- hypertable.
+      ${timeTable(layout, 'occupancy_deltas', deltasColumns, 'ts', '86400000')}
+      CREATE INDEX occupancy_deltas_key ON occupancy_deltas (tenant, key);
+      -- Minute rollups: net change, lowest and highest running sum, entries, exits, late events, and the
+      -- last delta in (ts, key) order, so deltas appended in order extend the row without a rescan.
+      CREATE TABLE occupancy_minutes (
+        tenant text COLLATE "C" NOT NULL,
+        space text COLLATE "C" NOT NULL,
+        minute bigint NOT NULL,
+        net integer NOT NULL,
+        min_prefix integer NOT NULL,
+        max_prefix integer NOT NULL,
+        entries integer NOT NULL,
+        exits integer NOT NULL,
+        late integer NOT NULL,
+        last_ts bigint NOT NULL,
+        last_key text COLLATE "C" NOT NULL,
+        PRIMARY KEY (tenant, space, minute)
+      );
+      -- Day rollups (UTC days): additive totals, so a count at any time sums few rows.
+      CREATE TABLE occupancy_days (
+        tenant text COLLATE "C" NOT NULL,
+        space text COLLATE "C" NOT NULL,
+        day bigint NOT NULL,
+        net integer NOT NULL,
+        entries integer NOT NULL,
+        exits integer NOT NULL,
+        late integer NOT NULL,
+        PRIMARY KEY (tenant, space, day)
+      );`,
+  },
+  {
+    // Version 6, as in SQLite (its version 5 changed only its messages table). A corrected count
+    // (clamped at zero, or from the last reset) folded every minute row since its origin: up to a day
+    // of them per query with a reset, all of history without one. Hour rows and day rows that are whole
+    // segments (lowest and highest running sum too, composed in order) let it fold days, then hours,
+    // then minutes: a few dozen rows whatever the range.
+    version: 6,
+    name: '006_occupancy_hours',
+    sql: () => `
+      CREATE TABLE occupancy_hours (
+        tenant text COLLATE "C" NOT NULL,
+        space text COLLATE "C" NOT NULL,
+        hour bigint NOT NULL,
+        net integer NOT NULL,
+        min_prefix integer NOT NULL,
+        max_prefix integer NOT NULL,
+        entries integer NOT NULL,
+        exits integer NOT NULL,
+        late integer NOT NULL,
+        PRIMARY KEY (tenant, space, hour)
+      );
+      ${rollUp('occupancy_minutes', 'minute', 'occupancy_hours', 'hour', 3_600_000)}
+      DELETE FROM occupancy_days;
+      ALTER TABLE occupancy_days ADD COLUMN min_prefix integer NOT NULL DEFAULT 0,
+        ADD COLUMN max_prefix integer NOT NULL DEFAULT 0;
+      ${rollUp('occupancy_hours', 'hour', 'occupancy_days', 'day', 86_400_000)}`,
+  },
+];

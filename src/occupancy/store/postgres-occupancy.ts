@@ -1,0 +1,629 @@
+import type { OccupancyRepositories, OccupancyWriters } from './repositories.ts';
+import type { PoolClient } from 'pg';
+import { copyIn, csv } from '../../store/postgres/copy.ts';
+import type {
+  Delta,
+  Doorway,
+  ListQuery,
+  MinuteRow,
+  OccupancyReader,
+  OccupancyWriter,
+  Placement,
+  Segment,
+  Sensor,
+  SensorEvent,
+  Side,
+  Space,
+  Span,
+  UnplacedQuery,
+} from '../model.ts';
+import type { Queryable } from '../../store/postgres/errors.ts';
+import { isNoPartition } from '../../store/postgres/partitions.ts';
+import type { PostgresWing } from '../../store/postgres/wing.ts';
+import { DeltaPartitions } from './delta-partitions.ts';
+import { postgresMigrations } from './postgres-migrations.ts';
+
+/**
+ * Rows as the driver returns them. bigint columns and bigint sums arrive as strings (they may exceed
+ * 2^53); Beacon's times are epoch ms and its counts small, so `Number` is exact.
+ */
+type Row = Record<string, unknown>;
+const num = (v: unknown): number => Number(v);
+const numOrNull = (v: unknown): number | null => (v === null ? null : Number(v));
+
+const toSpace = (r: Row): Space => ({
+  id: r.id as string,
+  name: r.name as string,
+  parent: r.parent as string | null,
+  createdAt: num(r.created_at),
+});
+const toDoorway = (r: Row): Doorway => ({
+  id: r.id as string,
+  name: r.name as string,
+  a: r.side_a as string,
+  b: r.side_b as string | null,
+  createdAt: num(r.created_at),
+});
+const toSensor = (r: Row): Sensor => ({
+  id: r.id as string,
+  name: r.name as string,
+  createdAt: num(r.created_at),
+});
+const toPlacement = (r: Row): Placement => ({
+  id: r.id as string,
+  sensor: r.sensor as string,
+  doorway: r.doorway as string,
+  positive: r.positive_side as Side,
+  from: num(r.valid_from),
+  to: numOrNull(r.valid_to),
+  createdAt: num(r.created_at),
+});
+const toEvent = (r: Row): SensorEvent => ({
+  key: r.key as string,
+  sensor: r.sensor as string,
+  ts: num(r.ts),
+  direction: num(r.direction) as 1 | -1,
+  receivedAt: num(r.received_at),
+  late: r.late as boolean,
+  placement: r.placement as string | null,
+});
+const toSegment = (r: Row): Segment => ({
+  net: r.net as number,
+  min: r.min_prefix as number,
+  max: r.max_prefix as number,
+  entries: r.entries as number,
+  exits: r.exits as number,
+  late: r.late as number,
+});
+const toDelta = (r: Row): Delta => ({
+  space: r.space as string,
+  ts: num(r.ts),
+  key: r.key as string,
+  delta: r.delta as 1 | -1,
+  late: r.late as boolean,
+});
+
+/**
+ * Where each level's rows live, their step (net change, lowest running sum), their order, and the
+ * letter that names a span of them (capital: its total) in a statement name (at most 63 bytes).
+ */
+const LEVEL_ROWS = {
+  day: {
+    table: 'occupancy_days',
+    time: 'day',
+    net: 'net',
+    min: 'min_prefix',
+    order: 'day',
+    code: 'd',
+    totalCode: 'D',
+  },
+  hour: {
+    table: 'occupancy_hours',
+    time: 'hour',
+    net: 'net',
+    min: 'min_prefix',
+    order: 'hour',
+    code: 'h',
+    totalCode: 'H',
+  },
+  minute: {
+    table: 'occupancy_minutes',
+    time: 'minute',
+    net: 'net',
+    min: 'min_prefix',
+    order: 'minute',
+    code: 'm',
+    totalCode: 'M',
+  },
+  delta: {
+    table: 'occupancy_deltas',
+    time: 'ts',
+    net: 'delta',
+    min: 'least(delta, 0)',
+    order: 'ts, key',
+    code: 'e',
+    totalCode: 'E',
+  },
+} as const;
+
+/** A CSV field: always quoted, quotes doubled, so any text survives; NULL is the unquoted empty field. */
+
+const DAY_MS = 86_400_000;
+/** Held-back deltas are written once this many wait, to bound memory on huge transactions. */
+const MAX_PENDING_DELTAS = 10_000;
+const EVENT_COLUMNS = 'key, sensor, ts, direction, received_at, late, placement';
+
+/**
+ * Occupancy rows in PostgreSQL: the same tables, keys and answers as the SQLite store
+ * (src/store/sqlite/sqlite-occupancy.ts). Text keys are `COLLATE "C"`, so every ORDER BY and keyset
+ * comparison is bytewise as in SQLite. Reads outside a transaction go through the pool.
+ */
+export class PostgresOccupancyReader implements OccupancyReader {
+  protected readonly db: Queryable;
+
+  constructor(db: Queryable) {
+    this.db = db;
+  }
+
+  protected async rows(sql: string, params: unknown[]): Promise<Row[]> {
+    return (await this.db.query<Row>(sql, params)).rows;
+  }
+  protected async one(sql: string, params: unknown[]): Promise<Row | undefined> {
+    return (await this.rows(sql, params))[0];
+  }
+  protected async sum(sql: string, params: unknown[]): Promise<number> {
+    return Number((await this.one(sql, params))?.n ?? 0);
+  }
+
+  async #list<T>(table: string, query: ListQuery, map: (r: Row) => T, sensor?: string): Promise<T[]> {
+    const params: unknown[] = [query.tenant, query.after ?? '', query.limit];
+    const extra = sensor === undefined ? '' : ` AND sensor = $${params.push(sensor)}`;
+    const rows = await this.rows(
+      `SELECT * FROM ${table} WHERE tenant = $1 AND id > $2${extra} ORDER BY id LIMIT $3`,
+      params,
+    );
+    return rows.map(map);
+  }
+
+  async space(tenant: string, id: string) {
+    const row = await this.one('SELECT * FROM occupancy_spaces WHERE tenant = $1 AND id = $2', [tenant, id]);
+    return row && toSpace(row);
+  }
+  spaces(query: ListQuery) {
+    return this.#list('occupancy_spaces', query, toSpace);
+  }
+  async allSpaces(tenant: string) {
+    return (await this.rows('SELECT * FROM occupancy_spaces WHERE tenant = $1 ORDER BY id', [tenant])).map(
+      toSpace,
+    );
+  }
+  async doorway(tenant: string, id: string) {
+    const row = await this.one('SELECT * FROM occupancy_doorways WHERE tenant = $1 AND id = $2', [
+      tenant,
+      id,
+    ]);
+    return row && toDoorway(row);
+  }
+  doorways(query: ListQuery) {
+    return this.#list('occupancy_doorways', query, toDoorway);
+  }
+  async sensor(tenant: string, id: string) {
+    const row = await this.one('SELECT * FROM occupancy_sensors WHERE tenant = $1 AND id = $2', [tenant, id]);
+    return row && toSensor(row);
+  }
+  sensors(query: ListQuery) {
+    return this.#list('occupancy_sensors', query, toSensor);
+  }
+  async knownSensors(tenant: string, ids: readonly string[]) {
+    // One round trip for any number of ids: the primary key is probed once per distinct id.
+    const rows = await this.rows('SELECT id FROM occupancy_sensors WHERE tenant = $1 AND id = ANY ($2)', [
+      tenant,
+      [...new Set(ids)],
+    ]);
+    return new Set(rows.map((r) => r.id as string));
+  }
+  async placement(tenant: string, id: string) {
+    const row = await this.one('SELECT * FROM occupancy_placements WHERE tenant = $1 AND id = $2', [
+      tenant,
+      id,
+    ]);
+    return row && toPlacement(row);
+  }
+  placements(query: ListQuery & { readonly sensor?: string | undefined }) {
+    return this.#list('occupancy_placements', query, toPlacement, query.sensor);
+  }
+  async placementsOf(tenant: string, sensors: readonly string[]) {
+    const rows = await this.rows(
+      `SELECT * FROM occupancy_placements WHERE tenant = $1 AND sensor = ANY ($2)
+       ORDER BY sensor, valid_from`,
+      [tenant, [...new Set(sensors)]],
+    );
+    return rows.map(toPlacement);
+  }
+  placementsOnDoorway(tenant: string, doorway: string) {
+    return this.sum('SELECT count(*) AS n FROM occupancy_placements WHERE tenant = $1 AND doorway = $2', [
+      tenant,
+      doorway,
+    ]);
+  }
+  referencesToSpace(tenant: string, space: string) {
+    return this.sum(
+      `SELECT (SELECT count(*) FROM occupancy_spaces WHERE tenant = $1 AND parent = $2)
+            + (SELECT count(*) FROM occupancy_doorways WHERE tenant = $1 AND (side_a = $2 OR side_b = $2)) AS n`,
+      [tenant, space],
+    );
+  }
+  async unplaced(query: UnplacedQuery) {
+    const params: unknown[] = [query.tenant];
+    const where = ['tenant = $1', 'placement IS NULL'];
+    if (query.sensor !== undefined) where.push(`sensor = $${params.push(query.sensor)}`);
+    if (query.after) {
+      const ts = `$${params.push(query.after.ts)}`;
+      where.push(`(ts, key) > (${ts}::int8, $${params.push(query.after.key)})`);
+    }
+    const rows = await this.rows(
+      `SELECT * FROM occupancy_events WHERE ${where.join(' AND ')} ORDER BY ts, key LIMIT $${params.push(query.limit)}`,
+      params,
+    );
+    return rows.map(toEvent);
+  }
+  unplacedCount(tenant: string, sensor: string) {
+    return this.sum(
+      'SELECT count(*) AS n FROM occupancy_events WHERE tenant = $1 AND sensor = $2 AND placement IS NULL',
+      [tenant, sensor],
+    );
+  }
+  /**
+   * Every span in one statement (one round trip): each arm numbers its rows in time order, and the
+   * union is sorted by span and that number.
+   */
+  async steps(tenant: string, space: string, spans: readonly Span[]) {
+    if (spans.length === 0) return [];
+    const params: unknown[] = [tenant, space];
+    const arms = spans.map((span, i) => {
+      const { table, time, net, min, order } = LEVEL_ROWS[span.level];
+      const where = `WHERE tenant = $1 AND space = $2 AND ${time} >= $${params.push(span.from)} AND ${time} < $${params.push(span.to)}`;
+      return span.total
+        ? `SELECT ${i} AS span, 0::int8 AS n, coalesce(sum(${net}), 0) AS net, 0 AS min FROM ${table} ${where}`
+        : `SELECT ${i} AS span, row_number() OVER (ORDER BY ${order}) AS n, ${net} AS net, ${min} AS min
+           FROM ${table} ${where}`;
+    });
+    // A count has one of a few dozen shapes of spans; each is a named statement, so the server stops
+    // planning it (about half the server's time per count) once it keeps a generic plan.
+    const shape = spans.map((span) => LEVEL_ROWS[span.level][span.total ? 'totalCode' : 'code']).join('');
+    const text = `${arms.join('\nUNION ALL\n')}\nORDER BY span, n`;
+    const { rows } = await this.db.query<Row>({ name: `occupancy-steps:${shape}`, text }, params);
+    const out = spans.map((): number[] => []);
+    for (const r of rows) {
+      const steps = out[r.span as number]!;
+      if (spans[r.span as number]!.total) steps.push(num(r.net));
+      else steps.push(num(r.net), num(r.min));
+    }
+    return out;
+  }
+  async minutes(tenant: string, space: string, from: number, to: number) {
+    const rows = await this.rows(
+      `SELECT * FROM occupancy_minutes WHERE tenant = $1 AND space = $2 AND minute >= $3 AND minute < $4
+       ORDER BY minute`,
+      [tenant, space, from, to],
+    );
+    return rows.map((r): [number, Segment] => [num(r.minute), toSegment(r)]);
+  }
+  async hours(tenant: string, space: string, from: number, to: number) {
+    const rows = await this.rows(
+      `SELECT * FROM occupancy_hours WHERE tenant = $1 AND space = $2 AND hour >= $3 AND hour < $4
+       ORDER BY hour`,
+      [tenant, space, from, to],
+    );
+    return rows.map((r): [number, Segment] => [num(r.hour), toSegment(r)]);
+  }
+  async deltas(tenant: string, space: string, from: number, to: number) {
+    const rows = await this.rows(
+      `SELECT space, ts, key, delta, late FROM occupancy_deltas
+       WHERE tenant = $1 AND space = $2 AND ts >= $3 AND ts < $4 ORDER BY ts, key`,
+      [tenant, space, from, to],
+    );
+    return rows.map(toDelta);
+  }
+}
+
+/**
+ * Occupancy writes on the connection of one store transaction; its reads see the transaction's own
+ * writes. A batch of events is COPYed into a session-local staging table, then one
+ * `INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING key` keeps the new ones: the primary key
+ * (tenant, key) decides, and only the rows really inserted are returned, so the counter counts and
+ * rolls up exactly those.
+ */
+export class PostgresOccupancyWriter extends PostgresOccupancyReader implements OccupancyWriter {
+  readonly #client: PoolClient;
+  readonly #staged: WeakSet<PoolClient>;
+  readonly #beforeDeltas: (days: readonly number[]) => Promise<void>;
+  /** The staging table holds this transaction's earlier batch (it is emptied at commit). */
+  #staging = false;
+  /**
+   * Times of events read by `eventsOf` in this transaction, by key. An event's deltas all carry its
+   * time, so `takeDeltas` can name the one partition that holds them instead of probing every day's.
+   */
+  readonly #tsOf = new Map<string, number>();
+  /** Deltas inserted but not yet written (see `insertDeltas`). */
+  readonly #pending: (Delta & { tenant: string })[] = [];
+
+  /**
+   * `staged` remembers which pooled connections already have the temporary staging table;
+   * `beforeDeltas` runs first in the same transaction (it makes sure the days' partitions exist).
+   */
+  constructor(
+    client: PoolClient,
+    staged: WeakSet<PoolClient>,
+    beforeDeltas: (days: readonly number[]) => Promise<void>,
+  ) {
+    super(client);
+    this.#client = client;
+    this.#staged = staged;
+    this.#beforeDeltas = beforeDeltas;
+  }
+
+  async #changed(sql: string, params: unknown[]): Promise<number> {
+    return (await this.#client.query(sql, params)).rowCount ?? 0;
+  }
+
+  /** Renames a space, doorway or sensor (`table` is one of ours, never input); false if there is none. */
+  async #rename(table: string, tenant: string, id: string, name: string): Promise<boolean> {
+    return (
+      (await this.#changed(`UPDATE ${table} SET name = $1 WHERE tenant = $2 AND id = $3`, [
+        name,
+        tenant,
+        id,
+      ])) === 1
+    );
+  }
+  /** Deletes a space, doorway or sensor (`table` is one of ours, never input); false if there is none. */
+  async #delete(table: string, tenant: string, id: string): Promise<boolean> {
+    return (await this.#changed(`DELETE FROM ${table} WHERE tenant = $1 AND id = $2`, [tenant, id])) === 1;
+  }
+  async insertSpace(tenant: string, s: Space) {
+    return (
+      (await this.#changed(
+        `INSERT INTO occupancy_spaces (tenant, id, name, parent, created_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT DO NOTHING`,
+        [tenant, s.id, s.name, s.parent, s.createdAt],
+      )) === 1
+    );
+  }
+  renameSpace(tenant: string, id: string, name: string) {
+    return this.#rename('occupancy_spaces', tenant, id, name);
+  }
+  deleteSpace(tenant: string, id: string) {
+    return this.#delete('occupancy_spaces', tenant, id);
+  }
+  async insertDoorway(tenant: string, d: Doorway) {
+    return (
+      (await this.#changed(
+        `INSERT INTO occupancy_doorways (tenant, id, name, side_a, side_b, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT DO NOTHING`,
+        [tenant, d.id, d.name, d.a, d.b, d.createdAt],
+      )) === 1
+    );
+  }
+  renameDoorway(tenant: string, id: string, name: string) {
+    return this.#rename('occupancy_doorways', tenant, id, name);
+  }
+  deleteDoorway(tenant: string, id: string) {
+    return this.#delete('occupancy_doorways', tenant, id);
+  }
+  async insertSensor(tenant: string, s: Sensor) {
+    return (
+      (await this.#changed(
+        `INSERT INTO occupancy_sensors (tenant, id, name, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT DO NOTHING`,
+        [tenant, s.id, s.name, s.createdAt],
+      )) === 1
+    );
+  }
+  renameSensor(tenant: string, id: string, name: string) {
+    return this.#rename('occupancy_sensors', tenant, id, name);
+  }
+  deleteSensor(tenant: string, id: string) {
+    return this.#delete('occupancy_sensors', tenant, id);
+  }
+  async insertPlacement(tenant: string, p: Placement) {
+    return (
+      (await this.#changed(
+        `INSERT INTO occupancy_placements (tenant, id, sensor, doorway, positive_side, valid_from, valid_to, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+        [tenant, p.id, p.sensor, p.doorway, p.positive, p.from, p.to, p.createdAt],
+      )) === 1
+    );
+  }
+  async updatePlacement(tenant: string, p: Placement) {
+    await this.#client.query(
+      `UPDATE occupancy_placements SET doorway = $1, positive_side = $2, valid_from = $3, valid_to = $4
+       WHERE tenant = $5 AND id = $6`,
+      [p.doorway, p.positive, p.from, p.to, tenant, p.id],
+    );
+  }
+  async deletePlacement(tenant: string, id: string) {
+    return (
+      (await this.#changed('DELETE FROM occupancy_placements WHERE tenant = $1 AND id = $2', [
+        tenant,
+        id,
+      ])) === 1
+    );
+  }
+
+  async insertEvents(tenant: string, events: readonly SensorEvent[]) {
+    if (events.length === 0) return [];
+    const client = this.#client;
+    if (!this.#staged.has(client)) {
+      // ON COMMIT DELETE ROWS: the table is emptied by every commit, so batches never see each other.
+      await client.query(`CREATE TEMP TABLE IF NOT EXISTS stage_occupancy_events (
+        n integer NOT NULL, key text COLLATE "C" NOT NULL, sensor text COLLATE "C" NOT NULL,
+        ts bigint NOT NULL, direction smallint NOT NULL, received_at bigint NOT NULL,
+        late boolean NOT NULL, placement text COLLATE "C"
+      ) ON COMMIT DELETE ROWS`);
+      this.#staged.add(client);
+    } else if (this.#staging) {
+      await client.query('TRUNCATE stage_occupancy_events');
+    }
+    this.#staging = true;
+    const lines = events.map(
+      (e, n) =>
+        `${n},${csv(e.key)},${csv(e.sensor)},${e.ts},${e.direction},${e.receivedAt},${e.late},${csv(e.placement)}\n`,
+    );
+    await copyIn(client, `COPY stage_occupancy_events (n, ${EVENT_COLUMNS}) FROM STDIN (FORMAT csv)`, lines);
+    // Rows go in batch order, so of two with one key the first is kept, as in SQLite.
+    const { rows } = await client.query<{ key: string }>(
+      `INSERT INTO occupancy_events (tenant, ${EVENT_COLUMNS})
+       SELECT $1, ${EVENT_COLUMNS} FROM stage_occupancy_events ORDER BY n
+       ON CONFLICT DO NOTHING
+       RETURNING key`,
+      [tenant],
+    );
+    const fresh = new Set(rows.map((r) => r.key));
+    const out: SensorEvent[] = [];
+    for (const e of events) {
+      if (!fresh.delete(e.key)) continue;
+      out.push(e);
+    }
+    return out;
+  }
+  async eventsOf(tenant: string, sensor: string, from: number, to: number | null) {
+    const rows = await this.rows(
+      `SELECT * FROM occupancy_events WHERE tenant = $1 AND sensor = $2 AND ts >= $3 AND ts < $4
+       ORDER BY ts, key`,
+      [tenant, sensor, from, to ?? Number.MAX_SAFE_INTEGER],
+    );
+    const events = rows.map(toEvent);
+    for (const e of events) this.#tsOf.set(`${tenant}\0${e.key}`, e.ts);
+    return events;
+  }
+  async setPlacementOf(tenant: string, key: string, placement: string | null) {
+    await this.#client.query('UPDATE occupancy_events SET placement = $1 WHERE tenant = $2 AND key = $3', [
+      placement,
+      tenant,
+      key,
+    ]);
+  }
+  async takeDeltas(tenant: string, key: string) {
+    await this.flushDeltas();
+    // With the event's time the plan touches one partition; without it, every partition's key index.
+    const ts = this.#tsOf.get(`${tenant}\0${key}`);
+    const rows = await this.rows(
+      `WITH taken AS (
+         DELETE FROM occupancy_deltas WHERE tenant = $1 AND key = $2${ts === undefined ? '' : ' AND ts = $3'}
+         RETURNING space, ts, key, delta, late
+       )
+       SELECT * FROM taken ORDER BY space, ts`,
+      ts === undefined ? [tenant, key] : [tenant, key, ts],
+    );
+    return rows.map(toDelta);
+  }
+  /**
+   * Deltas are held back and written as one statement when something reads deltas in this
+   * transaction, or before it commits (`flushDeltas`): a batch's events then cost one round trip for
+   * all their deltas instead of one each. Nothing outside the transaction can tell the difference.
+   */
+  async insertDeltas(tenant: string, deltas: readonly Delta[]) {
+    for (const d of deltas) this.#pending.push({ ...d, tenant });
+    if (this.#pending.length >= MAX_PENDING_DELTAS) await this.flushDeltas();
+  }
+  /** Writes the deltas held back by `insertDeltas`; the store calls it before COMMIT. */
+  async flushDeltas(): Promise<void> {
+    if (this.#pending.length === 0) return;
+    const rows = this.#pending.splice(0);
+    await this.#beforeDeltas([...new Set(rows.map((d) => Math.floor(d.ts / DAY_MS)))]);
+    await this.#client.query(
+      `INSERT INTO occupancy_deltas (tenant, space, ts, key, delta, late)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::text[], $5::int2[], $6::bool[])
+       ON CONFLICT DO NOTHING`,
+      [
+        rows.map((d) => d.tenant),
+        rows.map((d) => d.space),
+        rows.map((d) => d.ts),
+        rows.map((d) => d.key),
+        rows.map((d) => d.delta),
+        rows.map((d) => d.late),
+      ],
+    );
+  }
+  override async steps(tenant: string, space: string, spans: readonly Span[]) {
+    await this.flushDeltas();
+    return super.steps(tenant, space, spans);
+  }
+  override async deltas(tenant: string, space: string, from: number, to: number) {
+    await this.flushDeltas();
+    return super.deltas(tenant, space, from, to);
+  }
+  async minute(tenant: string, space: string, minute: number) {
+    const row = await this.one(
+      'SELECT * FROM occupancy_minutes WHERE tenant = $1 AND space = $2 AND minute = $3',
+      [tenant, space, minute],
+    );
+    return row && { ...toSegment(row), lastTs: num(row.last_ts), lastKey: row.last_key as string };
+  }
+  async putMinute(tenant: string, space: string, minute: number, s: MinuteRow | undefined) {
+    if (s === undefined) {
+      await this.#client.query(
+        'DELETE FROM occupancy_minutes WHERE tenant = $1 AND space = $2 AND minute = $3',
+        [tenant, space, minute],
+      );
+      return;
+    }
+    await this.#client.query(
+      `INSERT INTO occupancy_minutes (tenant, space, minute, net, min_prefix, max_prefix, entries, exits, late, last_ts, last_key)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+       ON CONFLICT (tenant, space, minute) DO UPDATE SET net = excluded.net, min_prefix = excluded.min_prefix,
+         max_prefix = excluded.max_prefix, entries = excluded.entries, exits = excluded.exits, late = excluded.late,
+         last_ts = excluded.last_ts, last_key = excluded.last_key`,
+      [tenant, space, minute, s.net, s.min, s.max, s.entries, s.exits, s.late, s.lastTs, s.lastKey],
+    );
+  }
+  putHour(tenant: string, space: string, hour: number, s: Segment | undefined) {
+    return this.#putSegment('occupancy_hours', 'hour', tenant, space, hour, s);
+  }
+  putDay(tenant: string, space: string, day: number, s: Segment | undefined) {
+    return this.#putSegment('occupancy_days', 'day', tenant, space, day, s);
+  }
+  async #putSegment(
+    table: string,
+    time: string,
+    tenant: string,
+    space: string,
+    at: number,
+    s: Segment | undefined,
+  ): Promise<void> {
+    if (s === undefined) {
+      await this.#client.query(`DELETE FROM ${table} WHERE tenant = $1 AND space = $2 AND ${time} = $3`, [
+        tenant,
+        space,
+        at,
+      ]);
+      return;
+    }
+    await this.#client.query(
+      `INSERT INTO ${table} (tenant, space, ${time}, net, min_prefix, max_prefix, entries, exits, late)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       ON CONFLICT (tenant, space, ${time}) DO UPDATE SET net = excluded.net, min_prefix = excluded.min_prefix,
+         max_prefix = excluded.max_prefix, entries = excluded.entries, exits = excluded.exits, late = excluded.late`,
+      [tenant, space, at, s.net, s.min, s.max, s.entries, s.exits, s.late],
+    );
+  }
+  async resetProjection() {
+    this.#pending.length = 0;
+    // TRUNCATE rather than DELETE: replay empties tables of any size at once, inside its transaction.
+    await this.#client.query(
+      'TRUNCATE occupancy_deltas, occupancy_minutes, occupancy_hours, occupancy_days, occupancy_events',
+    );
+  }
+}
+
+/**
+ * Occupancy on PostgreSQL: deltas in daily partitions made on demand inside the writing transaction
+ * (never dropped: counts sum all history), written as one statement before anything reads them and
+ * before commit.
+ */
+export const postgresOccupancy: PostgresWing<OccupancyRepositories, OccupancyWriters> = {
+  name: 'occupancy',
+  migrations: postgresMigrations,
+  open: ({ db, layout }) => {
+    const partitions = new DeltaPartitions(layout);
+    /** Pooled connections that have the temporary staging table. */
+    const staged = new WeakSet<PoolClient>();
+    return {
+      repositories: { occupancy: new PostgresOccupancyReader(db) },
+      writers: (tx) => {
+        const created: number[] = [];
+        tx.afterCommit(() => partitions.remember(created));
+        tx.onFailure((err) => {
+          staged.delete(tx.client);
+          if (isNoPartition(err)) partitions.forget();
+        });
+        const occupancy = new PostgresOccupancyWriter(tx.client, staged, async (days) => {
+          created.push(...(await partitions.ensure(tx.client, days)));
+        });
+        tx.beforeCommit(() => occupancy.flushDeltas());
+        return { occupancy };
+      },
+    };
+  },
+};

@@ -1,0 +1,25 @@
+import type { PgMigration } from '../../store/postgres/migrations.ts';
+
+/** The tenants wing's part of the PostgreSQL schema (version numbers are the store's). */
+export const postgresMigrations: readonly PgMigration[] = [
+  {
+    version: 1,
+    name: '001_tenants_messages_checkpoints',
+    sql: () => `
+      CREATE TABLE tenants (
+        id text COLLATE "C" PRIMARY KEY,
+        name text NOT NULL,
+        created_at bigint NOT NULL
+      );
+      CREATE TABLE tokens (
+        id text COLLATE "C" PRIMARY KEY,
+        tenant text COLLATE "C" NOT NULL REFERENCES tenants (id),
+        name text NOT NULL,
+        scopes json NOT NULL,
+        hash text NOT NULL UNIQUE,
+        created_at bigint NOT NULL,
+        revoked_at bigint
+      );
+      CREATE INDEX tokens_tenant ON tokens (tenant);`,
+  },
+];

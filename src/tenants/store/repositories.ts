@@ -1,0 +1,19 @@
+import type { Tenant, TokenRecord } from '../model.ts';
+
+/** Tenants and their tokens. */
+export interface TenantRepository {
+  /** Creates the tenant unless it exists; returns true when it was created. */
+  ensure(tenant: Tenant): Promise<boolean>;
+  get(id: string): Promise<Tenant | undefined>;
+  list(): Promise<Tenant[]>;
+  addToken(token: TokenRecord): Promise<void>;
+  tokenByHash(hash: string): Promise<TokenRecord | undefined>;
+  listTokens(tenant: string): Promise<TokenRecord[]>;
+  /** Marks a token revoked; returns false when there was no such live token. */
+  revokeToken(tenant: string, id: string, at: number): Promise<boolean>;
+}
+
+/** The tenants wing's members of an opened store. */
+export interface TenantRepositories {
+  readonly tenants: TenantRepository;
+}

@@ -1,0 +1,25 @@
+import type { Migration } from '../../sqlite/database.ts';
+
+/** The tenants wing's part of the SQLite schema (version numbers are the store's). */
+export const sqliteMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: '001_tenants_messages_checkpoints',
+    sql: `
+      CREATE TABLE tenants (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE tokens (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL REFERENCES tenants (id),
+        name TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        hash TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      );
+      CREATE INDEX tokens_tenant ON tokens (tenant);`,
+  },
+];

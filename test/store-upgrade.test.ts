@@ -1,0 +1,239 @@
+// A database that commit 86f62b7 created (before each domain got its own store wing) must open with
+// today's code untouched: nothing applied, the same schema a fresh database gets, and its rows read
+// back. The old migrations are kept verbatim in test/fixtures/86f62b7/.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import pg from 'pg';
+import { postgresStore } from '../src/roles/store-postgres.ts';
+import { sqliteStore } from '../src/roles/store-sqlite.ts';
+import type { BeaconStore } from '../src/roles/store.ts';
+import { migrate as migratePostgres } from '../src/store/postgres/migrations.ts';
+import { migrate, openDatabase, type SqliteDatabase } from '../src/sqlite/database.ts';
+import { postgresMigrations86f62b7 } from './fixtures/86f62b7/postgres-migrations.ts';
+import { sqliteMigrations86f62b7 } from './fixtures/86f62b7/sqlite-migrations.ts';
+import { freshDatabase } from './helpers/postgres.ts';
+import { sampleTarget } from './helpers/targets.ts';
+
+const NAMES = [
+  '001_tenants_messages_checkpoints',
+  '002_monitor',
+  '003_analytics',
+  '004_occupancy',
+  '005_messages_client_keys_only',
+  '006_occupancy_hours',
+];
+
+const {
+  id: _id,
+  tenant: _tenant,
+  source: _source,
+  createdAt: _c,
+  updatedAt: _u,
+  ...spec
+} = sampleTarget('web');
+
+/** A row of each kind the old code wrote, through the old schema's own columns. */
+const seed = {
+  tenant: ['t1', 'Tenant one', 1000],
+  token: ['tok-1', 't1', 'admin', '["admin"]', 'hash-1', 1000, null],
+  message: ['t1', 2000, 'id-1', 'client-key', '{"n":1}'],
+  target: ['t1', 'web', 'api', JSON.stringify(spec), 1000, 1000],
+  space: ['t1', 'lobby', 'Lobby', null, 1000],
+};
+
+/** Everything a database's schema declares, in a form two databases can be compared by. */
+function sqliteSchema(db: SqliteDatabase): string[] {
+  const rows = db
+    .prepare<[], { type: string; name: string; sql: string | null }>(
+      "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+    )
+    .all();
+  return rows.map(
+    (r) => `${r.type} ${r.name}: ${(r.sql ?? '').replace(/--[^\n]*/g, '').replace(/\s+/g, ' ')}`,
+  );
+}
+
+async function readBack(store: BeaconStore): Promise<void> {
+  assert.equal((await store.tenants.get('t1'))?.name, 'Tenant one');
+  assert.deepEqual(
+    (await store.tenants.listTokens('t1')).map((t) => [t.id, t.scopes]),
+    [['tok-1', ['admin']]],
+  );
+  assert.deepEqual(
+    (await store.messages.list({ tenant: 't1', limit: 10 })).map((m) => [m.id, m.receivedAt, m.payload]),
+    [['id-1', 2000, { n: 1 }]],
+  );
+  assert.equal((await store.monitor.getTarget('t1', 'web'))?.url, spec.url);
+  assert.equal((await store.occupancy.space('t1', 'lobby'))?.name, 'Lobby');
+  // The new code writes into the old tables too: a client key the old rows hold is not stored twice.
+  const inserted = await store.transaction((tx) =>
+    tx.messages.insert([
+      { tenant: 't1', key: 'client-key', id: 'id-2', receivedAt: 3000, payload: {} },
+      { tenant: 't1', key: 'id-3', id: 'id-3', receivedAt: 3000, payload: { n: 3 } },
+    ]),
+  );
+  assert.equal(inserted, 1);
+}
+
+test('a SQLite store made by 86f62b7 opens unchanged: no migration, the same schema, its rows readable', async () => {
+  const oldDir = mkdtempSync(join(tmpdir(), 'beacon-86f62b7-'));
+  const freshDir = mkdtempSync(join(tmpdir(), 'beacon-fresh-'));
+  try {
+    const old = openDatabase(join(oldDir, 'beacon.db'), { synchronous: 'normal' });
+    assert.deepEqual(migrate(old, sqliteMigrations86f62b7), NAMES);
+    const oldSchema = sqliteSchema(old);
+    old.prepare('INSERT INTO tenants VALUES (?, ?, ?)').run(...seed.tenant);
+    old.prepare('INSERT INTO tokens VALUES (?, ?, ?, ?, ?, ?, ?)').run(...seed.token);
+    old
+      .prepare('INSERT INTO messages (tenant, received_at, id, key, payload) VALUES (?, ?, ?, ?, ?)')
+      .run(...seed.message);
+    old.prepare('INSERT INTO monitor_targets VALUES (?, ?, ?, ?, ?, ?)').run(...seed.target);
+    old.prepare('INSERT INTO occupancy_spaces VALUES (?, ?, ?, ?, ?)').run(...seed.space);
+    old.close();
+
+    const store = sqliteStore({ dataDir: oldDir });
+    assert.deepEqual(await store.open(), [], 'nothing to apply to a database of 86f62b7');
+    assert.deepEqual(store.existing, NAMES);
+    try {
+      await readBack(store);
+    } finally {
+      await store.close();
+    }
+
+    const fresh = sqliteStore({ dataDir: freshDir });
+    assert.deepEqual(await fresh.open(), NAMES);
+    await fresh.close();
+    const freshDb = openDatabase(join(freshDir, 'beacon.db'), { synchronous: 'normal', readonly: true });
+    try {
+      assert.deepEqual(sqliteSchema(freshDb), oldSchema, 'a new database gets the schema 86f62b7 made');
+      assert.equal(freshDb.pragma('user_version', { simple: true }), 6);
+    } finally {
+      freshDb.close();
+    }
+  } finally {
+    rmSync(oldDir, { recursive: true, force: true });
+    rmSync(freshDir, { recursive: true, force: true });
+  }
+});
+
+test('messages stored under schema version 1 survive the move to client-only keys', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'beacon-store-v1-'));
+  try {
+    const v1 = openDatabase(join(dataDir, 'beacon.db'), { synchronous: 'normal' });
+    migrate(v1, sqliteMigrations86f62b7.slice(0, 1));
+    const insert = v1.prepare(
+      'INSERT INTO messages (tenant, received_at, id, key, payload) VALUES (?, ?, ?, ?, ?)',
+    );
+    insert.run('t1', 1000, 'id-1', 'id-1', '{"n":1}');
+    insert.run('t1', 1001, 'id-2', 'client-key', '{"n":2}');
+    v1.close();
+
+    const store = sqliteStore({ dataDir });
+    const applied = await store.open();
+    try {
+      assert.deepEqual(applied, NAMES.slice(1));
+      const page = await store.messages.list({ tenant: 't1', limit: 10 });
+      assert.deepEqual(
+        page.map((m) => [m.id, m.payload]),
+        [
+          ['id-1', { n: 1 }],
+          ['id-2', { n: 2 }],
+        ],
+      );
+      const again = await store.transaction((tx) =>
+        tx.messages.insert([
+          { tenant: 't1', key: 'client-key', id: 'id-3', receivedAt: 2000, payload: {} },
+          { tenant: 't1', key: 'id-1', id: 'id-1', receivedAt: 1000, payload: {} },
+        ]),
+      );
+      assert.equal(again, 0);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+/** Tables, columns, indexes and constraints of the public schema, as text that can be compared. */
+async function postgresSchema(url: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const columns = await client.query<{ line: string }>(`
+      SELECT format('column %s.%s %s %s %s %s', table_name, column_name, data_type, is_nullable,
+                    coalesce(column_default, ''), coalesce(collation_name, '')) AS line
+      FROM information_schema.columns WHERE table_schema = 'public'`);
+    const indexes = await client.query<{ line: string }>(`
+      SELECT format('index %s', indexdef) AS line FROM pg_indexes WHERE schemaname = 'public'`);
+    const constraints = await client.query<{ line: string }>(`
+      SELECT format('constraint %s %s', conrelid::regclass, pg_get_constraintdef(oid)) AS line
+      FROM pg_constraint WHERE connamespace = 'public'::regnamespace`);
+    const partitioned = await client.query<{ line: string }>(`
+      SELECT format('partitioned %s %s', partrelid::regclass, pg_get_partkeydef(partrelid)) AS line
+      FROM pg_partitioned_table`);
+    return [...columns.rows, ...indexes.rows, ...constraints.rows, ...partitioned.rows]
+      .map((r) => r.line)
+      .filter((line) => !/_p\d{8}\b/.test(line)) // partitions come and go by date
+      .sort();
+  } finally {
+    await client.end();
+  }
+}
+
+test('a PostgreSQL store made by 86f62b7 opens unchanged: no migration, the same schema, its rows readable', async () => {
+  const old = await freshDatabase();
+  const fresh = await freshDatabase();
+  const pool = new pg.Pool({ connectionString: old.url, max: 2 });
+  try {
+    const report = await migratePostgres(pool, postgresMigrations86f62b7);
+    assert.deepEqual(
+      report.applied,
+      NAMES.filter((n) => n !== '005_messages_client_keys_only'),
+    );
+    await pool.query('INSERT INTO tenants VALUES ($1, $2, $3)', seed.tenant);
+    await pool.query('INSERT INTO tokens VALUES ($1, $2, $3, $4, $5, $6, $7)', seed.token);
+    await pool.query(
+      `CREATE TABLE IF NOT EXISTS messages_p19700101 PARTITION OF messages
+       FOR VALUES FROM ('1970-01-01T00:00:00Z') TO ('1970-01-02T00:00:00Z')`,
+    );
+    await pool.query(
+      `INSERT INTO messages (tenant, received_at, id, key, payload)
+       VALUES ($1, timestamptz 'epoch' + $2 * interval '1 millisecond', $3, $4, $5)`,
+      seed.message,
+    );
+    await pool.query(
+      `INSERT INTO message_keys VALUES ($1, $2, timestamptz 'epoch' + $3 * interval '1 millisecond', $4)`,
+      ['t1', 'client-key', 2000, 'id-1'],
+    );
+    await pool.query('INSERT INTO monitor_targets VALUES ($1, $2, $3, $4, $5, $6)', seed.target);
+    await pool.query('INSERT INTO occupancy_spaces VALUES ($1, $2, $3, $4, $5)', seed.space);
+    const oldSchema = await postgresSchema(old.url);
+
+    const store = postgresStore({ url: old.url, maintenanceIntervalMs: 0 });
+    assert.deepEqual(await store.open(), [], 'nothing to apply to a database of 86f62b7');
+    assert.deepEqual(
+      [...store.existing],
+      NAMES.filter((n) => n !== '005_messages_client_keys_only'),
+    );
+    try {
+      await readBack(store);
+    } finally {
+      await store.close();
+    }
+
+    const made = postgresStore({ url: fresh.url, maintenanceIntervalMs: 0 });
+    await made.open();
+    await made.close();
+    assert.deepEqual(
+      await postgresSchema(fresh.url),
+      oldSchema,
+      'a new database gets the schema 86f62b7 made',
+    );
+  } finally {
+    await pool.end();
+  }
+});
