@@ -75,3 +75,25 @@ test('http.trustProxy is off by default and takes true, a hop count or proxy add
   for (const bad of ['yes', 'proxy.example', '10.0.0.0/8;1.2.3.4'])
     assert.throws(() => loadConfig({ env: { BEACON_HTTP_TRUST_PROXY: bad } }), /http\.trustProxy/);
 });
+
+test('log and store are checked at load: a bad URL names its key and the shape it must have', () => {
+  for (const [env, key] of [
+    [{ BEACON_LOG: 'kafka://broker' }, 'log'],
+    [{ BEACON_LOG: 'kafak://broker:9092' }, 'log'],
+    [{ BEACON_LOG: 'Embedded' }, 'log'],
+    [{ BEACON_STORE: 'postgres:/db' }, 'store'],
+    [{ BEACON_STORE: 'mysql://host/db' }, 'store'],
+  ] as const) {
+    assert.throws(
+      () => loadConfig({ env }),
+      (err: Error & { code?: string }) =>
+        err.code === 'CONFIG_INVALID' && err.message.startsWith(`config key ${key} must be `),
+      JSON.stringify(env),
+    );
+  }
+  const ok = loadConfig({
+    env: { BEACON_LOG: 'kafka://a:9092, [::1]:19092', BEACON_STORE: 'postgresql://u:p@h:5432/db' },
+  });
+  assert.equal(ok.log, 'kafka://a:9092, [::1]:19092');
+  assert.equal(ok.store, 'postgresql://u:p@h:5432/db');
+});

@@ -16,7 +16,6 @@ export interface ConfigSources {
 }
 
 const ENV_PREFIX = 'BEACON_';
-/** Environment variables that are not settings themselves. */
 /** BEACON_* variables that are not settings: the config file's path, and bin/beacon's own. */
 const ENV_META = new Set(['BEACON_CONFIG', 'BEACON_NODE_FLAGS', 'BEACON_FROM_SOURCE']);
 
@@ -75,6 +74,20 @@ function readFile(path: string): Record<string, unknown> {
   return doc as Record<string, unknown>;
 }
 
+/** The `shape` a setting's schema gives for humans, if any. */
+function shapeOf(path: string): string | undefined {
+  let schema: unknown = ConfigSchema;
+  for (const part of path.split('.'))
+    schema = (schema as { properties?: Record<string, unknown> }).properties?.[part];
+  return (schema as { shape?: string } | undefined)?.shape;
+}
+
+function valueAt(config: unknown, path: string): unknown {
+  let node = config;
+  for (const part of path.split('.')) node = (node as Record<string, unknown> | undefined)?.[part];
+  return node;
+}
+
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object') {
     for (const inner of Object.values(value)) deepFreeze(inner);
@@ -114,8 +127,15 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
       (a, b) => b.instancePath.length - a.instancePath.length,
     )[0]!;
     const key = first.instancePath.slice(1).replace(/\//g, '.') || '(root)';
-    // TypeBox reports an unknown key as a `false` sub-schema at that key's path.
-    const detail = first.keyword === 'boolean' ? 'is not a known setting' : first.message;
+    // TypeBox reports an unknown key as a `false` sub-schema at that key's path. A pattern is
+    // described by the setting's `shape` rather than by its regular expression.
+    const shape = first.keyword === 'pattern' ? shapeOf(key) : undefined;
+    const detail =
+      first.keyword === 'boolean'
+        ? 'is not a known setting'
+        : shape
+          ? `must be ${shape}, not ${JSON.stringify(valueAt(withDefaults, key))}`
+          : first.message;
     throw new BeaconError('CONFIG_INVALID', `config key ${key} ${detail}`);
   }
   return deepFreeze(withDefaults);

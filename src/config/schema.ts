@@ -27,10 +27,15 @@ export const ConfigSchema = Type.Object(
     }),
     log: Type.String({
       default: 'embedded',
+      // Hosts are names, IPv4 or bracketed IPv6 addresses; a port is required (see kafka-url.ts).
+      pattern: String.raw`^(embedded|kafka://(([A-Za-z0-9._-]+|\[[0-9A-Fa-f:]+\]):[0-9]{1,5})(,\s*([A-Za-z0-9._-]+|\[[0-9A-Fa-f:]+\]):[0-9]{1,5})*/?)$`,
+      shape: '`embedded` or kafka://host:port[,host:port]',
       description: 'Log backend: `embedded`, or a `kafka://host:port[,host:port]` URL.',
     }),
     store: Type.String({
       default: 'sqlite',
+      pattern: String.raw`^(sqlite|postgres(ql)?://[^\s]+)$`,
+      shape: '`sqlite` or postgres://user[:password]@host[:port]/database',
       description: 'Store backend: `sqlite`, or a `postgres://…` URL.',
     }),
     adminToken: Type.Optional(

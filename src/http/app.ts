@@ -9,7 +9,8 @@ import type { Store } from '../store/store.ts';
 import { parseJsonBody } from './json-body.ts';
 import { WS_PROTOCOL } from './auth.ts';
 import type { RouteContext, RoutePlugin } from './context.ts';
-import { makeErrorHandler } from './error-handler.ts';
+import { BeaconError } from '../errors/catalog.ts';
+import { makeErrorHandler, sendError } from './error-handler.ts';
 import { ErrorBody } from './schemas.ts';
 
 const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
@@ -129,10 +130,11 @@ export async function buildApp<S extends Store>(
     if (request.method === 'GET' && indexHtml && !API_PREFIXES.some((p) => path.startsWith(p))) {
       return reply.type('text/html').send(indexHtml);
     }
-    ctx.metrics.rejected.inc({ code: 'ROUTE_NOT_FOUND' });
-    return reply
-      .code(404)
-      .send({ error: { code: 'ROUTE_NOT_FOUND', message: `no route ${request.method} ${path}` } });
+    return sendError(
+      reply,
+      new BeaconError('ROUTE_NOT_FOUND', `no route ${request.method} ${path}`),
+      ctx.metrics,
+    );
   });
   return app;
 }

@@ -62,11 +62,6 @@ export function requireScope(authenticator: Authenticator, buckets: TokenBuckets
   };
 }
 
-/** Removes credentials from a URL before it is logged. */
-export function redactUrl(url: string): string {
-  return url.replace(/([?&]access_token=)[^&]*/gi, '$1[redacted]');
-}
-
 /**
  * Builds an onRequest hook that answers 415 unless the request's content type is one of `types`; it
  * runs before the body is read.

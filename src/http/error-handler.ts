@@ -22,12 +22,17 @@ export function toBeaconError(err: FastifyError | Error): BeaconError {
   return new BeaconError('INTERNAL', catalog.INTERNAL.message, { cause: err });
 }
 
+/** Sends a catalog error in the catalog's shape, counted in `beacon_rejected_total`. */
+export function sendError(reply: FastifyReply, error: BeaconError, metrics: Metrics): FastifyReply {
+  metrics.rejected.inc({ code: error.code });
+  if (error.retryAfter !== undefined) void reply.header('retry-after', String(error.retryAfter));
+  return reply.code(error.status).send({ error: { code: error.code, message: error.message } });
+}
+
 export function makeErrorHandler(metrics: Metrics) {
   return (err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const error = toBeaconError(err);
     if (error.code === 'INTERNAL') request.log.error({ err }, 'unhandled error');
-    metrics.rejected.inc({ code: error.code });
-    if (error.retryAfter !== undefined) void reply.header('retry-after', String(error.retryAfter));
-    return reply.code(error.status).send({ error: { code: error.code, message: error.message } });
+    return sendError(reply, error, metrics);
   };
 }

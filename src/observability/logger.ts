@@ -1,4 +1,7 @@
-import { redactUrl } from '../http/auth.ts';
+/** Removes credentials from a URL before it is logged. */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&]access_token=)[^&]*/gi, '$1[redacted]');
+}
 
 /** Pino options: JSON logs, with credentials removed from anything logged about a request. */
 export function loggerOptions(level: string) {

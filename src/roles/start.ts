@@ -39,10 +39,7 @@ export interface RunningBeacon {
 
 const DRAIN_POLL_MS = 20;
 
-/**
- * `beacon start`: API, log, sinks and live hub in one process on the configured backends (embedded
- * by default).
- */
+/** How a role starts the server, besides its configuration. */
 export interface StartOptions {
   readonly logger?: Logger;
   /** Adds routes before the server listens; benchmarks mount their no-op baseline route here. */
@@ -51,6 +48,10 @@ export interface StartOptions {
   readonly sinks?: boolean;
 }
 
+/**
+ * `beacon start`: API, log, sinks and live hub in one process on the configured backends (embedded
+ * by default). `beacon api` is the same without sinks.
+ */
 export async function startBeacon(
   config: Readonly<Config>,
   options: StartOptions = {},

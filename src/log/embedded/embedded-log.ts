@@ -28,7 +28,7 @@ export interface EmbeddedLogOptions {
   readonly retentionDays?: number;
   /** How often expired records are deleted. */
   readonly sweepIntervalMs?: number;
-  /** Commit on a writer thread (the default) rather than on the event loop. */
+  /** Commit on a writer thread rather than on the event loop (off unless the config says so). */
   readonly writerThread?: boolean;
   /** SQLite page cache per connection, in MiB (default 64). */
   readonly cacheMiB?: number;
@@ -51,8 +51,9 @@ const MAX_BACKOFF_MS = 5000;
 
 /**
  * The default log: a SQLite file on local disk, committed with fsync, in the same process. Concurrent
- * appends share one transaction (group commit), run by a writer thread (started by the first append)
- * so that the event loop keeps serving while the disk syncs. Each commit stores each stream's records
+ * appends share one transaction (group commit), run on the event loop's own connection, or with
+ * `writerThread` by a writer thread (started by the first append) so that the event loop keeps
+ * serving while the disk syncs. Each commit stores each stream's records
  * as one chunk row (up to 1,000 records), so a record costs one JSON encode and no index entry of its own.
  * Each stream has one partition with contiguous offsets. Only keys a client chose are indexed for
  * idempotency; a key equal to the record's fresh id cannot repeat.
