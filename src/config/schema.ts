@@ -91,6 +91,13 @@ export const ConfigSchema = Type.Object(
           default: 16777216,
           description: 'Largest batch request body, in bytes.',
         }),
+        maxJsonDepth: Type.Integer({
+          minimum: 1,
+          maximum: 1000,
+          default: 128,
+          description:
+            'Deepest nesting of arrays and objects a JSON body may have (JSON_TOO_DEEP beyond). Every value accepted must be encoded again for the log, the store and responses, which recurses once per level.',
+        }),
         queueMax: Type.Integer({
           minimum: 1,
           default: 100000,

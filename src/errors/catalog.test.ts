@@ -9,7 +9,7 @@ function documentedCodes(): Map<string, number> {
   const rows = new Map<string, number>();
   for (const line of doc.split('\n')) {
     const cells = line.split('|').map((c) => c.trim());
-    const code = /^`([A-Z_]+)`$/.exec(cells[1] ?? '')?.[1];
+    const code = /^`([A-Z0-9_]+)`$/.exec(cells[1] ?? '')?.[1];
     if (code) rows.set(code, Number(cells[2]));
   }
   return rows;

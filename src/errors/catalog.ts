@@ -9,8 +9,17 @@ export interface ErrorSpec {
 
 export const catalog = {
   BAD_JSON: { status: 400, message: 'The body is not valid JSON' },
+  JSON_TOO_DEEP: { status: 400, message: 'The JSON nests deeper than allowed' },
+  NUMBER_NOT_FINITE: { status: 400, message: 'A number is out of the range JSON values can carry here' },
+  INVALID_UTF8: { status: 400, message: 'The body is not valid UTF-8' },
+  RECORD_INVALID: { status: 400, message: 'The record cannot be written to the log' },
   NOT_AN_OBJECT: { status: 400, message: 'Each message must be a JSON object' },
   VALIDATION_FAILED: { status: 400, message: 'The request does not match the schema' },
+  BAD_REQUEST: { status: 400, message: 'The request is malformed' },
+  REQUEST_TIMEOUT: { status: 408, message: 'The request did not arrive in time' },
+  URI_TOO_LONG: { status: 414, message: 'The URL is longer than allowed' },
+  RANGE_NOT_SATISFIABLE: { status: 416, message: 'The requested range is not in the file' },
+  HEADERS_TOO_LARGE: { status: 431, message: 'The request headers are larger than allowed' },
   BAD_CURSOR: { status: 400, message: 'The cursor is not one this server issued' },
   BATCH_TOO_LARGE: { status: 413, message: 'The batch has more items than allowed' },
   BATCH_EMPTY: { status: 400, message: 'The batch has no items' },

@@ -6,11 +6,12 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import type { Store } from '../store/store.ts';
-import { parseJsonBody } from './json-body.ts';
+import { parseJsonBody, utf8Text } from './json-body.ts';
 import { WS_PROTOCOL } from './auth.ts';
 import type { RouteContext, RoutePlugin } from './context.ts';
 import { BeaconError } from '../errors/catalog.ts';
-import { makeErrorHandler, sendError } from './error-handler.ts';
+import { clientErrorHandler, makeErrorHandler, sendError } from './error-handler.ts';
+import { RouteMethods } from './methods.ts';
 import { ErrorBody } from './schemas.ts';
 
 const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
@@ -66,26 +67,38 @@ export async function buildApp<S extends Store>(
     },
     trustProxy: trustProxyOption(config.http.trustProxy),
     return503OnClosing: true,
+    clientErrorHandler,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: false } },
   });
 
   app.decorateRequest('principal', null);
+  const methods = new RouteMethods();
+  app.addHook('onRoute', (route) => methods.add(route.method, route.url));
   app.setErrorHandler(makeErrorHandler(ctx.metrics));
   app.addSchema(ErrorBody);
 
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (request.routeOptions.config.rawJson) return done(null, body);
+  const maxDepth = config.ingest.maxJsonDepth;
+  // Bodies arrive as bytes and are checked to be UTF-8 before they become text: decoding would
+  // otherwise replace bad bytes with U+FFFD and store something the client never sent.
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     try {
-      done(null, parseJsonBody(body as string));
+      const text = utf8Text(body as Buffer);
+      done(null, request.routeOptions.config.rawJson ? text : parseJsonBody(text, maxDepth));
     } catch (err) {
       done(err as Error);
     }
   });
   app.addContentTypeParser(
     ['application/x-ndjson', 'application/ndjson'],
-    { parseAs: 'string' },
-    (_r, body, done) => done(null, body),
+    { parseAs: 'buffer' },
+    (_r, body, done) => {
+      try {
+        done(null, utf8Text(body as Buffer));
+      } catch (err) {
+        done(err as Error);
+      }
+    },
   );
 
   await app.register(fastifySwagger, {
@@ -129,6 +142,12 @@ export async function buildApp<S extends Store>(
     const path = request.url.split('?')[0]!;
     if (request.method === 'GET' && indexHtml && !API_PREFIXES.some((p) => path.startsWith(p))) {
       return reply.type('text/html').send(indexHtml);
+    }
+    const allowed = methods.allowed(path);
+    if (allowed.length > 0) {
+      void reply.header('allow', allowed.join(', '));
+      const message = `${path} answers ${allowed.join(', ')}, not ${request.method}`;
+      return sendError(reply, new BeaconError('METHOD_NOT_ALLOWED', message), ctx.metrics);
     }
     return sendError(
       reply,

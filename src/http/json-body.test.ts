@@ -44,3 +44,28 @@ test('every text the splitter accepts whose items parse is a JSON array of those
   assert.throws(() => parseJsonBody(''), { code: 'BAD_JSON', message: 'the body is empty' });
   assert.deepEqual(parseJsonBody('[1]'), [1]);
 });
+
+test('JSON nested deeper than the limit is refused without touching the stack, at any depth', () => {
+  const nested = (levels: number) => '['.repeat(levels) + ']'.repeat(levels);
+  assert.deepEqual(parseJsonBody(`{"a":${nested(127)}}`, 128), { a: JSON.parse(nested(127)) as unknown });
+  for (const levels of [129, 5_000, 1_000_000]) {
+    assert.throws(() => parseJsonBody(nested(levels), 128), { code: 'JSON_TOO_DEEP', status: 400 });
+  }
+  // Brackets inside strings are text, not nesting.
+  assert.deepEqual(parseJsonBody(`{"s":"${'['.repeat(500)}"}`, 2), { s: '['.repeat(500) });
+});
+
+test('a number a double cannot hold is refused, never stored as null', () => {
+  for (const text of ['{"n":1e999999}', '[-1E400]', `{"n":${'9'.repeat(400)}}`, '{"a":{"b":[1,2,1e309]}}']) {
+    assert.throws(() => parseJsonBody(text), { code: 'NUMBER_NOT_FINITE', status: 400 }, text);
+  }
+  assert.deepEqual(
+    parseJsonBody('{"n":1e308,"m":-2.5e-300,"k":123456789012345678901234567890,"s":"1e999"}'),
+    {
+      n: 1e308,
+      m: -2.5e-300,
+      k: Number('123456789012345678901234567890'),
+      s: '1e999',
+    },
+  );
+});

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { BeaconError } from '../errors/catalog.ts';
 
 declare module 'fastify' {
@@ -7,13 +8,80 @@ declare module 'fastify' {
   }
 }
 
-/** Parses a JSON request body, with the catalog's error for an empty or malformed one. */
-export function parseJsonBody(text: string): unknown {
+/** A body's bytes as text, refused (INVALID_UTF8) rather than repaired when they are not UTF-8. */
+export function utf8Text(body: Buffer): string {
+  if (!isUtf8(body)) throw new BeaconError('INVALID_UTF8');
+  return body.toString('utf8');
+}
+
+/** Nesting a JSON body may have unless the configuration says otherwise (`ingest.maxJsonDepth`). */
+export const DEFAULT_MAX_JSON_DEPTH = 128;
+
+/**
+ * Parses a JSON request body, with the catalog's error for an empty, malformed, too deeply nested
+ * one, or one holding a number JSON cannot carry (see {@link checkJsonText}).
+ */
+export function parseJsonBody(text: string, maxDepth = DEFAULT_MAX_JSON_DEPTH): unknown {
   if (text === '') throw new BeaconError('BAD_JSON', 'the body is empty');
+  // Checked before parsing, so no parser ever walks a hostile depth.
+  checkJsonText(text, maxDepth);
   try {
     return JSON.parse(text);
   } catch (err) {
     throw new BeaconError('BAD_JSON', `the body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+const MINUS = 45;
+const ZERO = 48;
+const NINE = 57;
+const SMALL_E = 101;
+const CAPITAL_E = 69;
+const DOT = 46;
+const PLUS = 43;
+const isNumberChar = (c: number) =>
+  (c >= ZERO && c <= NINE) || c === MINUS || c === PLUS || c === DOT || c === SMALL_E || c === CAPITAL_E;
+
+/**
+ * Refuses valid JSON text that Beacon could not carry faithfully, in one pass without recursion (so
+ * a hostile document cannot exhaust the stack here):
+ * - nesting deeper than `maxDepth` (JSON_TOO_DEEP): encoding such a value again (for the log, the
+ *   store, a response) recurses once per level, and a few thousand levels overflow the stack;
+ * - a number outside what a double holds, such as `1e999999` (NUMBER_NOT_FINITE): it would parse as
+ *   Infinity and be stored as `null`.
+ * Only brackets, strings and number tokens are followed: malformed text is left to the parser.
+ */
+export function checkJsonText(text: string, maxDepth: number): void {
+  const n = text.length;
+  let depth = 0;
+  for (let at = 0; at < n; at++) {
+    const c = text.charCodeAt(at);
+    if (c === QUOTE) {
+      for (at++; at < n; at++) {
+        const d = text.charCodeAt(at);
+        if (d === BACKSLASH) at++;
+        else if (d === QUOTE) break;
+      }
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (++depth > maxDepth) {
+        throw new BeaconError('JSON_TOO_DEEP', `JSON may nest at most ${maxDepth} levels`);
+      }
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      depth--;
+    } else if ((c >= ZERO && c <= NINE) || c === MINUS) {
+      const start = at;
+      let exponent = false;
+      while (at + 1 < n && isNumberChar(text.charCodeAt(at + 1))) {
+        at++;
+        const e = text.charCodeAt(at);
+        if (e === SMALL_E || e === CAPITAL_E) exponent = true;
+      }
+      // Only an exponent or some 300 digits can leave a double's range.
+      if ((exponent || at - start > 300) && !Number.isFinite(Number(text.slice(start, at + 1)))) {
+        const token = text.slice(start, Math.min(at + 1, start + 40));
+        throw new BeaconError('NUMBER_NOT_FINITE', `the number ${token} is out of range`);
+      }
+    }
   }
 }
 

@@ -179,3 +179,29 @@ test('frames waiting for one subscriber go out in one write, and corked bytes do
     assert.equal(socket.writes, writes, `bound ${bufferBytes}`);
   }
 });
+
+test('a record whose frame cannot be built fails alone: the rest of its commit is delivered', async () => {
+  const failed: string[] = [];
+  const h = hub({ onError: (_err, r) => failed.push(r.id) });
+  const socket = new FakeSocket();
+  h.subscribe(socket, { tenant: 't1', streams: new Set(['messages']) });
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic;
+  const [before, bad, after] = [record(), record({ body: cyclic }), record()];
+  h.publish([before, bad, after]);
+  await tick();
+  assert.deepEqual(
+    socket.frames().map((f) => (f.type === 'record' ? f.id : `${f.type}:${f.count}`)),
+    [before.id, 'dropped:1', after.id],
+  );
+  assert.deepEqual(failed, [bad.id]);
+});
+
+test('a frame carries the body as the record holds it, spliced in as its JSON text', async () => {
+  const h = hub();
+  const socket = new FakeSocket();
+  h.subscribe(socket, { tenant: 't1', streams: new Set(['messages']) });
+  h.publish([record({ body: undefined, bodyJson: '{"big":123456789012345678901234567890}' })]);
+  await tick();
+  assert.match(socket.sent[0]!, /"body":\{"big":123456789012345678901234567890\}\}$/);
+});

@@ -1,5 +1,5 @@
 import type { DerivedFrame } from '../log/log.ts';
-import type { LogRecord, Stream } from '../log/record.ts';
+import { bodyJsonOf, type LogRecord, type Stream } from '../log/record.ts';
 import { isoTime } from '../wire/time.ts';
 import type { Metrics } from '../observability/metrics.ts';
 
@@ -28,6 +28,8 @@ export interface HubOptions {
   readonly metrics: Metrics;
   /** Longest stretch one delivery round may hold the event loop before it yields to ingest. */
   readonly sliceMs?: number;
+  /** Told of a record whose frame could not be built (it is dropped, and counted). */
+  readonly onError?: (err: unknown, record: LogRecord) => void;
   /** Told the number of subscribers whenever it changes (the sink thread computes live counts only for someone). */
   readonly onSubscribers?: (count: number) => void;
 }
@@ -59,21 +61,25 @@ class Subscriber {
   }
 }
 
-/** The frame every subscriber of a record gets; built and UTF-8 encoded once per record. */
+/**
+ * The frame every subscriber of a record gets; built and UTF-8 encoded once per record. The body is
+ * spliced in as the JSON the record carries, not encoded again.
+ */
 export function recordFrame(record: LogRecord): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      type: 'record',
-      stream: record.stream,
-      tenant: record.tenant,
-      entity: record.entity,
-      id: record.id,
-      ts: isoTime(record.ts),
-      receivedAt: isoTime(record.receivedAt),
-      body: record.body,
-    }),
-  );
+  const head = JSON.stringify({
+    type: 'record',
+    stream: record.stream,
+    tenant: record.tenant,
+    entity: record.entity,
+    id: record.id,
+    ts: isoTime(record.ts),
+    receivedAt: isoTime(record.receivedAt),
+  });
+  return Buffer.from(`${head.slice(0, -1)},"body":${bodyJsonOf(record)}}`);
 }
+
+/** What a subscriber gets in place of a record whose frame could not be built. */
+const UNENCODABLE = Buffer.from(JSON.stringify({ type: 'dropped', count: 1, reason: 'unencodable' }));
 
 const TEXT = { binary: false } as const;
 const DEFAULT_SLICE_MS = 10;
@@ -147,7 +153,7 @@ export class LiveHub {
       for (const sub of subs) {
         const { streams, entity } = sub.filter;
         if (!streams.has(record.stream) || (entity !== undefined && entity !== record.entity)) continue;
-        frame ??= recordFrame(record);
+        frame ??= this.#frame(record);
         if (sub.outbox.length === 0) {
           sub.oldest = record.receivedAt;
           this.#ready.push(sub);
@@ -156,6 +162,20 @@ export class LiveHub {
       }
     }
     this.#schedule();
+  }
+
+  /**
+   * A record's frame. One that cannot be built fails alone: its subscribers are told it was dropped,
+   * and every other record of the commit is delivered.
+   */
+  #frame(record: LogRecord): Buffer {
+    try {
+      return recordFrame(record);
+    } catch (err) {
+      this.#options.metrics.framesUnencodable.inc();
+      this.#options.onError?.(err, record);
+      return UNENCODABLE;
+    }
   }
 
   /** Queues derived frames (projections publish them once their rows commit), like `publish`. */

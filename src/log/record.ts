@@ -1,3 +1,4 @@
+import { BeaconError } from '../errors/catalog.ts';
 import { isoTime } from '../wire/time.ts';
 
 /**
@@ -34,6 +35,33 @@ export interface NewRecord {
 /** A record's body as JSON: the encoding ingest already made, or a new one. */
 export function bodyJsonOf(record: NewRecord): string {
   return record.bodyJson ?? JSON.stringify(record.body ?? null);
+}
+
+/**
+ * What a log checks of each record when it is appended, before the record joins a commit shared
+ * with other clients' records: its times are finite and its body encodes as JSON. A record that
+ * fails is refused alone (RECORD_INVALID, 400) and nothing else is touched; one found only while
+ * the shared commit is written would fail every record in it. Returns the records with their bodies
+ * encoded, so the commit does not encode them again.
+ */
+export function prepareRecords(records: readonly NewRecord[]): readonly NewRecord[] {
+  let prepared: NewRecord[] | undefined;
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!;
+    if (!Number.isFinite(record.ts) || !Number.isFinite(record.receivedAt)) {
+      throw new BeaconError('RECORD_INVALID', `record ${i}: its time is not a finite number`);
+    }
+    if (record.bodyJson !== undefined) continue;
+    let bodyJson: string;
+    try {
+      bodyJson = JSON.stringify(record.body ?? null);
+    } catch (cause) {
+      throw new BeaconError('RECORD_INVALID', `record ${i}: its body cannot be encoded as JSON`, { cause });
+    }
+    prepared ??= records.slice();
+    prepared[i] = { ...record, bodyJson };
+  }
+  return prepared ?? records;
 }
 
 /** A record once the log holds it: where it sits. */

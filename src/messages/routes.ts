@@ -6,7 +6,7 @@ import { requireContentType } from '../http/auth.ts';
 import type { RouteContext } from '../http/context.ts';
 import type { MessageStore } from './store/repositories.ts';
 import { decodeCursor, encodeCursor } from '../wire/cursor.ts';
-import { parseJsonBody, splitObjectArray } from '../http/json-body.ts';
+import { checkJsonText, parseJsonBody, splitObjectArray } from '../http/json-body.ts';
 import { errorResponses, IsoTime } from '../http/schemas.ts';
 import type { Appended } from '../log/record.ts';
 
@@ -159,6 +159,7 @@ export function registerMessageRoutes(base: FastifyInstance, ctx: RouteContext<M
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const { config, ingest, store, scope } = ctx;
   const maxMessageBytes = config.ingest.maxMessageBytes;
+  const maxDepth = config.ingest.maxJsonDepth;
 
   app.post(
     '/v1/messages',
@@ -218,10 +219,12 @@ export function registerMessageRoutes(base: FastifyInstance, ctx: RouteContext<M
       const split = json ? splitObjectArray(text) : undefined;
       let parsed: unknown = undefined;
       if (json && !split) {
-        parsed = parseJsonBody(text);
+        parsed = parseJsonBody(text, maxDepth + 1);
         if (!Array.isArray(parsed))
           throw new BeaconError('VALIDATION_FAILED', 'a batch must be a JSON array or NDJSON');
       }
+      // Each item may nest as deep as a single message: the array around them is one level more.
+      checkJsonText(text, json ? maxDepth + 1 : maxDepth);
       const lines = json ? undefined : parseNdjson(text, maxMessageBytes);
       const count = (split ?? lines ?? (parsed as unknown[])).length;
       if (count === 0) throw new BeaconError('BATCH_EMPTY');
@@ -236,7 +239,7 @@ export function registerMessageRoutes(base: FastifyInstance, ctx: RouteContext<M
       const encoded =
         lines ??
         (split && parseItems(split, maxMessageBytes)) ??
-        arrayItems((parsed ?? parseJsonBody(text)) as unknown[], maxMessageBytes);
+        arrayItems((parsed ?? parseJsonBody(text, maxDepth + 1)) as unknown[], maxMessageBytes);
       const signals = encoded.map(({ body: item, json: itemJson }, i) => {
         if (!isPlainObject(item)) throw new BeaconError('NOT_AN_OBJECT', `item ${i} is not a JSON object`);
         return {

@@ -96,6 +96,11 @@ export class Metrics {
     help: 'Frames not sent to a slow subscriber because its buffer was full.',
     registers: [this.registry],
   });
+  readonly framesUnencodable = new Counter({
+    name: 'beacon_live_unencodable_records_total',
+    help: 'Records whose live frame could not be built; their subscribers got a dropped notice instead.',
+    registers: [this.registry],
+  });
   readonly slowDisconnects = new Counter({
     name: 'beacon_live_slow_disconnects_total',
     help: 'Subscribers disconnected for being too slow.',

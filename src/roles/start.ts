@@ -79,6 +79,8 @@ export async function startBeacon(
     bufferBytes: config.live.bufferBytes,
     slowPolicy: config.live.slowPolicy,
     metrics,
+    onError: (err, record) =>
+      logger.error({ err, stream: record.stream, id: record.id }, 'live frame could not be built; dropped'),
     onSubscribers: (count) => {
       sinks?.setListening(count > 0);
       if (count > 0) {

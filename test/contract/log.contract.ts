@@ -69,6 +69,33 @@ export function runLogContract(target: LogContractTarget): void {
     void test(name, { skip: skipped(name) ?? false }, fn);
 
   describe(`Log contract: ${target.name}`, () => {
+    it('a record that cannot be encoded is refused alone; appends beside it commit', async () => {
+      const log = await target.create();
+      try {
+        const cyclic: Record<string, unknown> = {};
+        cyclic.self = cyclic;
+        const good = [newRecord(), newRecord()];
+        // Submitted in one event-loop turn, so without the check they would share one commit.
+        const outcomes = await Promise.allSettled([
+          log.append([good[0]!]),
+          log.append([newRecord({ body: cyclic })]),
+          log.append([newRecord({ ts: Number.NaN })]),
+          log.append([good[1]!]),
+        ]);
+        assert.deepEqual(
+          outcomes.map((o) => (o.status === 'fulfilled' ? 'ok' : (o.reason as { code: string }).code)),
+          ['ok', 'RECORD_INVALID', 'RECORD_INVALID', 'ok'],
+        );
+        const { records } = await consumeUntil(log, { group: 'isolation', want: 2 });
+        assert.deepEqual(
+          records.map((r) => r.id),
+          good.map((r) => r.id),
+        );
+      } finally {
+        await log.close();
+      }
+    });
+
     it('append answers each record with its id and receivedAt, in order', async () => {
       const log = await target.create();
       try {

@@ -13,7 +13,7 @@ import type {
   Positions,
   TailListener,
 } from '../log.ts';
-import type { Appended, LogRecord, NewRecord, Stream } from '../record.ts';
+import { prepareRecords, type Appended, type LogRecord, type NewRecord, type Stream } from '../record.ts';
 import { encodeBatch, type SweepResult } from './chunk-writer.ts';
 import { logMigrations } from './migrations.ts';
 import { InlineWriter, WriterClient, type LogWriter } from './writer-client.ts';
@@ -171,7 +171,11 @@ export class EmbeddedLog implements Log {
 
   append(records: readonly NewRecord[]): Promise<Appended[]> {
     if (!this.#writer) return Promise.reject(new BeaconError('LOG_UNAVAILABLE', 'the log is not open'));
-    return this.#writer.submit(records);
+    try {
+      return this.#writer.submit(prepareRecords(records));
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   /** Records waiting for the next commit; exported as a gauge. */

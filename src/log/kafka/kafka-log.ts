@@ -18,7 +18,14 @@ import type {
   Positions,
   TailListener,
 } from '../log.ts';
-import { STREAMS, encodeRecord, type Appended, type NewRecord, type Stream } from '../record.ts';
+import {
+  STREAMS,
+  encodeRecord,
+  prepareRecords,
+  type Appended,
+  type NewRecord,
+  type Stream,
+} from '../record.ts';
 import { KafkaGroupMember } from './group-member.ts';
 import { KafkaTail } from './tail.ts';
 import {
@@ -185,8 +192,14 @@ export class KafkaLog implements Log {
     if (this.#queued + records.length > this.#options.maxQueue) {
       return Promise.reject(new BeaconError('LOG_BUSY', undefined, { retryAfter: 1 }));
     }
+    let prepared: readonly NewRecord[];
+    try {
+      prepared = prepareRecords(records);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
     return new Promise<Appended[]>((resolve, reject) => {
-      this.#waiters.push({ records, resolve, reject });
+      this.#waiters.push({ records: prepared, resolve, reject });
       this.#queued += records.length;
       if (!this.#scheduled) {
         this.#scheduled = true;
