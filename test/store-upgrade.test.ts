@@ -1,6 +1,6 @@
 // A database that commit 86f62b7 created (before each domain got its own store wing) must open with
-// today's code untouched: nothing applied, the same schema a fresh database gets, and its rows read
-// back. The old migrations are kept verbatim in test/fixtures/86f62b7/.
+// today's code: only the versions added since apply, it then has exactly the schema a fresh database
+// gets, and its rows read back. The old migrations are kept verbatim in test/fixtures/86f62b7/.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +25,8 @@ const NAMES = [
   '005_messages_client_keys_only',
   '006_occupancy_hours',
 ];
+/** Versions added since 86f62b7: all a database of that day has to apply. */
+const LATER = ['007_dead_letters'];
 
 const {
   id: _id,
@@ -43,6 +45,9 @@ const seed = {
   target: ['t1', 'web', 'api', JSON.stringify(spec), 1000, 1000],
   space: ['t1', 'lobby', 'Lobby', null, 1000],
 };
+
+/** Schema lines of the versions added since 86f62b7, left out when comparing with what 86f62b7 made. */
+const later = (line: string) => line.includes('dead_letters');
 
 /** Everything a database's schema declares, in a form two databases can be compared by. */
 function sqliteSchema(db: SqliteDatabase): string[] {
@@ -78,13 +83,13 @@ async function readBack(store: BeaconStore): Promise<void> {
   assert.equal(inserted, 1);
 }
 
-test('a SQLite store made by 86f62b7 opens unchanged: no migration, the same schema, its rows readable', async () => {
+test('a SQLite store made by 86f62b7 opens: only later versions apply, the same schema as a new one, its rows readable', async () => {
   const oldDir = mkdtempSync(join(tmpdir(), 'beacon-86f62b7-'));
   const freshDir = mkdtempSync(join(tmpdir(), 'beacon-fresh-'));
   try {
     const old = openDatabase(join(oldDir, 'beacon.db'), { synchronous: 'normal' });
     assert.deepEqual(migrate(old, sqliteMigrations86f62b7), NAMES);
-    const oldSchema = sqliteSchema(old);
+    const schema86f62b7 = sqliteSchema(old);
     old.prepare('INSERT INTO tenants VALUES (?, ?, ?)').run(...seed.tenant);
     old.prepare('INSERT INTO tokens VALUES (?, ?, ?, ?, ?, ?, ?)').run(...seed.token);
     old
@@ -95,21 +100,29 @@ test('a SQLite store made by 86f62b7 opens unchanged: no migration, the same sch
     old.close();
 
     const store = sqliteStore({ dataDir: oldDir });
-    assert.deepEqual(await store.open(), [], 'nothing to apply to a database of 86f62b7');
+    assert.deepEqual(await store.open(), LATER, 'only what came after 86f62b7 applies');
     assert.deepEqual(store.existing, NAMES);
     try {
       await readBack(store);
     } finally {
       await store.close();
     }
+    const upgraded = openDatabase(join(oldDir, 'beacon.db'), { synchronous: 'normal', readonly: true });
+    const oldSchema = sqliteSchema(upgraded);
+    upgraded.close();
 
     const fresh = sqliteStore({ dataDir: freshDir });
-    assert.deepEqual(await fresh.open(), NAMES);
+    assert.deepEqual(await fresh.open(), [...NAMES, ...LATER]);
     await fresh.close();
     const freshDb = openDatabase(join(freshDir, 'beacon.db'), { synchronous: 'normal', readonly: true });
     try {
-      assert.deepEqual(sqliteSchema(freshDb), oldSchema, 'a new database gets the schema 86f62b7 made');
-      assert.equal(freshDb.pragma('user_version', { simple: true }), 6);
+      assert.deepEqual(sqliteSchema(freshDb), oldSchema, 'an upgraded database has the schema of a new one');
+      assert.deepEqual(
+        sqliteSchema(freshDb).filter((line) => !later(line)),
+        schema86f62b7,
+        'versions 1 to 6 make what 86f62b7 made',
+      );
+      assert.equal(freshDb.pragma('user_version', { simple: true }), 7);
     } finally {
       freshDb.close();
     }
@@ -134,7 +147,7 @@ test('messages stored under schema version 1 survive the move to client-only key
     const store = sqliteStore({ dataDir });
     const applied = await store.open();
     try {
-      assert.deepEqual(applied, NAMES.slice(1));
+      assert.deepEqual(applied, [...NAMES.slice(1), ...LATER]);
       const page = await store.messages.list({ tenant: 't1', limit: 10 });
       assert.deepEqual(
         page.map((m) => [m.id, m.payload]),
@@ -184,7 +197,7 @@ async function postgresSchema(url: string): Promise<string[]> {
   }
 }
 
-test('a PostgreSQL store made by 86f62b7 opens unchanged: no migration, the same schema, its rows readable', async () => {
+test('a PostgreSQL store made by 86f62b7 opens: only later versions apply, the same schema as a new one, its rows readable', async () => {
   const old = await freshDatabase();
   const fresh = await freshDatabase();
   const pool = new pg.Pool({ connectionString: old.url, max: 2 });
@@ -211,10 +224,10 @@ test('a PostgreSQL store made by 86f62b7 opens unchanged: no migration, the same
     );
     await pool.query('INSERT INTO monitor_targets VALUES ($1, $2, $3, $4, $5, $6)', seed.target);
     await pool.query('INSERT INTO occupancy_spaces VALUES ($1, $2, $3, $4, $5)', seed.space);
-    const oldSchema = await postgresSchema(old.url);
+    const schema86f62b7 = await postgresSchema(old.url);
 
     const store = postgresStore({ url: old.url, maintenanceIntervalMs: 0 });
-    assert.deepEqual(await store.open(), [], 'nothing to apply to a database of 86f62b7');
+    assert.deepEqual(await store.open(), LATER, 'only what came after 86f62b7 applies');
     assert.deepEqual(
       [...store.existing],
       NAMES.filter((n) => n !== '005_messages_client_keys_only'),
@@ -230,8 +243,13 @@ test('a PostgreSQL store made by 86f62b7 opens unchanged: no migration, the same
     await made.close();
     assert.deepEqual(
       await postgresSchema(fresh.url),
-      oldSchema,
-      'a new database gets the schema 86f62b7 made',
+      await postgresSchema(old.url),
+      'an upgraded database has the schema of a new one',
+    );
+    assert.deepEqual(
+      (await postgresSchema(fresh.url)).filter((line) => !later(line)),
+      schema86f62b7,
+      'versions 1 to 6 make what 86f62b7 made',
     );
   } finally {
     await pool.end();

@@ -74,6 +74,12 @@ export class Metrics {
     labelNames: ['stream', 'outcome'] as const,
     registers: [this.registry],
   });
+  readonly deadLetters = new Counter({
+    name: 'beacon_sink_dead_letters_total',
+    help: 'Records a projection refused, set aside as dead letters (listed at GET /v1/dead-letters), by stream.',
+    labelNames: ['stream'] as const,
+    registers: [this.registry],
+  });
   readonly sinkLastStored = new Gauge({
     name: 'beacon_sink_last_stored_received_seconds',
     help: 'receivedAt of the newest record a sink stored (epoch seconds); now minus this is the lag.',

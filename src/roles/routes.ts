@@ -5,6 +5,7 @@ import { registerMessageRoutes } from '../messages/routes.ts';
 import { registerMonitorRoutes } from '../monitor/routes.ts';
 import { registerOperationsRoutes } from '../observability/routes.ts';
 import { registerOccupancyRoutes } from '../occupancy/routes.ts';
+import { registerDeadLetterRoutes } from '../sink/routes.ts';
 import type { BeaconStore } from './store.ts';
 
 /** Every domain's routes, as `beacon start` and `beacon api` serve them. */
@@ -16,6 +17,7 @@ export const apiParts: AppParts<BeaconStore> = {
     registerOccupancyRoutes,
     registerAnalyticsRoutes,
     registerMonitorRoutes,
+    registerDeadLetterRoutes,
   ],
   // @fastify/websocket hides WebSocket routes from the document; the stream is described by hand.
   paths: streamPathItem,

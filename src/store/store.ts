@@ -9,9 +9,39 @@ export interface Checkpoint {
   readonly offset: number;
 }
 
+/**
+ * A record a projection could not apply: kept with its error instead of holding up the records
+ * behind it (the sink moves its checkpoint past it in the same transaction).
+ */
+export interface DeadLetter {
+  readonly group: string;
+  readonly stream: Stream;
+  readonly partition: number;
+  readonly offset: number;
+  readonly tenant: string;
+  /** The record's id and key. */
+  readonly id: string;
+  readonly key: string;
+  /** Why the projection refused it (the error's message). */
+  readonly error: string;
+  /** The record in wire format v1, so it can be read, fixed and sent again. */
+  readonly record: string;
+  readonly failedAt: number;
+}
+
+/** Which dead letters to list: one tenant's, newest first, paged by (failedAt, group, stream, partition, offset). */
+export interface DeadLetterQuery {
+  readonly tenant: string;
+  readonly limit: number;
+  readonly stream?: Stream | undefined;
+  readonly before?: Pick<DeadLetter, 'failedAt' | 'group' | 'stream' | 'partition' | 'offset'> | undefined;
+}
+
 /** What every store transaction offers besides its modules' writers: the sink's resume point. */
 export interface CheckpointWriter {
   saveCheckpoint(checkpoint: Checkpoint): Promise<void>;
+  /** Keeps a record its projection refused; it commits with the checkpoint that passes it. */
+  saveDeadLetter(letter: DeadLetter): Promise<void>;
 }
 
 /**
@@ -30,6 +60,19 @@ export interface Store<W extends object = object> {
   /** Names of the migrations that were already applied when `open()` ran; `beacon setup` reports them. */
   readonly existing: readonly string[];
   checkpoints(group: string, stream: Stream): Promise<Checkpoint[]>;
+  /** Records projections refused, one tenant's, newest first. */
+  deadLetters(query: DeadLetterQuery): Promise<DeadLetter[]>;
+  /** Forgets one dead letter (an operator dealt with it); false when there was none. */
+  dismissDeadLetter(
+    tenant: string,
+    letter: Pick<DeadLetter, 'group' | 'stream' | 'partition' | 'offset'>,
+  ): Promise<boolean>;
+  /**
+   * True when `err` may pass if the same work is tried again (the database is away, busy, out of
+   * space): a sink then retries the batch. Any other error is the data's, and the record that causes
+   * it is set aside as a dead letter.
+   */
+  retryable(err: unknown): boolean;
   /** Runs `fn` in one write transaction: all of its writes commit, or none do. */
   transaction<T>(fn: (tx: W & CheckpointWriter) => Promise<T>): Promise<T>;
   /** A cheap round trip, for readiness. */

@@ -1,6 +1,23 @@
-import pg, { type Pool, type PoolClient } from 'pg';
+import pg, { type Pool, type PoolClient, type QueryResultRow } from 'pg';
+import { BeaconError } from '../../errors/catalog.ts';
+import { postgresColumns } from '../columns.ts';
+import {
+  DEAD_LETTER_COLUMNS,
+  DEAD_LETTER_KEY,
+  DEAD_LETTER_ORDER,
+  deadLetterValues,
+  toDeadLetter,
+  type DeadLetterRow,
+} from '../dead-letters.ts';
 import type { Stream } from '../../log/record.ts';
-import type { Checkpoint, CheckpointWriter, MaintenanceReport, Store } from '../store.ts';
+import type {
+  Checkpoint,
+  CheckpointWriter,
+  DeadLetter,
+  DeadLetterQuery,
+  MaintenanceReport,
+  Store,
+} from '../store.ts';
 import { guarded, isUnavailable, storeError, type Queryable } from './errors.ts';
 import { lockedTransaction } from './locked-transaction.ts';
 import { migrate, type PgMigration, type TimeLayout } from './migrations.ts';
@@ -30,13 +47,14 @@ export interface StoreMaintenanceReport extends MaintenanceReport {
 }
 
 /**
- * The engine's own part of the schema: its settings (the time layout, chosen once) and the sinks'
- * resume points.
+ * The engine's own part of the schema: its settings (the time layout, chosen once), the sinks'
+ * resume points, and the records they set aside.
  */
-const engineMigration: PgMigration = {
-  version: 1,
-  name: '001_tenants_messages_checkpoints',
-  sql: (layout) => `
+const engineMigrations: readonly PgMigration[] = [
+  {
+    version: 1,
+    name: '001_tenants_messages_checkpoints',
+    sql: (layout) => `
       CREATE TABLE beacon_settings (name text PRIMARY KEY, value text NOT NULL);
       INSERT INTO beacon_settings (name, value) VALUES ('time_layout', '${layout}');
       CREATE TABLE checkpoints (
@@ -46,7 +64,34 @@ const engineMigration: PgMigration = {
         next_offset bigint NOT NULL,
         PRIMARY KEY (consumer_group, stream, partition)
       );`,
-};
+  },
+  {
+    version: 7,
+    name: '007_dead_letters',
+    sql: () => `
+      CREATE TABLE dead_letters (
+        consumer_group text NOT NULL,
+        stream text NOT NULL,
+        partition integer NOT NULL,
+        "offset" bigint NOT NULL,
+        tenant text COLLATE "C" NOT NULL,
+        record_id text NOT NULL,
+        key text NOT NULL,
+        error text NOT NULL,
+        record text NOT NULL,
+        failed_at bigint NOT NULL,
+        PRIMARY KEY (consumer_group, stream, partition, "offset")
+      );
+      CREATE INDEX dead_letters_tenant ON dead_letters (tenant, failed_at);`,
+  },
+];
+
+/**
+ * SQLSTATE classes that may pass if the work is tried again: connection trouble (08), too many
+ * connections or no space (53), a serialization failure or deadlock (40), operator intervention
+ * (57), system errors (58, XX). Data exceptions and constraint violations do not.
+ */
+const RETRYABLE_STATES = /^(08|40|53|57|58|XX)/;
 
 /**
  * The PostgreSQL store: a `pg` pool, versioned migrations under an advisory lock, time-partitioned
@@ -95,7 +140,7 @@ export class PostgresStore<W extends object = object> implements Store<W> {
     pool.on('error', (err) => this.#options.onIdleError?.(err));
     this.#pool = pool;
     try {
-      const report = await migrate(pool, [engineMigration, ...this.#wings.flatMap((w) => w.migrations)]);
+      const report = await migrate(pool, [...engineMigrations, ...this.#wings.flatMap((w) => w.migrations)]);
       this.#existing = report.existing;
       this.#layout = report.layout;
       this.#db = guarded(pool);
@@ -158,6 +203,45 @@ export class PostgresStore<W extends object = object> implements Store<W> {
     return rows.map((r) => ({ group, stream, partition: r.partition, offset: Number(r.next_offset) }));
   }
 
+  async deadLetters(query: DeadLetterQuery): Promise<DeadLetter[]> {
+    const params: unknown[] = [query.tenant];
+    const where = ['tenant = $1'];
+    if (query.stream !== undefined) {
+      params.push(query.stream);
+      where.push(`stream = $${params.length}`);
+    }
+    if (query.before) {
+      const b = query.before;
+      params.push(b.failedAt, b.group, b.stream, b.partition, b.offset);
+      const at = params.length - 4;
+      where.push(`${DEAD_LETTER_KEY} < ($${at}, $${at + 1}, $${at + 2}, $${at + 3}, $${at + 4})`);
+    }
+    params.push(query.limit);
+    const { rows } = await this.#db!.query<DeadLetterRow & QueryResultRow>(
+      `SELECT ${DEAD_LETTER_COLUMNS} FROM dead_letters WHERE ${where.join(' AND ')}
+       ORDER BY ${DEAD_LETTER_ORDER} LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map((r) => toDeadLetter(r, postgresColumns));
+  }
+
+  async dismissDeadLetter(
+    tenant: string,
+    d: Pick<DeadLetter, 'group' | 'stream' | 'partition' | 'offset'>,
+  ): Promise<boolean> {
+    const result = await this.#db!.query(
+      'DELETE FROM dead_letters WHERE tenant = $1 AND consumer_group = $2 AND stream = $3 AND partition = $4 AND "offset" = $5',
+      [tenant, d.group, d.stream, d.partition, d.offset],
+    );
+    return result.rowCount === 1;
+  }
+
+  retryable(err: unknown): boolean {
+    if (isUnavailable(err) || (err instanceof BeaconError && err.code === 'STORE_UNAVAILABLE')) return true;
+    const code = (err as { code?: unknown } | null)?.code;
+    return typeof code === 'string' && RETRYABLE_STATES.test(code);
+  }
+
   transaction<T>(fn: (tx: W & CheckpointWriter) => Promise<T>): Promise<T> {
     // One write transaction at a time: later callers wait their turn rather than interleave.
     const run = this.#queue.then(() => this.#run(fn));
@@ -187,6 +271,13 @@ export class PostgresStore<W extends object = object> implements Store<W> {
           `INSERT INTO checkpoints (consumer_group, stream, partition, next_offset) VALUES ($1, $2, $3, $4)
            ON CONFLICT (consumer_group, stream, partition) DO UPDATE SET next_offset = excluded.next_offset`,
           [c.group, c.stream, c.partition, c.offset],
+        );
+      },
+      saveDeadLetter: async (d: DeadLetter) => {
+        await client.query(
+          `INSERT INTO dead_letters (${DEAD_LETTER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+           ON CONFLICT DO NOTHING`,
+          deadLetterValues(d),
         );
       },
     };

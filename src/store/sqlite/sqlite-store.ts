@@ -2,14 +2,24 @@ import { join } from 'node:path';
 import type { Stream } from '../../log/record.ts';
 import { migrate, openDatabase, type Migration, type SqliteDatabase } from '../../sqlite/database.ts';
 import { versionsOf } from '../migrations.ts';
-import type { Checkpoint, CheckpointWriter, Store } from '../store.ts';
+import { sqliteColumns } from '../columns.ts';
+import {
+  DEAD_LETTER_COLUMNS,
+  DEAD_LETTER_KEY,
+  DEAD_LETTER_ORDER,
+  deadLetterValues,
+  toDeadLetter,
+  type DeadLetterRow,
+} from '../dead-letters.ts';
+import type { Checkpoint, CheckpointWriter, DeadLetter, DeadLetterQuery, Store } from '../store.ts';
 import type { SqliteWing } from './wing.ts';
 
-/** The engine's own part of the schema: the sinks' resume points. */
-const checkpointsMigration: Migration = {
-  version: 1,
-  name: '001_tenants_messages_checkpoints',
-  sql: `
+/** The engine's own part of the schema: the sinks' resume points, and the records they set aside. */
+const engineMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: '001_tenants_messages_checkpoints',
+    sql: `
       CREATE TABLE checkpoints (
         consumer_group TEXT NOT NULL,
         stream TEXT NOT NULL,
@@ -17,7 +27,33 @@ const checkpointsMigration: Migration = {
         next_offset INTEGER NOT NULL,
         PRIMARY KEY (consumer_group, stream, partition)
       ) WITHOUT ROWID;`,
-};
+  },
+  {
+    version: 7,
+    name: '007_dead_letters',
+    sql: `
+      CREATE TABLE dead_letters (
+        consumer_group TEXT NOT NULL,
+        stream TEXT NOT NULL,
+        partition INTEGER NOT NULL,
+        "offset" INTEGER NOT NULL,
+        tenant TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        error TEXT NOT NULL,
+        record TEXT NOT NULL,
+        failed_at INTEGER NOT NULL,
+        PRIMARY KEY (consumer_group, stream, partition, "offset")
+      ) WITHOUT ROWID;
+      CREATE INDEX dead_letters_tenant ON dead_letters (tenant, failed_at);`,
+  },
+];
+
+/**
+ * SQLite's result codes for trouble that may pass (locked, busy, out of disk or memory, I/O), as
+ * opposed to a statement the data makes fail.
+ */
+const RETRYABLE = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|NOMEM|CANTOPEN|READONLY|PROTOCOL|INTERRUPT)/;
 
 export interface SqliteStoreOptions {
   readonly dataDir: string;
@@ -52,7 +88,7 @@ export class SqliteStore<W extends object = object> implements Store<W> {
   open(): Promise<string[]> {
     const cacheMiB = this.#cacheMiB;
     const writer = openDatabase(this.#file, { synchronous: 'normal', cacheMiB });
-    const versions = versionsOf([checkpointsMigration, ...this.#wings.flatMap((w) => w.migrations)]);
+    const versions = versionsOf([...engineMigrations, ...this.#wings.flatMap((w) => w.migrations)]);
     const applied = migrate(
       writer,
       versions.map((v) => ({ version: v.version, name: v.name, sql: v.parts.map((p) => p.sql).join('\n') })),
@@ -68,9 +104,16 @@ export class SqliteStore<W extends object = object> implements Store<W> {
       `INSERT INTO checkpoints (consumer_group, stream, partition, next_offset) VALUES (?, ?, ?, ?)
        ON CONFLICT (consumer_group, stream, partition) DO UPDATE SET next_offset = excluded.next_offset`,
     );
+    const saveDeadLetter = writer.prepare<unknown[]>(
+      `INSERT INTO dead_letters (${DEAD_LETTER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    );
     const tx: CheckpointWriter = {
       saveCheckpoint: (c: Checkpoint) => {
         saveCheckpoint.run(c.group, c.stream, c.partition, c.offset);
+        return Promise.resolve();
+      },
+      saveDeadLetter: (d: DeadLetter) => {
+        saveDeadLetter.run(deadLetterValues(d));
         return Promise.resolve();
       },
     };
@@ -85,6 +128,42 @@ export class SqliteStore<W extends object = object> implements Store<W> {
     return Promise.resolve(
       rows.map((r) => ({ group, stream, partition: r.partition, offset: r.next_offset })),
     );
+  }
+
+  deadLetters(query: DeadLetterQuery): Promise<DeadLetter[]> {
+    const where = ['tenant = ?'];
+    const params: unknown[] = [query.tenant];
+    if (query.stream !== undefined) {
+      where.push('stream = ?');
+      params.push(query.stream);
+    }
+    if (query.before) {
+      where.push(`${DEAD_LETTER_KEY} < (?, ?, ?, ?, ?)`);
+      const b = query.before;
+      params.push(b.failedAt, b.group, b.stream, b.partition, b.offset);
+    }
+    const rows = this.#reader!.prepare<unknown[], DeadLetterRow>(
+      `SELECT ${DEAD_LETTER_COLUMNS} FROM dead_letters WHERE ${where.join(' AND ')}
+       ORDER BY ${DEAD_LETTER_ORDER} LIMIT ?`,
+    ).all(...params, query.limit);
+    return Promise.resolve(rows.map((r) => toDeadLetter(r, sqliteColumns)));
+  }
+
+  dismissDeadLetter(
+    tenant: string,
+    d: Pick<DeadLetter, 'group' | 'stream' | 'partition' | 'offset'>,
+  ): Promise<boolean> {
+    return this.#serial(
+      () =>
+        this.#writer!.prepare(
+          'DELETE FROM dead_letters WHERE tenant = ? AND consumer_group = ? AND stream = ? AND partition = ? AND "offset" = ?',
+        ).run(tenant, d.group, d.stream, d.partition, d.offset).changes === 1,
+    );
+  }
+
+  retryable(err: unknown): boolean {
+    const code = (err as { code?: unknown } | null)?.code;
+    return typeof code === 'string' && RETRYABLE.test(code);
   }
 
   transaction<T>(fn: (tx: W & CheckpointWriter) => Promise<T>): Promise<T> {
