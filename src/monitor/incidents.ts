@@ -1,4 +1,4 @@
-import type { CheckRow, Incident, TargetState } from './check.ts';
+import type { CheckRow, Incident, TargetState } from './model.ts';
 
 /** What one batch of new checks did to incidents. */
 export interface IncidentChanges {

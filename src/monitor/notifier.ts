@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { newRecord } from '../ingest/records.ts';
 import type { LogRecord } from '../log/record.ts';
-import type { Incident, MonitorReader } from './check.ts';
+import type { Incident } from './model.ts';
+import type { MonitorReader } from './store/repositories.ts';
 import type { MonitorMetrics } from './metrics.ts';
 
 /** What subscribers and webhooks receive when an incident opens or closes. */

@@ -1,6 +1,6 @@
 import type { LogRecord } from '../log/record.ts';
 import type { Projection } from '../sink/projection.ts';
-import type { Check, CheckRow } from './check.ts';
+import type { Check, CheckRow } from './model.ts';
 import type { MonitorWriters } from './store/repositories.ts';
 import { advanceIncidents } from './incidents.ts';
 import { addToRollups, rollupKeys } from './rollup.ts';

@@ -1,4 +1,4 @@
-import type { CheckRow, ErrorClass, Rollup, RollupKey, RollupSize } from './check.ts';
+import type { CheckRow, ErrorClass, Rollup, RollupKey, RollupSize } from './model.ts';
 
 /** Upper bounds (ms) of the latency buckets a rollup counts into; the last bucket is open-ended. */
 export const LATENCY_BOUNDS_MS = [

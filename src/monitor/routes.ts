@@ -5,10 +5,10 @@ import { v7 as uuidv7 } from 'uuid';
 import { BeaconError } from '../errors/catalog.ts';
 import { requireContentType } from '../http/auth.ts';
 import type { RouteContext } from '../http/context.ts';
-import type { MonitorStore } from './store/repositories.ts';
+import type { MonitorReader, MonitorStore } from './store/repositories.ts';
 import { decodeCursor, encodeCursor } from '../wire/cursor.ts';
 import { errorResponses, IsoTime } from '../http/schemas.ts';
-import type { CheckRow, MonitorReader, RollupSize } from './check.ts';
+import type { CheckRow, RollupSize } from './model.ts';
 import { ROLLUP_MS, summarize, type SummaryBucket } from './rollup.ts';
 import { parseTargetSpec, TARGET_ID, TargetSpecSchema, type Target, type TargetSpec } from './target.ts';
 

@@ -1,19 +1,15 @@
-import type { MonitorRepositories, MonitorWriters } from './repositories.ts';
-import type { Pool, PoolClient } from 'pg';
-import { copyIn, csvLine } from '../../store/postgres/copy.ts';
 import type {
   CheckQuery,
-  CheckRow,
   CheckWriter,
-  ErrorClass,
-  Incident,
   MonitorReader,
-  Rollup,
-  RollupKey,
+  MonitorRepositories,
+  MonitorWriters,
   RollupQuery,
-  TargetState,
   TargetWriter,
-} from '../check.ts';
+} from './repositories.ts';
+import type { Pool, PoolClient } from 'pg';
+import { copyIn, csvLine } from '../../store/postgres/copy.ts';
+import type { CheckRow, ErrorClass, Incident, Rollup, RollupKey, TargetState } from '../model.ts';
 import type { Target, TargetSource, TargetSpec } from '../target.ts';
 import { storeError, type Queryable } from '../../store/postgres/errors.ts';
 import { lockedTransaction } from '../../store/postgres/locked-transaction.ts';

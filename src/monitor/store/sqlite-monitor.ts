@@ -1,21 +1,16 @@
-import type { MonitorRepositories, MonitorWriters } from './repositories.ts';
+import type {
+  CheckQuery,
+  CheckWriter,
+  MonitorReader,
+  MonitorRepositories,
+  MonitorWriters,
+  RollupQuery,
+  TargetWriter,
+} from './repositories.ts';
 import type { SqliteWing } from '../../store/sqlite/wing.ts';
 import { sqliteMigrations } from './sqlite-migrations.ts';
 import type { SqliteDatabase } from '../../sqlite/database.ts';
-import type {
-  CheckQuery,
-  CheckRow,
-  CheckWriter,
-  ErrorClass,
-  Incident,
-  MonitorReader,
-  Rollup,
-  RollupKey,
-  RollupQuery,
-  RollupSize,
-  TargetState,
-  TargetWriter,
-} from '../check.ts';
+import type { CheckRow, ErrorClass, Incident, Rollup, RollupKey, RollupSize, TargetState } from '../model.ts';
 import type { Target, TargetSource, TargetSpec } from '../target.ts';
 
 interface TargetRow {
