@@ -1,14 +1,13 @@
-import type { CheckRow, Incident, TargetState } from './model.ts';
+import type { CheckRow, Incident, IncidentKey, StateKey, TargetState, Thresholds } from './model.ts';
 
 /** What one batch of new checks did to incidents. */
 export interface IncidentChanges {
   readonly states: TargetState[];
   readonly opened: Incident[];
-  readonly closed: { key: Pick<Incident, 'tenant' | 'target' | 'region' | 'startedAt'>; endedAt: number }[];
+  readonly closed: { key: IncidentKey; endedAt: number }[];
 }
 
-const keyOf = (c: Pick<CheckRow, 'tenant' | 'target' | 'region'>) =>
-  `${c.tenant}\u0000${c.target}\u0000${c.region}`;
+const keyOf = (c: StateKey) => `${c.tenant}\u0000${c.target}\u0000${c.region}`;
 
 /**
  * Advances each (target, region)'s state through new checks in slot order: `downAfter` failures in a
@@ -18,7 +17,7 @@ const keyOf = (c: Pick<CheckRow, 'tenant' | 'target' | 'region'>) =>
 export function advanceIncidents(
   previous: readonly TargetState[],
   checks: readonly CheckRow[],
-  thresholds: (check: CheckRow) => { downAfter: number; upAfter: number } | undefined,
+  thresholds: (check: CheckRow) => Thresholds | undefined,
 ): IncidentChanges {
   const states = new Map(previous.map((s) => [keyOf(s), s]));
   const opened: Incident[] = [];

@@ -1,3 +1,5 @@
+import type { TargetSpec } from './target.ts';
+
 /**
  * Why a check failed. Network classes come from the socket error; `status`, `pattern` and
  * `body-too-large` from judging the response.
@@ -99,6 +101,12 @@ export interface Incident {
   readonly detail: string;
 }
 
+/** What identifies an incident: its target and region, and when it started. */
+export type IncidentKey = Pick<Incident, 'tenant' | 'target' | 'region' | 'startedAt'>;
+
+/** An incident as of one change (its opening or closing), numbered in the order the changes committed. */
+export type IncidentChange = Incident & { readonly seq: number };
+
 /** Where a target's checks in one region stand; kept by the projection between batches. */
 export interface TargetState {
   readonly tenant: string;
@@ -114,5 +122,11 @@ export interface TargetState {
   readonly incidentStart: number | null;
 }
 
+/** What identifies a target state: one per target and region. */
+export type StateKey = Pick<TargetState, 'tenant' | 'target' | 'region'>;
+
 /** What identifies a rollup: its target, region, bucket length and bucket start. */
 export type RollupKey = Pick<Rollup, 'tenant' | 'target' | 'region' | 'size' | 'start'>;
+
+/** How many failed checks in a row open an incident, and how many good ones close it. */
+export type Thresholds = Pick<TargetSpec, 'downAfter' | 'upAfter'>;

@@ -9,7 +9,18 @@ import type {
 } from './repositories.ts';
 import type { Pool, PoolClient } from 'pg';
 import { copyIn, csvLine } from '../../store/postgres/copy.ts';
-import type { CheckRow, ErrorClass, Incident, Rollup, RollupKey, TargetState } from '../model.ts';
+import type {
+  CheckRow,
+  ErrorClass,
+  Incident,
+  Rollup,
+  RollupKey,
+  TargetState,
+  IncidentChange,
+  IncidentKey,
+  StateKey,
+  Thresholds,
+} from '../model.ts';
 import type { Target, TargetSource, TargetSpec } from '../target.ts';
 import { storeError, type Queryable } from '../../store/postgres/errors.ts';
 import { lockedTransaction } from '../../store/postgres/locked-transaction.ts';
@@ -291,7 +302,7 @@ export class PostgresMonitorReader implements MonitorReader {
     return rows.map(toIncident);
   }
 
-  async incidentChanges(afterSeq: number, limit: number): Promise<(Incident & { readonly seq: number })[]> {
+  async incidentChanges(afterSeq: number, limit: number): Promise<IncidentChange[]> {
     const { rows } = await this.#db.query<IncidentRow>(
       `SELECT ${INCIDENT_SELECT} FROM monitor_incidents WHERE seq > $1 ORDER BY seq LIMIT $2`,
       [afterSeq, limit],
@@ -416,8 +427,7 @@ export class PostgresTargetWriter implements TargetWriter {
 
 const rollupId = (k: RollupKey) =>
   `${k.tenant}\u0000${k.target}\u0000${k.size}\u0000${k.start}\u0000${k.region}`;
-const stateId = (k: Pick<TargetState, 'tenant' | 'target' | 'region'>) =>
-  `${k.tenant}\u0000${k.target}\u0000${k.region}`;
+const stateId = (k: StateKey) => `${k.tenant}\u0000${k.target}\u0000${k.region}`;
 
 /**
  * Check writes inside a sink's transaction. Checks go in by COPY into a session-local staging table,
@@ -577,9 +587,7 @@ export class PostgresCheckWriter implements CheckWriter {
     );
   }
 
-  async getStates(
-    keys: readonly Pick<TargetState, 'tenant' | 'target' | 'region'>[],
-  ): Promise<TargetState[]> {
+  async getStates(keys: readonly StateKey[]): Promise<TargetState[]> {
     const unique = [...new Map(keys.map((k) => [stateId(k), k])).values()];
     if (unique.length === 0) return [];
     const { rows } = await this.#client.query<StateRow>(
@@ -618,11 +626,8 @@ export class PostgresCheckWriter implements CheckWriter {
     );
   }
 
-  async thresholds(
-    tenant: string,
-    ids: readonly string[],
-  ): Promise<Map<string, { downAfter: number; upAfter: number }>> {
-    const out = new Map<string, { downAfter: number; upAfter: number }>();
+  async thresholds(tenant: string, ids: readonly string[]): Promise<Map<string, Thresholds>> {
+    const out = new Map<string, Thresholds>();
     if (ids.length === 0) return out;
     const { rows } = await this.#client.query<{ id: string; spec: Partial<TargetSpec> }>(
       'SELECT id, spec FROM monitor_targets WHERE tenant = $1 AND id = ANY($2::text[])',
@@ -652,10 +657,7 @@ export class PostgresCheckWriter implements CheckWriter {
     );
   }
 
-  async closeIncident(
-    k: Pick<Incident, 'tenant' | 'target' | 'region' | 'startedAt'>,
-    endedAt: number,
-  ): Promise<void> {
+  async closeIncident(k: IncidentKey, endedAt: number): Promise<void> {
     await this.#lockIncidents();
     await this.#client.query(
       `UPDATE monitor_incidents SET ended_at = ${ts('$1')}, seq = ${NEXT_SEQ}

@@ -1,5 +1,16 @@
 import type { Store } from '../../store/store.ts';
-import type { CheckRow, Incident, Rollup, RollupKey, RollupSize, TargetState } from '../model.ts';
+import type {
+  CheckRow,
+  Incident,
+  IncidentChange,
+  IncidentKey,
+  Rollup,
+  RollupKey,
+  RollupSize,
+  StateKey,
+  TargetState,
+  Thresholds,
+} from '../model.ts';
 import type { Target, TargetSource, TargetSpec } from '../target.ts';
 
 /** Keyset position in the (scheduledAt desc, region) order of a target's checks. */
@@ -50,7 +61,7 @@ export interface MonitorReader {
   /** A target's incidents, newest first. */
   listIncidents(tenant: string, target: string, limit: number, before?: number): Promise<Incident[]>;
   /** Incidents opened or closed after change `seq`, oldest change first (every tenant). */
-  incidentChanges(afterSeq: number, limit: number): Promise<(Incident & { readonly seq: number })[]>;
+  incidentChanges(afterSeq: number, limit: number): Promise<IncidentChange[]>;
   /** The newest incident change's seq (0 when none). */
   lastIncidentSeq(): Promise<number>;
   /** The newest check of each of a tenant's targets (current state), by target id. */
@@ -80,18 +91,12 @@ export interface CheckWriter {
   /** Reads the rollup rows for the given keys, for merging. */
   getRollups(keys: readonly RollupKey[]): Promise<Rollup[]>;
   putRollups(rollups: readonly Rollup[]): Promise<void>;
-  getStates(keys: readonly Pick<TargetState, 'tenant' | 'target' | 'region'>[]): Promise<TargetState[]>;
+  getStates(keys: readonly StateKey[]): Promise<TargetState[]>;
   putStates(states: readonly TargetState[]): Promise<void>;
   /** The down/up thresholds of targets, by id (targets deleted since have none). */
-  thresholds(
-    tenant: string,
-    ids: readonly string[],
-  ): Promise<Map<string, { downAfter: number; upAfter: number }>>;
+  thresholds(tenant: string, ids: readonly string[]): Promise<Map<string, Thresholds>>;
   openIncident(incident: Incident): Promise<void>;
-  closeIncident(
-    key: Pick<Incident, 'tenant' | 'target' | 'region' | 'startedAt'>,
-    endedAt: number,
-  ): Promise<void>;
+  closeIncident(key: IncidentKey, endedAt: number): Promise<void>;
   /** Deletes raw checks scheduled before `before`; returns how many. Rollups are kept. */
   deleteChecksBefore(before: number): Promise<number>;
 }

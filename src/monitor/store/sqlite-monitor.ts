@@ -10,7 +10,19 @@ import type {
 import type { SqliteWing } from '../../store/sqlite/wing.ts';
 import { sqliteMigrations } from './sqlite-migrations.ts';
 import type { SqliteDatabase } from '../../sqlite/database.ts';
-import type { CheckRow, ErrorClass, Incident, Rollup, RollupKey, RollupSize, TargetState } from '../model.ts';
+import type {
+  CheckRow,
+  ErrorClass,
+  Incident,
+  Rollup,
+  RollupKey,
+  RollupSize,
+  TargetState,
+  IncidentChange,
+  IncidentKey,
+  StateKey,
+  Thresholds,
+} from '../model.ts';
 import type { Target, TargetSource, TargetSpec } from '../target.ts';
 
 interface TargetRow {
@@ -228,7 +240,7 @@ export class SqliteMonitorReader implements MonitorReader {
     return Promise.resolve(rows.map(toIncident));
   }
 
-  incidentChanges(afterSeq: number, limit: number): Promise<(Incident & { readonly seq: number })[]> {
+  incidentChanges(afterSeq: number, limit: number): Promise<IncidentChange[]> {
     const rows = this.#db
       .prepare<[number, number], IncidentRow>(
         'SELECT * FROM monitor_incidents WHERE seq > ? ORDER BY seq LIMIT ?',
@@ -425,7 +437,7 @@ export class SqliteCheckWriter implements CheckWriter {
     return Promise.resolve();
   }
 
-  getStates(keys: readonly Pick<TargetState, 'tenant' | 'target' | 'region'>[]): Promise<TargetState[]> {
+  getStates(keys: readonly StateKey[]): Promise<TargetState[]> {
     const get = this.#db.prepare<[string, string, string], StateRow>(
       'SELECT * FROM monitor_states WHERE tenant = ? AND target = ? AND region = ?',
     );
@@ -473,14 +485,11 @@ export class SqliteCheckWriter implements CheckWriter {
     return Promise.resolve();
   }
 
-  thresholds(
-    tenant: string,
-    ids: readonly string[],
-  ): Promise<Map<string, { downAfter: number; upAfter: number }>> {
+  thresholds(tenant: string, ids: readonly string[]): Promise<Map<string, Thresholds>> {
     const get = this.#db.prepare<[string, string], { spec: string }>(
       'SELECT spec FROM monitor_targets WHERE tenant = ? AND id = ?',
     );
-    const out = new Map<string, { downAfter: number; upAfter: number }>();
+    const out = new Map<string, Thresholds>();
     for (const id of ids) {
       const row = get.get(tenant, id);
       if (!row) continue;
@@ -500,10 +509,7 @@ export class SqliteCheckWriter implements CheckWriter {
     return Promise.resolve();
   }
 
-  closeIncident(
-    k: Pick<Incident, 'tenant' | 'target' | 'region' | 'startedAt'>,
-    endedAt: number,
-  ): Promise<void> {
+  closeIncident(k: IncidentKey, endedAt: number): Promise<void> {
     this.#db
       .prepare(
         `UPDATE monitor_incidents SET ended_at = ?, seq = ${NEXT_SEQ}
