@@ -1,3 +1,23 @@
+import type { Pool, PoolClient } from 'pg';
+import { postgresColumns as c } from '../../store/columns.ts';
+import { copyIn, csvLine } from '../../store/postgres/copy.ts';
+import { storeError, type Queryable } from '../../store/postgres/errors.ts';
+import { lockedTransaction } from '../../store/postgres/locked-transaction.ts';
+import { dayOf, isNoPartition, PARTITION_LOCK, TablePartitions } from '../../store/postgres/partitions.ts';
+import type { PostgresWing } from '../../store/postgres/wing.ts';
+import type {
+  CheckRow,
+  Incident,
+  IncidentChange,
+  IncidentKey,
+  Rollup,
+  RollupKey,
+  StateKey,
+  TargetState,
+  Thresholds,
+} from '../model.ts';
+import type { Target, TargetSource, TargetSpec } from '../target.ts';
+import { postgresMigrations } from './postgres-migrations.ts';
 import type {
   CheckQuery,
   CheckWriter,
@@ -7,26 +27,20 @@ import type {
   RollupQuery,
   TargetWriter,
 } from './repositories.ts';
-import type { Pool, PoolClient } from 'pg';
-import { copyIn, csvLine } from '../../store/postgres/copy.ts';
-import type {
-  CheckRow,
-  ErrorClass,
-  Incident,
-  Rollup,
-  RollupKey,
-  TargetState,
-  IncidentChange,
-  IncidentKey,
-  StateKey,
-  Thresholds,
-} from '../model.ts';
-import type { Target, TargetSource, TargetSpec } from '../target.ts';
-import { storeError, type Queryable } from '../../store/postgres/errors.ts';
-import { lockedTransaction } from '../../store/postgres/locked-transaction.ts';
-import { dayOf, isNoPartition, PARTITION_LOCK, TablePartitions } from '../../store/postgres/partitions.ts';
-import type { PostgresWing } from '../../store/postgres/wing.ts';
-import { postgresMigrations } from './postgres-migrations.ts';
+import {
+  toCheck,
+  toIncident,
+  toIncidentChange,
+  toRollup,
+  toState,
+  toTarget,
+  toThresholds,
+  type CheckDbRow,
+  type IncidentRow,
+  type RollupRow,
+  type StateRow,
+  type TargetRow,
+} from './rows.ts';
 
 /** Advisory lock that serializes targets-file replacements across processes. */
 const TARGETS_LOCK = 0x62636e03;
@@ -52,97 +66,19 @@ const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
  */
 const bound = (at: number) => Math.min(Math.max(at, -210_000_000_000_000), 9_000_000_000_000_000);
 
-interface TargetRow {
-  tenant: string;
-  id: string;
-  source: TargetSource;
-  spec: TargetSpec;
-  created_at: string;
-  updated_at: string;
-}
-
-interface CheckDbRow {
-  tenant: string;
-  target: string;
-  scheduled_at: number;
-  region: string;
-  slot: number;
-  started_at: number;
-  duration_ms: number;
-  dns_ms: number;
-  connect_ms: number;
-  tls_ms: number;
-  ttfb_ms: number;
-  transfer_ms: number;
-  status: number | null;
-  http_version: string | null;
-  bytes: number;
-  tls_expires_at: number | null;
-  pattern_matched: boolean | null;
-  redirects: number;
-  ok: boolean;
-  error_class: string | null;
-  error_detail: string | null;
-}
-
-interface RollupRow {
-  tenant: string;
-  target: string;
-  size: Rollup['size'];
-  start: number;
-  region: string;
-  checks: number;
-  up: number;
-  latency_sum_ms: number;
-  latency: number[];
-  errors: Rollup['errors'];
-}
-
-interface StateRow {
-  tenant: string;
-  target: string;
-  region: string;
-  down: boolean;
-  streak: number;
-  streak_start: number;
-  last_scheduled_at: number;
-  incident_start: number | null;
-}
-
-interface IncidentRow {
-  tenant: string;
-  target: string;
-  started_at: number;
-  region: string;
-  ended_at: number | null;
-  cause: string;
-  detail: string;
-  seq: number;
-}
-
 const INCIDENT_SELECT = `tenant, target, ${ms('started_at')} AS started_at, region, ${ms('ended_at')} AS ended_at,
-  cause, detail, seq::float8 AS seq`;
-
-const toIncident = (r: IncidentRow): Incident => ({
-  tenant: r.tenant,
-  target: r.target,
-  region: r.region,
-  startedAt: r.started_at,
-  endedAt: r.ended_at,
-  cause: r.cause as ErrorClass,
-  detail: r.detail,
-});
+  cause, detail, seq`;
 
 const TARGET_COLUMNS = 'tenant, id, source, spec, created_at, updated_at';
 
-/** Every check column, times as epoch ms and bigints as numbers, in CheckDbRow's names. */
+/** Every check column, times as epoch ms, in CheckDbRow's names. */
 const CHECK_SELECT = (p = '') =>
   [
     `${p}tenant`,
     `${p}target`,
     `${ms(`${p}scheduled_at`)} AS scheduled_at`,
     `${p}region`,
-    `${p}slot::float8 AS slot`,
+    `${p}slot`,
     `${ms(`${p}started_at`)} AS started_at`,
     `${p}duration_ms`,
     `${p}dns_ms`,
@@ -152,7 +88,7 @@ const CHECK_SELECT = (p = '') =>
     `${p}transfer_ms`,
     `${p}status`,
     `${p}http_version`,
-    `${p}bytes::float8 AS bytes`,
+    `${p}bytes`,
     `${ms(`${p}tls_expires_at`)} AS tls_expires_at`,
     `${p}pattern_matched`,
     `${p}redirects`,
@@ -162,63 +98,6 @@ const CHECK_SELECT = (p = '') =>
   ].join(', ');
 
 const ROLLUP_SELECT = `tenant, target, size, ${ms('start')} AS start, region, checks, up, latency_sum_ms, latency, errors`;
-const toTarget = (r: TargetRow): Target => ({
-  ...r.spec,
-  id: r.id,
-  tenant: r.tenant,
-  source: r.source,
-  createdAt: Number(r.created_at),
-  updatedAt: Number(r.updated_at),
-});
-
-const toCheck = (r: CheckDbRow): CheckRow => ({
-  tenant: r.tenant,
-  target: r.target,
-  region: r.region,
-  slot: r.slot,
-  scheduledAt: r.scheduled_at,
-  startedAt: r.started_at,
-  durationMs: r.duration_ms,
-  phases: {
-    dnsMs: r.dns_ms,
-    connectMs: r.connect_ms,
-    tlsMs: r.tls_ms,
-    ttfbMs: r.ttfb_ms,
-    transferMs: r.transfer_ms,
-  },
-  status: r.status,
-  httpVersion: r.http_version,
-  bytes: r.bytes,
-  tlsExpiresAt: r.tls_expires_at,
-  patternMatched: r.pattern_matched,
-  redirects: r.redirects,
-  ok: r.ok,
-  error: r.error_class === null ? null : { class: r.error_class as ErrorClass, detail: r.error_detail ?? '' },
-});
-
-const toRollup = (r: RollupRow): Rollup => ({
-  tenant: r.tenant,
-  target: r.target,
-  region: r.region,
-  size: r.size,
-  start: r.start,
-  checks: r.checks,
-  up: r.up,
-  latencySumMs: r.latency_sum_ms,
-  latency: r.latency,
-  errors: r.errors,
-});
-
-const toState = (r: StateRow): TargetState => ({
-  tenant: r.tenant,
-  target: r.target,
-  region: r.region,
-  down: r.down,
-  streak: r.streak,
-  streakStart: r.streak_start,
-  lastScheduledAt: r.last_scheduled_at,
-  incidentStart: r.incident_start,
-});
 
 /** Reads targets and their history from the pool; answers as SqliteMonitorReader does. */
 export class PostgresMonitorReader implements MonitorReader {
@@ -232,7 +111,7 @@ export class PostgresMonitorReader implements MonitorReader {
       `SELECT ${TARGET_COLUMNS} FROM monitor_targets WHERE tenant = $1 AND id = $2`,
       [tenant, id],
     );
-    return rows[0] && toTarget(rows[0]);
+    return rows[0] && toTarget(rows[0], c);
   }
 
   async listTargets(tenant: string, limit: number, after?: string): Promise<Target[]> {
@@ -240,7 +119,7 @@ export class PostgresMonitorReader implements MonitorReader {
       `SELECT ${TARGET_COLUMNS} FROM monitor_targets WHERE tenant = $1 AND id > $2 ORDER BY id LIMIT $3`,
       [tenant, after ?? '', limit],
     );
-    return rows.map(toTarget);
+    return rows.map((r) => toTarget(r, c));
   }
 
   async allTargets(): Promise<Iterable<Target>> {
@@ -249,7 +128,7 @@ export class PostgresMonitorReader implements MonitorReader {
     );
     // Specs are parsed as the prober reaches each row, not all up front.
     return (function* () {
-      for (const row of rows) yield toTarget(row);
+      for (const row of rows) yield toTarget(row, c);
     })();
   }
 
@@ -280,7 +159,7 @@ export class PostgresMonitorReader implements MonitorReader {
        ORDER BY scheduled_at DESC, region DESC LIMIT ${param(query.limit)}`,
       params,
     );
-    return rows.map(toCheck);
+    return rows.map((r) => toCheck(r, c));
   }
 
   async rollups(query: RollupQuery): Promise<Rollup[]> {
@@ -290,7 +169,7 @@ export class PostgresMonitorReader implements MonitorReader {
        ORDER BY start, region`,
       [query.tenant, query.target, query.size, bound(query.from), bound(query.to)],
     );
-    return rows.map(toRollup);
+    return rows.map((r) => toRollup(r, c));
   }
 
   async listIncidents(tenant: string, target: string, limit: number, before?: number): Promise<Incident[]> {
@@ -307,7 +186,7 @@ export class PostgresMonitorReader implements MonitorReader {
       `SELECT ${INCIDENT_SELECT} FROM monitor_incidents WHERE seq > $1 ORDER BY seq LIMIT $2`,
       [afterSeq, limit],
     );
-    return rows.map((r) => ({ ...toIncident(r), seq: r.seq }));
+    return rows.map((r) => toIncidentChange(r, c));
   }
 
   async lastIncidentSeq(): Promise<number> {
@@ -335,7 +214,7 @@ export class PostgresMonitorReader implements MonitorReader {
        ORDER BY c.target, c.region`,
       [tenant],
     );
-    return rows.map(toCheck);
+    return rows.map((r) => toCheck(r, c));
   }
 }
 
@@ -423,8 +302,6 @@ export class PostgresTargetWriter implements TargetWriter {
   }
 }
 
-/** A CSV field: always quoted, quotes doubled; null is the unquoted empty field (NULL in COPY csv). */
-
 const rollupId = (k: RollupKey) =>
   `${k.tenant}\u0000${k.target}\u0000${k.size}\u0000${k.start}\u0000${k.region}`;
 const stateId = (k: StateKey) => `${k.tenant}\u0000${k.target}\u0000${k.region}`;
@@ -485,30 +362,30 @@ export class PostgresCheckWriter implements CheckWriter {
       await client.query('TRUNCATE stage_checks');
     }
     this.#staging = true;
-    const lines = rows.map((c, n) =>
+    const lines = rows.map((check, n) =>
       csvLine([
         n,
-        c.tenant,
-        c.target,
-        c.region,
-        c.scheduledAt,
-        c.slot,
-        c.startedAt,
-        c.durationMs,
-        c.phases.dnsMs,
-        c.phases.connectMs,
-        c.phases.tlsMs,
-        c.phases.ttfbMs,
-        c.phases.transferMs,
-        c.status,
-        c.httpVersion,
-        c.bytes,
-        c.tlsExpiresAt,
-        c.patternMatched,
-        c.redirects,
-        c.ok,
-        c.error?.class ?? null,
-        c.error?.detail ?? null,
+        check.tenant,
+        check.target,
+        check.region,
+        check.scheduledAt,
+        check.slot,
+        check.startedAt,
+        check.durationMs,
+        check.phases.dnsMs,
+        check.phases.connectMs,
+        check.phases.tlsMs,
+        check.phases.ttfbMs,
+        check.phases.transferMs,
+        check.status,
+        check.httpVersion,
+        check.bytes,
+        check.tlsExpiresAt,
+        check.patternMatched,
+        check.redirects,
+        check.ok,
+        check.error?.class ?? null,
+        check.error?.detail ?? null,
       ]),
     );
     await copyIn(client, 'COPY stage_checks FROM STDIN (FORMAT csv)', lines);
@@ -556,7 +433,7 @@ export class PostgresCheckWriter implements CheckWriter {
         unique.map((k) => k.region),
       ],
     );
-    return rows.map(toRollup);
+    return rows.map((r) => toRollup(r, c));
   }
 
   async putRollups(rollups: readonly Rollup[]): Promise<void> {
@@ -598,7 +475,7 @@ export class PostgresCheckWriter implements CheckWriter {
        ORDER BY k.i`,
       [unique.map((k) => k.tenant), unique.map((k) => k.target), unique.map((k) => k.region)],
     );
-    return rows.map(toState);
+    return rows.map((r) => toState(r, c));
   }
 
   async putStates(states: readonly TargetState[]): Promise<void> {
@@ -629,15 +506,15 @@ export class PostgresCheckWriter implements CheckWriter {
   async thresholds(tenant: string, ids: readonly string[]): Promise<Map<string, Thresholds>> {
     const out = new Map<string, Thresholds>();
     if (ids.length === 0) return out;
-    const { rows } = await this.#client.query<{ id: string; spec: Partial<TargetSpec> }>(
+    const { rows } = await this.#client.query<Pick<TargetRow, 'id' | 'spec'>>(
       'SELECT id, spec FROM monitor_targets WHERE tenant = $1 AND id = ANY($2::text[])',
       [tenant, [...ids]],
     );
-    const found = new Map(rows.map((r) => [r.id, r.spec]));
+    const found = new Map(rows.map((r) => [r.id, r]));
     // In the order asked, as SQLite answers.
     for (const id of ids) {
-      const spec = found.get(id);
-      if (spec) out.set(id, { downAfter: spec.downAfter ?? 3, upAfter: spec.upAfter ?? 2 });
+      const row = found.get(id);
+      if (row) out.set(id, toThresholds(row, c));
     }
     return out;
   }

@@ -1,3 +1,18 @@
+import { sqliteColumns as c } from '../../store/columns.ts';
+import type { SqliteWing } from '../../store/sqlite/wing.ts';
+import type { SqliteDatabase } from '../../sqlite/database.ts';
+import type {
+  CheckRow,
+  Incident,
+  IncidentChange,
+  IncidentKey,
+  Rollup,
+  RollupKey,
+  StateKey,
+  TargetState,
+  Thresholds,
+} from '../model.ts';
+import type { Target, TargetSource, TargetSpec } from '../target.ts';
 import type {
   CheckQuery,
   CheckWriter,
@@ -7,150 +22,23 @@ import type {
   RollupQuery,
   TargetWriter,
 } from './repositories.ts';
-import type { SqliteWing } from '../../store/sqlite/wing.ts';
+import {
+  toCheck,
+  toIncident,
+  toIncidentChange,
+  toRollup,
+  toState,
+  toTarget,
+  toThresholds,
+  type CheckDbRow,
+  type IncidentRow,
+  type RollupRow,
+  type StateRow,
+  type TargetRow,
+} from './rows.ts';
 import { sqliteMigrations } from './sqlite-migrations.ts';
-import type { SqliteDatabase } from '../../sqlite/database.ts';
-import type {
-  CheckRow,
-  ErrorClass,
-  Incident,
-  Rollup,
-  RollupKey,
-  RollupSize,
-  TargetState,
-  IncidentChange,
-  IncidentKey,
-  StateKey,
-  Thresholds,
-} from '../model.ts';
-import type { Target, TargetSource, TargetSpec } from '../target.ts';
-
-interface TargetRow {
-  tenant: string;
-  id: string;
-  source: TargetSource;
-  spec: string;
-  created_at: number;
-  updated_at: number;
-}
-
-interface CheckDbRow {
-  tenant: string;
-  target: string;
-  scheduled_at: number;
-  region: string;
-  slot: number;
-  started_at: number;
-  duration_ms: number;
-  dns_ms: number;
-  connect_ms: number;
-  tls_ms: number;
-  ttfb_ms: number;
-  transfer_ms: number;
-  status: number | null;
-  http_version: string | null;
-  bytes: number;
-  tls_expires_at: number | null;
-  pattern_matched: number | null;
-  redirects: number;
-  ok: number;
-  error_class: string | null;
-  error_detail: string | null;
-}
-
-interface IncidentRow {
-  tenant: string;
-  target: string;
-  started_at: number;
-  region: string;
-  ended_at: number | null;
-  cause: string;
-  detail: string;
-  seq: number;
-}
-
-const toIncident = (r: IncidentRow): Incident => ({
-  tenant: r.tenant,
-  target: r.target,
-  region: r.region,
-  startedAt: r.started_at,
-  endedAt: r.ended_at,
-  cause: r.cause as ErrorClass,
-  detail: r.detail,
-});
 
 const NEXT_SEQ = '(SELECT COALESCE(MAX(seq), 0) + 1 FROM monitor_incidents)';
-
-interface StateRow {
-  tenant: string;
-  target: string;
-  region: string;
-  down: number;
-  streak: number;
-  streak_start: number;
-  last_scheduled_at: number;
-  incident_start: number | null;
-}
-
-interface RollupRow {
-  tenant: string;
-  target: string;
-  size: RollupSize;
-  start: number;
-  region: string;
-  checks: number;
-  up: number;
-  latency_sum_ms: number;
-  latency: string;
-  errors: string;
-}
-
-const toTarget = (r: TargetRow): Target => ({
-  ...(JSON.parse(r.spec) as TargetSpec),
-  id: r.id,
-  tenant: r.tenant,
-  source: r.source,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
-
-const toCheck = (r: CheckDbRow): CheckRow => ({
-  tenant: r.tenant,
-  target: r.target,
-  region: r.region,
-  slot: r.slot,
-  scheduledAt: r.scheduled_at,
-  startedAt: r.started_at,
-  durationMs: r.duration_ms,
-  phases: {
-    dnsMs: r.dns_ms,
-    connectMs: r.connect_ms,
-    tlsMs: r.tls_ms,
-    ttfbMs: r.ttfb_ms,
-    transferMs: r.transfer_ms,
-  },
-  status: r.status,
-  httpVersion: r.http_version,
-  bytes: r.bytes,
-  tlsExpiresAt: r.tls_expires_at,
-  patternMatched: r.pattern_matched === null ? null : r.pattern_matched === 1,
-  redirects: r.redirects,
-  ok: r.ok === 1,
-  error: r.error_class === null ? null : { class: r.error_class as ErrorClass, detail: r.error_detail ?? '' },
-});
-
-const toRollup = (r: RollupRow): Rollup => ({
-  tenant: r.tenant,
-  target: r.target,
-  region: r.region,
-  size: r.size,
-  start: r.start,
-  checks: r.checks,
-  up: r.up,
-  latencySumMs: r.latency_sum_ms,
-  latency: JSON.parse(r.latency) as number[],
-  errors: JSON.parse(r.errors) as Rollup['errors'],
-});
 
 const CHECK_COLUMNS =
   'tenant, target, scheduled_at, region, slot, started_at, duration_ms, dns_ms, connect_ms, tls_ms, ttfb_ms, transfer_ms, status, http_version, bytes, tls_expires_at, pattern_matched, redirects, ok, error_class, error_detail';
@@ -165,7 +53,7 @@ export class SqliteMonitorReader implements MonitorReader {
     const row = this.#db
       .prepare<[string, string], TargetRow>('SELECT * FROM monitor_targets WHERE tenant = ? AND id = ?')
       .get(tenant, id);
-    return Promise.resolve(row && toTarget(row));
+    return Promise.resolve(row && toTarget(row, c));
   }
 
   listTargets(tenant: string, limit: number, after?: string): Promise<Target[]> {
@@ -174,7 +62,7 @@ export class SqliteMonitorReader implements MonitorReader {
         'SELECT * FROM monitor_targets WHERE tenant = ? AND id > ? ORDER BY id LIMIT ?',
       )
       .all(tenant, after ?? '', limit);
-    return Promise.resolve(rows.map(toTarget));
+    return Promise.resolve(rows.map((r) => toTarget(r, c)));
   }
 
   allTargets(): Promise<Iterable<Target>> {
@@ -183,7 +71,7 @@ export class SqliteMonitorReader implements MonitorReader {
     const rows = this.#db.prepare<[], TargetRow>('SELECT * FROM monitor_targets ORDER BY tenant, id');
     return Promise.resolve(
       (function* () {
-        for (const row of rows.iterate()) yield toTarget(row);
+        for (const row of rows.iterate()) yield toTarget(row, c);
       })(),
     );
   }
@@ -217,7 +105,7 @@ export class SqliteMonitorReader implements MonitorReader {
         to: query.to,
         limit: query.limit,
       });
-    return Promise.resolve(rows.map(toCheck));
+    return Promise.resolve(rows.map((r) => toCheck(r, c)));
   }
 
   rollups(query: RollupQuery): Promise<Rollup[]> {
@@ -227,7 +115,7 @@ export class SqliteMonitorReader implements MonitorReader {
          ORDER BY start, region`,
       )
       .all(query.tenant, query.target, query.size, query.from, query.to);
-    return Promise.resolve(rows.map(toRollup));
+    return Promise.resolve(rows.map((r) => toRollup(r, c)));
   }
 
   listIncidents(tenant: string, target: string, limit: number, before?: number): Promise<Incident[]> {
@@ -246,7 +134,7 @@ export class SqliteMonitorReader implements MonitorReader {
         'SELECT * FROM monitor_incidents WHERE seq > ? ORDER BY seq LIMIT ?',
       )
       .all(afterSeq, limit);
-    return Promise.resolve(rows.map((r) => ({ ...toIncident(r), seq: r.seq })));
+    return Promise.resolve(rows.map((r) => toIncidentChange(r, c)));
   }
 
   lastIncidentSeq(): Promise<number> {
@@ -260,7 +148,7 @@ export class SqliteMonitorReader implements MonitorReader {
     const rows = this.#db
       .prepare<[string], CheckDbRow>(
         `SELECT ${CHECK_COLUMNS.split(', ')
-          .map((c) => `c.${c}`)
+          .map((column) => `c.${column}`)
           .join(', ')}
          FROM monitor_targets t JOIN monitor_checks c ON c.tenant = t.tenant AND c.target = t.id
          WHERE t.tenant = ? AND c.scheduled_at = (
@@ -268,7 +156,7 @@ export class SqliteMonitorReader implements MonitorReader {
          ORDER BY c.target, c.region`,
       )
       .all(tenant);
-    return Promise.resolve(rows.map(toCheck));
+    return Promise.resolve(rows.map((r) => toCheck(r, c)));
   }
 }
 
@@ -377,31 +265,31 @@ export class SqliteCheckWriter implements CheckWriter {
 
   insert(rows: readonly CheckRow[]): Promise<CheckRow[]> {
     const fresh: CheckRow[] = [];
-    for (const c of rows) {
+    for (const check of rows) {
       const changes = this.#insert.run(
-        c.tenant,
-        c.target,
-        c.scheduledAt,
-        c.region,
-        c.slot,
-        c.startedAt,
-        c.durationMs,
-        c.phases.dnsMs,
-        c.phases.connectMs,
-        c.phases.tlsMs,
-        c.phases.ttfbMs,
-        c.phases.transferMs,
-        c.status,
-        c.httpVersion,
-        c.bytes,
-        c.tlsExpiresAt,
-        c.patternMatched === null ? null : c.patternMatched ? 1 : 0,
-        c.redirects,
-        c.ok ? 1 : 0,
-        c.error?.class ?? null,
-        c.error?.detail ?? null,
+        check.tenant,
+        check.target,
+        check.scheduledAt,
+        check.region,
+        check.slot,
+        check.startedAt,
+        check.durationMs,
+        check.phases.dnsMs,
+        check.phases.connectMs,
+        check.phases.tlsMs,
+        check.phases.ttfbMs,
+        check.phases.transferMs,
+        check.status,
+        check.httpVersion,
+        check.bytes,
+        check.tlsExpiresAt,
+        check.patternMatched === null ? null : check.patternMatched ? 1 : 0,
+        check.redirects,
+        check.ok ? 1 : 0,
+        check.error?.class ?? null,
+        check.error?.detail ?? null,
       ).changes;
-      if (changes === 1) fresh.push(c);
+      if (changes === 1) fresh.push(check);
     }
     return Promise.resolve(fresh);
   }
@@ -414,7 +302,7 @@ export class SqliteCheckWriter implements CheckWriter {
       if (seen.has(id)) continue;
       seen.add(id);
       const row = this.#getRollup.get(k.tenant, k.target, k.size, k.start, k.region);
-      if (row) out.push(toRollup(row));
+      if (row) out.push(toRollup(row, c));
     }
     return Promise.resolve(out);
   }
@@ -445,19 +333,8 @@ export class SqliteCheckWriter implements CheckWriter {
     for (const k of keys) {
       const id = `${k.tenant}\u0000${k.target}\u0000${k.region}`;
       if (out.has(id)) continue;
-      const r = get.get(k.tenant, k.target, k.region);
-      if (r) {
-        out.set(id, {
-          tenant: r.tenant,
-          target: r.target,
-          region: r.region,
-          down: r.down === 1,
-          streak: r.streak,
-          streakStart: r.streak_start,
-          lastScheduledAt: r.last_scheduled_at,
-          incidentStart: r.incident_start,
-        });
-      }
+      const row = get.get(k.tenant, k.target, k.region);
+      if (row) out.set(id, toState(row, c));
     }
     return Promise.resolve([...out.values()]);
   }
@@ -486,15 +363,13 @@ export class SqliteCheckWriter implements CheckWriter {
   }
 
   thresholds(tenant: string, ids: readonly string[]): Promise<Map<string, Thresholds>> {
-    const get = this.#db.prepare<[string, string], { spec: string }>(
+    const get = this.#db.prepare<[string, string], Pick<TargetRow, 'spec'>>(
       'SELECT spec FROM monitor_targets WHERE tenant = ? AND id = ?',
     );
     const out = new Map<string, Thresholds>();
     for (const id of ids) {
       const row = get.get(tenant, id);
-      if (!row) continue;
-      const spec = JSON.parse(row.spec) as Partial<TargetSpec>;
-      out.set(id, { downAfter: spec.downAfter ?? 3, upAfter: spec.upAfter ?? 2 });
+      if (row) out.set(id, toThresholds(row, c));
     }
     return Promise.resolve(out);
   }
