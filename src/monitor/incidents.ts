@@ -1,4 +1,11 @@
-import type { CheckRow, Incident, IncidentKey, StateKey, TargetState, Thresholds } from './model.ts';
+import {
+  stateId,
+  type CheckRow,
+  type Incident,
+  type IncidentKey,
+  type TargetState,
+  type Thresholds,
+} from './model.ts';
 
 /** What one batch of new checks did to incidents. */
 export interface IncidentChanges {
@@ -6,8 +13,6 @@ export interface IncidentChanges {
   readonly opened: Incident[];
   readonly closed: { key: IncidentKey; endedAt: number }[];
 }
-
-const keyOf = (c: StateKey) => `${c.tenant}\u0000${c.target}\u0000${c.region}`;
 
 /**
  * Advances each (target, region)'s state through new checks in slot order: `downAfter` failures in a
@@ -19,14 +24,14 @@ export function advanceIncidents(
   checks: readonly CheckRow[],
   thresholds: (check: CheckRow) => Thresholds | undefined,
 ): IncidentChanges {
-  const states = new Map(previous.map((s) => [keyOf(s), s]));
+  const states = new Map(previous.map((s) => [stateId(s), s]));
   const opened: Incident[] = [];
   const closed: IncidentChanges['closed'] = [];
   const touched = new Set<string>();
   for (const check of [...checks].sort((a, b) => a.scheduledAt - b.scheduledAt)) {
     const limits = thresholds(check);
     if (!limits) continue;
-    const key = keyOf(check);
+    const key = stateId(check);
     const s: TargetState = states.get(key) ?? {
       tenant: check.tenant,
       target: check.target,

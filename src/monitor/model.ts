@@ -125,8 +125,15 @@ export interface TargetState {
 /** What identifies a target state: one per target and region. */
 export type StateKey = Pick<TargetState, 'tenant' | 'target' | 'region'>;
 
+/** A state's key as one string, to find it in maps and sets. */
+export const stateId = (k: StateKey): string => `${k.tenant}\u0000${k.target}\u0000${k.region}`;
+
 /** What identifies a rollup: its target, region, bucket length and bucket start. */
 export type RollupKey = Pick<Rollup, 'tenant' | 'target' | 'region' | 'size' | 'start'>;
+
+/** A rollup's key as one string, to find it in maps and sets. */
+export const rollupId = (k: RollupKey): string =>
+  `${k.tenant}\u0000${k.target}\u0000${k.region}\u0000${k.size}\u0000${k.start}`;
 
 /** How many failed checks in a row open an incident, and how many good ones close it. */
 export type Thresholds = Pick<TargetSpec, 'downAfter' | 'upAfter'>;

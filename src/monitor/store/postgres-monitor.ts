@@ -5,16 +5,18 @@ import { storeError, type Queryable } from '../../store/postgres/errors.ts';
 import { lockedTransaction } from '../../store/postgres/locked-transaction.ts';
 import { dayOf, isNoPartition, PARTITION_LOCK, TablePartitions } from '../../store/postgres/partitions.ts';
 import type { PostgresWing } from '../../store/postgres/wing.ts';
-import type {
-  CheckRow,
-  Incident,
-  IncidentChange,
-  IncidentKey,
-  Rollup,
-  RollupKey,
-  StateKey,
-  TargetState,
-  Thresholds,
+import {
+  rollupId,
+  stateId,
+  type CheckRow,
+  type Incident,
+  type IncidentChange,
+  type IncidentKey,
+  type Rollup,
+  type RollupKey,
+  type StateKey,
+  type TargetState,
+  type Thresholds,
 } from '../model.ts';
 import type { Target, TargetSource, TargetSpec } from '../target.ts';
 import { postgresMigrations } from './postgres-migrations.ts';
@@ -28,6 +30,12 @@ import type {
   TargetWriter,
 } from './repositories.ts';
 import {
+  CHECK_COLUMNS,
+  checkValues,
+  rollupValues,
+  specText,
+  stateValues,
+  targetValues,
   toCheck,
   toIncident,
   toIncidentChange,
@@ -66,38 +74,24 @@ const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
  */
 const bound = (at: number) => Math.min(Math.max(at, -210_000_000_000_000), 9_000_000_000_000_000);
 
+/** Every incident column, times as epoch ms, in IncidentRow's names. */
 const INCIDENT_SELECT = `tenant, target, ${ms('started_at')} AS started_at, region, ${ms('ended_at')} AS ended_at,
   cause, detail, seq`;
 
 const TARGET_COLUMNS = 'tenant, id, source, spec, created_at, updated_at';
 
+/** The check columns that are timestamptz. */
+const CHECK_TIMES: ReadonlySet<string> = new Set(['scheduled_at', 'started_at', 'tls_expires_at']);
+
 /** Every check column, times as epoch ms, in CheckDbRow's names. */
 const CHECK_SELECT = (p = '') =>
-  [
-    `${p}tenant`,
-    `${p}target`,
-    `${ms(`${p}scheduled_at`)} AS scheduled_at`,
-    `${p}region`,
-    `${p}slot`,
-    `${ms(`${p}started_at`)} AS started_at`,
-    `${p}duration_ms`,
-    `${p}dns_ms`,
-    `${p}connect_ms`,
-    `${p}tls_ms`,
-    `${p}ttfb_ms`,
-    `${p}transfer_ms`,
-    `${p}status`,
-    `${p}http_version`,
-    `${p}bytes`,
-    `${ms(`${p}tls_expires_at`)} AS tls_expires_at`,
-    `${p}pattern_matched`,
-    `${p}redirects`,
-    `${p}ok`,
-    `${p}error_class`,
-    `${p}error_detail`,
-  ].join(', ');
+  CHECK_COLUMNS.map((column) =>
+    CHECK_TIMES.has(column) ? `${ms(p + column)} AS ${column}` : p + column,
+  ).join(', ');
 
-const ROLLUP_SELECT = `tenant, target, size, ${ms('start')} AS start, region, checks, up, latency_sum_ms, latency, errors`;
+/** Every rollup column, start as epoch ms, in RollupRow's names. */
+const ROLLUP_SELECT = (p = '') =>
+  `${p}tenant, ${p}target, ${p}size, ${ms(`${p}start`)} AS start, ${p}region, ${p}checks, ${p}up, ${p}latency_sum_ms, ${p}latency, ${p}errors`;
 
 /** Reads targets and their history from the pool; answers as SqliteMonitorReader does. */
 export class PostgresMonitorReader implements MonitorReader {
@@ -164,7 +158,7 @@ export class PostgresMonitorReader implements MonitorReader {
 
   async rollups(query: RollupQuery): Promise<Rollup[]> {
     const { rows } = await this.#db.query<RollupRow>(
-      `SELECT ${ROLLUP_SELECT} FROM monitor_rollups
+      `SELECT ${ROLLUP_SELECT()} FROM monitor_rollups
        WHERE tenant = $1 AND target = $2 AND size = $3 AND start >= ${ts('$4')} AND start < ${ts('$5')}
        ORDER BY start, region`,
       [query.tenant, query.target, query.size, bound(query.from), bound(query.to)],
@@ -218,11 +212,6 @@ export class PostgresMonitorReader implements MonitorReader {
   }
 }
 
-function specOf(t: Target): TargetSpec {
-  const { id: _id, tenant: _tenant, source: _source, createdAt: _c, updatedAt: _u, ...spec } = t;
-  return spec;
-}
-
 /**
  * Target writes, each its own statement on the pool (PostgreSQL needs no single writer, so none
  * waits for a sink's transaction); the targets file is replaced in one transaction under a lock.
@@ -238,7 +227,7 @@ export class PostgresTargetWriter implements TargetWriter {
   async create(t: Target): Promise<boolean> {
     const result = await this.#db.query(
       `INSERT INTO monitor_targets (${TARGET_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-      [t.tenant, t.id, t.source, JSON.stringify(specOf(t)), t.createdAt, t.updatedAt],
+      targetValues(t),
     );
     return result.rowCount === 1;
   }
@@ -283,7 +272,7 @@ export class PostgresTargetWriter implements TargetWriter {
           [
             unique.map((t) => t.tenant),
             unique.map((t) => t.id),
-            unique.map((t) => JSON.stringify(specOf(t))),
+            unique.map(specText),
             unique.map((t) => t.createdAt),
             unique.map((t) => t.updatedAt),
           ],
@@ -302,9 +291,9 @@ export class PostgresTargetWriter implements TargetWriter {
   }
 }
 
-const rollupId = (k: RollupKey) =>
-  `${k.tenant}\u0000${k.target}\u0000${k.size}\u0000${k.start}\u0000${k.region}`;
-const stateId = (k: StateKey) => `${k.tenant}\u0000${k.target}\u0000${k.region}`;
+/** Rows of values as one array per column: the parameters of an `unnest`. At least one row. */
+const columnsOf = (rows: readonly (readonly unknown[])[]): unknown[][] =>
+  rows[0]!.map((_, i) => rows.map((row) => row[i]));
 
 /**
  * Check writes inside a sink's transaction. Checks go in by COPY into a session-local staging table,
@@ -350,7 +339,7 @@ export class PostgresCheckWriter implements CheckWriter {
       // ON COMMIT DELETE ROWS: the table is emptied by every commit, so batches never see each other.
       await client.query(`CREATE TEMP TABLE IF NOT EXISTS stage_checks (
         n integer NOT NULL, tenant text COLLATE "C" NOT NULL, target text COLLATE "C" NOT NULL,
-        region text COLLATE "C" NOT NULL, scheduled_ms float8 NOT NULL, slot float8 NOT NULL,
+        scheduled_ms float8 NOT NULL, region text COLLATE "C" NOT NULL, slot float8 NOT NULL,
         started_ms float8 NOT NULL, duration_ms float8 NOT NULL, dns_ms float8 NOT NULL,
         connect_ms float8 NOT NULL, tls_ms float8 NOT NULL, ttfb_ms float8 NOT NULL,
         transfer_ms float8 NOT NULL, status integer, http_version text, bytes float8 NOT NULL,
@@ -362,32 +351,7 @@ export class PostgresCheckWriter implements CheckWriter {
       await client.query('TRUNCATE stage_checks');
     }
     this.#staging = true;
-    const lines = rows.map((check, n) =>
-      csvLine([
-        n,
-        check.tenant,
-        check.target,
-        check.region,
-        check.scheduledAt,
-        check.slot,
-        check.startedAt,
-        check.durationMs,
-        check.phases.dnsMs,
-        check.phases.connectMs,
-        check.phases.tlsMs,
-        check.phases.ttfbMs,
-        check.phases.transferMs,
-        check.status,
-        check.httpVersion,
-        check.bytes,
-        check.tlsExpiresAt,
-        check.patternMatched,
-        check.redirects,
-        check.ok,
-        check.error?.class ?? null,
-        check.error?.detail ?? null,
-      ]),
-    );
+    const lines = rows.map((check, n) => csvLine([n, ...checkValues(check)]));
     await copyIn(client, 'COPY stage_checks FROM STDIN (FORMAT csv)', lines);
     // Within a batch the first row of an identity wins, as in SQLite; RETURNING names the rows that
     // were really new, and the join maps each back to its place in the batch.
@@ -397,9 +361,7 @@ export class PostgresCheckWriter implements CheckWriter {
         FROM (SELECT *, ${ts('scheduled_ms')} AS at FROM stage_checks) s
         ORDER BY tenant, target, region, at, n
       ), inserted AS (
-        INSERT INTO monitor_checks (tenant, target, scheduled_at, region, slot, started_at, duration_ms,
-          dns_ms, connect_ms, tls_ms, ttfb_ms, transfer_ms, status, http_version, bytes, tls_expires_at,
-          pattern_matched, redirects, ok, error_class, error_detail)
+        INSERT INTO monitor_checks (${CHECK_COLUMNS.join(', ')})
         SELECT tenant, target, at, region, slot::int8, ${ts('started_ms')}, duration_ms, dns_ms,
           connect_ms, tls_ms, ttfb_ms, transfer_ms, status, http_version, bytes::int8,
           CASE WHEN tls_expires_ms IS NULL THEN NULL ELSE ${ts('tls_expires_ms')} END,
@@ -418,20 +380,13 @@ export class PostgresCheckWriter implements CheckWriter {
     const unique = [...new Map(keys.map((k) => [rollupId(k), k])).values()];
     if (unique.length === 0) return [];
     const { rows } = await this.#client.query<RollupRow>(
-      `SELECT r.tenant, r.target, r.size, ${ms('r.start')} AS start, r.region, r.checks, r.up,
-         r.latency_sum_ms, r.latency, r.errors
+      `SELECT ${ROLLUP_SELECT('r.')}
        FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[]) WITH ORDINALITY
          AS k (tenant, target, size, start_ms, region, i)
        JOIN monitor_rollups r ON r.tenant = k.tenant AND r.target = k.target AND r.size = k.size
          AND r.start = ${ts('k.start_ms')} AND r.region = k.region
        ORDER BY k.i`,
-      [
-        unique.map((k) => k.tenant),
-        unique.map((k) => k.target),
-        unique.map((k) => k.size),
-        unique.map((k) => k.start),
-        unique.map((k) => k.region),
-      ],
+      columnsOf(unique.map((k) => [k.tenant, k.target, k.size, k.start, k.region])),
     );
     return rows.map((r) => toRollup(r, c));
   }
@@ -449,18 +404,7 @@ export class PostgresCheckWriter implements CheckWriter {
        ON CONFLICT (tenant, target, size, start, region) DO UPDATE SET checks = excluded.checks,
          up = excluded.up, latency_sum_ms = excluded.latency_sum_ms, latency = excluded.latency,
          errors = excluded.errors`,
-      [
-        unique.map((r) => r.tenant),
-        unique.map((r) => r.target),
-        unique.map((r) => r.size),
-        unique.map((r) => r.start),
-        unique.map((r) => r.region),
-        unique.map((r) => r.checks),
-        unique.map((r) => r.up),
-        unique.map((r) => r.latencySumMs),
-        unique.map((r) => JSON.stringify(r.latency)),
-        unique.map((r) => JSON.stringify(r.errors)),
-      ],
+      columnsOf(unique.map(rollupValues)),
     );
   }
 
@@ -473,7 +417,7 @@ export class PostgresCheckWriter implements CheckWriter {
        FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS k (tenant, target, region, i)
        JOIN monitor_states s ON s.tenant = k.tenant AND s.target = k.target AND s.region = k.region
        ORDER BY k.i`,
-      [unique.map((k) => k.tenant), unique.map((k) => k.target), unique.map((k) => k.region)],
+      columnsOf(unique.map((k) => [k.tenant, k.target, k.region])),
     );
     return rows.map((r) => toState(r, c));
   }
@@ -490,16 +434,7 @@ export class PostgresCheckWriter implements CheckWriter {
        ON CONFLICT (tenant, target, region) DO UPDATE SET down = excluded.down, streak = excluded.streak,
          streak_start = excluded.streak_start, last_scheduled_at = excluded.last_scheduled_at,
          incident_start = excluded.incident_start`,
-      [
-        unique.map((s) => s.tenant),
-        unique.map((s) => s.target),
-        unique.map((s) => s.region),
-        unique.map((s) => s.down),
-        unique.map((s) => s.streak),
-        unique.map((s) => s.streakStart),
-        unique.map((s) => s.lastScheduledAt),
-        unique.map((s) => s.incidentStart),
-      ],
+      columnsOf(unique.map(stateValues)),
     );
   }
 

@@ -9,7 +9,7 @@ import type {
   TargetState,
   Thresholds,
 } from '../model.ts';
-import type { Target, TargetSource, TargetSpec } from '../target.ts';
+import { specOf, type Target, type TargetSource, type TargetSpec } from '../target.ts';
 
 // Rows as either driver returns them (see `Columns`). Times are epoch ms as numbers on both
 // backends, fractions kept: SQLite stores them so, and the PostgreSQL queries select their
@@ -167,3 +167,97 @@ export const toIncidentChange = (r: IncidentRow, c: Columns): IncidentChange => 
   ...toIncident(r),
   seq: c.int(r.seq),
 });
+
+// What the writers bind: a row's values in the order of its table's columns. Flags are 1 or 0:
+// SQLite has no boolean to bind, and PostgreSQL's boolean input reads 1 and 0 as true and false.
+
+const flag = (b: boolean): number => (b ? 1 : 0);
+
+/** A target's spec as the JSON text both backends store. */
+export const specText = (t: Target): string => JSON.stringify(specOf(t));
+
+/** A `monitor_targets` row's values. */
+export const targetValues = (t: Target): unknown[] => [
+  t.tenant,
+  t.id,
+  t.source,
+  specText(t),
+  t.createdAt,
+  t.updatedAt,
+];
+
+/** The columns of `monitor_checks`, in the order `checkValues` gives their values. */
+export const CHECK_COLUMNS = [
+  'tenant',
+  'target',
+  'scheduled_at',
+  'region',
+  'slot',
+  'started_at',
+  'duration_ms',
+  'dns_ms',
+  'connect_ms',
+  'tls_ms',
+  'ttfb_ms',
+  'transfer_ms',
+  'status',
+  'http_version',
+  'bytes',
+  'tls_expires_at',
+  'pattern_matched',
+  'redirects',
+  'ok',
+  'error_class',
+  'error_detail',
+] as const;
+
+/** A `monitor_checks` row's values, times as epoch ms. */
+export const checkValues = (k: CheckRow): (string | number | null)[] => [
+  k.tenant,
+  k.target,
+  k.scheduledAt,
+  k.region,
+  k.slot,
+  k.startedAt,
+  k.durationMs,
+  k.phases.dnsMs,
+  k.phases.connectMs,
+  k.phases.tlsMs,
+  k.phases.ttfbMs,
+  k.phases.transferMs,
+  k.status,
+  k.httpVersion,
+  k.bytes,
+  k.tlsExpiresAt,
+  k.patternMatched === null ? null : flag(k.patternMatched),
+  k.redirects,
+  flag(k.ok),
+  k.error?.class ?? null,
+  k.error?.detail ?? null,
+];
+
+/** A `monitor_rollups` row's values, start as epoch ms. */
+export const rollupValues = (r: Rollup): unknown[] => [
+  r.tenant,
+  r.target,
+  r.size,
+  r.start,
+  r.region,
+  r.checks,
+  r.up,
+  r.latencySumMs,
+  JSON.stringify(r.latency),
+  JSON.stringify(r.errors),
+];
+
+/** A `monitor_states` row's values, times as epoch ms. */
+export const stateValues = (s: TargetState): unknown[] => [
+  s.tenant,
+  s.target,
+  s.region,
+  flag(s.down),
+  s.streak,
+  s.streakStart,
+  s.lastScheduledAt,
+  s.incidentStart,
+];

@@ -1,16 +1,18 @@
 import { sqliteColumns as c } from '../../store/columns.ts';
 import type { SqliteWing } from '../../store/sqlite/wing.ts';
 import type { SqliteDatabase } from '../../sqlite/database.ts';
-import type {
-  CheckRow,
-  Incident,
-  IncidentChange,
-  IncidentKey,
-  Rollup,
-  RollupKey,
-  StateKey,
-  TargetState,
-  Thresholds,
+import {
+  rollupId,
+  stateId,
+  type CheckRow,
+  type Incident,
+  type IncidentChange,
+  type IncidentKey,
+  type Rollup,
+  type RollupKey,
+  type StateKey,
+  type TargetState,
+  type Thresholds,
 } from '../model.ts';
 import type { Target, TargetSource, TargetSpec } from '../target.ts';
 import type {
@@ -23,6 +25,12 @@ import type {
   TargetWriter,
 } from './repositories.ts';
 import {
+  CHECK_COLUMNS,
+  checkValues,
+  rollupValues,
+  specText,
+  stateValues,
+  targetValues,
   toCheck,
   toIncident,
   toIncidentChange,
@@ -40,8 +48,8 @@ import { sqliteMigrations } from './sqlite-migrations.ts';
 
 const NEXT_SEQ = '(SELECT COALESCE(MAX(seq), 0) + 1 FROM monitor_incidents)';
 
-const CHECK_COLUMNS =
-  'tenant, target, scheduled_at, region, slot, started_at, duration_ms, dns_ms, connect_ms, tls_ms, ttfb_ms, transfer_ms, status, http_version, bytes, tls_expires_at, pattern_matched, redirects, ok, error_class, error_detail';
+/** `?, ?, …`: one placeholder per value. */
+const placeholders = (n: number) => Array<string>(n).fill('?').join(', ');
 
 export class SqliteMonitorReader implements MonitorReader {
   readonly #db: SqliteDatabase;
@@ -93,7 +101,7 @@ export class SqliteMonitorReader implements MonitorReader {
     if (query.to !== undefined) where.push('scheduled_at < @to');
     const rows = this.#db
       .prepare<Record<string, unknown>, CheckDbRow>(
-        `SELECT ${CHECK_COLUMNS} FROM monitor_checks WHERE ${where.join(' AND ')}
+        `SELECT ${CHECK_COLUMNS.join(', ')} FROM monitor_checks WHERE ${where.join(' AND ')}
          ORDER BY scheduled_at DESC, region DESC LIMIT @limit`,
       )
       .all({
@@ -147,9 +155,7 @@ export class SqliteMonitorReader implements MonitorReader {
   latestChecks(tenant: string): Promise<CheckRow[]> {
     const rows = this.#db
       .prepare<[string], CheckDbRow>(
-        `SELECT ${CHECK_COLUMNS.split(', ')
-          .map((column) => `c.${column}`)
-          .join(', ')}
+        `SELECT ${CHECK_COLUMNS.map((column) => `c.${column}`).join(', ')}
          FROM monitor_targets t JOIN monitor_checks c ON c.tenant = t.tenant AND c.target = t.id
          WHERE t.tenant = ? AND c.scheduled_at = (
            SELECT MAX(scheduled_at) FROM monitor_checks m WHERE m.tenant = t.tenant AND m.target = t.id)
@@ -177,7 +183,7 @@ export class SqliteTargetWriter implements TargetWriter {
             `INSERT INTO monitor_targets (tenant, id, source, spec, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
              ON CONFLICT DO NOTHING`,
           )
-          .run(t.tenant, t.id, t.source, JSON.stringify(specOf(t)), t.createdAt, t.updatedAt).changes === 1,
+          .run(targetValues(t)).changes === 1,
     );
   }
 
@@ -222,7 +228,7 @@ export class SqliteTargetWriter implements TargetWriter {
       db.transaction(() => {
         let upserted = 0;
         for (const t of targets) {
-          upserted += upsert.run(t.tenant, t.id, JSON.stringify(specOf(t)), t.createdAt, t.updatedAt).changes;
+          upserted += upsert.run(t.tenant, t.id, specText(t), t.createdAt, t.updatedAt).changes;
         }
         const keep = new Set(targets.map((t) => `${t.tenant}\u0000${t.id}`));
         let deleted = 0;
@@ -235,11 +241,6 @@ export class SqliteTargetWriter implements TargetWriter {
   }
 }
 
-function specOf(t: Target): TargetSpec {
-  const { id: _id, tenant: _tenant, source: _source, createdAt: _c, updatedAt: _u, ...spec } = t;
-  return spec;
-}
-
 export class SqliteCheckWriter implements CheckWriter {
   readonly #db: SqliteDatabase;
   readonly #insert;
@@ -248,9 +249,8 @@ export class SqliteCheckWriter implements CheckWriter {
   constructor(db: SqliteDatabase) {
     this.#db = db;
     this.#insert = db.prepare(
-      `INSERT INTO monitor_checks (${CHECK_COLUMNS}) VALUES (${CHECK_COLUMNS.split(', ')
-        .map(() => '?')
-        .join(', ')}) ON CONFLICT DO NOTHING`,
+      `INSERT INTO monitor_checks (${CHECK_COLUMNS.join(', ')}) VALUES (${placeholders(CHECK_COLUMNS.length)})
+       ON CONFLICT DO NOTHING`,
     );
     this.#getRollup = db.prepare<[string, string, string, number, string], RollupRow>(
       'SELECT * FROM monitor_rollups WHERE tenant = ? AND target = ? AND size = ? AND start = ? AND region = ?',
@@ -266,30 +266,7 @@ export class SqliteCheckWriter implements CheckWriter {
   insert(rows: readonly CheckRow[]): Promise<CheckRow[]> {
     const fresh: CheckRow[] = [];
     for (const check of rows) {
-      const changes = this.#insert.run(
-        check.tenant,
-        check.target,
-        check.scheduledAt,
-        check.region,
-        check.slot,
-        check.startedAt,
-        check.durationMs,
-        check.phases.dnsMs,
-        check.phases.connectMs,
-        check.phases.tlsMs,
-        check.phases.ttfbMs,
-        check.phases.transferMs,
-        check.status,
-        check.httpVersion,
-        check.bytes,
-        check.tlsExpiresAt,
-        check.patternMatched === null ? null : check.patternMatched ? 1 : 0,
-        check.redirects,
-        check.ok ? 1 : 0,
-        check.error?.class ?? null,
-        check.error?.detail ?? null,
-      ).changes;
-      if (changes === 1) fresh.push(check);
+      if (this.#insert.run(checkValues(check)).changes === 1) fresh.push(check);
     }
     return Promise.resolve(fresh);
   }
@@ -298,7 +275,7 @@ export class SqliteCheckWriter implements CheckWriter {
     const out: Rollup[] = [];
     const seen = new Set<string>();
     for (const k of keys) {
-      const id = `${k.tenant}\u0000${k.target}\u0000${k.size}\u0000${k.start}\u0000${k.region}`;
+      const id = rollupId(k);
       if (seen.has(id)) continue;
       seen.add(id);
       const row = this.#getRollup.get(k.tenant, k.target, k.size, k.start, k.region);
@@ -308,20 +285,7 @@ export class SqliteCheckWriter implements CheckWriter {
   }
 
   putRollups(rollups: readonly Rollup[]): Promise<void> {
-    for (const r of rollups) {
-      this.#putRollup.run(
-        r.tenant,
-        r.target,
-        r.size,
-        r.start,
-        r.region,
-        r.checks,
-        r.up,
-        r.latencySumMs,
-        JSON.stringify(r.latency),
-        JSON.stringify(r.errors),
-      );
-    }
+    for (const r of rollups) this.#putRollup.run(rollupValues(r));
     return Promise.resolve();
   }
 
@@ -331,7 +295,7 @@ export class SqliteCheckWriter implements CheckWriter {
     );
     const out = new Map<string, TargetState>();
     for (const k of keys) {
-      const id = `${k.tenant}\u0000${k.target}\u0000${k.region}`;
+      const id = stateId(k);
       if (out.has(id)) continue;
       const row = get.get(k.tenant, k.target, k.region);
       if (row) out.set(id, toState(row, c));
@@ -347,18 +311,7 @@ export class SqliteCheckWriter implements CheckWriter {
          streak_start = excluded.streak_start, last_scheduled_at = excluded.last_scheduled_at,
          incident_start = excluded.incident_start`,
     );
-    for (const s of states) {
-      put.run(
-        s.tenant,
-        s.target,
-        s.region,
-        s.down ? 1 : 0,
-        s.streak,
-        s.streakStart,
-        s.lastScheduledAt,
-        s.incidentStart,
-      );
-    }
+    for (const s of states) put.run(stateValues(s));
     return Promise.resolve();
   }
 
