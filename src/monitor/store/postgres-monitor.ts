@@ -74,6 +74,10 @@ const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
  */
 const bound = (at: number) => Math.min(Math.max(at, -210_000_000_000_000), 9_000_000_000_000_000);
 
+/** Rows of values as one array per column: the parameters of an `unnest`. At least one row. */
+const columnsOf = (rows: readonly (readonly unknown[])[]): unknown[][] =>
+  rows[0]!.map((_, i) => rows.map((row) => row[i]));
+
 /** Every incident column, times as epoch ms, in IncidentRow's names. */
 const INCIDENT_SELECT = `tenant, target, ${ms('started_at')} AS started_at, region, ${ms('ended_at')} AS ended_at,
   cause, detail, seq`;
@@ -290,10 +294,6 @@ export class PostgresTargetWriter implements TargetWriter {
     }
   }
 }
-
-/** Rows of values as one array per column: the parameters of an `unnest`. At least one row. */
-const columnsOf = (rows: readonly (readonly unknown[])[]): unknown[][] =>
-  rows[0]!.map((_, i) => rows.map((row) => row[i]));
 
 /**
  * Check writes inside a sink's transaction. Checks go in by COPY into a session-local staging table,

@@ -88,6 +88,7 @@ export interface IncidentRow {
   readonly seq: unknown;
 }
 
+/** A stored target: the spec, then its identity and bookkeeping. */
 export const toTarget = (r: TargetRow, c: Columns): Target => ({
   ...c.json<TargetSpec>(r.spec),
   id: r.id,
@@ -103,6 +104,7 @@ export const toThresholds = (r: Pick<TargetRow, 'spec'>, c: Columns): Thresholds
   return { downAfter: spec.downAfter ?? 3, upAfter: spec.upAfter ?? 2 };
 };
 
+/** A stored check; an error class without detail reads as an empty detail. */
 export const toCheck = (r: CheckDbRow, c: Columns): CheckRow => ({
   tenant: r.tenant,
   target: r.target,
@@ -128,6 +130,7 @@ export const toCheck = (r: CheckDbRow, c: Columns): CheckRow => ({
   error: r.error_class === null ? null : { class: r.error_class as ErrorClass, detail: r.error_detail ?? '' },
 });
 
+/** A stored rollup, its histogram and error counts parsed. */
 export const toRollup = (r: RollupRow, c: Columns): Rollup => ({
   tenant: r.tenant,
   target: r.target,
@@ -141,6 +144,7 @@ export const toRollup = (r: RollupRow, c: Columns): Rollup => ({
   errors: c.json<Rollup['errors']>(r.errors),
 });
 
+/** A stored target state. */
 export const toState = (r: StateRow, c: Columns): TargetState => ({
   tenant: r.tenant,
   target: r.target,
@@ -152,7 +156,7 @@ export const toState = (r: StateRow, c: Columns): TargetState => ({
   incidentStart: r.incident_start,
 });
 
-/** Every column of an incident row but `seq` reads alike on both backends. */
+/** A stored incident, without its change seq (every column but `seq` reads alike on both backends). */
 export const toIncident = (r: IncidentRow): Incident => ({
   tenant: r.tenant,
   target: r.target,
@@ -163,6 +167,7 @@ export const toIncident = (r: IncidentRow): Incident => ({
   detail: r.detail,
 });
 
+/** A stored incident with the seq of its last change. */
 export const toIncidentChange = (r: IncidentRow, c: Columns): IncidentChange => ({
   ...toIncident(r),
   seq: c.int(r.seq),

@@ -46,11 +46,13 @@ import {
 } from './rows.ts';
 import { sqliteMigrations } from './sqlite-migrations.ts';
 
+/** The seq of the next incident change: MAX + 1 is unique and rising, for SQLite has one writer. */
 const NEXT_SEQ = '(SELECT COALESCE(MAX(seq), 0) + 1 FROM monitor_incidents)';
 
 /** `?, ?, …`: one placeholder per value. */
 const placeholders = (n: number) => Array<string>(n).fill('?').join(', ');
 
+/** Reads targets and their history on the read-only connection; answers as PostgresMonitorReader does. */
 export class SqliteMonitorReader implements MonitorReader {
   readonly #db: SqliteDatabase;
   constructor(db: SqliteDatabase) {
@@ -241,6 +243,10 @@ export class SqliteTargetWriter implements TargetWriter {
   }
 }
 
+/**
+ * Check writes inside a sink's transaction, on the write connection: one INSERT … ON CONFLICT DO
+ * NOTHING per check, so the primary key (tenant, target, scheduled_at, region) decides what is new.
+ */
 export class SqliteCheckWriter implements CheckWriter {
   readonly #db: SqliteDatabase;
   readonly #insert;
