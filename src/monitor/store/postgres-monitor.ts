@@ -82,6 +82,7 @@ const columnsOf = (rows: readonly (readonly unknown[])[]): unknown[][] =>
 const INCIDENT_SELECT = `tenant, target, ${ms('started_at')} AS started_at, region, ${ms('ended_at')} AS ended_at,
   cause, detail, seq`;
 
+/** Every target column, in TargetRow's names and `targetValues` order. */
 const TARGET_COLUMNS = 'tenant, id, source, spec, created_at, updated_at';
 
 /** The check columns that are timestamptz. */
