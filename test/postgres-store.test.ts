@@ -9,7 +9,7 @@ import { isBeaconError } from '../src/errors/catalog.ts';
 import { isUnavailable, storeError } from '../src/store/postgres/errors.ts';
 import type { MessageRow } from '../src/messages/model.ts';
 import { postgresMigrations86f62b7 as pgMigrations } from './fixtures/86f62b7/postgres-migrations.ts';
-import type { CheckRow } from '../src/monitor/check.ts';
+import type { CheckRow } from '../src/monitor/model.ts';
 import { postgresStore } from '../src/roles/store-postgres.ts';
 import { freshDatabase, sqlRows, type TestDatabase } from './helpers/postgres.ts';
 

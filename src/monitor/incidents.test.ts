@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { CheckRow } from './check.ts';
+import type { CheckRow } from './model.ts';
 import { advanceIncidents } from './incidents.ts';
 
 const check = (scheduledAt: number, ok: boolean): CheckRow => ({

@@ -1,14 +1,18 @@
-import type { CheckRow, Incident, TargetState } from './check.ts';
+import {
+  stateId,
+  type CheckRow,
+  type Incident,
+  type IncidentKey,
+  type TargetState,
+  type Thresholds,
+} from './model.ts';
 
 /** What one batch of new checks did to incidents. */
 export interface IncidentChanges {
   readonly states: TargetState[];
   readonly opened: Incident[];
-  readonly closed: { key: Pick<Incident, 'tenant' | 'target' | 'region' | 'startedAt'>; endedAt: number }[];
+  readonly closed: { key: IncidentKey; endedAt: number }[];
 }
-
-const keyOf = (c: Pick<CheckRow, 'tenant' | 'target' | 'region'>) =>
-  `${c.tenant}\u0000${c.target}\u0000${c.region}`;
 
 /**
  * Advances each (target, region)'s state through new checks in slot order: `downAfter` failures in a
@@ -18,16 +22,16 @@ const keyOf = (c: Pick<CheckRow, 'tenant' | 'target' | 'region'>) =>
 export function advanceIncidents(
   previous: readonly TargetState[],
   checks: readonly CheckRow[],
-  thresholds: (check: CheckRow) => { downAfter: number; upAfter: number } | undefined,
+  thresholds: (check: CheckRow) => Thresholds | undefined,
 ): IncidentChanges {
-  const states = new Map(previous.map((s) => [keyOf(s), s]));
+  const states = new Map(previous.map((s) => [stateId(s), s]));
   const opened: Incident[] = [];
   const closed: IncidentChanges['closed'] = [];
   const touched = new Set<string>();
   for (const check of [...checks].sort((a, b) => a.scheduledAt - b.scheduledAt)) {
     const limits = thresholds(check);
     if (!limits) continue;
-    const key = keyOf(check);
+    const key = stateId(check);
     const s: TargetState = states.get(key) ?? {
       tenant: check.tenant,
       target: check.target,

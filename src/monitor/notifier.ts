@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import { newRecord } from '../ingest/records.ts';
 import type { LogRecord } from '../log/record.ts';
-import type { Incident, MonitorReader } from './check.ts';
+import { isoTime, isoTimeOrNull } from '../wire/time.ts';
+import type { Incident } from './model.ts';
+import type { MonitorReader } from './store/repositories.ts';
 import type { MonitorMetrics } from './metrics.ts';
 
 /** What subscribers and webhooks receive when an incident opens or closes. */
@@ -33,14 +35,15 @@ const MAX_QUEUE = 10_000;
 const MAX_BACKOFF_MS = 60_000;
 const POST_TIMEOUT_MS = 10_000;
 
+/** The event an incident's latest change makes: opened while it has no end, else resolved. */
 export function incidentEvent(i: Incident): IncidentEvent {
   return {
     type: i.endedAt === null ? 'incident.opened' : 'incident.resolved',
     tenant: i.tenant,
     target: i.target,
     region: i.region,
-    startedAt: new Date(i.startedAt).toISOString(),
-    endedAt: i.endedAt === null ? null : new Date(i.endedAt).toISOString(),
+    startedAt: isoTime(i.startedAt),
+    endedAt: isoTimeOrNull(i.endedAt),
     cause: i.cause,
     detail: i.detail,
   };

@@ -3,7 +3,7 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import { createSecureContext, type TLSSocket } from 'node:tls';
 import type { RE2JS } from 're2js';
-import type { ErrorClass, Phases, ProbeResult } from './check.ts';
+import type { ErrorClass, Phases, ProbeResult } from './model.ts';
 import { statusRanges, type TargetSpec } from './target.ts';
 
 /** What a check needs of a target's spec; the prober keeps only this of each target between checks. */

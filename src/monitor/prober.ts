@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { newRecord } from '../ingest/records.ts';
 import type { NewRecord } from '../log/record.ts';
-import { checkKey, type Check } from './check.ts';
+import { checkKey, type Check } from './model.ts';
 import { ConcurrencyLimit } from './limit.ts';
 import type { MonitorMetrics } from './metrics.ts';
 import { PlanParts, planFor, probe, type ProbePlan } from './probe.ts';

@@ -1,6 +1,6 @@
 import type { LogRecord } from '../log/record.ts';
 import type { Projection } from '../sink/projection.ts';
-import type { Check, CheckRow } from './check.ts';
+import type { Check, CheckRow, Thresholds } from './model.ts';
 import type { MonitorWriters } from './store/repositories.ts';
 import { advanceIncidents } from './incidents.ts';
 import { addToRollups, rollupKeys } from './rollup.ts';
@@ -37,7 +37,7 @@ export const checkProjection: Projection<MonitorWriters> = {
     const existing = await tx.checks.getRollups(fresh.flatMap(rollupKeys));
     await tx.checks.putRollups(addToRollups(existing, fresh));
 
-    const limits = new Map<string, Map<string, { downAfter: number; upAfter: number }>>();
+    const limits = new Map<string, Map<string, Thresholds>>();
     for (const tenant of new Set(fresh.map((c) => c.tenant))) {
       const ids = [...new Set(fresh.filter((c) => c.tenant === tenant).map((c) => c.target))];
       limits.set(tenant, await tx.checks.thresholds(tenant, ids));

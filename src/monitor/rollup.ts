@@ -1,4 +1,11 @@
-import type { CheckRow, ErrorClass, Rollup, RollupKey, RollupSize } from './check.ts';
+import {
+  rollupId,
+  type CheckRow,
+  type ErrorClass,
+  type Rollup,
+  type RollupKey,
+  type RollupSize,
+} from './model.ts';
 
 /** Upper bounds (ms) of the latency buckets a rollup counts into; the last bucket is open-ended. */
 export const LATENCY_BOUNDS_MS = [
@@ -16,9 +23,6 @@ function latencyBucket(ms: number): number {
   const i = LATENCY_BOUNDS_MS.findIndex((bound) => ms <= bound);
   return i === -1 ? LATENCY_BOUNDS_MS.length : i;
 }
-
-const keyOf = (k: RollupKey) =>
-  `${k.tenant}\u0000${k.target}\u0000${k.region}\u0000${k.size}\u0000${k.start}`;
 
 /** The rollup keys (minute, hour, day) a check counts toward. */
 export function rollupKeys(check: CheckRow): RollupKey[] {
@@ -46,10 +50,10 @@ const empty = (k: RollupKey): Rollup => ({
  * redelivered record never counts twice.
  */
 export function addToRollups(existing: readonly Rollup[], checks: readonly CheckRow[]): Rollup[] {
-  const byKey = new Map<string, Rollup>(existing.map((r) => [keyOf(r), r]));
+  const byKey = new Map<string, Rollup>(existing.map((r) => [rollupId(r), r]));
   for (const check of checks) {
     for (const key of rollupKeys(check)) {
-      const k = keyOf(key);
+      const k = rollupId(key);
       const r = byKey.get(k) ?? empty(key);
       const latency = [...r.latency];
       latency[latencyBucket(check.durationMs)]! += 1;

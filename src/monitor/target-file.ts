@@ -4,7 +4,7 @@ import { basename, dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { BeaconError } from '../errors/catalog.ts';
-import type { TargetWriter } from './check.ts';
+import type { TargetWriter } from './store/repositories.ts';
 import type { MonitorMetrics } from './metrics.ts';
 import { parseTargetSpec, TARGET_ID, type Target } from './target.ts';
 

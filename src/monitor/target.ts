@@ -111,6 +111,12 @@ export interface Target extends TargetSpec {
   readonly updatedAt: number;
 }
 
+/** What a user declared about a target: the target without its identity and bookkeeping. */
+export function specOf(target: Target): TargetSpec {
+  const { id: _id, tenant: _tenant, source: _source, createdAt: _c, updatedAt: _u, ...spec } = target;
+  return spec;
+}
+
 /** One problem with a target definition; `path` is a JSON pointer into it (`/expectStatus/0`). */
 export interface TargetProblem {
   readonly path: string;

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LogRecord } from '../../src/log/record.ts';
-import { checkKey, ERROR_CLASSES, type CheckQuery, type CheckRow } from '../../src/monitor/check.ts';
+import { checkKey, ERROR_CLASSES, type CheckRow } from '../../src/monitor/model.ts';
+import type { CheckQuery } from '../../src/monitor/store/repositories.ts';
 import { checkProjection } from '../../src/monitor/projection.ts';
 import { ROLLUP_SIZES } from '../../src/monitor/rollup.ts';
 import type { Target } from '../../src/monitor/target.ts';

@@ -1,8 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LogRecord } from '../../src/log/record.ts';
-import type { CheckRow, Rollup } from '../../src/monitor/check.ts';
-import { checkKey } from '../../src/monitor/check.ts';
+import { checkKey, type CheckRow, type Rollup } from '../../src/monitor/model.ts';
 import { checkProjection } from '../../src/monitor/projection.ts';
 import { LATENCY_BOUNDS_MS, summarize } from '../../src/monitor/rollup.ts';
 import type { Target, TargetSpec } from '../../src/monitor/target.ts';

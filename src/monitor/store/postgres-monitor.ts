@@ -1,25 +1,54 @@
-import type { MonitorRepositories, MonitorWriters } from './repositories.ts';
 import type { Pool, PoolClient } from 'pg';
+import { postgresColumns as c } from '../../store/columns.ts';
 import { copyIn, csvLine } from '../../store/postgres/copy.ts';
-import type {
-  CheckQuery,
-  CheckRow,
-  CheckWriter,
-  ErrorClass,
-  Incident,
-  MonitorReader,
-  Rollup,
-  RollupKey,
-  RollupQuery,
-  TargetState,
-  TargetWriter,
-} from '../check.ts';
-import type { Target, TargetSource, TargetSpec } from '../target.ts';
 import { storeError, type Queryable } from '../../store/postgres/errors.ts';
 import { lockedTransaction } from '../../store/postgres/locked-transaction.ts';
 import { dayOf, isNoPartition, PARTITION_LOCK, TablePartitions } from '../../store/postgres/partitions.ts';
 import type { PostgresWing } from '../../store/postgres/wing.ts';
+import {
+  rollupId,
+  stateId,
+  type CheckRow,
+  type Incident,
+  type IncidentChange,
+  type IncidentKey,
+  type Rollup,
+  type RollupKey,
+  type StateKey,
+  type TargetState,
+  type Thresholds,
+} from '../model.ts';
+import type { Target, TargetSource, TargetSpec } from '../target.ts';
 import { postgresMigrations } from './postgres-migrations.ts';
+import type {
+  CheckQuery,
+  CheckWriter,
+  MonitorReader,
+  MonitorRepositories,
+  MonitorWriters,
+  RollupQuery,
+  TargetWriter,
+} from './repositories.ts';
+import {
+  CHECK_COLUMNS,
+  checkValues,
+  rollupValues,
+  specText,
+  stateValues,
+  targetValues,
+  toCheck,
+  toIncident,
+  toIncidentChange,
+  toRollup,
+  toState,
+  toTarget,
+  toThresholds,
+  type CheckDbRow,
+  type IncidentRow,
+  type RollupRow,
+  type StateRow,
+  type TargetRow,
+} from './rows.ts';
 
 /** Advisory lock that serializes targets-file replacements across processes. */
 const TARGETS_LOCK = 0x62636e03;
@@ -45,173 +74,29 @@ const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
  */
 const bound = (at: number) => Math.min(Math.max(at, -210_000_000_000_000), 9_000_000_000_000_000);
 
-interface TargetRow {
-  tenant: string;
-  id: string;
-  source: TargetSource;
-  spec: TargetSpec;
-  created_at: string;
-  updated_at: string;
-}
+/** Rows of values as one array per column: the parameters of an `unnest`. At least one row. */
+const columnsOf = (rows: readonly (readonly unknown[])[]): unknown[][] =>
+  rows[0]!.map((_, i) => rows.map((row) => row[i]));
 
-interface CheckDbRow {
-  tenant: string;
-  target: string;
-  scheduled_at: number;
-  region: string;
-  slot: number;
-  started_at: number;
-  duration_ms: number;
-  dns_ms: number;
-  connect_ms: number;
-  tls_ms: number;
-  ttfb_ms: number;
-  transfer_ms: number;
-  status: number | null;
-  http_version: string | null;
-  bytes: number;
-  tls_expires_at: number | null;
-  pattern_matched: boolean | null;
-  redirects: number;
-  ok: boolean;
-  error_class: string | null;
-  error_detail: string | null;
-}
-
-interface RollupRow {
-  tenant: string;
-  target: string;
-  size: Rollup['size'];
-  start: number;
-  region: string;
-  checks: number;
-  up: number;
-  latency_sum_ms: number;
-  latency: number[];
-  errors: Rollup['errors'];
-}
-
-interface StateRow {
-  tenant: string;
-  target: string;
-  region: string;
-  down: boolean;
-  streak: number;
-  streak_start: number;
-  last_scheduled_at: number;
-  incident_start: number | null;
-}
-
-interface IncidentRow {
-  tenant: string;
-  target: string;
-  started_at: number;
-  region: string;
-  ended_at: number | null;
-  cause: string;
-  detail: string;
-  seq: number;
-}
-
+/** Every incident column, times as epoch ms, in IncidentRow's names. */
 const INCIDENT_SELECT = `tenant, target, ${ms('started_at')} AS started_at, region, ${ms('ended_at')} AS ended_at,
-  cause, detail, seq::float8 AS seq`;
+  cause, detail, seq`;
 
-const toIncident = (r: IncidentRow): Incident => ({
-  tenant: r.tenant,
-  target: r.target,
-  region: r.region,
-  startedAt: r.started_at,
-  endedAt: r.ended_at,
-  cause: r.cause as ErrorClass,
-  detail: r.detail,
-});
-
+/** Every target column, in TargetRow's names and `targetValues` order. */
 const TARGET_COLUMNS = 'tenant, id, source, spec, created_at, updated_at';
 
-/** Every check column, times as epoch ms and bigints as numbers, in CheckDbRow's names. */
+/** The check columns that are timestamptz. */
+const CHECK_TIMES: ReadonlySet<string> = new Set(['scheduled_at', 'started_at', 'tls_expires_at']);
+
+/** Every check column, times as epoch ms, in CheckDbRow's names. */
 const CHECK_SELECT = (p = '') =>
-  [
-    `${p}tenant`,
-    `${p}target`,
-    `${ms(`${p}scheduled_at`)} AS scheduled_at`,
-    `${p}region`,
-    `${p}slot::float8 AS slot`,
-    `${ms(`${p}started_at`)} AS started_at`,
-    `${p}duration_ms`,
-    `${p}dns_ms`,
-    `${p}connect_ms`,
-    `${p}tls_ms`,
-    `${p}ttfb_ms`,
-    `${p}transfer_ms`,
-    `${p}status`,
-    `${p}http_version`,
-    `${p}bytes::float8 AS bytes`,
-    `${ms(`${p}tls_expires_at`)} AS tls_expires_at`,
-    `${p}pattern_matched`,
-    `${p}redirects`,
-    `${p}ok`,
-    `${p}error_class`,
-    `${p}error_detail`,
-  ].join(', ');
+  CHECK_COLUMNS.map((column) =>
+    CHECK_TIMES.has(column) ? `${ms(p + column)} AS ${column}` : p + column,
+  ).join(', ');
 
-const ROLLUP_SELECT = `tenant, target, size, ${ms('start')} AS start, region, checks, up, latency_sum_ms, latency, errors`;
-const toTarget = (r: TargetRow): Target => ({
-  ...r.spec,
-  id: r.id,
-  tenant: r.tenant,
-  source: r.source,
-  createdAt: Number(r.created_at),
-  updatedAt: Number(r.updated_at),
-});
-
-const toCheck = (r: CheckDbRow): CheckRow => ({
-  tenant: r.tenant,
-  target: r.target,
-  region: r.region,
-  slot: r.slot,
-  scheduledAt: r.scheduled_at,
-  startedAt: r.started_at,
-  durationMs: r.duration_ms,
-  phases: {
-    dnsMs: r.dns_ms,
-    connectMs: r.connect_ms,
-    tlsMs: r.tls_ms,
-    ttfbMs: r.ttfb_ms,
-    transferMs: r.transfer_ms,
-  },
-  status: r.status,
-  httpVersion: r.http_version,
-  bytes: r.bytes,
-  tlsExpiresAt: r.tls_expires_at,
-  patternMatched: r.pattern_matched,
-  redirects: r.redirects,
-  ok: r.ok,
-  error: r.error_class === null ? null : { class: r.error_class as ErrorClass, detail: r.error_detail ?? '' },
-});
-
-const toRollup = (r: RollupRow): Rollup => ({
-  tenant: r.tenant,
-  target: r.target,
-  region: r.region,
-  size: r.size,
-  start: r.start,
-  checks: r.checks,
-  up: r.up,
-  latencySumMs: r.latency_sum_ms,
-  latency: r.latency,
-  errors: r.errors,
-});
-
-const toState = (r: StateRow): TargetState => ({
-  tenant: r.tenant,
-  target: r.target,
-  region: r.region,
-  down: r.down,
-  streak: r.streak,
-  streakStart: r.streak_start,
-  lastScheduledAt: r.last_scheduled_at,
-  incidentStart: r.incident_start,
-});
+/** Every rollup column, start as epoch ms, in RollupRow's names. */
+const ROLLUP_SELECT = (p = '') =>
+  `${p}tenant, ${p}target, ${p}size, ${ms(`${p}start`)} AS start, ${p}region, ${p}checks, ${p}up, ${p}latency_sum_ms, ${p}latency, ${p}errors`;
 
 /** Reads targets and their history from the pool; answers as SqliteMonitorReader does. */
 export class PostgresMonitorReader implements MonitorReader {
@@ -225,7 +110,7 @@ export class PostgresMonitorReader implements MonitorReader {
       `SELECT ${TARGET_COLUMNS} FROM monitor_targets WHERE tenant = $1 AND id = $2`,
       [tenant, id],
     );
-    return rows[0] && toTarget(rows[0]);
+    return rows[0] && toTarget(rows[0], c);
   }
 
   async listTargets(tenant: string, limit: number, after?: string): Promise<Target[]> {
@@ -233,7 +118,7 @@ export class PostgresMonitorReader implements MonitorReader {
       `SELECT ${TARGET_COLUMNS} FROM monitor_targets WHERE tenant = $1 AND id > $2 ORDER BY id LIMIT $3`,
       [tenant, after ?? '', limit],
     );
-    return rows.map(toTarget);
+    return rows.map((r) => toTarget(r, c));
   }
 
   async allTargets(): Promise<Iterable<Target>> {
@@ -242,7 +127,7 @@ export class PostgresMonitorReader implements MonitorReader {
     );
     // Specs are parsed as the prober reaches each row, not all up front.
     return (function* () {
-      for (const row of rows) yield toTarget(row);
+      for (const row of rows) yield toTarget(row, c);
     })();
   }
 
@@ -273,17 +158,17 @@ export class PostgresMonitorReader implements MonitorReader {
        ORDER BY scheduled_at DESC, region DESC LIMIT ${param(query.limit)}`,
       params,
     );
-    return rows.map(toCheck);
+    return rows.map((r) => toCheck(r, c));
   }
 
   async rollups(query: RollupQuery): Promise<Rollup[]> {
     const { rows } = await this.#db.query<RollupRow>(
-      `SELECT ${ROLLUP_SELECT} FROM monitor_rollups
+      `SELECT ${ROLLUP_SELECT()} FROM monitor_rollups
        WHERE tenant = $1 AND target = $2 AND size = $3 AND start >= ${ts('$4')} AND start < ${ts('$5')}
        ORDER BY start, region`,
       [query.tenant, query.target, query.size, bound(query.from), bound(query.to)],
     );
-    return rows.map(toRollup);
+    return rows.map((r) => toRollup(r, c));
   }
 
   async listIncidents(tenant: string, target: string, limit: number, before?: number): Promise<Incident[]> {
@@ -295,12 +180,12 @@ export class PostgresMonitorReader implements MonitorReader {
     return rows.map(toIncident);
   }
 
-  async incidentChanges(afterSeq: number, limit: number): Promise<(Incident & { readonly seq: number })[]> {
+  async incidentChanges(afterSeq: number, limit: number): Promise<IncidentChange[]> {
     const { rows } = await this.#db.query<IncidentRow>(
       `SELECT ${INCIDENT_SELECT} FROM monitor_incidents WHERE seq > $1 ORDER BY seq LIMIT $2`,
       [afterSeq, limit],
     );
-    return rows.map((r) => ({ ...toIncident(r), seq: r.seq }));
+    return rows.map((r) => toIncidentChange(r, c));
   }
 
   async lastIncidentSeq(): Promise<number> {
@@ -328,13 +213,8 @@ export class PostgresMonitorReader implements MonitorReader {
        ORDER BY c.target, c.region`,
       [tenant],
     );
-    return rows.map(toCheck);
+    return rows.map((r) => toCheck(r, c));
   }
-}
-
-function specOf(t: Target): TargetSpec {
-  const { id: _id, tenant: _tenant, source: _source, createdAt: _c, updatedAt: _u, ...spec } = t;
-  return spec;
 }
 
 /**
@@ -352,7 +232,7 @@ export class PostgresTargetWriter implements TargetWriter {
   async create(t: Target): Promise<boolean> {
     const result = await this.#db.query(
       `INSERT INTO monitor_targets (${TARGET_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-      [t.tenant, t.id, t.source, JSON.stringify(specOf(t)), t.createdAt, t.updatedAt],
+      targetValues(t),
     );
     return result.rowCount === 1;
   }
@@ -397,7 +277,7 @@ export class PostgresTargetWriter implements TargetWriter {
           [
             unique.map((t) => t.tenant),
             unique.map((t) => t.id),
-            unique.map((t) => JSON.stringify(specOf(t))),
+            unique.map(specText),
             unique.map((t) => t.createdAt),
             unique.map((t) => t.updatedAt),
           ],
@@ -415,13 +295,6 @@ export class PostgresTargetWriter implements TargetWriter {
     }
   }
 }
-
-/** A CSV field: always quoted, quotes doubled; null is the unquoted empty field (NULL in COPY csv). */
-
-const rollupId = (k: RollupKey) =>
-  `${k.tenant}\u0000${k.target}\u0000${k.size}\u0000${k.start}\u0000${k.region}`;
-const stateId = (k: Pick<TargetState, 'tenant' | 'target' | 'region'>) =>
-  `${k.tenant}\u0000${k.target}\u0000${k.region}`;
 
 /**
  * Check writes inside a sink's transaction. Checks go in by COPY into a session-local staging table,
@@ -467,7 +340,7 @@ export class PostgresCheckWriter implements CheckWriter {
       // ON COMMIT DELETE ROWS: the table is emptied by every commit, so batches never see each other.
       await client.query(`CREATE TEMP TABLE IF NOT EXISTS stage_checks (
         n integer NOT NULL, tenant text COLLATE "C" NOT NULL, target text COLLATE "C" NOT NULL,
-        region text COLLATE "C" NOT NULL, scheduled_ms float8 NOT NULL, slot float8 NOT NULL,
+        scheduled_ms float8 NOT NULL, region text COLLATE "C" NOT NULL, slot float8 NOT NULL,
         started_ms float8 NOT NULL, duration_ms float8 NOT NULL, dns_ms float8 NOT NULL,
         connect_ms float8 NOT NULL, tls_ms float8 NOT NULL, ttfb_ms float8 NOT NULL,
         transfer_ms float8 NOT NULL, status integer, http_version text, bytes float8 NOT NULL,
@@ -479,32 +352,7 @@ export class PostgresCheckWriter implements CheckWriter {
       await client.query('TRUNCATE stage_checks');
     }
     this.#staging = true;
-    const lines = rows.map((c, n) =>
-      csvLine([
-        n,
-        c.tenant,
-        c.target,
-        c.region,
-        c.scheduledAt,
-        c.slot,
-        c.startedAt,
-        c.durationMs,
-        c.phases.dnsMs,
-        c.phases.connectMs,
-        c.phases.tlsMs,
-        c.phases.ttfbMs,
-        c.phases.transferMs,
-        c.status,
-        c.httpVersion,
-        c.bytes,
-        c.tlsExpiresAt,
-        c.patternMatched,
-        c.redirects,
-        c.ok,
-        c.error?.class ?? null,
-        c.error?.detail ?? null,
-      ]),
-    );
+    const lines = rows.map((check, n) => csvLine([n, ...checkValues(check)]));
     await copyIn(client, 'COPY stage_checks FROM STDIN (FORMAT csv)', lines);
     // Within a batch the first row of an identity wins, as in SQLite; RETURNING names the rows that
     // were really new, and the join maps each back to its place in the batch.
@@ -514,9 +362,7 @@ export class PostgresCheckWriter implements CheckWriter {
         FROM (SELECT *, ${ts('scheduled_ms')} AS at FROM stage_checks) s
         ORDER BY tenant, target, region, at, n
       ), inserted AS (
-        INSERT INTO monitor_checks (tenant, target, scheduled_at, region, slot, started_at, duration_ms,
-          dns_ms, connect_ms, tls_ms, ttfb_ms, transfer_ms, status, http_version, bytes, tls_expires_at,
-          pattern_matched, redirects, ok, error_class, error_detail)
+        INSERT INTO monitor_checks (${CHECK_COLUMNS.join(', ')})
         SELECT tenant, target, at, region, slot::int8, ${ts('started_ms')}, duration_ms, dns_ms,
           connect_ms, tls_ms, ttfb_ms, transfer_ms, status, http_version, bytes::int8,
           CASE WHEN tls_expires_ms IS NULL THEN NULL ELSE ${ts('tls_expires_ms')} END,
@@ -535,22 +381,15 @@ export class PostgresCheckWriter implements CheckWriter {
     const unique = [...new Map(keys.map((k) => [rollupId(k), k])).values()];
     if (unique.length === 0) return [];
     const { rows } = await this.#client.query<RollupRow>(
-      `SELECT r.tenant, r.target, r.size, ${ms('r.start')} AS start, r.region, r.checks, r.up,
-         r.latency_sum_ms, r.latency, r.errors
+      `SELECT ${ROLLUP_SELECT('r.')}
        FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[]) WITH ORDINALITY
          AS k (tenant, target, size, start_ms, region, i)
        JOIN monitor_rollups r ON r.tenant = k.tenant AND r.target = k.target AND r.size = k.size
          AND r.start = ${ts('k.start_ms')} AND r.region = k.region
        ORDER BY k.i`,
-      [
-        unique.map((k) => k.tenant),
-        unique.map((k) => k.target),
-        unique.map((k) => k.size),
-        unique.map((k) => k.start),
-        unique.map((k) => k.region),
-      ],
+      columnsOf(unique.map((k) => [k.tenant, k.target, k.size, k.start, k.region])),
     );
-    return rows.map(toRollup);
+    return rows.map((r) => toRollup(r, c));
   }
 
   async putRollups(rollups: readonly Rollup[]): Promise<void> {
@@ -566,24 +405,11 @@ export class PostgresCheckWriter implements CheckWriter {
        ON CONFLICT (tenant, target, size, start, region) DO UPDATE SET checks = excluded.checks,
          up = excluded.up, latency_sum_ms = excluded.latency_sum_ms, latency = excluded.latency,
          errors = excluded.errors`,
-      [
-        unique.map((r) => r.tenant),
-        unique.map((r) => r.target),
-        unique.map((r) => r.size),
-        unique.map((r) => r.start),
-        unique.map((r) => r.region),
-        unique.map((r) => r.checks),
-        unique.map((r) => r.up),
-        unique.map((r) => r.latencySumMs),
-        unique.map((r) => JSON.stringify(r.latency)),
-        unique.map((r) => JSON.stringify(r.errors)),
-      ],
+      columnsOf(unique.map(rollupValues)),
     );
   }
 
-  async getStates(
-    keys: readonly Pick<TargetState, 'tenant' | 'target' | 'region'>[],
-  ): Promise<TargetState[]> {
+  async getStates(keys: readonly StateKey[]): Promise<TargetState[]> {
     const unique = [...new Map(keys.map((k) => [stateId(k), k])).values()];
     if (unique.length === 0) return [];
     const { rows } = await this.#client.query<StateRow>(
@@ -592,9 +418,9 @@ export class PostgresCheckWriter implements CheckWriter {
        FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS k (tenant, target, region, i)
        JOIN monitor_states s ON s.tenant = k.tenant AND s.target = k.target AND s.region = k.region
        ORDER BY k.i`,
-      [unique.map((k) => k.tenant), unique.map((k) => k.target), unique.map((k) => k.region)],
+      columnsOf(unique.map((k) => [k.tenant, k.target, k.region])),
     );
-    return rows.map(toState);
+    return rows.map((r) => toState(r, c));
   }
 
   async putStates(states: readonly TargetState[]): Promise<void> {
@@ -609,34 +435,22 @@ export class PostgresCheckWriter implements CheckWriter {
        ON CONFLICT (tenant, target, region) DO UPDATE SET down = excluded.down, streak = excluded.streak,
          streak_start = excluded.streak_start, last_scheduled_at = excluded.last_scheduled_at,
          incident_start = excluded.incident_start`,
-      [
-        unique.map((s) => s.tenant),
-        unique.map((s) => s.target),
-        unique.map((s) => s.region),
-        unique.map((s) => s.down),
-        unique.map((s) => s.streak),
-        unique.map((s) => s.streakStart),
-        unique.map((s) => s.lastScheduledAt),
-        unique.map((s) => s.incidentStart),
-      ],
+      columnsOf(unique.map(stateValues)),
     );
   }
 
-  async thresholds(
-    tenant: string,
-    ids: readonly string[],
-  ): Promise<Map<string, { downAfter: number; upAfter: number }>> {
-    const out = new Map<string, { downAfter: number; upAfter: number }>();
+  async thresholds(tenant: string, ids: readonly string[]): Promise<Map<string, Thresholds>> {
+    const out = new Map<string, Thresholds>();
     if (ids.length === 0) return out;
-    const { rows } = await this.#client.query<{ id: string; spec: Partial<TargetSpec> }>(
+    const { rows } = await this.#client.query<Pick<TargetRow, 'id' | 'spec'>>(
       'SELECT id, spec FROM monitor_targets WHERE tenant = $1 AND id = ANY($2::text[])',
       [tenant, [...ids]],
     );
-    const found = new Map(rows.map((r) => [r.id, r.spec]));
+    const found = new Map(rows.map((r) => [r.id, r]));
     // In the order asked, as SQLite answers.
     for (const id of ids) {
-      const spec = found.get(id);
-      if (spec) out.set(id, { downAfter: spec.downAfter ?? 3, upAfter: spec.upAfter ?? 2 });
+      const row = found.get(id);
+      if (row) out.set(id, toThresholds(row, c));
     }
     return out;
   }
@@ -656,10 +470,7 @@ export class PostgresCheckWriter implements CheckWriter {
     );
   }
 
-  async closeIncident(
-    k: Pick<Incident, 'tenant' | 'target' | 'region' | 'startedAt'>,
-    endedAt: number,
-  ): Promise<void> {
+  async closeIncident(k: IncidentKey, endedAt: number): Promise<void> {
     await this.#lockIncidents();
     await this.#client.query(
       `UPDATE monitor_incidents SET ended_at = ${ts('$1')}, seq = ${NEXT_SEQ}

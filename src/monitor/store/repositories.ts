@@ -1,5 +1,105 @@
 import type { Store } from '../../store/store.ts';
-import type { CheckWriter, MonitorReader, TargetWriter } from '../check.ts';
+import type {
+  CheckRow,
+  Incident,
+  IncidentChange,
+  IncidentKey,
+  Rollup,
+  RollupKey,
+  RollupSize,
+  StateKey,
+  TargetState,
+  Thresholds,
+} from '../model.ts';
+import type { Target, TargetSource, TargetSpec } from '../target.ts';
+
+/** Keyset position in the (scheduledAt desc, region) order of a target's checks. */
+export interface CheckCursor {
+  readonly scheduledAt: number;
+  readonly region: string;
+}
+
+/** A page of a target's checks, newest first, optionally within [from, to) epoch ms. */
+export interface CheckQuery {
+  readonly tenant: string;
+  readonly target: string;
+  readonly limit: number;
+  readonly before?: CheckCursor | undefined;
+  readonly from?: number | undefined;
+  readonly to?: number | undefined;
+}
+
+/** A target's rollups of one size whose buckets start in [from, to) epoch ms. */
+export interface RollupQuery {
+  readonly tenant: string;
+  readonly target: string;
+  readonly size: RollupSize;
+  readonly from: number;
+  readonly to: number;
+}
+
+/** Reads targets and their history; every backend answers alike. */
+export interface MonitorReader {
+  getTarget(tenant: string, id: string): Promise<Target | undefined>;
+  /** A tenant's targets in id order, keyset-paged. */
+  listTargets(tenant: string, limit: number, after?: string): Promise<Target[]>;
+  /**
+   * Every tenant's targets: what a prober schedules. Iterate it at once (a backend may stream rows
+   * from an open statement), and only once.
+   */
+  allTargets(): Promise<Iterable<Target>>;
+  /**
+   * A fingerprint of the target set (how many, and their update times): while it is unchanged, so are
+   * the targets, and a prober need not read them again. Every write stamps its targets with the time
+   * it was made, so only a target deleted and another written within the same millisecond as the
+   * deleted one's last write could go unseen, until the next change.
+   */
+  targetsVersion(): Promise<string>;
+  /** A target's checks, newest first. */
+  listChecks(query: CheckQuery): Promise<CheckRow[]>;
+  rollups(query: RollupQuery): Promise<Rollup[]>;
+  /** A target's incidents, newest first. */
+  listIncidents(tenant: string, target: string, limit: number, before?: number): Promise<Incident[]>;
+  /** Incidents opened or closed after change `seq`, oldest change first (every tenant). */
+  incidentChanges(afterSeq: number, limit: number): Promise<IncidentChange[]>;
+  /** The newest incident change's seq (0 when none). */
+  lastIncidentSeq(): Promise<number>;
+  /** The newest check of each of a tenant's targets (current state), by target id. */
+  latestChecks(tenant: string): Promise<CheckRow[]>;
+}
+
+/** Target definitions, written outside sinks (API and YAML file). */
+export interface TargetWriter {
+  /** Creates a target; false when the id is taken in this tenant. */
+  create(target: Target): Promise<boolean>;
+  /** Replaces a target's spec; false when it does not exist. */
+  update(tenant: string, id: string, spec: TargetSpec, at: number): Promise<boolean>;
+  delete(tenant: string, id: string): Promise<boolean>;
+  /**
+   * Makes the file-defined targets exactly `targets`, in one transaction: upserts them and deletes
+   * file targets not in the list. API targets are untouched.
+   */
+  replaceFileTargets(targets: readonly Target[]): Promise<{ upserted: number; deleted: number }>;
+  /** The source of an existing target, or undefined. */
+  sourceOf(tenant: string, id: string): Promise<TargetSource | undefined>;
+}
+
+/** Writes checks and rollups inside a sink transaction. */
+export interface CheckWriter {
+  /** Inserts checks whose (tenant, target, region, scheduledAt) is new; returns the new ones. */
+  insert(rows: readonly CheckRow[]): Promise<CheckRow[]>;
+  /** Reads the rollup rows for the given keys, for merging. */
+  getRollups(keys: readonly RollupKey[]): Promise<Rollup[]>;
+  putRollups(rollups: readonly Rollup[]): Promise<void>;
+  getStates(keys: readonly StateKey[]): Promise<TargetState[]>;
+  putStates(states: readonly TargetState[]): Promise<void>;
+  /** The down/up thresholds of targets, by id (targets deleted since have none). */
+  thresholds(tenant: string, ids: readonly string[]): Promise<Map<string, Thresholds>>;
+  openIncident(incident: Incident): Promise<void>;
+  closeIncident(key: IncidentKey, endedAt: number): Promise<void>;
+  /** Deletes raw checks scheduled before `before`; returns how many. Rollups are kept. */
+  deleteChecksBefore(before: number): Promise<number>;
+}
 
 /** The monitor wing's members of an opened store. */
 export interface MonitorRepositories {

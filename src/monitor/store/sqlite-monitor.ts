@@ -1,153 +1,58 @@
-import type { MonitorRepositories, MonitorWriters } from './repositories.ts';
+import { sqliteColumns as c } from '../../store/columns.ts';
 import type { SqliteWing } from '../../store/sqlite/wing.ts';
-import { sqliteMigrations } from './sqlite-migrations.ts';
 import type { SqliteDatabase } from '../../sqlite/database.ts';
+import {
+  rollupId,
+  stateId,
+  type CheckRow,
+  type Incident,
+  type IncidentChange,
+  type IncidentKey,
+  type Rollup,
+  type RollupKey,
+  type StateKey,
+  type TargetState,
+  type Thresholds,
+} from '../model.ts';
+import type { Target, TargetSource, TargetSpec } from '../target.ts';
 import type {
   CheckQuery,
-  CheckRow,
   CheckWriter,
-  ErrorClass,
-  Incident,
   MonitorReader,
-  Rollup,
-  RollupKey,
+  MonitorRepositories,
+  MonitorWriters,
   RollupQuery,
-  RollupSize,
-  TargetState,
   TargetWriter,
-} from '../check.ts';
-import type { Target, TargetSource, TargetSpec } from '../target.ts';
+} from './repositories.ts';
+import {
+  CHECK_COLUMNS,
+  checkValues,
+  rollupValues,
+  specText,
+  stateValues,
+  targetValues,
+  toCheck,
+  toIncident,
+  toIncidentChange,
+  toRollup,
+  toState,
+  toTarget,
+  toThresholds,
+  type CheckDbRow,
+  type IncidentRow,
+  type RollupRow,
+  type StateRow,
+  type TargetRow,
+} from './rows.ts';
+import { sqliteMigrations } from './sqlite-migrations.ts';
 
-interface TargetRow {
-  tenant: string;
-  id: string;
-  source: TargetSource;
-  spec: string;
-  created_at: number;
-  updated_at: number;
-}
-
-interface CheckDbRow {
-  tenant: string;
-  target: string;
-  scheduled_at: number;
-  region: string;
-  slot: number;
-  started_at: number;
-  duration_ms: number;
-  dns_ms: number;
-  connect_ms: number;
-  tls_ms: number;
-  ttfb_ms: number;
-  transfer_ms: number;
-  status: number | null;
-  http_version: string | null;
-  bytes: number;
-  tls_expires_at: number | null;
-  pattern_matched: number | null;
-  redirects: number;
-  ok: number;
-  error_class: string | null;
-  error_detail: string | null;
-}
-
-interface IncidentRow {
-  tenant: string;
-  target: string;
-  started_at: number;
-  region: string;
-  ended_at: number | null;
-  cause: string;
-  detail: string;
-  seq: number;
-}
-
-const toIncident = (r: IncidentRow): Incident => ({
-  tenant: r.tenant,
-  target: r.target,
-  region: r.region,
-  startedAt: r.started_at,
-  endedAt: r.ended_at,
-  cause: r.cause as ErrorClass,
-  detail: r.detail,
-});
-
+/** The seq of the next incident change: MAX + 1 is unique and rising, for SQLite has one writer. */
 const NEXT_SEQ = '(SELECT COALESCE(MAX(seq), 0) + 1 FROM monitor_incidents)';
 
-interface StateRow {
-  tenant: string;
-  target: string;
-  region: string;
-  down: number;
-  streak: number;
-  streak_start: number;
-  last_scheduled_at: number;
-  incident_start: number | null;
-}
+/** `?, ?, …`: one placeholder per value. */
+const placeholders = (n: number) => Array<string>(n).fill('?').join(', ');
 
-interface RollupRow {
-  tenant: string;
-  target: string;
-  size: RollupSize;
-  start: number;
-  region: string;
-  checks: number;
-  up: number;
-  latency_sum_ms: number;
-  latency: string;
-  errors: string;
-}
-
-const toTarget = (r: TargetRow): Target => ({
-  ...(JSON.parse(r.spec) as TargetSpec),
-  id: r.id,
-  tenant: r.tenant,
-  source: r.source,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
-
-const toCheck = (r: CheckDbRow): CheckRow => ({
-  tenant: r.tenant,
-  target: r.target,
-  region: r.region,
-  slot: r.slot,
-  scheduledAt: r.scheduled_at,
-  startedAt: r.started_at,
-  durationMs: r.duration_ms,
-  phases: {
-    dnsMs: r.dns_ms,
-    connectMs: r.connect_ms,
-    tlsMs: r.tls_ms,
-    ttfbMs: r.ttfb_ms,
-    transferMs: r.transfer_ms,
-  },
-  status: r.status,
-  httpVersion: r.http_version,
-  bytes: r.bytes,
-  tlsExpiresAt: r.tls_expires_at,
-  patternMatched: r.pattern_matched === null ? null : r.pattern_matched === 1,
-  redirects: r.redirects,
-  ok: r.ok === 1,
-  error: r.error_class === null ? null : { class: r.error_class as ErrorClass, detail: r.error_detail ?? '' },
-});
-
-const toRollup = (r: RollupRow): Rollup => ({
-  tenant: r.tenant,
-  target: r.target,
-  region: r.region,
-  size: r.size,
-  start: r.start,
-  checks: r.checks,
-  up: r.up,
-  latencySumMs: r.latency_sum_ms,
-  latency: JSON.parse(r.latency) as number[],
-  errors: JSON.parse(r.errors) as Rollup['errors'],
-});
-
-const CHECK_COLUMNS =
-  'tenant, target, scheduled_at, region, slot, started_at, duration_ms, dns_ms, connect_ms, tls_ms, ttfb_ms, transfer_ms, status, http_version, bytes, tls_expires_at, pattern_matched, redirects, ok, error_class, error_detail';
-
+/** Reads targets and their history on the read-only connection; answers as PostgresMonitorReader does. */
 export class SqliteMonitorReader implements MonitorReader {
   readonly #db: SqliteDatabase;
   constructor(db: SqliteDatabase) {
@@ -158,7 +63,7 @@ export class SqliteMonitorReader implements MonitorReader {
     const row = this.#db
       .prepare<[string, string], TargetRow>('SELECT * FROM monitor_targets WHERE tenant = ? AND id = ?')
       .get(tenant, id);
-    return Promise.resolve(row && toTarget(row));
+    return Promise.resolve(row && toTarget(row, c));
   }
 
   listTargets(tenant: string, limit: number, after?: string): Promise<Target[]> {
@@ -167,7 +72,7 @@ export class SqliteMonitorReader implements MonitorReader {
         'SELECT * FROM monitor_targets WHERE tenant = ? AND id > ? ORDER BY id LIMIT ?',
       )
       .all(tenant, after ?? '', limit);
-    return Promise.resolve(rows.map(toTarget));
+    return Promise.resolve(rows.map((r) => toTarget(r, c)));
   }
 
   allTargets(): Promise<Iterable<Target>> {
@@ -176,7 +81,7 @@ export class SqliteMonitorReader implements MonitorReader {
     const rows = this.#db.prepare<[], TargetRow>('SELECT * FROM monitor_targets ORDER BY tenant, id');
     return Promise.resolve(
       (function* () {
-        for (const row of rows.iterate()) yield toTarget(row);
+        for (const row of rows.iterate()) yield toTarget(row, c);
       })(),
     );
   }
@@ -198,7 +103,7 @@ export class SqliteMonitorReader implements MonitorReader {
     if (query.to !== undefined) where.push('scheduled_at < @to');
     const rows = this.#db
       .prepare<Record<string, unknown>, CheckDbRow>(
-        `SELECT ${CHECK_COLUMNS} FROM monitor_checks WHERE ${where.join(' AND ')}
+        `SELECT ${CHECK_COLUMNS.join(', ')} FROM monitor_checks WHERE ${where.join(' AND ')}
          ORDER BY scheduled_at DESC, region DESC LIMIT @limit`,
       )
       .all({
@@ -210,7 +115,7 @@ export class SqliteMonitorReader implements MonitorReader {
         to: query.to,
         limit: query.limit,
       });
-    return Promise.resolve(rows.map(toCheck));
+    return Promise.resolve(rows.map((r) => toCheck(r, c)));
   }
 
   rollups(query: RollupQuery): Promise<Rollup[]> {
@@ -220,7 +125,7 @@ export class SqliteMonitorReader implements MonitorReader {
          ORDER BY start, region`,
       )
       .all(query.tenant, query.target, query.size, query.from, query.to);
-    return Promise.resolve(rows.map(toRollup));
+    return Promise.resolve(rows.map((r) => toRollup(r, c)));
   }
 
   listIncidents(tenant: string, target: string, limit: number, before?: number): Promise<Incident[]> {
@@ -233,13 +138,13 @@ export class SqliteMonitorReader implements MonitorReader {
     return Promise.resolve(rows.map(toIncident));
   }
 
-  incidentChanges(afterSeq: number, limit: number): Promise<(Incident & { readonly seq: number })[]> {
+  incidentChanges(afterSeq: number, limit: number): Promise<IncidentChange[]> {
     const rows = this.#db
       .prepare<[number, number], IncidentRow>(
         'SELECT * FROM monitor_incidents WHERE seq > ? ORDER BY seq LIMIT ?',
       )
       .all(afterSeq, limit);
-    return Promise.resolve(rows.map((r) => ({ ...toIncident(r), seq: r.seq })));
+    return Promise.resolve(rows.map((r) => toIncidentChange(r, c)));
   }
 
   lastIncidentSeq(): Promise<number> {
@@ -252,16 +157,14 @@ export class SqliteMonitorReader implements MonitorReader {
   latestChecks(tenant: string): Promise<CheckRow[]> {
     const rows = this.#db
       .prepare<[string], CheckDbRow>(
-        `SELECT ${CHECK_COLUMNS.split(', ')
-          .map((c) => `c.${c}`)
-          .join(', ')}
+        `SELECT ${CHECK_COLUMNS.map((column) => `c.${column}`).join(', ')}
          FROM monitor_targets t JOIN monitor_checks c ON c.tenant = t.tenant AND c.target = t.id
          WHERE t.tenant = ? AND c.scheduled_at = (
            SELECT MAX(scheduled_at) FROM monitor_checks m WHERE m.tenant = t.tenant AND m.target = t.id)
          ORDER BY c.target, c.region`,
       )
       .all(tenant);
-    return Promise.resolve(rows.map(toCheck));
+    return Promise.resolve(rows.map((r) => toCheck(r, c)));
   }
 }
 
@@ -282,7 +185,7 @@ export class SqliteTargetWriter implements TargetWriter {
             `INSERT INTO monitor_targets (tenant, id, source, spec, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
              ON CONFLICT DO NOTHING`,
           )
-          .run(t.tenant, t.id, t.source, JSON.stringify(specOf(t)), t.createdAt, t.updatedAt).changes === 1,
+          .run(targetValues(t)).changes === 1,
     );
   }
 
@@ -327,7 +230,7 @@ export class SqliteTargetWriter implements TargetWriter {
       db.transaction(() => {
         let upserted = 0;
         for (const t of targets) {
-          upserted += upsert.run(t.tenant, t.id, JSON.stringify(specOf(t)), t.createdAt, t.updatedAt).changes;
+          upserted += upsert.run(t.tenant, t.id, specText(t), t.createdAt, t.updatedAt).changes;
         }
         const keep = new Set(targets.map((t) => `${t.tenant}\u0000${t.id}`));
         let deleted = 0;
@@ -340,11 +243,10 @@ export class SqliteTargetWriter implements TargetWriter {
   }
 }
 
-function specOf(t: Target): TargetSpec {
-  const { id: _id, tenant: _tenant, source: _source, createdAt: _c, updatedAt: _u, ...spec } = t;
-  return spec;
-}
-
+/**
+ * Check writes inside a sink's transaction, on the write connection: one INSERT … ON CONFLICT DO
+ * NOTHING per check, so the primary key (tenant, target, scheduled_at, region) decides what is new.
+ */
 export class SqliteCheckWriter implements CheckWriter {
   readonly #db: SqliteDatabase;
   readonly #insert;
@@ -353,9 +255,8 @@ export class SqliteCheckWriter implements CheckWriter {
   constructor(db: SqliteDatabase) {
     this.#db = db;
     this.#insert = db.prepare(
-      `INSERT INTO monitor_checks (${CHECK_COLUMNS}) VALUES (${CHECK_COLUMNS.split(', ')
-        .map(() => '?')
-        .join(', ')}) ON CONFLICT DO NOTHING`,
+      `INSERT INTO monitor_checks (${CHECK_COLUMNS.join(', ')}) VALUES (${placeholders(CHECK_COLUMNS.length)})
+       ON CONFLICT DO NOTHING`,
     );
     this.#getRollup = db.prepare<[string, string, string, number, string], RollupRow>(
       'SELECT * FROM monitor_rollups WHERE tenant = ? AND target = ? AND size = ? AND start = ? AND region = ?',
@@ -370,31 +271,8 @@ export class SqliteCheckWriter implements CheckWriter {
 
   insert(rows: readonly CheckRow[]): Promise<CheckRow[]> {
     const fresh: CheckRow[] = [];
-    for (const c of rows) {
-      const changes = this.#insert.run(
-        c.tenant,
-        c.target,
-        c.scheduledAt,
-        c.region,
-        c.slot,
-        c.startedAt,
-        c.durationMs,
-        c.phases.dnsMs,
-        c.phases.connectMs,
-        c.phases.tlsMs,
-        c.phases.ttfbMs,
-        c.phases.transferMs,
-        c.status,
-        c.httpVersion,
-        c.bytes,
-        c.tlsExpiresAt,
-        c.patternMatched === null ? null : c.patternMatched ? 1 : 0,
-        c.redirects,
-        c.ok ? 1 : 0,
-        c.error?.class ?? null,
-        c.error?.detail ?? null,
-      ).changes;
-      if (changes === 1) fresh.push(c);
+    for (const check of rows) {
+      if (this.#insert.run(checkValues(check)).changes === 1) fresh.push(check);
     }
     return Promise.resolve(fresh);
   }
@@ -403,54 +281,30 @@ export class SqliteCheckWriter implements CheckWriter {
     const out: Rollup[] = [];
     const seen = new Set<string>();
     for (const k of keys) {
-      const id = `${k.tenant}\u0000${k.target}\u0000${k.size}\u0000${k.start}\u0000${k.region}`;
+      const id = rollupId(k);
       if (seen.has(id)) continue;
       seen.add(id);
       const row = this.#getRollup.get(k.tenant, k.target, k.size, k.start, k.region);
-      if (row) out.push(toRollup(row));
+      if (row) out.push(toRollup(row, c));
     }
     return Promise.resolve(out);
   }
 
   putRollups(rollups: readonly Rollup[]): Promise<void> {
-    for (const r of rollups) {
-      this.#putRollup.run(
-        r.tenant,
-        r.target,
-        r.size,
-        r.start,
-        r.region,
-        r.checks,
-        r.up,
-        r.latencySumMs,
-        JSON.stringify(r.latency),
-        JSON.stringify(r.errors),
-      );
-    }
+    for (const r of rollups) this.#putRollup.run(rollupValues(r));
     return Promise.resolve();
   }
 
-  getStates(keys: readonly Pick<TargetState, 'tenant' | 'target' | 'region'>[]): Promise<TargetState[]> {
+  getStates(keys: readonly StateKey[]): Promise<TargetState[]> {
     const get = this.#db.prepare<[string, string, string], StateRow>(
       'SELECT * FROM monitor_states WHERE tenant = ? AND target = ? AND region = ?',
     );
     const out = new Map<string, TargetState>();
     for (const k of keys) {
-      const id = `${k.tenant}\u0000${k.target}\u0000${k.region}`;
+      const id = stateId(k);
       if (out.has(id)) continue;
-      const r = get.get(k.tenant, k.target, k.region);
-      if (r) {
-        out.set(id, {
-          tenant: r.tenant,
-          target: r.target,
-          region: r.region,
-          down: r.down === 1,
-          streak: r.streak,
-          streakStart: r.streak_start,
-          lastScheduledAt: r.last_scheduled_at,
-          incidentStart: r.incident_start,
-        });
-      }
+      const row = get.get(k.tenant, k.target, k.region);
+      if (row) out.set(id, toState(row, c));
     }
     return Promise.resolve([...out.values()]);
   }
@@ -463,34 +317,18 @@ export class SqliteCheckWriter implements CheckWriter {
          streak_start = excluded.streak_start, last_scheduled_at = excluded.last_scheduled_at,
          incident_start = excluded.incident_start`,
     );
-    for (const s of states) {
-      put.run(
-        s.tenant,
-        s.target,
-        s.region,
-        s.down ? 1 : 0,
-        s.streak,
-        s.streakStart,
-        s.lastScheduledAt,
-        s.incidentStart,
-      );
-    }
+    for (const s of states) put.run(stateValues(s));
     return Promise.resolve();
   }
 
-  thresholds(
-    tenant: string,
-    ids: readonly string[],
-  ): Promise<Map<string, { downAfter: number; upAfter: number }>> {
-    const get = this.#db.prepare<[string, string], { spec: string }>(
+  thresholds(tenant: string, ids: readonly string[]): Promise<Map<string, Thresholds>> {
+    const get = this.#db.prepare<[string, string], Pick<TargetRow, 'spec'>>(
       'SELECT spec FROM monitor_targets WHERE tenant = ? AND id = ?',
     );
-    const out = new Map<string, { downAfter: number; upAfter: number }>();
+    const out = new Map<string, Thresholds>();
     for (const id of ids) {
       const row = get.get(tenant, id);
-      if (!row) continue;
-      const spec = JSON.parse(row.spec) as Partial<TargetSpec>;
-      out.set(id, { downAfter: spec.downAfter ?? 3, upAfter: spec.upAfter ?? 2 });
+      if (row) out.set(id, toThresholds(row, c));
     }
     return Promise.resolve(out);
   }
@@ -505,10 +343,7 @@ export class SqliteCheckWriter implements CheckWriter {
     return Promise.resolve();
   }
 
-  closeIncident(
-    k: Pick<Incident, 'tenant' | 'target' | 'region' | 'startedAt'>,
-    endedAt: number,
-  ): Promise<void> {
+  closeIncident(k: IncidentKey, endedAt: number): Promise<void> {
     this.#db
       .prepare(
         `UPDATE monitor_incidents SET ended_at = ?, seq = ${NEXT_SEQ}

@@ -1,0 +1,268 @@
+import type { Columns } from '../../store/columns.ts';
+import type {
+  CheckRow,
+  ErrorClass,
+  Incident,
+  IncidentChange,
+  Rollup,
+  RollupSize,
+  TargetState,
+  Thresholds,
+} from '../model.ts';
+import { specOf, type Target, type TargetSource, type TargetSpec } from '../target.ts';
+
+// Rows as either driver returns them (see `Columns`). Times are epoch ms as numbers on both
+// backends, fractions kept: SQLite stores them so, and the PostgreSQL queries select their
+// timestamptz columns as float8 milliseconds. Columns typed `unknown` differ by driver.
+
+/** A `monitor_targets` row. */
+export interface TargetRow {
+  readonly tenant: string;
+  readonly id: string;
+  readonly source: TargetSource;
+  readonly spec: unknown;
+  readonly created_at: unknown;
+  readonly updated_at: unknown;
+}
+
+/** A `monitor_checks` row. */
+export interface CheckDbRow {
+  readonly tenant: string;
+  readonly target: string;
+  readonly scheduled_at: number;
+  readonly region: string;
+  readonly slot: unknown;
+  readonly started_at: number;
+  readonly duration_ms: number;
+  readonly dns_ms: number;
+  readonly connect_ms: number;
+  readonly tls_ms: number;
+  readonly ttfb_ms: number;
+  readonly transfer_ms: number;
+  readonly status: number | null;
+  readonly http_version: string | null;
+  readonly bytes: unknown;
+  readonly tls_expires_at: number | null;
+  readonly pattern_matched: unknown;
+  readonly redirects: number;
+  readonly ok: unknown;
+  readonly error_class: string | null;
+  readonly error_detail: string | null;
+}
+
+/** A `monitor_rollups` row. */
+export interface RollupRow {
+  readonly tenant: string;
+  readonly target: string;
+  readonly size: RollupSize;
+  readonly start: number;
+  readonly region: string;
+  readonly checks: number;
+  readonly up: number;
+  readonly latency_sum_ms: number;
+  readonly latency: unknown;
+  readonly errors: unknown;
+}
+
+/** A `monitor_states` row. */
+export interface StateRow {
+  readonly tenant: string;
+  readonly target: string;
+  readonly region: string;
+  readonly down: unknown;
+  readonly streak: number;
+  readonly streak_start: number;
+  readonly last_scheduled_at: number;
+  readonly incident_start: number | null;
+}
+
+/** A `monitor_incidents` row. */
+export interface IncidentRow {
+  readonly tenant: string;
+  readonly target: string;
+  readonly started_at: number;
+  readonly region: string;
+  readonly ended_at: number | null;
+  readonly cause: string;
+  readonly detail: string;
+  readonly seq: unknown;
+}
+
+/** A stored target: the spec, then its identity and bookkeeping. */
+export const toTarget = (r: TargetRow, c: Columns): Target => ({
+  ...c.json<TargetSpec>(r.spec),
+  id: r.id,
+  tenant: r.tenant,
+  source: r.source,
+  createdAt: c.int(r.created_at),
+  updatedAt: c.int(r.updated_at),
+});
+
+/** The thresholds in a target's stored spec; one it lacks takes the schema's default. */
+export const toThresholds = (r: Pick<TargetRow, 'spec'>, c: Columns): Thresholds => {
+  const spec = c.json<Partial<TargetSpec>>(r.spec);
+  return { downAfter: spec.downAfter ?? 3, upAfter: spec.upAfter ?? 2 };
+};
+
+/** A stored check; an error class without detail reads as an empty detail. */
+export const toCheck = (r: CheckDbRow, c: Columns): CheckRow => ({
+  tenant: r.tenant,
+  target: r.target,
+  region: r.region,
+  slot: c.int(r.slot),
+  scheduledAt: r.scheduled_at,
+  startedAt: r.started_at,
+  durationMs: r.duration_ms,
+  phases: {
+    dnsMs: r.dns_ms,
+    connectMs: r.connect_ms,
+    tlsMs: r.tls_ms,
+    ttfbMs: r.ttfb_ms,
+    transferMs: r.transfer_ms,
+  },
+  status: r.status,
+  httpVersion: r.http_version,
+  bytes: c.int(r.bytes),
+  tlsExpiresAt: r.tls_expires_at,
+  patternMatched: c.boolOrNull(r.pattern_matched),
+  redirects: r.redirects,
+  ok: c.bool(r.ok),
+  error: r.error_class === null ? null : { class: r.error_class as ErrorClass, detail: r.error_detail ?? '' },
+});
+
+/** A stored rollup, its histogram and error counts parsed. */
+export const toRollup = (r: RollupRow, c: Columns): Rollup => ({
+  tenant: r.tenant,
+  target: r.target,
+  region: r.region,
+  size: r.size,
+  start: r.start,
+  checks: r.checks,
+  up: r.up,
+  latencySumMs: r.latency_sum_ms,
+  latency: c.json<number[]>(r.latency),
+  errors: c.json<Rollup['errors']>(r.errors),
+});
+
+/** A stored target state. */
+export const toState = (r: StateRow, c: Columns): TargetState => ({
+  tenant: r.tenant,
+  target: r.target,
+  region: r.region,
+  down: c.bool(r.down),
+  streak: r.streak,
+  streakStart: r.streak_start,
+  lastScheduledAt: r.last_scheduled_at,
+  incidentStart: r.incident_start,
+});
+
+/** A stored incident, without its change seq (every column but `seq` reads alike on both backends). */
+export const toIncident = (r: IncidentRow): Incident => ({
+  tenant: r.tenant,
+  target: r.target,
+  region: r.region,
+  startedAt: r.started_at,
+  endedAt: r.ended_at,
+  cause: r.cause as ErrorClass,
+  detail: r.detail,
+});
+
+/** A stored incident with the seq of its last change. */
+export const toIncidentChange = (r: IncidentRow, c: Columns): IncidentChange => ({
+  ...toIncident(r),
+  seq: c.int(r.seq),
+});
+
+// What the writers bind: a row's values in the order of its table's columns. Flags are 1 or 0:
+// SQLite has no boolean to bind, and PostgreSQL's boolean input reads 1 and 0 as true and false.
+
+const flag = (b: boolean): number => (b ? 1 : 0);
+
+/** A target's spec as the JSON text both backends store. */
+export const specText = (t: Target): string => JSON.stringify(specOf(t));
+
+/** A `monitor_targets` row's values. */
+export const targetValues = (t: Target): unknown[] => [
+  t.tenant,
+  t.id,
+  t.source,
+  specText(t),
+  t.createdAt,
+  t.updatedAt,
+];
+
+/** The columns of `monitor_checks`, in the order `checkValues` gives their values. */
+export const CHECK_COLUMNS = [
+  'tenant',
+  'target',
+  'scheduled_at',
+  'region',
+  'slot',
+  'started_at',
+  'duration_ms',
+  'dns_ms',
+  'connect_ms',
+  'tls_ms',
+  'ttfb_ms',
+  'transfer_ms',
+  'status',
+  'http_version',
+  'bytes',
+  'tls_expires_at',
+  'pattern_matched',
+  'redirects',
+  'ok',
+  'error_class',
+  'error_detail',
+] as const;
+
+/** A `monitor_checks` row's values, times as epoch ms. */
+export const checkValues = (k: CheckRow): (string | number | null)[] => [
+  k.tenant,
+  k.target,
+  k.scheduledAt,
+  k.region,
+  k.slot,
+  k.startedAt,
+  k.durationMs,
+  k.phases.dnsMs,
+  k.phases.connectMs,
+  k.phases.tlsMs,
+  k.phases.ttfbMs,
+  k.phases.transferMs,
+  k.status,
+  k.httpVersion,
+  k.bytes,
+  k.tlsExpiresAt,
+  k.patternMatched === null ? null : flag(k.patternMatched),
+  k.redirects,
+  flag(k.ok),
+  k.error?.class ?? null,
+  k.error?.detail ?? null,
+];
+
+/** A `monitor_rollups` row's values, start as epoch ms. */
+export const rollupValues = (r: Rollup): unknown[] => [
+  r.tenant,
+  r.target,
+  r.size,
+  r.start,
+  r.region,
+  r.checks,
+  r.up,
+  r.latencySumMs,
+  JSON.stringify(r.latency),
+  JSON.stringify(r.errors),
+];
+
+/** A `monitor_states` row's values, times as epoch ms. */
+export const stateValues = (s: TargetState): unknown[] => [
+  s.tenant,
+  s.target,
+  s.region,
+  flag(s.down),
+  s.streak,
+  s.streakStart,
+  s.lastScheduledAt,
+  s.incidentStart,
+];
