@@ -7,6 +7,7 @@ import { probeCommand } from './probe.ts';
 import { setupCommand } from './setup.ts';
 import { sinkCommand } from './sink.ts';
 import { startCommand } from './start.ts';
+import { tenantCommand } from './tenant.ts';
 import { tokenCommand } from './token.ts';
 
 // Each command imports its role when it runs, so a process loads only the code of the role it is:
@@ -21,6 +22,7 @@ const program = new Command('beacon')
   .showHelpAfterError()
   .addCommand(startCommand(env))
   .addCommand(tokenCommand(env))
+  .addCommand(tenantCommand(env))
   .addCommand(replayCommand(env))
   .addCommand(reprocessCommand(env))
   .addCommand(setupCommand(env))

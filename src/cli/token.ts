@@ -1,42 +1,10 @@
 import { Command, Option } from 'commander';
-import { pino } from 'pino';
 import { BeaconError } from '../errors/catalog.ts';
-import { loggerOptions } from '../observability/logger.ts';
-import { createStore } from '../roles/backends.ts';
-import type { BeaconStore } from '../roles/store.ts';
-import { bootstrapTenants, DEFAULT_TENANT } from '../tenants/bootstrap.ts';
+import { DEFAULT_TENANT } from '../tenants/bootstrap.ts';
 import { SCOPES, type Scope } from '../tenants/model.ts';
 import { createToken } from '../tenants/tokens.ts';
-import { configFrom, withConfigFlags } from './options.ts';
-
-/**
- * Opens the configured store, runs `fn` against it, and always closes it. On a store never started
- * before it first does what the first start does (default tenant and admin token, shown once), so
- * `beacon token create` works on a fresh machine.
- */
-async function withStore<T>(
-  options: Record<string, unknown>,
-  env: NodeJS.ProcessEnv,
-  fn: (store: BeaconStore) => Promise<T>,
-): Promise<T> {
-  const config = configFrom(options, env);
-  const store = await createStore(config);
-  await store.open();
-  try {
-    const logger = pino(loggerOptions(config.logLevel), pino.destination(2));
-    const { generatedToken } = await bootstrapTenants(store.tenants, {
-      adminToken: config.adminToken,
-      logger,
-    });
-    if (generatedToken)
-      process.stderr.write(
-        `First use of this store: created tenant "${DEFAULT_TENANT}" and its admin token (shown once):\n${generatedToken}\n`,
-      );
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
+import { withConfigFlags } from './options.ts';
+import { withStore } from './with-store.ts';
 
 /** `beacon token create|list|revoke`: manage API tokens directly in the store. */
 export function tokenCommand(env: NodeJS.ProcessEnv): Command {

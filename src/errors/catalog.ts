@@ -29,6 +29,8 @@ export const catalog = {
   TOKEN_MISSING: { status: 401, message: 'A bearer token is required' },
   TOKEN_INVALID: { status: 401, message: 'The token is not valid' },
   SCOPE_DENIED: { status: 403, message: 'The token lacks the scope this needs' },
+  TENANT_DISABLED: { status: 403, message: 'The tenant is disabled' },
+  TENANT_INVALID: { status: 400, message: 'The tenant id is not valid' },
   NOT_FOUND: { status: 404, message: 'No such resource' },
   ROUTE_NOT_FOUND: { status: 404, message: 'No such route' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },

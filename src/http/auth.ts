@@ -37,9 +37,9 @@ export function tokenOf(request: FastifyRequest): string | undefined {
   return (request.query as { access_token?: string } | undefined)?.access_token;
 }
 
-/** True when the principal holds `scope`; `admin` holds them all. */
+/** True when the principal holds `scope`; `admin` holds its tenant's (every scope but `operator`). */
 export function hasScope(principal: Principal, scope: Scope): boolean {
-  return principal.scopes.includes(scope) || principal.scopes.includes('admin');
+  return principal.scopes.includes(scope) || (scope !== 'operator' && principal.scopes.includes('admin'));
 }
 
 /**
@@ -52,6 +52,7 @@ export function requireScope(authenticator: Authenticator, buckets: TokenBuckets
     if (token === undefined) throw new BeaconError('TOKEN_MISSING');
     const principal = token ? await authenticator.authenticate(token) : null;
     if (!principal) throw new BeaconError('TOKEN_INVALID');
+    if (principal.tenantDisabled) throw new BeaconError('TENANT_DISABLED');
     if (!hasScope(principal, scope)) throw new BeaconError('SCOPE_DENIED', `this needs the ${scope} scope`);
     const wait = buckets.take(principal.tokenId);
     if (wait > 0) {

@@ -6,6 +6,7 @@ import { registerMonitorRoutes } from '../monitor/routes.ts';
 import { registerOperationsRoutes } from '../observability/routes.ts';
 import { registerOccupancyRoutes } from '../occupancy/routes.ts';
 import { registerDeadLetterRoutes } from '../sink/routes.ts';
+import { registerTenantRoutes } from '../tenants/routes.ts';
 import type { BeaconStore } from './store.ts';
 
 /** Every domain's routes, as `beacon start` and `beacon api` serve them. */
@@ -18,6 +19,7 @@ export const apiParts: AppParts<BeaconStore> = {
     registerAnalyticsRoutes,
     registerMonitorRoutes,
     registerDeadLetterRoutes,
+    registerTenantRoutes,
   ],
   // @fastify/websocket hides WebSocket routes from the document; the stream is described by hand.
   paths: streamPathItem,

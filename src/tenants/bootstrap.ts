@@ -20,7 +20,7 @@ export async function bootstrapTenants(
       await createToken(tenants, {
         tenant: DEFAULT_TENANT,
         name: 'admin (BEACON_ADMIN_TOKEN)',
-        scopes: ['admin', 'ingest', 'read'],
+        scopes: ['admin', 'ingest', 'read', 'operator'],
         secret: options.adminToken,
       });
       options.logger.info({ tenant: DEFAULT_TENANT }, 'admin token from configuration registered');
@@ -31,7 +31,7 @@ export async function bootstrapTenants(
   const { secret } = await createToken(tenants, {
     tenant: DEFAULT_TENANT,
     name: 'admin (first start)',
-    scopes: ['admin', 'ingest', 'read'],
+    scopes: ['admin', 'ingest', 'read', 'operator'],
   });
   return { createdTenant, generatedToken: secret };
 }

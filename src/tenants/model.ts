@@ -1,10 +1,19 @@
-export const SCOPES = ['ingest', 'read', 'admin'] as const;
+/**
+ * What a token may do. `admin` may do everything its tenant can (it holds `ingest` and `read`);
+ * `operator` manages the tenants of the whole instance, and only a token given it holds it.
+ */
+export const SCOPES = ['ingest', 'read', 'admin', 'operator'] as const;
 export type Scope = (typeof SCOPES)[number];
+
+/** What a tenant id may be: lower-case letters, digits and dashes, as in a host name. */
+export const TENANT_ID = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export interface Tenant {
   readonly id: string;
   readonly name: string;
   readonly createdAt: number;
+  /** When an operator disabled it: its tokens are refused and nothing of it is accepted. */
+  readonly disabledAt?: number | null;
 }
 
 /** A token as stored: only the SHA-256 of its secret is kept. */

@@ -8,6 +8,8 @@ export interface Principal {
   readonly tenant: string;
   readonly scopes: readonly Scope[];
   readonly tokenId: string;
+  /** Its tenant was disabled by an operator: the request is refused. */
+  readonly tenantDisabled?: boolean;
 }
 
 const TOKEN_PREFIX = 'bcn_';
@@ -62,9 +64,15 @@ export class Authenticator {
     const hit = this.#cache.get(hash);
     if (hit && hit.expires > now) return hit.principal;
     const token = await this.#tenants.tokenByHash(hash);
+    const tenant = token && token.revokedAt === null ? await this.#tenants.get(token.tenant) : undefined;
     const principal =
-      token && token.revokedAt === null
-        ? { tenant: token.tenant, scopes: token.scopes, tokenId: token.id }
+      token && tenant
+        ? {
+            tenant: token.tenant,
+            scopes: token.scopes,
+            tokenId: token.id,
+            tenantDisabled: (tenant.disabledAt ?? null) !== null,
+          }
         : null;
     if (this.#cache.size >= CACHE_MAX) this.#cache.clear();
     this.#cache.set(hash, { principal, expires: now + CACHE_TTL_MS });

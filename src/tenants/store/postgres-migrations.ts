@@ -22,4 +22,10 @@ export const postgresMigrations: readonly PgMigration[] = [
       );
       CREATE INDEX tokens_tenant ON tokens (tenant);`,
   },
+  {
+    // Operators disable a tenant instead of deleting its history.
+    version: 8,
+    name: '008_tenants_disabled',
+    sql: () => 'ALTER TABLE tenants ADD COLUMN disabled_at bigint;',
+  },
 ];

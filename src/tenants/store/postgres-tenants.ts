@@ -30,6 +30,19 @@ export class PostgresTenantRepository implements TenantRepository {
     return rows.map((r) => toTenant(r, c));
   }
 
+  async page(limit: number, after?: string): Promise<Tenant[]> {
+    const { rows } = await this.#db.query<TenantRow>(
+      'SELECT * FROM tenants WHERE id > $1 ORDER BY id LIMIT $2',
+      [after ?? '', limit],
+    );
+    return rows.map((r) => toTenant(r, c));
+  }
+
+  async setDisabled(id: string, at: number | null): Promise<boolean> {
+    const result = await this.#db.query('UPDATE tenants SET disabled_at = $1 WHERE id = $2', [at, id]);
+    return result.rowCount === 1;
+  }
+
   async addToken(t: TokenRecord): Promise<void> {
     await this.#db.query(
       'INSERT INTO tokens (id, tenant, name, scopes, hash, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',

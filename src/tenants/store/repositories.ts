@@ -5,7 +5,12 @@ export interface TenantRepository {
   /** Creates the tenant unless it exists; returns true when it was created. */
   ensure(tenant: Tenant): Promise<boolean>;
   get(id: string): Promise<Tenant | undefined>;
+  /** Every tenant, by id. For start-up work over all tenants; listings page with `page`. */
   list(): Promise<Tenant[]>;
+  /** Up to `limit` tenants with ids after `after`, by id. */
+  page(limit: number, after?: string): Promise<Tenant[]>;
+  /** Disables (a time) or enables (null) a tenant; false when there is no such tenant. */
+  setDisabled(id: string, at: number | null): Promise<boolean>;
   addToken(token: TokenRecord): Promise<void>;
   tokenByHash(hash: string): Promise<TokenRecord | undefined>;
   listTokens(tenant: string): Promise<TokenRecord[]>;

@@ -6,6 +6,7 @@ export interface TenantRow {
   readonly id: string;
   readonly name: string;
   readonly created_at: unknown;
+  readonly disabled_at: unknown;
 }
 
 /** A `tokens` row as either driver returns it. */
@@ -23,6 +24,7 @@ export const toTenant = (r: TenantRow, c: Columns): Tenant => ({
   id: r.id,
   name: r.name,
   createdAt: c.int(r.created_at),
+  disabledAt: c.intOrNull(r.disabled_at),
 });
 
 export const toToken = (r: TokenRow, c: Columns): TokenRecord => ({

@@ -29,6 +29,18 @@ export class SqliteTenantRepository implements TenantRepository {
     return Promise.resolve(rows.map((r) => toTenant(r, c)));
   }
 
+  page(limit: number, after?: string): Promise<Tenant[]> {
+    const rows = this.#db
+      .prepare<[string, number], TenantRow>('SELECT * FROM tenants WHERE id > ? ORDER BY id LIMIT ?')
+      .all(after ?? '', limit);
+    return Promise.resolve(rows.map((r) => toTenant(r, c)));
+  }
+
+  setDisabled(id: string, at: number | null): Promise<boolean> {
+    const result = this.#db.prepare('UPDATE tenants SET disabled_at = ? WHERE id = ?').run(at, id);
+    return Promise.resolve(result.changes === 1);
+  }
+
   addToken(t: TokenRecord): Promise<void> {
     this.#db
       .prepare(
