@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Site } from '../src/analytics/analytics.ts';
+import type { Site } from '../src/analytics/model.ts';
 import type { CollectedEvent } from '../src/analytics/project.ts';
 import { projectSiteEvents } from '../src/analytics/projection.ts';
 import { toLocal } from '../src/analytics/time-zone.ts';

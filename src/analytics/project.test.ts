@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { SessionRow, Site } from './analytics.ts';
+import type { SessionRow, Site } from './model.ts';
 import { projectEvents, type CollectedEvent } from './project.ts';
 
 const site: Site = {

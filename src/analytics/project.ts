@@ -1,4 +1,4 @@
-import type { EventRow, SessionRow, Site } from './analytics.ts';
+import type { EventRow, SessionRow, Site } from './model.ts';
 import { RollupAccumulator } from './rollup.ts';
 import { continuesSession, isBounce, sessionId } from './session.ts';
 import { pagePath, parseSource } from './source.ts';

@@ -1,7 +1,8 @@
 import type { LogRecord } from '../log/record.ts';
 import type { Projection } from '../sink/projection.ts';
 import type { AnalyticsWriters } from './store/repositories.ts';
-import type { AnalyticsWriter, SessionRow, Site } from './analytics.ts';
+import type { SessionRow, Site } from './model.ts';
+import type { AnalyticsWriter } from './store/repositories.ts';
 import { projectEvents, type CollectedEvent } from './project.ts';
 import { DAY, startOfDay, toLocal } from './time-zone.ts';
 

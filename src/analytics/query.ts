@@ -1,5 +1,6 @@
 import { BeaconError } from '../errors/catalog.ts';
-import type { AggregateRow, AnalyticsReader, Counters, Filter, Interval, Site } from './analytics.ts';
+import type { Counters, Filter, Interval, Site } from './model.ts';
+import type { AggregateRow, AnalyticsReader } from './store/repositories.ts';
 import { EVENT_DIMS, EXIT_DIM, SESSION_DIMS } from './project.ts';
 import { zero } from './rollup.ts';
 import {

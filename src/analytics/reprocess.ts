@@ -3,7 +3,7 @@ import { BeaconError } from '../errors/catalog.ts';
 import type { Log } from '../log/log.ts';
 import type { Store } from '../store/store.ts';
 import type { AnalyticsRepositories, AnalyticsWriters } from './store/repositories.ts';
-import type { Site } from './analytics.ts';
+import type { Site } from './model.ts';
 import type { CollectedEvent } from './project.ts';
 import { projectSiteEvents, toCollected } from './projection.ts';
 import { DAY, formatLocal, fromLocal, startOfDay, toLocal } from './time-zone.ts';

@@ -1,4 +1,4 @@
-import type { Counters, Grain, RollupDelta, SeenKey } from './analytics.ts';
+import type { Counters, Grain, RollupDelta, SeenKey } from './model.ts';
 
 export const zero = (): Counters => ({
   visitors: 0,

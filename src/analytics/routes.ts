@@ -10,7 +10,7 @@ import type { RouteContext } from '../http/context.ts';
 import type { AnalyticsStore } from './store/repositories.ts';
 import { TokenBuckets } from '../http/rate-limit.ts';
 import { errorResponses, IsoTime } from '../http/schemas.ts';
-import type { OAuthClient, Site } from './analytics.ts';
+import type { OAuthClient, Site } from './model.ts';
 import { parseCollect } from './collect.ts';
 import { Collector, type Sender } from './collector.ts';
 import { CollectMetrics } from './metrics.ts';

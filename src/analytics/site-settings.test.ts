@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Site } from './analytics.ts';
+import type { Site } from './model.ts';
 import { applySiteSettings } from './site-settings.ts';
 
 const site: Site = {

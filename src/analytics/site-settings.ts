@@ -1,5 +1,5 @@
 import { BeaconError } from '../errors/catalog.ts';
-import type { Site } from './analytics.ts';
+import type { Site } from './model.ts';
 import { normalizeDomain } from './collect.ts';
 import { isTimeZone } from './time-zone.ts';
 

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Counters, EventRow, SessionRow, Site } from '../../src/analytics/analytics.ts';
+import type { Counters, EventRow, SessionRow, Site } from '../../src/analytics/model.ts';
 import type { BeaconStore } from '../../src/roles/store.ts';
 import type { StoreContractTarget } from './store.contract.ts';
 

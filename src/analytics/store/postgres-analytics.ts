@@ -1,22 +1,25 @@
-import type { AnalyticsRepositories, AnalyticsWriters } from './repositories.ts';
 import type { PoolClient } from 'pg';
 import { copyIn, csvLine } from '../../store/postgres/copy.ts';
 import type {
-  AggregateRow,
-  AnalyticsReader,
-  AnalyticsWriter,
   Counters,
   EventRow,
   Filter,
   Interval,
   OAuthClient,
-  RawQuery,
   RollupDelta,
-  RollupQuery,
   SeenKey,
   SessionRow,
   Site,
-} from '../analytics.ts';
+} from '../model.ts';
+import type {
+  AggregateRow,
+  AnalyticsReader,
+  AnalyticsRepositories,
+  AnalyticsWriter,
+  AnalyticsWriters,
+  RawQuery,
+  RollupQuery,
+} from './repositories.ts';
 import type { Queryable } from '../../store/postgres/errors.ts';
 import { dayOf, isNoPartition, TablePartitions } from '../../store/postgres/partitions.ts';
 import type { PostgresWing } from '../../store/postgres/wing.ts';

@@ -1,22 +1,25 @@
-import type { AnalyticsRepositories, AnalyticsWriters } from './repositories.ts';
 import type { SqliteWing } from '../../store/sqlite/wing.ts';
 import { sqliteMigrations } from './sqlite-migrations.ts';
 import type {
-  AggregateRow,
-  AnalyticsReader,
-  AnalyticsWriter,
   Counters,
   EventRow,
   Filter,
   Interval,
   OAuthClient,
-  RawQuery,
   RollupDelta,
-  RollupQuery,
   SeenKey,
   SessionRow,
   Site,
-} from '../analytics.ts';
+} from '../model.ts';
+import type {
+  AggregateRow,
+  AnalyticsReader,
+  AnalyticsRepositories,
+  AnalyticsWriter,
+  AnalyticsWriters,
+  RawQuery,
+  RollupQuery,
+} from './repositories.ts';
 import type { SqliteDatabase } from '../../sqlite/database.ts';
 
 interface SiteRow {
