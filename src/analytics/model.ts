@@ -84,6 +84,16 @@ export interface Counters {
   duration: number;
 }
 
+/** Counters of a cell nothing has touched: the start of every sum and an empty chart bucket. */
+export const zeroCounters = (): Counters => ({
+  visitors: 0,
+  visits: 0,
+  pageviews: 0,
+  events: 0,
+  bounces: 0,
+  duration: 0,
+});
+
 /** A rollup cell: counters for (grain, local bucket start, dimension, value). Totals use dim `''`. */
 export interface RollupCell {
   readonly grain: Grain;

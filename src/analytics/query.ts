@@ -1,8 +1,7 @@
 import { BeaconError } from '../errors/catalog.ts';
-import type { Counters, Filter, Interval, Site } from './model.ts';
+import { zeroCounters, type Counters, type Filter, type Interval, type Site } from './model.ts';
 import type { AggregateRow, AnalyticsReader } from './store/repositories.ts';
 import { EVENT_DIMS, EXIT_DIM, SESSION_DIMS } from './project.ts';
-import { zero } from './rollup.ts';
 import {
   DAY,
   formatLocal,
@@ -242,7 +241,7 @@ export async function runQuery(
     const byBucket = new Map(rows.map((r) => [r.bucket!, r]));
     out = [];
     for (let b = bucketStart(plan.from, plan.interval); b < plan.to; b = nextBucket(b, plan.interval)) {
-      out.push(byBucket.get(b) ?? { bucket: b, values: [], counters: zero() });
+      out.push(byBucket.get(b) ?? { bucket: b, values: [], counters: zeroCounters() });
     }
   } else if (!plan.interval) {
     const first = plan.metrics[0]!;

@@ -1,6 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Counters, EventRow, SessionRow, Site } from '../../src/analytics/model.ts';
+import {
+  zeroCounters,
+  type Counters,
+  type EventRow,
+  type SessionRow,
+  type Site,
+} from '../../src/analytics/model.ts';
 import type { BeaconStore } from '../../src/roles/store.ts';
 import type { StoreContractTarget } from './store.contract.ts';
 
@@ -15,15 +21,7 @@ const site: Site = {
   respectDnt: true,
   createdAt: 1,
 };
-const counters = (patch: Partial<Counters>): Counters => ({
-  visitors: 0,
-  visits: 0,
-  pageviews: 0,
-  events: 0,
-  bounces: 0,
-  duration: 0,
-  ...patch,
-});
+const counters = (patch: Partial<Counters>): Counters => ({ ...zeroCounters(), ...patch });
 const session = (
   id: string,
   visitor: string,

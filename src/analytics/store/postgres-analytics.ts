@@ -1,15 +1,16 @@
 import type { PoolClient } from 'pg';
 import { copyIn, csvLine } from '../../store/postgres/copy.ts';
-import type {
-  Counters,
-  EventRow,
-  Filter,
-  Interval,
-  OAuthClient,
-  RollupDelta,
-  SeenKey,
-  SessionRow,
-  Site,
+import {
+  zeroCounters,
+  type Counters,
+  type EventRow,
+  type Filter,
+  type Interval,
+  type OAuthClient,
+  type RollupDelta,
+  type SeenKey,
+  type SessionRow,
+  type Site,
 } from '../model.ts';
 import type {
   AggregateRow,
@@ -201,15 +202,6 @@ function filterSql(f: Filter, p: Param): string {
   const list = f.values.map((v) => p(v)).join(', ');
   return f.op === 'is' ? `${col} IN (${list})` : `COALESCE(${col}, '') NOT IN (${list})`;
 }
-
-const zeroCounters = (): Counters => ({
-  visitors: 0,
-  visits: 0,
-  pageviews: 0,
-  events: 0,
-  bounces: 0,
-  duration: 0,
-});
 
 export class PostgresAnalyticsReader implements AnalyticsReader {
   readonly #db: Queryable;

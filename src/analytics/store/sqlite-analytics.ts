@@ -1,15 +1,16 @@
 import type { SqliteWing } from '../../store/sqlite/wing.ts';
 import { sqliteMigrations } from './sqlite-migrations.ts';
-import type {
-  Counters,
-  EventRow,
-  Filter,
-  Interval,
-  OAuthClient,
-  RollupDelta,
-  SeenKey,
-  SessionRow,
-  Site,
+import {
+  zeroCounters,
+  type Counters,
+  type EventRow,
+  type Filter,
+  type Interval,
+  type OAuthClient,
+  type RollupDelta,
+  type SeenKey,
+  type SessionRow,
+  type Site,
 } from '../model.ts';
 import type {
   AggregateRow,
@@ -157,15 +158,6 @@ function filterSql(f: Filter, params: unknown[]): string {
   const list = f.values.map(() => '?').join(', ');
   return f.op === 'is' ? `${col} IN (${list})` : `COALESCE(${col}, '') NOT IN (${list})`;
 }
-
-const zeroCounters = (): Counters => ({
-  visitors: 0,
-  visits: 0,
-  pageviews: 0,
-  events: 0,
-  bounces: 0,
-  duration: 0,
-});
 
 const SITE_BY_ID = 'SELECT * FROM analytics_sites WHERE id = ?';
 
