@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { isBeaconError } from '../errors/catalog.ts';
 import { decodeBatch } from './agent-proto.ts';
-import { parseCollect } from './collect.ts';
+import { parseCollect } from './collect-payload.ts';
 import type { Collector, Sender } from './collector.ts';
 
 /**

@@ -11,7 +11,7 @@ import type { AnalyticsStore } from './store/repositories.ts';
 import { TokenBuckets } from '../http/rate-limit.ts';
 import { errorResponses, IsoTime } from '../http/schemas.ts';
 import type { OAuthClient, Site } from './model.ts';
-import { parseCollect } from './collect.ts';
+import { parseCollect } from './collect-payload.ts';
 import { Collector, type Sender } from './collector.ts';
 import { CollectMetrics } from './metrics.ts';
 import { looksLikeJwt, newOAuthClient, OAuthIssuer } from './oauth.ts';
