@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { SessionRow, Site } from '../src/analytics/model.ts';
-import { projectEvents, type CollectedEvent } from '../src/analytics/project.ts';
+import { projectEvents, type CollectedEvent } from '../src/analytics/event-rules.ts';
 import { DAY, fromLocal, startOfDay, toLocal } from '../src/analytics/time-zone.ts';
 import { sqliteStore } from '../src/roles/store-sqlite.ts';
 import { count, ms } from './lib/format.ts';

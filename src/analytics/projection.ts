@@ -3,7 +3,7 @@ import type { Projection } from '../sink/projection.ts';
 import type { AnalyticsWriters } from './store/repositories.ts';
 import type { SessionRow, Site } from './model.ts';
 import type { AnalyticsWriter } from './store/repositories.ts';
-import { projectEvents, type CollectedEvent } from './project.ts';
+import { projectEvents, type CollectedEvent } from './event-rules.ts';
 import { DAY, startOfDay, toLocal } from './time-zone.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { BeaconError } from '../errors/catalog.ts';
 import { zeroCounters, type Counters, type Filter, type Interval, type Site } from './model.ts';
 import type { AggregateRow, AnalyticsReader } from './store/repositories.ts';
-import { EVENT_DIMS, EXIT_DIM, SESSION_DIMS } from './project.ts';
+import { EVENT_DIMS, EXIT_DIM, SESSION_DIMS } from './event-rules.ts';
 import {
   DAY,
   formatLocal,

@@ -4,7 +4,7 @@ import type { Log } from '../log/log.ts';
 import type { Store } from '../store/store.ts';
 import type { AnalyticsRepositories, AnalyticsWriters } from './store/repositories.ts';
 import type { Site } from './model.ts';
-import type { CollectedEvent } from './project.ts';
+import type { CollectedEvent } from './event-rules.ts';
 import { projectSiteEvents, toCollected } from './projection.ts';
 import { DAY, formatLocal, fromLocal, startOfDay, toLocal } from './time-zone.ts';
 

@@ -1,3 +1,8 @@
+/**
+ * The rules that turn a site's collected events into sessions (visits), event rows and rollup changes,
+ * and the dimensions they break visits and events down by. Every path that projects events follows
+ * them: the sink (`projection.ts`), reprocessing, and the benchmark's generated history.
+ */
 import type { EventRow, SessionRow, Site } from './model.ts';
 import { RollupAccumulator } from './rollup.ts';
 import { continuesSession, isBounce, sessionId } from './session.ts';
