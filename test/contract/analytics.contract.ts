@@ -69,7 +69,10 @@ const event = (
   props,
 });
 
-/** What every store backend must do for analytics; PostgreSQL runs the same suite. */
+/**
+ * What every store backend must do for analytics, with the same answers: run once per backend
+ * (analytics-store.test.ts on SQLite, analytics-store-postgres.test.ts on PostgreSQL).
+ */
 export function runAnalyticsContract(target: StoreContractTarget): void {
   const it = (name: string, fn: (store: BeaconStore) => Promise<void>): void =>
     void test(name, async () => {
