@@ -10,16 +10,9 @@ import { CollectMetrics } from './metrics.ts';
 import type { PageviewBody } from './projection.ts';
 import { SiteDirectory } from './site-directory.ts';
 import { dailySalt, visitorId } from './visitor.ts';
+import { sampleSite } from '../../test/helpers/sites.ts';
 
-const SITE: Site = {
-  id: 'st_1',
-  tenant: 't1',
-  domain: 'a.example',
-  allowedDomains: ['b.example'],
-  timezone: 'UTC',
-  respectDnt: false,
-  createdAt: 0,
-};
+const SITE = sampleSite();
 const UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
 const sender: Sender = {
   address: '203.0.113.9',
