@@ -102,6 +102,7 @@ export interface RollupCell {
   readonly value: string;
 }
 
+/** A change to one rollup cell's counters, added to what the cell holds. */
 export interface RollupDelta extends RollupCell {
   readonly counters: Counters;
 }

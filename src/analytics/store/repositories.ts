@@ -35,7 +35,7 @@ export interface RawQuery {
   readonly filters: readonly Filter[];
 }
 
-/** One result row: the group's values (time bucket first, as local ms, when asked), and its counters. */
+/** One result row: its time bucket (when an interval was asked), its group's values and its counters. */
 export interface AggregateRow {
   /** Local wall-clock start of the time bucket, when an interval was asked. */
   readonly bucket?: number | undefined;
