@@ -20,6 +20,7 @@ export interface Sender {
   readonly transport: 'http' | 'websocket';
 }
 
+/** Collection's rate limits: collect requests per second and burst, per site and per client address. */
 export interface CollectLimits {
   readonly sitePerSecond: number;
   readonly siteBurst: number;
