@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Site } from '../src/analytics/analytics.ts';
-import type { CollectedEvent } from '../src/analytics/project.ts';
+import type { Site } from '../src/analytics/model.ts';
+import type { CollectedEvent } from '../src/analytics/event-rules.ts';
 import { projectSiteEvents } from '../src/analytics/projection.ts';
 import { toLocal } from '../src/analytics/time-zone.ts';
 import { postgresStore, type BeaconPostgresStore } from '../src/roles/store-postgres.ts';

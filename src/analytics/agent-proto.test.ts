@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeBatch } from '../../agent/src/proto.ts';
 import { decodeBatch } from './agent-proto.ts';
-import { parseCollect } from './collect.ts';
+import { parseCollect } from './collect-payload.ts';
 
 test('a batch the agent encodes by hand decodes to what /v1/collect takes', () => {
   const now = 1_800_000_000_000;

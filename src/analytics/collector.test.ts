@@ -3,22 +3,16 @@ import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import type { Ingest, Signal } from '../ingest/ingest.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import type { AnalyticsReader, Site } from './analytics.ts';
+import type { Site } from './model.ts';
+import type { AnalyticsReader } from './store/repositories.ts';
 import { Collector, type Sender } from './collector.ts';
 import { CollectMetrics } from './metrics.ts';
 import type { PageviewBody } from './projection.ts';
 import { SiteDirectory } from './site-directory.ts';
 import { dailySalt, visitorId } from './visitor.ts';
+import { sampleSite } from '../../test/helpers/sites.ts';
 
-const SITE: Site = {
-  id: 'st_1',
-  tenant: 't1',
-  domain: 'a.example',
-  allowedDomains: ['b.example'],
-  timezone: 'UTC',
-  respectDnt: false,
-  createdAt: 0,
-};
+const SITE = sampleSite();
 const UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
 const sender: Sender = {
   address: '203.0.113.9',

@@ -1,11 +1,11 @@
 import { BeaconError } from '../errors/catalog.ts';
 import { TokenBuckets } from '../http/rate-limit.ts';
 import type { Ingest, Signal } from '../ingest/ingest.ts';
-import type { CollectPayload } from './collect.ts';
-import { hostAllowed } from './collect.ts';
+import type { CollectPayload } from './collect-payload.ts';
 import type { CollectMetrics } from './metrics.ts';
 import type { PageviewBody } from './projection.ts';
 import type { SiteDirectory } from './site-directory.ts';
+import { hostAllowed } from './site-domains.ts';
 import { isBot } from './user-agent.ts';
 import { dailySalt, visitorId } from './visitor.ts';
 
@@ -20,6 +20,7 @@ export interface Sender {
   readonly transport: 'http' | 'websocket';
 }
 
+/** Collection's rate limits: collect requests per second and burst, per site and per client address. */
 export interface CollectLimits {
   readonly sitePerSecond: number;
   readonly siteBurst: number;

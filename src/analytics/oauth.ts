@@ -3,7 +3,8 @@ import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { v7 as uuidv7 } from 'uuid';
 import { BeaconError } from '../errors/catalog.ts';
 import type { Principal } from '../tenants/tokens.ts';
-import type { AnalyticsReader, OAuthClient } from './analytics.ts';
+import type { OAuthClient } from './model.ts';
+import type { AnalyticsReader } from './store/repositories.ts';
 
 const ISSUER = 'beacon';
 /** How long a client's standing (known, not revoked) is trusted before the store is asked again. */

@@ -1,8 +1,9 @@
 import type { LogRecord } from '../log/record.ts';
 import type { Projection } from '../sink/projection.ts';
 import type { AnalyticsWriters } from './store/repositories.ts';
-import type { AnalyticsWriter, SessionRow, Site } from './analytics.ts';
-import { projectEvents, type CollectedEvent } from './project.ts';
+import type { SessionRow, Site } from './model.ts';
+import type { AnalyticsWriter } from './store/repositories.ts';
+import { projectEvents, type CollectedEvent } from './event-rules.ts';
 import { DAY, startOfDay, toLocal } from './time-zone.ts';
 
 /**

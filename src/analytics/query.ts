@@ -1,7 +1,7 @@
 import { BeaconError } from '../errors/catalog.ts';
-import type { AggregateRow, AnalyticsReader, Counters, Filter, Interval, Site } from './analytics.ts';
-import { EVENT_DIMS, EXIT_DIM, SESSION_DIMS } from './project.ts';
-import { zero } from './rollup.ts';
+import { zeroCounters, type Counters, type Filter, type Interval, type Site } from './model.ts';
+import type { AggregateRow, AnalyticsReader } from './store/repositories.ts';
+import { EVENT_DIMS, EXIT_DIM, SESSION_DIMS } from './event-rules.ts';
 import {
   DAY,
   formatLocal,
@@ -14,6 +14,7 @@ import {
   toLocal,
 } from './time-zone.ts';
 
+/** The metrics a stats query may ask for. */
 export const METRICS = [
   'visitors',
   'visits',
@@ -24,8 +25,11 @@ export const METRICS = [
   'visit_duration',
   'conversion_rate',
 ] as const;
+/** One of `METRICS`. */
 export type Metric = (typeof METRICS)[number];
+/** The time buckets a stats query may ask for, in the site's zone. */
 export const INTERVALS = ['minute', 'hour', 'day', 'week', 'month'] as const;
+/** The date range keywords: `realtime` is the last five minutes, the others whole days up to today. */
 export const DATE_RANGES = ['realtime', 'day', '7d', '30d', '90d', 'month'] as const;
 
 /** The body of `POST /v1/sites/:id/query`, in the spirit of Plausible's Stats API v2. */
@@ -39,6 +43,7 @@ export interface StatsQuery {
   readonly limit?: number | undefined;
 }
 
+/** The answer to a stats query, as `POST /v1/sites/:id/query` returns it. */
 export interface StatsResult {
   readonly results: { dimensions: string[]; metrics: number[] }[];
   readonly meta: {
@@ -241,7 +246,7 @@ export async function runQuery(
     const byBucket = new Map(rows.map((r) => [r.bucket!, r]));
     out = [];
     for (let b = bucketStart(plan.from, plan.interval); b < plan.to; b = nextBucket(b, plan.interval)) {
-      out.push(byBucket.get(b) ?? { bucket: b, values: [], counters: zero() });
+      out.push(byBucket.get(b) ?? { bucket: b, values: [], counters: zeroCounters() });
     }
   } else if (!plan.interval) {
     const first = plan.metrics[0]!;

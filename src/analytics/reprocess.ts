@@ -1,13 +1,13 @@
 import { uuidv7 } from '../ingest/ids.ts';
 import { BeaconError } from '../errors/catalog.ts';
 import type { Log } from '../log/log.ts';
-import type { Store } from '../store/store.ts';
-import type { AnalyticsRepositories, AnalyticsWriters } from './store/repositories.ts';
-import type { Site } from './analytics.ts';
-import type { CollectedEvent } from './project.ts';
+import type { AnalyticsStore } from './store/repositories.ts';
+import type { Site } from './model.ts';
+import type { CollectedEvent } from './event-rules.ts';
 import { projectSiteEvents, toCollected } from './projection.ts';
 import { DAY, formatLocal, fromLocal, startOfDay, toLocal } from './time-zone.ts';
 
+/** What `reprocess` reports as it goes: records read from the log, then each day rebuilt. */
 export type ReprocessProgress =
   | { readonly phase: 'read'; readonly records: number; readonly matched: number; readonly of: number }
   | {
@@ -18,9 +18,10 @@ export type ReprocessProgress =
       readonly of: number;
     };
 
+/** What to reprocess: a site's whole local days, `from` to `to`, from the records in `log`. */
 export interface ReprocessOptions {
   readonly log: Log;
-  readonly store: Store<AnalyticsWriters> & AnalyticsRepositories;
+  readonly store: AnalyticsStore;
   readonly site: string;
   /** First and last local date, `YYYY-MM-DD`, inclusive. */
   readonly from: string;

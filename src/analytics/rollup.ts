@@ -1,13 +1,4 @@
-import type { Counters, Grain, RollupDelta, SeenKey } from './analytics.ts';
-
-export const zero = (): Counters => ({
-  visitors: 0,
-  visits: 0,
-  pageviews: 0,
-  events: 0,
-  bounces: 0,
-  duration: 0,
-});
+import { zeroCounters, type Counters, type Grain, type RollupDelta, type SeenKey } from './model.ts';
 
 interface Cell extends RollupDelta {
   /** Visitors noted in this cell during the batch. */
@@ -34,7 +25,7 @@ export class RollupAccumulator {
     if (!values) dims.set(dim, (values = new Map<string, Cell>()));
     let cell = values.get(value);
     if (!cell) {
-      cell = { grain, bucket, dim, value, counters: zero(), visitors: undefined };
+      cell = { grain, bucket, dim, value, counters: zeroCounters(), visitors: undefined };
       values.set(value, cell);
       this.#cells.push(cell);
     }

@@ -1,4 +1,5 @@
-import type { AnalyticsReader, Site } from './analytics.ts';
+import type { Site } from './model.ts';
+import type { AnalyticsReader } from './store/repositories.ts';
 
 const TTL_MS = 5000;
 

@@ -1,17 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Site } from './analytics.ts';
 import { applySiteSettings } from './site-settings.ts';
+import { sampleSite } from '../../test/helpers/sites.ts';
 
-const site: Site = {
-  id: 'st_1',
-  tenant: 't1',
-  domain: 'a.example',
-  allowedDomains: ['b.example'],
-  timezone: 'UTC',
-  respectDnt: false,
-  createdAt: 5,
-};
+const site = sampleSite();
 
 test('only the fields given change, normalised as a user types them', () => {
   assert.deepEqual(applySiteSettings(site, {}), site);

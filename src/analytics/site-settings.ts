@@ -1,6 +1,6 @@
 import { BeaconError } from '../errors/catalog.ts';
-import type { Site } from './analytics.ts';
-import { normalizeDomain } from './collect.ts';
+import type { Site } from './model.ts';
+import { normalizeDomain } from './site-domains.ts';
 import { isTimeZone } from './time-zone.ts';
 
 /** The settings of a site a user may choose, at creation or in a change; absent fields are kept. */

@@ -9,6 +9,7 @@ export interface VisitSource {
   readonly utmCampaign: string;
 }
 
+/** The source of a visit with no utm_source (or ref) and no referrer from another site. */
 export const DIRECT = 'Direct / None';
 
 /** Well-known referrer hosts, by suffix, and the name the dashboard shows. */

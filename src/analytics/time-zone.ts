@@ -7,6 +7,7 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 const offsets = new Map<string, number>();
 const QUARTER_HOUR = 15 * 60_000;
 
+/** Lengths of local wall-clock time, ms. */
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;
@@ -72,13 +73,16 @@ export function fromLocal(local: number, zone: string): number {
   return local - offsetAt(guess, zone);
 }
 
+/** The start of the local hour holding `local`. */
 export const startOfHour = (local: number) => Math.floor(local / HOUR) * HOUR;
+/** The start of the local day holding `local`. */
 export const startOfDay = (local: number) => Math.floor(local / DAY) * DAY;
 /** Weeks start on Monday (ISO 8601); 1970-01-01 was a Thursday. */
 export const startOfWeek = (local: number) => {
   const day = Math.floor(local / DAY);
   return (day - ((day + 3) % 7)) * DAY;
 };
+/** The start of the local month holding `local`. */
 export const startOfMonth = (local: number) => {
   const d = new Date(local);
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RawQuery, RollupQuery, Site } from '../../src/analytics/analytics.ts';
-import { EVENT_DIMS, EXIT_DIM, SESSION_DIMS, type CollectedEvent } from '../../src/analytics/project.ts';
+import type { Site } from '../../src/analytics/model.ts';
+import type { RawQuery, RollupQuery } from '../../src/analytics/store/repositories.ts';
+import { EVENT_DIMS, EXIT_DIM, SESSION_DIMS, type CollectedEvent } from '../../src/analytics/event-rules.ts';
 import { projectRecords, projectSiteEvents } from '../../src/analytics/projection.ts';
 import type { LogRecord } from '../../src/log/record.ts';
 import { runQuery, type StatsQuery } from '../../src/analytics/query.ts';

@@ -1,6 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Counters, EventRow, SessionRow, Site } from '../../src/analytics/analytics.ts';
+import {
+  zeroCounters,
+  type Counters,
+  type EventRow,
+  type SessionRow,
+  type Site,
+} from '../../src/analytics/model.ts';
 import type { BeaconStore } from '../../src/roles/store.ts';
 import type { StoreContractTarget } from './store.contract.ts';
 
@@ -15,15 +21,7 @@ const site: Site = {
   respectDnt: true,
   createdAt: 1,
 };
-const counters = (patch: Partial<Counters>): Counters => ({
-  visitors: 0,
-  visits: 0,
-  pageviews: 0,
-  events: 0,
-  bounces: 0,
-  duration: 0,
-  ...patch,
-});
+const counters = (patch: Partial<Counters>): Counters => ({ ...zeroCounters(), ...patch });
 const session = (
   id: string,
   visitor: string,
@@ -71,7 +69,10 @@ const event = (
   props,
 });
 
-/** What every store backend must do for analytics; PostgreSQL runs the same suite. */
+/**
+ * What every store backend must do for analytics, with the same answers: run once per backend
+ * (analytics-store.test.ts on SQLite, analytics-store-postgres.test.ts on PostgreSQL).
+ */
 export function runAnalyticsContract(target: StoreContractTarget): void {
   const it = (name: string, fn: (store: BeaconStore) => Promise<void>): void =>
     void test(name, async () => {

@@ -1,5 +1,4 @@
 import { freshPostgresStore } from '../helpers/postgres.ts';
-import { runAnalyticsContract } from './analytics.contract.ts';
 import { runStoreContract } from './store.contract.ts';
 
 /** A fresh database per test, so no test sees another's rows. */
@@ -9,4 +8,3 @@ const target = {
 };
 
 runStoreContract(target);
-runAnalyticsContract(target);

@@ -1,109 +1,49 @@
-import type { AnalyticsRepositories, AnalyticsWriters } from './repositories.ts';
 import type { PoolClient } from 'pg';
+import { postgresColumns as c } from '../../store/columns.ts';
 import { copyIn, csvLine } from '../../store/postgres/copy.ts';
+import type { Queryable } from '../../store/postgres/errors.ts';
+import { dayOf, isNoPartition, TablePartitions } from '../../store/postgres/partitions.ts';
+import type { PostgresWing } from '../../store/postgres/wing.ts';
 import type {
-  AggregateRow,
-  AnalyticsReader,
-  AnalyticsWriter,
-  Counters,
   EventRow,
   Filter,
   Interval,
   OAuthClient,
-  RawQuery,
   RollupDelta,
-  RollupQuery,
   SeenKey,
   SessionRow,
   Site,
-} from '../analytics.ts';
-import type { Queryable } from '../../store/postgres/errors.ts';
-import { dayOf, isNoPartition, TablePartitions } from '../../store/postgres/partitions.ts';
-import type { PostgresWing } from '../../store/postgres/wing.ts';
+} from '../model.ts';
+import { containsPattern, DIMENSION_COLUMNS, propertyKey } from './dimension-sql.ts';
 import { postgresMigrations } from './postgres-migrations.ts';
+import type {
+  AggregateRow,
+  AnalyticsReader,
+  AnalyticsRepositories,
+  AnalyticsWriter,
+  AnalyticsWriters,
+  RawQuery,
+  RollupQuery,
+} from './repositories.ts';
+import {
+  eventValues,
+  rollupValues,
+  toClient,
+  toRawAggregates,
+  toRollupAggregate,
+  toSession,
+  toSite,
+  type ClientRow,
+  type RawGroupRow,
+  type RollupSumRow,
+  type SessionDbRow,
+  type SiteRow,
+} from './rows.ts';
 
-/** bigint columns arrive as strings (they may exceed 2^53); Beacon's times are epoch ms, which fit. */
-interface SiteRow {
-  id: string;
-  tenant: string;
-  domain: string;
-  allowed_domains: string[];
-  timezone: string;
-  respect_dnt: boolean;
-  created_at: string;
-}
-interface ClientRow {
-  id: string;
-  tenant: string;
-  name: string;
-  secret_hash: string;
-  created_at: string;
-  revoked_at: string | null;
-}
-interface SessionDbRow {
-  tenant: string;
-  site: string;
-  id: string;
-  visitor: string;
-  started_at: string;
-  started_local: string;
-  last_at: string;
-  pageviews: number;
-  events: number;
-  entry_page: string;
-  exit_page: string;
-  source: string;
-  referrer: string;
-  utm_source: string;
-  utm_medium: string;
-  utm_campaign: string;
-  device: string;
-  browser: string;
-  os: string;
-}
-
-const toSite = (r: SiteRow): Site => ({
-  id: r.id,
-  tenant: r.tenant,
-  domain: r.domain,
-  allowedDomains: r.allowed_domains,
-  timezone: r.timezone,
-  respectDnt: r.respect_dnt,
-  createdAt: Number(r.created_at),
-});
-const toClient = (r: ClientRow): OAuthClient => ({
-  id: r.id,
-  tenant: r.tenant,
-  name: r.name,
-  secretHash: r.secret_hash,
-  createdAt: Number(r.created_at),
-  revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
-});
-const toSession = (r: SessionDbRow): SessionRow => ({
-  tenant: r.tenant,
-  site: r.site,
-  id: r.id,
-  visitor: r.visitor,
-  startedAt: Number(r.started_at),
-  startedLocal: Number(r.started_local),
-  lastAt: Number(r.last_at),
-  pageviews: r.pageviews,
-  events: r.events,
-  entryPage: r.entry_page,
-  exitPage: r.exit_page,
-  source: r.source,
-  referrer: r.referrer,
-  utmSource: r.utm_source,
-  utmMedium: r.utm_medium,
-  utmCampaign: r.utm_campaign,
-  device: r.device,
-  browser: r.browser,
-  os: r.os,
-});
-
+/** A site by id, on the pool or in a transaction. */
 async function siteById(db: Queryable, id: string): Promise<Site | undefined> {
   const { rows } = await db.query<SiteRow>('SELECT * FROM analytics_sites WHERE id = $1', [id]);
-  return rows[0] && toSite(rows[0]);
+  return rows[0] && toSite(rows[0], c);
 }
 
 /**
@@ -123,7 +63,7 @@ async function latestSessions(
      ORDER BY visitor, last_at DESC, id DESC`,
     [tenant, site, [...new Set(visitors)]],
   );
-  const byVisitor = new Map(rows.map((r) => [r.visitor, toSession(r)]));
+  const byVisitor = new Map(rows.map((r) => [r.visitor, toSession(r, c)]));
   return visitors.flatMap((v) => {
     const s = byVisitor.get(v);
     return s ? [s] : [];
@@ -151,21 +91,6 @@ function bucketSql(col: string, interval: Interval | undefined): string {
   }
 }
 
-const SESSION_COLUMNS: Readonly<Record<string, string>> = {
-  'visit:source': 's.source',
-  'visit:referrer': 's.referrer',
-  'visit:utm_source': 's.utm_source',
-  'visit:utm_medium': 's.utm_medium',
-  'visit:utm_campaign': 's.utm_campaign',
-  'visit:device': 's.device',
-  'visit:browser': 's.browser',
-  'visit:os': 's.os',
-  'visit:entry_page': 's.entry_page',
-  'visit:exit_page': 's.exit_page',
-  'event:page': 'e.page',
-  'event:name': 'e.name',
-};
-
 /** Appends a parameter and returns its placeholder. */
 type Param = (value: unknown) => string;
 
@@ -174,21 +99,21 @@ type Param = (value: unknown) => string;
  * compares and sorts bytewise (COLLATE "C"), as SQLite's BINARY collation does.
  */
 function dimSql(dim: string, p: Param): string {
-  const col = SESSION_COLUMNS[dim];
+  const col = DIMENSION_COLUMNS[dim];
   if (col) return col;
-  const key = dim.slice('event:props:'.length).replace(/"/g, '');
-  return `((e.props ->> ${p(key)}::text) COLLATE "C")`;
+  return `((e.props ->> ${p(propertyKey(dim))}::text) COLLATE "C")`;
 }
 
 const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 /** SQLite's LIKE ignores the case of ASCII letters only; this folds exactly those. */
 const foldAscii = (sql: string) => `translate(${sql}, '${UPPER}', '${UPPER.toLowerCase()}')`;
 
+/** SQL for one filter; its values are bound as parameters. */
 function filterSql(f: Filter, p: Param): string {
   const col = dimSql(f.dim, p);
   if (f.op === 'contains') {
     const parts = f.values.map((v) => {
-      const pattern = `%${v.replace(/[\\%_]/g, (c) => `\\${c}`)}%`.replace(/[A-Z]/g, (c) => c.toLowerCase());
+      const pattern = containsPattern(v).replace(/[A-Z]/g, (l) => l.toLowerCase());
       return `${foldAscii(col)} LIKE ${p(pattern)} ESCAPE '\\'`;
     });
     return `(${parts.join(' OR ')})`;
@@ -199,15 +124,7 @@ function filterSql(f: Filter, p: Param): string {
   return f.op === 'is' ? `${col} IN (${list})` : `COALESCE(${col}, '') NOT IN (${list})`;
 }
 
-const zeroCounters = (): Counters => ({
-  visitors: 0,
-  visits: 0,
-  pageviews: 0,
-  events: 0,
-  bounces: 0,
-  duration: 0,
-});
-
+/** Analytics queries, on the pool. */
 export class PostgresAnalyticsReader implements AnalyticsReader {
   readonly #db: Queryable;
   constructor(db: Queryable) {
@@ -223,14 +140,14 @@ export class PostgresAnalyticsReader implements AnalyticsReader {
       'SELECT * FROM analytics_sites WHERE tenant = $1 ORDER BY created_at, id',
       [tenant],
     );
-    return rows.map(toSite);
+    return rows.map((r) => toSite(r, c));
   }
 
   async oauthClient(id: string): Promise<OAuthClient | undefined> {
     const { rows } = await this.#db.query<ClientRow>('SELECT * FROM analytics_oauth_clients WHERE id = $1', [
       id,
     ]);
-    return rows[0] && toClient(rows[0]);
+    return rows[0] && toClient(rows[0], c);
   }
 
   async oauthClients(tenant: string): Promise<OAuthClient[]> {
@@ -238,7 +155,7 @@ export class PostgresAnalyticsReader implements AnalyticsReader {
       'SELECT * FROM analytics_oauth_clients WHERE tenant = $1 ORDER BY created_at, id',
       [tenant],
     );
-    return rows.map(toClient);
+    return rows.map((r) => toClient(r, c));
   }
 
   latestSessions(tenant: string, site: string, visitors: readonly string[]): Promise<SessionRow[]> {
@@ -246,7 +163,7 @@ export class PostgresAnalyticsReader implements AnalyticsReader {
   }
 
   async sumRollups(q: RollupQuery): Promise<AggregateRow[]> {
-    const { rows } = await this.#db.query<Counters & { b: number; value: string }>(
+    const { rows } = await this.#db.query<RollupSumRow>(
       `SELECT ${bucketSql('bucket', q.interval)} AS b, value, SUM(visitors)::float8 AS visitors,
          SUM(visits)::float8 AS visits, SUM(pageviews)::float8 AS pageviews, SUM(events)::float8 AS events,
          SUM(bounces)::float8 AS bounces, SUM(duration)::float8 AS duration
@@ -255,11 +172,7 @@ export class PostgresAnalyticsReader implements AnalyticsReader {
        GROUP BY b, value ORDER BY b, value`,
       [q.tenant, q.site, q.grain, q.dim ?? '', q.from, q.to],
     );
-    return rows.map(({ b, value, ...counters }) => ({
-      bucket: q.interval ? b : undefined,
-      values: q.dim ? [value] : [],
-      counters,
-    }));
+    return rows.map((r) => toRollupAggregate(r, q, c));
   }
 
   async aggregateRaw(q: RawQuery): Promise<AggregateRow[]> {
@@ -284,15 +197,14 @@ export class PostgresAnalyticsReader implements AnalyticsReader {
     const order = names.map((n) => `${n} NULLS FIRST`).join(', ');
     const from = `FROM analytics_events e JOIN analytics_sessions s
       ON s.tenant = e.tenant AND s.site = e.site AND s.id = e.session WHERE ${where.join(' AND ')}`;
-    type Row = Record<string, unknown> & { b: number };
-    const { rows: eventRows } = await this.#db.query<Row>(
+    const { rows: eventRows } = await this.#db.query<RawGroupRow>(
       `SELECT ${select}, COUNT(DISTINCT e.visitor)::float8 AS visitors, COUNT(DISTINCT e.session)::float8 AS visits,
          SUM(CASE WHEN e.name = 'pageview' THEN 1 ELSE 0 END)::float8 AS pageviews,
          SUM(CASE WHEN e.name <> 'pageview' THEN 1 ELSE 0 END)::float8 AS events
        ${from} GROUP BY ${by} ORDER BY ${order}`,
       params,
     );
-    const { rows: sessionRows } = await this.#db.query<Row>(
+    const { rows: sessionRows } = await this.#db.query<RawGroupRow>(
       `SELECT ${by}, SUM(CASE WHEN s.pageviews + s.events <= 1 THEN 1 ELSE 0 END)::float8 AS bounces,
          SUM(s.last_at - s.started_at)::float8 AS duration
        FROM (SELECT DISTINCT ${select}, e.session AS session ${from}) m
@@ -300,28 +212,7 @@ export class PostgresAnalyticsReader implements AnalyticsReader {
        GROUP BY ${by}`,
       params,
     );
-    const keyOf = (r: Row) => JSON.stringify([r.b, ...q.dims.map((_, i) => r[`g${i}`] ?? '')]);
-    const out = new Map<string, AggregateRow>();
-    for (const r of eventRows) {
-      out.set(keyOf(r), {
-        bucket: q.interval ? r.b : undefined,
-        values: q.dims.map((_, i) => (r[`g${i}`] as string | number | null) ?? '').map(String),
-        counters: {
-          ...zeroCounters(),
-          visitors: r.visitors as number,
-          visits: r.visits as number,
-          pageviews: r.pageviews as number,
-          events: r.events as number,
-        },
-      });
-    }
-    for (const r of sessionRows) {
-      const row = out.get(keyOf(r));
-      if (!row) continue;
-      row.counters.bounces = r.bounces as number;
-      row.counters.duration = r.duration as number;
-    }
-    return [...out.values()];
+    return toRawAggregates(q, eventRows, sessionRows, c);
   }
 
   async countEvents(tenant: string, site: string): Promise<number> {
@@ -332,8 +223,6 @@ export class PostgresAnalyticsReader implements AnalyticsReader {
     return Number(rows[0]!.n);
   }
 }
-
-/** A CSV field: always quoted, quotes doubled, so any text (tabs, newlines, commas) survives. */
 
 /** Session-local staging tables, emptied by every commit (ON COMMIT DELETE ROWS). */
 const STAGING = `
@@ -422,7 +311,23 @@ export class PostgresAnalyticsWriter implements AnalyticsWriter {
       'SELECT * FROM analytics_sites WHERE id = $1 FOR KEY SHARE',
       [id],
     );
-    return rows[0] && toSite(rows[0]);
+    return rows[0] && toSite(rows[0], c);
+  }
+
+  async createSite(site: Site): Promise<void> {
+    await this.#client.query(
+      `INSERT INTO analytics_sites (id, tenant, domain, allowed_domains, timezone, respect_dnt, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [
+        site.id,
+        site.tenant,
+        site.domain,
+        JSON.stringify(site.allowedDomains),
+        site.timezone,
+        site.respectDnt,
+        site.createdAt,
+      ],
+    );
   }
 
   async updateSite(site: Site): Promise<void> {
@@ -458,22 +363,6 @@ export class PostgresAnalyticsWriter implements AnalyticsWriter {
     return true;
   }
 
-  async createSite(site: Site): Promise<void> {
-    await this.#client.query(
-      `INSERT INTO analytics_sites (id, tenant, domain, allowed_domains, timezone, respect_dnt, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [
-        site.id,
-        site.tenant,
-        site.domain,
-        JSON.stringify(site.allowedDomains),
-        site.timezone,
-        site.respectDnt,
-        site.createdAt,
-      ],
-    );
-  }
-
   async secret(candidate: string): Promise<string> {
     await this.#client.query(
       "INSERT INTO analytics_settings (name, value) VALUES ('secret', $1) ON CONFLICT DO NOTHING",
@@ -485,11 +374,11 @@ export class PostgresAnalyticsWriter implements AnalyticsWriter {
     return rows[0]!.value;
   }
 
-  async createOAuthClient(c: OAuthClient): Promise<void> {
+  async createOAuthClient(client: OAuthClient): Promise<void> {
     await this.#client.query(
       `INSERT INTO analytics_oauth_clients (id, tenant, name, secret_hash, created_at, revoked_at)
        VALUES ($1, $2, $3, $4, $5, $6)`,
-      [c.id, c.tenant, c.name, c.secretHash, c.createdAt, c.revokedAt],
+      [client.id, client.tenant, client.name, client.secretHash, client.createdAt, client.revokedAt],
     );
   }
 
@@ -531,22 +420,7 @@ export class PostgresAnalyticsWriter implements AnalyticsWriter {
     await this.#stage(
       'stage_analytics_events',
       'n, pending, tenant, site, key, ts, ts_local, session, visitor, name, page, props',
-      rows.map((r, n) =>
-        csvLine([
-          n,
-          isPending(r),
-          r.tenant,
-          r.site,
-          r.key,
-          r.ts,
-          r.local,
-          r.session,
-          r.visitor,
-          r.name,
-          r.page,
-          JSON.stringify(r.props),
-        ]),
-      ),
+      rows.map((r, n) => csvLine([n, isPending(r), ...eventValues(r)])),
     );
     // Keys this transaction claimed in existingKeys go straight in; others must win their claim
     // first. Within the batch the first row of a key wins, as in SQLite.
@@ -641,20 +515,7 @@ export class PostgresAnalyticsWriter implements AnalyticsWriter {
     await this.#stage(
       'stage_analytics_rollups',
       'grain, bucket, dim, value, visitors, visits, pageviews, events, bounces, duration',
-      deltas.map(({ grain, bucket, dim, value, counters: c }) =>
-        csvLine([
-          grain,
-          bucket,
-          dim,
-          value,
-          c.visitors,
-          c.visits,
-          c.pageviews,
-          c.events,
-          c.bounces,
-          c.duration,
-        ]),
-      ),
+      deltas.map((d) => csvLine(rollupValues(d))),
     );
     // Summed per cell first: ON CONFLICT DO UPDATE may touch a row once per statement. Cells go in
     // key order, so concurrent writers lock them in the same order.

@@ -1,102 +1,45 @@
-import type { AnalyticsRepositories, AnalyticsWriters } from './repositories.ts';
+import { sqliteColumns as c } from '../../store/columns.ts';
 import type { SqliteWing } from '../../store/sqlite/wing.ts';
-import { sqliteMigrations } from './sqlite-migrations.ts';
+import type { SqliteDatabase } from '../../sqlite/database.ts';
 import type {
-  AggregateRow,
-  AnalyticsReader,
-  AnalyticsWriter,
-  Counters,
   EventRow,
   Filter,
   Interval,
   OAuthClient,
-  RawQuery,
   RollupDelta,
-  RollupQuery,
   SeenKey,
   SessionRow,
   Site,
-} from '../analytics.ts';
-import type { SqliteDatabase } from '../../sqlite/database.ts';
+} from '../model.ts';
+import { containsPattern, DIMENSION_COLUMNS, propertyKey } from './dimension-sql.ts';
+import type {
+  AggregateRow,
+  AnalyticsReader,
+  AnalyticsRepositories,
+  AnalyticsWriter,
+  AnalyticsWriters,
+  RawQuery,
+  RollupQuery,
+} from './repositories.ts';
+import {
+  eventValues,
+  rollupValues,
+  toClient,
+  toRawAggregates,
+  toRollupAggregate,
+  toSession,
+  toSite,
+  type ClientRow,
+  type RawGroupRow,
+  type RollupSumRow,
+  type SessionDbRow,
+  type SiteRow,
+} from './rows.ts';
+import { sqliteMigrations } from './sqlite-migrations.ts';
 
-interface SiteRow {
-  id: string;
-  tenant: string;
-  domain: string;
-  allowed_domains: string;
-  timezone: string;
-  respect_dnt: number;
-  created_at: number;
-}
-interface ClientRow {
-  id: string;
-  tenant: string;
-  name: string;
-  secret_hash: string;
-  created_at: number;
-  revoked_at: number | null;
-}
-interface SessionDbRow {
-  tenant: string;
-  site: string;
-  id: string;
-  visitor: string;
-  started_at: number;
-  started_local: number;
-  last_at: number;
-  pageviews: number;
-  events: number;
-  entry_page: string;
-  exit_page: string;
-  source: string;
-  referrer: string;
-  utm_source: string;
-  utm_medium: string;
-  utm_campaign: string;
-  device: string;
-  browser: string;
-  os: string;
-}
+const SITE_BY_ID = 'SELECT * FROM analytics_sites WHERE id = ?';
 
-const toSite = (r: SiteRow): Site => ({
-  id: r.id,
-  tenant: r.tenant,
-  domain: r.domain,
-  allowedDomains: JSON.parse(r.allowed_domains) as string[],
-  timezone: r.timezone,
-  respectDnt: r.respect_dnt === 1,
-  createdAt: r.created_at,
-});
-const toClient = (r: ClientRow): OAuthClient => ({
-  id: r.id,
-  tenant: r.tenant,
-  name: r.name,
-  secretHash: r.secret_hash,
-  createdAt: r.created_at,
-  revokedAt: r.revoked_at,
-});
-const toSession = (r: SessionDbRow): SessionRow => ({
-  tenant: r.tenant,
-  site: r.site,
-  id: r.id,
-  visitor: r.visitor,
-  startedAt: r.started_at,
-  startedLocal: r.started_local,
-  lastAt: r.last_at,
-  pageviews: r.pageviews,
-  events: r.events,
-  entryPage: r.entry_page,
-  exitPage: r.exit_page,
-  source: r.source,
-  referrer: r.referrer,
-  utmSource: r.utm_source,
-  utmMedium: r.utm_medium,
-  utmCampaign: r.utm_campaign,
-  device: r.device,
-  browser: r.browser,
-  os: r.os,
-});
-
+/** A visitor's newest session. */
 const LATEST_SESSION =
   'SELECT * FROM analytics_sessions WHERE tenant = ? AND site = ? AND visitor = ? ORDER BY last_at DESC LIMIT 1';
 
@@ -118,34 +61,20 @@ function bucketSql(col: string, interval: Interval | undefined): string {
   }
 }
 
-const SESSION_COLUMNS: Readonly<Record<string, string>> = {
-  'visit:source': 's.source',
-  'visit:referrer': 's.referrer',
-  'visit:utm_source': 's.utm_source',
-  'visit:utm_medium': 's.utm_medium',
-  'visit:utm_campaign': 's.utm_campaign',
-  'visit:device': 's.device',
-  'visit:browser': 's.browser',
-  'visit:os': 's.os',
-  'visit:entry_page': 's.entry_page',
-  'visit:exit_page': 's.exit_page',
-  'event:page': 'e.page',
-  'event:name': 'e.name',
-};
-
 /** Column expression for a dimension; property keys are bound as parameters, never spliced. */
 function dimSql(dim: string, params: unknown[]): string {
-  const col = SESSION_COLUMNS[dim];
+  const col = DIMENSION_COLUMNS[dim];
   if (col) return col;
-  params.push(`$."${dim.slice('event:props:'.length).replace(/"/g, '')}"`);
+  params.push(`$."${propertyKey(dim)}"`);
   return `json_extract(e.props, ?)`;
 }
 
+/** SQL for one filter; its values are bound as parameters. */
 function filterSql(f: Filter, params: unknown[]): string {
   const col = dimSql(f.dim, params);
   if (f.op === 'contains') {
     const parts = f.values.map((v) => {
-      params.push(`%${v.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      params.push(containsPattern(v));
       return `${col} LIKE ? ESCAPE '\\'`;
     });
     return `(${parts.join(' OR ')})`;
@@ -155,17 +84,7 @@ function filterSql(f: Filter, params: unknown[]): string {
   return f.op === 'is' ? `${col} IN (${list})` : `COALESCE(${col}, '') NOT IN (${list})`;
 }
 
-const zeroCounters = (): Counters => ({
-  visitors: 0,
-  visits: 0,
-  pageviews: 0,
-  events: 0,
-  bounces: 0,
-  duration: 0,
-});
-
-const SITE_BY_ID = 'SELECT * FROM analytics_sites WHERE id = ?';
-
+/** Analytics queries, on the store's read connection. */
 export class SqliteAnalyticsReader implements AnalyticsReader {
   readonly #db: SqliteDatabase;
   // Prepared once: compiling the statement cost more than running it.
@@ -177,21 +96,21 @@ export class SqliteAnalyticsReader implements AnalyticsReader {
 
   site(id: string): Promise<Site | undefined> {
     const row = this.#site.get(id);
-    return Promise.resolve(row && toSite(row));
+    return Promise.resolve(row && toSite(row, c));
   }
 
   sites(tenant: string): Promise<Site[]> {
     const rows = this.#db
       .prepare<[string], SiteRow>('SELECT * FROM analytics_sites WHERE tenant = ? ORDER BY created_at, id')
       .all(tenant);
-    return Promise.resolve(rows.map(toSite));
+    return Promise.resolve(rows.map((r) => toSite(r, c)));
   }
 
   oauthClient(id: string): Promise<OAuthClient | undefined> {
     const row = this.#db
       .prepare<[string], ClientRow>('SELECT * FROM analytics_oauth_clients WHERE id = ?')
       .get(id);
-    return Promise.resolve(row && toClient(row));
+    return Promise.resolve(row && toClient(row, c));
   }
 
   oauthClients(tenant: string): Promise<OAuthClient[]> {
@@ -200,7 +119,7 @@ export class SqliteAnalyticsReader implements AnalyticsReader {
         'SELECT * FROM analytics_oauth_clients WHERE tenant = ? ORDER BY created_at, id',
       )
       .all(tenant);
-    return Promise.resolve(rows.map(toClient));
+    return Promise.resolve(rows.map((r) => toClient(r, c)));
   }
 
   latestSessions(tenant: string, site: string, visitors: readonly string[]): Promise<SessionRow[]> {
@@ -208,7 +127,7 @@ export class SqliteAnalyticsReader implements AnalyticsReader {
     return Promise.resolve(
       visitors.flatMap((v) => {
         const row = stmt.get(tenant, site, v);
-        return row ? [toSession(row)] : [];
+        return row ? [toSession(row, c)] : [];
       }),
     );
   }
@@ -216,7 +135,7 @@ export class SqliteAnalyticsReader implements AnalyticsReader {
   sumRollups(q: RollupQuery): Promise<AggregateRow[]> {
     const bucket = bucketSql('bucket', q.interval);
     const rows = this.#db
-      .prepare<unknown[], Counters & { b: number; value: string }>(
+      .prepare<unknown[], RollupSumRow>(
         `SELECT ${bucket} AS b, value, SUM(visitors) AS visitors, SUM(visits) AS visits,
            SUM(pageviews) AS pageviews, SUM(events) AS events, SUM(bounces) AS bounces, SUM(duration) AS duration
          FROM analytics_rollups
@@ -224,13 +143,7 @@ export class SqliteAnalyticsReader implements AnalyticsReader {
          GROUP BY b, value ORDER BY b, value`,
       )
       .all(q.tenant, q.site, q.grain, q.dim ?? '', q.from, q.to);
-    return Promise.resolve(
-      rows.map(({ b, value, ...counters }) => ({
-        bucket: q.interval ? b : undefined,
-        values: q.dim ? [value] : [],
-        counters,
-      })),
-    );
+    return Promise.resolve(rows.map((r) => toRollupAggregate(r, q, c)));
   }
 
   aggregateRaw(q: RawQuery): Promise<AggregateRow[]> {
@@ -245,9 +158,8 @@ export class SqliteAnalyticsReader implements AnalyticsReader {
     const by = ['b', ...q.dims.map((_, i) => `g${i}`)].join(', ');
     const from = `FROM analytics_events e JOIN analytics_sessions s
       ON s.tenant = e.tenant AND s.site = e.site AND s.id = e.session WHERE ${where.join(' AND ')}`;
-    type Row = Record<string, unknown> & { b: number };
     const eventRows = this.#db
-      .prepare<unknown[], Row>(
+      .prepare<unknown[], RawGroupRow>(
         `SELECT ${select}, COUNT(DISTINCT e.visitor) AS visitors, COUNT(DISTINCT e.session) AS visits,
            SUM(CASE WHEN e.name = 'pageview' THEN 1 ELSE 0 END) AS pageviews,
            SUM(CASE WHEN e.name <> 'pageview' THEN 1 ELSE 0 END) AS events
@@ -255,7 +167,7 @@ export class SqliteAnalyticsReader implements AnalyticsReader {
       )
       .all(...groupParams, ...whereParams);
     const sessionRows = this.#db
-      .prepare<unknown[], Row>(
+      .prepare<unknown[], RawGroupRow>(
         `SELECT ${by}, SUM(CASE WHEN s.pageviews + s.events <= 1 THEN 1 ELSE 0 END) AS bounces,
            SUM(s.last_at - s.started_at) AS duration
          FROM (SELECT DISTINCT ${select}, e.session AS session ${from}) m
@@ -263,28 +175,7 @@ export class SqliteAnalyticsReader implements AnalyticsReader {
          GROUP BY ${by}`,
       )
       .all(...groupParams, ...whereParams, q.tenant, q.site);
-    const keyOf = (r: Row) => JSON.stringify([r.b, ...q.dims.map((_, i) => r[`g${i}`] ?? '')]);
-    const out = new Map<string, AggregateRow>();
-    for (const r of eventRows) {
-      out.set(keyOf(r), {
-        bucket: q.interval ? r.b : undefined,
-        values: q.dims.map((_, i) => (r[`g${i}`] as string | number | null) ?? '').map(String),
-        counters: {
-          ...zeroCounters(),
-          visitors: r.visitors as number,
-          visits: r.visits as number,
-          pageviews: r.pageviews as number,
-          events: r.events as number,
-        },
-      });
-    }
-    for (const r of sessionRows) {
-      const row = out.get(keyOf(r));
-      if (!row) continue;
-      row.counters.bounces = r.bounces as number;
-      row.counters.duration = r.duration as number;
-    }
-    return Promise.resolve([...out.values()]);
+    return Promise.resolve(toRawAggregates(q, eventRows, sessionRows, c));
   }
 
   countEvents(tenant: string, site: string): Promise<number> {
@@ -297,6 +188,7 @@ export class SqliteAnalyticsReader implements AnalyticsReader {
   }
 }
 
+/** Analytics writes inside a store transaction, on the write connection. */
 export class SqliteAnalyticsWriter implements AnalyticsWriter {
   readonly #db: SqliteDatabase;
   readonly #existing;
@@ -348,7 +240,7 @@ export class SqliteAnalyticsWriter implements AnalyticsWriter {
 
   site(id: string): Promise<Site | undefined> {
     const row = this.#site.get(id);
-    return Promise.resolve(row && toSite(row));
+    return Promise.resolve(row && toSite(row, c));
   }
 
   createSite(site: Site): Promise<void> {
@@ -406,13 +298,13 @@ export class SqliteAnalyticsWriter implements AnalyticsWriter {
     return Promise.resolve(row.value);
   }
 
-  createOAuthClient(c: OAuthClient): Promise<void> {
+  createOAuthClient(client: OAuthClient): Promise<void> {
     this.#db
       .prepare(
         `INSERT INTO analytics_oauth_clients (id, tenant, name, secret_hash, created_at, revoked_at)
          VALUES (?, ?, ?, ?, ?, ?)`,
       )
-      .run(c.id, c.tenant, c.name, c.secretHash, c.createdAt, c.revokedAt);
+      .run(client.id, client.tenant, client.name, client.secretHash, client.createdAt, client.revokedAt);
     return Promise.resolve();
   }
 
@@ -435,26 +327,13 @@ export class SqliteAnalyticsWriter implements AnalyticsWriter {
     return Promise.resolve(
       visitors.flatMap((v) => {
         const row = this.#latest.get(tenant, site, v);
-        return row ? [toSession(row)] : [];
+        return row ? [toSession(row, c)] : [];
       }),
     );
   }
 
   insertEvents(rows: readonly EventRow[]): Promise<void> {
-    for (const r of rows) {
-      this.#insertEvent.run(
-        r.tenant,
-        r.site,
-        r.key,
-        r.ts,
-        r.local,
-        r.session,
-        r.visitor,
-        r.name,
-        r.page,
-        JSON.stringify(r.props),
-      );
-    }
+    for (const r of rows) this.#insertEvent.run(...eventValues(r));
     return Promise.resolve();
   }
 
@@ -472,23 +351,7 @@ export class SqliteAnalyticsWriter implements AnalyticsWriter {
   }
 
   addRollups(tenant: string, site: string, deltas: readonly RollupDelta[]): Promise<void> {
-    for (const d of deltas) {
-      const c = d.counters;
-      this.#rollup.run(
-        tenant,
-        site,
-        d.grain,
-        d.bucket,
-        d.dim,
-        d.value,
-        c.visitors,
-        c.visits,
-        c.pageviews,
-        c.events,
-        c.bounces,
-        c.duration,
-      );
-    }
+    for (const d of deltas) this.#rollup.run(tenant, site, ...rollupValues(d));
     return Promise.resolve();
   }
 

@@ -1,4 +1,9 @@
-import type { EventRow, SessionRow, Site } from './analytics.ts';
+/**
+ * The rules that turn a site's collected events into sessions (visits), event rows and rollup changes,
+ * and the dimensions they break visits and events down by. Every path that projects events follows
+ * them: the sink (`projection.ts`), reprocessing, and the benchmark's generated history.
+ */
+import type { EventRow, SessionRow, Site } from './model.ts';
 import { RollupAccumulator } from './rollup.ts';
 import { continuesSession, isBounce, sessionId } from './session.ts';
 import { pagePath, parseSource } from './source.ts';
@@ -18,9 +23,10 @@ export interface CollectedEvent {
   readonly props: Readonly<Record<string, string>>;
 }
 
+/** The event name of a page view; any other name is a custom event. */
 export const PAGEVIEW = 'pageview';
 
-/** Dimension names, in the spirit of Plausible's Stats API v2. */
+/** Dimension names, in the spirit of Plausible's Stats API v2: a visit's, fixed at its start. */
 export const SESSION_DIMS = [
   'visit:source',
   'visit:referrer',
@@ -32,8 +38,11 @@ export const SESSION_DIMS = [
   'visit:os',
   'visit:entry_page',
 ] as const;
+/** An event's own dimensions. */
 export const EVENT_DIMS = ['event:page', 'event:name'] as const;
+/** The visit's last page: it moves as the visit goes on, so it is kept apart from `SESSION_DIMS`. */
 export const EXIT_DIM = 'visit:exit_page';
+/** A custom event's property `KEY` is the dimension `event:props:KEY`. */
 export const PROPS_PREFIX = 'event:props:';
 
 /** The value of each session-level dimension; empty values (no UTM, no referrer) are not broken down. */

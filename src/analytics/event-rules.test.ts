@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { SessionRow, Site } from './analytics.ts';
-import { projectEvents, type CollectedEvent } from './project.ts';
+import type { SessionRow, Site } from './model.ts';
+import { projectEvents, type CollectedEvent } from './event-rules.ts';
 
 const site: Site = {
   id: 'st_1',

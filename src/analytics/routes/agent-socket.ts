@@ -1,31 +1,21 @@
 import type { FastifyInstance } from 'fastify';
-import { isBeaconError } from '../errors/catalog.ts';
-import { decodeBatch } from './agent-proto.ts';
-import { parseCollect } from './collect.ts';
-import type { Collector, Sender } from './collector.ts';
+import { isBeaconError } from '../../errors/catalog.ts';
+import { decodeBatch } from '../agent-proto.ts';
+import { parseCollect } from '../collect-payload.ts';
+import { senderOf, type CollectRouteOptions } from './collect.ts';
 
 /**
  * `GET /v1/collect/ws`: the agent's persistent transport (seed 003). Each binary frame is one protobuf
  * `Batch` (agent/agent.proto), checked by the same rules as `POST /v1/collect`. A bad frame is answered
  * with a text frame `{"error": {code, message}}` and the socket stays open; collection is never blocked.
  */
-export function registerAgentSocket(
-  app: FastifyInstance,
-  options: { collector: Collector; maxBytes: number; maxEvents: number },
-): void {
+export function registerAgentSocket(app: FastifyInstance, options: CollectRouteOptions): void {
   // Silent for the same reason as /v1/collect: request logs would hold the client address.
   app.get(
     '/v1/collect/ws',
     { websocket: true, logLevel: 'silent', schema: { hide: true } },
     (socket, request) => {
-      const h = request.headers;
-      const sender: Sender = {
-        address: request.ip,
-        userAgent: typeof h['user-agent'] === 'string' ? h['user-agent'] : '',
-        origin: typeof h.origin === 'string' ? h.origin : undefined,
-        optedOut: h.dnt === '1' || h['sec-gpc'] === '1',
-        transport: 'websocket',
-      };
+      const sender = senderOf(request, 'websocket');
       socket.on('message', (data: Buffer, isBinary: boolean) => {
         void (async () => {
           try {

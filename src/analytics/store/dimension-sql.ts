@@ -1,0 +1,27 @@
+/**
+ * What both backends' stats SQL shares about dimensions, in queries that join `analytics_events e`
+ * with `analytics_sessions s`: the column of each fixed dimension, the key of a property dimension,
+ * and the LIKE pattern of a `contains` filter.
+ */
+
+/** The column each fixed dimension reads; any other dimension is an `event:props:KEY` property. */
+export const DIMENSION_COLUMNS: Readonly<Record<string, string>> = {
+  'visit:source': 's.source',
+  'visit:referrer': 's.referrer',
+  'visit:utm_source': 's.utm_source',
+  'visit:utm_medium': 's.utm_medium',
+  'visit:utm_campaign': 's.utm_campaign',
+  'visit:device': 's.device',
+  'visit:browser': 's.browser',
+  'visit:os': 's.os',
+  'visit:entry_page': 's.entry_page',
+  'visit:exit_page': 's.exit_page',
+  'event:page': 'e.page',
+  'event:name': 'e.name',
+};
+
+/** The property key of an `event:props:KEY` dimension, bound as a parameter; double quotes are dropped. */
+export const propertyKey = (dim: string): string => dim.slice('event:props:'.length).replace(/"/g, '');
+
+/** A LIKE pattern (with ESCAPE '\') that matches `value` anywhere, its wildcards taken literally. */
+export const containsPattern = (value: string): string => `%${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

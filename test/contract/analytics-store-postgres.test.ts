@@ -1,0 +1,7 @@
+import { freshPostgresStore } from '../helpers/postgres.ts';
+import { runAnalyticsContract } from './analytics.contract.ts';
+
+runAnalyticsContract({
+  name: 'postgres',
+  create: freshPostgresStore,
+});
