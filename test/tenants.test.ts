@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { CHROME_UA, createSite } from './helpers/analytics.ts';
 import { startTestBeacon } from './helpers/server.ts';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
@@ -74,6 +75,16 @@ test('an operator creates a tenant whose admin works in it alone; disabling it r
     );
     assert.equal(second.next, null);
 
+    // Acme's site collects page views from the public agent.
+    const site = await createSite(beacon, { domain: 'acme.example' }, adminToken);
+    const collect = () =>
+      fetch(`${beacon.url}/v1/collect`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain', 'user-agent': CHROME_UA },
+        body: JSON.stringify({ s: site, e: [{ n: 'pageview', u: 'https://acme.example/' }] }),
+      });
+    assert.equal((await collect()).status, 202);
+
     // Disabled: its tokens are refused with their own code; enabled again, they work.
     const disabled = await beacon.request('/v1/tenants/acme/disable', { method: 'POST' });
     assert.equal(disabled.status, 200);
@@ -81,6 +92,9 @@ test('an operator creates a tenant whose admin works in it alone; disabling it r
     const refused = await beacon.request('/v1/messages', { method: 'POST', token: adminToken, json: {} });
     assert.equal(refused.status, 403);
     assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'TENANT_DISABLED');
+    const collected = await collect();
+    assert.equal(collected.status, 403, 'its sites collect nothing');
+    assert.equal(((await collected.json()) as { error: { code: string } }).error.code, 'TENANT_DISABLED');
     assert.equal((await beacon.request('/v1/tenants/acme/enable', { method: 'POST' })).status, 200);
     assert.equal(
       (await beacon.request('/v1/messages', { method: 'POST', token: adminToken, json: {} })).status,

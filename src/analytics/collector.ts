@@ -50,6 +50,7 @@ export class Collector {
   readonly #metrics: CollectMetrics;
   readonly #bySite: TokenBuckets;
   readonly #byAddress: TokenBuckets;
+  readonly #tenantDisabled: (tenant: string) => Promise<boolean>;
   #salt: { day: number; salt: string } = { day: -1, salt: '' };
 
   constructor(options: {
@@ -58,7 +59,10 @@ export class Collector {
     secret: string;
     metrics: CollectMetrics;
     limits: CollectLimits;
+    /** True when the site's tenant was disabled by an operator: its events are refused. */
+    tenantDisabled?: (tenant: string) => Promise<boolean>;
   }) {
+    this.#tenantDisabled = options.tenantDisabled ?? (() => Promise.resolve(false));
     this.#sites = options.sites;
     this.#ingest = options.ingest;
     this.#secret = options.secret;
@@ -85,6 +89,7 @@ export class Collector {
   async collect(payload: CollectPayload, sender: Sender): Promise<{ accepted: number; ignored: number }> {
     const site = await this.#sites.get(payload.site);
     if (!site) throw new BeaconError('SITE_UNKNOWN', `no site ${payload.site}`);
+    if (await this.#tenantDisabled(site.tenant)) throw new BeaconError('TENANT_DISABLED');
     const wait = this.#bySite.take(site.id);
     if (wait > 0)
       throw new BeaconError('RATE_LIMITED', 'too many collect requests for this site', { retryAfter: wait });

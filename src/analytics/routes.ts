@@ -36,9 +36,12 @@ export async function registerAnalyticsRoutes(
     secret,
     metrics: new CollectMetrics(ctx.metrics),
     limits: settings,
+    tenantDisabled: (tenant) => ctx.authenticator.tenantDisabled(tenant),
   });
   const oauth = new OAuthIssuer(secret, settings.tokenTtlSeconds, store.analytics);
-  const stats = statsAuth(oauth, new TokenBuckets(config.rateLimit), scope('read'));
+  const stats = statsAuth(oauth, new TokenBuckets(config.rateLimit), scope('read'), (tenant) =>
+    ctx.authenticator.tenantDisabled(tenant),
+  );
   const collect = {
     collector,
     maxBytes: settings.collectMaxBytes,

@@ -53,6 +53,7 @@ const CACHE_MAX = 10000;
 export class Authenticator {
   readonly #tenants: TenantRepository;
   readonly #cache = new Map<string, { principal: Principal | null; expires: number }>();
+  readonly #disabled = new Map<string, { disabled: boolean; expires: number }>();
 
   constructor(tenants: TenantRepository) {
     this.#tenants = tenants;
@@ -79,8 +80,24 @@ export class Authenticator {
     return principal;
   }
 
-  /** Forgets cached answers, so a revocation made in this process applies at once. */
+  /**
+   * Whether a tenant is disabled, for paths that authenticate otherwise (OAuth2 access tokens, the
+   * public collect endpoint). Cached like tokens.
+   */
+  async tenantDisabled(id: string): Promise<boolean> {
+    const now = Date.now();
+    const hit = this.#disabled.get(id);
+    if (hit && hit.expires > now) return hit.disabled;
+    const tenant = await this.#tenants.get(id);
+    const disabled = tenant === undefined || (tenant.disabledAt ?? null) !== null;
+    if (this.#disabled.size >= CACHE_MAX) this.#disabled.clear();
+    this.#disabled.set(id, { disabled, expires: now + CACHE_TTL_MS });
+    return disabled;
+  }
+
+  /** Forgets cached answers, so a revocation or a tenant disabled in this process applies at once. */
   forget(): void {
     this.#cache.clear();
+    this.#disabled.clear();
   }
 }

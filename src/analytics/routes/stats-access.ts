@@ -13,12 +13,18 @@ export type AccessHook = (request: FastifyRequest, reply: FastifyReply) => Promi
  * The stats routes' hook: a tenant token with `read` (checked by `readScope`), or an OAuth2 access
  * token, rate-limited per OAuth2 client in `buckets`.
  */
-export function statsAuth(oauth: OAuthIssuer, buckets: TokenBuckets, readScope: AccessHook): AccessHook {
+export function statsAuth(
+  oauth: OAuthIssuer,
+  buckets: TokenBuckets,
+  readScope: AccessHook,
+  tenantDisabled: (tenant: string) => Promise<boolean>,
+): AccessHook {
   return async (request, reply) => {
     const token = tokenOf(request);
     if (token && looksLikeJwt(token)) {
       const principal = await oauth.verify(token);
       if (!principal) throw new BeaconError('TOKEN_INVALID', 'the access token is not valid or has expired');
+      if (await tenantDisabled(principal.tenant)) throw new BeaconError('TENANT_DISABLED');
       const wait = buckets.take(principal.tokenId);
       if (wait > 0) throw new BeaconError('RATE_LIMITED', undefined, { retryAfter: wait });
       request.principal = principal;
