@@ -1,13 +1,5 @@
-import type {
-  Delta,
-  Doorway,
-  MinuteRow,
-  OccupancyWriter,
-  Placement,
-  Segment,
-  SensorEvent,
-  Space,
-} from './model.ts';
+import type { Delta, Doorway, Placement, Segment, SensorEvent, Space } from './model.ts';
+import type { MinuteRow, OccupancyWriter } from './store/repositories.ts';
 import { concat, DAY_MS, dayOf, HOUR_MS, hourOf, MINUTE_MS, minuteOf, segmentOf } from './segment.ts';
 
 /** The segment of consecutive rows; undefined when there are none. */

@@ -5,10 +5,10 @@ import { v7 as uuidv7 } from 'uuid';
 import { BeaconError, type ErrorCode } from '../errors/catalog.ts';
 import { requireContentType } from '../http/auth.ts';
 import type { RouteContext } from '../http/context.ts';
-import type { OccupancyStore } from './store/repositories.ts';
+import type { OccupancyStore, OccupancyWriter } from './store/repositories.ts';
 import { decodeCursor, encodeCursor } from '../wire/cursor.ts';
 import { errorResponses, IsoTime } from '../http/schemas.ts';
-import type { OccupancyWriter, Placement } from './model.ts';
+import type { Placement } from './model.ts';
 import { checkPlacement, recountFor } from './placements.ts';
 import { countFrames } from './projection.ts';
 import {

@@ -1,6 +1,7 @@
 import { BeaconError } from '../errors/catalog.ts';
 import { Counter } from './counter.ts';
-import type { OccupancyWriter, Placement } from './model.ts';
+import type { Placement } from './model.ts';
+import type { OccupancyWriter } from './store/repositories.ts';
 
 const overlaps = (a: Pick<Placement, 'from' | 'to'>, b: Pick<Placement, 'from' | 'to'>): boolean =>
   a.from < (b.to ?? Infinity) && b.from < (a.to ?? Infinity);

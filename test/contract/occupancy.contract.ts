@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { countBefore } from '../../src/occupancy/figures.ts';
-import type { Level, Placement, Segment, SensorEvent } from '../../src/occupancy/model.ts';
+import type { Placement, Segment, SensorEvent } from '../../src/occupancy/model.ts';
+import type { Level } from '../../src/occupancy/store/repositories.ts';
 import { concat } from '../../src/occupancy/segment.ts';
 import type { BeaconStore } from '../../src/roles/store.ts';
 import type { StoreContractTarget } from './store.contract.ts';

@@ -1,22 +1,15 @@
 import type { OccupancyRepositories, OccupancyWriters } from './repositories.ts';
 import type { PoolClient } from 'pg';
 import { copyIn, csv } from '../../store/postgres/copy.ts';
+import type { Delta, Doorway, Placement, Segment, Sensor, SensorEvent, Side, Space } from '../model.ts';
 import type {
-  Delta,
-  Doorway,
   ListQuery,
   MinuteRow,
   OccupancyReader,
   OccupancyWriter,
-  Placement,
-  Segment,
-  Sensor,
-  SensorEvent,
-  Side,
-  Space,
   Span,
   UnplacedQuery,
-} from '../model.ts';
+} from './repositories.ts';
 import type { Queryable } from '../../store/postgres/errors.ts';
 import { isNoPartition } from '../../store/postgres/partitions.ts';
 import type { PostgresWing } from '../../store/postgres/wing.ts';

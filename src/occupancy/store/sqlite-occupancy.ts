@@ -2,21 +2,8 @@ import type { OccupancyRepositories, OccupancyWriters } from './repositories.ts'
 import type { SqliteWing } from '../../store/sqlite/wing.ts';
 import { sqliteMigrations } from './sqlite-migrations.ts';
 import type { Statement } from 'better-sqlite3';
-import type {
-  Delta,
-  Doorway,
-  ListQuery,
-  MinuteRow,
-  OccupancyWriter,
-  Placement,
-  Segment,
-  Sensor,
-  SensorEvent,
-  Side,
-  Space,
-  Span,
-  UnplacedQuery,
-} from '../model.ts';
+import type { Delta, Doorway, Placement, Segment, Sensor, SensorEvent, Side, Space } from '../model.ts';
+import type { ListQuery, MinuteRow, OccupancyWriter, Span, UnplacedQuery } from './repositories.ts';
 import type { SqliteDatabase } from '../../sqlite/database.ts';
 
 type Row = Record<string, unknown>;
