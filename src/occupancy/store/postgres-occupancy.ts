@@ -18,7 +18,10 @@ import type {
   UnplacedQuery,
 } from './repositories.ts';
 import {
+  minuteValues,
+  ROLLUPS,
   SEGMENT_COLUMNS,
+  segmentValues,
   toDelta,
   toDoorway,
   toEvent,
@@ -30,6 +33,7 @@ import {
   type DeltaRow,
   type EventRow,
   type MinuteDbRow,
+  type Period,
   type PlacementRow,
   type SpaceRow,
   type TimedSegmentRow,
@@ -77,6 +81,18 @@ const LEVEL_ROWS = {
     totalCode: 'E',
   },
 } as const;
+
+/** Replacing and deleting one rolled-up row of a period. */
+function putSql(period: Period): { readonly upsert: string; readonly remove: string } {
+  const { table, columns } = ROLLUPS[period];
+  return {
+    upsert: `INSERT INTO ${table} (tenant, space, ${period}, ${columns.join(', ')})
+       VALUES (${Array.from({ length: columns.length + 3 }, (_, i) => `$${i + 1}`).join(', ')})
+       ON CONFLICT (tenant, space, ${period}) DO UPDATE SET ${columns.map((k) => `${k} = excluded.${k}`).join(', ')}`,
+    remove: `DELETE FROM ${table} WHERE tenant = $1 AND space = $2 AND ${period} = $3`,
+  };
+}
+const PUT_SQL = { minute: putSql('minute'), hour: putSql('hour'), day: putSql('day') };
 
 /** Held-back deltas are written once this many wait, to bound memory on huge transactions. */
 const MAX_PENDING_DELTAS = 10_000;
@@ -240,16 +256,16 @@ export class PostgresOccupancyReader implements OccupancyReader {
     return out;
   }
   minutes(tenant: string, space: string, from: number, to: number) {
-    return this.#segments('occupancy_minutes', 'minute', tenant, space, from, to);
+    return this.#segments('minute', tenant, space, from, to);
   }
   hours(tenant: string, space: string, from: number, to: number) {
-    return this.#segments('occupancy_hours', 'hour', tenant, space, from, to);
+    return this.#segments('hour', tenant, space, from, to);
   }
   /** Read as arrays, the form SQLite reads them in, so both backends map them alike. */
-  async #segments(table: string, period: string, tenant: string, space: string, from: number, to: number) {
+  async #segments(period: 'minute' | 'hour', tenant: string, space: string, from: number, to: number) {
     const rows = await this.rows<TimedSegmentRow>(
       {
-        text: `SELECT ${period}, ${SEGMENT_COLUMNS.join(', ')} FROM ${table}
+        text: `SELECT ${period}, ${SEGMENT_COLUMNS.join(', ')} FROM ${ROLLUPS[period].table}
                WHERE tenant = $1 AND space = $2 AND ${period} >= $3 AND ${period} < $4 ORDER BY ${period}`,
         rowMode: 'array',
       },
@@ -486,53 +502,20 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
     );
     return row && toMinute(row, c);
   }
-  async putMinute(tenant: string, space: string, minute: number, s: MinuteRow | undefined) {
-    if (s === undefined) {
-      await this.#run('DELETE FROM occupancy_minutes WHERE tenant = $1 AND space = $2 AND minute = $3', [
-        tenant,
-        space,
-        minute,
-      ]);
-      return;
-    }
-    await this.#run(
-      `INSERT INTO occupancy_minutes (tenant, space, minute, net, min_prefix, max_prefix, entries, exits, late, last_ts, last_key)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-       ON CONFLICT (tenant, space, minute) DO UPDATE SET net = excluded.net, min_prefix = excluded.min_prefix,
-         max_prefix = excluded.max_prefix, entries = excluded.entries, exits = excluded.exits, late = excluded.late,
-         last_ts = excluded.last_ts, last_key = excluded.last_key`,
-      [tenant, space, minute, s.net, s.min, s.max, s.entries, s.exits, s.late, s.lastTs, s.lastKey],
-    );
+  putMinute(tenant: string, space: string, minute: number, row: MinuteRow | undefined) {
+    return this.#put('minute', tenant, space, minute, row && minuteValues(row));
   }
-  putHour(tenant: string, space: string, hour: number, s: Segment | undefined) {
-    return this.#putSegment('occupancy_hours', 'hour', tenant, space, hour, s);
+  putHour(tenant: string, space: string, hour: number, row: Segment | undefined) {
+    return this.#put('hour', tenant, space, hour, row && segmentValues(row));
   }
-  putDay(tenant: string, space: string, day: number, s: Segment | undefined) {
-    return this.#putSegment('occupancy_days', 'day', tenant, space, day, s);
+  putDay(tenant: string, space: string, day: number, row: Segment | undefined) {
+    return this.#put('day', tenant, space, day, row && segmentValues(row));
   }
-  async #putSegment(
-    table: string,
-    time: string,
-    tenant: string,
-    space: string,
-    at: number,
-    s: Segment | undefined,
-  ): Promise<void> {
-    if (s === undefined) {
-      await this.#run(`DELETE FROM ${table} WHERE tenant = $1 AND space = $2 AND ${time} = $3`, [
-        tenant,
-        space,
-        at,
-      ]);
-      return;
-    }
-    await this.#run(
-      `INSERT INTO ${table} (tenant, space, ${time}, net, min_prefix, max_prefix, entries, exits, late)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-       ON CONFLICT (tenant, space, ${time}) DO UPDATE SET net = excluded.net, min_prefix = excluded.min_prefix,
-         max_prefix = excluded.max_prefix, entries = excluded.entries, exits = excluded.exits, late = excluded.late`,
-      [tenant, space, at, s.net, s.min, s.max, s.entries, s.exits, s.late],
-    );
+  /** Replaces the row of a period with `values` (in its columns' order); undefined deletes it. */
+  async #put(period: Period, tenant: string, space: string, at: number, values: unknown[] | undefined) {
+    const { upsert, remove } = PUT_SQL[period];
+    if (values === undefined) await this.#run(remove, [tenant, space, at]);
+    else await this.#run(upsert, [tenant, space, at, ...values]);
   }
   async resetProjection() {
     this.#pending.length = 0;

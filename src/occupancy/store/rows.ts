@@ -90,6 +90,19 @@ export type TimedSegmentRow = readonly [
   late: unknown,
 ];
 
+/**
+ * The rolled-up tables by period (the name of the column that holds a row's start) and their
+ * columns besides tenant, space and start: a minute also keeps its last delta.
+ */
+export const ROLLUPS = {
+  minute: { table: 'occupancy_minutes', columns: [...SEGMENT_COLUMNS, 'last_ts', 'last_key'] },
+  hour: { table: 'occupancy_hours', columns: SEGMENT_COLUMNS },
+  day: { table: 'occupancy_days', columns: SEGMENT_COLUMNS },
+} as const;
+
+/** A rolled-up period: minute, hour or UTC day. */
+export type Period = keyof typeof ROLLUPS;
+
 /** The space a row holds. */
 export const toSpace = (r: SpaceRow, c: Columns): Space => ({
   id: r.id,
@@ -167,3 +180,9 @@ export const toTimedSegment = (
   [at, net, min_prefix, max_prefix, entries, exits, late]: TimedSegmentRow,
   c: Columns,
 ): [number, Segment] => [c.int(at), toSegment({ net, min_prefix, max_prefix, entries, exits, late }, c)];
+
+/** A segment's values in the order of `SEGMENT_COLUMNS`. */
+export const segmentValues = (s: Segment): unknown[] => [s.net, s.min, s.max, s.entries, s.exits, s.late];
+
+/** A minute's values in the order of `ROLLUPS.minute.columns`. */
+export const minuteValues = (m: MinuteRow): unknown[] => [...segmentValues(m), m.lastTs, m.lastKey];

@@ -13,7 +13,10 @@ import type {
   UnplacedQuery,
 } from './repositories.ts';
 import {
+  minuteValues,
+  ROLLUPS,
   SEGMENT_COLUMNS,
+  segmentValues,
   toDelta,
   toDoorway,
   toEvent,
@@ -25,6 +28,7 @@ import {
   type DeltaRow,
   type EventRow,
   type MinuteDbRow,
+  type Period,
   type PlacementRow,
   type SpaceRow,
   type TimedSegmentRow,
@@ -41,6 +45,18 @@ const LEVEL_ROWS = {
   minute: { table: 'occupancy_minutes', time: 'minute', net: 'net', min: 'min_prefix' },
   delta: { table: 'occupancy_deltas', time: 'ts', net: 'delta', min: 'MIN(delta, 0)' },
 } as const;
+
+/** Replacing and deleting one rolled-up row of a period. */
+function putSql(period: Period): { readonly upsert: string; readonly remove: string } {
+  const { table, columns } = ROLLUPS[period];
+  return {
+    upsert: `INSERT INTO ${table} (tenant, space, ${period}, ${columns.join(', ')})
+       VALUES (${['?', '?', '?', ...columns.map(() => '?')].join(', ')})
+       ON CONFLICT (tenant, space, ${period}) DO UPDATE SET ${columns.map((k) => `${k} = excluded.${k}`).join(', ')}`,
+    remove: `DELETE FROM ${table} WHERE tenant = ? AND space = ? AND ${period} = ?`,
+  };
+}
+const PUT_SQL = { minute: putSql('minute'), hour: putSql('hour'), day: putSql('day') };
 
 /**
  * Occupancy rows in SQLite: the same tables, keys and answers as the PostgreSQL store
@@ -241,15 +257,15 @@ export class SqliteOccupancyReader implements OccupancyReader {
     });
   }
   minutes(tenant: string, space: string, from: number, to: number) {
-    return Promise.resolve(this.#segments('occupancy_minutes', 'minute', tenant, space, from, to));
+    return Promise.resolve(this.#segments('minute', tenant, space, from, to));
   }
   hours(tenant: string, space: string, from: number, to: number) {
-    return Promise.resolve(this.#segments('occupancy_hours', 'hour', tenant, space, from, to));
+    return Promise.resolve(this.#segments('hour', tenant, space, from, to));
   }
-  #segments(table: string, period: string, tenant: string, space: string, from: number, to: number) {
+  #segments(period: 'minute' | 'hour', tenant: string, space: string, from: number, to: number) {
     const statement = this.#raw(
-      `segments:${table}`,
-      () => `SELECT ${period}, ${SEGMENT_COLUMNS.join(', ')} FROM ${table}
+      `segments:${period}`,
+      () => `SELECT ${period}, ${SEGMENT_COLUMNS.join(', ')} FROM ${ROLLUPS[period].table}
            WHERE tenant = ? AND space = ? AND ${period} >= ? AND ${period} < ? ORDER BY ${period}`,
     );
     return (statement.all(tenant, space, from, to) as TimedSegmentRow[]).map((r) => toTimedSegment(r, c));
@@ -444,71 +460,21 @@ export class SqliteOccupancyWriter extends SqliteOccupancyReader implements Occu
     );
     return Promise.resolve(row && toMinute(row, c));
   }
-  putMinute(tenant: string, space: string, minute: number, s: MinuteRow | undefined) {
-    if (s === undefined) {
-      this.#run(
-        'DELETE FROM occupancy_minutes WHERE tenant = ? AND space = ? AND minute = ?',
-        tenant,
-        space,
-        minute,
-      );
-    } else {
-      this.#run(
-        `INSERT INTO occupancy_minutes (tenant, space, minute, net, min_prefix, max_prefix, entries, exits, late, last_ts, last_key)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (tenant, space, minute) DO UPDATE SET net = excluded.net, min_prefix = excluded.min_prefix,
-           max_prefix = excluded.max_prefix, entries = excluded.entries, exits = excluded.exits, late = excluded.late,
-           last_ts = excluded.last_ts, last_key = excluded.last_key`,
-        tenant,
-        space,
-        minute,
-        s.net,
-        s.min,
-        s.max,
-        s.entries,
-        s.exits,
-        s.late,
-        s.lastTs,
-        s.lastKey,
-      );
-    }
-    return Promise.resolve();
+  putMinute(tenant: string, space: string, minute: number, row: MinuteRow | undefined) {
+    return this.#put('minute', tenant, space, minute, row && minuteValues(row));
   }
-  putHour(tenant: string, space: string, hour: number, s: Segment | undefined) {
-    this.#putSegment('occupancy_hours', 'hour', tenant, space, hour, s);
-    return Promise.resolve();
+  putHour(tenant: string, space: string, hour: number, row: Segment | undefined) {
+    return this.#put('hour', tenant, space, hour, row && segmentValues(row));
   }
-  putDay(tenant: string, space: string, day: number, s: Segment | undefined) {
-    this.#putSegment('occupancy_days', 'day', tenant, space, day, s);
-    return Promise.resolve();
+  putDay(tenant: string, space: string, day: number, row: Segment | undefined) {
+    return this.#put('day', tenant, space, day, row && segmentValues(row));
   }
-  #putSegment(
-    table: string,
-    time: string,
-    tenant: string,
-    space: string,
-    at: number,
-    s: Segment | undefined,
-  ) {
-    if (s === undefined) {
-      this.#run(`DELETE FROM ${table} WHERE tenant = ? AND space = ? AND ${time} = ?`, tenant, space, at);
-      return;
-    }
-    this.#run(
-      `INSERT INTO ${table} (tenant, space, ${time}, net, min_prefix, max_prefix, entries, exits, late)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (tenant, space, ${time}) DO UPDATE SET net = excluded.net, min_prefix = excluded.min_prefix,
-         max_prefix = excluded.max_prefix, entries = excluded.entries, exits = excluded.exits, late = excluded.late`,
-      tenant,
-      space,
-      at,
-      s.net,
-      s.min,
-      s.max,
-      s.entries,
-      s.exits,
-      s.late,
-    );
+  /** Replaces the row of a period with `values` (in its columns' order); undefined deletes it. */
+  #put(period: Period, tenant: string, space: string, at: number, values: unknown[] | undefined) {
+    const { upsert, remove } = PUT_SQL[period];
+    if (values === undefined) this.#run(remove, tenant, space, at);
+    else this.#run(upsert, tenant, space, at, ...values);
+    return Promise.resolve();
   }
   resetProjection() {
     this.#db.exec(`
