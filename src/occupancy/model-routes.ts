@@ -5,7 +5,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { BeaconError, type ErrorCode } from '../errors/catalog.ts';
 import { requireContentType } from '../http/auth.ts';
 import type { RouteContext } from '../http/context.ts';
-import type { OccupancyStore, OccupancyWriter } from './store/repositories.ts';
+import type { Named, OccupancyStore, OccupancyWriter } from './store/repositories.ts';
 import { decodeCursor, encodeCursor } from '../wire/cursor.ts';
 import { errorResponses, IsoTime } from '../http/schemas.ts';
 import type { Placement } from './model.ts';
@@ -235,16 +235,14 @@ export function registerModelRoutes(base: FastifyInstance, ctx: RouteContext<Occ
    */
   function namedEntityRoutes<T extends { id: string }>(spec: {
     readonly path: string;
-    readonly noun: string;
+    readonly noun: Named;
     readonly plural: string;
     readonly item: TSchema;
     readonly json: (row: T) => unknown;
     readonly notFound: ErrorCode;
     readonly list: (query: { tenant: string; limit: number; after: string | undefined }) => Promise<T[]>;
     readonly get: (tx: OccupancyWriter, tenant: string, id: string) => Promise<T | undefined>;
-    readonly rename: (tx: OccupancyWriter, tenant: string, id: string, name: string) => Promise<boolean>;
     readonly inUse: (tx: OccupancyWriter, tenant: string, id: string) => Promise<string | undefined>;
-    readonly remove: (tx: OccupancyWriter, tenant: string, id: string) => Promise<boolean>;
     readonly deleteDescription: string;
   }): void {
     const { noun } = spec;
@@ -288,7 +286,7 @@ export function registerModelRoutes(base: FastifyInstance, ctx: RouteContext<Occ
         const tenant = request.principal!.tenant;
         const { id } = request.params;
         const row = await store.transaction(async (tx) => {
-          if (!(await spec.rename(tx.occupancy, tenant, id, request.body.name))) {
+          if (!(await tx.occupancy.rename(noun, tenant, id, request.body.name))) {
             throw new BeaconError(spec.notFound, `no ${noun} ${id}`);
           }
           return (await spec.get(tx.occupancy, tenant, id))!;
@@ -317,7 +315,7 @@ export function registerModelRoutes(base: FastifyInstance, ctx: RouteContext<Occ
             throw new BeaconError(spec.notFound, `no ${noun} ${id}`);
           const reason = await spec.inUse(tx.occupancy, tenant, id);
           if (reason !== undefined) throw new BeaconError('IN_USE', `${noun} ${id} still has ${reason}`);
-          await spec.remove(tx.occupancy, tenant, id);
+          await tx.occupancy.delete(noun, tenant, id);
         });
         return reply.code(204).send(null);
       },
@@ -333,10 +331,8 @@ export function registerModelRoutes(base: FastifyInstance, ctx: RouteContext<Occ
     notFound: 'SPACE_NOT_FOUND',
     list: (query) => store.occupancy.spaces(query),
     get: (tx, tenant, id) => tx.space(tenant, id),
-    rename: (tx, tenant, id, name) => tx.renameSpace(tenant, id, name),
     inUse: async (tx, tenant, id) =>
       (await tx.referencesToSpace(tenant, id)) > 0 ? 'child spaces or doorways' : undefined,
-    remove: (tx, tenant, id) => tx.deleteSpace(tenant, id),
     deleteDescription: 'Only a space no child space and no doorway refers to.',
   });
   namedEntityRoutes({
@@ -348,10 +344,8 @@ export function registerModelRoutes(base: FastifyInstance, ctx: RouteContext<Occ
     notFound: 'DOORWAY_NOT_FOUND',
     list: (query) => store.occupancy.doorways(query),
     get: (tx, tenant, id) => tx.doorway(tenant, id),
-    rename: (tx, tenant, id, name) => tx.renameDoorway(tenant, id, name),
     inUse: async (tx, tenant, id) =>
       (await tx.placementsOnDoorway(tenant, id)) > 0 ? 'placements' : undefined,
-    remove: (tx, tenant, id) => tx.deleteDoorway(tenant, id),
     deleteDescription: 'Only a doorway no placement refers to.',
   });
   namedEntityRoutes({
@@ -363,10 +357,8 @@ export function registerModelRoutes(base: FastifyInstance, ctx: RouteContext<Occ
     notFound: 'SENSOR_NOT_FOUND',
     list: (query) => store.occupancy.sensors(query),
     get: (tx, tenant, id) => tx.sensor(tenant, id),
-    rename: (tx, tenant, id, name) => tx.renameSensor(tenant, id, name),
     inUse: async (tx, tenant, id) =>
       (await tx.placementsOf(tenant, [id])).length > 0 ? 'placements' : undefined,
-    remove: (tx, tenant, id) => tx.deleteSensor(tenant, id),
     deleteDescription: 'Only a sensor without placements. Its events stay in the log.',
   });
 

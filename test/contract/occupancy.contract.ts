@@ -59,8 +59,8 @@ export function runOccupancyStoreContract(target: StoreContractTarget): void {
         await o.insertPlacement('t1', placement('p2', 's1', T + 10, null));
         await o.insertPlacement('t1', placement('p1', 's1', T, T + 10));
         await o.insertPlacement('t1', placement('p3', 's2', T, null));
-        assert.equal(await o.renameSpace('t1', 'b', 'Building'), true);
-        assert.equal(await o.renameSpace('t1', 'nope', 'x'), false);
+        assert.equal(await o.rename('space', 't1', 'b', 'Building'), true);
+        assert.equal(await o.rename('space', 't1', 'nope', 'x'), false);
       });
       const o = store.occupancy;
       assert.equal((await o.space('t1', 'b'))?.name, 'Building');

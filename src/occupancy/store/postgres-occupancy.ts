@@ -10,6 +10,7 @@ import { postgresMigrations } from './postgres-migrations.ts';
 import type {
   ListQuery,
   MinuteRow,
+  Named,
   OccupancyReader,
   OccupancyRepositories,
   OccupancyWriter,
@@ -19,6 +20,7 @@ import type {
 } from './repositories.ts';
 import {
   minuteValues,
+  NAMED_TABLES,
   ROLLUPS,
   SEGMENT_COLUMNS,
   segmentValues,
@@ -327,13 +329,15 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
     return (await this.#run(sql, params)) === 1;
   }
 
-  /** Renames a space, doorway or sensor (`table` is one of ours, never input); false if there is none. */
-  #rename(table: string, tenant: string, id: string, name: string): Promise<boolean> {
-    return this.#one(`UPDATE ${table} SET name = $1 WHERE tenant = $2 AND id = $3`, [name, tenant, id]);
+  rename(kind: Named, tenant: string, id: string, name: string) {
+    return this.#one(`UPDATE ${NAMED_TABLES[kind]} SET name = $1 WHERE tenant = $2 AND id = $3`, [
+      name,
+      tenant,
+      id,
+    ]);
   }
-  /** Deletes a space, doorway or sensor (`table` is one of ours, never input); false if there is none. */
-  #delete(table: string, tenant: string, id: string): Promise<boolean> {
-    return this.#one(`DELETE FROM ${table} WHERE tenant = $1 AND id = $2`, [tenant, id]);
+  delete(kind: Named, tenant: string, id: string) {
+    return this.#one(`DELETE FROM ${NAMED_TABLES[kind]} WHERE tenant = $1 AND id = $2`, [tenant, id]);
   }
   insertSpace(tenant: string, s: Space) {
     return this.#one(
@@ -342,12 +346,6 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
       [tenant, s.id, s.name, s.parent, s.createdAt],
     );
   }
-  renameSpace(tenant: string, id: string, name: string) {
-    return this.#rename('occupancy_spaces', tenant, id, name);
-  }
-  deleteSpace(tenant: string, id: string) {
-    return this.#delete('occupancy_spaces', tenant, id);
-  }
   insertDoorway(tenant: string, d: Doorway) {
     return this.#one(
       `INSERT INTO occupancy_doorways (tenant, id, name, side_a, side_b, created_at) VALUES ($1, $2, $3, $4, $5, $6)
@@ -355,24 +353,12 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
       [tenant, d.id, d.name, d.a, d.b, d.createdAt],
     );
   }
-  renameDoorway(tenant: string, id: string, name: string) {
-    return this.#rename('occupancy_doorways', tenant, id, name);
-  }
-  deleteDoorway(tenant: string, id: string) {
-    return this.#delete('occupancy_doorways', tenant, id);
-  }
   insertSensor(tenant: string, s: Sensor) {
     return this.#one(
       `INSERT INTO occupancy_sensors (tenant, id, name, created_at) VALUES ($1, $2, $3, $4)
        ON CONFLICT DO NOTHING`,
       [tenant, s.id, s.name, s.createdAt],
     );
-  }
-  renameSensor(tenant: string, id: string, name: string) {
-    return this.#rename('occupancy_sensors', tenant, id, name);
-  }
-  deleteSensor(tenant: string, id: string) {
-    return this.#delete('occupancy_sensors', tenant, id);
   }
   insertPlacement(tenant: string, p: Placement) {
     return this.#one(

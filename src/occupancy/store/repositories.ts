@@ -23,6 +23,9 @@ export interface Span {
   readonly total?: boolean;
 }
 
+/** The kinds of thing a client names, renames and deletes alike: spaces, doorways and sensors. */
+export type Named = 'space' | 'doorway' | 'sensor';
+
 /** One page of spaces, doorways, sensors or placements, in id order. */
 export interface ListQuery {
   readonly tenant: string;
@@ -83,14 +86,12 @@ export interface OccupancyReader {
 /** Writes inside a store transaction; reads through it see the transaction's own writes. */
 export interface OccupancyWriter extends OccupancyReader {
   insertSpace(tenant: string, space: Space): Promise<boolean>;
-  renameSpace(tenant: string, id: string, name: string): Promise<boolean>;
-  deleteSpace(tenant: string, id: string): Promise<boolean>;
   insertDoorway(tenant: string, doorway: Doorway): Promise<boolean>;
-  renameDoorway(tenant: string, id: string, name: string): Promise<boolean>;
-  deleteDoorway(tenant: string, id: string): Promise<boolean>;
   insertSensor(tenant: string, sensor: Sensor): Promise<boolean>;
-  renameSensor(tenant: string, id: string, name: string): Promise<boolean>;
-  deleteSensor(tenant: string, id: string): Promise<boolean>;
+  /** Renames a space, doorway or sensor; false if there is none. */
+  rename(kind: Named, tenant: string, id: string, name: string): Promise<boolean>;
+  /** Deletes a space, doorway or sensor; false if there is none. */
+  delete(kind: Named, tenant: string, id: string): Promise<boolean>;
   insertPlacement(tenant: string, placement: Placement): Promise<boolean>;
   updatePlacement(tenant: string, placement: Placement): Promise<void>;
   deletePlacement(tenant: string, id: string): Promise<boolean>;

@@ -1,6 +1,6 @@
 import type { Columns } from '../../store/columns.ts';
 import type { Delta, Doorway, Placement, Segment, Sensor, SensorEvent, Side, Space } from '../model.ts';
-import type { MinuteRow } from './repositories.ts';
+import type { MinuteRow, Named } from './repositories.ts';
 
 /** An `occupancy_spaces` row as either driver returns it (see `Columns`). */
 export interface SpaceRow {
@@ -72,6 +72,13 @@ export interface MinuteDbRow extends SegmentRow {
   readonly last_ts: unknown;
   readonly last_key: string;
 }
+
+/** The table of each kind of named thing. */
+export const NAMED_TABLES = {
+  space: 'occupancy_spaces',
+  doorway: 'occupancy_doorways',
+  sensor: 'occupancy_sensors',
+} as const satisfies Record<Named, string>;
 
 /** The segment columns, in the order `segmentValues` and `TimedSegmentRow` hold them. */
 export const SEGMENT_COLUMNS = ['net', 'min_prefix', 'max_prefix', 'entries', 'exits', 'late'] as const;

@@ -5,6 +5,7 @@ import type { Delta, Doorway, Placement, Segment, Sensor, SensorEvent, Space } f
 import type {
   ListQuery,
   MinuteRow,
+  Named,
   OccupancyReader,
   OccupancyRepositories,
   OccupancyWriter,
@@ -14,6 +15,7 @@ import type {
 } from './repositories.ts';
 import {
   minuteValues,
+  NAMED_TABLES,
   ROLLUPS,
   SEGMENT_COLUMNS,
   segmentValues,
@@ -303,13 +305,16 @@ export class SqliteOccupancyWriter extends SqliteOccupancyReader implements Occu
     return Promise.resolve(this.#run(sql, ...params) === 1);
   }
 
-  /** Renames a space, doorway or sensor (`table` is one of ours, never input); false if there is none. */
-  #rename(table: string, tenant: string, id: string, name: string): Promise<boolean> {
-    return this.#one(`UPDATE ${table} SET name = ? WHERE tenant = ? AND id = ?`, name, tenant, id);
+  rename(kind: Named, tenant: string, id: string, name: string) {
+    return this.#one(
+      `UPDATE ${NAMED_TABLES[kind]} SET name = ? WHERE tenant = ? AND id = ?`,
+      name,
+      tenant,
+      id,
+    );
   }
-  /** Deletes a space, doorway or sensor (`table` is one of ours, never input); false if there is none. */
-  #delete(table: string, tenant: string, id: string): Promise<boolean> {
-    return this.#one(`DELETE FROM ${table} WHERE tenant = ? AND id = ?`, tenant, id);
+  delete(kind: Named, tenant: string, id: string) {
+    return this.#one(`DELETE FROM ${NAMED_TABLES[kind]} WHERE tenant = ? AND id = ?`, tenant, id);
   }
   insertSpace(tenant: string, s: Space) {
     return this.#one(
@@ -320,12 +325,6 @@ export class SqliteOccupancyWriter extends SqliteOccupancyReader implements Occu
       s.parent,
       s.createdAt,
     );
-  }
-  renameSpace(tenant: string, id: string, name: string) {
-    return this.#rename('occupancy_spaces', tenant, id, name);
-  }
-  deleteSpace(tenant: string, id: string) {
-    return this.#delete('occupancy_spaces', tenant, id);
   }
   insertDoorway(tenant: string, d: Doorway) {
     return this.#one(
@@ -339,12 +338,6 @@ export class SqliteOccupancyWriter extends SqliteOccupancyReader implements Occu
       d.createdAt,
     );
   }
-  renameDoorway(tenant: string, id: string, name: string) {
-    return this.#rename('occupancy_doorways', tenant, id, name);
-  }
-  deleteDoorway(tenant: string, id: string) {
-    return this.#delete('occupancy_doorways', tenant, id);
-  }
   insertSensor(tenant: string, s: Sensor) {
     return this.#one(
       'INSERT INTO occupancy_sensors (tenant, id, name, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
@@ -353,12 +346,6 @@ export class SqliteOccupancyWriter extends SqliteOccupancyReader implements Occu
       s.name,
       s.createdAt,
     );
-  }
-  renameSensor(tenant: string, id: string, name: string) {
-    return this.#rename('occupancy_sensors', tenant, id, name);
-  }
-  deleteSensor(tenant: string, id: string) {
-    return this.#delete('occupancy_sensors', tenant, id);
   }
   insertPlacement(tenant: string, p: Placement) {
     return this.#one(
