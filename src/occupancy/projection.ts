@@ -1,6 +1,7 @@
 import type { DerivedFrame } from '../log/log.ts';
 import type { LogRecord } from '../log/record.ts';
 import type { Projection } from '../sink/projection.ts';
+import { isoTime } from '../wire/time.ts';
 import type { OccupancyRepositories, OccupancyWriters } from './store/repositories.ts';
 import { Counter } from './counter.ts';
 import { countBefore, type CountSettings } from './figures.ts';
@@ -38,7 +39,7 @@ export async function liveCount(
   now = Date.now(),
 ) {
   const tally = await countBefore(store.occupancy, tenant, space, now + 1, settings);
-  return { space, count: tally.corrected, raw: tally.raw, asOf: new Date(now).toISOString() };
+  return { space, count: tally.corrected, raw: tally.raw, asOf: isoTime(now) };
 }
 
 /** Frames announcing the new counts of spaces, one per space, filtered by the space as entity. */
