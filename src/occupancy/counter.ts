@@ -65,8 +65,8 @@ export function deltasOf(
 
 /**
  * Applies events to one tenant's counts inside a store transaction. Counts are sums of deltas, kept
- * as per-minute segments and per-day totals, so an event at any time, however late, corrects every
- * figure after it by rewriting one minute and adding to one day for each space it touches.
+ * as minute, hour and day segments, so an event at any time, however late, corrects every figure
+ * after it by rewriting one minute, and composing its hour and day again, for each space it touches.
  */
 export class Counter {
   readonly #tx: OccupancyWriter;

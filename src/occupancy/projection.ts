@@ -65,8 +65,8 @@ export async function countFrames(
 
 /**
  * Sensor events become counts: each event is kept (deduplicated by record key), counted against the
- * placement in force at its timestamp, and every minute and day it touches is corrected, however
- * late it arrived. After commit the new counts of the spaces touched are pushed live.
+ * placement in force at its timestamp, and every minute, hour and day it touches is corrected,
+ * however late it arrived. After commit the new counts of the spaces touched are pushed live.
  */
 export const occupancyProjection: Projection<OccupancyWriters, OccupancyRepositories> = {
   stream: 'sensor-events',

@@ -4,8 +4,9 @@ import { decodeCursor } from '../../wire/cursor.ts';
 import { isoTime, isoTimeOrNull } from '../../wire/time.ts';
 import type { Doorway, Placement, Sensor, Space } from '../model.ts';
 
-/** The OpenAPI tags and security of every occupancy route. */
+/** The OpenAPI tags of every occupancy route. */
 export const tags = ['occupancy'];
+/** Every occupancy route takes a bearer token. */
 export const security = [{ bearer: [] }];
 
 /** Ids clients choose (sensor serials, room codes) or Beacon generates (UUIDv7). */
