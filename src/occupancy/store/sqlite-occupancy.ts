@@ -108,18 +108,13 @@ export class SqliteOccupancyReader implements OccupancyReader {
     const row = this.row<R>(`SELECT * FROM ${table} WHERE tenant = ? AND id = ?`, tenant, id);
     return Promise.resolve(row && map(row, c));
   }
-  #list<R, T>(
-    table: string,
-    query: ListQuery,
-    map: (r: R, c: Columns) => T,
-    extra = '',
-    extraParams: unknown[] = [],
-  ): Promise<T[]> {
+  #list<R, T>(table: string, query: ListQuery, map: (r: R, c: Columns) => T, sensor?: string): Promise<T[]> {
+    const extra = sensor === undefined ? [] : [sensor];
     const rows = this.rows<R>(
-      `SELECT * FROM ${table} WHERE tenant = ? AND id > ?${extra} ORDER BY id LIMIT ?`,
+      `SELECT * FROM ${table} WHERE tenant = ? AND id > ?${extra.length ? ' AND sensor = ?' : ''} ORDER BY id LIMIT ?`,
       query.tenant,
       query.after ?? '',
-      ...extraParams,
+      ...extra,
       query.limit,
     );
     return Promise.resolve(rows.map((r) => map(r, c)));
@@ -171,9 +166,7 @@ export class SqliteOccupancyReader implements OccupancyReader {
     return this.#byId('occupancy_placements', tenant, id, toPlacement);
   }
   placements(query: ListQuery & { readonly sensor?: string | undefined }) {
-    return query.sensor === undefined
-      ? this.#list('occupancy_placements', query, toPlacement)
-      : this.#list('occupancy_placements', query, toPlacement, ' AND sensor = ?', [query.sensor]);
+    return this.#list('occupancy_placements', query, toPlacement, query.sensor);
   }
   placementsOf(tenant: string, sensors: readonly string[]) {
     if (sensors.length > FEW) {
