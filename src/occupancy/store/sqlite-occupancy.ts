@@ -80,14 +80,14 @@ export class SqliteOccupancyReader implements OccupancyReader {
     if (!statement) this.#statements.set(sql, (statement = this.#db.prepare(sql)));
     return statement;
   }
-  protected row<R>(sql: string, ...params: unknown[]): R | undefined {
+  protected row<R>(sql: string, params: unknown[]): R | undefined {
     return this.prepared(sql).get(...params) as R | undefined;
   }
-  protected rows<R>(sql: string, ...params: unknown[]): R[] {
+  protected rows<R>(sql: string, params: unknown[]): R[] {
     return this.prepared(sql).all(...params) as R[];
   }
-  protected count(sql: string, ...params: unknown[]): Promise<number> {
-    return Promise.resolve(Number(this.row<{ n: unknown }>(sql, ...params)?.n ?? 0));
+  protected count(sql: string, params: unknown[]): Promise<number> {
+    return Promise.resolve(Number(this.row<{ n: unknown }>(sql, params)?.n ?? 0));
   }
   /**
    * A statement whose rows are arrays, not objects (every count reads up to a few hundred rows, and
@@ -105,17 +105,14 @@ export class SqliteOccupancyReader implements OccupancyReader {
     id: string,
     map: (r: R, c: Columns) => T,
   ): Promise<T | undefined> {
-    const row = this.row<R>(`SELECT * FROM ${table} WHERE tenant = ? AND id = ?`, tenant, id);
+    const row = this.row<R>(`SELECT * FROM ${table} WHERE tenant = ? AND id = ?`, [tenant, id]);
     return Promise.resolve(row && map(row, c));
   }
   #list<R, T>(table: string, query: ListQuery, map: (r: R, c: Columns) => T, sensor?: string): Promise<T[]> {
     const extra = sensor === undefined ? [] : [sensor];
     const rows = this.rows<R>(
       `SELECT * FROM ${table} WHERE tenant = ? AND id > ?${extra.length ? ' AND sensor = ?' : ''} ORDER BY id LIMIT ?`,
-      query.tenant,
-      query.after ?? '',
-      ...extra,
-      query.limit,
+      [query.tenant, query.after ?? '', ...extra, query.limit],
     );
     return Promise.resolve(rows.map((r) => map(r, c)));
   }
@@ -127,7 +124,7 @@ export class SqliteOccupancyReader implements OccupancyReader {
     return this.#list('occupancy_spaces', query, toSpace);
   }
   allSpaces(tenant: string) {
-    const rows = this.rows<SpaceRow>('SELECT * FROM occupancy_spaces WHERE tenant = ? ORDER BY id', tenant);
+    const rows = this.rows<SpaceRow>('SELECT * FROM occupancy_spaces WHERE tenant = ? ORDER BY id', [tenant]);
     return Promise.resolve(rows.map((r) => toSpace(r, c)));
   }
   doorway(tenant: string, id: string) {
@@ -147,16 +144,12 @@ export class SqliteOccupancyReader implements OccupancyReader {
     const known = new Set<string>();
     if (wanted.size > FEW) {
       // One scan of the tenant's sensors beats a lookup per id once a batch names many of them.
-      for (const { id } of this.rows<{ id: string }>(
-        'SELECT id FROM occupancy_sensors WHERE tenant = ?',
-        tenant,
-      )) {
-        if (wanted.has(id)) known.add(id);
-      }
+      const rows = this.rows<{ id: string }>('SELECT id FROM occupancy_sensors WHERE tenant = ?', [tenant]);
+      for (const { id } of rows) if (wanted.has(id)) known.add(id);
       return Promise.resolve(known);
     }
     for (const id of wanted) {
-      if (this.row('SELECT 1 AS n FROM occupancy_sensors WHERE tenant = ? AND id = ?', tenant, id)) {
+      if (this.row('SELECT 1 AS n FROM occupancy_sensors WHERE tenant = ? AND id = ?', [tenant, id])) {
         known.add(id);
       }
     }
@@ -174,7 +167,7 @@ export class SqliteOccupancyReader implements OccupancyReader {
       return Promise.resolve(
         this.rows<PlacementRow>(
           'SELECT * FROM occupancy_placements WHERE tenant = ? ORDER BY sensor, valid_from',
-          tenant,
+          [tenant],
         )
           .filter((r) => wanted.has(r.sensor))
           .map((r) => toPlacement(r, c)),
@@ -184,29 +177,23 @@ export class SqliteOccupancyReader implements OccupancyReader {
     for (const sensor of sensors) {
       const rows = this.rows<PlacementRow>(
         'SELECT * FROM occupancy_placements WHERE tenant = ? AND sensor = ? ORDER BY valid_from',
-        tenant,
-        sensor,
+        [tenant, sensor],
       );
       out.push(...rows.map((r) => toPlacement(r, c)));
     }
     return Promise.resolve(out);
   }
   placementsOnDoorway(tenant: string, doorway: string) {
-    return this.count(
-      'SELECT COUNT(*) AS n FROM occupancy_placements WHERE tenant = ? AND doorway = ?',
+    return this.count('SELECT COUNT(*) AS n FROM occupancy_placements WHERE tenant = ? AND doorway = ?', [
       tenant,
       doorway,
-    );
+    ]);
   }
   referencesToSpace(tenant: string, space: string) {
     return this.count(
       `SELECT (SELECT COUNT(*) FROM occupancy_spaces WHERE tenant = ? AND parent = ?)
             + (SELECT COUNT(*) FROM occupancy_doorways WHERE tenant = ? AND (side_a = ? OR side_b = ?)) AS n`,
-      tenant,
-      space,
-      tenant,
-      space,
-      space,
+      [tenant, space, tenant, space, space],
     );
   }
   unplaced(query: UnplacedQuery) {
@@ -222,16 +209,14 @@ export class SqliteOccupancyReader implements OccupancyReader {
     }
     const rows = this.rows<EventRow>(
       `SELECT * FROM occupancy_events WHERE ${where.join(' AND ')} ORDER BY ts, key LIMIT ?`,
-      ...params,
-      query.limit,
+      [...params, query.limit],
     );
     return Promise.resolve(rows.map((r) => toEvent(r, c)));
   }
   unplacedCount(tenant: string, sensor: string) {
     return this.count(
       'SELECT COUNT(*) AS n FROM occupancy_events WHERE tenant = ? AND sensor = ? AND placement IS NULL',
-      tenant,
-      sensor,
+      [tenant, sensor],
     );
   }
   steps(tenant: string, space: string, spans: readonly Span[]) {
@@ -269,10 +254,7 @@ export class SqliteOccupancyReader implements OccupancyReader {
     const rows = this.rows<DeltaRow>(
       `SELECT space, ts, key, delta, late FROM occupancy_deltas WHERE tenant = ? AND space = ? AND ts >= ? AND ts < ?
        ORDER BY ts, key`,
-      tenant,
-      space,
-      from,
-      to,
+      [tenant, space, from, to],
     );
     return Promise.resolve(rows.map((r) => toDelta(r, c)));
   }
@@ -290,85 +272,60 @@ export class SqliteOccupancyWriter extends SqliteOccupancyReader implements Occu
     this.#db = db;
   }
 
-  #run(sql: string, ...params: unknown[]): number {
+  #run(sql: string, params: unknown[]): number {
     return this.prepared(sql).run(...params).changes;
   }
   /** Runs a statement that changes at most one row; true when it did. */
-  #one(sql: string, ...params: unknown[]): Promise<boolean> {
-    return Promise.resolve(this.#run(sql, ...params) === 1);
+  #one(sql: string, params: unknown[]): Promise<boolean> {
+    return Promise.resolve(this.#run(sql, params) === 1);
   }
 
   rename(kind: Named, tenant: string, id: string, name: string) {
-    return this.#one(
-      `UPDATE ${NAMED_TABLES[kind]} SET name = ? WHERE tenant = ? AND id = ?`,
+    return this.#one(`UPDATE ${NAMED_TABLES[kind]} SET name = ? WHERE tenant = ? AND id = ?`, [
       name,
       tenant,
       id,
-    );
+    ]);
   }
   delete(kind: Named, tenant: string, id: string) {
-    return this.#one(`DELETE FROM ${NAMED_TABLES[kind]} WHERE tenant = ? AND id = ?`, tenant, id);
+    return this.#one(`DELETE FROM ${NAMED_TABLES[kind]} WHERE tenant = ? AND id = ?`, [tenant, id]);
   }
   insertSpace(tenant: string, s: Space) {
     return this.#one(
       'INSERT INTO occupancy_spaces (tenant, id, name, parent, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-      tenant,
-      s.id,
-      s.name,
-      s.parent,
-      s.createdAt,
+      [tenant, s.id, s.name, s.parent, s.createdAt],
     );
   }
   insertDoorway(tenant: string, d: Doorway) {
     return this.#one(
       `INSERT INTO occupancy_doorways (tenant, id, name, side_a, side_b, created_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT DO NOTHING`,
-      tenant,
-      d.id,
-      d.name,
-      d.a,
-      d.b,
-      d.createdAt,
+      [tenant, d.id, d.name, d.a, d.b, d.createdAt],
     );
   }
   insertSensor(tenant: string, s: Sensor) {
     return this.#one(
       'INSERT INTO occupancy_sensors (tenant, id, name, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
-      tenant,
-      s.id,
-      s.name,
-      s.createdAt,
+      [tenant, s.id, s.name, s.createdAt],
     );
   }
   insertPlacement(tenant: string, p: Placement) {
     return this.#one(
       `INSERT INTO occupancy_placements (tenant, id, sensor, doorway, positive_side, valid_from, valid_to, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-      tenant,
-      p.id,
-      p.sensor,
-      p.doorway,
-      p.positive,
-      p.from,
-      p.to,
-      p.createdAt,
+      [tenant, p.id, p.sensor, p.doorway, p.positive, p.from, p.to, p.createdAt],
     );
   }
   updatePlacement(tenant: string, p: Placement) {
     this.#run(
       `UPDATE occupancy_placements SET doorway = ?, positive_side = ?, valid_from = ?, valid_to = ?
        WHERE tenant = ? AND id = ?`,
-      p.doorway,
-      p.positive,
-      p.from,
-      p.to,
-      tenant,
-      p.id,
+      [p.doorway, p.positive, p.from, p.to, tenant, p.id],
     );
     return Promise.resolve();
   }
   deletePlacement(tenant: string, id: string) {
-    return this.#one('DELETE FROM occupancy_placements WHERE tenant = ? AND id = ?', tenant, id);
+    return this.#one('DELETE FROM occupancy_placements WHERE tenant = ? AND id = ?', [tenant, id]);
   }
   insertEvents(tenant: string, events: readonly SensorEvent[]) {
     const fresh: SensorEvent[] = [];
@@ -376,14 +333,7 @@ export class SqliteOccupancyWriter extends SqliteOccupancyReader implements Occu
       const inserted = this.#run(
         `INSERT INTO occupancy_events (tenant, key, sensor, ts, direction, received_at, late, placement)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-        tenant,
-        e.key,
-        e.sensor,
-        e.ts,
-        e.direction,
-        e.receivedAt,
-        e.late ? 1 : 0,
-        e.placement,
+        [tenant, e.key, e.sensor, e.ts, e.direction, e.receivedAt, e.late ? 1 : 0, e.placement],
       );
       if (inserted === 1) fresh.push(e);
     }
@@ -392,41 +342,31 @@ export class SqliteOccupancyWriter extends SqliteOccupancyReader implements Occu
   eventsOf(tenant: string, sensor: string, from: number, to: number | null) {
     const rows = this.rows<EventRow>(
       `SELECT * FROM occupancy_events WHERE tenant = ? AND sensor = ? AND ts >= ? AND ts < ? ORDER BY ts, key`,
-      tenant,
-      sensor,
-      from,
-      to ?? Number.MAX_SAFE_INTEGER,
+      [tenant, sensor, from, to ?? Number.MAX_SAFE_INTEGER],
     );
     return Promise.resolve(rows.map((r) => toEvent(r, c)));
   }
   setPlacementOf(tenant: string, key: string, placement: string | null) {
-    this.#run(
-      'UPDATE occupancy_events SET placement = ? WHERE tenant = ? AND key = ?',
+    this.#run('UPDATE occupancy_events SET placement = ? WHERE tenant = ? AND key = ?', [
       placement,
       tenant,
       key,
-    );
+    ]);
     return Promise.resolve();
   }
   takeDeltas(tenant: string, key: string) {
     const rows = this.rows<DeltaRow>(
       'SELECT space, ts, key, delta, late FROM occupancy_deltas WHERE tenant = ? AND key = ?',
-      tenant,
-      key,
+      [tenant, key],
     );
-    this.#run('DELETE FROM occupancy_deltas WHERE tenant = ? AND key = ?', tenant, key);
+    this.#run('DELETE FROM occupancy_deltas WHERE tenant = ? AND key = ?', [tenant, key]);
     return Promise.resolve(rows.map((r) => toDelta(r, c)));
   }
   insertDeltas(tenant: string, deltas: readonly Delta[]) {
     for (const d of deltas) {
       this.#run(
         'INSERT INTO occupancy_deltas (tenant, space, ts, key, delta, late) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-        tenant,
-        d.space,
-        d.ts,
-        d.key,
-        d.delta,
-        d.late ? 1 : 0,
+        [tenant, d.space, d.ts, d.key, d.delta, d.late ? 1 : 0],
       );
     }
     return Promise.resolve();
@@ -434,9 +374,7 @@ export class SqliteOccupancyWriter extends SqliteOccupancyReader implements Occu
   minute(tenant: string, space: string, minute: number) {
     const row = this.row<MinuteDbRow>(
       'SELECT * FROM occupancy_minutes WHERE tenant = ? AND space = ? AND minute = ?',
-      tenant,
-      space,
-      minute,
+      [tenant, space, minute],
     );
     return Promise.resolve(row && toMinute(row, c));
   }
@@ -452,8 +390,8 @@ export class SqliteOccupancyWriter extends SqliteOccupancyReader implements Occu
   /** Replaces the row of a period with `values` (in its columns' order); undefined deletes it. */
   #put(period: Period, tenant: string, space: string, at: number, values: unknown[] | undefined) {
     const { upsert, remove } = PUT_SQL[period];
-    if (values === undefined) this.#run(remove, tenant, space, at);
-    else this.#run(upsert, tenant, space, at, ...values);
+    if (values === undefined) this.#run(remove, [tenant, space, at]);
+    else this.#run(upsert, [tenant, space, at, ...values]);
     return Promise.resolve();
   }
   resetProjection() {
