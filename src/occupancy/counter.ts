@@ -1,13 +1,5 @@
-import type {
-  Delta,
-  Doorway,
-  MinuteRow,
-  OccupancyWriter,
-  Placement,
-  Segment,
-  SensorEvent,
-  Space,
-} from './model.ts';
+import type { Delta, Doorway, Placement, Segment, SensorEvent, Space } from './model.ts';
+import type { MinuteRow, OccupancyWriter } from './store/repositories.ts';
 import { concat, DAY_MS, dayOf, HOUR_MS, hourOf, MINUTE_MS, minuteOf, segmentOf } from './segment.ts';
 
 /** The segment of consecutive rows; undefined when there are none. */
@@ -73,8 +65,8 @@ export function deltasOf(
 
 /**
  * Applies events to one tenant's counts inside a store transaction. Counts are sums of deltas, kept
- * as per-minute segments and per-day totals, so an event at any time, however late, corrects every
- * figure after it by rewriting one minute and adding to one day for each space it touches.
+ * as minute, hour and day segments, so an event at any time, however late, corrects every figure
+ * after it by rewriting one minute, and composing its hour and day again, for each space it touches.
  */
 export class Counter {
   readonly #tx: OccupancyWriter;

@@ -1,4 +1,4 @@
-import type { Level, OccupancyReader, Span } from './model.ts';
+import type { Level, OccupancyReader, Span } from './store/repositories.ts';
 import { lastResetAtOrBefore, resetsBetween, type DailyReset } from './reset.ts';
 import {
   afterDelta,

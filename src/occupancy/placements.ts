@@ -1,11 +1,14 @@
 import { BeaconError } from '../errors/catalog.ts';
+import { isoTime, isoTimeOrNull } from '../wire/time.ts';
 import { Counter } from './counter.ts';
-import type { OccupancyWriter, Placement } from './model.ts';
+import type { Placement } from './model.ts';
+import type { OccupancyWriter } from './store/repositories.ts';
 
 const overlaps = (a: Pick<Placement, 'from' | 'to'>, b: Pick<Placement, 'from' | 'to'>): boolean =>
   a.from < (b.to ?? Infinity) && b.from < (a.to ?? Infinity);
 
-const iso = (t: number | null) => (t === null ? 'open' : new Date(t).toISOString());
+/** An end of a placement in a message: its wire time, or `open`. */
+const end = (t: number | null) => isoTimeOrNull(t) ?? 'open';
 
 /**
  * Checks a placement against the model: its sensor and doorway exist, `to` follows `from`, and no
@@ -24,7 +27,7 @@ export async function checkPlacement(tx: OccupancyWriter, tenant: string, p: Pla
     if (other.id !== p.id && overlaps(other, p)) {
       throw new BeaconError(
         'PLACEMENT_OVERLAP',
-        `placement ${other.id} of sensor ${p.sensor} already covers [${iso(other.from)}, ${iso(other.to)})`,
+        `placement ${other.id} of sensor ${p.sensor} already covers [${isoTime(other.from)}, ${end(other.to)})`,
       );
     }
   }

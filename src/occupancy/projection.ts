@@ -1,6 +1,7 @@
 import type { DerivedFrame } from '../log/log.ts';
 import type { LogRecord } from '../log/record.ts';
 import type { Projection } from '../sink/projection.ts';
+import { isoTime } from '../wire/time.ts';
 import type { OccupancyRepositories, OccupancyWriters } from './store/repositories.ts';
 import { Counter } from './counter.ts';
 import { countBefore, type CountSettings } from './figures.ts';
@@ -38,7 +39,7 @@ export async function liveCount(
   now = Date.now(),
 ) {
   const tally = await countBefore(store.occupancy, tenant, space, now + 1, settings);
-  return { space, count: tally.corrected, raw: tally.raw, asOf: new Date(now).toISOString() };
+  return { space, count: tally.corrected, raw: tally.raw, asOf: isoTime(now) };
 }
 
 /** Frames announcing the new counts of spaces, one per space, filtered by the space as entity. */
@@ -64,8 +65,8 @@ export async function countFrames(
 
 /**
  * Sensor events become counts: each event is kept (deduplicated by record key), counted against the
- * placement in force at its timestamp, and every minute and day it touches is corrected, however
- * late it arrived. After commit the new counts of the spaces touched are pushed live.
+ * placement in force at its timestamp, and every minute, hour and day it touches is corrected,
+ * however late it arrived. After commit the new counts of the spaces touched are pushed live.
  */
 export const occupancyProjection: Projection<OccupancyWriters, OccupancyRepositories> = {
   stream: 'sensor-events',

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { OccupancyReader } from '../../src/occupancy/model.ts';
+import type { OccupancyReader } from '../../src/occupancy/store/repositories.ts';
 import pg from 'pg';
 import { migrate } from '../../src/store/postgres/migrations.ts';
 import { postgresMigrations86f62b7 } from '../fixtures/86f62b7/postgres-migrations.ts';

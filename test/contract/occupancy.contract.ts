@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { countBefore } from '../../src/occupancy/figures.ts';
-import type { Level, Placement, Segment, SensorEvent } from '../../src/occupancy/model.ts';
+import type { Placement, Segment, SensorEvent } from '../../src/occupancy/model.ts';
+import type { Level } from '../../src/occupancy/store/repositories.ts';
 import { concat } from '../../src/occupancy/segment.ts';
 import type { BeaconStore } from '../../src/roles/store.ts';
 import type { StoreContractTarget } from './store.contract.ts';
@@ -58,8 +59,8 @@ export function runOccupancyStoreContract(target: StoreContractTarget): void {
         await o.insertPlacement('t1', placement('p2', 's1', T + 10, null));
         await o.insertPlacement('t1', placement('p1', 's1', T, T + 10));
         await o.insertPlacement('t1', placement('p3', 's2', T, null));
-        assert.equal(await o.renameSpace('t1', 'b', 'Building'), true);
-        assert.equal(await o.renameSpace('t1', 'nope', 'x'), false);
+        assert.equal(await o.rename('space', 't1', 'b', 'Building'), true);
+        assert.equal(await o.rename('space', 't1', 'nope', 'x'), false);
       });
       const o = store.occupancy;
       assert.equal((await o.space('t1', 'b'))?.name, 'Building');

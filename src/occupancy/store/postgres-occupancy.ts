@@ -1,87 +1,45 @@
-import type { OccupancyRepositories, OccupancyWriters } from './repositories.ts';
 import type { PoolClient } from 'pg';
+import { postgresColumns as c, type Columns } from '../../store/columns.ts';
 import { copyIn, csv } from '../../store/postgres/copy.ts';
-import type {
-  Delta,
-  Doorway,
-  ListQuery,
-  MinuteRow,
-  OccupancyReader,
-  OccupancyWriter,
-  Placement,
-  Segment,
-  Sensor,
-  SensorEvent,
-  Side,
-  Space,
-  Span,
-  UnplacedQuery,
-} from '../model.ts';
-import type { Queryable } from '../../store/postgres/errors.ts';
-import { isNoPartition } from '../../store/postgres/partitions.ts';
+import type { QueryOptions, Queryable } from '../../store/postgres/errors.ts';
+import { dayOf, isNoPartition } from '../../store/postgres/partitions.ts';
 import type { PostgresWing } from '../../store/postgres/wing.ts';
+import type { Delta, Doorway, Placement, Segment, Sensor, SensorEvent, Space } from '../model.ts';
 import { DeltaPartitions } from './delta-partitions.ts';
 import { postgresMigrations } from './postgres-migrations.ts';
-
-/**
- * Rows as the driver returns them. bigint columns and bigint sums arrive as strings (they may exceed
- * 2^53); Beacon's times are epoch ms and its counts small, so `Number` is exact.
- */
-type Row = Record<string, unknown>;
-const num = (v: unknown): number => Number(v);
-const numOrNull = (v: unknown): number | null => (v === null ? null : Number(v));
-
-const toSpace = (r: Row): Space => ({
-  id: r.id as string,
-  name: r.name as string,
-  parent: r.parent as string | null,
-  createdAt: num(r.created_at),
-});
-const toDoorway = (r: Row): Doorway => ({
-  id: r.id as string,
-  name: r.name as string,
-  a: r.side_a as string,
-  b: r.side_b as string | null,
-  createdAt: num(r.created_at),
-});
-const toSensor = (r: Row): Sensor => ({
-  id: r.id as string,
-  name: r.name as string,
-  createdAt: num(r.created_at),
-});
-const toPlacement = (r: Row): Placement => ({
-  id: r.id as string,
-  sensor: r.sensor as string,
-  doorway: r.doorway as string,
-  positive: r.positive_side as Side,
-  from: num(r.valid_from),
-  to: numOrNull(r.valid_to),
-  createdAt: num(r.created_at),
-});
-const toEvent = (r: Row): SensorEvent => ({
-  key: r.key as string,
-  sensor: r.sensor as string,
-  ts: num(r.ts),
-  direction: num(r.direction) as 1 | -1,
-  receivedAt: num(r.received_at),
-  late: r.late as boolean,
-  placement: r.placement as string | null,
-});
-const toSegment = (r: Row): Segment => ({
-  net: r.net as number,
-  min: r.min_prefix as number,
-  max: r.max_prefix as number,
-  entries: r.entries as number,
-  exits: r.exits as number,
-  late: r.late as number,
-});
-const toDelta = (r: Row): Delta => ({
-  space: r.space as string,
-  ts: num(r.ts),
-  key: r.key as string,
-  delta: r.delta as 1 | -1,
-  late: r.late as boolean,
-});
+import type {
+  ListQuery,
+  MinuteRow,
+  Named,
+  OccupancyReader,
+  OccupancyRepositories,
+  OccupancyWriter,
+  OccupancyWriters,
+  Span,
+  UnplacedQuery,
+} from './repositories.ts';
+import {
+  minuteValues,
+  NAMED_TABLES,
+  ROLLUPS,
+  SEGMENT_COLUMNS,
+  segmentValues,
+  toDelta,
+  toDoorway,
+  toEvent,
+  toMinute,
+  toPlacement,
+  toSensor,
+  toSpace,
+  toTimedSegment,
+  type DeltaRow,
+  type EventRow,
+  type MinuteDbRow,
+  type Period,
+  type PlacementRow,
+  type SpaceRow,
+  type TimedSegmentRow,
+} from './rows.ts';
 
 /**
  * Where each level's rows live, their step (net change, lowest running sum), their order, and the
@@ -126,108 +84,123 @@ const LEVEL_ROWS = {
   },
 } as const;
 
-/** A CSV field: always quoted, quotes doubled, so any text survives; NULL is the unquoted empty field. */
+/** Replacing and deleting one rolled-up row of a period. */
+function putSql(period: Period): { readonly upsert: string; readonly remove: string } {
+  const { table, columns } = ROLLUPS[period];
+  return {
+    upsert: `INSERT INTO ${table} (tenant, space, ${period}, ${columns.join(', ')})
+       VALUES (${Array.from({ length: columns.length + 3 }, (_, i) => `$${i + 1}`).join(', ')})
+       ON CONFLICT (tenant, space, ${period}) DO UPDATE SET ${columns.map((k) => `${k} = excluded.${k}`).join(', ')}`,
+    remove: `DELETE FROM ${table} WHERE tenant = $1 AND space = $2 AND ${period} = $3`,
+  };
+}
+const PUT_SQL = { minute: putSql('minute'), hour: putSql('hour'), day: putSql('day') };
 
-const DAY_MS = 86_400_000;
 /** Held-back deltas are written once this many wait, to bound memory on huge transactions. */
 const MAX_PENDING_DELTAS = 10_000;
 const EVENT_COLUMNS = 'key, sensor, ts, direction, received_at, late, placement';
 
 /**
  * Occupancy rows in PostgreSQL: the same tables, keys and answers as the SQLite store
- * (src/store/sqlite/sqlite-occupancy.ts). Text keys are `COLLATE "C"`, so every ORDER BY and keyset
- * comparison is bytewise as in SQLite. Reads outside a transaction go through the pool.
+ * (sqlite-occupancy.ts). Text keys are `COLLATE "C"`, so every ORDER BY and keyset comparison is
+ * bytewise as in SQLite. Reads outside a transaction go through the pool.
  */
 export class PostgresOccupancyReader implements OccupancyReader {
-  protected readonly db: Queryable;
+  readonly #db: Queryable;
 
   constructor(db: Queryable) {
-    this.db = db;
+    this.#db = db;
   }
 
-  protected async rows(sql: string, params: unknown[]): Promise<Row[]> {
-    return (await this.db.query<Row>(sql, params)).rows;
+  protected async rows<R extends object>(sql: string | QueryOptions, params: unknown[]): Promise<R[]> {
+    return (await this.#db.query<R>(sql, params)).rows;
   }
-  protected async one(sql: string, params: unknown[]): Promise<Row | undefined> {
-    return (await this.rows(sql, params))[0];
+  protected async row<R extends object>(sql: string, params: unknown[]): Promise<R | undefined> {
+    return (await this.rows<R>(sql, params))[0];
   }
-  protected async sum(sql: string, params: unknown[]): Promise<number> {
-    return Number((await this.one(sql, params))?.n ?? 0);
+  /** bigint counts arrive as text; Beacon's counts are small, so `Number` is exact. */
+  protected async count(sql: string, params: unknown[]): Promise<number> {
+    return Number((await this.row<{ n: unknown }>(sql, params))?.n ?? 0);
   }
 
-  async #list<T>(table: string, query: ListQuery, map: (r: Row) => T, sensor?: string): Promise<T[]> {
+  async #byId<R extends object, T>(
+    table: string,
+    tenant: string,
+    id: string,
+    map: (r: R, c: Columns) => T,
+  ): Promise<T | undefined> {
+    const row = await this.row<R>(`SELECT * FROM ${table} WHERE tenant = $1 AND id = $2`, [tenant, id]);
+    return row && map(row, c);
+  }
+  async #list<R extends object, T>(
+    table: string,
+    query: ListQuery,
+    map: (r: R, c: Columns) => T,
+    sensor?: string,
+  ): Promise<T[]> {
     const params: unknown[] = [query.tenant, query.after ?? '', query.limit];
     const extra = sensor === undefined ? '' : ` AND sensor = $${params.push(sensor)}`;
-    const rows = await this.rows(
+    const rows = await this.rows<R>(
       `SELECT * FROM ${table} WHERE tenant = $1 AND id > $2${extra} ORDER BY id LIMIT $3`,
       params,
     );
-    return rows.map(map);
+    return rows.map((r) => map(r, c));
   }
 
-  async space(tenant: string, id: string) {
-    const row = await this.one('SELECT * FROM occupancy_spaces WHERE tenant = $1 AND id = $2', [tenant, id]);
-    return row && toSpace(row);
+  space(tenant: string, id: string) {
+    return this.#byId('occupancy_spaces', tenant, id, toSpace);
   }
   spaces(query: ListQuery) {
     return this.#list('occupancy_spaces', query, toSpace);
   }
   async allSpaces(tenant: string) {
-    return (await this.rows('SELECT * FROM occupancy_spaces WHERE tenant = $1 ORDER BY id', [tenant])).map(
-      toSpace,
-    );
-  }
-  async doorway(tenant: string, id: string) {
-    const row = await this.one('SELECT * FROM occupancy_doorways WHERE tenant = $1 AND id = $2', [
+    const rows = await this.rows<SpaceRow>('SELECT * FROM occupancy_spaces WHERE tenant = $1 ORDER BY id', [
       tenant,
-      id,
     ]);
-    return row && toDoorway(row);
+    return rows.map((r) => toSpace(r, c));
+  }
+  doorway(tenant: string, id: string) {
+    return this.#byId('occupancy_doorways', tenant, id, toDoorway);
   }
   doorways(query: ListQuery) {
     return this.#list('occupancy_doorways', query, toDoorway);
   }
-  async sensor(tenant: string, id: string) {
-    const row = await this.one('SELECT * FROM occupancy_sensors WHERE tenant = $1 AND id = $2', [tenant, id]);
-    return row && toSensor(row);
+  sensor(tenant: string, id: string) {
+    return this.#byId('occupancy_sensors', tenant, id, toSensor);
   }
   sensors(query: ListQuery) {
     return this.#list('occupancy_sensors', query, toSensor);
   }
   async knownSensors(tenant: string, ids: readonly string[]) {
     // One round trip for any number of ids: the primary key is probed once per distinct id.
-    const rows = await this.rows('SELECT id FROM occupancy_sensors WHERE tenant = $1 AND id = ANY ($2)', [
-      tenant,
-      [...new Set(ids)],
-    ]);
-    return new Set(rows.map((r) => r.id as string));
+    const rows = await this.rows<{ id: string }>(
+      'SELECT id FROM occupancy_sensors WHERE tenant = $1 AND id = ANY ($2)',
+      [tenant, [...new Set(ids)]],
+    );
+    return new Set(rows.map((r) => r.id));
   }
-  async placement(tenant: string, id: string) {
-    const row = await this.one('SELECT * FROM occupancy_placements WHERE tenant = $1 AND id = $2', [
-      tenant,
-      id,
-    ]);
-    return row && toPlacement(row);
+  placement(tenant: string, id: string) {
+    return this.#byId('occupancy_placements', tenant, id, toPlacement);
   }
   placements(query: ListQuery & { readonly sensor?: string | undefined }) {
     return this.#list('occupancy_placements', query, toPlacement, query.sensor);
   }
   async placementsOf(tenant: string, sensors: readonly string[]) {
-    const rows = await this.rows(
+    const rows = await this.rows<PlacementRow>(
       `SELECT * FROM occupancy_placements WHERE tenant = $1 AND sensor = ANY ($2)
        ORDER BY sensor, valid_from`,
       [tenant, [...new Set(sensors)]],
     );
-    return rows.map(toPlacement);
+    return rows.map((r) => toPlacement(r, c));
   }
   placementsOnDoorway(tenant: string, doorway: string) {
-    return this.sum('SELECT count(*) AS n FROM occupancy_placements WHERE tenant = $1 AND doorway = $2', [
+    return this.count('SELECT count(*) AS n FROM occupancy_placements WHERE tenant = $1 AND doorway = $2', [
       tenant,
       doorway,
     ]);
   }
   referencesToSpace(tenant: string, space: string) {
-    return this.sum(
+    return this.count(
       `SELECT (SELECT count(*) FROM occupancy_spaces WHERE tenant = $1 AND parent = $2)
             + (SELECT count(*) FROM occupancy_doorways WHERE tenant = $1 AND (side_a = $2 OR side_b = $2)) AS n`,
       [tenant, space],
@@ -241,14 +214,14 @@ export class PostgresOccupancyReader implements OccupancyReader {
       const ts = `$${params.push(query.after.ts)}`;
       where.push(`(ts, key) > (${ts}::int8, $${params.push(query.after.key)})`);
     }
-    const rows = await this.rows(
+    const rows = await this.rows<EventRow>(
       `SELECT * FROM occupancy_events WHERE ${where.join(' AND ')} ORDER BY ts, key LIMIT $${params.push(query.limit)}`,
       params,
     );
-    return rows.map(toEvent);
+    return rows.map((r) => toEvent(r, c));
   }
   unplacedCount(tenant: string, sensor: string) {
-    return this.sum(
+    return this.count(
       'SELECT count(*) AS n FROM occupancy_events WHERE tenant = $1 AND sensor = $2 AND placement IS NULL',
       [tenant, sensor],
     );
@@ -272,38 +245,43 @@ export class PostgresOccupancyReader implements OccupancyReader {
     // planning it (about half the server's time per count) once it keeps a generic plan.
     const shape = spans.map((span) => LEVEL_ROWS[span.level][span.total ? 'totalCode' : 'code']).join('');
     const text = `${arms.join('\nUNION ALL\n')}\nORDER BY span, n`;
-    const { rows } = await this.db.query<Row>({ name: `occupancy-steps:${shape}`, text }, params);
+    const rows = await this.rows<{ span: number; net: unknown; min: unknown }>(
+      { name: `occupancy-steps:${shape}`, text },
+      params,
+    );
     const out = spans.map((): number[] => []);
     for (const r of rows) {
-      const steps = out[r.span as number]!;
-      if (spans[r.span as number]!.total) steps.push(num(r.net));
-      else steps.push(num(r.net), num(r.min));
+      const steps = out[r.span]!;
+      if (spans[r.span]!.total) steps.push(c.int(r.net));
+      else steps.push(c.int(r.net), c.int(r.min));
     }
     return out;
   }
-  async minutes(tenant: string, space: string, from: number, to: number) {
-    const rows = await this.rows(
-      `SELECT * FROM occupancy_minutes WHERE tenant = $1 AND space = $2 AND minute >= $3 AND minute < $4
-       ORDER BY minute`,
-      [tenant, space, from, to],
-    );
-    return rows.map((r): [number, Segment] => [num(r.minute), toSegment(r)]);
+  minutes(tenant: string, space: string, from: number, to: number) {
+    return this.#segments('minute', tenant, space, from, to);
   }
-  async hours(tenant: string, space: string, from: number, to: number) {
-    const rows = await this.rows(
-      `SELECT * FROM occupancy_hours WHERE tenant = $1 AND space = $2 AND hour >= $3 AND hour < $4
-       ORDER BY hour`,
+  hours(tenant: string, space: string, from: number, to: number) {
+    return this.#segments('hour', tenant, space, from, to);
+  }
+  /** Read as arrays, the form SQLite reads them in, so both backends map them alike. */
+  async #segments(period: 'minute' | 'hour', tenant: string, space: string, from: number, to: number) {
+    const rows = await this.rows<TimedSegmentRow>(
+      {
+        text: `SELECT ${period}, ${SEGMENT_COLUMNS.join(', ')} FROM ${ROLLUPS[period].table}
+               WHERE tenant = $1 AND space = $2 AND ${period} >= $3 AND ${period} < $4 ORDER BY ${period}`,
+        rowMode: 'array',
+      },
       [tenant, space, from, to],
     );
-    return rows.map((r): [number, Segment] => [num(r.hour), toSegment(r)]);
+    return rows.map((r) => toTimedSegment(r, c));
   }
   async deltas(tenant: string, space: string, from: number, to: number) {
-    const rows = await this.rows(
+    const rows = await this.rows<DeltaRow>(
       `SELECT space, ts, key, delta, late FROM occupancy_deltas
        WHERE tenant = $1 AND space = $2 AND ts >= $3 AND ts < $4 ORDER BY ts, key`,
       [tenant, space, from, to],
     );
-    return rows.map(toDelta);
+    return rows.map((r) => toDelta(r, c));
   }
 }
 
@@ -343,92 +321,61 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
     this.#beforeDeltas = beforeDeltas;
   }
 
-  async #changed(sql: string, params: unknown[]): Promise<number> {
+  async #run(sql: string, params: unknown[]): Promise<number> {
     return (await this.#client.query(sql, params)).rowCount ?? 0;
   }
+  /** Runs a statement that changes at most one row; true when it did. */
+  async #one(sql: string, params: unknown[]): Promise<boolean> {
+    return (await this.#run(sql, params)) === 1;
+  }
 
-  /** Renames a space, doorway or sensor (`table` is one of ours, never input); false if there is none. */
-  async #rename(table: string, tenant: string, id: string, name: string): Promise<boolean> {
-    return (
-      (await this.#changed(`UPDATE ${table} SET name = $1 WHERE tenant = $2 AND id = $3`, [
-        name,
-        tenant,
-        id,
-      ])) === 1
+  rename(kind: Named, tenant: string, id: string, name: string) {
+    return this.#one(`UPDATE ${NAMED_TABLES[kind]} SET name = $1 WHERE tenant = $2 AND id = $3`, [
+      name,
+      tenant,
+      id,
+    ]);
+  }
+  delete(kind: Named, tenant: string, id: string) {
+    return this.#one(`DELETE FROM ${NAMED_TABLES[kind]} WHERE tenant = $1 AND id = $2`, [tenant, id]);
+  }
+  insertSpace(tenant: string, s: Space) {
+    return this.#one(
+      `INSERT INTO occupancy_spaces (tenant, id, name, parent, created_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT DO NOTHING`,
+      [tenant, s.id, s.name, s.parent, s.createdAt],
     );
   }
-  /** Deletes a space, doorway or sensor (`table` is one of ours, never input); false if there is none. */
-  async #delete(table: string, tenant: string, id: string): Promise<boolean> {
-    return (await this.#changed(`DELETE FROM ${table} WHERE tenant = $1 AND id = $2`, [tenant, id])) === 1;
-  }
-  async insertSpace(tenant: string, s: Space) {
-    return (
-      (await this.#changed(
-        `INSERT INTO occupancy_spaces (tenant, id, name, parent, created_at) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT DO NOTHING`,
-        [tenant, s.id, s.name, s.parent, s.createdAt],
-      )) === 1
+  insertDoorway(tenant: string, d: Doorway) {
+    return this.#one(
+      `INSERT INTO occupancy_doorways (tenant, id, name, side_a, side_b, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT DO NOTHING`,
+      [tenant, d.id, d.name, d.a, d.b, d.createdAt],
     );
   }
-  renameSpace(tenant: string, id: string, name: string) {
-    return this.#rename('occupancy_spaces', tenant, id, name);
-  }
-  deleteSpace(tenant: string, id: string) {
-    return this.#delete('occupancy_spaces', tenant, id);
-  }
-  async insertDoorway(tenant: string, d: Doorway) {
-    return (
-      (await this.#changed(
-        `INSERT INTO occupancy_doorways (tenant, id, name, side_a, side_b, created_at) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT DO NOTHING`,
-        [tenant, d.id, d.name, d.a, d.b, d.createdAt],
-      )) === 1
+  insertSensor(tenant: string, s: Sensor) {
+    return this.#one(
+      `INSERT INTO occupancy_sensors (tenant, id, name, created_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT DO NOTHING`,
+      [tenant, s.id, s.name, s.createdAt],
     );
   }
-  renameDoorway(tenant: string, id: string, name: string) {
-    return this.#rename('occupancy_doorways', tenant, id, name);
-  }
-  deleteDoorway(tenant: string, id: string) {
-    return this.#delete('occupancy_doorways', tenant, id);
-  }
-  async insertSensor(tenant: string, s: Sensor) {
-    return (
-      (await this.#changed(
-        `INSERT INTO occupancy_sensors (tenant, id, name, created_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT DO NOTHING`,
-        [tenant, s.id, s.name, s.createdAt],
-      )) === 1
-    );
-  }
-  renameSensor(tenant: string, id: string, name: string) {
-    return this.#rename('occupancy_sensors', tenant, id, name);
-  }
-  deleteSensor(tenant: string, id: string) {
-    return this.#delete('occupancy_sensors', tenant, id);
-  }
-  async insertPlacement(tenant: string, p: Placement) {
-    return (
-      (await this.#changed(
-        `INSERT INTO occupancy_placements (tenant, id, sensor, doorway, positive_side, valid_from, valid_to, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-        [tenant, p.id, p.sensor, p.doorway, p.positive, p.from, p.to, p.createdAt],
-      )) === 1
+  insertPlacement(tenant: string, p: Placement) {
+    return this.#one(
+      `INSERT INTO occupancy_placements (tenant, id, sensor, doorway, positive_side, valid_from, valid_to, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+      [tenant, p.id, p.sensor, p.doorway, p.positive, p.from, p.to, p.createdAt],
     );
   }
   async updatePlacement(tenant: string, p: Placement) {
-    await this.#client.query(
+    await this.#run(
       `UPDATE occupancy_placements SET doorway = $1, positive_side = $2, valid_from = $3, valid_to = $4
        WHERE tenant = $5 AND id = $6`,
       [p.doorway, p.positive, p.from, p.to, tenant, p.id],
     );
   }
-  async deletePlacement(tenant: string, id: string) {
-    return (
-      (await this.#changed('DELETE FROM occupancy_placements WHERE tenant = $1 AND id = $2', [
-        tenant,
-        id,
-      ])) === 1
-    );
+  deletePlacement(tenant: string, id: string) {
+    return this.#one('DELETE FROM occupancy_placements WHERE tenant = $1 AND id = $2', [tenant, id]);
   }
 
   async insertEvents(tenant: string, events: readonly SensorEvent[]) {
@@ -468,17 +415,17 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
     return out;
   }
   async eventsOf(tenant: string, sensor: string, from: number, to: number | null) {
-    const rows = await this.rows(
+    const rows = await this.rows<EventRow>(
       `SELECT * FROM occupancy_events WHERE tenant = $1 AND sensor = $2 AND ts >= $3 AND ts < $4
        ORDER BY ts, key`,
       [tenant, sensor, from, to ?? Number.MAX_SAFE_INTEGER],
     );
-    const events = rows.map(toEvent);
+    const events = rows.map((r) => toEvent(r, c));
     for (const e of events) this.#tsOf.set(`${tenant}\0${e.key}`, e.ts);
     return events;
   }
   async setPlacementOf(tenant: string, key: string, placement: string | null) {
-    await this.#client.query('UPDATE occupancy_events SET placement = $1 WHERE tenant = $2 AND key = $3', [
+    await this.#run('UPDATE occupancy_events SET placement = $1 WHERE tenant = $2 AND key = $3', [
       placement,
       tenant,
       key,
@@ -488,7 +435,7 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
     await this.flushDeltas();
     // With the event's time the plan touches one partition; without it, every partition's key index.
     const ts = this.#tsOf.get(`${tenant}\0${key}`);
-    const rows = await this.rows(
+    const rows = await this.rows<DeltaRow>(
       `WITH taken AS (
          DELETE FROM occupancy_deltas WHERE tenant = $1 AND key = $2${ts === undefined ? '' : ' AND ts = $3'}
          RETURNING space, ts, key, delta, late
@@ -496,7 +443,7 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
        SELECT * FROM taken ORDER BY space, ts`,
       ts === undefined ? [tenant, key] : [tenant, key, ts],
     );
-    return rows.map(toDelta);
+    return rows.map((r) => toDelta(r, c));
   }
   /**
    * Deltas are held back and written as one statement when something reads deltas in this
@@ -511,7 +458,7 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
   async flushDeltas(): Promise<void> {
     if (this.#pending.length === 0) return;
     const rows = this.#pending.splice(0);
-    await this.#beforeDeltas([...new Set(rows.map((d) => Math.floor(d.ts / DAY_MS)))]);
+    await this.#beforeDeltas([...new Set(rows.map((d) => dayOf(d.ts)))]);
     await this.#client.query(
       `INSERT INTO occupancy_deltas (tenant, space, ts, key, delta, late)
        SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::text[], $5::int2[], $6::bool[])
@@ -535,58 +482,26 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
     return super.deltas(tenant, space, from, to);
   }
   async minute(tenant: string, space: string, minute: number) {
-    const row = await this.one(
+    const row = await this.row<MinuteDbRow>(
       'SELECT * FROM occupancy_minutes WHERE tenant = $1 AND space = $2 AND minute = $3',
       [tenant, space, minute],
     );
-    return row && { ...toSegment(row), lastTs: num(row.last_ts), lastKey: row.last_key as string };
+    return row && toMinute(row, c);
   }
-  async putMinute(tenant: string, space: string, minute: number, s: MinuteRow | undefined) {
-    if (s === undefined) {
-      await this.#client.query(
-        'DELETE FROM occupancy_minutes WHERE tenant = $1 AND space = $2 AND minute = $3',
-        [tenant, space, minute],
-      );
-      return;
-    }
-    await this.#client.query(
-      `INSERT INTO occupancy_minutes (tenant, space, minute, net, min_prefix, max_prefix, entries, exits, late, last_ts, last_key)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-       ON CONFLICT (tenant, space, minute) DO UPDATE SET net = excluded.net, min_prefix = excluded.min_prefix,
-         max_prefix = excluded.max_prefix, entries = excluded.entries, exits = excluded.exits, late = excluded.late,
-         last_ts = excluded.last_ts, last_key = excluded.last_key`,
-      [tenant, space, minute, s.net, s.min, s.max, s.entries, s.exits, s.late, s.lastTs, s.lastKey],
-    );
+  putMinute(tenant: string, space: string, minute: number, row: MinuteRow | undefined) {
+    return this.#put('minute', tenant, space, minute, row && minuteValues(row));
   }
-  putHour(tenant: string, space: string, hour: number, s: Segment | undefined) {
-    return this.#putSegment('occupancy_hours', 'hour', tenant, space, hour, s);
+  putHour(tenant: string, space: string, hour: number, row: Segment | undefined) {
+    return this.#put('hour', tenant, space, hour, row && segmentValues(row));
   }
-  putDay(tenant: string, space: string, day: number, s: Segment | undefined) {
-    return this.#putSegment('occupancy_days', 'day', tenant, space, day, s);
+  putDay(tenant: string, space: string, day: number, row: Segment | undefined) {
+    return this.#put('day', tenant, space, day, row && segmentValues(row));
   }
-  async #putSegment(
-    table: string,
-    time: string,
-    tenant: string,
-    space: string,
-    at: number,
-    s: Segment | undefined,
-  ): Promise<void> {
-    if (s === undefined) {
-      await this.#client.query(`DELETE FROM ${table} WHERE tenant = $1 AND space = $2 AND ${time} = $3`, [
-        tenant,
-        space,
-        at,
-      ]);
-      return;
-    }
-    await this.#client.query(
-      `INSERT INTO ${table} (tenant, space, ${time}, net, min_prefix, max_prefix, entries, exits, late)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-       ON CONFLICT (tenant, space, ${time}) DO UPDATE SET net = excluded.net, min_prefix = excluded.min_prefix,
-         max_prefix = excluded.max_prefix, entries = excluded.entries, exits = excluded.exits, late = excluded.late`,
-      [tenant, space, at, s.net, s.min, s.max, s.entries, s.exits, s.late],
-    );
+  /** Replaces the row of a period with `values` (in its columns' order); undefined deletes it. */
+  async #put(period: Period, tenant: string, space: string, at: number, values: unknown[] | undefined) {
+    const { upsert, remove } = PUT_SQL[period];
+    if (values === undefined) await this.#run(remove, [tenant, space, at]);
+    else await this.#run(upsert, [tenant, space, at, ...values]);
   }
   async resetProjection() {
     this.#pending.length = 0;

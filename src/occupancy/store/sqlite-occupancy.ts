@@ -1,73 +1,44 @@
-import type { OccupancyRepositories, OccupancyWriters } from './repositories.ts';
+import { sqliteColumns as c, type Columns } from '../../store/columns.ts';
 import type { SqliteWing } from '../../store/sqlite/wing.ts';
-import { sqliteMigrations } from './sqlite-migrations.ts';
-import type { Statement } from 'better-sqlite3';
+import type { SqliteDatabase, Statement } from '../../sqlite/database.ts';
+import type { Delta, Doorway, Placement, Segment, Sensor, SensorEvent, Space } from '../model.ts';
 import type {
-  Delta,
-  Doorway,
   ListQuery,
   MinuteRow,
+  Named,
+  OccupancyReader,
+  OccupancyRepositories,
   OccupancyWriter,
-  Placement,
-  Segment,
-  Sensor,
-  SensorEvent,
-  Side,
-  Space,
+  OccupancyWriters,
   Span,
   UnplacedQuery,
-} from '../model.ts';
-import type { SqliteDatabase } from '../../sqlite/database.ts';
-
-type Row = Record<string, unknown>;
+} from './repositories.ts';
+import {
+  minuteValues,
+  NAMED_TABLES,
+  ROLLUPS,
+  SEGMENT_COLUMNS,
+  segmentValues,
+  toDelta,
+  toDoorway,
+  toEvent,
+  toMinute,
+  toPlacement,
+  toSensor,
+  toSpace,
+  toTimedSegment,
+  type DeltaRow,
+  type EventRow,
+  type MinuteDbRow,
+  type Period,
+  type PlacementRow,
+  type SpaceRow,
+  type TimedSegmentRow,
+} from './rows.ts';
+import { sqliteMigrations } from './sqlite-migrations.ts';
 
 /** Up to this many ids are looked up one by one; more, and the tenant's rows are scanned once. */
 const FEW = 32;
-
-const toSpace = (r: Row): Space => ({
-  id: r.id as string,
-  name: r.name as string,
-  parent: r.parent as string | null,
-  createdAt: r.created_at as number,
-});
-const toDoorway = (r: Row): Doorway => ({
-  id: r.id as string,
-  name: r.name as string,
-  a: r.side_a as string,
-  b: r.side_b as string | null,
-  createdAt: r.created_at as number,
-});
-const toSensor = (r: Row): Sensor => ({
-  id: r.id as string,
-  name: r.name as string,
-  createdAt: r.created_at as number,
-});
-const toPlacement = (r: Row): Placement => ({
-  id: r.id as string,
-  sensor: r.sensor as string,
-  doorway: r.doorway as string,
-  positive: r.positive_side as Side,
-  from: r.valid_from as number,
-  to: r.valid_to as number | null,
-  createdAt: r.created_at as number,
-});
-const toEvent = (r: Row): SensorEvent => ({
-  key: r.key as string,
-  sensor: r.sensor as string,
-  ts: r.ts as number,
-  direction: r.direction as 1 | -1,
-  receivedAt: r.received_at as number,
-  late: r.late === 1,
-  placement: r.placement as string | null,
-});
-const toSegment = (r: Row): Segment => ({
-  net: r.net as number,
-  min: r.min_prefix as number,
-  max: r.max_prefix as number,
-  entries: r.entries as number,
-  exits: r.exits as number,
-  late: r.late as number,
-});
 
 /** Where each level's rows live, and their step (net change, lowest running sum). */
 const LEVEL_ROWS = {
@@ -77,143 +48,152 @@ const LEVEL_ROWS = {
   delta: { table: 'occupancy_deltas', time: 'ts', net: 'delta', min: 'MIN(delta, 0)' },
 } as const;
 
+/** Replacing and deleting one rolled-up row of a period. */
+function putSql(period: Period): { readonly upsert: string; readonly remove: string } {
+  const { table, columns } = ROLLUPS[period];
+  return {
+    upsert: `INSERT INTO ${table} (tenant, space, ${period}, ${columns.join(', ')})
+       VALUES (${['?', '?', '?', ...columns.map(() => '?')].join(', ')})
+       ON CONFLICT (tenant, space, ${period}) DO UPDATE SET ${columns.map((k) => `${k} = excluded.${k}`).join(', ')}`,
+    remove: `DELETE FROM ${table} WHERE tenant = ? AND space = ? AND ${period} = ?`,
+  };
+}
+const PUT_SQL = { minute: putSql('minute'), hour: putSql('hour'), day: putSql('day') };
+
 /**
- * Occupancy rows in SQLite. Plain SQL only (no SQLite-specific functions) so that it ports to the
- * PostgreSQL store; all counting logic lives in src/occupancy/.
+ * Occupancy rows in SQLite: the same tables, keys and answers as the PostgreSQL store
+ * (postgres-occupancy.ts); all counting logic lives in src/occupancy/. Reads outside a transaction use
+ * the read connection.
  */
-export class SqliteOccupancy implements OccupancyWriter {
+export class SqliteOccupancyReader implements OccupancyReader {
   readonly #db: SqliteDatabase;
+  /** Prepared statements by their SQL, or by a name for the composed ones read as arrays. */
   readonly #statements = new Map<string, Statement>();
 
   constructor(db: SqliteDatabase) {
     this.#db = db;
   }
 
-  #sql(sql: string): Statement {
+  /** The statement of `sql`, prepared once for this connection. */
+  protected prepared(sql: string): Statement {
     let statement = this.#statements.get(sql);
     if (!statement) this.#statements.set(sql, (statement = this.#db.prepare(sql)));
     return statement;
   }
-  #get(sql: string, ...params: unknown[]): Row | undefined {
-    return this.#sql(sql).get(...params) as Row | undefined;
+  protected row<R>(sql: string, params: unknown[]): R | undefined {
+    return this.prepared(sql).get(...params) as R | undefined;
   }
-  #all(sql: string, ...params: unknown[]): Row[] {
-    return this.#sql(sql).all(...params) as Row[];
+  protected rows<R>(sql: string, params: unknown[]): R[] {
+    return this.prepared(sql).all(...params) as R[];
   }
-  #run(sql: string, ...params: unknown[]): number {
-    return this.#sql(sql).run(...params).changes;
+  protected count(sql: string, params: unknown[]): Promise<number> {
+    return Promise.resolve(Number(this.row<{ n: unknown }>(sql, params)?.n ?? 0));
   }
-  #sum(sql: string, ...params: unknown[]): Promise<number> {
-    return Promise.resolve(Number(this.#get(sql, ...params)?.n ?? 0));
+  /**
+   * A statement whose rows are arrays, not objects (every count reads up to a few hundred rows, and
+   * every sink batch composes hundreds of hours from their minutes), made from `sql` on first use.
+   */
+  #raw(id: string, sql: () => string): Statement {
+    let statement = this.#statements.get(id);
+    if (!statement) this.#statements.set(id, (statement = this.#db.prepare(sql()).raw(true)));
+    return statement;
   }
 
-  #list<T>(
+  #byId<R, T>(
     table: string,
-    query: ListQuery,
-    map: (r: Row) => T,
-    extra = '',
-    extraParams: unknown[] = [],
-  ): T[] {
-    return this.#all(
-      `SELECT * FROM ${table} WHERE tenant = ? AND id > ?${extra} ORDER BY id LIMIT ?`,
-      query.tenant,
-      query.after ?? '',
-      ...extraParams,
-      query.limit,
-    ).map(map);
+    tenant: string,
+    id: string,
+    map: (r: R, c: Columns) => T,
+  ): Promise<T | undefined> {
+    const row = this.row<R>(`SELECT * FROM ${table} WHERE tenant = ? AND id = ?`, [tenant, id]);
+    return Promise.resolve(row && map(row, c));
+  }
+  #list<R, T>(table: string, query: ListQuery, map: (r: R, c: Columns) => T, sensor?: string): Promise<T[]> {
+    const extra = sensor === undefined ? [] : [sensor];
+    const rows = this.rows<R>(
+      `SELECT * FROM ${table} WHERE tenant = ? AND id > ?${extra.length ? ' AND sensor = ?' : ''} ORDER BY id LIMIT ?`,
+      [query.tenant, query.after ?? '', ...extra, query.limit],
+    );
+    return Promise.resolve(rows.map((r) => map(r, c)));
   }
 
   space(tenant: string, id: string) {
-    const row = this.#get('SELECT * FROM occupancy_spaces WHERE tenant = ? AND id = ?', tenant, id);
-    return Promise.resolve(row && toSpace(row));
+    return this.#byId('occupancy_spaces', tenant, id, toSpace);
   }
   spaces(query: ListQuery) {
-    return Promise.resolve(this.#list('occupancy_spaces', query, toSpace));
+    return this.#list('occupancy_spaces', query, toSpace);
   }
   allSpaces(tenant: string) {
-    return Promise.resolve(
-      this.#all('SELECT * FROM occupancy_spaces WHERE tenant = ? ORDER BY id', tenant).map(toSpace),
-    );
+    const rows = this.rows<SpaceRow>('SELECT * FROM occupancy_spaces WHERE tenant = ? ORDER BY id', [tenant]);
+    return Promise.resolve(rows.map((r) => toSpace(r, c)));
   }
   doorway(tenant: string, id: string) {
-    const row = this.#get('SELECT * FROM occupancy_doorways WHERE tenant = ? AND id = ?', tenant, id);
-    return Promise.resolve(row && toDoorway(row));
+    return this.#byId('occupancy_doorways', tenant, id, toDoorway);
   }
   doorways(query: ListQuery) {
-    return Promise.resolve(this.#list('occupancy_doorways', query, toDoorway));
+    return this.#list('occupancy_doorways', query, toDoorway);
   }
   sensor(tenant: string, id: string) {
-    const row = this.#get('SELECT * FROM occupancy_sensors WHERE tenant = ? AND id = ?', tenant, id);
-    return Promise.resolve(row && toSensor(row));
+    return this.#byId('occupancy_sensors', tenant, id, toSensor);
   }
   sensors(query: ListQuery) {
-    return Promise.resolve(this.#list('occupancy_sensors', query, toSensor));
+    return this.#list('occupancy_sensors', query, toSensor);
   }
   knownSensors(tenant: string, ids: readonly string[]) {
     const wanted = new Set(ids);
     const known = new Set<string>();
     if (wanted.size > FEW) {
       // One scan of the tenant's sensors beats a lookup per id once a batch names many of them.
-      for (const r of this.#all('SELECT id FROM occupancy_sensors WHERE tenant = ?', tenant)) {
-        if (wanted.has(r.id as string)) known.add(r.id as string);
-      }
+      const rows = this.rows<{ id: string }>('SELECT id FROM occupancy_sensors WHERE tenant = ?', [tenant]);
+      for (const { id } of rows) if (wanted.has(id)) known.add(id);
       return Promise.resolve(known);
     }
     for (const id of wanted) {
-      if (this.#get('SELECT 1 AS n FROM occupancy_sensors WHERE tenant = ? AND id = ?', tenant, id)) {
+      if (this.row('SELECT 1 AS n FROM occupancy_sensors WHERE tenant = ? AND id = ?', [tenant, id])) {
         known.add(id);
       }
     }
     return Promise.resolve(known);
   }
   placement(tenant: string, id: string) {
-    const row = this.#get('SELECT * FROM occupancy_placements WHERE tenant = ? AND id = ?', tenant, id);
-    return Promise.resolve(row && toPlacement(row));
+    return this.#byId('occupancy_placements', tenant, id, toPlacement);
   }
   placements(query: ListQuery & { readonly sensor?: string | undefined }) {
-    return Promise.resolve(
-      query.sensor === undefined
-        ? this.#list('occupancy_placements', query, toPlacement)
-        : this.#list('occupancy_placements', query, toPlacement, ' AND sensor = ?', [query.sensor]),
-    );
+    return this.#list('occupancy_placements', query, toPlacement, query.sensor);
   }
   placementsOf(tenant: string, sensors: readonly string[]) {
     if (sensors.length > FEW) {
       const wanted = new Set(sensors);
       return Promise.resolve(
-        this.#all('SELECT * FROM occupancy_placements WHERE tenant = ? ORDER BY sensor, valid_from', tenant)
-          .filter((r) => wanted.has(r.sensor as string))
-          .map(toPlacement),
+        this.rows<PlacementRow>(
+          'SELECT * FROM occupancy_placements WHERE tenant = ? ORDER BY sensor, valid_from',
+          [tenant],
+        )
+          .filter((r) => wanted.has(r.sensor))
+          .map((r) => toPlacement(r, c)),
       );
     }
     const out: Placement[] = [];
     for (const sensor of sensors) {
-      out.push(
-        ...this.#all(
-          'SELECT * FROM occupancy_placements WHERE tenant = ? AND sensor = ? ORDER BY valid_from',
-          tenant,
-          sensor,
-        ).map(toPlacement),
+      const rows = this.rows<PlacementRow>(
+        'SELECT * FROM occupancy_placements WHERE tenant = ? AND sensor = ? ORDER BY valid_from',
+        [tenant, sensor],
       );
+      out.push(...rows.map((r) => toPlacement(r, c)));
     }
     return Promise.resolve(out);
   }
   placementsOnDoorway(tenant: string, doorway: string) {
-    return this.#sum(
-      'SELECT COUNT(*) AS n FROM occupancy_placements WHERE tenant = ? AND doorway = ?',
+    return this.count('SELECT COUNT(*) AS n FROM occupancy_placements WHERE tenant = ? AND doorway = ?', [
       tenant,
       doorway,
-    );
+    ]);
   }
   referencesToSpace(tenant: string, space: string) {
-    return this.#sum(
+    return this.count(
       `SELECT (SELECT COUNT(*) FROM occupancy_spaces WHERE tenant = ? AND parent = ?)
             + (SELECT COUNT(*) FROM occupancy_doorways WHERE tenant = ? AND (side_a = ? OR side_b = ?)) AS n`,
-      tenant,
-      space,
-      tenant,
-      space,
-      space,
+      [tenant, space, tenant, space, space],
     );
   }
   unplaced(query: UnplacedQuery) {
@@ -227,19 +207,16 @@ export class SqliteOccupancy implements OccupancyWriter {
       where.push('(ts > ? OR (ts = ? AND key > ?))');
       params.push(query.after.ts, query.after.ts, query.after.key);
     }
-    return Promise.resolve(
-      this.#all(
-        `SELECT * FROM occupancy_events WHERE ${where.join(' AND ')} ORDER BY ts, key LIMIT ?`,
-        ...params,
-        query.limit,
-      ).map(toEvent),
+    const rows = this.rows<EventRow>(
+      `SELECT * FROM occupancy_events WHERE ${where.join(' AND ')} ORDER BY ts, key LIMIT ?`,
+      [...params, query.limit],
     );
+    return Promise.resolve(rows.map((r) => toEvent(r, c)));
   }
   unplacedCount(tenant: string, sensor: string) {
-    return this.#sum(
+    return this.count(
       'SELECT COUNT(*) AS n FROM occupancy_events WHERE tenant = ? AND sensor = ? AND placement IS NULL',
-      tenant,
-      sensor,
+      [tenant, sensor],
     );
   }
   steps(tenant: string, space: string, spans: readonly Span[]) {
@@ -250,164 +227,105 @@ export class SqliteOccupancy implements OccupancyWriter {
       }),
     );
   }
-  /** Rows as arrays, not objects: every count reads up to a few hundred of them. */
   #stepsOf(span: Span): Statement {
-    const id = `steps:${span.level}:${span.total === true}`;
-    let statement = this.#statements.get(id);
-    if (!statement) {
+    return this.#raw(`steps:${span.level}:${span.total === true}`, () => {
       const { table, time, net, min } = LEVEL_ROWS[span.level];
       const where = `WHERE tenant = ? AND space = ? AND ${time} >= ? AND ${time} < ?`;
-      const sql = span.total
+      return span.total
         ? `SELECT COALESCE(SUM(${net}), 0) FROM ${table} ${where}`
         : `SELECT ${net}, ${min} FROM ${table} ${where} ORDER BY ${time}${span.level === 'delta' ? ', key' : ''}`;
-      statement = this.#db.prepare(sql).raw(true);
-      this.#statements.set(id, statement);
-    }
-    return statement;
+    });
   }
   minutes(tenant: string, space: string, from: number, to: number) {
-    return Promise.resolve(this.#segments('occupancy_minutes', 'minute', tenant, space, from, to));
+    return Promise.resolve(this.#segments('minute', tenant, space, from, to));
   }
   hours(tenant: string, space: string, from: number, to: number) {
-    return Promise.resolve(this.#segments('occupancy_hours', 'hour', tenant, space, from, to));
+    return Promise.resolve(this.#segments('hour', tenant, space, from, to));
   }
-  /** Rows as arrays, not objects: every sink batch composes hundreds of hours from their minutes. */
-  #segments(table: string, time: string, tenant: string, space: string, from: number, to: number) {
-    const id = `segments:${table}`;
-    let statement = this.#statements.get(id);
-    if (!statement) {
-      statement = this.#db
-        .prepare(
-          `SELECT ${time}, net, min_prefix, max_prefix, entries, exits, late FROM ${table}
-           WHERE tenant = ? AND space = ? AND ${time} >= ? AND ${time} < ? ORDER BY ${time}`,
-        )
-        .raw(true);
-      this.#statements.set(id, statement);
-    }
-    return (statement.all(tenant, space, from, to) as number[][]).map(
-      ([at, net, min, max, entries, exits, late]): [number, Segment] => [
-        at!,
-        { net: net!, min: min!, max: max!, entries: entries!, exits: exits!, late: late! },
-      ],
+  #segments(period: 'minute' | 'hour', tenant: string, space: string, from: number, to: number) {
+    const statement = this.#raw(
+      `segments:${period}`,
+      () => `SELECT ${period}, ${SEGMENT_COLUMNS.join(', ')} FROM ${ROLLUPS[period].table}
+           WHERE tenant = ? AND space = ? AND ${period} >= ? AND ${period} < ? ORDER BY ${period}`,
     );
+    return (statement.all(tenant, space, from, to) as TimedSegmentRow[]).map((r) => toTimedSegment(r, c));
   }
   deltas(tenant: string, space: string, from: number, to: number) {
-    return Promise.resolve(
-      this.#all(
-        `SELECT ts, key, delta, late FROM occupancy_deltas WHERE tenant = ? AND space = ? AND ts >= ? AND ts < ?
-         ORDER BY ts, key`,
-        tenant,
-        space,
-        from,
-        to,
-      ).map((r): Delta => ({
-        space,
-        ts: r.ts as number,
-        key: r.key as string,
-        delta: r.delta as 1 | -1,
-        late: r.late === 1,
-      })),
+    const rows = this.rows<DeltaRow>(
+      `SELECT space, ts, key, delta, late FROM occupancy_deltas WHERE tenant = ? AND space = ? AND ts >= ? AND ts < ?
+       ORDER BY ts, key`,
+      [tenant, space, from, to],
     );
+    return Promise.resolve(rows.map((r) => toDelta(r, c)));
+  }
+}
+
+/**
+ * Occupancy writes on the store's write connection, inside its transactions; reads through it see the
+ * transaction's own writes.
+ */
+export class SqliteOccupancyWriter extends SqliteOccupancyReader implements OccupancyWriter {
+  readonly #db: SqliteDatabase;
+
+  constructor(db: SqliteDatabase) {
+    super(db);
+    this.#db = db;
   }
 
-  /** Renames a space, doorway or sensor (`table` is one of ours, never input); false if there is none. */
-  #rename(table: string, tenant: string, id: string, name: string): Promise<boolean> {
-    return Promise.resolve(
-      this.#run(`UPDATE ${table} SET name = ? WHERE tenant = ? AND id = ?`, name, tenant, id) === 1,
-    );
+  #run(sql: string, params: unknown[]): number {
+    return this.prepared(sql).run(...params).changes;
   }
-  /** Deletes a space, doorway or sensor (`table` is one of ours, never input); false if there is none. */
-  #delete(table: string, tenant: string, id: string): Promise<boolean> {
-    return Promise.resolve(this.#run(`DELETE FROM ${table} WHERE tenant = ? AND id = ?`, tenant, id) === 1);
+  /** Runs a statement that changes at most one row; true when it did. */
+  #one(sql: string, params: unknown[]): Promise<boolean> {
+    return Promise.resolve(this.#run(sql, params) === 1);
+  }
+
+  rename(kind: Named, tenant: string, id: string, name: string) {
+    return this.#one(`UPDATE ${NAMED_TABLES[kind]} SET name = ? WHERE tenant = ? AND id = ?`, [
+      name,
+      tenant,
+      id,
+    ]);
+  }
+  delete(kind: Named, tenant: string, id: string) {
+    return this.#one(`DELETE FROM ${NAMED_TABLES[kind]} WHERE tenant = ? AND id = ?`, [tenant, id]);
   }
   insertSpace(tenant: string, s: Space) {
-    return Promise.resolve(
-      this.#run(
-        'INSERT INTO occupancy_spaces (tenant, id, name, parent, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-        tenant,
-        s.id,
-        s.name,
-        s.parent,
-        s.createdAt,
-      ) === 1,
+    return this.#one(
+      'INSERT INTO occupancy_spaces (tenant, id, name, parent, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      [tenant, s.id, s.name, s.parent, s.createdAt],
     );
-  }
-  renameSpace(tenant: string, id: string, name: string) {
-    return this.#rename('occupancy_spaces', tenant, id, name);
-  }
-  deleteSpace(tenant: string, id: string) {
-    return this.#delete('occupancy_spaces', tenant, id);
   }
   insertDoorway(tenant: string, d: Doorway) {
-    return Promise.resolve(
-      this.#run(
-        `INSERT INTO occupancy_doorways (tenant, id, name, side_a, side_b, created_at) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT DO NOTHING`,
-        tenant,
-        d.id,
-        d.name,
-        d.a,
-        d.b,
-        d.createdAt,
-      ) === 1,
+    return this.#one(
+      `INSERT INTO occupancy_doorways (tenant, id, name, side_a, side_b, created_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT DO NOTHING`,
+      [tenant, d.id, d.name, d.a, d.b, d.createdAt],
     );
-  }
-  renameDoorway(tenant: string, id: string, name: string) {
-    return this.#rename('occupancy_doorways', tenant, id, name);
-  }
-  deleteDoorway(tenant: string, id: string) {
-    return this.#delete('occupancy_doorways', tenant, id);
   }
   insertSensor(tenant: string, s: Sensor) {
-    return Promise.resolve(
-      this.#run(
-        'INSERT INTO occupancy_sensors (tenant, id, name, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
-        tenant,
-        s.id,
-        s.name,
-        s.createdAt,
-      ) === 1,
+    return this.#one(
+      'INSERT INTO occupancy_sensors (tenant, id, name, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      [tenant, s.id, s.name, s.createdAt],
     );
   }
-  renameSensor(tenant: string, id: string, name: string) {
-    return this.#rename('occupancy_sensors', tenant, id, name);
-  }
-  deleteSensor(tenant: string, id: string) {
-    return this.#delete('occupancy_sensors', tenant, id);
-  }
   insertPlacement(tenant: string, p: Placement) {
-    return Promise.resolve(
-      this.#run(
-        `INSERT INTO occupancy_placements (tenant, id, sensor, doorway, positive_side, valid_from, valid_to, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-        tenant,
-        p.id,
-        p.sensor,
-        p.doorway,
-        p.positive,
-        p.from,
-        p.to,
-        p.createdAt,
-      ) === 1,
+    return this.#one(
+      `INSERT INTO occupancy_placements (tenant, id, sensor, doorway, positive_side, valid_from, valid_to, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      [tenant, p.id, p.sensor, p.doorway, p.positive, p.from, p.to, p.createdAt],
     );
   }
   updatePlacement(tenant: string, p: Placement) {
     this.#run(
       `UPDATE occupancy_placements SET doorway = ?, positive_side = ?, valid_from = ?, valid_to = ?
        WHERE tenant = ? AND id = ?`,
-      p.doorway,
-      p.positive,
-      p.from,
-      p.to,
-      tenant,
-      p.id,
+      [p.doorway, p.positive, p.from, p.to, tenant, p.id],
     );
     return Promise.resolve();
   }
   deletePlacement(tenant: string, id: string) {
-    return Promise.resolve(
-      this.#run('DELETE FROM occupancy_placements WHERE tenant = ? AND id = ?', tenant, id) === 1,
-    );
+    return this.#one('DELETE FROM occupancy_placements WHERE tenant = ? AND id = ?', [tenant, id]);
   }
   insertEvents(tenant: string, events: readonly SensorEvent[]) {
     const fresh: SensorEvent[] = [];
@@ -415,146 +333,66 @@ export class SqliteOccupancy implements OccupancyWriter {
       const inserted = this.#run(
         `INSERT INTO occupancy_events (tenant, key, sensor, ts, direction, received_at, late, placement)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-        tenant,
-        e.key,
-        e.sensor,
-        e.ts,
-        e.direction,
-        e.receivedAt,
-        e.late ? 1 : 0,
-        e.placement,
+        [tenant, e.key, e.sensor, e.ts, e.direction, e.receivedAt, e.late ? 1 : 0, e.placement],
       );
       if (inserted === 1) fresh.push(e);
     }
     return Promise.resolve(fresh);
   }
   eventsOf(tenant: string, sensor: string, from: number, to: number | null) {
-    return Promise.resolve(
-      this.#all(
-        `SELECT * FROM occupancy_events WHERE tenant = ? AND sensor = ? AND ts >= ? AND ts < ? ORDER BY ts, key`,
-        tenant,
-        sensor,
-        from,
-        to ?? Number.MAX_SAFE_INTEGER,
-      ).map(toEvent),
+    const rows = this.rows<EventRow>(
+      `SELECT * FROM occupancy_events WHERE tenant = ? AND sensor = ? AND ts >= ? AND ts < ? ORDER BY ts, key`,
+      [tenant, sensor, from, to ?? Number.MAX_SAFE_INTEGER],
     );
+    return Promise.resolve(rows.map((r) => toEvent(r, c)));
   }
   setPlacementOf(tenant: string, key: string, placement: string | null) {
-    this.#run(
-      'UPDATE occupancy_events SET placement = ? WHERE tenant = ? AND key = ?',
+    this.#run('UPDATE occupancy_events SET placement = ? WHERE tenant = ? AND key = ?', [
       placement,
       tenant,
       key,
-    );
+    ]);
     return Promise.resolve();
   }
   takeDeltas(tenant: string, key: string) {
-    const rows = this.#all(
+    const rows = this.rows<DeltaRow>(
       'SELECT space, ts, key, delta, late FROM occupancy_deltas WHERE tenant = ? AND key = ?',
-      tenant,
-      key,
+      [tenant, key],
     );
-    this.#run('DELETE FROM occupancy_deltas WHERE tenant = ? AND key = ?', tenant, key);
-    return Promise.resolve(
-      rows.map((r): Delta => ({
-        space: r.space as string,
-        ts: r.ts as number,
-        key: r.key as string,
-        delta: r.delta as 1 | -1,
-        late: r.late === 1,
-      })),
-    );
+    this.#run('DELETE FROM occupancy_deltas WHERE tenant = ? AND key = ?', [tenant, key]);
+    return Promise.resolve(rows.map((r) => toDelta(r, c)));
   }
   insertDeltas(tenant: string, deltas: readonly Delta[]) {
     for (const d of deltas) {
       this.#run(
         'INSERT INTO occupancy_deltas (tenant, space, ts, key, delta, late) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-        tenant,
-        d.space,
-        d.ts,
-        d.key,
-        d.delta,
-        d.late ? 1 : 0,
+        [tenant, d.space, d.ts, d.key, d.delta, d.late ? 1 : 0],
       );
     }
     return Promise.resolve();
   }
   minute(tenant: string, space: string, minute: number) {
-    const row = this.#get(
+    const row = this.row<MinuteDbRow>(
       'SELECT * FROM occupancy_minutes WHERE tenant = ? AND space = ? AND minute = ?',
-      tenant,
-      space,
-      minute,
+      [tenant, space, minute],
     );
-    return Promise.resolve(
-      row && { ...toSegment(row), lastTs: row.last_ts as number, lastKey: row.last_key as string },
-    );
+    return Promise.resolve(row && toMinute(row, c));
   }
-  putMinute(tenant: string, space: string, minute: number, s: MinuteRow | undefined) {
-    if (s === undefined) {
-      this.#run(
-        'DELETE FROM occupancy_minutes WHERE tenant = ? AND space = ? AND minute = ?',
-        tenant,
-        space,
-        minute,
-      );
-    } else {
-      this.#run(
-        `INSERT INTO occupancy_minutes (tenant, space, minute, net, min_prefix, max_prefix, entries, exits, late, last_ts, last_key)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (tenant, space, minute) DO UPDATE SET net = excluded.net, min_prefix = excluded.min_prefix,
-           max_prefix = excluded.max_prefix, entries = excluded.entries, exits = excluded.exits, late = excluded.late,
-           last_ts = excluded.last_ts, last_key = excluded.last_key`,
-        tenant,
-        space,
-        minute,
-        s.net,
-        s.min,
-        s.max,
-        s.entries,
-        s.exits,
-        s.late,
-        s.lastTs,
-        s.lastKey,
-      );
-    }
+  putMinute(tenant: string, space: string, minute: number, row: MinuteRow | undefined) {
+    return this.#put('minute', tenant, space, minute, row && minuteValues(row));
+  }
+  putHour(tenant: string, space: string, hour: number, row: Segment | undefined) {
+    return this.#put('hour', tenant, space, hour, row && segmentValues(row));
+  }
+  putDay(tenant: string, space: string, day: number, row: Segment | undefined) {
+    return this.#put('day', tenant, space, day, row && segmentValues(row));
+  }
+  /** Replaces the row of a period with `values` (in its columns' order); undefined deletes it. */
+  #put(period: Period, tenant: string, space: string, at: number, values: unknown[] | undefined) {
+    const { upsert, remove } = PUT_SQL[period];
+    if (values === undefined) this.#run(remove, [tenant, space, at]);
+    else this.#run(upsert, [tenant, space, at, ...values]);
     return Promise.resolve();
-  }
-  putHour(tenant: string, space: string, hour: number, s: Segment | undefined) {
-    this.#putSegment('occupancy_hours', 'hour', tenant, space, hour, s);
-    return Promise.resolve();
-  }
-  putDay(tenant: string, space: string, day: number, s: Segment | undefined) {
-    this.#putSegment('occupancy_days', 'day', tenant, space, day, s);
-    return Promise.resolve();
-  }
-  #putSegment(
-    table: string,
-    time: string,
-    tenant: string,
-    space: string,
-    at: number,
-    s: Segment | undefined,
-  ) {
-    if (s === undefined) {
-      this.#run(`DELETE FROM ${table} WHERE tenant = ? AND space = ? AND ${time} = ?`, tenant, space, at);
-      return;
-    }
-    this.#run(
-      `INSERT INTO ${table} (tenant, space, ${time}, net, min_prefix, max_prefix, entries, exits, late)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (tenant, space, ${time}) DO UPDATE SET net = excluded.net, min_prefix = excluded.min_prefix,
-         max_prefix = excluded.max_prefix, entries = excluded.entries, exits = excluded.exits, late = excluded.late`,
-      tenant,
-      space,
-      at,
-      s.net,
-      s.min,
-      s.max,
-      s.entries,
-      s.exits,
-      s.late,
-    );
   }
   resetProjection() {
     this.#db.exec(`
@@ -568,9 +406,9 @@ export class SqliteOccupancy implements OccupancyWriter {
   }
 }
 
-/** Occupancy on SQLite: one class reads on the read connection and writes in sink transactions. */
+/** Occupancy on SQLite: the reader on the read connection, the writer in the store's transactions. */
 export const sqliteOccupancy: SqliteWing<OccupancyRepositories, OccupancyWriters> = {
   migrations: sqliteMigrations,
-  repositories: ({ reader }) => ({ occupancy: new SqliteOccupancy(reader) }),
-  writers: (writer) => ({ occupancy: new SqliteOccupancy(writer) }),
+  repositories: ({ reader }) => ({ occupancy: new SqliteOccupancyReader(reader) }),
+  writers: (writer) => ({ occupancy: new SqliteOccupancyWriter(writer) }),
 };

@@ -41,27 +41,30 @@ export function storeError(err: unknown): unknown {
 }
 
 /**
- * The one call readers make: a parameterized query, optionally named (`{ name, text }`: prepared once
- * per connection, then planned no more once the server keeps a generic plan). The smallest slice of
+ * A statement with options: `name` prepares it once per connection (the server then plans it no more
+ * once it keeps a generic plan); `rowMode: 'array'` returns each row as an array of its columns.
+ */
+export interface QueryOptions {
+  readonly name?: string;
+  readonly text: string;
+  readonly rowMode?: 'array';
+}
+
+/**
+ * The one call readers make: a parameterized query, as text or with options. The smallest slice of
  * `pg` they depend on.
  */
 export interface Queryable {
-  query<R extends QueryResultRow>(
-    text: string | { readonly name: string; readonly text: string },
-    params?: unknown[],
-  ): Promise<QueryResult<R>>;
+  query<R extends QueryResultRow>(text: string | QueryOptions, params?: unknown[]): Promise<QueryResult<R>>;
 }
 
 /** `pool.query` with outages reported as STORE_UNAVAILABLE. */
 export function guarded(pool: Pool): Queryable {
   return {
-    query: <R extends QueryResultRow>(
-      text: string | { readonly name: string; readonly text: string },
-      params?: unknown[],
-    ) =>
+    query: <R extends QueryResultRow>(text: string | QueryOptions, params?: unknown[]) =>
       (typeof text === 'string'
         ? pool.query<R>(text, params)
-        : pool.query<R>({ name: text.name, text: text.text, values: params })
+        : pool.query<R>({ ...text, values: params })
       ).catch((err: unknown) => {
         throw storeError(err);
       }),

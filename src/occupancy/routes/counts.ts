@@ -1,0 +1,203 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { BeaconError } from '../../errors/catalog.ts';
+import type { RouteContext } from '../../http/context.ts';
+import { errorResponses, IsoTime } from '../../http/schemas.ts';
+import { page } from '../../wire/cursor.ts';
+import { epochMs, isoTime } from '../../wire/time.ts';
+import { countBefore, MAX_BUCKETS, series } from '../figures.ts';
+import { liveCount } from '../projection.ts';
+import { MINUTE_MS } from '../segment.ts';
+import { countSettings } from '../settings.ts';
+import type { OccupancyStore } from '../store/repositories.ts';
+import { afterId, IdParams, ListQuery, security, tags } from './schemas.ts';
+
+const Tally = {
+  count: Type.Integer({ description: 'Corrected: never negative, reset daily (per configuration).' }),
+  raw: Type.Integer({ description: 'Raw sum of every counted crossing, without corrections.' }),
+};
+
+const CountAnswer = Type.Object({
+  space: Type.String(),
+  ...Tally,
+  asOf: IsoTime('The instant the figures are for.'),
+  provisional: Type.Boolean({
+    description: 'True while late events (within occupancy.provisionalWindowMs) may still change it.',
+  }),
+});
+
+const TallyObject = Type.Object(Tally);
+const BucketItem = Type.Object({
+  start: IsoTime('Bucket start (inclusive).'),
+  end: IsoTime('Bucket end (exclusive).'),
+  startCount: TallyObject,
+  endCount: TallyObject,
+  peak: TallyObject,
+  entries: Type.Integer(),
+  exits: Type.Integer(),
+  lateEvents: Type.Integer({ description: 'Late events in the bucket: where history was corrected.' }),
+  provisional: Type.Boolean(),
+});
+
+const INTERVAL = /^([1-9][0-9]*)(m|h|d)$/;
+const UNIT_MS = { m: MINUTE_MS, h: 60 * MINUTE_MS, d: 24 * 60 * MINUTE_MS } as const;
+
+function parseInterval(text: string): number {
+  const match = INTERVAL.exec(text)!;
+  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+}
+
+/** The counts of spaces: now or at a time, as a time series, and every space's at once. */
+export function registerCountRoutes(base: FastifyInstance, ctx: RouteContext<OccupancyStore>): void {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
+  const { config, store, scope } = ctx;
+  const settings = countSettings(config);
+
+  async function requireSpace(tenant: string, id: string): Promise<void> {
+    if (!(await store.occupancy.space(tenant, id)))
+      throw new BeaconError('SPACE_NOT_FOUND', `no space ${id}`);
+  }
+
+  app.get(
+    '/v1/spaces/:id/count',
+    {
+      onRequest: scope('read'),
+      schema: {
+        tags,
+        security,
+        summary: 'Count of people in a space, now or at a time',
+        description:
+          'Without `at`: the real-time count, also pushed on /v1/stream (streams=sensor-events, entity=space id) as `{type:"count"}` frames. With `at`: the exact count at that instant given every event received so far. Counts include every space inside this one.',
+        params: IdParams,
+        querystring: Type.Object({ at: Type.Optional(IsoTime('The instant to count at.')) }),
+        response: { 200: CountAnswer, ...errorResponses(400, 401, 403, 404, 429) },
+      },
+    },
+    async (request) => {
+      const tenant = request.principal!.tenant;
+      const { id } = request.params;
+      const now = Date.now();
+      if (request.query.at === undefined) {
+        await requireSpace(tenant, id);
+        return { ...(await liveCount(store, tenant, id, settings, now)), provisional: true };
+      }
+      const at = epochMs(request.query.at);
+      // The space check and the count go together: on PostgreSQL, two connections, one wait.
+      const [, tally] = await Promise.all([
+        requireSpace(tenant, id),
+        countBefore(store.occupancy, tenant, id, at + 1, settings),
+      ]);
+      return {
+        space: id,
+        count: tally.corrected,
+        raw: tally.raw,
+        asOf: isoTime(at),
+        provisional: at > now - settings.provisionalWindowMs,
+      };
+    },
+  );
+
+  app.get(
+    '/v1/spaces/:id/counts',
+    {
+      onRequest: scope('read'),
+      schema: {
+        tags,
+        security,
+        summary: 'Time series of a space’s count',
+        description: `Buckets of \`interval\` (e.g. 5m, 1h, 1d) from \`from\` (floored to the minute) until \`to\`, at most ${MAX_BUCKETS}. Each has the count at its start and end, the peak, entries and exits, both corrected and raw, and how many late events changed it.`,
+        params: IdParams,
+        querystring: Type.Object({
+          from: IsoTime('Start of the first bucket.'),
+          to: IsoTime('End of the series.'),
+          interval: Type.String({
+            pattern: INTERVAL.source,
+            default: '1h',
+            description: 'Bucket size: Nm, Nh or Nd.',
+          }),
+        }),
+        response: {
+          200: Type.Object({
+            space: Type.String(),
+            interval: Type.String(),
+            buckets: Type.Array(BucketItem),
+          }),
+          ...errorResponses(400, 401, 403, 404, 429),
+        },
+      },
+    },
+    async (request) => {
+      const tenant = request.principal!.tenant;
+      const { id } = request.params;
+      const from = epochMs(request.query.from);
+      const to = epochMs(request.query.to);
+      const interval = parseInterval(request.query.interval);
+      if (to <= from) throw new BeaconError('VALIDATION_FAILED', '`to` must be later than `from`');
+      if ((to - from) / interval > MAX_BUCKETS) {
+        throw new BeaconError('VALIDATION_FAILED', `at most ${MAX_BUCKETS} buckets; use a longer interval`);
+      }
+      await requireSpace(tenant, id);
+      const buckets = await series(
+        store.occupancy,
+        tenant,
+        id,
+        { from, to, interval, now: Date.now() },
+        settings,
+      );
+      const tally = (t: { raw: number; corrected: number }) => ({ count: t.corrected, raw: t.raw });
+      return {
+        space: id,
+        interval: request.query.interval,
+        buckets: buckets.map((b) => ({
+          start: isoTime(b.start),
+          end: isoTime(b.end),
+          startCount: tally(b.startCount),
+          endCount: tally(b.endCount),
+          peak: tally(b.peak),
+          entries: b.entries,
+          exits: b.exits,
+          lateEvents: b.lateEvents,
+          provisional: b.provisional,
+        })),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/counts',
+    {
+      onRequest: scope('read'),
+      schema: {
+        tags,
+        security,
+        summary: 'Real-time counts of every space',
+        description: 'In space id order, paged by cursor; for dashboards showing the whole hierarchy.',
+        querystring: ListQuery,
+        response: {
+          200: Type.Object({
+            items: Type.Array(CountAnswer),
+            next: Type.Union([Type.String(), Type.Null()]),
+          }),
+          ...errorResponses(400, 401, 403, 429),
+        },
+      },
+    },
+    async (request) => {
+      const tenant = request.principal!.tenant;
+      const { limit, after } = request.query;
+      const rows = await store.occupancy.spaces({ tenant, limit: limit + 1, after: afterId(after) });
+      const { items: spaces, next } = page(
+        rows,
+        limit,
+        (s) => [s.id],
+        (s) => s.id,
+      );
+      const now = Date.now();
+      const items = [];
+      for (const space of spaces)
+        items.push({ ...(await liveCount(store, tenant, space, settings, now)), provisional: true });
+      return { items, next };
+    },
+  );
+}
