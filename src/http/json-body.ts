@@ -57,11 +57,7 @@ export function checkJsonText(text: string, maxDepth: number): void {
   for (let at = 0; at < n; at++) {
     const c = text.charCodeAt(at);
     if (c === QUOTE) {
-      for (at++; at < n; at++) {
-        const d = text.charCodeAt(at);
-        if (d === BACKSLASH) at++;
-        else if (d === QUOTE) break;
-      }
+      at = closingQuote(text, at);
     } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       if (++depth > maxDepth) {
         throw new BeaconError('JSON_TOO_DEEP', `JSON may nest at most ${maxDepth} levels`);
@@ -97,6 +93,17 @@ const CLOSE_BRACKET = 93;
 const OPEN_BRACE = 123;
 const CLOSE_BRACE = 125;
 
+/** Where the string that opens at `open` (a quote) ends: its closing quote, or the text's end. */
+function closingQuote(text: string, open: number): number {
+  let at = open + 1;
+  for (; at < text.length; at++) {
+    const d = text.charCodeAt(at);
+    if (d === BACKSLASH) at++;
+    else if (d === QUOTE) break;
+  }
+  return at;
+}
+
 function skipSpace(text: string, at: number): number {
   for (;;) {
     const c = text.charCodeAt(at);
@@ -126,11 +133,7 @@ export function splitObjectArray(text: string): string[] | undefined {
     for (; at < n; at++) {
       const c = text.charCodeAt(at);
       if (c === QUOTE) {
-        for (at++; at < n; at++) {
-          const d = text.charCodeAt(at);
-          if (d === BACKSLASH) at++;
-          else if (d === QUOTE) break;
-        }
+        at = closingQuote(text, at);
       } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
         depth++;
       } else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && --depth === 0) {

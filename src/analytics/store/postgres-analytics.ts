@@ -2,8 +2,8 @@ import type { PoolClient } from 'pg';
 import { postgresColumns as c } from '../../store/columns.ts';
 import { copyIn, csvLine } from '../../store/postgres/copy.ts';
 import type { Queryable } from '../../store/postgres/errors.ts';
-import { dayOf, isNoPartition, TablePartitions } from '../../store/postgres/partitions.ts';
-import type { PostgresWing } from '../../store/postgres/wing.ts';
+import { dayOf, TablePartitions } from '../../store/postgres/partitions.ts';
+import type { PostgresTx, PostgresWing } from '../../store/postgres/wing.ts';
 import type {
   EventRow,
   Filter,
@@ -269,34 +269,29 @@ const localDay = (localMs: number) => Math.floor(localMs / DAY_MS);
  * by `finish()` before commit.
  */
 export class PostgresAnalyticsWriter implements AnalyticsWriter {
+  readonly #tx: PostgresTx;
   readonly #client: PoolClient;
-  readonly #staged: WeakSet<PoolClient>;
-  readonly #ensure: (table: AnalyticsPartitioned, days: number[]) => Promise<void>;
+  readonly #partitions: Readonly<Record<AnalyticsPartitioned, TablePartitions>>;
   /** Staging tables this transaction has filled already (to be emptied before reuse). */
   readonly #used = new Set<string>();
   /** Keys claimed by `existingKeys` whose events are not inserted yet: tenant → keys. */
   readonly #pending = new Map<string, Set<string>>();
 
-  /**
-   * `staged` remembers which pooled connections already have the staging tables; `ensure` makes sure
-   * the partitions for the given local days exist, in this transaction.
-   */
-  constructor(
-    client: PoolClient,
-    staged: WeakSet<PoolClient>,
-    ensure: (table: AnalyticsPartitioned, days: number[]) => Promise<void>,
-  ) {
-    this.#client = client;
-    this.#staged = staged;
-    this.#ensure = ensure;
+  /** Writes in `tx`; `partitions` are the local days of raw events and seen marks, made on demand. */
+  constructor(tx: PostgresTx, partitions: Readonly<Record<AnalyticsPartitioned, TablePartitions>>) {
+    this.#tx = tx;
+    this.#client = tx.client;
+    this.#partitions = partitions;
+  }
+
+  /** Makes sure the partitions of `table` for these local days exist, in this transaction. */
+  #ensure(table: AnalyticsPartitioned, days: readonly number[]): Promise<void> {
+    return this.#tx.ensurePartitions(this.#partitions[table], days);
   }
 
   async #stage(table: string, columns: string, lines: string[]): Promise<void> {
     const client = this.#client;
-    if (!this.#staged.has(client)) {
-      await client.query(STAGING);
-      this.#staged.add(client);
-    } else if (this.#used.has(table)) {
+    if (!(await this.#tx.stage('stage_analytics', STAGING)) && this.#used.has(table)) {
       await client.query(`TRUNCATE ${table}`);
     }
     this.#used.add(table);
@@ -597,23 +592,10 @@ export const postgresAnalytics: PostgresWing<AnalyticsRepositories, AnalyticsWri
       analytics_seen: new TablePartitions(layout, { table: 'analytics_seen', column: 'bucket', local: true }),
     };
     const tables = Object.values(partitions);
-    /** Pooled connections that have the temporary staging tables. */
-    const staged = new WeakSet<PoolClient>();
     return {
       repositories: { analytics: new PostgresAnalyticsReader(db) },
       writers: (tx) => {
-        const created: (() => void)[] = [];
-        tx.afterCommit(() => {
-          for (const remember of created) remember();
-        });
-        tx.onFailure((err) => {
-          staged.delete(tx.client);
-          if (isNoPartition(err)) for (const table of tables) table.forget();
-        });
-        const analytics = new PostgresAnalyticsWriter(tx.client, staged, async (table, days) => {
-          const made = await partitions[table].ensure(tx.client, days);
-          if (made.length > 0) created.push(() => partitions[table].remember(made));
-        });
+        const analytics = new PostgresAnalyticsWriter(tx, partitions);
         tx.beforeCommit(() => analytics.finish());
         return { analytics };
       },

@@ -2,8 +2,8 @@ import type { PoolClient } from 'pg';
 import { copyIn, csv } from '../../store/postgres/copy.ts';
 import { postgresColumns as c } from '../../store/columns.ts';
 import type { Queryable } from '../../store/postgres/errors.ts';
-import { dayOf, dayStart, isNoPartition, TablePartitions } from '../../store/postgres/partitions.ts';
-import type { PostgresWing } from '../../store/postgres/wing.ts';
+import { dayOf, dayStart, TablePartitions } from '../../store/postgres/partitions.ts';
+import type { PostgresTx, PostgresWing } from '../../store/postgres/wing.ts';
 import { isoTime } from '../../wire/time.ts';
 import {
   payloadJsonOf,
@@ -75,29 +75,25 @@ const UNIQUE_VIOLATION = '23505';
  * returned is exactly the rows that are new (rollups rely on that).
  */
 export class PostgresMessageWriter implements MessageWriter {
+  readonly #tx: PostgresTx;
   readonly #client: PoolClient;
-  readonly #staged: WeakSet<PoolClient>;
-  readonly #beforeInsert: (rows: readonly MessageRow[]) => Promise<void>;
+  readonly #partitions: TablePartitions;
   /** The staging table holds this transaction's earlier batch (it is emptied at commit). */
   #staging = false;
 
-  /**
-   * `staged` remembers which pooled connections already have the temporary staging table;
-   * `beforeInsert` runs in the same transaction first (it makes sure the rows' partitions exist).
-   */
-  constructor(
-    client: PoolClient,
-    staged: WeakSet<PoolClient>,
-    beforeInsert: (rows: readonly MessageRow[]) => Promise<void>,
-  ) {
-    this.#client = client;
-    this.#staged = staged;
-    this.#beforeInsert = beforeInsert;
+  /** Writes in `tx`, making the rows' days' `partitions` first. */
+  constructor(tx: PostgresTx, partitions: TablePartitions) {
+    this.#tx = tx;
+    this.#client = tx.client;
+    this.#partitions = partitions;
   }
 
   async insert(rows: readonly MessageRow[]): Promise<number> {
     if (rows.length === 0) return 0;
-    await this.#beforeInsert(rows);
+    await this.#tx.ensurePartitions(
+      this.#partitions,
+      rows.map((r) => dayOf(r.receivedAt)),
+    );
     if (await this.#copyDirect(rows)) return rows.length;
     return this.#insertStaged(rows);
   }
@@ -142,14 +138,15 @@ export class PostgresMessageWriter implements MessageWriter {
   /** The general case: COPY into a staging table, then insert only the rows whose keys are new. */
   async #insertStaged(rows: readonly MessageRow[]): Promise<number> {
     const client = this.#client;
-    if (!this.#staged.has(client)) {
-      // ON COMMIT DELETE ROWS: the table is emptied by every commit, so batches never see each other.
-      await client.query(`CREATE TEMP TABLE IF NOT EXISTS stage_messages (
+    // ON COMMIT DELETE ROWS: the table is emptied by every commit, so batches never see each other.
+    const made = await this.#tx.stage(
+      'stage_messages',
+      `CREATE TEMP TABLE IF NOT EXISTS stage_messages (
         n integer NOT NULL, tenant text COLLATE "C" NOT NULL, key text COLLATE "C" NOT NULL, id text COLLATE "C" NOT NULL,
         received_ms bigint NOT NULL, payload text NOT NULL
-      ) ON COMMIT DELETE ROWS`);
-      this.#staged.add(client);
-    } else if (this.#staging) {
+      ) ON COMMIT DELETE ROWS`,
+    );
+    if (!made && this.#staging) {
       await client.query('TRUNCATE stage_messages');
     }
     this.#staging = true;
@@ -190,28 +187,9 @@ export const postgresMessages: PostgresWing<MessageRepositories, MessageWriters>
   migrations: postgresMigrations,
   open: ({ db, layout }) => {
     const partitions = new TablePartitions(layout, { table: 'messages', column: 'received_at' });
-    /** Pooled connections that have the temporary staging table. */
-    const staged = new WeakSet<PoolClient>();
     return {
       repositories: { messages: new PostgresMessageReader(db) },
-      writers: (tx) => {
-        const created: number[] = [];
-        tx.afterCommit(() => partitions.remember(created));
-        tx.onFailure((err) => {
-          // The rollback may have undone the staging table's creation: make the next batch create it.
-          staged.delete(tx.client);
-          if (isNoPartition(err)) partitions.forget();
-        });
-        const ensure = async (rows: readonly MessageRow[]) => {
-          created.push(
-            ...(await partitions.ensure(
-              tx.client,
-              rows.map((r) => dayOf(r.receivedAt)),
-            )),
-          );
-        };
-        return { messages: new PostgresMessageWriter(tx.client, staged, ensure) };
-      },
+      writers: (tx) => ({ messages: new PostgresMessageWriter(tx, partitions) }),
       maintain: async (client, { now, ahead, retentionDays }) => {
         const today = dayOf(now);
         const created = await partitions.createDays(client, today, today + ahead);

@@ -3,8 +3,8 @@ import { postgresColumns as c } from '../../store/columns.ts';
 import { copyIn, csvLine } from '../../store/postgres/copy.ts';
 import { storeError, type Queryable } from '../../store/postgres/errors.ts';
 import { lockedTransaction } from '../../store/postgres/locked-transaction.ts';
-import { dayOf, isNoPartition, PARTITION_LOCK, TablePartitions } from '../../store/postgres/partitions.ts';
-import type { PostgresWing } from '../../store/postgres/wing.ts';
+import { dayOf, PARTITION_LOCK, TablePartitions } from '../../store/postgres/partitions.ts';
+import type { PostgresTx, PostgresWing } from '../../store/postgres/wing.ts';
 import {
   rollupId,
   stateId,
@@ -302,43 +302,32 @@ export class PostgresTargetWriter implements TargetWriter {
  * scheduled_at, region) decides what is new, and only those rows come back for the rollups.
  */
 export class PostgresCheckWriter implements CheckWriter {
+  readonly #tx: PostgresTx;
   readonly #client: PoolClient;
-  readonly #staged: WeakSet<PoolClient>;
   readonly #partitions: TablePartitions;
-  readonly #created: (days: readonly number[]) => void;
   /** The staging table holds this transaction's earlier batch (it is emptied at commit). */
   #staging = false;
   /** This transaction holds INCIDENT_LOCK. */
   #incidentLock = false;
 
-  /**
-   * `staged` remembers which pooled connections already have the staging table; `partitions` creates
-   * the checks' days on demand, and `created` hears of the days created (to remember after commit).
-   */
-  constructor(
-    client: PoolClient,
-    staged: WeakSet<PoolClient>,
-    partitions: TablePartitions,
-    created: (days: readonly number[]) => void,
-  ) {
-    this.#client = client;
-    this.#staged = staged;
+  /** Writes in `tx`; `partitions` are the checks' days, made on demand and dropped by retention. */
+  constructor(tx: PostgresTx, partitions: TablePartitions) {
+    this.#tx = tx;
+    this.#client = tx.client;
     this.#partitions = partitions;
-    this.#created = created;
   }
 
   async insert(rows: readonly CheckRow[]): Promise<CheckRow[]> {
     if (rows.length === 0) return [];
     const client = this.#client;
-    this.#created(
-      await this.#partitions.ensure(
-        client,
-        rows.map((r) => dayOf(r.scheduledAt)),
-      ),
+    await this.#tx.ensurePartitions(
+      this.#partitions,
+      rows.map((r) => dayOf(r.scheduledAt)),
     );
-    if (!this.#staged.has(client)) {
-      // ON COMMIT DELETE ROWS: the table is emptied by every commit, so batches never see each other.
-      await client.query(`CREATE TEMP TABLE IF NOT EXISTS stage_checks (
+    // ON COMMIT DELETE ROWS: the table is emptied by every commit, so batches never see each other.
+    const made = await this.#tx.stage(
+      'stage_checks',
+      `CREATE TEMP TABLE IF NOT EXISTS stage_checks (
         n integer NOT NULL, tenant text COLLATE "C" NOT NULL, target text COLLATE "C" NOT NULL,
         scheduled_ms float8 NOT NULL, region text COLLATE "C" NOT NULL, slot float8 NOT NULL,
         started_ms float8 NOT NULL, duration_ms float8 NOT NULL, dns_ms float8 NOT NULL,
@@ -346,11 +335,9 @@ export class PostgresCheckWriter implements CheckWriter {
         transfer_ms float8 NOT NULL, status integer, http_version text, bytes float8 NOT NULL,
         tls_expires_ms float8, pattern_matched boolean, redirects integer NOT NULL, ok boolean NOT NULL,
         error_class text, error_detail text
-      ) ON COMMIT DELETE ROWS`);
-      this.#staged.add(client);
-    } else if (this.#staging) {
-      await client.query('TRUNCATE stage_checks');
-    }
+      ) ON COMMIT DELETE ROWS`,
+    );
+    if (!made && this.#staging) await client.query('TRUNCATE stage_checks');
     this.#staging = true;
     const lines = rows.map((check, n) => csvLine([n, ...checkValues(check)]));
     await copyIn(client, 'COPY stage_checks FROM STDIN (FORMAT csv)', lines);
@@ -517,21 +504,9 @@ export const postgresMonitor: PostgresWing<MonitorRepositories, MonitorWriters> 
   migrations: postgresMigrations,
   open: ({ db, pool, layout }) => {
     const partitions = new TablePartitions(layout, { table: 'monitor_checks', column: 'scheduled_at' });
-    /** Pooled connections that have the temporary staging table. */
-    const staged = new WeakSet<PoolClient>();
     return {
       repositories: { monitor: new PostgresMonitorReader(db), targets: new PostgresTargetWriter(pool, db) },
-      writers: (tx) => {
-        const created: number[] = [];
-        tx.afterCommit(() => partitions.remember(created));
-        tx.onFailure((err) => {
-          staged.delete(tx.client);
-          if (isNoPartition(err)) partitions.forget();
-        });
-        return {
-          checks: new PostgresCheckWriter(tx.client, staged, partitions, (days) => created.push(...days)),
-        };
-      },
+      writers: (tx) => ({ checks: new PostgresCheckWriter(tx, partitions) }),
       maintain: async (client, { now, ahead }) => {
         const today = dayOf(now);
         return {

@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import type { TimeLayout } from '../../store/postgres/migrations.ts';
-import { dayStart } from '../../store/postgres/partitions.ts';
+import { dayStart, type DayPartitions } from '../../store/postgres/partitions.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -19,7 +19,7 @@ const deltaPartitionName = (day: number) =>
  * lock out every reader and writer of the parent until the sink's transaction commits (and could
  * deadlock with an API transaction recounting a placement).
  */
-export class DeltaPartitions {
+export class DeltaPartitions implements DayPartitions {
   readonly #layout: TimeLayout;
   /** Days known to have a partition (committed). */
   readonly #known = new Set<number>();

@@ -2,8 +2,8 @@ import type { PoolClient } from 'pg';
 import { postgresColumns as c, type Columns } from '../../store/columns.ts';
 import { copyIn, csv } from '../../store/postgres/copy.ts';
 import type { QueryOptions, Queryable } from '../../store/postgres/errors.ts';
-import { dayOf, isNoPartition } from '../../store/postgres/partitions.ts';
-import type { PostgresWing } from '../../store/postgres/wing.ts';
+import { dayOf } from '../../store/postgres/partitions.ts';
+import type { PostgresTx, PostgresWing } from '../../store/postgres/wing.ts';
 import type { Delta, Doorway, Placement, Segment, Sensor, SensorEvent, Space } from '../model.ts';
 import { DeltaPartitions } from './delta-partitions.ts';
 import { postgresMigrations } from './postgres-migrations.ts';
@@ -293,9 +293,9 @@ export class PostgresOccupancyReader implements OccupancyReader {
  * rolls up exactly those.
  */
 export class PostgresOccupancyWriter extends PostgresOccupancyReader implements OccupancyWriter {
+  readonly #tx: PostgresTx;
   readonly #client: PoolClient;
-  readonly #staged: WeakSet<PoolClient>;
-  readonly #beforeDeltas: (days: readonly number[]) => Promise<void>;
+  readonly #partitions: DeltaPartitions;
   /** The staging table holds this transaction's earlier batch (it is emptied at commit). */
   #staging = false;
   /**
@@ -306,19 +306,12 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
   /** Deltas inserted but not yet written (see `insertDeltas`). */
   readonly #pending: (Delta & { tenant: string })[] = [];
 
-  /**
-   * `staged` remembers which pooled connections already have the temporary staging table;
-   * `beforeDeltas` runs first in the same transaction (it makes sure the days' partitions exist).
-   */
-  constructor(
-    client: PoolClient,
-    staged: WeakSet<PoolClient>,
-    beforeDeltas: (days: readonly number[]) => Promise<void>,
-  ) {
-    super(client);
-    this.#client = client;
-    this.#staged = staged;
-    this.#beforeDeltas = beforeDeltas;
+  /** Writes in `tx`; `partitions` are the deltas' days, made on demand. */
+  constructor(tx: PostgresTx, partitions: DeltaPartitions) {
+    super(tx.client);
+    this.#tx = tx;
+    this.#client = tx.client;
+    this.#partitions = partitions;
   }
 
   async #run(sql: string, params: unknown[]): Promise<number> {
@@ -381,17 +374,16 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
   async insertEvents(tenant: string, events: readonly SensorEvent[]) {
     if (events.length === 0) return [];
     const client = this.#client;
-    if (!this.#staged.has(client)) {
-      // ON COMMIT DELETE ROWS: the table is emptied by every commit, so batches never see each other.
-      await client.query(`CREATE TEMP TABLE IF NOT EXISTS stage_occupancy_events (
+    // ON COMMIT DELETE ROWS: the table is emptied by every commit, so batches never see each other.
+    const made = await this.#tx.stage(
+      'stage_occupancy_events',
+      `CREATE TEMP TABLE IF NOT EXISTS stage_occupancy_events (
         n integer NOT NULL, key text COLLATE "C" NOT NULL, sensor text COLLATE "C" NOT NULL,
         ts bigint NOT NULL, direction smallint NOT NULL, received_at bigint NOT NULL,
         late boolean NOT NULL, placement text COLLATE "C"
-      ) ON COMMIT DELETE ROWS`);
-      this.#staged.add(client);
-    } else if (this.#staging) {
-      await client.query('TRUNCATE stage_occupancy_events');
-    }
+      ) ON COMMIT DELETE ROWS`,
+    );
+    if (!made && this.#staging) await client.query('TRUNCATE stage_occupancy_events');
     this.#staging = true;
     const lines = events.map(
       (e, n) =>
@@ -458,7 +450,10 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
   async flushDeltas(): Promise<void> {
     if (this.#pending.length === 0) return;
     const rows = this.#pending.splice(0);
-    await this.#beforeDeltas([...new Set(rows.map((d) => dayOf(d.ts)))]);
+    await this.#tx.ensurePartitions(
+      this.#partitions,
+      rows.map((d) => dayOf(d.ts)),
+    );
     await this.#client.query(
       `INSERT INTO occupancy_deltas (tenant, space, ts, key, delta, late)
        SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::text[], $5::int2[], $6::bool[])
@@ -522,20 +517,10 @@ export const postgresOccupancy: PostgresWing<OccupancyRepositories, OccupancyWri
   migrations: postgresMigrations,
   open: ({ db, layout }) => {
     const partitions = new DeltaPartitions(layout);
-    /** Pooled connections that have the temporary staging table. */
-    const staged = new WeakSet<PoolClient>();
     return {
       repositories: { occupancy: new PostgresOccupancyReader(db) },
       writers: (tx) => {
-        const created: number[] = [];
-        tx.afterCommit(() => partitions.remember(created));
-        tx.onFailure((err) => {
-          staged.delete(tx.client);
-          if (isNoPartition(err)) partitions.forget();
-        });
-        const occupancy = new PostgresOccupancyWriter(tx.client, staged, async (days) => {
-          created.push(...(await partitions.ensure(tx.client, days)));
-        });
+        const occupancy = new PostgresOccupancyWriter(tx, partitions);
         tx.beforeCommit(() => occupancy.flushDeltas());
         return { occupancy };
       },

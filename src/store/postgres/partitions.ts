@@ -20,6 +20,16 @@ export const dayOf = (ms: number): number => Math.floor(ms / DAY_MS);
 /** The start of a UTC day as ISO 8601. */
 export const dayStart = (day: number) => new Date(day * DAY_MS).toISOString();
 
+/** Daily partitions a transaction makes on demand: what `PostgresTx.ensurePartitions` drives. */
+export interface DayPartitions {
+  /** Creates the missing partitions of `days` in the caller's transaction; returns the days created. */
+  ensure(client: PoolClient, days: Iterable<number>): Promise<number[]>;
+  /** Records days whose partitions are committed. */
+  remember(days: readonly number[]): void;
+  /** Forgets what is known, after a write found a partition missing. */
+  forget(): void;
+}
+
 /**
  * A table partitioned by range on one column, one partition per day: a timestamptz column by UTC day,
  * or (`local`) a bigint column of wall-clock ms in a site's zone by local day.
@@ -35,7 +45,7 @@ export interface TimeTable {
  * demand for late or replayed rows, dropped whole by retention. With TimescaleDB the table is a
  * hypertable that makes its own chunks, and only retention has work to do.
  */
-export class TablePartitions {
+export class TablePartitions implements DayPartitions {
   readonly #layout: TimeLayout;
   readonly #table: TimeTable;
   readonly #pattern: RegExp;

@@ -21,7 +21,7 @@ import type {
 import { guarded, isUnavailable, storeError, type Queryable } from './errors.ts';
 import { lockedTransaction } from './locked-transaction.ts';
 import { migrate, type PgMigration, type TimeLayout } from './migrations.ts';
-import { PARTITION_LOCK } from './partitions.ts';
+import { isNoPartition, PARTITION_LOCK, type DayPartitions } from './partitions.ts';
 import type { OpenPostgresWing, PostgresTx, PostgresWing } from './wing.ts';
 
 export interface PostgresStoreOptions {
@@ -110,6 +110,10 @@ export class PostgresStore<W extends object = object> implements Store<W> {
   #queue: Promise<unknown> = Promise.resolve();
   #existing: readonly string[] = [];
   #layout: TimeLayout = 'native';
+  /** Temporary tables each pooled connection has made (see `PostgresTx.stage`). */
+  readonly #staged = new WeakMap<PoolClient, Set<string>>();
+  /** Every partition cache a transaction has used, to forget when a partition went missing. */
+  readonly #partitionCaches = new Set<DayPartitions>();
 
   /** `wings`: the domains stored here; their repositories become members of the store at `open()`. */
   constructor(options: PostgresStoreOptions & { readonly wings: readonly PostgresWing<object, object>[] }) {
@@ -259,11 +263,25 @@ export class PostgresStore<W extends object = object> implements Store<W> {
     const beforeCommit: (() => Promise<void>)[] = [];
     const afterCommit: (() => void)[] = [];
     const onFailure: ((err: unknown) => void)[] = [];
+    const created = new Map<DayPartitions, number[]>();
     const context: PostgresTx = {
       client,
       beforeCommit: (fn) => beforeCommit.push(fn),
       afterCommit: (fn) => afterCommit.push(fn),
       onFailure: (fn) => onFailure.push(fn),
+      ensurePartitions: async (partitions, days) => {
+        this.#partitionCaches.add(partitions);
+        const made = await partitions.ensure(client, days);
+        if (made.length > 0) created.set(partitions, [...(created.get(partitions) ?? []), ...made]);
+      },
+      stage: async (name, create) => {
+        let staged = this.#staged.get(client);
+        if (!staged) this.#staged.set(client, (staged = new Set()));
+        if (staged.has(name)) return false;
+        await client.query(create);
+        staged.add(name);
+        return true;
+      },
     };
     const checkpoints: CheckpointWriter = {
       saveCheckpoint: async (c: Checkpoint) => {
@@ -289,10 +307,14 @@ export class PostgresStore<W extends object = object> implements Store<W> {
       const result = await fn(tx);
       for (const step of beforeCommit) await step();
       await client.query('COMMIT');
+      for (const [partitions, days] of created) partitions.remember(days);
       for (const step of afterCommit) step();
       return result;
     } catch (err) {
       broken = isUnavailable(err);
+      // The rollback may have undone a staging table's creation: the next use makes it again.
+      this.#staged.delete(client);
+      if (isNoPartition(err)) for (const partitions of this.#partitionCaches) partitions.forget();
       for (const step of onFailure) step(err);
       if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
       throw storeError(err);

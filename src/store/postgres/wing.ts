@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { MaintenanceOptions, MaintenanceReport } from '../store.ts';
 import type { Queryable } from './errors.ts';
 import type { PgMigration, TimeLayout } from './migrations.ts';
+import type { DayPartitions } from './partitions.ts';
 
 /** What an open PostgreSQL store gives a wing. */
 export interface PostgresConnections {
@@ -21,11 +22,20 @@ export interface PostgresTx {
   beforeCommit(fn: () => Promise<void>): void;
   /** Runs once COMMIT succeeded (remember partitions made in the transaction). */
   afterCommit(fn: () => void): void;
-  /**
-   * Runs when the transaction failed, with its error: a rollback may have undone a temporary
-   * table's creation, and a missing partition means another process dropped it.
-   */
+  /** Runs when the transaction failed, with its error. */
   onFailure(fn: (err: unknown) => void): void;
+  /**
+   * Makes sure `partitions` has a partition for each of `days`, creating the missing ones in this
+   * transaction (so they commit or roll back with the rows). They are remembered once it commits;
+   * if it fails for want of a partition (another process dropped one), every cache is forgotten.
+   */
+  ensurePartitions(partitions: DayPartitions, days: Iterable<number>): Promise<void>;
+  /**
+   * Runs `create` (a `CREATE TEMP TABLE`) unless this connection made the temporary table `name`
+   * already; true when it did it now. A failed transaction may have undone such a creation, so the
+   * connection then forgets them all and the next use makes them again.
+   */
+  stage(name: string, create: string): Promise<boolean>;
 }
 
 /** A wing opened on one store: what it keeps for the store's lifetime. */

@@ -103,30 +103,42 @@ export function AnalyticsPage({ session }: PageProps) {
   useEffect(() => {
     if (!siteId) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const refresh = () => {
+    // A failed read (the server busy or restarting) is tried again soon, then less often, rather
+    // than leaving the figure blank until the next page view or the half-minute age-out.
+    let retryMs = 1000;
+    let closed = false;
+    const refresh = (delayMs = 300) => {
+      if (closed) return;
       clearTimeout(timer);
       timer = setTimeout(() => {
         api
           .query(siteId, { metrics: ['visitors'], dateRange: 'realtime' })
-          .then((rows) => setLive(rows[0]?.metrics[0] ?? 0))
-          .catch(() => undefined);
-      }, 300);
+          .then((rows) => {
+            retryMs = 1000;
+            setLive(rows[0]?.metrics[0] ?? 0);
+          })
+          .catch(() => {
+            refresh(retryMs);
+            retryMs = Math.min(retryMs * 2, 30_000);
+          });
+      }, delayMs);
     };
     refresh();
-    const ageOut = window.setInterval(refresh, 30_000);
+    const ageOut = window.setInterval(() => refresh(), 30_000);
     const stream = new LiveStream(
       { token: session.token, streams: ['pageviews'] },
       {
         status: () => undefined,
-        opened: refresh,
+        opened: () => refresh(),
         failed: () => undefined,
         record: (frame) => frame.entity === siteId && refresh(),
-        dropped: refresh,
+        dropped: () => refresh(),
         rejected: () => undefined,
       },
     );
     stream.start();
     return () => {
+      closed = true;
       stream.close();
       clearTimeout(timer);
       window.clearInterval(ageOut);
