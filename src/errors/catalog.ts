@@ -12,6 +12,7 @@ export const catalog = {
   JSON_TOO_DEEP: { status: 400, message: 'The JSON nests deeper than allowed' },
   NUMBER_NOT_FINITE: { status: 400, message: 'A number is out of the range JSON values can carry here' },
   INVALID_UTF8: { status: 400, message: 'The body is not valid UTF-8' },
+  INVALID_UNICODE: { status: 400, message: 'A JSON string escapes half of a surrogate pair' },
   RECORD_INVALID: { status: 400, message: 'The record cannot be written to the log' },
   NOT_AN_OBJECT: { status: 400, message: 'Each message must be a JSON object' },
   VALIDATION_FAILED: { status: 400, message: 'The request does not match the schema' },

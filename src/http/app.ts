@@ -12,6 +12,7 @@ import type { RouteContext, RoutePlugin } from './context.ts';
 import { BeaconError } from '../errors/catalog.ts';
 import { clientErrorHandler, makeErrorHandler, sendError } from './error-handler.ts';
 import { RouteMethods } from './methods.ts';
+import { schemaController } from './validation.ts';
 import { ErrorBody } from './schemas.ts';
 
 const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
@@ -69,7 +70,7 @@ export async function buildApp<S extends Store>(
     return503OnClosing: true,
     clientErrorHandler,
     forceCloseConnections: 'idle',
-    ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: false } },
+    schemaController: schemaController(),
   });
 
   app.decorateRequest('principal', null);
