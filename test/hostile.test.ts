@@ -181,3 +181,38 @@ describe('every answer from the catalog', () => {
     await eventually(async () => ((await fetch(beacon.url + '/healthz')).ok ? true : undefined));
   });
 });
+
+describe('every request’s work is bounded by what it returns', () => {
+  test('a page of large messages ends at the page byte budget, and paging still reaches every one', async () => {
+    const small = await startTestBeacon({ 'http.pageBytes': 65536 });
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const r = await small.request('/v1/messages', {
+          method: 'POST',
+          json: { i, pad: 'x'.repeat(60_000) },
+        });
+        ids.push(((await r.json()) as { id: string }).id);
+      }
+      const pages = await eventually(async () => {
+        const seen: string[][] = [];
+        for (let after: string | null = ''; after !== null;) {
+          const page = (await (
+            await small.request(`/v1/messages?limit=1000${after ? `&after=${after}` : ''}`)
+          ).json()) as { items: { id: string }[]; next: string | null };
+          seen.push(page.items.map((m) => m.id));
+          after = page.next;
+        }
+        return seen.flat().length === ids.length ? seen : undefined;
+      });
+      assert.deepEqual(
+        pages.map((p) => p.length),
+        [2, 2, 2],
+        'each page stops once it holds 64 KiB of payload',
+      );
+      assert.deepEqual(pages.flat(), ids);
+    } finally {
+      await small.destroy();
+    }
+  });
+});

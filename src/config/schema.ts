@@ -64,6 +64,12 @@ export const ConfigSchema = Type.Object(
           description:
             'A request must arrive whole within this long; a slower client gets 408 and is disconnected.',
         }),
+        pageBytes: Type.Integer({
+          minimum: 65536,
+          default: 4194304,
+          description:
+            'Most stored payload one page of a listing carries (GET /v1/messages): a page ends early, with a `next` cursor, once it holds this much, so a page of large messages never makes a response of hundreds of megabytes.',
+        }),
         trustProxy: Type.String({
           default: 'false',
           pattern: '^(false|true|[0-9]+|[0-9A-Fa-f.:/]+(\\s*,\\s*[0-9A-Fa-f.:/]+)*)$',

@@ -5,7 +5,8 @@ import { BeaconError } from '../errors/catalog.ts';
 import { requireContentType } from '../http/auth.ts';
 import type { RouteContext } from '../http/context.ts';
 import type { MessageStore } from './store/repositories.ts';
-import { decodeCursor, encodeCursor } from '../wire/cursor.ts';
+import { decodeCursor, page } from '../wire/cursor.ts';
+import { epochMs, isoTime } from '../wire/time.ts';
 import { checkJsonText, parseJsonBody, splitObjectArray } from '../http/json-body.ts';
 import { errorResponses, IsoTime } from '../http/schemas.ts';
 import type { Appended } from '../log/record.ts';
@@ -58,14 +59,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Answers for appended messages; a batch shares one receivedAt, so its time is formatted once. */
+/** Answers for appended messages (a batch shares one receivedAt, which isoTime formats once). */
 function answers(appended: readonly Appended[]): { id: string; receivedAt: string }[] {
-  let at = NaN;
-  let iso = '';
-  return appended.map((a) => {
-    if (a.receivedAt !== at) iso = new Date((at = a.receivedAt)).toISOString();
-    return { id: a.id, receivedAt: iso };
-  });
+  return appended.map((a) => ({ id: a.id, receivedAt: isoTime(a.receivedAt) }));
 }
 
 /**
@@ -84,7 +80,7 @@ function batchAnswer(appended: readonly Appended[]): string {
   const head = `{"accepted":${appended.length - duplicates},"duplicates":${duplicates},"items":[`;
   if (sameTime && appended.length > 0) {
     // The usual batch: one time for all, so the items are the ids joined by what lies between them.
-    const tail = `","receivedAt":"${new Date(appended[0]!.receivedAt).toISOString()}"}`;
+    const tail = `","receivedAt":"${isoTime(appended[0]!.receivedAt)}"}`;
     return `${head}{"id":"${appended.map((a) => a.id).join(`${tail},{"id":"`)}${tail}]}`;
   }
   const items = answers(appended).map((a) => `{"id":"${a.id}","receivedAt":"${a.receivedAt}"}`);
@@ -286,19 +282,22 @@ export function registerMessageRoutes(base: FastifyInstance, ctx: RouteContext<M
         tenant: request.principal!.tenant,
         limit: limit + 1,
         after: cursor && { receivedAt: cursor[0], id: cursor[1] },
-        from: from === undefined ? undefined : Date.parse(from),
-        to: to === undefined ? undefined : Date.parse(to),
+        from: epochMs(from),
+        to: epochMs(to),
+        maxBytes: config.http.pageBytes,
       });
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        items: page.map((m) => ({
-          id: m.id,
-          receivedAt: new Date(m.receivedAt).toISOString(),
-          payload: m.payload as object,
-        })),
-        next: rows.length > limit && last ? encodeCursor([last.receivedAt, last.id]) : null,
-      };
+      // The page ends at `limit` messages or at the one that reaches the byte budget; the store read
+      // one more, so `next` is given exactly when the listing goes on.
+      let shown = 0;
+      for (let bytes = 0; shown < rows.length && shown < limit && bytes < config.http.pageBytes; shown++) {
+        bytes += rows[shown]!.bytes ?? 0;
+      }
+      return page(
+        rows,
+        shown,
+        (m) => [m.receivedAt, m.id],
+        (m) => ({ id: m.id, receivedAt: isoTime(m.receivedAt), payload: m.payload as object }),
+      );
     },
   );
 }

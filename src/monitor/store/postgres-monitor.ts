@@ -88,7 +88,11 @@ const TARGET_COLUMNS = 'tenant, id, source, spec, created_at, updated_at';
 /** The check columns that are timestamptz. */
 const CHECK_TIMES: ReadonlySet<string> = new Set(['scheduled_at', 'started_at', 'tls_expires_at']);
 
-/** Every check column, times as epoch ms, in CheckDbRow's names. */
+/**
+ * Every check column, times as epoch ms, in CheckDbRow's names. A query must then order by the
+ * table's own columns (`monitor_checks.scheduled_at`): by the alias it sorts the expression, which
+ * no index holds, so a page would read every row the WHERE admits.
+ */
 const CHECK_SELECT = (p = '') =>
   CHECK_COLUMNS.map((column) =>
     CHECK_TIMES.has(column) ? `${ms(p + column)} AS ${column}` : p + column,
@@ -155,7 +159,7 @@ export class PostgresMonitorReader implements MonitorReader {
     if (query.to !== undefined) where.push(`scheduled_at < ${ts(param(bound(query.to)))}`);
     const { rows } = await this.#db.query<CheckDbRow>(
       `SELECT ${CHECK_SELECT()} FROM monitor_checks WHERE ${where.join(' AND ')}
-       ORDER BY scheduled_at DESC, region DESC LIMIT ${param(query.limit)}`,
+       ORDER BY monitor_checks.scheduled_at DESC, monitor_checks.region DESC LIMIT ${param(query.limit)}`,
       params,
     );
     return rows.map((r) => toCheck(r, c));
@@ -165,7 +169,7 @@ export class PostgresMonitorReader implements MonitorReader {
     const { rows } = await this.#db.query<RollupRow>(
       `SELECT ${ROLLUP_SELECT()} FROM monitor_rollups
        WHERE tenant = $1 AND target = $2 AND size = $3 AND start >= ${ts('$4')} AND start < ${ts('$5')}
-       ORDER BY start, region`,
+       ORDER BY monitor_rollups.start, monitor_rollups.region`,
       [query.tenant, query.target, query.size, bound(query.from), bound(query.to)],
     );
     return rows.map((r) => toRollup(r, c));
@@ -174,7 +178,7 @@ export class PostgresMonitorReader implements MonitorReader {
   async listIncidents(tenant: string, target: string, limit: number, before?: number): Promise<Incident[]> {
     const { rows } = await this.#db.query<IncidentRow>(
       `SELECT ${INCIDENT_SELECT} FROM monitor_incidents WHERE tenant = $1 AND target = $2 AND started_at < ${ts('$3')}
-       ORDER BY started_at DESC, region LIMIT $4`,
+       ORDER BY monitor_incidents.started_at DESC, monitor_incidents.region LIMIT $4`,
       [tenant, target, bound(before ?? Number.MAX_SAFE_INTEGER), limit],
     );
     return rows.map(toIncident);
