@@ -248,7 +248,7 @@ test('the live stream shows B none of A’s records, whatever entity B names', a
       json: { mine: 'beta-own' },
     });
     assert.equal(own.status, 202);
-    await eventually(async () => (frames.some((f) => f.includes('beta-own')) ? true : undefined));
+    await eventually(() => Promise.resolve(frames.some((f) => f.includes('beta-own')) ? true : undefined));
     assert.ok(!frames.some((f) => f.includes(MARK)), frames.join('\n'));
   } finally {
     socket.close();
