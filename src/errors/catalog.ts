@@ -14,6 +14,7 @@ export const catalog = {
   INVALID_UTF8: { status: 400, message: 'The body is not valid UTF-8' },
   INVALID_UNICODE: { status: 400, message: 'A JSON string escapes half of a surrogate pair' },
   RECORD_INVALID: { status: 400, message: 'The record cannot be written to the log' },
+  UPGRADE_REQUIRED: { status: 426, message: 'This path speaks only WebSocket' },
   NOT_AN_OBJECT: { status: 400, message: 'Each message must be a JSON object' },
   VALIDATION_FAILED: { status: 400, message: 'The request does not match the schema' },
   BAD_REQUEST: { status: 400, message: 'The request is malformed' },
@@ -73,8 +74,14 @@ export class BeaconError extends Error {
   readonly status: number;
   /** Seconds a client should wait before retrying (429 and 503). */
   readonly retryAfter: number | undefined;
+  /** The methods a path does answer (405). */
+  readonly allow: readonly string[] | undefined;
 
-  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown; retryAfter?: number }) {
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    options?: { cause?: unknown; retryAfter?: number; allow?: readonly string[] },
+  ) {
     super(
       message ?? catalog[code].message,
       options?.cause === undefined ? undefined : { cause: options.cause },
@@ -83,6 +90,7 @@ export class BeaconError extends Error {
     this.code = code;
     this.status = catalog[code].status;
     this.retryAfter = options?.retryAfter;
+    this.allow = options?.allow;
   }
 }
 

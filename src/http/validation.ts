@@ -59,7 +59,19 @@ export function schemaController(): NonNullable<FastifyServerOptions['schemaCont
         const plugins = options?.plugins ?? [];
         const body = pool(externalSchemas, { customOptions: { ...COMMON, coerceTypes: false }, plugins });
         const text = pool(externalSchemas, { customOptions: { ...COMMON, coerceTypes: 'array' }, plugins });
-        return (route) => (route.httpPart === 'body' ? body(route) : finiteOnly(text(route)));
+        return (route) => {
+          if (route.httpPart === 'body') return body(route);
+          // A query parameter no route declares is a mistake (a misspelt `limt`), not something
+          // to ignore: it is refused, as an unknown body property is.
+          const schema = route.schema as { type?: unknown; additionalProperties?: unknown };
+          const strict =
+            route.httpPart === 'querystring' &&
+            schema.type === 'object' &&
+            schema.additionalProperties === undefined
+              ? { ...route, schema: { ...(route.schema as object), additionalProperties: false } }
+              : route;
+          return finiteOnly(text(strict));
+        };
       },
     },
   };

@@ -13,6 +13,21 @@ import type { Appended } from '../log/record.ts';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
+/** A message: any JSON object. */
+const AnyObject = Type.Object({}, { additionalProperties: true, description: 'Any JSON object.' });
+
+/**
+ * A route option that documents `body` in /openapi.json, with the Idempotency-Key header's rule, in
+ * place of the schemas the route validates with: the route reads its body itself, or refuses a
+ * non-object or a bad key with codes of their own.
+ */
+const documentBody =
+  (body: unknown) =>
+  ({ schema, url }: { schema: object; url: string }) => ({
+    schema: { ...schema, body, headers: DocumentedIdempotencyHeaders },
+    url,
+  });
+
 const Accepted = Type.Object(
   {
     id: Type.String({ description: 'UUIDv7 of the stored message.' }),
@@ -40,13 +55,20 @@ const ListQuery = Type.Object({
   to: Type.Optional(IsoTime('Only messages received before this time.')),
 });
 
-const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(
-    Type.String({
-      description: 'Makes a retry safe: the same key from the same tenant returns the first answer.',
-    }),
-  ),
-});
+const idempotencyKeyHeader = (pattern?: string) =>
+  Type.Object({
+    'idempotency-key': Type.Optional(
+      Type.String({
+        ...(pattern === undefined ? {} : { pattern }),
+        description:
+          'Makes a retry safe: the same key from the same tenant returns the first answer. 1 to 255 printable ASCII characters.',
+      }),
+    ),
+  });
+/** Checked by the route, which refuses a bad key with its own code, IDEMPOTENCY_KEY_INVALID. */
+const IdempotencyHeaders = idempotencyKeyHeader();
+/** What the document says of the header: the same rule as a pattern. */
+const DocumentedIdempotencyHeaders = idempotencyKeyHeader(IDEMPOTENCY_KEY.source);
 
 function idempotencyKey(request: FastifyRequest): string | undefined {
   const key = request.headers['idempotency-key'];
@@ -172,6 +194,8 @@ export function registerMessageRoutes(base: FastifyInstance, ctx: RouteContext<M
         body: Type.Unknown({ description: 'Any JSON object.' }),
         response: { 202: Accepted, ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
       },
+      // Anything else parses too, and is refused with NOT_AN_OBJECT: the document says what is taken.
+      config: { swaggerTransform: documentBody(AnyObject) },
     },
     async (request, reply) => {
       if (!isPlainObject(request.body)) throw new BeaconError('NOT_AN_OBJECT');
@@ -194,8 +218,23 @@ export function registerMessageRoutes(base: FastifyInstance, ctx: RouteContext<M
       ],
       bodyLimit: config.ingest.maxBatchBytes,
       // The body arrives as text: a JSON array is split into its items rather than parsed whole and
-      // each item encoded again (see splitObjectArray).
-      config: { rawJson: true },
+      // each item encoded again (see splitObjectArray). The document says what that text must be.
+      config: {
+        rawJson: true,
+        swaggerTransform: documentBody({
+          content: {
+            'application/json': {
+              schema: Type.Array(AnyObject, { minItems: 1, maxItems: config.ingest.maxBatchItems }),
+            },
+            'application/x-ndjson': {
+              schema: Type.String({
+                minLength: 2,
+                description: 'One JSON object per line (blank lines are skipped).',
+              }),
+            },
+          },
+        }),
+      },
       schema: {
         tags: ['messages'],
         summary: 'Accept a batch of messages',
