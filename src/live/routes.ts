@@ -5,7 +5,7 @@ import type { RouteContext } from '../http/context.ts';
 import { BeaconError } from '../errors/catalog.ts';
 import { errorResponses } from '../http/schemas.ts';
 import { STREAMS, type Stream } from '../log/record.ts';
-import type { Corkable } from './hub.ts';
+import type { Corkable, LiveHub } from './hub.ts';
 
 const StreamQuery = Type.Object({
   streams: Type.String({
@@ -66,10 +66,10 @@ export const streamPathItem = {
   },
 };
 
-/** `GET /v1/stream`: the live WebSocket. */
-export function registerLiveRoutes(base: FastifyInstance, ctx: RouteContext): void {
+/** `GET /v1/stream`: the live WebSocket, whose sockets `hub` serves. */
+export function registerLiveRoutes(base: FastifyInstance, ctx: RouteContext, hub: LiveHub): void {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
-  const { hub, scope, config } = ctx;
+  const { scope, config } = ctx;
 
   app.route({
     method: 'GET',

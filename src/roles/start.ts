@@ -125,7 +125,7 @@ export async function startBeacon(
     accepting: () => accepting,
     targetsChanged: monitor?.targetsChanged,
   };
-  const app = await buildApp(ctx, logger, apiParts);
+  const app = await buildApp(ctx, logger, apiParts(hub));
   options.extend?.(app, ctx);
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
