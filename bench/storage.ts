@@ -1,0 +1,548 @@
+/**
+ * Footprint: bytes on disk per record for every stream, and the all-in-one process's memory.
+ *
+ * - **generated**: a day of realistic checks (bench/lib/check-series.ts) appended to the embedded log
+ *   as the prober appends them, projected by the real sink into SQLite and into PostgreSQL.
+ * - **prober**: `beacon start` probing a local target farm (300 targets every 5 s, as issue 15
+ *   measured), then the same accounting from its data directory.
+ * - **streams**: messages, page views and events, sensor events through the HTTP API of a
+ *   `beacon start`; bytes per record in the store and in the log.
+ * - **rss**: `beacon start` idle, and with 20,000 targets at 60 s plus 1,000 messages/s.
+ *
+ * Every size comes from SQLite's `dbstat` (tables with their indexes) and PostgreSQL's
+ * `pg_total_relation_size`; the log's chunks are shared out between streams by their payload bytes.
+ *
+ *   node bench/storage.ts [--quick] [--only generated,prober,streams,rss] [--targets N] [--days N]
+ *                         [--pg postgres://beacon@127.0.0.1:15432/postgres] [--rss-seconds N]
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { loadConfig } from '../src/config/load.ts';
+import { newRecord } from '../src/ingest/records.ts';
+import { EmbeddedLog } from '../src/log/embedded/embedded-log.ts';
+import type { NewRecord } from '../src/log/record.ts';
+import { checkKey, type CheckRow } from '../src/monitor/model.ts';
+import { checkProjection } from '../src/monitor/projection.ts';
+import { Metrics } from '../src/observability/metrics.ts';
+import { postgresStore } from '../src/roles/store-postgres.ts';
+import { sqliteStore } from '../src/roles/store-sqlite.ts';
+import type { BeaconStore } from '../src/roles/store.ts';
+import { startSink } from '../src/sink/sink.ts';
+import { checkSeries, random } from './lib/check-series.ts';
+import {
+  logKeyCounts,
+  logStreamShares,
+  postgresTableBytes,
+  scratchDatabase,
+  sqliteTableBytes,
+  sumTables,
+} from './lib/disk.ts';
+import { count } from './lib/format.ts';
+import { note, Progress, step } from './lib/progress.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string', default: 'generated,prober,streams,rss' },
+    targets: { type: 'string' },
+    days: { type: 'string', default: '1' },
+    pg: { type: 'string', default: 'postgres://beacon@127.0.0.1:15432/postgres' },
+    'rss-seconds': { type: 'string' },
+  },
+});
+const quick = args.quick;
+const only = new Set(args.only.split(','));
+const BEACON = fileURLToPath(new URL('../bin/beacon', import.meta.url));
+const TOKEN = 'bench-admin-token-0123456789abcdef';
+const DAY = 86_400_000;
+const silent = pino({ level: 'silent' });
+
+/** One printed line of the result: a figure, its unit, and the target it is held against. */
+interface Row {
+  readonly figure: string;
+  readonly value: string;
+  readonly target?: string;
+  readonly met?: boolean;
+}
+const rows: Row[] = [];
+const row = (figure: string, value: string, target?: string, met?: boolean) =>
+  rows.push({ figure, value, ...(target === undefined ? {} : { target, met }) });
+const bytes = (n: number) => `${n.toFixed(1)} B`;
+
+/** Bytes per record of one stream's tables in a data directory: the store's and the log's. */
+function streamBytes(
+  dataDir: string,
+  stream: string,
+  tables: (table: string) => boolean,
+): { store: number; chunks: number; keys: number; records: number } {
+  const store = sqliteTableBytes(join(dataDir, 'beacon.db'));
+  const log = sqliteTableBytes(join(dataDir, 'log.db'));
+  const shares = logStreamShares(join(dataDir, 'log.db'));
+  const keys = logKeyCounts(join(dataDir, 'log.db'));
+  const allPayload = [...shares.values()].reduce((a, s) => a + s.payload, 0);
+  const mine = shares.get(stream) ?? { records: 0, payload: 0 };
+  const allKeys = [...keys.values()].reduce((a, b) => a + b, 0);
+  return {
+    store: sumTables(store, tables),
+    chunks: allPayload === 0 ? 0 : ((log.get('chunks') ?? 0) * mine.payload) / allPayload,
+    keys: allKeys === 0 ? 0 : ((log.get('idempotency_keys') ?? 0) * (keys.get(stream) ?? 0)) / allKeys,
+    records: mine.records,
+  };
+}
+
+/** Prints where a data directory's check bytes are, per check stored. */
+function reportChecks(label: string, dataDir: string, checks: number): void {
+  const store = sqliteTableBytes(join(dataDir, 'beacon.db'));
+  const { chunks, keys } = streamBytes(dataDir, 'checks', () => false);
+  const hot = store.get('monitor_checks') ?? 0;
+  const rollups = store.get('monitor_rollups') ?? 0;
+  const other = sumTables(
+    store,
+    (t) =>
+      t.startsWith('monitor_') &&
+      t !== 'monitor_checks' &&
+      t !== 'monitor_rollups' &&
+      t !== 'monitor_targets',
+  );
+  note(`${label}: ${count(checks)} checks`);
+  row(`${label}: monitor_checks (hot rows) per check`, bytes(hot / checks), '≤ 60 B', hot / checks <= 60);
+  row(`${label}: other check tables per check`, bytes(other / checks));
+  row(`${label}: monitor_rollups per check`, bytes(rollups / checks));
+  row(`${label}: log chunks per check`, bytes(chunks / checks));
+  row(`${label}: log idempotency keys per check`, bytes(keys / checks));
+  row(`${label}: total at rest per check`, bytes((hot + other + rollups + chunks + keys) / checks));
+}
+
+/** Checks as log records, the way the prober appends them. */
+function recordOf(check: CheckRow): NewRecord {
+  const { tenant, ...body } = check;
+  return newRecord(
+    'checks',
+    { tenant, entity: check.target, key: checkKey(check), ts: check.scheduledAt, body },
+    Math.round(check.startedAt + check.durationMs),
+  );
+}
+
+/** Runs the check sink over the whole log into `store`, as `beacon start`'s sink thread would. */
+async function project(log: EmbeddedLog, store: BeaconStore, label: string, total: number): Promise<number> {
+  const end = (await log.endOffsets('checks')).get(0)!;
+  const started = performance.now();
+  const sink = startSink({
+    log,
+    store,
+    projection: checkProjection,
+    batchSize: 5000,
+    config: loadConfig(),
+    metrics: new Metrics(),
+    logger: silent,
+  });
+  const progress = new Progress(`${label}: projecting`, total);
+  for (;;) {
+    const saved = (await store.checkpoints(checkProjection.group, 'checks'))[0]?.offset ?? 0;
+    progress.update(Math.max(0, saved - 1));
+    if (saved >= end) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  progress.finish(total);
+  await sink.close();
+  return (performance.now() - started) / 1000;
+}
+
+async function generated(): Promise<void> {
+  const targets = Number(args.targets ?? (quick ? 40 : 200));
+  const days = Number(args.days);
+  step(`generated checks: ${targets} targets at 60 s for ${days} day(s), SQLite and PostgreSQL`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'beacon-bench-storage-'));
+  const pgDb = await scratchDatabase(args.pg);
+  try {
+    const log = new EmbeddedLog({ dataDir, maxQueue: 1_000_000, logger: silent, writerThread: false });
+    await log.open();
+    const from = Date.UTC(2026, 0, 5);
+    let checks = 0;
+    const progress = new Progress('appending checks to the log', undefined);
+    let batch: NewRecord[] = [];
+    for (const check of checkSeries({ targets, intervalSeconds: 60, from, to: from + days * DAY })) {
+      batch.push(recordOf(check));
+      if (batch.length === 2000) {
+        await log.append(batch);
+        checks += batch.length;
+        batch = [];
+        progress.update(checks);
+      }
+    }
+    if (batch.length > 0) await log.append(batch);
+    checks += batch.length;
+    progress.finish(checks);
+
+    const sqlite = sqliteStore({ dataDir });
+    await sqlite.open();
+    const sqliteSeconds = await project(log, sqlite, 'SQLite', checks);
+    await sqlite.close();
+    note(`SQLite: ${count(checks / sqliteSeconds)} checks/s projected`);
+    reportChecks('generated, SQLite', dataDir, checks);
+
+    const postgres = postgresStore({ url: pgDb.url, maintenanceIntervalMs: 0 });
+    await postgres.open();
+    const pgSeconds = await project(log, postgres, 'PostgreSQL', checks);
+    await postgres.close();
+    note(`PostgreSQL: ${count(checks / pgSeconds)} checks/s projected`);
+    const pgBytes = await postgresTableBytes(pgDb.url);
+    const hot = pgBytes.get('monitor_checks') ?? 0;
+    const rollups = pgBytes.get('monitor_rollups') ?? 0;
+    row('generated, PostgreSQL: monitor_checks (hot rows) per check', bytes(hot / checks));
+    row('generated, PostgreSQL: monitor_rollups per check', bytes(rollups / checks));
+    await log.close();
+  } finally {
+    await pgDb.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** A `beacon start` child on `dataDir` and the address it serves, once it says it runs. */
+async function startBeacon(
+  dataDir: string,
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(BEACON, ['start', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir], {
+    env: {
+      ...process.env,
+      BEACON_LOG_LEVEL: 'warn',
+      BEACON_ADMIN_TOKEN: TOKEN,
+      BEACON_RATE_LIMIT_PER_SECOND: '0',
+      BEACON_ANALYTICS_ADDRESS_PER_SECOND: '0',
+      BEACON_ANALYTICS_SITE_PER_SECOND: '0',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const match = /(http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (match && /Beacon is running/.test(out)) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`beacon start exited with ${code}: ${out}`)));
+  });
+  return { child, url };
+}
+
+async function stopBeacon(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+async function startFarm(delayMs: number): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(
+    fileURLToPath(new URL('./lib/farm-server.ts', import.meta.url)),
+    ['--delay-ms', String(delayMs)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    },
+  );
+  const port = await new Promise<number>((resolve) =>
+    child.stdout!.once('data', (d: Buffer) => resolve((JSON.parse(d.toString()) as { port: number }).port)),
+  );
+  return { child, port };
+}
+
+/** A targets file of `n` targets at `interval` s spread over loopback hosts of the farm. */
+function targetsFile(dir: string, n: number, interval: number, port: number): string {
+  const file = join(dir, 'targets.yaml');
+  const lines = ['targets:'];
+  for (let i = 0; i < n; i++) {
+    lines.push(
+      `  - id: t${i}`,
+      `    url: http://127.0.1.${(i % 250) + 1}:${port}/t${i}`,
+      `    intervalSeconds: ${interval}`,
+      `    timeoutMs: ${Math.min(10_000, interval * 1000)}`,
+      ...(i % 10 === 0 ? ['    pattern: "farm: ok"'] : []),
+    );
+  }
+  writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}
+
+/** Checks in a stopped `beacon start`'s log. */
+function loggedChecks(dataDir: string): number {
+  return logStreamShares(join(dataDir, 'log.db')).get('checks')?.records ?? 0;
+}
+
+async function prober(): Promise<void> {
+  const n = quick ? 100 : 300;
+  const seconds = quick ? 40 : 100;
+  step(`prober: beacon start, ${n} targets every 5 s against a local farm, ${seconds} s`);
+  const farm = await startFarm(30);
+  const dataDir = mkdtempSync(join(tmpdir(), 'beacon-bench-storage-'));
+  try {
+    const file = targetsFile(dataDir, n, 5, farm.port);
+    const { child } = await startBeacon(dataDir, {
+      BEACON_MONITOR_TARGETS_FILE: file,
+      BEACON_MONITOR_CONCURRENCY: '2000',
+      BEACON_MONITOR_PER_HOST: '16',
+    });
+    const progress = new Progress('probing', seconds, ' s');
+    for (let s = 0; s < seconds; s++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      progress.update(s + 1);
+    }
+    progress.finish(seconds);
+    await stopBeacon(child);
+    reportChecks('prober, SQLite', dataDir, loggedChecks(dataDir));
+  } finally {
+    farm.child.kill('SIGTERM');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** fetch against a `beacon start` with the bench token, failing on any status but `expect`. */
+async function call(
+  url: string,
+  path: string,
+  body: unknown,
+  expect: number,
+  headers: Record<string, string> = {},
+) {
+  const res = await fetch(url + path, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status !== expect) throw new Error(`POST ${path} answered ${res.status}: ${text}`);
+  return text;
+}
+
+const BROWSER_UA =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36';
+
+async function streams(): Promise<void> {
+  const messages = quick ? 5_000 : 50_000;
+  const events = quick ? 5_000 : 50_000;
+  const crossings = quick ? 10_000 : 100_000;
+  step(
+    `streams: ${count(messages)} messages, ${count(events)} page views and events, ${count(crossings)} sensor events`,
+  );
+  const dataDir = mkdtempSync(join(tmpdir(), 'beacon-bench-storage-'));
+  const rnd = random(7);
+  try {
+    const { child: server, url: base } = await startBeacon(dataDir, { BEACON_MONITOR_ENABLED: 'false' });
+
+    // Messages: a fifth one at a time with the client's Idempotency-Key, the rest in batches of 1,000.
+    const message = (i: number) => ({
+      device: `device-${i % 500}`,
+      kind: i % 7 === 0 ? 'alarm' : 'reading',
+      value: Math.round(rnd() * 10_000) / 100,
+      unit: 'celsius',
+      tags: ['building-a', `floor-${i % 12}`],
+    });
+    const single = Math.floor(messages / 5);
+    const progress = new Progress('messages', messages);
+    for (let i = 0; i < single; i += 50) {
+      await Promise.all(
+        Array.from({ length: Math.min(50, single - i) }, (_, k) =>
+          call(base, '/v1/messages', message(i + k), 202, {
+            'idempotency-key': `order-${i + k}-${Math.floor(rnd() * 1e9)}`,
+          }),
+        ),
+      );
+      progress.update(i);
+    }
+    for (let i = single; i < messages; i += 1000) {
+      const batch = Array.from({ length: Math.min(1000, messages - i) }, (_, k) => message(i + k));
+      await call(base, '/v1/messages/batch', batch, 202);
+      progress.update(i);
+    }
+    progress.finish(messages);
+
+    // Page views and custom events on one site, ten per collect request.
+    const siteText = await call(base, '/v1/sites', { domain: 'shop.example' }, 201);
+    const site = (JSON.parse(siteText) as { id: string }).id;
+    const paths = ['/', '/pricing', '/about', '/blog/a-long-article-title', '/docs/getting-started', '/cart'];
+    const referrers = [
+      'https://www.google.com/',
+      'https://news.ycombinator.com/',
+      '',
+      'https://duckduckgo.com/',
+    ];
+    const collected = new Progress('page views and events', events);
+    for (let i = 0; i < events; i += 10) {
+      const e = Array.from({ length: 10 }, (_, k) => ({
+        n: (i + k) % 9 === 0 ? 'signup' : 'pageview',
+        u: `https://shop.example${paths[Math.floor(rnd() * paths.length)]}?utm_source=${(i + k) % 3 === 0 ? 'newsletter' : 'ads'}`,
+        r: referrers[Math.floor(rnd() * referrers.length)],
+        ...((i + k) % 9 === 0 ? { p: { plan: 'pro' } } : {}),
+      }));
+      await call(base, '/v1/collect', JSON.stringify({ s: site, e }), 202, {
+        'content-type': 'text/plain',
+        'user-agent': BROWSER_UA,
+        'x-forwarded-for': `198.51.100.${(i / 10) % 250}`,
+      });
+      collected.update(i);
+    }
+    collected.finish(events);
+
+    // Sensor events: 50 sensors on the doorways of 10 rooms, batches of 1,000 in time order.
+    await call(base, '/v1/spaces', { id: 'building', name: 'Building' }, 201);
+    const from = Date.now() - 7 * DAY;
+    for (let r = 0; r < 10; r++)
+      await call(base, '/v1/spaces', { id: `room-${r}`, name: `Room ${r}`, parent: 'building' }, 201);
+    for (let s = 0; s < 50; s++) {
+      await call(base, '/v1/sensors', { id: `sensor-${s}`, name: `Sensor ${s}` }, 201);
+      await call(
+        base,
+        '/v1/doorways',
+        { id: `door-${s}`, name: `Door ${s}`, a: `room-${s % 10}`, b: null },
+        201,
+      );
+      await call(
+        base,
+        '/v1/placements',
+        { sensor: `sensor-${s}`, doorway: `door-${s}`, positive: 'a', from: new Date(from).toISOString() },
+        201,
+      );
+    }
+    const sensed = new Progress('sensor events', crossings);
+    for (let i = 0; i < crossings; i += 1000) {
+      const batch = Array.from({ length: Math.min(1000, crossings - i) }, (_, k) => ({
+        sensor: `sensor-${(i + k) % 50}`,
+        ts: new Date(from + Math.floor(((i + k) / crossings) * 7 * DAY)).toISOString(),
+        direction: rnd() < 0.505 ? 1 : -1,
+      }));
+      await call(base, '/v1/sensor-events', batch, 202);
+      sensed.update(i);
+    }
+    sensed.finish(crossings);
+    await stopBeacon(server);
+
+    const report = (stream: string, label: string, tables: (t: string) => boolean, n: number) => {
+      const b = streamBytes(dataDir, stream, tables);
+      row(`${label}: store per record`, bytes(b.store / n));
+      row(`${label}: log per record`, bytes((b.chunks + b.keys) / n));
+    };
+    report('messages', 'messages', (t) => t === 'messages' || t === 'message_keys', messages);
+    report(
+      'pageviews',
+      'page views and events',
+      (t) =>
+        t.startsWith('analytics_') &&
+        !['analytics_sites', 'analytics_oauth_clients', 'analytics_settings'].includes(t),
+      events,
+    );
+    report(
+      'sensor-events',
+      'sensor events',
+      (t) =>
+        t.startsWith('occupancy_') &&
+        [
+          'occupancy_events',
+          'occupancy_deltas',
+          'occupancy_minutes',
+          'occupancy_hours',
+          'occupancy_days',
+        ].includes(t),
+      crossings,
+    );
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** RSS samples of `pid` every second for `seconds`, after `warmup` seconds. */
+async function sampleRss(
+  pid: number,
+  warmup: number,
+  seconds: number,
+  label: string,
+): Promise<{ peak: number; mean: number }> {
+  await new Promise((r) => setTimeout(r, warmup * 1000));
+  const samples: number[] = [];
+  const progress = new Progress(label, seconds, ' s');
+  for (let s = 0; s < seconds; s++) {
+    samples.push(rssMb(pid));
+    await new Promise((r) => setTimeout(r, 1000));
+    progress.update(s + 1);
+  }
+  progress.finish(seconds);
+  return { peak: Math.max(...samples), mean: samples.reduce((a, b) => a + b, 0) / samples.length };
+}
+
+async function rss(): Promise<void> {
+  const seconds = Number(args['rss-seconds'] ?? (quick ? 20 : 120));
+  step('rss: beacon start idle');
+  const idleDir = mkdtempSync(join(tmpdir(), 'beacon-bench-storage-'));
+  try {
+    const { child: idle } = await startBeacon(idleDir);
+    const r = await sampleRss(idle.pid!, 5, quick ? 10 : 30, 'idle');
+    await stopBeacon(idle);
+    row('beacon start RSS, idle (peak)', `${r.peak.toFixed(0)} MB`, '≤ 200 MB', r.peak <= 200);
+  } finally {
+    rmSync(idleDir, { recursive: true, force: true });
+  }
+
+  const targets = quick ? 2000 : 20_000;
+  step(`rss: beacon start with ${count(targets)} targets at 60 s plus 1,000 messages/s, ${seconds} s`);
+  const farm = await startFarm(30);
+  const dir = mkdtempSync(join(tmpdir(), 'beacon-bench-storage-'));
+  let load: ChildProcess | undefined;
+  try {
+    const file = targetsFile(dir, targets, 60, farm.port);
+    const { child, url: base } = await startBeacon(dir, {
+      BEACON_MONITOR_TARGETS_FILE: file,
+      BEACON_MONITOR_CONCURRENCY: '2000',
+      BEACON_MONITOR_PER_HOST: '16',
+    });
+    load = fork(fileURLToPath(new URL('./lib/message-rate.ts', import.meta.url)), [base, TOKEN, '1000'], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const r = await sampleRss(child.pid!, 20, seconds, 'loaded');
+    const sent = await new Promise<{ sent: number; failed: number }>((resolve) => {
+      load!.once('message', resolve);
+      load!.send('report');
+    });
+    note(`message load: ${count(sent.sent)} accepted, ${count(sent.failed)} failed`);
+    await stopBeacon(child);
+    row(
+      `beacon start RSS, ${count(targets)} targets + 1,000 messages/s (peak)`,
+      `${r.peak.toFixed(0)} MB (mean ${r.mean.toFixed(0)} MB)`,
+      '≤ 256 MB',
+      r.peak <= 256,
+    );
+  } finally {
+    load?.kill('SIGTERM');
+    farm.child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const sections: [string, () => Promise<void>][] = [
+  ['generated', generated],
+  ['prober', prober],
+  ['streams', streams],
+  ['rss', rss],
+];
+for (const [name, run] of sections) if (only.has(name)) await run();
+
+const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+console.log(
+  `\nStorage footprint${quick ? ' (--quick: smoke run)' : ''} · load average ${load} (shared machine)\n`,
+);
+console.log('| figure | value | target | |');
+console.log('|---|---|---|---|');
+for (const r of rows) {
+  console.log(
+    `| ${r.figure} | ${r.value} | ${r.target ?? ''} | ${r.target === undefined ? '' : r.met ? 'met' : 'MISSED'} |`,
+  );
+}
