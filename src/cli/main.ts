@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { isBeaconError } from '../errors/catalog.ts';
 import { apiCommand } from './api.ts';
+import { compactCommand } from './compact.ts';
 import { replayCommand } from './replay.ts';
 import { reprocessCommand } from './reprocess.ts';
 import { probeCommand } from './probe.ts';
@@ -25,6 +26,7 @@ const program = new Command('beacon')
   .addCommand(tenantCommand(env))
   .addCommand(replayCommand(env))
   .addCommand(reprocessCommand(env))
+  .addCommand(compactCommand(env))
   .addCommand(setupCommand(env))
   .addCommand(apiCommand(env))
   .addCommand(sinkCommand(env))

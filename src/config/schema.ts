@@ -317,7 +317,8 @@ export const ConfigSchema = Type.Object(
         retentionDays: Type.Integer({
           minimum: 1,
           default: 30,
-          description: 'Days raw checks are kept; minute, hour and day rollups are kept longer.',
+          description:
+            'Days raw checks are kept, and minute rollups with them; a block goes once its whole period is past. Hour and day rollups are kept longer.',
         }),
         webhookUrl: Type.Optional(
           Type.String({
@@ -335,8 +336,37 @@ export const ConfigSchema = Type.Object(
           default: 1000,
           description: 'First retry delay of a failed webhook; it doubles per attempt, up to a minute.',
         }),
+        compaction: Obj(
+          {
+            enabled: Type.Boolean({
+              default: true,
+              description:
+                'Sinks (`beacon start`, `beacon sink`) fold checks into compressed blocks in the background; `beacon compact` does it on demand either way.',
+            }),
+            periodHours: Type.Integer({
+              minimum: 1,
+              maximum: 168,
+              default: 24,
+              description:
+                'Hours of one target’s checks in one region that make one block, counted from the epoch (24: a UTC day). Until its period ends, each hour that ended becomes an hour block of its own.',
+            }),
+            afterMinutes: Type.Integer({
+              minimum: 0,
+              maximum: 1440,
+              default: 10,
+              description:
+                'How long after an hour or a period ends its checks are compacted. A check that arrives later still counts once: it waits in a hot row and is merged into its block at the next pass.',
+            }),
+            intervalMs: Type.Integer({
+              minimum: 1000,
+              default: 60000,
+              description: 'How often background compaction looks for work.',
+            }),
+          },
+          'Compaction of checks into blocks of a few bytes a check.',
+        ),
       },
-      'Uptime monitor: prober, targets file, spool, retention and incident webhook.',
+      'Uptime monitor: prober, targets file, spool, retention, incident webhook and compaction.',
     ),
     postgres: Obj(
       {

@@ -75,11 +75,39 @@ export interface HistoryReadSql {
 const newestFirst = (a: CheckRow, b: CheckRow) =>
   b.scheduledAt - a.scheduledAt || (a.region < b.region ? 1 : a.region > b.region ? -1 : 0);
 
-/** The checks of a block that fall in `range`, newest first. */
-function blockChecks(series: SeriesKey, block: Block, range: Range): CheckRow[] {
-  const columns = decodeBlock(block.data);
+/**
+ * Blocks decoded lately, kept for the next page of the same listing: paging through a day of checks
+ * 100 at a time would otherwise decode its block 15 times. A hit is checked against the block's bytes,
+ * so a block compaction rewrote is never answered from the cache. A decoded day is about 200 KB.
+ */
+class DecodedBlocks {
+  readonly #entries = new Map<string, { data: Uint8Array; columns: CheckColumns }>();
+  readonly #size: number;
+
+  constructor(size: number) {
+    this.#size = size;
+  }
+
+  get(series: number, block: Block): CheckColumns {
+    const key = `${series}:${block.periodStart}`;
+    const hit = this.#entries.get(key);
+    if (hit && Buffer.compare(hit.data, block.data) === 0) {
+      this.#entries.delete(key);
+      this.#entries.set(key, hit);
+      return hit.columns;
+    }
+    const columns = decodeBlock(block.data);
+    this.#entries.delete(key);
+    this.#entries.set(key, { data: block.data, columns });
+    if (this.#entries.size > this.#size) this.#entries.delete(this.#entries.keys().next().value!);
+    return columns;
+  }
+}
+
+/** The checks of a block that fall in `range`, newest first, at most `limit` of them. */
+function blockChecks(columns: CheckColumns, series: SeriesKey, range: Range, limit = Infinity): CheckRow[] {
   const out: CheckRow[] = [];
-  for (let k = columns.n - 1; k >= 0; k--) {
+  for (let k = columns.n - 1; k >= 0 && out.length < limit; k--) {
     const at = columns.at[k]!;
     if (at > range.below || (at === range.below && !range.inclusive)) continue;
     if (at < range.from) break;
@@ -91,9 +119,14 @@ function blockChecks(series: SeriesKey, block: Block, range: Range): CheckRow[] 
 /** Reads check history over a backend's SQL: pages, the newest checks, minute rollups of blocks. */
 export class CheckHistory {
   readonly #sql: HistoryReadSql;
+  readonly #decoded = new DecodedBlocks(16);
 
   constructor(sql: HistoryReadSql) {
     this.#sql = sql;
+  }
+
+  #checksOf(series: Series, block: Block, range: Range, limit?: number): CheckRow[] {
+    return blockChecks(this.#decoded.get(series.id, block), series, range, limit);
   }
 
   /** A target's checks, newest first, across hot rows, blocks and legacy rows. */
@@ -135,7 +168,7 @@ export class CheckHistory {
           out.sort(newestFirst);
           if (block.periodEnd <= out[limit - 1]!.scheduledAt) return out.slice(0, limit);
         }
-        for (const check of blockChecks(series, block, range)) out.push(check);
+        for (const check of this.#checksOf(series, block, range, limit)) out.push(check);
       }
       if (blocks.length < 4) break;
       below = { ...range, below: blocks.at(-1)!.periodStart, inclusive: false };
@@ -177,7 +210,7 @@ export class CheckHistory {
     const range: Range = { below: to, inclusive: false, from };
     for (let below = range; ;) {
       const blocks = await this.#sql.blocks(series.id, below, 16);
-      for (const block of blocks) for (const check of blockChecks(series, block, range)) out.push(check);
+      for (const block of blocks) for (const check of this.#checksOf(series, block, range)) out.push(check);
       if (blocks.length < 16) break;
       below = { ...range, below: blocks.at(-1)!.periodStart };
     }
@@ -201,7 +234,7 @@ export class CheckHistory {
       for (;;) {
         const blocks = await this.#sql.blocks(series.id, below, 16);
         for (const block of blocks)
-          for (const check of blockChecks(series, block, range)) derived.push(check);
+          for (const check of this.#checksOf(series, block, range)) derived.push(check);
         if (blocks.length < 16) break;
         below = { ...range, below: blocks.at(-1)!.periodStart };
       }
@@ -307,7 +340,8 @@ export interface Compacted {
 
 /**
  * Folds every check of a series in [from, to) (widened to any block it overlaps) into one block: its
- * hot rows, legacy rows and blocks. Nothing happens when the range is one block already.
+ * hot rows, legacy rows and blocks. Nothing happens when the range holds nothing, or exactly one
+ * block of that range.
  */
 export async function compactRange(
   sql: CompactionSql,
@@ -324,7 +358,8 @@ export async function compactRange(
   }
   const hot = await sql.hotIn(id, from, to);
   const legacy = await sql.legacyIn(series, from, to);
-  if (hot.length + legacy.length === 0 && blocks.length <= 1) return undefined;
+  const whole = blocks.length === 1 && blocks[0]!.periodStart === from && blocks[0]!.periodEnd === to;
+  if (hot.length + legacy.length === 0 && (blocks.length === 0 || whole)) return undefined;
   let columns = new CheckColumns();
   for (const block of blocks) appendColumns(columns, decodeBlock(block.data));
   for (const row of hot) columns.pushBody(row.scheduledAt, row.body);

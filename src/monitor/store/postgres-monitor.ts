@@ -314,6 +314,11 @@ export class PostgresMonitorReader implements MonitorReader {
     return this.#history.listChecks(query);
   }
 
+  async seriesCount(): Promise<number> {
+    const { rows } = await this.#db.query<{ n: string }>('SELECT count(*) AS n FROM monitor_series');
+    return Number(rows[0]!.n);
+  }
+
   seriesAfter(afterId: number, limit: number): Promise<Series[]> {
     return this.#history.seriesAfter(afterId, limit);
   }

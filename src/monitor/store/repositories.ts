@@ -67,6 +67,8 @@ export interface MonitorReader {
   lastIncidentSeq(): Promise<number>;
   /** The newest check of each of a tenant's targets (current state), by target id. */
   latestChecks(tenant: string): Promise<CheckRow[]>;
+  /** How many series there are (every tenant): the length of a compaction or replay pass. */
+  seriesCount(): Promise<number>;
   /** Series in id order after `afterId` (every tenant): what replay from the store walks. */
   seriesAfter(afterId: number, limit: number): Promise<Series[]>;
   /** A series' checks in [from, to), oldest first, from hot rows, blocks and legacy rows. */

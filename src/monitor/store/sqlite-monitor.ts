@@ -78,39 +78,46 @@ const SERIES = 's.id, s.tenant, s.target, s.region, s.compacted_until';
 /** The SQL of check history on SQLite (hot rows, blocks, legacy rows); check-history.ts does the rest. */
 class SqliteHistoryReadSql implements HistoryReadSql {
   readonly #db: SqliteDatabase;
+  // Prepared once: a page of checks runs several of these, and preparing costs as much as running.
+  readonly #series;
+  readonly #hotRows;
+  readonly #blocks;
+
   constructor(db: SqliteDatabase) {
     this.#db = db;
+    this.#series = db.prepare<[string, string], SeriesDbRow>(
+      `SELECT ${SERIES} FROM monitor_series s WHERE tenant = ? AND target = ? ORDER BY region`,
+    );
+    const below = (op: string) =>
+      db.prepare<[number, number, number, number], HotDbRow>(
+        `SELECT scheduled_at, body FROM monitor_hot_checks
+         WHERE series = ? AND scheduled_at ${op} ? AND scheduled_at >= ? ORDER BY scheduled_at DESC LIMIT ?`,
+      );
+    this.#hotRows = { exclusive: below('<'), inclusive: below('<=') };
+    const blocks = (op: string) =>
+      db.prepare<[number, number, number, number], BlockDbRow>(
+        `SELECT period_start, period_end, checks, data FROM monitor_check_blocks
+         WHERE series = ? AND period_start ${op} ? AND period_end > ? ORDER BY period_start DESC LIMIT ?`,
+      );
+    this.#blocks = { exclusive: blocks('<'), inclusive: blocks('<=') };
   }
 
   series(tenant: string, target: string): Promise<Series[]> {
-    const rows = this.#db
-      .prepare<[string, string], SeriesDbRow>(
-        `SELECT ${SERIES} FROM monitor_series s WHERE tenant = ? AND target = ? ORDER BY region`,
-      )
-      .all(tenant, target);
-    return Promise.resolve(rows.map((r) => toSeries(r, c)));
+    return Promise.resolve(this.#series.all(tenant, target).map((r) => toSeries(r, c)));
   }
 
   hotRows(series: number, range: Range, limit: number): Promise<HotRow[]> {
-    const rows = this.#db
-      .prepare<[number, number, number, number], HotDbRow>(
-        `SELECT scheduled_at, body FROM monitor_hot_checks
-         WHERE series = ? AND scheduled_at ${range.inclusive ? '<=' : '<'} ? AND scheduled_at >= ?
-         ORDER BY scheduled_at DESC LIMIT ?`,
-      )
-      .all(series, finite(range.below), finite(range.from), limit);
-    return Promise.resolve(rows.map(toHotRow));
+    const statement = range.inclusive ? this.#hotRows.inclusive : this.#hotRows.exclusive;
+    return Promise.resolve(
+      statement.all(series, finite(range.below), finite(range.from), limit).map(toHotRow),
+    );
   }
 
   blocks(series: number, range: Range, limit: number): Promise<Block[]> {
-    const rows = this.#db
-      .prepare<[number, number, number, number], BlockDbRow>(
-        `SELECT period_start, period_end, checks, data FROM monitor_check_blocks
-         WHERE series = ? AND period_start ${range.inclusive ? '<=' : '<'} ? AND period_end > ?
-         ORDER BY period_start DESC LIMIT ?`,
-      )
-      .all(series, finite(range.below), finite(range.from), limit);
-    return Promise.resolve(rows.map(toBlock));
+    const statement = range.inclusive ? this.#blocks.inclusive : this.#blocks.exclusive;
+    return Promise.resolve(
+      statement.all(series, finite(range.below), finite(range.from), limit).map(toBlock),
+    );
   }
 
   legacyRows(query: CheckQuery): Promise<CheckRow[]> {
@@ -263,6 +270,12 @@ export class SqliteMonitorReader implements MonitorReader {
 
   listChecks(query: CheckQuery): Promise<CheckRow[]> {
     return this.#history.listChecks(query);
+  }
+
+  seriesCount(): Promise<number> {
+    return Promise.resolve(
+      this.#db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM monitor_series').get()!.n,
+    );
   }
 
   seriesAfter(afterId: number, limit: number): Promise<Series[]> {

@@ -6,6 +6,7 @@ import { createLog, createStore } from '../backends.ts';
 import { projections } from '../projections.ts';
 import type { BeaconStore } from '../store.ts';
 import { startSink } from '../../sink/sink.ts';
+import { CompactionMetrics, Compactor } from '../../monitor/compaction.ts';
 
 /** Every projection's sink, on its own connections to the log and the store. */
 export interface RunningSinks {
@@ -43,10 +44,23 @@ export async function runSinks(
       logger: logger.child({ sink: projection.group }),
     }),
   );
+  // Compaction writes the store as sinks do, in the same place: the process (or thread) that owns
+  // the store's writes.
+  const { compaction } = config.monitor;
+  const compactor = compaction.enabled
+    ? new Compactor({
+        store,
+        periodMs: compaction.periodHours * 3_600_000,
+        metrics: new CompactionMetrics(metrics.registry),
+        logger: logger.child({ part: 'compaction' }),
+      })
+    : undefined;
+  compactor?.start(compaction.intervalMs, compaction.afterMinutes * 60_000);
   return {
     log,
     store,
     close: async () => {
+      await compactor?.close();
       await Promise.all(sinks.map((s) => s.close()));
       await log.close();
       await store.close();
