@@ -909,5 +909,24 @@ export function runMonitorStoreContract(backend: StoreContractTarget): void {
       await compact(store, T0 + 2 * DAY);
       assert.deepEqual(await store.monitor.listChecks({ tenant: 't1', target: 'a', limit: 10 }), hot);
     });
+    it('replay rebuilds rollups, states and incidents from the stored checks, hot and in blocks, as the sink made them', async (store) => {
+      await store.targets.create(target('a', { downAfter: 2, upAfter: 2 }));
+      await store.targets.create(target('b'));
+      const checks = history(T0, T0 + DAY + 5 * HOUR);
+      for (let i = 0; i < checks.length; i += 700) await project(store, checks.slice(i, i + 700));
+      await compact(store, T0 + DAY + 2 * HOUR);
+      const states = () =>
+        store.transaction((tx) =>
+          tx.checks.getStates(
+            ['eu', 'us'].flatMap((region) => ['a', 'b'].map((t) => ({ tenant: 't1', target: t, region }))),
+          ),
+        );
+      const before = { ...(await answers(store, T0 + 2 * DAY)), states: await states() };
+      const progress: number[] = [];
+      const read = await checkProjection.rebuild!(store, (p) => progress.push(p.fraction));
+      assert.equal(read, checks.length);
+      assert.equal(progress.at(-1), 1);
+      assert.deepEqual({ ...(await answers(store, T0 + 2 * DAY)), states: await states() }, before);
+    });
   });
 }

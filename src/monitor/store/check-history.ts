@@ -23,6 +23,12 @@ export interface Series extends SeriesKey {
   readonly compactedUntil: number;
 }
 
+/** A stored check, and whether it is in a block (its minute rollup is then derived, not stored). */
+export interface StoredCheck {
+  readonly check: CheckRow;
+  readonly inBlock: boolean;
+}
+
 /** A hot row: one encoded check. */
 export interface HotRow {
   readonly scheduledAt: number;
@@ -60,6 +66,8 @@ export interface HistoryReadSql {
   legacyBetween(series: SeriesKey, from: number, to: number): Promise<CheckRow[]>;
   /** Series in id order after `afterId`. */
   seriesAfter(afterId: number, limit: number): Promise<Series[]>;
+  /** The first and last time a series has checks at (last exclusive), or undefined when it has none. */
+  span(series: Series): Promise<{ first: number; end: number } | undefined>;
   /** For each series of a tenant's existing targets, its newest hot row (if it has one). */
   newestHot(tenant: string): Promise<(HotRow & { series: Series })[]>;
   /**
@@ -200,21 +208,33 @@ export class CheckHistory {
       .sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : a.region < b.region ? -1 : 1));
   }
 
-  /** A series' checks in [from, to), oldest first, from every place they may be. */
-  async seriesChecks(series: Series, from: number, to: number): Promise<CheckRow[]> {
-    const out: CheckRow[] = await this.#sql.legacyBetween(series, from, to);
+  /**
+   * A series' checks in [from, to), oldest first, from every place they may be, each saying whether
+   * it is in a block.
+   */
+  async seriesChecks(series: Series, from: number, to: number): Promise<StoredCheck[]> {
+    const out: StoredCheck[] = (await this.#sql.legacyBetween(series, from, to)).map((check) => ({
+      check,
+      inBlock: false,
+    }));
     const hot = await this.#sql.hotBetween(series.id, from, to);
     const columns = new CheckColumns();
     for (const row of hot) columns.pushBody(row.scheduledAt, row.body);
-    for (const check of columns.checks(series)) out.push(check);
+    for (const check of columns.checks(series)) out.push({ check, inBlock: false });
     const range: Range = { below: to, inclusive: false, from };
     for (let below = range; ;) {
       const blocks = await this.#sql.blocks(series.id, below, 16);
-      for (const block of blocks) for (const check of this.#checksOf(series, block, range)) out.push(check);
+      for (const block of blocks)
+        for (const check of this.#checksOf(series, block, range)) out.push({ check, inBlock: true });
       if (blocks.length < 16) break;
       below = { ...range, below: blocks.at(-1)!.periodStart };
     }
-    return out.sort((a, b) => a.scheduledAt - b.scheduledAt);
+    return out.sort((a, b) => a.check.scheduledAt - b.check.scheduledAt);
+  }
+
+  /** The first and last time a series has checks at (last exclusive), or undefined when it has none. */
+  span(series: Series): Promise<{ first: number; end: number } | undefined> {
+    return this.#sql.span(series);
   }
 
   seriesAfter(afterId: number, limit: number): Promise<Series[]> {

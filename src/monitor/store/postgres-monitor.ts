@@ -31,6 +31,7 @@ import {
   type HotRow,
   type Range,
   type Series,
+  type StoredCheck,
 } from './check-history.ts';
 import { postgresMigrations } from './postgres-migrations.ts';
 import type {
@@ -197,6 +198,21 @@ class PostgresHistoryReadSql implements HistoryReadSql {
     return rows.map((r) => toSeries(r, c));
   }
 
+  async span(s: Series): Promise<{ first: number; end: number } | undefined> {
+    const { rows } = await this.#db.query<{ first: number | null; end: number | null }>(
+      `SELECT min(first) AS first, max(last) AS end FROM (
+         SELECT min(scheduled_at) AS first, max(scheduled_at) + 1 AS last FROM monitor_hot_checks WHERE series = $1
+         UNION ALL
+         SELECT min(period_start), max(period_end) FROM monitor_check_blocks WHERE series = $1
+         UNION ALL
+         SELECT ${ms('min(scheduled_at)')}, ${ms('max(scheduled_at)')} + 1 FROM monitor_checks
+           WHERE tenant = $2 AND target = $3 AND region = $4) spans`,
+      [s.id, s.tenant, s.target, s.region],
+    );
+    const row = rows[0]!;
+    return row.first === null || row.end === null ? undefined : { first: row.first, end: row.end };
+  }
+
   async newestHot(tenant: string): Promise<(HotRow & { series: Series })[]> {
     const { rows } = await this.#db.query<SeriesDbRow & HotDbRow>(
       `SELECT ${SERIES}, h.scheduled_at, h.body
@@ -323,8 +339,12 @@ export class PostgresMonitorReader implements MonitorReader {
     return this.#history.seriesAfter(afterId, limit);
   }
 
-  seriesChecks(series: Series, from: number, to: number): Promise<CheckRow[]> {
+  seriesChecks(series: Series, from: number, to: number): Promise<StoredCheck[]> {
     return this.#history.seriesChecks(series, from, to);
+  }
+
+  seriesSpan(series: Series): Promise<{ first: number; end: number } | undefined> {
+    return this.#history.span(series);
   }
 
   async rollups(query: RollupQuery): Promise<Rollup[]> {

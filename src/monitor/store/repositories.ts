@@ -12,7 +12,7 @@ import type {
   Thresholds,
 } from '../model.ts';
 import type { Target, TargetSource, TargetSpec } from '../target.ts';
-import type { Compacted, Series } from './check-history.ts';
+import type { Compacted, Series, StoredCheck } from './check-history.ts';
 
 /** Keyset position in the (scheduledAt desc, region) order of a target's checks. */
 export interface CheckCursor {
@@ -72,7 +72,9 @@ export interface MonitorReader {
   /** Series in id order after `afterId` (every tenant): what replay from the store walks. */
   seriesAfter(afterId: number, limit: number): Promise<Series[]>;
   /** A series' checks in [from, to), oldest first, from hot rows, blocks and legacy rows. */
-  seriesChecks(series: Series, from: number, to: number): Promise<CheckRow[]>;
+  seriesChecks(series: Series, from: number, to: number): Promise<StoredCheck[]>;
+  /** The first and last time a series has checks at (last exclusive), or undefined when it has none. */
+  seriesSpan(series: Series): Promise<{ first: number; end: number } | undefined>;
 }
 
 /** Target definitions, written outside sinks (API and YAML file). */

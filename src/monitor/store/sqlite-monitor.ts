@@ -27,6 +27,7 @@ import {
   type HotRow,
   type Range,
   type Series,
+  type StoredCheck,
 } from './check-history.ts';
 import type { SeriesKey } from './check-blocks.ts';
 import type {
@@ -160,6 +161,23 @@ class SqliteHistoryReadSql implements HistoryReadSql {
     return Promise.resolve(rows.map((r) => toSeries(r, c)));
   }
 
+  span(s: Series): Promise<{ first: number; end: number } | undefined> {
+    const row = this.#db
+      .prepare<Record<string, unknown>, { first: number | null; end: number | null }>(
+        `SELECT MIN(first) AS first, MAX(last) AS end FROM (
+           SELECT MIN(scheduled_at) AS first, MAX(scheduled_at) + 1 AS last FROM monitor_hot_checks WHERE series = @id
+           UNION ALL
+           SELECT MIN(period_start), MAX(period_end) FROM monitor_check_blocks WHERE series = @id
+           UNION ALL
+           SELECT MIN(scheduled_at), MAX(scheduled_at) + 1 FROM monitor_checks
+             WHERE tenant = @tenant AND target = @target AND region = @region)`,
+      )
+      .get({ id: s.id, tenant: s.tenant, target: s.target, region: s.region })!;
+    return Promise.resolve(
+      row.first === null || row.end === null ? undefined : { first: row.first, end: row.end },
+    );
+  }
+
   newestHot(tenant: string): Promise<(HotRow & { series: Series })[]> {
     const rows = this.#db
       .prepare<[string], SeriesDbRow & HotDbRow>(
@@ -282,8 +300,12 @@ export class SqliteMonitorReader implements MonitorReader {
     return this.#history.seriesAfter(afterId, limit);
   }
 
-  seriesChecks(series: Series, from: number, to: number): Promise<CheckRow[]> {
+  seriesChecks(series: Series, from: number, to: number): Promise<StoredCheck[]> {
     return this.#history.seriesChecks(series, from, to);
+  }
+
+  seriesSpan(series: Series): Promise<{ first: number; end: number } | undefined> {
+    return this.#history.span(series);
   }
 
   async rollups(query: RollupQuery): Promise<Rollup[]> {
