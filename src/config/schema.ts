@@ -169,12 +169,26 @@ export const ConfigSchema = Type.Object(
           minimum: 0,
           default: 0,
           description:
-            'Days the embedded log keeps records and client idempotency keys; 0 keeps them forever. Replays and reprocessing read the log, so they reach back this far.',
+            'Days the embedded log keeps records, compressed in its archive past the hot window; 0 keeps them forever. Replay of sensor events and reprocessing of page views read the log, so they reach back this far. Checks are not archived: the store keeps them (see `monitor.retentionDays`).',
+        }),
+        hotMinutes: Type.Integer({
+          minimum: 1,
+          maximum: 10080,
+          default: 10,
+          description:
+            'Minutes records stay in the chunks they were committed in. After that they are merged into zstd-compressed archive chunks (about a tenth of the size), or, for checks once their sink has stored them, deleted. Sinks read the hot window within seconds; one that fell further behind reads the archive, only a little slower.',
+        }),
+        idempotencyHours: Type.Integer({
+          minimum: 1,
+          default: 24,
+          description:
+            'Hours a client’s `Idempotency-Key` is remembered, as payment APIs do: a retry within it is answered with the first record, a key reused after it is a new record.',
         }),
         sweepIntervalMs: Type.Integer({
           minimum: 1000,
-          default: 3_600_000,
-          description: 'How often records past retention are deleted.',
+          default: 60_000,
+          description:
+            'How often the log’s upkeep runs: archiving past the hot window, and deleting what the store holds, what retention expired and idempotency keys past their window.',
         }),
         writerThread: Type.Boolean({
           default: false,

@@ -10,6 +10,7 @@ import { Ingest } from '../ingest/ingest.ts';
 import { LiveHub } from '../live/hub.ts';
 import { startMonitor, type RunningMonitor } from '../monitor/monitor.ts';
 import type { Log } from '../log/log.ts';
+import type { Stream } from '../log/record.ts';
 import { Metrics } from '../observability/metrics.ts';
 import { startSinkThread } from './sink/thread.ts';
 import type { BeaconStore } from './store.ts';
@@ -63,7 +64,18 @@ export async function startBeacon(
   if (migrations.length > 0) logger.info({ migrations }, 'store migrated');
   const { generatedToken } = await bootstrapTenants(store.tenants, { adminToken: config.adminToken, logger });
 
-  const log = await createLog(config, metrics, logger);
+  // A projection whose store keeps every record (checks) lets the log drop them once stored.
+  const kept = projections.filter((p) => p.rebuild !== undefined);
+  const log = await createLog(config, metrics, logger, {
+    released: async () => {
+      const released = new Map<Stream, number>();
+      for (const p of kept) {
+        const saved = await store.checkpoints(p.group, p.stream);
+        released.set(p.stream, saved.find((c) => c.partition === 0)?.offset ?? 0);
+      }
+      return released;
+    },
+  });
   await log.open();
 
   // Sinks run in a thread of their own, on their own connections, as `beacon sink` would in a process
