@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { isBeaconError } from '../errors/catalog.ts';
 import { apiCommand } from './api.ts';
 import { compactCommand } from './compact.ts';
+import { storageCommand } from './storage.ts';
 import { replayCommand } from './replay.ts';
 import { reprocessCommand } from './reprocess.ts';
 import { probeCommand } from './probe.ts';
@@ -27,6 +28,7 @@ const program = new Command('beacon')
   .addCommand(replayCommand(env))
   .addCommand(reprocessCommand(env))
   .addCommand(compactCommand(env))
+  .addCommand(storageCommand(env))
   .addCommand(setupCommand(env))
   .addCommand(apiCommand(env))
   .addCommand(sinkCommand(env))

@@ -1,5 +1,10 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
 import type { RouteContext } from '../http/context.ts';
+import { errorResponses, IsoTime } from '../http/schemas.ts';
+import { isoTime } from '../wire/time.ts';
+import { storageReport, type StorageReport } from './storage.ts';
 
 /** A probe must answer before its caller gives up: a broker that is down fails the check, not the probe. */
 const PING_TIMEOUT_MS = 2000;
@@ -12,8 +17,53 @@ function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+const StoragePartItem = Type.Object({
+  stream: Type.Union([Type.String(), Type.Null()], { description: 'The stream it holds or derives from.' }),
+  tier: Type.Union(
+    [Type.Literal('hot'), Type.Literal('compacted'), Type.Literal('derived'), Type.Literal('log')],
+    {
+      description:
+        '`hot`: records as written (a row each); `compacted`: records in compressed blocks; `derived`: what is computed from them (rollups, states); `log`: the embedded log.',
+    },
+  ),
+  label: Type.String(),
+  bytes: Type.Integer({ description: 'Bytes on disk, indexes included.' }),
+  records: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'Records it holds; null for derived tables.',
+  }),
+});
+
+const StorageReportBody = Type.Object(
+  {
+    at: IsoTime('When it was measured.'),
+    bytes: Type.Integer({ description: 'Every table of the store and the log.' }),
+    streams: Type.Array(
+      Type.Object({
+        stream: Type.String(),
+        bytes: Type.Integer(),
+        records: Type.Integer({
+          description: 'Records the store keeps (or the log, where the store keeps none).',
+        }),
+        bytesPerRecord: Type.Union([Type.Number(), Type.Null()], {
+          description: 'Everything the stream costs at rest (store and log, raw and derived) per record.',
+        }),
+        parts: Type.Array(StoragePartItem),
+      }),
+    ),
+    other: Type.Array(StoragePartItem, {
+      description: 'Tables that are no stream’s: tenants, tokens, targets…',
+    }),
+  },
+  { $id: 'StorageReport' },
+);
+
+/** A report is measured at most this often; a request within it gets the last one. */
+const STORAGE_REPORT_MS = 60_000;
+
 /** `/healthz` (the process is up), `/readyz` (it can take traffic) and `/metrics` (Prometheus). */
-export function registerOperationsRoutes(app: FastifyInstance, ctx: RouteContext): void {
+export function registerOperationsRoutes(base: FastifyInstance, ctx: RouteContext): void {
+  base.addSchema(StorageReportBody);
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
   // Probes and scrapes arrive every few seconds; logging each one would drown the useful lines.
   const hidden = { schema: { hide: true }, logLevel: 'warn' as const };
 
@@ -42,4 +92,31 @@ export function registerOperationsRoutes(app: FastifyInstance, ctx: RouteContext
     const body = await ctx.metrics.render();
     return reply.type(ctx.metrics.registry.contentType).send(body);
   });
+
+  // Measuring walks every page of the files (on a thread of its own): one measure serves a minute
+  // of requests, and requests arriving meanwhile share it.
+  let latest: Promise<StorageReport> | undefined;
+  let latestAt = 0;
+  app.get(
+    '/v1/storage',
+    {
+      onRequest: ctx.scope('operator'),
+      schema: {
+        tags: ['operations'],
+        security: [{ bearer: [] }],
+        summary: 'Where the disk goes: bytes per stream, hot against compacted, and per record',
+        description: `The store's tables and the embedded log, per stream. Measured at most once a minute (${STORAGE_REPORT_MS / 1000} s); \`beacon storage\` prints the same. Operator scope: it covers every tenant.`,
+        response: { 200: Type.Ref('StorageReport'), ...errorResponses(401, 403, 429, 503) },
+      },
+    },
+    async () => {
+      if (!latest || Date.now() - latestAt > STORAGE_REPORT_MS) {
+        latestAt = Date.now();
+        latest = storageReport(ctx.store, ctx.log);
+        latest.catch(() => (latest = undefined));
+      }
+      const report = await latest;
+      return { ...report, at: isoTime(report.at) };
+    },
+  );
 }

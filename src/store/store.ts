@@ -1,4 +1,5 @@
 import type { Stream } from '../log/record.ts';
+import type { StoragePart } from './storage.ts';
 
 /** A consumer group's resume point for one partition of one stream. */
 export interface Checkpoint {
@@ -77,6 +78,11 @@ export interface Store<W extends object = object> {
   transaction<T>(fn: (tx: W & CheckpointWriter) => Promise<T>): Promise<T>;
   /** A cheap round trip, for readiness. */
   ping(): Promise<void>;
+  /**
+   * Bytes on disk per table (indexes included) and the records of each raw one, as the wings declare
+   * them (`TableUse`). May take seconds on a large store, none of them on the caller's event loop.
+   */
+  storage(): Promise<StoragePart[]>;
   close(): Promise<void>;
 }
 

@@ -15,6 +15,8 @@ import type {
   TailListener,
 } from '../log.ts';
 import { prepareRecords, type Appended, type LogRecord, type NewRecord, type Stream } from '../record.ts';
+import { measureSqlite } from '../../sqlite/measure.ts';
+import type { StoragePart } from '../../store/storage.ts';
 import type { MaintenanceRequest } from './archive.ts';
 import { encodeBatch } from './chunk-writer.ts';
 import { logMigrations } from './migrations.ts';
@@ -287,6 +289,39 @@ export class EmbeddedLog implements Log {
       .prepare<[Stream], { end: number | null }>('SELECT MAX(end_offset) AS end FROM chunks WHERE stream = ?')
       .get(stream)!;
     return Promise.resolve(new Map([[PARTITION, row.end ?? 1]]));
+  }
+
+  async storage(): Promise<StoragePart[]> {
+    const file = resolve(join(this.#options.dataDir, 'log.db'));
+    const measured = await measureSqlite({
+      file,
+      queries: [
+        `SELECT stream, codec, SUM(end_offset - first_offset) AS records, SUM(length(records)) AS payload
+         FROM chunks GROUP BY stream, codec`,
+        'SELECT stream, COUNT(*) AS n FROM idempotency_keys GROUP BY stream',
+      ],
+    });
+    // A table's pages are shared out by what each stream puts in it.
+    const chunks = measured.rows[0] as { stream: Stream; codec: number; records: number; payload: number }[];
+    const keys = measured.rows[1] as { stream: Stream; n: number }[];
+    const payload = chunks.reduce((a, c) => a + c.payload, 0);
+    const keyCount = keys.reduce((a, k) => a + k.n, 0);
+    return [
+      ...chunks.map((c) => ({
+        stream: c.stream,
+        tier: 'log' as const,
+        label: c.codec === 0 ? 'log, as committed (hot window)' : 'log, compressed archive',
+        bytes: Math.round(((measured.tables.chunks ?? 0) * c.payload) / payload),
+        records: c.records,
+      })),
+      ...keys.map((k) => ({
+        stream: k.stream,
+        tier: 'log' as const,
+        label: 'log, client idempotency keys',
+        bytes: Math.round(((measured.tables.idempotency_keys ?? 0) * k.n) / keyCount),
+        records: null,
+      })),
+    ];
   }
 
   /** The log file is open and readable. */

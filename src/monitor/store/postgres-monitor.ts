@@ -70,6 +70,7 @@ import {
   toHotRow,
   toSeries,
 } from './rows.ts';
+import { monitorStorage } from './storage.ts';
 
 /** Advisory lock that serializes targets-file replacements across processes. */
 const TARGETS_LOCK = 0x62636e03;
@@ -848,6 +849,7 @@ export class PostgresCheckWriter implements CheckWriter {
  */
 export const postgresMonitor: PostgresWing<MonitorRepositories, MonitorWriters> = {
   name: 'monitor',
+  storage: monitorStorage,
   migrations: postgresMigrations,
   open: ({ db, pool, layout }) => {
     const partitions = new TablePartitions(layout, { table: 'monitor_checks', column: 'scheduled_at' });

@@ -67,6 +67,7 @@ import {
   toSeries,
 } from './rows.ts';
 import { sqliteMigrations } from './sqlite-migrations.ts';
+import { monitorStorage } from './storage.ts';
 
 /** The seq of the next incident change: MAX + 1 is unique and rising, for SQLite has one writer. */
 const NEXT_SEQ = '(SELECT COALESCE(MAX(seq), 0) + 1 FROM monitor_incidents)';
@@ -737,6 +738,7 @@ const oldest = (a: number | null, b: number | null): number | null =>
 /** The monitor on SQLite: targets, checks, rollups, states and incidents. */
 export const sqliteMonitor: SqliteWing<MonitorRepositories, MonitorWriters> = {
   migrations: sqliteMigrations,
+  storage: monitorStorage,
   repositories: (connections) => ({
     monitor: new SqliteMonitorReader(connections.reader),
     targets: new SqliteTargetWriter(connections.writer, (fn) => connections.serial(fn)),

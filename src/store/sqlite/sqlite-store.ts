@@ -13,6 +13,8 @@ import {
 } from '../dead-letters.ts';
 import type { Checkpoint, CheckpointWriter, DeadLetter, DeadLetterQuery, Store } from '../store.ts';
 import type { SqliteWing } from './wing.ts';
+import { measureSqlite } from '../../sqlite/measure.ts';
+import type { StoragePart } from '../storage.ts';
 
 /** The engine's own part of the schema: the sinks' resume points, and the records they set aside. */
 const engineMigrations: readonly Migration[] = [
@@ -193,6 +195,24 @@ export class SqliteStore<W extends object = object> implements Store<W> {
   ping(): Promise<void> {
     this.#reader!.prepare('SELECT 1').get();
     return Promise.resolve();
+  }
+
+  async storage(): Promise<StoragePart[]> {
+    const uses = this.#wings.flatMap((w) => w.storage ?? []);
+    const counted = uses.filter((u) => u.records !== undefined);
+    const measured = await measureSqlite({ file: this.#file, queries: counted.map((u) => u.records!) });
+    const records = new Map(counted.map((u, i) => [u.table, Number(measured.rows[i]![0]?.n ?? 0)]));
+    const declared = new Map(uses.map((u) => [u.table, u]));
+    return Object.entries(measured.tables).map(([table, bytes]) => {
+      const use = declared.get(table);
+      return {
+        stream: use?.stream ?? null,
+        tier: use?.tier ?? 'derived',
+        label: use?.label ?? table,
+        bytes,
+        records: records.get(table) ?? null,
+      };
+    });
   }
 
   async close(): Promise<void> {
