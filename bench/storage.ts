@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config/load.ts';
 import { newRecord } from '../src/ingest/records.ts';
@@ -34,6 +35,9 @@ import { sqliteStore } from '../src/roles/store-sqlite.ts';
 import type { BeaconStore } from '../src/roles/store.ts';
 import { startSink } from '../src/sink/sink.ts';
 import { checkSeries, random } from './lib/check-series.ts';
+import { Histogram } from './lib/percentiles.ts';
+import { Compactor } from '../src/monitor/compaction.ts';
+import { CheckColumns, encodeBlock, encodeCheck } from '../src/monitor/store/check-blocks.ts';
 import {
   logKeyCounts,
   logStreamShares,
@@ -95,27 +99,40 @@ function streamBytes(
   };
 }
 
-/** Prints where a data directory's check bytes are, per check stored. */
-function reportChecks(label: string, dataDir: string, checks: number): void {
+/** Where a data directory's check bytes are: the store's check tables and the checks' share of the log. */
+function checkBytes(dataDir: string) {
   const store = sqliteTableBytes(join(dataDir, 'beacon.db'));
   const { chunks, keys } = streamBytes(dataDir, 'checks', () => false);
-  const hot = store.get('monitor_checks') ?? 0;
-  const rollups = store.get('monitor_rollups') ?? 0;
-  const other = sumTables(
-    store,
-    (t) =>
-      t.startsWith('monitor_') &&
-      t !== 'monitor_checks' &&
-      t !== 'monitor_rollups' &&
-      t !== 'monitor_targets',
-  );
-  note(`${label}: ${count(checks)} checks`);
-  row(`${label}: monitor_checks (hot rows) per check`, bytes(hot / checks), '≤ 60 B', hot / checks <= 60);
-  row(`${label}: other check tables per check`, bytes(other / checks));
-  row(`${label}: monitor_rollups per check`, bytes(rollups / checks));
-  row(`${label}: log chunks per check`, bytes(chunks / checks));
-  row(`${label}: log idempotency keys per check`, bytes(keys / checks));
-  row(`${label}: total at rest per check`, bytes((hot + other + rollups + chunks + keys) / checks));
+  return {
+    // Rows of either format: a row per check.
+    hot: (store.get('monitor_hot_checks') ?? 0) + (store.get('monitor_checks') ?? 0),
+    blocks: store.get('monitor_check_blocks') ?? 0,
+    // Series, incident states and incidents: per target, not per check.
+    series: sumTables(store, (t) => ['monitor_series', 'monitor_states', 'monitor_incidents'].includes(t)),
+    rollups: store.get('monitor_rollups') ?? 0,
+    log: chunks + keys,
+    keys,
+  };
+}
+
+/** Prints a data directory's check bytes per check, as rows of the result. */
+function reportChecks(label: string, b: ReturnType<typeof checkBytes>, checks: number): void {
+  const per = (n: number) => bytes(n / checks);
+  row(`${label}: hot check rows per check`, per(b.hot), '≤ 60 B', b.hot / checks <= 60);
+  row(`${label}: rollups per check`, per(b.rollups));
+  row(`${label}: log per check (chunks and keys)`, per(b.log));
+  row(`${label}: log idempotency keys per check`, per(b.keys));
+  row(`${label}: total at rest per check`, per(b.hot + b.blocks + b.series + b.rollups + b.log));
+}
+
+/** Prints the check bytes of a data directory whose checks are all in blocks and whose log has been kept. */
+function reportCompacted(label: string, b: ReturnType<typeof checkBytes>, checks: number): void {
+  const per = (n: number) => bytes(n / checks);
+  const inBlocks = (b.blocks + b.series) / checks;
+  row(`${label}: checks in blocks, all bytes at rest per check`, bytes(inBlocks), '≤ 8 B', inBlocks <= 8);
+  row(`${label}: rollups kept per check (hour and day)`, per(b.rollups));
+  row(`${label}: log per check after upkeep`, per(b.log));
+  row(`${label}: total at rest per check`, per(b.hot + b.blocks + b.series + b.rollups + b.log));
 }
 
 /** Checks as log records, the way the prober appends them. */
@@ -160,13 +177,22 @@ async function generated(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'beacon-bench-storage-'));
   const pgDb = await scratchDatabase(args.pg);
   try {
-    const log = new EmbeddedLog({ dataDir, maxQueue: 1_000_000, logger: silent, writerThread: false });
+    let stored = 0;
+    const log = new EmbeddedLog({
+      dataDir,
+      maxQueue: 1_000_000,
+      logger: silent,
+      writerThread: false,
+      keylessStreams: ['checks'],
+      released: () => Promise.resolve(new Map([['checks', stored]])),
+    });
     await log.open();
     const from = Date.UTC(2026, 0, 5);
+    const to = from + days * DAY;
     let checks = 0;
     const progress = new Progress('appending checks to the log', undefined);
     let batch: NewRecord[] = [];
-    for (const check of checkSeries({ targets, intervalSeconds: 60, from, to: from + days * DAY })) {
+    for (const check of checkSeries({ targets, intervalSeconds: 60, from, to })) {
       batch.push(recordOf(check));
       if (batch.length === 2000) {
         await log.append(batch);
@@ -182,25 +208,110 @@ async function generated(): Promise<void> {
     const sqlite = sqliteStore({ dataDir });
     await sqlite.open();
     const sqliteSeconds = await project(log, sqlite, 'SQLite', checks);
-    await sqlite.close();
     note(`SQLite: ${count(checks / sqliteSeconds)} checks/s projected`);
-    reportChecks('generated, SQLite', dataDir, checks);
+    reportChecks('generated, SQLite, before compaction', checkBytes(dataDir), checks);
+
+    // Compaction of every day, timed in CPU (this process does it all, on one core).
+    step('compacting (SQLite)');
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    const compacted = await new Compactor({ store: sqlite, periodMs: DAY, logger: silent }).run(
+      to + DAY,
+      (p) => compactProgress.update(p.checks),
+    );
+    compactProgress.finish(compacted.checks);
+    const used = process.cpuUsage(cpu);
+    const cpuSeconds = (used.user + used.system) / 1e6;
+    const speed = compacted.checks / cpuSeconds;
+    note(
+      `${count(compacted.checks)} checks into ${count(compacted.blocks)} blocks in ${((performance.now() - started) / 1000).toFixed(1)} s (${cpuSeconds.toFixed(1)} s of CPU)`,
+    );
+    row(
+      'compaction speed, SQLite (read rows, encode, write block, delete rows)',
+      `${count(speed)} checks/s per core`,
+      '≥ 500,000',
+      speed >= 500_000,
+    );
+    row(
+      'compaction speed, codec alone (encode a day of hot rows into a block)',
+      `${count(codecSpeed(checks))} checks/s per core`,
+    );
+
+    // The log's upkeep, as beacon start runs it once the hot window has passed: the store has every check.
+    stored = (await log.endOffsets('checks')).get(0)!;
+    await log.maintain(Date.now());
+    reportCompacted('generated, SQLite, compacted', checkBytes(dataDir), checks);
+    await readLatency(sqlite, from);
+    await sqlite.close();
 
     const postgres = postgresStore({ url: pgDb.url, maintenanceIntervalMs: 0 });
     await postgres.open();
     const pgSeconds = await project(log, postgres, 'PostgreSQL', checks);
-    await postgres.close();
     note(`PostgreSQL: ${count(checks / pgSeconds)} checks/s projected`);
-    const pgBytes = await postgresTableBytes(pgDb.url);
-    const hot = pgBytes.get('monitor_checks') ?? 0;
-    const rollups = pgBytes.get('monitor_rollups') ?? 0;
-    row('generated, PostgreSQL: monitor_checks (hot rows) per check', bytes(hot / checks));
-    row('generated, PostgreSQL: monitor_rollups per check', bytes(rollups / checks));
+    const before = await postgresTableBytes(pgDb.url);
+    row(
+      'generated, PostgreSQL: hot check rows per check',
+      bytes(((before.get('monitor_hot_checks') ?? 0) + (before.get('monitor_checks') ?? 0)) / checks),
+    );
+    await new Compactor({ store: postgres, periodMs: DAY, logger: silent }).run(to + DAY);
+    await postgres.close();
+    const after = await postgresTableBytes(pgDb.url);
+    const pgBlocks = (after.get('monitor_check_blocks') ?? 0) + (after.get('monitor_series') ?? 0);
+    row('generated, PostgreSQL: checks in blocks, all bytes at rest per check', bytes(pgBlocks / checks));
+    row(
+      'generated, PostgreSQL: rollups kept per check (hour and day)',
+      bytes((after.get('monitor_rollups') ?? 0) / checks),
+    );
     await log.close();
   } finally {
     await pgDb.drop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+const compactProgress = new Progress('compacting checks', undefined);
+
+/** The codec alone: a day of one series' hot rows into a block, over and over, in CPU time. */
+function codecSpeed(total: number): number {
+  const from = Date.UTC(2026, 0, 5);
+  const series = [...checkSeries({ targets: 20, intervalSeconds: 60, from, to: from + DAY })];
+  const bodies = series.map((c) => [c.scheduledAt, encodeCheck(c)] as const);
+  const cpu = process.cpuUsage();
+  let done = 0;
+  while (done < Math.min(total, 2_000_000)) {
+    const columns = new CheckColumns();
+    // One series' day: 1,440 consecutive rows of the same target.
+    for (let i = 0; i < 1440 && i < bodies.length; i++) columns.pushBody(bodies[i]![0], bodies[i]![1]);
+    encodeBlock(columns);
+    done += columns.n;
+  }
+  const used = process.cpuUsage(cpu);
+  return done / ((used.user + used.system) / 1e6);
+}
+
+/** p50 and p99 of reading one target's compacted day (1,440 checks) through the store's reader. */
+async function readLatency(store: BeaconStore, day: number): Promise<void> {
+  const latency = new Histogram(0.01);
+  const rnd = random(11);
+  const reads = quick ? 200 : 2000;
+  let read = 0;
+  for (let i = 0; i < reads; i++) {
+    const target = `target-${Math.floor(rnd() * 20)}`;
+    const started = performance.now();
+    const page = await store.monitor.listChecks({
+      tenant: 'default',
+      target,
+      from: day,
+      to: day + DAY,
+      limit: 1441,
+    });
+    latency.record(performance.now() - started);
+    read += page.length;
+  }
+  note(`read ${count(read)} checks in ${count(reads)} reads`);
+  row("reading one target's compacted day (1,440 checks): p50", `${latency.percentile(50).toFixed(2)} ms`);
+  const p99 = latency.percentile(99);
+  row("reading one target's compacted day (1,440 checks): p99", `${p99.toFixed(2)} ms`, '≤ 5 ms', p99 <= 5);
 }
 
 /** A `beacon start` child on `dataDir` and the address it serves, once it says it runs. */
@@ -258,6 +369,38 @@ async function startFarm(delayMs: number): Promise<{ child: ChildProcess; port: 
   return { child, port };
 }
 
+/** `n` targets at `interval` s over loopback hosts of the farm, written straight into a fresh store. */
+async function seedTargets(dataDir: string, n: number, interval: number, port: number): Promise<void> {
+  const store = sqliteStore({ dataDir });
+  await store.open();
+  await store.tenants.ensure({ id: 'default', name: 'Default', createdAt: Date.now() });
+  const now = Date.now();
+  await store.targets.replaceFileTargets(
+    Array.from({ length: n }, (_, i) => ({
+      id: `t${i}`,
+      tenant: 'default',
+      source: 'file' as const,
+      createdAt: now,
+      updatedAt: now,
+      url: `http://127.0.1.${(i % 250) + 1}:${port}/t${i}`,
+      intervalSeconds: interval,
+      timeoutMs: Math.min(10_000, interval * 1000),
+      method: 'GET' as const,
+      headers: {},
+      expectStatus: ['200-399'],
+      ...(i % 10 === 0 ? { pattern: 'farm: ok' } : {}),
+      patternMustMatch: true,
+      maxRedirects: 0,
+      maxBodyBytes: 1_048_576,
+      ignoreTlsErrors: false,
+      downAfter: 3,
+      upAfter: 2,
+      tags: [],
+    })),
+  );
+  await store.close();
+}
+
 /** A targets file of `n` targets at `interval` s spread over loopback hosts of the farm. */
 function targetsFile(dir: string, n: number, interval: number, port: number): string {
   const file = join(dir, 'targets.yaml');
@@ -275,9 +418,24 @@ function targetsFile(dir: string, n: number, interval: number, port: number): st
   return file;
 }
 
-/** Checks in a stopped `beacon start`'s log. */
-function loggedChecks(dataDir: string): number {
-  return logStreamShares(join(dataDir, 'log.db')).get('checks')?.records ?? 0;
+/** Checks a stopped `beacon start` stored, in rows of either format. */
+function storedChecks(dataDir: string): number {
+  const db = new Database(join(dataDir, 'beacon.db'), { readonly: true });
+  try {
+    const count = (table: string) =>
+      db.prepare<[], { n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).get()?.n ?? 0;
+    const tables = new Set(
+      db
+        .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .all()
+        .map((r) => r.name),
+    );
+    return ['monitor_checks', 'monitor_hot_checks']
+      .filter((t) => tables.has(t))
+      .reduce((a, t) => a + count(t), 0);
+  } finally {
+    db.close();
+  }
 }
 
 async function prober(): Promise<void> {
@@ -300,7 +458,27 @@ async function prober(): Promise<void> {
     }
     progress.finish(seconds);
     await stopBeacon(child);
-    reportChecks('prober, SQLite', dataDir, loggedChecks(dataDir));
+    const checks = storedChecks(dataDir);
+    reportChecks('prober, SQLite, before compaction', checkBytes(dataDir), checks);
+    // Every check into blocks now, and the log kept as beacon start keeps it.
+    const store = sqliteStore({ dataDir });
+    await store.open();
+    const compacted = await new Compactor({ store, periodMs: DAY, logger: silent }).run(Date.now() + 2 * DAY);
+    await store.close();
+    const log = new EmbeddedLog({
+      dataDir,
+      maxQueue: 1000,
+      logger: silent,
+      keylessStreams: ['checks'],
+      released: () => Promise.resolve(new Map([['checks', Number.MAX_SAFE_INTEGER]])),
+    });
+    await log.open();
+    await log.maintain(Date.now() + 11 * 60_000);
+    await log.close();
+    note(
+      `${count(compacted.checks)} checks in ${count(compacted.blocks)} blocks (${(compacted.checks / compacted.blocks).toFixed(0)} checks a block: blocks of a day at 60 s hold 1,440)`,
+    );
+    reportCompacted('prober, SQLite, compacted', checkBytes(dataDir), checks);
   } finally {
     farm.child.kill('SIGTERM');
     rmSync(dataDir, { recursive: true, force: true });
@@ -427,25 +605,12 @@ async function streams(): Promise<void> {
     sensed.finish(crossings);
     await stopBeacon(server);
 
-    const report = (stream: string, label: string, tables: (t: string) => boolean, n: number) => {
-      const b = streamBytes(dataDir, stream, tables);
-      row(`${label}: store per record`, bytes(b.store / n));
-      row(`${label}: log per record`, bytes((b.chunks + b.keys) / n));
-    };
-    report('messages', 'messages', (t) => t === 'messages' || t === 'message_keys', messages);
-    report(
-      'pageviews',
-      'page views and events',
-      (t) =>
+    const streamTables = {
+      messages: (t: string) => t === 'messages' || t === 'message_keys',
+      pageviews: (t: string) =>
         t.startsWith('analytics_') &&
         !['analytics_sites', 'analytics_oauth_clients', 'analytics_settings'].includes(t),
-      events,
-    );
-    report(
-      'sensor-events',
-      'sensor events',
-      (t) =>
-        t.startsWith('occupancy_') &&
+      'sensor-events': (t: string) =>
         [
           'occupancy_events',
           'occupancy_deltas',
@@ -453,8 +618,26 @@ async function streams(): Promise<void> {
           'occupancy_hours',
           'occupancy_days',
         ].includes(t),
-      crossings,
-    );
+    };
+    const measured = [
+      ['messages', 'messages', messages],
+      ['pageviews', 'page views and events', events],
+      ['sensor-events', 'sensor events', crossings],
+    ] as const;
+    for (const [stream, label, n] of measured) {
+      const b = streamBytes(dataDir, stream, streamTables[stream]);
+      row(`${label}: store per record`, bytes(b.store / n));
+      row(`${label}: log per record, as committed`, bytes((b.chunks + b.keys) / n));
+    }
+    // The log's upkeep once the hot window has passed and the idempotency window with it: archived.
+    const log = new EmbeddedLog({ dataDir, maxQueue: 1000, logger: silent, keylessStreams: ['checks'] });
+    await log.open();
+    await log.maintain(Date.now() + 25 * 3_600_000);
+    await log.close();
+    for (const [stream, label, n] of measured) {
+      const b = streamBytes(dataDir, stream, streamTables[stream]);
+      row(`${label}: log per record, archived`, bytes((b.chunks + b.keys) / n));
+    }
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -498,9 +681,10 @@ async function rss(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'beacon-bench-storage-'));
   let load: ChildProcess | undefined;
   try {
-    const file = targetsFile(dir, targets, 60, farm.port);
+    // Written into the store as the API would, not as a targets file: parsing a 20,000-target YAML
+    // file at start-up costs its own (passing) memory, which is not what this figure is about.
+    await seedTargets(dir, targets, 60, farm.port);
     const { child, url: base } = await startBeacon(dir, {
-      BEACON_MONITOR_TARGETS_FILE: file,
       BEACON_MONITOR_CONCURRENCY: '2000',
       BEACON_MONITOR_PER_HOST: '16',
     });
@@ -512,10 +696,12 @@ async function rss(): Promise<void> {
       load!.once('message', resolve);
       load!.send('report');
     });
-    note(`message load: ${count(sent.sent)} accepted, ${count(sent.failed)} failed`);
+    // The load runs through the warm-up and the samples: its rate is what the server answered over both.
+    const achieved = sent.sent / (seconds + 20);
+    note(`message load: ${count(sent.sent)} accepted (${count(achieved)}/s), ${count(sent.failed)} failed`);
     await stopBeacon(child);
     row(
-      `beacon start RSS, ${count(targets)} targets + 1,000 messages/s (peak)`,
+      `beacon start RSS, ${count(targets)} targets at 60 s + messages (${count(achieved)}/s answered of 1,000/s sent) (peak)`,
       `${r.peak.toFixed(0)} MB (mean ${r.mean.toFixed(0)} MB)`,
       '≤ 256 MB',
       r.peak <= 256,

@@ -38,6 +38,13 @@ export const ConfigSchema = Type.Object(
       shape: '`sqlite` or postgres://user[:password]@host[:port]/database',
       description: 'Store backend: `sqlite`, or a `postgres://…` URL.',
     }),
+    sqliteCacheMiB: Type.Integer({
+      minimum: 1,
+      maximum: 4096,
+      default: 8,
+      description:
+        'SQLite page cache of each connection to the embedded store and log, in MiB. A connection fills its cache as it works and never gives it back, so it is part of the process’s memory, times the connections (`beacon start` has seven); pages beyond it are read through the operating system’s cache.',
+    }),
     adminToken: Type.Optional(
       Type.String({
         minLength: 24,
@@ -159,6 +166,11 @@ export const ConfigSchema = Type.Object(
           default: 0,
           description:
             '`beacon sink` serves `/metrics`, `/healthz` and `/readyz` on this port, bound to `host` (0 picks a free one and prints it).',
+        }),
+        thread: Type.Boolean({
+          default: false,
+          description:
+            '`beacon start` runs its sinks on a worker thread of their own, so storing rows never competes with accepting them on one event loop. It costs a second V8 isolate (about 55 MB of RSS) and wins only under heavy ingest (tens of thousands of records a second); off, the sinks run on the API’s event loop with its connections, and the one-box process stays within 256 MB.',
         }),
       },
       'Sinks that project the log into the store.',

@@ -15,7 +15,7 @@ import type { BeaconStore } from './store.ts';
 export interface EmbeddedTuning {
   /** Commit on a writer thread (default: `embeddedLog.writerThread`). */
   readonly writerThread?: boolean;
-  /** SQLite page cache per connection, in MiB (default 64). */
+  /** SQLite page cache per connection, in MiB (default `sqliteCacheMiB`). */
   readonly cacheMiB?: number;
   /**
    * Per stream whose store keeps every record (checks), the offset below which its sink has stored
@@ -53,7 +53,7 @@ export async function createLog(
       keylessStreams: KEYLESS_STREAMS,
       ...(tuning.released === undefined ? {} : { released: tuning.released }),
       writerThread: tuning.writerThread ?? config.embeddedLog.writerThread,
-      ...(tuning.cacheMiB === undefined ? {} : { cacheMiB: tuning.cacheMiB }),
+      cacheMiB: tuning.cacheMiB ?? config.sqliteCacheMiB,
       logger,
       onCommit: (records, seconds) => {
         metrics.commitBatchSize.observe(records);
@@ -99,7 +99,7 @@ export async function createStore(
 ): Promise<BeaconStore> {
   if (config.store === 'sqlite') {
     const { sqliteStore } = await import('./store-sqlite.ts');
-    return sqliteStore({ dataDir: config.dataDir, ...tuning });
+    return sqliteStore({ dataDir: config.dataDir, cacheMiB: tuning.cacheMiB ?? config.sqliteCacheMiB });
   }
   if (/^postgres(ql)?:\/\//.test(config.store)) {
     const { postgresStore } = await import('./store-postgres.ts');

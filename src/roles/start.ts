@@ -12,7 +12,7 @@ import { startMonitor, type RunningMonitor } from '../monitor/monitor.ts';
 import type { Log } from '../log/log.ts';
 import type { Stream } from '../log/record.ts';
 import { Metrics } from '../observability/metrics.ts';
-import { startSinkThread } from './sink/thread.ts';
+import { startSinks } from './sink/place.ts';
 import type { BeaconStore } from './store.ts';
 import { bootstrapTenants } from '../tenants/bootstrap.ts';
 import { Authenticator } from '../tenants/tokens.ts';
@@ -82,7 +82,8 @@ export async function startBeacon(
   // of its own: storing rows then never competes with accepting them on this event loop. Frames they
   // derive (live counts) come back to the hub, which tells them whether anyone listens. `beacon api`
   // runs none (sinks: false): its sinks are `beacon sink` processes.
-  const sinks = (options.sinks ?? true) ? await startSinkThread(config, logger) : undefined;
+  const sinks =
+    (options.sinks ?? true) ? await startSinks(config, metrics, logger, { store, log }) : undefined;
   // The log is tailed only while someone listens: on Kafka a tail fetches and decodes every record.
   // Frames the sinks derive (live counts) come through the log too, from the sink thread or from
   // `beacon sink` processes.
@@ -107,7 +108,8 @@ export async function startBeacon(
       }
     },
   });
-  if (sinks) metrics.addSource(() => sinks.metrics());
+  const fromThread = sinks?.metrics;
+  if (fromThread) metrics.addSource(() => fromThread());
 
   const monitor = config.monitor.enabled
     ? await startMonitor({

@@ -31,7 +31,7 @@ export interface OpenOptions {
 }
 
 /** Page cache per connection unless a role asks for less. */
-export const DEFAULT_CACHE_MIB = 64;
+export const DEFAULT_CACHE_MIB = 8;
 
 /** Opens a SQLite file in WAL mode with the pragmas Beacon relies on. */
 export function openDatabase(file: string, options: OpenOptions): SqliteDatabase {

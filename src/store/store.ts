@@ -83,6 +83,12 @@ export interface Store<W extends object = object> {
    * them (`TableUse`). May take seconds on a large store, none of them on the caller's event loop.
    */
   storage(): Promise<StoragePart[]>;
+  /**
+   * Gives a few megabytes of pages that deletes freed back to the file system (SQLite made with
+   * incremental auto-vacuum); returns how many pages, 0 when there are none or the backend reuses
+   * them itself (PostgreSQL's autovacuum).
+   */
+  reclaim(): Promise<number>;
   close(): Promise<void>;
 }
 

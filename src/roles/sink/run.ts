@@ -17,20 +17,23 @@ export interface RunningSinks {
 }
 
 /**
- * Opens the configured log and store and starts one consumer-group member per projection. Frames the
- * projections derive go to the log's live channel (`Log.publishDerived`), where every API process
+ * Opens the configured log and store (or uses `shared`, already open, when the sinks run on the API's
+ * event loop) and starts one consumer-group member per projection, and background compaction. Frames
+ * the projections derive go to the log's live channel (`Log.publishDerived`), where every API process
  * tails them; `listening` says whether anyone may receive them (always, unless told otherwise).
+ * Closing leaves a shared log and store open.
  */
 export async function runSinks(
   config: Readonly<Config>,
   metrics: Metrics,
   logger: Logger,
   listening: () => boolean = () => true,
+  shared?: { readonly store: BeaconStore; readonly log: Log },
 ): Promise<RunningSinks> {
-  const store = await createStore(config, logger);
-  await store.open();
-  const log = await createLog(config, metrics, logger);
-  await log.open();
+  const store = shared?.store ?? (await createStore(config, logger));
+  if (!shared) await store.open();
+  const log = shared?.log ?? (await createLog(config, metrics, logger));
+  if (!shared) await log.open();
   const sinks: Consumer[] = projections.map((projection) =>
     startSink({
       log,
@@ -62,6 +65,7 @@ export async function runSinks(
     close: async () => {
       await compactor?.close();
       await Promise.all(sinks.map((s) => s.close()));
+      if (shared) return;
       await log.close();
       await store.close();
     },

@@ -329,6 +329,11 @@ export class PostgresStore<W extends object = object> implements Store<W> {
     await this.#db!.query('SELECT 1');
   }
 
+  /** PostgreSQL reuses freed space itself (autovacuum); nothing to give back here. */
+  reclaim(): Promise<number> {
+    return Promise.resolve(0);
+  }
+
   async storage(): Promise<StoragePart[]> {
     const db = this.#db!;
     // Each table with its indexes and TOAST, its partitions summed into it (pg_partition_tree has no

@@ -57,6 +57,9 @@ const engineMigrations: readonly Migration[] = [
  */
 const RETRYABLE = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|NOMEM|CANTOPEN|READONLY|PROTOCOL|INTERRUPT)/;
 
+/** Pages one `reclaim()` gives back at most: 8 MB of 4 KiB pages, a few milliseconds of work. */
+const RECLAIM_PAGES = 2000;
+
 export interface SqliteStoreOptions {
   readonly dataDir: string;
   /** SQLite page cache per connection, in MiB (default 64). */
@@ -89,7 +92,7 @@ export class SqliteStore<W extends object = object> implements Store<W> {
 
   open(): Promise<string[]> {
     const cacheMiB = this.#cacheMiB;
-    const writer = openDatabase(this.#file, { synchronous: 'normal', cacheMiB });
+    const writer = openDatabase(this.#file, { synchronous: 'normal', cacheMiB, incrementalVacuum: true });
     const versions = versionsOf([...engineMigrations, ...this.#wings.flatMap((w) => w.migrations)]);
     const applied = migrate(
       writer,
@@ -195,6 +198,16 @@ export class SqliteStore<W extends object = object> implements Store<W> {
   ping(): Promise<void> {
     this.#reader!.prepare('SELECT 1').get();
     return Promise.resolve();
+  }
+
+  reclaim(): Promise<number> {
+    return this.#serial(() => {
+      const db = this.#writer!;
+      if (db.pragma('auto_vacuum', { simple: true }) !== 2) return 0;
+      const free = db.pragma('freelist_count', { simple: true }) as number;
+      if (free > 0) db.pragma(`incremental_vacuum(${RECLAIM_PAGES})`);
+      return Math.min(free, RECLAIM_PAGES);
+    });
   }
 
   async storage(): Promise<StoragePart[]> {
