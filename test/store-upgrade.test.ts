@@ -16,6 +16,10 @@ import { postgresMigrations86f62b7 } from './fixtures/86f62b7/postgres-migration
 import { sqliteMigrations86f62b7 } from './fixtures/86f62b7/sqlite-migrations.ts';
 import { freshDatabase } from './helpers/postgres.ts';
 import { sampleTarget } from './helpers/targets.ts';
+import { pino } from 'pino';
+import { Compactor } from '../src/monitor/compaction.ts';
+import type { CheckRow } from '../src/monitor/model.ts';
+import { checkValues } from '../src/monitor/store/rows.ts';
 
 const NAMES = [
   '001_tenants_messages_checkpoints',
@@ -26,7 +30,7 @@ const NAMES = [
   '006_occupancy_hours',
 ];
 /** Versions added since 86f62b7: all a database of that day has to apply. */
-const LATER = ['007_dead_letters', '008_tenants_disabled'];
+const LATER = ['007_dead_letters', '008_tenants_disabled', '009_check_blocks'];
 
 const {
   id: _id,
@@ -46,10 +50,61 @@ const seed = {
   space: ['t1', 'lobby', 'Lobby', null, 1000],
 };
 
+const DAY = 86_400_000;
+/** Checks as 86f62b7 stored them, one row each in monitor_checks: the day after the epoch, two regions. */
+const oldChecks: CheckRow[] = [0, 1, 2].flatMap((i) =>
+  ['eu', 'us'].map((region) => ({
+    tenant: 't1',
+    target: 'web',
+    region,
+    slot: 1440 + i,
+    scheduledAt: DAY + i * 60_000,
+    startedAt: DAY + i * 60_000 + 4,
+    durationMs: 41.37 + i,
+    phases: { dnsMs: 1.25, connectMs: 2.5, tlsMs: 7.75, ttfbMs: 20.1, transferMs: 9.5 },
+    status: i === 1 ? 503 : 200,
+    httpVersion: '1.1',
+    bytes: 1234,
+    tlsExpiresAt: 90 * DAY,
+    patternMatched: i === 2 ? false : null,
+    redirects: 0,
+    ok: i !== 1,
+    error: i === 1 ? { class: 'status' as const, detail: 'status 503 not in 200-399' } : null,
+  })),
+);
+const newestFirst = [...oldChecks].sort(
+  (a, b) => b.scheduledAt - a.scheduledAt || (a.region < b.region ? 1 : -1),
+);
+
+/**
+ * Checks the old code stored read back as they were, and background compaction (which the upgraded
+ * code runs) moves them into blocks without changing an answer.
+ */
+async function readChecksBack(store: BeaconStore): Promise<void> {
+  const page = () => store.monitor.listChecks({ tenant: 't1', target: 'web', limit: 100 });
+  assert.deepEqual(await page(), newestFirst);
+  const latest = newestFirst.filter((c) => c.scheduledAt === newestFirst[0]!.scheduledAt).reverse();
+  assert.deepEqual(await store.monitor.latestChecks('t1'), latest);
+  // A copy of an old check (a prober's spool drained after the upgrade) is not new.
+  assert.deepEqual(await store.transaction((tx) => tx.checks.insert([oldChecks[0]!])), []);
+  const compacted = await new Compactor({ store, periodMs: DAY, logger: pino({ level: 'silent' }) }).run(
+    3 * DAY,
+  );
+  assert.deepEqual([compacted.checks, compacted.blocks], [6, 2]);
+  assert.deepEqual(await page(), newestFirst);
+  assert.deepEqual(await store.monitor.latestChecks('t1'), latest);
+  assert.deepEqual(await store.transaction((tx) => tx.checks.insert([oldChecks[0]!])), []);
+}
+
+/** Tables of the versions added since 86f62b7. */
+const ADDED = ['dead_letters', 'monitor_series', 'monitor_hot_checks', 'monitor_check_blocks'];
 /** A schema as 86f62b7 made it: what the versions added since made is taken out again. */
 const as86f62b7 = (lines: string[]) =>
   lines
-    .filter((line) => !line.includes('dead_letters') && !line.startsWith('column tenants.disabled_at '))
+    .filter(
+      (line) =>
+        !ADDED.some((table) => line.includes(table)) && !line.startsWith('column tenants.disabled_at '),
+    )
     .map((line) => line.replace(', disabled_at INTEGER', ''));
 
 /** Everything a database's schema declares, in a form two databases can be compared by. */
@@ -100,6 +155,12 @@ test('a SQLite store made by 86f62b7 opens: only later versions apply, the same 
       .run(...seed.message);
     old.prepare('INSERT INTO monitor_targets VALUES (?, ?, ?, ?, ?, ?)').run(...seed.target);
     old.prepare('INSERT INTO occupancy_spaces VALUES (?, ?, ?, ?, ?)').run(...seed.space);
+    const check = old.prepare(
+      `INSERT INTO monitor_checks VALUES (${checkValues(oldChecks[0]!)
+        .map(() => '?')
+        .join(', ')})`,
+    );
+    for (const c of oldChecks) check.run(checkValues(c));
     old.close();
 
     const store = sqliteStore({ dataDir: oldDir });
@@ -107,6 +168,7 @@ test('a SQLite store made by 86f62b7 opens: only later versions apply, the same 
     assert.deepEqual(store.existing, NAMES);
     try {
       await readBack(store);
+      await readChecksBack(store);
     } finally {
       await store.close();
     }
@@ -125,7 +187,7 @@ test('a SQLite store made by 86f62b7 opens: only later versions apply, the same 
         schema86f62b7,
         'versions 1 to 6 make what 86f62b7 made',
       );
-      assert.equal(freshDb.pragma('user_version', { simple: true }), 8);
+      assert.equal(freshDb.pragma('user_version', { simple: true }), 9);
     } finally {
       freshDb.close();
     }
@@ -227,6 +289,18 @@ test('a PostgreSQL store made by 86f62b7 opens: only later versions apply, the s
     );
     await pool.query('INSERT INTO monitor_targets VALUES ($1, $2, $3, $4, $5, $6)', seed.target);
     await pool.query('INSERT INTO occupancy_spaces VALUES ($1, $2, $3, $4, $5)', seed.space);
+    await pool.query(
+      `CREATE TABLE IF NOT EXISTS monitor_checks_p19700102 PARTITION OF monitor_checks
+       FOR VALUES FROM ('1970-01-02T00:00:00Z') TO ('1970-01-03T00:00:00Z')`,
+    );
+    const at = (n: number) => `timestamptz 'epoch' + $${n}::float8 * interval '1 millisecond'`;
+    for (const c of oldChecks) {
+      const values = checkValues(c);
+      await pool.query(
+        `INSERT INTO monitor_checks VALUES (${values.map((_, i) => ([2, 5, 15].includes(i) && values[i] !== null ? at(i + 1) : `$${i + 1}`)).join(', ')})`,
+        values.map((v, i) => (i === 16 || i === 18 ? (v === null ? null : v === 1) : v)),
+      );
+    }
     const schema86f62b7 = await postgresSchema(old.url);
 
     const store = postgresStore({ url: old.url, maintenanceIntervalMs: 0 });
@@ -237,6 +311,7 @@ test('a PostgreSQL store made by 86f62b7 opens: only later versions apply, the s
     );
     try {
       await readBack(store);
+      await readChecksBack(store);
     } finally {
       await store.close();
     }

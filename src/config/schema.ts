@@ -38,6 +38,13 @@ export const ConfigSchema = Type.Object(
       shape: '`sqlite` or postgres://user[:password]@host[:port]/database',
       description: 'Store backend: `sqlite`, or a `postgres://…` URL.',
     }),
+    sqliteCacheMiB: Type.Integer({
+      minimum: 1,
+      maximum: 4096,
+      default: 8,
+      description:
+        'SQLite page cache of each connection to the embedded store and log, in MiB. A connection fills its cache as it works and never gives it back, so it is part of the process’s memory, times the connections (`beacon start` has seven); pages beyond it are read through the operating system’s cache.',
+    }),
     adminToken: Type.Optional(
       Type.String({
         minLength: 24,
@@ -167,6 +174,11 @@ export const ConfigSchema = Type.Object(
           description:
             '`beacon sink` serves `/metrics`, `/healthz` and `/readyz` on this port, bound to `host` (0 picks a free one and prints it).',
         }),
+        thread: Type.Boolean({
+          default: false,
+          description:
+            '`beacon start` runs its sinks on a worker thread of their own, so storing rows never competes with accepting them on one event loop. It costs a second V8 isolate (about 55 MB of RSS) and wins only under heavy ingest (tens of thousands of records a second); off, the sinks run on the API’s event loop with its connections, and the one-box process stays within 256 MB.',
+        }),
       },
       'Sinks that project the log into the store.',
     ),
@@ -176,12 +188,26 @@ export const ConfigSchema = Type.Object(
           minimum: 0,
           default: 0,
           description:
-            'Days the embedded log keeps records and client idempotency keys; 0 keeps them forever. Replays and reprocessing read the log, so they reach back this far.',
+            'Days the embedded log keeps records, compressed in its archive past the hot window; 0 keeps them forever. Replay of sensor events and reprocessing of page views read the log, so they reach back this far. Checks are not archived: the store keeps them (see `monitor.retentionDays`).',
+        }),
+        hotMinutes: Type.Integer({
+          minimum: 1,
+          maximum: 10080,
+          default: 10,
+          description:
+            'Minutes records stay in the chunks they were committed in. After that they are merged into zstd-compressed archive chunks (about a tenth of the size), or, for checks once their sink has stored them, deleted. Sinks read the hot window within seconds; one that fell further behind reads the archive, only a little slower.',
+        }),
+        idempotencyHours: Type.Integer({
+          minimum: 1,
+          default: 24,
+          description:
+            'Hours a client’s `Idempotency-Key` is remembered, as payment APIs do: a retry within it is answered with the first record, a key reused after it is a new record.',
         }),
         sweepIntervalMs: Type.Integer({
           minimum: 1000,
-          default: 3_600_000,
-          description: 'How often records past retention are deleted.',
+          default: 60_000,
+          description:
+            'How often the log’s upkeep runs: archiving past the hot window, and deleting what the store holds, what retention expired and idempotency keys past their window.',
         }),
         writerThread: Type.Boolean({
           default: false,
@@ -324,7 +350,8 @@ export const ConfigSchema = Type.Object(
         retentionDays: Type.Integer({
           minimum: 1,
           default: 30,
-          description: 'Days raw checks are kept; minute, hour and day rollups are kept longer.',
+          description:
+            'Days raw checks are kept, and minute rollups with them; a block goes once its whole period is past. Hour and day rollups are kept longer.',
         }),
         webhookUrl: Type.Optional(
           Type.String({
@@ -342,8 +369,37 @@ export const ConfigSchema = Type.Object(
           default: 1000,
           description: 'First retry delay of a failed webhook; it doubles per attempt, up to a minute.',
         }),
+        compaction: Obj(
+          {
+            enabled: Type.Boolean({
+              default: true,
+              description:
+                'Sinks (`beacon start`, `beacon sink`) fold checks into compressed blocks in the background; `beacon compact` does it on demand either way.',
+            }),
+            periodHours: Type.Integer({
+              minimum: 1,
+              maximum: 168,
+              default: 24,
+              description:
+                'Hours of one target’s checks in one region that make one block, counted from the epoch (24: a UTC day). Until its period ends, each hour that ended becomes an hour block of its own.',
+            }),
+            afterMinutes: Type.Integer({
+              minimum: 0,
+              maximum: 1440,
+              default: 10,
+              description:
+                'How long after an hour or a period ends its checks are compacted. A check that arrives later still counts once: it waits in a hot row and is merged into its block at the next pass.',
+            }),
+            intervalMs: Type.Integer({
+              minimum: 1000,
+              default: 60000,
+              description: 'How often background compaction looks for work.',
+            }),
+          },
+          'Compaction of checks into blocks of a few bytes a check.',
+        ),
       },
-      'Uptime monitor: prober, targets file, spool, retention and incident webhook.',
+      'Uptime monitor: prober, targets file, spool, retention, incident webhook and compaction.',
     ),
     postgres: Obj(
       {

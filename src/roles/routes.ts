@@ -4,6 +4,7 @@ import { registerLiveRoutes, streamPathItem } from '../live/routes.ts';
 import { registerMessageRoutes } from '../messages/routes.ts';
 import { registerMonitorRoutes } from '../monitor/routes.ts';
 import { registerOperationsRoutes } from '../http/operations-routes.ts';
+import { registerStorageRoutes } from '../observability/storage-routes.ts';
 import { registerOccupancyRoutes } from '../occupancy/routes.ts';
 import { registerDeadLetterRoutes } from '../sink/routes.ts';
 import { registerTenantRoutes } from '../tenants/routes.ts';
@@ -21,6 +22,7 @@ export const apiParts = (hub: LiveHub): AppParts<BeaconStore> => ({
     registerMonitorRoutes,
     registerDeadLetterRoutes,
     registerTenantRoutes,
+    registerStorageRoutes,
   ],
   // @fastify/websocket hides WebSocket routes from the document; the stream is described by hand.
   paths: streamPathItem,

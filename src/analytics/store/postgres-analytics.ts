@@ -39,6 +39,7 @@ import {
   type SessionDbRow,
   type SiteRow,
 } from './rows.ts';
+import { analyticsStorage } from './storage.ts';
 
 /** A site by id, on the pool or in a transaction. */
 async function siteById(db: Queryable, id: string): Promise<Site | undefined> {
@@ -581,6 +582,7 @@ export class PostgresAnalyticsWriter implements AnalyticsWriter {
  */
 export const postgresAnalytics: PostgresWing<AnalyticsRepositories, AnalyticsWriters> = {
   name: 'analytics',
+  storage: analyticsStorage,
   migrations: postgresMigrations,
   open: ({ db, layout }) => {
     const partitions: Record<AnalyticsPartitioned, TablePartitions> = {

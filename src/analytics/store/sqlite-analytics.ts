@@ -36,6 +36,7 @@ import {
   type SiteRow,
 } from './rows.ts';
 import { sqliteMigrations } from './sqlite-migrations.ts';
+import { analyticsStorage } from './storage.ts';
 
 const SITE_BY_ID = 'SELECT * FROM analytics_sites WHERE id = ?';
 
@@ -385,6 +386,7 @@ export class SqliteAnalyticsWriter implements AnalyticsWriter {
 /** Web analytics on SQLite: sites, OAuth clients, sessions, events, seen marks and rollups. */
 export const sqliteAnalytics: SqliteWing<AnalyticsRepositories, AnalyticsWriters> = {
   migrations: sqliteMigrations,
+  storage: analyticsStorage,
   repositories: ({ reader }) => ({ analytics: new SqliteAnalyticsReader(reader) }),
   writers: (writer) => ({ analytics: new SqliteAnalyticsWriter(writer) }),
 };

@@ -15,6 +15,7 @@ import {
 import { postgresMigrations } from './postgres-migrations.ts';
 import type { MessageReader, MessageRepositories, MessageWriter, MessageWriters } from './repositories.ts';
 import { toMessage, withinBytes, type MessageDbRow } from './rows.ts';
+import { messageStorage } from './storage.ts';
 
 /** SQL for an epoch-millisecond parameter as timestamptz, exact to the millisecond. */
 const ts = (param: string) => `(timestamptz 'epoch' + ${param}::int8 * interval '1 millisecond')`;
@@ -190,6 +191,7 @@ export class PostgresMessageWriter implements MessageWriter {
  */
 export const postgresMessages: PostgresWing<MessageRepositories, MessageWriters> = {
   name: 'messages',
+  storage: messageStorage,
   migrations: postgresMigrations,
   open: ({ db, layout }) => {
     const partitions = new TablePartitions(layout, { table: 'messages', column: 'received_at' });

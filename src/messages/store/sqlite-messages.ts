@@ -11,6 +11,7 @@ import {
 import type { MessageReader, MessageRepositories, MessageWriter, MessageWriters } from './repositories.ts';
 import { toMessage, withinBytes, type MessageDbRow } from './rows.ts';
 import { sqliteMigrations } from './sqlite-migrations.ts';
+import { messageStorage } from './storage.ts';
 
 export class SqliteMessageReader implements MessageReader {
   readonly #db: SqliteDatabase;
@@ -108,6 +109,7 @@ export class SqliteMessageWriter implements MessageWriter {
 /** Messages on SQLite. */
 export const sqliteMessages: SqliteWing<MessageRepositories, MessageWriters> = {
   migrations: sqliteMigrations,
+  storage: messageStorage,
   repositories: ({ reader }) => ({ messages: new SqliteMessageReader(reader) }),
   writers: (writer) => ({ messages: new SqliteMessageWriter(writer) }),
 };
