@@ -76,6 +76,8 @@ async function generateHistory(dataDir: string, total: number): Promise<number> 
       allowedDomains: [],
       timezone: ZONE,
       respectDnt: false,
+      saltRotation: 'daily',
+      currency: 'USD',
       createdAt: Date.now(),
     };
     await store.transaction((tx) => tx.analytics.createSite(site));

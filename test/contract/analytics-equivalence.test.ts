@@ -32,6 +32,8 @@ const sites: Site[] = [
     allowedDomains: ['cdn.shop.example'],
     timezone: 'Europe/Berlin',
     respectDnt: false,
+    saltRotation: 'daily',
+    currency: 'USD',
     createdAt: 2,
   },
   {
@@ -41,6 +43,8 @@ const sites: Site[] = [
     allowedDomains: [],
     timezone: 'America/Los_Angeles',
     respectDnt: true,
+    saltRotation: 'daily',
+    currency: 'USD',
     createdAt: 1,
   },
   {
@@ -50,6 +54,8 @@ const sites: Site[] = [
     allowedDomains: [],
     timezone: 'Asia/Kolkata',
     respectDnt: false,
+    saltRotation: 'daily',
+    currency: 'USD',
     createdAt: 3,
   },
 ];

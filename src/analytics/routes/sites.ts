@@ -90,6 +90,8 @@ export function registerSites(base: FastifyInstance, options: SiteRouteOptions):
           allowedDomains: [],
           timezone: 'UTC',
           respectDnt: false,
+          saltRotation: 'daily',
+          currency: 'USD',
           createdAt: Date.now(),
         },
         request.body,
