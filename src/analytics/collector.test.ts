@@ -139,7 +139,9 @@ test('revenue reaches the record as a canonical decimal and currency', async () 
   await c.collect(
     {
       site: SITE.id,
-      events: [{ ...event('https://a.example/buy'), name: 'purchase', revenue: { milli: 10290, currency: 'EUR' } }],
+      events: [
+        { ...event('https://a.example/buy'), name: 'purchase', revenue: { milli: 10290, currency: 'EUR' } },
+      ],
     },
     sender,
   );

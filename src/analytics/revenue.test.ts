@@ -13,7 +13,7 @@ test('amounts are thousandths, from numbers and decimal strings, rounded half aw
   assert.equal(parseAmount(1e-7), 0);
   assert.equal(parseAmount('1000000000000'), 1e15);
   for (const bad of ['1e3', '', 'abc', '1,5', '10.', '.5', '10000000000000', Infinity, NaN, null, true, {}])
-    assert.equal(parseAmount(bad), undefined, String(bad));
+    assert.equal(parseAmount(bad), undefined, JSON.stringify(bad));
 });
 
 test('thousandths print as the shortest decimal', () => {

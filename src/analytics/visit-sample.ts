@@ -34,6 +34,8 @@ export interface VisitSample {
   readonly to: number;
   /** Buckets 0 … buckets−1 are read; 256 means every visit. */
   readonly buckets: number;
+  /** False when the analysis needs no steps. */
+  readonly steps?: boolean | undefined;
 }
 
 /**
@@ -75,6 +77,7 @@ export async function forEachVisitGroup(
         sample: bucket,
         after,
         limit: PAGE,
+        steps: sample.steps,
       });
       visits.push(...page);
       if (page.length < PAGE) break;
@@ -87,4 +90,27 @@ export async function forEachVisitGroup(
     await yieldToLoop();
   }
   return read;
+}
+
+/**
+ * The sample of a site's visits that started in [from, to) (local ms) to read for at most about
+ * `budget` visits, judged by the visits the day rollups counted there.
+ */
+export async function sampleFor(
+  reader: AnalyticsReader,
+  site: { readonly tenant: string; readonly id: string },
+  from: number,
+  to: number,
+  budget: number,
+): Promise<VisitSample> {
+  const DAY = 86_400_000;
+  const totals = await reader.sumRollups({
+    tenant: site.tenant,
+    site: site.id,
+    grain: 'day',
+    from: Math.floor(from / DAY) * DAY,
+    to: Math.ceil(to / DAY) * DAY,
+  });
+  const expected = totals[0]?.counters.visits ?? 0;
+  return { tenant: site.tenant, site: site.id, from, to, buckets: bucketsFor(expected, budget) };
 }

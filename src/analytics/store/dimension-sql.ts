@@ -48,3 +48,8 @@ export const SITE_TABLES = [
   'analytics_imports',
   'analytics_imported',
 ] as const;
+
+/** Every column of `analytics_sessions` but the steps, which read as empty: for analyses of visitors only. */
+export const VISIT_COLUMNS_NO_STEPS = `tenant, site, id, visitor, started_at, started_local, last_at, pageviews,
+  events, entry_page, exit_page, source, referrer, utm_source, utm_medium, utm_campaign, device, browser, os,
+  sample, '[]' AS steps`;

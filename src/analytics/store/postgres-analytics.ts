@@ -21,7 +21,13 @@ import type {
   SharedLink,
   Site,
 } from '../model.ts';
-import { containsPattern, DIMENSION_COLUMNS, propertyKey, SITE_TABLES } from './dimension-sql.ts';
+import {
+  containsPattern,
+  DIMENSION_COLUMNS,
+  propertyKey,
+  SITE_TABLES,
+  VISIT_COLUMNS_NO_STEPS,
+} from './dimension-sql.ts';
 import { postgresMigrations } from './postgres-migrations.ts';
 import type {
   AggregateRow,
@@ -166,9 +172,10 @@ export class PostgresAnalyticsReader implements AnalyticsReader {
            ORDER BY created_at, id LIMIT $4`,
           [tenant, page.after?.[0] ?? -1, page.after?.[1] ?? '', page.limit],
         )
-      : await this.#db.query<SiteRow>('SELECT * FROM analytics_sites WHERE tenant = $1 ORDER BY created_at, id', [
-          tenant,
-        ]);
+      : await this.#db.query<SiteRow>(
+          'SELECT * FROM analytics_sites WHERE tenant = $1 ORDER BY created_at, id',
+          [tenant],
+        );
     return rows.map((r) => toSite(r, c));
   }
 
@@ -212,7 +219,12 @@ export class PostgresAnalyticsReader implements AnalyticsReader {
          SUM(bounces)::float8 AS bounces, SUM(duration)::float8 AS duration
        FROM ${table}
        WHERE tenant = $1 AND site = $2 AND dim = $3 AND ${time} >= $4 AND ${time} < $5
-         ${grain === undefined ? '' : 'AND grain = $6'}
+         ${
+           grain === undefined
+             ? // Only finished imports count: one under way or failed holds partial days.
+               `AND import_id IN (SELECT id FROM analytics_imports WHERE tenant = $1 AND site = $2 AND status = 'completed')`
+             : 'AND grain = $6'
+         }
        GROUP BY b, value ORDER BY b, value`,
       [q.tenant, q.site, q.dim ?? '', q.from, q.to, ...(grain === undefined ? [] : [grain])],
     );
@@ -288,7 +300,8 @@ export class PostgresAnalyticsReader implements AnalyticsReader {
     }
     params.push(q.limit);
     const { rows } = await this.#db.query<SessionDbRow>(
-      `SELECT * FROM analytics_sessions WHERE ${where} ORDER BY started_local, id LIMIT $${params.length}`,
+      `SELECT ${q.steps === false ? VISIT_COLUMNS_NO_STEPS : '*'} FROM analytics_sessions WHERE ${where}
+       ORDER BY started_local, id LIMIT $${params.length}`,
       params,
     );
     return rows.map((r) => toSession(r, c));
@@ -700,7 +713,12 @@ export class PostgresAnalyticsWriter implements AnalyticsWriter {
     );
   }
 
-  async deleteDefinition(tenant: string, site: string, kind: Definition['kind'], id: string): Promise<boolean> {
+  async deleteDefinition(
+    tenant: string,
+    site: string,
+    kind: Definition['kind'],
+    id: string,
+  ): Promise<boolean> {
     const { rowCount } = await this.#client.query(
       'DELETE FROM analytics_definitions WHERE tenant = $1 AND site = $2 AND kind = $3 AND id = $4',
       [tenant, site, kind, id],
@@ -794,11 +812,10 @@ export class PostgresAnalyticsWriter implements AnalyticsWriter {
       [...importValues(record)],
     );
     for (const f of files) {
-      await this.#client.query('INSERT INTO analytics_import_files (import_id, name, content) VALUES ($1, $2, $3)', [
-        record.id,
-        f.name,
-        f.content,
-      ]);
+      await this.#client.query(
+        'INSERT INTO analytics_import_files (import_id, name, content) VALUES ($1, $2, $3)',
+        [record.id, f.name, f.content],
+      );
     }
   }
 

@@ -65,6 +65,8 @@ export interface VisitQuery {
   /** Continue after this visit's (started_local, id). */
   readonly after?: readonly [number, string] | undefined;
   readonly limit: number;
+  /** False when the caller needs no steps: they are then read as empty, which is much cheaper. */
+  readonly steps?: boolean | undefined;
 }
 
 /** A page of a tenant's sites in (created_at, id) order. */
@@ -104,7 +106,12 @@ export interface AnalyticsReader {
   sumImported(query: ImportedQuery): Promise<AggregateRow[]>;
   /** A site's goals or segments, by name. */
   definitions(tenant: string, site: string, kind: Definition['kind']): Promise<Definition[]>;
-  definition(tenant: string, site: string, kind: Definition['kind'], id: string): Promise<Definition | undefined>;
+  definition(
+    tenant: string,
+    site: string,
+    kind: Definition['kind'],
+    id: string,
+  ): Promise<Definition | undefined>;
   /** A site's shared links, revoked ones included, oldest first. */
   sharedLinks(tenant: string, site: string): Promise<SharedLink[]>;
   /** The link whose secret hashes to `secretHash`, of any tenant. */
@@ -186,7 +193,12 @@ export interface AnalyticsWriter {
   /** Records progress (and, at the end, the outcome; a finished import drops its files). */
   updateImport(record: Import, leaseUntil: number): Promise<void>;
   /** Writes cells of an import, replacing what the import held for them, so a rerun doubles nothing. */
-  writeImported(tenant: string, site: string, importId: string, cells: readonly ImportedCell[]): Promise<void>;
+  writeImported(
+    tenant: string,
+    site: string,
+    importId: string,
+    cells: readonly ImportedCell[],
+  ): Promise<void>;
   /** Deletes an import, its files and its cells; false when the site has no such import. */
   deleteImport(tenant: string, site: string, id: string): Promise<boolean>;
 }

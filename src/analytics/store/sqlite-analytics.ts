@@ -18,7 +18,13 @@ import type {
   SharedLink,
   Site,
 } from '../model.ts';
-import { containsPattern, DIMENSION_COLUMNS, propertyKey, SITE_TABLES } from './dimension-sql.ts';
+import {
+  containsPattern,
+  DIMENSION_COLUMNS,
+  propertyKey,
+  SITE_TABLES,
+  VISIT_COLUMNS_NO_STEPS,
+} from './dimension-sql.ts';
 import type {
   AggregateRow,
   AnalyticsReader,
@@ -62,7 +68,6 @@ import {
 import { sqliteMigrations } from './sqlite-migrations.ts';
 
 const SITE_BY_ID = 'SELECT * FROM analytics_sites WHERE id = ?';
-
 
 /** A visitor's newest session. */
 const LATEST_SESSION =
@@ -133,7 +138,9 @@ export class SqliteAnalyticsReader implements AnalyticsReader {
           )
           .all(tenant, page.after?.[0] ?? -1, page.after?.[1] ?? '', page.limit)
       : this.#db
-          .prepare<[string], SiteRow>('SELECT * FROM analytics_sites WHERE tenant = ? ORDER BY created_at, id')
+          .prepare<[string], SiteRow>(
+            'SELECT * FROM analytics_sites WHERE tenant = ? ORDER BY created_at, id',
+          )
           .all(tenant);
     return Promise.resolve(rows.map((r) => toSite(r, c)));
   }
@@ -169,7 +176,15 @@ export class SqliteAnalyticsReader implements AnalyticsReader {
   }
 
   sumImported(q: ImportedQuery): Promise<AggregateRow[]> {
-    return Promise.resolve(this.#sumCells('analytics_imported', '', [], q));
+    // Only finished imports count: one under way or failed holds partial days.
+    return Promise.resolve(
+      this.#sumCells(
+        'analytics_imported',
+        `import_id IN (SELECT id FROM analytics_imports WHERE tenant = ? AND site = ? AND status = 'completed') AND `,
+        [q.tenant, q.site],
+        q,
+      ),
+    );
   }
 
   /** Rollups and imported cells have the same counters, keyed by dim, bucket (day) and value. */
@@ -260,7 +275,8 @@ export class SqliteAnalyticsReader implements AnalyticsReader {
     }
     const rows = this.#db
       .prepare<unknown[], SessionDbRow>(
-        `SELECT * FROM analytics_sessions WHERE ${where} ORDER BY started_local, id LIMIT ?`,
+        `SELECT ${q.steps === false ? VISIT_COLUMNS_NO_STEPS : '*'} FROM analytics_sessions WHERE ${where}
+         ORDER BY started_local, id LIMIT ?`,
       )
       .all(...params, q.limit);
     return Promise.resolve(rows.map((r) => toSession(r, c)));
@@ -316,7 +332,9 @@ export class SqliteAnalyticsReader implements AnalyticsReader {
 
   report(tenant: string, site: string, id: string): Promise<Report | undefined> {
     const row = this.#db
-      .prepare<unknown[], ReportRow>('SELECT * FROM analytics_reports WHERE tenant = ? AND site = ? AND id = ?')
+      .prepare<unknown[], ReportRow>(
+        'SELECT * FROM analytics_reports WHERE tenant = ? AND site = ? AND id = ?',
+      )
       .get(tenant, site, id);
     return Promise.resolve(row && toReport(row, c));
   }
@@ -351,7 +369,9 @@ export class SqliteAnalyticsReader implements AnalyticsReader {
 
   findImport(tenant: string, site: string, id: string): Promise<Import | undefined> {
     const row = this.#db
-      .prepare<unknown[], ImportRow>('SELECT * FROM analytics_imports WHERE tenant = ? AND site = ? AND id = ?')
+      .prepare<unknown[], ImportRow>(
+        'SELECT * FROM analytics_imports WHERE tenant = ? AND site = ? AND id = ?',
+      )
       .get(tenant, site, id);
     return Promise.resolve(row && toImport(row, c));
   }
@@ -607,7 +627,9 @@ export class SqliteAnalyticsWriter implements AnalyticsWriter {
 
   queueReportMail(r: Report, dueAt: number, nextAt: number, m: OutboxMail): Promise<boolean> {
     const { changes } = this.#db
-      .prepare('UPDATE analytics_reports SET next_at = ? WHERE tenant = ? AND site = ? AND id = ? AND next_at = ?')
+      .prepare(
+        'UPDATE analytics_reports SET next_at = ? WHERE tenant = ? AND site = ? AND id = ? AND next_at = ?',
+      )
       .run(nextAt, r.tenant, r.site, r.id, dueAt);
     if (changes === 0) return Promise.resolve(false);
     this.#db
@@ -629,7 +651,9 @@ export class SqliteAnalyticsWriter implements AnalyticsWriter {
          RETURNING *`,
       )
       .all(leaseUntil, now, now, limit);
-    return Promise.resolve(rows.map((r) => toOutboxMail(r, c)).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt));
+    return Promise.resolve(
+      rows.map((r) => toOutboxMail(r, c)).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt),
+    );
   }
 
   settleMail(
@@ -652,7 +676,9 @@ export class SqliteAnalyticsWriter implements AnalyticsWriter {
            last_day, skipped_days, error, created_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(...importValues(record));
-    const insert = this.#db.prepare('INSERT INTO analytics_import_files (import_id, name, content) VALUES (?, ?, ?)');
+    const insert = this.#db.prepare(
+      'INSERT INTO analytics_import_files (import_id, name, content) VALUES (?, ?, ?)',
+    );
     for (const f of files) insert.run(record.id, f.name, f.content);
     return Promise.resolve();
   }
@@ -706,7 +732,12 @@ export class SqliteAnalyticsWriter implements AnalyticsWriter {
     return Promise.resolve();
   }
 
-  writeImported(tenant: string, site: string, importId: string, cells: readonly ImportedCell[]): Promise<void> {
+  writeImported(
+    tenant: string,
+    site: string,
+    importId: string,
+    cells: readonly ImportedCell[],
+  ): Promise<void> {
     const write = this.#db.prepare(
       `INSERT INTO analytics_imported (tenant, site, dim, day, value, import_id, visitors, visits, pageviews,
          events, bounces, duration) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -715,7 +746,20 @@ export class SqliteAnalyticsWriter implements AnalyticsWriter {
          bounces = excluded.bounces, duration = excluded.duration`,
     );
     for (const { day, dim, value, counters: n } of cells) {
-      write.run(tenant, site, dim, day, value, importId, n.visitors, n.visits, n.pageviews, n.events, n.bounces, n.duration);
+      write.run(
+        tenant,
+        site,
+        dim,
+        day,
+        value,
+        importId,
+        n.visitors,
+        n.visits,
+        n.pageviews,
+        n.events,
+        n.bounces,
+        n.duration,
+      );
     }
     return Promise.resolve();
   }
@@ -726,7 +770,9 @@ export class SqliteAnalyticsWriter implements AnalyticsWriter {
       .run(tenant, site, id);
     if (changes === 0) return Promise.resolve(false);
     this.#db.prepare('DELETE FROM analytics_import_files WHERE import_id = ?').run(id);
-    this.#db.prepare('DELETE FROM analytics_imported WHERE import_id = ? AND tenant = ? AND site = ?').run(id, tenant, site);
+    this.#db
+      .prepare('DELETE FROM analytics_imported WHERE import_id = ? AND tenant = ? AND site = ?')
+      .run(id, tenant, site);
     return Promise.resolve(true);
   }
 }
