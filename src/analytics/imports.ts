@@ -88,8 +88,9 @@ class CellSum {
   first: number | null = null;
   last: number | null = null;
 
+  /** Adds to a cell; a breakdown's empty value (no UTM campaign, say) is not a value, as in rollups. */
   add(day: number, dim: string, value: string, change: Partial<Counters>): void {
-    if (value === '') return;
+    if (value === '' && dim !== '') return;
     const key = `${day}\0${dim}\0${value}`;
     let cell = this.#cells.get(key);
     if (!cell) this.#cells.set(key, (cell = { day, dim, value, counters: zeroCounters() }));
@@ -374,7 +375,7 @@ export async function readUmami(
   const visitors = new Map<string, Set<string>>();
   /** Adds counters to a cell, and the visitor to it once. */
   const add = (day: number, dim: string, value: string, session: string, change: Partial<Counters>) => {
-    if (value === '') return;
+    if (value === '' && dim !== '') return;
     const key = `${day}\0${dim}\0${value}`;
     let seen = visitors.get(key);
     if (!seen) visitors.set(key, (seen = new Set()));
