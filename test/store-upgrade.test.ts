@@ -279,3 +279,76 @@ test('a PostgreSQL store made by 86f62b7 opens: only later versions apply, the s
     await pool.end();
   }
 });
+
+/** A visit and its events as the code of 86f62b7 stored them, through the old schema's columns. */
+const oldVisit = {
+  site: ['st_old', 't1', 'old.example', '[]', 'UTC', 0, 1000],
+  session: ['t1', 'st_old', 'sess-1', 'QkZ2visitor', 5000, 5000, 9000, 2, 1, '/', '/b', 'Direct / None', '', '', '', '', 'desktop', 'Chrome', 'Linux'],
+  events: [
+    ['t1', 'st_old', 'k1', 5000, 5000, 'sess-1', 'QkZ2visitor', 'pageview', '/', '{}'],
+    ['t1', 'st_old', 'k3', 9000, 9000, 'sess-1', 'QkZ2visitor', 'pageview', '/b', '{}'],
+    ['t1', 'st_old', 'k2', 7000, 7000, 'sess-1', 'QkZ2visitor', 'signup', '/', '{"plan":"pro"}'],
+  ],
+};
+/** What the upgrade makes of that visit: steps in time order, and the sample bucket of its visitor. */
+const upgradedVisit = {
+  sample: 66,
+  steps: [
+    { at: 0, page: '/', name: 'pageview', props: undefined, revenue: undefined },
+    { at: 2000, page: '/', name: 'signup', props: { plan: 'pro' }, revenue: undefined },
+    { at: 4000, page: '/b', name: 'pageview', props: undefined, revenue: undefined },
+  ],
+};
+
+test('visits stored before version 14 get their steps from their events, and their sample bucket, on both backends', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'beacon-86f62b7-visits-'));
+  const db = await freshDatabase();
+  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  try {
+    const old = openDatabase(join(dir, 'beacon.db'), { synchronous: 'normal' });
+    migrate(old, sqliteMigrations86f62b7);
+    old.prepare('INSERT INTO tenants VALUES (?, ?, ?)').run(...seed.tenant);
+    old.prepare('INSERT INTO analytics_sites VALUES (?, ?, ?, ?, ?, ?, ?)').run(...oldVisit.site);
+    old
+      .prepare(`INSERT INTO analytics_sessions VALUES (${oldVisit.session.map(() => '?').join(', ')})`)
+      .run(...oldVisit.session);
+    for (const e of oldVisit.events)
+      old.prepare('INSERT INTO analytics_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').run(...e);
+    old.close();
+
+    await migratePostgres(pool, postgresMigrations86f62b7);
+    await pool.query('INSERT INTO tenants VALUES ($1, $2, $3)', seed.tenant);
+    await pool.query('INSERT INTO analytics_sites VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+      ...oldVisit.site.slice(0, 5),
+      false,
+      1000,
+    ]);
+    await pool.query(
+      `INSERT INTO analytics_sessions VALUES (${oldVisit.session.map((_, i) => `$${i + 1}`).join(', ')})`,
+      oldVisit.session,
+    );
+    await pool.query(
+      `CREATE TABLE analytics_events_p19700101 PARTITION OF analytics_events FOR VALUES FROM (0) TO (86400000)`,
+    );
+    for (const e of oldVisit.events)
+      await pool.query('INSERT INTO analytics_events VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)', e);
+
+    for (const store of [
+      sqliteStore({ dataDir: dir }),
+      postgresStore({ url: db.url, maintenanceIntervalMs: 0 }),
+    ]) {
+      await store.open();
+      try {
+        const [visit] = await store.analytics.visits({ tenant: 't1', site: 'st_old', from: 0, to: 86_400_000, limit: 10 });
+        assert.deepEqual({ sample: visit?.sample, steps: visit?.steps }, upgradedVisit);
+        const site = await store.analytics.site('st_old');
+        assert.deepEqual([site?.saltRotation, site?.currency], ['daily', 'USD']);
+      } finally {
+        await store.close();
+      }
+    }
+  } finally {
+    await pool.end();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
