@@ -47,7 +47,8 @@ const seed = {
 };
 
 /** Tables that versions added since 86f62b7 made. */
-const LATER_TABLES = /dead_letters|analytics_(definitions|shared_links|reports|outbox|imports|import_files|imported)\b/;
+const LATER_TABLES =
+  /dead_letters|analytics_(definitions|shared_links|reports|outbox|imports|import_files|imported)\b/;
 /** Columns that versions added since 86f62b7 gave to older tables. */
 const LATER_COLUMNS = [
   'tenants.disabled_at',
@@ -64,13 +65,19 @@ const as86f62b7 = (lines: string[]) =>
       (line) =>
         !LATER_TABLES.test(line) &&
         !line.includes('analytics_sessions_sample') &&
+        !line.startsWith('index analytics_sessions_id:') &&
         !LATER_COLUMNS.some((column) => line.startsWith(`column ${column} `)),
     )
     .map((line) =>
       line
         .replace(', disabled_at INTEGER', '')
         .replace(", salt_rotation TEXT NOT NULL DEFAULT 'daily', currency TEXT NOT NULL DEFAULT 'USD'", '')
-        .replace(", sample INTEGER NOT NULL DEFAULT 0, steps TEXT NOT NULL DEFAULT '[]'", ''),
+        // Version 14 rebuilt SQLite's sessions table keyed by sample bucket and start.
+        .replace('CREATE TABLE "analytics_sessions"', 'CREATE TABLE analytics_sessions')
+        .replace(
+          'sample INTEGER NOT NULL, steps TEXT NOT NULL, PRIMARY KEY (tenant, site, sample, started_local, id)',
+          'PRIMARY KEY (tenant, site, id)',
+        ),
     );
 
 /** Everything a database's schema declares, in a form two databases can be compared by. */
@@ -283,7 +290,27 @@ test('a PostgreSQL store made by 86f62b7 opens: only later versions apply, the s
 /** A visit and its events as the code of 86f62b7 stored them, through the old schema's columns. */
 const oldVisit = {
   site: ['st_old', 't1', 'old.example', '[]', 'UTC', 0, 1000],
-  session: ['t1', 'st_old', 'sess-1', 'QkZ2visitor', 5000, 5000, 9000, 2, 1, '/', '/b', 'Direct / None', '', '', '', '', 'desktop', 'Chrome', 'Linux'],
+  session: [
+    't1',
+    'st_old',
+    'sess-1',
+    'QkZ2visitor',
+    5000,
+    5000,
+    9000,
+    2,
+    1,
+    '/',
+    '/b',
+    'Direct / None',
+    '',
+    '',
+    '',
+    '',
+    'desktop',
+    'Chrome',
+    'Linux',
+  ],
   events: [
     ['t1', 'st_old', 'k1', 5000, 5000, 'sess-1', 'QkZ2visitor', 'pageview', '/', '{}'],
     ['t1', 'st_old', 'k3', 9000, 9000, 'sess-1', 'QkZ2visitor', 'pageview', '/b', '{}'],
@@ -339,7 +366,13 @@ test('visits stored before version 14 get their steps from their events, and the
     ]) {
       await store.open();
       try {
-        const [visit] = await store.analytics.visits({ tenant: 't1', site: 'st_old', from: 0, to: 86_400_000, limit: 10 });
+        const [visit] = await store.analytics.visits({
+          tenant: 't1',
+          site: 'st_old',
+          from: 0,
+          to: 86_400_000,
+          limit: 10,
+        });
         assert.deepEqual({ sample: visit?.sample, steps: visit?.steps }, upgradedVisit);
         const site = await store.analytics.site('st_old');
         assert.deepEqual([site?.saltRotation, site?.currency], ['daily', 'USD']);

@@ -60,7 +60,16 @@ test("a custom event's revenue crosses the socket as field 7 and reads as the JS
   const now = 1_800_000_000_000;
   const bytes = encodeBatch(
     'st_abc',
-    [{ n: 'purchase', u: 'https://shop.example/', r: '', m: { a: 49.9, c: 'EUR' }, t: now, i: 'id-000000003' }],
+    [
+      {
+        n: 'purchase',
+        u: 'https://shop.example/',
+        r: '',
+        m: { a: 49.9, c: 'EUR' },
+        t: now,
+        i: 'id-000000003',
+      },
+    ],
     now,
   );
   const decoded = decodeBatch(bytes) as { e: Record<string, unknown>[] };

@@ -145,5 +145,11 @@ export function visitPredicate(
   return (v) => tests.every((t) => t(v));
 }
 
-/** True when a filter needs the visits' steps (events, pages, properties or goals). */
-export const needsSteps = (filters: readonly Filter[]): boolean => filters.some((f) => !isVisitDim(f.dim));
+/**
+ * The least of each visit that `filters` (and an analysis needing `steps` or not) can be judged on:
+ * the visit's own dimensions need `all`; events, pages, properties and goals need `steps`.
+ */
+export function visitParts(filters: readonly Filter[], steps: boolean): 'all' | 'steps' | 'visitors' {
+  if (filters.some((f) => isVisitDim(f.dim))) return 'all';
+  return steps || filters.length > 0 ? 'steps' : 'visitors';
+}

@@ -106,7 +106,10 @@ export async function runFunnel(
     }
   });
   const windowMs = days === undefined ? Infinity : Number(days) * DAY_MS;
-  const sample = await sampleFor(reader, site, scope.from, scope.to, budget);
+  const sample = {
+    ...(await sampleFor(reader, site, scope.from, scope.to, budget)),
+    parts: scope.parts(true),
+  };
   const reached = goals.map(() => 0);
   const gaps: number[][] = goals.map(() => []);
   let visitors = 0;

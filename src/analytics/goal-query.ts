@@ -5,7 +5,7 @@
  */
 import { BeaconError } from '../errors/catalog.ts';
 import { loadGoals } from './definitions.ts';
-import { GOAL_DIM, isVisitDim, visitPredicate, visitValue } from './filters.ts';
+import { GOAL_DIM, isVisitDim, visitParts, visitPredicate, visitValue } from './filters.ts';
 import type { Goal } from './goals.ts';
 import type { Filter, Interval, Site } from './model.ts';
 import { bucketStart, resolveRange, type StatsQuery, type StatsResult } from './query.ts';
@@ -103,8 +103,11 @@ export async function runGoalQuery(
 
   const nowLocal = toLocal(now, site.timezone);
   const [from, to] = resolveRange(q.dateRange, nowLocal);
-  const sample = await sampleFor(reader, site, from, to, budget);
   const visitDims = dims.filter((d) => d !== GOAL_DIM);
+  const sample = {
+    ...(await sampleFor(reader, site, from, to, budget)),
+    parts: visitDims.length > 0 ? ('all' as const) : visitParts(filters, true),
+  };
   // Rows by key (bucket and visit values), and per goal within them when broken down by goal.
   const rows = new Map<string, { bucket: number; values: string[]; all: Cell; goals: Map<string, Cell> }>();
   const other = new Map<string, number>();

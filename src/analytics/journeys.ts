@@ -139,7 +139,10 @@ export async function runJourneys(
   const limit = q.limit ?? 10;
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw invalid('limit must be 1 to 100');
   const scope = await analysisScope(reader, site, q, now, JOURNEY_MAX_DAYS);
-  const sample = await sampleFor(reader, site, scope.from, scope.to, budget);
+  const sample = {
+    ...(await sampleFor(reader, site, scope.from, scope.to, budget)),
+    parts: scope.parts(true),
+  };
   const next = new Map<string, number>();
   const previous = new Map<string, number>();
   let visits = 0;

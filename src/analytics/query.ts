@@ -223,7 +223,7 @@ export interface QueryOptions {
 }
 
 /** The visit budget when none is configured (`analytics.visitBudget`). */
-export const DEFAULT_VISIT_BUDGET = 100_000;
+export const DEFAULT_VISIT_BUDGET = 50_000;
 
 /** Rollups with imported aggregates added, cell by cell; imported cells exist at day grain only. */
 function addImported(rows: AggregateRow[], imported: readonly AggregateRow[]): AggregateRow[] {

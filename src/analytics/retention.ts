@@ -66,7 +66,7 @@ export async function runRetention(
   const count = Math.ceil((scope.to - first) / step);
   const sample = {
     ...(await sampleFor(reader, site, scope.from - lookbackMs(site), scope.to, budget)),
-    steps: scope.steps,
+    parts: scope.parts(false),
   };
   // Per cohort: its visitors' sets of periods seen (as offsets from the cohort).
   const size = new Array<number>(count).fill(0);

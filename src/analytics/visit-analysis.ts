@@ -4,7 +4,7 @@
  */
 import { BeaconError } from '../errors/catalog.ts';
 import { loadGoals, segmentLoader } from './definitions.ts';
-import { expandSegments, needsSteps, parseFilters, visitPredicate, type RawFilters } from './filters.ts';
+import { expandSegments, parseFilters, visitParts, visitPredicate, type RawFilters } from './filters.ts';
 import type { Goal } from './goals.ts';
 import type { SessionRow, Site } from './model.ts';
 import { resolveRange, type SampleMeta } from './query.ts';
@@ -25,8 +25,8 @@ export interface AnalysisScope {
   readonly nowLocal: number;
   readonly goals: ReadonlyMap<string, Goal>;
   readonly keep: (visit: SessionRow) => boolean;
-  /** True when the filters look at steps (so visits must be read with them). */
-  readonly steps: boolean;
+  /** What of each visit to read, for an analysis that needs steps or not (see `VisitQuery.parts`). */
+  readonly parts: (steps: boolean) => 'all' | 'steps' | 'visitors';
 }
 
 /** The meta every visit-level answer carries. */
@@ -56,7 +56,14 @@ export async function analysisScope(
     segmentLoader(reader, site),
   );
   const goals = await loadGoals(reader, site);
-  return { from, to, nowLocal, goals, keep: visitPredicate(filters, goals), steps: needsSteps(filters) };
+  return {
+    from,
+    to,
+    nowLocal,
+    goals,
+    keep: visitPredicate(filters, goals),
+    parts: (steps) => visitParts(filters, steps),
+  };
 }
 
 /** The meta of an answer over `scope`, read through `sample`. */

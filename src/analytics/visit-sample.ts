@@ -7,14 +7,14 @@
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { SessionRow } from './model.ts';
-import type { AnalyticsReader } from './store/repositories.ts';
+import type { AnalyticsReader, VisitQuery } from './store/repositories.ts';
 
 /** The base64url alphabet visitor ids are written in (their first two characters pick the bucket). */
 export const SAMPLE_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 /** How many sample buckets there are. */
 export const SAMPLE_BUCKETS = 256;
 /** Visits read per store call; the event loop is given back between calls. */
-const PAGE = 2000;
+const PAGE = 5000;
 
 /**
  * The sample bucket (0–255) of a visitor id: six bits from its first character and two from its
@@ -34,8 +34,8 @@ export interface VisitSample {
   readonly to: number;
   /** Buckets 0 … buckets−1 are read; 256 means every visit. */
   readonly buckets: number;
-  /** False when the analysis needs no steps. */
-  readonly steps?: boolean | undefined;
+  /** What of each visit the analysis reads (see `VisitQuery.parts`). */
+  readonly parts?: VisitQuery['parts'];
 }
 
 /**
@@ -77,7 +77,7 @@ export async function forEachVisitGroup(
         sample: bucket,
         after,
         limit: PAGE,
-        steps: sample.steps,
+        parts: sample.parts,
       });
       visits.push(...page);
       if (page.length < PAGE) break;

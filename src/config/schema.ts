@@ -266,7 +266,7 @@ export const ConfigSchema = Type.Object(
         }),
         visitBudget: Type.Integer({
           minimum: 1000,
-          default: 100000,
+          default: 50000,
           description:
             'Most visits one goal, funnel, journey or retention answer reads; past it, a sample of visitors is read and counts are scaled up (the answer says so).',
         }),

@@ -26,7 +26,7 @@ import {
   DIMENSION_COLUMNS,
   propertyKey,
   SITE_TABLES,
-  VISIT_COLUMNS_NO_STEPS,
+  VISIT_PARTS,
 } from './dimension-sql.ts';
 import { postgresMigrations } from './postgres-migrations.ts';
 import type {
@@ -300,7 +300,7 @@ export class PostgresAnalyticsReader implements AnalyticsReader {
     }
     params.push(q.limit);
     const { rows } = await this.#db.query<SessionDbRow>(
-      `SELECT ${q.steps === false ? VISIT_COLUMNS_NO_STEPS : '*'} FROM analytics_sessions WHERE ${where}
+      `SELECT ${VISIT_PARTS[q.parts ?? 'all']} FROM analytics_sessions WHERE ${where}
        ORDER BY started_local, id LIMIT $${params.length}`,
       params,
     );

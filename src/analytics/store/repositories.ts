@@ -65,8 +65,11 @@ export interface VisitQuery {
   /** Continue after this visit's (started_local, id). */
   readonly after?: readonly [number, string] | undefined;
   readonly limit: number;
-  /** False when the caller needs no steps: they are then read as empty, which is much cheaper. */
-  readonly steps?: boolean | undefined;
+  /**
+   * What to read of each visit (default `all`): `steps` reads the visitor, times and steps only,
+   * `visitors` the visitor and times only; the rest comes back empty, and reads cheaper.
+   */
+  readonly parts?: 'all' | 'steps' | 'visitors' | undefined;
 }
 
 /** A page of a tenant's sites in (created_at, id) order. */

@@ -23,7 +23,7 @@ import {
   DIMENSION_COLUMNS,
   propertyKey,
   SITE_TABLES,
-  VISIT_COLUMNS_NO_STEPS,
+  VISIT_PARTS,
 } from './dimension-sql.ts';
 import type {
   AggregateRow,
@@ -275,7 +275,7 @@ export class SqliteAnalyticsReader implements AnalyticsReader {
     }
     const rows = this.#db
       .prepare<unknown[], SessionDbRow>(
-        `SELECT ${q.steps === false ? VISIT_COLUMNS_NO_STEPS : '*'} FROM analytics_sessions WHERE ${where}
+        `SELECT ${VISIT_PARTS[q.parts ?? 'all']} FROM analytics_sessions WHERE ${where}
          ORDER BY started_local, id LIMIT ?`,
       )
       .all(...params, q.limit);

@@ -104,28 +104,56 @@ export const sqliteMigrations: readonly Migration[] = [
       ALTER TABLE analytics_sites ADD COLUMN salt_rotation TEXT NOT NULL DEFAULT 'daily';
       ALTER TABLE analytics_sites ADD COLUMN currency TEXT NOT NULL DEFAULT 'USD';
       -- Visits carry their steps, and a sample bucket of their visitor: funnels, journeys, goals and
-      -- retention read one sample of visitors at a time, in (sample, started_local) order.
-      ALTER TABLE analytics_sessions ADD COLUMN sample INTEGER NOT NULL DEFAULT 0;
-      ALTER TABLE analytics_sessions ADD COLUMN steps TEXT NOT NULL DEFAULT '[]';
-      UPDATE analytics_sessions SET sample = ${visitorSampleSql('instr', 'max')};
+      -- retention read one sample of visitors at a time. The table is rebuilt keyed by (sample,
+      -- started_local) so that such a read is one contiguous range of it; the visit's id stays unique.
       -- Visits projected before this version get their steps from their events, through an index
       -- that exists only while this runs.
       CREATE INDEX analytics_events_session_upgrade ON analytics_events (tenant, site, session, ts, key);
-      UPDATE analytics_sessions SET steps = (
-        SELECT json_group_array(json(step) ORDER BY ts, key) FROM (
-          SELECT e.ts, e.key, CASE WHEN e.name = 'pageview'
-            THEN json_array(e.ts - analytics_sessions.started_at, e.page)
-            WHEN e.props = '{}' THEN json_array(e.ts - analytics_sessions.started_at, e.page, e.name)
-            ELSE json_array(e.ts - analytics_sessions.started_at, e.page, e.name, json(e.props)) END AS step
-          FROM analytics_events e
-          WHERE e.tenant = analytics_sessions.tenant AND e.site = analytics_sessions.site
-            AND e.session = analytics_sessions.id
-          ORDER BY e.ts, e.key LIMIT ${MAX_STEPS}
-        )
-      ) WHERE EXISTS (SELECT 1 FROM analytics_events e WHERE e.tenant = analytics_sessions.tenant
-        AND e.site = analytics_sessions.site AND e.session = analytics_sessions.id);
+      CREATE TABLE analytics_sessions_v14 (
+        tenant TEXT NOT NULL,
+        site TEXT NOT NULL,
+        id TEXT NOT NULL,
+        visitor TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        started_local INTEGER NOT NULL,
+        last_at INTEGER NOT NULL,
+        pageviews INTEGER NOT NULL,
+        events INTEGER NOT NULL,
+        entry_page TEXT NOT NULL,
+        exit_page TEXT NOT NULL,
+        source TEXT NOT NULL,
+        referrer TEXT NOT NULL,
+        utm_source TEXT NOT NULL,
+        utm_medium TEXT NOT NULL,
+        utm_campaign TEXT NOT NULL,
+        device TEXT NOT NULL,
+        browser TEXT NOT NULL,
+        os TEXT NOT NULL,
+        sample INTEGER NOT NULL,
+        steps TEXT NOT NULL,
+        PRIMARY KEY (tenant, site, sample, started_local, id)
+      ) WITHOUT ROWID;
+      INSERT INTO analytics_sessions_v14
+      SELECT s.tenant, s.site, s.id, s.visitor, s.started_at, s.started_local, s.last_at, s.pageviews, s.events,
+        s.entry_page, s.exit_page, s.source, s.referrer, s.utm_source, s.utm_medium, s.utm_campaign, s.device,
+        s.browser, s.os, ${visitorSampleSql('instr', 'max')},
+        COALESCE((
+          SELECT json_group_array(json(step) ORDER BY ts, key) FROM (
+            SELECT e.ts, e.key, CASE WHEN e.name = 'pageview' THEN json_array(e.ts - s.started_at, e.page)
+              WHEN e.props = '{}' THEN json_array(e.ts - s.started_at, e.page, e.name)
+              ELSE json_array(e.ts - s.started_at, e.page, e.name, json(e.props)) END AS step
+            FROM analytics_events e
+            WHERE e.tenant = s.tenant AND e.site = s.site AND e.session = s.id
+            ORDER BY e.ts, e.key LIMIT ${MAX_STEPS}
+          ) HAVING count(*) > 0
+        ), '[]')
+      FROM analytics_sessions s;
       DROP INDEX analytics_events_session_upgrade;
-      CREATE INDEX analytics_sessions_sample ON analytics_sessions (tenant, site, sample, started_local, id);
+      DROP TABLE analytics_sessions;
+      ALTER TABLE analytics_sessions_v14 RENAME TO analytics_sessions;
+      CREATE UNIQUE INDEX analytics_sessions_id ON analytics_sessions (tenant, site, id);
+      CREATE INDEX analytics_sessions_visitor ON analytics_sessions (tenant, site, visitor, last_at);
+      CREATE INDEX analytics_sessions_start ON analytics_sessions (tenant, site, started_local);
       -- Goals and segments: named per site and kind, the definition as JSON.
       CREATE TABLE analytics_definitions (
         tenant TEXT NOT NULL,
