@@ -173,7 +173,7 @@ test('a report sent now arrives over STARTTLS as HTML with a plain-text part, an
   const sent = await beacon.request(`/v1/sites/${site}/reports/${report.id}/send`, { method: 'POST' });
   assert.equal(sent.status, 202);
   const mail = await eventually(
-    async () => caught.find((m) => m.to.includes('owner@example.com')),
+    () => Promise.resolve(caught.find((m) => m.to.includes('owner@example.com'))),
     30_000,
     'the mail',
   );
