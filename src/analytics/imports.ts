@@ -143,6 +143,15 @@ function dayOf(file: ImportFile, line: number, text: string): number {
   return day;
 }
 
+/** The counters of Plausible's visit-level files, and the counters of Beacon's they add to. */
+const VISIT_COUNTERS: Readonly<Record<string, keyof Counters>> = {
+  visitors: 'visitors',
+  visits: 'visits',
+  pageviews: 'pageviews',
+  bounces: 'bounces',
+  visit_duration: 'duration',
+};
+
 /** How each Plausible file maps onto Beacon's dimensions: the dimension column and the counters in it. */
 const PLAUSIBLE: Record<
   string,
@@ -153,13 +162,7 @@ const PLAUSIBLE: Record<
   }
 > = {
   imported_visitors: {
-    counters: {
-      visitors: 'visitors',
-      visits: 'visits',
-      pageviews: 'pageviews',
-      bounces: 'bounces',
-      visit_duration: 'duration',
-    },
+    counters: VISIT_COUNTERS,
   },
   imported_sources: {
     dims: [
@@ -169,13 +172,7 @@ const PLAUSIBLE: Record<
       ['utm_medium', 'visit:utm_medium'],
       ['utm_campaign', 'visit:utm_campaign'],
     ],
-    counters: {
-      visitors: 'visitors',
-      visits: 'visits',
-      pageviews: 'pageviews',
-      bounces: 'bounces',
-      visit_duration: 'duration',
-    },
+    counters: VISIT_COUNTERS,
   },
   imported_pages: {
     column: 'page',
@@ -206,35 +203,17 @@ const PLAUSIBLE: Record<
   imported_devices: {
     column: 'device',
     dims: [['device', 'visit:device']],
-    counters: {
-      visitors: 'visitors',
-      visits: 'visits',
-      pageviews: 'pageviews',
-      bounces: 'bounces',
-      visit_duration: 'duration',
-    },
+    counters: VISIT_COUNTERS,
   },
   imported_browsers: {
     column: 'browser',
     dims: [['browser', 'visit:browser']],
-    counters: {
-      visitors: 'visitors',
-      visits: 'visits',
-      pageviews: 'pageviews',
-      bounces: 'bounces',
-      visit_duration: 'duration',
-    },
+    counters: VISIT_COUNTERS,
   },
   imported_operating_systems: {
     column: 'operating_system',
     dims: [['operating_system', 'visit:os']],
-    counters: {
-      visitors: 'visitors',
-      visits: 'visits',
-      pageviews: 'pageviews',
-      bounces: 'bounces',
-      visit_duration: 'duration',
-    },
+    counters: VISIT_COUNTERS,
   },
 };
 

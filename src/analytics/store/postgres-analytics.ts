@@ -43,6 +43,7 @@ import type {
 } from './repositories.ts';
 import {
   eventValues,
+  importProgressValues,
   importValues,
   outboxValues,
   rollupValues,
@@ -844,20 +845,7 @@ export class PostgresAnalyticsWriter implements AnalyticsWriter {
       `UPDATE analytics_imports SET status = $1, done = $2, total = $3, first_day = $4, last_day = $5,
          skipped_days = $6, error = $7, finished_at = $8, lease_until = $9
        WHERE tenant = $10 AND site = $11 AND id = $12`,
-      [
-        i.status,
-        i.done,
-        i.total,
-        i.firstDay,
-        i.lastDay,
-        i.skippedDays,
-        i.error,
-        i.finishedAt,
-        leaseUntil,
-        i.tenant,
-        i.site,
-        i.id,
-      ],
+      [...importProgressValues(i, leaseUntil)],
     );
     if (i.status === 'completed' || i.status === 'failed') {
       await this.#client.query('DELETE FROM analytics_import_files WHERE import_id = $1', [i.id]);

@@ -327,6 +327,26 @@ export const toImport = (r: ImportRow, c: Columns): Import => ({
 });
 
 /**
+ * An import's progress as both backends update it, then its key: status, done, total, first_day,
+ * last_day, skipped_days, error, finished_at, lease_until, tenant, site, id.
+ */
+export const importProgressValues = (i: Import, leaseUntil: number) =>
+  [
+    i.status,
+    i.done,
+    i.total,
+    i.firstDay,
+    i.lastDay,
+    i.skippedDays,
+    i.error,
+    i.finishedAt,
+    leaseUntil,
+    i.tenant,
+    i.site,
+    i.id,
+  ] as const;
+
+/**
  * An import's values as both backends insert them: tenant, site, id, source, content_hash, status,
  * done, total, first_day, last_day, skipped_days, error, created_at, finished_at.
  */

@@ -39,6 +39,7 @@ import type {
 } from './repositories.ts';
 import {
   eventValues,
+  importProgressValues,
   importValues,
   outboxValues,
   rollupValues,
@@ -712,20 +713,7 @@ export class SqliteAnalyticsWriter implements AnalyticsWriter {
         `UPDATE analytics_imports SET status = ?, done = ?, total = ?, first_day = ?, last_day = ?,
            skipped_days = ?, error = ?, finished_at = ?, lease_until = ? WHERE tenant = ? AND site = ? AND id = ?`,
       )
-      .run(
-        i.status,
-        i.done,
-        i.total,
-        i.firstDay,
-        i.lastDay,
-        i.skippedDays,
-        i.error,
-        i.finishedAt,
-        leaseUntil,
-        i.tenant,
-        i.site,
-        i.id,
-      );
+      .run(...importProgressValues(i, leaseUntil));
     if (i.status === 'completed' || i.status === 'failed') {
       this.#db.prepare('DELETE FROM analytics_import_files WHERE import_id = ?').run(i.id);
     }
