@@ -30,7 +30,7 @@ const NAMES = [
   '006_occupancy_hours',
 ];
 /** Versions added since 86f62b7: all a database of that day has to apply. */
-const LATER = ['007_dead_letters', '008_tenants_disabled', '009_check_blocks'];
+const LATER = ['007_dead_letters', '008_tenants_disabled', '009_check_blocks', '014_analytics_insights'];
 
 const {
   id: _id,
@@ -96,16 +96,39 @@ async function readChecksBack(store: BeaconStore): Promise<void> {
   assert.deepEqual(await store.transaction((tx) => tx.checks.insert([oldChecks[0]!])), []);
 }
 
-/** Tables of the versions added since 86f62b7. */
-const ADDED = ['dead_letters', 'monitor_series', 'monitor_hot_checks', 'monitor_check_blocks'];
+/** Tables that versions added since 86f62b7 made. */
+const LATER_TABLES =
+  /dead_letters|monitor_(series|hot_checks|check_blocks)|analytics_(definitions|shared_links|reports|outbox|imports|import_files|imported)\b/;
+/** Columns that versions added since 86f62b7 gave to older tables. */
+const LATER_COLUMNS = [
+  'tenants.disabled_at',
+  'analytics_sites.salt_rotation',
+  'analytics_sites.currency',
+  'analytics_sessions.sample',
+  'analytics_sessions.steps',
+];
+
 /** A schema as 86f62b7 made it: what the versions added since made is taken out again. */
 const as86f62b7 = (lines: string[]) =>
   lines
     .filter(
       (line) =>
-        !ADDED.some((table) => line.includes(table)) && !line.startsWith('column tenants.disabled_at '),
+        !LATER_TABLES.test(line) &&
+        !line.includes('analytics_sessions_sample') &&
+        !line.startsWith('index analytics_sessions_id:') &&
+        !LATER_COLUMNS.some((column) => line.startsWith(`column ${column} `)),
     )
-    .map((line) => line.replace(', disabled_at INTEGER', ''));
+    .map((line) =>
+      line
+        .replace(', disabled_at INTEGER', '')
+        .replace(", salt_rotation TEXT NOT NULL DEFAULT 'daily', currency TEXT NOT NULL DEFAULT 'USD'", '')
+        // Version 14 rebuilt SQLite's sessions table keyed by sample bucket and start.
+        .replace('CREATE TABLE "analytics_sessions"', 'CREATE TABLE analytics_sessions')
+        .replace(
+          'sample INTEGER NOT NULL, steps TEXT NOT NULL, PRIMARY KEY (tenant, site, sample, started_local, id)',
+          'PRIMARY KEY (tenant, site, id)',
+        ),
+    );
 
 /** Everything a database's schema declares, in a form two databases can be compared by. */
 function sqliteSchema(db: SqliteDatabase): string[] {
@@ -187,7 +210,7 @@ test('a SQLite store made by 86f62b7 opens: only later versions apply, the same 
         schema86f62b7,
         'versions 1 to 6 make what 86f62b7 made',
       );
-      assert.equal(freshDb.pragma('user_version', { simple: true }), 9);
+      assert.equal(freshDb.pragma('user_version', { simple: true }), 14);
     } finally {
       freshDb.close();
     }
@@ -331,5 +354,104 @@ test('a PostgreSQL store made by 86f62b7 opens: only later versions apply, the s
     );
   } finally {
     await pool.end();
+  }
+});
+
+/** A visit and its events as the code of 86f62b7 stored them, through the old schema's columns. */
+const oldVisit = {
+  site: ['st_old', 't1', 'old.example', '[]', 'UTC', 0, 1000],
+  session: [
+    't1',
+    'st_old',
+    'sess-1',
+    'QkZ2visitor',
+    5000,
+    5000,
+    9000,
+    2,
+    1,
+    '/',
+    '/b',
+    'Direct / None',
+    '',
+    '',
+    '',
+    '',
+    'desktop',
+    'Chrome',
+    'Linux',
+  ],
+  events: [
+    ['t1', 'st_old', 'k1', 5000, 5000, 'sess-1', 'QkZ2visitor', 'pageview', '/', '{}'],
+    ['t1', 'st_old', 'k3', 9000, 9000, 'sess-1', 'QkZ2visitor', 'pageview', '/b', '{}'],
+    ['t1', 'st_old', 'k2', 7000, 7000, 'sess-1', 'QkZ2visitor', 'signup', '/', '{"plan":"pro"}'],
+  ],
+};
+/** What the upgrade makes of that visit: steps in time order, and the sample bucket of its visitor. */
+const upgradedVisit = {
+  sample: 66,
+  steps: [
+    { at: 0, page: '/', name: 'pageview', props: undefined, revenue: undefined },
+    { at: 2000, page: '/', name: 'signup', props: { plan: 'pro' }, revenue: undefined },
+    { at: 4000, page: '/b', name: 'pageview', props: undefined, revenue: undefined },
+  ],
+};
+
+test('visits stored before version 14 get their steps from their events, and their sample bucket, on both backends', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'beacon-86f62b7-visits-'));
+  const db = await freshDatabase();
+  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  try {
+    const old = openDatabase(join(dir, 'beacon.db'), { synchronous: 'normal' });
+    migrate(old, sqliteMigrations86f62b7);
+    old.prepare('INSERT INTO tenants VALUES (?, ?, ?)').run(...seed.tenant);
+    old.prepare('INSERT INTO analytics_sites VALUES (?, ?, ?, ?, ?, ?, ?)').run(...oldVisit.site);
+    old
+      .prepare(`INSERT INTO analytics_sessions VALUES (${oldVisit.session.map(() => '?').join(', ')})`)
+      .run(...oldVisit.session);
+    for (const e of oldVisit.events)
+      old.prepare('INSERT INTO analytics_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').run(...e);
+    old.close();
+
+    await migratePostgres(pool, postgresMigrations86f62b7);
+    await pool.query('INSERT INTO tenants VALUES ($1, $2, $3)', seed.tenant);
+    await pool.query('INSERT INTO analytics_sites VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+      ...oldVisit.site.slice(0, 5),
+      false,
+      1000,
+    ]);
+    await pool.query(
+      `INSERT INTO analytics_sessions VALUES (${oldVisit.session.map((_, i) => `$${i + 1}`).join(', ')})`,
+      oldVisit.session,
+    );
+    await pool.query(
+      `CREATE TABLE analytics_events_p19700101 PARTITION OF analytics_events FOR VALUES FROM (0) TO (86400000)`,
+    );
+    for (const e of oldVisit.events)
+      await pool.query('INSERT INTO analytics_events VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)', e);
+
+    for (const store of [
+      sqliteStore({ dataDir: dir }),
+      postgresStore({ url: db.url, maintenanceIntervalMs: 0 }),
+    ]) {
+      await store.open();
+      try {
+        const [visit] = await store.analytics.visits({
+          tenant: 't1',
+          site: 'st_old',
+          from: 0,
+          to: 86_400_000,
+          limit: 10,
+        });
+        assert.deepEqual({ sample: visit?.sample, steps: visit?.steps }, upgradedVisit);
+        const site = await store.analytics.site('st_old');
+        assert.deepEqual([site?.saltRotation, site?.currency], ['daily', 'USD']);
+      } finally {
+        await store.close();
+      }
+    }
+  } finally {
+    await pool.end();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

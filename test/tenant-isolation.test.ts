@@ -140,6 +140,25 @@ function bodyFor(method: string, path: string): unknown {
     'PATCH /v1/targets/{id}': { name: 'taken by beta' },
     'POST /v1/sites/{id}/query': { metrics: ['visitors', 'pageviews'], dateRange: 'day' },
     'POST /v1/tenants': { id: 'gamma', name: 'Gamma' },
+    'POST /v1/sites/bulk': { sites: [{ domain: 'beta-bulk.example' }] },
+    'PATCH /v1/sites/bulk': { sites: [{ id: a.sites, domain: 'taken-by-beta.example' }] },
+    'POST /v1/sites/{id}/funnel': { steps: [{ page: '/' }, { page: '/alpha-secret' }], dateRange: '30d' },
+    'POST /v1/sites/{id}/journeys': { page: '/', dateRange: '30d' },
+    'POST /v1/sites/{id}/retention': { period: 'day', dateRange: '30d' },
+    'POST /v1/sites/{id}/goals': { name: 'beta goal', page: '/' },
+    'PATCH /v1/sites/{id}/goals/{item}': { name: 'taken by beta' },
+    'POST /v1/sites/{id}/segments': { name: 'beta segment', filters: [] },
+    'PATCH /v1/sites/{id}/segments/{item}': { name: 'taken by beta' },
+    'POST /v1/sites/{id}/shared-links': { name: 'beta link' },
+    'POST /v1/sites/{id}/reports': { frequency: 'weekly', recipients: ['beta@example.com'] },
+    'PATCH /v1/sites/{id}/reports/{report}': { frequency: 'monthly' },
+    'POST /v1/sites/{id}/imports': { source: 'plausible', files: {} },
+    // The shared dashboard's routes take a link's secret, not a bearer token: B's token opens nothing.
+    'POST /v1/shared/unlock': { password: 'not-the-password' },
+    'POST /v1/shared/query': { metrics: ['visitors'], dateRange: 'day' },
+    'POST /v1/shared/funnel': { steps: [{ page: '/' }, { page: '/x' }], dateRange: 'day' },
+    'POST /v1/shared/journeys': { page: '/', dateRange: 'day' },
+    'POST /v1/shared/retention': { period: 'day', dateRange: 'day' },
   };
   const key = `${method} ${path}`;
   assert.ok(key in bodies, `tenant-isolation.test.ts does not know how to try ${key}: add a body for it`);

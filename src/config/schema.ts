@@ -297,8 +297,52 @@ export const ConfigSchema = Type.Object(
           default: 900,
           description: 'Lifetime of access tokens issued by `POST /oauth/token`.',
         }),
+        visitBudget: Type.Integer({
+          minimum: 1000,
+          default: 50000,
+          description:
+            'Most visits one goal, funnel, journey or retention answer reads; past it, a sample of visitors is read and counts are scaled up (the answer says so).',
+        }),
+        importMaxBytes: Type.Integer({
+          minimum: 1024,
+          default: 67108864,
+          description: 'Largest import upload (all of its CSV files together), in bytes.',
+        }),
+        workerPollMs: Type.Integer({
+          minimum: 100,
+          default: 30000,
+          description:
+            'How often each API process looks for report mails due and imports queued (both also start at once when made here).',
+        }),
+        smtp: Obj(
+          {
+            host: Type.Optional(
+              Type.String({
+                description: 'SMTP server that sends scheduled reports; without it none are sent.',
+              }),
+            ),
+            port: Type.Integer({ minimum: 1, maximum: 65535, default: 587, description: 'SMTP port.' }),
+            security: Type.Union([Type.Literal('starttls'), Type.Literal('tls'), Type.Literal('none')], {
+              default: 'starttls',
+              description:
+                '`starttls` (upgrade a plain connection, required), `tls` (TLS from the start, port 465), or `none` (plain text: only on a trusted network).',
+            }),
+            user: Type.Optional(Type.String({ description: 'SMTP user, when the server wants a login.' })),
+            password: Type.Optional(Type.String({ description: 'SMTP password.' })),
+            from: Type.Optional(
+              Type.String({ description: 'Sender address of reports, e.g. `Beacon <reports@example.com>`.' }),
+            ),
+            caFile: Type.Optional(
+              Type.String({
+                description:
+                  "PEM file of certificate authorities to trust besides the system's (a private mail server).",
+              }),
+            ),
+          },
+          'Mail for scheduled analytics reports.',
+        ),
       },
-      'Web analytics: collection limits and OAuth2 access tokens.',
+      'Web analytics: collection limits, OAuth2 access tokens, visit-level analyses, imports and report mail.',
     ),
     monitor: Obj(
       {

@@ -64,6 +64,19 @@ export const catalog = {
   TARGET_INVALID: { status: 400, message: 'The target definition is not valid' },
   TARGET_READ_ONLY: { status: 409, message: 'The target is defined in the targets file; change it there' },
   TARGETS_FILE_INVALID: { status: 500, message: 'The targets file is not valid' },
+  GOAL_INVALID: { status: 400, message: 'The goal definition is not valid' },
+  GOAL_UNKNOWN: { status: 404, message: 'No such goal' },
+  SEGMENT_INVALID: { status: 400, message: 'The segment definition is not valid' },
+  SEGMENT_UNKNOWN: { status: 404, message: 'No such segment' },
+  NAME_TAKEN: { status: 409, message: 'The site already has a goal or segment with this name' },
+  SHARE_UNKNOWN: { status: 404, message: 'No such shared link, or it was revoked' },
+  SHARE_LOCKED: { status: 401, message: 'This shared dashboard needs its password' },
+  SHARE_PASSWORD_WRONG: { status: 401, message: 'Wrong password for this shared dashboard' },
+  REPORT_INVALID: { status: 400, message: 'The report schedule is not valid' },
+  REPORT_UNKNOWN: { status: 404, message: 'No such report' },
+  MAIL_UNCONFIGURED: { status: 409, message: 'No SMTP server is configured to send mail' },
+  IMPORT_INVALID: { status: 400, message: 'The import files are not valid' },
+  IMPORT_UNKNOWN: { status: 404, message: 'No such import' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof catalog;

@@ -46,6 +46,8 @@ export interface AppParts<S extends Store> {
    * `@fastify/websocket` hides), added to `/openapi.json` as they are.
    */
   readonly paths?: Readonly<Record<string, unknown>>;
+  /** OpenAPI security schemes the routes name besides `bearer` (a header a domain reads, say). */
+  readonly securitySchemes?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -131,7 +133,9 @@ export async function buildApp<S extends Store>(
         version: '1',
         description: 'Ingest, query and stream time-series signals. Errors are listed in docs/errors.md.',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, ...parts.securitySchemes },
+      },
     },
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => (json as { $id?: string }).$id ?? `def-${i}`,

@@ -1,4 +1,5 @@
 import { registerAnalyticsRoutes } from '../analytics/routes.ts';
+import { SHARE_HEADER } from '../analytics/routes/shared.ts';
 import type { AppParts } from '../http/app.ts';
 import { registerLiveRoutes, streamPathItem } from '../live/routes.ts';
 import { registerMessageRoutes } from '../messages/routes.ts';
@@ -26,4 +27,7 @@ export const apiParts = (hub: LiveHub): AppParts<BeaconStore> => ({
   ],
   // @fastify/websocket hides WebSocket routes from the document; the stream is described by hand.
   paths: streamPathItem,
+  securitySchemes: {
+    share: { type: 'apiKey', in: 'header', name: SHARE_HEADER, description: "A shared link's secret." },
+  },
 });
