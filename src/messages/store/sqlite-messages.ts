@@ -27,7 +27,7 @@ export class SqliteMessageReader implements MessageReader {
     const rows = this.#db
       .prepare<Record<string, unknown>, MessageDbRow>(
         withinBytes(
-          `SELECT id, received_at, payload, length(payload) AS bytes FROM messages WHERE ${where.join(' AND ')}
+          `SELECT id, received_at, payload, length(CAST(payload AS BLOB)) AS bytes FROM messages WHERE ${where.join(' AND ')}
            ORDER BY received_at, id LIMIT @limit`,
           '@maxBytes',
         ),
