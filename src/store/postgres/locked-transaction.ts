@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { isUnavailable } from './errors.ts';
 
 /**
  * Runs `fn` on one connection in a transaction that first takes the advisory lock `lock`, so the same
@@ -21,7 +22,8 @@ export async function lockedTransaction<T>(
   } catch (err) {
     failed = true;
     // The rollback's own failure would hide the reason; the connection is discarded below anyway.
-    await client.query('ROLLBACK').catch(() => undefined);
+    // On a connection that is gone or hung, it would only fail, or wait out the timeout again.
+    if (!isUnavailable(err)) await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
     client.release(failed);
