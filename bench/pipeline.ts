@@ -35,6 +35,7 @@ import {
   SINK_READY,
   spawnRole,
   stopAll,
+  warmUp,
 } from './lib/distributed.ts';
 import { count } from './lib/format.ts';
 import { parseArgs } from 'node:util';
@@ -152,6 +153,7 @@ async function measure(form: Form, seconds: number): Promise<Measured> {
     for (let i = 0; i < form.sinks; i++) {
       children.push((await spawnRole(['sink', '--host', '127.0.0.1'], env, SINK_READY, roles)).child);
     }
+    await warmUp(api.match[1]!, tokens[0]!);
     const started = performance.now();
     const load = batchLoad({ url: api.match[1]!, tokens, connections: CONNECTIONS, seconds, batch: BATCH });
     const lag: number[] = [];
@@ -176,7 +178,10 @@ async function measure(form: Form, seconds: number): Promise<Measured> {
     clearInterval(sampler);
     await sampling;
     const totalSeconds = (performance.now() - started) / 1000;
-    if (failed > 0) note(`${form.name}: ${failed} batch requests were refused`);
+    if (failed > 0)
+      note(
+        `${form.name}: ${failed} batch requests were refused: ${[...load.refusals].map(([k, n]) => `${n} × ${k}`).join(', ')}`,
+      );
     note(
       `${form.name}: ${count(accepted)} events accepted in ${ingestSeconds.toFixed(1)} s, all stored after ${totalSeconds.toFixed(1)} s`,
     );

@@ -1,5 +1,5 @@
 // node:test reporter that prints one closing line, `N passed, N failed[, N skipped]`, which CI reads.
-// With BEACON_TEST_TOTALS=FILE it also appends the counts to FILE as a JSON line, so CI can sum
+// With TEST_TOTALS=FILE it also appends the counts to FILE as a JSON line, so CI can sum
 // several runs (the main suite and the fault tests: `node scripts/test.mjs --totals FILE`).
 import { appendFileSync } from 'node:fs';
 
@@ -15,8 +15,8 @@ export default async function* summary(source) {
     else if (event.type === 'test:pass') passed += 1;
     else failed += 1;
   }
-  if (process.env.BEACON_TEST_TOTALS) {
-    appendFileSync(process.env.BEACON_TEST_TOTALS, JSON.stringify({ passed, failed, skipped }) + '\n');
+  if (process.env.TEST_TOTALS) {
+    appendFileSync(process.env.TEST_TOTALS, JSON.stringify({ passed, failed, skipped }) + '\n');
   }
   yield `\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`;
 }

@@ -6,7 +6,7 @@
 //                                     kills brokers and databases of its own and loads the machine
 //   node scripts/test.mjs FILE…       just these files
 //
-// With BEACON_TEST_TOTALS=FILE the summary reporter also appends its counts to FILE, and
+// With TEST_TOTALS=FILE the summary reporter also appends its counts to FILE, and
 // `node scripts/test.mjs --totals FILE` prints the sum of every run recorded there (.ci/run's last line).
 import { spawn } from 'node:child_process';
 import { globSync, readFileSync } from 'node:fs';

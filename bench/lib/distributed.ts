@@ -99,12 +99,33 @@ export async function seedTenants(store: BeaconStore, count: number): Promise<st
   return tokens;
 }
 
+/**
+ * Posts one message until it is answered 202 (at most a minute): a Kafka cluster just started answers
+ * the producer's first request with COORDINATOR_LOAD_IN_PROGRESS for a while, which is no figure of
+ * its throughput.
+ */
+export async function warmUp(url: string, token: string): Promise<void> {
+  for (let waited = 0; waited < 60_000; waited += 500) {
+    const res = await fetch(`${url}/v1/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: '{"warm":"up"}',
+    });
+    await res.arrayBuffer();
+    if (res.status === 202) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`${url} did not accept a message within a minute`);
+}
+
 /** A running closed-loop load: its counts grow as answers arrive. */
 export interface BatchLoad {
   /** Events answered 202. */
   accepted: number;
   /** Batch requests answered otherwise. */
   failed: number;
+  /** Those, by status and error code (`503 LOG_UNAVAILABLE`). */
+  readonly refusals: Map<string, number>;
   /** Resolves when every connection's last request is answered. */
   readonly done: Promise<void>;
 }
@@ -125,7 +146,7 @@ export function batchLoad(options: {
     Array.from({ length: options.batch }, (_, i) => ({ sensor: `s${i % 10}`, value: i / 10 })),
   );
   const until = performance.now() + options.seconds * 1000;
-  const load: { accepted: number; failed: number } = { accepted: 0, failed: 0 };
+  const load = { accepted: 0, failed: 0, refusals: new Map<string, number>() };
   const done = Promise.all(
     Array.from({ length: options.connections }, async (_, c) => {
       for (let i = 0; performance.now() < until; i++) {
@@ -137,9 +158,15 @@ export function batchLoad(options: {
           },
           body,
         });
-        await res.arrayBuffer();
-        if (res.status === 202) load.accepted += options.batch;
-        else load.failed += 1;
+        const text = await res.text();
+        if (res.status === 202) {
+          load.accepted += options.batch;
+          continue;
+        }
+        load.failed += 1;
+        const code = /"code":"([A-Z_]+)"/.exec(text)?.[1] ?? '';
+        const kind = `${res.status} ${code}`.trim();
+        load.refusals.set(kind, (load.refusals.get(kind) ?? 0) + 1);
       }
     }),
   ).then(() => undefined);
