@@ -51,6 +51,8 @@ export class Pipeline {
   /** Duplicates counted by sinks already stopped, and the total when the current load began. */
   #retiredDuplicates = 0;
   #duplicatesBefore = 0;
+  /** Loads not yet settled: stopped with the pipeline when a test fails before it settles them. */
+  readonly #loads = new Set<Load>();
 
   /** `tokens`: one admin token per tenant the load writes to. */
   constructor(env: Record<string, string>, tokens: readonly string[]) {
@@ -61,6 +63,24 @@ export class Pipeline {
   async start(apis: number, sinks: number): Promise<void> {
     for (let i = 0; i < apis; i++) this.apis.push(await spawnRole('api', this.#env));
     for (let i = 0; i < sinks; i++) await this.addSink();
+    // A Kafka cluster just started answers a producer's first request with COORDINATOR_LOAD_IN_PROGRESS
+    // for a while (503s that belong to no fault): each api process has one message acknowledged first.
+    for (const api of this.apis) {
+      const id = await eventually(
+        async () => {
+          const res = await fetch(`${api.url}/v1/messages`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${this.#tokens[0]!}`, 'content-type': 'application/json' },
+            body: '{"warm":"up"}',
+          });
+          return res.status === 202 ? ((await res.json()) as { id: string }).id : undefined;
+        },
+        120_000,
+        `${api.url} accepting`,
+        500,
+      );
+      this.#acknowledged.add(id);
+    }
   }
 
   /** Starts one more sink (with `env` over the pipeline's), logging its partition assignments. */
@@ -80,10 +100,12 @@ export class Pipeline {
   /** Steady ingest across every api process, as clients that honour Retry-After. */
   async load(): Promise<Load> {
     this.#duplicatesBefore = await this.#allDuplicates();
-    return ingestLoad(
+    const load = ingestLoad(
       this.apis.map((a) => a.url),
       { clients: 6, tokens: this.#tokens, pauseMs: 5, honourRetryAfter: true },
     );
+    this.#loads.add(load);
+    return load;
   }
 
   /** Waits until `load` has `more` acknowledged ids beyond what it has now. */
@@ -97,8 +119,19 @@ export class Pipeline {
     );
   }
 
+  /** A role's /metrics; when it cannot be reached, the error carries the role's last output. */
   async metrics(role: RoleProcess): Promise<string> {
-    return (await fetch(`${role.url}/metrics`)).text();
+    try {
+      return await (await fetch(`${role.url}/metrics`)).text();
+    } catch (cause) {
+      const exited = role.child.exitCode ?? role.child.signalCode;
+      throw new Error(
+        `${role.url}/metrics: ${String(cause)} (exit ${exited}):\n${role.output().slice(-4000)}`,
+        {
+          cause,
+        },
+      );
+    }
   }
 
   /** GET /v1/messages on an api process: its status and error code. */
@@ -122,6 +155,7 @@ export class Pipeline {
    * stored every acknowledged id and the group's lag is zero, and checks each is stored exactly once.
    */
   async settle(load: Load, faultAt: number): Promise<FaultRun> {
+    this.#loads.delete(load);
     const accepted = await load.stop();
     for (const id of accepted) this.#acknowledged.add(id);
     const refused: Record<string, number> = {};
@@ -191,6 +225,7 @@ export class Pipeline {
   }
 
   async stop(): Promise<void> {
+    await Promise.all([...this.#loads].map((l) => l.stop()));
     await Promise.all([...this.apis, ...this.sinks].map((r) => r.stop()));
   }
 }
