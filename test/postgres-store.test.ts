@@ -368,6 +368,41 @@ describe('PostgreSQL store', () => {
     }
   });
 
+  test('a connection lost between two statements of a transaction is an outage, not a crash', async () => {
+    const db = await database();
+    const store = postgresStore({ url: db.url, poolSize: 1, maintenanceIntervalMs: 0 });
+    await store.open();
+    const other = new pg.Client({ connectionString: db.url });
+    await other.connect();
+    try {
+      const now = Date.now();
+      const lost = await store
+        .transaction(async (tx) => {
+          await tx.messages.insert([row(1, now)]);
+          // Between statements nothing waits on the socket: the server's goodbye arrives as the
+          // connection's 'error' event, which crashed the sink before a listener heard it.
+          const { rows } = await other.query<{ pid: number }>(
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+          );
+          assert.equal(rows.length, 1, 'the store holds one connection');
+          const gone = `SELECT count(*)::int AS n FROM pg_stat_activity
+                        WHERE datname = current_database() AND pid <> pg_backend_pid()`;
+          while ((await other.query<{ n: number }>(gone)).rows[0]!.n > 0);
+          // One more round trip on another socket: the event loop has read the dead one by then.
+          await other.query('SELECT 1');
+        })
+        .catch((err: unknown) => err);
+      assert.ok(isBeaconError(lost) && lost.code === 'STORE_UNAVAILABLE', String(lost));
+      assert.ok(store.retryable(lost));
+      assert.equal(await store.transaction((tx) => tx.messages.insert([row(1, now)])), 1);
+      assert.equal(await store.messages.count('t1'), 1);
+    } finally {
+      await other.end();
+      await store.close();
+    }
+  });
+
   test('a statement left unanswered (a network partition) fails after queryTimeoutMs as an outage; the next batch is stored', async () => {
     const db = await database();
     const proxy = await TcpProxy.start({ host: '127.0.0.1', port: PG_PORT });

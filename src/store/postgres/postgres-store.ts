@@ -19,7 +19,7 @@ import type {
   Store,
 } from '../store.ts';
 import { guarded, isUnavailable, storeError, type Queryable } from './errors.ts';
-import { lockedTransaction } from './locked-transaction.ts';
+import { checkOut, lockedTransaction, type CheckedOut } from './locked-transaction.ts';
 import { migrate, type MigrationReport, type PgMigration, type TimeLayout } from './migrations.ts';
 import { isNoPartition, PARTITION_LOCK, type DayPartitions } from './partitions.ts';
 import type { OpenPostgresWing, PostgresTx, PostgresWing } from './wing.ts';
@@ -285,12 +285,13 @@ export class PostgresStore<W extends object = object> implements Store<W> {
   }
 
   async #run<T>(fn: (tx: W & CheckpointWriter) => Promise<T>): Promise<T> {
-    let client: PoolClient;
+    let checkedOut: CheckedOut;
     try {
-      client = await this.#pool!.connect();
+      checkedOut = await checkOut(this.#pool!);
     } catch (err) {
       throw storeError(err);
     }
+    const { client } = checkedOut;
     const beforeCommit: (() => Promise<void>)[] = [];
     const afterCommit: (() => void)[] = [];
     const onFailure: ((err: unknown) => void)[] = [];
@@ -351,7 +352,7 @@ export class PostgresStore<W extends object = object> implements Store<W> {
       throw storeError(err);
     } finally {
       // A connection that failed mid-transaction is closed rather than returned to the pool.
-      client.release(broken);
+      checkedOut.release(broken);
     }
   }
 
