@@ -4,7 +4,7 @@ import { isUnavailable } from './errors.ts';
 /** A connection checked out of the pool for several statements; `release(true)` discards it. */
 export interface CheckedOut {
   readonly client: PoolClient;
-  release(discard: boolean): void;
+  readonly release: (discard: boolean) => void;
 }
 
 /**
