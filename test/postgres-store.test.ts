@@ -11,7 +11,8 @@ import type { MessageRow } from '../src/messages/model.ts';
 import { postgresMigrations86f62b7 as pgMigrations } from './fixtures/86f62b7/postgres-migrations.ts';
 import type { CheckRow } from '../src/monitor/model.ts';
 import { postgresStore } from '../src/roles/store-postgres.ts';
-import { freshDatabase, sqlRows, type TestDatabase } from './helpers/postgres.ts';
+import { freshDatabase, PG_PORT, sqlRows, type TestDatabase } from './helpers/postgres.ts';
+import { TcpProxy } from './helpers/tcp-proxy.ts';
 
 const DAY = 86_400_000;
 const OPEN_STORE = fileURLToPath(new URL('./helpers/open-store.ts', import.meta.url));
@@ -343,6 +344,70 @@ describe('PostgreSQL store', () => {
       assert.equal(storeError(bad), bad, 'a bug stays a bug, not a 503');
     } finally {
       await healthy.end();
+    }
+  });
+
+  test('a connection lost between two statements of a transaction is an outage, not a crash', async () => {
+    const db = await database();
+    const store = postgresStore({ url: db.url, poolSize: 1, maintenanceIntervalMs: 0 });
+    await store.open();
+    const other = new pg.Client({ connectionString: db.url });
+    await other.connect();
+    try {
+      const now = Date.now();
+      const lost = await store
+        .transaction(async (tx) => {
+          await tx.messages.insert([row(1, now)]);
+          // Between statements nothing waits on the socket: the server's goodbye arrives as the
+          // connection's 'error' event, which crashed the sink before a listener heard it.
+          const { rows } = await other.query<{ pid: number }>(
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+          );
+          assert.equal(rows.length, 1, 'the store holds one connection');
+          const gone = `SELECT count(*)::int AS n FROM pg_stat_activity
+                        WHERE datname = current_database() AND pid <> pg_backend_pid()`;
+          while ((await other.query<{ n: number }>(gone)).rows[0]!.n > 0);
+          // One more round trip on another socket: the event loop has read the dead one by then.
+          await other.query('SELECT 1');
+        })
+        .catch((err: unknown) => err);
+      assert.ok(isBeaconError(lost) && lost.code === 'STORE_UNAVAILABLE', String(lost));
+      assert.ok(store.retryable(lost));
+      assert.equal(await store.transaction((tx) => tx.messages.insert([row(1, now)])), 1);
+      assert.equal(await store.messages.count('t1'), 1);
+    } finally {
+      await other.end();
+      await store.close();
+    }
+  });
+
+  test('a statement left unanswered (a network partition) fails after queryTimeoutMs as an outage; the next batch is stored', async () => {
+    const db = await database();
+    const proxy = await TcpProxy.start({ host: '127.0.0.1', port: PG_PORT });
+    const url = db.url.replace(`:${PG_PORT}/`, `:${proxy.port}/`);
+    const store = postgresStore({ url, poolSize: 2, maintenanceIntervalMs: 0, queryTimeoutMs: 1000 });
+    await store.open();
+    try {
+      const now = Date.now();
+      assert.equal(await store.transaction((tx) => tx.messages.insert([row(1, now)])), 1);
+      proxy.cut();
+      // No reset, no error from the network: only the timeout ends the wait.
+      const lost = await store
+        .transaction((tx) => tx.messages.insert([row(2, now)]))
+        .catch((err: unknown) => err);
+      assert.ok(isBeaconError(lost) && lost.code === 'STORE_UNAVAILABLE', String(lost));
+      assert.ok(store.retryable(lost), 'a sink offers the batch again rather than setting it aside');
+      assert.match(String((lost as Error).cause), /Query read timeout/);
+      const read = await store.messages.count('t1').catch((err: unknown) => err);
+      assert.ok(isBeaconError(read) && read.code === 'STORE_UNAVAILABLE', String(read));
+      proxy.heal();
+      // The timed-out connection was discarded; the retry runs on a fresh one and stores the row.
+      assert.equal(await store.transaction((tx) => tx.messages.insert([row(2, now)])), 1);
+      assert.equal(await store.messages.count('t1'), 2);
+    } finally {
+      await store.close();
+      await proxy.close();
     }
   });
 });

@@ -468,6 +468,12 @@ export const ConfigSchema = Type.Object(
           default: 3600000,
           description: 'How often partitions are created ahead and retention applied (0: only at start-up).',
         }),
+        queryTimeoutMs: Type.Integer({
+          minimum: 0,
+          default: 30000,
+          description:
+            'Longest a statement may run, or a connection stay silent inside a transaction, before it counts as lost: a network partition drops packets without an error. The client gives up (503 `STORE_UNAVAILABLE`; sinks retry the batch) and the server ends the statement or transaction, releasing its locks. Migrations are exempt; 0 waits forever.',
+        }),
       },
       'PostgreSQL store: pool, time partitions and retention.',
     ),
@@ -489,6 +495,12 @@ export const ConfigSchema = Type.Object(
           minimum: 1,
           default: 1,
           description: 'Replicas per partition when `beacon setup` creates a topic; use 3 on a real cluster.',
+        }),
+        minInsyncReplicas: Type.Integer({
+          minimum: 1,
+          default: 1,
+          description:
+            'Topic config `min.insync.replicas` set by `beacon setup`: replicas that must hold a record before Kafka acknowledges it (producers use acks=all), so ingest answers 503 when fewer are in sync. At most `kafka.replicationFactor`; use 2 with a factor of 3, so one broker may be down.',
         }),
         compression: Type.Union(
           [

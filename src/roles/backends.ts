@@ -79,6 +79,7 @@ export async function createKafkaLog(
     prefix: kafka.topicPrefix,
     partitions: kafka.partitions,
     replicationFactor: kafka.replicationFactor,
+    minInsyncReplicas: kafka.minInsyncReplicas,
     compression: kafka.compression,
     requestTimeoutMs: kafka.requestTimeoutMs,
     maxQueue: config.ingest.queueMax,

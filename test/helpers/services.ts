@@ -46,6 +46,7 @@ export function kafkaLogOptions(prefix: string, patch: Partial<KafkaLogOptions> 
     prefix,
     partitions: 3,
     replicationFactor: 1,
+    minInsyncReplicas: 1,
     compression: 'zstd',
     requestTimeoutMs: 5000,
     maxQueue: 100_000,

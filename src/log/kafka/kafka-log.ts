@@ -132,6 +132,7 @@ export class KafkaLog implements Log {
     try {
       return await ensureTopics(admin, this.#options);
     } catch (cause) {
+      if (cause instanceof BeaconError) throw cause;
       throw new BeaconError('LOG_UNAVAILABLE', `cannot create topics on ${this.#options.brokers.join(',')}`, {
         cause,
       });
