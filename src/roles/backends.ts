@@ -72,6 +72,7 @@ export async function createKafkaLog(
   logger: Logger,
 ): Promise<KafkaLog> {
   const { KafkaLog } = await import('../log/kafka/kafka-log.ts');
+  const { topicMaxMessageBytes } = await import('../log/kafka/topics.ts');
   const { kafka } = config;
   return new KafkaLog({
     brokers: parseKafkaUrl(config.log),
@@ -80,6 +81,7 @@ export async function createKafkaLog(
     partitions: kafka.partitions,
     replicationFactor: kafka.replicationFactor,
     minInsyncReplicas: kafka.minInsyncReplicas,
+    maxMessageBytes: topicMaxMessageBytes(config.ingest.maxBatchBytes, config.ingest.maxBatchItems),
     compression: kafka.compression,
     requestTimeoutMs: kafka.requestTimeoutMs,
     maxQueue: config.ingest.queueMax,

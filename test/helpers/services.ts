@@ -47,6 +47,7 @@ export function kafkaLogOptions(prefix: string, patch: Partial<KafkaLogOptions> 
     partitions: 3,
     replicationFactor: 1,
     minInsyncReplicas: 1,
+    maxMessageBytes: 8 * 1024 * 1024,
     compression: 'zstd',
     requestTimeoutMs: 5000,
     maxQueue: 100_000,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { layoutWarnings, type TopicState } from './topics.ts';
+import { layoutWarnings, topicMaxMessageBytes, type TopicState } from './topics.ts';
 
 const healthy = (name: string, replicas = 3, minInsyncReplicas = 2): TopicState => ({
   name,
@@ -53,4 +53,19 @@ test('existing topics with other settings are named together, with the command t
     warnings[1]!,
     /^beacon\.messages, beacon\.checks: min\.insync\.replicas 1, not kafka\.minInsyncReplicas 2.*--add-config min\.insync\.replicas=2/,
   );
+});
+
+test('topics made before with a max.message.bytes too small for a full batch are named, with the fix', () => {
+  const layout = { replicationFactor: 1, minInsyncReplicas: 1, maxMessageBytes: 9_000_000 };
+  const topics = [
+    { ...healthy('m', 1, 1), maxMessageBytes: 1_048_588 },
+    { ...healthy('c', 1, 1), maxMessageBytes: 9_000_000 },
+  ];
+  const [warning, ...rest] = layoutWarnings(layout, 1, topics);
+  assert.deepEqual(rest, []);
+  assert.match(
+    warning!,
+    /^m: max\.message\.bytes below the 9000000 B .* refused \(413\).*max\.message\.bytes=9000000\)$/,
+  );
+  assert.equal(topicMaxMessageBytes(4 * 1024 * 1024, 10_000), 4 * 1024 * 1024 + 2_560_000 + 1024 * 1024);
 });

@@ -10,6 +10,20 @@ export interface TopicLayout {
   readonly replicationFactor: number;
   /** Topic config `min.insync.replicas`: replicas that must hold a record before acks=all is answered. */
   readonly minInsyncReplicas: number;
+  /**
+   * Topic config `max.message.bytes`: the largest record batch a partition takes. Set above the
+   * largest append a client may make, which the log sends alone (see `topicMaxMessageBytes`).
+   */
+  readonly maxMessageBytes: number;
+}
+
+/**
+ * The `max.message.bytes` topics need so that the largest batch a client may post
+ * (`ingest.maxBatchBytes` of bodies, `ingest.maxBatchItems` records with their envelopes) fits one
+ * record batch uncompressed, with room to spare; Kafka's default (1 MiB) would refuse a full batch.
+ */
+export function topicMaxMessageBytes(maxBatchBytes: number, maxBatchItems: number): number {
+  return maxBatchBytes + maxBatchItems * 256 + 1024 * 1024;
 }
 
 /** The topic that carries one stream's records. */
@@ -52,6 +66,8 @@ export interface TopicState {
   readonly minInsyncReplicas: number | undefined;
   /** Partitions with fewer replicas in sync than its `min.insync.replicas`: Kafka refuses records to them. */
   readonly belowMinIsr: number;
+  /** Its `max.message.bytes`, or undefined when the broker would not say. */
+  readonly maxMessageBytes?: number | undefined;
 }
 
 /**
@@ -61,11 +77,12 @@ export interface TopicState {
  * settings (setup never changes an existing topic).
  */
 export function layoutWarnings(
-  layout: Pick<TopicLayout, 'replicationFactor' | 'minInsyncReplicas'>,
+  layout: Pick<TopicLayout, 'replicationFactor' | 'minInsyncReplicas'> &
+    Partial<Pick<TopicLayout, 'maxMessageBytes'>>,
   brokers: number,
   topics: readonly TopicState[],
 ): string[] {
-  const { replicationFactor: factor, minInsyncReplicas: minIsr } = layout;
+  const { replicationFactor: factor, minInsyncReplicas: minIsr, maxMessageBytes } = layout;
   const warnings: string[] = [];
   if (brokers < factor)
     warnings.push(
@@ -98,6 +115,14 @@ export function layoutWarnings(
   for (const [value, names] of grouped((t) => t.minInsyncReplicas, minIsr))
     warnings.push(
       `${names.join(', ')}: min.insync.replicas ${value}, not kafka.minInsyncReplicas ${minIsr}; setup leaves existing topics alone (kafka-configs.sh --alter --entity-type topics --entity-name TOPIC --add-config min.insync.replicas=${minIsr})`,
+    );
+  const small = topics.filter(
+    (t) =>
+      maxMessageBytes !== undefined && t.maxMessageBytes !== undefined && t.maxMessageBytes < maxMessageBytes,
+  );
+  if (small.length > 0)
+    warnings.push(
+      `${small.map((t) => t.name).join(', ')}: max.message.bytes below the ${maxMessageBytes} B the largest batch a client may post needs; such a batch is refused (413); setup leaves existing topics alone (kafka-configs.sh --alter --entity-type topics --entity-name TOPIC --add-config max.message.bytes=${maxMessageBytes})`,
     );
   for (const topic of topics) {
     if (topic.belowMinIsr > 0)
@@ -138,6 +163,7 @@ export async function ensureTopics(admin: Admin, layout: TopicLayout): Promise<T
         configs: [
           { name: 'message.timestamp.type', value: 'LogAppendTime' },
           { name: 'min.insync.replicas', value: String(layout.minInsyncReplicas) },
+          { name: 'max.message.bytes', value: String(layout.maxMessageBytes) },
           ...(topic === liveTopic(layout)
             ? [{ name: 'retention.ms', value: String(LIVE_RETENTION_MS) }]
             : []),
@@ -173,20 +199,24 @@ async function topicStates(admin: Admin, topics: readonly string[]): Promise<Top
     resources: topics.map((name) => ({
       resourceType: ConfigResourceTypes.TOPIC,
       resourceName: name,
-      configurationKeys: ['min.insync.replicas'],
+      configurationKeys: ['min.insync.replicas', 'max.message.bytes'],
     })),
   });
   return topics.map((name) => {
-    const value = described
-      .find((d) => d.resourceName === name)
-      ?.configs.find((c) => c.name === 'min.insync.replicas')?.value;
-    const minInsyncReplicas = value == null ? undefined : Number(value);
+    const config = (key: string) => {
+      const value = described
+        .find((d) => d.resourceName === name)
+        ?.configs.find((c) => c.name === key)?.value;
+      return value == null ? undefined : Number(value);
+    };
+    const minInsyncReplicas = config('min.insync.replicas');
     const partitions = metadata.topics.get(name)?.partitions ?? [];
     return {
       name,
       replicas: partitions.length > 0 ? Math.min(...partitions.map((p) => p.replicas.length)) : 0,
       minInsyncReplicas,
       belowMinIsr: partitions.filter((p) => p.isr.length < (minInsyncReplicas ?? 1)).length,
+      maxMessageBytes: config('max.message.bytes'),
     };
   });
 }
