@@ -35,6 +35,7 @@ export function openDatabase(file: string, options: OpenOptions): SqliteDatabase
   db.pragma(`synchronous = ${options.synchronous}`);
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
+  db.pragma('temp_store = MEMORY');
   // Keep the WAL from growing without bound under constant writes.
   db.pragma('wal_autocheckpoint = 4000');
   db.pragma(`cache_size = -${(options.cacheMiB ?? DEFAULT_CACHE_MIB) * 1024}`);
