@@ -14,11 +14,13 @@ import { countAt, cross, get, model, type Crossing } from './helpers/occupancy.t
 const run = promisify(execFile);
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const TABLES = {
-  occupancy_events: 'tenant, key',
-  occupancy_deltas: 'tenant, space, ts, key',
+  occupancy_events: 'tenant, minute, sensor, ts, key',
+  occupancy_transfers: 'tenant, space, ts, source',
   occupancy_minutes: 'tenant, space, minute',
   occupancy_hours: 'tenant, space, hour',
   occupancy_days: 'tenant, space, day',
+  occupancy_sensor_hours: 'tenant, hour, sensor, placement',
+  occupancy_sensor_last: 'tenant, sensor',
 };
 
 /** A digest of every projected occupancy row, to compare rebuilds byte for byte. */

@@ -26,7 +26,12 @@ const NAMES = [
   '006_occupancy_hours',
 ];
 /** Versions added since 86f62b7: all a database of that day has to apply. */
-const LATER = ['007_dead_letters', '008_tenants_disabled'];
+const LATER = [
+  '007_dead_letters',
+  '008_tenants_disabled',
+  '012_occupancy_operations',
+  '013_occupancy_compact_events',
+];
 
 const {
   id: _id,
@@ -46,11 +51,29 @@ const seed = {
   space: ['t1', 'lobby', 'Lobby', null, 1000],
 };
 
+/** Tables the versions since 86f62b7 added. */
+const ADDED_TABLES =
+  /occupancy_(space_moves|transfers|corrections|audit|alerts|outbox|sensor_hours|sensor_last)|dead_letters/;
+/** Columns the versions since 86f62b7 added to its tables (PostgreSQL lines, SQLite table text). */
+const ADDED_COLUMNS =
+  /^column (tenants\.disabled_at|occupancy_spaces\.(capacity|alert_after_minutes|open_hours)|occupancy_(minutes|hours|days)\.area) /;
+
+/**
+ * The occupancy events table, which version 13 rebuilt in another layout, and the deltas it replaced:
+ * left out of the comparison with 86f62b7 (the occupancy store tests check that migration on its own).
+ */
+const rebuilt = (lines: string[]) => lines.filter((line) => !/occupancy_(events|deltas)/.test(line));
+
 /** A schema as 86f62b7 made it: what the versions added since made is taken out again. */
 const as86f62b7 = (lines: string[]) =>
-  lines
-    .filter((line) => !line.includes('dead_letters') && !line.startsWith('column tenants.disabled_at '))
-    .map((line) => line.replace(', disabled_at INTEGER', ''));
+  rebuilt(lines)
+    .filter((line) => !ADDED_TABLES.test(line) && !ADDED_COLUMNS.test(line))
+    .map((line) =>
+      line
+        .replace(', disabled_at INTEGER', '')
+        .replace(', capacity INTEGER, alert_after_minutes INTEGER, open_hours TEXT', '')
+        .replace(', area INTEGER NOT NULL DEFAULT 0', ''),
+    );
 
 /** Everything a database's schema declares, in a form two databases can be compared by. */
 function sqliteSchema(db: SqliteDatabase): string[] {
@@ -122,10 +145,10 @@ test('a SQLite store made by 86f62b7 opens: only later versions apply, the same 
       assert.deepEqual(sqliteSchema(freshDb), oldSchema, 'an upgraded database has the schema of a new one');
       assert.deepEqual(
         as86f62b7(sqliteSchema(freshDb)),
-        schema86f62b7,
+        rebuilt(schema86f62b7),
         'versions 1 to 6 make what 86f62b7 made',
       );
-      assert.equal(freshDb.pragma('user_version', { simple: true }), 8);
+      assert.equal(freshDb.pragma('user_version', { simple: true }), 13);
     } finally {
       freshDb.close();
     }
@@ -251,7 +274,7 @@ test('a PostgreSQL store made by 86f62b7 opens: only later versions apply, the s
     );
     assert.deepEqual(
       as86f62b7(await postgresSchema(fresh.url)),
-      schema86f62b7,
+      rebuilt(schema86f62b7),
       'versions 1 to 6 make what 86f62b7 made',
     );
   } finally {

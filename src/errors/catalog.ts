@@ -62,6 +62,10 @@ export const catalog = {
   TARGET_INVALID: { status: 400, message: 'The target definition is not valid' },
   TARGET_READ_ONLY: { status: 409, message: 'The target is defined in the targets file; change it there' },
   TARGETS_FILE_INVALID: { status: 500, message: 'The targets file is not valid' },
+  SPACE_CYCLE: { status: 409, message: 'The move would put a space inside itself' },
+  MOVE_NOT_FOUND: { status: 404, message: 'The space has no move at that time' },
+  CORRECTION_NOT_FOUND: { status: 404, message: 'No such correction' },
+  STORE_IN_USE: { status: 409, message: 'Another process runs the sinks of this store' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof catalog;

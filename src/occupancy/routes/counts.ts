@@ -137,12 +137,13 @@ export function registerCountRoutes(base: FastifyInstance, ctx: RouteContext<Occ
       if ((to - from) / interval > MAX_BUCKETS) {
         throw new BeaconError('VALIDATION_FAILED', `at most ${MAX_BUCKETS} buckets; use a longer interval`);
       }
-      await requireSpace(tenant, id);
+      const space = await store.occupancy.space(tenant, id);
+      if (!space) throw new BeaconError('SPACE_NOT_FOUND', `no space ${id}`);
       const buckets = await series(
         store.occupancy,
         tenant,
         id,
-        { from, to, interval, now: Date.now() },
+        { from, to, interval, now: Date.now(), capacity: space.capacity ?? null },
         settings,
       );
       const tally = (t: { raw: number; corrected: number }) => ({ count: t.corrected, raw: t.raw });
