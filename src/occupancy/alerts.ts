@@ -24,6 +24,8 @@ const LEASE_MS = 60_000;
 const DELIVERIES_PER_PASS = 100;
 const FIRST_RETRY_MS = 1000;
 const LAST_RETRY_MS = 300_000;
+/** A doorway-day is judged again for drift this long after it last was (late events may tip it). */
+const REJUDGE_MS = 3_600_000;
 /** Spaces, sensors and doorways are read this many at a time. */
 const PAGE = 1000;
 
@@ -63,8 +65,11 @@ export class OccupancyAlerts {
   readonly #rules: AlertRules;
   readonly #notify: Notify;
   readonly #logger: Logger;
-  /** Doorway-days already judged by this process (most are not drifting: they are not judged again). */
-  readonly #judged = new Set<string>();
+  /**
+   * When this process last judged each doorway-day: most do not drift, and judging them again is
+   * needed only for late events, so each is judged again once an hour.
+   */
+  readonly #judged = new Map<string, number>();
 
   constructor(options: { store: OccupancyStore; rules: AlertRules; notify: Notify; logger: Logger }) {
     this.#store = options.store;
@@ -210,6 +215,8 @@ export class OccupancyAlerts {
     }
 
     const [yesterday] = localDays(this.#rules.health.timeZone, now, 2);
+    // Only yesterday is judged: what was kept for the day before goes.
+    for (const id of this.#judged.keys()) if (!id.endsWith(`\0${yesterday!.day}`)) this.#judged.delete(id);
     const doorways = await all<Doorway>((q) => tx.doorways(q), tenant);
     const placements = await tx.placementsOn(
       tenant,
@@ -217,8 +224,8 @@ export class OccupancyAlerts {
     );
     for (const doorway of doorways) {
       const id = `${tenant}\0${doorway.id}\0${yesterday!.day}`;
-      if (this.#judged.has(id)) continue;
-      this.#judged.add(id);
+      if ((this.#judged.get(id) ?? -Infinity) > now - REJUDGE_MS) continue;
+      this.#judged.set(id, now);
       const [day] = await doorwayDays(
         tx,
         tenant,
