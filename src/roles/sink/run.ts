@@ -28,6 +28,14 @@ export async function runSinks(
 ): Promise<RunningSinks> {
   const store = await createStore(config, logger);
   await store.open();
+  // A replay (which holds it exclusively) and the sinks never write the projections at once.
+  let unlock: () => Promise<void>;
+  try {
+    unlock = await store.lockProjections('shared');
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const log = await createLog(config, metrics, logger);
   await log.open();
   const sinks: Consumer[] = projections.map((projection) =>
@@ -49,6 +57,7 @@ export async function runSinks(
     close: async () => {
       await Promise.all(sinks.map((s) => s.close()));
       await log.close();
+      await unlock();
       await store.close();
     },
   };
