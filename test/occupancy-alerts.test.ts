@@ -45,6 +45,11 @@ class Receiver {
   of(type: string, subject: string) {
     return this.events.filter((e) => e.type === type && e.subject.id === subject);
   }
+  /** The events of a type and subject received so far, or undefined while none: for `eventually`. */
+  received(type: string, subject: string) {
+    const events = this.of(type, subject);
+    return Promise.resolve(events.length > 0 ? events : undefined);
+  }
 }
 
 const HOUR = 3_600_000;
@@ -108,10 +113,7 @@ test('a space over capacity for its N minutes alerts through the outbox, retryin
     { sensor: 's', ts: ago(3 * 60_000 - 2), direction: 1 },
   ]);
   const [exceeded] = await eventually(
-    async () => {
-      const sent = receiver.of('occupancy.capacity.exceeded', 'room');
-      return sent.length > 0 ? sent : undefined;
-    },
+    () => receiver.received('occupancy.capacity.exceeded', 'room'),
     20_000,
     'the capacity alert',
   );
@@ -131,11 +133,7 @@ test('a space over capacity for its N minutes alerts through the outbox, retryin
   assert.ok(notification.deliveredAt);
   // Back within capacity: resolved, once.
   await cross(beacon, [{ sensor: 's', ts: ago(1000), direction: -1 }]);
-  await eventually(
-    async () => (receiver.of('occupancy.capacity.resolved', 'room').length > 0 ? true : undefined),
-    20_000,
-    'the resolution',
-  );
+  await eventually(() => receiver.received('occupancy.capacity.resolved', 'room'), 20_000, 'the resolution');
   await new Promise((r) => setTimeout(r, 500));
   assert.equal(
     receiver.of('occupancy.capacity.exceeded', 'room').length,
@@ -150,11 +148,7 @@ test('a space over capacity for its N minutes alerts through the outbox, retryin
 });
 
 test('a placed sensor with nothing for its open hours is silent, and sends again; a closed space keeps its sensor quiet', async () => {
-  await eventually(
-    async () => (receiver.of('occupancy.sensor.silent', 'quiet').length > 0 ? true : undefined),
-    20_000,
-    'the silent alert',
-  );
+  await eventually(() => receiver.received('occupancy.sensor.silent', 'quiet'), 20_000, 'the silent alert');
   const health = await get<{
     items: { sensor: string; status: string; lastEventAt: string | null; silentForMs: number }[];
   }>(beacon, '/v1/sensor-health');
@@ -167,11 +161,7 @@ test('a placed sensor with nothing for its open hours is silent, and sends again
   );
   assert.equal(receiver.of('occupancy.sensor.silent', 'night').length, 0);
   await cross(beacon, [{ sensor: 'quiet', ts: ago(500), direction: 1 }]);
-  await eventually(
-    async () => (receiver.of('occupancy.sensor.resumed', 'quiet').length > 0 ? true : undefined),
-    20_000,
-    'the resumed event',
-  );
+  await eventually(() => receiver.received('occupancy.sensor.resumed', 'quiet'), 20_000, 'the resumed event');
   const room = await get<{
     sensors: { sensor: string; status: string; lastEventAt: string }[];
     doorways: { doorway: string }[];
@@ -205,10 +195,7 @@ test('a doorway whose people in and out drift apart over a day is flagged and no
   await beacon.close();
   beacon = await startTestBeacon(flags(), dataDir);
   const [drift] = await eventually(
-    async () => {
-      const sent = receiver.of('occupancy.doorway.drift', 'drifty');
-      return sent.length > 0 ? sent : undefined;
-    },
+    () => receiver.received('occupancy.doorway.drift', 'drifty'),
     20_000,
     'the drift notice',
   );
@@ -251,7 +238,7 @@ test('a notification queued while the receiver is down is delivered after a rest
   receiver.failing = 0;
   beacon = await startTestBeacon(flags(), dataDir);
   await eventually(
-    async () => (receiver.of('occupancy.sensor.silent', 'night').length > 0 ? true : undefined),
+    () => receiver.received('occupancy.sensor.silent', 'night'),
     30_000,
     'the delivery after restart',
   );

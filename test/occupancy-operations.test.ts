@@ -260,9 +260,9 @@ describe('occupancy operations', () => {
       const res = await beacon.request(path, { method, json, token: other });
       assert.equal(res.status, 404, `${method} ${path}`);
     }
-    const audit = await (await beacon.request('/v1/occupancy-audit', { token: other })).json();
+    const audit: unknown = await (await beacon.request('/v1/occupancy-audit', { token: other })).json();
     assert.deepEqual(audit, { items: [], next: null });
-    const alerts = await (await beacon.request('/v1/occupancy-alerts', { token: other })).json();
+    const alerts: unknown = await (await beacon.request('/v1/occupancy-alerts', { token: other })).json();
     assert.deepEqual(alerts, { items: [], next: null });
   });
 

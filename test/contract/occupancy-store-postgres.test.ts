@@ -61,7 +61,7 @@ test('migration 6 builds hour rows and running sums of days from the minute rows
 
 test('migration 13 keeps each event’s spaces in the event and builds sensor hours, last events and areas', async () => {
   const url = await oldDatabase(6, async (pool) => {
-    const day = Math.floor(Number(EVENTS_BEFORE_13.deltas[0]![2]) / 86_400_000) * 86_400_000;
+    const day = Math.floor(Number(EVENTS_BEFORE_13.deltas[0][2]) / 86_400_000) * 86_400_000;
     const name = `occupancy_deltas_p${new Date(day).toISOString().slice(0, 10).replaceAll('-', '')}`;
     await pool.query(
       `CREATE TABLE ${name} PARTITION OF occupancy_deltas FOR VALUES FROM (${day}) TO (${day + 86_400_000})`,
