@@ -15,7 +15,7 @@
  * stays within 1 s.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,7 @@ import { sqliteStore } from '../src/roles/store-sqlite.ts';
 import { count, ms } from './lib/format.ts';
 import { Histogram } from './lib/percentiles.ts';
 import { note, step } from './lib/progress.ts';
+import { procSample } from './lib/proc.ts';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -45,15 +46,6 @@ const roles = arg('role', 'probe,start').split(',');
 /** Node flags that replace what bin/beacon sets for the role (BEACON_NODE_FLAGS); `--node-flags ''` runs with none. */
 const nodeFlags = process.argv.includes('--node-flags') ? arg('node-flags', '') : undefined;
 const BEACON = fileURLToPath(new URL('../bin/beacon', import.meta.url));
-const TICKS = 100; // USER_HZ on Linux: /proc/<pid>/stat counts CPU in 1/100 s
-
-function procSample(pid: number): { rssMb: number; cpuTicks: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { rssMb: rssKb / 1024, cpuTicks: Number(fields[11]) + Number(fields[12]) };
-}
 
 async function startFarm(): Promise<{ child: ChildProcess; port: number }> {
   const child = fork(
@@ -172,7 +164,7 @@ async function runOne(role: string, n: number, port: number): Promise<Result> {
       child.once('exit', (code) => reject(new Error(`beacon exited with ${code}`)));
     });
     const started = Date.now();
-    const samples: { rssMb: number; cpuTicks: number; at: number }[] = [];
+    const samples: { rssMb: number; cpuSeconds: number; at: number }[] = [];
     let exitedEarly: number | null | undefined;
     child.once('exit', (code) => (exitedEarly = code));
     const sampler = setInterval(() => {
@@ -192,7 +184,7 @@ async function runOne(role: string, n: number, port: number): Promise<Result> {
     const from = started + 10_000;
     const steady = samples.filter((s) => s.at >= from);
     const cpuShare =
-      (steady.at(-1)!.cpuTicks - steady[0]!.cpuTicks) / TICKS / ((steady.at(-1)!.at - steady[0]!.at) / 1000);
+      (steady.at(-1)!.cpuSeconds - steady[0]!.cpuSeconds) / ((steady.at(-1)!.at - steady[0]!.at) / 1000);
     // The log stores each commit as chunks: a JSON array of [tenant, key, entity, id, ts, receivedAt, body].
     const log = new Database(join(dataDir, 'log.db'), { readonly: true });
     const rows = log

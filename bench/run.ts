@@ -6,6 +6,7 @@
  */
 import { runAnalytics } from './analytics.ts';
 import { runFanout } from './fanout.ts';
+import { runHostile } from './hostile.ts';
 import { runIngest } from './ingest.ts';
 import { runOccupancy } from './occupancy.ts';
 import { parseBenchOptions } from './lib/options.ts';
@@ -22,6 +23,7 @@ const benches = [
   { title: 'Sink', run: runSink },
   { title: 'Occupancy', run: runOccupancy },
   { title: 'Analytics', run: runAnalytics },
+  { title: 'Hostile', run: runHostile },
 ].filter((b) => options.only.length === 0 || options.only.includes(b.title.toLowerCase()));
 const reports: BenchReport[] = [];
 const broken: string[] = [];

@@ -12,7 +12,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { pino } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { loadConfig } from '../src/config/load.ts';
@@ -24,27 +23,17 @@ import { startSink } from '../src/sink/sink.ts';
 import { postgresStore } from '../src/roles/store-postgres.ts';
 import { sqliteStore } from '../src/roles/store-sqlite.ts';
 import type { BeaconStore } from '../src/roles/store.ts';
+import { adminQuery, PG_SERVER } from './lib/distributed.ts';
 import { count } from './lib/format.ts';
 import { parseBenchOptions, type BenchOptions } from './lib/options.ts';
 import { note, Progress, step } from './lib/progress.ts';
 import { printTable, type BenchReport, type Figure } from './lib/report.ts';
 
 const PG_SCRIPT = fileURLToPath(new URL('../scripts/postgres', import.meta.url));
-const PG_SERVER = 'postgres://beacon@127.0.0.1:15432';
 const BATCH = 5000;
 const logger = pino({ level: 'silent' });
 
 type Backend = 'sqlite' | 'postgres';
-
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: `${PG_SERVER}/postgres` });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 /** A fresh, opened store of `backend`, and how to remove it afterwards. */
 async function freshStore(backend: Backend): Promise<{ store: BeaconStore; remove: () => Promise<void> }> {
@@ -58,10 +47,10 @@ async function freshStore(backend: Backend): Promise<{ store: BeaconStore; remov
     };
   }
   const name = `beacon_bench_${randomBytes(6).toString('hex')}`;
-  await admin(`CREATE DATABASE ${name}`);
+  await adminQuery(`CREATE DATABASE ${name}`);
   const store = postgresStore({ url: `${PG_SERVER}/${name}`, maintenanceIntervalMs: 0 });
   await store.open();
-  return { store, remove: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  return { store, remove: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
 /** Fills the log with `n` message records, a thousand per durable commit. */

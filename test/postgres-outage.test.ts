@@ -1,45 +1,27 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertExactlyOnce, postLoop, storedIds } from './helpers/load.ts';
-import { PG_SCRIPT } from './helpers/postgres.ts';
+import { ownServer } from './helpers/postgres.ts';
 import { spawnBeacon } from './helpers/process.ts';
 import { eventually } from './helpers/server.ts';
 
 const TOKEN = 'pg-outage-admin-token-0123456789abcd';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 test('PostgreSQL restarted under load: the sink retries with backoff and every 202 is stored exactly once', async (t) => {
   // A server of its own (scripts/postgres with its own directory and port): stopping the shared one
   // would break the other test files running beside this one.
-  const port = await freePort();
-  const cluster = join(tmpdir(), `beacon-pg-outage-${port}-${process.pid}`);
-  const pgEnv = { ...process.env, BEACON_PG_DIR: cluster, BEACON_PG_PORT: String(port) };
-  const pgctl = (...args: string[]) =>
-    execFileSync(PG_SCRIPT, [...args, '--quiet'], { env: pgEnv, stdio: ['ignore', 'inherit', 'inherit'] });
+  const server = await ownServer('pg-outage');
   const dir = mkdtempSync(join(tmpdir(), 'beacon-pg-outage-'));
-  pgctl('start');
-  const beacon = await spawnBeacon(dir, { BEACON_ADMIN_TOKEN: TOKEN }, [
-    '--store',
-    `postgres://beacon@127.0.0.1:${port}/beacon`,
-  ]);
+  server.start();
+  const beacon = await spawnBeacon(dir, { BEACON_ADMIN_TOKEN: TOKEN }, ['--store', server.url]);
   try {
     const load = postLoop(beacon.url, 8, TOKEN);
     await new Promise((r) => setTimeout(r, 1000));
 
-    pgctl('stop');
+    server.stop();
     // While the store is down, ingest still answers 202 (the log holds the records) and queries say
     // why they cannot answer.
     await new Promise((r) => setTimeout(r, 1500));
@@ -50,7 +32,7 @@ test('PostgreSQL restarted under load: the sink retries with backoff and every 2
     assert.equal(((await during.json()) as { error: { code: string } }).error.code, 'STORE_UNAVAILABLE');
     assert.equal((await fetch(`${beacon.url}/readyz`)).status, 503);
 
-    pgctl('start');
+    server.start();
     await new Promise((r) => setTimeout(r, 1000));
     const accepted = await load.stop();
     assert.ok(accepted.size > 100, `load produced ${accepted.size} acceptances`);
@@ -75,9 +57,7 @@ test('PostgreSQL restarted under load: the sink retries with backoff and every 2
   } finally {
     beacon.child.kill('SIGTERM');
     await beacon.exited;
-    pgctl('stop');
+    server.destroy();
     rmSync(dir, { recursive: true, force: true });
-    rmSync(cluster, { recursive: true, force: true });
-    rmSync(`${cluster}.lock`, { force: true });
   }
 });

@@ -11,7 +11,8 @@ import type { MessageRow } from '../src/messages/model.ts';
 import { postgresMigrations86f62b7 as pgMigrations } from './fixtures/86f62b7/postgres-migrations.ts';
 import type { CheckRow } from '../src/monitor/model.ts';
 import { postgresStore } from '../src/roles/store-postgres.ts';
-import { freshDatabase, sqlRows, type TestDatabase } from './helpers/postgres.ts';
+import { freshDatabase, PG_PORT, sqlRows, type TestDatabase } from './helpers/postgres.ts';
+import { TcpProxy } from './helpers/tcp-proxy.ts';
 
 const DAY = 86_400_000;
 const OPEN_STORE = fileURLToPath(new URL('./helpers/open-store.ts', import.meta.url));
@@ -31,8 +32,6 @@ const partitionsOf = async (url: string) =>
   ).map((r) => r.name);
 
 const dayName = (ms: number) => `messages_p${new Date(ms).toISOString().slice(0, 10).replaceAll('-', '')}`;
-const checksDay = (ms: number) =>
-  `monitor_checks_p${new Date(ms).toISOString().slice(0, 10).replaceAll('-', '')}`;
 
 const check = (scheduledAt: number): CheckRow => ({
   tenant: 't1',
@@ -89,7 +88,8 @@ describe('PostgreSQL store', () => {
       // Two days later: two more partitions ahead, nothing dropped without a retention setting.
       const later = await store.maintain(now + 2 * DAY);
       assert.deepEqual(later.wings.messages!.created, [dayName(now + 4 * DAY), dayName(now + 5 * DAY)]);
-      assert.deepEqual(later.wings.monitor!.created, [checksDay(now + 4 * DAY), checksDay(now + 5 * DAY)]);
+      // Checks live in unpartitioned hot rows and blocks (migration 9): nothing to make ahead.
+      assert.equal(later.wings.monitor, undefined);
       assert.deepEqual(later.dropped, []);
     } finally {
       await store.close();
@@ -169,55 +169,35 @@ describe('PostgreSQL store', () => {
     }
   });
 
-  test('monitor checks: day partitions ahead and on demand; retention drops whole days, deletes the rest', async () => {
+  test('monitor checks: hot rows by series; retention deletes what is before the cutoff, a late check is stored again', async () => {
     const db = await database();
     const now = Date.now();
     const today = now - (now % DAY);
-    const checksPartitions = async () =>
-      (
-        await sqlRows<{ name: string }>(
-          db.url,
-          `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-           WHERE i.inhparent = 'monitor_checks'::regclass ORDER BY 1`,
-        )
-      ).map((r) => r.name);
-    const writer = postgresStore({ url: db.url, partitionsAhead: 2, maintenanceIntervalMs: 0 });
-    const pruner = postgresStore({ url: db.url, partitionsAhead: 2, maintenanceIntervalMs: 0 });
+    const writer = postgresStore({ url: db.url, maintenanceIntervalMs: 0 });
+    const pruner = postgresStore({ url: db.url, maintenanceIntervalMs: 0 });
     await writer.open();
     await pruner.open();
     try {
-      assert.deepEqual(
-        await checksPartitions(),
-        [0, 1, 2].map((d) => checksDay(today + d * DAY)),
-      );
       const at = [today - 10 * DAY + 5, today - 3 * DAY, today - 3 * DAY + 12 * 3_600_000, today + 1000];
       const stored = await writer.transaction((tx) => tx.checks.insert(at.map((t) => check(t))));
       assert.equal(stored.length, 4);
-      assert.deepEqual(await checksPartitions(), [
-        checksDay(today - 10 * DAY),
-        checksDay(today - 3 * DAY),
-        ...[0, 1, 2].map((d) => checksDay(today + d * DAY)),
-      ]);
-      const placed = await sqlRows<{ partition: string; tenant: string }>(
+      const placed = await sqlRows<{ at: number; tenant: string }>(
         db.url,
-        'SELECT tableoid::regclass::text AS partition, tenant FROM monitor_checks ORDER BY scheduled_at',
+        `SELECT h.scheduled_at AS at, s.tenant FROM monitor_hot_checks h
+         JOIN monitor_series s ON s.id = h.series ORDER BY h.scheduled_at`,
       );
       assert.deepEqual(
-        placed.map((p) => [p.partition, p.tenant]),
-        at.map((t) => [checksDay(t), 't1']),
+        placed.map((p) => [p.at, p.tenant]),
+        at.map((t) => [t, 't1']),
       );
 
-      // Another process prunes up to just after midnight three days ago: the 10-day-old day goes
-      // whole, the 3-day-old day keeps its partition and loses its midnight check only.
+      // Another process prunes up to just after midnight three days ago.
       const pruned = await pruner.transaction((tx) => tx.checks.deleteChecksBefore(today - 3 * DAY + 1));
       assert.equal(pruned, 2);
-      assert.ok(!(await checksPartitions()).includes(checksDay(today - 10 * DAY)));
-      assert.ok((await checksPartitions()).includes(checksDay(today - 3 * DAY)));
-      // The writer still believes the dropped day exists: its first attempt fails, and the sink's
-      // retry creates the partition again and stores the late check.
+      // A late check for a pruned day is stored like any other.
       const late = () => writer.transaction((tx) => tx.checks.insert([check(today - 10 * DAY + 60_000)]));
-      await assert.rejects(late(), /no partition/);
       assert.equal((await late()).length, 1);
+      assert.equal((await late()).length, 0, 'a check is stored once');
       assert.deepEqual(
         (await writer.monitor.listChecks({ tenant: 't1', target: 'a', limit: 10 })).map((c) => c.scheduledAt),
         [at[3], at[2], today - 10 * DAY + 60_000],
@@ -364,6 +344,70 @@ describe('PostgreSQL store', () => {
       assert.equal(storeError(bad), bad, 'a bug stays a bug, not a 503');
     } finally {
       await healthy.end();
+    }
+  });
+
+  test('a connection lost between two statements of a transaction is an outage, not a crash', async () => {
+    const db = await database();
+    const store = postgresStore({ url: db.url, poolSize: 1, maintenanceIntervalMs: 0 });
+    await store.open();
+    const other = new pg.Client({ connectionString: db.url });
+    await other.connect();
+    try {
+      const now = Date.now();
+      const lost = await store
+        .transaction(async (tx) => {
+          await tx.messages.insert([row(1, now)]);
+          // Between statements nothing waits on the socket: the server's goodbye arrives as the
+          // connection's 'error' event, which crashed the sink before a listener heard it.
+          const { rows } = await other.query<{ pid: number }>(
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+          );
+          assert.equal(rows.length, 1, 'the store holds one connection');
+          const gone = `SELECT count(*)::int AS n FROM pg_stat_activity
+                        WHERE datname = current_database() AND pid <> pg_backend_pid()`;
+          while ((await other.query<{ n: number }>(gone)).rows[0]!.n > 0);
+          // One more round trip on another socket: the event loop has read the dead one by then.
+          await other.query('SELECT 1');
+        })
+        .catch((err: unknown) => err);
+      assert.ok(isBeaconError(lost) && lost.code === 'STORE_UNAVAILABLE', String(lost));
+      assert.ok(store.retryable(lost));
+      assert.equal(await store.transaction((tx) => tx.messages.insert([row(1, now)])), 1);
+      assert.equal(await store.messages.count('t1'), 1);
+    } finally {
+      await other.end();
+      await store.close();
+    }
+  });
+
+  test('a statement left unanswered (a network partition) fails after queryTimeoutMs as an outage; the next batch is stored', async () => {
+    const db = await database();
+    const proxy = await TcpProxy.start({ host: '127.0.0.1', port: PG_PORT });
+    const url = db.url.replace(`:${PG_PORT}/`, `:${proxy.port}/`);
+    const store = postgresStore({ url, poolSize: 2, maintenanceIntervalMs: 0, queryTimeoutMs: 1000 });
+    await store.open();
+    try {
+      const now = Date.now();
+      assert.equal(await store.transaction((tx) => tx.messages.insert([row(1, now)])), 1);
+      proxy.cut();
+      // No reset, no error from the network: only the timeout ends the wait.
+      const lost = await store
+        .transaction((tx) => tx.messages.insert([row(2, now)]))
+        .catch((err: unknown) => err);
+      assert.ok(isBeaconError(lost) && lost.code === 'STORE_UNAVAILABLE', String(lost));
+      assert.ok(store.retryable(lost), 'a sink offers the batch again rather than setting it aside');
+      assert.match(String((lost as Error).cause), /Query read timeout/);
+      const read = await store.messages.count('t1').catch((err: unknown) => err);
+      assert.ok(isBeaconError(read) && read.code === 'STORE_UNAVAILABLE', String(read));
+      proxy.heal();
+      // The timed-out connection was discarded; the retry runs on a fresh one and stores the row.
+      assert.equal(await store.transaction((tx) => tx.messages.insert([row(2, now)])), 1);
+      assert.equal(await store.messages.count('t1'), 2);
+    } finally {
+      await store.close();
+      await proxy.close();
     }
   });
 });

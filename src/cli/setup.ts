@@ -6,7 +6,7 @@ import { configFrom, withConfigFlags } from './options.ts';
 export function setupCommand(env: NodeJS.ProcessEnv): Command {
   return withConfigFlags(new Command('setup'))
     .description(
-      'create what the separate roles need, safely again and again: Kafka topics (partitions and replication from config) and store migrations; reports what it created and what already existed',
+      'create what the separate roles need, safely again and again: Kafka topics (partitions, replication and min.insync.replicas from config) and store migrations; reports what it created and what already existed, and warns where the Kafka cluster cannot honour the replication settings',
     )
     .option('--json', 'print the report as JSON')
     .action(async (options: Record<string, unknown>) => {
@@ -27,6 +27,8 @@ export function setupCommand(env: NodeJS.ProcessEnv): Command {
               `Log (kafka ${config.log}):`,
               `  created:  ${list(report.log.created)}`,
               `  existing: ${list(report.log.existing)}`,
+              `  brokers:  ${report.log.brokers}`,
+              ...report.log.warnings.map((w) => `  warning:  ${w}`),
             ]
           : ['Log (embedded): nothing to set up'];
       lines.push(

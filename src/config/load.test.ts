@@ -97,3 +97,14 @@ test('log and store are checked at load: a bad URL names its key and the shape i
   assert.equal(ok.log, 'kafka://a:9092, [::1]:19092');
   assert.equal(ok.store, 'postgresql://u:p@h:5432/db');
 });
+
+test('kafka.minInsyncReplicas above kafka.replicationFactor is refused, naming the key: nothing could be acknowledged', () => {
+  assert.throws(
+    () => loadConfig({ env: { BEACON_KAFKA_MIN_INSYNC_REPLICAS: '2' } }),
+    /config key kafka\.minInsyncReplicas must be at most kafka\.replicationFactor \(1\), not 2/,
+  );
+  const config = loadConfig({
+    env: { BEACON_KAFKA_REPLICATION_FACTOR: '3', BEACON_KAFKA_MIN_INSYNC_REPLICAS: '2' },
+  });
+  assert.equal(config.kafka.minInsyncReplicas, 2);
+});

@@ -96,6 +96,18 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** Settings that are valid alone but not together; named by the key to change. */
+function checkTogether(config: Config): void {
+  const { minInsyncReplicas, replicationFactor } = config.kafka;
+  if (minInsyncReplicas > replicationFactor) {
+    // Kafka would refuse every acks=all produce (NOT_ENOUGH_REPLICAS): nothing could ever be accepted.
+    throw new BeaconError(
+      'CONFIG_INVALID',
+      `config key kafka.minInsyncReplicas must be at most kafka.replicationFactor (${replicationFactor}), not ${minInsyncReplicas}`,
+    );
+  }
+}
+
 /**
  * Reads, merges and validates the configuration once. It fails fast with CONFIG_INVALID naming the
  * first bad key, and returns a frozen object, so nothing later re-reads or mutates settings.
@@ -138,5 +150,6 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
           : first.message;
     throw new BeaconError('CONFIG_INVALID', `config key ${key} ${detail}`);
   }
+  checkTogether(withDefaults);
   return deepFreeze(withDefaults);
 }

@@ -1,9 +1,9 @@
 import type { LogRecord } from '../log/record.ts';
 import type { Projection } from '../sink/projection.ts';
-import type { Check, CheckRow, Thresholds } from './model.ts';
-import type { MonitorWriters } from './store/repositories.ts';
-import { advanceIncidents } from './incidents.ts';
-import { addToRollups, rollupKeys } from './rollup.ts';
+import { deriveFromChecks } from './derive.ts';
+import type { Check, CheckRow } from './model.ts';
+import { rebuildFromStore } from './rebuild.ts';
+import type { MonitorRepositories, MonitorWriters } from './store/repositories.ts';
 
 /** True when a record body has the fields a check needs; other agents may speak older versions. */
 export function isCheck(body: unknown): body is Check {
@@ -24,29 +24,18 @@ export function isCheck(body: unknown): body is Check {
 /**
  * Checks are stored once per (tenant, target, region, slot start), whichever agent probed them and
  * however often the record is redelivered; only checks that were really new update the rollups and
- * move incidents.
+ * move incidents. The store keeps every check at full fidelity for its retention, so replay rebuilds
+ * rollups, states and incidents from the store rather than from the log (which keeps them a day).
  */
-export const checkProjection: Projection<MonitorWriters> = {
+export const checkProjection: Projection<MonitorWriters, MonitorRepositories> = {
   stream: 'checks',
   group: 'sink-checks',
   apply: async (tx, records: readonly LogRecord[]) => {
     const rows: CheckRow[] = [];
     for (const r of records) if (isCheck(r.body)) rows.push({ ...r.body, tenant: r.tenant });
     const fresh = await tx.checks.insert(rows);
-    if (fresh.length === 0) return 0;
-    const existing = await tx.checks.getRollups(fresh.flatMap(rollupKeys));
-    await tx.checks.putRollups(addToRollups(existing, fresh));
-
-    const limits = new Map<string, Map<string, Thresholds>>();
-    for (const tenant of new Set(fresh.map((c) => c.tenant))) {
-      const ids = [...new Set(fresh.filter((c) => c.tenant === tenant).map((c) => c.target))];
-      limits.set(tenant, await tx.checks.thresholds(tenant, ids));
-    }
-    const previous = await tx.checks.getStates(fresh);
-    const changes = advanceIncidents(previous, fresh, (c) => limits.get(c.tenant)?.get(c.target));
-    for (const incident of changes.opened) await tx.checks.openIncident(incident);
-    for (const { key, endedAt } of changes.closed) await tx.checks.closeIncident(key, endedAt);
-    await tx.checks.putStates(changes.states);
+    if (fresh.length > 0) await deriveFromChecks(tx, fresh);
     return fresh.length;
   },
+  rebuild: rebuildFromStore,
 };

@@ -74,6 +74,12 @@ export class Metrics {
     labelNames: ['stream', 'outcome'] as const,
     registers: [this.registry],
   });
+  readonly sinkFailures = new Counter({
+    name: 'beacon_sink_batch_failures_total',
+    help: 'Sink batches whose transaction failed and will be offered again (the store or log away), by stream and error code.',
+    labelNames: ['stream', 'code'] as const,
+    registers: [this.registry],
+  });
   readonly deadLetters = new Counter({
     name: 'beacon_sink_dead_letters_total',
     help: 'Records a projection refused, set aside as dead letters (listed at GET /v1/dead-letters), by stream.',

@@ -7,7 +7,14 @@ import { createKafkaLog, createStore } from './backends.ts';
 
 /** What `beacon setup` created and what it found already there. */
 export interface SetupReport {
-  readonly log: { readonly backend: string; readonly created: string[]; readonly existing: string[] };
+  readonly log: {
+    readonly backend: string;
+    readonly created: string[];
+    readonly existing: string[];
+    /** Kafka: brokers the cluster lists, and where it falls short of the configured layout. */
+    readonly brokers?: number;
+    readonly warnings: string[];
+  };
   readonly store: { readonly backend: string; readonly migrationsApplied: string[] };
   /** The default tenant's admin token when this run created it (shown once). */
   readonly generatedToken: string | undefined;
@@ -19,7 +26,7 @@ export interface SetupReport {
  * store's migrations are applied; the default tenant and its admin token are created on first run.
  */
 export async function runSetup(config: Readonly<Config>, logger: Logger): Promise<SetupReport> {
-  let log: SetupReport['log'] = { backend: 'embedded', created: [], existing: [] };
+  let log: SetupReport['log'] = { backend: 'embedded', created: [], existing: [], warnings: [] };
   if (isKafkaUrl(config.log)) {
     const topics = await (await createKafkaLog(config, new Metrics(), logger)).setup();
     log = { backend: 'kafka', ...topics };

@@ -5,6 +5,7 @@ import type { Consumer, Log, RecordBatch } from '../log/log.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { encodeRecord, type LogRecord } from '../log/record.ts';
 import type { DeadLetter, Store } from '../store/store.ts';
+import { BeaconError } from '../errors/catalog.ts';
 import type { Projection, ProjectionContext } from './projection.ts';
 
 export interface SinkOptions<W extends object = object, R = unknown> {
@@ -181,7 +182,14 @@ export function startSink<W extends object, R>(sinkOptions: SinkOptions<W, R>): 
     },
     handle: async (batch) => {
       const started = performance.now();
-      const inserted = await storeBatch(options, batch);
+      let inserted: number;
+      try {
+        inserted = await storeBatch(options, batch);
+      } catch (err) {
+        // The log offers the batch again after a backoff; the count shows an outage while it lasts.
+        metrics.sinkFailures.inc({ stream: batch.stream, code: errorCode(err) });
+        throw err;
+      }
       // A batch may be empty when every record in its range went to the dead-letter topic: its
       // checkpoint still moves past them.
       if (batch.records.length === 0) return;
@@ -194,3 +202,6 @@ export function startSink<W extends object, R>(sinkOptions: SinkOptions<W, R>): 
     },
   });
 }
+
+/** The catalog code of a failed batch's error, or `INTERNAL` for anything else. */
+const errorCode = (err: unknown): string => (err instanceof BeaconError ? err.code : 'INTERNAL');

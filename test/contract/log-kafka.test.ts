@@ -1,4 +1,5 @@
 import { after, test } from 'node:test';
+import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { dropTopics, ensureKafka, openKafkaLog, uniquePrefix } from '../helpers/services.ts';
 import type { Appended } from '../../src/log/record.ts';
@@ -36,6 +37,27 @@ test('appends made while a produce request is out go together in the next one', 
       11,
     );
     assert.ok(requests.length < 6, `one request per append: ${requests.join(', ')}`);
+  } finally {
+    await log.close();
+  }
+});
+
+test('an append larger than the topic takes is refused alone (413); appends beside it are stored', async () => {
+  // Kafka's default max.message.bytes: this topic never was set up for large batches.
+  const log = await openKafkaLog(`${run}${++n}.`, { maxMessageBytes: 1024 * 1024 });
+  try {
+    // 3 MB of random base64: zstd cannot bring it under 1 MiB.
+    const big = newRecord({ body: { blob: randomBytes(2_250_000).toString('base64') } });
+    const small = () => log.append([newRecord(), newRecord()]);
+    const before = small();
+    const refused = log.append([big]);
+    const after = small();
+    await assert.rejects(refused, (err: Error & { code?: string }) => err.code === 'BODY_TOO_LARGE');
+    const answers = [...(await before), ...(await after)];
+    assert.equal(answers.length, 4);
+    assert.ok(answers.every((a) => !a.duplicate));
+    // The broker is not held to be away: the next append is stored at once.
+    assert.equal((await small()).length, 2);
   } finally {
     await log.close();
   }

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
@@ -106,4 +107,49 @@ export async function sqlRows<R extends pg.QueryResultRow>(url: string, text: st
   } finally {
     await client.end();
   }
+}
+
+/** A port nobody listens on right now (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A PostgreSQL server of a test's own, which it may stop and start without disturbing other files. */
+export interface OwnServer {
+  readonly port: number;
+  /** Its `beacon` database. */
+  readonly url: string;
+  start(): void;
+  /** Fast shutdown, or with `immediate` a crash (no checkpoint: recovery replays the WAL). */
+  stop(immediate?: boolean): void;
+  /** Stops it and deletes its cluster. */
+  destroy(): void;
+}
+
+/** scripts/postgres with its own directory and a free port; not started yet. */
+export async function ownServer(name: string): Promise<OwnServer> {
+  const port = await freePort();
+  const cluster = join(tmpdir(), `beacon-${name}-${port}-${process.pid}`);
+  const env = { ...process.env, BEACON_PG_DIR: cluster, BEACON_PG_PORT: String(port) };
+  const pgctl = (...args: string[]) =>
+    execFileSync(PG_SCRIPT, [...args, '--quiet'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  return {
+    port,
+    url: `postgres://beacon@127.0.0.1:${port}/beacon`,
+    start: () => pgctl('start'),
+    stop: (immediate = false) => (immediate ? pgctl('stop', '--immediate') : pgctl('stop')),
+    destroy: () => {
+      try {
+        pgctl('stop');
+      } finally {
+        rmSync(cluster, { recursive: true, force: true });
+        rmSync(`${cluster}.lock`, { force: true });
+      }
+    },
+  };
 }

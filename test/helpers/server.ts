@@ -51,17 +51,18 @@ export async function startTestBeacon(
   });
 }
 
-/** Polls `check` until it returns a value that is not undefined, or fails after `ms`. */
+/** Polls `check` every `intervalMs` until it returns a value that is not undefined, or fails after `ms`. */
 export async function eventually<T>(
   check: () => Promise<T | undefined>,
   ms = 10_000,
   what = 'condition',
+  intervalMs = 20,
 ): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

@@ -46,6 +46,8 @@ export function kafkaLogOptions(prefix: string, patch: Partial<KafkaLogOptions> 
     prefix,
     partitions: 3,
     replicationFactor: 1,
+    minInsyncReplicas: 1,
+    maxMessageBytes: 8 * 1024 * 1024,
     compression: 'zstd',
     requestTimeoutMs: 5000,
     maxQueue: 100_000,

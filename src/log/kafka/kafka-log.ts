@@ -54,6 +54,8 @@ export interface KafkaLogOptions extends TopicLayout {
 
 interface Waiter {
   readonly records: readonly NewRecord[];
+  /** About what its records weigh encoded: bodies and each record's envelope. */
+  readonly bytes: number;
   readonly resolve: (answers: Appended[]) => void;
   readonly reject: (err: unknown) => void;
 }
@@ -66,6 +68,30 @@ const UNAVAILABLE_HOLD_MS = 1000;
  * well under the broker's default message.max.bytes (1 MiB) per partition.
  */
 const MAX_SEND_RECORDS = 8000;
+
+/**
+ * Bytes in one produce request at most, before compression; an append larger than this goes alone.
+ * A request's records for one partition form one record batch, which the broker refuses whole when
+ * it exceeds the topic's max.message.bytes: bounding by bytes keeps one client's large batch from
+ * failing the small appends that would have shared its request. `beacon setup` sets
+ * max.message.bytes above the largest batch a client may send (`topicMaxMessageBytes`).
+ */
+const MAX_SEND_BYTES = 1024 * 1024;
+
+/** What a record's envelope (ids, key, times, stream) adds to its body, roughly, encoded. */
+const RECORD_OVERHEAD_BYTES = 200;
+
+/** Kafka's answers to a produce request whose record batch is larger than the topic takes. */
+const TOO_LARGE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
+
+/** Whether `err`, or an error it wraps (the client nests them per broker and partition), has one of `ids`. */
+export function kafkaErrorIn(err: unknown, ids: ReadonlySet<string>, depth = 0): boolean {
+  if (typeof err !== 'object' || err === null || depth > 8) return false;
+  const e = err as { apiId?: unknown; errors?: unknown; cause?: unknown };
+  if (typeof e.apiId === 'string' && ids.has(e.apiId)) return true;
+  if (Array.isArray(e.errors) && e.errors.some((inner) => kafkaErrorIn(inner, ids, depth + 1))) return true;
+  return kafkaErrorIn(e.cause, ids, depth + 1);
+}
 
 /** A tail started within this long of open() starts where the log ended at open(). */
 const TAIL_FROM_OPEN_MS = 10_000;
@@ -132,6 +158,7 @@ export class KafkaLog implements Log {
     try {
       return await ensureTopics(admin, this.#options);
     } catch (cause) {
+      if (cause instanceof BeaconError) throw cause;
       throw new BeaconError('LOG_UNAVAILABLE', `cannot create topics on ${this.#options.brokers.join(',')}`, {
         cause,
       });
@@ -199,7 +226,9 @@ export class KafkaLog implements Log {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     return new Promise<Appended[]>((resolve, reject) => {
-      this.#waiters.push({ records: prepared, resolve, reject });
+      let bytes = 0;
+      for (const r of prepared) bytes += (r.bodyJson?.length ?? 0) + RECORD_OVERHEAD_BYTES;
+      this.#waiters.push({ records: prepared, bytes, resolve, reject });
       this.#queued += records.length;
       if (!this.#scheduled) {
         this.#scheduled = true;
@@ -208,14 +237,23 @@ export class KafkaLog implements Log {
     });
   }
 
-  /** Produces what was submitted while the last request was out, in one request of up to MAX_SEND_RECORDS. */
+  /**
+   * Produces what was submitted while the last request was out, in one request of up to
+   * MAX_SEND_RECORDS and MAX_SEND_BYTES (the first append is always taken, whatever its size).
+   */
   #flush(): void {
     this.#scheduled = false;
     if (this.#sending || this.#waiters.length === 0) return;
     let take = 1;
     let records = this.#waiters[0]!.records.length;
-    while (take < this.#waiters.length && records + this.#waiters[take]!.records.length <= MAX_SEND_RECORDS)
-      records += this.#waiters[take++]!.records.length;
+    let bytes = this.#waiters[0]!.bytes;
+    while (take < this.#waiters.length) {
+      const next = this.#waiters[take]!;
+      if (records + next.records.length > MAX_SEND_RECORDS || bytes + next.bytes > MAX_SEND_BYTES) break;
+      records += next.records.length;
+      bytes += next.bytes;
+      take++;
+    }
     const waiters = this.#waiters.splice(0, take);
     const count = waiters.reduce((n, w) => n + w.records.length, 0);
     // Answers for keys seen before (in this process, or earlier in this flush) are known already.
@@ -258,6 +296,19 @@ export class KafkaLog implements Log {
         );
       },
       (cause: unknown) => {
+        if (kafkaErrorIn(cause, TOO_LARGE)) {
+          // The broker refused this request's size, not the records waiting after it: only the
+          // appends in it fail, and the broker is not held to be away.
+          this.#queued -= count;
+          this.#options.logger.warn({ err: cause, records: count }, 'Kafka refused a request as too large');
+          const err = new BeaconError(
+            'BODY_TOO_LARGE',
+            "Kafka refused the records as larger than the topic's max.message.bytes; nothing was accepted",
+            { cause },
+          );
+          for (const waiter of waiters) waiter.reject(err);
+          return;
+        }
         // Appends waiting for the next request fail with this one: the broker just failed, and
         // each would otherwise wait out the producer's retries before its 503.
         const failed = [...waiters, ...this.#waiters.splice(0)];

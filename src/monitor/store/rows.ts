@@ -10,6 +10,7 @@ import type {
   Thresholds,
 } from '../model.ts';
 import { specOf, type Target, type TargetSource, type TargetSpec } from '../target.ts';
+import type { Block, HotRow, Series } from './check-history.ts';
 
 // Rows as either driver returns them (see `Columns`). Times are epoch ms as numbers on both
 // backends, fractions kept: SQLite stores them so, and the PostgreSQL queries select their
@@ -48,6 +49,29 @@ export interface CheckDbRow {
   readonly ok: unknown;
   readonly error_class: string | null;
   readonly error_detail: string | null;
+}
+
+/** A `monitor_series` row. Times are epoch ms (float8 on PostgreSQL). */
+export interface SeriesDbRow {
+  readonly id: unknown;
+  readonly tenant: string;
+  readonly target: string;
+  readonly region: string;
+  readonly compacted_until: number;
+}
+
+/** A `monitor_hot_checks` row without its series. */
+export interface HotDbRow {
+  readonly scheduled_at: number;
+  readonly body: Uint8Array;
+}
+
+/** A `monitor_check_blocks` row without its series. */
+export interface BlockDbRow {
+  readonly period_start: number;
+  readonly period_end: number;
+  readonly checks: number;
+  readonly data: Uint8Array;
 }
 
 /** A `monitor_rollups` row. */
@@ -128,6 +152,26 @@ export const toCheck = (r: CheckDbRow, c: Columns): CheckRow => ({
   redirects: r.redirects,
   ok: c.bool(r.ok),
   error: r.error_class === null ? null : { class: r.error_class as ErrorClass, detail: r.error_detail ?? '' },
+});
+
+/** A stored series. */
+export const toSeries = (r: SeriesDbRow, c: Columns): Series => ({
+  id: c.int(r.id),
+  tenant: r.tenant,
+  target: r.target,
+  region: r.region,
+  compactedUntil: r.compacted_until,
+});
+
+/** A stored hot row. */
+export const toHotRow = (r: HotDbRow): HotRow => ({ scheduledAt: r.scheduled_at, body: r.body });
+
+/** A stored block. */
+export const toBlock = (r: BlockDbRow): Block => ({
+  periodStart: r.period_start,
+  periodEnd: r.period_end,
+  checks: r.checks,
+  data: r.data,
 });
 
 /** A stored rollup, its histogram and error counts parsed. */

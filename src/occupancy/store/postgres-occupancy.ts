@@ -73,6 +73,7 @@ import {
   type TimedSegmentRow,
   type TransferRow,
 } from './rows.ts';
+import { occupancyStorage } from './storage.ts';
 
 /**
  * Where each level's rows live, their step (net change, lowest running sum), their order, and the
@@ -921,6 +922,7 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
 /** Occupancy on PostgreSQL: the reader on the pool, the writer on each transaction's connection. */
 export const postgresOccupancy: PostgresWing<OccupancyRepositories, OccupancyWriters> = {
   name: 'occupancy',
+  storage: occupancyStorage,
   migrations: postgresMigrations,
   open: ({ db }) => ({
     repositories: { occupancy: new PostgresOccupancyReader(db) },

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Log } from '../../log/log.ts';
 import type { Metrics } from '../../observability/metrics.ts';
+import { pingWithin } from '../../http/operations-routes.ts';
 import type { Store } from '../../store/store.ts';
 import { projections } from '../projections.ts';
 
@@ -48,8 +49,8 @@ async function readiness(options: SinkServerOptions): Promise<Record<string, str
       (err: unknown) => (err as Error).message,
     );
   [checks.store, checks.log] = await Promise.all([
-    outcome(options.store.ping()),
-    outcome(options.log.ping()),
+    outcome(pingWithin(options.store.ping())),
+    outcome(pingWithin(options.log.ping())),
   ]);
   return checks;
 }

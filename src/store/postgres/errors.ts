@@ -4,9 +4,10 @@ import { BeaconError } from '../../errors/catalog.ts';
 /**
  * SQLSTATE classes and socket errors that mean "the server is not there right now" rather than "this
  * statement is wrong": connection exceptions (08), operator intervention such as a shutdown or
- * restart (57P0x), and too many connections (53300).
+ * restart (57P0x) or a statement cancelled, by the operator or by `statement_timeout` (57014), and
+ * too many connections (53300).
  */
-const UNAVAILABLE_STATES = /^(08|57P0[1-4]|53300)/;
+const UNAVAILABLE_STATES = /^(08|57P0[1-4]|57014|53300)/;
 const UNAVAILABLE_SOCKET = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -15,8 +16,9 @@ const UNAVAILABLE_SOCKET = new Set([
   'ENOTFOUND',
   'EHOSTUNREACH',
 ]);
+// `Query read timeout`: the client's query_timeout, when a statement went unanswered (a partition).
 const UNAVAILABLE_TEXT =
-  /Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect/;
+  /Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Query read timeout/;
 
 /** True when `err` says the database could not be reached, not that a statement failed. */
 export function isUnavailable(err: unknown): boolean {

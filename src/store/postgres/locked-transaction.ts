@@ -1,4 +1,31 @@
 import type { Pool, PoolClient } from 'pg';
+import { isUnavailable } from './errors.ts';
+
+/** A connection checked out of the pool for several statements; `release(true)` discards it. */
+export interface CheckedOut {
+  readonly client: PoolClient;
+  readonly release: (discard: boolean) => void;
+}
+
+/**
+ * Checks a connection out of `pool`. While it is out the pool no longer listens for its 'error'
+ * event, which a connection lost between two statements emits (PostgreSQL restarting, the network
+ * dropping it): unheard, that event would crash the process. Heard here it is dropped, because the
+ * statement running fails with the same error, or the next one with "not queryable", and the caller
+ * treats either as an outage; the pool never takes a dead connection back.
+ */
+export async function checkOut(pool: Pool): Promise<CheckedOut> {
+  const client = await pool.connect();
+  const heard = (): void => undefined;
+  client.on('error', heard);
+  return {
+    client,
+    release: (discard) => {
+      client.removeListener('error', heard);
+      client.release(discard);
+    },
+  };
+}
 
 /**
  * Runs `fn` on one connection in a transaction that first takes the advisory lock `lock`, so the same
@@ -10,7 +37,7 @@ export async function lockedTransaction<T>(
   lock: number,
   fn: (client: PoolClient) => Promise<T>,
 ): Promise<T> {
-  const client = await pool.connect();
+  const { client, release } = await checkOut(pool);
   let failed = false;
   try {
     await client.query('BEGIN');
@@ -21,9 +48,10 @@ export async function lockedTransaction<T>(
   } catch (err) {
     failed = true;
     // The rollback's own failure would hide the reason; the connection is discarded below anyway.
-    await client.query('ROLLBACK').catch(() => undefined);
+    // On a connection that is gone or hung, it would only fail, or wait out the timeout again.
+    if (!isUnavailable(err)) await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
-    client.release(failed);
+    release(failed);
   }
 }

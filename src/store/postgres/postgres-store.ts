@@ -19,13 +19,14 @@ import type {
   Store,
 } from '../store.ts';
 import { guarded, isUnavailable, storeError, type Queryable } from './errors.ts';
-import { lockedTransaction } from './locked-transaction.ts';
-import { migrate, type PgMigration, type TimeLayout } from './migrations.ts';
+import { checkOut, lockedTransaction, type CheckedOut } from './locked-transaction.ts';
+import { migrate, type MigrationReport, type PgMigration, type TimeLayout } from './migrations.ts';
 import { isNoPartition, PARTITION_LOCK, type DayPartitions } from './partitions.ts';
 
 /** Advisory lock held shared by every process running sinks and exclusively by a replay. */
 const PROJECTIONS_LOCK = 0x62636e05;
 import type { OpenPostgresWing, PostgresTx, PostgresWing } from './wing.ts';
+import type { StoragePart } from '../storage.ts';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` */
@@ -38,6 +39,11 @@ export interface PostgresStoreOptions {
   readonly retentionDays?: number;
   /** How often partitions are created ahead and retention applied; 0 only at open. */
   readonly maintenanceIntervalMs?: number;
+  /**
+   * Longest a statement may run, or a connection sit silent inside a transaction, before it counts
+   * as lost (0: no limit). Migrations are exempt.
+   */
+  readonly queryTimeoutMs?: number;
   /** Told about errors on idle pooled connections (a server restart); the pool replaces them. */
   readonly onIdleError?: (err: Error) => void;
   /** Told about a failed periodic maintenance pass; it is tried again at the next interval. */
@@ -135,19 +141,31 @@ export class PostgresStore<W extends object = object> implements Store<W> {
   }
 
   async open(): Promise<string[]> {
+    const timeout = this.#options.queryTimeoutMs ?? 30_000;
     const pool = new pg.Pool({
       connectionString: this.#options.url,
       max: this.#options.poolSize ?? 10,
       // Fail fast while the server is down, so callers see STORE_UNAVAILABLE instead of hanging.
       connectionTimeoutMillis: 5000,
       keepAlive: true,
+      // A network partition loses packets without an error: a statement would wait on its socket
+      // for as long as TCP keeps retrying (many minutes). The client gives up after `timeout` and
+      // discards the connection; the server ends the statement, or the transaction its silent client
+      // left open, so no lock it holds outlives the partition by more than that either.
+      ...(timeout > 0
+        ? {
+            query_timeout: timeout,
+            statement_timeout: timeout,
+            idle_in_transaction_session_timeout: timeout,
+          }
+        : {}),
     });
     // An idle connection dies when the server restarts; the pool discards it and the next query
     // connects afresh. Without a listener the 'error' event would crash the process.
     pool.on('error', (err) => this.#options.onIdleError?.(err));
     this.#pool = pool;
     try {
-      const report = await migrate(pool, [...engineMigrations, ...this.#wings.flatMap((w) => w.migrations)]);
+      const report = await this.#migrate();
       this.#existing = report.existing;
       this.#layout = report.layout;
       this.#db = guarded(pool);
@@ -167,6 +185,20 @@ export class PostgresStore<W extends object = object> implements Store<W> {
       await pool.end();
       this.#pool = undefined;
       throw storeError(err);
+    }
+  }
+
+  /**
+   * Applies the migrations on a connection of their own without the query timeout: one may rewrite
+   * a large table, and another process's migration may hold the lock for as long.
+   */
+  async #migrate(): Promise<MigrationReport> {
+    const pool = new pg.Pool({ connectionString: this.#options.url, max: 1, connectionTimeoutMillis: 5000 });
+    pool.on('error', (err) => this.#options.onIdleError?.(err));
+    try {
+      return await migrate(pool, [...engineMigrations, ...this.#wings.flatMap((w) => w.migrations)]);
+    } finally {
+      await pool.end();
     }
   }
 
@@ -257,12 +289,13 @@ export class PostgresStore<W extends object = object> implements Store<W> {
   }
 
   async #run<T>(fn: (tx: W & CheckpointWriter) => Promise<T>): Promise<T> {
-    let client: PoolClient;
+    let checkedOut: CheckedOut;
     try {
-      client = await this.#pool!.connect();
+      checkedOut = await checkOut(this.#pool!);
     } catch (err) {
       throw storeError(err);
     }
+    const { client } = checkedOut;
     const beforeCommit: (() => Promise<void>)[] = [];
     const afterCommit: (() => void)[] = [];
     const onFailure: ((err: unknown) => void)[] = [];
@@ -323,7 +356,7 @@ export class PostgresStore<W extends object = object> implements Store<W> {
       throw storeError(err);
     } finally {
       // A connection that failed mid-transaction is closed rather than returned to the pool.
-      client.release(broken);
+      checkedOut.release(broken);
     }
   }
 
@@ -356,6 +389,41 @@ export class PostgresStore<W extends object = object> implements Store<W> {
 
   async ping(): Promise<void> {
     await this.#db!.query('SELECT 1');
+  }
+
+  /** PostgreSQL reuses freed space itself (autovacuum); nothing to give back here. */
+  reclaim(): Promise<number> {
+    return Promise.resolve(0);
+  }
+
+  async storage(): Promise<StoragePart[]> {
+    const db = this.#db!;
+    // Each table with its indexes and TOAST, its partitions summed into it (pg_partition_tree has no
+    // rows for a table that is not partitioned).
+    const { rows } = await db.query<{ name: string; bytes: string }>(
+      `SELECT c.relname AS name, coalesce(
+         (SELECT sum(pg_total_relation_size(t.relid)) FROM pg_partition_tree(c.oid) t),
+         pg_total_relation_size(c.oid)) AS bytes
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition`,
+    );
+    const declared = new Map(this.#wings.flatMap((w) => w.storage ?? []).map((u) => [u.table, u]));
+    const parts: StoragePart[] = [];
+    for (const row of rows) {
+      const use = declared.get(row.name);
+      const records =
+        use?.records === undefined
+          ? null
+          : Number((await db.query<{ n: string | null }>(use.records)).rows[0]?.n ?? 0);
+      parts.push({
+        stream: use?.stream ?? null,
+        tier: use?.tier ?? 'derived',
+        label: use?.label ?? row.name,
+        bytes: Number(row.bytes),
+        records,
+      });
+    }
+    return parts;
   }
 
   async close(): Promise<void> {

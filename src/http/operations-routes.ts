@@ -1,15 +1,19 @@
 import type { FastifyInstance } from 'fastify';
-import type { RouteContext } from '../http/context.ts';
+import type { RouteContext } from './context.ts';
 
-/** A probe must answer before its caller gives up: a broker that is down fails the check, not the probe. */
+/**
+ * A probe must answer before its caller gives up: a broker that is down, or a database cut off by a
+ * partition (its statements hang rather than fail), fails the check, not the probe.
+ */
 const PING_TIMEOUT_MS = 2000;
 
-function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
+/** `ping` bounded by the probe's timeout: rejects when it has not answered within 2 s. */
+export function pingWithin(ping: Promise<void>): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new Error(`no answer within ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS);
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([ping, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** `/healthz` (the process is up), `/readyz` (it can take traffic) and `/metrics` (Prometheus). */
@@ -23,13 +27,13 @@ export function registerOperationsRoutes(app: FastifyInstance, ctx: RouteContext
     const checks: Record<string, string> = {};
     checks.accepting = ctx.accepting() ? 'ok' : 'shutting down';
     try {
-      await ctx.store.ping();
+      await pingWithin(ctx.store.ping());
       checks.store = 'ok';
     } catch (err) {
       checks.store = (err as Error).message;
     }
     try {
-      await withTimeout(ctx.log.ping(), PING_TIMEOUT_MS);
+      await pingWithin(ctx.log.ping());
       checks.log = 'ok';
     } catch (err) {
       checks.log = (err as Error).message;
