@@ -1,14 +1,20 @@
 /**
  * Occupancy at scale: 1,000 sensors on the doorways of 100 rooms (10 floors, 1 building), and 10
- * million crossings over 10 days, posted in batches of 1,000 through `POST /v1/sensor-events`.
- * Reports:
- *   - ingest events/s (accepted: every 202 in; stored: the counts projected too);
+ * million crossings over 10 days, posted in batches of 1,000 through `POST /v1/sensor-events`, into
+ * a Beacon on SQLite and then one on PostgreSQL. For each it reports:
+ *   - ingest events/s (accepted: every 202 in; accepted and counted: the sink caught up too;
+ *     target ≥ 35,000/s on SQLite, ≥ 20,000/s on PostgreSQL);
  *   - `GET /v1/spaces/:id/count?at=T` latency over random spaces and times (target p99 ≤ 5 ms);
- *   - how long one day-late event takes to reconcile: from its POST until count?at=T shows it.
+ *   - the space page's chart query over a month (`GET /v1/spaces/:id/counts`, 1 h buckets) p95;
+ *   - how long one day-late event takes to reconcile: from its POST until count?at=T shows it;
+ * each with the 1-minute load average when it was measured (the machine may be shared).
  *
- *   node bench/occupancy.ts [--quick] [--events N] [--profile DIR]
+ *   node bench/occupancy.ts [--quick] [--events N] [--store sqlite|postgres|both] [--profile DIR]
  */
+import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
 import { count } from './lib/format.ts';
 import { parseBenchOptions, type BenchOptions } from './lib/options.ts';
 import { Histogram } from './lib/percentiles.ts';
@@ -24,7 +30,46 @@ const BATCH = 1000;
 const CONNECTIONS = 4;
 const DAYS = 10;
 const QUERIES = 5000;
+const CHARTS = 200;
 const LATE_EVENTS = 20;
+const PG_SERVER = 'postgres://beacon@127.0.0.1:15432';
+
+type Backend = 'sqlite' | 'postgres';
+/** The store flag of each backend, and how to remove what it made. */
+interface StoreUnderTest {
+  readonly flags: Record<string, unknown>;
+  remove(): Promise<void>;
+}
+
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: `${PG_SERVER}/postgres` });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** SQLite in the server's data directory, or a fresh database on the test PostgreSQL. */
+async function storeOf(backend: Backend): Promise<StoreUnderTest> {
+  if (backend === 'sqlite') return { flags: {}, remove: () => Promise.resolve() };
+  const name = `beacon_bench_occ_${randomBytes(6).toString('hex')}`;
+  await admin(`CREATE DATABASE ${name}`);
+  return {
+    flags: { store: `${PG_SERVER}/${name}` },
+    remove: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  };
+}
+
+/** The 1-minute load average now. */
+const load = () => loadavg()[0]!;
+
+const SPACES = [
+  'building',
+  ...Array.from({ length: FLOORS }, (_, f) => `floor-${f}`),
+  ...Array.from({ length: FLOORS * ROOMS_PER_FLOOR }, (_, r) => room(r)),
+];
 
 interface Event {
   sensor: string;
@@ -32,7 +77,9 @@ interface Event {
   direction: 1 | -1;
 }
 
-const room = (i: number) => `room-${Math.floor(i / ROOMS_PER_FLOOR)}-${i % ROOMS_PER_FLOOR}`;
+function room(i: number): string {
+  return `room-${Math.floor(i / ROOMS_PER_FLOOR)}-${i % ROOMS_PER_FLOOR}`;
+}
 const sensorId = (i: number) => `sensor-${i}`;
 
 /** A small deterministic generator, so every run posts the same events. */
@@ -96,7 +143,13 @@ function batchBody(b: number, total: number, from: number, span: number, rnd: ()
   return JSON.stringify(events);
 }
 
-async function ingest(server: BenchServer, total: number, from: number, span: number): Promise<Figure[]> {
+async function ingest(
+  server: BenchServer,
+  total: number,
+  from: number,
+  span: number,
+  label: string,
+): Promise<Figure[]> {
   const batches = Math.ceil(total / BATCH);
   const rnd = random(4);
   const progress = new Progress('posting events', total);
@@ -121,6 +174,7 @@ async function ingest(server: BenchServer, total: number, from: number, span: nu
     }),
   );
   const acceptedSeconds = (performance.now() - started) / 1000;
+  const acceptedLoad = load();
   progress.finish(posted);
   await server.waitForSink('projecting counts');
   const storedSeconds = (performance.now() - started) / 1000;
@@ -128,17 +182,29 @@ async function ingest(server: BenchServer, total: number, from: number, span: nu
     `${count(posted)} events accepted in ${acceptedSeconds.toFixed(1)} s, counted in ${storedSeconds.toFixed(1)} s`,
   );
   return [
-    { name: 'ingest: accepted (202)', value: posted / acceptedSeconds, unit: 'events/s' },
-    { name: 'ingest: accepted and counted', value: posted / storedSeconds, unit: 'events/s' },
+    {
+      name: `${label}: ingest accepted (202)`,
+      value: posted / acceptedSeconds,
+      unit: 'events/s',
+      load: acceptedLoad,
+    },
+    {
+      name: `${label}: ingest accepted and counted`,
+      value: posted / storedSeconds,
+      unit: 'events/s',
+      target: { op: '>=', value: label === 'SQLite' ? 35_000 : 20_000 },
+      load: load(),
+    },
   ];
 }
 
-async function countAtLatency(server: BenchServer, from: number, span: number): Promise<Figure[]> {
-  const spaces = [
-    'building',
-    ...Array.from({ length: FLOORS }, (_, f) => `floor-${f}`),
-    ...Array.from({ length: FLOORS * ROOMS_PER_FLOOR }, (_, r) => room(r)),
-  ];
+async function countAtLatency(
+  server: BenchServer,
+  from: number,
+  span: number,
+  label: string,
+): Promise<Figure[]> {
+  const spaces = SPACES;
   const rnd = random(7);
   const histogram = new Histogram(0.01);
   const progress = new Progress('count?at=T queries', QUERIES);
@@ -152,14 +218,37 @@ async function countAtLatency(server: BenchServer, from: number, span: number): 
   }
   progress.finish(QUERIES);
   const s = histogram.summary();
+  const now = load();
   return [
-    { name: 'count?at=T p50', value: s.p50, unit: 'ms' },
-    { name: 'count?at=T p99', value: s.p99, unit: 'ms', target: { op: '<=', value: 5 } },
+    { name: `${label}: count?at=T p50`, value: s.p50, unit: 'ms', load: now },
+    { name: `${label}: count?at=T p99`, value: s.p99, unit: 'ms', target: { op: '<=', value: 5 }, load: now },
   ];
 }
 
+/**
+ * The space page's month chart: 30 days of 1-hour buckets ending at the history's end, for random
+ * spaces (the building's is the heaviest: every crossing moves it).
+ */
+async function chartLatency(server: BenchServer, to: number, label: string): Promise<Figure[]> {
+  const rnd = random(11);
+  const histogram = new Histogram(0.01);
+  const progress = new Progress('month chart queries', CHARTS);
+  const end = Math.ceil(to / 3_600_000) * 3_600_000;
+  const query = `from=${new Date(end - 30 * 86_400_000).toISOString()}&to=${new Date(end).toISOString()}&interval=1h`;
+  for (let i = 0; i < CHARTS; i++) {
+    const space = i % 10 === 0 ? 'building' : SPACES[Math.floor(rnd() * SPACES.length)]!;
+    const t0 = performance.now();
+    await server.request(`/v1/spaces/${space}/counts?${query}`);
+    histogram.record(performance.now() - t0);
+    progress.update(i + 1);
+  }
+  progress.finish(CHARTS);
+  const s = histogram.summary();
+  return [{ name: `${label}: month chart (1 h buckets) p95`, value: s.p95, unit: 'ms', load: load() }];
+}
+
 /** Posts one crossing dated a day back into the middle of history and waits until count?at=T includes it. */
-async function lateEvent(server: BenchServer, to: number): Promise<Figure[]> {
+async function lateEvent(server: BenchServer, to: number, label: string): Promise<Figure[]> {
   const histogram = new Histogram(0.01);
   for (let i = 0; i < LATE_EVENTS; i++) {
     const ts = to - 86_400_000 + i * 1000 + 17;
@@ -183,42 +272,64 @@ async function lateEvent(server: BenchServer, to: number): Promise<Figure[]> {
   note(
     `day-late event reconciled: p50 ${s.p50.toFixed(1)} ms, max ${s.max.toFixed(1)} ms over ${LATE_EVENTS}`,
   );
+  const now = load();
   return [
-    { name: 'day-late event reconciled (p50)', value: s.p50, unit: 'ms' },
-    { name: 'day-late event reconciled (max)', value: s.max, unit: 'ms' },
+    { name: `${label}: day-late event reconciled (p50)`, value: s.p50, unit: 'ms', load: now },
+    { name: `${label}: day-late event reconciled (max)`, value: s.max, unit: 'ms', load: now },
   ];
 }
 
-export async function runOccupancy(options: BenchOptions, events?: number): Promise<BenchReport> {
-  const total = events ?? (options.quick ? 100_000 : 10_000_000);
+/** One Beacon on `backend`: the model, the stream, then the queries. */
+async function runOn(backend: Backend, options: BenchOptions, total: number): Promise<Figure[]> {
+  const label = backend === 'sqlite' ? 'SQLite' : 'PostgreSQL';
   const span = DAYS * 86_400_000;
   // History ends a day ago, so the day-late events land inside it.
   const to = Date.now() - 86_400_000;
   const from = to - span;
-  step(`${TITLE}: starting a Beacon in a child process (${count(SENSORS)} sensors, ${count(total)} events)`);
+  step(
+    `${TITLE} on ${label}: starting a Beacon in a child process (${count(SENSORS)} sensors, ${count(total)} events)`,
+  );
+  const store = await storeOf(backend);
   const server = await startServer({
     profileDir: options.profileDir,
-    flags: { 'ingest.queueMax': 1_000_000 },
+    flags: { 'ingest.queueMax': 1_000_000, ...store.flags },
   });
   try {
     await createModel(server, from - 86_400_000);
-    const figures = [
-      ...(await ingest(server, total, from, span)),
-      ...(await countAtLatency(server, from, span)),
-      ...(await lateEvent(server, to)),
+    return [
+      ...(await ingest(server, total, from, span, label)),
+      ...(await countAtLatency(server, from, span, label)),
+      ...(await chartLatency(server, to, label)),
+      ...(await lateEvent(server, to, label)),
     ];
-    printTable(`${TITLE} (${count(total)} events)`, figures);
-    return { title: TITLE, figures };
   } finally {
-    step(`${TITLE}: stopping the server`);
+    step(`${TITLE} on ${label}: stopping the server`);
     await server.close();
+    await store.remove();
   }
+}
+
+export async function runOccupancy(
+  options: BenchOptions,
+  events?: number,
+  backends: readonly Backend[] = ['sqlite', 'postgres'],
+): Promise<BenchReport> {
+  const total = events ?? (options.quick ? 100_000 : 10_000_000);
+  const figures: Figure[] = [];
+  for (const backend of backends) figures.push(...(await runOn(backend, options, total)));
+  printTable(`${TITLE} (${count(total)} events; load = 1-minute load average when measured)`, figures);
+  return { title: TITLE, figures };
 }
 
 if (import.meta.main) {
   const { values } = parseArgs({
     args: process.argv.slice(2),
-    options: { events: { type: 'string' }, quick: { type: 'boolean' }, profile: { type: 'string' } },
+    options: {
+      events: { type: 'string' },
+      quick: { type: 'boolean' },
+      profile: { type: 'string' },
+      store: { type: 'string', default: 'both' },
+    },
   });
   await runOccupancy(
     parseBenchOptions([
@@ -226,5 +337,6 @@ if (import.meta.main) {
       ...(values.profile ? ['--profile', values.profile] : []),
     ]),
     values.events === undefined ? undefined : Number(values.events),
+    values.store === 'both' ? ['sqlite', 'postgres'] : [values.store as Backend],
   );
 }

@@ -144,21 +144,30 @@ async function answers(beacon: Http) {
  */
 const TABLES = (withReceived: boolean) => ({
   occupancy_events: {
-    columns: `tenant, key, sensor, ts, direction, ${withReceived ? 'received_at, ' : ''}late, placement`,
-    order: 'tenant, key',
+    columns: `tenant, minute, sensor, ts, key, direction, ${withReceived ? 'received_at, ' : ''}late, placement, enters, leaves`,
+    order: 'tenant, minute, sensor, ts, key',
   },
-  occupancy_deltas: { columns: 'tenant, space, ts, key, delta, late', order: 'tenant, space, ts, key' },
+  occupancy_transfers: { columns: 'tenant, space, ts, source, amount', order: 'tenant, space, ts, source' },
   occupancy_minutes: {
-    columns: 'tenant, space, minute, net, min_prefix, max_prefix, entries, exits, late, last_ts, last_key',
+    columns:
+      'tenant, space, minute, net, min_prefix, max_prefix, entries, exits, late, area, last_ts, last_key',
     order: 'tenant, space, minute',
   },
   occupancy_hours: {
-    columns: 'tenant, space, hour, net, min_prefix, max_prefix, entries, exits, late',
+    columns: 'tenant, space, hour, net, min_prefix, max_prefix, entries, exits, late, area',
     order: 'tenant, space, hour',
   },
   occupancy_days: {
-    columns: 'tenant, space, day, net, min_prefix, max_prefix, entries, exits, late',
+    columns: 'tenant, space, day, net, min_prefix, max_prefix, entries, exits, late, area',
     order: 'tenant, space, day',
+  },
+  occupancy_sensor_hours: {
+    columns: 'tenant, hour, sensor, placement, up, down',
+    order: 'tenant, hour, sensor, placement',
+  },
+  occupancy_sensor_last: {
+    columns: `tenant, sensor, ts${withReceived ? ', received_at' : ''}`,
+    order: 'tenant, sensor',
   },
 });
 /** A row as its values in column order (the SELECTs below make the types agree). */
@@ -171,9 +180,11 @@ async function pgRows(url: string, withReceived: boolean): Promise<unknown[][]> 
     const select = columns
       .split(', ')
       .map((c) =>
-        ['tenant', 'key', 'sensor', 'placement', 'space', 'last_key'].includes(c)
+        ['tenant', 'key', 'sensor', 'placement', 'space', 'last_key', 'source', 'enters', 'leaves'].includes(
+          c,
+        )
           ? c
-          : c === 'late' && (table === 'occupancy_events' || table === 'occupancy_deltas')
+          : c === 'late' && table === 'occupancy_events'
             ? 'late::int AS late'
             : `${c}::float8 AS ${c}`,
       )
@@ -269,22 +280,6 @@ test('beacon start --store postgres://… answers every occupancy query as SQLit
     const liteRows = sqliteRows(lite.dataDir);
     assert.ok(liteRows.length > 800, `rows: ${liteRows.length}`);
     assert.deepEqual(await pgRows(db.url, false), liteRows, 'the same projected rows, value for value');
-
-    // Deltas live in the daily partitions of their own time (late ones included), tenant on each row.
-    const placed = await sqlRows<{ partition: string; day: string; tenant: string }>(
-      db.url,
-      `SELECT DISTINCT tableoid::regclass::text AS partition,
-         to_char(to_timestamp(ts / 1000) AT TIME ZONE 'UTC', 'YYYYMMDD') AS day, tenant
-       FROM occupancy_deltas ORDER BY 1`,
-    );
-    assert.deepEqual(
-      placed.map((p) => [p.partition, p.tenant]),
-      [
-        ['occupancy_deltas_p20260401', 'default'],
-        ['occupancy_deltas_p20260402', 'default'],
-      ],
-    );
-    for (const p of placed) assert.equal(p.partition, `occupancy_deltas_p${p.day}`);
 
     beacon.child.kill('SIGTERM');
     assert.equal(await beacon.exited, 0, beacon.output());

@@ -1,8 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { Counter } from '../src/occupancy/counter.ts';
 import { countBefore, series, type CountSettings } from '../src/occupancy/figures.ts';
@@ -10,10 +7,7 @@ import type { Placement, SensorEvent } from '../src/occupancy/model.ts';
 import { recountFor } from '../src/occupancy/placements.ts';
 import { lastResetAtOrBefore } from '../src/occupancy/reset.ts';
 import { DAY_MS, HOUR_MS, segmentOf } from '../src/occupancy/segment.ts';
-import { postgresStore } from '../src/roles/store-postgres.ts';
-import { sqliteStore } from '../src/roles/store-sqlite.ts';
-import type { BeaconStore } from '../src/roles/store.ts';
-import { freshDatabase, sqlRows, type TestDatabase } from './helpers/postgres.ts';
+import { freshPostgres, freshSqlite, type FreshStore } from './helpers/occupancy-stores.ts';
 
 /**
  * count?at=T against a brute-force recount: random placements (some added after the events), random
@@ -115,43 +109,13 @@ const settings = fc.record({
   provisionalWindowMs: fc.constant(0),
 });
 
-/** A store of its own for one run of the property, and how to dispose of it. */
-type Fresh = () => Promise<{ store: BeaconStore; dispose: () => Promise<void> }>;
-
-const sqlite: Fresh = async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'beacon-occ-prop-'));
-  const store = sqliteStore({ dataDir: dir });
-  await store.open();
-  return {
-    store,
-    dispose: async () => {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-};
-
-/** One database for every run, emptied before each (creating a database per run costs seconds). */
-let database: TestDatabase | undefined;
-const postgres: Fresh = async () => {
-  database ??= await freshDatabase();
-  const store = postgresStore({ url: database.url, maintenanceIntervalMs: 0, poolSize: 2 });
-  await store.open();
-  await sqlRows(
-    database.url,
-    `TRUNCATE occupancy_spaces, occupancy_doorways, occupancy_sensors, occupancy_placements,
-       occupancy_events, occupancy_deltas, occupancy_minutes, occupancy_hours, occupancy_days`,
-  );
-  return { store, dispose: () => store.close() };
-};
-
-test('count?at=T equals a brute-force recount over random event streams', () => property(sqlite, 150));
+test('count?at=T equals a brute-force recount over random event streams', () => property(freshSqlite, 150));
 
 // The same property on PostgreSQL (fewer runs: every statement is a round trip to the server).
 test('count?at=T equals a brute-force recount over random event streams (PostgreSQL)', () =>
-  property(postgres, 40));
+  property(freshPostgres(), 40));
 
-async function property(fresh: Fresh, numRuns: number): Promise<void> {
+async function property(fresh: FreshStore, numRuns: number): Promise<void> {
   await fc.assert(
     fc.asyncProperty(
       placementPlan,
@@ -235,7 +199,7 @@ async function property(fresh: Fresh, numRuns: number): Promise<void> {
                 const period = Math.floor(deltas[i]!.ts / size);
                 let j = i;
                 while (j < deltas.length && Math.floor(deltas[j]!.ts / size) === period) j += 1;
-                const s = segmentOf(deltas.slice(i, j));
+                const s = segmentOf(deltas.slice(i, j), 0);
                 expected.push(s.net, s.min);
                 i = j;
               }
@@ -254,7 +218,7 @@ async function property(fresh: Fresh, numRuns: number): Promise<void> {
               store.occupancy,
               TENANT,
               space,
-              { from: T0, to: T0 + SPAN, interval: 6 * 3_600_000, now: 0 },
+              { from: T0, to: T0 + SPAN, interval: 6 * 3_600_000, now: 0, capacity: null },
               s,
             );
             for (const b of buckets) {

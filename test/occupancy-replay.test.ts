@@ -8,17 +8,20 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
+import { sqliteStore } from '../src/roles/store-sqlite.ts';
 import { startTestBeacon, type TestBeacon } from './helpers/server.ts';
 import { countAt, cross, get, model, type Crossing } from './helpers/occupancy.ts';
 
 const run = promisify(execFile);
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const TABLES = {
-  occupancy_events: 'tenant, key',
-  occupancy_deltas: 'tenant, space, ts, key',
+  occupancy_events: 'tenant, minute, sensor, ts, key',
+  occupancy_transfers: 'tenant, space, ts, source',
   occupancy_minutes: 'tenant, space, minute',
   occupancy_hours: 'tenant, space, hour',
   occupancy_days: 'tenant, space, day',
+  occupancy_sensor_hours: 'tenant, hour, sensor, placement',
+  occupancy_sensor_last: 'tenant, sensor',
 };
 
 /** A digest of every projected occupancy row, to compare rebuilds byte for byte. */
@@ -125,6 +128,36 @@ test('beacon replay rebuilds every count from the raw log, identically each time
       await beacon.close();
     }
     assert.equal(digest(dir).hash, original.hash, 'the restarted sink resumes after the replayed records');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('beacon replay refuses to run while a beacon start runs the sinks of the same data directory', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'beacon-replay-'));
+  const beacon = await startTestBeacon({}, dir);
+  try {
+    await assert.rejects(replayCli(dir), (err: { stderr: string; code: number }) => {
+      assert.equal(err.code, 1);
+      assert.match(err.stderr, /STORE_IN_USE/);
+      return true;
+    });
+  } finally {
+    await beacon.close();
+  }
+  try {
+    // Stopped, it lets the replay run; and a start waits for no one but refuses during a replay.
+    const done = await replayCli(dir);
+    assert.match(done.stdout, /^replayed 0 sensor-events records/m);
+    const replaying = sqliteStore({ dataDir: dir });
+    await replaying.open();
+    const release = await replaying.lockProjections('exclusive');
+    try {
+      await assert.rejects(startTestBeacon({}, dir), /STORE_IN_USE|replay is rebuilding/);
+    } finally {
+      await release();
+      await replaying.close();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -30,7 +30,14 @@ const NAMES = [
   '006_occupancy_hours',
 ];
 /** Versions added since 86f62b7: all a database of that day has to apply. */
-const LATER = ['007_dead_letters', '008_tenants_disabled', '009_check_blocks', '014_analytics_insights'];
+const LATER = [
+  '007_dead_letters',
+  '008_tenants_disabled',
+  '009_check_blocks',
+  '012_occupancy_operations',
+  '013_occupancy_compact_events',
+  '014_analytics_insights',
+];
 
 const {
   id: _id,
@@ -98,7 +105,7 @@ async function readChecksBack(store: BeaconStore): Promise<void> {
 
 /** Tables that versions added since 86f62b7 made. */
 const LATER_TABLES =
-  /dead_letters|monitor_(series|hot_checks|check_blocks)|analytics_(definitions|shared_links|reports|outbox|imports|import_files|imported)\b/;
+  /dead_letters|monitor_(series|hot_checks|check_blocks)|analytics_(definitions|shared_links|reports|outbox|imports|import_files|imported)\b|occupancy_(space_moves|transfers|corrections|audit|alerts|outbox|sensor_hours|sensor_last)/;
 /** Columns that versions added since 86f62b7 gave to older tables. */
 const LATER_COLUMNS = [
   'tenants.disabled_at',
@@ -106,11 +113,23 @@ const LATER_COLUMNS = [
   'analytics_sites.currency',
   'analytics_sessions.sample',
   'analytics_sessions.steps',
+  'occupancy_spaces.capacity',
+  'occupancy_spaces.alert_after_minutes',
+  'occupancy_spaces.open_hours',
+  'occupancy_minutes.area',
+  'occupancy_hours.area',
+  'occupancy_days.area',
 ];
+
+/**
+ * The occupancy events table, which version 13 rebuilt in another layout, and the deltas it replaced:
+ * left out of the comparison with 86f62b7 (the occupancy store tests check that migration on its own).
+ */
+const rebuilt = (lines: string[]) => lines.filter((line) => !/occupancy_(events|deltas)/.test(line));
 
 /** A schema as 86f62b7 made it: what the versions added since made is taken out again. */
 const as86f62b7 = (lines: string[]) =>
-  lines
+  rebuilt(lines)
     .filter(
       (line) =>
         !LATER_TABLES.test(line) &&
@@ -121,6 +140,8 @@ const as86f62b7 = (lines: string[]) =>
     .map((line) =>
       line
         .replace(', disabled_at INTEGER', '')
+        .replace(', capacity INTEGER, alert_after_minutes INTEGER, open_hours TEXT', '')
+        .replace(', area INTEGER NOT NULL DEFAULT 0', '')
         .replace(", salt_rotation TEXT NOT NULL DEFAULT 'daily', currency TEXT NOT NULL DEFAULT 'USD'", '')
         // Version 14 rebuilt SQLite's sessions table keyed by sample bucket and start.
         .replace('CREATE TABLE "analytics_sessions"', 'CREATE TABLE analytics_sessions')
@@ -207,7 +228,7 @@ test('a SQLite store made by 86f62b7 opens: only later versions apply, the same 
       assert.deepEqual(sqliteSchema(freshDb), oldSchema, 'an upgraded database has the schema of a new one');
       assert.deepEqual(
         as86f62b7(sqliteSchema(freshDb)),
-        schema86f62b7,
+        rebuilt(schema86f62b7),
         'versions 1 to 6 make what 86f62b7 made',
       );
       assert.equal(freshDb.pragma('user_version', { simple: true }), 14);
@@ -349,7 +370,7 @@ test('a PostgreSQL store made by 86f62b7 opens: only later versions apply, the s
     );
     assert.deepEqual(
       as86f62b7(await postgresSchema(fresh.url)),
-      schema86f62b7,
+      rebuilt(schema86f62b7),
       'versions 1 to 6 make what 86f62b7 made',
     );
   } finally {

@@ -140,6 +140,8 @@ function bodyFor(method: string, path: string): unknown {
     'PATCH /v1/targets/{id}': { name: 'taken by beta' },
     'POST /v1/sites/{id}/query': { metrics: ['visitors', 'pageviews'], dateRange: 'day' },
     'POST /v1/tenants': { id: 'gamma', name: 'Gamma' },
+    'POST /v1/spaces/{id}/moves': { parent: null, at: '2024-01-01T00:00:00.000Z' },
+    'POST /v1/spaces/{id}/corrections': { at: new Date().toISOString(), count: 3, note: 'beta' },
     'POST /v1/sites/bulk': { sites: [{ domain: 'beta-bulk.example' }] },
     'PATCH /v1/sites/bulk': { sites: [{ id: a.sites, domain: 'taken-by-beta.example' }] },
     'POST /v1/sites/{id}/funnel': { steps: [{ page: '/' }, { page: '/alpha-secret' }], dateRange: '30d' },
@@ -198,7 +200,11 @@ test('every route, with tenant B’s admin token, finds nothing of tenant A', as
           `tenant-isolation.test.ts does not know A's object for ${template}`,
         );
       }
-      const path = resource ? template.replace('{id}', encodeURIComponent(a[resource]!)) : template;
+      // A's object by {id}; a second parameter (a goal, a move's time…) names one that would be A's.
+      const path = (resource ? template.replace('{id}', encodeURIComponent(a[resource]!)) : template).replace(
+        /\{(\w+)\}/g,
+        (_, name: string) => (name === 'at' ? '2024-01-01T00:00:00.000Z' : 'any'),
+      );
       const query = new URLSearchParams();
       for (const p of operation.parameters ?? [])
         if (p.in === 'query' && QUERY[p.name]) query.set(p.name, QUERY[p.name]!);

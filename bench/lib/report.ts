@@ -14,6 +14,8 @@ export interface Figure {
   readonly value: number;
   readonly unit: Unit;
   readonly target?: Target | undefined;
+  /** The 1-minute load average when it was measured (the machine may be shared). */
+  readonly load?: number | undefined;
 }
 
 /** What one benchmark hands back to bench/run.ts. */
@@ -54,12 +56,20 @@ export function verdict(figure: Figure): string {
   return met ? 'met' : 'MISSED';
 }
 
-/** Prints figures as an aligned table on stdout, each with its target and whether it was met. */
+/**
+ * Prints figures as an aligned table on stdout, each with its target and whether it was met, and the
+ * load average beside it when the figures carry one.
+ */
 export function printTable(title: string, figures: readonly Figure[]): void {
-  const rows = figures.map(
-    (f) => [f.name, formatValue(f.value, f.unit), formatTarget(f), verdict(f)] as const,
-  );
-  const header = ['figure', 'value', 'target', ''] as const;
+  const withLoad = figures.some((f) => f.load !== undefined);
+  const rows = figures.map((f) => [
+    f.name,
+    formatValue(f.value, f.unit),
+    formatTarget(f),
+    verdict(f),
+    ...(withLoad ? [f.load === undefined ? '' : f.load.toFixed(2)] : []),
+  ]);
+  const header = ['figure', 'value', 'target', '', ...(withLoad ? ['load'] : [])];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: readonly string[]) =>
     cells

@@ -9,7 +9,8 @@ import { configFrom, withConfigFlags } from './options.ts';
 
 /**
  * `beacon replay --stream S`: rebuilds a stream's projection from the raw records in the log, with
- * progress on stderr. With embedded storage, stop `beacon start` first: both would write the rows.
+ * progress on stderr. It refuses to run (STORE_IN_USE) while a `beacon start` or `beacon sink` runs
+ * the sinks of the same store, and they refuse to start while it runs: both would write the rows.
  */
 export function replayCommand(env: NodeJS.ProcessEnv): Command {
   return withConfigFlags(new Command('replay'))
@@ -26,6 +27,13 @@ export function replayCommand(env: NodeJS.ProcessEnv): Command {
       const logger = pino(loggerOptions(config.logLevel));
       const store = await createStore(config);
       await store.open();
+      let unlock: () => Promise<void>;
+      try {
+        unlock = await store.lockProjections('exclusive');
+      } catch (err) {
+        await store.close();
+        throw err;
+      }
       const log = await createLog(config, new Metrics(), logger);
       try {
         await log.open();
@@ -49,6 +57,7 @@ export function replayCommand(env: NodeJS.ProcessEnv): Command {
         process.stdout.write(`replayed ${result.records} ${stream} records in ${seconds.toFixed(1)} s\n`);
       } finally {
         await log.close();
+        await unlock();
         await store.close();
       }
     });

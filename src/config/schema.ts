@@ -255,8 +255,52 @@ export const ConfigSchema = Type.Object(
           description:
             'An event received more than this long after its timestamp is late; charts mark where late events changed history.',
         }),
+        capacityAlertMinutes: Type.Integer({
+          minimum: 1,
+          maximum: 1440,
+          default: 10,
+          description:
+            'A space with a capacity alerts once its count has stayed over it this many minutes; a space may set its own.',
+        }),
+        silentAfterMinutes: Type.Integer({
+          minimum: 1,
+          default: 240,
+          description:
+            'A placed sensor is silent after this many minutes without events within the open hours of the space it watches.',
+        }),
+        driftRatio: Type.Number({
+          minimum: 0,
+          maximum: 1,
+          default: 0.05,
+          description:
+            'A doorway drifts on a day when people in and out differ by more than this share of the larger (and by at least occupancy.driftMinImbalance): a sensor misses crossings, and a correction is due.',
+        }),
+        driftMinImbalance: Type.Integer({
+          minimum: 1,
+          default: 5,
+          description: 'The fewest people a day’s in/out difference must reach before a doorway drifts.',
+        }),
+        alertIntervalMs: Type.Integer({
+          minimum: 100,
+          default: 15000,
+          description:
+            'How often capacity, silent-sensor and drift alerts are evaluated (by one process at a time per store).',
+        }),
+        alertWebhookUrl: Type.Optional(
+          Type.String({
+            pattern: '^https?://',
+            description:
+              'Where occupancy alerts are POSTed as JSON (one event per request), besides the live stream; none when unset.',
+          }),
+        ),
+        alertMaxAttempts: Type.Integer({
+          minimum: 1,
+          default: 10,
+          description:
+            'Deliveries of one alert notification are tried this many times, backing off from 1 s to 5 min, then given up (and listed as failed).',
+        }),
       },
-      'People counting (occupancy): corrections and reconciliation.',
+      'People counting (occupancy): corrections, reconciliation, capacity and sensor alerts.',
     ),
     analytics: Obj(
       {

@@ -77,6 +77,10 @@ export const catalog = {
   MAIL_UNCONFIGURED: { status: 409, message: 'No SMTP server is configured to send mail' },
   IMPORT_INVALID: { status: 400, message: 'The import files are not valid' },
   IMPORT_UNKNOWN: { status: 404, message: 'No such import' },
+  SPACE_CYCLE: { status: 409, message: 'The move would put a space inside itself' },
+  MOVE_NOT_FOUND: { status: 404, message: 'The space has no move at that time' },
+  CORRECTION_NOT_FOUND: { status: 404, message: 'No such correction' },
+  STORE_IN_USE: { status: 409, message: 'Another process runs the sinks of this store' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof catalog;

@@ -1,60 +1,37 @@
-import type { Delta, Doorway, Placement, Segment, SensorEvent, Space } from './model.ts';
-import type { MinuteRow, OccupancyWriter } from './store/repositories.ts';
-import { concat, DAY_MS, dayOf, HOUR_MS, hourOf, MINUTE_MS, minuteOf, segmentOf } from './segment.ts';
-
-/** The segment of consecutive rows; undefined when there are none. */
-function composed(rows: readonly (readonly [number, Segment])[]): Segment | undefined {
-  let out: Segment | undefined;
-  for (const [, segment] of rows) out = out ? concat(out, segment) : segment;
-  return out;
-}
-
-/** The (ts, key) order every fold over deltas uses. */
-const byTsKey = (a: { ts: number; key: string }, b: { ts: number; key: string }): number =>
-  a.ts - b.ts || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
-
-/** The spaces a person is in when inside `space`: itself and every ancestor (the roll-up). */
-export function enclosing(space: string | null, spaces: ReadonlyMap<string, Space>): string[] {
-  const chain: string[] = [];
-  for (let id = space; id !== null && !chain.includes(id); id = spaces.get(id)?.parent ?? null) {
-    chain.push(id);
-  }
-  return chain;
-}
-
-/**
- * The count changes of one crossing from space `from` to space `to` (null is the outside): +1 for
- * every space entered, −1 for every space left. A space that encloses both sides does not change.
- */
-export function crossing(
-  from: string | null,
-  to: string | null,
-  spaces: ReadonlyMap<string, Space>,
-): { space: string; delta: 1 | -1 }[] {
-  const left = enclosing(from, spaces);
-  const entered = enclosing(to, spaces);
-  return [
-    ...entered.filter((s) => !left.includes(s)).map((space) => ({ space, delta: 1 as const })),
-    ...left.filter((s) => !entered.includes(s)).map((space) => ({ space, delta: -1 as const })),
-  ];
-}
+import { Hierarchy } from './hierarchy.ts';
+import type { Delta, Doorway, Placement, SensorEvent, SpaceMove } from './model.ts';
+import type { LastEvent, MinuteRow, OccupancyWriter, SensorHour, SpaceTime } from './store/repositories.ts';
+import { eventDeltas } from './store/rows.ts';
+import {
+  byTsKey,
+  compose,
+  concat,
+  DAY_MS,
+  dayOf,
+  HOUR_MS,
+  hourOf,
+  MINUTE_MS,
+  minuteOf,
+  segmentOf,
+} from './segment.ts';
+import { BEGINNING, spansOf } from './spans.ts';
 
 /** The placement of `sensor` in force at `ts`, if any ([from, to) intervals never overlap). */
 export function placementAt(placements: readonly Placement[], ts: number): Placement | undefined {
   return placements.find((p) => p.from <= ts && (p.to === null || ts < p.to));
 }
 
-/** The deltas an event makes under a placement on a doorway. */
+/** The deltas an event makes under a placement on a doorway, in the tree as it was at the event. */
 export function deltasOf(
   event: SensorEvent,
   placement: Placement,
   doorway: Doorway,
-  spaces: ReadonlyMap<string, Space>,
+  hierarchy: Hierarchy,
 ): Delta[] {
   const positive = placement.positive === 'a' ? doorway.a : doorway.b;
   const negative = placement.positive === 'a' ? doorway.b : doorway.a;
   const [from, to] = event.direction === 1 ? [negative, positive] : [positive, negative];
-  return crossing(from, to, spaces).map((c) => ({
+  return hierarchy.crossing(from, to, event.ts).map((c) => ({
     space: c.space,
     delta: c.delta,
     ts: event.ts,
@@ -63,22 +40,48 @@ export function deltasOf(
   }));
 }
 
+/** Events are recounted this many at a time, so a recount of years of history stays in bounded memory. */
+const RECOUNT_CHUNK = 5000;
+
+/** A minute whose deltas changed: the deltas added to it, and whether any were removed. */
+interface DirtyMinute {
+  readonly space: string;
+  readonly minute: number;
+  readonly added: Delta[];
+  removed: boolean;
+}
+
+const idOf = (space: string, at: number) => `${space}\0${at}`;
+
+/** Two lists of spaces as an event keeps them (absent is none). */
+const sameSpaces = (a: readonly string[] | undefined, b: readonly string[] | undefined): boolean =>
+  (a ?? []).join('\0') === (b ?? []).join('\0');
+
 /**
  * Applies events to one tenant's counts inside a store transaction. Counts are sums of deltas, kept
  * as minute, hour and day segments, so an event at any time, however late, corrects every figure
  * after it by rewriting one minute, and composing its hour and day again, for each space it touches.
+ * Every read and write of a batch is one statement per kind of row (on PostgreSQL, one round trip),
+ * whatever the number of events.
+ *
+ * Moves of spaces (re-parenting from a date) are counted as transfers: at the move, the people inside
+ * the moved space leave its old ancestors and enter its new ones. A transfer's size is the moved
+ * space's raw count just before the move, so whenever a change reaches back before a move (a late
+ * event, a recount), the transfer is made again.
  */
 export class Counter {
   readonly #tx: OccupancyWriter;
   readonly #tenant: string;
-  #spaces: Map<string, Space> | undefined;
+  #hierarchy: Hierarchy | undefined;
   readonly #doorways = new Map<string, Doorway | undefined>();
   readonly #placements = new Map<string, Placement[]>();
-  /**
-   * Every minute whose deltas changed, by "space\0minute": the deltas added to it, and whether any
-   * were removed (then the minute is summed again from its stored deltas).
-   */
-  readonly #dirty = new Map<string, { added: Delta[]; removed: boolean }>();
+  readonly #dirty = new Map<string, DirtyMinute>();
+  /** By space: the earliest time whose deltas changed, for the transfers of its later moves. */
+  readonly #changedFrom = new Map<string, number>();
+  /** Moves whose transfers are made again whatever changed (the move itself was added or removed). */
+  readonly #redo = new Set<string>();
+  /** Every move at or after this time has its transfers made again (the tree changed from it on). */
+  #redoFrom = Infinity;
   /** Spaces whose count changed, for the live push. */
   readonly touched = new Set<string>();
 
@@ -90,12 +93,27 @@ export class Counter {
   /** Stores new events and counts those a placement covers; returns how many were new. */
   async add(events: readonly SensorEvent[]): Promise<number> {
     await this.#loadPlacements([...new Set(events.map((e) => e.sensor))]);
-    // Each event is stored with the placement it counts against, so it is written once.
-    const placed: SensorEvent[] = [];
-    for (const event of events)
-      placed.push({ ...event, placement: (await this.#placementOf(event))?.id ?? null });
+    const hierarchy = await this.#hierarchyOf();
+    // Each event is stored with the placement it counts against and the spaces it enters and leaves,
+    // so it is written once; its deltas are those spaces.
+    const placed = events.map((event) => this.#counted(event, hierarchy));
     const fresh = await this.#tx.insertEvents(this.#tenant, placed);
-    for (const event of fresh) await this.#count(event);
+    const hours = new Map<string, SensorHour & { up: number; down: number }>();
+    const last = new Map<string, LastEvent>();
+    for (const event of fresh) {
+      for (const d of eventDeltas(event)) this.#mark(d, false);
+      this.#countHour(hours, event, 1);
+      const seen = last.get(event.sensor);
+      last.set(event.sensor, {
+        ts: Math.max(seen?.ts ?? -Infinity, event.ts),
+        receivedAt: Math.max(seen?.receivedAt ?? -Infinity, event.receivedAt),
+      });
+    }
+    await this.#tx.addSensorHours(this.#tenant, [...hours.values()]);
+    await this.#tx.noteLastEvents(
+      this.#tenant,
+      [...last].map(([sensor, e]) => ({ sensor, ...e })),
+    );
     return fresh.length;
   }
 
@@ -107,104 +125,301 @@ export class Counter {
     this.#placements.delete(sensor);
     await this.#loadPlacements([sensor]);
     const events = await this.#tx.eventsOf(this.#tenant, sensor, from, to);
-    for (const event of events) {
-      for (const d of await this.#tx.takeDeltas(this.#tenant, event.key)) this.#mark(d, true);
-      await this.#count(event);
-    }
+    for (let i = 0; i < events.length; i += RECOUNT_CHUNK)
+      await this.#again(events.slice(i, i + RECOUNT_CHUNK));
     return events.length;
   }
 
-  /** The placement an event counts against: in force at its time, on a doorway that exists. */
-  async #placementOf(event: SensorEvent): Promise<(Placement & { side: Doorway }) | undefined> {
-    const placement = placementAt(this.#placements.get(event.sensor) ?? [], event.ts);
-    const doorway = placement && (await this.#doorway(placement.doorway));
-    return placement && doorway && { ...placement, side: doorway };
-  }
-
-  async #count(event: SensorEvent): Promise<void> {
-    const placement = await this.#placementOf(event);
-    const counted = placement?.id ?? null;
-    if (counted !== event.placement) await this.#tx.setPlacementOf(this.#tenant, event.key, counted);
-    if (!placement) return;
-    const deltas = deltasOf(event, placement, placement.side, await this.#spaceMap());
-    await this.#tx.insertDeltas(this.#tenant, deltas);
-    for (const d of deltas) this.#mark(d, false);
-  }
-
-  #mark(delta: Delta, removed: boolean): void {
-    const id = `${delta.space}\0${minuteOf(delta.ts)}`;
-    let entry = this.#dirty.get(id);
-    if (!entry) this.#dirty.set(id, (entry = { added: [], removed: false }));
-    if (removed) entry.removed = true;
-    else entry.added.push(delta);
-    this.touched.add(delta.space);
+  /**
+   * Counts again every event that changed `space`'s count in [from, to), in the tree now stored:
+   * after a move of `space` changed its ancestors over that time. Events inside it that did not cross
+   * its boundary change no ancestor of it, so they stay as they are. The space's hour rows say which
+   * hours hold such events; each is read on its own.
+   */
+  async recountSpace(space: string, from: number, to: number | null): Promise<number> {
+    const end = to ?? Number.MAX_SAFE_INTEGER;
+    const hours = await this.#tx.segments('hour', this.#tenant, space, hourOf(from), end);
+    let n = 0;
+    for (const [hour] of hours) {
+      const events = await this.#tx.eventsCrossing(
+        this.#tenant,
+        space,
+        Math.max(from, hour),
+        Math.min(end, hour + HOUR_MS),
+      );
+      await this.#loadPlacements([...new Set(events.map((e) => e.sensor))]);
+      await this.#again(events);
+      n += events.length;
+    }
+    return n;
   }
 
   /**
-   * Rewrites every changed minute, then composes the hours and days they lie in again. Deltas that all
-   * follow the minute's last one (events arriving in order) extend its row; anything else sums the
-   * minute again. An hour is composed from its (at most 60) minutes and a day from its (24) hours, so
-   * every row stays exactly the segment of the deltas under it, however late an event arrived.
+   * Makes the transfers of `move` again on the next flush (it was just added, or just removed), and
+   * those of every move after it: a move's transfers go from the ancestors a space had just before it
+   * to those it has from it on, and an earlier move (of this space or of one above it) changes those.
+   */
+  redo(move: Pick<SpaceMove, 'space' | 'at'>): void {
+    this.#redo.add(idOf(move.space, move.at));
+    this.#redoFrom = Math.min(this.#redoFrom, move.at);
+  }
+
+  /** Counts stored events again: their old deltas are taken back, their new ones made. */
+  async #again(events: readonly SensorEvent[]): Promise<void> {
+    const hierarchy = await this.#hierarchyOf();
+    const changed: SensorEvent[] = [];
+    const hours = new Map<string, SensorHour & { up: number; down: number }>();
+    for (const event of events) {
+      const now = this.#counted(event, hierarchy);
+      const same =
+        now.placement === event.placement &&
+        sameSpaces(now.enters, event.enters) &&
+        sameSpaces(now.leaves, event.leaves);
+      if (same) continue;
+      changed.push(now);
+      for (const d of eventDeltas(event)) this.#mark(d, true);
+      for (const d of eventDeltas(now)) this.#mark(d, false);
+      if (now.placement !== event.placement) {
+        this.#countHour(hours, event, -1);
+        this.#countHour(hours, now, 1);
+      }
+    }
+    await this.#tx.setCounted(this.#tenant, changed);
+    await this.#tx.addSensorHours(this.#tenant, [...hours.values()]);
+  }
+
+  /** The event with the placement it counts against now, and the spaces it enters and leaves. */
+  #counted(event: SensorEvent, hierarchy: Hierarchy): SensorEvent {
+    const placement = this.#placementOf(event);
+    const deltas = placement ? deltasOf(event, placement, placement.side, hierarchy) : [];
+    const enters = deltas.filter((d) => d.delta > 0).map((d) => d.space);
+    const leaves = deltas.filter((d) => d.delta < 0).map((d) => d.space);
+    const { enters: _e, leaves: _l, ...rest } = event;
+    return {
+      ...rest,
+      placement: placement?.id ?? null,
+      ...(enters.length > 0 ? { enters } : {}),
+      ...(leaves.length > 0 ? { leaves } : {}),
+    };
+  }
+
+  /** Adds `n` to the event's sensor, hour, placement and direction in `hours`. */
+  #countHour(
+    hours: Map<string, SensorHour & { up: number; down: number }>,
+    event: SensorEvent,
+    n: number,
+  ): void {
+    const hour = hourOf(event.ts);
+    const placement = event.placement ?? '';
+    const id = `${hour}\0${event.sensor}\0${placement}`;
+    let entry = hours.get(id);
+    if (!entry) hours.set(id, (entry = { hour, sensor: event.sensor, placement, up: 0, down: 0 }));
+    if (event.direction === 1) entry.up += n;
+    else entry.down += n;
+  }
+
+  /** The placement an event counts against: in force at its time, on a doorway that exists. */
+  #placementOf(event: SensorEvent): (Placement & { side: Doorway }) | undefined {
+    const placement = placementAt(this.#placements.get(event.sensor) ?? [], event.ts);
+    const doorway = placement && this.#doorways.get(placement.doorway);
+    return placement && doorway && { ...placement, side: doorway };
+  }
+
+  #mark(delta: Delta, removed: boolean): void {
+    const id = idOf(delta.space, minuteOf(delta.ts));
+    let entry = this.#dirty.get(id);
+    if (!entry) {
+      entry = { space: delta.space, minute: minuteOf(delta.ts), added: [], removed: false };
+      this.#dirty.set(id, entry);
+    }
+    // A transfer has its minute summed again from the stored rows, like a removal.
+    if (removed || delta.transfer) entry.removed = true;
+    else entry.added.push(delta);
+    this.touched.add(delta.space);
+    const from = this.#changedFrom.get(delta.space);
+    if (from === undefined || delta.ts < from) this.#changedFrom.set(delta.space, delta.ts);
+  }
+
+  /**
+   * Rewrites every changed minute, then composes the hours and days they lie in again, then makes
+   * again the transfers of moves that a change reached back before (in time order, since a transfer
+   * itself changes the counts that later moves transfer).
    */
   async flush(): Promise<void> {
-    const hours = new Set<string>();
-    for (const [entry, change] of this.#dirty) {
-      const [space, at] = entry.split('\0') as [string, string];
-      const minute = Number(at);
-      const before = await this.#tx.minute(this.#tenant, space, minute);
+    let after = -Infinity;
+    for (;;) {
+      await this.#flushRows();
+      const done = await this.#transfersAfter(after);
+      if (done === undefined) return;
+      after = done;
+    }
+  }
+
+  /**
+   * Deltas that all follow the minute's last one (events arriving in order) extend its row; anything
+   * else sums the minute again. An hour is composed from its (at most 60) minutes and a day from its
+   * (24) hours, so every row stays exactly the segment of the deltas under it.
+   */
+  async #flushRows(): Promise<void> {
+    if (this.#dirty.size === 0) return;
+    const tenant = this.#tenant;
+    const entries = [...this.#dirty.values()];
+    this.#dirty.clear();
+    const before = await this.#tx.minuteRows(
+      tenant,
+      entries.map((e) => ({ space: e.space, at: e.minute })),
+    );
+    const after: (MinuteRow | undefined)[] = [];
+    const again: number[] = [];
+    for (const [i, change] of entries.entries()) {
+      const old = before[i];
       const added = change.added.sort(byTsKey);
       const first = added[0];
-      let after: MinuteRow | undefined;
-      if (
-        !change.removed &&
-        first &&
-        (!before || byTsKey({ ts: before.lastTs, key: before.lastKey }, first) < 0)
-      ) {
-        const last = added.at(-1)!;
-        const tail = segmentOf(added);
-        after = { ...(before ? concat(before, tail) : tail), lastTs: last.ts, lastKey: last.key };
-      } else {
-        const deltas = await this.#tx.deltas(this.#tenant, space, minute, minute + MINUTE_MS);
-        const last = deltas.at(-1);
-        after = last && { ...segmentOf(deltas), lastTs: last.ts, lastKey: last.key };
+      if (change.removed || !first || (old && byTsKey({ ts: old.lastTs, key: old.lastKey }, first) >= 0)) {
+        again.push(i);
+        continue;
       }
-      await this.#tx.putMinute(this.#tenant, space, minute, after);
-      hours.add(`${space}\0${hourOf(minute)}`);
+      const last = added.at(-1)!;
+      const tail = segmentOf(added, change.minute + MINUTE_MS);
+      after[i] = { ...(old ? concat(old, tail, 0) : tail), lastTs: last.ts, lastKey: last.key };
     }
-    this.#dirty.clear();
-    const days = new Set<string>();
-    for (const entry of hours) {
-      const [space, at] = entry.split('\0') as [string, string];
-      const hour = Number(at);
-      const minutes = await this.#tx.minutes(this.#tenant, space, hour, hour + HOUR_MS);
-      await this.#tx.putHour(this.#tenant, space, hour, composed(minutes));
-      days.add(`${space}\0${dayOf(hour)}`);
+    const sums = await this.#tx.deltasIn(
+      tenant,
+      again.map((i) => ({ space: entries[i]!.space, at: entries[i]!.minute })),
+    );
+    for (const [j, i] of again.entries()) {
+      const deltas = sums[j]!;
+      const last = deltas.at(-1);
+      // A transfer last in its minute is kept with the empty key, which sorts before any crossing.
+      after[i] = last && {
+        ...segmentOf(deltas, entries[i]!.minute + MINUTE_MS),
+        lastTs: last.ts,
+        lastKey: last.transfer ? '' : last.key,
+      };
     }
-    for (const entry of days) {
-      const [space, at] = entry.split('\0') as [string, string];
-      const day = Number(at);
-      const hoursOfDay = await this.#tx.hours(this.#tenant, space, day, day + DAY_MS);
-      // A day whose deltas were all taken back (a recount) keeps no row, as if it never had one, so a
-      // replay rebuilds exactly the rows the live sink left.
-      await this.#tx.putDay(this.#tenant, space, day, composed(hoursOfDay));
+    await this.#tx.putRows(
+      'minute',
+      tenant,
+      entries.map((e, i) => ({ space: e.space, at: e.minute, row: after[i] })),
+    );
+    const hours = await this.#compose(
+      'minute',
+      entries.map((e) => ({ space: e.space, at: hourOf(e.minute) })),
+      MINUTE_MS,
+      HOUR_MS,
+    );
+    await this.#compose('hour', hours, HOUR_MS, DAY_MS);
+  }
+
+  /**
+   * Composes the rows of `parents` (hours or days, deduplicated here) from their `child` rows and
+   * writes them; a period whose rows were all taken back keeps no row, so a replay rebuilds exactly
+   * the rows the live sink left. Returns the periods of the next level up that hold them.
+   */
+  async #compose(
+    child: 'minute' | 'hour',
+    parents: readonly SpaceTime[],
+    childSize: number,
+    size: number,
+  ): Promise<SpaceTime[]> {
+    const unique = [...new Map(parents.map((p) => [idOf(p.space, p.at), p])).values()];
+    const children = await this.#tx.rowsIn(child, this.#tenant, unique, size);
+    await this.#tx.putRows(
+      child === 'minute' ? 'hour' : 'day',
+      this.#tenant,
+      unique.map((p, i) => ({ ...p, row: compose(children[i]!, childSize, p.at + size) })),
+    );
+    return unique.map((p) => ({ space: p.space, at: dayOf(p.at) }));
+  }
+
+  /**
+   * Makes again the transfers of the earliest moves after `after` that need it: those a change
+   * reached back before, and those marked to redo. Returns their time, or undefined when none need it.
+   */
+  async #transfersAfter(after: number): Promise<number | undefined> {
+    const hierarchy = await this.#hierarchyOf();
+    const due = hierarchy.moves.filter((m) => {
+      if (m.at <= after) return false;
+      const changed = this.#changedFrom.get(m.space);
+      return m.at >= this.#redoFrom || (changed !== undefined && changed < m.at);
+    });
+    // A redo of a move that no longer exists (it was deleted) takes its transfers back.
+    const gone = [...this.#redo]
+      .map((id) => id.split('\0') as [string, string])
+      .filter(
+        ([space, at]) =>
+          Number(at) > after && !hierarchy.moves.some((m) => m.space === space && m.at === Number(at)),
+      );
+    const at = Math.min(...due.map((m) => m.at), ...gone.map(([, t]) => Number(t)));
+    if (!Number.isFinite(at)) return undefined;
+    for (const [space, t] of gone) {
+      if (Number(t) !== at) continue;
+      this.#redo.delete(idOf(space, at));
+      for (const d of await this.#tx.takeTransfers(this.#tenant, space, at)) this.#mark(d, true);
     }
+    const movers = hierarchy.moves.filter((m) => m.at === at);
+    const raw = new Map<string, number>();
+    for (const m of movers) raw.set(m.space, await this.#rawBefore(m.space, at));
+    for (const m of movers) {
+      this.#redo.delete(idOf(m.space, at));
+      // People inside a space that moves at the same instant go with that space's own transfer.
+      const inner = movers.filter(
+        (o) =>
+          o.space !== m.space &&
+          hierarchy.within(o.space, m.space, at - 1) &&
+          !movers.some(
+            (p) =>
+              p.space !== m.space &&
+              p.space !== o.space &&
+              hierarchy.within(o.space, p.space, at - 1) &&
+              hierarchy.within(p.space, m.space, at - 1),
+          ),
+      );
+      const amount = raw.get(m.space)! - inner.reduce((n, o) => n + raw.get(o.space)!, 0);
+      const old = hierarchy.enclosing(hierarchy.parentAt(m.space, at - 1), at - 1);
+      const now = hierarchy.enclosing(hierarchy.parentAt(m.space, at), at);
+      const wanted: Delta[] =
+        amount === 0
+          ? []
+          : [
+              ...now.filter((s) => !old.includes(s)).map((space) => ({ space, delta: amount })),
+              ...old.filter((s) => !now.includes(s)).map((space) => ({ space, delta: -amount })),
+            ].map((t) => ({ ...t, ts: at, key: m.space, late: false, transfer: true }));
+      const stored = await this.#tx.transfersOf(this.#tenant, m.space, at);
+      const same =
+        stored.length === wanted.length &&
+        wanted.every((w) => stored.some((s) => s.space === w.space && s.delta === w.delta));
+      if (same) continue;
+      for (const d of await this.#tx.takeTransfers(this.#tenant, m.space, at)) this.#mark(d, true);
+      await this.#tx.insertTransfers(this.#tenant, wanted);
+      for (const d of wanted) this.#mark(d, true);
+    }
+    return at;
+  }
+
+  /** The raw count of `space` just before `t`: the sum of its rows, after the rows are flushed. */
+  async #rawBefore(space: string, t: number): Promise<number> {
+    const steps = await this.#tx.steps(this.#tenant, space, spansOf(BEGINNING, t, true));
+    return steps.reduce((n, s) => n + (s[0] ?? 0), 0);
   }
 
   async #loadPlacements(sensors: readonly string[]): Promise<void> {
     const missing = sensors.filter((s) => !this.#placements.has(s));
     if (missing.length === 0) return;
     for (const s of missing) this.#placements.set(s, []);
-    for (const p of await this.#tx.placementsOf(this.#tenant, missing))
-      this.#placements.get(p.sensor)!.push(p);
+    const placements = await this.#tx.placementsOf(this.#tenant, missing);
+    for (const p of placements) this.#placements.get(p.sensor)!.push(p);
+    const doorways = [...new Set(placements.map((p) => p.doorway))].filter((d) => !this.#doorways.has(d));
+    if (doorways.length === 0) return;
+    for (const d of doorways) this.#doorways.set(d, undefined);
+    for (const d of await this.#tx.doorwaysById(this.#tenant, doorways)) this.#doorways.set(d.id, d);
   }
 
-  async #doorway(id: string): Promise<Doorway | undefined> {
-    if (!this.#doorways.has(id)) this.#doorways.set(id, await this.#tx.doorway(this.#tenant, id));
-    return this.#doorways.get(id);
-  }
-
-  async #spaceMap(): Promise<Map<string, Space>> {
-    this.#spaces ??= new Map((await this.#tx.allSpaces(this.#tenant)).map((s) => [s.id, s]));
-    return this.#spaces;
+  async #hierarchyOf(): Promise<Hierarchy> {
+    this.#hierarchy ??= new Hierarchy(
+      await this.#tx.allSpaces(this.#tenant),
+      await this.#tx.moves(this.#tenant),
+    );
+    return this.#hierarchy;
   }
 }

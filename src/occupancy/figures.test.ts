@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { spansOf } from './figures.ts';
 import { afterSegment, concat, DAY_MS, HOUR_MS, MINUTE_MS, segmentOf } from './segment.ts';
+import { spansOf } from './spans.ts';
 
 const SIZE = { day: DAY_MS, hour: HOUR_MS, minute: MINUTE_MS } as const;
 
@@ -36,10 +36,16 @@ test('clamped steps compose: one segment of two folds like the two in turn', () 
   const run = fc.array(fc.constantFrom<1 | -1>(1, -1), { maxLength: 30 });
   fc.assert(
     fc.property(run, run, fc.nat(5), (x, y, start) => {
-      const a = segmentOf(x.map((delta) => ({ delta, late: false })));
-      const b = segmentOf(y.map((delta) => ({ delta, late: false })));
+      const a = segmentOf(
+        x.map((delta) => ({ delta, late: false, ts: 0 })),
+        1,
+      );
+      const b = segmentOf(
+        y.map((delta) => ({ delta, late: false, ts: 1 })),
+        2,
+      );
       assert.equal(
-        afterSegment(start, concat(a, b), true),
+        afterSegment(start, concat(a, b, 1), true),
         afterSegment(afterSegment(start, a, true), b, true),
       );
     }),

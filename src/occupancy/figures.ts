@@ -1,15 +1,8 @@
-import type { Level, OccupancyReader, Span } from './store/repositories.ts';
-import { lastResetAtOrBefore, resetsBetween, type DailyReset } from './reset.ts';
-import {
-  afterDelta,
-  afterSegment,
-  clampsWithin,
-  DAY_MS,
-  HOUR_MS,
-  MINUTE_MS,
-  minuteOf,
-  type Tally,
-} from './segment.ts';
+import type { Correction, Segment } from './model.ts';
+import { lastResetAtOrBefore, nextResetAtOrAfter, type DailyReset } from './reset.ts';
+import type { OccupancyReader, Period } from './store/repositories.ts';
+import { afterDelta, afterSegment, clampsWithin, minuteOf, type Tally } from './segment.ts';
+import { BEGINNING, LEVELS, spansOf } from './spans.ts';
 
 /** How the corrected figures are made and when a figure becomes final; from `occupancy.*` settings. */
 export interface CountSettings {
@@ -19,42 +12,76 @@ export interface CountSettings {
   readonly provisionalWindowMs: number;
 }
 
-/** Before any data: the origin of raw counts, and of corrected ones when no reset is set. */
-const BEGINNING = -8.64e15;
-/** Row levels from the largest; each period is a whole number of the next one's. */
-const LEVELS: readonly (readonly [Level, number])[] = [
-  ['day', DAY_MS],
-  ['hour', HOUR_MS],
-  ['minute', MINUTE_MS],
-];
-
 /**
- * [from, to) as the fewest rows, in time order: whole UTC days, then whole hours and whole minutes at
- * either end, then single deltas. At most 7 spans; besides the days, each covers less than two of the
- * next larger period (for a count, whose origin is a minute, under a day of hours, an hour of minutes
- * and a minute of deltas on each side).
+ * Where a corrected count starts again: a daily reset (to 0) or an operator's headcount. From instant
+ * `at` the corrected count is `value`, and only crossings at `origin` or later move it: a reset at R
+ * has origin R (crossings at R count after it), a headcount at T origin T + 1 (it already counts the
+ * crossings at T).
  */
-export function spansOf(from: number, to: number, total: boolean, level = 0): Span[] {
-  if (from >= to) return [];
-  const entry = LEVELS[level];
-  if (!entry) return [{ level: 'delta', from, to, total }];
-  const [name, size] = entry;
-  const first = Math.ceil(from / size) * size;
-  const last = Math.floor(to / size) * size;
-  if (first >= last) return spansOf(from, to, total, level + 1);
-  return [
-    ...spansOf(from, first, total, level + 1),
-    { level: name, from: first, to: last, total },
-    ...spansOf(last, to, total, level + 1),
-  ];
+export interface Anchor {
+  readonly kind: 'reset' | 'correction';
+  readonly at: number;
+  readonly origin: number;
+  readonly value: number;
+}
+
+/** The reset at R as an anchor. */
+export const resetAnchor = (at: number): Anchor => ({ kind: 'reset', at, origin: at, value: 0 });
+/** A headcount as an anchor. */
+export const correctionAnchor = (c: Pick<Correction, 'at' | 'count'>): Anchor => ({
+  kind: 'correction',
+  at: c.at,
+  origin: c.at + 1,
+  value: c.count,
+});
+
+/** The later of two anchors (a headcount at a reset's instant wins: it already counts that instant). */
+function later(a: Anchor | undefined, b: Anchor | undefined): Anchor | undefined {
+  if (!a || !b) return a ?? b;
+  return a.at !== b.at ? (a.at > b.at ? a : b) : a.origin >= b.origin ? a : b;
+}
+
+/** Folds steps from an anchor: raw adds every net change, corrected starts from the anchor's value. */
+async function fold(
+  reader: OccupancyReader,
+  tenant: string,
+  space: string,
+  t: number,
+  anchor: Anchor | undefined,
+  neverNegative: boolean,
+): Promise<Tally> {
+  const origin = anchor?.origin ?? BEGINNING;
+  const folded = neverNegative || anchor !== undefined;
+  // Before the origin only the raw total matters; after it, each row when it is folded.
+  const before = spansOf(BEGINNING, origin, true);
+  const after = spansOf(origin, t, !folded);
+  const answers = await reader.steps(tenant, space, [...before, ...after]);
+  let raw = 0;
+  let corrected = anchor?.value ?? 0;
+  for (const [i, steps] of answers.entries()) {
+    if (i < before.length || !folded) {
+      raw += steps[0]!;
+      continue;
+    }
+    for (let j = 0; j < steps.length; j += 2) {
+      const net = steps[j]!;
+      raw += net;
+      corrected = neverNegative ? Math.max(corrected + net, net - steps[j + 1]!) : corrected + net;
+    }
+  }
+  return { raw, corrected: folded ? corrected : raw };
 }
 
 /**
  * The raw and corrected count of a space counting every event with ts < t. Raw is the plain sum of
- * every row before t. Corrected folds the rows from the last daily reset (or the beginning), never
- * dropping below zero when `neverNegative` is set: a row with net n and lowest running sum m takes a
- * count c to max(c + n, n − m), and rows compose to rows of the same shape, so folding days, hours,
- * minutes and deltas gives what applying every delta one by one would.
+ * every row before t. Corrected folds the rows after the last anchor before t (the daily reset or
+ * the latest headcount, whichever is later; the beginning when neither), never dropping below zero
+ * when `neverNegative` is set: a row with net n and lowest running sum m takes a count c to
+ * max(c + n, n − m), and rows compose to rows of the same shape, so folding days, hours, minutes and
+ * deltas gives what applying every delta one by one would.
+ *
+ * The reset is known without reading; the headcount is read beside the rows (on PostgreSQL, two
+ * statements at once), and only when it is the later anchor are the rows read again from it.
  */
 export async function countBefore(
   reader: OccupancyReader,
@@ -64,38 +91,30 @@ export async function countBefore(
   settings: CountSettings,
 ): Promise<Tally> {
   // A reset at R applies to the count at R and after: "before t" sees resets up to t − 1 ms.
-  const origin = settings.reset ? lastResetAtOrBefore(t - 1, settings.reset) : BEGINNING;
-  const folded = settings.neverNegative || origin !== BEGINNING;
-  // Before the origin only the raw total matters; after it, each row when it is folded.
-  const before = spansOf(BEGINNING, origin, true);
-  const after = spansOf(origin, t, !folded);
-  const answers = await reader.steps(tenant, space, [...before, ...after]);
-  let raw = 0;
-  let corrected = 0;
-  for (const [i, steps] of answers.entries()) {
-    if (i < before.length || !folded) {
-      raw += steps[0]!;
-      continue;
-    }
-    for (let j = 0; j < steps.length; j += 2) {
-      const net = steps[j]!;
-      raw += net;
-      corrected = settings.neverNegative ? Math.max(corrected + net, net - steps[j + 1]!) : corrected + net;
-    }
-  }
-  return { raw, corrected: folded ? corrected : raw };
+  const reset = settings.reset && resetAnchor(lastResetAtOrBefore(t - 1, settings.reset));
+  const [correction, tally] = await Promise.all([
+    reader.correctionBefore(tenant, space, t),
+    fold(reader, tenant, space, t, reset, settings.neverNegative),
+  ]);
+  const anchor = later(reset, correction && correctionAnchor(correction));
+  if (anchor === reset) return tally;
+  return fold(reader, tenant, space, t, anchor, settings.neverNegative);
 }
 
 /** One bucket of a time series. */
 export interface Bucket {
   readonly start: number;
   readonly end: number;
-  /** Count before the bucket's first event. */
+  /** Count at the bucket's first instant, before its crossings. */
   readonly startCount: Tally;
-  /** Count after its last event. */
+  /** Count after its last crossing. */
   readonly endCount: Tally;
   /** Highest count at any moment of the bucket (the start included). */
   readonly peak: Tally;
+  /** Time-weighted average count over the bucket. */
+  readonly average: Tally;
+  /** How long the corrected count was above the capacity (ms); null without a capacity. */
+  readonly overCapacityMs: number | null;
   readonly entries: number;
   readonly exits: number;
   /** Events in the bucket that arrived late, so changed figures already reported. */
@@ -104,80 +123,277 @@ export interface Bucket {
 }
 
 export const MAX_BUCKETS = 10_000;
+/** At most this many headcounts inside one series' range are taken into account. */
+export const MAX_CORRECTIONS = 10_000;
+
+/** What a series read, so a test can check it is bounded by the answer rather than the range. */
+export interface WalkMeter {
+  /** Rows read (day, hour, minute rows and single deltas). */
+  rows: number;
+  /** Reset instants computed. */
+  resets: number;
+}
+
+interface Range {
+  readonly from: number;
+  readonly to: number;
+  readonly interval: number;
+  readonly now: number;
+  /** The space's capacity, for the time over it; null when it has none. */
+  readonly capacity: number | null;
+}
+
+const SIZES: Readonly<Record<Period, number>> = Object.fromEntries(LEVELS) as Record<Period, number>;
+const BELOW: Readonly<Record<Period, Period | 'delta'>> = { day: 'hour', hour: 'minute', minute: 'delta' };
 
 /**
  * The time series of a space over [from, from + n·interval), where `from` is floored to the minute
- * and `interval` is a whole number of minutes. Walks minute segments once; only a minute in which
- * the zero clamp engages is read event by event, so that its corrected peak is exact.
+ * and `interval` is a whole number of minutes. Reads the largest rows that both fit the buckets:
+ * whole days when `from` and `interval` are whole UTC days, whole hours when they are whole hours,
+ * minutes otherwise. A row is read at the next smaller level only where its summary cannot answer
+ * exactly: an anchor (reset, headcount) falls inside it, the zero clamp engages inside it, or the
+ * count crosses the capacity inside it. So the work is the rows that hold crossings plus the
+ * buckets, never the length of the range.
  */
 export async function series(
   reader: OccupancyReader,
   tenant: string,
   space: string,
-  range: { readonly from: number; readonly to: number; readonly interval: number; readonly now: number },
+  range: Range,
   settings: CountSettings,
+  meter: WalkMeter = { rows: 0, resets: 0 },
 ): Promise<Bucket[]> {
   const from = minuteOf(range.from);
   const n = Math.max(1, Math.ceil((range.to - from) / range.interval));
   const end = from + n * range.interval;
-  const tally = await countBefore(reader, tenant, space, from, settings);
-  let { raw, corrected } = tally;
-  const minutes = await reader.minutes(tenant, space, from, end);
-  const resets = settings.reset ? resetsBetween(from - 1, end - 1, settings.reset) : [];
-  let m = 0;
-  let r = 0;
+  const [start, corrections] = await Promise.all([
+    countBefore(reader, tenant, space, from, settings),
+    reader.corrections({ tenant, space, from, to: end, limit: MAX_CORRECTIONS }),
+  ]);
+  const level = LEVELS.find(([, size]) => from % size === 0 && range.interval % size === 0)![0];
+  const rows = await reader.segments(level, tenant, space, from, end);
+  meter.rows += rows.length;
+  const walk = new Walk(reader, tenant, space, settings, range.capacity, start, from, corrections, meter);
   const buckets: Bucket[] = [];
-  for (let start = from; start < end; start += range.interval) {
-    const stop = start + range.interval;
-    while (r < resets.length && resets[r]! <= start) {
-      corrected = 0;
+  let r = 0;
+  for (let bucket = from; bucket < end; bucket += range.interval) {
+    const stop = bucket + range.interval;
+    walk.begin(bucket);
+    const startCount = walk.tally();
+    while (r < rows.length && rows[r]![0] < stop) {
+      const [at, segment] = rows[r]!;
+      await walk.row(level, at, segment);
       r += 1;
     }
-    const startCount = { raw, corrected };
-    let peakRaw = raw;
-    let peakCorrected = corrected;
-    let entries = 0;
-    let exits = 0;
-    let late = 0;
-    while (m < minutes.length && minutes[m]![0] < stop) {
-      const [minute, segment] = minutes[m]!;
-      while (r < resets.length && resets[r]! <= minute) {
-        corrected = 0;
-        peakCorrected = Math.max(peakCorrected, 0);
-        r += 1;
-      }
-      peakRaw = Math.max(peakRaw, raw + segment.max);
-      raw += segment.net;
-      if (clampsWithin(corrected, segment, settings.neverNegative)) {
-        for (const d of await reader.deltas(tenant, space, minute, minute + MINUTE_MS)) {
-          corrected = afterDelta(corrected, d.delta, settings.neverNegative);
-          peakCorrected = Math.max(peakCorrected, corrected);
-        }
-      } else {
-        peakCorrected = Math.max(peakCorrected, corrected + segment.max);
-        corrected = afterSegment(corrected, segment, settings.neverNegative);
-      }
-      entries += segment.entries;
-      exits += segment.exits;
-      late += segment.late;
-      m += 1;
-    }
-    while (r < resets.length && resets[r]! < stop) {
-      corrected = 0;
-      peakCorrected = Math.max(peakCorrected, 0);
-      r += 1;
-    }
+    const figures = walk.finish(stop);
     buckets.push({
-      start,
+      start: bucket,
       end: stop,
       startCount,
-      endCount: { raw, corrected },
-      peak: { raw: peakRaw, corrected: peakCorrected },
-      entries,
-      exits,
-      lateEvents: late,
+      ...figures,
       provisional: stop > range.now - settings.provisionalWindowMs,
     });
   }
   return buckets;
+}
+
+/**
+ * The walk of a series through time: the raw and corrected counts, and per bucket their peaks,
+ * integrals (for averages), time over capacity, entries, exits and late events. Between rows the
+ * count holds still, so only rows and anchors move it.
+ */
+class Walk {
+  readonly #reader: OccupancyReader;
+  readonly #tenant: string;
+  readonly #space: string;
+  readonly #settings: CountSettings;
+  readonly #capacity: number | null;
+  readonly #meter: WalkMeter;
+  /** Headcounts in the range, in time order, not yet reached. */
+  readonly #corrections: Anchor[];
+  /** The next reset at or after the walk's position (lazily sought: never stepped day by day). */
+  #reset: number | undefined;
+  #raw: number;
+  #corrected: number;
+  /** The time up to which integrals and time over capacity are accumulated. */
+  #at: number;
+  #peakRaw = 0;
+  #peakCorrected = 0;
+  #areaRaw = 0;
+  #areaCorrected = 0;
+  #over = 0;
+  #bucketStart = 0;
+  #entries = 0;
+  #exits = 0;
+  #late = 0;
+
+  constructor(
+    reader: OccupancyReader,
+    tenant: string,
+    space: string,
+    settings: CountSettings,
+    capacity: number | null,
+    start: Tally,
+    from: number,
+    corrections: readonly Correction[],
+    meter: WalkMeter,
+  ) {
+    this.#reader = reader;
+    this.#tenant = tenant;
+    this.#space = space;
+    this.#settings = settings;
+    this.#capacity = capacity;
+    this.#meter = meter;
+    this.#corrections = corrections.map(correctionAnchor);
+    this.#raw = start.raw;
+    this.#corrected = start.corrected;
+    this.#at = from;
+    this.#seekReset(from);
+  }
+
+  tally(): Tally {
+    return { raw: this.#raw, corrected: this.#corrected };
+  }
+
+  /** Starts a bucket at `start`; anchors at its first instant apply before it. */
+  begin(start: number): void {
+    this.#move(start, true);
+    this.#bucketStart = start;
+    this.#peakRaw = this.#raw;
+    this.#peakCorrected = this.#corrected;
+    this.#areaRaw = 0;
+    this.#areaCorrected = 0;
+    this.#over = 0;
+    this.#entries = 0;
+    this.#exits = 0;
+    this.#late = 0;
+  }
+
+  /** Ends the bucket at `stop` (anchors before it applied) and returns its figures. */
+  finish(stop: number) {
+    this.#move(stop, false);
+    const span = stop - this.#bucketStart;
+    return {
+      endCount: this.tally(),
+      peak: { raw: this.#peakRaw, corrected: this.#peakCorrected },
+      average: { raw: this.#areaRaw / span, corrected: this.#areaCorrected / span },
+      overCapacityMs: this.#capacity === null ? null : this.#over,
+      entries: this.#entries,
+      exits: this.#exits,
+      lateEvents: this.#late,
+    };
+  }
+
+  /** A row of `level` starting at `at`: applied whole when its summary answers exactly, else read below. */
+  async row(level: Period, at: number, segment: Segment): Promise<void> {
+    const size = SIZES[level];
+    this.#move(at, true);
+    const c = this.#corrected;
+    const capacity = this.#capacity;
+    const whole =
+      !this.#anchorWithin(at, at + size) &&
+      !clampsWithin(c, segment, this.#settings.neverNegative) &&
+      (capacity === null || c + segment.min > capacity || c + segment.max <= capacity);
+    if (!whole) {
+      const below = BELOW[level];
+      if (below === 'delta') {
+        const deltas = await this.#reader.deltas(this.#tenant, this.#space, at, at + size);
+        this.#meter.rows += deltas.length;
+        for (const d of deltas) this.#delta(d.ts, d.delta, d.transfer === true, d.late);
+      } else {
+        const rows = await this.#reader.segments(below, this.#tenant, this.#space, at, at + size);
+        this.#meter.rows += rows.length;
+        for (const [start, s] of rows) await this.row(below, start, s);
+      }
+      return;
+    }
+    this.#peakRaw = Math.max(this.#peakRaw, this.#raw + segment.max);
+    this.#peakCorrected = Math.max(this.#peakCorrected, c + segment.max);
+    this.#areaRaw += this.#raw * size + segment.area;
+    this.#areaCorrected += c * size + segment.area;
+    if (capacity !== null && c + segment.min > capacity) this.#over += size;
+    this.#raw += segment.net;
+    this.#corrected = afterSegment(c, segment, this.#settings.neverNegative);
+    this.#at = at + size;
+    this.#entries += segment.entries;
+    this.#exits += segment.exits;
+    this.#late += segment.late;
+  }
+
+  /** One delta (or transfer) at `ts`. */
+  #delta(ts: number, delta: number, transfer: boolean, late: boolean): void {
+    this.#move(ts, true);
+    this.#raw += delta;
+    this.#peakRaw = Math.max(this.#peakRaw, this.#raw);
+    // A headcount at this very instant already counts it.
+    if (this.#corrections[0]?.at !== ts) {
+      this.#corrected = afterDelta(this.#corrected, delta, this.#settings.neverNegative);
+      this.#peakCorrected = Math.max(this.#peakCorrected, this.#corrected);
+    }
+    if (transfer) return;
+    if (delta > 0) this.#entries += 1;
+    else this.#exits += 1;
+    if (late) this.#late += 1;
+  }
+
+  /** True when an anchor falls inside [from, to) in a way the row's summary cannot fold. */
+  #anchorWithin(from: number, to: number): boolean {
+    const next = this.#corrections[0];
+    if (next && next.at < to && next.origin > from) return true;
+    return this.#reset !== undefined && this.#reset > from && this.#reset < to;
+  }
+
+  /**
+   * Moves the walk to instant `t`, no crossing lying in between, applying the anchors due on the way
+   * where they fall: headcounts before `t`, resets before it (or at it, when `resets` is set: a reset
+   * at `t` comes before `t`'s crossings). The count holds still until each one, so the integrals and
+   * the time over capacity are taken up to it first. Resets that follow one another with nothing
+   * between all set the same zero: the walk seeks past them at once, never stepping day by day.
+   */
+  #move(t: number, resets: boolean): void {
+    for (;;) {
+      const correction = this.#corrections[0];
+      const reset = this.#reset;
+      const c = correction && correction.at < t ? correction : undefined;
+      const r =
+        reset !== undefined && (reset < t || (resets && reset === t)) ? resetAnchor(reset) : undefined;
+      const anchor = c && r ? (c.at < r.at ? c : r) : (c ?? r);
+      if (!anchor) break;
+      this.#integrate(anchor.at);
+      this.#corrected = anchor.value;
+      this.#peakCorrected = Math.max(this.#peakCorrected, anchor.value);
+      if (anchor === c) {
+        this.#corrections.shift();
+        continue;
+      }
+      const limit = this.#corrections[0] && this.#corrections[0].at < t ? this.#corrections[0].at : t;
+      const last = this.#lastResetAtOrBefore(resets && limit === t ? limit : limit - 1);
+      this.#seekReset(Math.max(anchor.at + 1, last));
+    }
+    this.#integrate(t);
+  }
+
+  /** Accumulates the integrals and the time over capacity from the walk's position to `t`. */
+  #integrate(t: number): void {
+    if (t <= this.#at) return;
+    const span = t - this.#at;
+    this.#areaRaw += this.#raw * span;
+    this.#areaCorrected += this.#corrected * span;
+    if (this.#capacity !== null && this.#corrected > this.#capacity) this.#over += span;
+    this.#at = t;
+  }
+
+  #seekReset(t: number): void {
+    const reset = this.#settings.reset;
+    if (!reset) return;
+    this.#meter.resets += 1;
+    this.#reset = nextResetAtOrAfter(t, reset);
+  }
+
+  /** The last reset at or before `t` (for skipping resets that all set the same zero). */
+  #lastResetAtOrBefore(t: number): number {
+    const reset = this.#settings.reset!;
+    this.#meter.resets += 1;
+    return lastResetAtOrBefore(t, reset);
+  }
 }

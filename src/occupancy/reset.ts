@@ -42,6 +42,14 @@ export function lastResetAtOrBefore(t: number, reset: DailyReset): number {
   return today <= t ? today : resetOn(date.subtract({ days: 1 }), reset);
 }
 
+/** The earliest reset instant at or after `t` (epoch ms). */
+export function nextResetAtOrAfter(t: number, reset: DailyReset): number {
+  const last = lastResetAtOrBefore(t, reset);
+  if (last === t) return t;
+  const date = Temporal.Instant.fromEpochMilliseconds(last).toZonedDateTimeISO(reset.timeZone).toPlainDate();
+  return resetOn(date.add({ days: 1 }), reset);
+}
+
 /** Every reset instant in (from, to], in order. */
 export function resetsBetween(from: number, to: number, reset: DailyReset): number[] {
   const out: number[] = [];

@@ -1,6 +1,8 @@
 import type { Config } from '../config/schema.ts';
 import { BeaconError } from '../errors/catalog.ts';
+import type { AlertRules } from './alerts.ts';
 import type { CountSettings } from './figures.ts';
+import type { HealthRules } from './health.ts';
 import { parseDailyReset } from './reset.ts';
 
 const cache = new WeakMap<object, CountSettings>();
@@ -20,4 +22,25 @@ export function countSettings(config: Readonly<Config>): CountSettings {
     cache.set(config, settings);
   }
   return settings;
+}
+
+/** How sensor health and doorway drift are judged, from a configuration. */
+export function healthRules(config: Readonly<Config>): HealthRules {
+  const o = config.occupancy;
+  return {
+    silentAfterMs: o.silentAfterMinutes * 60_000,
+    timeZone: o.timeZone,
+    driftRatio: o.driftRatio,
+    driftMinImbalance: o.driftMinImbalance,
+  };
+}
+
+/** How occupancy alerts are judged and delivered, from a configuration. */
+export function alertRules(config: Readonly<Config>): AlertRules {
+  return {
+    counts: countSettings(config),
+    health: healthRules(config),
+    capacityAlertMinutes: config.occupancy.capacityAlertMinutes,
+    maxAttempts: config.occupancy.alertMaxAttempts,
+  };
 }

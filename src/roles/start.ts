@@ -9,6 +9,8 @@ import { TokenBuckets } from '../http/rate-limit.ts';
 import { Ingest } from '../ingest/ingest.ts';
 import { LiveHub } from '../live/hub.ts';
 import { startMonitor, type RunningMonitor } from '../monitor/monitor.ts';
+import { OccupancyAlerts, runAlerts } from '../occupancy/alerts.ts';
+import { alertRules } from '../occupancy/settings.ts';
 import type { Log } from '../log/log.ts';
 import type { Stream } from '../log/record.ts';
 import { Metrics } from '../observability/metrics.ts';
@@ -20,6 +22,7 @@ import { createLog, createStore } from './backends.ts';
 import { projections } from './projections.ts';
 import { apiParts } from './routes.ts';
 import { storeKeyIndex } from './key-index.ts';
+import { occupancyNotify } from './occupancy-notify.ts';
 
 /** A running all-in-one Beacon. */
 export interface RunningBeacon {
@@ -123,6 +126,18 @@ export async function startBeacon(
       })
     : undefined;
 
+  // Occupancy alerts: evaluated and delivered from this process (one process at a time per store).
+  const occupancyAlerts = runAlerts(
+    new OccupancyAlerts({
+      store,
+      rules: alertRules(config),
+      notify: occupancyNotify(config, log),
+      logger: logger.child({ role: 'occupancy-alerts' }),
+    }),
+    config.occupancy.alertIntervalMs,
+    logger,
+  );
+
   const authenticator = new Authenticator(store.tenants);
   const buckets = new TokenBuckets(config.rateLimit);
   let accepting = true;
@@ -186,6 +201,7 @@ export async function startBeacon(
         await app.close();
         // Checks already made reach the log before it closes; the rest of the drain then stores them.
         await monitor?.close();
+        await occupancyAlerts.close();
         stopTail?.();
         const drained = !sinks || (await drainSinks(deadline));
         if (!drained)

@@ -42,6 +42,7 @@ export function openDatabase(file: string, options: OpenOptions): SqliteDatabase
   db.pragma(`synchronous = ${options.synchronous}`);
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
+  db.pragma('temp_store = MEMORY');
   // Keep the WAL from growing without bound under constant writes.
   db.pragma('wal_autocheckpoint = 4000');
   db.pragma(`cache_size = -${(options.cacheMiB ?? DEFAULT_CACHE_MIB) * 1024}`);
@@ -76,4 +77,31 @@ export function migrate(db: SqliteDatabase, migrations: readonly Migration[]): s
     applied.push(migration.name);
   }
   return applied;
+}
+
+/**
+ * A lock shared by any number of holders or held by one alone, across processes, kept in a small
+ * SQLite file beside the data (rollback-journal mode: a read transaction holds a SHARED lock, an
+ * exclusive transaction an EXCLUSIVE one). The operating system drops it when its process dies.
+ * Returns the release, or undefined at once when the other kind of holder has it.
+ */
+export function lockFile(file: string, mode: 'shared' | 'exclusive'): (() => void) | undefined {
+  mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file, { timeout: 0 });
+  try {
+    if (mode === 'exclusive') db.exec('BEGIN EXCLUSIVE');
+    else {
+      db.exec('BEGIN');
+      db.prepare('SELECT count(*) FROM sqlite_master').get();
+    }
+  } catch (err) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    db.close();
+    if ((err as { code?: unknown }).code === 'SQLITE_BUSY') return undefined;
+    throw err;
+  }
+  return () => {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    db.close();
+  };
 }

@@ -76,6 +76,12 @@ export interface Store<W extends object = object> {
   retryable(err: unknown): boolean;
   /** Runs `fn` in one write transaction: all of its writes commit, or none do. */
   transaction<T>(fn: (tx: W & CheckpointWriter) => Promise<T>): Promise<T>;
+  /**
+   * Marks this process as running sinks (`shared`: any number of processes may) or rebuilding
+   * projections (`exclusive`: replay, while nothing else writes them), until the returned release
+   * is called or the process ends. Throws STORE_IN_USE when the other kind holds it.
+   */
+  lockProjections(mode: 'shared' | 'exclusive'): Promise<() => Promise<void>>;
   /** A cheap round trip, for readiness. */
   ping(): Promise<void>;
   /**

@@ -173,6 +173,23 @@ export function runStoreContract(target: StoreContractTarget): void {
       assert.deepEqual(await store.checkpoints('g', 'messages'), []);
     });
 
+    it('projection locks: any number of sink processes share one, a replay holds it alone', async (store) => {
+      const inUse = (err: unknown) => (err as { code?: string }).code === 'STORE_IN_USE';
+      const first = await store.lockProjections('shared');
+      const second = await store.lockProjections('shared');
+      await assert.rejects(store.lockProjections('exclusive'), inUse);
+      await first();
+      await assert.rejects(store.lockProjections('exclusive'), inUse, 'one sink still holds it');
+      await second();
+      const replay = await store.lockProjections('exclusive');
+      await assert.rejects(store.lockProjections('shared'), inUse, 'no sink starts during a replay');
+      await assert.rejects(store.lockProjections('exclusive'), inUse, 'nor a second replay');
+      await replay();
+      await (
+        await store.lockProjections('shared')
+      )();
+    });
+
     it('checkpoints are saved per group, stream and partition, and overwritten', async (store) => {
       await store.transaction(async (tx) => {
         await tx.saveCheckpoint({ group: 'g', stream: 'messages', partition: 0, offset: 10 });

@@ -78,34 +78,61 @@ export class Api {
     return this.#get(path, signal);
   }
 
+  /**
+   * A change (`POST`, `PATCH`, `DELETE`) with a JSON body, answered with JSON or nothing (204, then
+   * undefined). Changes are not retried: a 429 or 503 reaches the caller, who may try again.
+   */
+  async send(method: string, path: string, body?: unknown): Promise<unknown> {
+    const response = await this.#fetch(path, {
+      method,
+      ...(body === undefined
+        ? {}
+        : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    });
+    if (!response.ok) throw await errorOf(response);
+    return response.status === 204 ? undefined : this.#json(response);
+  }
+
+  /** `GET` a path as text (CSV), with the token and the API's errors. */
+  async getText(path: string, signal?: AbortSignal): Promise<string> {
+    const response = await this.#fetch(path, { signal });
+    if (!response.ok) throw await errorOf(response);
+    return response.text();
+  }
+
+  async #fetch(path: string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(path, {
+        ...init,
+        headers: { authorization: `Bearer ${this.#token}`, accept: 'application/json', ...init.headers },
+        cache: 'no-store',
+      });
+    } catch (err) {
+      if (isAbort(err)) throw err;
+      throw new ApiError(0, 'NETWORK_ERROR', 'Could not reach the Beacon server', { cause: err });
+    }
+  }
+
+  async #json(response: Response): Promise<unknown> {
+    try {
+      return await response.json();
+    } catch (err) {
+      if (isAbort(err)) throw err;
+      throw new ApiError(
+        response.status,
+        'BAD_RESPONSE',
+        'The server answered with something other than JSON',
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+
   async #get(path: string, signal: AbortSignal | undefined): Promise<unknown> {
     for (let attempt = 0; ; attempt++) {
-      let response: Response;
-      try {
-        response = await fetch(path, {
-          headers: { authorization: `Bearer ${this.#token}`, accept: 'application/json' },
-          cache: 'no-store',
-          signal,
-        });
-      } catch (err) {
-        if (isAbort(err)) throw err;
-        throw new ApiError(0, 'NETWORK_ERROR', 'Could not reach the Beacon server', { cause: err });
-      }
-      if (response.ok) {
-        try {
-          return await response.json();
-        } catch (err) {
-          if (isAbort(err)) throw err;
-          throw new ApiError(
-            response.status,
-            'BAD_RESPONSE',
-            'The server answered with something other than JSON',
-            {
-              cause: err,
-            },
-          );
-        }
-      }
+      const response = await this.#fetch(path, { signal });
+      if (response.ok) return this.#json(response);
       const error = await errorOf(response);
       if ((response.status === 429 || response.status === 503) && attempt < RETRIES) {
         await sleep(retryAfterMs(response), signal);

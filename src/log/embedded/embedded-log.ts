@@ -288,7 +288,10 @@ export class EmbeddedLog implements Log {
     const row = this.#database()
       .prepare<[Stream], { end: number | null }>('SELECT MAX(end_offset) AS end FROM chunks WHERE stream = ?')
       .get(stream)!;
-    return Promise.resolve(new Map([[PARTITION, row.end ?? 1]]));
+    // An empty stream ends at 0, where a consumer from the start stands: nothing lies before it (its
+    // first record will take offset 1, and offsets are opaque positions). Ending it at 1 made a
+    // replay of an empty stream wait for a record that never came.
+    return Promise.resolve(new Map([[PARTITION, row.end ?? 0]]));
   }
 
   async storage(): Promise<StoragePart[]> {

@@ -6,12 +6,15 @@ import type { RouteContext } from '../../http/context.ts';
 import { errorResponses, IsoTime } from '../../http/schemas.ts';
 import { page } from '../../wire/cursor.ts';
 import { epochMs, isoTime } from '../../wire/time.ts';
-import { countBefore, MAX_BUCKETS, series } from '../figures.ts';
+import { countBefore, MAX_BUCKETS, MAX_CORRECTIONS, series, type Bucket } from '../figures.ts';
 import { liveCount } from '../projection.ts';
 import { MINUTE_MS } from '../segment.ts';
 import { countSettings } from '../settings.ts';
 import type { OccupancyStore } from '../store/repositories.ts';
-import { afterId, IdParams, ListQuery, security, tags } from './schemas.ts';
+import { afterId, CorrectionItem, correctionJson, IdParams, ListQuery, security, tags } from './schemas.ts';
+
+/** An average with at most three decimals, for CSV. */
+const round = (n: number) => Math.round(n * 1000) / 1000;
 
 const Tally = {
   count: Type.Integer({ description: 'Corrected: never negative, reset daily (per configuration).' }),
@@ -28,19 +31,41 @@ const CountAnswer = Type.Object({
 });
 
 const TallyObject = Type.Object(Tally);
+const Average = Type.Object({
+  count: Type.Number({ description: 'Time-weighted average of the corrected count.' }),
+  raw: Type.Number({ description: 'Time-weighted average of the raw count.' }),
+});
+const OverCapacity = Type.Union([Type.Integer(), Type.Null()], {
+  description: 'Milliseconds the corrected count was above the capacity; null when the space has none.',
+});
 const BucketItem = Type.Object({
   start: IsoTime('Bucket start (inclusive).'),
   end: IsoTime('Bucket end (exclusive).'),
   startCount: TallyObject,
   endCount: TallyObject,
   peak: TallyObject,
+  average: Average,
+  overCapacityMs: OverCapacity,
   entries: Type.Integer(),
   exits: Type.Integer(),
   lateEvents: Type.Integer({ description: 'Late events in the bucket: where history was corrected.' }),
-  provisional: Type.Boolean(),
+  provisional: Type.Boolean({
+    description:
+      'The bucket ends within occupancy.provisionalWindowMs of now: late events may still change it.',
+  }),
 });
 
-const INTERVAL = /^([1-9][0-9]*)(m|h|d)$/;
+const SeriesQuery = Type.Object({
+  from: IsoTime('Start of the first bucket.'),
+  to: IsoTime('End of the series.'),
+  interval: Type.String({
+    pattern: '^([1-9][0-9]{0,6})(m|h|d)$',
+    default: '1h',
+    description: 'Bucket size: Nm, Nh or Nd.',
+  }),
+});
+
+const INTERVAL = /^([1-9][0-9]{0,6})(m|h|d)$/;
 const UNIT_MS = { m: MINUTE_MS, h: 60 * MINUTE_MS, d: 24 * 60 * MINUTE_MS } as const;
 
 function parseInterval(text: string): number {
@@ -98,6 +123,39 @@ export function registerCountRoutes(base: FastifyInstance, ctx: RouteContext<Occ
     },
   );
 
+  /** The series a query asks for, with the space's capacity and the headcounts in its range. */
+  async function seriesOf(tenant: string, id: string, query: { from: string; to: string; interval: string }) {
+    const from = epochMs(query.from);
+    const to = epochMs(query.to);
+    const interval = parseInterval(query.interval);
+    if (to <= from) throw new BeaconError('VALIDATION_FAILED', '`to` must be later than `from`');
+    if ((to - from) / interval > MAX_BUCKETS) {
+      throw new BeaconError('VALIDATION_FAILED', `at most ${MAX_BUCKETS} buckets; use a longer interval`);
+    }
+    const space = await store.occupancy.space(tenant, id);
+    if (!space) throw new BeaconError('SPACE_NOT_FOUND', `no space ${id}`);
+    const capacity = space.capacity ?? null;
+    const buckets = await series(
+      store.occupancy,
+      tenant,
+      id,
+      { from, to, interval, now: Date.now(), capacity },
+      settings,
+    );
+    const end = buckets.at(-1)!.end;
+    const corrections = await store.occupancy.corrections({
+      tenant,
+      space: id,
+      from: buckets[0]!.start,
+      to: end,
+      limit: MAX_CORRECTIONS,
+    });
+    return { capacity, buckets, corrections };
+  }
+
+  const tally = (t: { raw: number; corrected: number }) => ({ count: t.corrected, raw: t.raw });
+  const average = (t: { raw: number; corrected: number }) => ({ count: t.corrected, raw: t.raw });
+
   app.get(
     '/v1/spaces/:id/counts',
     {
@@ -106,22 +164,24 @@ export function registerCountRoutes(base: FastifyInstance, ctx: RouteContext<Occ
         tags,
         security,
         summary: 'Time series of a space’s count',
-        description: `Buckets of \`interval\` (e.g. 5m, 1h, 1d) from \`from\` (floored to the minute) until \`to\`, at most ${MAX_BUCKETS}. Each has the count at its start and end, the peak, entries and exits, both corrected and raw, and how many late events changed it.`,
+        description: `Buckets of \`interval\` (e.g. 5m, 1h, 1d) from \`from\` (floored to the minute) until \`to\`, at most ${MAX_BUCKETS}. Each has the count at its start and end, the peak and the time-weighted average, the time over capacity, entries and exits, both corrected and raw, and how many late events changed it; \`summary\` has the same for the whole period, and \`corrections\` the headcounts in it (chart markers). The work is the buckets plus the rows that hold crossings, never the length of the range. As CSV: GET /v1/spaces/{id}/counts.csv.`,
         params: IdParams,
-        querystring: Type.Object({
-          from: IsoTime('Start of the first bucket.'),
-          to: IsoTime('End of the series.'),
-          interval: Type.String({
-            pattern: INTERVAL.source,
-            default: '1h',
-            description: 'Bucket size: Nm, Nh or Nd.',
-          }),
-        }),
+        querystring: SeriesQuery,
         response: {
           200: Type.Object({
             space: Type.String(),
             interval: Type.String(),
+            capacity: Type.Union([Type.Integer(), Type.Null()]),
+            summary: Type.Object({
+              peak: TallyObject,
+              average: Average,
+              overCapacityMs: OverCapacity,
+              entries: Type.Integer(),
+              exits: Type.Integer(),
+              lateEvents: Type.Integer(),
+            }),
             buckets: Type.Array(BucketItem),
+            corrections: Type.Array(CorrectionItem),
           }),
           ...errorResponses(400, 401, 403, 404, 429),
         },
@@ -130,37 +190,93 @@ export function registerCountRoutes(base: FastifyInstance, ctx: RouteContext<Occ
     async (request) => {
       const tenant = request.principal!.tenant;
       const { id } = request.params;
-      const from = epochMs(request.query.from);
-      const to = epochMs(request.query.to);
-      const interval = parseInterval(request.query.interval);
-      if (to <= from) throw new BeaconError('VALIDATION_FAILED', '`to` must be later than `from`');
-      if ((to - from) / interval > MAX_BUCKETS) {
-        throw new BeaconError('VALIDATION_FAILED', `at most ${MAX_BUCKETS} buckets; use a longer interval`);
-      }
-      await requireSpace(tenant, id);
-      const buckets = await series(
-        store.occupancy,
-        tenant,
-        id,
-        { from, to, interval, now: Date.now() },
-        settings,
-      );
-      const tally = (t: { raw: number; corrected: number }) => ({ count: t.corrected, raw: t.raw });
+      const { capacity, buckets, corrections } = await seriesOf(tenant, id, request.query);
+      const sum = (f: (b: Bucket) => number) => buckets.reduce((n, b) => n + f(b), 0);
       return {
         space: id,
         interval: request.query.interval,
+        capacity,
+        summary: {
+          peak: tally({
+            raw: Math.max(...buckets.map((b) => b.peak.raw)),
+            corrected: Math.max(...buckets.map((b) => b.peak.corrected)),
+          }),
+          // Buckets are equally long, so the period's average is the mean of theirs.
+          average: average({
+            raw: sum((b) => b.average.raw) / buckets.length,
+            corrected: sum((b) => b.average.corrected) / buckets.length,
+          }),
+          overCapacityMs: capacity === null ? null : sum((b) => b.overCapacityMs ?? 0),
+          entries: sum((b) => b.entries),
+          exits: sum((b) => b.exits),
+          lateEvents: sum((b) => b.lateEvents),
+        },
         buckets: buckets.map((b) => ({
           start: isoTime(b.start),
           end: isoTime(b.end),
           startCount: tally(b.startCount),
           endCount: tally(b.endCount),
           peak: tally(b.peak),
+          average: average(b.average),
+          overCapacityMs: b.overCapacityMs,
           entries: b.entries,
           exits: b.exits,
           lateEvents: b.lateEvents,
           provisional: b.provisional,
         })),
+        corrections: corrections.map(correctionJson),
       };
+    },
+  );
+
+  app.get(
+    '/v1/spaces/:id/counts.csv',
+    {
+      onRequest: scope('read'),
+      schema: {
+        tags,
+        security,
+        summary: 'A space’s count by interval, as CSV',
+        description:
+          'The buckets of GET /v1/spaces/{id}/counts, one line each after a header: start, end, count (start, end, peak, average, corrected), raw (the same), seconds over capacity (empty without a capacity), entries, exits, late events, provisional.',
+        params: IdParams,
+        querystring: SeriesQuery,
+        response: {
+          200: { description: 'CSV (RFC 4180), UTF-8.', content: { 'text/csv': { schema: Type.String() } } },
+          ...errorResponses(400, 401, 403, 404, 429),
+        },
+      },
+    },
+    async (request, reply) => {
+      const tenant = request.principal!.tenant;
+      const { id } = request.params;
+      const { buckets } = await seriesOf(tenant, id, request.query);
+      const lines = [
+        'start,end,count_start,count_end,count_peak,count_average,raw_start,raw_end,raw_peak,raw_average,over_capacity_seconds,entries,exits,late_events,provisional',
+        ...buckets.map((b) =>
+          [
+            isoTime(b.start),
+            isoTime(b.end),
+            b.startCount.corrected,
+            b.endCount.corrected,
+            b.peak.corrected,
+            round(b.average.corrected),
+            b.startCount.raw,
+            b.endCount.raw,
+            b.peak.raw,
+            round(b.average.raw),
+            b.overCapacityMs === null ? '' : b.overCapacityMs / 1000,
+            b.entries,
+            b.exits,
+            b.lateEvents,
+            b.provisional,
+          ].join(','),
+        ),
+      ];
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${id.replace(/[^\w.-]/g, '_')}-counts.csv"`)
+        .send(`${lines.join('\r\n')}\r\n`);
     },
   );
 

@@ -68,7 +68,8 @@ export function registerDoorwayRoutes(base: FastifyInstance, ctx: RouteContext<O
     json: doorwayJson,
     notFound: 'DOORWAY_NOT_FOUND',
     getSummary: 'Get a doorway',
-    list: (query) => store.occupancy.doorways(query),
+    list: (query) => store.occupancy.doorways({ ...query, space: query.filters.space }),
+    filters: { space: 'Only the doorways with this space on either side.' },
     get: (tx, tenant, id) => tx.doorway(tenant, id),
     inUse: async (tx, tenant, id) =>
       (await tx.placementsOnDoorway(tenant, id)) > 0 ? 'placements' : undefined,

@@ -6,7 +6,7 @@ import { requireContentType } from '../../http/auth.ts';
 import type { RouteContext } from '../../http/context.ts';
 import { errorResponses } from '../../http/schemas.ts';
 import { page } from '../../wire/cursor.ts';
-import type { Named, OccupancyReader, OccupancyStore } from '../store/repositories.ts';
+import type { Named, OccupancyReader, OccupancyStore, OccupancyWriter } from '../store/repositories.ts';
 import { afterId, IdParams, ListQuery, pageOf, RenameBody, security, tags } from './schemas.ts';
 
 /** A kind of named thing (space, doorway or sensor), as its get, list, rename and delete routes use it. */
@@ -20,11 +20,22 @@ export interface NamedKind<T extends { id: string }> {
   readonly getSummary: string;
   /** What `GET …/:id` adds to the item, if anything. */
   readonly detail?: (tenant: string, row: T) => Promise<object>;
-  readonly list: (query: { tenant: string; limit: number; after: string | undefined }) => Promise<T[]>;
+  readonly list: (query: {
+    tenant: string;
+    limit: number;
+    after: string | undefined;
+    filters: Record<string, string | undefined>;
+  }) => Promise<T[]>;
+  /** Optional string filters of the listing, by query parameter (doorways: `space`). */
+  readonly filters?: Record<string, string>;
   readonly get: (tx: OccupancyReader, tenant: string, id: string) => Promise<T | undefined>;
   /** What still refers to the thing, which refuses its delete (409 IN_USE); undefined when nothing does. */
   readonly inUse: (tx: OccupancyReader, tenant: string, id: string) => Promise<string | undefined>;
   readonly deleteDescription: string;
+  /** False when the kind registers a PATCH of its own (spaces change more than their name). */
+  readonly rename?: false;
+  /** Runs in the delete's transaction once the row is gone (spaces keep an audit entry). */
+  readonly deleted?: (tx: OccupancyWriter, tenant: string, row: T, actor: string) => Promise<void>;
 }
 
 /**
@@ -69,22 +80,74 @@ export function registerNamedRoutes<T extends { id: string }>(
         security,
         summary: `List ${spec.plural}`,
         description: 'In id order, paged by cursor.',
-        querystring: ListQuery,
+        querystring: Type.Object({
+          ...ListQuery.properties,
+          ...Object.fromEntries(
+            Object.entries(spec.filters ?? {}).map(([k, description]) => [
+              k,
+              Type.Optional(Type.String({ description })),
+            ]),
+          ),
+        }),
         response: { 200: pageOf(spec.item), ...errorResponses(400, 401, 403, 429) },
       },
     },
     async (request) => {
-      const { limit } = request.query;
+      const { limit, after, ...filters } = request.query as {
+        limit: number;
+        after?: string;
+        [filter: string]: unknown;
+      };
       const rows = await spec.list({
         tenant: request.principal!.tenant,
         limit: limit + 1,
-        after: afterId(request.query.after),
+        after: afterId(after),
+        filters: filters as Record<string, string | undefined>,
       });
       return page(rows, limit, (r) => [r.id], spec.json);
     },
   );
-  app.patch(
+  if (spec.rename !== false) registerRename(base, ctx, spec);
+  app.delete(
     `${path}/:id`,
+    {
+      onRequest: scope('admin'),
+      schema: {
+        tags,
+        security,
+        summary: `Delete a ${kind}`,
+        description: spec.deleteDescription,
+        params: IdParams,
+        response: { 204: Type.Null(), ...errorResponses(401, 403, 404, 409, 429) },
+      },
+    },
+    async (request, reply) => {
+      const { tenant, tokenId } = request.principal!;
+      const { id } = request.params;
+      await store.transaction(async (tx) => {
+        const row = await spec.get(tx.occupancy, tenant, id);
+        if (!row) throw new BeaconError(spec.notFound, `no ${kind} ${id}`);
+        const reason = await spec.inUse(tx.occupancy, tenant, id);
+        if (reason !== undefined) throw new BeaconError('IN_USE', `${kind} ${id} still has ${reason}`);
+        await tx.occupancy.delete(kind, tenant, id);
+        await spec.deleted?.(tx.occupancy, tenant, row, tokenId);
+      });
+      return reply.code(204).send(null);
+    },
+  );
+}
+
+/** `PATCH …/:id`: renames the thing. */
+function registerRename<T extends { id: string }>(
+  base: FastifyInstance,
+  ctx: RouteContext<OccupancyStore>,
+  spec: NamedKind<T>,
+): void {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
+  const { store, scope } = ctx;
+  const { kind } = spec;
+  app.patch(
+    `/v1/${spec.plural}/:id`,
     {
       onRequest: [scope('admin'), requireContentType('application/json')],
       schema: {
@@ -106,32 +169,6 @@ export function registerNamedRoutes<T extends { id: string }>(
         return (await spec.get(tx.occupancy, tenant, id))!;
       });
       return spec.json(row);
-    },
-  );
-  app.delete(
-    `${path}/:id`,
-    {
-      onRequest: scope('admin'),
-      schema: {
-        tags,
-        security,
-        summary: `Delete a ${kind}`,
-        description: spec.deleteDescription,
-        params: IdParams,
-        response: { 204: Type.Null(), ...errorResponses(401, 403, 404, 409, 429) },
-      },
-    },
-    async (request, reply) => {
-      const tenant = request.principal!.tenant;
-      const { id } = request.params;
-      await store.transaction(async (tx) => {
-        if (!(await spec.get(tx.occupancy, tenant, id)))
-          throw new BeaconError(spec.notFound, `no ${kind} ${id}`);
-        const reason = await spec.inUse(tx.occupancy, tenant, id);
-        if (reason !== undefined) throw new BeaconError('IN_USE', `${kind} ${id} still has ${reason}`);
-        await tx.occupancy.delete(kind, tenant, id);
-      });
-      return reply.code(204).send(null);
     },
   );
 }

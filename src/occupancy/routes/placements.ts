@@ -10,9 +10,8 @@ import { page } from '../../wire/cursor.ts';
 import { epochMs } from '../../wire/time.ts';
 import type { Placement } from '../model.ts';
 import { checkPlacement, recountFor } from '../placements.ts';
-import { countFrames } from '../projection.ts';
-import { countSettings } from '../settings.ts';
 import type { OccupancyStore, OccupancyWriter } from '../store/repositories.ts';
+import { pushCounts } from './push.ts';
 import {
   afterId,
   Id,
@@ -31,15 +30,12 @@ import {
  */
 export function registerPlacementRoutes(base: FastifyInstance, ctx: RouteContext<OccupancyStore>): void {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
-  const { store, scope, hub } = ctx;
-  const settings = countSettings(ctx.config);
+  const { store, scope } = ctx;
   const write = { onRequest: [scope('admin'), requireContentType('application/json')] };
 
   /** Runs a placement change and its recount in one transaction, then pushes the counts that moved. */
   async function changePlacement(tenant: string, change: (tx: OccupancyWriter) => Promise<Set<string>>) {
-    const touched = await store.transaction((tx) => change(tx.occupancy));
-    if (touched.size > 0 && hub.size > 0)
-      hub.publishDerived(await countFrames(store, tenant, touched, settings));
+    await pushCounts(ctx, tenant, await store.transaction((tx) => change(tx.occupancy)));
   }
 
   app.post(
@@ -101,17 +97,19 @@ export function registerPlacementRoutes(base: FastifyInstance, ctx: RouteContext
         querystring: Type.Object({
           ...ListQuery.properties,
           sensor: Type.Optional(Type.String({ description: 'Only this sensor’s placements.' })),
+          doorway: Type.Optional(Type.String({ description: 'Only the placements on this doorway.' })),
         }),
         response: { 200: pageOf(PlacementItem), ...errorResponses(400, 401, 403, 429) },
       },
     },
     async (request) => {
-      const { limit, sensor } = request.query;
+      const { limit, sensor, doorway } = request.query;
       const rows = await store.occupancy.placements({
         tenant: request.principal!.tenant,
         limit: limit + 1,
         after: afterId(request.query.after),
         sensor,
+        doorway,
       });
       return page(rows, limit, (p) => [p.id], placementJson);
     },

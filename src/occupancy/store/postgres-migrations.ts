@@ -1,6 +1,6 @@
 import type { PgMigration } from '../../store/postgres/migrations.ts';
 import { timeTable } from '../../store/postgres/partitions.ts';
-import { rollUp } from './roll-up-sql.ts';
+import { areaBackfill, rollUp } from './roll-up-sql.ts';
 
 const deltasColumns = `
         tenant text COLLATE "C" NOT NULL,
@@ -131,5 +131,145 @@ export const postgresMigrations: readonly PgMigration[] = [
       ALTER TABLE occupancy_days ADD COLUMN min_prefix integer NOT NULL DEFAULT 0,
         ADD COLUMN max_prefix integer NOT NULL DEFAULT 0;
       ${rollUp('occupancy_hours', 'hour', 'occupancy_days', 'day', 86_400_000)}`,
+  },
+  {
+    // Version 12, as in SQLite: capacity and open hours per space, moves and their transfers,
+    // headcount corrections with their audit trail, alerts and the outbox that notifies them.
+    version: 12,
+    name: '012_occupancy_operations',
+    sql: () => `
+      ALTER TABLE occupancy_spaces ADD COLUMN capacity integer, ADD COLUMN alert_after_minutes integer,
+        ADD COLUMN open_hours json;
+      CREATE TABLE occupancy_space_moves (
+        tenant text COLLATE "C" NOT NULL,
+        space text COLLATE "C" NOT NULL,
+        at bigint NOT NULL,
+        parent text COLLATE "C",
+        created_at bigint NOT NULL,
+        PRIMARY KEY (tenant, space, at)
+      );
+      CREATE INDEX occupancy_space_moves_parent ON occupancy_space_moves (tenant, parent);
+      CREATE TABLE occupancy_transfers (
+        tenant text COLLATE "C" NOT NULL,
+        space text COLLATE "C" NOT NULL,
+        ts bigint NOT NULL,
+        source text COLLATE "C" NOT NULL,
+        amount integer NOT NULL,
+        PRIMARY KEY (tenant, space, ts, source)
+      );
+      CREATE INDEX occupancy_transfers_source ON occupancy_transfers (tenant, source, ts);
+      CREATE TABLE occupancy_corrections (
+        tenant text COLLATE "C" NOT NULL,
+        id text COLLATE "C" NOT NULL,
+        space text COLLATE "C" NOT NULL,
+        at bigint NOT NULL,
+        count integer NOT NULL,
+        note text NOT NULL,
+        created_at bigint NOT NULL,
+        created_by text NOT NULL,
+        PRIMARY KEY (tenant, id)
+      );
+      CREATE UNIQUE INDEX occupancy_corrections_at ON occupancy_corrections (tenant, space, at);
+      CREATE TABLE occupancy_audit (
+        tenant text COLLATE "C" NOT NULL,
+        id text COLLATE "C" NOT NULL,
+        at bigint NOT NULL,
+        actor text NOT NULL,
+        action text NOT NULL,
+        space text COLLATE "C" NOT NULL,
+        detail json NOT NULL,
+        PRIMARY KEY (tenant, id)
+      );
+      CREATE INDEX occupancy_audit_space ON occupancy_audit (tenant, space, id);
+      CREATE TABLE occupancy_alerts (
+        tenant text COLLATE "C" NOT NULL,
+        id text COLLATE "C" NOT NULL,
+        kind text NOT NULL,
+        subject text COLLATE "C" NOT NULL,
+        space text COLLATE "C",
+        opened_at bigint NOT NULL,
+        closed_at bigint,
+        detail json NOT NULL,
+        PRIMARY KEY (tenant, id)
+      );
+      CREATE UNIQUE INDEX occupancy_alerts_subject ON occupancy_alerts (tenant, kind, subject, opened_at);
+      CREATE UNIQUE INDEX occupancy_alerts_open ON occupancy_alerts (tenant, kind, subject) WHERE closed_at IS NULL;
+      CREATE TABLE occupancy_outbox (
+        id text COLLATE "C" PRIMARY KEY,
+        tenant text COLLATE "C" NOT NULL,
+        event json NOT NULL,
+        created_at bigint NOT NULL,
+        attempts integer NOT NULL,
+        next_attempt_at bigint,
+        lease_until bigint,
+        delivered_at bigint,
+        last_error text
+      );
+      CREATE INDEX occupancy_outbox_due ON occupancy_outbox (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
+      CREATE INDEX occupancy_outbox_tenant ON occupancy_outbox (tenant, id);`,
+  },
+  {
+    // Version 13, as in SQLite: events keep the spaces they entered and left (no delta rows), are
+    // kept by (minute, sensor, ts, key), with per-sensor hourly counts and last events beside them;
+    // rows gain their area, for time-weighted averages.
+    version: 13,
+    name: '013_occupancy_compact_events',
+    sql: () => `
+      ALTER TABLE occupancy_minutes ADD COLUMN area bigint NOT NULL DEFAULT 0;
+      ALTER TABLE occupancy_hours ADD COLUMN area bigint NOT NULL DEFAULT 0;
+      ALTER TABLE occupancy_days ADD COLUMN area bigint NOT NULL DEFAULT 0;
+      ${areaBackfill}
+      CREATE TABLE occupancy_events_v13 (
+        tenant text COLLATE "C" NOT NULL,
+        minute bigint NOT NULL,
+        sensor text COLLATE "C" NOT NULL,
+        ts bigint NOT NULL,
+        key text COLLATE "C" NOT NULL,
+        direction smallint NOT NULL CHECK (direction IN (1, -1)),
+        received_at bigint NOT NULL,
+        late boolean NOT NULL,
+        placement text COLLATE "C",
+        enters text,
+        leaves text,
+        PRIMARY KEY (tenant, minute, sensor, ts, key)
+      );
+      INSERT INTO occupancy_events_v13
+      SELECT e.tenant, e.ts - ((e.ts % 60000) + 60000) % 60000, e.sensor, e.ts, e.key, e.direction,
+             e.received_at, e.late, e.placement,
+             (SELECT json_agg(d.space)::text FROM occupancy_deltas d
+              WHERE d.tenant = e.tenant AND d.key = e.key AND d.delta = 1),
+             (SELECT json_agg(d.space)::text FROM occupancy_deltas d
+              WHERE d.tenant = e.tenant AND d.key = e.key AND d.delta = -1)
+      FROM occupancy_events e;
+      DROP TABLE occupancy_events;
+      DROP TABLE occupancy_deltas;
+      ALTER TABLE occupancy_events_v13 RENAME TO occupancy_events;
+      ALTER INDEX occupancy_events_v13_pkey RENAME TO occupancy_events_pkey;
+      CREATE UNIQUE INDEX occupancy_events_key ON occupancy_events (tenant, key) WHERE substr(key, 1, 4) <> 'seq:';
+      CREATE INDEX occupancy_events_unplaced ON occupancy_events (tenant, ts, key) WHERE placement IS NULL;
+      CREATE INDEX occupancy_events_unplaced_sensor ON occupancy_events (tenant, sensor, ts) WHERE placement IS NULL;
+      CREATE TABLE occupancy_sensor_hours (
+        tenant text COLLATE "C" NOT NULL,
+        hour bigint NOT NULL,
+        sensor text COLLATE "C" NOT NULL,
+        placement text COLLATE "C" NOT NULL,
+        up integer NOT NULL,
+        down integer NOT NULL,
+        PRIMARY KEY (tenant, hour, sensor, placement)
+      );
+      CREATE INDEX occupancy_sensor_hours_sensor ON occupancy_sensor_hours (tenant, sensor, hour);
+      INSERT INTO occupancy_sensor_hours
+      SELECT tenant, ts - ((ts % 3600000) + 3600000) % 3600000, sensor, coalesce(placement, ''),
+             count(*) FILTER (WHERE direction = 1), count(*) FILTER (WHERE direction = -1)
+      FROM occupancy_events GROUP BY 1, 2, 3, 4;
+      CREATE TABLE occupancy_sensor_last (
+        tenant text COLLATE "C" NOT NULL,
+        sensor text COLLATE "C" NOT NULL,
+        ts bigint NOT NULL,
+        received_at bigint NOT NULL,
+        PRIMARY KEY (tenant, sensor)
+      );
+      INSERT INTO occupancy_sensor_last
+      SELECT tenant, sensor, max(ts), max(received_at) FROM occupancy_events GROUP BY 1, 2;`,
   },
 ];

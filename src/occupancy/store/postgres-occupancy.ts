@@ -2,12 +2,28 @@ import type { PoolClient } from 'pg';
 import { postgresColumns as c, type Columns } from '../../store/columns.ts';
 import { copyIn, csv } from '../../store/postgres/copy.ts';
 import type { QueryOptions, Queryable } from '../../store/postgres/errors.ts';
-import { dayOf } from '../../store/postgres/partitions.ts';
 import type { PostgresTx, PostgresWing } from '../../store/postgres/wing.ts';
-import type { Delta, Doorway, Placement, Segment, Sensor, SensorEvent, Space } from '../model.ts';
-import { DeltaPartitions } from './delta-partitions.ts';
+import type {
+  Alert,
+  AlertKind,
+  AuditEntry,
+  Correction,
+  Delta,
+  Doorway,
+  OutboxEntry,
+  Placement,
+  Segment,
+  Sensor,
+  SensorEvent,
+  Space,
+  SpaceMove,
+} from '../model.ts';
 import { postgresMigrations } from './postgres-migrations.ts';
 import type {
+  AlertQuery,
+  AuditQuery,
+  CorrectionQuery,
+  LastEvent,
   ListQuery,
   MinuteRow,
   Named,
@@ -15,36 +31,54 @@ import type {
   OccupancyRepositories,
   OccupancyWriter,
   OccupancyWriters,
+  Period,
+  SensorHour,
+  SpaceSettings,
+  SpaceTime,
   Span,
   UnplacedQuery,
 } from './repositories.ts';
 import {
-  minuteValues,
   NAMED_TABLES,
   ROLLUPS,
+  rowValues,
   SEGMENT_COLUMNS,
-  segmentValues,
-  toDelta,
+  settingValues,
+  toAlert,
+  toAudit,
+  toCorrection,
   toDoorway,
   toEvent,
   toMinute,
+  toMove,
+  toOutbox,
   toPlacement,
   toSensor,
   toSpace,
   toTimedSegment,
-  type DeltaRow,
+  toTransfer,
+  minuteOfTs,
+  spaceToken,
+  spacesValue,
+  type AlertRow,
+  type AuditRow,
+  type CorrectionRow,
+  type DoorwayRow,
   type EventRow,
   type MinuteDbRow,
-  type Period,
+  type MoveRow,
+  type OutboxRow,
   type PlacementRow,
   type SpaceRow,
   type TimedSegmentRow,
+  type TransferRow,
 } from './rows.ts';
 import { occupancyStorage } from './storage.ts';
 
 /**
  * Where each level's rows live, their step (net change, lowest running sum), their order, and the
- * letter that names a span of them (capital: its total) in a statement name (at most 63 bytes).
+ * letter that names a span of them (capital: its total) in a statement name (at most 63 bytes). The
+ * delta level reads the events that entered or left the space ($3 is its token) and its transfers.
  */
 const LEVEL_ROWS = {
   day: {
@@ -75,31 +109,70 @@ const LEVEL_ROWS = {
     totalCode: 'M',
   },
   delta: {
-    table: 'occupancy_deltas',
+    table: '',
     time: 'ts',
     net: 'delta',
     min: 'least(delta, 0)',
-    order: 'ts, key',
+    order: 'ts, kind, key',
     code: 'e',
     totalCode: 'E',
   },
 } as const;
 
-/** Replacing and deleting one rolled-up row of a period. */
+/** True for an event (`e`) that entered or left the space whose token is `token`. */
+const crosses = (e: string, token: string) =>
+  `(strpos(${e}.enters, ${token}) > 0 OR strpos(${e}.leaves, ${token}) > 0)`;
+/** An event's delta for the space whose token is `token`: +1 where it entered, −1 where it left. */
+const deltaFor = (e: string, token: string) =>
+  `CASE WHEN strpos(${e}.enters, ${token}) > 0 THEN 1 ELSE -1 END`;
+
+/**
+ * A space's deltas and transfers in each of the ranges [at, at + $5) of `unnest($2, $3, $4)` (space,
+ * its token, at), tagged with the range's position `n`, in fold order.
+ */
+const DELTAS_IN_RANGES = `
+  SELECT k.n, e.ts, 1 AS kind, e.key, ${deltaFor('e', 'k.token')} AS delta, e.late
+  FROM unnest($2::text[], $3::text[], $4::int8[]) WITH ORDINALITY AS k(space, token, at, n)
+  JOIN occupancy_events e ON e.tenant = $1 AND e.minute >= k.at - ((k.at % 60000) + 60000) % 60000
+    AND e.minute < k.at + $5::int8 AND e.ts >= k.at AND e.ts < k.at + $5::int8 AND ${crosses('e', 'k.token')}
+  UNION ALL
+  SELECT k.n, t.ts, 0, t.source, t.amount, false
+  FROM unnest($2::text[], $3::text[], $4::int8[]) WITH ORDINALITY AS k(space, token, at, n)
+  JOIN occupancy_transfers t ON t.tenant = $1 AND t.space = k.space AND t.ts >= k.at AND t.ts < k.at + $5::int8
+  ORDER BY 1, 2, 3, 4`;
+
+/** Postgres array types of each rolled-up column, for writing rows with unnest. */
+const COLUMN_TYPES: Readonly<Record<string, string>> = {
+  net: 'int4',
+  min_prefix: 'int4',
+  max_prefix: 'int4',
+  entries: 'int4',
+  exits: 'int4',
+  late: 'int4',
+  area: 'int8',
+  last_ts: 'int8',
+  last_key: 'text',
+};
+
+/** Replacing and deleting many rolled-up rows of a period, each in one statement. */
 function putSql(period: Period): { readonly upsert: string; readonly remove: string } {
   const { table, columns } = ROLLUPS[period];
+  const arrays = columns.map((k, i) => `$${i + 4}::${COLUMN_TYPES[k]}[]`);
   return {
     upsert: `INSERT INTO ${table} (tenant, space, ${period}, ${columns.join(', ')})
-       VALUES (${Array.from({ length: columns.length + 3 }, (_, i) => `$${i + 1}`).join(', ')})
+       SELECT $1, * FROM unnest($2::text[], $3::int8[], ${arrays.join(', ')})
        ON CONFLICT (tenant, space, ${period}) DO UPDATE SET ${columns.map((k) => `${k} = excluded.${k}`).join(', ')}`,
-    remove: `DELETE FROM ${table} WHERE tenant = $1 AND space = $2 AND ${period} = $3`,
+    remove: `DELETE FROM ${table} t USING unnest($2::text[], $3::int8[]) AS k(space, at)
+       WHERE t.tenant = $1 AND t.space = k.space AND t.${period} = k.at`,
   };
 }
 const PUT_SQL = { minute: putSql('minute'), hour: putSql('hour'), day: putSql('day') };
 
-/** Held-back deltas are written once this many wait, to bound memory on huge transactions. */
-const MAX_PENDING_DELTAS = 10_000;
-const EVENT_COLUMNS = 'key, sensor, ts, direction, received_at, late, placement';
+const EVENT_COLUMNS = 'minute, sensor, ts, key, direction, received_at, late, placement, enters, leaves';
+const HOUR_MS = 3_600_000;
+
+/** Advisory lock a process holds (for its transaction) while it evaluates occupancy alerts. */
+const ALERTING_LOCK = 0x62636e04;
 
 /**
  * Occupancy rows in PostgreSQL: the same tables, keys and answers as the SQLite store
@@ -137,10 +210,13 @@ export class PostgresOccupancyReader implements OccupancyReader {
     table: string,
     query: ListQuery,
     map: (r: R, c: Columns) => T,
-    sensor?: string,
+    filters: readonly (readonly [(p: string) => string, unknown])[] = [],
   ): Promise<T[]> {
     const params: unknown[] = [query.tenant, query.after ?? '', query.limit];
-    const extra = sensor === undefined ? '' : ` AND sensor = $${params.push(sensor)}`;
+    const extra = filters
+      .filter(([, v]) => v !== undefined)
+      .map(([w, v]) => ` AND ${w(`$${params.push(v)}`)}`)
+      .join('');
     const rows = await this.rows<R>(
       `SELECT * FROM ${table} WHERE tenant = $1 AND id > $2${extra} ORDER BY id LIMIT $3`,
       params,
@@ -160,11 +236,27 @@ export class PostgresOccupancyReader implements OccupancyReader {
     ]);
     return rows.map((r) => toSpace(r, c));
   }
+  async moves(tenant: string) {
+    const rows = await this.rows<MoveRow>(
+      'SELECT space, at, parent, created_at FROM occupancy_space_moves WHERE tenant = $1 ORDER BY at, space',
+      [tenant],
+    );
+    return rows.map((r) => toMove(r, c));
+  }
   doorway(tenant: string, id: string) {
     return this.#byId('occupancy_doorways', tenant, id, toDoorway);
   }
-  doorways(query: ListQuery) {
-    return this.#list('occupancy_doorways', query, toDoorway);
+  doorways(query: ListQuery & { readonly space?: string | undefined }) {
+    return this.#list('occupancy_doorways', query, toDoorway, [
+      [(p) => `(side_a = ${p} OR side_b = ${p})`, query.space],
+    ]);
+  }
+  async doorwaysById(tenant: string, ids: readonly string[]) {
+    const rows = await this.rows<DoorwayRow>(
+      'SELECT * FROM occupancy_doorways WHERE tenant = $1 AND id = ANY ($2) ORDER BY id',
+      [tenant, [...new Set(ids)]],
+    );
+    return rows.map((r): Doorway => toDoorway(r, c));
   }
   sensor(tenant: string, id: string) {
     return this.#byId('occupancy_sensors', tenant, id, toSensor);
@@ -183,14 +275,25 @@ export class PostgresOccupancyReader implements OccupancyReader {
   placement(tenant: string, id: string) {
     return this.#byId('occupancy_placements', tenant, id, toPlacement);
   }
-  placements(query: ListQuery & { readonly sensor?: string | undefined }) {
-    return this.#list('occupancy_placements', query, toPlacement, query.sensor);
+  placements(
+    query: ListQuery & { readonly sensor?: string | undefined; readonly doorway?: string | undefined },
+  ) {
+    return this.#list('occupancy_placements', query, toPlacement, [
+      [(p) => `sensor = ${p}`, query.sensor],
+      [(p) => `doorway = ${p}`, query.doorway],
+    ]);
   }
-  async placementsOf(tenant: string, sensors: readonly string[]) {
+  placementsOf(tenant: string, sensors: readonly string[]) {
+    return this.#placementsBy('sensor', tenant, sensors);
+  }
+  placementsOn(tenant: string, doorways: readonly string[]) {
+    return this.#placementsBy('doorway', tenant, doorways);
+  }
+  async #placementsBy(column: 'sensor' | 'doorway', tenant: string, ids: readonly string[]) {
     const rows = await this.rows<PlacementRow>(
-      `SELECT * FROM occupancy_placements WHERE tenant = $1 AND sensor = ANY ($2)
-       ORDER BY sensor, valid_from`,
-      [tenant, [...new Set(sensors)]],
+      `SELECT * FROM occupancy_placements WHERE tenant = $1 AND ${column} = ANY ($2)
+       ORDER BY ${column}, valid_from`,
+      [tenant, [...new Set(ids)]],
     );
     return rows.map((r) => toPlacement(r, c));
   }
@@ -203,6 +306,7 @@ export class PostgresOccupancyReader implements OccupancyReader {
   referencesToSpace(tenant: string, space: string) {
     return this.count(
       `SELECT (SELECT count(*) FROM occupancy_spaces WHERE tenant = $1 AND parent = $2)
+            + (SELECT count(*) FROM occupancy_space_moves WHERE tenant = $1 AND parent = $2)
             + (SELECT count(*) FROM occupancy_doorways WHERE tenant = $1 AND (side_a = $2 OR side_b = $2)) AS n`,
       [tenant, space],
     );
@@ -227,6 +331,61 @@ export class PostgresOccupancyReader implements OccupancyReader {
       [tenant, sensor],
     );
   }
+  async lastEvents(tenant: string, sensors: readonly string[]) {
+    const rows = await this.rows<{ sensor: string; ts: unknown; received_at: unknown }>(
+      'SELECT sensor, ts, received_at FROM occupancy_sensor_last WHERE tenant = $1 AND sensor = ANY ($2)',
+      [tenant, [...new Set(sensors)]],
+    );
+    return new Map(rows.map((r) => [r.sensor, { ts: c.int(r.ts), receivedAt: c.int(r.received_at) }]));
+  }
+  async directions(tenant: string, placement: Pick<Placement, 'id' | 'sensor'>, from: number, to: number) {
+    // Whole hours from the hourly counts, the rest of the hours at either end from the events.
+    const first = Math.ceil(from / HOUR_MS) * HOUR_MS;
+    const last = Math.max(first, Math.floor(to / HOUR_MS) * HOUR_MS);
+    const hours = await this.row<{ up: unknown; down: unknown }>(
+      `SELECT coalesce(sum(up), 0) AS up, coalesce(sum(down), 0) AS down FROM occupancy_sensor_hours
+       WHERE tenant = $1 AND sensor = $2 AND hour >= $3 AND hour < $4 AND placement = $5`,
+      [tenant, placement.sensor, first, last, placement.id],
+    );
+    const totals = { up: c.int(hours?.up ?? 0), down: c.int(hours?.down ?? 0) };
+    const edges =
+      first >= to
+        ? [[from, to]]
+        : [
+            [from, first],
+            [last, to],
+          ];
+    for (const [a, b] of edges) {
+      if (a! >= b!) continue;
+      for (const e of await this.sensorEvents(tenant, placement.sensor, a!, b!)) {
+        if (e.placement !== placement.id) continue;
+        if (e.direction === 1) totals.up += 1;
+        else totals.down += 1;
+      }
+    }
+    return totals;
+  }
+  /**
+   * A sensor's events in [from, to) in (ts, key) order: the hours it has events in come from the
+   * hourly counts, and each hour's events are found minute by minute, in one statement.
+   */
+  protected async sensorEvents(
+    tenant: string,
+    sensor: string,
+    from: number,
+    to: number,
+  ): Promise<SensorEvent[]> {
+    const rows = await this.rows<EventRow>(
+      `SELECT e.* FROM (SELECT DISTINCT hour FROM occupancy_sensor_hours
+                        WHERE tenant = $1 AND sensor = $2 AND hour >= $3 AND hour < $4) AS h
+       CROSS JOIN LATERAL generate_series(h.hour, h.hour + 3540000, 60000) AS m(minute)
+       JOIN occupancy_events e ON e.tenant = $1 AND e.minute = m.minute AND e.sensor = $2
+       WHERE e.ts >= $5 AND e.ts < $4
+       ORDER BY e.ts, e.key`,
+      [tenant, sensor, Math.floor(from / HOUR_MS) * HOUR_MS, to, from],
+    );
+    return rows.map((r) => toEvent(r, c));
+  }
   /**
    * Every span in one statement (one round trip): each arm numbers its rows in time order, and the
    * union is sorted by span and that number.
@@ -234,7 +393,26 @@ export class PostgresOccupancyReader implements OccupancyReader {
   async steps(tenant: string, space: string, spans: readonly Span[]) {
     if (spans.length === 0) return [];
     const params: unknown[] = [tenant, space];
+    let token: string | undefined;
     const arms = spans.map((span, i) => {
+      if (span.level === 'delta') {
+        token ??= `$${params.push(spaceToken(space))}`;
+        const [from, to, minute] = [
+          params.push(span.from),
+          params.push(span.to),
+          params.push(minuteOfTs(span.from)),
+        ];
+        const d = `SELECT e.ts, 1 AS kind, e.key, ${deltaFor('e', token)} AS delta FROM occupancy_events e
+                   WHERE e.tenant = $1 AND e.minute >= $${minute} AND e.minute < $${to} AND e.ts >= $${from}
+                     AND e.ts < $${to} AND ${crosses('e', token)}
+                   UNION ALL
+                   SELECT ts, 0, source, amount FROM occupancy_transfers
+                   WHERE tenant = $1 AND space = $2 AND ts >= $${from} AND ts < $${to}`;
+        return span.total
+          ? `SELECT ${i} AS span, 0::int8 AS n, coalesce(sum(delta), 0) AS net, 0 AS min FROM (${d}) AS d`
+          : `SELECT ${i} AS span, row_number() OVER (ORDER BY ts, kind, key) AS n, delta AS net,
+                    least(delta, 0) AS min FROM (${d}) AS d`;
+      }
       const { table, time, net, min, order } = LEVEL_ROWS[span.level];
       const where = `WHERE tenant = $1 AND space = $2 AND ${time} >= $${params.push(span.from)} AND ${time} < $${params.push(span.to)}`;
       return span.total
@@ -258,16 +436,11 @@ export class PostgresOccupancyReader implements OccupancyReader {
     }
     return out;
   }
-  minutes(tenant: string, space: string, from: number, to: number) {
-    return this.#segments('minute', tenant, space, from, to);
-  }
-  hours(tenant: string, space: string, from: number, to: number) {
-    return this.#segments('hour', tenant, space, from, to);
-  }
   /** Read as arrays, the form SQLite reads them in, so both backends map them alike. */
-  async #segments(period: 'minute' | 'hour', tenant: string, space: string, from: number, to: number) {
+  async segments(period: Period, tenant: string, space: string, from: number, to: number) {
     const rows = await this.rows<TimedSegmentRow>(
       {
+        name: `occupancy-segments:${period}`,
         text: `SELECT ${period}, ${SEGMENT_COLUMNS.join(', ')} FROM ${ROLLUPS[period].table}
                WHERE tenant = $1 AND space = $2 AND ${period} >= $3 AND ${period} < $4 ORDER BY ${period}`,
         rowMode: 'array',
@@ -277,42 +450,135 @@ export class PostgresOccupancyReader implements OccupancyReader {
     return rows.map((r) => toTimedSegment(r, c));
   }
   async deltas(tenant: string, space: string, from: number, to: number) {
-    const rows = await this.rows<DeltaRow>(
-      `SELECT space, ts, key, delta, late FROM occupancy_deltas
-       WHERE tenant = $1 AND space = $2 AND ts >= $3 AND ts < $4 ORDER BY ts, key`,
-      [tenant, space, from, to],
+    const [deltas] = await this.deltaRanges(tenant, [{ space, at: from }], to - from);
+    return deltas!;
+  }
+  async eventsCrossing(tenant: string, space: string, from: number, to: number) {
+    const rows = await this.rows<EventRow>(
+      `SELECT * FROM occupancy_events e WHERE e.tenant = $1 AND e.minute >= $2 AND e.minute < $4
+         AND e.ts >= $3 AND e.ts < $4 AND ${crosses('e', '$5')}
+       ORDER BY e.ts, e.key`,
+      [tenant, minuteOfTs(from), from, to, spaceToken(space)],
     );
-    return rows.map((r) => toDelta(r, c));
+    return rows.map((r) => toEvent(r, c));
+  }
+  /** The deltas and transfers of each [at, at + size) of a space, in fold order. */
+  protected async deltaRanges(
+    tenant: string,
+    ranges: readonly SpaceTime[],
+    size: number,
+  ): Promise<Delta[][]> {
+    const out = ranges.map((): Delta[] => []);
+    if (ranges.length === 0) return out;
+    const rows = await this.rows<{
+      n: unknown;
+      ts: unknown;
+      kind: number;
+      key: string;
+      delta: number;
+      late: boolean;
+    }>({ name: 'occupancy-deltas-in', text: DELTAS_IN_RANGES }, [
+      tenant,
+      ranges.map((r) => r.space),
+      ranges.map((r) => spaceToken(r.space)),
+      ranges.map((r) => r.at),
+      size,
+    ]);
+    for (const r of rows) {
+      const i = c.int(r.n) - 1;
+      const space = ranges[i]!.space;
+      out[i]!.push(
+        r.kind === 0
+          ? { space, ts: c.int(r.ts), key: r.key, delta: r.delta, late: false, transfer: true }
+          : { space, ts: c.int(r.ts), key: r.key, delta: r.delta, late: r.late },
+      );
+    }
+    return out;
+  }
+  async correctionBefore(tenant: string, space: string, before: number) {
+    const row = await this.row<CorrectionRow>(
+      `SELECT * FROM occupancy_corrections WHERE tenant = $1 AND space = $2 AND at < $3 ORDER BY at DESC LIMIT 1`,
+      [tenant, space, before],
+    );
+    return row && toCorrection(row, c);
+  }
+  async corrections(query: CorrectionQuery) {
+    const after = query.after ?? { at: query.from - 1, id: '\u{10ffff}' };
+    const rows = await this.rows<CorrectionRow>(
+      `SELECT * FROM occupancy_corrections WHERE tenant = $1 AND space = $2 AND at >= $3 AND at < $4
+         AND (at, id) > ($5::int8, $6::text)
+       ORDER BY at, id LIMIT $7`,
+      [query.tenant, query.space, query.from, query.to, after.at, after.id, query.limit],
+    );
+    return rows.map((r) => toCorrection(r, c));
+  }
+  correction(tenant: string, id: string) {
+    return this.#byId('occupancy_corrections', tenant, id, toCorrection);
+  }
+  async audit(query: AuditQuery) {
+    const params: unknown[] = [query.tenant, query.before ?? '\u{10ffff}', query.limit];
+    const space = query.space === undefined ? '' : ` AND space = $${params.push(query.space)}`;
+    const rows = await this.rows<AuditRow>(
+      `SELECT * FROM occupancy_audit WHERE tenant = $1 AND id < $2${space} ORDER BY id DESC LIMIT $3`,
+      params,
+    );
+    return rows.map((r) => toAudit(r, c));
+  }
+  async openAlerts(tenant: string, kind?: AlertKind) {
+    const rows = await this.rows<AlertRow>(
+      `SELECT * FROM occupancy_alerts WHERE tenant = $1 AND closed_at IS NULL${kind ? ' AND kind = $2' : ''} ORDER BY id`,
+      kind ? [tenant, kind] : [tenant],
+    );
+    return rows.map((r) => toAlert(r, c));
+  }
+  async alerts(query: AlertQuery) {
+    const params: unknown[] = [query.tenant, query.before ?? '\u{10ffff}', query.limit];
+    let where = '';
+    if (query.kind !== undefined) where += ` AND kind = $${params.push(query.kind)}`;
+    if (query.subject !== undefined) {
+      const p = `$${params.push(query.subject)}`;
+      where += ` AND (subject = ${p} OR space = ${p})`;
+    }
+    const rows = await this.rows<AlertRow>(
+      `SELECT * FROM occupancy_alerts WHERE tenant = $1 AND id < $2${where} ORDER BY id DESC LIMIT $3`,
+      params,
+    );
+    return rows.map((r) => toAlert(r, c));
+  }
+  async outbox(query: { tenant: string; limit: number; before?: string | undefined }) {
+    const rows = await this.rows<OutboxRow>(
+      'SELECT * FROM occupancy_outbox WHERE tenant = $1 AND id < $2 ORDER BY id DESC LIMIT $3',
+      [query.tenant, query.before ?? '\u{10ffff}', query.limit],
+    );
+    return rows.map((r) => toOutbox(r, c));
+  }
+  async tenants() {
+    const rows = await this.rows<{ tenant: string }>(
+      'SELECT DISTINCT tenant FROM occupancy_spaces ORDER BY tenant',
+      [],
+    );
+    return rows.map((r) => r.tenant);
   }
 }
 
 /**
  * Occupancy writes on the connection of one store transaction; its reads see the transaction's own
- * writes. A batch of events is COPYed into a session-local staging table, then one
- * `INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING key` keeps the new ones: the primary key
- * (tenant, key) decides, and only the rows really inserted are returned, so the counter counts and
- * rolls up exactly those.
+ * writes. Every write of a sink batch is one statement per kind of row: events are COPYed into a
+ * session-local staging table and moved by one `INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING
+ * key` (the primary key decides which are new, and only those are counted); deltas, minute, hour and
+ * day rows go as arrays through `unnest`.
  */
 export class PostgresOccupancyWriter extends PostgresOccupancyReader implements OccupancyWriter {
   readonly #tx: PostgresTx;
   readonly #client: PoolClient;
-  readonly #partitions: DeltaPartitions;
   /** The staging table holds this transaction's earlier batch (it is emptied at commit). */
   #staging = false;
-  /**
-   * Times of events read by `eventsOf` in this transaction, by key. An event's deltas all carry its
-   * time, so `takeDeltas` can name the one partition that holds them instead of probing every day's.
-   */
-  readonly #tsOf = new Map<string, number>();
-  /** Deltas inserted but not yet written (see `insertDeltas`). */
-  readonly #pending: (Delta & { tenant: string })[] = [];
 
-  /** Writes in `tx`; `partitions` are the deltas' days, made on demand. */
-  constructor(tx: PostgresTx, partitions: DeltaPartitions) {
+  /** Writes in `tx`. */
+  constructor(tx: PostgresTx) {
     super(tx.client);
     this.#tx = tx;
     this.#client = tx.client;
-    this.#partitions = partitions;
   }
 
   async #run(sql: string, params: unknown[]): Promise<number> {
@@ -330,15 +596,39 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
       id,
     ]);
   }
-  delete(kind: Named, tenant: string, id: string) {
+  async delete(kind: Named, tenant: string, id: string) {
+    if (kind === 'space') {
+      await this.#run('DELETE FROM occupancy_space_moves WHERE tenant = $1 AND space = $2', [tenant, id]);
+      await this.#run('DELETE FROM occupancy_corrections WHERE tenant = $1 AND space = $2', [tenant, id]);
+    }
     return this.#one(`DELETE FROM ${NAMED_TABLES[kind]} WHERE tenant = $1 AND id = $2`, [tenant, id]);
   }
   insertSpace(tenant: string, s: Space) {
     return this.#one(
-      `INSERT INTO occupancy_spaces (tenant, id, name, parent, created_at) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT DO NOTHING`,
-      [tenant, s.id, s.name, s.parent, s.createdAt],
+      `INSERT INTO occupancy_spaces (tenant, id, name, parent, created_at, capacity, alert_after_minutes, open_hours)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+      [tenant, s.id, s.name, s.parent, s.createdAt, ...settingValues(s)],
     );
+  }
+  updateSpace(tenant: string, id: string, settings: SpaceSettings) {
+    return this.#one(
+      `UPDATE occupancy_spaces SET capacity = $1, alert_after_minutes = $2, open_hours = $3 WHERE tenant = $4 AND id = $5`,
+      [...settingValues(settings), tenant, id],
+    );
+  }
+  insertMove(tenant: string, m: SpaceMove) {
+    return this.#one(
+      `INSERT INTO occupancy_space_moves (tenant, space, at, parent, created_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT DO NOTHING`,
+      [tenant, m.space, m.at, m.parent, m.createdAt],
+    );
+  }
+  deleteMove(tenant: string, space: string, at: number) {
+    return this.#one('DELETE FROM occupancy_space_moves WHERE tenant = $1 AND space = $2 AND at = $3', [
+      tenant,
+      space,
+      at,
+    ]);
   }
   insertDoorway(tenant: string, d: Doorway) {
     return this.#one(
@@ -379,16 +669,16 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
     const made = await this.#tx.stage(
       'stage_occupancy_events',
       `CREATE TEMP TABLE IF NOT EXISTS stage_occupancy_events (
-        n integer NOT NULL, key text COLLATE "C" NOT NULL, sensor text COLLATE "C" NOT NULL,
-        ts bigint NOT NULL, direction smallint NOT NULL, received_at bigint NOT NULL,
-        late boolean NOT NULL, placement text COLLATE "C"
+        n integer NOT NULL, minute bigint NOT NULL, sensor text COLLATE "C" NOT NULL, ts bigint NOT NULL,
+        key text COLLATE "C" NOT NULL, direction smallint NOT NULL, received_at bigint NOT NULL,
+        late boolean NOT NULL, placement text COLLATE "C", enters text, leaves text
       ) ON COMMIT DELETE ROWS`,
     );
     if (!made && this.#staging) await client.query('TRUNCATE stage_occupancy_events');
     this.#staging = true;
     const lines = events.map(
       (e, n) =>
-        `${n},${csv(e.key)},${csv(e.sensor)},${e.ts},${e.direction},${e.receivedAt},${e.late},${csv(e.placement)}\n`,
+        `${n},${minuteOfTs(e.ts)},${csv(e.sensor)},${e.ts},${csv(e.key)},${e.direction},${e.receivedAt},${e.late},${csv(e.placement)},${csv(spacesValue(e.enters))},${csv(spacesValue(e.leaves))}\n`,
     );
     await copyIn(client, `COPY stage_occupancy_events (n, ${EVENT_COLUMNS}) FROM STDIN (FORMAT csv)`, lines);
     // Rows go in batch order, so of two with one key the first is kept, as in SQLite.
@@ -400,132 +690,242 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
       [tenant],
     );
     const fresh = new Set(rows.map((r) => r.key));
-    const out: SensorEvent[] = [];
-    for (const e of events) {
-      if (!fresh.delete(e.key)) continue;
-      out.push(e);
-    }
-    return out;
+    return events.filter((e) => fresh.delete(e.key));
   }
-  async eventsOf(tenant: string, sensor: string, from: number, to: number | null) {
-    const rows = await this.rows<EventRow>(
-      `SELECT * FROM occupancy_events WHERE tenant = $1 AND sensor = $2 AND ts >= $3 AND ts < $4
-       ORDER BY ts, key`,
-      [tenant, sensor, from, to ?? Number.MAX_SAFE_INTEGER],
-    );
-    const events = rows.map((r) => toEvent(r, c));
-    for (const e of events) this.#tsOf.set(`${tenant}\0${e.key}`, e.ts);
-    return events;
+  eventsOf(tenant: string, sensor: string, from: number, to: number | null) {
+    return this.sensorEvents(tenant, sensor, from, to ?? Number.MAX_SAFE_INTEGER);
   }
-  async setPlacementOf(tenant: string, key: string, placement: string | null) {
-    await this.#run('UPDATE occupancy_events SET placement = $1 WHERE tenant = $2 AND key = $3', [
-      placement,
-      tenant,
-      key,
-    ]);
-  }
-  async takeDeltas(tenant: string, key: string) {
-    await this.flushDeltas();
-    // With the event's time the plan touches one partition; without it, every partition's key index.
-    const ts = this.#tsOf.get(`${tenant}\0${key}`);
-    const rows = await this.rows<DeltaRow>(
-      `WITH taken AS (
-         DELETE FROM occupancy_deltas WHERE tenant = $1 AND key = $2${ts === undefined ? '' : ' AND ts = $3'}
-         RETURNING space, ts, key, delta, late
-       )
-       SELECT * FROM taken ORDER BY space, ts`,
-      ts === undefined ? [tenant, key] : [tenant, key, ts],
-    );
-    return rows.map((r) => toDelta(r, c));
-  }
-  /**
-   * Deltas are held back and written as one statement when something reads deltas in this
-   * transaction, or before it commits (`flushDeltas`): a batch's events then cost one round trip for
-   * all their deltas instead of one each. Nothing outside the transaction can tell the difference.
-   */
-  async insertDeltas(tenant: string, deltas: readonly Delta[]) {
-    for (const d of deltas) this.#pending.push({ ...d, tenant });
-    if (this.#pending.length >= MAX_PENDING_DELTAS) await this.flushDeltas();
-  }
-  /** Writes the deltas held back by `insertDeltas`; the store calls it before COMMIT. */
-  async flushDeltas(): Promise<void> {
-    if (this.#pending.length === 0) return;
-    const rows = this.#pending.splice(0);
-    await this.#tx.ensurePartitions(
-      this.#partitions,
-      rows.map((d) => dayOf(d.ts)),
-    );
-    await this.#client.query(
-      `INSERT INTO occupancy_deltas (tenant, space, ts, key, delta, late)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::text[], $5::int2[], $6::bool[])
-       ON CONFLICT DO NOTHING`,
+  async setCounted(tenant: string, events: readonly SensorEvent[]) {
+    if (events.length === 0) return;
+    await this.#run(
+      `UPDATE occupancy_events e SET placement = v.placement, enters = v.enters, leaves = v.leaves
+       FROM unnest($2::int8[], $3::text[], $4::int8[], $5::text[], $6::text[], $7::text[], $8::text[])
+         AS v(minute, sensor, ts, key, placement, enters, leaves)
+       WHERE e.tenant = $1 AND e.minute = v.minute AND e.sensor = v.sensor AND e.ts = v.ts AND e.key = v.key`,
       [
-        rows.map((d) => d.tenant),
-        rows.map((d) => d.space),
-        rows.map((d) => d.ts),
-        rows.map((d) => d.key),
-        rows.map((d) => d.delta),
-        rows.map((d) => d.late),
+        tenant,
+        events.map((e) => minuteOfTs(e.ts)),
+        events.map((e) => e.sensor),
+        events.map((e) => e.ts),
+        events.map((e) => e.key),
+        events.map((e) => e.placement),
+        events.map((e) => spacesValue(e.enters)),
+        events.map((e) => spacesValue(e.leaves)),
       ],
     );
   }
-  override async steps(tenant: string, space: string, spans: readonly Span[]) {
-    await this.flushDeltas();
-    return super.steps(tenant, space, spans);
-  }
-  override async deltas(tenant: string, space: string, from: number, to: number) {
-    await this.flushDeltas();
-    return super.deltas(tenant, space, from, to);
-  }
-  async minute(tenant: string, space: string, minute: number) {
-    const row = await this.row<MinuteDbRow>(
-      'SELECT * FROM occupancy_minutes WHERE tenant = $1 AND space = $2 AND minute = $3',
-      [tenant, space, minute],
+  async addSensorHours(tenant: string, counts: readonly SensorHour[]) {
+    if (counts.length === 0) return;
+    const columns = [
+      counts.map((h) => h.hour),
+      counts.map((h) => h.sensor),
+      counts.map((h) => h.placement),
+      counts.map((h) => h.up),
+      counts.map((h) => h.down),
+    ];
+    await this.#run(
+      `INSERT INTO occupancy_sensor_hours AS h (tenant, hour, sensor, placement, up, down)
+       SELECT $1, * FROM unnest($2::int8[], $3::text[], $4::text[], $5::int4[], $6::int4[])
+       ON CONFLICT (tenant, hour, sensor, placement) DO UPDATE SET up = h.up + excluded.up, down = h.down + excluded.down`,
+      [tenant, ...columns],
     );
-    return row && toMinute(row, c);
+    if (counts.some((h) => h.up < 0 || h.down < 0)) {
+      await this.#run(
+        `DELETE FROM occupancy_sensor_hours h USING unnest($2::int8[], $3::text[], $4::text[]) AS k(hour, sensor, placement)
+         WHERE h.tenant = $1 AND h.hour = k.hour AND h.sensor = k.sensor AND h.placement = k.placement
+           AND h.up = 0 AND h.down = 0`,
+        [tenant, ...columns.slice(0, 3)],
+      );
+    }
   }
-  putMinute(tenant: string, space: string, minute: number, row: MinuteRow | undefined) {
-    return this.#put('minute', tenant, space, minute, row && minuteValues(row));
+  async noteLastEvents(tenant: string, events: readonly (LastEvent & { readonly sensor: string })[]) {
+    if (events.length === 0) return;
+    await this.#run(
+      `INSERT INTO occupancy_sensor_last AS l (tenant, sensor, ts, received_at)
+       SELECT $1, * FROM unnest($2::text[], $3::int8[], $4::int8[])
+       ON CONFLICT (tenant, sensor) DO UPDATE
+       SET ts = greatest(l.ts, excluded.ts), received_at = greatest(l.received_at, excluded.received_at)`,
+      [tenant, events.map((e) => e.sensor), events.map((e) => e.ts), events.map((e) => e.receivedAt)],
+    );
   }
-  putHour(tenant: string, space: string, hour: number, row: Segment | undefined) {
-    return this.#put('hour', tenant, space, hour, row && segmentValues(row));
+  async transfersOf(tenant: string, source: string, at: number) {
+    const rows = await this.rows<TransferRow>(
+      `SELECT space, ts, source, amount FROM occupancy_transfers WHERE tenant = $1 AND source = $2 AND ts = $3
+       ORDER BY space`,
+      [tenant, source, at],
+    );
+    return rows.map((r) => toTransfer(r, c));
   }
-  putDay(tenant: string, space: string, day: number, row: Segment | undefined) {
-    return this.#put('day', tenant, space, day, row && segmentValues(row));
+  async takeTransfers(tenant: string, source: string, at: number) {
+    const rows = await this.rows<TransferRow>(
+      `DELETE FROM occupancy_transfers WHERE tenant = $1 AND source = $2 AND ts = $3
+       RETURNING space, ts, source, amount`,
+      [tenant, source, at],
+    );
+    return rows.map((r) => toTransfer(r, c));
   }
-  /** Replaces the row of a period with `values` (in its columns' order); undefined deletes it. */
-  async #put(period: Period, tenant: string, space: string, at: number, values: unknown[] | undefined) {
+  async insertTransfers(tenant: string, transfers: readonly Delta[]) {
+    if (transfers.length === 0) return;
+    await this.#run(
+      `INSERT INTO occupancy_transfers (tenant, space, ts, source, amount)
+       SELECT $1, * FROM unnest($2::text[], $3::int8[], $4::text[], $5::int4[])`,
+      [
+        tenant,
+        transfers.map((t) => t.space),
+        transfers.map((t) => t.ts),
+        transfers.map((t) => t.key),
+        transfers.map((t) => t.delta),
+      ],
+    );
+  }
+  async minuteRows(tenant: string, minutes: readonly SpaceTime[]) {
+    if (minutes.length === 0) return [];
+    const rows = await this.rows<MinuteDbRow & { n: unknown }>(
+      `SELECT k.n, m.* FROM unnest($2::text[], $3::int8[]) WITH ORDINALITY AS k(space, at, n)
+       JOIN occupancy_minutes m ON m.tenant = $1 AND m.space = k.space AND m.minute = k.at`,
+      [tenant, minutes.map((m) => m.space), minutes.map((m) => m.at)],
+    );
+    const out: (MinuteRow | undefined)[] = minutes.map(() => undefined);
+    for (const r of rows) out[c.int(r.n) - 1] = toMinute(r, c);
+    return out;
+  }
+  deltasIn(tenant: string, minutes: readonly SpaceTime[]) {
+    return this.deltaRanges(tenant, minutes, 60_000);
+  }
+  async rowsIn(period: 'minute' | 'hour', tenant: string, parents: readonly SpaceTime[], size: number) {
+    const out = parents.map((): [number, Segment][] => []);
+    if (parents.length === 0) return out;
+    const rows = await this.rows<unknown[]>(
+      {
+        text: `SELECT k.n, r.${period}, ${SEGMENT_COLUMNS.map((col) => `r.${col}`).join(', ')}
+               FROM unnest($2::text[], $3::int8[]) WITH ORDINALITY AS k(space, at, n)
+               JOIN ${ROLLUPS[period].table} r ON r.tenant = $1 AND r.space = k.space
+                 AND r.${period} >= k.at AND r.${period} < k.at + $4
+               ORDER BY 1, 2`,
+        rowMode: 'array',
+      },
+      [tenant, parents.map((p) => p.space), parents.map((p) => p.at), size],
+    );
+    for (const [n, ...row] of rows)
+      out[c.int(n) - 1]!.push(toTimedSegment(row as unknown as TimedSegmentRow, c));
+    return out;
+  }
+  async putRows(
+    period: Period,
+    tenant: string,
+    rows: readonly (SpaceTime & { row: Segment | MinuteRow | undefined })[],
+  ) {
     const { upsert, remove } = PUT_SQL[period];
-    if (values === undefined) await this.#run(remove, [tenant, space, at]);
-    else await this.#run(upsert, [tenant, space, at, ...values]);
+    const kept = rows.filter((r) => r.row !== undefined);
+    const gone = rows.filter((r) => r.row === undefined);
+    if (kept.length > 0) {
+      const values = kept.map((r) => rowValues(period, r.row!));
+      const columns = ROLLUPS[period].columns.map((_, i) => values.map((v) => v[i]));
+      await this.#run(upsert, [tenant, kept.map((r) => r.space), kept.map((r) => r.at), ...columns]);
+    }
+    if (gone.length > 0) await this.#run(remove, [tenant, gone.map((r) => r.space), gone.map((r) => r.at)]);
   }
   async resetProjection() {
-    this.#pending.length = 0;
     // TRUNCATE rather than DELETE: replay empties tables of any size at once, inside its transaction.
     await this.#client.query(
-      'TRUNCATE occupancy_deltas, occupancy_minutes, occupancy_hours, occupancy_days, occupancy_events',
+      `TRUNCATE occupancy_events, occupancy_transfers, occupancy_minutes, occupancy_hours, occupancy_days,
+         occupancy_sensor_hours, occupancy_sensor_last`,
     );
+  }
+  async putCorrection(tenant: string, k: Correction) {
+    const old = await this.row<CorrectionRow>(
+      'DELETE FROM occupancy_corrections WHERE tenant = $1 AND space = $2 AND at = $3 RETURNING *',
+      [tenant, k.space, k.at],
+    );
+    await this.#run(
+      `INSERT INTO occupancy_corrections (tenant, id, space, at, count, note, created_at, created_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [tenant, k.id, k.space, k.at, k.count, k.note, k.createdAt, k.createdBy],
+    );
+    return old && toCorrection(old, c);
+  }
+  deleteCorrection(tenant: string, id: string) {
+    return this.#one('DELETE FROM occupancy_corrections WHERE tenant = $1 AND id = $2', [tenant, id]);
+  }
+  async insertAudit(tenant: string, e: AuditEntry) {
+    await this.#run(
+      'INSERT INTO occupancy_audit (tenant, id, at, actor, action, space, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+      [tenant, e.id, e.at, e.actor, e.action, e.space, JSON.stringify(e.detail)],
+    );
+  }
+  async claimAlerting() {
+    const { rows } = await this.#client.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [
+      ALERTING_LOCK,
+    ]);
+    return rows[0]!.ok;
+  }
+  async openAlert(tenant: string, a: Alert) {
+    await this.#run(
+      `INSERT INTO occupancy_alerts (tenant, id, kind, subject, space, opened_at, closed_at, detail)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [tenant, a.id, a.kind, a.subject, a.space, a.openedAt, a.closedAt, JSON.stringify(a.detail)],
+    );
+  }
+  async closeAlert(tenant: string, id: string, closedAt: number) {
+    await this.#run('UPDATE occupancy_alerts SET closed_at = $1 WHERE tenant = $2 AND id = $3', [
+      closedAt,
+      tenant,
+      id,
+    ]);
+  }
+  async enqueue(e: OutboxEntry) {
+    await this.#run(
+      `INSERT INTO occupancy_outbox (id, tenant, event, created_at, attempts, next_attempt_at, lease_until, delivered_at, last_error)
+       VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8)`,
+      [
+        e.id,
+        e.tenant,
+        JSON.stringify(e.event),
+        e.createdAt,
+        e.attempts,
+        e.nextAttemptAt,
+        e.deliveredAt,
+        e.lastError,
+      ],
+    );
+  }
+  async claimOutbox(now: number, leaseMs: number, limit: number) {
+    // SKIP LOCKED: two processes claiming at once take different rows instead of waiting.
+    const rows = await this.rows<OutboxRow>(
+      `UPDATE occupancy_outbox SET lease_until = $1, attempts = attempts + 1
+       WHERE id IN (SELECT id FROM occupancy_outbox WHERE next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until <= $2)
+                    ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [now + leaseMs, now, limit],
+    );
+    return rows.map((r) => toOutbox(r, c)).sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+  async settleOutbox(
+    id: string,
+    outcome: { deliveredAt: number } | { error: string; retryAt: number | null },
+  ) {
+    if ('deliveredAt' in outcome) {
+      await this.#run(
+        `UPDATE occupancy_outbox SET delivered_at = $1, next_attempt_at = NULL, lease_until = NULL, last_error = NULL
+         WHERE id = $2`,
+        [outcome.deliveredAt, id],
+      );
+    } else {
+      await this.#run(
+        'UPDATE occupancy_outbox SET next_attempt_at = $1, lease_until = NULL, last_error = $2 WHERE id = $3',
+        [outcome.retryAt, outcome.error, id],
+      );
+    }
   }
 }
 
-/**
- * Occupancy on PostgreSQL: deltas in daily partitions made on demand inside the writing transaction
- * (never dropped: counts sum all history), written as one statement before anything reads them and
- * before commit.
- */
+/** Occupancy on PostgreSQL: the reader on the pool, the writer on each transaction's connection. */
 export const postgresOccupancy: PostgresWing<OccupancyRepositories, OccupancyWriters> = {
   name: 'occupancy',
   storage: occupancyStorage,
   migrations: postgresMigrations,
-  open: ({ db, layout }) => {
-    const partitions = new DeltaPartitions(layout);
-    return {
-      repositories: { occupancy: new PostgresOccupancyReader(db) },
-      writers: (tx) => {
-        const occupancy = new PostgresOccupancyWriter(tx, partitions);
-        tx.beforeCommit(() => occupancy.flushDeltas());
-        return { occupancy };
-      },
-    };
-  },
+  open: ({ db }) => ({
+    repositories: { occupancy: new PostgresOccupancyReader(db) },
+    writers: (tx) => ({ occupancy: new PostgresOccupancyWriter(tx) }),
+  }),
 };

@@ -1,6 +1,23 @@
 import type { Columns } from '../../store/columns.ts';
-import type { Delta, Doorway, Placement, Segment, Sensor, SensorEvent, Side, Space } from '../model.ts';
-import type { MinuteRow, Named } from './repositories.ts';
+import type {
+  Alert,
+  AlertKind,
+  AuditEntry,
+  Correction,
+  Delta,
+  Doorway,
+  OccupancyEvent,
+  OpenHours,
+  OutboxEntry,
+  Placement,
+  Segment,
+  Sensor,
+  SensorEvent,
+  Side,
+  Space,
+  SpaceMove,
+} from '../model.ts';
+import type { MinuteRow, Named, Period } from './repositories.ts';
 
 /** An `occupancy_spaces` row as either driver returns it (see `Columns`). */
 export interface SpaceRow {
@@ -8,6 +25,69 @@ export interface SpaceRow {
   readonly name: string;
   readonly parent: string | null;
   readonly created_at: unknown;
+  readonly capacity: unknown;
+  readonly alert_after_minutes: unknown;
+  readonly open_hours: unknown;
+}
+
+/** An `occupancy_space_moves` row as either driver returns it. */
+export interface MoveRow {
+  readonly space: string;
+  readonly at: unknown;
+  readonly parent: string | null;
+  readonly created_at: unknown;
+}
+
+/** An `occupancy_transfers` row as either driver returns it. */
+export interface TransferRow {
+  readonly space: string;
+  readonly ts: unknown;
+  readonly source: string;
+  readonly amount: unknown;
+}
+
+/** An `occupancy_corrections` row as either driver returns it. */
+export interface CorrectionRow {
+  readonly id: string;
+  readonly space: string;
+  readonly at: unknown;
+  readonly count: unknown;
+  readonly note: string;
+  readonly created_at: unknown;
+  readonly created_by: string;
+}
+
+/** An `occupancy_audit` row as either driver returns it. */
+export interface AuditRow {
+  readonly id: string;
+  readonly at: unknown;
+  readonly actor: string;
+  readonly action: string;
+  readonly space: string;
+  readonly detail: unknown;
+}
+
+/** An `occupancy_alerts` row as either driver returns it. */
+export interface AlertRow {
+  readonly id: string;
+  readonly kind: string;
+  readonly subject: string;
+  readonly space: string | null;
+  readonly opened_at: unknown;
+  readonly closed_at: unknown;
+  readonly detail: unknown;
+}
+
+/** An `occupancy_outbox` row as either driver returns it. */
+export interface OutboxRow {
+  readonly id: string;
+  readonly tenant: string;
+  readonly event: unknown;
+  readonly created_at: unknown;
+  readonly attempts: unknown;
+  readonly next_attempt_at: unknown;
+  readonly delivered_at: unknown;
+  readonly last_error: string | null;
 }
 
 /** An `occupancy_doorways` row as either driver returns it. */
@@ -46,15 +126,8 @@ export interface EventRow {
   readonly received_at: unknown;
   readonly late: unknown;
   readonly placement: string | null;
-}
-
-/** An `occupancy_deltas` row as either driver returns it. */
-export interface DeltaRow {
-  readonly space: string;
-  readonly ts: unknown;
-  readonly key: string;
-  readonly delta: unknown;
-  readonly late: unknown;
+  readonly enters: string | null;
+  readonly leaves: string | null;
 }
 
 /** The segment columns of a minute, hour or day row, as either driver returns them. */
@@ -65,6 +138,7 @@ export interface SegmentRow {
   readonly entries: unknown;
   readonly exits: unknown;
   readonly late: unknown;
+  readonly area: unknown;
 }
 
 /** An `occupancy_minutes` row as either driver returns it. */
@@ -81,7 +155,15 @@ export const NAMED_TABLES = {
 } as const satisfies Record<Named, string>;
 
 /** The segment columns, in the order `segmentValues` and `TimedSegmentRow` hold them. */
-export const SEGMENT_COLUMNS = ['net', 'min_prefix', 'max_prefix', 'entries', 'exits', 'late'] as const;
+export const SEGMENT_COLUMNS = [
+  'net',
+  'min_prefix',
+  'max_prefix',
+  'entries',
+  'exits',
+  'late',
+  'area',
+] as const;
 
 /**
  * A minute or hour row read as an array (a sink batch reads hundreds of them, and SQLite makes an
@@ -95,6 +177,7 @@ export type TimedSegmentRow = readonly [
   entries: unknown,
   exits: unknown,
   late: unknown,
+  area: unknown,
 ];
 
 /**
@@ -107,15 +190,84 @@ export const ROLLUPS = {
   day: { table: 'occupancy_days', columns: SEGMENT_COLUMNS },
 } as const;
 
-/** A rolled-up period: minute, hour or UTC day. */
-export type Period = keyof typeof ROLLUPS;
-
 /** The space a row holds. */
 export const toSpace = (r: SpaceRow, c: Columns): Space => ({
   id: r.id,
   name: r.name,
   parent: r.parent,
   createdAt: c.int(r.created_at),
+  capacity: c.intOrNull(r.capacity),
+  alertAfterMinutes: c.intOrNull(r.alert_after_minutes),
+  openHours: r.open_hours === null ? null : c.json<OpenHours[]>(r.open_hours),
+});
+
+/** A space's settings as the values of (capacity, alert_after_minutes, open_hours). */
+export const settingValues = (s: Pick<Space, 'capacity' | 'alertAfterMinutes' | 'openHours'>): unknown[] => [
+  s.capacity ?? null,
+  s.alertAfterMinutes ?? null,
+  s.openHours == null ? null : JSON.stringify(s.openHours),
+];
+
+/** The move a row holds. */
+export const toMove = (r: MoveRow, c: Columns): SpaceMove => ({
+  space: r.space,
+  at: c.int(r.at),
+  parent: r.parent,
+  createdAt: c.int(r.created_at),
+});
+
+/** A transfer row as the delta it counts as. */
+export const toTransfer = (r: TransferRow, c: Columns): Delta => ({
+  space: r.space,
+  ts: c.int(r.ts),
+  key: r.source,
+  delta: c.int(r.amount),
+  late: false,
+  transfer: true,
+});
+
+/** The correction a row holds. */
+export const toCorrection = (r: CorrectionRow, c: Columns): Correction => ({
+  id: r.id,
+  space: r.space,
+  at: c.int(r.at),
+  count: c.int(r.count),
+  note: r.note,
+  createdAt: c.int(r.created_at),
+  createdBy: r.created_by,
+});
+
+/** The audit entry a row holds. */
+export const toAudit = (r: AuditRow, c: Columns): AuditEntry => ({
+  id: r.id,
+  at: c.int(r.at),
+  actor: r.actor,
+  action: r.action,
+  space: r.space,
+  detail: c.json<Record<string, unknown>>(r.detail),
+});
+
+/** The alert a row holds. */
+export const toAlert = (r: AlertRow, c: Columns): Alert => ({
+  id: r.id,
+  kind: r.kind as AlertKind,
+  subject: r.subject,
+  space: r.space,
+  openedAt: c.int(r.opened_at),
+  closedAt: c.intOrNull(r.closed_at),
+  detail: c.json<Record<string, unknown>>(r.detail),
+});
+
+/** The outbox entry a row holds. */
+export const toOutbox = (r: OutboxRow, c: Columns): OutboxEntry => ({
+  id: r.id,
+  tenant: r.tenant,
+  event: c.json<OccupancyEvent>(r.event),
+  createdAt: c.int(r.created_at),
+  attempts: c.int(r.attempts),
+  nextAttemptAt: c.intOrNull(r.next_attempt_at),
+  deliveredAt: c.intOrNull(r.delivered_at),
+  lastError: r.last_error,
 });
 
 /** The doorway a row holds. */
@@ -154,16 +306,28 @@ export const toEvent = (r: EventRow, c: Columns): SensorEvent => ({
   receivedAt: c.int(r.received_at),
   late: c.bool(r.late),
   placement: r.placement,
+  ...(r.enters === null ? {} : { enters: JSON.parse(r.enters) as string[] }),
+  ...(r.leaves === null ? {} : { leaves: JSON.parse(r.leaves) as string[] }),
 });
 
-/** The delta a row holds. */
-export const toDelta = (r: DeltaRow, c: Columns): Delta => ({
-  space: r.space,
-  ts: c.int(r.ts),
-  key: r.key,
-  delta: c.int(r.delta) as 1 | -1,
-  late: c.bool(r.late),
-});
+/**
+ * The `enters` or `leaves` column of an event: a JSON array of space ids, NULL for none. A space is
+ * found in it by its JSON text (`spaceToken`): inside the array that text can only be a whole element.
+ */
+export const spacesValue = (spaces: readonly string[] | undefined): string | null =>
+  spaces && spaces.length > 0 ? JSON.stringify(spaces) : null;
+
+/** What a space's id looks like inside an `enters` or `leaves` column. */
+export const spaceToken = (space: string): string => JSON.stringify(space);
+
+/** The deltas an event's row stands for: +1 in each space it entered, −1 in each it left. */
+export const eventDeltas = (e: SensorEvent): Delta[] => [
+  ...(e.enters ?? []).map((space) => ({ space, ts: e.ts, key: e.key, delta: 1, late: e.late })),
+  ...(e.leaves ?? []).map((space) => ({ space, ts: e.ts, key: e.key, delta: -1, late: e.late })),
+];
+
+/** The minute an event is kept under. */
+export const minuteOfTs = (ts: number): number => Math.floor(ts / 60_000) * 60_000;
 
 /** The segment of a minute, hour or day row. */
 export const toSegment = (r: SegmentRow, c: Columns): Segment => ({
@@ -173,6 +337,7 @@ export const toSegment = (r: SegmentRow, c: Columns): Segment => ({
   entries: c.int(r.entries),
   exits: c.int(r.exits),
   late: c.int(r.late),
+  area: c.int(r.area),
 });
 
 /** A minute row: its segment and its last delta. */
@@ -182,14 +347,28 @@ export const toMinute = (r: MinuteDbRow, c: Columns): MinuteRow => ({
   lastKey: r.last_key,
 });
 
-/** A minute's or hour's start and segment. */
+/** A row's start and segment. */
 export const toTimedSegment = (
-  [at, net, min_prefix, max_prefix, entries, exits, late]: TimedSegmentRow,
+  [at, net, min_prefix, max_prefix, entries, exits, late, area]: TimedSegmentRow,
   c: Columns,
-): [number, Segment] => [c.int(at), toSegment({ net, min_prefix, max_prefix, entries, exits, late }, c)];
+): [number, Segment] => [
+  c.int(at),
+  toSegment({ net, min_prefix, max_prefix, entries, exits, late, area }, c),
+];
 
 /** A segment's values in the order of `SEGMENT_COLUMNS`. */
-export const segmentValues = (s: Segment): unknown[] => [s.net, s.min, s.max, s.entries, s.exits, s.late];
+export const segmentValues = (s: Segment): unknown[] => [
+  s.net,
+  s.min,
+  s.max,
+  s.entries,
+  s.exits,
+  s.late,
+  s.area,
+];
 
-/** A minute's values in the order of `ROLLUPS.minute.columns`. */
-export const minuteValues = (m: MinuteRow): unknown[] => [...segmentValues(m), m.lastTs, m.lastKey];
+/** A row's values in the order of its period's columns (`ROLLUPS`): a minute also keeps its last delta. */
+export const rowValues = (period: Period, row: Segment | MinuteRow): unknown[] =>
+  period === 'minute'
+    ? [...segmentValues(row), (row as MinuteRow).lastTs, (row as MinuteRow).lastKey]
+    : segmentValues(row);

@@ -32,6 +32,14 @@ export async function runSinks(
 ): Promise<RunningSinks> {
   const store = shared?.store ?? (await createStore(config, logger));
   if (!shared) await store.open();
+  // A replay (which holds it exclusively) and the sinks never write the projections at once.
+  let unlock: () => Promise<void>;
+  try {
+    unlock = await store.lockProjections('shared');
+  } catch (err) {
+    if (!shared) await store.close();
+    throw err;
+  }
   const log = shared?.log ?? (await createLog(config, metrics, logger));
   if (!shared) await log.open();
   const sinks: Consumer[] = projections.map((projection) =>
@@ -65,6 +73,7 @@ export async function runSinks(
     close: async () => {
       await compactor?.close();
       await Promise.all(sinks.map((s) => s.close()));
+      await unlock();
       if (shared) return;
       await log.close();
       await store.close();

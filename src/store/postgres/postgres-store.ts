@@ -22,6 +22,9 @@ import { guarded, isUnavailable, storeError, type Queryable } from './errors.ts'
 import { checkOut, lockedTransaction, type CheckedOut } from './locked-transaction.ts';
 import { migrate, type MigrationReport, type PgMigration, type TimeLayout } from './migrations.ts';
 import { isNoPartition, PARTITION_LOCK, type DayPartitions } from './partitions.ts';
+
+/** Advisory lock held shared by every process running sinks and exclusively by a replay. */
+const PROJECTIONS_LOCK = 0x62636e05;
 import type { OpenPostgresWing, PostgresTx, PostgresWing } from './wing.ts';
 import type { StoragePart } from '../storage.ts';
 
@@ -355,6 +358,33 @@ export class PostgresStore<W extends object = object> implements Store<W> {
       // A connection that failed mid-transaction is closed rather than returned to the pool.
       checkedOut.release(broken);
     }
+  }
+
+  /**
+   * A session-level advisory lock on a connection of its own (shared by every sink process, exclusive
+   * for a replay), held until released or until the connection ends with its process.
+   */
+  async lockProjections(mode: 'shared' | 'exclusive'): Promise<() => Promise<void>> {
+    const client = new pg.Client({ connectionString: this.#options.url, connectionTimeoutMillis: 5000 });
+    // A lost connection loses the lock; the process's other connections report the outage.
+    client.on('error', (err) => this.#options.onIdleError?.(err));
+    try {
+      await client.connect();
+      const fn = mode === 'exclusive' ? 'pg_try_advisory_lock' : 'pg_try_advisory_lock_shared';
+      const { rows } = await client.query<{ held: boolean }>(`SELECT ${fn}($1) AS held`, [PROJECTIONS_LOCK]);
+      if (!rows[0]!.held) {
+        throw new BeaconError(
+          'STORE_IN_USE',
+          mode === 'exclusive'
+            ? 'another process runs the sinks of this database (beacon start or beacon sink): stop them first'
+            : 'a replay is rebuilding the projections of this database: wait for it to finish',
+        );
+      }
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw storeError(err);
+    }
+    return () => client.end();
   }
 
   async ping(): Promise<void> {

@@ -1,6 +1,13 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { BeaconError } from '../../errors/catalog.ts';
 import type { Stream } from '../../log/record.ts';
-import { migrate, openDatabase, type Migration, type SqliteDatabase } from '../../sqlite/database.ts';
+import {
+  lockFile,
+  migrate,
+  openDatabase,
+  type Migration,
+  type SqliteDatabase,
+} from '../../sqlite/database.ts';
 import { versionsOf } from '../migrations.ts';
 import { sqliteColumns } from '../columns.ts';
 import {
@@ -193,6 +200,22 @@ export class SqliteStore<W extends object = object> implements Store<W> {
     const run = this.#queue.then(fn);
     this.#queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** The lock is a file beside the store (`sinks.lock`), so it holds across processes on this host. */
+  lockProjections(mode: 'shared' | 'exclusive'): Promise<() => Promise<void>> {
+    const release = lockFile(join(dirname(this.#file), 'sinks.lock'), mode);
+    if (!release) {
+      return Promise.reject(
+        new BeaconError(
+          'STORE_IN_USE',
+          mode === 'exclusive'
+            ? `another process runs the sinks of ${dirname(this.#file)} (beacon start or beacon sink): stop it first`
+            : `a replay is rebuilding the projections of ${dirname(this.#file)}: wait for it to finish`,
+        ),
+      );
+    }
+    return Promise.resolve(() => Promise.resolve(release()));
   }
 
   ping(): Promise<void> {

@@ -1,18 +1,15 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
-import { isAbort } from '../api.ts';
+import '../occupancy.css';
 import type { Session } from '../auth.ts';
 import {
   buildTree,
-  chartColumns,
   countFrame,
+  descendants,
   loadCounts,
-  loadSeries,
   loadSpaces,
-  localDay,
-  type Bucket,
+  localInput,
+  occupancy,
   type Count,
   type Space,
   type SpaceNode,
@@ -20,9 +17,13 @@ import {
 import { navigate } from '../router.tsx';
 import type { PageProps } from '../routes.ts';
 import { LiveStream, type StreamStatus } from '../stream.ts';
+import { useResource } from '../use-resource.ts';
+import { HealthView } from './occupancy-health.tsx';
+import { SetupView, UnplacedView } from './occupancy-setup.tsx';
+import { SpaceView } from './occupancy-space.tsx';
 
 /** Subscribes to count frames on /v1/stream while mounted. */
-function useLiveCounts(session: Session, onCount: (count: Count) => void): StreamStatus {
+export function useLiveCounts(session: Session, onCount: (count: Count) => void): StreamStatus {
   const [status, setStatus] = useState<StreamStatus>('connecting');
   const handler = useRef(onCount);
   handler.current = onCount;
@@ -52,7 +53,7 @@ function useLiveCounts(session: Session, onCount: (count: Count) => void): Strea
 const searchListeners = new Set<() => void>();
 
 /** Goes to `/occupancy` with a new query string, keeping history. */
-function openSearch(search: string): void {
+export function openSearch(search: string): void {
   navigate(`/occupancy${search}`);
   for (const listener of searchListeners) listener();
 }
@@ -72,263 +73,381 @@ function useSearch(): string {
 }
 
 /** A link within the occupancy page: a plain click changes the query string in place. */
-function SearchLink(props: { search: string; class?: string; children: ComponentChildren }) {
+export function SearchLink(props: {
+  search: string;
+  class?: string;
+  testid?: string;
+  children: ComponentChildren;
+}) {
   const onClick = (event: MouseEvent) => {
     if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
     event.preventDefault();
     openSearch(props.search);
   };
   return (
-    <a href={`/occupancy${props.search}`} class={props.class} onClick={onClick}>
+    <a href={`/occupancy${props.search}`} class={props.class} data-testid={props.testid} onClick={onClick}>
       {props.children}
     </a>
   );
 }
 
-/** `/occupancy`: the space hierarchy with live counts; `/occupancy?space=ID` opens one space's day. */
-export function OccupancyPage({ session }: PageProps) {
-  const space = new URLSearchParams(useSearch()).get('space');
-  return space === null ? (
-    <SpaceTree session={session} />
-  ) : (
-    <SpaceDay key={space} session={session} id={space} />
+/** An error from the API, shown where it happened. */
+export function Problem({ message, testid }: { message: string | null; testid?: string }) {
+  if (!message) return null;
+  return (
+    <div class="notice notice--error" role="alert" data-testid={testid ?? 'occupancy-problem'}>
+      <span>{message}</span>
+    </div>
   );
 }
 
-function SpaceTree({ session }: { session: Session }) {
-  const [spaces, setSpaces] = useState<Space[] | null>(null);
-  const [counts, setCounts] = useState<Map<string, Count>>(new Map());
-  const [error, setError] = useState<string | null>(null);
-  const status = useLiveCounts(session, (count) => setCounts((old) => new Map(old).set(count.space, count)));
+const VIEWS = [
+  ['spaces', 'Spaces'],
+  ['setup', 'Doorways & sensors'],
+  ['unplaced', 'Unplaced events'],
+  ['health', 'Health & alerts'],
+] as const;
+type View = (typeof VIEWS)[number][0];
 
-  useEffect(() => {
-    const abort = new AbortController();
-    Promise.all([loadSpaces(session.api, abort.signal), loadCounts(session.api, abort.signal)])
-      .then(([list, loaded]) => {
-        setSpaces(list);
-        // Frames that arrived while loading are newer than the listing.
-        setCounts((live) => new Map([...loaded, ...live]));
-      })
-      .catch((err: unknown) => {
-        if (!isAbort(err)) setError((err as Error).message);
-      });
-    return () => abort.abort();
-  }, [session]);
-
+/**
+ * `/occupancy`: the space tree with live counts, where spaces are created, renamed, moved and deleted;
+ * `?space=ID` opens a space's page; `?view=setup|unplaced|health` the doorways, sensors and
+ * placements, the events no placement covers, and sensor health with alerts.
+ */
+export function OccupancyPage({ session }: PageProps) {
+  const params = new URLSearchParams(useSearch());
+  const space = params.get('space');
+  if (space !== null) return <SpaceView key={space} session={session} id={space} />;
+  const view: View = VIEWS.find(([v]) => v === params.get('view'))?.[0] ?? 'spaces';
   return (
-    <section class="page">
+    <section class="page occupancy">
       <header class="toolbar">
         <h1>Occupancy</h1>
-        <span class={`pill pill--${status}`} data-testid="occupancy-status">
-          <span class="pill-dot" aria-hidden="true" />
-          {status}
-        </span>
-      </header>
-      {error && (
-        <div class="notice notice--error" role="alert">
-          {error}
-        </div>
-      )}
-      {spaces === null ? null : spaces.length === 0 ? (
-        <div class="placeholder" data-testid="occupancy-empty">
-          <p class="placeholder-title">No spaces yet</p>
-          <p>Create spaces, doorways, sensors and placements with the API (/v1/spaces, …).</p>
-        </div>
-      ) : (
-        <ul class="space-tree" data-testid="space-tree">
-          {buildTree(spaces).map((node) => (
-            <SpaceItem key={node.space.id} node={node} counts={counts} />
+        <nav class="occupancy-tabs" aria-label="Occupancy">
+          {VIEWS.map(([v, title]) => (
+            <SearchLink
+              key={v}
+              search={v === 'spaces' ? '' : `?view=${v}`}
+              class={v === view ? 'occupancy-tab occupancy-tab--current' : 'occupancy-tab'}
+              testid={`occupancy-tab-${v}`}
+            >
+              {title}
+            </SearchLink>
           ))}
-        </ul>
-      )}
+        </nav>
+      </header>
+      {view === 'spaces' && <SpaceTree session={session} />}
+      {view === 'setup' && <SetupView session={session} />}
+      {view === 'unplaced' && <UnplacedView session={session} />}
+      {view === 'health' && <HealthView session={session} />}
     </section>
   );
 }
 
-function SpaceItem({ node, counts }: { node: SpaceNode; counts: ReadonlyMap<string, Count> }) {
-  const count = counts.get(node.space.id);
+function SpaceTree({ session }: { session: Session }) {
+  const spaces = useResource((signal) => loadSpaces(session.api, signal), [session]);
+  const [counts, setCounts] = useState<Map<string, Count>>(new Map());
+  const [problem, setProblem] = useState<string | null>(null);
+  const status = useLiveCounts(session, (count) => setCounts((old) => new Map(old).set(count.space, count)));
+  useEffect(() => {
+    const abort = new AbortController();
+    loadCounts(session.api, abort.signal).then(
+      // Frames that arrived while loading are newer than the listing.
+      (loaded) => setCounts((live) => new Map([...loaded, ...live])),
+      () => undefined,
+    );
+    return () => abort.abort();
+  }, [session, spaces.value]);
+
+  /** Runs a change, then reloads the tree; a refusal is shown. */
+  const change = (action: () => Promise<unknown>) =>
+    action().then(
+      () => {
+        setProblem(null);
+        spaces.reload();
+      },
+      (err: Error) => setProblem(err.message),
+    );
+
+  const list = spaces.value;
+  return (
+    <>
+      <div class="toolbar">
+        <span class={`pill pill--${status}`} data-testid="occupancy-status">
+          <span class="pill-dot" aria-hidden="true" />
+          {status}
+        </span>
+      </div>
+      <Problem message={spaces.error ?? problem} />
+      <NewSpace
+        spaces={list ?? []}
+        onCreate={(body) => change(() => occupancy.createSpace(session.api, body))}
+      />
+      {list === undefined ? null : list.length === 0 ? (
+        <div class="placeholder" data-testid="occupancy-empty">
+          <p class="placeholder-title">No spaces yet</p>
+          <p>Create a building above, then its floors and rooms inside it.</p>
+        </div>
+      ) : (
+        <ul class="space-tree" data-testid="space-tree">
+          {buildTree(list).map((node) => (
+            <SpaceItem
+              key={node.space.id}
+              node={node}
+              counts={counts}
+              spaces={list}
+              session={session}
+              change={change}
+            />
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}
+
+/** The form that creates a space: a name, a parent, and optionally a capacity. */
+function NewSpace(props: {
+  spaces: readonly Space[];
+  onCreate: (body: { name: string; parent: string | null; capacity: number | null }) => Promise<unknown>;
+}) {
+  const [name, setName] = useState('');
+  const [parent, setParent] = useState('');
+  const [capacity, setCapacity] = useState('');
+  const submit = (event: Event) => {
+    event.preventDefault();
+    void props
+      .onCreate({
+        name,
+        parent: parent === '' ? null : parent,
+        capacity: capacity === '' ? null : Number(capacity),
+      })
+      .then(() => {
+        setName('');
+        setCapacity('');
+      });
+  };
+  return (
+    <form class="occupancy-form" onSubmit={submit}>
+      <label>
+        New space
+        <input
+          class="input"
+          required
+          data-testid="space-new-name"
+          placeholder="Name"
+          value={name}
+          onInput={(e) => setName(e.currentTarget.value)}
+        />
+      </label>
+      <label>
+        Inside
+        <SpaceSelect
+          spaces={props.spaces}
+          value={parent}
+          onValue={setParent}
+          testid="space-new-parent"
+          none="(top level)"
+        />
+      </label>
+      <label>
+        Capacity
+        <input
+          class="input input--narrow"
+          type="number"
+          min="0"
+          data-testid="space-new-capacity"
+          value={capacity}
+          onInput={(e) => setCapacity(e.currentTarget.value)}
+        />
+      </label>
+      <button type="submit" class="button button--primary" data-testid="space-create">
+        Create
+      </button>
+    </form>
+  );
+}
+
+/** A select of spaces (by name), with a first option for none. */
+export function SpaceSelect(props: {
+  spaces: readonly Space[];
+  value: string;
+  onValue: (value: string) => void;
+  testid: string;
+  none: string;
+  exclude?: ReadonlySet<string>;
+}) {
+  return (
+    <select
+      class="input"
+      data-testid={props.testid}
+      value={props.value}
+      onChange={(e) => props.onValue(e.currentTarget.value)}
+    >
+      <option value="">{props.none}</option>
+      {props.spaces
+        .filter((s) => !props.exclude?.has(s.id))
+        .map((s) => (
+          <option key={s.id} value={s.id}>
+            {s.name}
+          </option>
+        ))}
+    </select>
+  );
+}
+
+/** One space in the tree: its live count against its capacity, and rename, move and delete. */
+function SpaceItem(props: {
+  node: SpaceNode;
+  counts: ReadonlyMap<string, Count>;
+  spaces: readonly Space[];
+  session: Session;
+  change: (action: () => Promise<unknown>) => Promise<void>;
+}) {
+  const { node, counts, session, change } = props;
+  const space = node.space;
+  const count = counts.get(space.id);
+  const [mode, setMode] = useState<'view' | 'rename' | 'move' | 'delete'>('view');
+  const [name, setName] = useState(space.name);
+  const [parent, setParent] = useState(space.parent ?? '');
+  const [at, setAt] = useState(() => localInput(new Date()));
+  const over = count !== undefined && space.capacity != null && count.count > space.capacity;
+  const done = (action: () => Promise<unknown>) => void change(action).then(() => setMode('view'));
   return (
     <li>
-      <div class="space-row" data-testid="space-row" data-space={node.space.id}>
-        <SearchLink search={`?space=${encodeURIComponent(node.space.id)}`} class="space-name">
-          {node.space.name}
+      <div
+        class={over ? 'space-row space-row--over' : 'space-row'}
+        data-testid="space-row"
+        data-space={space.id}
+      >
+        <SearchLink search={`?space=${encodeURIComponent(space.id)}`} class="space-name">
+          {space.name}
         </SearchLink>
         <span class="space-count" data-testid="space-count" title={count ? `raw ${count.raw}` : undefined}>
           {count ? count.count : '–'}
         </span>
+        {space.capacity != null && (
+          <span class="space-capacity" data-testid="space-capacity">
+            / {space.capacity}
+          </span>
+        )}
         {count && count.raw !== count.count && <span class="space-raw">raw {count.raw}</span>}
+        {mode === 'view' && (
+          <span class="space-actions">
+            <button
+              type="button"
+              class="button button--small button--quiet"
+              data-testid="space-rename"
+              onClick={() => setMode('rename')}
+            >
+              Rename
+            </button>
+            <button
+              type="button"
+              class="button button--small button--quiet"
+              data-testid="space-move"
+              onClick={() => setMode('move')}
+            >
+              Move
+            </button>
+            <button
+              type="button"
+              class="button button--small button--quiet"
+              data-testid="space-delete"
+              onClick={() => setMode('delete')}
+            >
+              Delete
+            </button>
+          </span>
+        )}
       </div>
+      {mode === 'rename' && (
+        <form
+          class="occupancy-form occupancy-form--inline"
+          onSubmit={(e) => {
+            e.preventDefault();
+            done(() => occupancy.changeSpace(session.api, space.id, { name }));
+          }}
+        >
+          <input
+            class="input"
+            required
+            data-testid="space-rename-input"
+            value={name}
+            onInput={(e) => setName(e.currentTarget.value)}
+          />
+          <button type="submit" class="button button--small button--primary" data-testid="space-rename-save">
+            Save
+          </button>
+          <button type="button" class="button button--small button--quiet" onClick={() => setMode('view')}>
+            Cancel
+          </button>
+        </form>
+      )}
+      {mode === 'move' && (
+        <form
+          class="occupancy-form occupancy-form--inline"
+          onSubmit={(e) => {
+            e.preventDefault();
+            done(() =>
+              occupancy.moveSpace(session.api, space.id, parent === '' ? null : parent, new Date(at)),
+            );
+          }}
+        >
+          <span>Inside</span>
+          <SpaceSelect
+            spaces={props.spaces}
+            value={parent}
+            onValue={setParent}
+            testid="space-move-parent"
+            none="(top level)"
+            exclude={descendants(props.spaces, space.id)}
+          />
+          <span>from</span>
+          <input
+            class="input"
+            type="datetime-local"
+            required
+            data-testid="space-move-at"
+            value={at}
+            onInput={(e) => setAt(e.currentTarget.value)}
+          />
+          <button type="submit" class="button button--small button--primary" data-testid="space-move-save">
+            Move
+          </button>
+          <button type="button" class="button button--small button--quiet" onClick={() => setMode('view')}>
+            Cancel
+          </button>
+          <span class="occupancy-note">
+            Counts before that time stay as they were; from it, the people inside go along.
+          </span>
+        </form>
+      )}
+      {mode === 'delete' && (
+        <div class="notice notice--error occupancy-confirm" role="alertdialog">
+          <span>
+            Delete {space.name}? Only a space with no doorways and no spaces inside it (now or before) can go.
+          </span>
+          <button
+            type="button"
+            class="button button--small"
+            data-testid="space-delete-confirm"
+            onClick={() => done(() => occupancy.deleteSpace(session.api, space.id))}
+          >
+            Delete
+          </button>
+          <button type="button" class="button button--small button--quiet" onClick={() => setMode('view')}>
+            Keep it
+          </button>
+        </div>
+      )}
       {node.children.length > 0 && (
         <ul>
           {node.children.map((child) => (
-            <SpaceItem key={child.space.id} node={child} counts={counts} />
+            <SpaceItem key={child.space.id} {...props} node={child} />
           ))}
         </ul>
       )}
     </li>
   );
-}
-
-const DAY_INTERVAL = '5m';
-/** Refetch the chart at most this often while counts stream in. */
-const REFRESH_MS = 1000;
-
-function SpaceDay({ session, id }: { session: Session; id: string }) {
-  const [day, setDay] = useState(() => localDay(new Date()));
-  const [buckets, setBuckets] = useState<Bucket[] | null>(null);
-  const [count, setCount] = useState<Count | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [version, setVersion] = useState(0);
-  const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-
-  const status = useLiveCounts(session, (c) => {
-    if (c.space !== id) return;
-    setCount(c);
-    pending.current ??= setTimeout(() => {
-      pending.current = undefined;
-      setVersion((v) => v + 1);
-    }, REFRESH_MS);
-  });
-  useEffect(() => () => clearTimeout(pending.current), []);
-
-  useEffect(() => {
-    const abort = new AbortController();
-    session.api
-      .getJson(`/v1/spaces/${encodeURIComponent(id)}/count`, abort.signal)
-      .then((c) => setCount(c as Count))
-      .catch((err: unknown) => {
-        if (!isAbort(err)) setError((err as Error).message);
-      });
-    return () => abort.abort();
-  }, [session, id]);
-
-  useEffect(() => {
-    const abort = new AbortController();
-    loadSeries(session.api, id, { ...day, interval: DAY_INTERVAL }, abort.signal)
-      .then(setBuckets)
-      .catch((err: unknown) => {
-        if (!isAbort(err)) setError((err as Error).message);
-      });
-    return () => abort.abort();
-  }, [session, id, day, version]);
-
-  const late = (buckets ?? []).filter((b) => b.lateEvents > 0);
-  const dateValue = `${day.from.getFullYear()}-${String(day.from.getMonth() + 1).padStart(2, '0')}-${String(day.from.getDate()).padStart(2, '0')}`;
-  return (
-    <section class="page">
-      <header class="toolbar">
-        <h1>
-          <SearchLink search="">Occupancy</SearchLink> › {id}
-        </h1>
-        <span class={`pill pill--${status}`}>
-          <span class="pill-dot" aria-hidden="true" />
-          {status}
-        </span>
-        <dl class="stats">
-          <div>
-            <dt>Now</dt>
-            <dd data-testid="space-live-count">{count ? count.count : '–'}</dd>
-          </div>
-          <div>
-            <dt>Raw</dt>
-            <dd data-testid="space-live-raw">{count ? count.raw : '–'}</dd>
-          </div>
-        </dl>
-        <div class="toolbar-end">
-          <input
-            type="date"
-            class="input"
-            data-testid="space-day"
-            value={dateValue}
-            onChange={(event) => {
-              const [y, m, d] = event.currentTarget.value.split('-').map(Number);
-              if (y && m && d) setDay(localDay(new Date(y, m - 1, d)));
-            }}
-          />
-        </div>
-      </header>
-      {error && (
-        <div class="notice notice--error" role="alert">
-          {error}
-        </div>
-      )}
-      {buckets && <DayChart buckets={buckets} />}
-      {late.length > 0 && (
-        <p class="late-note" data-testid="late-markers">
-          Late events changed history at{' '}
-          {late.map((b, i) => (
-            <span key={b.start} data-testid="late-marker">
-              {i > 0 && ', '}
-              {new Date(b.start).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })} (
-              {b.lateEvents})
-            </span>
-          ))}
-          .
-        </p>
-      )}
-    </section>
-  );
-}
-
-/** Occupancy (corrected and raw) as lines, entries and exits as bars, late-event markers as dashed rules. */
-function DayChart({ buckets }: { buckets: readonly Bucket[] }) {
-  const box = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const target = box.current;
-    if (!target) return;
-    const lateAt = buckets.filter((b) => b.lateEvents > 0).map((b) => Date.parse(b.start) / 1000);
-    const style = getComputedStyle(document.documentElement);
-    const color = (name: string) => style.getPropertyValue(name).trim() || '#888';
-    const bars = uPlot.paths.bars?.({ size: [0.6, 8] });
-    const plot = new uPlot(
-      {
-        width: Math.max(320, target.clientWidth),
-        height: 320,
-        scales: { x: { time: true } },
-        axes: [{}, { label: 'people' }],
-        series: [
-          {},
-          { label: 'Occupancy', stroke: color('--accent'), width: 2 },
-          { label: 'Raw', stroke: color('--muted'), dash: [4, 4] },
-          {
-            label: 'Entries',
-            stroke: color('--ok'),
-            fill: color('--ok'),
-            paths: bars,
-            points: { show: false },
-          },
-          {
-            label: 'Exits',
-            stroke: color('--bad'),
-            fill: color('--bad'),
-            paths: bars,
-            points: { show: false },
-          },
-        ],
-        hooks: {
-          draw: [
-            (u) => {
-              const ctx = u.ctx;
-              ctx.save();
-              ctx.strokeStyle = color('--warn');
-              ctx.setLineDash([3, 3]);
-              ctx.lineWidth = 1.5;
-              for (const t of lateAt) {
-                const x = Math.round(u.valToPos(t, 'x', true));
-                ctx.beginPath();
-                ctx.moveTo(x, u.bbox.top);
-                ctx.lineTo(x, u.bbox.top + u.bbox.height);
-                ctx.stroke();
-              }
-              ctx.restore();
-            },
-          ],
-        },
-      },
-      chartColumns(buckets),
-      target,
-    );
-    return () => plot.destroy();
-  }, [buckets]);
-  return <div class="day-chart" data-testid="day-chart" ref={box} />;
 }
