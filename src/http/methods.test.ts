@@ -16,3 +16,11 @@ test('a known path lists the methods its routes answer; an unknown path none', (
   assert.deepEqual(routes.allowed('/v1/targetsx'), []);
   assert.deepEqual(routes.allowed('/v1.targets'), []);
 });
+
+test('a static path beside a parameter is its own resource', () => {
+  const routes = new RouteMethods();
+  routes.add(['GET', 'DELETE'], '/v1/sites/:id');
+  routes.add(['POST', 'PATCH'], '/v1/sites/bulk');
+  assert.deepEqual(routes.allowed('/v1/sites/bulk'), ['PATCH', 'POST']);
+  assert.deepEqual(routes.allowed('/v1/sites/st_1'), ['DELETE', 'GET']);
+});

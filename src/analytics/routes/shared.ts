@@ -46,7 +46,9 @@ export function registerShared(base: FastifyInstance, o: SharedRouteOptions): vo
     (unlocked: boolean): AccessHook =>
     async (request) => {
       const secret = request.headers[SHARE_HEADER];
-      const link = typeof secret === 'string' && secret !== '' ? await o.links.find(secret) : undefined;
+      if (typeof secret !== 'string' || secret === '')
+        throw new BeaconError('TOKEN_MISSING', `No shared link secret: send it in ${SHARE_HEADER}`);
+      const link = await o.links.find(secret);
       if (!link) throw new BeaconError('SHARE_UNKNOWN');
       const site = await o.reader.site(link.site);
       if (!site || site.tenant !== link.tenant) throw new BeaconError('SHARE_UNKNOWN');
@@ -82,7 +84,7 @@ export function registerShared(base: FastifyInstance, o: SharedRouteOptions): vo
             ),
             segments: Type.Optional(Type.Array(Type.Object({ id: Type.String(), name: Type.String() }))),
           }),
-          ...errorResponses(403, 404, 429),
+          ...errorResponses(401, 403, 404, 429),
         },
       },
     },

@@ -74,6 +74,9 @@ function parseInterval(text: string): number {
 }
 
 /** The counts of spaces: now or at a time, as a time series, and every space's at once. */
+/** The first instant after year 9999: the wire's times have four-digit years. */
+const LAST_WIRE_MS = Date.UTC(10000, 0, 1);
+
 export function registerCountRoutes(base: FastifyInstance, ctx: RouteContext<OccupancyStore>): void {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const { config, store, scope } = ctx;
@@ -131,6 +134,14 @@ export function registerCountRoutes(base: FastifyInstance, ctx: RouteContext<Occ
     if (to <= from) throw new BeaconError('VALIDATION_FAILED', '`to` must be later than `from`');
     if ((to - from) / interval > MAX_BUCKETS) {
       throw new BeaconError('VALIDATION_FAILED', `at most ${MAX_BUCKETS} buckets; use a longer interval`);
+    }
+    // Buckets are whole intervals from `from`: the last may end after `to`, but not past what an
+    // ISO 8601 time on the wire can say.
+    if (from + Math.ceil((to - from) / interval) * interval > LAST_WIRE_MS) {
+      throw new BeaconError(
+        'VALIDATION_FAILED',
+        'the last bucket would end after 9999-12-31; use a shorter interval',
+      );
     }
     const space = await store.occupancy.space(tenant, id);
     if (!space) throw new BeaconError('SPACE_NOT_FOUND', `no space ${id}`);

@@ -53,10 +53,12 @@ const DoorwayDriftItem = Type.Object(
   },
   { $id: 'DoorwayDrift' },
 );
+/** Local days of drift when the request does not say. */
+const DEFAULT_DAYS = 7;
 const Days = Type.Integer({
   minimum: 1,
   maximum: 31,
-  default: 7,
+  default: DEFAULT_DAYS,
   description: 'Local days back, today included.',
 });
 
@@ -157,7 +159,7 @@ export function registerHealthRoutes(base: FastifyInstance, ctx: RouteContext<Oc
         querystring: Type.Object({
           limit: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
           after: ListQuery.properties.after,
-          days: Days,
+          days: Type.Optional(Days),
         }),
         response: { 200: pageOf(DoorwayDriftItem), ...errorResponses(400, 401, 403, 429) },
       },
@@ -176,7 +178,7 @@ export function registerHealthRoutes(base: FastifyInstance, ctx: RouteContext<Oc
         (d) => [d.id],
         (d) => d,
       );
-      return { items: await drift(store.occupancy, tenant, items, days), next };
+      return { items: await drift(store.occupancy, tenant, items, days ?? DEFAULT_DAYS), next };
     },
   );
 
@@ -191,7 +193,7 @@ export function registerHealthRoutes(base: FastifyInstance, ctx: RouteContext<Oc
         description:
           'The doorways with the space on either side (at most 100), with their sensors placed now and their daily drift.',
         params: IdParams,
-        querystring: Type.Object({ days: Days }),
+        querystring: Type.Object({ days: Type.Optional(Days) }),
         response: {
           200: Type.Object({
             space: Type.String(),
@@ -226,7 +228,7 @@ export function registerHealthRoutes(base: FastifyInstance, ctx: RouteContext<Oc
         space: id,
         asOf: isoTime(now),
         sensors: (await sensorHealth(store.occupancy, tenant, sensors, now, rules)).map(healthJson),
-        doorways: await drift(store.occupancy, tenant, doorways, request.query.days),
+        doorways: await drift(store.occupancy, tenant, doorways, request.query.days ?? DEFAULT_DAYS),
       };
     },
   );
