@@ -62,6 +62,10 @@ export const catalog = {
   TARGET_INVALID: { status: 400, message: 'The target definition is not valid' },
   TARGET_READ_ONLY: { status: 409, message: 'The target is defined in the targets file; change it there' },
   TARGETS_FILE_INVALID: { status: 500, message: 'The targets file is not valid' },
+  CHANNEL_INVALID: { status: 400, message: 'The notification channel is not valid' },
+  ALERT_RULE_INVALID: { status: 400, message: 'The alert rule is not valid' },
+  MAINTENANCE_INVALID: { status: 400, message: 'The maintenance window is not valid' },
+  DEFINED_IN_FILE: { status: 409, message: 'It is defined in the targets file; change it there' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof catalog;
