@@ -3,6 +3,7 @@ import type { AppParts } from '../http/app.ts';
 import { registerLiveRoutes, streamPathItem } from '../live/routes.ts';
 import { registerMessageRoutes } from '../messages/routes.ts';
 import { registerMonitorRoutes } from '../monitor/routes.ts';
+import { registerNotifyRoutes } from '../notify/routes.ts';
 import { registerOperationsRoutes } from '../observability/routes.ts';
 import { registerOccupancyRoutes } from '../occupancy/routes.ts';
 import { registerDeadLetterRoutes } from '../sink/routes.ts';
@@ -17,6 +18,7 @@ export const apiParts: AppParts<BeaconStore> = {
     registerLiveRoutes,
     registerOccupancyRoutes,
     registerAnalyticsRoutes,
+    registerNotifyRoutes,
     registerMonitorRoutes,
     registerDeadLetterRoutes,
     registerTenantRoutes,

@@ -9,6 +9,8 @@ import { TokenBuckets } from '../http/rate-limit.ts';
 import { Ingest } from '../ingest/ingest.ts';
 import { LiveHub } from '../live/hub.ts';
 import { startMonitor, type RunningMonitor } from '../monitor/monitor.ts';
+import { Deliverer } from '../notify/deliverer.ts';
+import { NotifyMetrics } from '../notify/metrics.ts';
 import type { Log } from '../log/log.ts';
 import { Metrics } from '../observability/metrics.ts';
 import { startSinkThread } from './sink/thread.ts';
@@ -109,6 +111,17 @@ export async function startBeacon(
       })
     : undefined;
 
+  // Any number of processes may deliver: each notification is leased in the store to one of them.
+  const deliverer = config.notify.enabled
+    ? new Deliverer({
+        store,
+        ...config.notify,
+        metrics: new NotifyMetrics(metrics.registry),
+        logger: logger.child({ part: 'notify' }),
+      })
+    : undefined;
+  deliverer?.start();
+
   const authenticator = new Authenticator(store.tenants);
   const buckets = new TokenBuckets(config.rateLimit);
   let accepting = true;
@@ -172,6 +185,7 @@ export async function startBeacon(
         await app.close();
         // Checks already made reach the log before it closes; the rest of the drain then stores them.
         await monitor?.close();
+        await deliverer?.close();
         stopTail?.();
         const drained = !sinks || (await drainSinks(deadline));
         if (!drained)

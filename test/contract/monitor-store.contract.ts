@@ -4,7 +4,7 @@ import type { LogRecord } from '../../src/log/record.ts';
 import { checkKey, type CheckRow, type Rollup } from '../../src/monitor/model.ts';
 import { checkProjection } from '../../src/monitor/projection.ts';
 import { LATENCY_BOUNDS_MS, summarize } from '../../src/monitor/rollup.ts';
-import type { Target, TargetSpec } from '../../src/monitor/target.ts';
+import type { HttpSpec, HttpTarget } from '../../src/monitor/target.ts';
 import type { BeaconStore } from '../../src/roles/store.ts';
 import type { StoreContractTarget } from './store.contract.ts';
 import { quietContext } from '../helpers/projection.ts';
@@ -16,7 +16,8 @@ const DAY = 86_400_000;
 /** A fixed midnight (UTC), so buckets and day partitions fall where the test expects. */
 const T0 = Date.UTC(2026, 2, 10);
 
-const spec = (patch: Partial<TargetSpec> = {}): TargetSpec => ({
+const spec = (patch: Partial<HttpSpec> = {}): HttpSpec => ({
+  kind: 'http',
   url: 'https://example.test/health',
   intervalSeconds: 60,
   timeoutMs: 10_000,
@@ -30,10 +31,12 @@ const spec = (patch: Partial<TargetSpec> = {}): TargetSpec => ({
   downAfter: 3,
   upAfter: 2,
   tags: ['web'],
+  assertions: [],
+  tlsExpiryDays: [21, 14, 7],
   ...patch,
 });
 
-const target = (id: string, patch: Partial<Target> = {}): Target => ({
+const target = (id: string, patch: Partial<HttpTarget> = {}): HttpTarget => ({
   ...spec(),
   id,
   tenant: 't1',
@@ -275,6 +278,8 @@ export function runMonitorStoreContract(backend: StoreContractTarget): void {
             region: 'eu',
             down: true,
             streak: 1,
+            fails: 3,
+            slow: 0,
             streakStart: 5,
             lastScheduledAt: 6,
             incidentStart: 5,
@@ -291,8 +296,13 @@ export function runMonitorStoreContract(backend: StoreContractTarget): void {
         });
         assert.deepEqual(await tx.checks.getRollups([rollup]), [rollup]);
         assert.deepEqual(
-          await tx.checks.thresholds('t1', ['a', 'gone']),
-          new Map([['a', { downAfter: 4, upAfter: 1 }]]),
+          new Map(
+            [...(await tx.checks.targetFacts('t1', ['a', 'gone']))].map(([id, f]) => [
+              id,
+              [f.downAfter, f.upAfter],
+            ]),
+          ),
+          new Map([['a', [4, 1]]]),
         );
         assert.equal(
           (await tx.checks.getStates([{ tenant: 't1', target: 'a', region: 'eu' }]))[0]?.incidentStart,
@@ -336,7 +346,11 @@ export function runMonitorStoreContract(backend: StoreContractTarget): void {
         createdAt: T0,
         updatedAt: T0 + 5,
       });
-      assert.equal((await store.monitor.getTarget('t2', 'a'))?.url, a.url, 'the other tenant is untouched');
+      assert.deepEqual(
+        await store.monitor.getTarget('t2', 'a'),
+        { ...a, tenant: 't2' },
+        'the other tenant is untouched',
+      );
 
       // Ids in byte order (capitals before lower case, as SQLite compares), paged by keyset.
       for (const id of ['b', 'B', 'a-1', 'a.1', 'z', 'Z_9', 'é']) await store.targets.create(target(id));
@@ -363,14 +377,14 @@ export function runMonitorStoreContract(backend: StoreContractTarget): void {
 
     it('the targets file: upserts what changed, deletes what left, never touches API targets', async (store) => {
       await store.targets.create(target('api-one'));
-      const file = (id: string, patch: Partial<TargetSpec> = {}) =>
+      const file = (id: string, patch: Partial<HttpSpec> = {}) =>
         target(id, { ...spec(patch), source: 'file', createdAt: T0 + 1, updatedAt: T0 + 1 });
       assert.deepEqual(await store.targets.replaceFileTargets([file('f1'), file('f2'), file('f3')]), {
         upserted: 3,
         deleted: 0,
       });
       // f1 unchanged (not rewritten), f2 changed, f3 left the file, f4 is new, api-one stays an API target.
-      const later = (id: string, patch: Partial<TargetSpec> = {}) => ({
+      const later = (id: string, patch: Partial<HttpSpec> = {}) => ({
         ...file(id, patch),
         createdAt: T0 + 2,
         updatedAt: T0 + 2,
@@ -660,6 +674,8 @@ export function runMonitorStoreContract(backend: StoreContractTarget): void {
           region: 'us',
           down: false,
           streak: 1,
+          fails: 1,
+          slow: 0,
           streakStart: at(7),
           lastScheduledAt: at(7),
           incidentStart: null,
@@ -670,13 +686,18 @@ export function runMonitorStoreContract(backend: StoreContractTarget): void {
           region: 'eu',
           down: true,
           streak: 0,
+          fails: 2,
+          slow: 0,
           streakStart: at(6),
           lastScheduledAt: at(7),
           incidentStart: at(6),
         },
       ]);
-      const limits = await store.transaction((tx) => tx.checks.thresholds('t1', ['nope', 'a']));
-      assert.deepEqual([...limits], [['a', { downAfter: 2, upAfter: 2 }]]);
+      const facts = await store.transaction((tx) => tx.checks.targetFacts('t1', ['nope', 'a']));
+      assert.deepEqual(
+        [...facts].map(([id, f]) => [id, f.downAfter, f.upAfter, f.kind]),
+        [['a', 2, 2, 'http']],
+      );
 
       // Every open and close takes the next change seq, so a notifier follows changes in order:
       // the first incident opened (1) and closed (2), the second opened (3).
