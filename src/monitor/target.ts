@@ -405,7 +405,7 @@ export function parseTargetSpec(input: unknown): { spec: TargetSpec } | { proble
     const others = schemaProblems(schema, value).filter((p) => !p.path.startsWith('/assertions/'));
     return { problems: [...others, ...assertions] };
   }
-  const spec = { ...(value), kind: kind as MonitorKind } as TargetSpec;
+  const spec = { ...value, kind: kind as MonitorKind } as TargetSpec;
   const problems = kindProblems(spec);
   if (spec.timeoutMs > spec.intervalSeconds * 1000) {
     problems.push({ path: '/timeoutMs', message: 'must not exceed the interval' });

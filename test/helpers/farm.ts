@@ -13,6 +13,7 @@ import { join } from 'node:path';
  * - `/hang` never answers · `/reset` resets the connection · `/huge/:bytes` sends that many bytes
  * - `/redirect/:n` redirects n times then lands on `/ok` · `/text/:words` echoes its words
  * - `/backtrack` sends "aaaa…a!" (for pathological patterns)
+ * - `/json/:status` answers `{"status": STATUS, "build": {"version": "1.2.3"}, "items": [1, 2, 3]}` as JSON
  *
  * The HTTPS server uses a fresh self-signed certificate valid for 30 days.
  */
@@ -83,6 +84,10 @@ function route(
       return;
     case 'backtrack':
       res.end('a'.repeat(5000) + '!');
+      return;
+    case 'json':
+      res.setHeader('content-type', 'application/json; charset=utf-8');
+      res.end(JSON.stringify({ status: arg, build: { version: '1.2.3' }, items: [1, 2, 3] }));
       return;
     default:
       res.statusCode = 404;
