@@ -37,7 +37,7 @@ async function lookup(resolver: Resolver, query: string, type: DnsRecordType): P
     case 'CAA':
       return (await resolver.resolveCaa(query)).map((r) => {
         const [tag, value] = Object.entries(r as unknown as Record<string, unknown>).find(
-          ([k]) => k !== 'critical',
+          ([k]) => k !== 'critical' && k !== 'type',
         ) ?? ['', ''];
         return `${r.critical} ${tag} ${String(value)}`;
       });
