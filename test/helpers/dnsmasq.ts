@@ -63,7 +63,7 @@ export async function startDnsmasq(records: readonly string[]): Promise<DnsServe
         (err as NodeJS.ErrnoException).code !== 'ECONNREFUSED'
       )
         break;
-      if (i > 100) throw new Error(`dnsmasq did not answer: ${stderr}`);
+      if (i > 100) throw new Error(`dnsmasq did not answer: ${stderr}`, { cause: err });
       await new Promise((r) => setTimeout(r, 50));
     }
   }
