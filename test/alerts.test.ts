@@ -249,7 +249,7 @@ test('a slow answer is degraded (up, and told on its own), a JSON assertion that
   });
   assert.equal(check.ok, false);
   assert.equal(check.error?.class, 'assertion');
-  assert.match(check.error!.detail, /\$\.build\.version equals "2\.0\.0" failed \(was 1\.2\.3\)/);
+  assert.match(check.error.detail, /\$\.build\.version equals "2\.0\.0" failed \(was 1\.2\.3\)/);
   assert.deepEqual(
     check.observed?.assertions.map((a) => a.ok),
     [true, true, true, true, false],
