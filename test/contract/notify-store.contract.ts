@@ -119,7 +119,7 @@ export function runNotifyStoreContract(target: StoreContractTarget): void {
         store.outbox.claim({ now: T0, owner: 'w1', leaseMs: 1000, limit: 2 }),
         store.outbox.claim({ now: T0, owner: 'w2', leaseMs: 1000, limit: 10 }),
       ]);
-      const ids = [...one!, ...two!].map((r) => r.id);
+      const ids = [...one, ...two].map((r) => r.id);
       assert.equal(ids.length, 4);
       assert.equal(new Set(ids).size, 4, 'no row leased twice');
       assert.deepEqual(
@@ -128,7 +128,7 @@ export function runNotifyStoreContract(target: StoreContractTarget): void {
         'all leased',
       );
 
-      const mine = one![0]!;
+      const mine = one[0]!;
       await store.outbox.settle('w2', [
         { id: mine.id, state: 'sent', at: T0 + 1, dueAt: T0, status: 200, answer: 'ok', batchSize: 1 },
       ]);
@@ -140,7 +140,7 @@ export function runNotifyStoreContract(target: StoreContractTarget): void {
       await store.outbox.settle('w1', [
         { id: mine.id, state: 'sent', at: T0 + 1, dueAt: T0, status: 200, answer: 'ok', batchSize: 2 },
         {
-          id: one![1]!.id,
+          id: one[1]!.id,
           state: 'pending',
           at: T0 + 1,
           dueAt: T0 + 60_000,
