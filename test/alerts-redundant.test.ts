@@ -78,7 +78,7 @@ test('two beacon start processes probing the same targets: each check stored onc
     assert.equal(accepted(hook, 'target.up'), 1);
 
     const probes = svc.received.length;
-    const [{ n }] = await sqlRows<{ n: string }>(
+    const [stored] = await sqlRows<{ n: string }>(
       db.url,
       "SELECT count(*) AS n FROM monitor_checks WHERE target = 'svc'",
     );

@@ -1,6 +1,7 @@
 import Type from 'typebox';
 import Value from 'typebox/value';
 import { BeaconError } from '../errors/catalog.ts';
+import { firstProblem } from '../wire/validation.ts';
 import type { DefinitionSource } from './maintenance.ts';
 
 /**
@@ -74,14 +75,8 @@ export interface AlertRule extends AlertRuleSpec {
 /** Fills defaults and validates a rule from the API or the file; throws ALERT_RULE_INVALID. */
 export function parseAlertRuleSpec(input: unknown): AlertRuleSpec {
   const value = Value.Default(AlertRuleSpecSchema, structuredClone(input ?? {}));
-  if (!Value.Check(AlertRuleSpecSchema, value)) {
-    const e = [...Value.Errors(AlertRuleSpecSchema, value)][0]!;
-    const path = e.instancePath.slice(1).replace(/\//g, '.') || 'rule';
-    throw new BeaconError(
-      'ALERT_RULE_INVALID',
-      e.keyword === 'additionalProperties' ? `${path} has a field that is not known` : `${path} ${e.message}`,
-    );
-  }
+  if (!Value.Check(AlertRuleSpecSchema, value))
+    throw new BeaconError('ALERT_RULE_INVALID', firstProblem(AlertRuleSpecSchema, value, 'rule'));
   return value;
 }
 

@@ -67,7 +67,7 @@ test('what is not a window is refused, naming the field', () => {
     [{ start: '2026-07-01T09:00', rrule: 'FREQ=DAILY\nDTSTART:2020', durationMinutes: 5 }, /one RRULE line/],
     [{ start: '2026-07-01T09:00', end: '2026-07-01T10:00', timeZone: 'Mars/Base' }, /IANA time zone/],
     [{ start: '2026-07-01T09:00', end: '2026-07-01T10:00', targets: 'web' }, /targets/],
-    [{ start: '2026-07-01T09:00', end: '2026-07-01T10:00', color: 'red' }, /not known/],
+    [{ start: '2026-07-01T09:00', end: '2026-07-01T10:00', color: 'red' }, /color is not a known field/],
   ] as const) {
     assert.throws(
       () => parseMaintenanceSpec({ title: 'x', ...input }),

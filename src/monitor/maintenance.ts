@@ -3,6 +3,7 @@ import { RRuleTemporal } from 'rrule-temporal';
 import Type from 'typebox';
 import Value from 'typebox/value';
 import { BeaconError } from '../errors/catalog.ts';
+import { firstProblem } from '../wire/validation.ts';
 
 /** Where a window was defined: the API, or the targets file. */
 export type DefinitionSource = 'api' | 'file';
@@ -149,13 +150,8 @@ function scheduleOf(w: MaintenanceWindow): Schedule {
 /** Fills defaults and validates a window from the API or the file; throws MAINTENANCE_INVALID. */
 export function parseMaintenanceSpec(input: unknown): MaintenanceSpec {
   const value = Value.Default(MaintenanceSpecSchema, structuredClone(input ?? {}));
-  if (!Value.Check(MaintenanceSpecSchema, value)) {
-    const e = [...Value.Errors(MaintenanceSpecSchema, value)][0]!;
-    const path = e.instancePath.slice(1).replace(/\//g, '.') || 'window';
-    throw invalid(
-      e.keyword === 'additionalProperties' ? `${path} has a field that is not known` : `${path} ${e.message}`,
-    );
-  }
+  if (!Value.Check(MaintenanceSpecSchema, value))
+    throw invalid(firstProblem(MaintenanceSpecSchema, value, 'window'));
   schedule(value);
   return value;
 }

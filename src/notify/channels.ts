@@ -1,6 +1,7 @@
 import Type from 'typebox';
 import Value from 'typebox/value';
 import { BeaconError } from '../errors/catalog.ts';
+import { firstProblem } from '../wire/validation.ts';
 import { channelInvalid, parseChannelUrl } from './channel-url.ts';
 import { discord } from './providers/discord.ts';
 import { email } from './providers/email.ts';
@@ -124,16 +125,8 @@ export function resolveChannel(address: ChannelAddress): ResolvedChannel {
  * wrong type is converted). Returns the spec with its provider's kind, or throws CHANNEL_INVALID.
  */
 export function parseChannelSpec(input: unknown): { spec: ChannelSpec; kind: string } {
-  if (!Value.Check(ChannelSpecSchema, input)) {
-    const first = [...Value.Errors(ChannelSpecSchema, input)][0];
-    const path = first?.instancePath.slice(1).replace(/\//g, '.') || 'channel';
-    throw new BeaconError(
-      'CHANNEL_INVALID',
-      first?.keyword === 'additionalProperties'
-        ? `${path} has a field that is not known`
-        : `${path} ${first?.message ?? 'is not valid'}`,
-    );
-  }
+  if (!Value.Check(ChannelSpecSchema, input))
+    throw new BeaconError('CHANNEL_INVALID', firstProblem(ChannelSpecSchema, input, 'channel'));
   const spec = input;
   const resolved = resolveChannel(spec);
   return { spec, kind: resolved.kind };
