@@ -82,10 +82,8 @@ test('two beacon start processes probing the same targets: each check stored onc
       db.url,
       "SELECT count(*) AS n FROM monitor_checks WHERE target = 'svc'",
     );
-    assert.ok(
-      Number(n) < probes,
-      `${n} checks stored for ${probes} probes: the twin probers' slots collapse`,
-    );
+    const n = Number(stored!.n);
+    assert.ok(n < probes, `${n} checks stored for ${probes} probes: the twin probers' slots collapse`);
     const [dupes] = await sqlRows<{ n: string }>(
       db.url,
       `SELECT count(*) AS n FROM (SELECT scheduled_at FROM monitor_checks WHERE target = 'svc'
