@@ -1,4 +1,4 @@
-import { ApiError, isAbort } from './api.ts';
+import { callJson } from './api.ts';
 
 /** A site, as `GET /v1/sites` lists it. */
 export interface Site {
@@ -61,35 +61,8 @@ export class AnalyticsApi {
     ).results;
   }
 
-  async #call(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {
-    let response: Response;
-    try {
-      response = await fetch(path, {
-        method,
-        headers: {
-          authorization: `Bearer ${this.#token}`,
-          accept: 'application/json',
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        cache: 'no-store',
-        signal,
-      });
-    } catch (err) {
-      if (isAbort(err)) throw err;
-      throw new ApiError(0, 'NETWORK_ERROR', 'Could not reach the Beacon server', { cause: err });
-    }
-    const json = (await response.json().catch(() => null)) as {
-      error?: { code?: string; message?: string };
-    } | null;
-    if (!response.ok) {
-      throw new ApiError(
-        response.status,
-        json?.error?.code ?? `HTTP_${response.status}`,
-        json?.error?.message ?? `The server answered ${response.status}`,
-      );
-    }
-    return json;
+  #call(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {
+    return callJson(this.#token, method, path, body, signal);
   }
 }
 
