@@ -4,6 +4,7 @@
  *
  *   npm run bench [-- --quick] [-- --profile DIR] [-- --only ingest,fan-out]
  */
+import { runAlerts } from './alerts.ts';
 import { runAnalytics } from './analytics.ts';
 import { runFanout } from './fanout.ts';
 import { runIngest } from './ingest.ts';
@@ -22,6 +23,7 @@ const benches = [
   { title: 'Sink', run: runSink },
   { title: 'Occupancy', run: runOccupancy },
   { title: 'Analytics', run: runAnalytics },
+  { title: 'Alerts', run: runAlerts },
 ].filter((b) => options.only.length === 0 || options.only.includes(b.title.toLowerCase()));
 const reports: BenchReport[] = [];
 const broken: string[] = [];
