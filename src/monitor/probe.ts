@@ -26,8 +26,40 @@ export type ProbeSpec = Pick<
 >;
 
 /** A successful check's state: degraded when slower than the target allows, else up. */
-export const upState = (durationMs: number, degradedAboveMs: number | undefined): CheckState =>
+const upState = (durationMs: number, degradedAboveMs: number | undefined): CheckState =>
   degradedAboveMs !== undefined && durationMs > degradedAboveMs ? 'degraded' : 'up';
+
+const NO_PHASES: Phases = { dnsMs: 0, connectMs: 0, tlsMs: 0, ttfbMs: 0, transferMs: 0 };
+
+/**
+ * The result of a check that speaks no HTTP (tcp, dns, push, icmp): ok when there is no error, its
+ * state from the duration, and the HTTP fields empty.
+ */
+export function kindResult(r: {
+  readonly startedAt: number;
+  readonly durationMs: number;
+  readonly error: ProbeResult['error'];
+  readonly degradedAboveMs: number | undefined;
+  readonly phases?: Phases;
+  readonly tlsExpiresAt?: number | null;
+  readonly observed?: ProbeResult['observed'];
+}): ProbeResult {
+  return {
+    ok: r.error === null,
+    state: r.error === null ? upState(r.durationMs, r.degradedAboveMs) : 'down',
+    startedAt: r.startedAt,
+    durationMs: r.durationMs,
+    phases: r.phases ?? NO_PHASES,
+    status: null,
+    httpVersion: null,
+    bytes: 0,
+    tlsExpiresAt: r.tlsExpiresAt ?? null,
+    patternMatched: null,
+    redirects: 0,
+    error: r.error,
+    ...(r.observed === undefined ? {} : { observed: r.observed }),
+  };
+}
 
 /** A target ready to probe: its spec with the pattern compiled and statuses parsed once. */
 export interface ProbePlan {

@@ -1,6 +1,6 @@
 import { Resolver } from 'node:dns/promises';
 import type { ErrorClass, ProbeResult } from '../model.ts';
-import { upState } from '../probe.ts';
+import { kindResult } from '../probe.ts';
 import type { DnsRecordType, DnsSpec } from '../target.ts';
 
 /** What a DNS check needs of its target. */
@@ -103,19 +103,12 @@ export async function probeDns(plan: DnsPlan): Promise<ProbeResult> {
       error = { class: 'answer', detail: `${plan.recordType} ${plan.query}: ${parts.join('; ')}` };
     }
   }
-  return {
-    ok: error === null,
-    state: error === null ? upState(durationMs, plan.degradedAboveMs) : 'down',
+  return kindResult({
     startedAt,
     durationMs,
-    phases: { dnsMs: durationMs, connectMs: 0, tlsMs: 0, ttfbMs: 0, transferMs: 0 },
-    status: null,
-    httpVersion: null,
-    bytes: 0,
-    tlsExpiresAt: null,
-    patternMatched: null,
-    redirects: 0,
     error,
+    degradedAboveMs: plan.degradedAboveMs,
+    phases: { dnsMs: durationMs, connectMs: 0, tlsMs: 0, ttfbMs: 0, transferMs: 0 },
     observed: { answers },
-  };
+  });
 }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ErrorClass, ProbeResult } from '../model.ts';
-import { upState } from '../probe.ts';
+import { kindResult } from '../probe.ts';
 import type { IcmpSpec } from '../target.ts';
 
 /** What an ICMP check needs of its target. */
@@ -90,28 +90,22 @@ export function probeIcmp(plan: IcmpPlan, command: string): Promise<ProbeResult>
       clearTimeout(timer);
       const elapsed = Math.round((performance.now() - t0) * 100) / 100;
       const durationMs = result.rttAvgMs ?? elapsed;
-      resolve({
-        ok: result.error === null,
-        state: result.error === null ? upState(durationMs, plan.degradedAboveMs) : 'down',
-        startedAt,
-        durationMs,
-        phases: { dnsMs: 0, connectMs: 0, tlsMs: 0, ttfbMs: 0, transferMs: 0 },
-        status: null,
-        httpVersion: null,
-        bytes: 0,
-        tlsExpiresAt: null,
-        patternMatched: null,
-        redirects: 0,
-        error: result.error,
-        observed: {
-          ping: {
-            sent: result.sent,
-            received: result.received,
-            rttMinMs: result.rttMinMs,
-            rttMaxMs: result.rttMaxMs,
+      resolve(
+        kindResult({
+          startedAt,
+          durationMs,
+          error: result.error,
+          degradedAboveMs: plan.degradedAboveMs,
+          observed: {
+            ping: {
+              sent: result.sent,
+              received: result.received,
+              rttMinMs: result.rttMinMs,
+              rttMaxMs: result.rttMaxMs,
+            },
           },
-        },
-      });
+        }),
+      );
     };
     child.on('error', (err: NodeJS.ErrnoException) =>
       done({

@@ -1,5 +1,5 @@
 import type { ProbeResult } from '../model.ts';
-import { upState } from '../probe.ts';
+import { kindResult } from '../probe.ts';
 import type { Push } from '../store/repositories.ts';
 import { isoTime } from '../../wire/time.ts';
 
@@ -23,20 +23,11 @@ export function judgePush(plan: PushPlan, scheduledAt: number, last: Push | unde
   } else if (last.status === 'down') {
     error = { class: 'reported', detail: last.message || 'the push reported a failure' };
   }
-  const durationMs = error === null ? (last?.durationMs ?? 0) : 0;
-  return {
-    ok: error === null,
-    state: error === null ? upState(durationMs, plan.degradedAboveMs) : 'down',
+  return kindResult({
     startedAt: Date.now(),
-    durationMs,
-    phases: { dnsMs: 0, connectMs: 0, tlsMs: 0, ttfbMs: 0, transferMs: 0 },
-    status: null,
-    httpVersion: null,
-    bytes: 0,
-    tlsExpiresAt: null,
-    patternMatched: null,
-    redirects: 0,
+    durationMs: error === null ? (last?.durationMs ?? 0) : 0,
     error,
+    degradedAboveMs: plan.degradedAboveMs,
     observed: { push: last ? { at: last.at, status: last.status, message: last.message } : null },
-  };
+  });
 }

@@ -1,7 +1,7 @@
 import net, { isIP, type Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import type { ProbeResult } from '../model.ts';
-import { classify, upState } from '../probe.ts';
+import { classify, kindResult } from '../probe.ts';
 import type { TcpSpec } from '../target.ts';
 
 /** What a TCP check needs of its target. */
@@ -39,20 +39,16 @@ export function probeTcp(plan: TcpPlan): Promise<ProbeResult> {
         ttfbMs: 0,
         transferMs: 0,
       };
-      resolve({
-        ok: error === null,
-        state: error === null ? upState(durationMs, plan.degradedAboveMs) : 'down',
-        startedAt,
-        durationMs,
-        phases,
-        status: null,
-        httpVersion: null,
-        bytes: 0,
-        tlsExpiresAt,
-        patternMatched: null,
-        redirects: 0,
-        error,
-      });
+      resolve(
+        kindResult({
+          startedAt,
+          durationMs,
+          error,
+          degradedAboveMs: plan.degradedAboveMs,
+          phases,
+          tlsExpiresAt,
+        }),
+      );
     };
     const timer = setTimeout(
       () =>
