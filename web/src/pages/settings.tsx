@@ -88,6 +88,20 @@ function Field(props: {
   );
 }
 
+/** Delete, for what the API defined; what the targets file defined is changed there. */
+function DeleteButton(props: { source: 'api' | 'file'; testid: string; onClick: () => void }) {
+  return props.source === 'api' ? (
+    <button
+      type="button"
+      class="button button--small button--quiet"
+      data-testid={props.testid}
+      onClick={props.onClick}
+    >
+      Delete
+    </button>
+  ) : null;
+}
+
 function Problem({ text, testid }: { text: string | null; testid: string }) {
   return text ? (
     <div class="notice notice--error" role="alert" data-testid={testid}>
@@ -204,16 +218,7 @@ function Channels(props: {
                   >
                     Send a test
                   </button>
-                  {ch.source === 'api' && (
-                    <button
-                      type="button"
-                      class="button button--small button--quiet"
-                      data-testid="channel-delete"
-                      onClick={() => remove(ch.id)}
-                    >
-                      Delete
-                    </button>
-                  )}
+                  <DeleteButton source={ch.source} testid="channel-delete" onClick={() => remove(ch.id)} />
                 </td>
               </tr>
             );
@@ -351,16 +356,7 @@ function Rules(props: {
                 </div>
               </td>
               <td class="site-actions">
-                {r.source === 'api' && (
-                  <button
-                    type="button"
-                    class="button button--small button--quiet"
-                    data-testid="rule-delete"
-                    onClick={() => void remove(r.id)}
-                  >
-                    Delete
-                  </button>
-                )}
+                <DeleteButton source={r.source} testid="rule-delete" onClick={() => void remove(r.id)} />
               </td>
             </tr>
           ))}
@@ -511,16 +507,7 @@ export function WindowTable({
             </td>
             {onDelete && (
               <td class="site-actions">
-                {w.source === 'api' && (
-                  <button
-                    type="button"
-                    class="button button--small button--quiet"
-                    data-testid="window-delete"
-                    onClick={() => onDelete(w.id)}
-                  >
-                    Delete
-                  </button>
-                )}
+                <DeleteButton source={w.source} testid="window-delete" onClick={() => onDelete(w.id)} />
               </td>
             )}
           </tr>
