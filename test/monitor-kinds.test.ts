@@ -7,11 +7,11 @@ import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { ICMP_NOT_PERMITTED } from '../src/monitor/kinds/icmp.ts';
 import { startDnsmasq, type DnsServer } from './helpers/dnsmasq.ts';
+import { selfSignedCert } from './helpers/farm.ts';
 import { eventually, startTestBeacon, type TestBeacon } from './helpers/server.ts';
 
 interface CheckItem {
@@ -33,7 +33,6 @@ let beacon: TestBeacon;
 let dns: DnsServer;
 let tcp: net.Server;
 let secure: tls.Server;
-let certDir: string;
 let certExpiresAt: number;
 
 const listen = (server: net.Server) =>
@@ -53,31 +52,9 @@ before(async () => {
   ]);
   // Checks hang up as soon as they connect: the servers ignore the resets that follow.
   tcp = net.createServer((socket) => socket.on('error', () => undefined).end('hello\r\n'));
-  certDir = mkdtempSync(join(tmpdir(), 'beacon-tls-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '10',
-      '-subj',
-      '/CN=localhost',
-      '-keyout',
-      join(certDir, 'k.pem'),
-      '-out',
-      join(certDir, 'c.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
-  const cert = readFileSync(join(certDir, 'c.pem'), 'utf8');
+  const { key, cert } = selfSignedCert(10);
   certExpiresAt = Date.parse(new (await import('node:crypto')).X509Certificate(cert).validTo);
-  secure = tls.createServer({ key: readFileSync(join(certDir, 'k.pem')), cert }, (socket) =>
-    socket.on('error', () => undefined).end(),
-  );
+  secure = tls.createServer({ key, cert }, (socket) => socket.on('error', () => undefined).end());
   secure.on('tlsClientError', () => undefined);
 });
 after(async () => {
@@ -85,7 +62,6 @@ after(async () => {
   await dns?.close();
   tcp?.close();
   secure?.close();
-  if (certDir) rmSync(certDir, { recursive: true, force: true });
 });
 
 async function create(body: Record<string, unknown>): Promise<Record<string, unknown>> {

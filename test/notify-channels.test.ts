@@ -2,11 +2,7 @@
 // auth and body it expects, and its own error answers (a bad token, a rate limit with Retry-After,
 // Slack's and Telegram's 200-with-error). E-mail goes to a real SMTP server on loopback.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SMTPServer } from 'smtp-server';
 import { resolveChannel } from '../src/notify/channels.ts';
@@ -14,6 +10,7 @@ import { sendContext } from '../src/notify/deliverer.ts';
 import { compose } from '../src/notify/message.ts';
 import type { Notification } from '../src/notify/notification.ts';
 import type { Outcome } from '../src/notify/providers/provider.ts';
+import { selfSignedCert } from './helpers/farm.ts';
 import { startReceiver, type Answer, type Received, type Receiver } from './helpers/receiver.ts';
 
 const note = (patch: Partial<Notification> = {}): Notification => ({
@@ -432,39 +429,16 @@ describe('channels speak each service’s API', () => {
 });
 
 describe('mailto:// and mailtos:// against a real SMTP server on loopback', () => {
-  let dir: string;
   let key: string;
   let cert: string;
   const mails: { from: string; to: string[]; data: string; user: string | undefined; secure: boolean }[] = [];
   const servers: SMTPServer[] = [];
 
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'beacon-smtp-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '2',
-        '-subj',
-        '/CN=localhost',
-        '-keyout',
-        join(dir, 'k.pem'),
-        '-out',
-        join(dir, 'c.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    key = readFileSync(join(dir, 'k.pem'), 'utf8');
-    cert = readFileSync(join(dir, 'c.pem'), 'utf8');
+    ({ key, cert } = selfSignedCert(2));
   });
   after(async () => {
     await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-    rmSync(dir, { recursive: true, force: true });
   });
 
   async function smtp(options: { secure: boolean; authOptional?: boolean }): Promise<number> {
