@@ -2,10 +2,12 @@
  * Web analytics. (a) The agent's gzipped size. (b) Dashboards over long history: generates 10 million
  * page views and events over 90 days (1 million with --quick) through the projection's own code, straight
  * into a store, then times the dashboard a browser loads (totals, chart and four top lists, six queries
- * at once) for 7, 30 and 90 days. (c) `POST /v1/collect` events/s, one event per request and ten. (d)
- * Freshness: from a collect's 202 to the event counted in the stats API.
+ * at once) for 7, 30 and 90 days. (c) Visit-level analyses over the same history: a 4-step funnel,
+ * journeys from a page, 12 weeks of weekly retention and a goal breakdown, each read as a bounded
+ * sample of visits. (d) `POST /v1/collect` events/s, one event per request and ten. (e) Freshness:
+ * from a collect's 202 to the event counted in the stats API.
  *
- *   node bench/analytics.ts [--quick] [--only collect,dashboards,freshness] [--profile DIR]
+ *   node bench/analytics.ts [--quick] [--only collect,dashboards,insights,freshness] [--profile DIR]
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +15,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { SessionRow, Site } from '../src/analytics/model.ts';
 import { projectEvents, type CollectedEvent } from '../src/analytics/event-rules.ts';
-import { DAY, fromLocal, startOfDay, toLocal } from '../src/analytics/time-zone.ts';
+import { DAY, formatLocal, fromLocal, startOfDay, toLocal } from '../src/analytics/time-zone.ts';
+import { visitorId } from '../src/analytics/visitor.ts';
 import { sqliteStore } from '../src/roles/store-sqlite.ts';
 import { count, ms } from './lib/format.ts';
 import { interleave, runLoad, type LoadSummary } from './lib/load.ts';
@@ -58,12 +61,13 @@ function random(seed: number): () => number {
 }
 
 /**
- * Writes `total` events' worth of rollups for one site over 90 days ending today. Events go through the
- * same session and rollup code as the sink (projectEvents), with sessions and "seen" sets in memory
- * rather than in the store, which is what makes 10 million take a minute instead of an hour. Raw event
- * rows are not written: the dashboards read only rollups.
+ * Writes `total` events' worth of rollups and visits for one site over 90 days ending today. Events go
+ * through the same session and rollup code as the sink (projectEvents), with "seen" sets in memory
+ * rather than in the store, which is what makes 10 million take minutes instead of an hour. Raw event
+ * rows are not written: the dashboards read only rollups, the visit-level analyses only visits. The
+ * site has monthly salts and visitors come back within a month, so retention has something to find.
  */
-async function generateHistory(dataDir: string, total: number): Promise<number> {
+export async function generateHistory(dataDir: string, total: number): Promise<number> {
   const store = sqliteStore({ dataDir });
   await store.open();
   const started = performance.now();
@@ -76,9 +80,24 @@ async function generateHistory(dataDir: string, total: number): Promise<number> 
       allowedDomains: [],
       timezone: ZONE,
       respectDnt: false,
+      saltRotation: 'monthly',
+      currency: 'USD',
       createdAt: Date.now(),
     };
-    await store.transaction((tx) => tx.analytics.createSite(site));
+    await store.transaction(async (tx) => {
+      await tx.analytics.createSite(site);
+      for (const [id, name, spec] of GOALS)
+        await tx.analytics.putDefinition({
+          tenant: 'default',
+          site: SITE,
+          kind: 'goal',
+          id,
+          name,
+          spec,
+          createdAt: Date.now(),
+          updatedAt: Date.now(),
+        });
+    });
     const rand = random(42);
     const pick = <T>(list: readonly T[]) => list[Math.floor(rand() * list.length)]!;
     // Page popularity falls off like a power law, as on real sites.
@@ -87,12 +106,32 @@ async function generateHistory(dataDir: string, total: number): Promise<number> 
     const today = startOfDay(toLocal(Date.now(), ZONE));
     const progress = new Progress(`generating ${count(total)} events`, total);
     let made = 0;
+    // Visits continue across midnight within a month (monthly salts); a new month starts afresh. Each
+    // visit is written once, in its latest state, when its month is done.
+    let prior = new Map<string, SessionRow>();
+    const visits = new Map<string, SessionRow>();
+    const writeVisits = async () => {
+      const all = [...visits.values()];
+      visits.clear();
+      for (let i = 0; i < all.length; i += 20_000)
+        await store.transaction((tx) => tx.analytics.upsertSessions(all.slice(i, i + 20_000)));
+    };
+    let month = -1;
     for (let d = 0; d < HISTORY_DAYS; d++) {
-      const dayStart = fromLocal(today - (HISTORY_DAYS - 1 - d) * DAY, ZONE);
+      const dayLocal = today - (HISTORY_DAYS - 1 - d) * DAY;
+      const dayStart = fromLocal(dayLocal, ZONE);
       const events: CollectedEvent[] = [];
       const visitorsToday = Math.ceil(perDay / 4);
+      const thisMonth = new Date(dayStart).getUTCMonth();
+      if (thisMonth !== month) {
+        month = thisMonth;
+        prior = new Map();
+        await writeVisits();
+      }
       while (events.length < perDay && made + events.length < total) {
-        const visitor = `v${d}-${Math.floor(rand() * visitorsToday)}`;
+        // Visitor ids as the collector makes them (a hash), drawn from the month's pool with a skew, so
+        // some come back on many days and most on few.
+        const visitor = visitorId(`m${month}`, SITE, String(Math.floor(visitorsToday * 6 * rand() ** 2)), '');
         let ts = dayStart + Math.floor(rand() * (DAY - 3_600_000));
         const utm = rand() < 0.1 ? `?utm_source=newsletter&utm_campaign=c${Math.floor(rand() * 20)}` : '';
         const referrer = pick(REFERRERS);
@@ -119,18 +158,21 @@ async function generateHistory(dataDir: string, total: number): Promise<number> 
               referrer: '',
               userAgent,
               props: { plan: pick(['free', 'pro', 'team']) },
+              revenue:
+                rand() < 0.3 ? { milli: 1000 * (5 + Math.floor(rand() * 95)), currency: 'USD' } : undefined,
             });
           }
           ts += Math.floor(rand() * 300_000);
         }
       }
-      // Visitor ids are per day (daily salt), so no session carries over midnight.
-      const batch = projectEvents(site, events, new Map<string, SessionRow>());
+      const batch = projectEvents(site, events, prior);
       batch.rollups.countAllVisitors();
       await store.transaction((tx) => tx.analytics.addRollups('default', SITE, batch.rollups.deltas()));
+      for (const visit of batch.sessions) visits.set(visit.id, visit);
       made += events.length;
       progress.update(made);
     }
+    await writeVisits();
     progress.finish(made);
     return made / ((performance.now() - started) / 1000);
   } finally {
@@ -188,6 +230,71 @@ async function dashboards(server: BenchServer, loads: number): Promise<Figure[]>
         unit: 'ms',
         target: { op: '<=', value: 500 },
       },
+    );
+  }
+  return figures;
+}
+
+/** The bench site's goals, for the funnel and the goal breakdown. */
+const GOALS: [string, string, unknown][] = [
+  ['gl_docs', 'Docs', { page: '/docs/**' }],
+  ['gl_signup', 'Signup', { event: 'signup' }],
+  ['gl_purchase', 'Purchase', { event: 'purchase' }],
+  ['gl_pro', 'Pro download', { event: 'download', props: [['is', 'plan', ['pro']]] }],
+];
+
+/** The visit-level analyses timed: a 4-step funnel, journeys from the most visited page, retention, goals. */
+const INSIGHTS = (twelveWeeks: [string, string]): [string, string, unknown][] => [
+  [
+    '4-step funnel, 90 days',
+    'funnel',
+    {
+      steps: [{ page: '/docs/0' }, { goal: 'Docs' }, { goal: 'Signup' }, { goal: 'Purchase' }],
+      dateRange: '90d',
+    },
+  ],
+  ['journeys from a page, 3 deep, 90 days', 'journeys', { page: '/docs/0', depth: 3, dateRange: '90d' }],
+  ['12-week retention, weekly cohorts', 'retention', { period: 'week', dateRange: twelveWeeks }],
+  [
+    'goal breakdown with revenue, 90 days',
+    'query',
+    {
+      metrics: ['conversions', 'conversion_rate', 'total_revenue'],
+      dimensions: ['event:goal'],
+      dateRange: '90d',
+    },
+  ],
+];
+
+/** Times each visit-level analysis over the whole history, one request at a time. */
+async function insights(server: BenchServer, loads: number): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  const today = startOfDay(toLocal(Date.now(), ZONE));
+  const twelveWeeks: [string, string] = [formatLocal(today - 83 * DAY, false), formatLocal(today, false)];
+  for (const [name, route, body] of INSIGHTS(twelveWeeks)) {
+    const ask = () =>
+      server.request<{ meta: { sample: { fraction: number } | null } }>(`/v1/sites/${SITE}/${route}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const first = await ask();
+    const read = first.meta.sample
+      ? `${Math.round(first.meta.sample.fraction * 100)}% of visitors read`
+      : 'every visit read';
+    for (let i = 0; i < 2; i++) await ask();
+    const latency = new Histogram(0.1);
+    const progress = new Progress(name, loads);
+    for (let i = 0; i < loads; i++) {
+      const t = performance.now();
+      await ask();
+      latency.record(performance.now() - t);
+      progress.update(i + 1);
+    }
+    progress.finish(loads, `p50 ${ms(latency.percentile(50))}, p95 ${ms(latency.percentile(95))} (${read})`);
+    figures.push(
+      { name: `${name} p50`, value: latency.percentile(50), unit: 'ms' },
+      { name: `${name} p95`, value: latency.percentile(95), unit: 'ms', target: { op: '<=', value: 500 } },
     );
   }
   return figures;
@@ -315,12 +422,16 @@ export async function runAnalytics(options: BenchOptions): Promise<BenchReport> 
       target: { op: '<=', value: 1536 },
     });
   }
-  // `--only collect` (or dashboards, freshness) runs just those parts; only dashboards need history.
-  const parts = new Set(['dashboards', 'collect', 'freshness'].filter((p) => options.only.includes(p)));
+  // `--only collect` (or dashboards, insights, freshness) runs just those parts; dashboards and insights
+  // need history.
+  const parts = new Set(
+    ['dashboards', 'insights', 'collect', 'freshness'].filter((p) => options.only.includes(p)),
+  );
   const run = (part: string) => parts.size === 0 || parts.has(part);
   const total = options.quick ? 1_000_000 : 10_000_000;
   const dataDir = mkdtempSync(join(tmpdir(), 'beacon-bench-analytics-'));
-  if (run('dashboards')) {
+  const history = run('dashboards') || run('insights');
+  if (history) {
     step(`${TITLE}: generating ${count(total)} events of history over ${HISTORY_DAYS} days`);
     figures.push({
       name: `history generation (${count(total)} events)`,
@@ -328,13 +439,14 @@ export async function runAnalytics(options: BenchOptions): Promise<BenchReport> 
       unit: 'events/s',
     });
   }
-  step(`${TITLE}: starting a Beacon${run('dashboards') ? ' on that history' : ''}`);
+  step(`${TITLE}: starting a Beacon${history ? ' on that history' : ''}`);
   const server = await startServer({
     profileDir: options.profileDir,
     flags: { dataDir, 'analytics.addressPerSecond': 0, 'analytics.sitePerSecond': 0 },
   });
   try {
     if (run('dashboards')) figures.push(...(await dashboards(server, options.quick ? 10 : 50)));
+    if (run('insights')) figures.push(...(await insights(server, options.quick ? 5 : 20)));
     if (run('collect') || run('freshness')) {
       const { figures: collected, site } = await collect(server, options.quick ? 4 : 10);
       if (run('collect')) figures.push(...collected);

@@ -7,6 +7,7 @@
 import { runAlerts } from './alerts.ts';
 import { runAnalytics } from './analytics.ts';
 import { runFanout } from './fanout.ts';
+import { runHostile } from './hostile.ts';
 import { runIngest } from './ingest.ts';
 import { runOccupancy } from './occupancy.ts';
 import { parseBenchOptions } from './lib/options.ts';
@@ -23,6 +24,7 @@ const benches = [
   { title: 'Sink', run: runSink },
   { title: 'Occupancy', run: runOccupancy },
   { title: 'Analytics', run: runAnalytics },
+  { title: 'Hostile', run: runHostile },
   { title: 'Alerts', run: runAlerts },
 ].filter((b) => options.only.length === 0 || options.only.includes(b.title.toLowerCase()));
 const reports: BenchReport[] = [];

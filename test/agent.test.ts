@@ -33,7 +33,14 @@ after(async () => {
 
 interface Sent {
   s: string;
-  e: { n: string; u: string; p?: Record<string, unknown>; a: number; i: string }[];
+  e: {
+    n: string;
+    u: string;
+    p?: Record<string, unknown>;
+    m?: { a: number | string; c: string };
+    a: number;
+    i: string;
+  }[];
 }
 
 /** A page with the agent started and a transport that records each batch in `window.sent`. */
@@ -71,6 +78,29 @@ test('events wait for the batch and go out together, in order, with ids and ages
   assert.deepEqual(batches[0]!.e[1]!.p, { plan: 'pro' });
   assert.equal(new Set(batches[0]!.e.map((e) => e.i)).size, 3);
   assert.ok(batches[0]!.e.every((e) => e.a >= 0));
+  await page.close();
+});
+
+test('a custom event carries its revenue as m: amount and currency, as given', async () => {
+  const page = await agentPage({ delay: 600_000, auto: false });
+  await page.evaluate(() => {
+    const agent = (
+      window as unknown as {
+        agent: { track: (n: string, p?: object, r?: object) => void; flush: () => void };
+      }
+    ).agent;
+    agent.track('purchase', { plan: 'pro' }, { amount: 49.9, currency: 'EUR' });
+    agent.track('refund', undefined, { amount: '-10.00', currency: 'USD' });
+    agent.flush();
+  });
+  const [batch] = await sent(page);
+  assert.deepEqual(
+    batch!.e.map((e) => [e.n, e.m]),
+    [
+      ['purchase', { a: 49.9, c: 'EUR' }],
+      ['refund', { a: '-10.00', c: 'USD' }],
+    ],
+  );
   await page.close();
 });
 

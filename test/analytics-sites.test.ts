@@ -60,6 +60,8 @@ for (const backend of ['sqlite', 'postgres'] as const) {
           allowedDomains: ['cdn.old.example'],
           timezone: 'Europe/Berlin',
           respectDnt: true,
+          saltRotation: 'daily',
+          currency: 'USD',
           createdAt: undefined,
         },
       );

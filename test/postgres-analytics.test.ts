@@ -21,6 +21,8 @@ const site: Site = {
   allowedDomains: [],
   timezone: 'Pacific/Kiritimati', // UTC+14: local days run well ahead of UTC's
   respectDnt: false,
+  saltRotation: 'daily',
+  currency: 'USD',
   createdAt: 0,
 };
 

@@ -31,8 +31,6 @@ const partitionsOf = async (url: string) =>
   ).map((r) => r.name);
 
 const dayName = (ms: number) => `messages_p${new Date(ms).toISOString().slice(0, 10).replaceAll('-', '')}`;
-const checksDay = (ms: number) =>
-  `monitor_checks_p${new Date(ms).toISOString().slice(0, 10).replaceAll('-', '')}`;
 
 const check = (scheduledAt: number): CheckRow => ({
   tenant: 't1',
@@ -89,7 +87,8 @@ describe('PostgreSQL store', () => {
       // Two days later: two more partitions ahead, nothing dropped without a retention setting.
       const later = await store.maintain(now + 2 * DAY);
       assert.deepEqual(later.wings.messages!.created, [dayName(now + 4 * DAY), dayName(now + 5 * DAY)]);
-      assert.deepEqual(later.wings.monitor!.created, [checksDay(now + 4 * DAY), checksDay(now + 5 * DAY)]);
+      // Checks live in unpartitioned hot rows and blocks (migration 9): nothing to make ahead.
+      assert.equal(later.wings.monitor, undefined);
       assert.deepEqual(later.dropped, []);
     } finally {
       await store.close();
@@ -169,55 +168,35 @@ describe('PostgreSQL store', () => {
     }
   });
 
-  test('monitor checks: day partitions ahead and on demand; retention drops whole days, deletes the rest', async () => {
+  test('monitor checks: hot rows by series; retention deletes what is before the cutoff, a late check is stored again', async () => {
     const db = await database();
     const now = Date.now();
     const today = now - (now % DAY);
-    const checksPartitions = async () =>
-      (
-        await sqlRows<{ name: string }>(
-          db.url,
-          `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-           WHERE i.inhparent = 'monitor_checks'::regclass ORDER BY 1`,
-        )
-      ).map((r) => r.name);
-    const writer = postgresStore({ url: db.url, partitionsAhead: 2, maintenanceIntervalMs: 0 });
-    const pruner = postgresStore({ url: db.url, partitionsAhead: 2, maintenanceIntervalMs: 0 });
+    const writer = postgresStore({ url: db.url, maintenanceIntervalMs: 0 });
+    const pruner = postgresStore({ url: db.url, maintenanceIntervalMs: 0 });
     await writer.open();
     await pruner.open();
     try {
-      assert.deepEqual(
-        await checksPartitions(),
-        [0, 1, 2].map((d) => checksDay(today + d * DAY)),
-      );
       const at = [today - 10 * DAY + 5, today - 3 * DAY, today - 3 * DAY + 12 * 3_600_000, today + 1000];
       const stored = await writer.transaction((tx) => tx.checks.insert(at.map((t) => check(t))));
       assert.equal(stored.length, 4);
-      assert.deepEqual(await checksPartitions(), [
-        checksDay(today - 10 * DAY),
-        checksDay(today - 3 * DAY),
-        ...[0, 1, 2].map((d) => checksDay(today + d * DAY)),
-      ]);
-      const placed = await sqlRows<{ partition: string; tenant: string }>(
+      const placed = await sqlRows<{ at: number; tenant: string }>(
         db.url,
-        'SELECT tableoid::regclass::text AS partition, tenant FROM monitor_checks ORDER BY scheduled_at',
+        `SELECT h.scheduled_at AS at, s.tenant FROM monitor_hot_checks h
+         JOIN monitor_series s ON s.id = h.series ORDER BY h.scheduled_at`,
       );
       assert.deepEqual(
-        placed.map((p) => [p.partition, p.tenant]),
-        at.map((t) => [checksDay(t), 't1']),
+        placed.map((p) => [p.at, p.tenant]),
+        at.map((t) => [t, 't1']),
       );
 
-      // Another process prunes up to just after midnight three days ago: the 10-day-old day goes
-      // whole, the 3-day-old day keeps its partition and loses its midnight check only.
+      // Another process prunes up to just after midnight three days ago.
       const pruned = await pruner.transaction((tx) => tx.checks.deleteChecksBefore(today - 3 * DAY + 1));
       assert.equal(pruned, 2);
-      assert.ok(!(await checksPartitions()).includes(checksDay(today - 10 * DAY)));
-      assert.ok((await checksPartitions()).includes(checksDay(today - 3 * DAY)));
-      // The writer still believes the dropped day exists: its first attempt fails, and the sink's
-      // retry creates the partition again and stores the late check.
+      // A late check for a pruned day is stored like any other.
       const late = () => writer.transaction((tx) => tx.checks.insert([check(today - 10 * DAY + 60_000)]));
-      await assert.rejects(late(), /no partition/);
       assert.equal((await late()).length, 1);
+      assert.equal((await late()).length, 0, 'a check is stored once');
       assert.deepEqual(
         (await writer.monitor.listChecks({ tenant: 't1', target: 'a', limit: 10 })).map((c) => c.scheduledAt),
         [at[3], at[2], today - 10 * DAY + 60_000],

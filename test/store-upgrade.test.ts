@@ -16,6 +16,10 @@ import { postgresMigrations86f62b7 } from './fixtures/86f62b7/postgres-migration
 import { sqliteMigrations86f62b7 } from './fixtures/86f62b7/sqlite-migrations.ts';
 import { freshDatabase } from './helpers/postgres.ts';
 import { sampleTarget } from './helpers/targets.ts';
+import { pino } from 'pino';
+import { Compactor } from '../src/monitor/compaction.ts';
+import type { CheckRow } from '../src/monitor/model.ts';
+import { checkValues } from '../src/monitor/store/rows.ts';
 
 const NAMES = [
   '001_tenants_messages_checkpoints',
@@ -26,7 +30,13 @@ const NAMES = [
   '006_occupancy_hours',
 ];
 /** Versions added since 86f62b7: all a database of that day has to apply. */
-const LATER = ['007_dead_letters', '008_tenants_disabled', '010_alerts'];
+const LATER = [
+  '007_dead_letters',
+  '008_tenants_disabled',
+  '009_check_blocks',
+  '010_alerts',
+  '014_analytics_insights',
+];
 
 const {
   id: _id,
@@ -46,28 +56,101 @@ const seed = {
   space: ['t1', 'lobby', 'Lobby', null, 1000],
 };
 
-/** Tables and indexes version 10 (alerting) made. */
-const ALERTING =
-  /notify_|monitor_pushes|monitor_alert_rules|monitor_maintenance|monitor_alert_states|monitor_cert_warnings|monitor_targets_push_token/;
-/** Columns version 10 added to 86f62b7's tables (PostgreSQL's listing, SQLite's altered CREATE text). */
-const ADDED_COLUMNS =
-  /^column (monitor_checks\.(kind|state|observed)|monitor_states\.(fails|slow)|monitor_targets\.push_token) /;
-const ADDED_SQLITE = [
-  ', kind TEXT',
-  ', state TEXT',
-  ', observed TEXT',
-  ', fails INTEGER NOT NULL DEFAULT 0',
-  ', slow INTEGER NOT NULL DEFAULT 0',
+const DAY = 86_400_000;
+/** The columns of 86f62b7's monitor_checks: all but kind, state and observed (version 10). */
+const OLD_CHECK_COLUMNS = 21;
+/** A check's values in 86f62b7's monitor_checks columns. */
+const oldCheckValues = (c: CheckRow) => checkValues(c).slice(0, OLD_CHECK_COLUMNS);
+
+/** Checks as 86f62b7 stored them, one row each in monitor_checks: the day after the epoch, two regions. */
+const oldChecks: CheckRow[] = [0, 1, 2].flatMap((i) =>
+  ['eu', 'us'].map((region) => ({
+    tenant: 't1',
+    target: 'web',
+    region,
+    slot: 1440 + i,
+    scheduledAt: DAY + i * 60_000,
+    startedAt: DAY + i * 60_000 + 4,
+    durationMs: 41.37 + i,
+    phases: { dnsMs: 1.25, connectMs: 2.5, tlsMs: 7.75, ttfbMs: 20.1, transferMs: 9.5 },
+    status: i === 1 ? 503 : 200,
+    httpVersion: '1.1',
+    bytes: 1234,
+    tlsExpiresAt: 90 * DAY,
+    patternMatched: i === 2 ? false : null,
+    redirects: 0,
+    ok: i !== 1,
+    error: i === 1 ? { class: 'status' as const, detail: 'status 503 not in 200-399' } : null,
+  })),
+);
+const newestFirst = [...oldChecks].sort(
+  (a, b) => b.scheduledAt - a.scheduledAt || (a.region < b.region ? 1 : -1),
+);
+
+/**
+ * Checks the old code stored read back as they were, and background compaction (which the upgraded
+ * code runs) moves them into blocks without changing an answer.
+ */
+async function readChecksBack(store: BeaconStore): Promise<void> {
+  const page = () => store.monitor.listChecks({ tenant: 't1', target: 'web', limit: 100 });
+  assert.deepEqual(await page(), newestFirst);
+  const latest = newestFirst.filter((c) => c.scheduledAt === newestFirst[0]!.scheduledAt).reverse();
+  assert.deepEqual(await store.monitor.latestChecks('t1'), latest);
+  // A copy of an old check (a prober's spool drained after the upgrade) is not new.
+  assert.deepEqual(await store.transaction((tx) => tx.checks.insert([oldChecks[0]!])), []);
+  const compacted = await new Compactor({ store, periodMs: DAY, logger: pino({ level: 'silent' }) }).run(
+    3 * DAY,
+  );
+  assert.deepEqual([compacted.checks, compacted.blocks], [6, 2]);
+  assert.deepEqual(await page(), newestFirst);
+  assert.deepEqual(await store.monitor.latestChecks('t1'), latest);
+  assert.deepEqual(await store.transaction((tx) => tx.checks.insert([oldChecks[0]!])), []);
+}
+
+/** Tables that versions added since 86f62b7 made. */
+const LATER_TABLES =
+  /dead_letters|monitor_(series|hot_checks|check_blocks|pushes|alert_rules|maintenance|alert_states|cert_warnings|targets_push_token)|notify_|analytics_(definitions|shared_links|reports|outbox|imports|import_files|imported)\b/;
+/** Columns that versions added since 86f62b7 gave to older tables. */
+/** SQLite's CREATE text of older tables: what ALTER TABLE ADD COLUMN appended since 86f62b7. */
+const LATER_SQLITE = [
+  ', disabled_at INTEGER',
+  ", salt_rotation TEXT NOT NULL DEFAULT 'daily', currency TEXT NOT NULL DEFAULT 'USD'",
+  ', kind TEXT, state TEXT, observed TEXT',
+  ', fails INTEGER NOT NULL DEFAULT 0, slow INTEGER NOT NULL DEFAULT 0',
   ', push_token TEXT',
+];
+const LATER_COLUMNS = [
+  'tenants.disabled_at',
+  'analytics_sites.salt_rotation',
+  'analytics_sites.currency',
+  'analytics_sessions.sample',
+  'analytics_sessions.steps',
+  'monitor_checks.kind',
+  'monitor_checks.state',
+  'monitor_checks.observed',
+  'monitor_states.fails',
+  'monitor_states.slow',
+  'monitor_targets.push_token',
 ];
 
 /** A schema as 86f62b7 made it: what the versions added since made is taken out again. */
 const as86f62b7 = (lines: string[]) =>
   lines
-    .filter((line) => !line.includes('dead_letters') && !line.startsWith('column tenants.disabled_at '))
-    .filter((line) => !ALERTING.test(line) && !ADDED_COLUMNS.test(line))
+    .filter(
+      (line) =>
+        !LATER_TABLES.test(line) &&
+        !line.includes('analytics_sessions_sample') &&
+        !line.startsWith('index analytics_sessions_id:') &&
+        !LATER_COLUMNS.some((column) => line.startsWith(`column ${column} `)),
+    )
     .map((line) =>
-      ADDED_SQLITE.reduce((l, added) => l.replace(added, ''), line.replace(', disabled_at INTEGER', '')),
+      LATER_SQLITE.reduce((l, added) => l.replace(added, ''), line)
+        // Version 14 rebuilt SQLite's sessions table keyed by sample bucket and start.
+        .replace('CREATE TABLE "analytics_sessions"', 'CREATE TABLE analytics_sessions')
+        .replace(
+          'sample INTEGER NOT NULL, steps TEXT NOT NULL, PRIMARY KEY (tenant, site, sample, started_local, id)',
+          'PRIMARY KEY (tenant, site, id)',
+        ),
     );
 
 /** Everything a database's schema declares, in a form two databases can be compared by. */
@@ -121,6 +204,12 @@ test('a SQLite store made by 86f62b7 opens: only later versions apply, the same 
       .run(...seed.message);
     old.prepare('INSERT INTO monitor_targets VALUES (?, ?, ?, ?, ?, ?)').run(...seed.target);
     old.prepare('INSERT INTO occupancy_spaces VALUES (?, ?, ?, ?, ?)').run(...seed.space);
+    const check = old.prepare(
+      `INSERT INTO monitor_checks VALUES (${oldCheckValues(oldChecks[0]!)
+        .map(() => '?')
+        .join(', ')})`,
+    );
+    for (const c of oldChecks) check.run(oldCheckValues(c));
     old.close();
 
     const store = sqliteStore({ dataDir: oldDir });
@@ -128,6 +217,7 @@ test('a SQLite store made by 86f62b7 opens: only later versions apply, the same 
     assert.deepEqual(store.existing, NAMES);
     try {
       await readBack(store);
+      await readChecksBack(store);
     } finally {
       await store.close();
     }
@@ -146,7 +236,7 @@ test('a SQLite store made by 86f62b7 opens: only later versions apply, the same 
         schema86f62b7,
         'versions 1 to 6 make what 86f62b7 made',
       );
-      assert.equal(freshDb.pragma('user_version', { simple: true }), 10);
+      assert.equal(freshDb.pragma('user_version', { simple: true }), 14);
     } finally {
       freshDb.close();
     }
@@ -248,6 +338,18 @@ test('a PostgreSQL store made by 86f62b7 opens: only later versions apply, the s
     );
     await pool.query('INSERT INTO monitor_targets VALUES ($1, $2, $3, $4, $5, $6)', seed.target);
     await pool.query('INSERT INTO occupancy_spaces VALUES ($1, $2, $3, $4, $5)', seed.space);
+    await pool.query(
+      `CREATE TABLE IF NOT EXISTS monitor_checks_p19700102 PARTITION OF monitor_checks
+       FOR VALUES FROM ('1970-01-02T00:00:00Z') TO ('1970-01-03T00:00:00Z')`,
+    );
+    const at = (n: number) => `timestamptz 'epoch' + $${n}::float8 * interval '1 millisecond'`;
+    for (const c of oldChecks) {
+      const values = oldCheckValues(c);
+      await pool.query(
+        `INSERT INTO monitor_checks VALUES (${values.map((_, i) => ([2, 5, 15].includes(i) && values[i] !== null ? at(i + 1) : `$${i + 1}`)).join(', ')})`,
+        values.map((v, i) => (i === 16 || i === 18 ? (v === null ? null : v === 1) : v)),
+      );
+    }
     const schema86f62b7 = await postgresSchema(old.url);
 
     const store = postgresStore({ url: old.url, maintenanceIntervalMs: 0 });
@@ -258,6 +360,7 @@ test('a PostgreSQL store made by 86f62b7 opens: only later versions apply, the s
     );
     try {
       await readBack(store);
+      await readChecksBack(store);
     } finally {
       await store.close();
     }
@@ -277,5 +380,104 @@ test('a PostgreSQL store made by 86f62b7 opens: only later versions apply, the s
     );
   } finally {
     await pool.end();
+  }
+});
+
+/** A visit and its events as the code of 86f62b7 stored them, through the old schema's columns. */
+const oldVisit = {
+  site: ['st_old', 't1', 'old.example', '[]', 'UTC', 0, 1000],
+  session: [
+    't1',
+    'st_old',
+    'sess-1',
+    'QkZ2visitor',
+    5000,
+    5000,
+    9000,
+    2,
+    1,
+    '/',
+    '/b',
+    'Direct / None',
+    '',
+    '',
+    '',
+    '',
+    'desktop',
+    'Chrome',
+    'Linux',
+  ],
+  events: [
+    ['t1', 'st_old', 'k1', 5000, 5000, 'sess-1', 'QkZ2visitor', 'pageview', '/', '{}'],
+    ['t1', 'st_old', 'k3', 9000, 9000, 'sess-1', 'QkZ2visitor', 'pageview', '/b', '{}'],
+    ['t1', 'st_old', 'k2', 7000, 7000, 'sess-1', 'QkZ2visitor', 'signup', '/', '{"plan":"pro"}'],
+  ],
+};
+/** What the upgrade makes of that visit: steps in time order, and the sample bucket of its visitor. */
+const upgradedVisit = {
+  sample: 66,
+  steps: [
+    { at: 0, page: '/', name: 'pageview', props: undefined, revenue: undefined },
+    { at: 2000, page: '/', name: 'signup', props: { plan: 'pro' }, revenue: undefined },
+    { at: 4000, page: '/b', name: 'pageview', props: undefined, revenue: undefined },
+  ],
+};
+
+test('visits stored before version 14 get their steps from their events, and their sample bucket, on both backends', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'beacon-86f62b7-visits-'));
+  const db = await freshDatabase();
+  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  try {
+    const old = openDatabase(join(dir, 'beacon.db'), { synchronous: 'normal' });
+    migrate(old, sqliteMigrations86f62b7);
+    old.prepare('INSERT INTO tenants VALUES (?, ?, ?)').run(...seed.tenant);
+    old.prepare('INSERT INTO analytics_sites VALUES (?, ?, ?, ?, ?, ?, ?)').run(...oldVisit.site);
+    old
+      .prepare(`INSERT INTO analytics_sessions VALUES (${oldVisit.session.map(() => '?').join(', ')})`)
+      .run(...oldVisit.session);
+    for (const e of oldVisit.events)
+      old.prepare('INSERT INTO analytics_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').run(...e);
+    old.close();
+
+    await migratePostgres(pool, postgresMigrations86f62b7);
+    await pool.query('INSERT INTO tenants VALUES ($1, $2, $3)', seed.tenant);
+    await pool.query('INSERT INTO analytics_sites VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+      ...oldVisit.site.slice(0, 5),
+      false,
+      1000,
+    ]);
+    await pool.query(
+      `INSERT INTO analytics_sessions VALUES (${oldVisit.session.map((_, i) => `$${i + 1}`).join(', ')})`,
+      oldVisit.session,
+    );
+    await pool.query(
+      `CREATE TABLE analytics_events_p19700101 PARTITION OF analytics_events FOR VALUES FROM (0) TO (86400000)`,
+    );
+    for (const e of oldVisit.events)
+      await pool.query('INSERT INTO analytics_events VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)', e);
+
+    for (const store of [
+      sqliteStore({ dataDir: dir }),
+      postgresStore({ url: db.url, maintenanceIntervalMs: 0 }),
+    ]) {
+      await store.open();
+      try {
+        const [visit] = await store.analytics.visits({
+          tenant: 't1',
+          site: 'st_old',
+          from: 0,
+          to: 86_400_000,
+          limit: 10,
+        });
+        assert.deepEqual({ sample: visit?.sample, steps: visit?.steps }, upgradedVisit);
+        const site = await store.analytics.site('st_old');
+        assert.deepEqual([site?.saltRotation, site?.currency], ['daily', 'USD']);
+      } finally {
+        await store.close();
+      }
+    }
+  } finally {
+    await pool.end();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -9,12 +9,20 @@ import { encodeBatch } from './proto.ts';
 /** Event properties: flat strings, numbers or booleans. */
 export type Props = Record<string, string | number | boolean>;
 
+/** Money a custom event carries: an amount (a number or decimal string) and an ISO 4217 currency. */
+export interface Revenue {
+  readonly amount: number | string;
+  readonly currency: string;
+}
+
 /** An event waiting to be sent, in the wire's short field names. */
 export interface QueuedEvent {
   readonly n: string;
   readonly u: string;
   readonly r: string;
   readonly p?: Props | undefined;
+  /** Revenue: `a` amount, `c` currency. */
+  readonly m?: { readonly a: number | string; readonly c: string } | undefined;
   /** Event time (ms); sent as an age, so the visitor's clock does not matter. */
   readonly t: number;
   readonly i: string;
@@ -39,8 +47,8 @@ export interface AgentOptions {
 export type Transport = (body: string, bytes: () => Uint8Array<ArrayBuffer>) => boolean;
 
 export interface Agent {
-  /** Records a custom event, or a page view with the name `pageview`. */
-  readonly track: (name: string, props?: Props) => void;
+  /** Records a custom event (with the revenue it carries, if any), or a page view with the name `pageview`. */
+  readonly track: (name: string, props?: Props, revenue?: Revenue) => void;
   /** Sends everything queued now. */
   readonly flush: () => void;
 }
@@ -97,18 +105,19 @@ export function createAgent(options: AgentOptions, win: Window = window, transpo
     const now = Date.now();
     const body = JSON.stringify({
       s: site,
-      e: batch.map((e) => ({ n: e.n, u: e.u, r: e.r, p: e.p, a: now - e.t, i: e.i })),
+      e: batch.map((e) => ({ n: e.n, u: e.u, r: e.r, p: e.p, m: e.m, a: now - e.t, i: e.i })),
     });
     send(body, () => encodeBatch(site, batch, now));
   };
 
-  const track = (name: string, props?: Props) => {
+  const track = (name: string, props?: Props, revenue?: Revenue) => {
     if (off) return;
     queue.push({
       n: name,
       u: win.location.href,
       r: win.document.referrer,
       p: props,
+      m: revenue && { a: revenue.amount, c: revenue.currency },
       t: Date.now(),
       i: randomId(),
     });

@@ -41,6 +41,12 @@ export function encodeBatch(
     varint(ev, 40);
     varint(ev, now - e.t);
     text(ev, 6, e.i);
+    if (e.m) {
+      const money: Bytes = [];
+      text(money, 1, String(e.m.a));
+      text(money, 2, e.m.c);
+      bytes(ev, 7, money);
+    }
     bytes(out, 2, ev);
   }
   return new Uint8Array(out);

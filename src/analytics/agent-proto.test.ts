@@ -55,3 +55,24 @@ test('truncated or garbled frames are refused with COLLECT_INVALID, never a cras
   assert.throws(() => decodeBatch(new Uint8Array([0x0b])), { code: 'COLLECT_INVALID' });
   assert.throws(() => parseCollect(decodeBatch(new Uint8Array([])), 50), { code: 'COLLECT_INVALID' });
 });
+
+test("a custom event's revenue crosses the socket as field 7 and reads as the JSON transport's", () => {
+  const now = 1_800_000_000_000;
+  const bytes = encodeBatch(
+    'st_abc',
+    [
+      {
+        n: 'purchase',
+        u: 'https://shop.example/',
+        r: '',
+        m: { a: 49.9, c: 'EUR' },
+        t: now,
+        i: 'id-000000003',
+      },
+    ],
+    now,
+  );
+  const decoded = decodeBatch(bytes) as { e: Record<string, unknown>[] };
+  assert.deepEqual(decoded.e[0]!.m, { a: '49.9', c: 'EUR' });
+  assert.deepEqual(parseCollect(decoded, 50).events[0]!.revenue, { milli: 49_900, currency: 'EUR' });
+});

@@ -2,7 +2,7 @@ import { BeaconError } from '../errors/catalog.ts';
 
 /**
  * Decodes the agent's protobuf `Batch` (agent/agent.proto) into the same JSON shape `/v1/collect` takes,
- * so both transports share one validation. Hand-written: six fields do not warrant a codegen toolchain.
+ * so both transports share one validation. Hand-written: seven fields do not warrant a codegen toolchain.
  */
 export function decodeBatch(bytes: Uint8Array): unknown {
   const reader = new Reader(bytes);
@@ -38,7 +38,17 @@ function decodeEvent(bytes: Uint8Array): Record<string, unknown> {
       props[key] = value;
     } else if (field === 5 && wire === 0) event.a = reader.varint();
     else if (field === 6 && wire === 2) event.i = reader.string();
-    else reader.skip(wire);
+    else if (field === 7 && wire === 2) {
+      const money = new Reader(reader.bytes());
+      const revenue: Record<string, string> = {};
+      while (!money.done) {
+        const [f, w] = money.tag();
+        if (f === 1 && w === 2) revenue.a = money.string();
+        else if (f === 2 && w === 2) revenue.c = money.string();
+        else money.skip(w);
+      }
+      event.m = revenue;
+    } else reader.skip(wire);
   }
   if (Object.keys(props).length > 0) event.p = props;
   return event;

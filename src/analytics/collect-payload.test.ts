@@ -17,6 +17,7 @@ test('a valid payload is read with defaults, and ages are clamped to an hour', (
         props: {},
         ageMs: 3_600_000,
         id: undefined,
+        revenue: undefined,
       },
     ],
   });
@@ -36,7 +37,19 @@ test('each bad field is named', () => {
     [{ s: 'st_1', e: [{ n: 'x', u: 'https://a.example/', p: { k: { deep: 1 } } }] }, /e\[0\]\.p\.k/],
     [{ s: 'st_1', e: [{ n: 'x', u: 'https://a.example/', i: 'short' }] }, /e\[0\]\.i/],
     [{ s: 'st_1', e: [{ n: 'x\u0000', u: 'https://a.example/' }] }, /e\[0\]\.n/],
+    [{ s: 'st_1', e: [{ n: 'buy', u: 'https://a.example/', m: 5 }] }, /e\[0\]\.m /],
+    [{ s: 'st_1', e: [{ n: 'buy', u: 'https://a.example/', m: { a: '1e3', c: 'EUR' } }] }, /e\[0\]\.m\.a/],
+    [{ s: 'st_1', e: [{ n: 'buy', u: 'https://a.example/', m: { a: 1, c: 'eur' } }] }, /e\[0\]\.m\.c/],
+    [{ s: 'st_1', e: [{ n: 'pageview', u: 'https://a.example/', m: { a: 1, c: 'EUR' } }] }, /page views/],
   ];
   for (const [body, message] of bad)
     assert.throws(() => parseCollect(body, 50), { code: 'COLLECT_INVALID', message });
+});
+
+test('a custom event may carry revenue: an amount and an ISO 4217 currency', () => {
+  const p = parseCollect(
+    { s: 'st_1', e: [{ n: 'purchase', u: 'https://a.example/', m: { a: '19.99', c: 'EUR' } }] },
+    50,
+  );
+  assert.deepEqual(p.events[0]!.revenue, { milli: 19990, currency: 'EUR' });
 });

@@ -1,6 +1,11 @@
 import { BeaconError } from '../errors/catalog.ts';
+import type { Revenue } from './model.ts';
+import { CURRENCY, parseAmount } from './revenue.ts';
 
-/** One event as the agent sends it: `n` name, `u` URL, `r` referrer, `p` props, `a` age in ms, `i` id. */
+/**
+ * One event as the agent sends it: `n` name, `u` URL, `r` referrer, `p` props, `a` age in ms, `i` id,
+ * and `m` the money a custom event carries, `{"a": amount, "c": "EUR"}`.
+ */
 export interface AgentEvent {
   readonly name: string;
   readonly url: string;
@@ -10,6 +15,7 @@ export interface AgentEvent {
   readonly ageMs: number;
   /** The agent's random id for the event, so a resent batch is not counted twice. */
   readonly id: string | undefined;
+  readonly revenue: Revenue | undefined;
 }
 
 /** A collect payload: `{"s": site, "e": [events]}`. */
@@ -37,7 +43,7 @@ export function parseCollect(body: unknown, maxEvents: number): CollectPayload {
   if (body.e.length > maxEvents) throw fail(`at most ${maxEvents} events per request`);
   const events = body.e.map((raw: unknown, i): AgentEvent => {
     if (!isRecord(raw)) throw fail(`e[${i}] is not an object`);
-    const { n, u, r, p, a, i: id } = raw;
+    const { n, u, r, p, a, i: id, m } = raw;
     if (typeof n !== 'string' || !NAME.test(n))
       throw fail(`e[${i}].n (the event name) is missing or too long`);
     if (typeof u !== 'string' || u.length > 2000 || !/^https?:\/\//.test(u))
@@ -61,6 +67,17 @@ export function parseCollect(body: unknown, maxEvents: number): CollectPayload {
         props[k] = String(v).slice(0, 300);
       }
     }
+    let revenue: Revenue | undefined;
+    if (m !== undefined && m !== null) {
+      if (!isRecord(m)) throw fail(`e[${i}].m (the revenue) must be {"a": amount, "c": currency}`);
+      const milli = parseAmount(m.a);
+      if (milli === undefined)
+        throw fail(`e[${i}].m.a (the amount) must be a number or decimal string of at most a trillion`);
+      if (typeof m.c !== 'string' || !CURRENCY.test(m.c))
+        throw fail(`e[${i}].m.c (the currency) must be an ISO 4217 code such as EUR`);
+      if (n === 'pageview') throw fail(`e[${i}].m: page views carry no revenue; send it with a custom event`);
+      revenue = { milli, currency: m.c };
+    }
     return {
       name: n,
       url: u,
@@ -68,6 +85,7 @@ export function parseCollect(body: unknown, maxEvents: number): CollectPayload {
       props,
       ageMs: Math.min(MAX_AGE_MS, Math.max(0, Math.round(typeof a === 'number' ? a : 0))),
       id,
+      revenue,
     };
   });
   return { site: body.s, events };

@@ -9,8 +9,10 @@ import { Collector, type Sender } from './collector.ts';
 import { CollectMetrics } from './metrics.ts';
 import type { PageviewBody } from './projection.ts';
 import { SiteDirectory } from './site-directory.ts';
-import { dailySalt, visitorId } from './visitor.ts';
+import { saltPeriod, visitorId, visitorSalt } from './visitor.ts';
 import { sampleSite } from '../../test/helpers/sites.ts';
+
+const dailySalt = (secret: string, ts: number) => visitorSalt(secret, saltPeriod('daily', ts));
 
 const SITE = sampleSite();
 const UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
@@ -49,6 +51,7 @@ const event = (url: string, ageMs = 0) => ({
   props: {},
   ageMs,
   id: undefined,
+  revenue: undefined,
 });
 
 test('events of one request share the visitor id of their UTC day, also across midnight', async (t) => {
@@ -114,4 +117,33 @@ test('a site forgotten by the directory after its deletion is refused at once', 
   await assert.rejects(c.collect({ site: SITE.id, events: [event('https://a.example/')] }, sender), {
     code: 'SITE_UNKNOWN',
   });
+});
+
+test('a site with monthly salts keeps one visitor id across days of a UTC month, not across months', async (t) => {
+  const monthly = sampleSite({ saltRotation: 'monthly' });
+  const { c, appended } = collector(new Map([[monthly.id, monthly]]));
+  const times = [Date.UTC(2026, 10, 2, 9), Date.UTC(2026, 10, 29, 18), Date.UTC(2026, 11, 1, 8)];
+  for (const now of times) {
+    t.mock.timers.enable({ apis: ['Date'], now });
+    await c.collect({ site: monthly.id, events: [event('https://a.example/')] }, sender);
+    t.mock.timers.reset();
+  }
+  const [november, lateNovember, december] = appended.map((s) => (s.body as PageviewBody).visitor);
+  assert.equal(november, lateNovember);
+  assert.notEqual(november, december);
+  assert.notEqual(november, visitorId(dailySalt('s3cret', times[0]!), monthly.id, sender.address, UA));
+});
+
+test('revenue reaches the record as a canonical decimal and currency', async () => {
+  const { c, appended } = collector(new Map([[SITE.id, SITE]]));
+  await c.collect(
+    {
+      site: SITE.id,
+      events: [
+        { ...event('https://a.example/buy'), name: 'purchase', revenue: { milli: 10290, currency: 'EUR' } },
+      ],
+    },
+    sender,
+  );
+  assert.deepEqual((appended[0]!.body as PageviewBody).revenue, { amount: '10.29', currency: 'EUR' });
 });

@@ -7,7 +7,8 @@ import type { PageviewBody } from './projection.ts';
 import type { SiteDirectory } from './site-directory.ts';
 import { hostAllowed } from './site-domains.ts';
 import { isBot } from './user-agent.ts';
-import { dailySalt, visitorId } from './visitor.ts';
+import { formatAmount } from './revenue.ts';
+import { saltPeriod, visitorSalt, visitorId } from './visitor.ts';
 
 /** What the transport knows about the sender; the address is hashed and then forgotten. */
 export interface Sender {
@@ -27,8 +28,6 @@ export interface CollectLimits {
   readonly addressPerSecond: number;
   readonly addressBurst: number;
 }
-
-const DAY_MS = 86_400_000;
 
 function hostOf(url: string): string | undefined {
   try {
@@ -51,7 +50,8 @@ export class Collector {
   readonly #bySite: TokenBuckets;
   readonly #byAddress: TokenBuckets;
   readonly #tenantDisabled: (tenant: string) => Promise<boolean>;
-  #salt: { day: number; salt: string } = { day: -1, salt: '' };
+  /** Salts of the periods seen lately, derived once each (an HMAC and a date format per request add up). */
+  readonly #salts = new Map<string, string>();
 
   constructor(options: {
     sites: SiteDirectory;
@@ -119,13 +119,13 @@ export class Collector {
     }
     const now = Date.now();
     const ua = sender.userAgent.slice(0, 500);
-    // Every event of a request has the same visitor, unless its age puts it on another UTC day.
-    let visitor = { day: -1, id: '' };
+    // Every event of a request has the same visitor, unless its age puts it in another salt period.
+    let visitor = { period: '', id: '' };
     const signals: Signal[] = payload.events.map((e) => {
       const ts = now - e.ageMs;
-      const day = Math.floor(ts / DAY_MS);
-      if (visitor.day !== day)
-        visitor = { day, id: visitorId(this.#saltFor(day), site.id, sender.address, sender.userAgent) };
+      const period = saltPeriod(site.saltRotation, ts);
+      if (visitor.period !== period)
+        visitor = { period, id: visitorId(this.#saltFor(period), site.id, sender.address, sender.userAgent) };
       const body: PageviewBody = {
         site: site.id,
         visitor: visitor.id,
@@ -134,6 +134,9 @@ export class Collector {
         referrer: e.referrer,
         ua,
         props: e.props,
+        ...(e.revenue && {
+          revenue: { amount: formatAmount(e.revenue.milli), currency: e.revenue.currency },
+        }),
       };
       return {
         tenant: site.tenant,
@@ -148,9 +151,14 @@ export class Collector {
     return { accepted: n, ignored: 0 };
   }
 
-  /** The salt of a UTC day number, derived once per day (an HMAC and a date format per request add up). */
-  #saltFor(day: number): string {
-    if (this.#salt.day !== day) this.#salt = { day, salt: dailySalt(this.#secret, day * DAY_MS) };
-    return this.#salt.salt;
+  /** The salt of a period (`2026-11-23` or `2026-11`), derived once. */
+  #saltFor(period: string): string {
+    let salt = this.#salts.get(period);
+    if (salt === undefined) {
+      // A few periods are live at once (today, yesterday for late events, this month): keep a handful.
+      if (this.#salts.size > 8) this.#salts.clear();
+      this.#salts.set(period, (salt = visitorSalt(this.#secret, period)));
+    }
+    return salt;
   }
 }

@@ -10,6 +10,8 @@ const site: Site = {
   allowedDomains: [],
   timezone: 'Europe/Berlin',
   respectDnt: false,
+  saltRotation: 'daily',
+  currency: 'USD',
   createdAt: 0,
 };
 const T0 = Date.UTC(2026, 10, 23, 9, 0); // 10:00 in Berlin

@@ -3,12 +3,14 @@
  * and the dimensions they break visits and events down by. Every path that projects events follows
  * them: the sink (`projection.ts`), reprocessing, and the benchmark's generated history.
  */
-import type { EventRow, SessionRow, Site } from './model.ts';
+import type { EventRow, Revenue, SessionRow, Site } from './model.ts';
 import { RollupAccumulator } from './rollup.ts';
 import { continuesSession, isBounce, sessionId } from './session.ts';
 import { pagePath, parseSource } from './source.ts';
 import { startOfDay, startOfHour, toLocal } from './time-zone.ts';
 import { parseUserAgent } from './user-agent.ts';
+import { sampleOf } from './visit-sample.ts';
+import { withStep } from './visit-steps.ts';
 
 /** One collected page view or custom event, as the log carries it (record body plus key and time). */
 export interface CollectedEvent {
@@ -21,6 +23,8 @@ export interface CollectedEvent {
   readonly referrer: string;
   readonly userAgent: string;
   readonly props: Readonly<Record<string, string>>;
+  /** Money the event carries (a purchase, say), when it carries any. */
+  readonly revenue?: Revenue | undefined;
 }
 
 /** The event name of a page view; any other name is a custom event. */
@@ -59,6 +63,18 @@ export function sessionValues(s: SessionRow): [string, string][] {
     ['visit:entry_page', s.entryPage],
   ];
   return pairs.filter(([, v]) => v !== '');
+}
+
+/** The step an event adds to its visit. */
+function stepOf(e: CollectedEvent, page: string, startedAt: number) {
+  if (e.name === PAGEVIEW) return { at: e.ts - startedAt, page, name: PAGEVIEW };
+  return {
+    at: e.ts - startedAt,
+    page,
+    name: e.name,
+    props: Object.keys(e.props).length > 0 ? e.props : undefined,
+    revenue: e.revenue,
+  };
 }
 
 /** What one batch changes: event rows to insert, sessions to upsert, and rollup changes. */
@@ -122,6 +138,8 @@ export function projectEvents(
         exitPage: page,
         ...source,
         ...ua,
+        sample: sampleOf(e.visitor),
+        steps: [],
       };
       const start = { visits: 1, bounces: 1 };
       rollups.add('hour', hour, '', '', start);
@@ -158,6 +176,7 @@ export function projectEvents(
         rollups.add('day', sDay, EXIT_DIM, s.exitPage, { visits: 1 });
       }
     }
+    s = { ...s, steps: withStep(s.steps, stepOf(e, page, s.startedAt)) };
     // A late event that opened an older session must not hide the visitor's latest one.
     const latest = prior.get(e.visitor);
     if (!latest || latest.id === s.id || s.lastAt >= latest.lastAt) prior.set(e.visitor, s);

@@ -2,7 +2,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { v7 as uuidv7 } from 'uuid';
 import { BeaconError } from '../errors/catalog.ts';
-import type { Principal } from '../tenants/tokens.ts';
+import type { Principal } from '../http/principal.ts';
 import type { OAuthClient } from './model.ts';
 import type { AnalyticsReader } from './store/repositories.ts';
 

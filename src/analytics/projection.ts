@@ -4,6 +4,7 @@ import type { AnalyticsWriters } from './store/repositories.ts';
 import type { SessionRow, Site } from './model.ts';
 import type { AnalyticsWriter } from './store/repositories.ts';
 import { projectEvents, type CollectedEvent } from './event-rules.ts';
+import { CURRENCY, parseAmount } from './revenue.ts';
 import { DAY, startOfDay, toLocal } from './time-zone.ts';
 
 /**
@@ -22,6 +23,8 @@ export interface PageviewBody {
   readonly referrer: string;
   readonly ua: string;
   readonly props: Record<string, string>;
+  /** Money a custom event carries: the amount as a decimal string and an ISO 4217 code. */
+  readonly revenue?: { readonly amount: string; readonly currency: string };
 }
 
 /** Reads a record body; a malformed one is skipped (and counted) rather than blocking the sink. */
@@ -40,7 +43,15 @@ export function toCollected(record: LogRecord): (CollectedEvent & { site: string
     referrer: typeof b.referrer === 'string' ? b.referrer : '',
     userAgent: typeof b.ua === 'string' ? b.ua : '',
     props: b.props && typeof b.props === 'object' ? b.props : {},
+    revenue: revenueOf(b.revenue),
   };
+}
+
+/** A body's revenue, when it carries a valid one. */
+function revenueOf(value: PageviewBody['revenue'] | undefined): CollectedEvent['revenue'] {
+  if (!value || typeof value.currency !== 'string' || !CURRENCY.test(value.currency)) return undefined;
+  const milli = parseAmount(value.amount);
+  return milli === undefined ? undefined : { milli, currency: value.currency };
 }
 
 /**

@@ -1,7 +1,10 @@
 import { BeaconError } from '../errors/catalog.ts';
+import { segmentLoader } from './definitions.ts';
+import { EXIT_DIM, SESSION_DIMS } from './event-rules.ts';
+import { expandSegments, isStatsDim, parseFilters, type RawFilters } from './filters.ts';
+import { isGoalQuery, runGoalQuery } from './goal-query.ts';
 import { zeroCounters, type Counters, type Filter, type Interval, type Site } from './model.ts';
 import type { AggregateRow, AnalyticsReader } from './store/repositories.ts';
-import { EVENT_DIMS, EXIT_DIM, SESSION_DIMS } from './event-rules.ts';
 import {
   DAY,
   formatLocal,
@@ -36,24 +39,43 @@ export const DATE_RANGES = ['realtime', 'day', '7d', '30d', '90d', 'month'] as c
 export interface StatsQuery {
   readonly metrics: readonly string[];
   readonly dimensions?: readonly string[] | undefined;
-  readonly filters?: readonly (readonly [string, string, readonly string[]])[] | undefined;
+  readonly filters?: RawFilters | undefined;
   /** A keyword, or `[from, to]` local dates (`YYYY-MM-DD`, both inclusive). */
   readonly dateRange: string | readonly string[];
   readonly interval?: string | undefined;
   readonly limit?: number | undefined;
+  /** Add imported aggregates where the answer's shape allows (default true). */
+  readonly imports?: boolean | undefined;
+  /** The currency revenue metrics total (default: the site's). */
+  readonly currency?: string | undefined;
+}
+
+/** How much of a site a visit-level answer read, when it did not read every visit. */
+export interface SampleMeta {
+  /** The share of visitors read (0–1); counts were scaled up by its inverse. */
+  readonly fraction: number;
 }
 
 /** The answer to a stats query, as `POST /v1/sites/:id/query` returns it. */
 export interface StatsResult {
   readonly results: { dimensions: string[]; metrics: number[] }[];
   readonly meta: {
-    readonly source: 'rollups' | 'events';
+    /** Pre-aggregated rollups, raw events, or visits (goal and revenue metrics). */
+    readonly source: 'rollups' | 'events' | 'visits';
     readonly timezone: string;
     /** True when the range ended before today began in the site's zone: the answer cannot change. */
     readonly closed: boolean;
+    /** True when imported aggregates were added in. */
+    readonly imported: boolean;
+    /** Set when a visit-level answer read a sample of the visitors. */
+    readonly sample: SampleMeta | null;
+    /** The currency revenue metrics are in, when some were asked. */
+    readonly currency?: string | undefined;
+    /** Revenue left out of those metrics for being in another currency, by currency (units). */
+    readonly otherCurrencies?: Readonly<Record<string, number>> | undefined;
   };
   readonly query: {
-    readonly metrics: Metric[];
+    readonly metrics: string[];
     readonly dimensions: string[];
     readonly dateRange: [string, string];
     readonly interval: Interval | null;
@@ -61,9 +83,6 @@ export interface StatsResult {
 }
 
 const invalid = (message: string) => new BeaconError('QUERY_INVALID', message);
-const PROP_DIM = /^event:props:[A-Za-z0-9_.-]{1,64}$/;
-const ALL_DIMS = new Set<string>([...SESSION_DIMS, ...EVENT_DIMS, EXIT_DIM]);
-const isDim = (d: string) => ALL_DIMS.has(d) || PROP_DIM.test(d);
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Metrics each rollup dimension holds; anything else is answered from raw events. */
@@ -104,7 +123,8 @@ export function resolveRange(range: string | readonly string[], nowLocal: number
   }
 }
 
-function bucketStart(local: number, interval: Interval): number {
+/** The start of the `interval` bucket holding local ms `local`. */
+export function bucketStart(local: number, interval: Interval): number {
   switch (interval) {
     case 'minute':
       return Math.floor(local / MINUTE) * MINUTE;
@@ -159,8 +179,8 @@ interface Plan {
   readonly rollups: boolean;
 }
 
-/** Checks a query and decides whether rollups can answer it. */
-export function planQuery(q: StatsQuery, nowLocal: number): Plan {
+/** Checks a query (its filters already parsed, segments expanded) and decides whether rollups can answer it. */
+export function planQuery(q: StatsQuery, filters: Filter[], nowLocal: number): Plan {
   if (!Array.isArray(q.metrics) || q.metrics.length === 0)
     throw invalid('metrics must list at least one metric');
   for (const m of q.metrics as readonly string[])
@@ -168,18 +188,8 @@ export function planQuery(q: StatsQuery, nowLocal: number): Plan {
       throw invalid(`unknown metric ${m}; use ${METRICS.join(', ')}`);
   const metrics = q.metrics as Metric[];
   const dims = [...(q.dimensions ?? [])];
-  for (const d of dims) if (!isDim(d)) throw invalid(`unknown dimension ${d}`);
+  for (const d of dims) if (!isStatsDim(d)) throw invalid(`unknown dimension ${d}`);
   if (dims.length > 2) throw invalid('at most two dimensions');
-  const filters: Filter[] = (q.filters ?? []).map((f, i) => {
-    if (!Array.isArray(f) || f.length !== 3) throw invalid(`filters[${i}] must be [op, dimension, [values]]`);
-    const [op, dim, values] = f;
-    if (op !== 'is' && op !== 'is_not' && op !== 'contains')
-      throw invalid(`filters[${i}]: op must be is, is_not or contains`);
-    if (!isDim(dim)) throw invalid(`filters[${i}]: unknown dimension ${dim}`);
-    if (!Array.isArray(values) || values.length === 0 || values.some((v) => typeof v !== 'string'))
-      throw invalid(`filters[${i}]: values must be a non-empty list of strings`);
-    return { op, dim, values };
-  });
   const interval = q.interval as Interval | undefined;
   if (interval !== undefined && !(INTERVALS as readonly string[]).includes(interval))
     throw invalid(`interval must be one of ${INTERVALS.join(', ')}`);
@@ -206,24 +216,64 @@ export function planQuery(q: StatsQuery, nowLocal: number): Plan {
   return { metrics, dims, filters, interval, from, to, limit, rollups };
 }
 
-/** Answers a stats query for one site, from rollups where they can, otherwise from raw events. */
+/** How a stats query may be answered, besides what it asks. */
+export interface QueryOptions {
+  /** Most visits a visit-level answer (goals, revenue) reads before it samples visitors. */
+  readonly visitBudget: number;
+}
+
+/** The visit budget when none is configured (`analytics.visitBudget`). */
+export const DEFAULT_VISIT_BUDGET = 50_000;
+
+/** Rollups with imported aggregates added, cell by cell; imported cells exist at day grain only. */
+function addImported(rows: AggregateRow[], imported: readonly AggregateRow[]): AggregateRow[] {
+  const key = (r: AggregateRow) => JSON.stringify([r.bucket ?? 0, ...r.values]);
+  const byKey = new Map(rows.map((r) => [key(r), { ...r, counters: { ...r.counters } }]));
+  for (const r of imported) {
+    const row = byKey.get(key(r));
+    if (!row) byKey.set(key(r), r);
+    else for (const k of Object.keys(row.counters) as (keyof Counters)[]) row.counters[k] += r.counters[k];
+  }
+  return [...byKey.values()];
+}
+
+/**
+ * Answers a stats query for one site: goal and revenue questions from its visits, others from rollups
+ * (with imported aggregates added) where they can, otherwise from raw events. Segment filters stand
+ * for their segment's filters.
+ */
 export async function runQuery(
   reader: AnalyticsReader,
   site: Site,
   q: StatsQuery,
   now = Date.now(),
+  options: QueryOptions = { visitBudget: DEFAULT_VISIT_BUDGET },
 ): Promise<StatsResult> {
+  const filters = await expandSegments(
+    parseFilters(q.filters, { code: 'QUERY_INVALID', segments: true }),
+    segmentLoader(reader, site),
+  );
+  if (isGoalQuery(q, filters)) return runGoalQuery(reader, site, q, filters, now, options.visitBudget);
   const nowLocal = toLocal(now, site.timezone);
-  const plan = planQuery(q, nowLocal);
+  const plan = planQuery(q, filters, nowLocal);
   const base = { tenant: site.tenant, site: site.id, from: plan.from, to: plan.to };
   const rollupInterval = plan.interval === 'minute' ? undefined : plan.interval;
+  const withImports = q.imports !== false && plan.interval !== 'hour';
+  let imported = false;
+  const sumCells = async (dim: string | undefined): Promise<AggregateRow[]> => {
+    const rows = await reader.sumRollups({
+      ...base,
+      grain: plan.interval === 'hour' ? 'hour' : 'day',
+      dim,
+      interval: rollupInterval,
+    });
+    if (!withImports || plan.interval === 'minute') return rows;
+    const extra = await reader.sumImported({ ...base, dim, interval: plan.interval });
+    if (extra.length > 0) imported = true;
+    return extra.length > 0 ? addImported(rows, extra) : rows;
+  };
   const rows: AggregateRow[] = plan.rollups
-    ? await reader.sumRollups({
-        ...base,
-        grain: plan.interval === 'hour' ? 'hour' : 'day',
-        dim: plan.dims[0],
-        interval: rollupInterval,
-      })
+    ? await sumCells(plan.dims[0])
     : await reader.aggregateRaw({ ...base, dims: plan.dims, interval: plan.interval, filters: plan.filters });
 
   // Conversion rate divides by all of the site's visitors in the same bucket.
@@ -232,11 +282,13 @@ export async function runQuery(
     const all =
       plan.interval === 'minute' || !(base.from % DAY === 0 && base.to % DAY === 0)
         ? await reader.aggregateRaw({ ...base, dims: [], interval: plan.interval, filters: [] })
-        : await reader.sumRollups({
-            ...base,
-            grain: plan.interval === 'hour' ? 'hour' : 'day',
-            interval: rollupInterval,
-          });
+        : plan.rollups
+          ? await sumCells(undefined)
+          : await reader.sumRollups({
+              ...base,
+              grain: plan.interval === 'hour' ? 'hour' : 'day',
+              interval: rollupInterval,
+            });
     for (const r of all) totals.set(r.bucket ?? 0, r.counters.visitors);
   }
 
@@ -268,7 +320,13 @@ export async function runQuery(
       dimensions: [...(plan.interval ? [formatLocal(r.bucket!, withTime)] : []), ...r.values],
       metrics: plan.metrics.map((m) => metricValue(m, r.counters, totals.get(r.bucket ?? 0) ?? 0)),
     })),
-    meta: { source: plan.rollups ? 'rollups' : 'events', timezone: site.timezone, closed: plan.to <= today },
+    meta: {
+      source: plan.rollups ? 'rollups' : 'events',
+      timezone: site.timezone,
+      closed: plan.to <= today,
+      imported,
+      sample: null,
+    },
     query: {
       metrics: plan.metrics,
       dimensions: plan.dims,

@@ -37,3 +37,16 @@ test('a bad domain or zone is refused with SITE_INVALID naming it', () => {
     );
   }
 });
+
+test('salt rotation and currency are chosen from their closed sets', () => {
+  assert.deepEqual(applySiteSettings(site, { saltRotation: 'monthly', currency: 'EUR' }), {
+    ...site,
+    saltRotation: 'monthly',
+    currency: 'EUR',
+  });
+  assert.throws(() => applySiteSettings(site, { saltRotation: 'weekly' }), { code: 'SITE_INVALID' });
+  assert.throws(() => applySiteSettings(site, { currency: 'eur' }), {
+    code: 'SITE_INVALID',
+    message: /ISO 4217/,
+  });
+});

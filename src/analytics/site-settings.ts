@@ -1,5 +1,6 @@
 import { BeaconError } from '../errors/catalog.ts';
 import type { Site } from './model.ts';
+import { CURRENCY } from './revenue.ts';
 import { normalizeDomain } from './site-domains.ts';
 import { isTimeZone } from './time-zone.ts';
 
@@ -9,6 +10,8 @@ export interface SiteSettings {
   readonly allowedDomains?: readonly string[] | undefined;
   readonly timezone?: string | undefined;
   readonly respectDnt?: boolean | undefined;
+  readonly saltRotation?: string | undefined;
+  readonly currency?: string | undefined;
 }
 
 const invalid = (message: string) => new BeaconError('SITE_INVALID', message);
@@ -40,5 +43,24 @@ export function applySiteSettings(site: Site, change: SiteSettings): Site {
       throw invalid(`timezone ${JSON.stringify(change.timezone)} is not an IANA zone`);
     timezone = change.timezone;
   }
-  return { ...site, domain, allowedDomains, timezone, respectDnt: change.respectDnt ?? site.respectDnt };
+  let { saltRotation, currency } = site;
+  if (change.saltRotation !== undefined) {
+    if (change.saltRotation !== 'daily' && change.saltRotation !== 'monthly')
+      throw invalid('saltRotation must be daily or monthly');
+    saltRotation = change.saltRotation;
+  }
+  if (change.currency !== undefined) {
+    if (!CURRENCY.test(change.currency))
+      throw invalid(`currency ${JSON.stringify(change.currency)} is not an ISO 4217 code such as EUR`);
+    currency = change.currency;
+  }
+  return {
+    ...site,
+    domain,
+    allowedDomains,
+    timezone,
+    respectDnt: change.respectDnt ?? site.respectDnt,
+    saltRotation,
+    currency,
+  };
 }

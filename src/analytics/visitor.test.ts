@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dailySalt, visitorId } from './visitor.ts';
+import { saltPeriod, visitorId, visitorSalt } from './visitor.ts';
+
+const dailySalt = (secret: string, ts: number) => visitorSalt(secret, saltPeriod('daily', ts));
 
 const day = Date.UTC(2026, 10, 23, 10);
 
@@ -23,4 +25,13 @@ test('the visitor id depends on salt, site, address and user agent, and does not
     visitorId(salt, 'st_1', '203.0.113.9', 'UA2'),
   ])
     assert.notEqual(other, id);
+});
+
+test('a monthly salt lasts the UTC month, and daily ids are what they were before monthly salts came', () => {
+  const monthly = (ts: number) => visitorSalt('s3cret', saltPeriod('monthly', ts));
+  assert.equal(monthly(Date.UTC(2026, 10, 1)), monthly(Date.UTC(2026, 10, 30, 23, 59, 59, 999)));
+  assert.notEqual(monthly(Date.UTC(2026, 10, 30)), monthly(Date.UTC(2026, 11, 1)));
+  assert.notEqual(monthly(day), dailySalt('s3cret', day));
+  assert.equal(saltPeriod('daily', day), '2026-11-23');
+  assert.equal(saltPeriod('monthly', day), '2026-11');
 });

@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { isBeaconError } from '../errors/catalog.ts';
 import { apiCommand } from './api.ts';
+import { compactCommand } from './compact.ts';
+import { storageCommand } from './storage.ts';
 import { replayCommand } from './replay.ts';
 import { reprocessCommand } from './reprocess.ts';
 import { probeCommand } from './probe.ts';
@@ -25,6 +27,8 @@ const program = new Command('beacon')
   .addCommand(tenantCommand(env))
   .addCommand(replayCommand(env))
   .addCommand(reprocessCommand(env))
+  .addCommand(compactCommand(env))
+  .addCommand(storageCommand(env))
   .addCommand(setupCommand(env))
   .addCommand(apiCommand(env))
   .addCommand(sinkCommand(env))

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { BeaconError } from '../errors/catalog.ts';
 import { DEFAULT_TENANT } from '../tenants/bootstrap.ts';
-import { SCOPES, type Scope } from '../tenants/model.ts';
+import { SCOPES, type Scope } from '../http/principal.ts';
 import { createToken } from '../tenants/tokens.ts';
 import { withConfigFlags } from './options.ts';
 import { withStore } from './with-store.ts';

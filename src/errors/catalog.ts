@@ -12,7 +12,9 @@ export const catalog = {
   JSON_TOO_DEEP: { status: 400, message: 'The JSON nests deeper than allowed' },
   NUMBER_NOT_FINITE: { status: 400, message: 'A number is out of the range JSON values can carry here' },
   INVALID_UTF8: { status: 400, message: 'The body is not valid UTF-8' },
+  INVALID_UNICODE: { status: 400, message: 'A JSON string escapes half of a surrogate pair' },
   RECORD_INVALID: { status: 400, message: 'The record cannot be written to the log' },
+  UPGRADE_REQUIRED: { status: 426, message: 'This path speaks only WebSocket' },
   NOT_AN_OBJECT: { status: 400, message: 'Each message must be a JSON object' },
   VALIDATION_FAILED: { status: 400, message: 'The request does not match the schema' },
   BAD_REQUEST: { status: 400, message: 'The request is malformed' },
@@ -62,6 +64,19 @@ export const catalog = {
   TARGET_INVALID: { status: 400, message: 'The target definition is not valid' },
   TARGET_READ_ONLY: { status: 409, message: 'The target is defined in the targets file; change it there' },
   TARGETS_FILE_INVALID: { status: 500, message: 'The targets file is not valid' },
+  GOAL_INVALID: { status: 400, message: 'The goal definition is not valid' },
+  GOAL_UNKNOWN: { status: 404, message: 'No such goal' },
+  SEGMENT_INVALID: { status: 400, message: 'The segment definition is not valid' },
+  SEGMENT_UNKNOWN: { status: 404, message: 'No such segment' },
+  NAME_TAKEN: { status: 409, message: 'The site already has a goal or segment with this name' },
+  SHARE_UNKNOWN: { status: 404, message: 'No such shared link, or it was revoked' },
+  SHARE_LOCKED: { status: 401, message: 'This shared dashboard needs its password' },
+  SHARE_PASSWORD_WRONG: { status: 401, message: 'Wrong password for this shared dashboard' },
+  REPORT_INVALID: { status: 400, message: 'The report schedule is not valid' },
+  REPORT_UNKNOWN: { status: 404, message: 'No such report' },
+  MAIL_UNCONFIGURED: { status: 409, message: 'No SMTP server is configured to send mail' },
+  IMPORT_INVALID: { status: 400, message: 'The import files are not valid' },
+  IMPORT_UNKNOWN: { status: 404, message: 'No such import' },
   CHANNEL_INVALID: { status: 400, message: 'The notification channel is not valid' },
   ALERT_RULE_INVALID: { status: 400, message: 'The alert rule is not valid' },
   MAINTENANCE_INVALID: { status: 400, message: 'The maintenance window is not valid' },
@@ -76,8 +91,14 @@ export class BeaconError extends Error {
   readonly status: number;
   /** Seconds a client should wait before retrying (429 and 503). */
   readonly retryAfter: number | undefined;
+  /** The methods a path does answer (405). */
+  readonly allow: readonly string[] | undefined;
 
-  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown; retryAfter?: number }) {
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    options?: { cause?: unknown; retryAfter?: number; allow?: readonly string[] },
+  ) {
     super(
       message ?? catalog[code].message,
       options?.cause === undefined ? undefined : { cause: options.cause },
@@ -86,6 +107,7 @@ export class BeaconError extends Error {
     this.code = code;
     this.status = catalog[code].status;
     this.retryAfter = options?.retryAfter;
+    this.allow = options?.allow;
   }
 }
 

@@ -12,6 +12,7 @@ import type { RouteContext, RoutePlugin } from './context.ts';
 import { BeaconError } from '../errors/catalog.ts';
 import { clientErrorHandler, makeErrorHandler, sendError } from './error-handler.ts';
 import { RouteMethods } from './methods.ts';
+import { schemaController } from './validation.ts';
 import { ErrorBody } from './schemas.ts';
 
 const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
@@ -45,6 +46,20 @@ export interface AppParts<S extends Store> {
    * `@fastify/websocket` hides), added to `/openapi.json` as they are.
    */
   readonly paths?: Readonly<Record<string, unknown>>;
+  /** OpenAPI security schemes the routes name besides `bearer` (a header a domain reads, say). */
+  readonly securitySchemes?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The answer for a method and path no route serves: 405 with the methods the path answers (in
+ * `Allow`, which the error handler sets from the error's `allow`), or 404 when no route has the path.
+ */
+function noRoute(method: string, path: string, methods: RouteMethods): BeaconError {
+  const allowed = methods.allowed(path);
+  if (allowed.length === 0) return new BeaconError('ROUTE_NOT_FOUND', `no route ${method} ${path}`);
+  return new BeaconError('METHOD_NOT_ALLOWED', `${path} answers ${allowed.join(', ')}, not ${method}`, {
+    allow: allowed,
+  });
 }
 
 /** Builds the API: the given routes, the OpenAPI document, the docs page and the dashboard. */
@@ -67,15 +82,24 @@ export async function buildApp<S extends Store>(
     },
     trustProxy: trustProxyOption(config.http.trustProxy),
     return503OnClosing: true,
+    // Path parameters longer than any id reach the route's schema (a 400 naming the parameter)
+    // rather than the router's 414.
+    routerOptions: { maxParamLength: 1000 },
     clientErrorHandler,
     forceCloseConnections: 'idle',
-    ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: false } },
+    schemaController: schemaController(),
   });
 
   app.decorateRequest('principal', null);
   const methods = new RouteMethods();
   app.addHook('onRoute', (route) => methods.add(route.method, route.url));
-  app.setErrorHandler(makeErrorHandler(ctx.metrics));
+  // An error met before any route matched (a body method without a content type, say) is answered
+  // as the missing route it is: 405 on a known path, else 404.
+  app.setErrorHandler(
+    makeErrorHandler(ctx.metrics, (request) =>
+      request.is404 ? noRoute(request.method, request.url.split('?')[0]!, methods) : undefined,
+    ),
+  );
   app.addSchema(ErrorBody);
 
   const maxDepth = config.ingest.maxJsonDepth;
@@ -109,7 +133,9 @@ export async function buildApp<S extends Store>(
         version: '1',
         description: 'Ingest, query and stream time-series signals. Errors are listed in docs/errors.md.',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, ...parts.securitySchemes },
+      },
     },
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => (json as { $id?: string }).$id ?? `def-${i}`,
@@ -143,17 +169,7 @@ export async function buildApp<S extends Store>(
     if (request.method === 'GET' && indexHtml && !API_PREFIXES.some((p) => path.startsWith(p))) {
       return reply.type('text/html').send(indexHtml);
     }
-    const allowed = methods.allowed(path);
-    if (allowed.length > 0) {
-      void reply.header('allow', allowed.join(', '));
-      const message = `${path} answers ${allowed.join(', ')}, not ${request.method}`;
-      return sendError(reply, new BeaconError('METHOD_NOT_ALLOWED', message), ctx.metrics);
-    }
-    return sendError(
-      reply,
-      new BeaconError('ROUTE_NOT_FOUND', `no route ${request.method} ${path}`),
-      ctx.metrics,
-    );
+    return sendError(reply, noRoute(request.method, path, methods), ctx.metrics);
   });
   return app;
 }

@@ -1,7 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BeaconError } from '../errors/catalog.ts';
-import type { Scope } from '../tenants/model.ts';
-import type { Authenticator, Principal } from '../tenants/tokens.ts';
+import type { Authenticate, Principal, Scope } from './principal.ts';
 import type { TokenBuckets } from './rate-limit.ts';
 
 declare module 'fastify' {
@@ -46,7 +45,7 @@ export function hasScope(principal: Principal, scope: Scope): boolean {
  * Builds the onRequest hook for a route that needs `scope`. It runs before the body is read, so an
  * unauthenticated client cannot make the server buffer a large body, and applies the token's rate limit.
  */
-export function requireScope(authenticator: Authenticator, buckets: TokenBuckets, scope: Scope) {
+export function requireScope(authenticator: Authenticate, buckets: TokenBuckets, scope: Scope) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const token = tokenOf(request);
     if (token === undefined) throw new BeaconError('TOKEN_MISSING');

@@ -2,12 +2,17 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import type { Ingest } from '../ingest/ingest.ts';
-import type { LiveHub } from '../live/hub.ts';
-import type { Log } from '../log/log.ts';
+import type { DerivedFrame, Log } from '../log/log.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Store } from '../store/store.ts';
-import type { Scope } from '../tenants/model.ts';
-import type { Authenticator } from '../tenants/tokens.ts';
+import type { Authenticate, Scope } from './principal.ts';
+
+/** The live hub as routes other than the stream's use it: pushing frames derived from a change. */
+export interface LiveFrames {
+  /** Subscribers; with none, frames need not be computed. */
+  readonly size: number;
+  publishDerived(frames: readonly DerivedFrame[]): void;
+}
 
 /**
  * What every domain's routes may use; built once per API process. `S` is the store as a domain's
@@ -16,11 +21,11 @@ import type { Authenticator } from '../tenants/tokens.ts';
 export interface RouteContext<S extends Store = Store> {
   readonly config: Readonly<Config>;
   readonly log: Log;
+  readonly hub: LiveFrames;
   readonly store: S;
   readonly ingest: Ingest;
-  readonly hub: LiveHub;
   readonly metrics: Metrics;
-  readonly authenticator: Authenticator;
+  readonly authenticator: Authenticate;
   readonly logger: Logger;
   /** onRequest hook requiring a scope (and applying the token's rate limit). */
   readonly scope: (scope: Scope) => (request: FastifyRequest, reply: FastifyReply) => Promise<void>;

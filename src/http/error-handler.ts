@@ -85,12 +85,20 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
 export function sendError(reply: FastifyReply, error: BeaconError, metrics: Metrics): FastifyReply {
   metrics.rejected.inc({ code: error.code });
   if (error.retryAfter !== undefined) void reply.header('retry-after', String(error.retryAfter));
+  if (error.allow !== undefined) void reply.header('allow', error.allow.join(', '));
   return reply.code(error.status).send({ error: { code: error.code, message: error.message } });
 }
 
-export function makeErrorHandler(metrics: Metrics) {
+/**
+ * The app's error handler. `instead` may answer for the request otherwise (a request no route
+ * matched gets its 404 or 405, whatever failed first).
+ */
+export function makeErrorHandler(
+  metrics: Metrics,
+  instead?: (request: FastifyRequest) => BeaconError | undefined,
+) {
   return (err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
-    const error = toBeaconError(err);
+    const error = instead?.(request) ?? toBeaconError(err);
     if (error.code === 'INTERNAL') request.log.error({ err }, 'unhandled error');
     return sendError(reply, error, metrics);
   };

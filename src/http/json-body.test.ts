@@ -69,3 +69,12 @@ test('a number a double cannot hold is refused, never stored as null', () => {
     },
   );
 });
+
+test('an escaped half of a surrogate pair is refused; whole pairs and other escapes pass', () => {
+  for (const text of ['{"s":"\\ud800"}', '{"s":"a\\udc00b"}', '["\\uD83D x"]', '{"s":"\\ud83d\\u0041"}']) {
+    assert.throws(() => parseJsonBody(text), { code: 'INVALID_UNICODE', status: 400 }, text);
+  }
+  assert.deepEqual(parseJsonBody('{"s":"\\ud83d\\ude00 \\u00e9 \\\\ud800 \\"\\u0000"}'), {
+    s: '😀 é \\ud800 "\u0000',
+  });
+});

@@ -48,7 +48,9 @@ const isNumberChar = (c: number) =>
  * - nesting deeper than `maxDepth` (JSON_TOO_DEEP): encoding such a value again (for the log, the
  *   store, a response) recurses once per level, and a few thousand levels overflow the stack;
  * - a number outside what a double holds, such as `1e999999` (NUMBER_NOT_FINITE): it would parse as
- *   Infinity and be stored as `null`.
+ *   Infinity and be stored as `null`;
+ * - a `\uD800`-style escape of half a surrogate pair (INVALID_UNICODE): it is no character, and
+ *   PostgreSQL refuses it, so one backend would keep what the other cannot.
  * Only brackets, strings and number tokens are followed: malformed text is left to the parser.
  */
 export function checkJsonText(text: string, maxDepth: number): void {
@@ -57,7 +59,7 @@ export function checkJsonText(text: string, maxDepth: number): void {
   for (let at = 0; at < n; at++) {
     const c = text.charCodeAt(at);
     if (c === QUOTE) {
-      at = closingQuote(text, at);
+      at = checkedString(text, at);
     } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       if (++depth > maxDepth) {
         throw new BeaconError('JSON_TOO_DEEP', `JSON may nest at most ${maxDepth} levels`);
@@ -92,6 +94,39 @@ const OPEN_BRACKET = 91;
 const CLOSE_BRACKET = 93;
 const OPEN_BRACE = 123;
 const CLOSE_BRACE = 125;
+
+const SMALL_U = 117;
+
+/** The code unit a `\uXXXX` escape at `at` (its backslash) names, or -1 when it is not one. */
+function escapedUnit(text: string, at: number): number {
+  if (text.charCodeAt(at) !== BACKSLASH || text.charCodeAt(at + 1) !== SMALL_U) return -1;
+  const hex = text.slice(at + 2, at + 6);
+  return /^[0-9a-fA-F]{4}$/.test(hex) ? parseInt(hex, 16) : -1;
+}
+
+/**
+ * Like `closingQuote`, refusing an escaped high surrogate not followed by an escaped low one, and a
+ * low one on its own (raw surrogates cannot occur: the body was checked to be UTF-8).
+ */
+function checkedString(text: string, open: number): number {
+  let at = open + 1;
+  for (; at < text.length; at++) {
+    const d = text.charCodeAt(at);
+    if (d === QUOTE) break;
+    if (d !== BACKSLASH) continue;
+    const unit = escapedUnit(text, at);
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const low = escapedUnit(text, at + 6);
+      if (low < 0xdc00 || low > 0xdfff) throw new BeaconError('INVALID_UNICODE');
+      at += 11;
+    } else if (unit >= 0xdc00 && unit <= 0xdfff) {
+      throw new BeaconError('INVALID_UNICODE');
+    } else {
+      at++;
+    }
+  }
+  return at;
+}
 
 /** Where the string that opens at `open` (a quote) ends: its closing quote, or the text's end. */
 function closingQuote(text: string, open: number): number {

@@ -2,9 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { RouteContext } from '../http/context.ts';
+import { BeaconError } from '../errors/catalog.ts';
 import { errorResponses } from '../http/schemas.ts';
 import { STREAMS, type Stream } from '../log/record.ts';
-import type { Corkable } from './hub.ts';
+import type { Corkable, LiveHub } from './hub.ts';
 
 const StreamQuery = Type.Object({
   streams: Type.String({
@@ -13,10 +14,13 @@ const StreamQuery = Type.Object({
     description: `Comma-separated streams to receive: ${STREAMS.join(', ')}.`,
   }),
   entity: Type.Optional(
-    Type.String({ description: 'Only records about this entity (target, site, space…).' }),
+    Type.String({ minLength: 1, description: 'Only records about this entity (target, site, space…).' }),
   ),
   access_token: Type.Optional(
-    Type.String({ description: 'Token, for clients that can set neither a header nor a subprotocol.' }),
+    Type.String({
+      minLength: 1,
+      description: 'Token, for clients that can set neither a header nor a subprotocol.',
+    }),
   ),
 });
 
@@ -40,39 +44,53 @@ export const streamPathItem = {
       })),
       responses: {
         101: { description: 'Switching Protocols: the WebSocket is open.' },
-        401: {
-          description: 'No valid token.',
-          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-        },
-        403: {
-          description: 'The token lacks the read scope.',
-          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-        },
+        ...Object.fromEntries(
+          (
+            [
+              [400, 'The query is not valid.'],
+              [401, 'No valid token.'],
+              [403, 'The token lacks the read scope, or its tenant is disabled.'],
+              [426, 'Not a WebSocket upgrade: this path speaks only WebSocket.'],
+              [429, 'The token is over its rate.'],
+            ] as const
+          ).map(([status, description]) => [
+            status,
+            {
+              description,
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+            },
+          ]),
+        ),
       },
     },
   },
 };
 
-/** `GET /v1/stream`: the live WebSocket. */
-export function registerLiveRoutes(base: FastifyInstance, ctx: RouteContext): void {
+/** `GET /v1/stream`: the live WebSocket, whose sockets `hub` serves. */
+export function registerLiveRoutes(base: FastifyInstance, ctx: RouteContext, hub: LiveHub): void {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
-  const { hub, scope, config } = ctx;
+  const { scope, config } = ctx;
 
-  app.get(
-    '/v1/stream',
-    {
-      websocket: true,
-      onRequest: scope('read'),
-      schema: {
-        tags: ['live'],
-        summary: 'Live records over WebSocket',
-        description: STREAM_DESCRIPTION,
-        security: [{ bearer: [] }],
-        querystring: StreamQuery,
-        response: errorResponses(400, 401, 403, 429, 503),
-      },
+  app.route({
+    method: 'GET',
+    url: '/v1/stream',
+    onRequest: scope('read'),
+    schema: {
+      tags: ['live'],
+      summary: 'Live records over WebSocket',
+      description: STREAM_DESCRIPTION,
+      security: [{ bearer: [] }],
+      querystring: StreamQuery,
+      response: errorResponses(400, 401, 403, 426, 429, 503),
     },
-    (socket, request) => {
+    // A plain GET (no upgrade) is told what the path speaks, in the catalog's shape.
+    handler: () => {
+      throw new BeaconError(
+        'UPGRADE_REQUIRED',
+        'GET /v1/stream speaks only WebSocket: send Upgrade: websocket',
+      );
+    },
+    wsHandler: (socket, request) => {
       if (hub.size >= config.live.maxSubscribers) {
         socket.close(1013, 'too many subscribers');
         return;
@@ -93,5 +111,5 @@ export function registerLiveRoutes(base: FastifyInstance, ctx: RouteContext): vo
         JSON.stringify({ type: 'hello', streams: [...streams], entity: request.query.entity ?? null }),
       );
     },
-  );
+  });
 }

@@ -1,3 +1,4 @@
+import type { StoragePart } from '../store/storage.ts';
 import type { Appended, LogRecord, NewRecord, Stream } from './record.ts';
 
 /** Where a consumer resumes: the next offset to read, per partition. */
@@ -79,6 +80,11 @@ export interface Log {
   publishDerived(frames: readonly DerivedFrame[]): void;
   /** Calls `listener` with derived frames published from now on, by this process or another. */
   tailDerived(listener: DerivedListener): () => void;
+  /**
+   * Bytes on disk per stream (hot and archived) and the records they hold, when the log is on this
+   * machine's disk; a broker's logs are measured by the broker.
+   */
+  storage?(): Promise<StoragePart[]>;
   /** Stops accepting appends, waits for those in flight, and releases resources. */
   close(): Promise<void>;
 }

@@ -4,6 +4,8 @@ export interface Message {
   /** Epoch milliseconds when Beacon accepted it. */
   readonly receivedAt: number;
   readonly payload: unknown;
+  /** The size of the payload as stored (characters of its JSON text), when read from the store. */
+  readonly bytes?: number;
 }
 
 /** One message row as the projection writes it. */
@@ -36,4 +38,10 @@ export interface MessageQuery {
   readonly from?: number;
   /** Exclusive upper bound on receivedAt, epoch ms. */
   readonly to?: number;
+  /**
+   * Stop once the messages read hold this much payload: the one that reaches it ends the page, and
+   * one more is read so the caller knows whether the listing goes on. So a page of large messages
+   * is shorter, never much larger than this.
+   */
+  readonly maxBytes?: number;
 }

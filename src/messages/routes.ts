@@ -5,12 +5,28 @@ import { BeaconError } from '../errors/catalog.ts';
 import { requireContentType } from '../http/auth.ts';
 import type { RouteContext } from '../http/context.ts';
 import type { MessageStore } from './store/repositories.ts';
-import { decodeCursor, encodeCursor } from '../wire/cursor.ts';
+import { decodeCursor, page } from '../wire/cursor.ts';
+import { epochMs, isoTime } from '../wire/time.ts';
 import { checkJsonText, parseJsonBody, splitObjectArray } from '../http/json-body.ts';
 import { errorResponses, IsoTime } from '../http/schemas.ts';
 import type { Appended } from '../log/record.ts';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** A message: any JSON object. */
+const AnyObject = Type.Object({}, { additionalProperties: true, description: 'Any JSON object.' });
+
+/**
+ * A route option that documents `body` in /openapi.json, with the Idempotency-Key header's rule, in
+ * place of the schemas the route validates with: the route reads its body itself, or refuses a
+ * non-object or a bad key with codes of their own.
+ */
+const documentBody =
+  (body: unknown) =>
+  ({ schema, url }: { schema: object; url: string }) => ({
+    schema: { ...schema, body, headers: DocumentedIdempotencyHeaders },
+    url,
+  });
 
 const Accepted = Type.Object(
   {
@@ -39,13 +55,20 @@ const ListQuery = Type.Object({
   to: Type.Optional(IsoTime('Only messages received before this time.')),
 });
 
-const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(
-    Type.String({
-      description: 'Makes a retry safe: the same key from the same tenant returns the first answer.',
-    }),
-  ),
-});
+const idempotencyKeyHeader = (pattern?: string) =>
+  Type.Object({
+    'idempotency-key': Type.Optional(
+      Type.String({
+        ...(pattern === undefined ? {} : { pattern }),
+        description:
+          'Makes a retry safe: the same key from the same tenant returns the first answer. 1 to 255 printable ASCII characters.',
+      }),
+    ),
+  });
+/** Checked by the route, which refuses a bad key with its own code, IDEMPOTENCY_KEY_INVALID. */
+const IdempotencyHeaders = idempotencyKeyHeader();
+/** What the document says of the header: the same rule as a pattern. */
+const DocumentedIdempotencyHeaders = idempotencyKeyHeader(IDEMPOTENCY_KEY.source);
 
 function idempotencyKey(request: FastifyRequest): string | undefined {
   const key = request.headers['idempotency-key'];
@@ -58,14 +81,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Answers for appended messages; a batch shares one receivedAt, so its time is formatted once. */
+/** Answers for appended messages (a batch shares one receivedAt, which isoTime formats once). */
 function answers(appended: readonly Appended[]): { id: string; receivedAt: string }[] {
-  let at = NaN;
-  let iso = '';
-  return appended.map((a) => {
-    if (a.receivedAt !== at) iso = new Date((at = a.receivedAt)).toISOString();
-    return { id: a.id, receivedAt: iso };
-  });
+  return appended.map((a) => ({ id: a.id, receivedAt: isoTime(a.receivedAt) }));
 }
 
 /**
@@ -84,7 +102,7 @@ function batchAnswer(appended: readonly Appended[]): string {
   const head = `{"accepted":${appended.length - duplicates},"duplicates":${duplicates},"items":[`;
   if (sameTime && appended.length > 0) {
     // The usual batch: one time for all, so the items are the ids joined by what lies between them.
-    const tail = `","receivedAt":"${new Date(appended[0]!.receivedAt).toISOString()}"}`;
+    const tail = `","receivedAt":"${isoTime(appended[0]!.receivedAt)}"}`;
     return `${head}{"id":"${appended.map((a) => a.id).join(`${tail},{"id":"`)}${tail}]}`;
   }
   const items = answers(appended).map((a) => `{"id":"${a.id}","receivedAt":"${a.receivedAt}"}`);
@@ -176,6 +194,8 @@ export function registerMessageRoutes(base: FastifyInstance, ctx: RouteContext<M
         body: Type.Unknown({ description: 'Any JSON object.' }),
         response: { 202: Accepted, ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
       },
+      // Anything else parses too, and is refused with NOT_AN_OBJECT: the document says what is taken.
+      config: { swaggerTransform: documentBody(AnyObject) },
     },
     async (request, reply) => {
       if (!isPlainObject(request.body)) throw new BeaconError('NOT_AN_OBJECT');
@@ -198,8 +218,23 @@ export function registerMessageRoutes(base: FastifyInstance, ctx: RouteContext<M
       ],
       bodyLimit: config.ingest.maxBatchBytes,
       // The body arrives as text: a JSON array is split into its items rather than parsed whole and
-      // each item encoded again (see splitObjectArray).
-      config: { rawJson: true },
+      // each item encoded again (see splitObjectArray). The document says what that text must be.
+      config: {
+        rawJson: true,
+        swaggerTransform: documentBody({
+          content: {
+            'application/json': {
+              schema: Type.Array(AnyObject, { minItems: 1, maxItems: config.ingest.maxBatchItems }),
+            },
+            'application/x-ndjson': {
+              schema: Type.String({
+                minLength: 2,
+                description: 'One JSON object per line (blank lines are skipped).',
+              }),
+            },
+          },
+        }),
+      },
       schema: {
         tags: ['messages'],
         summary: 'Accept a batch of messages',
@@ -286,19 +321,22 @@ export function registerMessageRoutes(base: FastifyInstance, ctx: RouteContext<M
         tenant: request.principal!.tenant,
         limit: limit + 1,
         after: cursor && { receivedAt: cursor[0], id: cursor[1] },
-        from: from === undefined ? undefined : Date.parse(from),
-        to: to === undefined ? undefined : Date.parse(to),
+        from: epochMs(from),
+        to: epochMs(to),
+        maxBytes: config.http.pageBytes,
       });
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        items: page.map((m) => ({
-          id: m.id,
-          receivedAt: new Date(m.receivedAt).toISOString(),
-          payload: m.payload as object,
-        })),
-        next: rows.length > limit && last ? encodeCursor([last.receivedAt, last.id]) : null,
-      };
+      // The page ends at `limit` messages or at the one that reaches the byte budget; the store read
+      // one more, so `next` is given exactly when the listing goes on.
+      let shown = 0;
+      for (let bytes = 0; shown < rows.length && shown < limit && bytes < config.http.pageBytes; shown++) {
+        bytes += rows[shown]!.bytes ?? 0;
+      }
+      return page(
+        rows,
+        shown,
+        (m) => [m.receivedAt, m.id],
+        (m) => ({ id: m.id, receivedAt: isoTime(m.receivedAt), payload: m.payload as object }),
+      );
     },
   );
 }

@@ -2,11 +2,11 @@ import type { LogRecord } from '../log/record.ts';
 import type { NotifyWriters } from '../notify/store/repositories.ts';
 import type { Projection, ProjectionContext } from '../sink/projection.ts';
 import { alertStateId, certificateCandidates, evaluateAlerts, warningsToTell } from './alerts.ts';
+import { deriveFromChecks } from './derive.ts';
 import { inMaintenance } from './maintenance.ts';
-import { stateId, stateOf, type Check, type CheckRow, type TargetFacts, type TargetState } from './model.ts';
-import type { MonitorWriters } from './store/repositories.ts';
-import { advanceIncidents } from './incidents.ts';
-import { addToRollups, rollupKeys } from './rollup.ts';
+import { stateId, type Check, type CheckRow, type TargetFacts, type TargetState } from './model.ts';
+import { rebuildFromStore } from './rebuild.ts';
+import type { MonitorRepositories, MonitorWriters } from './store/repositories.ts';
 
 /** True when a record body has the fields a check needs; other agents may speak older versions. */
 export function isCheck(body: unknown): body is Check {
@@ -75,9 +75,12 @@ async function alert(
  * Checks are stored once per (tenant, target, region, slot start), whichever agent probed them and
  * however often the record is redelivered; only checks that were really new update the rollups, move
  * incidents and alert. A check due inside one of its target's maintenance windows is stored as
- * `maintenance`: it counts toward no rollup, moves no incident and alerts no one.
+ * `maintenance`: it counts toward no rollup, moves no incident and alerts no one. The store keeps
+ * every check at full fidelity for its retention, so replay rebuilds rollups, states and incidents
+ * from the store rather than from the log (which keeps them a day); a rebuild alerts no one, since
+ * what rules told is kept apart and was told when the checks first arrived.
  */
-export const checkProjection: Projection<CheckProjectionWriters> = {
+export const checkProjection: Projection<CheckProjectionWriters, MonitorRepositories> = {
   stream: 'checks',
   group: 'sink-checks',
   apply: async (tx, records: readonly LogRecord[], context) => {
@@ -99,21 +102,12 @@ export const checkProjection: Projection<CheckProjectionWriters> = {
     }
     const fresh = await tx.checks.insert(rows);
     if (fresh.length === 0) return 0;
-    const counted = fresh.filter((c) => stateOf(c) !== 'maintenance');
-    if (counted.length > 0) {
-      const existing = await tx.checks.getRollups(counted.flatMap(rollupKeys));
-      await tx.checks.putRollups(addToRollups(existing, counted));
-    }
-    const previous = await tx.checks.getStates(fresh);
-    const changes = advanceIncidents(previous, fresh, (c) => facts.get(c.tenant)?.get(c.target));
-    for (const incident of changes.opened) await tx.checks.openIncident(incident);
-    for (const { key, endedAt } of changes.closed) await tx.checks.closeIncident(key, endedAt);
-    await tx.checks.putStates(changes.states);
-    const moved = new Set(changes.states.map(stateId));
+    const moved = new Set((await deriveFromChecks(tx, fresh, fresh, facts)).map(stateId));
     for (const [tenant, checks] of byTenant(fresh)) {
       const affecting = checks.filter((c) => moved.has(stateId(c)) || c.tlsExpiresAt !== null);
       if (affecting.length > 0) await alert(tx, tenant, affecting, facts.get(tenant)!, context);
     }
     return fresh.length;
   },
+  rebuild: rebuildFromStore,
 };

@@ -4,6 +4,7 @@ import { BeaconError } from '../errors/catalog.ts';
 import type { KafkaLog } from '../log/kafka/kafka-log.ts';
 import { isKafkaUrl, parseKafkaUrl } from '../log/kafka/kafka-url.ts';
 import type { Log } from '../log/log.ts';
+import type { Stream } from '../log/record.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { BeaconStore } from './store.ts';
 
@@ -14,9 +15,20 @@ import type { BeaconStore } from './store.ts';
 export interface EmbeddedTuning {
   /** Commit on a writer thread (default: `embeddedLog.writerThread`). */
   readonly writerThread?: boolean;
-  /** SQLite page cache per connection, in MiB (default 64). */
+  /** SQLite page cache per connection, in MiB (default `sqliteCacheMiB`). */
   readonly cacheMiB?: number;
+  /**
+   * Per stream whose store keeps every record (checks), the offset below which its sink has stored
+   * them: the embedded log drops those past the hot window instead of archiving them.
+   */
+  readonly released?: () => Promise<ReadonlyMap<Stream, number>>;
 }
+
+/**
+ * Streams whose store deduplicates records by key: checks, by target, region and slot. No client
+ * waits for a check's first answer, so the embedded log keeps no key index for them.
+ */
+const KEYLESS_STREAMS: readonly Stream[] = ['checks'];
 
 // Each backend is imported only once it is chosen: the Kafka client alone costs a process (and every
 // worker thread that opens a log) about 60 MB of RSS, and pg some more, which an embedded deployment
@@ -35,9 +47,13 @@ export async function createLog(
       dataDir: config.dataDir,
       maxQueue: config.ingest.queueMax,
       retentionDays: config.embeddedLog.retentionDays,
-      sweepIntervalMs: config.embeddedLog.sweepIntervalMs,
+      hotMinutes: config.embeddedLog.hotMinutes,
+      idempotencyHours: config.embeddedLog.idempotencyHours,
+      maintenanceIntervalMs: config.embeddedLog.sweepIntervalMs,
+      keylessStreams: KEYLESS_STREAMS,
+      ...(tuning.released === undefined ? {} : { released: tuning.released }),
       writerThread: tuning.writerThread ?? config.embeddedLog.writerThread,
-      ...(tuning.cacheMiB === undefined ? {} : { cacheMiB: tuning.cacheMiB }),
+      cacheMiB: tuning.cacheMiB ?? config.sqliteCacheMiB,
       logger,
       onCommit: (records, seconds) => {
         metrics.commitBatchSize.observe(records);
@@ -83,7 +99,7 @@ export async function createStore(
 ): Promise<BeaconStore> {
   if (config.store === 'sqlite') {
     const { sqliteStore } = await import('./store-sqlite.ts');
-    return sqliteStore({ dataDir: config.dataDir, ...tuning });
+    return sqliteStore({ dataDir: config.dataDir, cacheMiB: tuning.cacheMiB ?? config.sqliteCacheMiB });
   }
   if (/^postgres(ql)?:\/\//.test(config.store)) {
     const { postgresStore } = await import('./store-postgres.ts');

@@ -12,8 +12,9 @@ import { startMonitor, type RunningMonitor } from '../monitor/monitor.ts';
 import { Deliverer } from '../notify/deliverer.ts';
 import { NotifyMetrics } from '../notify/metrics.ts';
 import type { Log } from '../log/log.ts';
+import type { Stream } from '../log/record.ts';
 import { Metrics } from '../observability/metrics.ts';
-import { startSinkThread } from './sink/thread.ts';
+import { startSinks } from './sink/place.ts';
 import type { BeaconStore } from './store.ts';
 import { bootstrapTenants } from '../tenants/bootstrap.ts';
 import { Authenticator } from '../tenants/tokens.ts';
@@ -65,14 +66,26 @@ export async function startBeacon(
   if (migrations.length > 0) logger.info({ migrations }, 'store migrated');
   const { generatedToken } = await bootstrapTenants(store.tenants, { adminToken: config.adminToken, logger });
 
-  const log = await createLog(config, metrics, logger);
+  // A projection whose store keeps every record (checks) lets the log drop them once stored.
+  const kept = projections.filter((p) => p.rebuild !== undefined);
+  const log = await createLog(config, metrics, logger, {
+    released: async () => {
+      const released = new Map<Stream, number>();
+      for (const p of kept) {
+        const saved = await store.checkpoints(p.group, p.stream);
+        released.set(p.stream, saved.find((c) => c.partition === 0)?.offset ?? 0);
+      }
+      return released;
+    },
+  });
   await log.open();
 
   // Sinks run in a thread of their own, on their own connections, as `beacon sink` would in a process
   // of its own: storing rows then never competes with accepting them on this event loop. Frames they
   // derive (live counts) come back to the hub, which tells them whether anyone listens. `beacon api`
   // runs none (sinks: false): its sinks are `beacon sink` processes.
-  const sinks = (options.sinks ?? true) ? await startSinkThread(config, logger) : undefined;
+  const sinks =
+    (options.sinks ?? true) ? await startSinks(config, metrics, logger, { store, log }) : undefined;
   // The log is tailed only while someone listens: on Kafka a tail fetches and decodes every record.
   // Frames the sinks derive (live counts) come through the log too, from the sink thread or from
   // `beacon sink` processes.
@@ -97,7 +110,8 @@ export async function startBeacon(
       }
     },
   });
-  if (sinks) metrics.addSource(() => sinks.metrics());
+  const fromThread = sinks?.metrics;
+  if (fromThread) metrics.addSource(() => fromThread());
 
   const monitor = config.monitor.enabled
     ? await startMonitor({
@@ -138,7 +152,7 @@ export async function startBeacon(
     accepting: () => accepting,
     targetsChanged: monitor?.targetsChanged,
   };
-  const app = await buildApp(ctx, logger, apiParts);
+  const app = await buildApp(ctx, logger, apiParts(hub));
   options.extend?.(app, ctx);
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();

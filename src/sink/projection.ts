@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.ts';
 import type { DerivedFrame } from '../log/log.ts';
 import type { LogRecord, Stream } from '../log/record.ts';
+import type { Store } from '../store/store.ts';
 
 /** What a projection may use besides its transaction; `R` is the repositories it reads. */
 export interface ProjectionContext<R = unknown> {
@@ -31,4 +32,18 @@ export interface Projection<W extends object = object, R = unknown> {
    * projection without it cannot be replayed.
    */
   reset?(tx: W): Promise<void>;
+  /**
+   * Rebuilds what the projection derives from the raw records its own store keeps at full fidelity,
+   * for as long as the store keeps them (longer than the log does). When present, replay uses it
+   * instead of the log, and the checkpoint stays where it is. Returns the records it read.
+   */
+  rebuild?(store: Store<W> & R, onProgress?: (progress: RebuildProgress) => void): Promise<number>;
+}
+
+/** How far a rebuild has got. */
+export interface RebuildProgress {
+  /** Records read so far. */
+  readonly records: number;
+  /** Share of the work done, 0 to 1. */
+  readonly fraction: number;
 }

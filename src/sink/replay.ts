@@ -3,15 +3,11 @@ import type { Config } from '../config/schema.ts';
 import { BeaconError } from '../errors/catalog.ts';
 import type { Log } from '../log/log.ts';
 import type { Store } from '../store/store.ts';
-import type { Projection } from './projection.ts';
+import type { Projection, RebuildProgress } from './projection.ts';
 import { storeBatch } from './sink.ts';
 
-export interface ReplayProgress {
-  /** Records projected so far. */
-  readonly records: number;
-  /** Share of the log read, 0 to 1 (by offset: offsets may skip, so this is an estimate). */
-  readonly fraction: number;
-}
+/** How far a replay has got: records projected so far, and the share of the log (or the store) read. */
+export type ReplayProgress = RebuildProgress;
 
 export interface ReplayOptions<W extends object = object, R = unknown> {
   readonly log: Log;
@@ -26,11 +22,16 @@ export interface ReplayOptions<W extends object = object, R = unknown> {
 /**
  * Rebuilds a projection from the raw records in the log: deletes its rows and its checkpoint in one
  * transaction, then consumes the stream from the start to the end it had when replay began, through
- * the same batch code the sink uses. Works for any projection that can reset. Run it while that
- * projection's sink is stopped, or the two would race.
+ * the same batch code the sink uses. Works for any projection that can reset; a projection whose store
+ * keeps its raw records (checks) rebuilds from them instead. Run it while that projection's sink is
+ * stopped, or the two would race.
  */
 export async function replay<W extends object, R>(options: ReplayOptions<W, R>): Promise<ReplayProgress> {
   const { log, store, projection } = options;
+  if (projection.rebuild) {
+    const records = await projection.rebuild(store, options.onProgress);
+    return { records, fraction: 1 };
+  }
   const reset = projection.reset?.bind(projection);
   if (!reset) {
     throw new BeaconError('REPLAY_UNSUPPORTED', `the ${projection.stream} projection cannot be rebuilt`);

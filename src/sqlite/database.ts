@@ -22,15 +22,22 @@ export interface OpenOptions {
    * hold are read through the OS page cache instead.
    */
   readonly cacheMiB?: number;
+  /**
+   * A new file is made with incremental auto-vacuum, so pages freed by upkeep can be given back to the
+   * file system (`PRAGMA incremental_vacuum`). It must be chosen before the first table; an existing
+   * file keeps what it has (a `VACUUM` while Beacon is stopped changes it).
+   */
+  readonly incrementalVacuum?: boolean;
 }
 
 /** Page cache per connection unless a role asks for less. */
-export const DEFAULT_CACHE_MIB = 64;
+export const DEFAULT_CACHE_MIB = 8;
 
 /** Opens a SQLite file in WAL mode with the pragmas Beacon relies on. */
 export function openDatabase(file: string, options: OpenOptions): SqliteDatabase {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file, { readonly: options.readonly ?? false });
+  if (options.incrementalVacuum && !options.readonly) db.pragma('auto_vacuum = INCREMENTAL');
   if (!options.readonly) db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${options.synchronous}`);
   db.pragma('busy_timeout = 5000');

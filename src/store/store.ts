@@ -1,4 +1,5 @@
 import type { Stream } from '../log/record.ts';
+import type { StoragePart } from './storage.ts';
 
 /** A consumer group's resume point for one partition of one stream. */
 export interface Checkpoint {
@@ -77,6 +78,17 @@ export interface Store<W extends object = object> {
   transaction<T>(fn: (tx: W & CheckpointWriter) => Promise<T>): Promise<T>;
   /** A cheap round trip, for readiness. */
   ping(): Promise<void>;
+  /**
+   * Bytes on disk per table (indexes included) and the records of each raw one, as the wings declare
+   * them (`TableUse`). May take seconds on a large store, none of them on the caller's event loop.
+   */
+  storage(): Promise<StoragePart[]>;
+  /**
+   * Gives a few megabytes of pages that deletes freed back to the file system (SQLite made with
+   * incremental auto-vacuum); returns how many pages, 0 when there are none or the backend reuses
+   * them itself (PostgreSQL's autovacuum).
+   */
+  reclaim(): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -1,9 +1,4 @@
-/**
- * What a token may do. `admin` may do everything its tenant can (it holds `ingest` and `read`);
- * `operator` manages the tenants of the whole instance, and only a token given it holds it.
- */
-export const SCOPES = ['ingest', 'read', 'admin', 'operator'] as const;
-export type Scope = (typeof SCOPES)[number];
+import type { Scope } from '../http/principal.ts';
 
 /** What a tenant id may be: lower-case letters, digits and dashes, as in a host name. */
 export const TENANT_ID = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;

@@ -127,7 +127,7 @@ export function registerTenantRoutes(
         security,
         summary: 'One tenant',
         params: Params,
-        response: { 200: TenantItem, ...errorResponses(401, 403, 404, 429, 503) },
+        response: { 200: TenantItem, ...errorResponses(400, 401, 403, 404, 429, 503) },
       },
     },
     async (request) => {
@@ -151,7 +151,7 @@ export function registerTenantRoutes(
               ? 'Its tokens are refused with TENANT_DISABLED (within seconds on other API processes) and nothing of it is accepted; its data stays.'
               : 'Its tokens work again.',
           params: Params,
-          response: { 200: TenantItem, ...errorResponses(401, 403, 404, 409, 429, 503) },
+          response: { 200: TenantItem, ...errorResponses(400, 401, 403, 404, 409, 429, 503) },
         },
       },
       async (request) => {

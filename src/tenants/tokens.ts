@@ -1,16 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
-import type { Scope, TokenRecord } from './model.ts';
+import type { Authenticate, Principal, Scope } from '../http/principal.ts';
+import type { TokenRecord } from './model.ts';
 import type { TenantRepository } from './store/repositories.ts';
-
-/** Who a request acts as, once its token checks out. */
-export interface Principal {
-  readonly tenant: string;
-  readonly scopes: readonly Scope[];
-  readonly tokenId: string;
-  /** Its tenant was disabled by an operator: the request is refused. */
-  readonly tenantDisabled?: boolean;
-}
 
 const TOKEN_PREFIX = 'bcn_';
 
@@ -50,7 +42,7 @@ const CACHE_MAX = 10000;
  * Resolves bearer secrets to principals. Lookups are cached for a few seconds so the ingest hot path
  * does not query the store per request; a revocation takes effect within that time.
  */
-export class Authenticator {
+export class Authenticator implements Authenticate {
   readonly #tenants: TenantRepository;
   readonly #cache = new Map<string, { principal: Principal | null; expires: number }>();
   readonly #disabled = new Map<string, { disabled: boolean; expires: number }>();

@@ -6,6 +6,9 @@ import { EVENT_DIMS, EXIT_DIM, SESSION_DIMS, type CollectedEvent } from '../../s
 import { projectRecords, projectSiteEvents } from '../../src/analytics/projection.ts';
 import type { LogRecord } from '../../src/log/record.ts';
 import { runQuery, type StatsQuery } from '../../src/analytics/query.ts';
+import { runFunnel } from '../../src/analytics/funnel.ts';
+import { runJourneys } from '../../src/analytics/journeys.ts';
+import { runRetention } from '../../src/analytics/retention.ts';
 import type { BeaconStore } from '../../src/roles/store.ts';
 import { withStorePair } from '../helpers/postgres.ts';
 
@@ -32,6 +35,8 @@ const sites: Site[] = [
     allowedDomains: ['cdn.shop.example'],
     timezone: 'Europe/Berlin',
     respectDnt: false,
+    saltRotation: 'daily',
+    currency: 'USD',
     createdAt: 2,
   },
   {
@@ -41,6 +46,8 @@ const sites: Site[] = [
     allowedDomains: [],
     timezone: 'America/Los_Angeles',
     respectDnt: true,
+    saltRotation: 'daily',
+    currency: 'USD',
     createdAt: 1,
   },
   {
@@ -50,6 +57,8 @@ const sites: Site[] = [
     allowedDomains: [],
     timezone: 'Asia/Kolkata',
     respectDnt: false,
+    saltRotation: 'daily',
+    currency: 'USD',
     createdAt: 3,
   },
 ];
@@ -307,6 +316,97 @@ test('SQLite and PostgreSQL project the same events into the same analytics answ
       }
       assert.ok(nonEmpty > 40, `${site.id}: most queries have an answer to compare (${nonEmpty})`);
     }
+    // Goals, a segment, and every visit-level analysis: the same answers from both stores' visits.
+    for (const store of stores) {
+      await store.transaction(async (tx) => {
+        for (const site of sites) {
+          const def = (kind: 'goal' | 'segment', id: string, name: string, spec: unknown) =>
+            tx.analytics.putDefinition({
+              tenant: site.tenant,
+              site: site.id,
+              kind,
+              id,
+              name,
+              spec,
+              createdAt: 1,
+              updatedAt: 1,
+            });
+          await def('goal', 'g1', 'Pricing', { page: '/pricing' });
+          await def('goal', 'g2', 'Signup', { event: 'Signup' });
+          await def('goal', 'g3', 'Pro purchase', {
+            event: 'purchase',
+            props: [['contains', 'plan', ['pro']]],
+          });
+          await def('goal', 'g4', 'Any page', { page: '/**' });
+          await def('segment', 's1', 'Not Google', { filters: [['is_not', 'visit:source', ['Google']]] });
+        }
+      });
+    }
+    const range = ['2026-10-23', '2026-11-06'];
+    for (const site of sites) {
+      for (const budget of [100_000, 40]) {
+        const both = <T>(run: (store: BeaconStore) => Promise<T>) =>
+          Promise.all([run(sqlite), run(postgres)]);
+        for (const q of [
+          {
+            metrics: ['visitors', 'conversions', 'events', 'conversion_rate'],
+            dimensions: ['event:goal'],
+            dateRange: range,
+          },
+          {
+            metrics: ['conversions', 'conversion_rate'],
+            dimensions: ['visit:browser'],
+            filters: [['is', 'event:goal', ['Pricing', 'Signup']]],
+            dateRange: range,
+            interval: 'week',
+          },
+          {
+            metrics: ['conversions'],
+            dimensions: ['event:goal'],
+            filters: [['is', 'segment', ['s1']]],
+            dateRange: range,
+          },
+        ] satisfies StatsQuery[]) {
+          const [a, b] = await both((s) => runQuery(s.analytics, site, q, NOW, { visitBudget: budget }));
+          assert.deepEqual(b, a, `${site.id} ${JSON.stringify(q)}`);
+        }
+        for (const within of ['visit', '7d']) {
+          const [a, b] = await both((s) =>
+            runFunnel(
+              s.analytics,
+              site,
+              {
+                steps: [{ goal: 'Any page' }, { goal: 'Pricing' }, { event: 'Signup' }],
+                within,
+                dateRange: range,
+              },
+              NOW,
+              budget,
+            ),
+          );
+          assert.deepEqual(b, a, `${site.id} funnel ${within}`);
+        }
+        for (const page of ['/', '/pricing']) {
+          const [a, b] = await both((s) =>
+            runJourneys(
+              s.analytics,
+              site,
+              { page, depth: 3, dateRange: range, filters: [['is', 'segment', ['s1']]] },
+              NOW,
+              budget,
+            ),
+          );
+          assert.deepEqual(b, a, `${site.id} journeys ${page}`);
+        }
+        for (const period of ['day', 'week']) {
+          const [a, b] = await both((s) =>
+            runRetention(s.analytics, site, { period, dateRange: range }, NOW, budget),
+          );
+          assert.deepEqual(b, a, `${site.id} retention ${period}`);
+        }
+      }
+    }
+
     for (const tenant of ['acme', 'other', 'nobody']) {
       assert.deepEqual(await postgres.analytics.sites(tenant), await sqlite.analytics.sites(tenant));
     }

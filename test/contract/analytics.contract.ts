@@ -19,6 +19,8 @@ const site: Site = {
   allowedDomains: ['cdn.c.example'],
   timezone: 'Europe/Berlin',
   respectDnt: true,
+  saltRotation: 'daily',
+  currency: 'USD',
   createdAt: 1,
 };
 const counters = (patch: Partial<Counters>): Counters => ({ ...zeroCounters(), ...patch });
@@ -47,6 +49,8 @@ const session = (
   device: 'desktop',
   browser: 'Chrome',
   os: 'Linux',
+  sample: 0,
+  steps: [],
   ...patch,
 });
 const event = (
@@ -234,6 +238,8 @@ export function runAnalyticsContract(target: StoreContractTarget): void {
         allowedDomains: [],
         timezone: 'America/New_York',
         respectDnt: false,
+        saltRotation: 'daily',
+        currency: 'USD',
       };
       await store.transaction((tx) => tx.analytics.updateSite(changed));
       assert.deepEqual(await store.analytics.site('st_c'), changed);

@@ -1,6 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { pino } from 'pino';
 import type { LogRecord } from '../../src/log/record.ts';
+import { Compactor } from '../../src/monitor/compaction.ts';
 import { checkKey, type CheckRow, type Rollup } from '../../src/monitor/model.ts';
 import { checkProjection } from '../../src/monitor/projection.ts';
 import { LATENCY_BOUNDS_MS, summarize } from '../../src/monitor/rollup.ts';
@@ -143,6 +145,55 @@ async function allChecks(
     const last = page.at(-1)!;
     before = { scheduledAt: last.scheduledAt, region: last.region };
   }
+}
+
+/** Compacts what ended before `horizon`, in blocks of a day, as the background pass would. */
+const compact = (store: BeaconStore, horizon: number) =>
+  new Compactor({ store, periodMs: DAY, logger: pino({ level: 'silent' }) }).run(horizon);
+
+/** Every answer a user can get about target `a` (and the tenant's newest checks), to compare. */
+async function answers(store: BeaconStore, to: number) {
+  const range = { from: T0, to };
+  const rollups = async (size: 'minute' | 'hour' | 'day') =>
+    store.monitor.rollups({ tenant: 't1', target: 'a', size, from: T0 - DAY, to: to + DAY });
+  return {
+    pages: await Promise.all([7, 100, 1000].map((limit) => allChecks(store, 'a', limit))),
+    ranged: await allChecks(store, 'a', 50, { from: T0 + 30 * MINUTE, to: T0 + DAY + 90 * MINUTE }),
+    tail: await allChecks(store, 'a', 13, range),
+    latest: await store.monitor.latestChecks('t1'),
+    minutes: await rollups('minute'),
+    hours: await rollups('hour'),
+    days: await rollups('day'),
+    incidents: await store.monitor.listIncidents('t1', 'a', 100),
+  };
+}
+
+/** Minute-interval checks of `a` (two regions) and `b` over [from, to): failures, missed slots, every field. */
+function history(from: number, to: number): CheckRow[] {
+  const out: CheckRow[] = [];
+  for (let at = from, i = 0; at < to; at += MINUTE, i++) {
+    if (i % 97 === 5) continue; // a missed slot now and then
+    const down = i % 180 >= 170;
+    out.push(
+      down
+        ? failed('a', at, { durationMs: 10_000 + (i % 3), error: { class: 'timeout', detail: 'no answer' } })
+        : check('a', at, {
+            durationMs: 40 + ((i * 37) % 23) + (i % 100) / 100,
+            startedAt: at + (i % 9),
+            bytes: 1234 + (i % 5),
+            phases: {
+              dnsMs: 1.5,
+              connectMs: 2 + (i % 4) / 100,
+              tlsMs: 10.125,
+              ttfbMs: 20 + (i % 11),
+              transferMs: 8.375,
+            },
+          }),
+    );
+    if (i % 3 === 0) out.push(check('a', at, { region: 'us', durationMs: 90 + (i % 13) }));
+    if (i % 5 === 0) out.push(check('b', at, { ok: i % 50 !== 0 }));
+  }
+  return out;
 }
 
 /**
@@ -751,6 +802,249 @@ export function runMonitorStoreContract(backend: StoreContractTarget): void {
       );
       assert.equal(await store.transaction((tx) => tx.checks.deleteChecksBefore(T0 + 5 * DAY)), 11);
       assert.deepEqual(await store.monitor.listChecks({ tenant: 't1', target: 'a', limit: 100 }), []);
+    });
+    it('compaction into hour and day blocks changes no answer: pages, ranges, newest checks, rollups, incidents', async (store) => {
+      await store.targets.create(target('a', { downAfter: 2, upAfter: 2 }));
+      await store.targets.create(target('b'));
+      const checks = history(T0, T0 + 2 * DAY + 3 * HOUR);
+      for (let i = 0; i < checks.length; i += 500) await project(store, checks.slice(i, i + 500));
+      const end = T0 + 3 * DAY;
+      const before = await answers(store, end);
+      assert.equal(before.pages[0]!.length, checks.filter((c) => c.target === 'a').length);
+
+      // Day 0 ends before the horizon (a day block); day 1's first hour too (an hour block); the rest stays hot.
+      const first = await compact(store, T0 + DAY + HOUR);
+      assert.ok(first.blocks >= 3, `${first.blocks} blocks`);
+      assert.deepEqual(await answers(store, end), before, 'after day and hour blocks');
+      // Everything: day 1 merges its hour block and its hot rows into one day block; day 2 goes by hours.
+      const second = await compact(store, T0 + 2 * DAY + 2 * HOUR);
+      assert.ok(second.checks > 0);
+      assert.deepEqual(await answers(store, end), before, 'after every day is a block');
+      // A pass with nothing to do does nothing.
+      assert.deepEqual((await compact(store, T0 + 2 * DAY + 2 * HOUR)).checks, 0);
+    });
+
+    it('a late check for a compacted slot is not stored twice; a missed one is stored once and merged later', async (store) => {
+      await store.targets.create(target('a'));
+      const checks = history(T0, T0 + DAY);
+      for (let i = 0; i < checks.length; i += 1000) await project(store, checks.slice(i, i + 1000));
+      await compact(store, T0 + 2 * DAY);
+      const days = () =>
+        store.monitor.rollups({ tenant: 't1', target: 'a', size: 'day', from: T0, to: T0 + DAY });
+      const before = await days();
+      const eu = () => days().then((rs) => rs.find((r) => r.region === 'eu')!.checks);
+      const euBefore = await eu();
+
+      // A redundant prober's copy of a compacted check, and the record redelivered: nothing new.
+      const stored = checks.find((c) => c.target === 'a' && c.region === 'eu')!;
+      assert.equal(await project(store, [{ ...stored, startedAt: stored.startedAt + 3 }, stored]), 0);
+      assert.deepEqual(await days(), before);
+      // A slot the first prober missed, spooled and drained late: new once, then a duplicate.
+      const missed = check('a', T0 + 5 * MINUTE, { durationMs: 77 });
+      assert.ok(
+        !checks.some((c) => c.target === 'a' && c.region === 'eu' && c.scheduledAt === missed.scheduledAt),
+      );
+      assert.equal(await project(store, [missed]), 1);
+      assert.equal(await project(store, [missed]), 0);
+      const withLate = await answers(store, T0 + DAY);
+      assert.equal(
+        withLate.pages[1]!.filter((c) => c.scheduledAt === missed.scheduledAt && c.region === 'eu').length,
+        1,
+      );
+      assert.equal(await eu(), euBefore + 1);
+      // The next pass merges it into its day's block; every answer stays as it was.
+      assert.equal((await compact(store, T0 + 2 * DAY)).checks, 1);
+      assert.deepEqual(await answers(store, T0 + DAY), withLate);
+      assert.equal(await project(store, [missed]), 0);
+    });
+
+    it('retention drops whole blocks, keeps a block its cutoff falls in, and deletes hot rows and minute rollups exactly', async (store) => {
+      await store.targets.create(target('a'));
+      const checks: CheckRow[] = [];
+      for (let day = 0; day < 5; day++)
+        for (const h of [0, 6, 12, 18]) checks.push(check('a', T0 + day * DAY + h * HOUR));
+      assert.equal(await project(store, checks), 20);
+      await compact(store, T0 + 3 * DAY); // days 0-2 in blocks, days 3-4 hot
+      // Days 0 and 1 are wholly before the cutoff; day 2's block holds it, so it stays whole.
+      const cutoff = T0 + 2 * DAY + 6 * HOUR + 1;
+      assert.equal(await store.transaction((tx) => tx.checks.deleteChecksBefore(cutoff)), 8);
+      assert.equal(
+        (await allChecks(store, 'a', 100)).at(-1)!.scheduledAt,
+        T0 + 2 * DAY,
+        'the block the cutoff falls in is kept whole',
+      );
+      // Hot rows go one by one.
+      assert.equal(await store.transaction((tx) => tx.checks.deleteChecksBefore(T0 + 3 * DAY + 7 * HOUR)), 6);
+      assert.deepEqual(
+        (await allChecks(store, 'a', 100)).map((c) => c.scheduledAt),
+        checks
+          .filter((c) => c.scheduledAt >= T0 + 3 * DAY + 7 * HOUR)
+          .map((c) => c.scheduledAt)
+          .reverse(),
+      );
+      const minutes = await store.monitor.rollups({
+        tenant: 't1',
+        target: 'a',
+        size: 'minute',
+        from: T0,
+        to: T0 + 5 * DAY,
+      });
+      assert.deepEqual(
+        minutes.map((r) => r.start),
+        checks.filter((c) => c.scheduledAt >= T0 + 3 * DAY + 7 * HOUR).map((c) => c.scheduledAt),
+        'minute rollups go with the raw checks',
+      );
+      const days = await store.monitor.rollups({
+        tenant: 't1',
+        target: 'a',
+        size: 'day',
+        from: T0,
+        to: T0 + 5 * DAY,
+      });
+      assert.deepEqual(
+        days.map((r) => r.checks),
+        [4, 4, 4, 4, 4],
+        'day rollups outlive the raw checks',
+      );
+    });
+
+    it('fields a newer agent adds, and values of any precision, come back as they went in, hot and in blocks', async (store) => {
+      const odd = [
+        check('a', T0, {
+          kind: 'tcp',
+          degraded: true,
+          assertions: [{ path: '$.ok', passed: false }],
+        } as Partial<CheckRow>),
+        check('a', T0 + MINUTE, { durationMs: 1 / 3, startedAt: T0 + MINUTE + 0.125, tlsExpiresAt: 1.5 }),
+        failed('a', T0 + 2 * MINUTE, {
+          error: { class: 'quic-handshake' as never, detail: '' },
+          httpVersion: '3',
+        }),
+        check('a', T0 + 3 * MINUTE, {
+          phases: { dnsMs: 0, connectMs: 1e-7, tlsMs: 123456.78, ttfbMs: 0.01, transferMs: 2 ** 40 },
+        }),
+      ];
+      assert.equal((await store.transaction((tx) => tx.checks.insert(odd))).length, 4);
+      const hot = await store.monitor.listChecks({ tenant: 't1', target: 'a', limit: 10 });
+      assert.deepEqual(hot, [...odd].reverse());
+      await compact(store, T0 + 2 * DAY);
+      assert.deepEqual(await store.monitor.listChecks({ tenant: 't1', target: 'a', limit: 10 }), hot);
+    });
+    it('kinds, states and observed come back exactly, hot and in blocks; maintenance counts nowhere, and replay tells no one', async (store) => {
+      await store.targets.create(target('a', { downAfter: 1, upAfter: 1 }));
+      const meta = { tenant: 't1', source: 'api' as const, createdAt: T0, updatedAt: T0 };
+      await store.channels.create({
+        ...meta,
+        id: 'ops',
+        name: 'Ops',
+        kind: 'webhook',
+        url: 'json://hooks.test/ops',
+      });
+      await store.alertRules.create({
+        ...meta,
+        id: 'r',
+        targets: ['a'],
+        tags: [],
+        channels: ['ops'],
+        remindEveryMinutes: 0,
+        notifyOn: { recovery: true, degraded: true, certificate: false },
+        groupWindowSeconds: 0,
+      });
+      // 00:10 to 00:20 UTC on T0's day: the checks due then are stored as maintenance.
+      await store.maintenance.create({
+        ...meta,
+        id: 'w',
+        title: 'Works',
+        targets: ['a'],
+        tags: [],
+        start: '2026-03-10T00:10',
+        end: '2026-03-10T00:20',
+        timeZone: 'UTC',
+      });
+      const assertions = {
+        assertions: [
+          { ok: false, actual: 'false' },
+          { ok: true, actual: null },
+        ],
+      };
+      const sent = [
+        check('a', T0, { state: 'up', observed: { assertions: [] } }),
+        failed('a', T0 + MINUTE, { state: 'down', observed: assertions }),
+        check('a', T0 + 2 * MINUTE, { state: 'degraded', durationMs: 2500 }),
+        failed('a', T0 + 10 * MINUTE, { state: 'down' }),
+        failed('a', T0 + 11 * MINUTE, { state: 'down' }),
+        check('a', T0 + 20 * MINUTE, { state: 'up' }),
+        // Kinds that speak no HTTP, in another region; a check from before states has none.
+        check('a', T0 + 3 * MINUTE, {
+          region: 'us',
+          kind: 'dns',
+          state: 'up',
+          status: null,
+          httpVersion: null,
+          observed: { answers: ['10 mx.example.com', '20 mx2.example.com'] },
+        }),
+        check('a', T0 + 4 * MINUTE, {
+          region: 'us',
+          kind: 'icmp',
+          state: 'down',
+          ok: false,
+          observed: { ping: { sent: 3, received: 0, rttMinMs: null, rttMaxMs: null } },
+        }),
+        check('a', T0 + 5 * MINUTE, { region: 'us' }),
+      ];
+      // One batch a check, as a sink keeping up would see them: alerting judges each batch's outcome.
+      let projected = 0;
+      for (const c of [...sent].sort((x, y) => x.scheduledAt - y.scheduledAt))
+        projected += await project(store, [c]);
+      assert.equal(projected, sent.length);
+      const stored = sent.map((c) =>
+        c.scheduledAt >= T0 + 10 * MINUTE && c.scheduledAt < T0 + 20 * MINUTE
+          ? { ...c, state: 'maintenance' as const }
+          : c,
+      );
+      const newestFirst = [...stored].sort(
+        (x, y) => y.scheduledAt - x.scheduledAt || (x.region < y.region ? 1 : -1),
+      );
+      const all = () => store.monitor.listChecks({ tenant: 't1', target: 'a', limit: 100 });
+      assert.deepEqual(await all(), newestFirst);
+      const days = () =>
+        store.monitor.rollups({ tenant: 't1', target: 'a', size: 'day', from: T0, to: T0 + DAY });
+      const counted = (await days()).reduce((n, r) => n + r.checks, 0);
+      assert.equal(counted, sent.length - 2, 'checks in maintenance join no rollup');
+      const told = () => store.outbox.history({ tenant: 't1', limit: 100 });
+      const before = await told();
+      assert.ok(
+        ['target.down', 'target.up'].every((e) => before.some((r) => r.notification.event === e)),
+        before.map((r) => r.notification.event).join(),
+      );
+
+      await compact(store, T0 + 2 * DAY);
+      assert.deepEqual(await all(), newestFirst, 'after compaction into a block');
+      const rollupsBefore = await days();
+      const read = await checkProjection.rebuild!(store);
+      assert.equal(read, sent.length);
+      assert.deepEqual(await days(), rollupsBefore, 'replay leaves maintenance out too');
+      assert.deepEqual(await all(), newestFirst);
+      assert.deepEqual(await told(), before, 'a rebuild tells no one again');
+    });
+    it('replay rebuilds rollups, states and incidents from the stored checks, hot and in blocks, as the sink made them', async (store) => {
+      await store.targets.create(target('a', { downAfter: 2, upAfter: 2 }));
+      await store.targets.create(target('b'));
+      const checks = history(T0, T0 + DAY + 5 * HOUR);
+      for (let i = 0; i < checks.length; i += 700) await project(store, checks.slice(i, i + 700));
+      await compact(store, T0 + DAY + 2 * HOUR);
+      const states = () =>
+        store.transaction((tx) =>
+          tx.checks.getStates(
+            ['eu', 'us'].flatMap((region) => ['a', 'b'].map((t) => ({ tenant: 't1', target: t, region }))),
+          ),
+        );
+      const before = { ...(await answers(store, T0 + 2 * DAY)), states: await states() };
+      const progress: number[] = [];
+      const read = await checkProjection.rebuild!(store, (p) => progress.push(p.fraction));
+      assert.equal(read, checks.length);
+      assert.equal(progress.at(-1), 1);
+      assert.deepEqual({ ...(await answers(store, T0 + 2 * DAY)), states: await states() }, before);
     });
   });
 }

@@ -143,6 +143,23 @@ export function runStoreContract(target: StoreContractTarget): void {
       );
     });
 
+    it('a page stops at its byte budget: the message that reaches it, and one more to tell the rest', async (store) => {
+      // Payloads of 1,016 characters as stored: {"n":…,"pad":"xxx…"}.
+      const big = (n: number) => row(n, { payload: { n, pad: 'x'.repeat(1000) } });
+      await store.transaction((tx) => tx.messages.insert([0, 1, 2, 3, 4, 5].map(big)));
+      const sizes = (await store.messages.list({ tenant: 't1', limit: 10 })).map((m) => m.bytes);
+      assert.deepEqual(new Set(sizes), new Set([1016]));
+      const budget = await store.messages.list({ tenant: 't1', limit: 10, maxBytes: 2500 });
+      assert.deepEqual(
+        budget.map((m) => (m.payload as { n: number }).n),
+        [0, 1, 2, 3],
+      );
+      // The first message always comes, however large: a page is never empty while messages remain.
+      assert.equal((await store.messages.list({ tenant: 't1', limit: 10, maxBytes: 1 })).length, 2);
+      // The count limit still applies under a large budget.
+      assert.equal((await store.messages.list({ tenant: 't1', limit: 4, maxBytes: 1e9 })).length, 4);
+    });
+
     it('a failed transaction leaves nothing behind, checkpoint included', async (store) => {
       await assert.rejects(
         store.transaction(async (tx) => {

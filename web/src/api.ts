@@ -117,11 +117,12 @@ export class Api {
 }
 
 /**
- * One API call with a JSON body (or none) and a JSON answer (or none, for 204), as `token`. Errors
+ * One API call with a JSON body (or none) and a JSON answer (or none, for 204), as `token` (or with
+ * these headers: a shared link's secret). Errors
  * are ApiErrors with the server's code and message; nothing is retried (the caller shows the error).
  */
 export async function callJson(
-  token: string,
+  token: string | Record<string, string>,
   method: string,
   path: string,
   body?: unknown,
@@ -132,7 +133,7 @@ export async function callJson(
     response = await fetch(path, {
       method,
       headers: {
-        authorization: `Bearer ${token}`,
+        ...(typeof token === 'string' ? { authorization: `Bearer ${token}` } : token),
         accept: 'application/json',
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },

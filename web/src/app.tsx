@@ -1,11 +1,16 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Api } from './api.ts';
 import { clearToken, loadToken, saveToken, TOKEN_KEY, type Session } from './auth.ts';
+import { SharedPage } from './pages/shared.tsx';
 import { SignIn } from './pages/sign-in.tsx';
 import { Shell } from './shell.tsx';
 
-/** The dashboard: the sign-in form until there is a token, then the shell. */
+/** The dashboard: a shared link's read-only page, or the sign-in form until there is a token, then the shell. */
 export function App() {
+  return location.pathname === '/share' ? <SharedPage /> : <SignedIn />;
+}
+
+function SignedIn() {
   const [token, setToken] = useState<string | null>(loadToken);
   const [reason, setReason] = useState<string | null>(null);
 

@@ -5,16 +5,29 @@ import type { Queryable } from '../../store/postgres/errors.ts';
 import { dayOf, TablePartitions } from '../../store/postgres/partitions.ts';
 import type { PostgresTx, PostgresWing } from '../../store/postgres/wing.ts';
 import type {
+  Definition,
   EventRow,
   Filter,
+  Import,
+  ImportedCell,
+  ImportFile,
   Interval,
   OAuthClient,
+  OutboxMail,
+  Report,
   RollupDelta,
   SeenKey,
   SessionRow,
+  SharedLink,
   Site,
 } from '../model.ts';
-import { containsPattern, DIMENSION_COLUMNS, propertyKey } from './dimension-sql.ts';
+import {
+  containsPattern,
+  DIMENSION_COLUMNS,
+  propertyKey,
+  SITE_TABLES,
+  VISIT_PARTS,
+} from './dimension-sql.ts';
 import { postgresMigrations } from './postgres-migrations.ts';
 import type {
   AggregateRow,
@@ -22,23 +35,42 @@ import type {
   AnalyticsRepositories,
   AnalyticsWriter,
   AnalyticsWriters,
+  ImportedQuery,
   RawQuery,
   RollupQuery,
+  SitePage,
+  VisitQuery,
 } from './repositories.ts';
 import {
   eventValues,
+  importProgressValues,
+  importValues,
+  outboxValues,
   rollupValues,
+  sessionValues,
+  siteValues,
   toClient,
+  toDefinition,
+  toImport,
+  toOutboxMail,
   toRawAggregates,
+  toReport,
   toRollupAggregate,
   toSession,
+  toSharedLink,
   toSite,
   type ClientRow,
+  type DefinitionRow,
+  type ImportRow,
+  type OutboxRow,
   type RawGroupRow,
+  type ReportRow,
   type RollupSumRow,
   type SessionDbRow,
+  type SharedLinkRow,
   type SiteRow,
 } from './rows.ts';
+import { analyticsStorage } from './storage.ts';
 
 /** A site by id, on the pool or in a transaction. */
 async function siteById(db: Queryable, id: string): Promise<Site | undefined> {
@@ -135,11 +167,17 @@ export class PostgresAnalyticsReader implements AnalyticsReader {
     return siteById(this.#db, id);
   }
 
-  async sites(tenant: string): Promise<Site[]> {
-    const { rows } = await this.#db.query<SiteRow>(
-      'SELECT * FROM analytics_sites WHERE tenant = $1 ORDER BY created_at, id',
-      [tenant],
-    );
+  async sites(tenant: string, page?: SitePage): Promise<Site[]> {
+    const { rows } = page
+      ? await this.#db.query<SiteRow>(
+          `SELECT * FROM analytics_sites WHERE tenant = $1 AND (created_at, id) > ($2, $3)
+           ORDER BY created_at, id LIMIT $4`,
+          [tenant, page.after?.[0] ?? -1, page.after?.[1] ?? '', page.limit],
+        )
+      : await this.#db.query<SiteRow>(
+          'SELECT * FROM analytics_sites WHERE tenant = $1 ORDER BY created_at, id',
+          [tenant],
+        );
     return rows.map((r) => toSite(r, c));
   }
 
@@ -162,15 +200,35 @@ export class PostgresAnalyticsReader implements AnalyticsReader {
     return latestSessions(this.#db, tenant, site, visitors);
   }
 
-  async sumRollups(q: RollupQuery): Promise<AggregateRow[]> {
+  sumRollups(q: RollupQuery): Promise<AggregateRow[]> {
+    return this.#sumCells('analytics_rollups', q, q.grain);
+  }
+
+  sumImported(q: ImportedQuery): Promise<AggregateRow[]> {
+    return this.#sumCells('analytics_imported', q, undefined);
+  }
+
+  /** Rollups and imported cells have the same counters, keyed by dim, bucket (day) and value. */
+  async #sumCells(
+    table: string,
+    q: ImportedQuery | RollupQuery,
+    grain: string | undefined,
+  ): Promise<AggregateRow[]> {
+    const time = table === 'analytics_imported' ? 'day' : 'bucket';
     const { rows } = await this.#db.query<RollupSumRow>(
-      `SELECT ${bucketSql('bucket', q.interval)} AS b, value, SUM(visitors)::float8 AS visitors,
+      `SELECT ${bucketSql(time, q.interval)} AS b, value, SUM(visitors)::float8 AS visitors,
          SUM(visits)::float8 AS visits, SUM(pageviews)::float8 AS pageviews, SUM(events)::float8 AS events,
          SUM(bounces)::float8 AS bounces, SUM(duration)::float8 AS duration
-       FROM analytics_rollups
-       WHERE tenant = $1 AND site = $2 AND grain = $3 AND dim = $4 AND bucket >= $5 AND bucket < $6
+       FROM ${table}
+       WHERE tenant = $1 AND site = $2 AND dim = $3 AND ${time} >= $4 AND ${time} < $5
+         ${
+           grain === undefined
+             ? // Only finished imports count: one under way or failed holds partial days.
+               `AND import_id IN (SELECT id FROM analytics_imports WHERE tenant = $1 AND site = $2 AND status = 'completed')`
+             : 'AND grain = $6'
+         }
        GROUP BY b, value ORDER BY b, value`,
-      [q.tenant, q.site, q.grain, q.dim ?? '', q.from, q.to],
+      [q.tenant, q.site, q.dim ?? '', q.from, q.to, ...(grain === undefined ? [] : [grain])],
     );
     return rows.map((r) => toRollupAggregate(r, q, c));
   }
@@ -222,6 +280,120 @@ export class PostgresAnalyticsReader implements AnalyticsReader {
     );
     return Number(rows[0]!.n);
   }
+
+  async firstDay(tenant: string, site: string): Promise<number | null> {
+    const { rows } = await this.#db.query<{ day: string | null }>(
+      "SELECT MIN(bucket) AS day FROM analytics_rollups WHERE tenant = $1 AND site = $2 AND grain = 'day' AND dim = ''",
+      [tenant, site],
+    );
+    return c.intOrNull(rows[0]!.day);
+  }
+
+  async visits(q: VisitQuery): Promise<SessionRow[]> {
+    const params: unknown[] = [q.tenant, q.site, q.from, q.to];
+    let where = 'tenant = $1 AND site = $2 AND started_local >= $3 AND started_local < $4';
+    if (q.sample !== undefined) {
+      params.push(q.sample);
+      where += ` AND sample = $${params.length}`;
+    }
+    if (q.after) {
+      params.push(...q.after);
+      where += ` AND (started_local, id) > ($${params.length - 1}, $${params.length})`;
+    }
+    params.push(q.limit);
+    const { rows } = await this.#db.query<SessionDbRow>(
+      `SELECT ${VISIT_PARTS[q.parts ?? 'all']} FROM analytics_sessions WHERE ${where}
+       ORDER BY started_local, id LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map((r) => toSession(r, c));
+  }
+
+  async definitions(tenant: string, site: string, kind: Definition['kind']): Promise<Definition[]> {
+    const { rows } = await this.#db.query<DefinitionRow>(
+      'SELECT * FROM analytics_definitions WHERE tenant = $1 AND site = $2 AND kind = $3 ORDER BY name',
+      [tenant, site, kind],
+    );
+    return rows.map((r) => toDefinition(r, c));
+  }
+
+  async definition(
+    tenant: string,
+    site: string,
+    kind: Definition['kind'],
+    id: string,
+  ): Promise<Definition | undefined> {
+    const { rows } = await this.#db.query<DefinitionRow>(
+      'SELECT * FROM analytics_definitions WHERE tenant = $1 AND site = $2 AND kind = $3 AND id = $4',
+      [tenant, site, kind, id],
+    );
+    return rows[0] && toDefinition(rows[0], c);
+  }
+
+  async sharedLinks(tenant: string, site: string): Promise<SharedLink[]> {
+    const { rows } = await this.#db.query<SharedLinkRow>(
+      'SELECT * FROM analytics_shared_links WHERE tenant = $1 AND site = $2 ORDER BY created_at, id',
+      [tenant, site],
+    );
+    return rows.map((r) => toSharedLink(r, c));
+  }
+
+  async sharedLink(secretHash: string): Promise<SharedLink | undefined> {
+    const { rows } = await this.#db.query<SharedLinkRow>(
+      'SELECT * FROM analytics_shared_links WHERE secret_hash = $1',
+      [secretHash],
+    );
+    return rows[0] && toSharedLink(rows[0], c);
+  }
+
+  async reports(tenant: string, site: string): Promise<Report[]> {
+    const { rows } = await this.#db.query<ReportRow>(
+      'SELECT * FROM analytics_reports WHERE tenant = $1 AND site = $2 ORDER BY created_at, id',
+      [tenant, site],
+    );
+    return rows.map((r) => toReport(r, c));
+  }
+
+  async report(tenant: string, site: string, id: string): Promise<Report | undefined> {
+    const { rows } = await this.#db.query<ReportRow>(
+      'SELECT * FROM analytics_reports WHERE tenant = $1 AND site = $2 AND id = $3',
+      [tenant, site, id],
+    );
+    return rows[0] && toReport(rows[0], c);
+  }
+
+  async dueReports(now: number, limit: number): Promise<Report[]> {
+    const { rows } = await this.#db.query<ReportRow>(
+      'SELECT * FROM analytics_reports WHERE next_at <= $1 ORDER BY next_at, tenant, site, id LIMIT $2',
+      [now, limit],
+    );
+    return rows.map((r) => toReport(r, c));
+  }
+
+  async reportMails(tenant: string, site: string, report: string, limit: number): Promise<OutboxMail[]> {
+    const { rows } = await this.#db.query<OutboxRow>(
+      `SELECT * FROM analytics_outbox WHERE tenant = $1 AND site = $2 AND report = $3
+       ORDER BY created_at DESC, id DESC LIMIT $4`,
+      [tenant, site, report, limit],
+    );
+    return rows.map((r) => toOutboxMail(r, c));
+  }
+
+  async imports(tenant: string, site: string): Promise<Import[]> {
+    const { rows } = await this.#db.query<ImportRow>(
+      'SELECT * FROM analytics_imports WHERE tenant = $1 AND site = $2 ORDER BY created_at DESC, id DESC',
+      [tenant, site],
+    );
+    return rows.map((r) => toImport(r, c));
+  }
+
+  async findImport(tenant: string, site: string, id: string): Promise<Import | undefined> {
+    const { rows } = await this.#db.query<ImportRow>(
+      'SELECT * FROM analytics_imports WHERE tenant = $1 AND site = $2 AND id = $3',
+      [tenant, site, id],
+    );
+    return rows[0] && toImport(rows[0], c);
+  }
 }
 
 /** Session-local staging tables, emptied by every commit (ON COMMIT DELETE ROWS). */
@@ -240,7 +412,8 @@ const STAGING = `
     source text COLLATE "C" NOT NULL, referrer text COLLATE "C" NOT NULL,
     utm_source text COLLATE "C" NOT NULL, utm_medium text COLLATE "C" NOT NULL,
     utm_campaign text COLLATE "C" NOT NULL, device text COLLATE "C" NOT NULL,
-    browser text COLLATE "C" NOT NULL, os text COLLATE "C" NOT NULL
+    browser text COLLATE "C" NOT NULL, os text COLLATE "C" NOT NULL, sample integer NOT NULL,
+    steps text NOT NULL
   ) ON COMMIT DELETE ROWS;
   CREATE TEMP TABLE IF NOT EXISTS stage_analytics_seen (
     n integer NOT NULL, grain text COLLATE "C" NOT NULL, bucket bigint NOT NULL,
@@ -311,32 +484,20 @@ export class PostgresAnalyticsWriter implements AnalyticsWriter {
 
   async createSite(site: Site): Promise<void> {
     await this.#client.query(
-      `INSERT INTO analytics_sites (id, tenant, domain, allowed_domains, timezone, respect_dnt, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [
-        site.id,
-        site.tenant,
-        site.domain,
-        JSON.stringify(site.allowedDomains),
-        site.timezone,
-        site.respectDnt,
-        site.createdAt,
-      ],
+      `INSERT INTO analytics_sites (id, tenant, domain, allowed_domains, timezone, respect_dnt, salt_rotation,
+         currency, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [...siteValues(site, (b) => b)],
     );
   }
 
   async updateSite(site: Site): Promise<void> {
+    const [id, tenant, ...settings] = siteValues(site, (b) => b);
     await this.#client.query(
-      `UPDATE analytics_sites SET domain = $1, allowed_domains = $2, timezone = $3, respect_dnt = $4
-       WHERE tenant = $5 AND id = $6`,
-      [
-        site.domain,
-        JSON.stringify(site.allowedDomains),
-        site.timezone,
-        site.respectDnt,
-        site.tenant,
-        site.id,
-      ],
+      `UPDATE analytics_sites SET domain = $1, allowed_domains = $2, timezone = $3, respect_dnt = $4,
+         salt_rotation = $5, currency = $6
+       WHERE tenant = $7 AND id = $8`,
+      [...settings.slice(0, -1), tenant, id],
     );
   }
 
@@ -352,7 +513,12 @@ export class PostgresAnalyticsWriter implements AnalyticsWriter {
        DELETE FROM analytics_event_keys k USING gone WHERE k.tenant = $1 AND k.key = gone.key`,
       [tenant, id],
     );
-    for (const table of ['analytics_sessions', 'analytics_rollups', 'analytics_seen']) {
+    await this.#client.query(
+      `DELETE FROM analytics_import_files WHERE import_id IN
+         (SELECT id FROM analytics_imports WHERE tenant = $1 AND site = $2)`,
+      [tenant, id],
+    );
+    for (const table of SITE_TABLES.filter((t) => t !== 'analytics_events')) {
       await this.#client.query(`DELETE FROM ${table} WHERE tenant = $1 AND site = $2`, [tenant, id]);
     }
     return true;
@@ -441,42 +607,20 @@ export class PostgresAnalyticsWriter implements AnalyticsWriter {
     await this.#stage(
       'stage_analytics_sessions',
       `n, tenant, site, id, visitor, started_at, started_local, last_at, pageviews, events, entry_page,
-       exit_page, source, referrer, utm_source, utm_medium, utm_campaign, device, browser, os`,
-      rows.map((r, n) =>
-        csvLine([
-          n,
-          r.tenant,
-          r.site,
-          r.id,
-          r.visitor,
-          r.startedAt,
-          r.startedLocal,
-          r.lastAt,
-          r.pageviews,
-          r.events,
-          r.entryPage,
-          r.exitPage,
-          r.source,
-          r.referrer,
-          r.utmSource,
-          r.utmMedium,
-          r.utmCampaign,
-          r.device,
-          r.browser,
-          r.os,
-        ]),
-      ),
+       exit_page, source, referrer, utm_source, utm_medium, utm_campaign, device, browser, os, sample, steps`,
+      rows.map((r, n) => csvLine([n, ...sessionValues(r)])),
     );
     // A row may touch a session once per statement: the batch's last version of each wins.
     await this.#client.query(`
       INSERT INTO analytics_sessions (tenant, site, id, visitor, started_at, started_local, last_at, pageviews,
-        events, entry_page, exit_page, source, referrer, utm_source, utm_medium, utm_campaign, device, browser, os)
+        events, entry_page, exit_page, source, referrer, utm_source, utm_medium, utm_campaign, device, browser, os,
+        sample, steps)
       SELECT DISTINCT ON (tenant, site, id) tenant, site, id, visitor, started_at, started_local, last_at,
         pageviews, events, entry_page, exit_page, source, referrer, utm_source, utm_medium, utm_campaign,
-        device, browser, os
+        device, browser, os, sample, steps
       FROM stage_analytics_sessions ORDER BY tenant, site, id, n DESC
       ON CONFLICT (tenant, site, id) DO UPDATE SET last_at = excluded.last_at, pageviews = excluded.pageviews,
-        events = excluded.events, exit_page = excluded.exit_page`);
+        events = excluded.events, exit_page = excluded.exit_page, steps = excluded.steps`);
   }
 
   async markSeen(tenant: string, site: string, keys: readonly SeenKey[]): Promise<SeenKey[]> {
@@ -561,6 +705,202 @@ export class PostgresAnalyticsWriter implements AnalyticsWriter {
     );
   }
 
+  async putDefinition(d: Definition): Promise<void> {
+    await this.#client.query(
+      `INSERT INTO analytics_definitions (tenant, site, kind, id, name, spec, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (tenant, site, kind, id) DO UPDATE SET name = excluded.name, spec = excluded.spec,
+         updated_at = excluded.updated_at`,
+      [d.tenant, d.site, d.kind, d.id, d.name, JSON.stringify(d.spec), d.createdAt, d.updatedAt],
+    );
+  }
+
+  async deleteDefinition(
+    tenant: string,
+    site: string,
+    kind: Definition['kind'],
+    id: string,
+  ): Promise<boolean> {
+    const { rowCount } = await this.#client.query(
+      'DELETE FROM analytics_definitions WHERE tenant = $1 AND site = $2 AND kind = $3 AND id = $4',
+      [tenant, site, kind, id],
+    );
+    return rowCount === 1;
+  }
+
+  async createSharedLink(l: SharedLink): Promise<void> {
+    await this.#client.query(
+      `INSERT INTO analytics_shared_links (tenant, site, id, name, secret_hash, hint, password_hash, created_at,
+         revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [l.tenant, l.site, l.id, l.name, l.secretHash, l.hint, l.passwordHash, l.createdAt, l.revokedAt],
+    );
+  }
+
+  async revokeSharedLink(tenant: string, site: string, id: string, at: number): Promise<boolean> {
+    const { rowCount } = await this.#client.query(
+      `UPDATE analytics_shared_links SET revoked_at = COALESCE(revoked_at, $1)
+       WHERE tenant = $2 AND site = $3 AND id = $4`,
+      [at, tenant, site, id],
+    );
+    return rowCount === 1;
+  }
+
+  async putReport(r: Report): Promise<void> {
+    await this.#client.query(
+      `INSERT INTO analytics_reports (tenant, site, id, frequency, recipients, next_at, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (tenant, site, id) DO UPDATE SET frequency = excluded.frequency,
+         recipients = excluded.recipients, next_at = excluded.next_at`,
+      [r.tenant, r.site, r.id, r.frequency, JSON.stringify(r.recipients), r.nextAt, r.createdAt],
+    );
+  }
+
+  async deleteReport(tenant: string, site: string, id: string): Promise<boolean> {
+    const { rowCount } = await this.#client.query(
+      'DELETE FROM analytics_reports WHERE tenant = $1 AND site = $2 AND id = $3',
+      [tenant, site, id],
+    );
+    await this.#client.query('DELETE FROM analytics_outbox WHERE tenant = $1 AND site = $2 AND report = $3', [
+      tenant,
+      site,
+      id,
+    ]);
+    return rowCount === 1;
+  }
+
+  async queueReportMail(r: Report, dueAt: number, nextAt: number, m: OutboxMail): Promise<boolean> {
+    const { rowCount } = await this.#client.query(
+      'UPDATE analytics_reports SET next_at = $1 WHERE tenant = $2 AND site = $3 AND id = $4 AND next_at = $5',
+      [nextAt, r.tenant, r.site, r.id, dueAt],
+    );
+    if (rowCount === 0) return false;
+    await this.#client.query(
+      `INSERT INTO analytics_outbox (id, tenant, site, report, period, recipients, subject, html, text, status,
+         attempts, next_attempt_at, sent_at, error, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT DO NOTHING`,
+      [...outboxValues(m)],
+    );
+    return true;
+  }
+
+  async claimMails(now: number, leaseUntil: number, limit: number): Promise<OutboxMail[]> {
+    // SKIP LOCKED: two processes claiming at once each take other mails rather than waiting.
+    const { rows } = await this.#client.query<OutboxRow>(
+      `UPDATE analytics_outbox SET lease_until = $1 WHERE id IN (
+         SELECT id FROM analytics_outbox WHERE status = 'pending' AND next_attempt_at <= $2 AND lease_until <= $2
+         ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [leaseUntil, now, limit],
+    );
+    return rows.map((r) => toOutboxMail(r, c)).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt);
+  }
+
+  async settleMail(
+    id: string,
+    o: { status: OutboxMail['status']; at: number; error: string | null; nextAttemptAt: number },
+  ): Promise<void> {
+    await this.#client.query(
+      `UPDATE analytics_outbox SET status = $1, attempts = attempts + 1, error = $2, next_attempt_at = $3,
+         sent_at = $4, lease_until = 0 WHERE id = $5`,
+      [o.status, o.error, o.nextAttemptAt, o.status === 'sent' ? o.at : null, id],
+    );
+  }
+
+  async createImport(record: Import, files: readonly ImportFile[]): Promise<void> {
+    await this.#client.query(
+      `INSERT INTO analytics_imports (tenant, site, id, source, content_hash, status, done, total, first_day,
+         last_day, skipped_days, error, created_at, finished_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+      [...importValues(record)],
+    );
+    for (const f of files) {
+      await this.#client.query(
+        'INSERT INTO analytics_import_files (import_id, name, content) VALUES ($1, $2, $3)',
+        [record.id, f.name, f.content],
+      );
+    }
+  }
+
+  async claimImport(now: number, leaseUntil: number): Promise<Import | undefined> {
+    const { rows } = await this.#client.query<ImportRow>(
+      `UPDATE analytics_imports SET lease_until = $1, status = 'running' WHERE (tenant, site, id) = (
+         SELECT tenant, site, id FROM analytics_imports
+         WHERE status = 'queued' OR (status = 'running' AND lease_until <= $2)
+         ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [leaseUntil, now],
+    );
+    return rows[0] && toImport(rows[0], c);
+  }
+
+  async importFiles(importId: string): Promise<ImportFile[]> {
+    const { rows } = await this.#client.query<ImportFile>(
+      'SELECT name, content FROM analytics_import_files WHERE import_id = $1 ORDER BY name',
+      [importId],
+    );
+    return rows;
+  }
+
+  async updateImport(i: Import, leaseUntil: number): Promise<void> {
+    await this.#client.query(
+      `UPDATE analytics_imports SET status = $1, done = $2, total = $3, first_day = $4, last_day = $5,
+         skipped_days = $6, error = $7, finished_at = $8, lease_until = $9
+       WHERE tenant = $10 AND site = $11 AND id = $12`,
+      [...importProgressValues(i, leaseUntil)],
+    );
+    if (i.status === 'completed' || i.status === 'failed') {
+      await this.#client.query('DELETE FROM analytics_import_files WHERE import_id = $1', [i.id]);
+    }
+  }
+
+  async writeImported(
+    tenant: string,
+    site: string,
+    importId: string,
+    cells: readonly ImportedCell[],
+  ): Promise<void> {
+    if (cells.length === 0) return;
+    const column = <K extends keyof ImportedCell['counters']>(k: K) => cells.map((x) => x.counters[k]);
+    await this.#client.query(
+      `INSERT INTO analytics_imported (tenant, site, dim, day, value, import_id, visitors, visits, pageviews,
+         events, bounces, duration)
+       SELECT $1, $2, u.dim, u.day, u.value, $3, u.visitors, u.visits, u.pageviews, u.events, u.bounces, u.duration
+       FROM unnest($4::text[], $5::bigint[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[],
+         $11::bigint[], $12::bigint[]) AS u (dim, day, value, visitors, visits, pageviews, events, bounces, duration)
+       ON CONFLICT (tenant, site, dim, day, value, import_id) DO UPDATE SET visitors = excluded.visitors,
+         visits = excluded.visits, pageviews = excluded.pageviews, events = excluded.events,
+         bounces = excluded.bounces, duration = excluded.duration`,
+      [
+        tenant,
+        site,
+        importId,
+        cells.map((x) => x.dim),
+        cells.map((x) => x.day),
+        cells.map((x) => x.value),
+        column('visitors'),
+        column('visits'),
+        column('pageviews'),
+        column('events'),
+        column('bounces'),
+        column('duration'),
+      ],
+    );
+  }
+
+  async deleteImport(tenant: string, site: string, id: string): Promise<boolean> {
+    const { rowCount } = await this.#client.query(
+      'DELETE FROM analytics_imports WHERE tenant = $1 AND site = $2 AND id = $3',
+      [tenant, site, id],
+    );
+    if (rowCount === 0) return false;
+    await this.#client.query('DELETE FROM analytics_import_files WHERE import_id = $1', [id]);
+    await this.#client.query(
+      'DELETE FROM analytics_imported WHERE import_id = $1 AND tenant = $2 AND site = $3',
+      [id, tenant, site],
+    );
+    return true;
+  }
+
   /** Releases keys claimed by `existingKeys` whose events were never inserted; runs before commit. */
   async finish(): Promise<void> {
     for (const [tenant, keys] of this.#pending) {
@@ -581,6 +921,7 @@ export class PostgresAnalyticsWriter implements AnalyticsWriter {
  */
 export const postgresAnalytics: PostgresWing<AnalyticsRepositories, AnalyticsWriters> = {
   name: 'analytics',
+  storage: analyticsStorage,
   migrations: postgresMigrations,
   open: ({ db, layout }) => {
     const partitions: Record<AnalyticsPartitioned, TablePartitions> = {

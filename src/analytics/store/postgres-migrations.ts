@@ -1,5 +1,7 @@
 import type { PgMigration, TimeLayout } from '../../store/postgres/migrations.ts';
 import { timeTable } from '../../store/postgres/partitions.ts';
+import { MAX_STEPS } from '../visit-steps.ts';
+import { visitorSampleSql } from './dimension-sql.ts';
 
 /**
  * Web analytics, the tables of SQLite's migration 3. Every row carries its tenant and site; times
@@ -120,5 +122,127 @@ export const postgresMigrations: readonly PgMigration[] = [
     version: 3,
     name: '003_analytics',
     sql: analyticsTables,
+  },
+  {
+    // Version 14, as in SQLite: sites' salt rotation and currency, visits' steps and sample buckets,
+    // goals and segments, shared links, scheduled reports and their outbox, imports.
+    version: 14,
+    name: '014_analytics_insights',
+    sql: () => `
+      ALTER TABLE analytics_sites ADD COLUMN salt_rotation text COLLATE "C" NOT NULL DEFAULT 'daily',
+        ADD COLUMN currency text COLLATE "C" NOT NULL DEFAULT 'USD';
+      ALTER TABLE analytics_sessions ADD COLUMN sample integer NOT NULL DEFAULT 0,
+        ADD COLUMN steps text NOT NULL DEFAULT '[]';
+      UPDATE analytics_sessions SET sample = ${visitorSampleSql('strpos', 'greatest')};
+      -- Visits projected before this version get their steps from their events, in one pass.
+      UPDATE analytics_sessions s SET steps = x.steps FROM (
+        SELECT tenant, site, session, json_agg(step ORDER BY ts, key)::text AS steps FROM (
+          SELECT e.tenant, e.site, e.session, e.ts, e.key,
+            CASE WHEN e.name = 'pageview' THEN json_build_array(e.ts - s2.started_at, e.page)
+              WHEN e.props = '{}'::jsonb THEN json_build_array(e.ts - s2.started_at, e.page, e.name)
+              ELSE json_build_array(e.ts - s2.started_at, e.page, e.name, e.props) END AS step,
+            row_number() OVER (PARTITION BY e.tenant, e.site, e.session ORDER BY e.ts, e.key) AS n
+          FROM analytics_events e JOIN analytics_sessions s2
+            ON s2.tenant = e.tenant AND s2.site = e.site AND s2.id = e.session
+        ) steps WHERE n <= ${MAX_STEPS} GROUP BY tenant, site, session
+      ) x WHERE s.tenant = x.tenant AND s.site = x.site AND s.id = x.session;
+      CREATE INDEX analytics_sessions_sample ON analytics_sessions (tenant, site, sample, started_local, id);
+      CREATE TABLE analytics_definitions (
+        tenant text COLLATE "C" NOT NULL,
+        site text COLLATE "C" NOT NULL,
+        kind text COLLATE "C" NOT NULL,
+        id text COLLATE "C" NOT NULL,
+        name text COLLATE "C" NOT NULL,
+        spec text NOT NULL,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL,
+        PRIMARY KEY (tenant, site, kind, id)
+      );
+      CREATE UNIQUE INDEX analytics_definitions_name ON analytics_definitions (tenant, site, kind, name);
+      CREATE TABLE analytics_shared_links (
+        tenant text COLLATE "C" NOT NULL,
+        site text COLLATE "C" NOT NULL,
+        id text COLLATE "C" NOT NULL,
+        name text NOT NULL,
+        secret_hash text COLLATE "C" NOT NULL UNIQUE,
+        hint text NOT NULL,
+        password_hash text,
+        created_at bigint NOT NULL,
+        revoked_at bigint,
+        PRIMARY KEY (tenant, site, id)
+      );
+      CREATE TABLE analytics_reports (
+        tenant text COLLATE "C" NOT NULL,
+        site text COLLATE "C" NOT NULL,
+        id text COLLATE "C" NOT NULL,
+        frequency text COLLATE "C" NOT NULL,
+        recipients text NOT NULL,
+        next_at bigint NOT NULL,
+        created_at bigint NOT NULL,
+        PRIMARY KEY (tenant, site, id)
+      );
+      CREATE INDEX analytics_reports_due ON analytics_reports (next_at);
+      CREATE TABLE analytics_outbox (
+        id text COLLATE "C" PRIMARY KEY,
+        tenant text COLLATE "C" NOT NULL,
+        site text COLLATE "C" NOT NULL,
+        report text COLLATE "C" NOT NULL,
+        period text COLLATE "C" NOT NULL,
+        recipients text NOT NULL,
+        subject text NOT NULL,
+        html text NOT NULL,
+        text text NOT NULL,
+        status text COLLATE "C" NOT NULL,
+        attempts integer NOT NULL,
+        next_attempt_at bigint NOT NULL,
+        lease_until bigint NOT NULL DEFAULT 0,
+        sent_at bigint,
+        error text,
+        created_at bigint NOT NULL,
+        UNIQUE (tenant, site, report, period)
+      );
+      CREATE INDEX analytics_outbox_due ON analytics_outbox (status, next_attempt_at);
+      CREATE TABLE analytics_imports (
+        tenant text COLLATE "C" NOT NULL,
+        site text COLLATE "C" NOT NULL,
+        id text COLLATE "C" NOT NULL,
+        source text COLLATE "C" NOT NULL,
+        content_hash text COLLATE "C" NOT NULL,
+        status text COLLATE "C" NOT NULL,
+        done bigint NOT NULL,
+        total bigint NOT NULL,
+        first_day bigint,
+        last_day bigint,
+        skipped_days integer NOT NULL,
+        error text,
+        lease_until bigint NOT NULL DEFAULT 0,
+        created_at bigint NOT NULL,
+        finished_at bigint,
+        PRIMARY KEY (tenant, site, id),
+        UNIQUE (tenant, site, content_hash)
+      );
+      CREATE INDEX analytics_imports_queue ON analytics_imports (status, created_at);
+      CREATE TABLE analytics_import_files (
+        import_id text COLLATE "C" NOT NULL,
+        name text COLLATE "C" NOT NULL,
+        content text NOT NULL,
+        PRIMARY KEY (import_id, name)
+      );
+      CREATE TABLE analytics_imported (
+        tenant text COLLATE "C" NOT NULL,
+        site text COLLATE "C" NOT NULL,
+        dim text COLLATE "C" NOT NULL,
+        day bigint NOT NULL,
+        value text COLLATE "C" NOT NULL,
+        import_id text COLLATE "C" NOT NULL,
+        visitors bigint NOT NULL,
+        visits bigint NOT NULL,
+        pageviews bigint NOT NULL,
+        events bigint NOT NULL,
+        bounces bigint NOT NULL,
+        duration bigint NOT NULL,
+        PRIMARY KEY (tenant, site, dim, day, value, import_id)
+      );
+      CREATE INDEX analytics_imported_import ON analytics_imported (import_id);`,
   },
 ];

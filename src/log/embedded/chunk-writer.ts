@@ -49,8 +49,11 @@ export interface CommitResult {
 /** An id written into JSON as it is: UUIDs and the like need no escaping. */
 const PLAIN_ID = /^[\w.:-]*$/;
 
-/** Encodes records for {@link ChunkWriter.commit}. */
-export function encodeBatch(records: readonly NewRecord[]): EncodedBatch {
+/**
+ * Encodes records for {@link ChunkWriter.commit}. Records of `keyless` streams keep the key their
+ * source gave them, but the log neither indexes nor checks it: their store deduplicates by it.
+ */
+export function encodeBatch(records: readonly NewRecord[], keyless?: ReadonlySet<Stream>): EncodedBatch {
   const n = records.length;
   const bodies: string[] = new Array<string>(n);
   const metaEnds = new Int32Array(n);
@@ -98,7 +101,7 @@ export function encodeBatch(records: readonly NewRecord[]): EncodedBatch {
       endRun();
       let key = 'null';
       if (r.key !== r.id) {
-        keyed.push([i, r.tenant, r.key, r.id, r.receivedAt]);
+        if (!keyless?.has(r.stream)) keyed.push([i, r.tenant, r.key, r.id, r.receivedAt]);
         key = JSON.stringify(r.key);
       }
       const meta = `[${JSON.stringify(r.tenant)},${key},${JSON.stringify(r.entity)},${JSON.stringify(r.id)},${r.ts},${r.receivedAt}]`;
@@ -196,49 +199,4 @@ export class ChunkWriter {
   commit(batch: EncodedBatch): CommitResult {
     return this.#commit(batch);
   }
-}
-
-/** What one retention sweep deleted. */
-export interface SweepResult {
-  readonly chunks: number;
-  readonly records: number;
-  readonly keys: number;
-}
-
-const SWEEP_STEP = 2000;
-
-/**
- * Deletes chunks and client idempotency keys received before `before`, oldest first, in short
- * transactions so appends are not held up. A stream's newest chunk is always kept: it carries the
- * stream's end offset, so offsets never restart even when everything else has expired.
- */
-export function sweep(db: SqliteDatabase, before: number): SweepResult {
-  const oldest = db.prepare<[number, number], { seq: number; n: number }>(
-    `SELECT seq, end_offset - first_offset AS n FROM chunks
-     WHERE received_at < ? AND seq NOT IN (SELECT MAX(seq) FROM chunks GROUP BY stream)
-     ORDER BY seq LIMIT ?`,
-  );
-  const remove = db.prepare<[number]>('DELETE FROM chunks WHERE seq = ?');
-  const removeKeys = db.prepare<[number, number]>(
-    `DELETE FROM idempotency_keys WHERE (tenant, stream, key) IN
-       (SELECT tenant, stream, key FROM idempotency_keys WHERE received_at < ? ORDER BY received_at LIMIT ?)`,
-  );
-  let chunks = 0;
-  let records = 0;
-  let keys = 0;
-  for (;;) {
-    const rows = oldest.all(before, SWEEP_STEP);
-    if (rows.length === 0) break;
-    db.transaction(() => {
-      for (const row of rows) remove.run(row.seq);
-    })();
-    chunks += rows.length;
-    for (const row of rows) records += row.n;
-  }
-  for (;;) {
-    const removed = removeKeys.run(before, SWEEP_STEP).changes;
-    keys += removed;
-    if (removed < SWEEP_STEP) break;
-  }
-  return { chunks, records, keys };
 }

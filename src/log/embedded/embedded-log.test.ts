@@ -9,6 +9,19 @@ import type { LogRecord } from '../record.ts';
 import { EmbeddedLog } from './embedded-log.ts';
 import { logMigrations } from './migrations.ts';
 
+/** The log file's size once its write-ahead log is folded in: its pages, free ones given back. */
+function fileSize(file: string): number {
+  const db = openDatabase(file, { synchronous: 'full', readonly: true });
+  try {
+    return (
+      (db.pragma('page_count', { simple: true }) as number) *
+      (db.pragma('page_size', { simple: true }) as number)
+    );
+  } finally {
+    db.close();
+  }
+}
+
 function openLog(dataDir: string, writerThread?: boolean): EmbeddedLog {
   return new EmbeddedLog({ dataDir, maxQueue: 100_000, logger: pino({ level: 'silent' }), writerThread });
 }
@@ -127,36 +140,147 @@ test('a large commit is split into chunks and read back whole and in order, from
   }
 });
 
-test('retention deletes old records and keys but keeps each stream going from its end offset', async () => {
-  const log = openLog(mkdtempSync(join(tmpdir(), 'beacon-log-retention-')));
+test('past the hot window chunks are archived compressed and read back transparently, from any position', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'beacon-log-archive-'));
+  const log = new EmbeddedLog({
+    dataDir,
+    maxQueue: 100_000,
+    logger: pino({ level: 'silent' }),
+    hotMinutes: 10,
+  });
   await log.open();
   try {
-    const at = (n: number, receivedAt: number, key?: string) => ({
+    const T = Date.UTC(2026, 0, 5);
+    const message = (i: number, receivedAt = T) => ({
       stream: 'messages' as const,
       tenant: 't1',
-      key: key ?? `id-${n}`,
+      key: i % 10 === 0 ? `client-${i}` : `id-${i}`,
       entity: '',
+      id: `id-${i}`,
+      ts: receivedAt,
+      receivedAt,
+      body: { device: `device-${i % 7}`, value: i, unit: 'celsius' },
+    });
+    // One commit per record, as single messages arrive: 1,500 small chunks.
+    for (let i = 1; i <= 1500; i++) await log.append([message(i)]);
+    await log.append([message(1501, T + 9 * 60_000)]);
+    const before = await readAll(log, 1501);
+    const bytes = () => fileSize(join(dataDir, 'log.db'));
+    const textBytes = bytes();
+
+    const totals = await log.maintain(T + 10 * 60_000 + 1);
+    assert.deepEqual(totals.archived.records, 1500, 'every record past the hot window, none inside it');
+    assert.equal(totals.archived.chunks, 1500);
+    assert.ok(totals.archived.bytesOut * 4 < totals.archived.bytesIn, JSON.stringify(totals.archived));
+    assert.ok(bytes() < textBytes, `the file gave back what it freed: ${bytes()} of ${textBytes}`);
+    // Read back whole, in order, with offsets, bodies and client keys; and from the middle of a chunk.
+    assert.deepEqual(await readAll(log, 1501), before);
+    const tail = await readAll(log, 701, 801);
+    assert.deepEqual(tail, before.slice(800));
+    // Archive chunks are extended, not left small, as the hot window moves on.
+    const later = await log.maintain(T + 20 * 60_000);
+    assert.equal(later.archived.records, 1);
+    assert.deepEqual(await readAll(log, 1501), before);
+    // A retried client key is still answered from the log within its window.
+    const [retry] = await log.append([{ ...message(10), id: 'id-new' }]);
+    assert.deepEqual(retry, { id: 'id-10', receivedAt: T, duplicate: true });
+  } finally {
+    await log.close();
+  }
+});
+
+test('retention, the idempotency window and the store release each delete what is theirs, and offsets carry on', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'beacon-log-retention-'));
+  let stored = 0;
+  const log = new EmbeddedLog({
+    dataDir,
+    maxQueue: 100_000,
+    logger: pino({ level: 'silent' }),
+    hotMinutes: 10,
+    retentionDays: 2,
+    idempotencyHours: 24,
+    keylessStreams: ['checks'],
+    released: () => Promise.resolve(new Map([['checks', stored]])),
+  });
+  await log.open();
+  try {
+    const T = Date.UTC(2026, 0, 5);
+    const record = (stream: 'messages' | 'checks', n: number, receivedAt: number, key?: string) => ({
+      stream,
+      tenant: 't1',
+      key: key ?? `id-${n}`,
+      entity: 'e',
       id: `id-${n}`,
       ts: receivedAt,
       receivedAt,
       body: { n },
     });
-    await log.append([at(1, 1000, 'old-key'), at(2, 1000)]);
-    await log.append([at(3, 2000)]);
-    await log.append([at(4, 9000)]);
-    const swept = await log.sweep(5000);
-    assert.deepEqual(swept, { chunks: 2, records: 3, keys: 1 });
-    // Everything is now expired, but the newest chunk stays: offsets continue, never restart.
-    assert.deepEqual(await log.sweep(100_000), { chunks: 0, records: 0, keys: 0 });
-    assert.deepEqual(await log.endOffsets('messages'), new Map([[0, 5]]));
-    const [again] = await log.append([at(5, 10_000, 'old-key')]);
-    assert.equal(again!.duplicate, false, 'an expired idempotency key may be used again');
-    const seen = await readAll(log, 2);
+    await log.append([record('messages', 1, T, 'order-1'), record('messages', 2, T)]);
+    await log.append([record('messages', 3, T + 30 * 3_600_000)]);
+    // Checks keep their key in the record, but the log does not refuse a repeat: the store does.
+    const check = (n: number, at: number) => record('checks', n, at, `web@eu@${at}`);
+    const answers = await log.append([check(10, T), check(11, T)]);
     assert.deepEqual(
-      seen.map((r) => [r.offset, r.id]),
+      answers.map((a) => a.duplicate),
+      [false, false],
+    );
+    await log.append([check(12, T + 5 * 60_000)]);
+    await log.append([check(13, T + 30 * 3_600_000)]);
+    const checksOf = () =>
+      new Promise<LogRecord[]>((resolve) => {
+        const seen: LogRecord[] = [];
+        const consumer = log.consume({
+          group: 'c',
+          stream: 'checks',
+          maxBatch: 100,
+          position: (partitions) => Promise.resolve(new Map(partitions.map((p) => [p, 0]))),
+          handle: (batch) => {
+            seen.push(...batch.records);
+            if (batch.nextOffset >= 5) void consumer.close().then(() => resolve(seen));
+            return Promise.resolve();
+          },
+        });
+      });
+    assert.deepEqual(
+      (await checksOf()).map((r) => [r.offset, r.key]),
       [
-        [4, 'id-4'],
-        [5, 'id-5'],
+        [1, `web@eu@${T}`],
+        [2, `web@eu@${T}`],
+        [3, `web@eu@${T + 300_000}`],
+        [4, `web@eu@${T + 108_000_000}`],
+      ],
+    );
+
+    // Past the hot window the store has stored checks 1 and 2 (its sink's checkpoint is 3): they go,
+    // unarchived; check 3 is not stored yet, so it is archived and kept.
+    stored = 3;
+    const day1 = await log.maintain(T + 20 * 3_600_000);
+    assert.deepEqual(day1.released, { chunks: 1, records: 2 });
+    assert.equal(day1.keys, 0, 'the key is inside its window');
+    const [retry] = await log.append([record('messages', 9, T + 20 * 3_600_000, 'order-1')]);
+    assert.equal(retry!.duplicate, true);
+
+    // A day on, the key window has passed: a retry with the key is a new record.
+    const day2 = await log.maintain(T + 25 * 3_600_000);
+    assert.equal(day2.keys, 1);
+    const [late] = await log.append([record('messages', 8, T + 25 * 3_600_000, 'order-1')]);
+    assert.equal(late!.duplicate, false);
+
+    // Three days on, retention takes what is older than two days (messages 1 and 2, check 3), but each
+    // stream's newest chunk stays, however old (message 4, check 4).
+    stored = 5;
+    const day3 = await log.maintain(T + 74 * 3_600_000);
+    assert.deepEqual([day3.expired.records, day3.released.records], [3, 0]);
+    assert.deepEqual(await log.endOffsets('messages'), new Map([[0, 5]]));
+    assert.deepEqual(await log.endOffsets('checks'), new Map([[0, 5]]));
+    const [next] = await log.append([record('messages', 20, T + 74 * 3_600_000)]);
+    assert.equal(next!.duplicate, false);
+    assert.deepEqual(
+      (await readAll(log, 3, 0)).map((r) => [r.offset, r.id]),
+      [
+        [3, 'id-3'],
+        [4, 'id-8'],
+        [5, 'id-20'],
       ],
     );
   } finally {

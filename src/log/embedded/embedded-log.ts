@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { BroadcastChannel } from 'node:worker_threads';
+import { zstdDecompressSync } from 'node:zlib';
 import type { Logger } from 'pino';
 import { BeaconError } from '../../errors/catalog.ts';
 import { openDatabase, migrate, type SqliteDatabase } from '../../sqlite/database.ts';
@@ -14,7 +15,10 @@ import type {
   TailListener,
 } from '../log.ts';
 import { prepareRecords, type Appended, type LogRecord, type NewRecord, type Stream } from '../record.ts';
-import { encodeBatch, type SweepResult } from './chunk-writer.ts';
+import { measureSqlite } from '../../sqlite/measure.ts';
+import type { StoragePart } from '../../store/storage.ts';
+import type { MaintenanceRequest } from './archive.ts';
+import { encodeBatch } from './chunk-writer.ts';
 import { logMigrations } from './migrations.ts';
 import { InlineWriter, WriterClient, type LogWriter } from './writer-client.ts';
 
@@ -24,14 +28,37 @@ export interface EmbeddedLogOptions {
   readonly maxQueue: number;
   readonly logger: Logger;
   readonly onCommit?: (records: number, seconds: number) => void;
-  /** Days records are kept; 0 (the default) keeps them forever. */
+  /** Days records are kept (in the archive past the hot window); 0 (the default) keeps them forever. */
   readonly retentionDays?: number;
-  /** How often expired records are deleted. */
-  readonly sweepIntervalMs?: number;
+  /** Minutes chunks stay as committed before they are archived (default 10). */
+  readonly hotMinutes?: number;
+  /** Hours a client's idempotency key is remembered (default 24). */
+  readonly idempotencyHours?: number;
+  /** How often upkeep runs (archive, release, retention, keys; default a minute). */
+  readonly maintenanceIntervalMs?: number;
+  /**
+   * Streams whose store deduplicates their records by key (checks: target, region and slot): their
+   * records keep their keys, but the log neither indexes nor checks them.
+   */
+  readonly keylessStreams?: readonly Stream[];
+  /**
+   * Per stream whose store keeps every record at full fidelity: the offset below which its sink has
+   * stored them all. Such records are not archived; they go once the hot window is past. Only the
+   * process that appends asks.
+   */
+  readonly released?: () => Promise<ReadonlyMap<Stream, number>>;
   /** Commit on a writer thread rather than on the event loop (off unless the config says so). */
   readonly writerThread?: boolean;
   /** SQLite page cache per connection, in MiB (default 64). */
   readonly cacheMiB?: number;
+}
+
+/** What one upkeep run did, summed over its steps. */
+export interface MaintenanceTotals {
+  readonly archived: { chunks: number; records: number; bytesIn: number; bytesOut: number };
+  readonly released: { chunks: number; records: number };
+  readonly expired: { chunks: number; records: number };
+  readonly keys: number;
 }
 
 /** One record's metadata in a format 2 chunk: [tenant, key (null when it is the id), entity, id, ts, receivedAt]. */
@@ -43,7 +70,8 @@ const OPEN_BRACE = 123;
 interface ChunkRow {
   first_offset: number;
   end_offset: number;
-  records: string;
+  /** Text as committed (codec 0), or zstd of format 2 text (an archive chunk, codec 1). */
+  records: string | Uint8Array;
 }
 
 const PARTITION = 0;
@@ -79,16 +107,19 @@ export class EmbeddedLog implements Log {
   #liveOut: BroadcastChannel | undefined;
   #liveIn: BroadcastChannel | undefined;
   readonly #derivedTails = new Set<DerivedListener>();
-  #sweeper: NodeJS.Timeout | undefined;
+  #maintainer: NodeJS.Timeout | undefined;
+  #maintaining: Promise<MaintenanceTotals> | undefined;
+  readonly #keyless: ReadonlySet<Stream>;
 
   constructor(options: EmbeddedLogOptions) {
     this.#options = options;
+    this.#keyless = new Set(options.keylessStreams ?? []);
   }
 
   open(): Promise<void> {
     const file = resolve(join(this.#options.dataDir, 'log.db'));
     const { cacheMiB } = this.#options;
-    const db = openDatabase(file, { synchronous: 'full', cacheMiB });
+    const db = openDatabase(file, { synchronous: 'full', cacheMiB, incrementalVacuum: true });
     migrate(db, logMigrations);
     this.#db = db;
     const channel = new BroadcastChannel(`beacon-log:${file}`);
@@ -102,7 +133,7 @@ export class EmbeddedLog implements Log {
     this.#writerThread = writer;
     this.#writer = new GroupCommit<NewRecord, Appended>(
       async (records) => {
-        const { offsets, firsts } = await writer.commit(encodeBatch(records));
+        const { offsets, firsts } = await writer.commit(encodeBatch(records, this.#keyless));
         const answers: Appended[] = new Array<Appended>(records.length);
         for (let i = 0; i < records.length; i++) {
           const { id, receivedAt } = records[i]!;
@@ -125,31 +156,53 @@ export class EmbeddedLog implements Log {
         maxInFlight: writer instanceof WriterClient ? 2 : 1,
       },
     );
-    const days = this.#options.retentionDays ?? 0;
-    if (days > 0) {
-      this.#sweeper = setInterval(() => {
-        // Only the process that appends sweeps; a sink thread reading the same file leaves it alone.
-        if (!writer.started) return;
-        this.sweep(Date.now() - days * 86_400_000).catch((err: unknown) =>
-          this.#options.logger.error({ err }, 'log retention sweep failed'),
-        );
-      }, this.#options.sweepIntervalMs ?? 3_600_000);
-      this.#sweeper.unref();
-    }
+    this.#maintainer = setInterval(() => {
+      // Only the process that appends keeps the log; a sink thread reading the same file leaves it alone.
+      if (!writer.started || this.#maintaining) return;
+      this.maintain()
+        .then((totals) => {
+          if (totals.archived.chunks + totals.released.chunks + totals.expired.chunks + totals.keys > 0)
+            this.#options.logger.info(totals, 'log upkeep');
+        })
+        .catch((err: unknown) => this.#options.logger.error({ err }, 'log upkeep failed; retried later'));
+    }, this.#options.maintenanceIntervalMs ?? 60_000);
+    this.#maintainer.unref();
     return Promise.resolve();
   }
 
   /**
-   * Deletes records and client idempotency keys received before `before` (epoch ms), keeping each
-   * stream's newest chunk so its offsets carry on. Consumers behind the cut resume at the oldest
-   * record left, as Kafka consumers do after retention.
+   * Archives chunks past the hot window, deletes those their store holds, those past retention and
+   * expired idempotency keys (archive.ts), in steps that each hold the file a few milliseconds, the
+   * event loop free between them. `now` is the time it runs as.
    */
-  async sweep(before: number): Promise<SweepResult> {
-    if (!this.#writerThread) throw new BeaconError('LOG_UNAVAILABLE', 'the log is not open');
-    const result = await this.#writerThread.sweep(before);
-    if (result.chunks > 0 || result.keys > 0)
-      this.#options.logger.info({ ...result, before: new Date(before).toISOString() }, 'log retention sweep');
-    return result;
+  maintain(now = Date.now()): Promise<MaintenanceTotals> {
+    if (!this.#writerThread) return Promise.reject(new BeaconError('LOG_UNAVAILABLE', 'the log is not open'));
+    const writer = this.#writerThread;
+    const o = this.#options;
+    const run = (async (): Promise<MaintenanceTotals> => {
+      const request: MaintenanceRequest = {
+        archiveBefore: now - (o.hotMinutes ?? 10) * 60_000,
+        expireBefore: (o.retentionDays ?? 0) > 0 ? now - o.retentionDays! * 86_400_000 : 0,
+        keysBefore: now - (o.idempotencyHours ?? 24) * 3_600_000,
+        released: o.released ? [...(await o.released())] : [],
+      };
+      const totals = {
+        archived: { chunks: 0, records: 0, bytesIn: 0, bytesOut: 0 },
+        released: { chunks: 0, records: 0 },
+        expired: { chunks: 0, records: 0 },
+        keys: 0,
+      };
+      for (;;) {
+        const step = await writer.maintain(request);
+        for (const part of ['archived', 'released', 'expired'] as const)
+          for (const [k, v] of Object.entries(step[part])) (totals[part] as Record<string, number>)[k]! += v;
+        totals.keys += step.keys;
+        if (step.done) return totals;
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    this.#maintaining = run;
+    return run.finally(() => (this.#maintaining = undefined));
   }
 
   #announce(records: LogRecord[]): void {
@@ -238,6 +291,39 @@ export class EmbeddedLog implements Log {
     return Promise.resolve(new Map([[PARTITION, row.end ?? 1]]));
   }
 
+  async storage(): Promise<StoragePart[]> {
+    const file = resolve(join(this.#options.dataDir, 'log.db'));
+    const measured = await measureSqlite({
+      file,
+      queries: [
+        `SELECT stream, codec, SUM(end_offset - first_offset) AS records, SUM(length(records)) AS payload
+         FROM chunks GROUP BY stream, codec`,
+        'SELECT stream, COUNT(*) AS n FROM idempotency_keys GROUP BY stream',
+      ],
+    });
+    // A table's pages are shared out by what each stream puts in it.
+    const chunks = measured.rows[0] as { stream: Stream; codec: number; records: number; payload: number }[];
+    const keys = measured.rows[1] as { stream: Stream; n: number }[];
+    const payload = chunks.reduce((a, c) => a + c.payload, 0);
+    const keyCount = keys.reduce((a, k) => a + k.n, 0);
+    return [
+      ...chunks.map((c) => ({
+        stream: c.stream,
+        tier: 'log' as const,
+        label: c.codec === 0 ? 'log, as committed (hot window)' : 'log, compressed archive',
+        bytes: Math.round(((measured.tables.chunks ?? 0) * c.payload) / payload),
+        records: c.records,
+      })),
+      ...keys.map((k) => ({
+        stream: k.stream,
+        tier: 'log' as const,
+        label: 'log, client idempotency keys',
+        bytes: Math.round(((measured.tables.idempotency_keys ?? 0) * k.n) / keyCount),
+        records: null,
+      })),
+    ];
+  }
+
   /** The log file is open and readable. */
   ping(): Promise<void> {
     this.#database().prepare('SELECT 1').get();
@@ -245,7 +331,8 @@ export class EmbeddedLog implements Log {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.#sweeper);
+    clearInterval(this.#maintainer);
+    await this.#maintaining?.catch(() => undefined);
     await this.#writer?.close();
     await this.#writerThread?.close();
     await Promise.all([...this.#consumers].map((c) => c.close()));
@@ -351,9 +438,10 @@ class EmbeddedConsumer implements Consumer {
   }
 }
 
-/** The records of a chunk from offset `from` on; chunk-writer.ts describes both formats. */
+/** The records of a chunk from offset `from` on; chunk-writer.ts and archive.ts describe the formats. */
 function decodeChunk(stream: Stream, row: ChunkRow, from: number): LogRecord[] {
-  const text = row.records;
+  const text =
+    typeof row.records === 'string' ? row.records : zstdDecompressSync(row.records).toString('utf8');
   const records: LogRecord[] = [];
   const skip = Math.max(0, from - row.first_offset);
   if (text.charCodeAt(0) !== OPEN_BRACE) {

@@ -63,4 +63,16 @@ export const logMigrations: readonly Migration[] = [
     name: '003_idempotency_keys_by_age',
     sql: `CREATE INDEX idempotency_keys_age ON idempotency_keys (received_at);`,
   },
+  {
+    // The log is bounded (archive.ts): after the hot window chunks are merged into zstd-compressed
+    // archive chunks (codec 1), deleted once their store holds them (checks), or by retention. The
+    // partial index finds a stream's chunks still as committed without walking its archive.
+    version: 4,
+    name: '004_archive',
+    sql: `
+      ALTER TABLE chunks ADD COLUMN codec INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX chunks_hot ON chunks (stream, end_offset) WHERE codec = 0;
+      CREATE INDEX chunks_received ON chunks (received_at);
+    `,
+  },
 ];

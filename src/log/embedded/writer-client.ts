@@ -1,12 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { SqliteDatabase } from '../../sqlite/database.ts';
-import {
-  ChunkWriter,
-  sweep,
-  type CommitResult,
-  type EncodedBatch,
-  type SweepResult,
-} from './chunk-writer.ts';
+import { maintainStep, type MaintenanceRequest, type MaintenanceResult } from './archive.ts';
+import { ChunkWriter, type CommitResult, type EncodedBatch } from './chunk-writer.ts';
 import type { FromWriter, ToWriter } from './writer-thread.ts';
 
 /** The writer thread's module, beside this one: .ts among the sources, .mjs in the probe's bundle. */
@@ -16,16 +11,17 @@ const WRITER_THREAD = new URL(
 );
 
 interface Pending {
-  readonly resolve: (result: CommitResult & SweepResult) => void;
+  readonly resolve: (result: CommitResult & MaintenanceResult) => void;
   readonly reject: (err: Error) => void;
 }
 
-/** Runs the log's commits and retention sweeps: on a writer thread, or inline on the event loop. */
+/** Runs the log's commits and upkeep steps: on a writer thread, or inline on the event loop. */
 export interface LogWriter {
   /** True once a commit has run; a log that never appends never starts a thread. */
   readonly started: boolean;
   commit(batch: EncodedBatch): Promise<CommitResult>;
-  sweep(before: number): Promise<SweepResult>;
+  /** One step of upkeep (archive.ts `maintainStep`). */
+  maintain(request: MaintenanceRequest): Promise<MaintenanceResult>;
   close(): Promise<void>;
 }
 
@@ -53,8 +49,12 @@ export class InlineWriter implements LogWriter {
     }
   }
 
-  sweep(before: number): Promise<SweepResult> {
-    return Promise.resolve(sweep(this.#db, before));
+  maintain(request: MaintenanceRequest): Promise<MaintenanceResult> {
+    try {
+      return Promise.resolve(maintainStep(this.#db, request));
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   close(): Promise<void> {
@@ -93,12 +93,12 @@ export class WriterClient implements LogWriter {
     return this.#call((id) => ({ type: 'commit', id, batch }));
   }
 
-  /** Deletes what was received before `before` (epoch ms); see chunk-writer.ts `sweep`. */
-  sweep(before: number): Promise<SweepResult> {
-    return this.#call((id) => ({ type: 'sweep', id, before }));
+  /** One step of upkeep, on the thread (archive.ts `maintainStep`). */
+  maintain(request: MaintenanceRequest): Promise<MaintenanceResult> {
+    return this.#call((id) => ({ type: 'maintain', id, request }));
   }
 
-  async #call(message: (id: number) => ToWriter): Promise<CommitResult & SweepResult> {
+  async #call(message: (id: number) => ToWriter): Promise<CommitResult & MaintenanceResult> {
     const worker = await this.#thread();
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
@@ -127,7 +127,7 @@ export class WriterClient implements LogWriter {
         if (message.type === 'ready') return resolve(worker);
         const pending = this.#pending.get(message.id);
         this.#pending.delete(message.id);
-        if (message.type !== 'failed') pending?.resolve(message.result as CommitResult & SweepResult);
+        if (message.type !== 'failed') pending?.resolve(message.result as CommitResult & MaintenanceResult);
         else pending?.reject(new Error(`log commit failed: ${message.message}`));
       });
       worker.on('error', reject);

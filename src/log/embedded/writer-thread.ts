@@ -5,28 +5,23 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from '../../sqlite/database.ts';
-import {
-  ChunkWriter,
-  sweep,
-  type CommitResult,
-  type EncodedBatch,
-  type SweepResult,
-} from './chunk-writer.ts';
+import { maintainStep, type MaintenanceRequest, type MaintenanceResult } from './archive.ts';
+import { ChunkWriter, type CommitResult, type EncodedBatch } from './chunk-writer.ts';
 
 export type ToWriter =
   | { type: 'commit'; id: number; batch: EncodedBatch }
-  | { type: 'sweep'; id: number; before: number }
+  | { type: 'maintain'; id: number; request: MaintenanceRequest }
   | { type: 'close' };
 export type FromWriter =
   | { type: 'ready' }
   | { type: 'committed'; id: number; result: CommitResult }
-  | { type: 'swept'; id: number; result: SweepResult }
+  | { type: 'maintained'; id: number; result: MaintenanceResult }
   | { type: 'failed'; id: number; message: string };
 
 if (parentPort) {
   const port = parentPort;
   const { file, cacheMiB } = workerData as { file: string; cacheMiB: number | undefined };
-  const db = openDatabase(file, { synchronous: 'full', cacheMiB });
+  const db = openDatabase(file, { synchronous: 'full', cacheMiB, incrementalVacuum: true });
   const writer = new ChunkWriter(db);
   const post = (message: FromWriter) => port.postMessage(message);
   port.on('message', (message: ToWriter) => {
@@ -36,8 +31,8 @@ if (parentPort) {
       return;
     }
     try {
-      if (message.type === 'sweep')
-        post({ type: 'swept', id: message.id, result: sweep(db, message.before) });
+      if (message.type === 'maintain')
+        post({ type: 'maintained', id: message.id, result: maintainStep(db, message.request) });
       else post({ type: 'committed', id: message.id, result: writer.commit(message.batch) });
     } catch (err) {
       post({ type: 'failed', id: message.id, message: (err as Error).message });

@@ -14,7 +14,8 @@ import {
 } from '../model.ts';
 import { postgresMigrations } from './postgres-migrations.ts';
 import type { MessageReader, MessageRepositories, MessageWriter, MessageWriters } from './repositories.ts';
-import { toMessage, type MessageDbRow } from './rows.ts';
+import { toMessage, withinBytes, type MessageDbRow } from './rows.ts';
+import { messageStorage } from './storage.ts';
 
 /** SQL for an epoch-millisecond parameter as timestamptz, exact to the millisecond. */
 const ts = (param: string) => `(timestamptz 'epoch' + ${param}::int8 * interval '1 millisecond')`;
@@ -39,9 +40,15 @@ export class PostgresMessageReader implements MessageReader {
     }
     if (query.from !== undefined) where.push(`received_at >= ${ts(param(query.from))}`);
     if (query.to !== undefined) where.push(`received_at < ${ts(param(query.to))}`);
+    const limit = param(query.limit);
     const { rows } = await this.#pool.query<MessageDbRow>(
-      `SELECT id, ${ms('received_at')} AS received_at, payload FROM messages WHERE ${where.join(' AND ')}
-       ORDER BY received_at, id LIMIT ${param(query.limit)}`,
+      withinBytes(
+        `SELECT id, ${ms('received_at')} AS received_at, payload, octet_length(payload::text)::int8 AS bytes
+         FROM messages WHERE ${where.join(' AND ')}
+         -- The table's columns, not the epoch-ms alias: ordering by the alias sorted every row.
+         ORDER BY messages.received_at, messages.id LIMIT ${limit}`,
+        param(query.maxBytes ?? Number.MAX_SAFE_INTEGER),
+      ),
       params,
     );
     return rows.map((r) => toMessage(r, c));
@@ -184,6 +191,7 @@ export class PostgresMessageWriter implements MessageWriter {
  */
 export const postgresMessages: PostgresWing<MessageRepositories, MessageWriters> = {
   name: 'messages',
+  storage: messageStorage,
   migrations: postgresMigrations,
   open: ({ db, layout }) => {
     const partitions = new TablePartitions(layout, { table: 'messages', column: 'received_at' });

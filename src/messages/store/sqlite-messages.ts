@@ -9,8 +9,9 @@ import {
   type MessageRow,
 } from '../model.ts';
 import type { MessageReader, MessageRepositories, MessageWriter, MessageWriters } from './repositories.ts';
-import { toMessage, type MessageDbRow } from './rows.ts';
+import { toMessage, withinBytes, type MessageDbRow } from './rows.ts';
 import { sqliteMigrations } from './sqlite-migrations.ts';
+import { messageStorage } from './storage.ts';
 
 export class SqliteMessageReader implements MessageReader {
   readonly #db: SqliteDatabase;
@@ -25,8 +26,11 @@ export class SqliteMessageReader implements MessageReader {
     if (query.to !== undefined) where.push('received_at < @to');
     const rows = this.#db
       .prepare<Record<string, unknown>, MessageDbRow>(
-        `SELECT id, received_at, payload FROM messages WHERE ${where.join(' AND ')}
-         ORDER BY received_at, id LIMIT @limit`,
+        withinBytes(
+          `SELECT id, received_at, payload, length(payload) AS bytes FROM messages WHERE ${where.join(' AND ')}
+           ORDER BY received_at, id LIMIT @limit`,
+          '@maxBytes',
+        ),
       )
       .all({
         tenant: query.tenant,
@@ -35,6 +39,7 @@ export class SqliteMessageReader implements MessageReader {
         from: query.from,
         to: query.to,
         limit: query.limit,
+        maxBytes: query.maxBytes ?? Number.MAX_SAFE_INTEGER,
       });
     return Promise.resolve(rows.map((r) => toMessage(r, c)));
   }
@@ -104,6 +109,7 @@ export class SqliteMessageWriter implements MessageWriter {
 /** Messages on SQLite. */
 export const sqliteMessages: SqliteWing<MessageRepositories, MessageWriters> = {
   migrations: sqliteMigrations,
+  storage: messageStorage,
   repositories: ({ reader }) => ({ messages: new SqliteMessageReader(reader) }),
   writers: (writer) => ({ messages: new SqliteMessageWriter(writer) }),
 };

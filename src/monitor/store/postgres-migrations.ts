@@ -100,6 +100,41 @@ export const postgresMigrations: readonly PgMigration[] = [
       CREATE INDEX monitor_incidents_seq ON monitor_incidents (seq);`,
   },
   {
+    // Version 9, as in SQLite: checks as a few bytes each (check-blocks.ts). A series numbers each
+    // (tenant, target, region); hot rows hold one encoded check each until compaction folds a closed
+    // period of a series into one block. monitor_checks (the format before) is read as it is until
+    // compaction has moved its rows into blocks. Times here are epoch ms as float8, exact for the
+    // integers the prober writes and keeping any fraction an agent sends.
+    version: 9,
+    name: '009_check_blocks',
+    sql: () => `
+      CREATE TABLE monitor_series (
+        id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        tenant text COLLATE "C" NOT NULL,
+        target text COLLATE "C" NOT NULL,
+        region text COLLATE "C" NOT NULL,
+        -- Where the newest block ends: a check before it may be in a block already.
+        compacted_until float8 NOT NULL DEFAULT 0,
+        UNIQUE (tenant, target, region)
+      );
+      CREATE TABLE monitor_hot_checks (
+        series integer NOT NULL,
+        scheduled_at float8 NOT NULL,
+        body bytea NOT NULL,
+        PRIMARY KEY (series, scheduled_at)
+      );
+      CREATE TABLE monitor_check_blocks (
+        series integer NOT NULL,
+        period_start float8 NOT NULL,
+        period_end float8 NOT NULL,
+        checks integer NOT NULL,
+        data bytea NOT NULL,
+        PRIMARY KEY (series, period_start)
+      );
+      -- Blocks are zstd already: stored out of line without PostgreSQL compressing them again.
+      ALTER TABLE monitor_check_blocks ALTER COLUMN data SET STORAGE EXTERNAL;`,
+  },
+  {
     // Monitor kinds, states and alerting, as in SQLite. Times of the new tables are epoch ms (bigint):
     // they are never ranged over by SQL, only compared and carried.
     version: 10,

@@ -1,9 +1,8 @@
 import type { Pool, PoolClient } from 'pg';
 import { postgresColumns as c } from '../../store/columns.ts';
-import { copyIn, csvLine } from '../../store/postgres/copy.ts';
 import { storeError, type Queryable } from '../../store/postgres/errors.ts';
 import { lockedTransaction } from '../../store/postgres/locked-transaction.ts';
-import { dayOf, PARTITION_LOCK, TablePartitions } from '../../store/postgres/partitions.ts';
+import { PARTITION_LOCK, TablePartitions } from '../../store/postgres/partitions.ts';
 import type { PostgresTx, PostgresWing } from '../../store/postgres/wing.ts';
 import {
   rollupId,
@@ -19,14 +18,31 @@ import {
   type TargetState,
 } from '../model.ts';
 import type { Target, TargetSource, TargetSpec } from '../target.ts';
+import type { SeriesKey } from './check-blocks.ts';
+import {
+  CheckHistory,
+  compactRange,
+  insertChecks,
+  type Block,
+  type CompactionSql,
+  type Compacted,
+  type HistoryReadSql,
+  type HistoryWriteSql,
+  type HotRow,
+  type Range,
+  type Series,
+  type StoredCheck,
+} from './check-history.ts';
 import { postgresMigrations } from './postgres-migrations.ts';
 import type {
   CheckQuery,
   CheckWriter,
+  CompactionCandidate,
   MonitorReader,
   MonitorRepositories,
   MonitorWriters,
   RollupQuery,
+  TargetRef,
   TargetWriter,
 } from './repositories.ts';
 import type { AlertRule, AlertRuleSpec } from '../alert-rules.ts';
@@ -34,7 +50,6 @@ import type { MaintenanceSpec, MaintenanceWindow } from '../maintenance.ts';
 import { PostgresAlertWriter, PostgresDefinitions, PostgresPushRepository } from './postgres-alerting.ts';
 import {
   CHECK_COLUMNS,
-  checkValues,
   pushTokenOf,
   rollupValues,
   specText,
@@ -49,10 +64,17 @@ import {
   toTargetFacts,
   type CheckDbRow,
   type IncidentRow,
+  type BlockDbRow,
+  type HotDbRow,
   type RollupRow,
+  type SeriesDbRow,
   type StateRow,
   type TargetRow,
+  toBlock,
+  toHotRow,
+  toSeries,
 } from './rows.ts';
+import { monitorStorage } from './storage.ts';
 
 /** Advisory lock that serializes targets-file replacements across processes. */
 const TARGETS_LOCK = 0x62636e03;
@@ -92,7 +114,11 @@ const TARGET_COLUMNS = 'tenant, id, source, spec, created_at, updated_at, push_t
 /** The check columns that are timestamptz. */
 const CHECK_TIMES: ReadonlySet<string> = new Set(['scheduled_at', 'started_at', 'tls_expires_at']);
 
-/** Every check column, times as epoch ms, in CheckDbRow's names. */
+/**
+ * Every check column, times as epoch ms, in CheckDbRow's names. A query must then order by the
+ * table's own columns (`monitor_checks.scheduled_at`): by the alias it sorts the expression, which
+ * no index holds, so a page would read every row the WHERE admits.
+ */
 const CHECK_SELECT = (p = '') =>
   CHECK_COLUMNS.map((column) =>
     CHECK_TIMES.has(column) ? `${ms(p + column)} AS ${column}` : p + column,
@@ -102,11 +128,177 @@ const CHECK_SELECT = (p = '') =>
 const ROLLUP_SELECT = (p = '') =>
   `${p}tenant, ${p}target, ${p}size, ${ms(`${p}start`)} AS start, ${p}region, ${p}checks, ${p}up, ${p}latency_sum_ms, ${p}latency, ${p}errors`;
 
-/** Reads targets and their history from the pool; answers as SqliteMonitorReader does. */
-export class PostgresMonitorReader implements MonitorReader {
+/** Bounds PostgreSQL can compare float8 with: ±Infinity as the largest doubles. */
+const finite = (n: number) => Math.max(-Number.MAX_VALUE, Math.min(Number.MAX_VALUE, n));
+
+const SERIES = 's.id, s.tenant, s.target, s.region, s.compacted_until';
+const LEGACY_SERIES_MATCH = 'm.tenant = s.tenant AND m.target = s.target AND m.region = s.region';
+
+/** The SQL of check history on PostgreSQL (hot rows, blocks, legacy rows); check-history.ts does the rest. */
+class PostgresHistoryReadSql implements HistoryReadSql {
   readonly #db: Queryable;
   constructor(db: Queryable) {
     this.#db = db;
+  }
+
+  async series(tenant: string, target: string): Promise<Series[]> {
+    const { rows } = await this.#db.query<SeriesDbRow>(
+      `SELECT ${SERIES} FROM monitor_series s WHERE tenant = $1 AND target = $2 ORDER BY region`,
+      [tenant, target],
+    );
+    return rows.map((r) => toSeries(r, c));
+  }
+
+  async hotRows(series: number, range: Range, limit: number): Promise<HotRow[]> {
+    const { rows } = await this.#db.query<HotDbRow>(
+      `SELECT scheduled_at, body FROM monitor_hot_checks
+       WHERE series = $1 AND scheduled_at ${range.inclusive ? '<=' : '<'} $2 AND scheduled_at >= $3
+       ORDER BY scheduled_at DESC LIMIT $4`,
+      [series, finite(range.below), finite(range.from), limit],
+    );
+    return rows.map(toHotRow);
+  }
+
+  async blocks(series: number, range: Range, limit: number): Promise<Block[]> {
+    const { rows } = await this.#db.query<BlockDbRow>(
+      `SELECT period_start, period_end, checks, data FROM monitor_check_blocks
+       WHERE series = $1 AND period_start ${range.inclusive ? '<=' : '<'} $2 AND period_end > $3
+       ORDER BY period_start DESC LIMIT $4`,
+      [series, finite(range.below), finite(range.from), limit],
+    );
+    return rows.map(toBlock);
+  }
+
+  async legacyRows(query: CheckQuery): Promise<CheckRow[]> {
+    const params: unknown[] = [query.tenant, query.target];
+    const param = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    const where = ['tenant = $1', 'target = $2'];
+    if (query.before) {
+      where.push(
+        `(scheduled_at, region) < (${ts(param(bound(query.before.scheduledAt)))}, ${param(query.before.region)})`,
+      );
+    }
+    if (query.from !== undefined) where.push(`scheduled_at >= ${ts(param(bound(query.from)))}`);
+    if (query.to !== undefined) where.push(`scheduled_at < ${ts(param(bound(query.to)))}`);
+    const { rows } = await this.#db.query<CheckDbRow>(
+      `SELECT ${CHECK_SELECT()} FROM monitor_checks WHERE ${where.join(' AND ')}
+       ORDER BY monitor_checks.scheduled_at DESC, monitor_checks.region DESC LIMIT ${param(query.limit)}`,
+      params,
+    );
+    return rows.map((r) => toCheck(r, c));
+  }
+
+  hotBetween(series: number, from: number, to: number): Promise<HotRow[]> {
+    return hotBetween(this.#db, series, from, to);
+  }
+
+  legacyBetween(series: SeriesKey, from: number, to: number): Promise<CheckRow[]> {
+    return legacyBetween(this.#db, series, from, to);
+  }
+
+  async seriesAfter(afterId: number, limit: number): Promise<Series[]> {
+    const { rows } = await this.#db.query<SeriesDbRow>(
+      `SELECT ${SERIES} FROM monitor_series s WHERE id > $1 ORDER BY id LIMIT $2`,
+      [afterId, limit],
+    );
+    return rows.map((r) => toSeries(r, c));
+  }
+
+  async span(s: Series): Promise<{ first: number; end: number } | undefined> {
+    const { rows } = await this.#db.query<{ first: number | null; end: number | null }>(
+      `SELECT min(first) AS first, max(last) AS end FROM (
+         SELECT min(scheduled_at) AS first, max(scheduled_at) + 1 AS last FROM monitor_hot_checks WHERE series = $1
+         UNION ALL
+         SELECT min(period_start), max(period_end) FROM monitor_check_blocks WHERE series = $1
+         UNION ALL
+         SELECT ${ms('min(scheduled_at)')}, ${ms('max(scheduled_at)')} + 1 FROM monitor_checks
+           WHERE tenant = $2 AND target = $3 AND region = $4) spans`,
+      [s.id, s.tenant, s.target, s.region],
+    );
+    const row = rows[0]!;
+    return row.first === null || row.end === null ? undefined : { first: row.first, end: row.end };
+  }
+
+  async newestHot(tenant: string): Promise<(HotRow & { series: Series })[]> {
+    const { rows } = await this.#db.query<SeriesDbRow & HotDbRow>(
+      `SELECT ${SERIES}, h.scheduled_at, h.body
+       FROM monitor_targets t JOIN monitor_series s ON s.tenant = t.tenant AND s.target = t.id
+       CROSS JOIN LATERAL (
+         SELECT scheduled_at, body FROM monitor_hot_checks WHERE series = s.id ORDER BY scheduled_at DESC LIMIT 1
+       ) h
+       WHERE t.tenant = $1`,
+      [tenant],
+    );
+    return rows.map((r) => ({ ...toHotRow(r), series: toSeries(r, c) }));
+  }
+
+  async newestBlocks(tenant: string): Promise<(Block & { series: Series })[]> {
+    const { rows } = await this.#db.query<SeriesDbRow & BlockDbRow>(
+      `SELECT ${SERIES}, b.period_start, b.period_end, b.checks, b.data
+       FROM monitor_targets t JOIN monitor_series s ON s.tenant = t.tenant AND s.target = t.id
+       CROSS JOIN LATERAL (
+         SELECT period_start, period_end, checks, data FROM monitor_check_blocks WHERE series = s.id
+         ORDER BY period_start DESC LIMIT 1
+       ) b
+       WHERE t.tenant = $1 AND s.compacted_until >
+         coalesce((SELECT max(scheduled_at) FROM monitor_hot_checks WHERE series = s.id), '-Infinity')`,
+      [tenant],
+    );
+    return rows.map((r) => ({ ...toBlock(r), series: toSeries(r, c) }));
+  }
+
+  async newestLegacy(tenant: string): Promise<CheckRow[]> {
+    const { rows } = await this.#db.query<CheckDbRow>(
+      // Per target: its newest time (the partitions newest first, stopping at the first hit), then the
+      // rows at that time (one partition). OFFSET 0 keeps the planner from flattening the second
+      // lateral into a scan of all the tenant's checks in every partition.
+      `SELECT ${CHECK_SELECT('c.')}
+       FROM monitor_targets t
+       CROSS JOIN LATERAL (
+         SELECT max(m.scheduled_at) AS at FROM monitor_checks m WHERE m.tenant = t.tenant AND m.target = t.id
+       ) newest
+       CROSS JOIN LATERAL (
+         SELECT * FROM monitor_checks c
+         WHERE c.tenant = t.tenant AND c.target = t.id AND c.scheduled_at = newest.at OFFSET 0
+       ) c
+       WHERE t.tenant = $1`,
+      [tenant],
+    );
+    return rows.map((r) => toCheck(r, c));
+  }
+}
+
+/** Hot rows of a series in [from, to), oldest first. */
+async function hotBetween(db: Queryable, series: number, from: number, to: number): Promise<HotRow[]> {
+  const { rows } = await db.query<HotDbRow>(
+    `SELECT scheduled_at, body FROM monitor_hot_checks
+     WHERE series = $1 AND scheduled_at >= $2 AND scheduled_at < $3 ORDER BY scheduled_at`,
+    [series, finite(from), finite(to)],
+  );
+  return rows.map(toHotRow);
+}
+
+/** Legacy rows of a series in [from, to), oldest first. */
+async function legacyBetween(db: Queryable, s: SeriesKey, from: number, to: number): Promise<CheckRow[]> {
+  const { rows } = await db.query<CheckDbRow>(
+    `SELECT ${CHECK_SELECT()} FROM monitor_checks
+     WHERE tenant = $1 AND target = $2 AND region = $3 AND scheduled_at >= ${ts('$4')} AND scheduled_at < ${ts('$5')}
+     ORDER BY scheduled_at`,
+    [s.tenant, s.target, s.region, bound(from), bound(to)],
+  );
+  return rows.map((r) => toCheck(r, c));
+}
+
+/** Reads targets and their history from the pool; answers as SqliteMonitorReader does. */
+export class PostgresMonitorReader implements MonitorReader {
+  readonly #db: Queryable;
+  readonly #history: CheckHistory;
+  constructor(db: Queryable) {
+    this.#db = db;
+    this.#history = new CheckHistory(new PostgresHistoryReadSql(db));
   }
 
   async getTarget(tenant: string, id: string): Promise<Target | undefined> {
@@ -143,42 +335,42 @@ export class PostgresMonitorReader implements MonitorReader {
     return rows[0]!.v;
   }
 
-  async listChecks(query: CheckQuery): Promise<CheckRow[]> {
-    const params: unknown[] = [query.tenant, query.target];
-    const param = (value: unknown) => {
-      params.push(value);
-      return `$${params.length}`;
-    };
-    const where = ['tenant = $1', 'target = $2'];
-    if (query.before) {
-      where.push(
-        `(scheduled_at, region) < (${ts(param(bound(query.before.scheduledAt)))}, ${param(query.before.region)})`,
-      );
-    }
-    if (query.from !== undefined) where.push(`scheduled_at >= ${ts(param(bound(query.from)))}`);
-    if (query.to !== undefined) where.push(`scheduled_at < ${ts(param(bound(query.to)))}`);
-    const { rows } = await this.#db.query<CheckDbRow>(
-      `SELECT ${CHECK_SELECT()} FROM monitor_checks WHERE ${where.join(' AND ')}
-       ORDER BY scheduled_at DESC, region DESC LIMIT ${param(query.limit)}`,
-      params,
-    );
-    return rows.map((r) => toCheck(r, c));
+  listChecks(query: CheckQuery): Promise<CheckRow[]> {
+    return this.#history.listChecks(query);
+  }
+
+  async seriesCount(): Promise<number> {
+    const { rows } = await this.#db.query<{ n: string }>('SELECT count(*) AS n FROM monitor_series');
+    return Number(rows[0]!.n);
+  }
+
+  seriesAfter(afterId: number, limit: number): Promise<Series[]> {
+    return this.#history.seriesAfter(afterId, limit);
+  }
+
+  seriesChecks(series: Series, from: number, to: number): Promise<StoredCheck[]> {
+    return this.#history.seriesChecks(series, from, to);
+  }
+
+  seriesSpan(series: Series): Promise<{ first: number; end: number } | undefined> {
+    return this.#history.span(series);
   }
 
   async rollups(query: RollupQuery): Promise<Rollup[]> {
     const { rows } = await this.#db.query<RollupRow>(
       `SELECT ${ROLLUP_SELECT()} FROM monitor_rollups
        WHERE tenant = $1 AND target = $2 AND size = $3 AND start >= ${ts('$4')} AND start < ${ts('$5')}
-       ORDER BY start, region`,
+       ORDER BY monitor_rollups.start, monitor_rollups.region`,
       [query.tenant, query.target, query.size, bound(query.from), bound(query.to)],
     );
-    return rows.map((r) => toRollup(r, c));
+    const stored = rows.map((r) => toRollup(r, c));
+    return query.size === 'minute' ? this.#history.minuteRollups(query, stored) : stored;
   }
 
   async listIncidents(tenant: string, target: string, limit: number, before?: number): Promise<Incident[]> {
     const { rows } = await this.#db.query<IncidentRow>(
       `SELECT ${INCIDENT_SELECT} FROM monitor_incidents WHERE tenant = $1 AND target = $2 AND started_at < ${ts('$3')}
-       ORDER BY started_at DESC, region LIMIT $4`,
+       ORDER BY monitor_incidents.started_at DESC, monitor_incidents.region LIMIT $4`,
       [tenant, target, bound(before ?? Number.MAX_SAFE_INTEGER), limit],
     );
     return rows.map(toIncident);
@@ -199,25 +391,8 @@ export class PostgresMonitorReader implements MonitorReader {
     return rows[0]?.seq ?? 0;
   }
 
-  async latestChecks(tenant: string): Promise<CheckRow[]> {
-    const { rows } = await this.#db.query<CheckDbRow>(
-      // Per target: its newest time (the partitions newest first, stopping at the first hit), then the
-      // rows at that time (one partition). OFFSET 0 keeps the planner from flattening the second
-      // lateral into a scan of all the tenant's checks in every partition.
-      `SELECT ${CHECK_SELECT('c.')}
-       FROM monitor_targets t
-       CROSS JOIN LATERAL (
-         SELECT max(m.scheduled_at) AS at FROM monitor_checks m WHERE m.tenant = t.tenant AND m.target = t.id
-       ) newest
-       CROSS JOIN LATERAL (
-         SELECT * FROM monitor_checks c
-         WHERE c.tenant = t.tenant AND c.target = t.id AND c.scheduled_at = newest.at OFFSET 0
-       ) c
-       WHERE t.tenant = $1
-       ORDER BY c.target, c.region`,
-      [tenant],
-    );
-    return rows.map((r) => toCheck(r, c));
+  latestChecks(tenant: string): Promise<CheckRow[]> {
+    return this.#history.latestChecks(tenant);
   }
 }
 
@@ -302,72 +477,184 @@ export class PostgresTargetWriter implements TargetWriter {
   }
 }
 
+/** Keys as one array per field, sorted so that concurrent sinks lock series rows in one order. */
+function keyColumns(keys: readonly SeriesKey[]): [string[], string[], string[]] {
+  const sorted = [...keys].sort((a, b) =>
+    a.tenant !== b.tenant
+      ? a.tenant < b.tenant
+        ? -1
+        : 1
+      : a.target !== b.target
+        ? a.target < b.target
+          ? -1
+          : 1
+        : a.region < b.region
+          ? -1
+          : 1,
+  );
+  return [sorted.map((k) => k.tenant), sorted.map((k) => k.target), sorted.map((k) => k.region)];
+}
+
+/** The SQL of check writes and compaction in one PostgreSQL transaction. */
+class PostgresHistoryWriteSql implements HistoryWriteSql, CompactionSql {
+  readonly #client: PoolClient;
+  constructor(client: PoolClient) {
+    this.#client = client;
+  }
+
+  async seriesFor(keys: readonly SeriesKey[]): Promise<Series[]> {
+    const columns = keyColumns(keys);
+    // Share-locked until commit: compaction of one of these series (which locks it for update) waits
+    // for this batch, and this batch for it, so a check is never put beside the block it belongs in.
+    const find = () =>
+      this.#client.query<SeriesDbRow>(
+        `SELECT ${SERIES} FROM monitor_series s
+         JOIN unnest($1::text[], $2::text[], $3::text[]) AS k (tenant, target, region)
+           ON s.tenant = k.tenant AND s.target = k.target AND s.region = k.region
+         ORDER BY s.id FOR SHARE OF s`,
+        columns,
+      );
+    let { rows } = await find();
+    if (rows.length < keys.length) {
+      // Only the missing ones are inserted: a conflicting insert would still use up an identity value.
+      const have = new Set(rows.map((r) => `${r.tenant}\u0000${r.target}\u0000${r.region}`));
+      const missing = keys.filter((k) => !have.has(`${k.tenant}\u0000${k.target}\u0000${k.region}`));
+      await this.#client.query(
+        `INSERT INTO monitor_series (tenant, target, region)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING`,
+        keyColumns(missing),
+      );
+      ({ rows } = await find());
+    }
+    return rows.map((r) => toSeries(r, c));
+  }
+
+  async blockAt(series: number, at: number): Promise<Block | undefined> {
+    const { rows } = await this.#client.query<BlockDbRow>(
+      `SELECT period_start, period_end, checks, data FROM monitor_check_blocks
+       WHERE series = $1 AND period_start <= $2 ORDER BY period_start DESC LIMIT 1`,
+      [series, finite(at)],
+    );
+    const row = rows[0];
+    return row && row.period_end > at ? toBlock(row) : undefined;
+  }
+
+  async legacyNonEmpty(): Promise<boolean> {
+    const { rows } = await this.#client.query<{ any: boolean }>(
+      'SELECT EXISTS (SELECT 1 FROM monitor_checks) AS any',
+    );
+    return rows[0]!.any;
+  }
+
+  async inLegacy(checks: readonly CheckRow[]): Promise<Set<number>> {
+    const { rows } = await this.#client.query<{ i: string }>(
+      `SELECT k.i FROM unnest($1::text[], $2::text[], $3::float8[], $4::text[]) WITH ORDINALITY
+         AS k (tenant, target, at, region, i)
+       WHERE EXISTS (SELECT 1 FROM monitor_checks m WHERE m.tenant = k.tenant AND m.target = k.target
+         AND m.scheduled_at = ${ts('k.at')} AND m.region = k.region)`,
+      [
+        checks.map((k) => k.tenant),
+        checks.map((k) => k.target),
+        checks.map((k) => bound(k.scheduledAt)),
+        checks.map((k) => k.region),
+      ],
+    );
+    return new Set(rows.map((r) => Number(r.i) - 1));
+  }
+
+  async insertHot(rows: readonly (HotRow & { series: number })[]): Promise<Set<number>> {
+    if (rows.length === 0) return new Set();
+    const { rows: inserted } = await this.#client.query<{ series: number; scheduled_at: number }>(
+      `INSERT INTO monitor_hot_checks (series, scheduled_at, body)
+       SELECT * FROM unnest($1::int4[], $2::float8[], $3::bytea[]) ON CONFLICT DO NOTHING
+       RETURNING series, scheduled_at`,
+      [rows.map((r) => r.series), rows.map((r) => r.scheduledAt), rows.map((r) => Buffer.from(r.body))],
+    );
+    const fresh = new Set(inserted.map((r) => `${r.series}\u0000${r.scheduled_at}`));
+    const out = new Set<number>();
+    rows.forEach((r, i) => {
+      if (fresh.has(`${r.series}\u0000${r.scheduledAt}`)) out.add(i);
+    });
+    return out;
+  }
+
+  async lockSeries(id: number): Promise<Series | undefined> {
+    const { rows } = await this.#client.query<SeriesDbRow>(
+      `SELECT ${SERIES} FROM monitor_series s WHERE id = $1 FOR UPDATE`,
+      [id],
+    );
+    return rows[0] && toSeries(rows[0], c);
+  }
+
+  hotIn(series: number, from: number, to: number): Promise<HotRow[]> {
+    return hotBetween(this.#client, series, from, to);
+  }
+
+  legacyIn(series: SeriesKey, from: number, to: number): Promise<CheckRow[]> {
+    return legacyBetween(this.#client, series, from, to);
+  }
+
+  async blocksIn(series: number, from: number, to: number): Promise<Block[]> {
+    const { rows } = await this.#client.query<BlockDbRow>(
+      `SELECT period_start, period_end, checks, data FROM monitor_check_blocks
+       WHERE series = $1 AND period_start < $2 AND period_end > $3 ORDER BY period_start`,
+      [series, finite(to), finite(from)],
+    );
+    return rows.map(toBlock);
+  }
+
+  async replaceRange(s: Series, from: number, to: number, block: Block): Promise<void> {
+    const client = this.#client;
+    await client.query(
+      'DELETE FROM monitor_hot_checks WHERE series = $1 AND scheduled_at >= $2 AND scheduled_at < $3',
+      [s.id, from, to],
+    );
+    await client.query(
+      `DELETE FROM monitor_checks WHERE tenant = $1 AND target = $2 AND region = $3
+       AND scheduled_at >= ${ts('$4')} AND scheduled_at < ${ts('$5')}`,
+      [s.tenant, s.target, s.region, bound(from), bound(to)],
+    );
+    await client.query(
+      'DELETE FROM monitor_check_blocks WHERE series = $1 AND period_start < $2 AND period_end > $3',
+      [s.id, to, from],
+    );
+    await client.query(
+      'INSERT INTO monitor_check_blocks (series, period_start, period_end, checks, data) VALUES ($1, $2, $3, $4, $5)',
+      [s.id, block.periodStart, block.periodEnd, block.checks, Buffer.from(block.data)],
+    );
+    await client.query(
+      `DELETE FROM monitor_rollups WHERE tenant = $1 AND target = $2 AND size = 'minute' AND region = $3
+       AND start >= ${ts('$4')} AND start < ${ts('$5')}`,
+      [s.tenant, s.target, s.region, bound(from), bound(to)],
+    );
+    await client.query(
+      'UPDATE monitor_series SET compacted_until = greatest(compacted_until, $1) WHERE id = $2',
+      [to, s.id],
+    );
+  }
+}
+
 /**
- * Check writes inside a sink's transaction. Checks go in by COPY into a session-local staging table,
- * then one `INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING`: the primary key (tenant, target,
- * scheduled_at, region) decides what is new, and only those rows come back for the rollups.
+ * Check writes inside a sink's transaction: hot rows in one `INSERT … SELECT FROM unnest … ON
+ * CONFLICT DO NOTHING RETURNING`, with a look into the block of a late check's period deciding what
+ * is new (check-history.ts); compaction of closed periods into blocks.
  */
 export class PostgresCheckWriter implements CheckWriter {
-  readonly #tx: PostgresTx;
   readonly #client: PoolClient;
+  readonly #history: PostgresHistoryWriteSql;
   readonly #partitions: TablePartitions;
-  /** The staging table holds this transaction's earlier batch (it is emptied at commit). */
-  #staging = false;
   /** This transaction holds INCIDENT_LOCK. */
   #incidentLock = false;
 
-  /** Writes in `tx`; `partitions` are the checks' days, made on demand and dropped by retention. */
+  /** Writes in `tx`; `partitions` are the legacy table's days, dropped by retention. */
   constructor(tx: PostgresTx, partitions: TablePartitions) {
-    this.#tx = tx;
     this.#client = tx.client;
+    this.#history = new PostgresHistoryWriteSql(tx.client);
     this.#partitions = partitions;
   }
 
-  async insert(rows: readonly CheckRow[]): Promise<CheckRow[]> {
-    if (rows.length === 0) return [];
-    const client = this.#client;
-    await this.#tx.ensurePartitions(
-      this.#partitions,
-      rows.map((r) => dayOf(r.scheduledAt)),
-    );
-    // ON COMMIT DELETE ROWS: the table is emptied by every commit, so batches never see each other.
-    const made = await this.#tx.stage(
-      'stage_checks',
-      `CREATE TEMP TABLE IF NOT EXISTS stage_checks (
-        n integer NOT NULL, tenant text COLLATE "C" NOT NULL, target text COLLATE "C" NOT NULL,
-        scheduled_ms float8 NOT NULL, region text COLLATE "C" NOT NULL, slot float8 NOT NULL,
-        started_ms float8 NOT NULL, duration_ms float8 NOT NULL, dns_ms float8 NOT NULL,
-        connect_ms float8 NOT NULL, tls_ms float8 NOT NULL, ttfb_ms float8 NOT NULL,
-        transfer_ms float8 NOT NULL, status integer, http_version text, bytes float8 NOT NULL,
-        tls_expires_ms float8, pattern_matched boolean, redirects integer NOT NULL, ok boolean NOT NULL,
-        error_class text, error_detail text, kind text, state text, observed text
-      ) ON COMMIT DELETE ROWS`,
-    );
-    if (!made && this.#staging) await client.query('TRUNCATE stage_checks');
-    this.#staging = true;
-    const lines = rows.map((check, n) => csvLine([n, ...checkValues(check)]));
-    await copyIn(client, 'COPY stage_checks FROM STDIN (FORMAT csv)', lines);
-    // Within a batch the first row of an identity wins, as in SQLite; RETURNING names the rows that
-    // were really new, and the join maps each back to its place in the batch.
-    const fresh = await client.query<{ n: number }>(`
-      WITH batch AS (
-        SELECT DISTINCT ON (tenant, target, region, at) *
-        FROM (SELECT *, ${ts('scheduled_ms')} AS at FROM stage_checks) s
-        ORDER BY tenant, target, region, at, n
-      ), inserted AS (
-        INSERT INTO monitor_checks (${CHECK_COLUMNS.join(', ')})
-        SELECT tenant, target, at, region, slot::int8, ${ts('started_ms')}, duration_ms, dns_ms,
-          connect_ms, tls_ms, ttfb_ms, transfer_ms, status, http_version, bytes::int8,
-          CASE WHEN tls_expires_ms IS NULL THEN NULL ELSE ${ts('tls_expires_ms')} END,
-          pattern_matched, redirects, ok, error_class, error_detail, kind, state, observed::json
-        FROM batch
-        ON CONFLICT DO NOTHING
-        RETURNING tenant, target, region, scheduled_at
-      )
-      SELECT b.n FROM batch b JOIN inserted i
-        ON i.tenant = b.tenant AND i.target = b.target AND i.region = b.region AND i.scheduled_at = b.at
-      ORDER BY b.n`);
-    return fresh.rows.map((r) => rows[r.n]!);
+  insert(rows: readonly CheckRow[]): Promise<CheckRow[]> {
+    return insertChecks(this.#history, rows);
   }
 
   async getRollups(keys: readonly RollupKey[]): Promise<Rollup[]> {
@@ -476,14 +763,24 @@ export class PostgresCheckWriter implements CheckWriter {
   }
 
   /**
-   * Retention of raw checks: whole days before `before` go by dropping their partitions (chunks with
-   * TimescaleDB), counted first so the answer is the number of checks as in SQLite; the rest of the
-   * day `before` falls in is deleted row by row. Rollups, states and incidents are kept.
+   * Retention of raw checks: hot rows before `before`, blocks whose whole period is before it, and
+   * minute rollups; legacy rows by whole days dropping their partitions (chunks with TimescaleDB),
+   * counted first so the answer is the number of checks as in SQLite, and the rest of the day
+   * `before` falls in row by row. Hour and day rollups, states and incidents are kept.
    */
   async deleteChecksBefore(before: number): Promise<number> {
     const client = this.#client;
     const at = bound(before);
-    let n = 0;
+    const hot = await client.query('DELETE FROM monitor_hot_checks WHERE scheduled_at < $1', [
+      finite(before),
+    ]);
+    const blocks = await client.query<{ n: string | null }>(
+      `WITH gone AS (DELETE FROM monitor_check_blocks WHERE period_end <= $1 RETURNING checks)
+       SELECT sum(checks) AS n FROM gone`,
+      [finite(before)],
+    );
+    await client.query(`DELETE FROM monitor_rollups WHERE size = 'minute' AND start < ${ts('$1')}`, [at]);
+    let n = (hot.rowCount ?? 0) + Number(blocks.rows[0]?.n ?? 0);
     if (this.#partitions.layout === 'native') {
       await client.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK]);
       // A partition [day, day + 1) is wholly before `before` when it ends at or before it.
@@ -494,13 +791,68 @@ export class PostgresCheckWriter implements CheckWriter {
         [at],
       );
       // The count covers both the chunks dropped whole and the rows deleted below.
-      n = Number(rows[0]!.n);
+      n += Number(rows[0]!.n);
       await client.query(`SELECT drop_chunks('monitor_checks', older_than => ${ts('$1')})`, [at]);
       await client.query(`DELETE FROM monitor_checks WHERE scheduled_at < ${ts('$1')}`, [at]);
       return n;
     }
     const rest = await client.query(`DELETE FROM monitor_checks WHERE scheduled_at < ${ts('$1')}`, [at]);
     return n + (rest.rowCount ?? 0);
+  }
+
+  async compactionCandidates(
+    afterId: number,
+    limit: number,
+    periodMs: number,
+  ): Promise<CompactionCandidate[]> {
+    const { rows } = await this.#client.query<
+      SeriesDbRow & { oldest_hot: number | null; oldest_legacy: number | null; interim: number | null }
+    >(
+      `SELECT ${SERIES},
+         (SELECT min(scheduled_at) FROM monitor_hot_checks h WHERE h.series = s.id) AS oldest_hot,
+         (SELECT ${ms('min(m.scheduled_at)')} FROM monitor_checks m WHERE ${LEGACY_SERIES_MATCH}) AS oldest_legacy,
+         (SELECT min(period_start) FROM monitor_check_blocks b
+           WHERE b.series = s.id AND b.period_end - b.period_start < $1) AS interim
+       FROM monitor_series s WHERE s.id > $2 ORDER BY s.id LIMIT $3`,
+      [periodMs, afterId, limit],
+    );
+    return rows.map((r) => ({
+      series: toSeries(r, c),
+      oldestRow:
+        r.oldest_hot === null
+          ? r.oldest_legacy
+          : r.oldest_legacy === null
+            ? r.oldest_hot
+            : Math.min(r.oldest_hot, r.oldest_legacy),
+      interimStart: r.interim,
+    }));
+  }
+
+  async adoptLegacy(after: TargetRef | undefined): Promise<TargetRef | undefined> {
+    const { rows } = await this.#client.query<TargetRef>(
+      `SELECT tenant, target FROM monitor_checks WHERE (tenant, target) > ($1, $2)
+       ORDER BY tenant, target LIMIT 1`,
+      [after?.tenant ?? '', after?.target ?? ''],
+    );
+    const next = rows[0];
+    if (!next) return undefined;
+    await this.#client.query(
+      `INSERT INTO monitor_series (tenant, target, region)
+       SELECT DISTINCT m.tenant, m.target, m.region FROM monitor_checks m
+       WHERE m.tenant = $1 AND m.target = $2
+         AND NOT EXISTS (SELECT 1 FROM monitor_series s WHERE ${LEGACY_SERIES_MATCH})
+       ON CONFLICT DO NOTHING`,
+      [next.tenant, next.target],
+    );
+    return { tenant: next.tenant, target: next.target };
+  }
+
+  compact(series: number, from: number, to: number): Promise<Compacted | undefined> {
+    return compactRange(this.#history, series, from, to);
+  }
+
+  async resetDerived(): Promise<void> {
+    await this.#client.query('TRUNCATE monitor_rollups, monitor_states, monitor_incidents');
   }
 }
 
@@ -510,6 +862,7 @@ export class PostgresCheckWriter implements CheckWriter {
  */
 export const postgresMonitor: PostgresWing<MonitorRepositories, MonitorWriters> = {
   name: 'monitor',
+  storage: monitorStorage,
   migrations: postgresMigrations,
   open: ({ db, pool, layout }) => {
     const partitions = new TablePartitions(layout, { table: 'monitor_checks', column: 'scheduled_at' });
@@ -534,14 +887,6 @@ export const postgresMonitor: PostgresWing<MonitorRepositories, MonitorWriters> 
         checks: new PostgresCheckWriter(tx, partitions),
         alerts: new PostgresAlertWriter(tx.client),
       }),
-      maintain: async (client, { now, ahead }) => {
-        const today = dayOf(now);
-        return {
-          created: await partitions.createDays(client, today, today + ahead),
-          dropped: [],
-          keysDeleted: 0,
-        };
-      },
     };
   },
 };

@@ -16,6 +16,7 @@ import type {
   TargetState,
 } from '../model.ts';
 import type { Target, TargetSource, TargetSpec } from '../target.ts';
+import type { Compacted, Series, StoredCheck } from './check-history.ts';
 
 /** Keyset position in the (scheduledAt desc, region) order of a target's checks. */
 export interface CheckCursor {
@@ -70,6 +71,14 @@ export interface MonitorReader {
   lastIncidentSeq(): Promise<number>;
   /** The newest check of each of a tenant's targets (current state), by target id. */
   latestChecks(tenant: string): Promise<CheckRow[]>;
+  /** How many series there are (every tenant): the length of a compaction or replay pass. */
+  seriesCount(): Promise<number>;
+  /** Series in id order after `afterId` (every tenant): what replay from the store walks. */
+  seriesAfter(afterId: number, limit: number): Promise<Series[]>;
+  /** A series' checks in [from, to), oldest first, from hot rows, blocks and legacy rows. */
+  seriesChecks(series: Series, from: number, to: number): Promise<StoredCheck[]>;
+  /** The first and last time a series has checks at (last exclusive), or undefined when it has none. */
+  seriesSpan(series: Series): Promise<{ first: number; end: number } | undefined>;
 }
 
 /** Target definitions, written outside sinks (API and YAML file). */
@@ -101,8 +110,42 @@ export interface CheckWriter {
   targetFacts(tenant: string, ids: readonly string[]): Promise<Map<string, TargetFacts>>;
   openIncident(incident: Incident): Promise<void>;
   closeIncident(key: IncidentKey, endedAt: number): Promise<void>;
-  /** Deletes raw checks scheduled before `before`; returns how many. Rollups are kept. */
+  /**
+   * Retention: deletes raw checks scheduled before `before` (hot and legacy rows one by one, blocks
+   * only when their whole period is before it) and minute rollups that start before it; returns how
+   * many checks went. Hour and day rollups are kept.
+   */
   deleteChecksBefore(before: number): Promise<number>;
+  /**
+   * Series in id order after `afterId`, with where their compaction work starts: their oldest row
+   * (hot or legacy) and their oldest block shorter than `periodMs` (an interim one).
+   */
+  compactionCandidates(afterId: number, limit: number, periodMs: number): Promise<CompactionCandidate[]>;
+  /**
+   * Makes the series of the legacy rows (the format before blocks) of the next target after `after`
+   * that has any, so compaction finds them; returns that target, or undefined when there is none.
+   * Cheap once the legacy table is empty.
+   */
+  adoptLegacy(after: TargetRef | undefined): Promise<TargetRef | undefined>;
+  /** Folds every check of a series in [from, to) into one block (check-history.ts `compactRange`). */
+  compact(series: number, from: number, to: number): Promise<Compacted | undefined>;
+  /** Deletes the rollups (every size) and states of every target and the incidents: replay from the store starts from none. */
+  resetDerived(): Promise<void>;
+}
+
+/** A target by tenant and id. */
+export interface TargetRef {
+  readonly tenant: string;
+  readonly target: string;
+}
+
+/** A series and where its compaction work starts. */
+export interface CompactionCandidate {
+  readonly series: Series;
+  /** scheduledAt of its oldest hot or legacy row, or null when it has none. */
+  readonly oldestRow: number | null;
+  /** periodStart of its oldest interim block (shorter than a period), or null. */
+  readonly interimStart: number | null;
 }
 
 /** What alerting reads and writes inside the check projection's transaction. */

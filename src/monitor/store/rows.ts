@@ -25,6 +25,7 @@ import {
   type TargetSpec,
 } from '../target.ts';
 import type { DefinitionMeta, Push } from './repositories.ts';
+import type { Block, HotRow, Series } from './check-history.ts';
 
 // Rows as either driver returns them (see `Columns`). Times are epoch ms as numbers on both
 // backends, fractions kept: SQLite stores them so, and the PostgreSQL queries select their
@@ -66,6 +67,29 @@ export interface CheckDbRow {
   readonly kind: string | null;
   readonly state: string | null;
   readonly observed: unknown;
+}
+
+/** A `monitor_series` row. Times are epoch ms (float8 on PostgreSQL). */
+export interface SeriesDbRow {
+  readonly id: unknown;
+  readonly tenant: string;
+  readonly target: string;
+  readonly region: string;
+  readonly compacted_until: number;
+}
+
+/** A `monitor_hot_checks` row without its series. */
+export interface HotDbRow {
+  readonly scheduled_at: number;
+  readonly body: Uint8Array;
+}
+
+/** A `monitor_check_blocks` row without its series. */
+export interface BlockDbRow {
+  readonly period_start: number;
+  readonly period_end: number;
+  readonly checks: number;
+  readonly data: Uint8Array;
 }
 
 /** A `monitor_rollups` row. */
@@ -162,6 +186,26 @@ export const toCheck = (r: CheckDbRow, c: Columns): CheckRow => ({
   ...(r.kind === null ? {} : { kind: r.kind as MonitorKind }),
   ...(r.state === null ? {} : { state: r.state as CheckState }),
   ...(r.observed === null ? {} : { observed: c.json<Observed>(r.observed) }),
+});
+
+/** A stored series. */
+export const toSeries = (r: SeriesDbRow, c: Columns): Series => ({
+  id: c.int(r.id),
+  tenant: r.tenant,
+  target: r.target,
+  region: r.region,
+  compactedUntil: r.compacted_until,
+});
+
+/** A stored hot row. */
+export const toHotRow = (r: HotDbRow): HotRow => ({ scheduledAt: r.scheduled_at, body: r.body });
+
+/** A stored block. */
+export const toBlock = (r: BlockDbRow): Block => ({
+  periodStart: r.period_start,
+  periodEnd: r.period_end,
+  checks: r.checks,
+  data: r.data,
 });
 
 /** A stored rollup, its histogram and error counts parsed. */

@@ -81,6 +81,39 @@ export const sqliteMigrations: readonly Migration[] = [
     `,
   },
   {
+    // Checks as a few bytes each (check-blocks.ts). A series numbers each (tenant, target, region) a
+    // history belongs to. Hot rows hold one encoded check each until compaction folds a closed
+    // period of a series into one block; rows of monitor_checks (the format before) are read as
+    // they are until compaction moves them into blocks too.
+    version: 9,
+    name: '009_check_blocks',
+    sql: `
+      CREATE TABLE monitor_series (
+        id INTEGER PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        target TEXT NOT NULL,
+        region TEXT NOT NULL,
+        -- Where the newest block ends (epoch ms): a check before it may be in a block already.
+        compacted_until INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (tenant, target, region)
+      );
+      CREATE TABLE monitor_hot_checks (
+        series INTEGER NOT NULL,
+        scheduled_at INTEGER NOT NULL,
+        body BLOB NOT NULL,
+        PRIMARY KEY (series, scheduled_at)
+      ) WITHOUT ROWID;
+      CREATE TABLE monitor_check_blocks (
+        series INTEGER NOT NULL,
+        period_start INTEGER NOT NULL,
+        period_end INTEGER NOT NULL,
+        checks INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (series, period_start)
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
     // Monitor kinds, states and alerting. Columns added to old tables are nullable or defaulted, so
     // rows written before read as they did (an http check, its state from ok).
     version: 10,

@@ -15,13 +15,30 @@ import {
   type TargetState,
 } from '../model.ts';
 import type { Target, TargetSource, TargetSpec } from '../target.ts';
+import {
+  CheckHistory,
+  compactRange,
+  insertChecks,
+  type Block,
+  type CompactionSql,
+  type Compacted,
+  type HistoryReadSql,
+  type HistoryWriteSql,
+  type HotRow,
+  type Range,
+  type Series,
+  type StoredCheck,
+} from './check-history.ts';
+import type { SeriesKey } from './check-blocks.ts';
 import type {
   CheckQuery,
   CheckWriter,
+  CompactionCandidate,
   MonitorReader,
   MonitorRepositories,
   MonitorWriters,
   RollupQuery,
+  TargetRef,
   TargetWriter,
 } from './repositories.ts';
 import type { AlertRule, AlertRuleSpec } from '../alert-rules.ts';
@@ -29,7 +46,6 @@ import type { MaintenanceSpec, MaintenanceWindow } from '../maintenance.ts';
 import { SqliteAlertWriter, SqliteDefinitions, SqlitePushRepository } from './sqlite-alerting.ts';
 import {
   CHECK_COLUMNS,
-  checkValues,
   pushTokenOf,
   rollupValues,
   specText,
@@ -44,23 +60,199 @@ import {
   toTargetFacts,
   type CheckDbRow,
   type IncidentRow,
+  type BlockDbRow,
+  type HotDbRow,
   type RollupRow,
+  type SeriesDbRow,
   type StateRow,
   type TargetRow,
+  toBlock,
+  toHotRow,
+  toSeries,
 } from './rows.ts';
 import { sqliteMigrations } from './sqlite-migrations.ts';
+import { monitorStorage } from './storage.ts';
 
 /** The seq of the next incident change: MAX + 1 is unique and rising, for SQLite has one writer. */
 const NEXT_SEQ = '(SELECT COALESCE(MAX(seq), 0) + 1 FROM monitor_incidents)';
 
-/** `?, ?, …`: one placeholder per value. */
-const placeholders = (n: number) => Array<string>(n).fill('?').join(', ');
+/** Bounds SQLite can compare with: ±Infinity as the largest doubles. */
+const finite = (n: number) => Math.max(-Number.MAX_VALUE, Math.min(Number.MAX_VALUE, n));
+
+const SERIES = 's.id, s.tenant, s.target, s.region, s.compacted_until';
+
+/** The SQL of check history on SQLite (hot rows, blocks, legacy rows); check-history.ts does the rest. */
+class SqliteHistoryReadSql implements HistoryReadSql {
+  readonly #db: SqliteDatabase;
+  // Prepared once: a page of checks runs several of these, and preparing costs as much as running.
+  readonly #series;
+  readonly #hotRows;
+  readonly #blocks;
+
+  constructor(db: SqliteDatabase) {
+    this.#db = db;
+    this.#series = db.prepare<[string, string], SeriesDbRow>(
+      `SELECT ${SERIES} FROM monitor_series s WHERE tenant = ? AND target = ? ORDER BY region`,
+    );
+    const below = (op: string) =>
+      db.prepare<[number, number, number, number], HotDbRow>(
+        `SELECT scheduled_at, body FROM monitor_hot_checks
+         WHERE series = ? AND scheduled_at ${op} ? AND scheduled_at >= ? ORDER BY scheduled_at DESC LIMIT ?`,
+      );
+    this.#hotRows = { exclusive: below('<'), inclusive: below('<=') };
+    const blocks = (op: string) =>
+      db.prepare<[number, number, number, number], BlockDbRow>(
+        `SELECT period_start, period_end, checks, data FROM monitor_check_blocks
+         WHERE series = ? AND period_start ${op} ? AND period_end > ? ORDER BY period_start DESC LIMIT ?`,
+      );
+    this.#blocks = { exclusive: blocks('<'), inclusive: blocks('<=') };
+  }
+
+  series(tenant: string, target: string): Promise<Series[]> {
+    return Promise.resolve(this.#series.all(tenant, target).map((r) => toSeries(r, c)));
+  }
+
+  hotRows(series: number, range: Range, limit: number): Promise<HotRow[]> {
+    const statement = range.inclusive ? this.#hotRows.inclusive : this.#hotRows.exclusive;
+    return Promise.resolve(
+      statement.all(series, finite(range.below), finite(range.from), limit).map(toHotRow),
+    );
+  }
+
+  blocks(series: number, range: Range, limit: number): Promise<Block[]> {
+    const statement = range.inclusive ? this.#blocks.inclusive : this.#blocks.exclusive;
+    return Promise.resolve(
+      statement.all(series, finite(range.below), finite(range.from), limit).map(toBlock),
+    );
+  }
+
+  legacyRows(query: CheckQuery): Promise<CheckRow[]> {
+    const where = ['tenant = @tenant', 'target = @target'];
+    if (query.before)
+      where.push('(scheduled_at < @beforeAt OR (scheduled_at = @beforeAt AND region < @beforeRegion))');
+    if (query.from !== undefined) where.push('scheduled_at >= @from');
+    if (query.to !== undefined) where.push('scheduled_at < @to');
+    const rows = this.#db
+      .prepare<Record<string, unknown>, CheckDbRow>(
+        `SELECT ${CHECK_COLUMNS.join(', ')} FROM monitor_checks WHERE ${where.join(' AND ')}
+         ORDER BY scheduled_at DESC, region DESC LIMIT @limit`,
+      )
+      .all({
+        tenant: query.tenant,
+        target: query.target,
+        beforeAt: query.before?.scheduledAt,
+        beforeRegion: query.before?.region,
+        from: query.from,
+        to: query.to,
+        limit: query.limit,
+      });
+    return Promise.resolve(rows.map((r) => toCheck(r, c)));
+  }
+
+  hotBetween(series: number, from: number, to: number): Promise<HotRow[]> {
+    return Promise.resolve(hotBetween(this.#db, series, from, to));
+  }
+
+  legacyBetween(series: SeriesKey, from: number, to: number): Promise<CheckRow[]> {
+    return Promise.resolve(legacyBetween(this.#db, series, from, to));
+  }
+
+  seriesAfter(afterId: number, limit: number): Promise<Series[]> {
+    const rows = this.#db
+      .prepare<[number, number], SeriesDbRow>(
+        `SELECT ${SERIES} FROM monitor_series s WHERE id > ? ORDER BY id LIMIT ?`,
+      )
+      .all(afterId, limit);
+    return Promise.resolve(rows.map((r) => toSeries(r, c)));
+  }
+
+  span(s: Series): Promise<{ first: number; end: number } | undefined> {
+    const row = this.#db
+      .prepare<Record<string, unknown>, { first: number | null; end: number | null }>(
+        `SELECT MIN(first) AS first, MAX(last) AS end FROM (
+           SELECT MIN(scheduled_at) AS first, MAX(scheduled_at) + 1 AS last FROM monitor_hot_checks WHERE series = @id
+           UNION ALL
+           SELECT MIN(period_start), MAX(period_end) FROM monitor_check_blocks WHERE series = @id
+           UNION ALL
+           SELECT MIN(scheduled_at), MAX(scheduled_at) + 1 FROM monitor_checks
+             WHERE tenant = @tenant AND target = @target AND region = @region)`,
+      )
+      .get({ id: s.id, tenant: s.tenant, target: s.target, region: s.region })!;
+    return Promise.resolve(
+      row.first === null || row.end === null ? undefined : { first: row.first, end: row.end },
+    );
+  }
+
+  newestHot(tenant: string): Promise<(HotRow & { series: Series })[]> {
+    const rows = this.#db
+      .prepare<[string], SeriesDbRow & HotDbRow>(
+        `SELECT ${SERIES}, h.scheduled_at, h.body
+         FROM monitor_targets t JOIN monitor_series s ON s.tenant = t.tenant AND s.target = t.id
+         JOIN monitor_hot_checks h ON h.series = s.id
+           AND h.scheduled_at = (SELECT MAX(scheduled_at) FROM monitor_hot_checks WHERE series = s.id)
+         WHERE t.tenant = ?`,
+      )
+      .all(tenant);
+    return Promise.resolve(rows.map((r) => ({ ...toHotRow(r), series: toSeries(r, c) })));
+  }
+
+  newestBlocks(tenant: string): Promise<(Block & { series: Series })[]> {
+    const rows = this.#db
+      .prepare<[string], SeriesDbRow & BlockDbRow>(
+        `SELECT ${SERIES}, b.period_start, b.period_end, b.checks, b.data
+         FROM monitor_targets t JOIN monitor_series s ON s.tenant = t.tenant AND s.target = t.id
+         JOIN monitor_check_blocks b ON b.series = s.id
+           AND b.period_start = (SELECT MAX(period_start) FROM monitor_check_blocks WHERE series = s.id)
+         WHERE t.tenant = ? AND s.compacted_until >
+           COALESCE((SELECT MAX(scheduled_at) FROM monitor_hot_checks WHERE series = s.id), -1e308)`,
+      )
+      .all(tenant);
+    return Promise.resolve(rows.map((r) => ({ ...toBlock(r), series: toSeries(r, c) })));
+  }
+
+  newestLegacy(tenant: string): Promise<CheckRow[]> {
+    const rows = this.#db
+      .prepare<[string], CheckDbRow>(
+        `SELECT ${CHECK_COLUMNS.map((column) => `c.${column}`).join(', ')}
+         FROM monitor_targets t JOIN monitor_checks c ON c.tenant = t.tenant AND c.target = t.id
+         WHERE t.tenant = ? AND c.scheduled_at = (
+           SELECT MAX(scheduled_at) FROM monitor_checks m WHERE m.tenant = t.tenant AND m.target = t.id)`,
+      )
+      .all(tenant);
+    return Promise.resolve(rows.map((r) => toCheck(r, c)));
+  }
+}
+
+/** Hot rows of a series in [from, to), oldest first. */
+function hotBetween(db: SqliteDatabase, series: number, from: number, to: number): HotRow[] {
+  return db
+    .prepare<[number, number, number], HotDbRow>(
+      `SELECT scheduled_at, body FROM monitor_hot_checks
+       WHERE series = ? AND scheduled_at >= ? AND scheduled_at < ? ORDER BY scheduled_at`,
+    )
+    .all(series, finite(from), finite(to))
+    .map(toHotRow);
+}
+
+/** Legacy rows of a series in [from, to), oldest first. */
+function legacyBetween(db: SqliteDatabase, s: SeriesKey, from: number, to: number): CheckRow[] {
+  return db
+    .prepare<[string, string, string, number, number], CheckDbRow>(
+      `SELECT ${CHECK_COLUMNS.join(', ')} FROM monitor_checks
+       WHERE tenant = ? AND target = ? AND region = ? AND scheduled_at >= ? AND scheduled_at < ?
+       ORDER BY scheduled_at`,
+    )
+    .all(s.tenant, s.target, s.region, finite(from), finite(to))
+    .map((r) => toCheck(r, c));
+}
 
 /** Reads targets and their history on the read-only connection; answers as PostgresMonitorReader does. */
 export class SqliteMonitorReader implements MonitorReader {
   readonly #db: SqliteDatabase;
+  readonly #history: CheckHistory;
   constructor(db: SqliteDatabase) {
     this.#db = db;
+    this.#history = new CheckHistory(new SqliteHistoryReadSql(db));
   }
 
   getTarget(tenant: string, id: string): Promise<Target | undefined> {
@@ -100,36 +292,36 @@ export class SqliteMonitorReader implements MonitorReader {
   }
 
   listChecks(query: CheckQuery): Promise<CheckRow[]> {
-    const where = ['tenant = @tenant', 'target = @target'];
-    if (query.before)
-      where.push('(scheduled_at < @beforeAt OR (scheduled_at = @beforeAt AND region < @beforeRegion))');
-    if (query.from !== undefined) where.push('scheduled_at >= @from');
-    if (query.to !== undefined) where.push('scheduled_at < @to');
-    const rows = this.#db
-      .prepare<Record<string, unknown>, CheckDbRow>(
-        `SELECT ${CHECK_COLUMNS.join(', ')} FROM monitor_checks WHERE ${where.join(' AND ')}
-         ORDER BY scheduled_at DESC, region DESC LIMIT @limit`,
-      )
-      .all({
-        tenant: query.tenant,
-        target: query.target,
-        beforeAt: query.before?.scheduledAt,
-        beforeRegion: query.before?.region,
-        from: query.from,
-        to: query.to,
-        limit: query.limit,
-      });
-    return Promise.resolve(rows.map((r) => toCheck(r, c)));
+    return this.#history.listChecks(query);
   }
 
-  rollups(query: RollupQuery): Promise<Rollup[]> {
+  seriesCount(): Promise<number> {
+    return Promise.resolve(
+      this.#db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM monitor_series').get()!.n,
+    );
+  }
+
+  seriesAfter(afterId: number, limit: number): Promise<Series[]> {
+    return this.#history.seriesAfter(afterId, limit);
+  }
+
+  seriesChecks(series: Series, from: number, to: number): Promise<StoredCheck[]> {
+    return this.#history.seriesChecks(series, from, to);
+  }
+
+  seriesSpan(series: Series): Promise<{ first: number; end: number } | undefined> {
+    return this.#history.span(series);
+  }
+
+  async rollups(query: RollupQuery): Promise<Rollup[]> {
     const rows = this.#db
       .prepare<[string, string, string, number, number], RollupRow>(
         `SELECT * FROM monitor_rollups WHERE tenant = ? AND target = ? AND size = ? AND start >= ? AND start < ?
          ORDER BY start, region`,
       )
       .all(query.tenant, query.target, query.size, query.from, query.to);
-    return Promise.resolve(rows.map((r) => toRollup(r, c)));
+    const stored = rows.map((r) => toRollup(r, c));
+    return query.size === 'minute' ? this.#history.minuteRollups(query, stored) : stored;
   }
 
   listIncidents(tenant: string, target: string, limit: number, before?: number): Promise<Incident[]> {
@@ -159,16 +351,7 @@ export class SqliteMonitorReader implements MonitorReader {
   }
 
   latestChecks(tenant: string): Promise<CheckRow[]> {
-    const rows = this.#db
-      .prepare<[string], CheckDbRow>(
-        `SELECT ${CHECK_COLUMNS.map((column) => `c.${column}`).join(', ')}
-         FROM monitor_targets t JOIN monitor_checks c ON c.tenant = t.tenant AND c.target = t.id
-         WHERE t.tenant = ? AND c.scheduled_at = (
-           SELECT MAX(scheduled_at) FROM monitor_checks m WHERE m.tenant = t.tenant AND m.target = t.id)
-         ORDER BY c.target, c.region`,
-      )
-      .all(tenant);
-    return Promise.resolve(rows.map((r) => toCheck(r, c)));
+    return this.#history.latestChecks(tenant);
   }
 }
 
@@ -258,21 +441,136 @@ export class SqliteTargetWriter implements TargetWriter {
   }
 }
 
+/** The SQL of check writes and compaction on SQLite's one write connection (transactions are serial). */
+class SqliteHistoryWriteSql implements HistoryWriteSql, CompactionSql {
+  readonly #db: SqliteDatabase;
+  readonly #findSeries;
+  readonly #makeSeries;
+  readonly #insertHot;
+  readonly #blockAt;
+  readonly #inLegacy;
+
+  constructor(db: SqliteDatabase) {
+    this.#db = db;
+    this.#findSeries = db.prepare<[string, string, string], SeriesDbRow>(
+      `SELECT ${SERIES} FROM monitor_series s WHERE tenant = ? AND target = ? AND region = ?`,
+    );
+    this.#makeSeries = db.prepare<[string, string, string], SeriesDbRow>(
+      `INSERT INTO monitor_series (tenant, target, region) VALUES (?, ?, ?)
+       RETURNING id, tenant, target, region, compacted_until`,
+    );
+    this.#insertHot = db.prepare<[number, number, Uint8Array]>(
+      'INSERT INTO monitor_hot_checks (series, scheduled_at, body) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+    );
+    this.#blockAt = db.prepare<[number, number], BlockDbRow>(
+      `SELECT period_start, period_end, checks, data FROM monitor_check_blocks
+       WHERE series = ? AND period_start <= ? ORDER BY period_start DESC LIMIT 1`,
+    );
+    this.#inLegacy = db.prepare<[string, string, number, string], { n: number }>(
+      'SELECT 1 AS n FROM monitor_checks WHERE tenant = ? AND target = ? AND scheduled_at = ? AND region = ?',
+    );
+  }
+
+  seriesFor(keys: readonly SeriesKey[]): Promise<Series[]> {
+    return Promise.resolve(
+      keys.map((k) => {
+        const row =
+          this.#findSeries.get(k.tenant, k.target, k.region) ??
+          this.#makeSeries.get(k.tenant, k.target, k.region)!;
+        return toSeries(row, c);
+      }),
+    );
+  }
+
+  blockAt(series: number, at: number): Promise<Block | undefined> {
+    const row = this.#blockAt.get(series, at);
+    return Promise.resolve(row && row.period_end > at ? toBlock(row) : undefined);
+  }
+
+  legacyNonEmpty(): Promise<boolean> {
+    return Promise.resolve(this.#db.prepare('SELECT 1 FROM monitor_checks LIMIT 1').get() !== undefined);
+  }
+
+  inLegacy(checks: readonly CheckRow[]): Promise<Set<number>> {
+    const found = new Set<number>();
+    checks.forEach((k, i) => {
+      if (this.#inLegacy.get(k.tenant, k.target, k.scheduledAt, k.region)) found.add(i);
+    });
+    return Promise.resolve(found);
+  }
+
+  insertHot(rows: readonly (HotRow & { series: number })[]): Promise<Set<number>> {
+    const inserted = new Set<number>();
+    rows.forEach((r, i) => {
+      if (this.#insertHot.run(r.series, r.scheduledAt, r.body).changes === 1) inserted.add(i);
+    });
+    return Promise.resolve(inserted);
+  }
+
+  lockSeries(id: number): Promise<Series | undefined> {
+    const row = this.#db
+      .prepare<[number], SeriesDbRow>(`SELECT ${SERIES} FROM monitor_series s WHERE id = ?`)
+      .get(id);
+    return Promise.resolve(row && toSeries(row, c));
+  }
+
+  hotIn(series: number, from: number, to: number): Promise<HotRow[]> {
+    return Promise.resolve(hotBetween(this.#db, series, from, to));
+  }
+
+  legacyIn(series: SeriesKey, from: number, to: number): Promise<CheckRow[]> {
+    return Promise.resolve(legacyBetween(this.#db, series, from, to));
+  }
+
+  blocksIn(series: number, from: number, to: number): Promise<Block[]> {
+    const rows = this.#db
+      .prepare<[number, number, number], BlockDbRow>(
+        `SELECT period_start, period_end, checks, data FROM monitor_check_blocks
+         WHERE series = ? AND period_start < ? AND period_end > ? ORDER BY period_start`,
+      )
+      .all(series, finite(to), finite(from));
+    return Promise.resolve(rows.map(toBlock));
+  }
+
+  replaceRange(s: Series, from: number, to: number, block: Block): Promise<void> {
+    const db = this.#db;
+    db.prepare(
+      'DELETE FROM monitor_hot_checks WHERE series = ? AND scheduled_at >= ? AND scheduled_at < ?',
+    ).run(s.id, from, to);
+    db.prepare(
+      'DELETE FROM monitor_checks WHERE tenant = ? AND target = ? AND scheduled_at >= ? AND scheduled_at < ? AND region = ?',
+    ).run(s.tenant, s.target, from, to, s.region);
+    db.prepare(
+      'DELETE FROM monitor_check_blocks WHERE series = ? AND period_start < ? AND period_end > ?',
+    ).run(s.id, to, from);
+    db.prepare(
+      'INSERT INTO monitor_check_blocks (series, period_start, period_end, checks, data) VALUES (?, ?, ?, ?, ?)',
+    ).run(s.id, block.periodStart, block.periodEnd, block.checks, block.data);
+    db.prepare(
+      `DELETE FROM monitor_rollups WHERE tenant = ? AND target = ? AND size = 'minute' AND start >= ? AND start < ?
+       AND region = ?`,
+    ).run(s.tenant, s.target, from, to, s.region);
+    db.prepare('UPDATE monitor_series SET compacted_until = MAX(compacted_until, ?) WHERE id = ?').run(
+      to,
+      s.id,
+    );
+    return Promise.resolve();
+  }
+}
+
 /**
- * Check writes inside a sink's transaction, on the write connection: one INSERT … ON CONFLICT DO
- * NOTHING per check, so the primary key (tenant, target, scheduled_at, region) decides what is new.
+ * Check writes inside a sink's transaction, on the write connection: hot rows, with the primary key
+ * (series, scheduled_at) and a look into the block of a late check's period deciding what is new
+ * (check-history.ts); compaction of closed periods into blocks.
  */
 export class SqliteCheckWriter implements CheckWriter {
   readonly #db: SqliteDatabase;
-  readonly #insert;
+  readonly #history: SqliteHistoryWriteSql;
   readonly #getRollup;
   readonly #putRollup;
   constructor(db: SqliteDatabase) {
     this.#db = db;
-    this.#insert = db.prepare(
-      `INSERT INTO monitor_checks (${CHECK_COLUMNS.join(', ')}) VALUES (${placeholders(CHECK_COLUMNS.length)})
-       ON CONFLICT DO NOTHING`,
-    );
+    this.#history = new SqliteHistoryWriteSql(db);
     this.#getRollup = db.prepare<[string, string, string, number, string], RollupRow>(
       'SELECT * FROM monitor_rollups WHERE tenant = ? AND target = ? AND size = ? AND start = ? AND region = ?',
     );
@@ -285,11 +583,7 @@ export class SqliteCheckWriter implements CheckWriter {
   }
 
   insert(rows: readonly CheckRow[]): Promise<CheckRow[]> {
-    const fresh: CheckRow[] = [];
-    for (const check of rows) {
-      if (this.#insert.run(checkValues(check)).changes === 1) fresh.push(check);
-    }
-    return Promise.resolve(fresh);
+    return insertChecks(this.#history, rows);
   }
 
   getRollups(keys: readonly RollupKey[]): Promise<Rollup[]> {
@@ -371,21 +665,97 @@ export class SqliteCheckWriter implements CheckWriter {
   }
 
   deleteChecksBefore(before: number): Promise<number> {
-    const pairs = this.#db
-      .prepare<[], { tenant: string; target: string }>('SELECT DISTINCT tenant, target FROM monitor_checks')
+    const db = this.#db;
+    let n = 0;
+    // Per series and per target, so each delete is an index range and not a scan of the table.
+    const series = db.prepare<[], { id: number }>('SELECT id FROM monitor_series').all();
+    const hot = db.prepare('DELETE FROM monitor_hot_checks WHERE series = ? AND scheduled_at < ?');
+    const expired = db.prepare<[number, number], { n: number | null }>(
+      'SELECT SUM(checks) AS n FROM monitor_check_blocks WHERE series = ? AND period_end <= ?',
+    );
+    const blocks = db.prepare('DELETE FROM monitor_check_blocks WHERE series = ? AND period_end <= ?');
+    for (const { id } of series) {
+      n += hot.run(id, before).changes;
+      n += expired.get(id, before)!.n ?? 0;
+      blocks.run(id, before);
+    }
+    const pairs = db
+      .prepare<[], { tenant: string; target: string }>(
+        'SELECT DISTINCT tenant, target FROM monitor_checks UNION SELECT DISTINCT tenant, target FROM monitor_series',
+      )
       .all();
-    const remove = this.#db.prepare(
+    const legacy = db.prepare(
       'DELETE FROM monitor_checks WHERE tenant = ? AND target = ? AND scheduled_at < ?',
     );
-    let n = 0;
-    for (const p of pairs) n += remove.run(p.tenant, p.target, before).changes;
+    const minutes = db.prepare(
+      "DELETE FROM monitor_rollups WHERE tenant = ? AND target = ? AND size = 'minute' AND start < ?",
+    );
+    for (const p of pairs) {
+      n += legacy.run(p.tenant, p.target, before).changes;
+      minutes.run(p.tenant, p.target, before);
+    }
     return Promise.resolve(n);
   }
+
+  compactionCandidates(afterId: number, limit: number, periodMs: number): Promise<CompactionCandidate[]> {
+    const rows = this.#db
+      .prepare<
+        [number, number, number],
+        SeriesDbRow & { oldest_hot: number | null; oldest_legacy: number | null; interim: number | null }
+      >(
+        `SELECT ${SERIES},
+           (SELECT MIN(scheduled_at) FROM monitor_hot_checks h WHERE h.series = s.id) AS oldest_hot,
+           (SELECT MIN(scheduled_at) FROM monitor_checks l
+             WHERE l.tenant = s.tenant AND l.target = s.target AND l.region = s.region) AS oldest_legacy,
+           (SELECT MIN(period_start) FROM monitor_check_blocks b
+             WHERE b.series = s.id AND b.period_end - b.period_start < ?) AS interim
+         FROM monitor_series s WHERE s.id > ? ORDER BY s.id LIMIT ?`,
+      )
+      .all(periodMs, afterId, limit);
+    return Promise.resolve(
+      rows.map((r) => ({
+        series: toSeries(r, c),
+        oldestRow: oldest(r.oldest_hot, r.oldest_legacy),
+        interimStart: r.interim,
+      })),
+    );
+  }
+
+  adoptLegacy(after: TargetRef | undefined): Promise<TargetRef | undefined> {
+    const db = this.#db;
+    const next = db
+      .prepare<[string, string, string], { tenant: string; target: string }>(
+        `SELECT tenant, target FROM monitor_checks WHERE tenant > ? OR (tenant = ? AND target > ?)
+         ORDER BY tenant, target LIMIT 1`,
+      )
+      .get(after?.tenant ?? '', after?.tenant ?? '', after?.target ?? '');
+    if (!next) return Promise.resolve(undefined);
+    db.prepare(
+      `INSERT INTO monitor_series (tenant, target, region)
+       SELECT DISTINCT tenant, target, region FROM monitor_checks WHERE tenant = ? AND target = ?
+       ON CONFLICT DO NOTHING`,
+    ).run(next.tenant, next.target);
+    return Promise.resolve(next);
+  }
+
+  compact(series: number, from: number, to: number): Promise<Compacted | undefined> {
+    return compactRange(this.#history, series, from, to);
+  }
+
+  resetDerived(): Promise<void> {
+    this.#db.exec('DELETE FROM monitor_rollups; DELETE FROM monitor_states; DELETE FROM monitor_incidents;');
+    return Promise.resolve();
+  }
 }
+
+/** The earlier of two times that may be missing. */
+const oldest = (a: number | null, b: number | null): number | null =>
+  a === null ? b : b === null ? a : Math.min(a, b);
 
 /** The monitor on SQLite: targets, checks, rollups, states, incidents, and alerting's rules, windows and states. */
 export const sqliteMonitor: SqliteWing<MonitorRepositories, MonitorWriters> = {
   migrations: sqliteMigrations,
+  storage: monitorStorage,
   repositories: (connections) => {
     const serial = <T>(fn: () => T) => connections.serial(fn);
     const own = { reader: connections.reader, writer: connections.writer, serial };

@@ -40,6 +40,7 @@ import {
   type SpaceRow,
   type TimedSegmentRow,
 } from './rows.ts';
+import { occupancyStorage } from './storage.ts';
 
 /**
  * Where each level's rows live, their step (net change, lowest running sum), their order, and the
@@ -514,6 +515,7 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
  */
 export const postgresOccupancy: PostgresWing<OccupancyRepositories, OccupancyWriters> = {
   name: 'occupancy',
+  storage: occupancyStorage,
   migrations: postgresMigrations,
   open: ({ db, layout }) => {
     const partitions = new DeltaPartitions(layout);

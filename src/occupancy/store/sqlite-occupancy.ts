@@ -36,6 +36,7 @@ import {
   type TimedSegmentRow,
 } from './rows.ts';
 import { sqliteMigrations } from './sqlite-migrations.ts';
+import { occupancyStorage } from './storage.ts';
 
 /** Up to this many ids are looked up one by one; more, and the tenant's rows are scanned once. */
 const FEW = 32;
@@ -409,6 +410,7 @@ export class SqliteOccupancyWriter extends SqliteOccupancyReader implements Occu
 /** Occupancy on SQLite: the reader on the read connection, the writer in the store's transactions. */
 export const sqliteOccupancy: SqliteWing<OccupancyRepositories, OccupancyWriters> = {
   migrations: sqliteMigrations,
+  storage: occupancyStorage,
   repositories: ({ reader }) => ({ occupancy: new SqliteOccupancyReader(reader) }),
   writers: (writer) => ({ occupancy: new SqliteOccupancyWriter(writer) }),
 };

@@ -23,6 +23,7 @@ import { lockedTransaction } from './locked-transaction.ts';
 import { migrate, type PgMigration, type TimeLayout } from './migrations.ts';
 import { isNoPartition, PARTITION_LOCK, type DayPartitions } from './partitions.ts';
 import type { OpenPostgresWing, PostgresTx, PostgresWing } from './wing.ts';
+import type { StoragePart } from '../storage.ts';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` */
@@ -326,6 +327,41 @@ export class PostgresStore<W extends object = object> implements Store<W> {
 
   async ping(): Promise<void> {
     await this.#db!.query('SELECT 1');
+  }
+
+  /** PostgreSQL reuses freed space itself (autovacuum); nothing to give back here. */
+  reclaim(): Promise<number> {
+    return Promise.resolve(0);
+  }
+
+  async storage(): Promise<StoragePart[]> {
+    const db = this.#db!;
+    // Each table with its indexes and TOAST, its partitions summed into it (pg_partition_tree has no
+    // rows for a table that is not partitioned).
+    const { rows } = await db.query<{ name: string; bytes: string }>(
+      `SELECT c.relname AS name, coalesce(
+         (SELECT sum(pg_total_relation_size(t.relid)) FROM pg_partition_tree(c.oid) t),
+         pg_total_relation_size(c.oid)) AS bytes
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition`,
+    );
+    const declared = new Map(this.#wings.flatMap((w) => w.storage ?? []).map((u) => [u.table, u]));
+    const parts: StoragePart[] = [];
+    for (const row of rows) {
+      const use = declared.get(row.name);
+      const records =
+        use?.records === undefined
+          ? null
+          : Number((await db.query<{ n: string | null }>(use.records)).rows[0]?.n ?? 0);
+      parts.push({
+        stream: use?.stream ?? null,
+        tier: use?.tier ?? 'derived',
+        label: use?.label ?? row.name,
+        bytes: Number(row.bytes),
+        records,
+      });
+    }
+    return parts;
   }
 
   async close(): Promise<void> {

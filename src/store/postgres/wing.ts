@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import type { TableUse } from '../storage.ts';
 import type { MaintenanceOptions, MaintenanceReport } from '../store.ts';
 import type { Queryable } from './errors.ts';
 import type { PgMigration, TimeLayout } from './migrations.ts';
@@ -57,4 +58,6 @@ export interface PostgresWing<R extends object, W extends object> {
   readonly name: string;
   readonly migrations: readonly PgMigration[];
   open(connections: PostgresConnections): OpenPostgresWing<R, W>;
+  /** Its tables in a storage report; a table it leaves out is reported under its own name. */
+  readonly storage?: readonly TableUse[];
 }

@@ -1,4 +1,5 @@
 import type { Migration, SqliteDatabase } from '../../sqlite/database.ts';
+import type { TableUse } from '../storage.ts';
 
 /** The connections of an open SQLite store, as a wing's repositories use them. */
 export interface SqliteConnections {
@@ -21,4 +22,6 @@ export interface SqliteWing<R extends object, W extends object> {
   repositories(connections: SqliteConnections): R;
   /** Made once per store, on the write connection; called only inside a store transaction. */
   writers(writer: SqliteDatabase): W;
+  /** Its tables in a storage report; a table it leaves out is reported under its own name. */
+  readonly storage?: readonly TableUse[];
 }

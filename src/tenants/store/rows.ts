@@ -1,5 +1,6 @@
 import type { Columns } from '../../store/columns.ts';
-import type { Scope, Tenant, TokenRecord } from '../model.ts';
+import type { Scope } from '../../http/principal.ts';
+import type { Tenant, TokenRecord } from '../model.ts';
 
 /** A `tenants` row as either driver returns it (see `Columns`). */
 export interface TenantRow {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { RouteContext } from '../http/context.ts';
+import type { RouteContext } from './context.ts';
 
 /** A probe must answer before its caller gives up: a broker that is down fails the check, not the probe. */
 const PING_TIMEOUT_MS = 2000;

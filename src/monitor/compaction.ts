@@ -1,0 +1,245 @@
+import type { Logger } from 'pino';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Store } from '../store/store.ts';
+import type {
+  CompactionCandidate,
+  MonitorRepositories,
+  MonitorWriters,
+  TargetRef,
+} from './store/repositories.ts';
+
+const HOUR = 3_600_000;
+
+/** Compaction's Prometheus metrics. */
+export class CompactionMetrics {
+  readonly checks: Counter;
+  readonly blocks: Counter<'kind'>;
+  readonly bytes: Counter;
+  readonly steps: Histogram;
+  readonly passes: Counter<'outcome'>;
+  readonly pending: Gauge;
+  readonly lastPass: Gauge;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.checks = new Counter({
+      name: 'beacon_compaction_checks_total',
+      help: 'Checks moved from rows (hot or from before blocks) into compressed blocks.',
+      registers,
+    });
+    this.blocks = new Counter({
+      name: 'beacon_compaction_blocks_total',
+      help: 'Blocks written: `hour` for an hour of a period still open, `period` for a closed period.',
+      labelNames: ['kind'] as const,
+      registers,
+    });
+    this.bytes = new Counter({
+      name: 'beacon_compaction_block_bytes_total',
+      help: 'Bytes of the blocks written.',
+      registers,
+    });
+    this.steps = new Histogram({
+      name: 'beacon_compaction_step_seconds',
+      help: 'Time one compaction step (one series, one range, one transaction) held the store.',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
+    this.passes = new Counter({
+      name: 'beacon_compaction_passes_total',
+      help: 'Compaction passes over every series, by outcome (done or failed).',
+      labelNames: ['outcome'] as const,
+      registers,
+    });
+    this.pending = new Gauge({
+      name: 'beacon_compaction_pending_series',
+      help: 'Series with work left when the last pass looked at them: rows or hour blocks past the horizon.',
+      registers,
+    });
+    this.lastPass = new Gauge({
+      name: 'beacon_compaction_last_pass_timestamp_seconds',
+      help: 'When the last complete compaction pass ended.',
+      registers,
+    });
+  }
+}
+
+/** How far a pass has got. */
+export interface CompactionProgress {
+  readonly series: number;
+  readonly of: number;
+  /** Checks moved into blocks so far. */
+  readonly checks: number;
+  readonly blocks: number;
+}
+
+/** What a pass did. */
+export interface CompactionResult {
+  readonly series: number;
+  readonly checks: number;
+  readonly blocks: number;
+  readonly bytes: number;
+}
+
+export interface CompactorOptions {
+  readonly store: Store<MonitorWriters> & MonitorRepositories;
+  /** Length of a block's period (aligned to the epoch, so 24 h is a UTC day). */
+  readonly periodMs: number;
+  readonly metrics?: CompactionMetrics | undefined;
+  readonly logger: Logger;
+}
+
+/** Series asked for at once; each then takes its own steps. */
+const PAGE = 500;
+
+/**
+ * Folds checks into blocks in small steps, each one transaction of one series and one range, so a
+ * sink waits at most one step and readers (on their own connection) not at all:
+ *
+ * - a **period** (a day by default) that ended before the horizon becomes one block: its hot rows,
+ *   rows from before blocks, hour blocks and late rows merged;
+ * - an **hour** of a period still open that ended before the horizon becomes an hour block, so hot
+ *   rows stay about an hour.
+ *
+ * A check that arrives for a compacted range later (a redundant prober, a spool drained late) waits
+ * in a hot row until the next pass merges it into the block.
+ */
+export class Compactor {
+  readonly #o: CompactorOptions;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<unknown> | undefined;
+  #closed = false;
+  /** Every target with rows from before blocks has its series (legacy rows never appear anew). */
+  #adopted = false;
+
+  constructor(options: CompactorOptions) {
+    this.#o = options;
+  }
+
+  /**
+   * One pass over every series: compacts what ended before `horizon` (epoch ms). Reports progress
+   * after each series with work.
+   */
+  async run(horizon: number, onProgress?: (progress: CompactionProgress) => void): Promise<CompactionResult> {
+    const { store, metrics } = this.#o;
+    await this.#adoptLegacy();
+    const of = await store.monitor.seriesCount();
+    let series = 0;
+    let checks = 0;
+    let blocks = 0;
+    let bytes = 0;
+    let pending = 0;
+    for (let after = 0; !this.#closed;) {
+      const page = await store.transaction((tx) =>
+        tx.checks.compactionCandidates(after, PAGE, this.#o.periodMs),
+      );
+      for (let candidate of page) {
+        series += 1;
+        let worked = false;
+        for (let range = this.#next(candidate, horizon); range && !this.#closed;) {
+          worked = true;
+          const started = performance.now();
+          const [from, to, kind] = range;
+          const [done, fresh] = await store.transaction(async (tx) => [
+            await tx.checks.compact(candidate.series.id, from, to),
+            await tx.checks.compactionCandidates(candidate.series.id - 1, 1, this.#o.periodMs),
+          ]);
+          metrics?.steps.observe((performance.now() - started) / 1000);
+          if (done) {
+            checks += done.moved;
+            blocks += 1;
+            bytes += done.bytes;
+            metrics?.checks.inc(done.moved);
+            metrics?.blocks.inc({ kind });
+            metrics?.bytes.inc(done.bytes);
+          }
+          const next = fresh[0];
+          if (!next) break;
+          const nextRange = this.#next(next, horizon);
+          // A step that changed nothing would be offered again: stop this series for this pass.
+          if (!done && nextRange?.[0] === from && nextRange[1] === to) {
+            pending += 1;
+            break;
+          }
+          candidate = next;
+          range = nextRange;
+        }
+        if (worked) onProgress?.({ series, of, checks, blocks });
+      }
+      if (page.length < PAGE) break;
+      after = page.at(-1)!.series.id;
+    }
+    metrics?.pending.set(pending);
+    // What the rows took is free now: give it back to the file system, a few megabytes a step.
+    if (checks > 0) while (!this.#closed && (await store.reclaim()) > 0);
+    return { series, checks, blocks, bytes };
+  }
+
+  /** The next range of a series to compact before `horizon`, oldest first, or undefined. */
+  #next(
+    c: CompactionCandidate,
+    horizon: number,
+  ): [from: number, to: number, kind: 'hour' | 'period'] | undefined {
+    const periodMs = this.#o.periodMs;
+    const periodOf = (t: number) => Math.floor(t / periodMs) * periodMs;
+    const starts = [c.oldestRow, c.interimStart].filter((t): t is number => t !== null);
+    if (starts.length === 0) return undefined;
+    const t = Math.min(...starts);
+    const period = periodOf(t);
+    if (period + periodMs <= horizon) return [period, period + periodMs, 'period'];
+    // The period is still open: only rows of hours that ended (hour blocks wait for their period).
+    if (c.oldestRow === null) return undefined;
+    const hour = Math.max(period, Math.floor(c.oldestRow / HOUR) * HOUR);
+    const end = Math.min(hour + HOUR, period + periodMs);
+    return end <= horizon ? [hour, end, 'hour'] : undefined;
+  }
+
+  /** Makes the series of targets that still have rows from before blocks, a target per transaction. */
+  async #adoptLegacy(): Promise<void> {
+    if (this.#adopted) return;
+    let after: TargetRef | undefined;
+    do {
+      const from = after;
+      after = await this.#o.store.transaction((tx) => tx.checks.adoptLegacy(from));
+    } while (after && !this.#closed);
+    this.#adopted = !this.#closed;
+  }
+
+  /** Runs a pass every `intervalMs`, compacting what ended at least `afterMs` ago; passes never overlap. */
+  start(intervalMs: number, afterMs: number): void {
+    const tick = () => {
+      if (this.#closed) return;
+      const started = performance.now();
+      this.#running = this.run(Date.now() - afterMs)
+        .then(
+          (result) => {
+            this.#o.metrics?.passes.inc({ outcome: 'done' });
+            this.#o.metrics?.lastPass.set(Date.now() / 1000);
+            if (result.checks > 0)
+              this.#o.logger.info(
+                { ...result, seconds: Math.round(performance.now() - started) / 1000 },
+                'checks compacted',
+              );
+          },
+          (err: unknown) => {
+            this.#o.metrics?.passes.inc({ outcome: 'failed' });
+            this.#o.logger.error({ err }, 'compaction pass failed; retried at the next');
+          },
+        )
+        .finally(() => {
+          if (!this.#closed) {
+            this.#timer = setTimeout(tick, intervalMs);
+            this.#timer.unref();
+          }
+        });
+    };
+    this.#timer = setTimeout(tick, Math.min(intervalMs, 1000));
+    this.#timer.unref();
+  }
+
+  /** Stops after the step in hand. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    await this.#running;
+  }
+}

@@ -1,0 +1,897 @@
+import { constants, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
+import type { CheckRow } from '../model.ts';
+import { BitReader, BitWriter, ByteReader, ByteWriter, riceBits, unzigzag, zigzag } from './bytes.ts';
+
+/**
+ * The check codec both stores use (the one place that knows how a check becomes bytes):
+ *
+ * - **A check body**: one check without its identity (tenant, target, region, scheduledAt), about
+ *   25–30 bytes, kept in a hot row until its period is compacted.
+ * - **A block**: a closed period of one series (tenant, target, region) as columns: times as deltas
+ *   (on-time checks make one run, so their slots cost nothing; a missed, late or extra check breaks
+ *   the run), latencies as integers of 0.01 ms coded against the previous value or the column's
+ *   median, whichever is shorter, small fields run-length encoded, strings dictionary-coded, and the
+ *   whole zstd-compressed.
+ *
+ * Both are lossless for every check a JSON body can carry. A latency at 0.01 ms and a time at whole
+ * milliseconds (what the prober makes) is coded as an integer; any other number is kept as a float64
+ * exception. A check's `kind` and `state` are codes (text for one this codec does not know) and its
+ * `observed` is JSON text, each absent when the check has none. A field of an unexpected type, and
+ * any field this codec does not know (a newer agent's), travels as JSON beside the check and comes
+ * back as it went in.
+ *
+ * Formats: hot rows and blocks written before kinds and states (block format 1, hot rows without the
+ * flag in the second byte's bit 7) read as they were written: any kind, state or observed they held
+ * came back from their JSON extras, and still does.
+ */
+
+/** Latencies are integers of this many per millisecond: the prober measures to 0.01 ms. */
+export const LATENCY_SCALE = 100;
+
+/** The numeric fields, in codec order: name, scale (integers per unit) and whether null is valid. */
+const NUMBERS = [
+  ['slot', 1, false],
+  ['startedAt', 1, false],
+  ['durationMs', LATENCY_SCALE, false],
+  ['dnsMs', LATENCY_SCALE, false],
+  ['connectMs', LATENCY_SCALE, false],
+  ['tlsMs', LATENCY_SCALE, false],
+  ['ttfbMs', LATENCY_SCALE, false],
+  ['transferMs', LATENCY_SCALE, false],
+  ['status', 1, true],
+  ['bytes', 1, false],
+  ['tlsExpiresAt', 1, true],
+  ['redirects', 1, false],
+] as const;
+const SLOT = 0;
+const STARTED = 1;
+const DURATION = 2;
+const DNS = 3;
+const TRANSFER = 7;
+const STATUS = 8;
+const TLS = 10;
+const FIELDS = NUMBERS.length;
+/** In a block, scheduledAt is a column too: exceptions name it with this field number. */
+const SCHEDULED = FIELDS;
+
+/** The fields a check has besides its numbers; any other is carried as JSON. */
+const KNOWN = new Set([
+  'tenant',
+  'target',
+  'region',
+  'scheduledAt',
+  'slot',
+  'startedAt',
+  'durationMs',
+  'phases',
+  'status',
+  'httpVersion',
+  'bytes',
+  'tlsExpiresAt',
+  'patternMatched',
+  'redirects',
+  'ok',
+  'error',
+  'kind',
+  'state',
+  'observed',
+]);
+const PHASES = new Set(['dnsMs', 'connectMs', 'tlsMs', 'ttfbMs', 'transferMs']);
+const ERROR = new Set(['class', 'detail']);
+/** HTTP versions coded in 4 bits; 15 means the text follows. */
+const HTTP_VERSIONS = ['1.1', '1.0', '2.0', '2', '3', '0.9'];
+const HTTP_INLINE = 15;
+/** Error classes coded in a byte (a block keeps its own dictionary instead); 0 means the text follows. */
+const ERROR_CODES = [
+  'dns',
+  'refused',
+  'reset',
+  'timeout',
+  'tls',
+  'unreachable',
+  'protocol',
+  'redirect',
+  'status',
+  'pattern',
+  'body-too-large',
+  'other',
+  // Appended with kinds (format 2): earlier codes keep their numbers.
+  'assertion',
+  'answer',
+  'missed',
+  'reported',
+  'permission',
+];
+/** Kinds coded in 3 bits (0: none; {@link TEXT_CODE}: the text follows). Append only. */
+const KIND_CODES = ['http', 'tcp', 'dns', 'push', 'icmp'];
+/** States coded in 3 bits, as kinds. Append only. */
+const STATE_CODES = ['up', 'down', 'degraded', 'maintenance'];
+const TEXT_CODE = 7;
+
+/** What a series is: the identity a block or a hot row leaves out. */
+export interface SeriesKey {
+  readonly tenant: string;
+  readonly target: string;
+  readonly region: string;
+}
+
+/** A number as an integer of `scale` per unit when that is exact, else undefined. */
+function quantize(value: number, scale: number): number | undefined {
+  if (Object.is(value, -0)) return undefined;
+  const q = Math.round(value * scale);
+  // ±2^52 keeps a zigzag (and a difference of two) a safe integer; Object.is keeps -0 apart from 0.
+  return Math.abs(q) <= 2 ** 51 && Object.is(q / scale, value) ? q : undefined;
+}
+
+/**
+ * One check taken apart: its numbers as integers (0 where the number is an exception), the
+ * exceptions, its flags and strings, and the JSON of what the codec does not know.
+ */
+interface Parts {
+  readonly ints: number[];
+  /** [field, value] of numbers kept as float64. */
+  readonly exceptions: [number, number][];
+  /** Which nullable numbers are null (bit per field). */
+  nulls: number;
+  ok: boolean;
+  pattern: 0 | 1 | 2;
+  http: string | null;
+  errorClass: string | null;
+  errorDetail: string | null;
+  kind: string | null;
+  state: string | null;
+  /** `observed` as JSON text, null when the check has none. */
+  observed: string | null;
+  extras: string | null;
+}
+
+const isPlain = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The value of numeric field `i` of a check, from its top level or its phases. */
+function numberOf(check: CheckRow, i: number): unknown {
+  const name = NUMBERS[i]![0];
+  return PHASES.has(name)
+    ? (check.phases as unknown as Record<string, unknown>)[name]
+    : check[name as keyof CheckRow];
+}
+
+/**
+ * What the codec carries as JSON beside a check: top-level fields it does not know or whose type is
+ * unexpected (`f`), the same inside `phases` (`p`) and `error` (`e`), and known fields the check
+ * lacks (`a`, as paths), so the check comes back with exactly the keys it had.
+ */
+interface Extras {
+  f?: Record<string, unknown>;
+  p?: Record<string, unknown>;
+  e?: Record<string, unknown>;
+  a?: string[];
+}
+
+/** Takes a check apart; `scheduled` is its scheduledAt as the integer the codec uses (0 if inexact). */
+function partsOf(check: CheckRow, scheduled: number): Parts {
+  const raw = check as unknown as Record<string, unknown>;
+  const extras: Extras = {};
+  let hasExtras = false;
+  const keep = (part: 'f' | 'p' | 'e', key: string, value: unknown) => {
+    if (value === undefined) {
+      // A field the codec does not know, set to undefined, is no field at all (as in JSON).
+      if (part === 'f' && !KNOWN.has(key)) return;
+      (extras.a ??= []).push(part === 'f' ? key : `${part === 'p' ? 'phases' : 'error'}.${key}`);
+    } else (extras[part] ??= {})[key] = value;
+    hasExtras = true;
+  };
+  for (const key in raw) if (!KNOWN.has(key)) keep('f', key, raw[key]);
+  const phasesOk = isPlain(check.phases);
+  if (!phasesOk) keep('f', 'phases', check.phases);
+  else
+    for (const key in check.phases)
+      if (!PHASES.has(key)) keep('p', key, (check.phases as unknown as Record<string, unknown>)[key]);
+
+  const ints = new Array<number>(FIELDS).fill(0);
+  const exceptions: [number, number][] = [];
+  let nulls = 0;
+  for (let i = 0; i < FIELDS; i++) {
+    const [name, scale, nullable] = NUMBERS[i]!;
+    const value = phasesOk || !PHASES.has(name) ? numberOf(check, i) : 0;
+    if (value === null && nullable) {
+      nulls |= 1 << i;
+      continue;
+    }
+    if (typeof value !== 'number') {
+      // A wrong type (or none) comes back from the JSON; the number slot holds 0.
+      keep(PHASES.has(name) ? 'p' : 'f', name, value);
+      continue;
+    }
+    const q = quantize(value, scale);
+    if (q === undefined) exceptions.push([i, value]);
+    else ints[i] = q;
+  }
+  // Times are kept relative to the slot's start, and the duration as what its phases leave over.
+  ints[STARTED] = ints[STARTED]! - scheduled;
+  if ((nulls & (1 << TLS)) === 0) ints[TLS] = ints[TLS]! - scheduled;
+  let phases = 0;
+  for (let i = DNS; i <= TRANSFER; i++) phases += ints[i]!;
+  ints[DURATION] = ints[DURATION]! - phases;
+
+  let http: string | null = null;
+  if (typeof check.httpVersion === 'string') http = check.httpVersion;
+  else if (check.httpVersion !== null) keep('f', 'httpVersion', check.httpVersion);
+  let pattern: 0 | 1 | 2 = 0;
+  if (check.patternMatched === true) pattern = 2;
+  else if (check.patternMatched === false) pattern = 1;
+  else if (check.patternMatched !== null) keep('f', 'patternMatched', check.patternMatched);
+  if (typeof check.ok !== 'boolean') keep('f', 'ok', check.ok);
+  let errorClass: string | null = null;
+  let errorDetail: string | null = null;
+  const error = check.error as unknown;
+  if (isPlain(error) && typeof error.class === 'string' && typeof error.detail === 'string') {
+    errorClass = error.class;
+    errorDetail = error.detail;
+    for (const key in error) if (!ERROR.has(key)) keep('e', key, error[key]);
+  } else if (error !== null) keep('f', 'error', error);
+  // kind and state are strings when there; another type comes back from the JSON.
+  const word = (key: 'kind' | 'state'): string | null => {
+    const value = raw[key];
+    if (value === undefined) return null;
+    if (typeof value === 'string') return value;
+    keep('f', key, value);
+    return null;
+  };
+  const kind = word('kind');
+  const state = word('state');
+  const observed = raw.observed === undefined ? undefined : JSON.stringify(raw.observed);
+  return {
+    ints,
+    exceptions,
+    nulls,
+    ok: check.ok === true,
+    pattern,
+    http,
+    errorClass,
+    errorDetail,
+    kind,
+    state,
+    observed: observed ?? null,
+    extras: hasExtras ? JSON.stringify(extras) : null,
+  };
+}
+
+/** scheduledAt as the integer the codec works from: whole ms, or 0 when it has a fraction. */
+const scheduledInt = (at: number) => quantize(at, 1) ?? 0;
+
+const pattern = (flags: number): boolean | null => {
+  const p = (flags >> 1) & 3;
+  return p === 0 ? null : p === 2;
+};
+
+/**
+ * Checks of one series as columns: what compaction reads hot rows into, and a block holds. Row k is
+ * spread over every array at index k.
+ */
+export class CheckColumns {
+  n = 0;
+  /** scheduledAt as given. */
+  readonly at: number[] = [];
+  /** scheduledAt as the codec's integer (0 when it has a fraction: then it is an exception). */
+  readonly scheduled: number[] = [];
+  /** The numbers, per field, as integers relative to the slot (0 where null or an exception). */
+  readonly ints: number[][] = Array.from({ length: FIELDS }, () => []);
+  /** Which nullable numbers are null, a bit per field. */
+  readonly nulls: number[] = [];
+  /** ok (bit 0) and the pattern result (bits 1–2). */
+  readonly flags: number[] = [];
+  readonly http: (string | null)[] = [];
+  readonly errorClass: (string | null)[] = [];
+  readonly errorDetail: (string | null)[] = [];
+  readonly kind: (string | null)[] = [];
+  readonly state: (string | null)[] = [];
+  /** `observed` as JSON text (null: none). */
+  readonly observed: (string | null)[] = [];
+  readonly extras: (string | null)[] = [];
+  /** [row, field, value] of numbers kept as float64. */
+  readonly exceptions: [number, number, number][] = [];
+
+  /** Adds a check of the series. */
+  push(check: CheckRow): void {
+    const at = check.scheduledAt;
+    const scheduled = scheduledInt(at);
+    const p = partsOf(check, scheduled);
+    const k = this.n++;
+    this.at.push(at);
+    this.scheduled.push(scheduled);
+    for (let i = 0; i < FIELDS; i++) this.ints[i]!.push(p.ints[i]!);
+    this.nulls.push(p.nulls);
+    this.flags.push((p.ok ? 1 : 0) | (p.pattern << 1));
+    this.http.push(p.http);
+    this.errorClass.push(p.errorClass);
+    this.errorDetail.push(p.errorDetail);
+    this.kind.push(p.kind);
+    this.state.push(p.state);
+    this.observed.push(p.observed);
+    this.extras.push(p.extras);
+    for (const [field, value] of p.exceptions) this.exceptions.push([k, field, value]);
+  }
+
+  /** Adds a check from a hot row's scheduledAt and body ({@link encodeCheck}). */
+  pushBody(at: number, body: Uint8Array): void {
+    const r = new ByteReader(body);
+    const flags = r.byte();
+    const more = r.byte();
+    // Bit 7 of the second byte: a byte of kind (bits 0–2) and observed (bit 3) follows. Hot rows
+    // written before have neither, nor a state (bits 4–6).
+    const tail = more & 128 ? r.byte() : 0;
+    const scheduled = scheduledInt(at);
+    const nulls = (flags & 8 ? 1 << STATUS : 0) | (flags & 16 ? 1 << TLS : 0);
+    const k = this.n++;
+    this.at.push(at);
+    this.scheduled.push(scheduled);
+    for (let i = 0; i < FIELDS; i++) {
+      let v = 0;
+      if ((nulls & (1 << i)) === 0) {
+        if (i === TLS) {
+          const t = r.varint();
+          v = t % 2 === 0 ? unzigzag(t / 2) * 1000 : unzigzag((t - 1) / 2);
+        } else v = r.signed();
+      }
+      this.ints[i]!.push(v);
+    }
+    this.nulls.push(nulls);
+    this.flags.push(flags & 7);
+    const httpCode = more & 15;
+    this.http.push(
+      httpCode === 0 ? null : httpCode === HTTP_INLINE ? r.string() : HTTP_VERSIONS[httpCode - 1]!,
+    );
+    if (flags & 32) {
+      const code = r.byte();
+      this.errorClass.push(code === 0 ? r.string() : ERROR_CODES[code - 1]!);
+      this.errorDetail.push(r.string());
+    } else {
+      this.errorClass.push(null);
+      this.errorDetail.push(null);
+    }
+    this.kind.push(codeOrText(r, tail & 7, KIND_CODES));
+    this.state.push(codeOrText(r, (more >> 4) & 7, STATE_CODES));
+    this.observed.push(tail & 8 ? r.string() : null);
+    this.extras.push(flags & 64 ? r.string() : null);
+    if (flags & 128) for (let e = r.varint(); e > 0; e--) this.exceptions.push([k, r.byte(), r.float()]);
+  }
+
+  /** Appends the rows of `more`. */
+  append(more: CheckColumns): void {
+    const offset = this.n;
+    this.n += more.n;
+    this.at.push(...more.at);
+    this.scheduled.push(...more.scheduled);
+    for (let i = 0; i < FIELDS; i++) this.ints[i]!.push(...more.ints[i]!);
+    this.nulls.push(...more.nulls);
+    this.flags.push(...more.flags);
+    this.http.push(...more.http);
+    this.errorClass.push(...more.errorClass);
+    this.errorDetail.push(...more.errorDetail);
+    this.kind.push(...more.kind);
+    this.state.push(...more.state);
+    this.observed.push(...more.observed);
+    this.extras.push(...more.extras);
+    for (const [row, field, value] of more.exceptions) this.exceptions.push([row + offset, field, value]);
+  }
+
+  /** Check k, whole again. */
+  check(k: number, key: SeriesKey): CheckRow {
+    const scheduled = this.scheduled[k]!;
+    const nulls = this.nulls[k]!;
+    const values = new Array<number | null>(FIELDS);
+    let phases = 0;
+    for (let i = DNS; i <= TRANSFER; i++) phases += this.ints[i]![k]!;
+    for (let i = 0; i < FIELDS; i++) {
+      if ((nulls & (1 << i)) !== 0) {
+        values[i] = null;
+        continue;
+      }
+      let q = this.ints[i]![k]!;
+      if (i === STARTED || i === TLS) q += scheduled;
+      else if (i === DURATION) q += phases;
+      values[i] = q / NUMBERS[i]![1];
+    }
+    if (this.hasExceptions)
+      for (const [row, i, value] of this.#exceptionsOf(k)) if (row === k) values[i] = value;
+    const flags = this.flags[k]!;
+    const errorClass = this.errorClass[k]!;
+    const check: Record<string, unknown> = {
+      tenant: key.tenant,
+      target: key.target,
+      region: key.region,
+      slot: values[SLOT],
+      scheduledAt: this.at[k],
+      startedAt: values[STARTED],
+      durationMs: values[DURATION],
+      phases: {
+        dnsMs: values[3],
+        connectMs: values[4],
+        tlsMs: values[5],
+        ttfbMs: values[6],
+        transferMs: values[7],
+      },
+      status: values[STATUS],
+      httpVersion: this.http[k],
+      bytes: values[9],
+      tlsExpiresAt: values[TLS],
+      patternMatched: pattern(flags),
+      redirects: values[11],
+      ok: (flags & 1) === 1,
+      error: errorClass === null ? null : { class: errorClass, detail: this.errorDetail[k] },
+    };
+    const kind = this.kind[k];
+    if (kind !== null && kind !== undefined) check.kind = kind;
+    const state = this.state[k];
+    if (state !== null && state !== undefined) check.state = state;
+    const observed = this.observed[k];
+    if (observed !== null && observed !== undefined) check.observed = JSON.parse(observed) as unknown;
+    const extras = this.extras[k];
+    if (extras !== null && extras !== undefined) applyExtras(check, JSON.parse(extras) as Extras);
+    return check as unknown as CheckRow;
+  }
+
+  /** Every check, in row order. */
+  checks(key: SeriesKey): CheckRow[] {
+    const out = new Array<CheckRow>(this.n);
+    for (let k = 0; k < this.n; k++) out[k] = this.check(k, key);
+    return out;
+  }
+
+  get hasExceptions(): boolean {
+    return this.exceptions.length > 0;
+  }
+
+  /** Exceptions by row, found once and kept while the columns do not change. */
+  #byRow: Map<number, [number, number, number][]> | undefined;
+  #exceptionsOf(k: number): readonly [number, number, number][] {
+    if (!this.#byRow || this.#byRowSize !== this.exceptions.length) {
+      this.#byRow = new Map();
+      for (const e of this.exceptions) {
+        let list = this.#byRow.get(e[0]);
+        if (!list) this.#byRow.set(e[0], (list = []));
+        list.push(e);
+      }
+      this.#byRowSize = this.exceptions.length;
+    }
+    return this.#byRow.get(k) ?? [];
+  }
+  #byRowSize = -1;
+
+  /**
+   * The same checks in scheduledAt order, at most one per scheduledAt (the first added wins): what a
+   * block must hold. Returns this when it is so already.
+   */
+  normalized(): CheckColumns {
+    let ordered = true;
+    for (let k = 1; k < this.n && ordered; k++) ordered = this.at[k - 1]! < this.at[k]!;
+    if (ordered) return this;
+    const order = Array.from({ length: this.n }, (_, k) => k).sort(
+      (a, b) => this.at[a]! - this.at[b]! || a - b,
+    );
+    const out = new CheckColumns();
+    const moved = new Map<number, number>();
+    for (const k of order) {
+      if (out.n > 0 && out.at[out.n - 1] === this.at[k]) continue;
+      moved.set(k, out.n);
+      out.#copyRow(this, k);
+    }
+    for (const [row, field, value] of this.exceptions) {
+      const to = moved.get(row);
+      if (to !== undefined) out.exceptions.push([to, field, value]);
+    }
+    return out;
+  }
+
+  #copyRow(from: CheckColumns, k: number): void {
+    this.n++;
+    this.at.push(from.at[k]!);
+    this.scheduled.push(from.scheduled[k]!);
+    for (let i = 0; i < FIELDS; i++) this.ints[i]!.push(from.ints[i]![k]!);
+    this.nulls.push(from.nulls[k]!);
+    this.flags.push(from.flags[k]!);
+    this.http.push(from.http[k]!);
+    this.errorClass.push(from.errorClass[k]!);
+    this.errorDetail.push(from.errorDetail[k]!);
+    this.kind.push(from.kind[k]!);
+    this.state.push(from.state[k]!);
+    this.observed.push(from.observed[k]!);
+    this.extras.push(from.extras[k]!);
+  }
+}
+
+/** A kind or state read from its 3-bit code: none, one of `codes`, or the text that follows. */
+function codeOrText(r: ByteReader, code: number, codes: readonly string[]): string | null {
+  if (code === 0) return null;
+  if (code === TEXT_CODE) return r.string();
+  const word = codes[code - 1];
+  if (word === undefined) throw new RangeError(`a check has an unknown code ${code}`);
+  return word;
+}
+
+/** The 3-bit code of a kind or state (0 for none), whose text follows when it is {@link TEXT_CODE}. */
+const codeOf = (word: string | null, codes: readonly string[]): number =>
+  word === null ? 0 : codes.indexOf(word) + 1 || TEXT_CODE;
+
+/** Puts back what a check carried as JSON: unknown fields, and the known ones it lacked. */
+function applyExtras(check: Record<string, unknown>, extras: Extras): void {
+  Object.assign(check, extras.f);
+  if (extras.p) Object.assign(check.phases as object, extras.p);
+  if (extras.e && check.error) Object.assign(check.error, extras.e);
+  for (const path of extras.a ?? []) {
+    const [head, key] = path.split('.', 2);
+    if (key === undefined) delete check[head!];
+    else delete (check[head!] as Record<string, unknown>)[key];
+  }
+}
+
+// Check body, first byte: ok (bit 0), pattern (bits 1–2), status null (3), TLS null (4), error (5),
+// extras (6), exceptions (7). Second byte: the HTTP version's code (bits 0–3), the state's code
+// (bits 4–6), and (bit 7) whether a third byte follows: the kind's code (bits 0–2) and whether
+// observed is there (bit 3); an http check without observed (most) needs none. Then each number as a
+// zigzag varint (TLS expiry relative to the slot, in seconds (even) or milliseconds (odd)), then
+// the HTTP version's text if it has no code, the error (class code or 0 and its text, then detail),
+// the kind's and the state's text if they have no code, observed's JSON, the extras' JSON and the
+// exceptions.
+
+/** A check as the body of a hot row: everything but its series and scheduledAt, about 25–30 bytes. */
+export function encodeCheck(check: CheckRow): Uint8Array {
+  const p = partsOf(check, scheduledInt(check.scheduledAt));
+  const w = new ByteWriter(48);
+  const statusNull = (p.nulls & (1 << STATUS)) !== 0;
+  const tlsNull = (p.nulls & (1 << TLS)) !== 0;
+  w.byte(
+    (p.ok ? 1 : 0) |
+      (p.pattern << 1) |
+      (statusNull ? 8 : 0) |
+      (tlsNull ? 16 : 0) |
+      (p.errorClass !== null ? 32 : 0) |
+      (p.extras !== null ? 64 : 0) |
+      (p.exceptions.length > 0 ? 128 : 0),
+  );
+  const httpCode = p.http === null ? 0 : HTTP_VERSIONS.indexOf(p.http) + 1 || HTTP_INLINE;
+  const kindCode = codeOf(p.kind, KIND_CODES);
+  const stateCode = codeOf(p.state, STATE_CODES);
+  const tail = kindCode | (p.observed !== null ? 8 : 0);
+  w.byte(httpCode | (stateCode << 4) | (tail !== 0 ? 128 : 0));
+  if (tail !== 0) w.byte(tail);
+  for (let i = 0; i < FIELDS; i++) {
+    if (i === STATUS && statusNull) continue;
+    if (i === TLS) {
+      if (tlsNull) continue;
+      const rel = p.ints[i]!;
+      w.varint(rel % 1000 === 0 ? zigzag(rel / 1000) * 2 : zigzag(rel) * 2 + 1);
+      continue;
+    }
+    w.signed(p.ints[i]!);
+  }
+  if (httpCode === HTTP_INLINE) w.string(p.http!);
+  if (p.errorClass !== null) {
+    const code = ERROR_CODES.indexOf(p.errorClass) + 1;
+    w.byte(code);
+    if (code === 0) w.string(p.errorClass);
+    w.string(p.errorDetail!);
+  }
+  if (kindCode === TEXT_CODE) w.string(p.kind!);
+  if (stateCode === TEXT_CODE) w.string(p.state!);
+  if (p.observed !== null) w.string(p.observed);
+  if (p.extras !== null) w.string(p.extras);
+  if (p.exceptions.length > 0) {
+    w.varint(p.exceptions.length);
+    for (const [field, value] of p.exceptions) {
+      w.byte(field);
+      w.float(value);
+    }
+  }
+  return w.finish().slice();
+}
+
+/** The check a hot row holds, from its series, scheduledAt and body. */
+export function decodeCheck(key: SeriesKey, scheduledAt: number, body: Uint8Array): CheckRow {
+  const columns = new CheckColumns();
+  columns.pushBody(scheduledAt, body);
+  return columns.check(0, key);
+}
+
+// Blocks. An integer column is written in whichever of these modes is shortest: runs of equal values,
+// runs of equal differences (times on schedule), or Rice codes of each value's difference from the
+// previous one or from the column's median (latencies: noise around a level).
+const RUNS = 0;
+const DELTA_RUNS = 1;
+const RICE_DELTAS = 2;
+const RICE_MEDIAN = 3;
+/**
+ * The block format written; a reader refuses any but this and {@link KINDLESS_VERSION}. Format 2
+ * added the kind, state and observed columns after the extras.
+ */
+const BLOCK_VERSION = 2;
+/** Blocks written before kinds and states: no kind, state or observed columns. */
+const KINDLESS_VERSION = 1;
+/**
+ * zstd level for blocks. The Rice-coded latencies are near their entropy already; zstd shrinks the
+ * rest (dictionaries, runs) and costs little at its default level.
+ */
+const ZSTD_LEVEL = 3;
+/** Values sampled to estimate a column's median: enough for a centre, cheap to sort. */
+const MEDIAN_SAMPLE = 63;
+
+/** Bytes a non-negative safe integer takes as a varint. */
+function varintBytes(n: number): number {
+  let bytes = 1;
+  while (n >= 128) {
+    n = Math.floor(n / 128);
+    bytes++;
+  }
+  return bytes;
+}
+
+/** Runs of equal values among the first `n` as (value, count) pairs. */
+function writeRuns(w: ByteWriter, values: ArrayLike<number>, n = values.length): void {
+  let i = 0;
+  while (i < n) {
+    const v = values[i]!;
+    let j = i + 1;
+    while (j < n && values[j] === v) j++;
+    w.signed(v);
+    w.varint(j - i);
+    i = j;
+  }
+}
+
+/** Bytes {@link writeRuns} would take. */
+function runsBytes(values: ArrayLike<number>, n: number): number {
+  let bytes = 0;
+  let i = 0;
+  while (i < n) {
+    const v = values[i]!;
+    let j = i + 1;
+    while (j < n && values[j] === v) j++;
+    bytes += varintBytes(zigzag(v)) + varintBytes(j - i);
+    i = j;
+  }
+  return bytes;
+}
+
+function readRuns(r: ByteReader, out: number[], n: number): void {
+  let i = 0;
+  while (i < n) {
+    const v = r.signed();
+    const count = r.varint();
+    if (count === 0 || i + count > n) throw new RangeError('a block column has runs past its end');
+    for (let k = 0; k < count; k++) out[i++] = v;
+  }
+}
+
+/** The Rice parameter that codes `residuals` (zigzagged) in the fewest bits, and those bits. */
+function bestRice(residuals: readonly number[], n: number): { k: number; bits: number } {
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += residuals[i]!;
+  const mean = n === 0 ? 0 : sum / n;
+  // For a geometric distribution the best k is near log2(mean · ln 2); its neighbours are tried too,
+  // in one pass. A quotient past the escape costs the escaped length instead (riceBits).
+  const k0 = mean < 2 ? 0 : Math.min(22, Math.max(0, Math.round(Math.log2(mean * Math.LN2)) - 1));
+  let q0 = 0;
+  let q1 = 0;
+  let q2 = 0;
+  let escapes = false;
+  for (let i = 0; i < n; i++) {
+    const z = residuals[i]!;
+    if (z >= 2 ** 31) {
+      escapes = true;
+      break;
+    }
+    const q = z >>> k0;
+    q0 += q;
+    q1 += q >>> 1;
+    q2 += q >>> 2;
+    if (q >= 32) escapes = true;
+  }
+  if (escapes) {
+    // Outliers: count each code exactly.
+    let best = { k: 0, bits: Infinity };
+    for (let k = k0; k <= k0 + 2; k++) {
+      let bits = 0;
+      for (let i = 0; i < n; i++) bits += riceBits(residuals[i]!, k);
+      if (bits < best.bits) best = { k, bits };
+    }
+    return best;
+  }
+  const b0 = q0 + n * (k0 + 1);
+  const b1 = q1 + n * (k0 + 2);
+  const b2 = q2 + n * (k0 + 3);
+  if (b0 <= b1 && b0 <= b2) return { k: k0, bits: b0 };
+  return b1 <= b2 ? { k: k0 + 1, bits: b1 } : { k: k0 + 2, bits: b2 };
+}
+
+/** A median of `values` from an even sample of at most {@link MEDIAN_SAMPLE} of them. */
+function medianOf(values: readonly number[]): number {
+  const step = Math.max(1, Math.floor(values.length / MEDIAN_SAMPLE));
+  const sample: number[] = [];
+  for (let i = 0; i < values.length; i += step) sample.push(values[i]!);
+  sample.sort((a, b) => a - b);
+  return sample[sample.length >> 1] ?? 0;
+}
+
+/** Scratch columns for {@link writeInts}, grown as blocks need: a block allocates none of its own. */
+let deltas: number[] = [];
+let fromMedian: number[] = [];
+let zDeltas: number[] = [];
+
+/** An integer column of n ≥ 1 values, in its shortest mode. */
+function writeInts(w: ByteWriter, values: readonly number[]): void {
+  const n = values.length;
+  if (deltas.length < n) {
+    deltas = new Array<number>(n).fill(0);
+    fromMedian = new Array<number>(n).fill(0);
+    zDeltas = new Array<number>(n).fill(0);
+  }
+  const median = medianOf(values);
+  deltas[0] = values[0]!;
+  fromMedian[0] = zigzag(values[0]! - median);
+  for (let i = 1; i < n; i++) {
+    const d = values[i]! - values[i - 1]!;
+    deltas[i] = d;
+    zDeltas[i - 1] = zigzag(d);
+    fromMedian[i] = zigzag(values[i]! - median);
+  }
+  const riceMedian = bestRice(fromMedian, n);
+  const riceDeltas = bestRice(zDeltas, n - 1);
+  const sizes = [
+    runsBytes(values, n),
+    runsBytes(deltas, n),
+    varintBytes(zigzag(values[0]!)) + 1 + Math.ceil(riceDeltas.bits / 8),
+    varintBytes(zigzag(median)) + 1 + Math.ceil(riceMedian.bits / 8),
+  ];
+  const mode = sizes.indexOf(Math.min(...sizes));
+  w.byte(mode);
+  if (mode === RUNS) writeRuns(w, values, n);
+  else if (mode === DELTA_RUNS) writeRuns(w, deltas, n);
+  else {
+    const rice = mode === RICE_DELTAS ? riceDeltas : riceMedian;
+    const residuals = mode === RICE_DELTAS ? zDeltas : fromMedian;
+    w.signed(mode === RICE_DELTAS ? values[0]! : median);
+    w.byte(rice.k);
+    const bits = new BitWriter(w);
+    for (let i = 0, count = mode === RICE_DELTAS ? n - 1 : n; i < count; i++)
+      bits.rice(residuals[i]!, rice.k);
+    bits.flush();
+  }
+}
+
+function readInts(r: ByteReader, n: number): number[] {
+  const out = new Array<number>(n);
+  const mode = r.byte();
+  if (mode === RUNS || mode === DELTA_RUNS) readRuns(r, out, n);
+  else if (mode === RICE_DELTAS || mode === RICE_MEDIAN) {
+    const base = r.signed();
+    const k = r.byte();
+    const bits = new BitReader(r.buffer, r.position);
+    if (mode === RICE_MEDIAN) for (let i = 0; i < n; i++) out[i] = base + unzigzag(bits.rice(k));
+    else {
+      out[0] = base;
+      for (let i = 1; i < n; i++) out[i] = unzigzag(bits.rice(k));
+    }
+    r.seek(bits.end());
+  } else throw new RangeError(`a block column has an unknown mode ${mode}`);
+  if (mode === DELTA_RUNS || mode === RICE_DELTAS) for (let i = 1; i < n; i++) out[i] = out[i]! + out[i - 1]!;
+  return out;
+}
+
+/** A column of strings (or nulls): a dictionary, then each value's entry (0 for null) in runs. */
+function writeStrings(w: ByteWriter, values: readonly (string | null)[]): void {
+  const dictionary = new Map<string, number>();
+  const codes = values.map((v) => {
+    if (v === null) return 0;
+    let code = dictionary.get(v);
+    if (code === undefined) dictionary.set(v, (code = dictionary.size + 1));
+    return code;
+  });
+  w.varint(dictionary.size);
+  for (const s of dictionary.keys()) w.string(s);
+  writeRuns(w, codes);
+}
+
+function readStrings(r: ByteReader, n: number, out: (string | null)[]): void {
+  const dictionary: (string | null)[] = [null];
+  for (let size = r.varint(); size > 0; size--) dictionary.push(r.string());
+  const codes = new Array<number>(n);
+  readRuns(r, codes, n);
+  for (const code of codes) {
+    if (code < 0 || code >= dictionary.length)
+      throw new RangeError('a block string is not in its dictionary');
+    out.push(dictionary[code]!);
+  }
+}
+
+/**
+ * A closed period of one series as a block: the zstd-compressed columns of `columns`, which must be
+ * {@link CheckColumns.normalized} (scheduledAt order, one check per scheduledAt) and not empty.
+ */
+export function encodeBlock(columns: CheckColumns): Buffer {
+  const n = columns.n;
+  const w = new ByteWriter(n * 12 + 256);
+  w.varint(BLOCK_VERSION);
+  w.varint(n);
+  writeInts(w, columns.scheduled);
+  const column = new Array<number>(n);
+  for (let i = 0; i < FIELDS; i++) {
+    const ints = columns.ints[i]!;
+    if (!NUMBERS[i]![2]) writeInts(w, ints);
+    else {
+      // A nullable column shifts its values up by one to keep 0 for null.
+      for (let k = 0; k < n; k++) column[k] = (columns.nulls[k]! & (1 << i)) !== 0 ? 0 : zigzag(ints[k]!) + 1;
+      writeInts(w, column);
+    }
+  }
+  writeRuns(w, columns.flags);
+  writeStrings(w, columns.http);
+  writeStrings(w, columns.errorClass);
+  writeStrings(w, columns.errorDetail);
+  writeStrings(w, columns.extras);
+  writeStrings(w, columns.kind);
+  writeStrings(w, columns.state);
+  writeStrings(w, columns.observed);
+  const exceptions = [...columns.exceptions];
+  columns.at.forEach((at, k) => {
+    if (quantize(at, 1) === undefined) exceptions.push([k, SCHEDULED, at]);
+  });
+  w.varint(exceptions.length);
+  for (const [row, field, value] of exceptions) {
+    w.varint(row);
+    w.byte(field);
+    w.float(value);
+  }
+  return zstdCompressSync(w.finish(), { params: { [constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL } });
+}
+
+/** The columns of a block ({@link encodeBlock}). */
+export function decodeBlock(data: Uint8Array): CheckColumns {
+  const r = new ByteReader(zstdDecompressSync(data));
+  const version = r.varint();
+  if (version !== BLOCK_VERSION && version !== KINDLESS_VERSION)
+    throw new RangeError(`check block format ${version} is not one this Beacon reads`);
+  const n = r.varint();
+  const columns = new CheckColumns();
+  columns.n = n;
+  const scheduled = readInts(r, n);
+  columns.scheduled.push(...scheduled);
+  columns.at.push(...scheduled);
+  const nulls = columns.nulls;
+  for (let k = 0; k < n; k++) nulls.push(0);
+  for (let i = 0; i < FIELDS; i++) {
+    const values = readInts(r, n);
+    if (NUMBERS[i]![2]) {
+      for (let k = 0; k < n; k++) {
+        if (values[k] === 0) nulls[k] = nulls[k]! | (1 << i);
+        else values[k] = unzigzag(values[k]! - 1);
+      }
+    }
+    columns.ints[i]!.push(...values);
+  }
+  readRuns(r, columns.flags, n);
+  readStrings(r, n, columns.http);
+  readStrings(r, n, columns.errorClass);
+  readStrings(r, n, columns.errorDetail);
+  readStrings(r, n, columns.extras);
+  if (version === KINDLESS_VERSION)
+    for (let k = 0; k < n; k++) {
+      columns.kind.push(null);
+      columns.state.push(null);
+      columns.observed.push(null);
+    }
+  else {
+    readStrings(r, n, columns.kind);
+    readStrings(r, n, columns.state);
+    readStrings(r, n, columns.observed);
+  }
+  for (let count = r.varint(); count > 0; count--) {
+    const row = r.varint();
+    const field = r.byte();
+    const value = r.float();
+    if (row >= n) throw new RangeError('a block exception is past its last row');
+    if (field === SCHEDULED) columns.at[row] = value;
+    else columns.exceptions.push([row, field, value]);
+  }
+  return columns;
+}

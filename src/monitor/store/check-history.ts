@@ -1,0 +1,391 @@
+import { addToRollups, mergeRollups } from '../rollup.ts';
+import { rollupId, type CheckRow, type Rollup } from '../model.ts';
+import { CheckColumns, decodeBlock, encodeBlock, encodeCheck, type SeriesKey } from './check-blocks.ts';
+import type { CheckQuery, RollupQuery } from './repositories.ts';
+
+/**
+ * A target's check history as both backends keep it, written once over each backend's SQL:
+ *
+ * - **Hot rows**, one encoded check each ({@link encodeCheck}), until compaction.
+ * - **Blocks**, a closed period of one series each ({@link encodeBlock}).
+ * - **Legacy rows** of `monitor_checks`, the format before blocks, read until compaction has moved
+ *   them into blocks.
+ *
+ * A check is in exactly one of them: an insert looks for its identity in the block of its period
+ * (when its series has one), and compaction moves a period's rows and blocks into one block in one
+ * transaction. Readers merge the three, so a listing pages across them without a gap or a repeat.
+ */
+
+/** One target's checks in one region: what hot rows and blocks are numbered by. */
+export interface Series extends SeriesKey {
+  readonly id: number;
+  /** Where its newest block ends (epoch ms): only a check before it can be in a block. */
+  readonly compactedUntil: number;
+}
+
+/** A stored check, and whether it is in a block (its minute rollup is then derived, not stored). */
+export interface StoredCheck {
+  readonly check: CheckRow;
+  readonly inBlock: boolean;
+}
+
+/** A hot row: one encoded check. */
+export interface HotRow {
+  readonly scheduledAt: number;
+  readonly body: Uint8Array;
+}
+
+/** A block: a period [start, end) of one series. */
+export interface Block {
+  readonly periodStart: number;
+  readonly periodEnd: number;
+  readonly checks: number;
+  readonly data: Uint8Array;
+}
+
+/** Checks below a point, newest first: scheduledAt < `below` (≤ when `inclusive`), ≥ `from`. */
+export interface Range {
+  readonly below: number;
+  readonly inclusive: boolean;
+  readonly from: number;
+}
+
+/** What a backend's reader runs for check history (SQL only); {@link CheckHistory} does the rest. */
+export interface HistoryReadSql {
+  /** The series of one target, in region order. */
+  series(tenant: string, target: string): Promise<Series[]>;
+  /** Up to `limit` hot rows of a series in `range`, newest first. */
+  hotRows(series: number, range: Range, limit: number): Promise<HotRow[]>;
+  /** Up to `limit` blocks of a series starting before `range.below` and ending after `range.from`, newest first. */
+  blocks(series: number, range: Range, limit: number): Promise<Block[]>;
+  /** A page of legacy rows, exactly as listChecks answered before blocks. */
+  legacyRows(query: CheckQuery): Promise<CheckRow[]>;
+  /** Hot rows of a series in [from, to), oldest first. */
+  hotBetween(series: number, from: number, to: number): Promise<HotRow[]>;
+  /** Legacy rows of a series in [from, to), oldest first. */
+  legacyBetween(series: SeriesKey, from: number, to: number): Promise<CheckRow[]>;
+  /** Series in id order after `afterId`. */
+  seriesAfter(afterId: number, limit: number): Promise<Series[]>;
+  /** The first and last time a series has checks at (last exclusive), or undefined when it has none. */
+  span(series: Series): Promise<{ first: number; end: number } | undefined>;
+  /** For each series of a tenant's existing targets, its newest hot row (if it has one). */
+  newestHot(tenant: string): Promise<(HotRow & { series: Series })[]>;
+  /**
+   * The newest block of each series of a tenant's existing targets whose checks may all be in blocks:
+   * it has blocks, and no hot row after its newest block's end (a target that stopped, say).
+   */
+  newestBlocks(tenant: string): Promise<(Block & { series: Series })[]>;
+  /** The newest legacy check(s) of each of a tenant's existing targets (all regions at that time). */
+  newestLegacy(tenant: string): Promise<CheckRow[]>;
+}
+
+/** A page's order: newest first, then region descending (byte order; regions are ASCII). */
+const newestFirst = (a: CheckRow, b: CheckRow) =>
+  b.scheduledAt - a.scheduledAt || (a.region < b.region ? 1 : a.region > b.region ? -1 : 0);
+
+/**
+ * Blocks decoded lately, kept for the next page of the same listing: paging through a day of checks
+ * 100 at a time would otherwise decode its block 15 times. A hit is checked against the block's bytes,
+ * so a block compaction rewrote is never answered from the cache. A decoded day is about 200 KB.
+ */
+class DecodedBlocks {
+  readonly #entries = new Map<string, { data: Uint8Array; columns: CheckColumns }>();
+  readonly #size: number;
+
+  constructor(size: number) {
+    this.#size = size;
+  }
+
+  get(series: number, block: Block): CheckColumns {
+    const key = `${series}:${block.periodStart}`;
+    const hit = this.#entries.get(key);
+    if (hit && Buffer.compare(hit.data, block.data) === 0) {
+      this.#entries.delete(key);
+      this.#entries.set(key, hit);
+      return hit.columns;
+    }
+    const columns = decodeBlock(block.data);
+    this.#entries.delete(key);
+    this.#entries.set(key, { data: block.data, columns });
+    if (this.#entries.size > this.#size) this.#entries.delete(this.#entries.keys().next().value!);
+    return columns;
+  }
+}
+
+/** The checks of a block that fall in `range`, newest first, at most `limit` of them. */
+function blockChecks(columns: CheckColumns, series: SeriesKey, range: Range, limit = Infinity): CheckRow[] {
+  const out: CheckRow[] = [];
+  for (let k = columns.n - 1; k >= 0 && out.length < limit; k--) {
+    const at = columns.at[k]!;
+    if (at > range.below || (at === range.below && !range.inclusive)) continue;
+    if (at < range.from) break;
+    out.push(columns.check(k, series));
+  }
+  return out;
+}
+
+/** Reads check history over a backend's SQL: pages, the newest checks, minute rollups of blocks. */
+export class CheckHistory {
+  readonly #sql: HistoryReadSql;
+  readonly #decoded = new DecodedBlocks(16);
+
+  constructor(sql: HistoryReadSql) {
+    this.#sql = sql;
+  }
+
+  #checksOf(series: Series, block: Block, range: Range, limit?: number): CheckRow[] {
+    return blockChecks(this.#decoded.get(series.id, block), series, range, limit);
+  }
+
+  /** A target's checks, newest first, across hot rows, blocks and legacy rows. */
+  async listChecks(query: CheckQuery): Promise<CheckRow[]> {
+    const { limit, before } = query;
+    const to = query.to ?? Infinity;
+    const from = query.from ?? -Infinity;
+    const all: CheckRow[] = await this.#sql.legacyRows(query);
+    for (const series of await this.#sql.series(query.tenant, query.target)) {
+      // The cursor is (scheduledAt, region): this series' own region says whether its time is in.
+      let range: Range = { below: to, inclusive: false, from };
+      if (before && before.scheduledAt <= to) {
+        const inclusive = series.region < before.region && before.scheduledAt < to;
+        range = { below: before.scheduledAt, inclusive, from };
+      }
+      const mine = await this.#seriesPage(series, range, limit);
+      for (const check of mine) all.push(check);
+    }
+    return all.sort(newestFirst).slice(0, limit);
+  }
+
+  /** Up to `limit` newest checks of one series in `range`, from its hot rows and its blocks. */
+  async #seriesPage(series: Series, range: Range, limit: number): Promise<CheckRow[]> {
+    const out: CheckRow[] = [];
+    const hot = await this.#sql.hotRows(series.id, range, limit);
+    if (hot.length > 0) {
+      const columns = new CheckColumns();
+      for (const row of hot) columns.pushBody(row.scheduledAt, row.body);
+      for (const check of columns.checks(series)) out.push(check);
+    }
+    // Blocks, newest first, only while one can still hold one of the `limit` newest: one that ends
+    // before the limit-th check found so far cannot.
+    if (series.compactedUntil === 0) return out;
+    let below = range;
+    for (;;) {
+      const blocks = await this.#sql.blocks(series.id, below, 4);
+      for (const block of blocks) {
+        if (out.length >= limit) {
+          out.sort(newestFirst);
+          if (block.periodEnd <= out[limit - 1]!.scheduledAt) return out.slice(0, limit);
+        }
+        for (const check of this.#checksOf(series, block, range, limit)) out.push(check);
+      }
+      if (blocks.length < 4) break;
+      below = { ...range, below: blocks.at(-1)!.periodStart, inclusive: false };
+    }
+    return out.sort(newestFirst).slice(0, limit);
+  }
+
+  /** The newest check of each of a tenant's targets (all regions at that time), by target. */
+  async latestChecks(tenant: string): Promise<CheckRow[]> {
+    const newest = new Map<string, CheckRow[]>();
+    const offer = (check: CheckRow) => {
+      const held = newest.get(check.target);
+      if (!held || held[0]!.scheduledAt < check.scheduledAt) newest.set(check.target, [check]);
+      else if (held[0]!.scheduledAt === check.scheduledAt) held.push(check);
+    };
+    for (const row of await this.#sql.newestHot(tenant)) {
+      const columns = new CheckColumns();
+      columns.pushBody(row.scheduledAt, row.body);
+      offer(columns.check(0, row.series));
+    }
+    // A series whose newest check is in a block (its target stopped, say): that block's last one.
+    for (const block of await this.#sql.newestBlocks(tenant)) {
+      const columns = decodeBlock(block.data);
+      if (columns.n > 0) offer(columns.check(columns.n - 1, block.series));
+    }
+    for (const check of await this.#sql.newestLegacy(tenant)) offer(check);
+    return [...newest.values()]
+      .flat()
+      .sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : a.region < b.region ? -1 : 1));
+  }
+
+  /**
+   * A series' checks in [from, to), oldest first, from every place they may be, each saying whether
+   * it is in a block.
+   */
+  async seriesChecks(series: Series, from: number, to: number): Promise<StoredCheck[]> {
+    const out: StoredCheck[] = (await this.#sql.legacyBetween(series, from, to)).map((check) => ({
+      check,
+      inBlock: false,
+    }));
+    const hot = await this.#sql.hotBetween(series.id, from, to);
+    const columns = new CheckColumns();
+    for (const row of hot) columns.pushBody(row.scheduledAt, row.body);
+    for (const check of columns.checks(series)) out.push({ check, inBlock: false });
+    const range: Range = { below: to, inclusive: false, from };
+    for (let below = range; ;) {
+      const blocks = await this.#sql.blocks(series.id, below, 16);
+      for (const block of blocks)
+        for (const check of this.#checksOf(series, block, range)) out.push({ check, inBlock: true });
+      if (blocks.length < 16) break;
+      below = { ...range, below: blocks.at(-1)!.periodStart };
+    }
+    return out.sort((a, b) => a.check.scheduledAt - b.check.scheduledAt);
+  }
+
+  /** The first and last time a series has checks at (last exclusive), or undefined when it has none. */
+  span(series: Series): Promise<{ first: number; end: number } | undefined> {
+    return this.#sql.span(series);
+  }
+
+  seriesAfter(afterId: number, limit: number): Promise<Series[]> {
+    return this.#sql.seriesAfter(afterId, limit);
+  }
+
+  /**
+   * Minute rollups of a target in [from, to): the stored ones (checks not yet in blocks) and those of
+   * the checks in blocks, whose minute rows compaction took away, summed per minute and region.
+   */
+  async minuteRollups(query: RollupQuery, stored: readonly Rollup[]): Promise<Rollup[]> {
+    const range: Range = { below: query.to, inclusive: false, from: query.from };
+    const derived: CheckRow[] = [];
+    for (const series of await this.#sql.series(query.tenant, query.target)) {
+      if (series.compactedUntil <= query.from) continue;
+      let below = range;
+      for (;;) {
+        const blocks = await this.#sql.blocks(series.id, below, 16);
+        for (const block of blocks)
+          for (const check of this.#checksOf(series, block, range)) derived.push(check);
+        if (blocks.length < 16) break;
+        below = { ...range, below: blocks.at(-1)!.periodStart };
+      }
+    }
+    if (derived.length === 0) return [...stored];
+    const byKey = new Map<string, Rollup[]>();
+    for (const r of [...stored, ...addToRollups([], derived).filter((r) => r.size === 'minute')]) {
+      const id = rollupId(r);
+      byKey.set(id, [...(byKey.get(id) ?? []), r]);
+    }
+    return [...byKey.values()]
+      .map((rs) => (rs.length === 1 ? rs[0]! : mergeRollups(rs, rs[0]!)))
+      .filter((r) => r.start >= query.from && r.start < query.to)
+      .sort((a, b) => a.start - b.start || (a.region < b.region ? -1 : a.region > b.region ? 1 : 0));
+  }
+}
+
+/** What a backend's writer runs for check history inside a sink's transaction (SQL only). */
+export interface HistoryWriteSql {
+  /**
+   * The series of these keys, made where missing. On PostgreSQL they are share-locked until commit,
+   * so compaction of one of them (which locks it for update) waits, and is waited for.
+   */
+  seriesFor(keys: readonly SeriesKey[]): Promise<Series[]>;
+  /** The block of a series whose period holds `at`, if there is one. */
+  blockAt(series: number, at: number): Promise<Block | undefined>;
+  /** True when the legacy table may hold rows (it is then asked about each check). */
+  legacyNonEmpty(): Promise<boolean>;
+  /** Which of these identities the legacy table holds, as indexes into `checks`. */
+  inLegacy(checks: readonly CheckRow[]): Promise<Set<number>>;
+  /** Inserts hot rows whose (series, scheduledAt) is new; returns the indexes of those inserted. */
+  insertHot(rows: readonly (HotRow & { series: number })[]): Promise<Set<number>>;
+}
+
+const seriesId = (k: SeriesKey) => `${k.tenant}\u0000${k.target}\u0000${k.region}`;
+
+/**
+ * Stores the checks whose identity (tenant, target, region, scheduledAt) is new, in hot rows, and
+ * returns them. The first of an identity in `rows` wins; a check whose identity is already a hot row,
+ * a legacy row or in a block (a redundant prober's, a spool drained late) is not new.
+ */
+export async function insertChecks(sql: HistoryWriteSql, rows: readonly CheckRow[]): Promise<CheckRow[]> {
+  if (rows.length === 0) return [];
+  const firsts: CheckRow[] = [];
+  const seen = new Set<string>();
+  for (const row of rows) {
+    const id = `${seriesId(row)}\u0000${row.scheduledAt}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    firsts.push(row);
+  }
+  const keys = [...new Map(firsts.map((r) => [seriesId(r), r])).values()];
+  const series = new Map((await sql.seriesFor(keys)).map((s) => [seriesId(s), s]));
+  const known = (await sql.legacyNonEmpty()) ? await sql.inLegacy(firsts) : new Set<number>();
+  // A check from before its series' newest block may be in a block already: look in the block of its
+  // period (each block read once per batch).
+  const blocks = new Map<string, Set<number> | undefined>();
+  const candidates: (HotRow & { series: number; index: number })[] = [];
+  for (let i = 0; i < firsts.length; i++) {
+    if (known.has(i)) continue;
+    const check = firsts[i]!;
+    const s = series.get(seriesId(check))!;
+    if (check.scheduledAt < s.compactedUntil) {
+      const block = await sql.blockAt(s.id, check.scheduledAt);
+      if (block) {
+        const id = `${s.id}\u0000${block.periodStart}`;
+        if (!blocks.has(id)) blocks.set(id, new Set(decodeBlock(block.data).at));
+        if (blocks.get(id)!.has(check.scheduledAt)) continue;
+      }
+    }
+    candidates.push({ series: s.id, scheduledAt: check.scheduledAt, body: encodeCheck(check), index: i });
+  }
+  const inserted = await sql.insertHot(candidates);
+  return candidates.filter((_, k) => inserted.has(k)).map((c) => firsts[c.index]!);
+}
+
+/** What compaction runs on one locked series (SQL only); {@link compactRange} does the rest. */
+export interface CompactionSql {
+  /** The series, locked for update until the transaction ends (PostgreSQL). */
+  lockSeries(id: number): Promise<Series | undefined>;
+  /** Hot rows of a series in [from, to), oldest first. */
+  hotIn(series: number, from: number, to: number): Promise<HotRow[]>;
+  /** Legacy rows of a series in [from, to). */
+  legacyIn(series: SeriesKey, from: number, to: number): Promise<CheckRow[]>;
+  /** Blocks of a series overlapping [from, to). */
+  blocksIn(series: number, from: number, to: number): Promise<Block[]>;
+  /**
+   * Replaces everything of a series in [from, to) (hot rows, legacy rows, blocks, and the minute
+   * rollups of its target and region, which blocks stand in for) with one block, and moves the
+   * series' compacted_until to at least `to`.
+   */
+  replaceRange(series: Series, from: number, to: number, block: Block): Promise<void>;
+}
+
+/** What one compaction step did. */
+export interface Compacted {
+  /** Checks in the new block (those it had before included). */
+  readonly checks: number;
+  /** Checks that were rows (hot or legacy) and are now in the block. */
+  readonly moved: number;
+  readonly bytes: number;
+}
+
+/**
+ * Folds every check of a series in [from, to) (widened to any block it overlaps) into one block: its
+ * hot rows, legacy rows and blocks. Nothing happens when the range holds nothing, or exactly one
+ * block of that range.
+ */
+export async function compactRange(
+  sql: CompactionSql,
+  id: number,
+  from: number,
+  to: number,
+): Promise<Compacted | undefined> {
+  const series = await sql.lockSeries(id);
+  if (!series) return undefined;
+  const blocks = await sql.blocksIn(id, from, to);
+  for (const b of blocks) {
+    from = Math.min(from, b.periodStart);
+    to = Math.max(to, b.periodEnd);
+  }
+  const hot = await sql.hotIn(id, from, to);
+  const legacy = await sql.legacyIn(series, from, to);
+  const whole = blocks.length === 1 && blocks[0]!.periodStart === from && blocks[0]!.periodEnd === to;
+  if (hot.length + legacy.length === 0 && (blocks.length === 0 || whole)) return undefined;
+  let columns = new CheckColumns();
+  for (const block of blocks) columns.append(decodeBlock(block.data));
+  for (const row of hot) columns.pushBody(row.scheduledAt, row.body);
+  for (const check of legacy) columns.push(check);
+  columns = columns.normalized();
+  const data = encodeBlock(columns);
+  await sql.replaceRange(series, from, to, { periodStart: from, periodEnd: to, checks: columns.n, data });
+  return { checks: columns.n, moved: hot.length + legacy.length, bytes: data.length };
+}
