@@ -221,6 +221,34 @@ test('a SQLite store made by 86f62b7 opens: only later versions apply, the same 
     } finally {
       await store.close();
     }
+    // A row of the format before blocks that has version 10's columns reads back with them.
+    const kinded: CheckRow = {
+      ...oldChecks[0]!,
+      scheduledAt: 5 * DAY,
+      slot: 7200,
+      startedAt: 5 * DAY + 3,
+      kind: 'dns',
+      state: 'degraded',
+      observed: { answers: ['10 mx.example.com'] },
+    };
+    const legacy = openDatabase(join(oldDir, 'beacon.db'), { synchronous: 'normal' });
+    legacy
+      .prepare(
+        `INSERT INTO monitor_checks VALUES (${checkValues(kinded)
+          .map(() => '?')
+          .join(', ')})`,
+      )
+      .run(checkValues(kinded));
+    legacy.close();
+    const reopened = sqliteStore({ dataDir: oldDir });
+    await reopened.open();
+    try {
+      assert.deepEqual(await reopened.monitor.listChecks({ tenant: 't1', target: 'web', limit: 1 }), [
+        kinded,
+      ]);
+    } finally {
+      await reopened.close();
+    }
     const upgraded = openDatabase(join(oldDir, 'beacon.db'), { synchronous: 'normal', readonly: true });
     const oldSchema = sqliteSchema(upgraded);
     upgraded.close();
