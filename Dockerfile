@@ -16,6 +16,10 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 # Runtime: Node 24 runs the TypeScript sources directly (type stripping), as bin/beacon does.
 FROM node:24-bookworm-slim
+# icmp checks run the system ping; Debian's keeps cap_net_raw, so the node user may ping.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends iputils-ping ca-certificates \
+  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
   BEACON_HOST=0.0.0.0 \
   BEACON_DATA_DIR=/data

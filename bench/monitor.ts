@@ -69,6 +69,7 @@ async function seedTargets(dataDir: string, n: number, port: number): Promise<vo
   const now = Date.now();
   // Every tenth target also searches its body for a pattern, so RE2 matching is part of the load.
   const targets: Target[] = Array.from({ length: n }, (_, i) => ({
+    kind: 'http' as const,
     id: `t${i}`,
     tenant: 'default',
     source: 'file' as const,
@@ -88,6 +89,8 @@ async function seedTargets(dataDir: string, n: number, port: number): Promise<vo
     downAfter: 3,
     upAfter: 2,
     tags: [],
+    assertions: [],
+    tlsExpiryDays: [21, 14, 7],
   }));
   await store.targets.replaceFileTargets(targets);
   await store.close();

@@ -4,6 +4,7 @@
  *
  *   npm run bench [-- --quick] [-- --profile DIR] [-- --only ingest,fan-out]
  */
+import { runAlerts } from './alerts.ts';
 import { runAnalytics } from './analytics.ts';
 import { runFanout } from './fanout.ts';
 import { runHostile } from './hostile.ts';
@@ -24,6 +25,7 @@ const benches = [
   { title: 'Occupancy', run: runOccupancy },
   { title: 'Analytics', run: runAnalytics },
   { title: 'Hostile', run: runHostile },
+  { title: 'Alerts', run: runAlerts },
 ].filter((b) => options.only.length === 0 || options.only.includes(b.title.toLowerCase()));
 const reports: BenchReport[] = [];
 const broken: string[] = [];

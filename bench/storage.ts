@@ -396,6 +396,8 @@ async function seedTargets(dataDir: string, n: number, interval: number, port: n
       downAfter: 3,
       upAfter: 2,
       tags: [],
+      assertions: [],
+      tlsExpiryDays: [21, 14, 7],
     })),
   );
   await store.close();

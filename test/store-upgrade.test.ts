@@ -34,6 +34,7 @@ const LATER = [
   '007_dead_letters',
   '008_tenants_disabled',
   '009_check_blocks',
+  '010_alerts',
   '012_occupancy_operations',
   '013_occupancy_compact_events',
   '014_analytics_insights',
@@ -58,6 +59,11 @@ const seed = {
 };
 
 const DAY = 86_400_000;
+/** The columns of 86f62b7's monitor_checks: all but kind, state and observed (version 10). */
+const OLD_CHECK_COLUMNS = 21;
+/** A check's values in 86f62b7's monitor_checks columns. */
+const oldCheckValues = (c: CheckRow) => checkValues(c).slice(0, OLD_CHECK_COLUMNS);
+
 /** Checks as 86f62b7 stored them, one row each in monitor_checks: the day after the epoch, two regions. */
 const oldChecks: CheckRow[] = [0, 1, 2].flatMap((i) =>
   ['eu', 'us'].map((region) => ({
@@ -105,8 +111,18 @@ async function readChecksBack(store: BeaconStore): Promise<void> {
 
 /** Tables that versions added since 86f62b7 made. */
 const LATER_TABLES =
-  /dead_letters|monitor_(series|hot_checks|check_blocks)|analytics_(definitions|shared_links|reports|outbox|imports|import_files|imported)\b|occupancy_(space_moves|transfers|corrections|audit|alerts|outbox|sensor_hours|sensor_last)/;
+  /dead_letters|monitor_(series|hot_checks|check_blocks|pushes|alert_rules|maintenance|alert_states|cert_warnings|targets_push_token)|notify_|analytics_(definitions|shared_links|reports|outbox|imports|import_files|imported)\b|occupancy_(space_moves|transfers|corrections|audit|alerts|outbox|sensor_hours|sensor_last)/;
 /** Columns that versions added since 86f62b7 gave to older tables. */
+/** SQLite's CREATE text of older tables: what ALTER TABLE ADD COLUMN appended since 86f62b7. */
+const LATER_SQLITE = [
+  ', disabled_at INTEGER',
+  ", salt_rotation TEXT NOT NULL DEFAULT 'daily', currency TEXT NOT NULL DEFAULT 'USD'",
+  ', kind TEXT, state TEXT, observed TEXT',
+  ', fails INTEGER NOT NULL DEFAULT 0, slow INTEGER NOT NULL DEFAULT 0',
+  ', push_token TEXT',
+  ', capacity INTEGER, alert_after_minutes INTEGER, open_hours TEXT',
+  ', area INTEGER NOT NULL DEFAULT 0',
+];
 const LATER_COLUMNS = [
   'tenants.disabled_at',
   'analytics_sites.salt_rotation',
@@ -119,6 +135,12 @@ const LATER_COLUMNS = [
   'occupancy_minutes.area',
   'occupancy_hours.area',
   'occupancy_days.area',
+  'monitor_checks.kind',
+  'monitor_checks.state',
+  'monitor_checks.observed',
+  'monitor_states.fails',
+  'monitor_states.slow',
+  'monitor_targets.push_token',
 ];
 
 /**
@@ -138,11 +160,7 @@ const as86f62b7 = (lines: string[]) =>
         !LATER_COLUMNS.some((column) => line.startsWith(`column ${column} `)),
     )
     .map((line) =>
-      line
-        .replace(', disabled_at INTEGER', '')
-        .replace(', capacity INTEGER, alert_after_minutes INTEGER, open_hours TEXT', '')
-        .replace(', area INTEGER NOT NULL DEFAULT 0', '')
-        .replace(", salt_rotation TEXT NOT NULL DEFAULT 'daily', currency TEXT NOT NULL DEFAULT 'USD'", '')
+      LATER_SQLITE.reduce((l, added) => l.replace(added, ''), line)
         // Version 14 rebuilt SQLite's sessions table keyed by sample bucket and start.
         .replace('CREATE TABLE "analytics_sessions"', 'CREATE TABLE analytics_sessions')
         .replace(
@@ -173,7 +191,10 @@ async function readBack(store: BeaconStore): Promise<void> {
     (await store.messages.list({ tenant: 't1', limit: 10 })).map((m) => [m.id, m.receivedAt, m.payload]),
     [['id-1', 2000, { n: 1 }]],
   );
-  assert.equal((await store.monitor.getTarget('t1', 'web'))?.url, spec.url);
+  // A target stored before kinds reads as the http target it was.
+  const web = await store.monitor.getTarget('t1', 'web');
+  assert.equal(web?.kind, 'http');
+  assert.equal(web?.kind === 'http' ? web.url : undefined, spec.url);
   assert.equal((await store.occupancy.space('t1', 'lobby'))?.name, 'Lobby');
   // The new code writes into the old tables too: a client key the old rows hold is not stored twice.
   const inserted = await store.transaction((tx) =>
@@ -200,11 +221,11 @@ test('a SQLite store made by 86f62b7 opens: only later versions apply, the same 
     old.prepare('INSERT INTO monitor_targets VALUES (?, ?, ?, ?, ?, ?)').run(...seed.target);
     old.prepare('INSERT INTO occupancy_spaces VALUES (?, ?, ?, ?, ?)').run(...seed.space);
     const check = old.prepare(
-      `INSERT INTO monitor_checks VALUES (${checkValues(oldChecks[0]!)
+      `INSERT INTO monitor_checks VALUES (${oldCheckValues(oldChecks[0]!)
         .map(() => '?')
         .join(', ')})`,
     );
-    for (const c of oldChecks) check.run(checkValues(c));
+    for (const c of oldChecks) check.run(oldCheckValues(c));
     old.close();
 
     const store = sqliteStore({ dataDir: oldDir });
@@ -215,6 +236,34 @@ test('a SQLite store made by 86f62b7 opens: only later versions apply, the same 
       await readChecksBack(store);
     } finally {
       await store.close();
+    }
+    // A row of the format before blocks that has version 10's columns reads back with them.
+    const kinded: CheckRow = {
+      ...oldChecks[0]!,
+      scheduledAt: 5 * DAY,
+      slot: 7200,
+      startedAt: 5 * DAY + 3,
+      kind: 'dns',
+      state: 'degraded',
+      observed: { answers: ['10 mx.example.com'] },
+    };
+    const legacy = openDatabase(join(oldDir, 'beacon.db'), { synchronous: 'normal' });
+    legacy
+      .prepare(
+        `INSERT INTO monitor_checks VALUES (${checkValues(kinded)
+          .map(() => '?')
+          .join(', ')})`,
+      )
+      .run(checkValues(kinded));
+    legacy.close();
+    const reopened = sqliteStore({ dataDir: oldDir });
+    await reopened.open();
+    try {
+      assert.deepEqual(await reopened.monitor.listChecks({ tenant: 't1', target: 'web', limit: 1 }), [
+        kinded,
+      ]);
+    } finally {
+      await reopened.close();
     }
     const upgraded = openDatabase(join(oldDir, 'beacon.db'), { synchronous: 'normal', readonly: true });
     const oldSchema = sqliteSchema(upgraded);
@@ -339,7 +388,7 @@ test('a PostgreSQL store made by 86f62b7 opens: only later versions apply, the s
     );
     const at = (n: number) => `timestamptz 'epoch' + $${n}::float8 * interval '1 millisecond'`;
     for (const c of oldChecks) {
-      const values = checkValues(c);
+      const values = oldCheckValues(c);
       await pool.query(
         `INSERT INTO monitor_checks VALUES (${values.map((_, i) => ([2, 5, 15].includes(i) && values[i] !== null ? at(i + 1) : `$${i + 1}`)).join(', ')})`,
         values.map((v, i) => (i === 16 || i === 18 ? (v === null ? null : v === 1) : v)),

@@ -21,6 +21,9 @@ const a: Record<string, string> = {
   doorways: 'main',
   sensors: 'door',
   tenants: 'default',
+  channels: 'ops-hook',
+  'alert-rules': 'page-ops',
+  'maintenance-windows': 'sundays',
 };
 
 /** Calls as A (the default tenant's admin), failing unless the status is `expect`. */
@@ -40,6 +43,28 @@ before(async () => {
     name: `${MARK} web`,
     url: 'http://127.0.0.1:9/',
     intervalSeconds: 60,
+  });
+  await asA('POST', '/v1/channels', {
+    id: a.channels,
+    name: `${MARK} hook`,
+    url: 'json://127.0.0.1:9/alpha-hook',
+  });
+  await asA('POST', '/v1/alert-rules', {
+    id: a['alert-rules'],
+    name: `${MARK} rule`,
+    targets: [a.targets],
+    tags: [],
+    channels: [a.channels],
+  });
+  await asA('POST', '/v1/maintenance-windows', {
+    id: a['maintenance-windows'],
+    title: `${MARK} window`,
+    targets: [a.targets],
+    tags: [],
+    start: '2020-01-05T02:00',
+    rrule: 'FREQ=WEEKLY;BYDAY=SU',
+    durationMinutes: 60,
+    timeZone: 'UTC',
   });
   await asA('POST', '/v1/spaces', { id: a.spaces, name: `${MARK} hall` });
   await asA('POST', '/v1/doorways', { id: a.doorways, name: `${MARK} door`, a: a.spaces, b: null });
@@ -132,6 +157,33 @@ function bodyFor(method: string, path: string): unknown {
     'POST /v1/sites': { domain: 'beta.example' },
     'POST /v1/oauth/clients': { name: 'beta client' },
     'POST /v1/targets': { id: a.targets, url: 'http://127.0.0.1:9/', intervalSeconds: 60 },
+    'POST /v1/channels': { id: a.channels, name: 'Beta hook', url: 'json://127.0.0.1:9/beta-hook' },
+    'PATCH /v1/channels/{id}': { name: 'taken by beta', url: 'json://127.0.0.1:9/beta-hook' },
+    // Naming A's target and channel: a channel B lacks is refused; A's target is only a name to B.
+    'POST /v1/alert-rules': {
+      id: a['alert-rules'],
+      targets: [a.targets],
+      tags: [],
+      channels: [a.channels],
+    },
+    'PATCH /v1/alert-rules/{id}': { name: 'taken by beta', targets: [a.targets], tags: [], channels: [] },
+    'POST /v1/maintenance-windows': {
+      id: a['maintenance-windows'],
+      title: 'Beta window',
+      targets: [a.targets],
+      tags: [],
+      start: '2020-01-05T02:00',
+      end: '2020-01-05T03:00',
+      timeZone: 'UTC',
+    },
+    'PATCH /v1/maintenance-windows/{id}': {
+      title: 'taken by beta',
+      targets: [],
+      tags: [],
+      start: '2020-01-05T02:00',
+      end: '2020-01-05T03:00',
+      timeZone: 'UTC',
+    },
     'PATCH /v1/spaces/{id}': { name: 'taken by beta' },
     'PATCH /v1/doorways/{id}': { name: 'taken by beta' },
     'PATCH /v1/sensors/{id}': { name: 'taken by beta' },
@@ -167,8 +219,14 @@ function bodyFor(method: string, path: string): unknown {
   return bodies[key];
 }
 
-/** Routes tried elsewhere in this file, or that need no token. */
-const ELSEWHERE = new Set(['GET /v1/stream', 'POST /v1/collect', 'POST /oauth/token']);
+/** Routes tried elsewhere in this file, or that need no token (a push's token is its credential). */
+const ELSEWHERE = new Set([
+  'GET /v1/stream',
+  'POST /v1/collect',
+  'POST /oauth/token',
+  'GET /v1/push/{token}',
+  'POST /v1/push/{token}',
+]);
 
 test('every route, with tenant B’s admin token, finds nothing of tenant A', async () => {
   const doc = (await (await fetch(`${beacon.url}/openapi.json`)).json()) as {

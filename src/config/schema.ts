@@ -441,21 +441,11 @@ export const ConfigSchema = Type.Object(
           description:
             'Days raw checks are kept, and minute rollups with them; a block goes once its whole period is past. Hour and day rollups are kept longer.',
         }),
-        webhookUrl: Type.Optional(
-          Type.String({
-            pattern: '^https?://',
-            description: 'URL that receives a JSON POST when an incident opens or resolves (`beacon start`).',
-          }),
-        ),
-        webhookMaxAttempts: Type.Integer({
-          minimum: 1,
-          default: 8,
-          description: 'Attempts per incident notification before it is given up (and counted).',
-        }),
-        webhookBackoffMs: Type.Integer({
-          minimum: 10,
-          default: 1000,
-          description: 'First retry delay of a failed webhook; it doubles per attempt, up to a minute.',
+        pingCommand: Type.String({
+          minLength: 1,
+          default: 'ping',
+          description:
+            "The system ping that icmp checks run (iputils; Node has no ICMP sockets). It needs unprivileged ICMP (net.ipv4.ping_group_range including Beacon's group) or cap_net_raw.",
         }),
         compaction: Obj(
           {
@@ -487,7 +477,71 @@ export const ConfigSchema = Type.Object(
           'Compaction of checks into blocks of a few bytes a check.',
         ),
       },
-      'Uptime monitor: prober, targets file, spool, retention, incident webhook and compaction.',
+      'Uptime monitor: prober, targets file, spool, retention and compaction.',
+    ),
+    notify: Obj(
+      {
+        enabled: Type.Boolean({
+          default: true,
+          description:
+            '`beacon start` and `beacon api` deliver queued notifications (any number of processes may: each notification is sent by one).',
+        }),
+        pollMs: Type.Integer({
+          minimum: 50,
+          default: 500,
+          description: 'How often a process looks for notifications due.',
+        }),
+        leaseMs: Type.Integer({
+          minimum: 1000,
+          default: 60000,
+          description:
+            'How long a claimed notification is one process’s; if it dies meanwhile, another sends it after this.',
+        }),
+        batchSize: Type.Integer({
+          minimum: 1,
+          maximum: 10000,
+          default: 1000,
+          description:
+            'Most notifications claimed at once (those to one channel go as one message where the service allows).',
+        }),
+        timeoutMs: Type.Integer({
+          minimum: 100,
+          default: 10000,
+          description: 'Longest a service may take to answer one send.',
+        }),
+        maxAttempts: Type.Integer({
+          minimum: 1,
+          default: 12,
+          description:
+            'Attempts per notification before it is given up (kept in the delivery history as failed).',
+        }),
+        backoffMs: Type.Integer({
+          minimum: 10,
+          default: 2000,
+          description:
+            "First retry delay; it doubles per attempt up to notify.maxBackoffMs (a service's Retry-After wins).",
+        }),
+        maxBackoffMs: Type.Integer({
+          minimum: 10,
+          default: 300000,
+          description: 'Longest retry delay.',
+        }),
+        historyDays: Type.Integer({
+          minimum: 1,
+          default: 30,
+          description: 'Days sent and failed notifications are kept as delivery history.',
+        }),
+        serviceUrls: Type.Record(
+          Type.String({ pattern: '^[a-z]+$' }),
+          Type.String({ pattern: '^https?://[^/?#]+/?$' }),
+          {
+            default: {},
+            description:
+              'Origins to use instead of a hosted service’s own, by channel kind (slack, discord, telegram, pushover, pagerduty, opsgenie, gchat, ntfy): a regional endpoint, a proxy, or a test double.',
+          },
+        ),
+      },
+      'Notifications: delivery of the outbox to channels.',
     ),
     postgres: Obj(
       {

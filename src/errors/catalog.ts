@@ -81,6 +81,10 @@ export const catalog = {
   MOVE_NOT_FOUND: { status: 404, message: 'The space has no move at that time' },
   CORRECTION_NOT_FOUND: { status: 404, message: 'No such correction' },
   STORE_IN_USE: { status: 409, message: 'Another process runs the sinks of this store' },
+  CHANNEL_INVALID: { status: 400, message: 'The notification channel is not valid' },
+  ALERT_RULE_INVALID: { status: 400, message: 'The alert rule is not valid' },
+  MAINTENANCE_INVALID: { status: 400, message: 'The maintenance window is not valid' },
+  DEFINED_IN_FILE: { status: 409, message: 'It is defined in the targets file; change it there' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof catalog;

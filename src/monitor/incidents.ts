@@ -1,5 +1,6 @@
 import {
   stateId,
+  stateOf,
   type CheckRow,
   type Incident,
   type IncidentKey,
@@ -17,7 +18,9 @@ export interface IncidentChanges {
 /**
  * Advances each (target, region)'s state through new checks in slot order: `downAfter` failures in a
  * row open an incident dated from the first of them; `upAfter` successes in a row close it. Checks
- * older than the last one seen (a late spool, a slow twin agent) are stored but do not move the state.
+ * older than the last one seen (a late spool, a slow twin agent) are stored but do not move the state,
+ * and neither do checks made during maintenance. Failed and degraded checks in a row are counted
+ * too, whatever the incident, for alert rules with thresholds of their own.
  */
 export function advanceIncidents(
   previous: readonly TargetState[],
@@ -30,7 +33,8 @@ export function advanceIncidents(
   const touched = new Set<string>();
   for (const check of [...checks].sort((a, b) => a.scheduledAt - b.scheduledAt)) {
     const limits = thresholds(check);
-    if (!limits) continue;
+    const state = stateOf(check);
+    if (!limits || state === 'maintenance') continue;
     const key = stateId(check);
     const s: TargetState = states.get(key) ?? {
       tenant: check.tenant,
@@ -38,6 +42,8 @@ export function advanceIncidents(
       region: check.region,
       down: false,
       streak: 0,
+      fails: 0,
+      slow: 0,
       streakStart: check.scheduledAt,
       lastScheduledAt: -1,
       incidentStart: null,
@@ -47,7 +53,14 @@ export function advanceIncidents(
     const continues = s.down ? check.ok : !check.ok;
     const streak = continues ? s.streak + 1 : 0;
     const streakStart = continues ? (s.streak === 0 ? check.scheduledAt : s.streakStart) : check.scheduledAt;
-    let next: TargetState = { ...s, streak, streakStart, lastScheduledAt: check.scheduledAt };
+    let next: TargetState = {
+      ...s,
+      streak,
+      streakStart,
+      fails: check.ok ? 0 : s.fails + 1,
+      slow: state === 'degraded' ? s.slow + 1 : 0,
+      lastScheduledAt: check.scheduledAt,
+    };
     if (!s.down && streak >= limits.downAfter) {
       opened.push({
         tenant: check.tenant,

@@ -12,7 +12,6 @@ export class MonitorMetrics {
   readonly spoolDropped: Counter;
   readonly spoolBytes: Gauge;
   readonly fileReloads: Counter<'outcome'>;
-  readonly webhooks: Counter<'outcome'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -62,12 +61,6 @@ export class MonitorMetrics {
     this.fileReloads = new Counter({
       name: 'beacon_monitor_targets_file_reloads_total',
       help: 'Reloads of the targets file, by outcome (applied or rejected).',
-      labelNames: ['outcome'] as const,
-      registers,
-    });
-    this.webhooks = new Counter({
-      name: 'beacon_monitor_webhook_deliveries_total',
-      help: 'Incident webhook attempts, by outcome (delivered, retried, failed after the last attempt, dropped from a full queue).',
       labelNames: ['outcome'] as const,
       registers,
     });

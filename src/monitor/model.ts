@@ -1,8 +1,11 @@
-import type { TargetSpec } from './target.ts';
+import type { AssertionResult } from './assertions.ts';
+import type { MonitorKind, TargetSpec } from './target.ts';
 
 /**
- * Why a check failed. Network classes come from the socket error; `status`, `pattern` and
- * `body-too-large` from judging the response.
+ * Why a check failed. Network classes come from the socket error; `status`, `pattern`,
+ * `body-too-large` and `assertion` from judging an HTTP answer; `answer` from a DNS answer without
+ * the expected values; `missed` and `reported` from a heartbeat that did not come or said it failed;
+ * `permission` from a host that lets this process send no ICMP.
  */
 export const ERROR_CLASSES = [
   'dns',
@@ -17,6 +20,11 @@ export const ERROR_CLASSES = [
   'pattern',
   'body-too-large',
   'other',
+  'assertion',
+  'answer',
+  'missed',
+  'reported',
+  'permission',
 ] as const;
 /** Why a check failed: one of `ERROR_CLASSES`. */
 export type ErrorClass = (typeof ERROR_CLASSES)[number];
@@ -30,9 +38,36 @@ export interface Phases {
   readonly transferMs: number;
 }
 
+/**
+ * A check's outcome: `up`; `down`; `degraded` (up, but slower than the target's `degradedAboveMs`);
+ * `maintenance` (made during a maintenance window: it opens no incident, sends no alert and does not
+ * count toward uptime).
+ */
+export const CHECK_STATES = ['up', 'down', 'degraded', 'maintenance'] as const;
+export type CheckState = (typeof CHECK_STATES)[number];
+
+/** What a check saw besides its timings, by kind. */
+export interface Observed {
+  /** dns: the answer, one normalized value per record. */
+  readonly answers?: readonly string[];
+  /** http: each assertion's outcome, in the target's order. */
+  readonly assertions?: readonly AssertionResult[];
+  /** push: the last push the check found (epoch ms), with what it reported. */
+  readonly push?: { readonly at: number; readonly status: 'up' | 'down'; readonly message: string } | null;
+  /** icmp: echo requests sent and answered, and round-trip times. */
+  readonly ping?: {
+    readonly sent: number;
+    readonly received: number;
+    readonly rttMinMs: number | null;
+    readonly rttMaxMs: number | null;
+  };
+}
+
 /** What one probe of one target observed. */
 export interface ProbeResult {
   readonly ok: boolean;
+  /** up, down or degraded; absent in checks made before states (read `ok`). */
+  readonly state?: CheckState;
   /** Epoch ms when the request began. */
   readonly startedAt: number;
   readonly durationMs: number;
@@ -46,10 +81,17 @@ export interface ProbeResult {
   readonly patternMatched: boolean | null;
   readonly redirects: number;
   readonly error: { readonly class: ErrorClass; readonly detail: string } | null;
+  readonly observed?: Observed | null;
 }
+
+/** A check's state: as recorded, or, for checks made before states, from `ok`. */
+export const stateOf = (c: Pick<ProbeResult, 'ok' | 'state'>): CheckState =>
+  c.state ?? (c.ok ? 'up' : 'down');
 
 /** A check as it travels in the log (`checks` stream body) and as it is stored. */
 export interface Check extends ProbeResult {
+  /** Absent for http (every check before kinds was one). */
+  readonly kind?: MonitorKind;
   readonly target: string;
   readonly region: string;
   /** floor((scheduledAt - offset) / interval): the slot number within the target's interval. */
@@ -115,6 +157,10 @@ export interface TargetState {
   readonly down: boolean;
   /** Failed checks in a row (while up) or good checks in a row (while down). */
   readonly streak: number;
+  /** Failed checks in a row, whether or not an incident is open (alert rules count these). */
+  readonly fails: number;
+  /** Degraded checks in a row. */
+  readonly slow: number;
   /** Slot start of the first check of the current streak. */
   readonly streakStart: number;
   readonly lastScheduledAt: number;
@@ -137,3 +183,39 @@ export const rollupId = (k: RollupKey): string =>
 
 /** How many failed checks in a row open an incident, and how many good ones close it. */
 export type Thresholds = Pick<TargetSpec, 'downAfter' | 'upAfter'>;
+
+/** What alerting needs to know of a target: how it is named and grouped, and its thresholds. */
+export interface TargetFacts extends Thresholds {
+  readonly kind: MonitorKind;
+  readonly name: string | undefined;
+  /** What it checks (URL, host and port, DNS query…), for messages. */
+  readonly address: string;
+  readonly tags: readonly string[];
+  /** Days before a certificate's expiry to warn (http and tcp). */
+  readonly tlsExpiryDays: readonly number[];
+  readonly degradedAboveMs: number | undefined;
+}
+
+/** A certificate warning recorded once per threshold per certificate (its expiry identifies it). */
+export interface CertificateWarning {
+  readonly tenant: string;
+  readonly target: string;
+  readonly expiresAt: number;
+  /** The threshold crossed, in days. */
+  readonly days: number;
+  /** When the check that saw it was due. */
+  readonly at: number;
+}
+
+/** Where one alert rule stands for one target: what it last told. */
+export interface AlertState {
+  readonly tenant: string;
+  readonly rule: string;
+  readonly target: string;
+  readonly down: boolean;
+  readonly degraded: boolean;
+  /** When the current down (or degraded) period began, by check time. */
+  readonly since: number;
+  /** When it last told of it (for reminders). */
+  readonly notifiedAt: number;
+}

@@ -6,6 +6,7 @@ import type { LogRecord } from '../log/record.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Store } from '../store/store.ts';
 import type { TenantRepositories } from '../tenants/store/repositories.ts';
+import type { NotifyRepositories } from '../notify/store/repositories.ts';
 import type { MonitorRepositories, MonitorWriters } from './store/repositories.ts';
 import { MonitorMetrics } from './metrics.ts';
 import { IncidentNotifier } from './notifier.ts';
@@ -34,13 +35,13 @@ const HOUR = 3_600_000;
  */
 export async function startMonitor(options: {
   config: Readonly<Config>;
-  store: Store<MonitorWriters> & MonitorRepositories & TenantRepositories;
+  store: Store<MonitorWriters> & MonitorRepositories & TenantRepositories & NotifyRepositories;
   log: Log;
   metrics: Metrics;
   logger: Logger;
   /** Prune raw checks older than `monitor.retentionDays` (one process per store should). */
   retention: boolean;
-  /** Announce incident changes live (and to the webhook); the process with the live hub does. */
+  /** Announce incident changes live; the process with the live hub does. */
   publish?: (records: readonly LogRecord[]) => void;
 }): Promise<RunningMonitor> {
   const { config, store, log, logger } = options;
@@ -69,13 +70,17 @@ export async function startMonitor(options: {
     refreshMs: settings.refreshMs,
     metrics,
     logger: logger.child({ part: 'prober' }),
+    probeContext: {
+      lastPush: (tenant, target) => store.pushes.last(tenant, target),
+      pingCommand: settings.pingCommand,
+    },
   });
   const targetFile =
     settings.targetsFile === undefined
       ? undefined
       : new TargetFile({
           file: settings.targetsFile,
-          writer: store.targets,
+          store,
           tenants: async () => new Set((await store.tenants.list()).map((t) => t.id)),
           applied: () => void prober.refresh(),
           metrics,
@@ -90,11 +95,7 @@ export async function startMonitor(options: {
       : new IncidentNotifier({
           reader: store.monitor,
           publish: options.publish,
-          webhookUrl: settings.webhookUrl,
-          maxAttempts: settings.webhookMaxAttempts,
-          backoffMs: settings.webhookBackoffMs,
           pollMs: 500,
-          metrics,
           logger: logger.child({ part: 'incidents' }),
         });
   await notifier?.start();
@@ -121,7 +122,7 @@ export async function startMonitor(options: {
       void prober.refresh().catch((err: unknown) => logger.error({ err }, 'reading targets failed')),
     async close() {
       clearInterval(pruner);
-      await notifier?.close();
+      notifier?.close();
       await targetFile?.close();
       await prober.stop();
       await outlet.close();

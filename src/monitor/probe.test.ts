@@ -2,16 +2,16 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startFarm, type TargetFarm } from '../../test/helpers/farm.ts';
 import { planFor, probe } from './probe.ts';
-import { compilePattern, parseTargetSpec, type TargetSpec } from './target.ts';
+import { compilePattern, parseTargetSpec, type HttpSpec } from './target.ts';
 
 let farm: TargetFarm;
 before(async () => (farm = await startFarm()));
 after(() => farm.close());
 
-function spec(input: Record<string, unknown>): TargetSpec {
+function spec(input: Record<string, unknown>): HttpSpec {
   const parsed = parseTargetSpec({ intervalSeconds: 60, timeoutMs: 2000, ...input });
   if ('problems' in parsed) throw new Error(JSON.stringify(parsed.problems));
-  return parsed.spec;
+  return parsed.spec as HttpSpec;
 }
 const run = (input: Record<string, unknown>) => probe(planFor(spec(input), compilePattern));
 

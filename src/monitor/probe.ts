@@ -1,14 +1,15 @@
-import http, { type ClientRequest, type IncomingMessage } from 'node:http';
+import http, { type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import { createSecureContext, type TLSSocket } from 'node:tls';
 import type { RE2JS } from 're2js';
-import type { ErrorClass, Phases, ProbeResult } from './model.ts';
-import { statusRanges, type TargetSpec } from './target.ts';
+import { describeFailure, evaluateAssertions } from './assertions.ts';
+import type { CheckState, ErrorClass, Phases, ProbeResult } from './model.ts';
+import { statusRanges, type HttpSpec } from './target.ts';
 
 /** What a check needs of a target's spec; the prober keeps only this of each target between checks. */
 export type ProbeSpec = Pick<
-  TargetSpec,
+  HttpSpec,
   | 'url'
   | 'method'
   | 'headers'
@@ -20,7 +21,45 @@ export type ProbeSpec = Pick<
   | 'maxRedirects'
   | 'maxBodyBytes'
   | 'ignoreTlsErrors'
+  | 'assertions'
+  | 'degradedAboveMs'
 >;
+
+/** A successful check's state: degraded when slower than the target allows, else up. */
+const upState = (durationMs: number, degradedAboveMs: number | undefined): CheckState =>
+  degradedAboveMs !== undefined && durationMs > degradedAboveMs ? 'degraded' : 'up';
+
+const NO_PHASES: Phases = { dnsMs: 0, connectMs: 0, tlsMs: 0, ttfbMs: 0, transferMs: 0 };
+
+/**
+ * The result of a check that speaks no HTTP (tcp, dns, push, icmp): ok when there is no error, its
+ * state from the duration, and the HTTP fields empty.
+ */
+export function kindResult(r: {
+  readonly startedAt: number;
+  readonly durationMs: number;
+  readonly error: ProbeResult['error'];
+  readonly degradedAboveMs: number | undefined;
+  readonly phases?: Phases;
+  readonly tlsExpiresAt?: number | null;
+  readonly observed?: ProbeResult['observed'];
+}): ProbeResult {
+  return {
+    ok: r.error === null,
+    state: r.error === null ? upState(r.durationMs, r.degradedAboveMs) : 'down',
+    startedAt: r.startedAt,
+    durationMs: r.durationMs,
+    phases: r.phases ?? NO_PHASES,
+    status: null,
+    httpVersion: null,
+    bytes: 0,
+    tlsExpiresAt: r.tlsExpiresAt ?? null,
+    patternMatched: null,
+    redirects: 0,
+    error: r.error,
+    ...(r.observed === undefined ? {} : { observed: r.observed }),
+  };
+}
 
 /** A target ready to probe: its spec with the pattern compiled and statuses parsed once. */
 export interface ProbePlan {
@@ -68,6 +107,7 @@ export class PlanParts {
 }
 
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+const NO_ASSERTIONS: ProbeSpec['assertions'] = [];
 
 /**
  * Prepares a spec for checking. Only the fields a check reads are copied, so a whole stored target
@@ -85,6 +125,8 @@ export function planFor(spec: ProbeSpec, parts: PlanParts | ((pattern: string) =
     maxRedirects: spec.maxRedirects,
     maxBodyBytes: spec.maxBodyBytes,
     ignoreTlsErrors: spec.ignoreTlsErrors,
+    assertions: spec.assertions.length === 0 ? NO_ASSERTIONS : spec.assertions,
+    ...(spec.degradedAboveMs === undefined ? {} : { degradedAboveMs: spec.degradedAboveMs }),
     ...(spec.body === undefined ? {} : { body: spec.body }),
     ...(spec.pattern === undefined ? {} : { pattern: spec.pattern }),
   };
@@ -145,6 +187,7 @@ interface Hop {
   readonly status: number;
   readonly httpVersion: string;
   readonly location: string | undefined;
+  readonly headers: IncomingHttpHeaders;
   readonly body: Buffer | undefined;
   readonly bytes: number;
   readonly tlsExpiresAt: number | null;
@@ -192,7 +235,7 @@ function request(
       const headersAt = performance.now();
       const status = res.statusCode ?? 0;
       const location = typeof res.headers.location === 'string' ? res.headers.location : undefined;
-      const keep = spec.pattern !== undefined;
+      const keep = spec.pattern !== undefined || spec.assertions.some((a) => a.type === 'json');
       const chunks: Buffer[] = [];
       let bytes = 0;
       let firstByteAt: number | undefined;
@@ -225,6 +268,7 @@ function request(
           status,
           httpVersion: res.httpVersion,
           location,
+          headers: res.headers,
           body: keep ? Buffer.concat(chunks) : undefined,
           bytes,
           tlsExpiresAt: timings.tlsExpiresAt,
@@ -283,9 +327,15 @@ export async function probe(plan: ProbePlan): Promise<ProbeResult> {
       break;
     }
     const { status } = hop;
+    const durationMs = Math.round((performance.now() - t0) * 100) / 100;
     const statusOk = plan.statuses.some(([lo, hi]) => status >= lo && status <= hi);
     let patternMatched: boolean | null = null;
     if (plan.pattern && hop.body) patternMatched = plan.pattern.test(hop.body.toString('utf8'));
+    const assertions =
+      spec.assertions.length === 0
+        ? undefined
+        : evaluateAssertions(spec.assertions, { body: hop.body, headers: hop.headers, durationMs });
+    const failed = assertions?.findIndex((r) => !r.ok) ?? -1;
     let error: ProbeResult['error'] = null;
     if (!statusOk)
       error = { class: 'status', detail: `status ${status} not in ${spec.expectStatus.join(', ')}` };
@@ -294,11 +344,14 @@ export async function probe(plan: ProbePlan): Promise<ProbeResult> {
         class: 'pattern',
         detail: spec.patternMustMatch ? 'pattern not found in body' : 'forbidden pattern found in body',
       };
+    } else if (failed >= 0) {
+      error = { class: 'assertion', detail: describeFailure(spec.assertions[failed]!, assertions![failed]!) };
     }
     return {
       ok: error === null,
+      state: error === null ? upState(durationMs, spec.degradedAboveMs) : 'down',
       startedAt,
-      durationMs: Math.round((performance.now() - t0) * 100) / 100,
+      durationMs,
       phases: hop.phases,
       status,
       httpVersion: hop.httpVersion,
@@ -307,11 +360,13 @@ export async function probe(plan: ProbePlan): Promise<ProbeResult> {
       patternMatched,
       redirects,
       error,
+      ...(assertions ? { observed: { assertions } } : {}),
     };
   } catch (err) {
     const reason = timedOut ?? err;
     return {
       ok: false,
+      state: 'down',
       startedAt,
       durationMs: Math.round((performance.now() - t0) * 100) / 100,
       phases: hop?.phases ?? ZERO,

@@ -29,6 +29,7 @@ test('a refresh that finds the targets version unchanged reads no targets', asyn
     refreshMs: 60_000,
     metrics: new MonitorMetrics(new Registry()),
     logger: pino({ level: 'silent' }),
+    probeContext: { lastPush: () => Promise.resolve(undefined), pingCommand: 'ping' },
   });
   await prober.start();
   try {

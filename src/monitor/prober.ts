@@ -4,7 +4,8 @@ import type { NewRecord } from '../log/record.ts';
 import { checkKey, type Check } from './model.ts';
 import { ConcurrencyLimit } from './limit.ts';
 import type { MonitorMetrics } from './metrics.ts';
-import { PlanParts, planFor, probe, type ProbePlan } from './probe.ts';
+import { planTarget, runProbe, type KindPlan, type ProbeContext } from './kinds/plan.ts';
+import { PlanParts } from './probe.ts';
 import { inShard, nextSlot, slotOffset, slotStart, type Shard } from './schedule.ts';
 import { compilePattern, type Target } from './target.ts';
 
@@ -23,6 +24,8 @@ export interface ProberOptions {
   readonly refreshMs: number;
   readonly metrics: MonitorMetrics;
   readonly logger: Logger;
+  /** What checks of some kinds read besides their plan (a heartbeat's last push, the system ping). */
+  readonly probeContext: ProbeContext;
 }
 
 /**
@@ -33,7 +36,8 @@ interface Entry {
   readonly id: string;
   readonly tenant: string;
   readonly updatedAt: number;
-  readonly plan: ProbePlan;
+  readonly plan: KindPlan;
+  /** Checks with the same key share the per-host concurrency limit (host:port, resolver…). */
   readonly host: string;
   readonly intervalMs: number;
   readonly offsetMs: number;
@@ -165,12 +169,13 @@ export class Prober {
       const intervalMs = target.intervalSeconds * 1000;
       const offsetMs = slotOffset(key, intervalMs);
       const slot = nextSlot(now, intervalMs, offsetMs);
+      const { plan, limitKey } = planTarget(target, parts);
       const entry: Entry = {
         id: target.id,
         tenant: intern(target.tenant),
         updatedAt: target.updatedAt,
-        plan: planFor(target, parts),
-        host: intern(new URL(target.url).host),
+        plan,
+        host: intern(limitKey),
         intervalMs,
         offsetMs,
         slot,
@@ -227,11 +232,18 @@ export class Prober {
         metrics.waiting.set(this.#limit.waiting);
         metrics.running.set(this.#limit.running);
         if (this.#stopped) return;
-        const result = await probe(entry.plan);
+        const result = await runProbe(
+          entry.plan,
+          { tenant: entry.tenant, target: entry.id, scheduledAt },
+          this.#o.probeContext,
+        );
+        // A heartbeat target not yet pushed to in its first interval is pending: no check for the slot.
+        if (!result) return;
         metrics.jitter.observe(Math.max(0, result.startedAt - scheduledAt) / 1000);
         metrics.checks.inc({ outcome: result.ok ? 'up' : 'down', class: result.error?.class ?? '' });
         const check: Check = {
           ...result,
+          ...(entry.plan.kind === 'http' ? {} : { kind: entry.plan.kind }),
           target: entry.id,
           region: this.#o.region,
           slot,

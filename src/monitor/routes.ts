@@ -1,21 +1,35 @@
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../http/context.ts';
+import type { NotifyRepositories } from '../notify/store/repositories.ts';
+import type { TenantRepositories } from '../tenants/store/repositories.ts';
+import { registerAlertRuleRoutes } from './routes/alert-rules.ts';
 import { registerCheckRoutes } from './routes/checks.ts';
+import { registerDeliveryRoutes } from './routes/deliveries.ts';
 import { registerIncidentRoutes } from './routes/incidents.ts';
+import { registerMaintenanceRoutes } from './routes/maintenance.ts';
+import { registerPushRoutes } from './routes/push.ts';
 import { CheckItem, TargetView } from './routes/schemas.ts';
 import { registerSummaryRoutes } from './routes/summary.ts';
 import { registerTargetRoutes } from './routes/targets.ts';
 import type { MonitorStore } from './store/repositories.ts';
 
 /**
- * The monitor's API: `/v1/targets` CRUD, and a target's checks and incidents (cursor-paged) and its
- * summary from rollups. The components the routes refer to come first, then each resource's routes.
+ * The monitor's API: `/v1/targets` CRUD, a target's checks, incidents and deliveries (cursor-paged)
+ * and its summary from rollups; alert rules, maintenance windows and the push (heartbeat) URL. The
+ * components the routes refer to come first, then each resource's routes.
  */
-export function registerMonitorRoutes(app: FastifyInstance, ctx: RouteContext<MonitorStore>): void {
+export function registerMonitorRoutes(
+  app: FastifyInstance,
+  ctx: RouteContext<MonitorStore & NotifyRepositories & TenantRepositories>,
+): void {
   app.addSchema(CheckItem);
   app.addSchema(TargetView);
   registerTargetRoutes(app, ctx);
   registerCheckRoutes(app, ctx);
   registerIncidentRoutes(app, ctx);
   registerSummaryRoutes(app, ctx);
+  registerDeliveryRoutes(app, ctx);
+  registerAlertRuleRoutes(app, ctx);
+  registerMaintenanceRoutes(app, ctx);
+  registerPushRoutes(app, ctx);
 }

@@ -4,7 +4,7 @@ import { BeaconError } from '../errors/catalog.ts';
 import { parseTargetsFile } from './target-file.ts';
 
 const tenants = new Set(['default', 'acme']);
-const parse = (text: string) => parseTargetsFile(text, 'targets.yaml', tenants, 1000);
+const parse = (text: string) => parseTargetsFile(text, 'targets.yaml', tenants, 1000).targets;
 const rejects = (text: string, message: RegExp) =>
   assert.throws(
     () => parse(text),

@@ -2,14 +2,27 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { isMap, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
 import { BeaconError } from '../errors/catalog.ts';
-import type { TargetWriter } from './store/repositories.ts';
+import { CHANNEL_ID, parseChannelSpec, type Channel } from '../notify/channels.ts';
+import type { ChannelRepository } from '../notify/store/repositories.ts';
+import { parseAlertRuleSpec, type AlertRule } from './alert-rules.ts';
+import { DEFINITION_ID, parseMaintenanceSpec, type MaintenanceWindow } from './maintenance.ts';
+import type { MonitorRepositories } from './store/repositories.ts';
 import type { MonitorMetrics } from './metrics.ts';
 import { parseTargetSpec, TARGET_ID, type Target } from './target.ts';
 
+/** What a targets file defines, each with its tenant and `source: 'file'`. */
+export interface FileDefinitions {
+  readonly targets: Target[];
+  readonly channels: Channel[];
+  readonly alertRules: AlertRule[];
+  readonly maintenance: MaintenanceWindow[];
+}
+
 /**
- * Parses a targets file (monitoring as code):
+ * Parses a targets file (monitoring as code): targets, and the channels, alert rules and maintenance
+ * windows that go with them.
  *
  * ```yaml
  * targets:
@@ -18,6 +31,20 @@ import { parseTargetSpec, TARGET_ID, type Target } from './target.ts';
  *     url: https://example.com/
  *     intervalSeconds: 30
  *     pattern: Welcome
+ * channels:
+ *   - id: ops
+ *     name: Ops on Slack
+ *     url: slack://T000/B000/XXXX/#ops
+ * alertRules:
+ *   - id: everything
+ *     channels: [ops]
+ * maintenance:
+ *   - id: sunday-deploys
+ *     title: Deploys
+ *     start: "2026-01-04T02:00"
+ *     rrule: FREQ=WEEKLY;BYDAY=SU
+ *     durationMinutes: 60
+ *     timeZone: Europe/Berlin
  * ```
  *
  * Throws TARGETS_FILE_INVALID naming the file, line and field of the first problem.
@@ -27,41 +54,72 @@ export function parseTargetsFile(
   file: string,
   knownTenants: ReadonlySet<string>,
   now: number,
-): Target[] {
+): FileDefinitions {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const problem = (node: Node | null | undefined, message: string): BeaconError => {
     const at = node?.range ? lines.linePos(node.range[0]) : undefined;
     return new BeaconError('TARGETS_FILE_INVALID', `${file}${at ? `:${at.line}` : ''}: ${message}`);
   };
+  const empty: FileDefinitions = { targets: [], channels: [], alertRules: [], maintenance: [] };
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     // linePos is only filled with prettyErrors; the offset is always there.
     const at = lines.linePos(e.pos[0]);
     throw new BeaconError('TARGETS_FILE_INVALID', `${file}:${at.line}: ${e.message.split('\n')[0]}`);
   }
-  if (doc.contents === null) return [];
+  if (doc.contents === null) return empty;
   if (!isMap(doc.contents)) throw problem(doc.contents, 'the file must be a mapping with a `targets` list');
-  const list = doc.get('targets', true) as Node | undefined;
-  if (list === undefined || list === null) return [];
-  if (!isSeq(list)) throw problem(list, '`targets` must be a list');
-  const seq = list as unknown as { items: Node[] };
-  const targets: Target[] = [];
-  const seen = new Map<string, number>();
-  for (const [i, item] of seq.items.entries()) {
-    if (!isMap(item)) throw problem(item, `targets[${i}] must be a mapping`);
-    const raw = item.toJSON() as Record<string, unknown>;
-    const { id, tenant = 'default', ...rest } = raw;
-    const at = (key: string) => (item.get(key, true) as Node | undefined) ?? item;
-    if (typeof id !== 'string' || !TARGET_ID.test(id)) {
-      throw problem(at('id'), `targets[${i}].id must be letters, digits, ".", "_" or "-" (at most 128)`);
+  for (const pair of doc.contents.items) {
+    const key = (pair.key as { value?: unknown } | null)?.value;
+    if (typeof key !== 'string' || !SECTIONS.includes(key as (typeof SECTIONS)[number]))
+      throw problem(pair.key, `unknown section ${String(key)}; use ${SECTIONS.join(', ')}`);
+  }
+
+  /** Each item of a section, with its id and tenant checked and its own fields given to `read`. */
+  function section<T>(
+    name: (typeof SECTIONS)[number],
+    idPattern: RegExp,
+    read: (rest: Record<string, unknown>, item: YAMLMap, label: string) => T,
+  ): (T & { tenant: string; id: string })[] {
+    const list = doc.get(name, true) as Node | undefined;
+    if (list === undefined || list === null) return [];
+    if (!isSeq(list)) throw problem(list, `\`${name}\` must be a list`);
+    const out: (T & { tenant: string; id: string })[] = [];
+    const seen = new Map<string, number>();
+    for (const [i, item] of (list as unknown as { items: Node[] }).items.entries()) {
+      if (!isMap(item)) throw problem(item, `${name}[${i}] must be a mapping`);
+      const raw = item.toJSON() as Record<string, unknown>;
+      const { id, tenant = 'default', ...rest } = raw;
+      const at = (key: string) => (item.get(key, true) as Node | undefined) ?? item;
+      if (typeof id !== 'string' || !idPattern.test(id)) {
+        throw problem(at('id'), `${name}[${i}].id must be letters, digits, ".", "_" or "-" (at most 128)`);
+      }
+      if (typeof tenant !== 'string' || !knownTenants.has(tenant)) {
+        throw problem(at('tenant'), `${name}[${i}].tenant ${JSON.stringify(tenant)} is not a tenant`);
+      }
+      const key = `${tenant}/${id}`;
+      if (seen.has(key)) throw problem(at('id'), `${name}[${i}].id ${id} repeats ${name}[${seen.get(key)!}]`);
+      seen.set(key, i);
+      out.push({ ...read(rest, item, `${name}[${i}]`), tenant, id });
     }
-    if (typeof tenant !== 'string' || !knownTenants.has(tenant)) {
-      throw problem(at('tenant'), `targets[${i}].tenant ${JSON.stringify(tenant)} is not a tenant`);
+    return out;
+  }
+
+  /** A spec read by a parser that throws its own coded error: the file's error, on the item's line. */
+  const coded = <T>(item: YAMLMap, label: string, parse: () => T): T => {
+    try {
+      return parse();
+    } catch (err) {
+      if (!(err instanceof BeaconError)) throw err;
+      const field = /^([A-Za-z]+)[ .]/.exec(err.message)?.[1];
+      const node = (field ? (item.get(field, true) as Node | undefined) : undefined) ?? item;
+      throw problem(node, `${label}: ${err.message}`);
     }
-    const key = `${tenant}/${id}`;
-    if (seen.has(key)) throw problem(at('id'), `targets[${i}].id ${id} repeats targets[${seen.get(key)!}]`);
-    seen.set(key, i);
+  };
+
+  const meta = { source: 'file' as const, createdAt: now, updatedAt: now };
+  const targets = section('targets', TARGET_ID, (rest, item, label) => {
     const parsed = parseTargetSpec(rest);
     if ('problems' in parsed) {
       const p = parsed.problems[0]!;
@@ -69,25 +127,48 @@ export function parseTargetsFile(
       const node = (path.length > 0 ? (item.getIn(path, true) as Node | undefined) : undefined) ?? item;
       throw problem(
         node,
-        `targets[${i}]${path.map((k) => (/^\d+$/.test(k) ? `[${k}]` : `.${k}`)).join('')} ${p.message}`,
+        `${label}${path.map((k) => (/^\d+$/.test(k) ? `[${k}]` : `.${k}`)).join('')} ${p.message}`,
       );
     }
-    const spec = (parsed as { spec: Target }).spec;
-    targets.push({
-      ...spec,
-      id: id,
-      tenant: tenant,
-      source: 'file',
-      createdAt: now,
-      updatedAt: now,
-    });
+    // A push token cannot be made up here: it must stay the same across reloads, so the file gives it.
+    if (parsed.spec.kind === 'push' && parsed.spec.pushToken === undefined)
+      throw problem(
+        item,
+        `${label} is a push target: give it a pushToken (16 to 128 letters, digits, _ or -)`,
+      );
+    return { ...parsed.spec, ...meta };
+  }) as Target[];
+  const tokens = new Map<string, string>();
+  for (const t of targets) {
+    if (t.kind !== 'push' || t.pushToken === undefined) continue;
+    const other = tokens.get(t.pushToken);
+    if (other) throw problem(doc.contents, `targets ${other} and ${t.id} have the same pushToken`);
+    tokens.set(t.pushToken, t.id);
   }
-  return targets;
+  const channels = section('channels', CHANNEL_ID, (rest, item, label) => {
+    const { spec, kind } = coded(item, label, () => parseChannelSpec(rest));
+    return { ...spec, kind, ...meta };
+  });
+  const alertRules = section('alertRules', DEFINITION_ID, (rest, item, label) => ({
+    ...coded(item, label, () => parseAlertRuleSpec(rest)),
+    ...meta,
+  }));
+  const maintenance = section('maintenance', DEFINITION_ID, (rest, item, label) => ({
+    ...coded(item, label, () => parseMaintenanceSpec(rest)),
+    ...meta,
+  }));
+  return { targets, channels, alertRules, maintenance };
 }
+
+/** The sections a targets file may have. */
+const SECTIONS = ['targets', 'channels', 'alertRules', 'maintenance'] as const;
 
 export interface TargetFileOptions {
   readonly file: string;
-  readonly writer: TargetWriter;
+  /** Where the file's definitions are kept. */
+  readonly store: Pick<MonitorRepositories, 'targets' | 'alertRules' | 'maintenance'> & {
+    readonly channels: ChannelRepository;
+  };
   readonly tenants: () => Promise<ReadonlySet<string>>;
   /** Called after a new set was stored, so the prober picks it up at once. */
   readonly applied: () => void;
@@ -96,8 +177,9 @@ export interface TargetFileOptions {
 }
 
 /**
- * Keeps the file-defined targets in the store equal to the file. It reloads on every change; a bad
- * file is rejected with the line named, and the targets from the last good file keep running.
+ * Keeps the file-defined targets, channels, alert rules and maintenance windows in the store equal to
+ * the file. It reloads on every change; a bad file is rejected with the line named, and what the last
+ * good file defined keeps running.
  */
 export class TargetFile {
   readonly #o: TargetFileOptions;
@@ -138,12 +220,25 @@ export class TargetFile {
           },
         );
       });
-      const targets = parseTargetsFile(text, this.#o.file, await this.#o.tenants(), Date.now());
-      const { upserted, deleted } = await this.#o.writer.replaceFileTargets(targets);
+      const defined = parseTargetsFile(text, this.#o.file, await this.#o.tenants(), Date.now());
+      const { store } = this.#o;
+      // Channels first, so rules never name a channel the store does not have yet.
+      const channels = await store.channels.replaceFileChannels(defined.channels);
+      const targets = await store.targets.replaceFileTargets(defined.targets);
+      const rules = await store.alertRules.replaceFile(defined.alertRules);
+      const windows = await store.maintenance.replaceFile(defined.maintenance);
       this.lastError = undefined;
       this.#o.metrics.fileReloads.inc({ outcome: 'applied' });
       this.#o.logger.info(
-        { file: this.#o.file, targets: targets.length, upserted, deleted },
+        {
+          file: this.#o.file,
+          targets: defined.targets.length,
+          channels: defined.channels.length,
+          alertRules: defined.alertRules.length,
+          maintenance: defined.maintenance.length,
+          upserted: targets.upserted + channels.upserted + rules.upserted + windows.upserted,
+          deleted: targets.deleted + channels.deleted + rules.deleted + windows.deleted,
+        },
         'targets file applied',
       );
       this.#o.applied();

@@ -6,6 +6,7 @@ import { registerMessageRoutes } from '../messages/routes.ts';
 import { registerMonitorRoutes } from '../monitor/routes.ts';
 import { registerOperationsRoutes } from '../http/operations-routes.ts';
 import { registerStorageRoutes } from '../observability/storage-routes.ts';
+import { registerNotifyRoutes } from '../notify/routes.ts';
 import { registerOccupancyRoutes } from '../occupancy/routes.ts';
 import { registerDeadLetterRoutes } from '../sink/routes.ts';
 import { registerTenantRoutes } from '../tenants/routes.ts';
@@ -20,6 +21,7 @@ export const apiParts = (hub: LiveHub): AppParts<BeaconStore> => ({
     (app, ctx) => registerLiveRoutes(app, ctx, hub),
     registerOccupancyRoutes,
     registerAnalyticsRoutes,
+    registerNotifyRoutes,
     registerMonitorRoutes,
     registerDeadLetterRoutes,
     registerTenantRoutes,

@@ -11,6 +11,8 @@ import { LiveHub } from '../live/hub.ts';
 import { startMonitor, type RunningMonitor } from '../monitor/monitor.ts';
 import { OccupancyAlerts, runAlerts } from '../occupancy/alerts.ts';
 import { alertRules } from '../occupancy/settings.ts';
+import { Deliverer } from '../notify/deliverer.ts';
+import { NotifyMetrics } from '../notify/metrics.ts';
 import type { Log } from '../log/log.ts';
 import type { Stream } from '../log/record.ts';
 import { Metrics } from '../observability/metrics.ts';
@@ -137,6 +139,16 @@ export async function startBeacon(
     config.occupancy.alertIntervalMs,
     logger,
   );
+  // Any number of processes may deliver: each notification is leased in the store to one of them.
+  const deliverer = config.notify.enabled
+    ? new Deliverer({
+        store,
+        ...config.notify,
+        metrics: new NotifyMetrics(metrics.registry),
+        logger: logger.child({ part: 'notify' }),
+      })
+    : undefined;
+  deliverer?.start();
 
   const authenticator = new Authenticator(store.tenants);
   const buckets = new TokenBuckets(config.rateLimit);
@@ -202,6 +214,7 @@ export async function startBeacon(
         // Checks already made reach the log before it closes; the rest of the drain then stores them.
         await monitor?.close();
         await occupancyAlerts.close();
+        await deliverer?.close();
         stopTail?.();
         const drained = !sinks || (await drainSinks(deadline));
         if (!drained)

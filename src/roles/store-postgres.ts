@@ -1,6 +1,7 @@
 import { postgresAnalytics } from '../analytics/store/postgres-analytics.ts';
 import { postgresMessages } from '../messages/store/postgres-messages.ts';
 import { postgresMonitor } from '../monitor/store/postgres-monitor.ts';
+import { postgresNotify } from '../notify/store/postgres-notify.ts';
 import { postgresOccupancy } from '../occupancy/store/postgres-occupancy.ts';
 import { PostgresStore, type PostgresStoreOptions } from '../store/postgres/postgres-store.ts';
 import type { PostgresWing } from '../store/postgres/wing.ts';
@@ -14,6 +15,7 @@ const wings = [
   postgresMonitor,
   postgresAnalytics,
   postgresOccupancy,
+  postgresNotify,
 ] as const;
 
 type RepositoriesOf<T extends readonly unknown[]> = {

@@ -1,6 +1,7 @@
 import { sqliteAnalytics } from '../analytics/store/sqlite-analytics.ts';
 import { sqliteMessages } from '../messages/store/sqlite-messages.ts';
 import { sqliteMonitor } from '../monitor/store/sqlite-monitor.ts';
+import { sqliteNotify } from '../notify/store/sqlite-notify.ts';
 import { sqliteOccupancy } from '../occupancy/store/sqlite-occupancy.ts';
 import { SqliteStore, type SqliteStoreOptions } from '../store/sqlite/sqlite-store.ts';
 import type { SqliteWing } from '../store/sqlite/wing.ts';
@@ -8,7 +9,14 @@ import { sqliteTenants } from '../tenants/store/sqlite-tenants.ts';
 import type { BeaconStore, Complete, Repositories, Writers } from './store.ts';
 
 /** Every domain's SQLite wing, in the order of `Repositories`. */
-const wings = [sqliteTenants, sqliteMessages, sqliteMonitor, sqliteAnalytics, sqliteOccupancy] as const;
+const wings = [
+  sqliteTenants,
+  sqliteMessages,
+  sqliteMonitor,
+  sqliteAnalytics,
+  sqliteOccupancy,
+  sqliteNotify,
+] as const;
 
 type RepositoriesOf<T extends readonly unknown[]> = {
   [K in keyof T]: T[K] extends SqliteWing<infer R, object> ? R : never;

@@ -1,6 +1,7 @@
 import type { AnalyticsRepositories, AnalyticsWriters } from '../analytics/store/repositories.ts';
 import type { MessageRepositories, MessageWriters } from '../messages/store/repositories.ts';
 import type { MonitorRepositories, MonitorWriters } from '../monitor/store/repositories.ts';
+import type { NotifyRepositories, NotifyWriters } from '../notify/store/repositories.ts';
 import type { OccupancyRepositories, OccupancyWriters } from '../occupancy/store/repositories.ts';
 import type { Store } from '../store/store.ts';
 import type { TenantRepositories } from '../tenants/store/repositories.ts';
@@ -14,10 +15,11 @@ export type Repositories = TenantRepositories &
   MessageRepositories &
   MonitorRepositories &
   AnalyticsRepositories &
-  OccupancyRepositories;
+  OccupancyRepositories &
+  NotifyRepositories;
 
 /** Every wing's writers: the members of a store transaction besides `saveCheckpoint`. */
-export type Writers = MessageWriters & MonitorWriters & AnalyticsWriters & OccupancyWriters;
+export type Writers = MessageWriters & MonitorWriters & AnalyticsWriters & OccupancyWriters & NotifyWriters;
 
 /** The store every role opens. */
 export type BeaconStore = Store<Writers> & Repositories;

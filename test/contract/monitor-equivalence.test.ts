@@ -139,6 +139,7 @@ test('SQLite and PostgreSQL give identical monitor answers to the same checks, t
     for (const tenant of TENANTS) {
       for (const [i, id] of TARGETS.slice(1).entries()) {
         const target: Target = {
+          kind: 'http',
           id,
           tenant,
           source: i === 0 ? 'file' : 'api',
@@ -155,6 +156,8 @@ test('SQLite and PostgreSQL give identical monitor answers to the same checks, t
           downAfter: 1 + i,
           upAfter: 2,
           tags: [],
+          assertions: [],
+          tlsExpiryDays: [21, 14, 7],
           createdAt: BASE,
           updatedAt: BASE,
         };

@@ -6,7 +6,7 @@ import { Compactor } from '../../src/monitor/compaction.ts';
 import { checkKey, type CheckRow, type Rollup } from '../../src/monitor/model.ts';
 import { checkProjection } from '../../src/monitor/projection.ts';
 import { LATENCY_BOUNDS_MS, summarize } from '../../src/monitor/rollup.ts';
-import type { Target, TargetSpec } from '../../src/monitor/target.ts';
+import type { HttpSpec, HttpTarget } from '../../src/monitor/target.ts';
 import type { BeaconStore } from '../../src/roles/store.ts';
 import type { StoreContractTarget } from './store.contract.ts';
 import { quietContext } from '../helpers/projection.ts';
@@ -18,7 +18,8 @@ const DAY = 86_400_000;
 /** A fixed midnight (UTC), so buckets and day partitions fall where the test expects. */
 const T0 = Date.UTC(2026, 2, 10);
 
-const spec = (patch: Partial<TargetSpec> = {}): TargetSpec => ({
+const spec = (patch: Partial<HttpSpec> = {}): HttpSpec => ({
+  kind: 'http',
   url: 'https://example.test/health',
   intervalSeconds: 60,
   timeoutMs: 10_000,
@@ -32,10 +33,12 @@ const spec = (patch: Partial<TargetSpec> = {}): TargetSpec => ({
   downAfter: 3,
   upAfter: 2,
   tags: ['web'],
+  assertions: [],
+  tlsExpiryDays: [21, 14, 7],
   ...patch,
 });
 
-const target = (id: string, patch: Partial<Target> = {}): Target => ({
+const target = (id: string, patch: Partial<HttpTarget> = {}): HttpTarget => ({
   ...spec(),
   id,
   tenant: 't1',
@@ -326,6 +329,8 @@ export function runMonitorStoreContract(backend: StoreContractTarget): void {
             region: 'eu',
             down: true,
             streak: 1,
+            fails: 3,
+            slow: 0,
             streakStart: 5,
             lastScheduledAt: 6,
             incidentStart: 5,
@@ -342,8 +347,13 @@ export function runMonitorStoreContract(backend: StoreContractTarget): void {
         });
         assert.deepEqual(await tx.checks.getRollups([rollup]), [rollup]);
         assert.deepEqual(
-          await tx.checks.thresholds('t1', ['a', 'gone']),
-          new Map([['a', { downAfter: 4, upAfter: 1 }]]),
+          new Map(
+            [...(await tx.checks.targetFacts('t1', ['a', 'gone']))].map(([id, f]) => [
+              id,
+              [f.downAfter, f.upAfter],
+            ]),
+          ),
+          new Map([['a', [4, 1]]]),
         );
         assert.equal(
           (await tx.checks.getStates([{ tenant: 't1', target: 'a', region: 'eu' }]))[0]?.incidentStart,
@@ -387,7 +397,11 @@ export function runMonitorStoreContract(backend: StoreContractTarget): void {
         createdAt: T0,
         updatedAt: T0 + 5,
       });
-      assert.equal((await store.monitor.getTarget('t2', 'a'))?.url, a.url, 'the other tenant is untouched');
+      assert.deepEqual(
+        await store.monitor.getTarget('t2', 'a'),
+        { ...a, tenant: 't2' },
+        'the other tenant is untouched',
+      );
 
       // Ids in byte order (capitals before lower case, as SQLite compares), paged by keyset.
       for (const id of ['b', 'B', 'a-1', 'a.1', 'z', 'Z_9', 'é']) await store.targets.create(target(id));
@@ -414,14 +428,14 @@ export function runMonitorStoreContract(backend: StoreContractTarget): void {
 
     it('the targets file: upserts what changed, deletes what left, never touches API targets', async (store) => {
       await store.targets.create(target('api-one'));
-      const file = (id: string, patch: Partial<TargetSpec> = {}) =>
+      const file = (id: string, patch: Partial<HttpSpec> = {}) =>
         target(id, { ...spec(patch), source: 'file', createdAt: T0 + 1, updatedAt: T0 + 1 });
       assert.deepEqual(await store.targets.replaceFileTargets([file('f1'), file('f2'), file('f3')]), {
         upserted: 3,
         deleted: 0,
       });
       // f1 unchanged (not rewritten), f2 changed, f3 left the file, f4 is new, api-one stays an API target.
-      const later = (id: string, patch: Partial<TargetSpec> = {}) => ({
+      const later = (id: string, patch: Partial<HttpSpec> = {}) => ({
         ...file(id, patch),
         createdAt: T0 + 2,
         updatedAt: T0 + 2,
@@ -711,6 +725,8 @@ export function runMonitorStoreContract(backend: StoreContractTarget): void {
           region: 'us',
           down: false,
           streak: 1,
+          fails: 1,
+          slow: 0,
           streakStart: at(7),
           lastScheduledAt: at(7),
           incidentStart: null,
@@ -721,13 +737,18 @@ export function runMonitorStoreContract(backend: StoreContractTarget): void {
           region: 'eu',
           down: true,
           streak: 0,
+          fails: 2,
+          slow: 0,
           streakStart: at(6),
           lastScheduledAt: at(7),
           incidentStart: at(6),
         },
       ]);
-      const limits = await store.transaction((tx) => tx.checks.thresholds('t1', ['nope', 'a']));
-      assert.deepEqual([...limits], [['a', { downAfter: 2, upAfter: 2 }]]);
+      const facts = await store.transaction((tx) => tx.checks.targetFacts('t1', ['nope', 'a']));
+      assert.deepEqual(
+        [...facts].map(([id, f]) => [id, f.downAfter, f.upAfter, f.kind]),
+        [['a', 2, 2, 'http']],
+      );
 
       // Every open and close takes the next change seq, so a notifier follows changes in order:
       // the first incident opened (1) and closed (2), the second opened (3).
@@ -908,6 +929,103 @@ export function runMonitorStoreContract(backend: StoreContractTarget): void {
       assert.deepEqual(hot, [...odd].reverse());
       await compact(store, T0 + 2 * DAY);
       assert.deepEqual(await store.monitor.listChecks({ tenant: 't1', target: 'a', limit: 10 }), hot);
+    });
+    it('kinds, states and observed come back exactly, hot and in blocks; maintenance counts nowhere, and replay tells no one', async (store) => {
+      await store.targets.create(target('a', { downAfter: 1, upAfter: 1 }));
+      const meta = { tenant: 't1', source: 'api' as const, createdAt: T0, updatedAt: T0 };
+      await store.channels.create({
+        ...meta,
+        id: 'ops',
+        name: 'Ops',
+        kind: 'webhook',
+        url: 'json://hooks.test/ops',
+      });
+      await store.alertRules.create({
+        ...meta,
+        id: 'r',
+        targets: ['a'],
+        tags: [],
+        channels: ['ops'],
+        remindEveryMinutes: 0,
+        notifyOn: { recovery: true, degraded: true, certificate: false },
+        groupWindowSeconds: 0,
+      });
+      // 00:10 to 00:20 UTC on T0's day: the checks due then are stored as maintenance.
+      await store.maintenance.create({
+        ...meta,
+        id: 'w',
+        title: 'Works',
+        targets: ['a'],
+        tags: [],
+        start: '2026-03-10T00:10',
+        end: '2026-03-10T00:20',
+        timeZone: 'UTC',
+      });
+      const assertions = {
+        assertions: [
+          { ok: false, actual: 'false' },
+          { ok: true, actual: null },
+        ],
+      };
+      const sent = [
+        check('a', T0, { state: 'up', observed: { assertions: [] } }),
+        failed('a', T0 + MINUTE, { state: 'down', observed: assertions }),
+        check('a', T0 + 2 * MINUTE, { state: 'degraded', durationMs: 2500 }),
+        failed('a', T0 + 10 * MINUTE, { state: 'down' }),
+        failed('a', T0 + 11 * MINUTE, { state: 'down' }),
+        check('a', T0 + 20 * MINUTE, { state: 'up' }),
+        // Kinds that speak no HTTP, in another region; a check from before states has none.
+        check('a', T0 + 3 * MINUTE, {
+          region: 'us',
+          kind: 'dns',
+          state: 'up',
+          status: null,
+          httpVersion: null,
+          observed: { answers: ['10 mx.example.com', '20 mx2.example.com'] },
+        }),
+        check('a', T0 + 4 * MINUTE, {
+          region: 'us',
+          kind: 'icmp',
+          state: 'down',
+          ok: false,
+          observed: { ping: { sent: 3, received: 0, rttMinMs: null, rttMaxMs: null } },
+        }),
+        check('a', T0 + 5 * MINUTE, { region: 'us' }),
+      ];
+      // One batch a check, as a sink keeping up would see them: alerting judges each batch's outcome.
+      let projected = 0;
+      for (const c of [...sent].sort((x, y) => x.scheduledAt - y.scheduledAt))
+        projected += await project(store, [c]);
+      assert.equal(projected, sent.length);
+      const stored = sent.map((c) =>
+        c.scheduledAt >= T0 + 10 * MINUTE && c.scheduledAt < T0 + 20 * MINUTE
+          ? { ...c, state: 'maintenance' as const }
+          : c,
+      );
+      const newestFirst = [...stored].sort(
+        (x, y) => y.scheduledAt - x.scheduledAt || (x.region < y.region ? 1 : -1),
+      );
+      const all = () => store.monitor.listChecks({ tenant: 't1', target: 'a', limit: 100 });
+      assert.deepEqual(await all(), newestFirst);
+      const days = () =>
+        store.monitor.rollups({ tenant: 't1', target: 'a', size: 'day', from: T0, to: T0 + DAY });
+      const counted = (await days()).reduce((n, r) => n + r.checks, 0);
+      assert.equal(counted, sent.length - 2, 'checks in maintenance join no rollup');
+      const told = () => store.outbox.history({ tenant: 't1', limit: 100 });
+      const before = await told();
+      assert.ok(
+        ['target.down', 'target.up'].every((e) => before.some((r) => r.notification.event === e)),
+        before.map((r) => r.notification.event).join(),
+      );
+
+      await compact(store, T0 + 2 * DAY);
+      assert.deepEqual(await all(), newestFirst, 'after compaction into a block');
+      const rollupsBefore = await days();
+      const read = await checkProjection.rebuild!(store);
+      assert.equal(read, sent.length);
+      assert.deepEqual(await days(), rollupsBefore, 'replay leaves maintenance out too');
+      assert.deepEqual(await all(), newestFirst);
+      assert.deepEqual(await told(), before, 'a rebuild tells no one again');
     });
     it('replay rebuilds rollups, states and incidents from the stored checks, hot and in blocks, as the sink made them', async (store) => {
       await store.targets.create(target('a', { downAfter: 2, upAfter: 2 }));

@@ -13,6 +13,7 @@ import { join } from 'node:path';
  * - `/hang` never answers · `/reset` resets the connection · `/huge/:bytes` sends that many bytes
  * - `/redirect/:n` redirects n times then lands on `/ok` · `/text/:words` echoes its words
  * - `/backtrack` sends "aaaa…a!" (for pathological patterns)
+ * - `/json/:status` answers `{"status": STATUS, "build": {"version": "1.2.3"}, "items": [1, 2, 3]}` as JSON
  *
  * The HTTPS server uses a fresh self-signed certificate valid for 30 days.
  */
@@ -84,40 +85,48 @@ function route(
     case 'backtrack':
       res.end('a'.repeat(5000) + '!');
       return;
+    case 'json':
+      res.setHeader('content-type', 'application/json; charset=utf-8');
+      res.end(JSON.stringify({ status: arg, build: { version: '1.2.3' }, items: [1, 2, 3] }));
+      return;
     default:
       res.statusCode = 404;
       res.end('not found');
   }
 }
 
-function makeCert(): { key: string; cert: string; dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'beacon-farm-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '30',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
-  return {
-    key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-    cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-    dir,
-  };
+/** A self-signed certificate for localhost and 127.0.0.1, valid for `days`, made by openssl. */
+export function selfSignedCert(days: number): { key: string; cert: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'beacon-cert-'));
+  try {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        String(days),
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    return {
+      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
+      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const listen = (server: http.Server) =>
@@ -133,7 +142,7 @@ export async function startFarm(options: { tls?: boolean } = {}): Promise<Target
   const plain = http.createServer((req, res) => route(req, res, hits, hanging));
   plain.on('connection', () => (connections += 1));
   plain.keepAliveTimeout = 1000;
-  const cert = options.tls === false ? undefined : makeCert();
+  const cert = options.tls === false ? undefined : selfSignedCert(30);
   const secure = cert
     ? https.createServer({ key: cert.key, cert: cert.cert }, (req, res) => route(req, res, hits, hanging))
     : undefined;
@@ -161,7 +170,6 @@ export async function startFarm(options: { tls?: boolean } = {}): Promise<Target
         new Promise((r) => plain.close(r)),
         secure ? new Promise((r) => secure.close(r)) : undefined,
       ]);
-      if (cert) rmSync(cert.dir, { recursive: true, force: true });
     },
   };
 }

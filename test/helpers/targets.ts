@@ -1,8 +1,9 @@
-import type { Target } from '../../src/monitor/target.ts';
+import type { HttpTarget } from '../../src/monitor/target.ts';
 
 /** A stored target with every field at a plain value (tenant t1, an API target, 60 s); `patch` overrides. */
-export function sampleTarget(id: string, patch: Partial<Target> = {}): Target {
+export function sampleTarget(id: string, patch: Partial<HttpTarget> = {}): HttpTarget {
   return {
+    kind: 'http',
     id,
     tenant: 't1',
     source: 'api',
@@ -21,6 +22,8 @@ export function sampleTarget(id: string, patch: Partial<Target> = {}): Target {
     downAfter: 3,
     upAfter: 2,
     tags: [],
+    assertions: [],
+    tlsExpiryDays: [21, 14, 7],
     ...patch,
   };
 }

@@ -1,4 +1,4 @@
-import { ApiError, isAbort } from './api.ts';
+import { callJson } from './api.ts';
 
 /** A site, as `GET /v1/sites` lists it. */
 export interface Site {
@@ -164,44 +164,6 @@ export interface Import {
   readonly error: string | null;
 }
 
-/** One JSON call to the API with `headers`; a failure is an ApiError with the server's code. */
-async function call(
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-  body?: unknown,
-  signal?: AbortSignal,
-): Promise<unknown> {
-  let response: Response;
-  try {
-    response = await fetch(path, {
-      method,
-      headers: {
-        ...headers,
-        accept: 'application/json',
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      cache: 'no-store',
-      signal,
-    });
-  } catch (err) {
-    if (isAbort(err)) throw err;
-    throw new ApiError(0, 'NETWORK_ERROR', 'Could not reach the Beacon server', { cause: err });
-  }
-  const json = (await response.json().catch(() => null)) as {
-    error?: { code?: string; message?: string };
-  } | null;
-  if (!response.ok) {
-    throw new ApiError(
-      response.status,
-      json?.error?.code ?? `HTTP_${response.status}`,
-      json?.error?.message ?? `The server answered ${response.status}`,
-    );
-  }
-  return json;
-}
-
 /** The analytics part of the Beacon API, as one token sees it. */
 export class AnalyticsApi {
   readonly #token: string;
@@ -294,7 +256,7 @@ export class AnalyticsApi {
   }
 
   #call(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {
-    return call(method, path, { authorization: `Bearer ${this.#token}` }, body, signal);
+    return callJson(this.#token, method, path, body, signal);
   }
 }
 
@@ -346,7 +308,7 @@ export class SharedApi implements SiteStats {
   #call(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {
     const headers: Record<string, string> = { 'x-beacon-share': this.#secret };
     if (this.#token) headers.authorization = `Bearer ${this.#token}`;
-    return call(method, path, headers, body, signal);
+    return callJson(headers, method, path, body, signal);
   }
 }
 

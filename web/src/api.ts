@@ -143,6 +143,39 @@ export class Api {
   }
 }
 
+/**
+ * One API call with a JSON body (or none) and a JSON answer (or none, for 204), as `token` (or with
+ * these headers: a shared link's secret). Errors
+ * are ApiErrors with the server's code and message; nothing is retried (the caller shows the error).
+ */
+export async function callJson(
+  token: string | Record<string, string>,
+  method: string,
+  path: string,
+  body?: unknown,
+  signal?: AbortSignal,
+): Promise<unknown> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers: {
+        ...(typeof token === 'string' ? { authorization: `Bearer ${token}` } : token),
+        accept: 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: 'no-store',
+      signal,
+    });
+  } catch (err) {
+    if (isAbort(err)) throw err;
+    throw new ApiError(0, 'NETWORK_ERROR', 'Could not reach the Beacon server', { cause: err });
+  }
+  if (!response.ok) throw await errorOf(response);
+  return response.status === 204 ? null : ((await response.json().catch(() => null)) as unknown);
+}
+
 function retryAfterMs(response: Response): number {
   const seconds = Number(response.headers.get('retry-after'));
   const wait = Number.isFinite(seconds) && seconds > 0 ? seconds : DEFAULT_RETRY_AFTER_S;

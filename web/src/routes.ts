@@ -3,6 +3,7 @@ import type { Session } from './auth.ts';
 import { AnalyticsPage } from './pages/analytics.tsx';
 import { LivePage } from './pages/live.tsx';
 import { OccupancyPage } from './pages/occupancy.tsx';
+import { SettingsPage } from './pages/settings.tsx';
 import { SitesPage } from './pages/sites.tsx';
 import { UptimePage } from './pages/uptime.tsx';
 
@@ -34,7 +35,7 @@ export const ROUTES: readonly Route[] = [
   {
     path: '/uptime',
     title: 'Uptime',
-    summary: 'HTTP and TCP checks: status, latency and incidents per target.',
+    summary: 'HTTP, TCP, DNS, push and ping checks: status, latency, incidents and alerts per target.',
     icon: 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM8 12l3 3 5-6',
     page: UptimePage,
   },
@@ -58,6 +59,13 @@ export const ROUTES: readonly Route[] = [
     summary: 'Analytics sites and the snippet that tracks them.',
     icon: 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM3 12h18M12 3c3 3 3 15 0 18M12 3c-3 3-3 15 0 18',
     page: SitesPage,
+  },
+  {
+    path: '/settings',
+    title: 'Alerts',
+    summary: 'Notification channels, alert rules and maintenance windows.',
+    icon: 'M6 8a6 6 0 0 1 12 0c0 7 3 9 3 9H3s3-2 3-9M10.3 21a1.94 1.94 0 0 0 3.4 0',
+    page: SettingsPage,
   },
 ];
 

@@ -18,16 +18,50 @@ export interface CheckView {
   };
   readonly status: number | null;
   readonly error: { readonly class: string; readonly detail: string } | null;
+  /** Absent in live records of http checks made before states: read `ok`. */
+  readonly state?: CheckState;
+}
+
+/** A check's outcome. */
+export type CheckState = 'up' | 'down' | 'degraded' | 'maintenance';
+
+/** A check's state, for checks that predate states too. */
+export const stateOf = (c: Pick<CheckView, 'ok' | 'state'>): CheckState => c.state ?? (c.ok ? 'up' : 'down');
+
+/** One assertion of an http target. */
+export interface AssertionView {
+  readonly type: 'json' | 'header' | 'responseTime';
+  readonly path?: string;
+  readonly name?: string;
+  readonly op: string;
+  readonly value?: unknown;
 }
 
 /** One target as `GET /v1/targets` lists it. */
 export interface TargetView {
   readonly id: string;
+  readonly kind: 'http' | 'tcp' | 'dns' | 'push' | 'icmp';
   readonly name?: string;
-  readonly url: string;
+  /** http */
+  readonly url?: string;
+  readonly assertions?: readonly AssertionView[];
+  /** tcp and icmp */
+  readonly host?: string;
+  readonly port?: number;
+  readonly tls?: boolean;
+  /** dns */
+  readonly query?: string;
+  readonly recordType?: string;
+  readonly resolver?: string;
+  readonly expect?: readonly string[];
+  /** push */
+  readonly pushToken?: string;
+  readonly graceSeconds?: number;
+  readonly degradedAboveMs?: number;
+  readonly tags: readonly string[];
   readonly intervalSeconds: number;
   readonly source: 'api' | 'file';
-  readonly state: 'up' | 'down' | 'unknown';
+  readonly state: CheckState | 'unknown';
   readonly lastCheck: CheckView | null;
   readonly uptime: { readonly h24: number | null; readonly d7: number | null; readonly d30: number | null };
 }
@@ -87,4 +121,20 @@ export async function listIncidents(api: Api, id: string, signal?: AbortSignal):
     await api.getJson(`/v1/targets/${encodeURIComponent(id)}/incidents?limit=50`, signal),
     'an incident list',
   ).items;
+}
+
+/** What a target checks, in a few words. */
+export function addressOf(t: TargetView): string {
+  switch (t.kind) {
+    case 'tcp':
+      return `${t.tls ? 'tls' : 'tcp'}://${t.host ?? ''}:${t.port ?? ''}`;
+    case 'dns':
+      return `${t.recordType ?? 'A'} ${t.query ?? ''}${t.resolver ? ` @${t.resolver}` : ''}`;
+    case 'push':
+      return `push to /v1/push/${t.pushToken ?? '…'}`;
+    case 'icmp':
+      return `ping ${t.host ?? ''}`;
+    default:
+      return t.url ?? '';
+  }
 }

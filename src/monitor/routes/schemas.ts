@@ -3,8 +3,8 @@
 import Type from 'typebox';
 import { IsoTime } from '../../http/schemas.ts';
 import { isoTime, isoTimeOrNull } from '../../wire/time.ts';
-import type { CheckRow } from '../model.ts';
-import { TargetSpecSchema } from '../target.ts';
+import { CHECK_STATES, stateOf, type CheckRow } from '../model.ts';
+import { KIND_SCHEMAS } from '../target.ts';
 
 /** A wire time that may be null. */
 export const NullableIso = (description: string) => Type.Union([IsoTime(description), Type.Null()]);
@@ -38,34 +38,56 @@ export const CheckItem = Type.Object(
     patternMatched: Type.Union([Type.Boolean(), Type.Null()]),
     redirects: Type.Integer(),
     error: Type.Union([Type.Object({ class: Type.String(), detail: Type.String() }), Type.Null()]),
+    kind: Type.String({ description: 'http, tcp, dns, push or icmp.' }),
+    state: Type.Enum(CHECK_STATES, {
+      description:
+        'up, down, degraded (up but slow) or maintenance (in a window: no incident, no alert, no uptime).',
+    }),
+    observed: Type.Optional(
+      Type.Unknown({
+        description:
+          'What the check saw besides timings: `answers` (dns), `assertions` (http: `{ok, actual}` each), `push` (the last push), `ping` (sent, received, round trips).',
+      }),
+    ),
   },
   { $id: 'Check' },
 );
 
-/** A stored check as `CheckItem` shows it. */
+/** A stored check as `CheckItem` shows it (checks made before kinds and states were http, from `ok`). */
 export const checkView = (c: CheckRow) => ({
   ...c,
+  kind: c.kind ?? 'http',
+  state: stateOf(c),
+  ...(c.observed ? { observed: c.observed } : {}),
   scheduledAt: isoTime(c.scheduledAt),
   startedAt: isoTime(c.startedAt),
   tlsExpiresAt: isoTimeOrNull(c.tlsExpiresAt),
 });
 
-/** A target on the wire, with its current state and uptime (`#/components/schemas/Target`). */
-export const TargetView = Type.Object(
-  {
-    ...TargetSpecSchema.properties,
-    id: Type.String(),
-    source: Type.Union([Type.Literal('api'), Type.Literal('file')]),
-    createdAt: IsoTime('When the target was created.'),
-    updatedAt: IsoTime('When the target last changed.'),
-    state: Type.Union([Type.Literal('up'), Type.Literal('down'), Type.Literal('unknown')], {
-      description: 'Outcome of the newest stored check.',
-    }),
-    lastCheck: Type.Union([Type.Ref('Check'), Type.Null()]),
-    uptime: Type.Object(
-      { h24: NullableNumber, d7: NullableNumber, d30: NullableNumber },
-      { description: 'Percent of checks up over the last 24 hours, 7 days and 30 days.' },
+/** What a target view adds to its spec: identity, bookkeeping, current state and uptime. */
+const viewFields = {
+  id: Type.String(),
+  source: Type.Union([Type.Literal('api'), Type.Literal('file')]),
+  createdAt: IsoTime('When the target was created.'),
+  updatedAt: IsoTime('When the target last changed.'),
+  state: Type.Enum([...CHECK_STATES, 'unknown'], { description: 'State of the newest stored check.' }),
+  lastCheck: Type.Union([Type.Ref('Check'), Type.Null()]),
+  uptime: Type.Object(
+    { h24: NullableNumber, d7: NullableNumber, d30: NullableNumber },
+    {
+      description:
+        'Percent of checks up (degraded counts as up) over the last 24 hours, 7 days and 30 days; checks in maintenance do not count.',
+    },
+  ),
+};
+
+/** A target on the wire, one shape per kind, with its current state and uptime (`#/components/schemas/Target`). */
+export const TargetView = Type.Union(
+  Object.entries(KIND_SCHEMAS).map(([kind, schema]) =>
+    Type.Object(
+      { ...schema.properties, kind: Type.Literal(kind), ...viewFields },
+      { description: `A ${kind} target.` },
     ),
-  },
+  ),
   { $id: 'Target' },
 );

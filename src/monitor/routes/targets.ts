@@ -8,10 +8,10 @@ import type { RouteContext } from '../../http/context.ts';
 import { errorResponses } from '../../http/schemas.ts';
 import { decodeCursor, page } from '../../wire/cursor.ts';
 import { isoTime } from '../../wire/time.ts';
-import type { CheckRow, RollupSize } from '../model.ts';
+import { stateOf, type CheckRow, type RollupSize } from '../model.ts';
 import { ROLLUP_MS, summarize } from '../rollup.ts';
 import type { MonitorReader, MonitorStore } from '../store/repositories.ts';
-import { parseTargetSpec, specOf, TARGET_ID, type Target, type TargetSpec } from '../target.ts';
+import { newPushToken, parseTargetSpec, specOf, TARGET_ID, type Target, type TargetSpec } from '../target.ts';
 import { checkView, IdParams } from './schemas.ts';
 
 const DAY = 86_400_000;
@@ -43,12 +43,13 @@ async function targetView(reader: MonitorReader, t: Target, last: CheckRow | und
     ...t,
     createdAt: isoTime(t.createdAt),
     updatedAt: isoTime(t.updatedAt),
-    state: last === undefined ? ('unknown' as const) : last.ok ? ('up' as const) : ('down' as const),
+    state: last === undefined ? ('unknown' as const) : stateOf(last),
     lastCheck: last ? checkView(last) : null,
     uptime: await uptime(reader, t, now),
   };
 }
 
+/** A valid spec from the API, or TARGET_INVALID naming every problem. A push target gets a token. */
 function specOrThrow(input: unknown): TargetSpec {
   const parsed = parseTargetSpec(input);
   if ('problems' in parsed) {
@@ -59,12 +60,21 @@ function specOrThrow(input: unknown): TargetSpec {
         .join('; '),
     );
   }
-  return parsed.spec;
+  const spec = parsed.spec;
+  return spec.kind === 'push' && spec.pushToken === undefined ? { ...spec, pushToken: newPushToken() } : spec;
+}
+
+/** A push token another target holds breaks the store's unique index: a conflict, not a bug. */
+function tokenTaken(err: unknown): never {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505')
+    throw new BeaconError('CONFLICT', 'another target has this pushToken');
+  throw err;
 }
 
 const TargetInput = Type.Unknown({
   description:
-    'A target: the fields of the Target schema except id (optional here, chosen by the server when absent), source, timestamps, state and uptime.',
+    'A target: the fields of its kind in the Target schema (`kind` defaults to http) except id (optional here, chosen by the server when absent), source, timestamps, state and uptime. A push target without `pushToken` gets one.',
 });
 
 /** `/v1/targets`: create, list, read, change and delete targets. */
@@ -108,7 +118,7 @@ export function registerTargetRoutes(base: FastifyInstance, ctx: RouteContext<Mo
         createdAt: now,
         updatedAt: now,
       };
-      if (!(await store.targets.create(target)))
+      if (!(await store.targets.create(target).catch(tokenTaken)))
         throw new BeaconError('CONFLICT', `target ${target.id} exists`);
       changed();
       return reply.code(201).send(await view(target));
@@ -199,9 +209,17 @@ export function registerTargetRoutes(base: FastifyInstance, ctx: RouteContext<Mo
       }
       const spec = specOrThrow(merged);
       const now = Date.now();
-      if (!(await store.targets.update(tenant, target.id, spec, now))) throw new BeaconError('NOT_FOUND');
+      if (!(await store.targets.update(tenant, target.id, spec, now).catch(tokenTaken)))
+        throw new BeaconError('NOT_FOUND');
       changed();
-      return view({ ...target, ...spec, updatedAt: now });
+      return view({
+        ...spec,
+        id: target.id,
+        tenant,
+        source: target.source,
+        createdAt: target.createdAt,
+        updatedAt: now,
+      });
     },
   );
 

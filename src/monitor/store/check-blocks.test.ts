@@ -18,14 +18,66 @@ const text = fc.oneof(
   fc.constantFrom('', 'status 503 not in 200-399', 'no complete answer within 10000 ms'),
   fc.string({ unit: 'binary' }),
 );
-/** What a newer agent may add to a check: fields of any JSON value. */
+/**
+ * What a newer agent may add to a check: fields of any JSON value; and kind, state and observed of
+ * a type the codec does not code.
+ */
 const extras = fc.dictionary(
-  fc.constantFrom('kind', 'degraded', 'maintenance', 'assertions', 'answers'),
+  fc.constantFrom('kind', 'state', 'observed', 'degraded', 'maintenance', 'assertions', 'answers'),
   fc.jsonValue({ noUnicodeString: false }).map((v) => JSON.parse(JSON.stringify(v)) as unknown),
   { maxKeys: 3, noNullPrototype: true },
 );
 
 /** The parts of a check that vary, for a series (tenant, target, region fixed) at `scheduledAt`. */
+/** A JSON value as it comes back from JSON (no -0, no undefined in objects). */
+const json = fc.jsonValue({ noUnicodeString: false }).map((v) => JSON.parse(JSON.stringify(v)) as unknown);
+/**
+ * What a kind's check saw, as the probes write it, or any JSON value at all; as a record body carries
+ * it (through JSON: no -0).
+ */
+const observed = fc
+  .oneof(
+    fc.constant(null),
+    fc.record({ answers: fc.array(text, { maxLength: 4 }) }, { noNullPrototype: true }),
+    fc.record(
+      {
+        assertions: fc.array(
+          fc.record(
+            { type: fc.constantFrom('json', 'header', 'responseTime'), ok: fc.boolean(), actual: json },
+            { noNullPrototype: true },
+          ),
+          { maxLength: 3 },
+        ),
+      },
+      { noNullPrototype: true },
+    ),
+    fc.record(
+      {
+        ping: fc.record(
+          {
+            sent: fc.nat(10),
+            received: fc.nat(10),
+            rttMinMs: fc.oneof(fc.constant(null), latency),
+            rttMaxMs: fc.oneof(fc.constant(null), latency),
+          },
+          { noNullPrototype: true },
+        ),
+      },
+      { noNullPrototype: true },
+    ),
+    json,
+  )
+  .map((v) => JSON.parse(JSON.stringify(v)) as unknown);
+/** kind, state and observed, each absent or set: known words, and words a newer agent may send. */
+const kinded = fc.record(
+  {
+    kind: fc.oneof(fc.constantFrom('http', 'tcp', 'dns', 'push', 'icmp'), text),
+    state: fc.oneof(fc.constantFrom('up', 'down', 'degraded', 'maintenance'), text),
+    observed,
+  },
+  { requiredKeys: [], noNullPrototype: true },
+);
+
 const checkAt = (region: string, scheduledAt: number) =>
   fc
     .record(
@@ -56,19 +108,26 @@ const checkAt = (region: string, scheduledAt: number) =>
           {
             weight: 1,
             arbitrary: fc.record(
-              { class: fc.oneof(fc.constantFrom('timeout', 'refused', 'status', 'dns'), text), detail: text },
+              {
+                class: fc.oneof(
+                  fc.constantFrom('timeout', 'refused', 'status', 'dns', 'assertion', 'missed'),
+                  text,
+                ),
+                detail: text,
+              },
               { noNullPrototype: true },
             ),
           },
         ),
+        kinded: fc.oneof({ weight: 1, arbitrary: fc.constant({}) }, { weight: 3, arbitrary: kinded }),
         extras: fc.oneof({ weight: 3, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: extras }),
       },
       { noNullPrototype: true },
     )
     // Error classes beyond today's list (a newer agent's) are what the codec must carry too.
     .map(
-      ({ extras, ...check }) =>
-        ({ ...extras, ...check, tenant: 't1', target: 'web', region, scheduledAt }) as CheckRow,
+      ({ extras, kinded, ...check }) =>
+        ({ ...extras, ...kinded, ...check, tenant: 't1', target: 'web', region, scheduledAt }) as CheckRow,
     );
 
 /** A series: on-time slots with missed ones, the odd extra check between slots, sometimes a fractional time. */
@@ -98,6 +157,16 @@ test('a block gives back exactly the checks it was made of, for any series', () 
       const block = encodeBlock(columns.normalized());
       assert.deepStrictEqual(
         decodeBlock(block).checks({ tenant: 't1', target: 'web', region: 'eu' }),
+        checks,
+      );
+      // Compaction merges an hour block's columns with the next's: nothing is lost either.
+      const half = checks.length >> 1;
+      const [early, late] = [new CheckColumns(), new CheckColumns()];
+      checks.forEach((check, k) => (k < half ? early : late).push(check));
+      const merged = new CheckColumns();
+      for (const part of [early, late]) if (part.n > 0) merged.append(decodeBlock(encodeBlock(part)));
+      assert.deepStrictEqual(
+        decodeBlock(encodeBlock(merged)).checks({ tenant: 't1', target: 'web', region: 'eu' }),
         checks,
       );
     }),
@@ -179,4 +248,60 @@ test('a damaged block is refused, not read as other checks', () => {
   const block = encodeBlock(columns);
   assert.throws(() => decodeBlock(block.subarray(0, block.length - 3)));
   assert.throws(() => decodeBlock(Buffer.from('not a block')));
+});
+
+test('hot rows and blocks written before kinds and states read as they were written', () => {
+  // Written by the codec of 009_check_blocks (block format 1, hot rows without the third byte): the
+  // second check carried kind, state and observed as JSON extras, as that codec did.
+  const key = { tenant: 't1', target: 'web', region: 'eu' };
+  const first: CheckRow = {
+    tenant: 't1',
+    target: 'web',
+    region: 'eu',
+    slot: 29551680,
+    scheduledAt: 1_773_100_800_000,
+    startedAt: 1_773_100_800_004,
+    durationMs: 41.27,
+    phases: { dnsMs: 1.5, connectMs: 2.25, tlsMs: 10.02, ttfbMs: 20, transferMs: 7.5 },
+    status: 200,
+    httpVersion: '1.1',
+    bytes: 512,
+    tlsExpiresAt: 1_780_000_000_000,
+    patternMatched: null,
+    redirects: 0,
+    ok: true,
+    error: null,
+  };
+  const second: CheckRow = {
+    ...first,
+    scheduledAt: first.scheduledAt + ms,
+    slot: first.slot + 1,
+    startedAt: first.startedAt + ms,
+    ok: false,
+    status: 503,
+    error: { class: 'status', detail: 'status 503 not in 200-399' },
+    kind: 'tcp',
+    state: 'down',
+    observed: { answers: ['10 mx.example.com'] },
+  };
+  const hot = [
+    'AQGAsZccCACsAsID1A+gH9wLkAOACICwlA0A',
+    'YAGCsZccCACsAsID1A+gH9wL7geACJCulA0ACRlzdGF0dXMgNTAzIG5vdCBpbiAyMDAtMzk5UHsiZiI6eyJraW5kIjoidGNwIiwic3RhdGUiOiJkb3duIiwib2JzZXJ2ZWQiOnsiYW5zd2VycyI6WyIxMCBteC5leGFtcGxlLmNvbSJdfX19',
+  ].map((b) => Buffer.from(b, 'base64'));
+  const block = Buffer.from(
+    'KLUv/SDSTQYAMswuM2Bt0gEwnGJ1VZEUoJSngt4W/TAJ0Y6xjVkyvhHZxX4I0yAOKkPT+7Sy5MSYgw/LcXeSKdarMQx7WOu6RHBCY1EdGHUs96R1mFZuIEdGqoIVGyghrqVs5FzVTgsnNeVSVnOZO20VMxLrmRazHgaLpZLwnoKLGTev6CpvwRmoXi0pJjUlpL8USU3V+tuQRkkBhuSTWfyTzAAjAVDGLxDiI2D4Ax9+6/C/4dufuPngw5G9NShBxIUHiEj2awMAXCpKoa71PpQo',
+    'base64',
+  );
+  assert.deepStrictEqual(decodeCheck(key, first.scheduledAt, hot[0]!), first);
+  assert.deepStrictEqual(decodeCheck(key, second.scheduledAt, hot[1]!), second);
+  assert.deepStrictEqual(decodeBlock(block).checks(key), [first, second]);
+  // Compaction merges old hot rows and old blocks into blocks of the new format, losing nothing.
+  const columns = new CheckColumns();
+  columns.pushBody(first.scheduledAt, hot[0]!);
+  columns.pushBody(second.scheduledAt, hot[1]!);
+  assert.deepStrictEqual(decodeBlock(encodeBlock(columns)).checks(key), [first, second]);
+  assert.deepStrictEqual(decodeBlock(encodeBlock(decodeBlock(block))).checks(key), [first, second]);
+  // The new format codes them instead: the second check's body shrinks by its JSON.
+  assert.ok(encodeCheck(second).length < hot[1]!.length - 40);
+  assert.ok(encodeCheck({ ...first, state: 'up' }).length === hot[0]!.length);
 });

@@ -15,8 +15,14 @@ import { BitReader, BitWriter, ByteReader, ByteWriter, riceBits, unzigzag, zigza
  *
  * Both are lossless for every check a JSON body can carry. A latency at 0.01 ms and a time at whole
  * milliseconds (what the prober makes) is coded as an integer; any other number is kept as a float64
- * exception. A field of an unexpected type, and any field this codec does not know (a newer agent's,
- * say a `kind` or a `degraded` state), travels as JSON beside the check and comes back as it went in.
+ * exception. A check's `kind` and `state` are codes (text for one this codec does not know) and its
+ * `observed` is JSON text, each absent when the check has none. A field of an unexpected type, and
+ * any field this codec does not know (a newer agent's), travels as JSON beside the check and comes
+ * back as it went in.
+ *
+ * Formats: hot rows and blocks written before kinds and states (block format 1, hot rows without the
+ * flag in the second byte's bit 7) read as they were written: any kind, state or observed they held
+ * came back from their JSON extras, and still does.
  */
 
 /** Latencies are integers of this many per millisecond: the prober measures to 0.01 ms. */
@@ -66,6 +72,9 @@ const KNOWN = new Set([
   'redirects',
   'ok',
   'error',
+  'kind',
+  'state',
+  'observed',
 ]);
 const PHASES = new Set(['dnsMs', 'connectMs', 'tlsMs', 'ttfbMs', 'transferMs']);
 const ERROR = new Set(['class', 'detail']);
@@ -86,7 +95,18 @@ const ERROR_CODES = [
   'pattern',
   'body-too-large',
   'other',
+  // Appended with kinds (format 2): earlier codes keep their numbers.
+  'assertion',
+  'answer',
+  'missed',
+  'reported',
+  'permission',
 ];
+/** Kinds coded in 3 bits (0: none; {@link TEXT_CODE}: the text follows). Append only. */
+const KIND_CODES = ['http', 'tcp', 'dns', 'push', 'icmp'];
+/** States coded in 3 bits, as kinds. Append only. */
+const STATE_CODES = ['up', 'down', 'degraded', 'maintenance'];
+const TEXT_CODE = 7;
 
 /** What a series is: the identity a block or a hot row leaves out. */
 export interface SeriesKey {
@@ -118,6 +138,10 @@ interface Parts {
   http: string | null;
   errorClass: string | null;
   errorDetail: string | null;
+  kind: string | null;
+  state: string | null;
+  /** `observed` as JSON text, null when the check has none. */
+  observed: string | null;
   extras: string | null;
 }
 
@@ -206,6 +230,17 @@ function partsOf(check: CheckRow, scheduled: number): Parts {
     errorDetail = error.detail;
     for (const key in error) if (!ERROR.has(key)) keep('e', key, error[key]);
   } else if (error !== null) keep('f', 'error', error);
+  // kind and state are strings when there; another type comes back from the JSON.
+  const word = (key: 'kind' | 'state'): string | null => {
+    const value = raw[key];
+    if (value === undefined) return null;
+    if (typeof value === 'string') return value;
+    keep('f', key, value);
+    return null;
+  };
+  const kind = word('kind');
+  const state = word('state');
+  const observed = raw.observed === undefined ? undefined : JSON.stringify(raw.observed);
   return {
     ints,
     exceptions,
@@ -215,6 +250,9 @@ function partsOf(check: CheckRow, scheduled: number): Parts {
     http,
     errorClass,
     errorDetail,
+    kind,
+    state,
+    observed: observed ?? null,
     extras: hasExtras ? JSON.stringify(extras) : null,
   };
 }
@@ -246,6 +284,10 @@ export class CheckColumns {
   readonly http: (string | null)[] = [];
   readonly errorClass: (string | null)[] = [];
   readonly errorDetail: (string | null)[] = [];
+  readonly kind: (string | null)[] = [];
+  readonly state: (string | null)[] = [];
+  /** `observed` as JSON text (null: none). */
+  readonly observed: (string | null)[] = [];
   readonly extras: (string | null)[] = [];
   /** [row, field, value] of numbers kept as float64. */
   readonly exceptions: [number, number, number][] = [];
@@ -264,6 +306,9 @@ export class CheckColumns {
     this.http.push(p.http);
     this.errorClass.push(p.errorClass);
     this.errorDetail.push(p.errorDetail);
+    this.kind.push(p.kind);
+    this.state.push(p.state);
+    this.observed.push(p.observed);
     this.extras.push(p.extras);
     for (const [field, value] of p.exceptions) this.exceptions.push([k, field, value]);
   }
@@ -273,6 +318,9 @@ export class CheckColumns {
     const r = new ByteReader(body);
     const flags = r.byte();
     const more = r.byte();
+    // Bit 7 of the second byte: a byte of kind (bits 0–2) and observed (bit 3) follows. Hot rows
+    // written before have neither, nor a state (bits 4–6).
+    const tail = more & 128 ? r.byte() : 0;
     const scheduled = scheduledInt(at);
     const nulls = (flags & 8 ? 1 << STATUS : 0) | (flags & 16 ? 1 << TLS : 0);
     const k = this.n++;
@@ -302,8 +350,30 @@ export class CheckColumns {
       this.errorClass.push(null);
       this.errorDetail.push(null);
     }
+    this.kind.push(codeOrText(r, tail & 7, KIND_CODES));
+    this.state.push(codeOrText(r, (more >> 4) & 7, STATE_CODES));
+    this.observed.push(tail & 8 ? r.string() : null);
     this.extras.push(flags & 64 ? r.string() : null);
     if (flags & 128) for (let e = r.varint(); e > 0; e--) this.exceptions.push([k, r.byte(), r.float()]);
+  }
+
+  /** Appends the rows of `more`. */
+  append(more: CheckColumns): void {
+    const offset = this.n;
+    this.n += more.n;
+    this.at.push(...more.at);
+    this.scheduled.push(...more.scheduled);
+    for (let i = 0; i < FIELDS; i++) this.ints[i]!.push(...more.ints[i]!);
+    this.nulls.push(...more.nulls);
+    this.flags.push(...more.flags);
+    this.http.push(...more.http);
+    this.errorClass.push(...more.errorClass);
+    this.errorDetail.push(...more.errorDetail);
+    this.kind.push(...more.kind);
+    this.state.push(...more.state);
+    this.observed.push(...more.observed);
+    this.extras.push(...more.extras);
+    for (const [row, field, value] of more.exceptions) this.exceptions.push([row + offset, field, value]);
   }
 
   /** Check k, whole again. */
@@ -351,6 +421,12 @@ export class CheckColumns {
       ok: (flags & 1) === 1,
       error: errorClass === null ? null : { class: errorClass, detail: this.errorDetail[k] },
     };
+    const kind = this.kind[k];
+    if (kind !== null && kind !== undefined) check.kind = kind;
+    const state = this.state[k];
+    if (state !== null && state !== undefined) check.state = state;
+    const observed = this.observed[k];
+    if (observed !== null && observed !== undefined) check.observed = JSON.parse(observed) as unknown;
     const extras = this.extras[k];
     if (extras !== null && extras !== undefined) applyExtras(check, JSON.parse(extras) as Extras);
     return check as unknown as CheckRow;
@@ -418,9 +494,25 @@ export class CheckColumns {
     this.http.push(from.http[k]!);
     this.errorClass.push(from.errorClass[k]!);
     this.errorDetail.push(from.errorDetail[k]!);
+    this.kind.push(from.kind[k]!);
+    this.state.push(from.state[k]!);
+    this.observed.push(from.observed[k]!);
     this.extras.push(from.extras[k]!);
   }
 }
+
+/** A kind or state read from its 3-bit code: none, one of `codes`, or the text that follows. */
+function codeOrText(r: ByteReader, code: number, codes: readonly string[]): string | null {
+  if (code === 0) return null;
+  if (code === TEXT_CODE) return r.string();
+  const word = codes[code - 1];
+  if (word === undefined) throw new RangeError(`a check has an unknown code ${code}`);
+  return word;
+}
+
+/** The 3-bit code of a kind or state (0 for none), whose text follows when it is {@link TEXT_CODE}. */
+const codeOf = (word: string | null, codes: readonly string[]): number =>
+  word === null ? 0 : codes.indexOf(word) + 1 || TEXT_CODE;
 
 /** Puts back what a check carried as JSON: unknown fields, and the known ones it lacked. */
 function applyExtras(check: Record<string, unknown>, extras: Extras): void {
@@ -435,10 +527,13 @@ function applyExtras(check: Record<string, unknown>, extras: Extras): void {
 }
 
 // Check body, first byte: ok (bit 0), pattern (bits 1–2), status null (3), TLS null (4), error (5),
-// extras (6), exceptions (7). Second byte: the HTTP version's code (bits 0–3). Then each number as a
+// extras (6), exceptions (7). Second byte: the HTTP version's code (bits 0–3), the state's code
+// (bits 4–6), and (bit 7) whether a third byte follows: the kind's code (bits 0–2) and whether
+// observed is there (bit 3); an http check without observed (most) needs none. Then each number as a
 // zigzag varint (TLS expiry relative to the slot, in seconds (even) or milliseconds (odd)), then
 // the HTTP version's text if it has no code, the error (class code or 0 and its text, then detail),
-// the extras' JSON and the exceptions.
+// the kind's and the state's text if they have no code, observed's JSON, the extras' JSON and the
+// exceptions.
 
 /** A check as the body of a hot row: everything but its series and scheduledAt, about 25–30 bytes. */
 export function encodeCheck(check: CheckRow): Uint8Array {
@@ -456,7 +551,11 @@ export function encodeCheck(check: CheckRow): Uint8Array {
       (p.exceptions.length > 0 ? 128 : 0),
   );
   const httpCode = p.http === null ? 0 : HTTP_VERSIONS.indexOf(p.http) + 1 || HTTP_INLINE;
-  w.byte(httpCode);
+  const kindCode = codeOf(p.kind, KIND_CODES);
+  const stateCode = codeOf(p.state, STATE_CODES);
+  const tail = kindCode | (p.observed !== null ? 8 : 0);
+  w.byte(httpCode | (stateCode << 4) | (tail !== 0 ? 128 : 0));
+  if (tail !== 0) w.byte(tail);
   for (let i = 0; i < FIELDS; i++) {
     if (i === STATUS && statusNull) continue;
     if (i === TLS) {
@@ -474,6 +573,9 @@ export function encodeCheck(check: CheckRow): Uint8Array {
     if (code === 0) w.string(p.errorClass);
     w.string(p.errorDetail!);
   }
+  if (kindCode === TEXT_CODE) w.string(p.kind!);
+  if (stateCode === TEXT_CODE) w.string(p.state!);
+  if (p.observed !== null) w.string(p.observed);
   if (p.extras !== null) w.string(p.extras);
   if (p.exceptions.length > 0) {
     w.varint(p.exceptions.length);
@@ -499,8 +601,13 @@ const RUNS = 0;
 const DELTA_RUNS = 1;
 const RICE_DELTAS = 2;
 const RICE_MEDIAN = 3;
-/** The block format; a reader refuses any other. */
-const BLOCK_VERSION = 1;
+/**
+ * The block format written; a reader refuses any but this and {@link KINDLESS_VERSION}. Format 2
+ * added the kind, state and observed columns after the extras.
+ */
+const BLOCK_VERSION = 2;
+/** Blocks written before kinds and states: no kind, state or observed columns. */
+const KINDLESS_VERSION = 1;
 /**
  * zstd level for blocks. The Rice-coded latencies are near their entropy already; zstd shrinks the
  * rest (dictionaries, runs) and costs little at its default level.
@@ -722,6 +829,9 @@ export function encodeBlock(columns: CheckColumns): Buffer {
   writeStrings(w, columns.errorClass);
   writeStrings(w, columns.errorDetail);
   writeStrings(w, columns.extras);
+  writeStrings(w, columns.kind);
+  writeStrings(w, columns.state);
+  writeStrings(w, columns.observed);
   const exceptions = [...columns.exceptions];
   columns.at.forEach((at, k) => {
     if (quantize(at, 1) === undefined) exceptions.push([k, SCHEDULED, at]);
@@ -739,7 +849,7 @@ export function encodeBlock(columns: CheckColumns): Buffer {
 export function decodeBlock(data: Uint8Array): CheckColumns {
   const r = new ByteReader(zstdDecompressSync(data));
   const version = r.varint();
-  if (version !== BLOCK_VERSION)
+  if (version !== BLOCK_VERSION && version !== KINDLESS_VERSION)
     throw new RangeError(`check block format ${version} is not one this Beacon reads`);
   const n = r.varint();
   const columns = new CheckColumns();
@@ -764,6 +874,17 @@ export function decodeBlock(data: Uint8Array): CheckColumns {
   readStrings(r, n, columns.errorClass);
   readStrings(r, n, columns.errorDetail);
   readStrings(r, n, columns.extras);
+  if (version === KINDLESS_VERSION)
+    for (let k = 0; k < n; k++) {
+      columns.kind.push(null);
+      columns.state.push(null);
+      columns.observed.push(null);
+    }
+  else {
+    readStrings(r, n, columns.kind);
+    readStrings(r, n, columns.state);
+    readStrings(r, n, columns.observed);
+  }
   for (let count = r.varint(); count > 0; count--) {
     const row = r.varint();
     const field = r.byte();

@@ -381,27 +381,11 @@ export async function compactRange(
   const whole = blocks.length === 1 && blocks[0]!.periodStart === from && blocks[0]!.periodEnd === to;
   if (hot.length + legacy.length === 0 && (blocks.length === 0 || whole)) return undefined;
   let columns = new CheckColumns();
-  for (const block of blocks) appendColumns(columns, decodeBlock(block.data));
+  for (const block of blocks) columns.append(decodeBlock(block.data));
   for (const row of hot) columns.pushBody(row.scheduledAt, row.body);
   for (const check of legacy) columns.push(check);
   columns = columns.normalized();
   const data = encodeBlock(columns);
   await sql.replaceRange(series, from, to, { periodStart: from, periodEnd: to, checks: columns.n, data });
   return { checks: columns.n, moved: hot.length + legacy.length, bytes: data.length };
-}
-
-/** Appends the rows of `more` to `columns`. */
-function appendColumns(columns: CheckColumns, more: CheckColumns): void {
-  const offset = columns.n;
-  columns.n += more.n;
-  columns.at.push(...more.at);
-  columns.scheduled.push(...more.scheduled);
-  for (let i = 0; i < columns.ints.length; i++) columns.ints[i]!.push(...more.ints[i]!);
-  columns.nulls.push(...more.nulls);
-  columns.flags.push(...more.flags);
-  columns.http.push(...more.http);
-  columns.errorClass.push(...more.errorClass);
-  columns.errorDetail.push(...more.errorDetail);
-  columns.extras.push(...more.extras);
-  for (const [row, field, value] of more.exceptions) columns.exceptions.push([row + offset, field, value]);
 }

@@ -134,4 +134,63 @@ export const postgresMigrations: readonly PgMigration[] = [
       -- Blocks are zstd already: stored out of line without PostgreSQL compressing them again.
       ALTER TABLE monitor_check_blocks ALTER COLUMN data SET STORAGE EXTERNAL;`,
   },
+  {
+    // Monitor kinds, states and alerting, as in SQLite. Times of the new tables are epoch ms (bigint):
+    // they are never ranged over by SQL, only compared and carried.
+    version: 10,
+    name: '010_alerts',
+    sql: () => `
+      ALTER TABLE monitor_checks ADD COLUMN kind text;
+      ALTER TABLE monitor_checks ADD COLUMN state text;
+      ALTER TABLE monitor_checks ADD COLUMN observed json;
+      ALTER TABLE monitor_states ADD COLUMN fails integer NOT NULL DEFAULT 0;
+      ALTER TABLE monitor_states ADD COLUMN slow integer NOT NULL DEFAULT 0;
+      ALTER TABLE monitor_targets ADD COLUMN push_token text COLLATE "C";
+      CREATE UNIQUE INDEX monitor_targets_push_token ON monitor_targets (push_token) WHERE push_token IS NOT NULL;
+      CREATE TABLE monitor_pushes (
+        tenant text COLLATE "C" NOT NULL,
+        target text COLLATE "C" NOT NULL,
+        at bigint NOT NULL,
+        status text NOT NULL,
+        message text NOT NULL,
+        duration_ms double precision,
+        PRIMARY KEY (tenant, target)
+      );
+      CREATE TABLE monitor_alert_rules (
+        tenant text COLLATE "C" NOT NULL,
+        id text COLLATE "C" NOT NULL,
+        source text NOT NULL,
+        spec json NOT NULL,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL,
+        PRIMARY KEY (tenant, id)
+      );
+      CREATE TABLE monitor_maintenance (
+        tenant text COLLATE "C" NOT NULL,
+        id text COLLATE "C" NOT NULL,
+        source text NOT NULL,
+        spec json NOT NULL,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL,
+        PRIMARY KEY (tenant, id)
+      );
+      CREATE TABLE monitor_alert_states (
+        tenant text COLLATE "C" NOT NULL,
+        rule text COLLATE "C" NOT NULL,
+        target text COLLATE "C" NOT NULL,
+        down boolean NOT NULL,
+        degraded boolean NOT NULL,
+        since bigint NOT NULL,
+        notified_at bigint NOT NULL,
+        PRIMARY KEY (tenant, target, rule)
+      );
+      CREATE TABLE monitor_cert_warnings (
+        tenant text COLLATE "C" NOT NULL,
+        target text COLLATE "C" NOT NULL,
+        expires_at bigint NOT NULL,
+        days integer NOT NULL,
+        at bigint NOT NULL,
+        PRIMARY KEY (tenant, target, expires_at, days)
+      );`,
+  },
 ];

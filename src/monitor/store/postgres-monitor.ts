@@ -14,8 +14,8 @@ import {
   type Rollup,
   type RollupKey,
   type StateKey,
+  type TargetFacts,
   type TargetState,
-  type Thresholds,
 } from '../model.ts';
 import type { Target, TargetSource, TargetSpec } from '../target.ts';
 import type { SeriesKey } from './check-blocks.ts';
@@ -45,8 +45,12 @@ import type {
   TargetRef,
   TargetWriter,
 } from './repositories.ts';
+import type { AlertRule, AlertRuleSpec } from '../alert-rules.ts';
+import type { MaintenanceSpec, MaintenanceWindow } from '../maintenance.ts';
+import { PostgresAlertWriter, PostgresDefinitions, PostgresPushRepository } from './postgres-alerting.ts';
 import {
   CHECK_COLUMNS,
+  pushTokenOf,
   rollupValues,
   specText,
   stateValues,
@@ -57,7 +61,7 @@ import {
   toRollup,
   toState,
   toTarget,
-  toThresholds,
+  toTargetFacts,
   type CheckDbRow,
   type IncidentRow,
   type BlockDbRow,
@@ -105,7 +109,7 @@ const INCIDENT_SELECT = `tenant, target, ${ms('started_at')} AS started_at, regi
   cause, detail, seq`;
 
 /** Every target column, in TargetRow's names and `targetValues` order. */
-const TARGET_COLUMNS = 'tenant, id, source, spec, created_at, updated_at';
+const TARGET_COLUMNS = 'tenant, id, source, spec, created_at, updated_at, push_token';
 
 /** The check columns that are timestamptz. */
 const CHECK_TIMES: ReadonlySet<string> = new Set(['scheduled_at', 'started_at', 'tls_expires_at']);
@@ -406,7 +410,7 @@ export class PostgresTargetWriter implements TargetWriter {
 
   async create(t: Target): Promise<boolean> {
     const result = await this.#db.query(
-      `INSERT INTO monitor_targets (${TARGET_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+      `INSERT INTO monitor_targets (${TARGET_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
       targetValues(t),
     );
     return result.rowCount === 1;
@@ -414,8 +418,8 @@ export class PostgresTargetWriter implements TargetWriter {
 
   async update(tenant: string, id: string, spec: TargetSpec, at: number): Promise<boolean> {
     const result = await this.#db.query(
-      'UPDATE monitor_targets SET spec = $1, updated_at = $2 WHERE tenant = $3 AND id = $4',
-      [JSON.stringify(spec), at, tenant, id],
+      'UPDATE monitor_targets SET spec = $1, updated_at = $2, push_token = $3 WHERE tenant = $4 AND id = $5',
+      [JSON.stringify(spec), at, pushTokenOf(spec), tenant, id],
     );
     return result.rowCount === 1;
   }
@@ -444,10 +448,11 @@ export class PostgresTargetWriter implements TargetWriter {
         // A spec that did not change is not rewritten (nor counted); an API target of the same id wins.
         const upsert = await client.query(
           `INSERT INTO monitor_targets (${TARGET_COLUMNS})
-           SELECT tenant, id, 'file', spec::json, created_at, updated_at
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[])
-             AS u (tenant, id, spec, created_at, updated_at)
-           ON CONFLICT (tenant, id) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at
+           SELECT tenant, id, 'file', spec::json, created_at, updated_at, push_token
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[], $6::text[])
+             AS u (tenant, id, spec, created_at, updated_at, push_token)
+           ON CONFLICT (tenant, id) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at,
+             push_token = excluded.push_token
            WHERE monitor_targets.source = 'file' AND monitor_targets.spec::text <> excluded.spec::text`,
           [
             unique.map((t) => t.tenant),
@@ -455,6 +460,7 @@ export class PostgresTargetWriter implements TargetWriter {
             unique.map(specText),
             unique.map((t) => t.createdAt),
             unique.map((t) => t.updatedAt),
+            unique.map(pushTokenOf),
           ],
         );
         const removed = await client.query(
@@ -687,7 +693,7 @@ export class PostgresCheckWriter implements CheckWriter {
     const unique = [...new Map(keys.map((k) => [stateId(k), k])).values()];
     if (unique.length === 0) return [];
     const { rows } = await this.#client.query<StateRow>(
-      `SELECT s.tenant, s.target, s.region, s.down, s.streak, ${ms('s.streak_start')} AS streak_start,
+      `SELECT s.tenant, s.target, s.region, s.down, s.streak, s.fails, s.slow, ${ms('s.streak_start')} AS streak_start,
          ${ms('s.last_scheduled_at')} AS last_scheduled_at, ${ms('s.incident_start')} AS incident_start
        FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS k (tenant, target, region, i)
        JOIN monitor_states s ON s.tenant = k.tenant AND s.target = k.target AND s.region = k.region
@@ -701,20 +707,23 @@ export class PostgresCheckWriter implements CheckWriter {
     const unique = [...new Map(states.map((s) => [stateId(s), s])).values()];
     if (unique.length === 0) return;
     await this.#client.query(
-      `INSERT INTO monitor_states (tenant, target, region, down, streak, streak_start, last_scheduled_at, incident_start)
-       SELECT tenant, target, region, down, streak, ${ts('streak_ms')}, ${ts('last_ms')},
+      `INSERT INTO monitor_states (tenant, target, region, down, streak, fails, slow, streak_start, last_scheduled_at,
+         incident_start)
+       SELECT tenant, target, region, down, streak, fails, slow, ${ts('streak_ms')}, ${ts('last_ms')},
          CASE WHEN incident_ms IS NULL THEN NULL ELSE ${ts('incident_ms')} END
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::bool[], $5::int4[], $6::float8[], $7::float8[],
-         $8::float8[]) AS u (tenant, target, region, down, streak, streak_ms, last_ms, incident_ms)
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::bool[], $5::int4[], $6::int4[], $7::int4[], $8::float8[],
+         $9::float8[], $10::float8[]) AS u (tenant, target, region, down, streak, fails, slow, streak_ms, last_ms,
+         incident_ms)
        ON CONFLICT (tenant, target, region) DO UPDATE SET down = excluded.down, streak = excluded.streak,
+         fails = excluded.fails, slow = excluded.slow,
          streak_start = excluded.streak_start, last_scheduled_at = excluded.last_scheduled_at,
          incident_start = excluded.incident_start`,
       columnsOf(unique.map(stateValues)),
     );
   }
 
-  async thresholds(tenant: string, ids: readonly string[]): Promise<Map<string, Thresholds>> {
-    const out = new Map<string, Thresholds>();
+  async targetFacts(tenant: string, ids: readonly string[]): Promise<Map<string, TargetFacts>> {
+    const out = new Map<string, TargetFacts>();
     if (ids.length === 0) return out;
     const { rows } = await this.#client.query<Pick<TargetRow, 'id' | 'spec'>>(
       'SELECT id, spec FROM monitor_targets WHERE tenant = $1 AND id = ANY($2::text[])',
@@ -724,7 +733,7 @@ export class PostgresCheckWriter implements CheckWriter {
     // In the order asked, as SQLite answers.
     for (const id of ids) {
       const row = found.get(id);
-      if (row) out.set(id, toThresholds(row, c));
+      if (row) out.set(id, toTargetFacts(row, c));
     }
     return out;
   }
@@ -858,8 +867,26 @@ export const postgresMonitor: PostgresWing<MonitorRepositories, MonitorWriters> 
   open: ({ db, pool, layout }) => {
     const partitions = new TablePartitions(layout, { table: 'monitor_checks', column: 'scheduled_at' });
     return {
-      repositories: { monitor: new PostgresMonitorReader(db), targets: new PostgresTargetWriter(pool, db) },
-      writers: (tx) => ({ checks: new PostgresCheckWriter(tx, partitions) }),
+      repositories: {
+        monitor: new PostgresMonitorReader(db),
+        targets: new PostgresTargetWriter(pool, db),
+        alertRules: new PostgresDefinitions<AlertRuleSpec, AlertRule>(
+          'monitor_alert_rules',
+          db,
+          pool,
+          'monitor_alert_states',
+        ),
+        maintenance: new PostgresDefinitions<MaintenanceSpec, MaintenanceWindow>(
+          'monitor_maintenance',
+          db,
+          pool,
+        ),
+        pushes: new PostgresPushRepository(db),
+      },
+      writers: (tx) => ({
+        checks: new PostgresCheckWriter(tx, partitions),
+        alerts: new PostgresAlertWriter(tx.client),
+      }),
     };
   },
 };

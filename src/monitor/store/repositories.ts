@@ -1,5 +1,9 @@
 import type { Store } from '../../store/store.ts';
+import type { AlertRule, AlertRuleSpec } from '../alert-rules.ts';
+import type { DefinitionSource, MaintenanceSpec, MaintenanceWindow } from '../maintenance.ts';
 import type {
+  AlertState,
+  CertificateWarning,
   CheckRow,
   Incident,
   IncidentChange,
@@ -8,8 +12,8 @@ import type {
   RollupKey,
   RollupSize,
   StateKey,
+  TargetFacts,
   TargetState,
-  Thresholds,
 } from '../model.ts';
 import type { Target, TargetSource, TargetSpec } from '../target.ts';
 import type { Compacted, Series, StoredCheck } from './check-history.ts';
@@ -102,8 +106,8 @@ export interface CheckWriter {
   putRollups(rollups: readonly Rollup[]): Promise<void>;
   getStates(keys: readonly StateKey[]): Promise<TargetState[]>;
   putStates(states: readonly TargetState[]): Promise<void>;
-  /** The down/up thresholds of targets, by id (targets deleted since have none). */
-  thresholds(tenant: string, ids: readonly string[]): Promise<Map<string, Thresholds>>;
+  /** What alerting needs of targets (thresholds, name, tags…), by id; targets deleted since have none. */
+  targetFacts(tenant: string, ids: readonly string[]): Promise<Map<string, TargetFacts>>;
   openIncident(incident: Incident): Promise<void>;
   closeIncident(key: IncidentKey, endedAt: number): Promise<void>;
   /**
@@ -144,15 +148,68 @@ export interface CompactionCandidate {
   readonly interimStart: number | null;
 }
 
+/** What alerting reads and writes inside the check projection's transaction. */
+export interface AlertWriter {
+  maintenanceWindows(tenant: string): Promise<MaintenanceWindow[]>;
+  alertRules(tenant: string): Promise<AlertRule[]>;
+  /** Every region's state of the given targets. */
+  targetStates(tenant: string, targets: readonly string[]): Promise<TargetState[]>;
+  alertStates(tenant: string, targets: readonly string[]): Promise<AlertState[]>;
+  putAlertStates(states: readonly AlertState[]): Promise<void>;
+  /** Records warnings not recorded before; returns those that were new. */
+  recordCertificateWarnings(warnings: readonly CertificateWarning[]): Promise<CertificateWarning[]>;
+}
+
+/** What identifies and dates a definition kept as a spec (an alert rule, a maintenance window). */
+export interface DefinitionMeta {
+  readonly tenant: string;
+  readonly id: string;
+  readonly source: DefinitionSource;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** A tenant's definitions of one kind (`D` is the spec `S` with its meta), by the API or the file. */
+export interface DefinitionRepository<S, D extends S & DefinitionMeta> {
+  get(tenant: string, id: string): Promise<D | undefined>;
+  /** In id order, keyset-paged. */
+  list(tenant: string, limit: number, after?: string): Promise<D[]>;
+  /** False when the id is taken. */
+  create(definition: D): Promise<boolean>;
+  update(tenant: string, id: string, spec: S, at: number): Promise<boolean>;
+  delete(tenant: string, id: string): Promise<boolean>;
+  /** Makes the file's definitions exactly these, in one transaction; API ones are untouched. */
+  replaceFile(definitions: readonly D[]): Promise<{ upserted: number; deleted: number }>;
+}
+
+/** The last push a heartbeat target received. */
+export interface Push {
+  readonly at: number;
+  readonly status: 'up' | 'down';
+  readonly message: string;
+  readonly durationMs: number | null;
+}
+
+/** Pushes to heartbeat targets, by their secret token. */
+export interface PushRepository {
+  /** Stores a push for the target holding `token`; returns the target, or undefined for no such token. */
+  record(token: string, push: Push): Promise<{ tenant: string; target: string } | undefined>;
+  last(tenant: string, target: string): Promise<Push | undefined>;
+}
+
 /** The monitor wing's members of an opened store. */
 export interface MonitorRepositories {
   readonly monitor: MonitorReader;
   readonly targets: TargetWriter;
+  readonly alertRules: DefinitionRepository<AlertRuleSpec, AlertRule>;
+  readonly maintenance: DefinitionRepository<MaintenanceSpec, MaintenanceWindow>;
+  readonly pushes: PushRepository;
 }
 
 /** The monitor wing's members of a store transaction. */
 export interface MonitorWriters {
   readonly checks: CheckWriter;
+  readonly alerts: AlertWriter;
 }
 
 /** The store as the monitor domain sees it: the engine and this wing's repositories. */

@@ -1,15 +1,30 @@
 import type { Columns } from '../../store/columns.ts';
+import type { DefinitionSource } from '../maintenance.ts';
 import type {
+  AlertState,
+  CertificateWarning,
   CheckRow,
+  CheckState,
   ErrorClass,
   Incident,
   IncidentChange,
+  Observed,
   Rollup,
   RollupSize,
+  TargetFacts,
   TargetState,
-  Thresholds,
 } from '../model.ts';
-import { specOf, type Target, type TargetSource, type TargetSpec } from '../target.ts';
+import {
+  addressOf,
+  kindOf,
+  specOf,
+  storedSpec,
+  type MonitorKind,
+  type Target,
+  type TargetSource,
+  type TargetSpec,
+} from '../target.ts';
+import type { DefinitionMeta, Push } from './repositories.ts';
 import type { Block, HotRow, Series } from './check-history.ts';
 
 // Rows as either driver returns them (see `Columns`). Times are epoch ms as numbers on both
@@ -49,6 +64,9 @@ export interface CheckDbRow {
   readonly ok: unknown;
   readonly error_class: string | null;
   readonly error_detail: string | null;
+  readonly kind: string | null;
+  readonly state: string | null;
+  readonly observed: unknown;
 }
 
 /** A `monitor_series` row. Times are epoch ms (float8 on PostgreSQL). */
@@ -95,6 +113,8 @@ export interface StateRow {
   readonly region: string;
   readonly down: unknown;
   readonly streak: number;
+  readonly fails: number;
+  readonly slow: number;
   readonly streak_start: number;
   readonly last_scheduled_at: number;
   readonly incident_start: number | null;
@@ -112,9 +132,9 @@ export interface IncidentRow {
   readonly seq: unknown;
 }
 
-/** A stored target: the spec, then its identity and bookkeeping. */
+/** A stored target: the spec (http when stored before kinds), then its identity and bookkeeping. */
 export const toTarget = (r: TargetRow, c: Columns): Target => ({
-  ...c.json<TargetSpec>(r.spec),
+  ...storedSpec(c.json<TargetSpec>(r.spec)),
   id: r.id,
   tenant: r.tenant,
   source: r.source,
@@ -122,10 +142,20 @@ export const toTarget = (r: TargetRow, c: Columns): Target => ({
   updatedAt: c.int(r.updated_at),
 });
 
-/** The thresholds in a target's stored spec; one it lacks takes the schema's default. */
-export const toThresholds = (r: Pick<TargetRow, 'spec'>, c: Columns): Thresholds => {
-  const spec = c.json<Partial<TargetSpec>>(r.spec);
-  return { downAfter: spec.downAfter ?? 3, upAfter: spec.upAfter ?? 2 };
+/** What alerting needs of a target's stored spec; a field it lacks takes the schema's default. */
+export const toTargetFacts = (r: Pick<TargetRow, 'spec'>, c: Columns): TargetFacts => {
+  const spec = storedSpec(c.json<TargetSpec>(r.spec));
+  const partial = spec as Partial<TargetSpec> & { tlsExpiryDays?: number[] };
+  return {
+    kind: kindOf(spec),
+    name: spec.name,
+    address: addressOf(spec),
+    tags: partial.tags ?? [],
+    downAfter: partial.downAfter ?? 3,
+    upAfter: partial.upAfter ?? 2,
+    tlsExpiryDays: partial.tlsExpiryDays ?? [21, 14, 7],
+    degradedAboveMs: partial.degradedAboveMs,
+  };
 };
 
 /** A stored check; an error class without detail reads as an empty detail. */
@@ -152,6 +182,10 @@ export const toCheck = (r: CheckDbRow, c: Columns): CheckRow => ({
   redirects: r.redirects,
   ok: c.bool(r.ok),
   error: r.error_class === null ? null : { class: r.error_class as ErrorClass, detail: r.error_detail ?? '' },
+  // Fields checks have had since monitor kinds; rows stored before have none of them.
+  ...(r.kind === null ? {} : { kind: r.kind as MonitorKind }),
+  ...(r.state === null ? {} : { state: r.state as CheckState }),
+  ...(r.observed === null ? {} : { observed: c.json<Observed>(r.observed) }),
 });
 
 /** A stored series. */
@@ -195,6 +229,8 @@ export const toState = (r: StateRow, c: Columns): TargetState => ({
   region: r.region,
   down: c.bool(r.down),
   streak: r.streak,
+  fails: r.fails,
+  slow: r.slow,
   streakStart: r.streak_start,
   lastScheduledAt: r.last_scheduled_at,
   incidentStart: r.incident_start,
@@ -225,6 +261,10 @@ const flag = (b: boolean): number => (b ? 1 : 0);
 /** A target's spec as the JSON text both backends store. */
 export const specText = (t: Target): string => JSON.stringify(specOf(t));
 
+/** A push target's token, kept in its own indexed column so a push finds its target. */
+export const pushTokenOf = (spec: TargetSpec): string | null =>
+  spec.kind === 'push' ? (spec.pushToken ?? null) : null;
+
 /** A `monitor_targets` row's values. */
 export const targetValues = (t: Target): unknown[] => [
   t.tenant,
@@ -233,6 +273,7 @@ export const targetValues = (t: Target): unknown[] => [
   specText(t),
   t.createdAt,
   t.updatedAt,
+  pushTokenOf(t),
 ];
 
 /** The columns of `monitor_checks`, in the order `checkValues` gives their values. */
@@ -258,6 +299,9 @@ export const CHECK_COLUMNS = [
   'ok',
   'error_class',
   'error_detail',
+  'kind',
+  'state',
+  'observed',
 ] as const;
 
 /** A `monitor_checks` row's values, times as epoch ms. */
@@ -283,6 +327,9 @@ export const checkValues = (k: CheckRow): (string | number | null)[] => [
   flag(k.ok),
   k.error?.class ?? null,
   k.error?.detail ?? null,
+  k.kind ?? null,
+  k.state ?? null,
+  k.observed === undefined || k.observed === null ? null : JSON.stringify(k.observed),
 ];
 
 /** A `monitor_rollups` row's values, start as epoch ms. */
@@ -306,7 +353,117 @@ export const stateValues = (s: TargetState): unknown[] => [
   s.region,
   flag(s.down),
   s.streak,
+  s.fails,
+  s.slow,
   s.streakStart,
   s.lastScheduledAt,
   s.incidentStart,
 ];
+
+/** A `monitor_alert_rules` or `monitor_maintenance` row: a spec with its identity. */
+export interface DefinitionRow {
+  readonly tenant: string;
+  readonly id: string;
+  readonly source: DefinitionSource;
+  readonly spec: unknown;
+  readonly created_at: unknown;
+  readonly updated_at: unknown;
+}
+
+/** A stored definition: its spec, then its identity and bookkeeping. */
+export const toDefinition = <D extends DefinitionMeta>(r: DefinitionRow, c: Columns): D =>
+  ({
+    ...c.json<object>(r.spec),
+    tenant: r.tenant,
+    id: r.id,
+    source: r.source,
+    createdAt: c.int(r.created_at),
+    updatedAt: c.int(r.updated_at),
+  }) as D;
+
+/** A definition's spec as stored: everything but its identity and bookkeeping. */
+export const definitionSpec = (d: DefinitionMeta): string => {
+  const {
+    tenant: _t,
+    id: _i,
+    source: _s,
+    createdAt: _c,
+    updatedAt: _u,
+    ...spec
+  } = d as DefinitionMeta & Record<string, unknown>;
+  return JSON.stringify(spec);
+};
+
+/** A definition row's values, in `DefinitionRow` order. */
+export const definitionValues = (d: DefinitionMeta): unknown[] => [
+  d.tenant,
+  d.id,
+  d.source,
+  definitionSpec(d),
+  d.createdAt,
+  d.updatedAt,
+];
+
+/** A `monitor_alert_states` row. */
+export interface AlertStateRow {
+  readonly tenant: string;
+  readonly rule: string;
+  readonly target: string;
+  readonly down: unknown;
+  readonly degraded: unknown;
+  readonly since: unknown;
+  readonly notified_at: unknown;
+}
+
+export const toAlertState = (r: AlertStateRow, c: Columns): AlertState => ({
+  tenant: r.tenant,
+  rule: r.rule,
+  target: r.target,
+  down: c.bool(r.down),
+  degraded: c.bool(r.degraded),
+  since: c.int(r.since),
+  notifiedAt: c.int(r.notified_at),
+});
+
+/** An alert state's values, in `AlertStateRow` order. */
+export const alertStateValues = (s: AlertState): unknown[] => [
+  s.tenant,
+  s.rule,
+  s.target,
+  flag(s.down),
+  flag(s.degraded),
+  s.since,
+  s.notifiedAt,
+];
+
+/** A `monitor_pushes` row. */
+export interface PushRow {
+  readonly at: unknown;
+  readonly status: 'up' | 'down';
+  readonly message: string;
+  readonly duration_ms: number | null;
+}
+
+export const toPush = (r: PushRow, c: Columns): Push => ({
+  at: c.int(r.at),
+  status: r.status,
+  message: r.message,
+  durationMs: r.duration_ms,
+});
+
+/** A `monitor_cert_warnings` row. */
+export interface CertificateWarningRow {
+  readonly tenant: string;
+  readonly target: string;
+  readonly expires_at: unknown;
+  readonly days: number;
+  readonly at: unknown;
+}
+
+export const toCertificateWarning = (r: CertificateWarningRow, c: Columns): CertificateWarning => ({
+  tenant: r.tenant,
+  target: r.target,
+  expiresAt: c.int(r.expires_at),
+  days: r.days,
+  at: c.int(r.at),
+});

@@ -113,4 +113,67 @@ export const sqliteMigrations: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    // Monitor kinds, states and alerting. Columns added to old tables are nullable or defaulted, so
+    // rows written before read as they did (an http check, its state from ok).
+    version: 10,
+    name: '010_alerts',
+    sql: `
+      ALTER TABLE monitor_checks ADD COLUMN kind TEXT;
+      ALTER TABLE monitor_checks ADD COLUMN state TEXT;
+      ALTER TABLE monitor_checks ADD COLUMN observed TEXT;
+      ALTER TABLE monitor_states ADD COLUMN fails INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE monitor_states ADD COLUMN slow INTEGER NOT NULL DEFAULT 0;
+      -- A push target's secret, indexed: a push names only its token.
+      ALTER TABLE monitor_targets ADD COLUMN push_token TEXT;
+      CREATE UNIQUE INDEX monitor_targets_push_token ON monitor_targets (push_token) WHERE push_token IS NOT NULL;
+      CREATE TABLE monitor_pushes (
+        tenant TEXT NOT NULL,
+        target TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        message TEXT NOT NULL,
+        duration_ms REAL,
+        PRIMARY KEY (tenant, target)
+      ) WITHOUT ROWID;
+      CREATE TABLE monitor_alert_rules (
+        tenant TEXT NOT NULL,
+        id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant, id)
+      ) WITHOUT ROWID;
+      CREATE TABLE monitor_maintenance (
+        tenant TEXT NOT NULL,
+        id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant, id)
+      ) WITHOUT ROWID;
+      -- What each rule last told of each target: moved only by the check projection.
+      CREATE TABLE monitor_alert_states (
+        tenant TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        target TEXT NOT NULL,
+        down INTEGER NOT NULL,
+        degraded INTEGER NOT NULL,
+        since INTEGER NOT NULL,
+        notified_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant, target, rule)
+      ) WITHOUT ROWID;
+      -- One row per threshold per certificate (its expiry identifies it), so each warns once.
+      CREATE TABLE monitor_cert_warnings (
+        tenant TEXT NOT NULL,
+        target TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        days INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (tenant, target, expires_at, days)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

@@ -11,8 +11,8 @@ import {
   type Rollup,
   type RollupKey,
   type StateKey,
+  type TargetFacts,
   type TargetState,
-  type Thresholds,
 } from '../model.ts';
 import type { Target, TargetSource, TargetSpec } from '../target.ts';
 import {
@@ -41,8 +41,12 @@ import type {
   TargetRef,
   TargetWriter,
 } from './repositories.ts';
+import type { AlertRule, AlertRuleSpec } from '../alert-rules.ts';
+import type { MaintenanceSpec, MaintenanceWindow } from '../maintenance.ts';
+import { SqliteAlertWriter, SqliteDefinitions, SqlitePushRepository } from './sqlite-alerting.ts';
 import {
   CHECK_COLUMNS,
+  pushTokenOf,
   rollupValues,
   specText,
   stateValues,
@@ -53,7 +57,7 @@ import {
   toRollup,
   toState,
   toTarget,
-  toThresholds,
+  toTargetFacts,
   type CheckDbRow,
   type IncidentRow,
   type BlockDbRow,
@@ -365,8 +369,8 @@ export class SqliteTargetWriter implements TargetWriter {
       () =>
         this.#db
           .prepare(
-            `INSERT INTO monitor_targets (tenant, id, source, spec, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-             ON CONFLICT DO NOTHING`,
+            `INSERT INTO monitor_targets (tenant, id, source, spec, created_at, updated_at, push_token)
+             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
           )
           .run(targetValues(t)).changes === 1,
     );
@@ -376,8 +380,10 @@ export class SqliteTargetWriter implements TargetWriter {
     return this.#serial(
       () =>
         this.#db
-          .prepare('UPDATE monitor_targets SET spec = ?, updated_at = ? WHERE tenant = ? AND id = ?')
-          .run(JSON.stringify(spec), at, tenant, id).changes === 1,
+          .prepare(
+            'UPDATE monitor_targets SET spec = ?, updated_at = ?, push_token = ? WHERE tenant = ? AND id = ?',
+          )
+          .run(JSON.stringify(spec), at, pushTokenOf(spec), tenant, id).changes === 1,
     );
   }
 
@@ -401,8 +407,10 @@ export class SqliteTargetWriter implements TargetWriter {
   replaceFileTargets(targets: readonly Target[]): Promise<{ upserted: number; deleted: number }> {
     const db = this.#db;
     const upsert = db.prepare(
-      `INSERT INTO monitor_targets (tenant, id, source, spec, created_at, updated_at) VALUES (?, ?, 'file', ?, ?, ?)
-       ON CONFLICT (tenant, id) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at
+      `INSERT INTO monitor_targets (tenant, id, source, spec, created_at, updated_at, push_token)
+       VALUES (?, ?, 'file', ?, ?, ?, ?)
+       ON CONFLICT (tenant, id) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at,
+         push_token = excluded.push_token
        WHERE monitor_targets.source = 'file' AND monitor_targets.spec <> excluded.spec`,
     );
     const current = db.prepare<[], { tenant: string; id: string }>(
@@ -413,7 +421,14 @@ export class SqliteTargetWriter implements TargetWriter {
       db.transaction(() => {
         let upserted = 0;
         for (const t of targets) {
-          upserted += upsert.run(t.tenant, t.id, specText(t), t.createdAt, t.updatedAt).changes;
+          upserted += upsert.run(
+            t.tenant,
+            t.id,
+            specText(t),
+            t.createdAt,
+            t.updatedAt,
+            pushTokenOf(t),
+          ).changes;
         }
         const keep = new Set(targets.map((t) => `${t.tenant}\u0000${t.id}`));
         let deleted = 0;
@@ -605,9 +620,11 @@ export class SqliteCheckWriter implements CheckWriter {
 
   putStates(states: readonly TargetState[]): Promise<void> {
     const put = this.#db.prepare(
-      `INSERT INTO monitor_states (tenant, target, region, down, streak, streak_start, last_scheduled_at, incident_start)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO monitor_states (tenant, target, region, down, streak, fails, slow, streak_start, last_scheduled_at,
+         incident_start)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (tenant, target, region) DO UPDATE SET down = excluded.down, streak = excluded.streak,
+         fails = excluded.fails, slow = excluded.slow,
          streak_start = excluded.streak_start, last_scheduled_at = excluded.last_scheduled_at,
          incident_start = excluded.incident_start`,
     );
@@ -615,14 +632,14 @@ export class SqliteCheckWriter implements CheckWriter {
     return Promise.resolve();
   }
 
-  thresholds(tenant: string, ids: readonly string[]): Promise<Map<string, Thresholds>> {
+  targetFacts(tenant: string, ids: readonly string[]): Promise<Map<string, TargetFacts>> {
     const get = this.#db.prepare<[string, string], Pick<TargetRow, 'spec'>>(
       'SELECT spec FROM monitor_targets WHERE tenant = ? AND id = ?',
     );
-    const out = new Map<string, Thresholds>();
+    const out = new Map<string, TargetFacts>();
     for (const id of ids) {
       const row = get.get(tenant, id);
-      if (row) out.set(id, toThresholds(row, c));
+      if (row) out.set(id, toTargetFacts(row, c));
     }
     return Promise.resolve(out);
   }
@@ -735,13 +752,29 @@ export class SqliteCheckWriter implements CheckWriter {
 const oldest = (a: number | null, b: number | null): number | null =>
   a === null ? b : b === null ? a : Math.min(a, b);
 
-/** The monitor on SQLite: targets, checks, rollups, states and incidents. */
+/** The monitor on SQLite: targets, checks, rollups, states, incidents, and alerting's rules, windows and states. */
 export const sqliteMonitor: SqliteWing<MonitorRepositories, MonitorWriters> = {
   migrations: sqliteMigrations,
   storage: monitorStorage,
-  repositories: (connections) => ({
-    monitor: new SqliteMonitorReader(connections.reader),
-    targets: new SqliteTargetWriter(connections.writer, (fn) => connections.serial(fn)),
-  }),
-  writers: (writer) => ({ checks: new SqliteCheckWriter(writer) }),
+  repositories: (connections) => {
+    const serial = <T>(fn: () => T) => connections.serial(fn);
+    const own = { reader: connections.reader, writer: connections.writer, serial };
+    const dropStates = connections.writer.prepare(
+      'DELETE FROM monitor_alert_states WHERE tenant = ? AND rule = ?',
+    );
+    return {
+      monitor: new SqliteMonitorReader(connections.reader),
+      targets: new SqliteTargetWriter(connections.writer, serial),
+      alertRules: new SqliteDefinitions<AlertRuleSpec, AlertRule>(
+        'monitor_alert_rules',
+        own,
+        (tenant, id) => {
+          dropStates.run(tenant, id);
+        },
+      ),
+      maintenance: new SqliteDefinitions<MaintenanceSpec, MaintenanceWindow>('monitor_maintenance', own),
+      pushes: new SqlitePushRepository(own),
+    };
+  },
+  writers: (writer) => ({ checks: new SqliteCheckWriter(writer), alerts: new SqliteAlertWriter(writer) }),
 };

@@ -28,4 +28,14 @@ export const monitorStorage: readonly TableUse[] = [
   { table: 'monitor_states', stream: 'checks', tier: 'derived', label: 'incident states' },
   { table: 'monitor_incidents', stream: 'checks', tier: 'derived', label: 'incidents' },
   { table: 'monitor_targets', stream: null, tier: 'derived', label: 'targets' },
+  {
+    table: 'monitor_alert_states',
+    stream: 'checks',
+    tier: 'derived',
+    label: 'what each alert rule last told',
+  },
+  { table: 'monitor_cert_warnings', stream: 'checks', tier: 'derived', label: 'certificate warnings told' },
+  { table: 'monitor_pushes', stream: null, tier: 'derived', label: 'the last push of each heartbeat target' },
+  { table: 'monitor_alert_rules', stream: null, tier: 'derived', label: 'alert rules' },
+  { table: 'monitor_maintenance', stream: null, tier: 'derived', label: 'maintenance windows' },
 ];

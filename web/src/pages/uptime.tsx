@@ -6,15 +6,19 @@ import { isAbort } from '../api.ts';
 import { formatDateTime } from '../format.ts';
 import type { PageProps } from '../routes.ts';
 import { LiveStream, type RecordFrame } from '../stream.ts';
+import { AlertsApi, type DeliveryView, type MaintenanceView } from '../alerts-api.ts';
 import {
+  addressOf,
   getTarget,
   listChecks,
   listIncidents,
   listTargets,
+  stateOf,
   type CheckView,
   type IncidentView,
   type TargetView,
 } from '../uptime-api.ts';
+import { WindowTable } from './settings.tsx';
 
 const SPARK_POINTS = 60;
 const HISTORY = 200;
@@ -117,9 +121,8 @@ function TargetList({ session, select }: PageProps & { select: (id: string) => v
   useLiveChecks(session.token, (check) => {
     setTargets(
       (list) =>
-        list?.map((t) =>
-          t.id === check.target ? { ...t, state: check.ok ? 'up' : 'down', lastCheck: check } : t,
-        ) ?? null,
+        list?.map((t) => (t.id === check.target ? { ...t, state: stateOf(check), lastCheck: check } : t)) ??
+        null,
     );
     setSpark((s) => ({
       ...s,
@@ -166,7 +169,7 @@ function TargetList({ session, select }: PageProps & { select: (id: string) => v
                   >
                     {t.name ?? t.id}
                   </a>
-                  <div class="uptime-url">{t.url}</div>
+                  <div class="uptime-url">{addressOf(t)}</div>
                 </td>
                 <td>
                   <StatePill state={t.state} />
@@ -265,10 +268,89 @@ function PhaseChart({ checks }: { checks: readonly CheckView[] }) {
   return <div class="phase-chart" ref={el} data-testid="phase-chart" data-points={checks.length} />;
 }
 
+/** What a target checks and how it is judged, by kind. */
+function KindFacts({ target }: { target: TargetView }) {
+  const facts: [string, string][] = [
+    ['Kind', target.kind],
+    ['Checks', addressOf(target)],
+    ['Every', `${target.intervalSeconds} s`],
+  ];
+  if (target.kind === 'dns' && target.expect?.length) facts.push(['Expects', target.expect.join(', ')]);
+  if (target.kind === 'push') facts.push(['Grace', `${target.graceSeconds ?? 0} s`]);
+  if (target.degradedAboveMs !== undefined) facts.push(['Degraded above', `${target.degradedAboveMs} ms`]);
+  if (target.tags.length > 0) facts.push(['Tags', target.tags.join(', ')]);
+  return (
+    <>
+      <dl class="kind-facts" data-testid="target-kind">
+        {facts.map(([k, v]) => (
+          <>
+            <dt>{k}</dt>
+            <dd data-fact={k}>{v}</dd>
+          </>
+        ))}
+      </dl>
+      {target.assertions && target.assertions.length > 0 && (
+        <ul data-testid="target-assertions">
+          {target.assertions.map((a, i) => (
+            <li key={i} data-testid="assertion">
+              {a.type === 'json' ? a.path : a.type === 'header' ? `header ${a.name ?? ''}` : 'response time'}{' '}
+              {a.op}
+              {a.value === undefined ? '' : ` ${JSON.stringify(a.value)}`}
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}
+
+/** What was told about the target, to which channel, when, and what the service answered. */
+function Deliveries({ deliveries }: { deliveries: readonly DeliveryView[] }) {
+  if (deliveries.length === 0)
+    return (
+      <p class="uptime-muted" data-testid="deliveries-empty">
+        Nothing sent yet. Alert rules decide what is told, on the Alerts page.
+      </p>
+    );
+  return (
+    <table class="uptime-table" data-testid="deliveries">
+      <thead>
+        <tr>
+          <th>Queued</th>
+          <th>Channel</th>
+          <th>What</th>
+          <th>State</th>
+          <th>Answer</th>
+        </tr>
+      </thead>
+      <tbody>
+        {deliveries.map((d) => (
+          <tr key={d.id} data-testid="delivery-row" data-state={d.state}>
+            <td>{formatDateTime(Date.parse(d.queuedAt))}</td>
+            <td>{d.channel}</td>
+            <td title={d.title}>{d.event}</td>
+            <td>
+              {d.state}
+              {d.attempts > 1 ? ` after ${d.attempts} attempts` : ''}
+              {d.batchSize && d.batchSize > 1 ? ` (with ${d.batchSize - 1} more)` : ''}
+            </td>
+            <td class="uptime-url">
+              {d.status ?? ''} {d.answer ?? ''}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 function TargetPage({ session, id, back }: PageProps & { id: string; back: () => void }) {
+  const alerts = useRef(new AlertsApi(session.token)).current;
   const [target, setTarget] = useState<TargetView | null>(null);
   const [checks, setChecks] = useState<CheckView[]>([]);
   const [incidents, setIncidents] = useState<IncidentView[]>([]);
+  const [deliveries, setDeliveries] = useState<DeliveryView[]>([]);
+  const [windows, setWindows] = useState<MaintenanceView[]>([]);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
@@ -277,11 +359,15 @@ function TargetPage({ session, id, back }: PageProps & { id: string; back: () =>
       getTarget(session.api, id, abort.signal),
       listChecks(session.api, id, HISTORY, abort.signal),
       listIncidents(session.api, id, abort.signal),
+      alerts.targetDeliveries(id, abort.signal),
+      alerts.targetWindows(id, abort.signal),
     ])
-      .then(([t, c, i]) => {
+      .then(([t, c, i, d, w]) => {
         setTarget(t);
         setChecks(c);
         setIncidents(i);
+        setDeliveries(d);
+        setWindows(w);
       })
       .catch((err: unknown) => {
         if (!isAbort(err)) setError((err as Error).message);
@@ -296,9 +382,10 @@ function TargetPage({ session, id, back }: PageProps & { id: string; back: () =>
         ? list
         : [check, ...list].slice(0, HISTORY),
     );
-    setTarget((t) => (t ? { ...t, state: check.ok ? 'up' : 'down', lastCheck: check } : t));
-    // Incidents move only when checks do: re-read them as each check of this target arrives.
+    setTarget((t) => (t ? { ...t, state: stateOf(check), lastCheck: check } : t));
+    // Incidents and notifications move only when checks do: re-read them as each check arrives.
     listIncidents(session.api, id).then(setIncidents, () => undefined);
+    alerts.targetDeliveries(id).then(setDeliveries, () => undefined);
   });
 
   return (
@@ -309,7 +396,7 @@ function TargetPage({ session, id, back }: PageProps & { id: string; back: () =>
         </button>
         <h1 data-testid="target-title">{target?.name ?? id}</h1>
         {target && <StatePill state={target.state} />}
-        {target && <span class="uptime-url">{target.url}</span>}
+        {target && <span class="uptime-url">{addressOf(target)}</span>}
         {target && (
           <dl class="stats">
             <div>
@@ -328,6 +415,7 @@ function TargetPage({ session, id, back }: PageProps & { id: string; back: () =>
         )}
       </header>
       {error && <div class="notice notice--error">{error}</div>}
+      {target && <KindFacts target={target} />}
       <h2 class="uptime-h2">Response time by phase</h2>
       <PhaseChart checks={checks} />
       <h2 class="uptime-h2">Status history</h2>
@@ -335,8 +423,9 @@ function TargetPage({ session, id, back }: PageProps & { id: string; back: () =>
         {[...checks].reverse().map((c) => (
           <span
             key={`${c.scheduledAt}/${c.region}`}
-            class={c.ok ? 'status-cell status-cell--up' : 'status-cell status-cell--down'}
-            title={`${formatDateTime(Date.parse(c.scheduledAt))} · ${c.region} · ${c.ok ? `${c.status ?? ''} in ${Math.round(c.durationMs)} ms` : `${c.error?.class ?? 'down'}: ${c.error?.detail ?? ''}`}`}
+            class={`status-cell status-cell--${stateOf(c)}`}
+            data-state={stateOf(c)}
+            title={`${formatDateTime(Date.parse(c.scheduledAt))} · ${c.region} · ${stateOf(c)} · ${c.ok ? `${c.status ?? ''} in ${Math.round(c.durationMs)} ms` : `${c.error?.class ?? 'down'}: ${c.error?.detail ?? ''}`}`}
           />
         ))}
       </div>
@@ -367,6 +456,10 @@ function TargetPage({ session, id, back }: PageProps & { id: string; back: () =>
           </tbody>
         </table>
       )}
+      <h2 class="uptime-h2">Notifications</h2>
+      <Deliveries deliveries={deliveries} />
+      <h2 class="uptime-h2">Maintenance windows</h2>
+      <WindowTable windows={windows} />
     </section>
   );
 }
