@@ -70,7 +70,7 @@ export const countAt = (beacon: TestBeacon, space: string, at: string) =>
 export async function model(
   beacon: TestBeacon,
   m: {
-    spaces?: { id: string; name?: string; parent?: string | null }[];
+    spaces?: { id: string; name?: string; parent?: string | null; openHours?: unknown }[];
     doorways?: { id: string; a: string; b: string | null }[];
     sensors?: string[];
     placements?: {
