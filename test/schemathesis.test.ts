@@ -43,6 +43,11 @@ const CURSORS: Record<string, readonly (string | number)[]> = {
   'GET /v1/occupancy-audit': ['0190a8b0-0000-7000-8000-000000000000'],
   'GET /v1/occupancy-alerts': ['0190a8b0-0000-7000-8000-000000000000'],
   'GET /v1/occupancy-notifications': ['0190a8b0-0000-7000-8000-000000000000'],
+  'GET /v1/channels': ['ops'],
+  'GET /v1/channels/{id}/deliveries': [1],
+  'GET /v1/targets/{id}/deliveries': [1],
+  'GET /v1/alert-rules': ['default'],
+  'GET /v1/maintenance-windows': ['weekly'],
 };
 
 test('schemathesis finds no 5xx and no answer outside the OpenAPI document', async () => {
