@@ -13,7 +13,7 @@ import { sendContext } from '../deliverer.ts';
 import { compose } from '../message.ts';
 import type { Notification } from '../notification.ts';
 import type { NotifyStore } from '../store/repositories.ts';
-import { deliveryView } from './schemas.ts';
+import { deliveryPage, deliveryPageResponses, DeliveryPageQuery } from './schemas.ts';
 
 /** A channel on the wire: never its URL or template, which hold secrets (`#/components/schemas/Channel`). */
 export const ChannelView = Type.Object(
@@ -329,26 +329,14 @@ export function registerChannelRoutes(base: FastifyInstance, ctx: RouteContext<N
         security,
         summary: "A channel's delivery history, newest first",
         params: Params,
-        querystring: Type.Object({
-          limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-          after: Type.Optional(Type.String({ description: 'The `next` cursor of the previous page.' })),
-        }),
-        response: {
-          200: Type.Object({
-            items: Type.Array(Type.Ref('Delivery')),
-            next: Type.Union([Type.String(), Type.Null()]),
-          }),
-          ...errorResponses(400, 401, 403, 404, 429),
-        },
+        querystring: DeliveryPageQuery,
+        response: deliveryPageResponses,
       },
     },
     async (request) => {
       const tenant = request.principal!.tenant;
       const channel = await require(tenant, request.params.id);
-      const { limit, after } = request.query;
-      const before = after === undefined ? undefined : decodeCursor(after, ['number'] as const)[0];
-      const rows = await store.outbox.history({ tenant, channel: channel.id, limit: limit + 1, before });
-      return page(rows, limit, (r) => [r.id], deliveryView);
+      return deliveryPage(store.outbox, { tenant, channel: channel.id }, request.query);
     },
   );
 }

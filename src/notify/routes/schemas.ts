@@ -1,8 +1,9 @@
 import Type from 'typebox';
-import { IsoTime } from '../../http/schemas.ts';
+import { errorResponses, IsoTime } from '../../http/schemas.ts';
+import { decodeCursor, page } from '../../wire/cursor.ts';
 import { isoTime, isoTimeOrNull } from '../../wire/time.ts';
 import { SEVERITIES } from '../notification.ts';
-import type { OutboxRow } from '../store/repositories.ts';
+import type { HistoryQuery, OutboxRepository, OutboxRow } from '../store/repositories.ts';
 
 /** A wire time that may be null. */
 const NullableIso = (description: string) => Type.Union([IsoTime(description), Type.Null()]);
@@ -62,3 +63,29 @@ export const deliveryView = (r: OutboxRow) => ({
   answer: r.answer,
   batchSize: r.batchSize,
 });
+
+/** The query of a delivery history (a channel's or a subject's): newest first, by cursor. */
+export const DeliveryPageQuery = Type.Object({
+  limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+  after: Type.Optional(Type.String({ description: 'The `next` cursor of the previous page.' })),
+});
+
+/** The answers of a delivery history route. */
+export const deliveryPageResponses = {
+  200: Type.Object({
+    items: Type.Array(Type.Ref('Delivery')),
+    next: Type.Union([Type.String(), Type.Null()]),
+  }),
+  ...errorResponses(400, 401, 403, 404, 429),
+};
+
+/** One page of the outbox's history for `filter`, as the delivery routes answer it. */
+export async function deliveryPage(
+  outbox: Pick<OutboxRepository, 'history'>,
+  filter: Omit<HistoryQuery, 'limit' | 'before'>,
+  query: { readonly limit: number; readonly after?: string | undefined },
+) {
+  const before = query.after === undefined ? undefined : decodeCursor(query.after, ['number'] as const)[0];
+  const rows = await outbox.history({ ...filter, limit: query.limit + 1, before });
+  return page(rows, query.limit, (r) => [r.id], deliveryView);
+}
