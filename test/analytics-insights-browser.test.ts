@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './helpers/browser.ts';
-import { CHROME_UA, createSite, query } from './helpers/analytics.ts';
+import { CHROME_UA, createSite, query, settledZone } from './helpers/analytics.ts';
 import { ADMIN_TOKEN, eventually, startTestBeacon, type TestBeacon } from './helpers/server.ts';
 
 const FIREFOX_UA = 'Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
@@ -35,7 +35,12 @@ const e = (path: string, age: number, extra: Record<string, unknown> = {}) => ({
 before(async () => {
   beacon = await startTestBeacon({ 'analytics.addressPerSecond': 0, 'analytics.workerPollMs': 200 });
   browser = await launchChromium();
-  site = await createSite(beacon, { domain: 'shop.example', currency: 'EUR', saltRotation: 'monthly' });
+  site = await createSite(beacon, {
+    domain: 'shop.example',
+    currency: 'EUR',
+    saltRotation: 'monthly',
+    timezone: settledZone(),
+  });
   await collect(CHROME_UA, [
     e('/', 600_000),
     e('/pricing', 540_000),

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fixtureFiles } from './contract/analytics-insights.contract.ts';
-import { CHROME_UA, createSite, query } from './helpers/analytics.ts';
+import { CHROME_UA, createSite, query, settledZone } from './helpers/analytics.ts';
 import { freshDatabase } from './helpers/postgres.ts';
 import { eventually, startTestBeacon, type TestBeacon } from './helpers/server.ts';
 
@@ -48,7 +48,12 @@ describe('goals, segments, funnels, journeys and retention over the API', () => 
   let site: string;
   before(async () => {
     beacon = await startTestBeacon({ 'analytics.addressPerSecond': 0 });
-    site = await createSite(beacon, { domain: 'shop.example', currency: 'EUR', saltRotation: 'monthly' });
+    site = await createSite(beacon, {
+      domain: 'shop.example',
+      currency: 'EUR',
+      saltRotation: 'monthly',
+      timezone: settledZone(),
+    });
     // Two browsers: Chrome walks the whole funnel and buys; Firefox stops at the pricing page.
     await collect(beacon, site, CHROME_UA, [
       e('/', 600_000),

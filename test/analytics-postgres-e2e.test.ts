@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StatsQuery, StatsResult } from '../src/analytics/query.ts';
-import { CHROME_UA } from './helpers/analytics.ts';
+import { CHROME_UA, settledZone } from './helpers/analytics.ts';
 import { freshDatabase, sqlRows } from './helpers/postgres.ts';
 import { spawnBeacon } from './helpers/process.ts';
 import { eventually } from './helpers/server.ts';
@@ -60,27 +60,6 @@ function visitors(): { ua: string; events: Record<string, unknown>[] }[] {
     out.push({ ua, events });
   }
   return out;
-}
-
-/**
- * A zone whose local day began over 70 minutes ago, so the workload's last hour falls on one local
- * day and each visit is in one day's rollups (two zones 6 hours apart: one of them always is). A
- * monthly salt keeps a visitor's id across UTC midnight the same way.
- */
-function settledZone(): string {
-  const minutesInto = (timeZone: string) => {
-    const [h, m] = new Intl.DateTimeFormat('en-GB', {
-      timeZone,
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    })
-      .format(new Date())
-      .split(':')
-      .map(Number);
-    return h! * 60 + m!;
-  };
-  return ['Europe/Berlin', 'America/New_York'].find((z) => minutesInto(z) >= 70)!;
 }
 
 async function collect(beacon: Beacon, site: string, ua: string, events: unknown[]): Promise<void> {

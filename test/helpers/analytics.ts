@@ -63,3 +63,24 @@ beacon('queued-before-load', { from: 'stub' });</script>
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+/**
+ * A zone whose local day began over 70 minutes ago, so events of the last hour fall on one local day
+ * ("today" and one day's rollups hold them all) whatever time the tests run: two zones 6 hours apart,
+ * one of them always is. A monthly salt keeps a visitor's id across UTC midnight the same way.
+ */
+export function settledZone(): string {
+  const minutesInto = (timeZone: string) => {
+    const [h, m] = new Intl.DateTimeFormat('en-GB', {
+      timeZone,
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    })
+      .format(new Date())
+      .split(':')
+      .map(Number);
+    return h! * 60 + m!;
+  };
+  return ['Europe/Berlin', 'America/New_York'].find((z) => minutesInto(z) >= 70)!;
+}
