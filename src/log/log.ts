@@ -1,4 +1,4 @@
-import type { StoragePart } from '../store/storage.ts';
+import type { StoragePart } from './storage-part.ts';
 import type { Appended, LogRecord, NewRecord, Stream } from './record.ts';
 
 /** Where a consumer resumes: the next offset to read, per partition. */

@@ -5,7 +5,7 @@ import { registerLiveRoutes, streamPathItem } from '../live/routes.ts';
 import { registerMessageRoutes } from '../messages/routes.ts';
 import { registerMonitorRoutes } from '../monitor/routes.ts';
 import { registerOperationsRoutes } from '../http/operations-routes.ts';
-import { registerStorageRoutes } from '../observability/storage-routes.ts';
+import { registerStorageRoutes } from '../http/storage-routes.ts';
 import { registerNotifyRoutes } from '../notify/routes.ts';
 import { registerOccupancyRoutes } from '../occupancy/routes.ts';
 import { registerDeadLetterRoutes } from '../sink/routes.ts';

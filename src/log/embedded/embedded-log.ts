@@ -16,7 +16,7 @@ import type {
 } from '../log.ts';
 import { prepareRecords, type Appended, type LogRecord, type NewRecord, type Stream } from '../record.ts';
 import { measureSqlite } from '../../sqlite/measure.ts';
-import type { StoragePart } from '../../store/storage.ts';
+import type { StoragePart } from '../storage-part.ts';
 import type { MaintenanceRequest } from './archive.ts';
 import { encodeBatch } from './chunk-writer.ts';
 import { logMigrations } from './migrations.ts';

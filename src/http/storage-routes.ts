@@ -1,10 +1,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import type { RouteContext } from '../http/context.ts';
-import { errorResponses, IsoTime } from '../http/schemas.ts';
+import type { RouteContext } from './context.ts';
+import { errorResponses, IsoTime } from './schemas.ts';
 import { isoTime } from '../wire/time.ts';
-import { storageReport, type StorageReport } from './storage.ts';
+import { storageReport, type StorageReport } from '../observability/storage.ts';
 
 const StoragePartItem = Type.Object({
   stream: Type.Union([Type.String(), Type.Null()], { description: 'The stream it holds or derives from.' }),
