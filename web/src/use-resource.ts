@@ -35,3 +35,27 @@ export function useResource<T>(
   }, [...deps, version]);
   return { value, error, reload: () => setVersion((v) => v + 1) };
 }
+
+/** What a page needs to change things through the API: the last refusal to show, and `act`. */
+export interface Changes {
+  readonly problem: string | null;
+  /** Shows a refusal that did not come through `act` (a download, a further page). */
+  readonly refused: (err: Error) => void;
+  /** Runs a change; once it succeeds the problem clears and `after` runs (a reload), else it says why. */
+  readonly act: (action: () => Promise<unknown>) => Promise<void>;
+}
+
+/** Changes made from a page, with `after` run once each succeeds. */
+export function useChanges(after: () => void): Changes {
+  const [problem, setProblem] = useState<string | null>(null);
+  const refused = (err: Error) => setProblem(err.message);
+  return {
+    problem,
+    refused,
+    act: (action) =>
+      action().then(() => {
+        setProblem(null);
+        after();
+      }, refused),
+  };
+}

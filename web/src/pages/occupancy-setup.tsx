@@ -12,7 +12,7 @@ import {
   type Space,
   type UnplacedEvent,
 } from '../occupancy.ts';
-import { useResource } from '../use-resource.ts';
+import { useChanges, useResource } from '../use-resource.ts';
 import { Problem, SpaceSelect } from './occupancy.tsx';
 
 /** What the setup view works on, loaded together. */
@@ -42,15 +42,7 @@ export function SetupView({ session }: { session: Session }) {
     },
     [session],
   );
-  const [problem, setProblem] = useState<string | null>(null);
-  const act = (action: () => Promise<unknown>) =>
-    action().then(
-      () => {
-        setProblem(null);
-        setup.reload();
-      },
-      (err: Error) => setProblem(err.message),
-    );
+  const { problem, act } = useChanges(() => setup.reload());
   const s = setup.value;
   const names = new Map(s?.spaces.map((x) => [x.id, x.name]));
   return (

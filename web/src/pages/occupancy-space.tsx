@@ -18,7 +18,7 @@ import {
   type Series,
   type Space,
 } from '../occupancy.ts';
-import { useResource } from '../use-resource.ts';
+import { useChanges, useResource } from '../use-resource.ts';
 import { Problem, SearchLink, useLiveCounts } from './occupancy.tsx';
 
 const PERIODS: readonly Period[] = ['day', 'week', 'month'];
@@ -39,7 +39,6 @@ export function SpaceView({ session, id }: { session: Session; id: string }) {
   const [date, setDate] = useState(() => new Date());
   const [count, setCount] = useState<Count | null>(null);
   const [version, setVersion] = useState(0);
-  const [problem, setProblem] = useState<string | null>(null);
   const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
   const status = useLiveCounts(session, (c) => {
@@ -67,14 +66,11 @@ export function SpaceView({ session, id }: { session: Session; id: string }) {
     (signal) => occupancy.anchors(api, id, range.from, range.to, signal),
     [api, id, period, range.from.getTime(), version],
   );
-  /** After a change: reload what it may have moved. */
-  const changed = () => {
-    setProblem(null);
+  // After a change: reload what it may have moved.
+  const { problem, refused, act } = useChanges(() => {
     setVersion((v) => v + 1);
     space.reload();
-  };
-  const act = (action: () => Promise<unknown>) =>
-    action().then(changed, (err: Error) => setProblem(err.message));
+  });
 
   const s = series.value;
   const capacity = space.value?.capacity ?? null;
@@ -155,10 +151,12 @@ export function SpaceView({ session, id }: { session: Session; id: string }) {
             class="button button--small"
             data-testid="space-csv"
             onClick={() =>
-              void occupancy.csv(api, id, { ...range, interval }).then(
-                (text) => download(`${id}-${localInput(range.from).slice(0, 10)}-${period}.csv`, text),
-                (err: Error) => setProblem(err.message),
-              )
+              void occupancy
+                .csv(api, id, { ...range, interval })
+                .then(
+                  (text) => download(`${id}-${localInput(range.from).slice(0, 10)}-${period}.csv`, text),
+                  refused,
+                )
             }
           >
             Export CSV

@@ -17,7 +17,7 @@ import {
 import { navigate } from '../router.tsx';
 import type { PageProps } from '../routes.ts';
 import { LiveStream, type StreamStatus } from '../stream.ts';
-import { useResource } from '../use-resource.ts';
+import { useChanges, useResource } from '../use-resource.ts';
 import { HealthView } from './occupancy-health.tsx';
 import { SetupView, UnplacedView } from './occupancy-setup.tsx';
 import { SpaceView } from './occupancy-space.tsx';
@@ -147,7 +147,6 @@ export function OccupancyPage({ session }: PageProps) {
 function SpaceTree({ session }: { session: Session }) {
   const spaces = useResource((signal) => loadSpaces(session.api, signal), [session]);
   const [counts, setCounts] = useState<Map<string, Count>>(new Map());
-  const [problem, setProblem] = useState<string | null>(null);
   const status = useLiveCounts(session, (count) => setCounts((old) => new Map(old).set(count.space, count)));
   useEffect(() => {
     const abort = new AbortController();
@@ -160,14 +159,7 @@ function SpaceTree({ session }: { session: Session }) {
   }, [session, spaces.value]);
 
   /** Runs a change, then reloads the tree; a refusal is shown. */
-  const change = (action: () => Promise<unknown>) =>
-    action().then(
-      () => {
-        setProblem(null);
-        spaces.reload();
-      },
-      (err: Error) => setProblem(err.message),
-    );
+  const { problem, act: change } = useChanges(() => spaces.reload());
 
   const list = spaces.value;
   return (
