@@ -37,54 +37,80 @@ export async function createToken(
 
 const CACHE_TTL_MS = 5000;
 const CACHE_MAX = 10000;
+/**
+ * How long past its expiry a cached answer still stands in when the store cannot be asked (it is
+ * restarting, or unreachable): ingest goes into the log, not the store, so a store outage must not
+ * turn away a client whose token was good a moment ago. A revocation made meanwhile waits for the
+ * store to come back, as it could not be read anyway.
+ */
+const STALE_IF_ERROR_MS = 10 * 60_000;
+
+interface Cached<T> {
+  readonly value: T;
+  readonly expires: number;
+}
+
+/**
+ * A fresh cached answer, or the store's; when the store fails, an answer that expired less than
+ * STALE_IF_ERROR_MS ago rather than the failure.
+ */
+async function cachedOrAsk<T>(cache: Map<string, Cached<T>>, key: string, ask: () => Promise<T>): Promise<T> {
+  const now = Date.now();
+  const hit = cache.get(key);
+  if (hit && hit.expires > now) return hit.value;
+  let value: T;
+  try {
+    value = await ask();
+  } catch (err) {
+    if (hit && now - hit.expires < STALE_IF_ERROR_MS) return hit.value;
+    throw err;
+  }
+  if (cache.size >= CACHE_MAX) cache.clear();
+  cache.set(key, { value, expires: now + CACHE_TTL_MS });
+  return value;
+}
 
 /**
  * Resolves bearer secrets to principals. Lookups are cached for a few seconds so the ingest hot path
- * does not query the store per request; a revocation takes effect within that time.
+ * does not query the store per request; a revocation takes effect within that time. While the store
+ * cannot answer, answers up to STALE_IF_ERROR_MS old stand in.
  */
 export class Authenticator implements Authenticate {
   readonly #tenants: TenantRepository;
-  readonly #cache = new Map<string, { principal: Principal | null; expires: number }>();
-  readonly #disabled = new Map<string, { disabled: boolean; expires: number }>();
+  readonly #cache = new Map<string, Cached<Principal | null>>();
+  readonly #disabled = new Map<string, Cached<boolean>>();
 
   constructor(tenants: TenantRepository) {
     this.#tenants = tenants;
   }
 
-  async authenticate(secret: string): Promise<Principal | null> {
+  authenticate(secret: string): Promise<Principal | null> {
     const hash = hashToken(secret);
-    const now = Date.now();
-    const hit = this.#cache.get(hash);
-    if (hit && hit.expires > now) return hit.principal;
+    return cachedOrAsk(this.#cache, hash, () => this.#lookUp(hash));
+  }
+
+  async #lookUp(hash: string): Promise<Principal | null> {
     const token = await this.#tenants.tokenByHash(hash);
     const tenant = token && token.revokedAt === null ? await this.#tenants.get(token.tenant) : undefined;
-    const principal =
-      token && tenant
-        ? {
-            tenant: token.tenant,
-            scopes: token.scopes,
-            tokenId: token.id,
-            tenantDisabled: (tenant.disabledAt ?? null) !== null,
-          }
-        : null;
-    if (this.#cache.size >= CACHE_MAX) this.#cache.clear();
-    this.#cache.set(hash, { principal, expires: now + CACHE_TTL_MS });
-    return principal;
+    return token && tenant
+      ? {
+          tenant: token.tenant,
+          scopes: token.scopes,
+          tokenId: token.id,
+          tenantDisabled: (tenant.disabledAt ?? null) !== null,
+        }
+      : null;
   }
 
   /**
    * Whether a tenant is disabled, for paths that authenticate otherwise (OAuth2 access tokens, the
    * public collect endpoint). Cached like tokens.
    */
-  async tenantDisabled(id: string): Promise<boolean> {
-    const now = Date.now();
-    const hit = this.#disabled.get(id);
-    if (hit && hit.expires > now) return hit.disabled;
-    const tenant = await this.#tenants.get(id);
-    const disabled = tenant === undefined || (tenant.disabledAt ?? null) !== null;
-    if (this.#disabled.size >= CACHE_MAX) this.#disabled.clear();
-    this.#disabled.set(id, { disabled, expires: now + CACHE_TTL_MS });
-    return disabled;
+  tenantDisabled(id: string): Promise<boolean> {
+    return cachedOrAsk(this.#disabled, id, async () => {
+      const tenant = await this.#tenants.get(id);
+      return tenant === undefined || (tenant.disabledAt ?? null) !== null;
+    });
   }
 
   /** Forgets cached answers, so a revocation or a tenant disabled in this process applies at once. */
