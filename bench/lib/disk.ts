@@ -70,11 +70,16 @@ export function logKeyCounts(file: string): Map<string, number> {
  * Bytes per table of a PostgreSQL database (partitions summed into their parent), after a VACUUM so
  * free space is counted as the server sees it at rest.
  */
-export async function postgresTableBytes(url: string): Promise<Map<string, number>> {
+export async function postgresTableBytes(
+  url: string,
+  options: { full?: boolean } = {},
+): Promise<Map<string, number>> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query('VACUUM');
+    // After deletes, a plain VACUUM marks the space free for reuse but keeps the files' size: FULL
+    // rewrites them, which is the size a steady state that reuses that space settles at.
+    await client.query(options.full ? 'VACUUM FULL' : 'VACUUM');
     const { rows } = await client.query<{ name: string; bytes: string }>(
       // pg_partition_tree has no rows for a table that is not partitioned.
       `SELECT c.relname AS name, coalesce(
