@@ -165,7 +165,7 @@ export class ByteReader {
 }
 
 /** Rice codes whose quotient reaches this are escaped: the value follows in full. */
-const RICE_ESCAPE = 32;
+export const RICE_ESCAPE = 32;
 
 /** Bits of a non-negative safe integer (0 for 0). */
 export function bitLength(n: number): number {

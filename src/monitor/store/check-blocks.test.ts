@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import type { CheckRow } from '../model.ts';
-import { CheckColumns, decodeBlock, decodeCheck, encodeBlock, encodeCheck } from './check-blocks.ts';
+import { riceBits } from './bytes.ts';
+import {
+  bestRice,
+  CheckColumns,
+  decodeBlock,
+  decodeCheck,
+  encodeBlock,
+  encodeCheck,
+} from './check-blocks.ts';
 
 const ms = 60_000;
 /** A latency the prober would write (0.01 ms), or any double at all. */
@@ -304,4 +312,26 @@ test('hot rows and blocks written before kinds and states read as they were writ
   // The new format codes them instead: the second check's body shrinks by its JSON.
   assert.ok(encodeCheck(second).length < hot[1]!.length - 40);
   assert.ok(encodeCheck({ ...first, state: 'up' }).length === hot[0]!.length);
+});
+
+test('the Rice parameter chosen comes with its exact cost in bits, escapes included', () => {
+  // The column's mode is chosen by these bits: a wrong count would pick a longer mode. Residuals
+  // around a level, with spikes past the escape as latencies have.
+  const residuals = fc.array(
+    fc.oneof(
+      { weight: 20, arbitrary: fc.nat({ max: 400 }) },
+      { weight: 2, arbitrary: fc.nat({ max: 2 ** 31 - 1 }) },
+      { weight: 1, arbitrary: fc.integer({ min: 2 ** 31, max: Number.MAX_SAFE_INTEGER }) },
+    ),
+    { minLength: 1, maxLength: 300 },
+  );
+  fc.assert(
+    fc.property(residuals, (values) => {
+      const { k, bits } = bestRice(values, values.length);
+      assert.equal(
+        bits,
+        values.reduce((n, z) => n + riceBits(z, k), 0),
+      );
+    }),
+  );
 });

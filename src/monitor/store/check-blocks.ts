@@ -1,6 +1,16 @@
 import { constants, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
 import type { CheckRow } from '../model.ts';
-import { BitReader, BitWriter, ByteReader, ByteWriter, riceBits, unzigzag, zigzag } from './bytes.ts';
+import {
+  bitLength,
+  BitReader,
+  BitWriter,
+  ByteReader,
+  ByteWriter,
+  RICE_ESCAPE,
+  riceBits,
+  unzigzag,
+  zigzag,
+} from './bytes.ts';
 
 /**
  * The check codec both stores use (the one place that knows how a check becomes bytes):
@@ -664,42 +674,40 @@ function readRuns(r: ByteReader, out: number[], n: number): void {
 }
 
 /** The Rice parameter that codes `residuals` (zigzagged) in the fewest bits, and those bits. */
-function bestRice(residuals: readonly number[], n: number): { k: number; bits: number } {
+export function bestRice(residuals: readonly number[], n: number): { k: number; bits: number } {
   let sum = 0;
   for (let i = 0; i < n; i++) sum += residuals[i]!;
   const mean = n === 0 ? 0 : sum / n;
   // For a geometric distribution the best k is near log2(mean · ln 2); its neighbours are tried too,
-  // in one pass. A quotient past the escape costs the escaped length instead (riceBits).
+  // in one pass, each code counted exactly: a quotient past the escape costs the escaped length
+  // instead (riceBits), which outliers (latency spikes) often reach.
   const k0 = mean < 2 ? 0 : Math.min(22, Math.max(0, Math.round(Math.log2(mean * Math.LN2)) - 1));
-  let q0 = 0;
-  let q1 = 0;
-  let q2 = 0;
-  let escapes = false;
+  let b0 = 0;
+  let b1 = 0;
+  let b2 = 0;
   for (let i = 0; i < n; i++) {
     const z = residuals[i]!;
     if (z >= 2 ** 31) {
-      escapes = true;
-      break;
+      b0 += riceBits(z, k0) - (k0 + 1);
+      b1 += riceBits(z, k0 + 1) - (k0 + 2);
+      b2 += riceBits(z, k0 + 2) - (k0 + 3);
+      continue;
     }
     const q = z >>> k0;
-    q0 += q;
-    q1 += q >>> 1;
-    q2 += q >>> 2;
-    if (q >= 32) escapes = true;
-  }
-  if (escapes) {
-    // Outliers: count each code exactly.
-    let best = { k: 0, bits: Infinity };
-    for (let k = k0; k <= k0 + 2; k++) {
-      let bits = 0;
-      for (let i = 0; i < n; i++) bits += riceBits(residuals[i]!, k);
-      if (bits < best.bits) best = { k, bits };
+    if (q < RICE_ESCAPE) {
+      b0 += q;
+      b1 += q >>> 1;
+      b2 += q >>> 2;
+      continue;
     }
-    return best;
+    const escaped = RICE_ESCAPE + 6 + bitLength(z);
+    b0 += escaped - (k0 + 1);
+    b1 += q >>> 1 < RICE_ESCAPE ? q >>> 1 : escaped - (k0 + 2);
+    b2 += q >>> 2 < RICE_ESCAPE ? q >>> 2 : escaped - (k0 + 3);
   }
-  const b0 = q0 + n * (k0 + 1);
-  const b1 = q1 + n * (k0 + 2);
-  const b2 = q2 + n * (k0 + 3);
+  b0 += n * (k0 + 1);
+  b1 += n * (k0 + 2);
+  b2 += n * (k0 + 3);
   if (b0 <= b1 && b0 <= b2) return { k: k0, bits: b0 };
   return b1 <= b2 ? { k: k0 + 1, bits: b1 } : { k: k0 + 2, bits: b2 };
 }
