@@ -358,3 +358,47 @@ for (const writerThread of [true, false]) {
     }
   });
 }
+
+test('a consumer hands on at most about 1 MiB of records at once, however many maxBatch allows', async () => {
+  const log = openLog(mkdtempSync(join(tmpdir(), 'beacon-log-bytes-')));
+  await log.open();
+  try {
+    // Twelve commits (so twelve chunks) of one 300 KB message each.
+    for (let i = 0; i < 12; i++) {
+      await log.append([
+        {
+          stream: 'messages',
+          tenant: 't1',
+          key: `k${i}`,
+          entity: '',
+          id: `id-${i}`,
+          ts: 1000 + i,
+          receivedAt: 1000 + i,
+          body: { i, pad: 'x'.repeat(300_000) },
+        },
+      ]);
+    }
+    const sizes: number[] = [];
+    let seen = 0;
+    let done!: () => void;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    const consumer = log.consume({
+      group: 'g',
+      stream: 'messages',
+      maxBatch: 5000,
+      position: (partitions) => Promise.resolve(new Map(partitions.map((p) => [p, 0]))),
+      handle: (batch) => {
+        sizes.push(batch.records.length);
+        seen += batch.records.length;
+        if (seen >= 12) done();
+        return Promise.resolve();
+      },
+    });
+    await finished;
+    await consumer.close();
+    // Whole chunks are handed on until one takes the batch past 1 MiB: four of 300 KB.
+    assert.deepEqual(sizes, [4, 4, 4]);
+  } finally {
+    await log.close();
+  }
+});

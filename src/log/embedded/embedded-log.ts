@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { setImmediate as turn } from 'node:timers/promises';
 import { BroadcastChannel } from 'node:worker_threads';
 import { zstdDecompressSync } from 'node:zlib';
 import type { Logger } from 'pino';
@@ -66,6 +67,13 @@ type ChunkMeta = [string, string | null, string, string, number, number];
 /** One record inside a format 1 chunk: [tenant, key (null when it is the id), entity, id, ts, receivedAt, body]. */
 type ChunkRecordV1 = [...ChunkMeta, unknown];
 const OPEN_BRACE = 123;
+
+/**
+ * Most bytes of records' text a consumer hands on in one batch, besides `maxBatch` records. A sink on
+ * the API's event loop (`beacon start`) stores a batch in one synchronous stretch, so this bounds how
+ * long a request waits behind it: 5,000 records of 4 KB would be 20 MB, and hundreds of milliseconds.
+ */
+const MAX_BATCH_BYTES = 1 << 20;
 
 interface ChunkRow {
   first_offset: number;
@@ -399,9 +407,11 @@ class EmbeddedConsumer implements Consumer {
     let backoff = 100;
     while (!this.#closed) {
       const records: LogRecord[] = [];
+      let bytes = 0;
       for (const row of read.iterate(stream, next, chunksPerRead)) {
         for (const record of decodeChunk(stream, row, next)) records.push(record);
-        if (records.length >= maxBatch) break;
+        bytes += row.records.length;
+        if (records.length >= maxBatch || bytes >= MAX_BATCH_BYTES) break;
       }
       if (records.length === 0) {
         await this.#pause((wake) => this.#waitForAppend(wake), 1000);
@@ -412,6 +422,9 @@ class EmbeddedConsumer implements Consumer {
         await this.#options.handle({ stream, partition: PARTITION, records, nextOffset });
         next = nextOffset;
         backoff = 100;
+        // A store on this thread answers in microtasks: without a turn of the event loop here, a
+        // sink catching up would run batch after batch while requests wait.
+        await turn();
       } catch (err) {
         this.#logger.error({ err, group, stream, offset: next }, 'sink batch failed; retrying');
         await this.#pause(() => undefined, backoff);
