@@ -109,3 +109,23 @@ test('with maxInFlight 2, a second commit goes out while the first is out, and a
   const closing = gc.close();
   assert.deepEqual(await Promise.all([closing]), [undefined]);
 });
+
+test('with maxWeight, a commit takes submissions up to that weight, and an overweight one alone', async () => {
+  const commits: number[][] = [];
+  const gc = new GroupCommit<number, number>(
+    (items) => {
+      commits.push([...items]);
+      return items.map((n) => n);
+    },
+    { maxQueue: 100, weigh: (n) => n, maxWeight: 10 },
+  );
+  const results = await Promise.all([
+    gc.submit([4, 4]), // 8
+    gc.submit([2]), // 10: still fits
+    gc.submit([20]), // heavier than the limit: goes alone
+    gc.submit([1]),
+    gc.submit([3, 3]),
+  ]);
+  assert.deepEqual(results, [[4, 4], [2], [20], [1], [3, 3]]);
+  assert.deepEqual(commits, [[4, 4, 2], [20], [1, 3, 3]]);
+});

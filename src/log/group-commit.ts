@@ -2,11 +2,13 @@ import { BeaconError } from '../errors/catalog.ts';
 
 interface Waiter<T, R> {
   readonly items: readonly T[];
+  /** The items' weight (`GroupCommitOptions.weigh`), 0 when commits are not bounded by it. */
+  readonly weight: number;
   readonly resolve: (results: R[]) => void;
   readonly reject: (err: unknown) => void;
 }
 
-export interface GroupCommitOptions {
+export interface GroupCommitOptions<T = unknown> {
   /** Most items that may wait for a commit; past it, submit rejects with LOG_BUSY. */
   readonly maxQueue: number;
   /** Told after each commit how many items it carried and how long it took. */
@@ -17,6 +19,14 @@ export interface GroupCommitOptions {
    * neither the event loop nor the writer waits for the other.
    */
   readonly maxInFlight?: number;
+  /**
+   * What an item weighs (its bytes), with `maxWeight`: a commit takes waiting submissions until the
+   * next would take it past `maxWeight` (the first is always taken, whatever it weighs). A commit
+   * that runs on the event loop holds it for as long as it writes, so this bounds that time; the
+   * next commit starts on a later turn, after requests waiting meanwhile.
+   */
+  readonly weigh?: (item: T) => number;
+  readonly maxWeight?: number;
 }
 
 /**
@@ -27,7 +37,7 @@ export interface GroupCommitOptions {
  */
 export class GroupCommit<T, R> {
   readonly #commit: (items: readonly T[]) => R[] | Promise<R[]>;
-  readonly #options: GroupCommitOptions;
+  readonly #options: GroupCommitOptions<T>;
   #waiters: Waiter<T, R>[] = [];
   #queued = 0;
   #scheduled = false;
@@ -35,7 +45,7 @@ export class GroupCommit<T, R> {
   #closed = false;
 
   /** @param commit writes all items in one transaction, returning one result per item, in order. */
-  constructor(commit: (items: readonly T[]) => R[] | Promise<R[]>, options: GroupCommitOptions) {
+  constructor(commit: (items: readonly T[]) => R[] | Promise<R[]>, options: GroupCommitOptions<T>) {
     this.#commit = commit;
     this.#options = options;
   }
@@ -50,8 +60,11 @@ export class GroupCommit<T, R> {
     if (this.#queued + items.length > this.#options.maxQueue) {
       return Promise.reject(new BeaconError('LOG_BUSY', undefined, { retryAfter: 1 }));
     }
+    const weigh = this.#options.weigh;
+    let weight = 0;
+    if (weigh) for (const item of items) weight += weigh(item);
     return new Promise<R[]>((resolve, reject) => {
-      this.#waiters.push({ items, resolve, reject });
+      this.#waiters.push({ items, weight, resolve, reject });
       this.#queued += items.length;
       this.#schedule();
     });
@@ -73,10 +86,9 @@ export class GroupCommit<T, R> {
 
   /** Commits everything waiting now; the next commit is scheduled when one in flight ends. */
   #flush(): void {
-    const waiters = this.#waiters;
-    if (waiters.length === 0 || this.#full) return;
-    this.#waiters = [];
-    this.#queued = 0;
+    if (this.#waiters.length === 0 || this.#full) return;
+    const waiters = this.#take();
+    for (const waiter of waiters) this.#queued -= waiter.items.length;
     const items = waiters.length === 1 ? waiters[0]!.items : waiters.flatMap((w) => w.items);
     const started = performance.now();
     const commit = (async () => {
@@ -99,6 +111,25 @@ export class GroupCommit<T, R> {
       this.#schedule();
     });
     this.#inFlight.add(commit);
+    // Waiters left by maxWeight go next, on a later turn, in this commit's wake or beside it.
+    this.#schedule();
+  }
+
+  /** The waiters the next commit carries: all of them, or as many as `maxWeight` allows. */
+  #take(): Waiter<T, R>[] {
+    const all = this.#waiters;
+    const max = this.#options.maxWeight;
+    let take = all.length;
+    if (max !== undefined) {
+      let weight = all[0]!.weight;
+      take = 1;
+      while (take < all.length && weight + all[take]!.weight <= max) weight += all[take++]!.weight;
+    }
+    if (take === all.length) {
+      this.#waiters = [];
+      return all;
+    }
+    return all.splice(0, take);
   }
 
   /** Refuses new items and resolves once the ones already submitted are committed (or failed). */

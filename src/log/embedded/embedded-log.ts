@@ -75,6 +75,9 @@ const OPEN_BRACE = 123;
  */
 const MAX_BATCH_BYTES = 1 << 20;
 
+/** Most bytes of records' text in one commit, unless a single append is larger (it is one commit). */
+const MAX_COMMIT_BYTES = 4 << 20;
+
 interface ChunkRow {
   first_offset: number;
   end_offset: number;
@@ -162,6 +165,10 @@ export class EmbeddedLog implements Log {
         onCommit: this.#options.onCommit,
         // The writer thread runs commits in the order they are posted: the next can wait there.
         maxInFlight: writer instanceof WriterClient ? 2 : 1,
+        // An inline commit holds the event loop while it writes and syncs: two 4 MiB batches go in
+        // two commits, with requests served between them.
+        weigh: (record) => record.bodyJson?.length ?? 0,
+        maxWeight: MAX_COMMIT_BYTES,
       },
     );
     this.#maintainer = setInterval(() => {
