@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './helpers/browser.ts';
 import { call, cross, get, model } from './helpers/occupancy.ts';
-import { ADMIN_TOKEN, startTestBeacon, type TestBeacon } from './helpers/server.ts';
+import { ADMIN_TOKEN, eventually, startTestBeacon, type TestBeacon } from './helpers/server.ts';
 
 let beacon: TestBeacon;
 let browser: Browser;
@@ -296,5 +296,123 @@ test('managing doorways, sensors and placements on a timeline; unplaced events; 
     .locator('[data-testid="notification-row"][data-delivered="true"]')
     .first()
     .waitFor({ timeout: 20_000 });
+  await page.close();
+});
+
+test('a space’s alert delay and open hours; undoing a sensor move; deleting placements, sensors and doorways', async () => {
+  // Settings, on the space's page: an alert delay and weekday open hours.
+  const space = await signedIn('/occupancy?space=lab');
+  await space.getByTestId('settings-alert-minutes').fill('7');
+  await space.getByTestId('settings-day-mon').check();
+  await space.getByTestId('settings-day-tue').check();
+  await space.getByTestId('settings-open-from').fill('07:30');
+  await space.getByTestId('settings-open-to').fill('19:00');
+  await space.getByTestId('settings-save').click();
+  await eventually(async () => {
+    const lab = await get<{ alertAfterMinutes: number | null; openHours: unknown }>(beacon, '/v1/spaces/lab');
+    return lab.alertAfterMinutes === 7 ? lab : undefined;
+  }).then((lab) => assert.deepEqual(lab.openHours, [{ days: ['mon', 'tue'], from: '07:30', to: '19:00' }]));
+  // Read back into the form on a fresh load; emptying the days takes the open hours away again.
+  await space.reload();
+  assert.equal(await space.getByTestId('settings-alert-minutes').inputValue(), '7');
+  assert.ok(await space.getByTestId('settings-day-tue').isChecked());
+  assert.equal(await space.getByTestId('settings-open-from').inputValue(), '07:30');
+  await space.getByTestId('settings-day-mon').uncheck();
+  await space.getByTestId('settings-day-tue').uncheck();
+  await space.getByTestId('settings-alert-minutes').fill('');
+  await space.getByTestId('settings-save').click();
+  await eventually(async () => {
+    const lab = await get<{ alertAfterMinutes: number | null; openHours: unknown }>(beacon, '/v1/spaces/lab');
+    return lab.alertAfterMinutes === null && lab.openHours === null ? true : undefined;
+  });
+  await space.close();
+
+  // A sensor on the old door from three hours ago, moved to the new door an hour ago; then taken back.
+  await call(beacon, 'POST', '/v1/doorways', { id: 'old-door', name: 'Old door', a: 'lab', b: 'hq' }, 201);
+  await call(beacon, 'POST', '/v1/doorways', { id: 'new-door', name: 'New door', a: 'lab', b: 'hq' }, 201);
+  await call(beacon, 'POST', '/v1/sensors', { id: 'mover', name: 'Mover' }, 201);
+  await call(
+    beacon,
+    'POST',
+    '/v1/placements',
+    { sensor: 'mover', doorway: 'old-door', positive: 'a', from: ago(3 * 3_600_000) },
+    201,
+  );
+  // Two crossings after the move: counted into the lab through the new door, whichever door it was.
+  await cross(beacon, [
+    { sensor: 'mover', ts: ago(1_800_000), direction: 1 },
+    { sensor: 'mover', ts: ago(1_700_000), direction: 1 },
+  ]);
+  const page = await signedIn('/occupancy?view=setup');
+  const oldDoor = page.locator('[data-testid="placement-timeline"][data-doorway="old-door"]');
+  const newDoor = page.locator('[data-testid="placement-timeline"][data-doorway="new-door"]');
+  const p = (n: number) => String(n).padStart(2, '0');
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  await newDoor.getByTestId('placement-new-sensor').selectOption('mover');
+  await newDoor
+    .getByTestId('placement-new-from')
+    .fill(
+      `${hourAgo.getFullYear()}-${p(hourAgo.getMonth() + 1)}-${p(hourAgo.getDate())}T${p(hourAgo.getHours())}:${p(hourAgo.getMinutes())}`,
+    );
+  await newDoor.getByTestId('placement-create').click();
+  await oldDoor
+    .locator('[data-testid="placement-bar"][data-sensor="mover"][data-open="false"]')
+    .waitFor({ timeout: 10_000 });
+  // Only the placement a move made can be taken back: the first one has nothing before it.
+  assert.equal(await oldDoor.getByTestId('placement-undo-move').count(), 0);
+  await newDoor
+    .locator('[data-testid="placement-row"][data-sensor="mover"]')
+    .getByTestId('placement-undo-move')
+    .click();
+  await newDoor
+    .locator('[data-testid="placement-row"][data-sensor="mover"]')
+    .waitFor({ state: 'detached', timeout: 10_000 });
+  await oldDoor
+    .locator('[data-testid="placement-bar"][data-sensor="mover"][data-open="true"]')
+    .waitFor({ timeout: 10_000 });
+  const placed = await get<{ items: { id: string; doorway: string; to: string | null }[] }>(
+    beacon,
+    '/v1/placements?sensor=mover',
+  );
+  assert.deepEqual(
+    placed.items.map((x) => [x.doorway, x.to]),
+    [['old-door', null]],
+    'one placement again, on the old door, open',
+  );
+
+  // A doorway with a placement on it cannot go, nor a placed sensor; once the placement is deleted
+  // (its events unplaced), both can.
+  const oldRow = page.locator('[data-testid="doorway-row"][data-id="old-door"]');
+  await oldRow.getByTestId('doorway-delete').click();
+  await page
+    .getByTestId('occupancy-problem')
+    .filter({ hasText: /still has/ })
+    .waitFor({ timeout: 10_000 });
+  await oldDoor
+    .locator('[data-testid="placement-row"][data-sensor="mover"]')
+    .getByTestId('placement-delete')
+    .click();
+  await oldDoor
+    .locator('[data-testid="placement-row"][data-sensor="mover"]')
+    .waitFor({ state: 'detached', timeout: 10_000 });
+  assert.equal((await get<{ items: unknown[] }>(beacon, '/v1/placements?sensor=mover')).items.length, 0);
+  await page.getByTestId('occupancy-tab-unplaced').click();
+  await page.locator('[data-testid="unplaced-row"][data-sensor="mover"]').nth(1).waitFor({ timeout: 10_000 });
+  await page.getByTestId('occupancy-tab-setup').click();
+  await page.locator('[data-testid="sensor-row"][data-id="mover"]').getByTestId('sensor-delete').click();
+  await page
+    .locator('[data-testid="sensor-row"][data-id="mover"]')
+    .waitFor({ state: 'detached', timeout: 10_000 });
+  for (const door of ['old-door', 'new-door']) {
+    await page
+      .locator(`[data-testid="doorway-row"][data-id="${door}"]`)
+      .getByTestId('doorway-delete')
+      .click();
+    await page
+      .locator(`[data-testid="doorway-row"][data-id="${door}"]`)
+      .waitFor({ state: 'detached', timeout: 10_000 });
+    assert.equal((await beacon.request(`/v1/doorways/${door}`)).status, 404);
+  }
+  assert.equal((await beacon.request('/v1/sensors/mover')).status, 404);
   await page.close();
 });

@@ -197,6 +197,22 @@ describe('occupancy operations', () => {
       audit.items.map((a) => a.action),
       ['space.move-undone', 'space.moved'],
     );
+    // Newest first, paged like every other listing: the next page is `after` the `next` cursor.
+    const first = await get<Page<{ action: string }>>(beacon, '/v1/occupancy-audit?space=lab&limit=1');
+    const cursor = encodeURIComponent(first.next!);
+    const next = await get<Page<{ action: string }>>(
+      beacon,
+      `/v1/occupancy-audit?space=lab&limit=1&after=${cursor}`,
+    );
+    assert.deepEqual(
+      [...first.items, ...next.items].map((a) => a.action),
+      ['space.move-undone', 'space.moved'],
+    );
+    const old = await get(beacon, `/v1/occupancy-audit?space=lab&limit=1&before=${cursor}`);
+    assert.deepEqual(old, next, '`before`, the deprecated name, pages alike');
+    const both = await beacon.request(`/v1/occupancy-audit?after=${cursor}&before=${cursor}`);
+    assert.equal(both.status, 400, 'both names at once are refused');
+    assert.equal(((await both.json()) as { error: { code: string } }).error.code, 'BAD_REQUEST');
   });
 
   test('a space’s settings change by PATCH; the series draws its capacity, average and time over it; CSV too', async () => {

@@ -40,6 +40,12 @@ export function deltasOf(
   }));
 }
 
+/** The spaces a crossing enters and leaves, each absent when none. */
+interface Spaces {
+  readonly enters?: readonly string[];
+  readonly leaves?: readonly string[];
+}
+
 /** Events are recounted this many at a time, so a recount of years of history stays in bounded memory. */
 const RECOUNT_CHUNK = 5000;
 
@@ -84,6 +90,8 @@ export class Counter {
   #redoFrom = Infinity;
   /** Spaces whose count changed, for the live push. */
   readonly touched = new Set<string>();
+  /** By placement (as loaded), tree epoch and direction: the spaces a crossing enters and leaves. */
+  readonly #spaces = new WeakMap<Placement, (Spaces | undefined)[]>();
 
   constructor(tx: OccupancyWriter, tenant: string) {
     this.#tx = tx;
@@ -190,17 +198,45 @@ export class Counter {
 
   /** The event with the placement it counts against now, and the spaces it enters and leaves. */
   #counted(event: SensorEvent, hierarchy: Hierarchy): SensorEvent {
-    const placement = this.#placementOf(event);
-    const deltas = placement ? deltasOf(event, placement, placement.side, hierarchy) : [];
-    const enters = deltas.filter((d) => d.delta > 0).map((d) => d.space);
-    const leaves = deltas.filter((d) => d.delta < 0).map((d) => d.space);
-    const { enters: _e, leaves: _l, ...rest } = event;
-    return {
-      ...rest,
-      placement: placement?.id ?? null,
-      ...(enters.length > 0 ? { enters } : {}),
-      ...(leaves.length > 0 ? { leaves } : {}),
+    // The placement in force at its time, on a doorway that exists.
+    const placement = placementAt(this.#placements.get(event.sensor) ?? [], event.ts);
+    const doorway = placement && this.#doorways.get(placement.doorway);
+    const counted: { -readonly [K in keyof SensorEvent]: SensorEvent[K] } = {
+      key: event.key,
+      sensor: event.sensor,
+      ts: event.ts,
+      direction: event.direction,
+      receivedAt: event.receivedAt,
+      late: event.late,
+      placement: null,
     };
+    if (!placement || !doorway) return counted;
+    counted.placement = placement.id;
+    const { enters, leaves } = this.#spacesOf(event, placement, doorway, hierarchy);
+    if (enters) counted.enters = enters;
+    if (leaves) counted.leaves = leaves;
+    return counted;
+  }
+
+  /**
+   * The spaces a crossing under `placement` enters and leaves: the same for every crossing of one
+   * direction while the tree stays as it is, so worked out once for each and shared (never changed).
+   */
+  #spacesOf(event: SensorEvent, placement: Placement, doorway: Doorway, hierarchy: Hierarchy): Spaces {
+    let known = this.#spaces.get(placement);
+    if (!known) this.#spaces.set(placement, (known = []));
+    const at = hierarchy.epochAt(event.ts) * 2 + (event.direction === 1 ? 0 : 1);
+    let spaces = known[at];
+    if (!spaces) {
+      const deltas = deltasOf(event, placement, doorway, hierarchy);
+      const enters = deltas.filter((d) => d.delta > 0).map((d) => d.space);
+      const leaves = deltas.filter((d) => d.delta < 0).map((d) => d.space);
+      known[at] = spaces = {
+        ...(enters.length > 0 ? { enters } : {}),
+        ...(leaves.length > 0 ? { leaves } : {}),
+      };
+    }
+    return spaces;
   }
 
   /** Adds `n` to the event's sensor, hour, placement and direction in `hours`. */
@@ -216,13 +252,6 @@ export class Counter {
     if (!entry) hours.set(id, (entry = { hour, sensor: event.sensor, placement, up: 0, down: 0 }));
     if (event.direction === 1) entry.up += n;
     else entry.down += n;
-  }
-
-  /** The placement an event counts against: in force at its time, on a doorway that exists. */
-  #placementOf(event: SensorEvent): (Placement & { side: Doorway }) | undefined {
-    const placement = placementAt(this.#placements.get(event.sensor) ?? [], event.ts);
-    const doorway = placement && this.#doorways.get(placement.doorway);
-    return placement && doorway && { ...placement, side: doorway };
   }
 
   #mark(delta: Delta, removed: boolean): void {

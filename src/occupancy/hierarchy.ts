@@ -48,6 +48,20 @@ export class Hierarchy {
     return parent;
   }
 
+  /**
+   * How many moves have taken effect at `t` (those at or before it). The tree is the same at any two
+   * instants with the same figure, so what is worked out from the tree can be kept by it.
+   */
+  epochAt(t: number): number {
+    let [lo, hi] = [0, this.moves.length];
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.moves[mid]!.at <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
   /** The parents of `space` in time order, each with the interval it held: [from, to). */
   parentsOf(space: string): { parent: string | null; from: number | null; to: number | null }[] {
     const parents = this.#parents.get(space) ?? [];

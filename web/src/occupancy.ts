@@ -290,8 +290,10 @@ export const occupancy = {
     api: Api,
     body: { sensor: string; doorway: string; positive: 'a' | 'b'; from: string; to?: string | null },
   ) => api.send('POST', '/v1/placements', body) as Promise<Placement>,
-  endPlacement: (api: Api, id: string, to: Date) =>
-    api.send('PATCH', `/v1/placements/${enc(id)}`, { to: to.toISOString() }) as Promise<Placement>,
+  endPlacement: (api: Api, id: string, to: Date | null) =>
+    api.send('PATCH', `/v1/placements/${enc(id)}`, {
+      to: to === null ? null : to.toISOString(),
+    }) as Promise<Placement>,
   deletePlacement: (api: Api, id: string) => api.send('DELETE', `/v1/placements/${enc(id)}`),
   unplaced: async (api: Api, after: string | null, sensor: string, signal?: AbortSignal) =>
     pageOf<UnplacedEvent>(

@@ -3,12 +3,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { RouteContext } from '../../http/context.ts';
 import { errorResponses } from '../../http/schemas.ts';
-import { decodeCursor, encodeCursor } from '../../wire/cursor.ts';
+import { encodeCursor } from '../../wire/cursor.ts';
 import type { OccupancyStore } from '../store/repositories.ts';
 import {
   AlertItem,
   alertJson,
   NewestQuery,
+  newestAfter,
   NotificationItem,
   notificationJson,
   pageOf,
@@ -21,8 +22,6 @@ function newest<T extends { id: string }, J>(rows: readonly T[], limit: number, 
   const shown = rows.slice(0, limit);
   return { items: shown.map(json), next: rows.length > limit ? encodeCursor([shown.at(-1)!.id]) : null };
 }
-const before = (cursor: string | undefined) =>
-  cursor === undefined ? undefined : decodeCursor(cursor, ['string'])[0];
 
 /**
  * Occupancy alerts (capacity, silent sensors, drift) as they opened and closed, and the notifications
@@ -58,7 +57,7 @@ export function registerAlertRoutes(base: FastifyInstance, ctx: RouteContext<Occ
         limit: q.limit + 1,
         kind: q.kind,
         subject: q.subject,
-        before: before(q.before),
+        before: newestAfter(q),
       });
       return newest(rows, q.limit, alertJson);
     },
@@ -80,7 +79,7 @@ export function registerAlertRoutes(base: FastifyInstance, ctx: RouteContext<Occ
       const rows = await store.occupancy.outbox({
         tenant: request.principal!.tenant,
         limit: q.limit + 1,
-        before: before(q.before),
+        before: newestAfter(q),
       });
       return newest(rows, q.limit, notificationJson);
     },

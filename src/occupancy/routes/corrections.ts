@@ -21,6 +21,7 @@ import {
   correctionJson,
   IdParams,
   NewestQuery,
+  newestAfter,
   pageOf,
   security,
   tags,
@@ -233,12 +234,12 @@ export function registerCorrectionRoutes(base: FastifyInstance, ctx: RouteContex
       },
     },
     async (request) => {
-      const { limit, before, space } = request.query;
+      const { limit, space } = request.query;
       const rows = await store.occupancy.audit({
         tenant: request.principal!.tenant,
         limit: limit + 1,
         space,
-        before: before === undefined ? undefined : decodeCursor(before, ['string'])[0],
+        before: newestAfter(request.query),
       });
       const shown = rows.slice(0, limit);
       return {

@@ -1,4 +1,5 @@
 import Type from 'typebox';
+import { BeaconError } from '../../errors/catalog.ts';
 import { IsoTime } from '../../http/schemas.ts';
 import { decodeCursor } from '../../wire/cursor.ts';
 import { isoTime, isoTimeOrNull } from '../../wire/time.ts';
@@ -297,11 +298,34 @@ export const placementJson = (p: Placement) => ({
   createdAt: isoTime(p.createdAt),
 });
 
-/** The query of a listing paged newest first by id (`before` is the previous page's `next`). */
+/**
+ * The query of a listing paged newest first by id: `after` is the previous page's `next`, as in every
+ * other listing. `before` is its old name, still read so that clients written against it keep paging.
+ */
 export const NewestQuery = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-  before: Type.Optional(Type.String({ description: 'The `next` cursor of the previous page.' })),
+  after: Type.Optional(Type.String({ description: 'The `next` cursor of the previous page.' })),
+  before: Type.Optional(
+    Type.String({
+      description: 'Deprecated: the old name of `after`; give one or the other.',
+      deprecated: true,
+    }),
+  ),
 });
+
+/**
+ * The id a newest-first listing resumes below, from its `after` cursor (or the deprecated `before`);
+ * both at once is refused, since they could disagree.
+ */
+export function newestAfter(query: {
+  readonly after?: string;
+  readonly before?: string;
+}): string | undefined {
+  if (query.after !== undefined && query.before !== undefined)
+    throw new BeaconError('BAD_REQUEST', 'Give the cursor as `after` only (`before` is its deprecated name)');
+  const cursor = query.after ?? query.before;
+  return cursor === undefined ? undefined : decodeCursor(cursor, ['string'])[0];
+}
 
 /** The id a listing in id order resumes after, from its `after` cursor (see `ListQuery`). */
 export const afterId = (cursor: string | undefined): string | undefined =>

@@ -1,7 +1,7 @@
-import type { PoolClient } from 'pg';
 import { postgresColumns as c, type Columns } from '../../store/columns.ts';
 import { copyIn, csv } from '../../store/postgres/copy.ts';
 import type { QueryOptions, Queryable } from '../../store/postgres/errors.ts';
+import { sequence, type Sequence } from '../../store/postgres/sequence.ts';
 import type { PostgresTx, PostgresWing } from '../../store/postgres/wing.ts';
 import type {
   Alert,
@@ -570,19 +570,20 @@ export class PostgresOccupancyReader implements OccupancyReader {
  */
 export class PostgresOccupancyWriter extends PostgresOccupancyReader implements OccupancyWriter {
   readonly #tx: PostgresTx;
-  readonly #client: PoolClient;
+  /** The transaction's connection, one statement at a time: callers may read several things at once. */
+  readonly #sequence: Sequence;
   /** The staging table holds this transaction's earlier batch (it is emptied at commit). */
   #staging = false;
 
   /** Writes in `tx`. */
-  constructor(tx: PostgresTx) {
-    super(tx.client);
+  constructor(tx: PostgresTx, sequenced = sequence(tx.client)) {
+    super(sequenced);
     this.#tx = tx;
-    this.#client = tx.client;
+    this.#sequence = sequenced;
   }
 
   async #run(sql: string, params: unknown[]): Promise<number> {
-    return (await this.#client.query(sql, params)).rowCount ?? 0;
+    return (await this.#sequence.query(sql, params)).rowCount ?? 0;
   }
   /** Runs a statement that changes at most one row; true when it did. */
   async #one(sql: string, params: unknown[]): Promise<boolean> {
@@ -664,31 +665,38 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
 
   async insertEvents(tenant: string, events: readonly SensorEvent[]) {
     if (events.length === 0) return [];
-    const client = this.#client;
-    // ON COMMIT DELETE ROWS: the table is emptied by every commit, so batches never see each other.
-    const made = await this.#tx.stage(
-      'stage_occupancy_events',
-      `CREATE TEMP TABLE IF NOT EXISTS stage_occupancy_events (
-        n integer NOT NULL, minute bigint NOT NULL, sensor text COLLATE "C" NOT NULL, ts bigint NOT NULL,
-        key text COLLATE "C" NOT NULL, direction smallint NOT NULL, received_at bigint NOT NULL,
-        late boolean NOT NULL, placement text COLLATE "C", enters text, leaves text
-      ) ON COMMIT DELETE ROWS`,
-    );
-    if (!made && this.#staging) await client.query('TRUNCATE stage_occupancy_events');
-    this.#staging = true;
     const lines = events.map(
       (e, n) =>
         `${n},${minuteOfTs(e.ts)},${csv(e.sensor)},${e.ts},${csv(e.key)},${e.direction},${e.receivedAt},${e.late},${csv(e.placement)},${csv(spacesValue(e.enters))},${csv(spacesValue(e.leaves))}\n`,
     );
-    await copyIn(client, `COPY stage_occupancy_events (n, ${EVENT_COLUMNS}) FROM STDIN (FORMAT csv)`, lines);
-    // Rows go in batch order, so of two with one key the first is kept, as in SQLite.
-    const { rows } = await client.query<{ key: string }>(
-      `INSERT INTO occupancy_events (tenant, ${EVENT_COLUMNS})
-       SELECT $1, ${EVENT_COLUMNS} FROM stage_occupancy_events ORDER BY n
-       ON CONFLICT DO NOTHING
-       RETURNING key`,
-      [tenant],
-    );
+    // Staging, COPY and the move belong together: nothing else runs on the connection between them.
+    const rows = await this.#sequence.run(async (client) => {
+      // ON COMMIT DELETE ROWS: the table is emptied by every commit, so batches never see each other.
+      const made = await this.#tx.stage(
+        'stage_occupancy_events',
+        `CREATE TEMP TABLE IF NOT EXISTS stage_occupancy_events (
+          n integer NOT NULL, minute bigint NOT NULL, sensor text COLLATE "C" NOT NULL, ts bigint NOT NULL,
+          key text COLLATE "C" NOT NULL, direction smallint NOT NULL, received_at bigint NOT NULL,
+          late boolean NOT NULL, placement text COLLATE "C", enters text, leaves text
+        ) ON COMMIT DELETE ROWS`,
+      );
+      if (!made && this.#staging) await client.query('TRUNCATE stage_occupancy_events');
+      this.#staging = true;
+      await copyIn(
+        client,
+        `COPY stage_occupancy_events (n, ${EVENT_COLUMNS}) FROM STDIN (FORMAT csv)`,
+        lines,
+      );
+      // Rows go in batch order, so of two with one key the first is kept, as in SQLite.
+      const moved = await client.query<{ key: string }>(
+        `INSERT INTO occupancy_events (tenant, ${EVENT_COLUMNS})
+         SELECT $1, ${EVENT_COLUMNS} FROM stage_occupancy_events ORDER BY n
+         ON CONFLICT DO NOTHING
+         RETURNING key`,
+        [tenant],
+      );
+      return moved.rows;
+    });
     const fresh = new Set(rows.map((r) => r.key));
     return events.filter((e) => fresh.delete(e.key));
   }
@@ -827,7 +835,7 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
   }
   async resetProjection() {
     // TRUNCATE rather than DELETE: replay empties tables of any size at once, inside its transaction.
-    await this.#client.query(
+    await this.#sequence.query(
       `TRUNCATE occupancy_events, occupancy_transfers, occupancy_minutes, occupancy_hours, occupancy_days,
          occupancy_sensor_hours, occupancy_sensor_last`,
     );
@@ -854,9 +862,10 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
     );
   }
   async claimAlerting() {
-    const { rows } = await this.#client.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [
-      ALERTING_LOCK,
-    ]);
+    const { rows } = await this.#sequence.query<{ ok: boolean }>(
+      'SELECT pg_try_advisory_xact_lock($1) AS ok',
+      [ALERTING_LOCK],
+    );
     return rows[0]!.ok;
   }
   async openAlert(tenant: string, a: Alert) {

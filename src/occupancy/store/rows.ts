@@ -314,8 +314,14 @@ export const toEvent = (r: EventRow, c: Columns): SensorEvent => ({
  * The `enters` or `leaves` column of an event: a JSON array of space ids, NULL for none. A space is
  * found in it by its JSON text (`spaceToken`): inside the array that text can only be a whole element.
  */
-export const spacesValue = (spaces: readonly string[] | undefined): string | null =>
-  spaces && spaces.length > 0 ? JSON.stringify(spaces) : null;
+export function spacesValue(spaces: readonly string[] | undefined): string | null {
+  if (!spaces || spaces.length === 0) return null;
+  let json = spacesJson.get(spaces);
+  if (json === undefined) spacesJson.set(spaces, (json = JSON.stringify(spaces)));
+  return json;
+}
+/** The text of lists the counter shares between events (one per placement, direction and tree). */
+const spacesJson = new WeakMap<readonly string[], string>();
 
 /** What a space's id looks like inside an `enters` or `leaves` column. */
 export const spaceToken = (space: string): string => JSON.stringify(space);

@@ -217,6 +217,17 @@ function DoorwayTimeline(props: {
     if (open) await occupancy.endPlacement(api, open.id, at);
     await occupancy.place(api, { sensor, doorway: doorway.id, positive, from: at.toISOString() });
   };
+  /** The placement a move to `p` ended: the sensor's placement that ends just as `p` starts. */
+  const movedFrom = (p: Placement) =>
+    setup.placements.find((q) => q.sensor === p.sensor && q.id !== p.id && q.to === p.from);
+  /**
+   * Takes a move back: `p` goes, and the placement it ended runs on to where `p` ran (its events
+   * counted there again). Deleted first, since the two would overlap until then.
+   */
+  const undoMove = async (p: Placement, before: Placement) => {
+    await occupancy.deletePlacement(api, p.id);
+    await occupancy.endPlacement(api, before.id, p.to === null ? null : new Date(p.to));
+  };
 
   return (
     <div class="placement-doorway" data-testid="placement-timeline" data-doorway={doorway.id}>
@@ -280,6 +291,22 @@ function DoorwayTimeline(props: {
                 </button>
               </>
             )}
+            {(() => {
+              const before = movedFrom(p);
+              return (
+                before && (
+                  <button
+                    type="button"
+                    class="button button--small"
+                    data-testid="placement-undo-move"
+                    title={`Remove this placement; ${p.sensor} stays on ${setup.doorways.find((d) => d.id === before.doorway)?.name ?? before.doorway} instead`}
+                    onClick={() => void act(() => undoMove(p, before))}
+                  >
+                    Undo move
+                  </button>
+                )
+              );
+            })()}
             <button
               type="button"
               class="button button--small button--quiet"
