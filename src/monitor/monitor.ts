@@ -83,10 +83,18 @@ export async function startMonitor(options: {
           store,
           tenants: async () => new Set((await store.tenants.list()).map((t) => t.id)),
           applied: () => void prober.refresh(),
+          preview: (targets) => prober.preload(targets),
           metrics,
           logger: logger.child({ part: 'targets-file' }),
         });
-  await targetFile?.start();
+  try {
+    await targetFile?.start();
+  } catch (err) {
+    // The file's first targets may have started already (preview): stop them with the start.
+    await prober.stop();
+    await outlet.close();
+    throw err;
+  }
   await prober.start();
 
   const notifier =

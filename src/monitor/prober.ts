@@ -105,6 +105,8 @@ export class Prober {
   #timer: NodeJS.Timeout | undefined;
   #refreshTimer: NodeJS.Timeout | undefined;
   #refreshing: Promise<void> | undefined;
+  /** Shared parts of targets preloaded since the last refresh. */
+  #preloadParts: PlanParts | undefined;
   readonly #inFlight = new Set<Promise<void>>();
   #stopped = false;
 
@@ -131,6 +133,25 @@ export class Prober {
       this.#refreshTimer.unref();
     };
     loop();
+  }
+
+  /**
+   * Starts scheduling targets before they are stored (a targets file being read at start-up): each
+   * one not known yet starts at its next slot. The next refresh reconciles with the store as usual.
+   */
+  preload(targets: Iterable<Target>): void {
+    if (this.#stopped) return;
+    const now = Date.now();
+    const parts = (this.#preloadParts ??= new PlanParts(compilePattern));
+    for (const target of targets) {
+      const key = identity(target);
+      if (!inShard(key, this.#o.shard) || this.#entries.has(key)) continue;
+      const entry = this.#plan(target, key, now, parts, undefined);
+      this.#entries.set(key, entry);
+      this.#heap.push(entry);
+    }
+    this.#o.metrics.targets.set(this.#entries.size);
+    this.#arm();
   }
 
   /** Re-reads the targets: new ones start at their next slot, changed ones are replanned, gone ones stop. */
@@ -166,31 +187,48 @@ export class Prober {
         continue;
       }
       if (old) old.removed = true;
-      const intervalMs = target.intervalSeconds * 1000;
-      const offsetMs = slotOffset(key, intervalMs);
-      const slot = nextSlot(now, intervalMs, offsetMs);
-      const { plan, limitKey } = planTarget(target, parts);
-      const entry: Entry = {
-        id: target.id,
-        tenant: intern(target.tenant),
-        updatedAt: target.updatedAt,
-        plan,
-        host: intern(limitKey),
-        intervalMs,
-        offsetMs,
-        slot,
-        due: slotStart(slot, intervalMs, offsetMs),
-        running: false,
-        removed: false,
-      };
+      const entry = this.#plan(target, key, now, parts, old, intern);
       next.set(key, entry);
       this.#heap.push(entry);
     }
+    this.#preloadParts = undefined;
     for (const [key, old] of this.#entries) if (!next.has(key)) old.removed = true;
     this.#entries = next;
     this.#version = version;
     this.#o.metrics.targets.set(next.size);
     this.#arm();
+  }
+
+  /**
+   * A target's entry. A changed target with the same interval keeps its place in the schedule (the
+   * slot it was waiting for), so an edit neither skips nor repeats a slot.
+   */
+  #plan(
+    target: Target,
+    key: string,
+    now: number,
+    parts: PlanParts,
+    old: Entry | undefined,
+    intern: (text: string) => string = (t) => t,
+  ): Entry {
+    const intervalMs = target.intervalSeconds * 1000;
+    const offsetMs = slotOffset(key, intervalMs);
+    const keep = old !== undefined && old.intervalMs === intervalMs;
+    const slot = keep ? old.slot : nextSlot(now, intervalMs, offsetMs);
+    const { plan, limitKey } = planTarget(target, parts);
+    return {
+      id: target.id,
+      tenant: intern(target.tenant),
+      updatedAt: target.updatedAt,
+      plan,
+      host: intern(limitKey),
+      intervalMs,
+      offsetMs,
+      slot,
+      due: slotStart(slot, intervalMs, offsetMs),
+      running: false,
+      removed: false,
+    };
   }
 
   #arm(): void {
