@@ -70,6 +70,8 @@ export async function startMonitor(options: {
     refreshMs: settings.refreshMs,
     metrics,
     logger: logger.child({ part: 'prober' }),
+    // Running checks get at most 5 s (less with a short shutdown timeout) after SIGTERM.
+    drainMs: Math.min(5000, Math.floor(config.shutdown.timeoutMs / 2)),
     probeContext: {
       lastPush: (tenant, target) => store.pushes.last(tenant, target),
       pingCommand: settings.pingCommand,

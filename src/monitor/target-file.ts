@@ -305,6 +305,11 @@ export class TargetsFileReader {
         `${this.#file}${at ? `:${first + at.line}` : ''}: ${message}`,
       );
     };
+    // An alias to an anchor in another group: only the whole document resolves it.
+    if (doc.errors.some((e) => /alias/i.test(e.message))) {
+      this.#fallback = true;
+      return;
+    }
     if (doc.errors.length > 0) {
       const e = doc.errors[0]!;
       const at = lines.linePos(e.pos[0]);
@@ -315,21 +320,21 @@ export class TargetsFileReader {
     }
     const seq = doc.contents;
     const items = isSeq(seq) ? (seq.items as Node[]) : [];
+    let values: unknown[];
+    try {
+      values = doc.toJS() as unknown[];
+    } catch (err) {
+      if (/alias/i.test((err as Error).message)) {
+        this.#fallback = true;
+        return;
+      }
+      throw err;
+    }
     const batch: Target[] = [];
-    for (const item of items) {
+    for (const [k, item] of items.entries()) {
       const i = this.targets.length;
       if (!isMap(item)) throw problem(item ?? seq, `targets[${i}] must be a mapping`);
-      let raw: Record<string, unknown>;
-      try {
-        raw = item.toJSON() as Record<string, unknown>;
-      } catch (err) {
-        // An alias to an anchor in another group: only the whole document resolves it.
-        if (/alias/i.test((err as Error).message)) {
-          this.#fallback = true;
-          return;
-        }
-        throw err;
-      }
+      const raw = values[k] as Record<string, unknown>;
       const { id, tenant = 'default', ...rest } = raw;
       const at = (key: string) => (item.get(key, true) as Node | undefined) ?? item;
       if (typeof id !== 'string' || !TARGET_ID.test(id)) {
