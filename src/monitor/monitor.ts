@@ -11,14 +11,15 @@ import type { MonitorRepositories, MonitorWriters } from './store/repositories.t
 import { MonitorMetrics } from './metrics.ts';
 import { IncidentNotifier } from './notifier.ts';
 import { CheckOutlet } from './outlet.ts';
-import { Prober } from './prober.ts';
+import { Prober, type ProberOptions } from './prober.ts';
+import { ProberPool } from './prober-pool.ts';
 import { parseShard } from './schedule.ts';
 import { Spool } from './spool.ts';
 import { TargetFile } from './target-file.ts';
 
 /** The running uptime monitor of one process. */
 export interface RunningMonitor {
-  readonly prober: Prober;
+  readonly prober: Prober | ProberPool;
   readonly targetFile: TargetFile | undefined;
   readonly metrics: MonitorMetrics;
   /** Tells the prober that targets changed in this process (API writes), so it re-reads at once. */
@@ -41,6 +42,8 @@ export async function startMonitor(options: {
   logger: Logger;
   /** Prune raw checks older than `monitor.retentionDays` (one process per store should). */
   retention: boolean;
+  /** Prober threads when `monitor.workers` is 0 (auto): one per core for `beacon probe`, else 1. */
+  defaultWorkers?: number;
   /** Announce incident changes live; the process with the live hub does. */
   publish?: (records: readonly LogRecord[]) => void;
 }): Promise<RunningMonitor> {
@@ -59,7 +62,8 @@ export async function startMonitor(options: {
     retryMs: 1000,
     flushMs: 200,
   });
-  const prober = new Prober({
+  const threads = settings.workers === 0 ? (options.defaultWorkers ?? 1) : settings.workers;
+  const proberOptions: ProberOptions = {
     targets: () => store.monitor.allTargets(),
     version: () => store.monitor.targetsVersion(),
     emit: (record) => outlet.push(record),
@@ -76,7 +80,12 @@ export async function startMonitor(options: {
       lastPush: (tenant, target) => store.pushes.last(tenant, target),
       pingCommand: settings.pingCommand,
     },
-  });
+  };
+  const prober =
+    threads > 1
+      ? new ProberPool({ ...proberOptions, threads, logLevel: config.logLevel })
+      : new Prober(proberOptions);
+  if (prober instanceof ProberPool) await prober.ready();
   const targetFile =
     settings.targetsFile === undefined
       ? undefined
