@@ -24,7 +24,6 @@ import { fileURLToPath } from 'node:url';
 import type { Target } from '../src/monitor/target.ts';
 import { sqliteStore } from '../src/roles/store-sqlite.ts';
 import { count, ms } from './lib/format.ts';
-import { Histogram } from './lib/percentiles.ts';
 import { note, step } from './lib/progress.ts';
 import { loadAverages, procSample } from './lib/proc.ts';
 

@@ -151,7 +151,7 @@ export class ProberPool {
         }
         return;
       case 'last-push':
-        this.#o.probeContext
+        void this.#o.probeContext
           .lastPush(m.tenant, m.target)
           .catch(() => undefined)
           .then((push) =>

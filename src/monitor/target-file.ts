@@ -136,9 +136,7 @@ function parseWholeDocument(
   const meta = { source: 'file' as const, createdAt: now, updatedAt: now };
   const targets =
     streamed ??
-    (section('targets', TARGET_ID, (rest, item, label) =>
-      targetOf(rest, item, label, problem, meta),
-    ) as Target[]);
+    section('targets', TARGET_ID, (rest, item, label) => targetOf(rest, item, label, problem, meta));
   const tokens = new Map<string, string>();
   for (const t of targets) {
     if (t.kind !== 'push' || t.pushToken === undefined) continue;
@@ -206,7 +204,6 @@ export class TargetsFileReader {
   /** The column of the targets list's dashes, once seen. */
   #indent: number | undefined;
   #item: string[] = [];
-  #itemLine = 0;
   /** Items read but not parsed yet, and the line the first of them starts on. */
   #group: string[] = [];
   #groupLine = 0;
@@ -269,7 +266,6 @@ export class TargetsFileReader {
     }
     if (dash && indent === this.#indent) {
       this.#endItem();
-      this.#itemLine = this.#lineNo;
       if (this.#group.length === 0) this.#groupLine = this.#lineNo;
     } else if (indent <= this.#indent || this.#item.length === 0) {
       // Not a list item and not inside one (a mapping under targets, say): the whole document says why.
