@@ -26,6 +26,8 @@ export interface ThreadSettings {
 }
 
 export type ToThread =
+  /** Part of the target set; the last part comes as `targets`, which applies the whole set. */
+  | { readonly type: 'targets-part'; readonly targets: Target[] }
   | { readonly type: 'targets'; readonly targets: Target[] }
   | { readonly type: 'preload'; readonly targets: readonly Target[] }
   | { readonly type: 'last-push'; readonly id: number; readonly push: Push | undefined }
@@ -44,6 +46,9 @@ export type FromThread =
       readonly targets: number;
     }
   | { readonly type: 'stopped' };
+
+/** Targets per message when the set is handed to the threads. */
+const PART = 2000;
 
 /** The thread a target is checked in: by its per-host limit key, so a host's checks share one limit. */
 export function threadOf(target: Target, threads: number): number {
@@ -196,7 +201,17 @@ export class ProberPool {
   async #reload(): Promise<void> {
     const version = await this.#o.version?.();
     if (this.#stopped || (version !== undefined && version === this.#version)) return;
-    const parts = this.#partition(await this.#o.targets());
+    // Handed on in parts as the rows are read, so the main thread never holds the whole set.
+    const parts: Target[][] = this.#threads.map(() => []);
+    for (const target of await this.#o.targets()) {
+      const i = threadOf(target, parts.length);
+      const part = parts[i]!;
+      part.push(target);
+      if (part.length >= PART) {
+        this.#threads[i]!.worker.postMessage({ type: 'targets-part', targets: part } satisfies ToThread);
+        parts[i] = [];
+      }
+    }
     if (this.#stopped) return;
     await Promise.all(this.#threads.map((t, i) => this.#ask(t, { type: 'targets', targets: parts[i]! })));
     this.#version = version;

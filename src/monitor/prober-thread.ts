@@ -18,6 +18,8 @@ const settings = workerData as ThreadSettings;
 const send = (message: FromThread) => port.postMessage(message);
 
 let targets: Target[] = [];
+/** Parts of a target set being handed over. */
+let parts: Target[][] = [];
 let outbox: NewRecord[] = [];
 /** Checks go to the main thread at most every 50 ms (one message per batch, not per check). */
 let flush: NodeJS.Timeout | undefined;
@@ -77,8 +79,12 @@ stats.unref();
 
 port.on('message', (message: ToThread) => {
   switch (message.type) {
+    case 'targets-part':
+      parts.push(message.targets);
+      return;
     case 'targets':
-      targets = message.targets;
+      targets = parts.length === 0 ? message.targets : [...parts.flat(), ...message.targets];
+      parts = [];
       void prober.refresh().then(() => {
         targets = [];
         send({ type: 'loaded', count: prober.targetCount });
