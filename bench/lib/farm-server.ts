@@ -52,7 +52,10 @@ const server = http.createServer((req, res) => {
   setTimeout(() => res.end(body), delay * (0.5 + Math.random()));
 });
 server.maxConnections = 100_000;
-server.listen(0, '0.0.0.0', () => {
+// Node's default accept queue (511) overflowed at 1,000 connections a second on a busy machine: the
+// kernel drops the SYN and the prober's connect waits out a 1 s retransmit, which showed as lateness
+// that was the farm's (nstat TcpExtListenOverflows). The kernel caps this at net.core.somaxconn.
+server.listen({ port: 0, host: '0.0.0.0', backlog: 65_535 }, () => {
   process.stdout.write(JSON.stringify({ port: (server.address() as AddressInfo).port }) + '\n');
 });
 
