@@ -86,3 +86,35 @@ test(
     assert.match(await registry.metrics(), /beacon_monitor_checks_total\{outcome="up",class=""\} \d+/);
   },
 );
+
+test('a large target set reaches the threads in parts, and a refresh replaces it', async () => {
+  // A day apart: no check falls due while the test runs.
+  const many = (n: number) =>
+    Array.from({ length: n }, (_, i) =>
+      sampleTarget(`t${i}`, { url: `http://127.0.${i % 50}.1:9/t${i}`, intervalSeconds: 86_400 }),
+    );
+  let set = many(5_000);
+  const pool = new ProberPool({
+    targets: () => Promise.resolve(set),
+    emit: () => undefined,
+    region: 'local',
+    shard: parseShard('0/1'),
+    concurrency: 100,
+    perHost: 4,
+    refreshMs: 60_000,
+    metrics: new MonitorMetrics(new Registry()),
+    logger: pino({ level: 'silent' }),
+    probeContext: { lastPush: () => Promise.resolve(undefined), pingCommand: 'ping' },
+    threads: 3,
+    logLevel: 'silent',
+  });
+  await pool.start();
+  try {
+    assert.equal(pool.targetCount, 5_000);
+    set = many(1_200);
+    await pool.refresh();
+    assert.equal(pool.targetCount, 1_200, 'targets gone from the set stop in their thread');
+  } finally {
+    await pool.stop();
+  }
+});
