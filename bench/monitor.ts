@@ -1,50 +1,48 @@
 /**
  * Uptime monitor benchmark: N targets at a 60 s interval against a local target farm, with Beacon in
- * a child process launched as an operator would (`bin/beacon`), once per role: `beacon probe` (only
- * the prober, the seed's "instance") and `beacon start` (prober, log writer thread, sink thread,
- * store and API in one process, the default deployment). For each role and N it prints sustained
- * checks/s, schedule jitter p50/p99 (from every logged check: startedAt − scheduledAt), peak and mean
- * RSS, and CPU as a share of one core; then stored bytes per check (SQLite pages of the check table
- * and of the log, per row).
+ * a child process launched as an operator would (`bin/beacon`), by default `beacon probe` (only the
+ * prober, the "instance" of issues 000 and 20) started from a targets file, as an operator would.
+ * The farm (lib/farm-server.ts, its own process) records when each request arrives, so lateness and
+ * missed cycles are measured at the target, not by the prober. For each role and N it prints checks/s
+ * against due, lateness at the target p50/p99/max, missed cycles, the prober's own jitter p99, RSS
+ * steady and at start-up (peak until 20 s after the first check), CPU ms per check (CPU time of all
+ * the child's threads over checks that reached the farm, so robust to a busy machine), the time from
+ * launch to the first check and from SIGTERM to exit, and the load average.
  *
- *   node bench/monitor.ts [--counts 20000,40000,60000] [--role probe,start] [--seconds 150]
- *                         [--interval 60] [--delay-ms 30] [--node-flags "--max-semi-space-size=1"]
+ *   node bench/monitor.ts [--counts 20000,40000,60000,100000] [--role probe,start] [--seconds 180]
+ *                         [--from file|store] [--workers N] [--interval 60] [--delay-ms 30]
+ *                         [--node-flags "--max-semi-space-size=1"]
  *
- * The first count is seed 000's: 20,000 targets within 100 MB RSS and p99 jitter ≤ 1 s. Later counts
- * look for the ceiling: the largest N whose checks/s keeps up with N/interval and whose p99 jitter
- * stays within 1 s.
+ * Issue 20's targets: at 20,000, ≤ 1.0 CPU ms per check, p99 at the target ≤ 100 ms, steady RSS ≤ 100 MB,
+ * first check within 5 s; at 60,000, ≥ 99% of due checks on time and RSS ≤ 200 MB; 100,000 the stretch.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
 import type { Target } from '../src/monitor/target.ts';
-import { pino } from 'pino';
-import { loadConfig } from '../src/config/load.ts';
-import { EmbeddedLog } from '../src/log/embedded/embedded-log.ts';
-import { checkProjection } from '../src/monitor/projection.ts';
-import { Metrics } from '../src/observability/metrics.ts';
-import { startSink } from '../src/sink/sink.ts';
 import { sqliteStore } from '../src/roles/store-sqlite.ts';
 import { count, ms } from './lib/format.ts';
-import { Histogram } from './lib/percentiles.ts';
 import { note, step } from './lib/progress.ts';
-import { procSample } from './lib/proc.ts';
+import { loadAverages, procSample } from './lib/proc.ts';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i === -1 ? fallback : process.argv[i + 1]!;
 };
-const counts = arg('counts', '20000,40000,60000').split(',').map(Number);
-const seconds = Number(arg('seconds', '150'));
+const counts = arg('counts', '20000,40000,60000,100000').split(',').map(Number);
+const seconds = Number(arg('seconds', '180'));
 const interval = Number(arg('interval', '60'));
 const delayMs = arg('delay-ms', '30');
 /** `probe`: only the prober (`beacon probe`), the seed's "instance"; `start`: everything in one process. */
-const roles = arg('role', 'probe,start').split(',');
+const roles = arg('role', 'probe').split(',');
 /** Node flags that replace what bin/beacon sets for the role (BEACON_NODE_FLAGS); `--node-flags ''` runs with none. */
 const nodeFlags = process.argv.includes('--node-flags') ? arg('node-flags', '') : undefined;
+/** `file`: the targets come from a targets file (BEACON_MONITOR_TARGETS_FILE); `store`: written straight into the store. */
+const from = arg('from', 'file');
+/** Worker threads for the probe (BEACON_MONITOR_WORKERS); its default when not given. */
+const workers = process.argv.includes('--workers') ? arg('workers', '1') : undefined;
 const BEACON = fileURLToPath(new URL('../bin/beacon', import.meta.url));
 
 async function startFarm(): Promise<{ child: ChildProcess; port: number }> {
@@ -96,60 +94,86 @@ async function seedTargets(dataDir: string, n: number, port: number): Promise<vo
   await store.close();
 }
 
-/** Runs the checks projection over what a `beacon probe` run left in the log, as a sink would. */
-async function project(dataDir: string): Promise<void> {
-  const logger = pino({ level: 'silent' });
-  const store = sqliteStore({ dataDir });
-  await store.open();
-  const log = new EmbeddedLog({ dataDir, maxQueue: 1000, logger });
-  await log.open();
-  const end = (await log.endOffsets('checks')).get(0)!;
-  const started = performance.now();
-  const sink = startSink({
-    log,
-    store,
-    projection: checkProjection,
-    batchSize: 5000,
-    config: loadConfig(),
-    metrics: new Metrics(),
-    logger,
+interface FarmReport {
+  readonly served: number;
+  readonly firstAt: number;
+  readonly inWindow: number;
+  readonly targets: number;
+  readonly due: number;
+  readonly missed: number;
+  readonly lateness: { p50: number; p99: number; max: number };
+  readonly onTime1s: number;
+}
+
+/** Asks the farm about the arrivals it recorded (see lib/farm-server.ts). */
+function askFarm<T>(farm: ChildProcess, message: object): Promise<T> {
+  return new Promise<T>((resolve) => {
+    farm.once('message', (m) => resolve(m as T));
+    farm.send(message);
   });
-  for (;;) {
-    const saved = await store.checkpoints(checkProjection.group, 'checks');
-    if ((saved[0]?.offset ?? 0) >= end) break;
-    await new Promise((r) => setTimeout(r, 100));
+}
+
+/** Writes N targets as an operator's targets file would hold them (the same set `seedTargets` stores). */
+function writeTargetsFile(file: string, n: number, port: number): void {
+  const out = createWriteStream(file);
+  let text = 'targets:\n';
+  for (let i = 0; i < n; i++) {
+    text += `  - id: t${i}\n    url: http://127.0.1.${(i % 250) + 1}:${port}/t${i}\n    intervalSeconds: ${interval}\n    timeoutMs: 10000\n    expectStatus: ["200-399"]\n`;
+    if (i % 10 === 0) text += '    pattern: "farm: ok"\n';
+    if (text.length > 65_536) {
+      out.write(text);
+      text = '';
+    }
   }
-  note(`projected the log into the store in ${ms(performance.now() - started)}`);
-  await sink.close();
-  await log.close();
-  await store.close();
+  out.end(text);
+  return;
 }
 
 interface Result {
   readonly role: string;
   readonly n: number;
   readonly expectedPerSecond: number;
+  /** Requests that reached the farm per second in the steady window. */
   readonly checksPerSecond: number;
-  readonly jitter: { p50: number; p99: number; max: number };
-  readonly rssPeakMb: number;
-  readonly rssMeanMb: number;
+  /** Lateness at the target: arrival − slot start. */
+  readonly lateness: { p50: number; p99: number; max: number };
+  /** Due slots with no arrival, as a share of due slots. */
+  readonly missedShare: number;
+  readonly onTime1s: number;
+  readonly rssStartupPeakMb: number;
+  readonly rssSteadyPeakMb: number;
+  readonly rssSteadyMeanMb: number;
+  readonly cpuMsPerCheck: number;
   readonly cpuShare: number;
-  readonly stored: number;
-  readonly checkBytes: number;
-  readonly logBytes: number;
-  readonly up: number;
+  readonly firstCheckSeconds: number;
+  readonly stopSeconds: number;
+  readonly load: string;
 }
 
-async function runOne(role: string, n: number, port: number): Promise<Result> {
+async function runOne(role: string, n: number, farm: { child: ChildProcess; port: number }): Promise<Result> {
   const dataDir = mkdtempSync(join(tmpdir(), 'beacon-bench-monitor-'));
   try {
-    step(`beacon ${role}: ${count(n)} targets at ${interval} s for ${seconds} s`);
-    await seedTargets(dataDir, n, port);
-    // bin/beacon execs node, so the child's pid is node's and /proc shows its memory and CPU.
+    step(`beacon ${role}: ${count(n)} targets at ${interval} s for ${seconds} s, from the ${from}`);
+    const file = join(dataDir, 'targets.yaml');
+    if (from === 'store') await seedTargets(dataDir, n, farm.port);
+    else {
+      // The store only needs its tenant: the targets come from the file, as an operator's would.
+      const store = sqliteStore({ dataDir });
+      await store.open();
+      await store.tenants.ensure({ id: 'default', name: 'Default', createdAt: Date.now() });
+      await store.close();
+      writeTargetsFile(file, n, farm.port);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    await askFarm(farm.child, { reset: true });
+    const launchedAt = Date.now();
+    // bin/beacon execs node, so the child's pid is node's and /proc shows its memory and CPU (all threads).
     const child = spawn(BEACON, [role, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir], {
       env: {
         ...process.env,
         ...(nodeFlags === undefined ? {} : { BEACON_NODE_FLAGS: nodeFlags }),
+        ...(from === 'file' ? { BEACON_MONITOR_TARGETS_FILE: file } : {}),
+        ...(workers === undefined ? {} : { BEACON_MONITOR_WORKERS: workers }),
         BEACON_LOG_LEVEL: 'warn',
         BEACON_ADMIN_TOKEN: 'bench-admin-token-0123456789abcdef',
         BEACON_MONITOR_CONCURRENCY: '2000',
@@ -158,82 +182,64 @@ async function runOne(role: string, n: number, port: number): Promise<Result> {
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    await new Promise<void>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (/Beacon (probe )?is running/.test(out)) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`beacon exited with ${code}`)));
-    });
-    const started = Date.now();
     const samples: { rssMb: number; cpuSeconds: number; at: number }[] = [];
     let exitedEarly: number | null | undefined;
     child.once('exit', (code) => (exitedEarly = code));
-    const sampler = setInterval(() => {
+    const sample = () => {
       // The child may be gone (out of memory, say): that is reported below, not thrown from a timer.
-      if (exitedEarly === undefined) samples.push({ ...procSample(child.pid!), at: Date.now() });
-    }, 1000);
+      if (exitedEarly === undefined) {
+        try {
+          samples.push({ ...procSample(child.pid!), at: Date.now() });
+        } catch {
+          // exited between the check and the read
+        }
+      }
+    };
+    sample();
+    const sampler = setInterval(sample, 250);
     await new Promise((r) => setTimeout(r, seconds * 1000));
     clearInterval(sampler);
     if (exitedEarly !== undefined)
       throw new Error(`beacon ${role} exited during the run (code ${exitedEarly})`);
     const ended = Date.now();
+    const load = loadAverages();
     const exited = new Promise((r) => child.once('exit', r));
+    const stopAt = performance.now();
     child.kill('SIGTERM');
     await exited;
+    const stopSeconds = (performance.now() - stopAt) / 1000;
 
-    // Skip the first 10 s (start-up, JIT warm-up) when measuring the steady state.
-    const from = started + 10_000;
-    const steady = samples.filter((s) => s.at >= from);
-    const cpuShare =
-      (steady.at(-1)!.cpuSeconds - steady[0]!.cpuSeconds) / ((steady.at(-1)!.at - steady[0]!.at) / 1000);
-    // The log stores each commit as chunks: a JSON array of [tenant, key, entity, id, ts, receivedAt, body].
-    const log = new Database(join(dataDir, 'log.db'), { readonly: true });
-    const rows = log
-      .prepare<[number, number], { jitter: number; ok: number }>(
-        `SELECT json_extract(r.value, '$[6].startedAt') - json_extract(r.value, '$[6].scheduledAt') AS jitter,
-                json_extract(r.value, '$[6].ok') AS ok
-         FROM chunks c, json_each(c.records) r
-         WHERE c.stream = 'checks' AND json_extract(r.value, '$[4]') >= ? AND json_extract(r.value, '$[4]') < ?`,
-      )
-      .all(from, ended - 15_000);
-    // Chunks, and the idempotency keys (a check's key is its identity, so every check has one).
-    const logPages = log
-      .prepare<[], { bytes: number }>(
-        "SELECT SUM(pgsize) AS bytes FROM dbstat WHERE name IN ('chunks', 'chunks_stream', 'idempotency_keys', 'idempotency_keys_age')",
-      )
-      .get()!.bytes;
-    const logRows = log
-      .prepare<[], { n: number }>(
-        "SELECT SUM(end_offset - first_offset) AS n FROM chunks WHERE stream = 'checks'",
-      )
-      .get()!.n;
-    log.close();
-    if (role === 'probe') await project(dataDir);
-    const store = new Database(join(dataDir, 'beacon.db'), { readonly: true });
-    const checkPages = store
-      .prepare<[], { bytes: number }>("SELECT SUM(pgsize) AS bytes FROM dbstat WHERE name = 'monitor_checks'")
-      .get()!.bytes;
-    const stored = store.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM monitor_checks').get()!.n;
-    store.close();
-
-    const jitter = new Histogram(1);
-    for (const r of rows) jitter.record(r.jitter);
-    const window = (ended - 15_000 - from) / 1000;
+    const first = await askFarm<{ firstAt: number }>(farm.child, {});
+    if (!first.firstAt) throw new Error(`beacon ${role}: no check reached the farm in ${seconds} s`);
+    // Steady: from 20 s after the first check (start-up and JIT warm-up behind) to the end.
+    const steadyFrom = first.firstAt + 20_000;
+    const report = await askFarm<FarmReport>(farm.child, {
+      from: steadyFrom,
+      to: ended,
+      intervalMs: interval * 1000,
+    });
+    const steady = samples.filter((s) => s.at >= steadyFrom);
+    const startup = samples.filter((s) => s.at < steadyFrom);
+    if (steady.length < 2) throw new Error(`beacon ${role}: the run is too short for a steady window`);
+    const cpuSeconds = steady.at(-1)!.cpuSeconds - steady[0]!.cpuSeconds;
+    const steadySeconds = (steady.at(-1)!.at - steady[0]!.at) / 1000;
+    const window = (ended - steadyFrom) / 1000;
     return {
       role,
       n,
       expectedPerSecond: n / interval,
-      checksPerSecond: rows.length / window,
-      jitter: { p50: jitter.percentile(50), p99: jitter.percentile(99), max: jitter.summary().max },
-      rssPeakMb: Math.max(...steady.map((s) => s.rssMb)),
-      rssMeanMb: steady.reduce((a, s) => a + s.rssMb, 0) / steady.length,
-      cpuShare,
-      stored,
-      checkBytes: checkPages / stored,
-      logBytes: logPages / logRows,
-      up: rows.filter((r) => r.ok === 1).length / rows.length,
+      checksPerSecond: report.inWindow / window,
+      lateness: report.lateness,
+      missedShare: report.due === 0 ? 1 : report.missed / report.due,
+      onTime1s: report.onTime1s,
+      rssStartupPeakMb: Math.max(...startup.map((s) => s.rssMb)),
+      rssSteadyPeakMb: Math.max(...steady.map((s) => s.rssMb)),
+      rssSteadyMeanMb: steady.reduce((a, s) => a + s.rssMb, 0) / steady.length,
+      cpuMsPerCheck: (cpuSeconds * 1000) / ((report.inWindow * steadySeconds) / window),
+      cpuShare: cpuSeconds / steadySeconds,
+      firstCheckSeconds: (first.firstAt - launchedAt) / 1000,
+      stopSeconds,
+      load,
     };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
@@ -245,10 +251,10 @@ const results: Result[] = [];
 try {
   for (const role of roles) {
     for (const n of counts) {
-      const r = await runOne(role, n, farm.port);
+      const r = await runOne(role, n, farm);
       results.push(r);
       note(
-        `${count(r.checksPerSecond)} checks/s of ${count(r.expectedPerSecond)} due · jitter p50 ${ms(r.jitter.p50)} p99 ${ms(r.jitter.p99)} · RSS peak ${r.rssPeakMb.toFixed(0)} MB · CPU ${(r.cpuShare * 100).toFixed(0)}%`,
+        `${count(r.checksPerSecond)} checks/s of ${count(r.expectedPerSecond)} due · at the target p50 ${ms(r.lateness.p50)} p99 ${ms(r.lateness.p99)} · missed ${(r.missedShare * 100).toFixed(2)}% · ${r.cpuMsPerCheck.toFixed(2)} CPU ms/check · RSS ${r.rssSteadyMeanMb.toFixed(0)} MB (start-up ${r.rssStartupPeakMb.toFixed(0)}) · first check ${r.firstCheckSeconds.toFixed(1)} s · load ${r.load}`,
       );
     }
   }
@@ -257,31 +263,26 @@ try {
 }
 
 console.log(
-  `\nMonitor: targets at ${interval} s against a local farm (${delayMs} ms ± 50% per answer), launched by bin/beacon${nodeFlags === undefined ? ' with its flags for the role' : ` with node flags "${nodeFlags}" instead of its own`}\n`,
+  `\nMonitor: targets at ${interval} s from the ${from} against a local farm (${delayMs} ms ± 50% per answer), launched by bin/beacon${nodeFlags === undefined ? ' with its flags for the role' : ` with node flags "${nodeFlags}" instead of its own`}${workers === undefined ? '' : `, ${workers} worker(s)`}. Lateness and missed cycles are measured at the farm.\n`,
 );
 console.log(
-  '| role | targets | due/s | checks/s | jitter p50 | jitter p99 | jitter max | RSS peak | RSS mean | CPU (1 core) | up | stored bytes/check (table) | log bytes/record |',
+  '| role | targets | due/s | checks/s | late p50 (target) | late p99 (target) | late max | missed cycles | RSS steady mean / peak | RSS start-up peak | CPU ms/check | CPU (cores) | first check | SIGTERM → exit | load (1, 5, 15 min) |',
 );
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
   console.log(
-    `| \`beacon ${r.role}\` | ${count(r.n)} | ${r.expectedPerSecond.toFixed(1)} | ${r.checksPerSecond.toFixed(1)} | ${ms(r.jitter.p50)} | ${ms(r.jitter.p99)} | ${ms(r.jitter.max)} | ${r.rssPeakMb.toFixed(0)} MB | ${r.rssMeanMb.toFixed(0)} MB | ${(r.cpuShare * 100).toFixed(0)}% | ${(r.up * 100).toFixed(1)}% | ${r.checkBytes.toFixed(0)} | ${r.logBytes.toFixed(0)} |`,
+    `| \`beacon ${r.role}\` | ${count(r.n)} | ${r.expectedPerSecond.toFixed(1)} | ${r.checksPerSecond.toFixed(1)} | ${ms(r.lateness.p50)} | ${ms(r.lateness.p99)} | ${ms(r.lateness.max)} | ${(r.missedShare * 100).toFixed(2)}% | ${r.rssSteadyMeanMb.toFixed(0)} / ${r.rssSteadyPeakMb.toFixed(0)} MB | ${r.rssStartupPeakMb.toFixed(0)} MB | ${r.cpuMsPerCheck.toFixed(2)} | ${r.cpuShare.toFixed(2)} | ${r.firstCheckSeconds.toFixed(1)} s | ${r.stopSeconds.toFixed(1)} s | ${r.load} |`,
   );
 }
 for (const role of roles) {
   const mine = results.filter((r) => r.role === role);
-  const seed = mine.find((x) => x.n === 20_000);
-  const keeps = mine.filter((r) => r.checksPerSecond >= r.expectedPerSecond * 0.98 && r.jitter.p99 <= 1000);
+  const keeps = mine.filter((r) => r.missedShare <= 0.01 && r.onTime1s >= 0.99);
   console.log(
-    `\n\`beacon ${role}\`: seed 000 target (20,000 targets, RSS ≤ 100 MB, p99 jitter ≤ 1 s): ${
-      !seed
-        ? 'not run'
-        : seed.rssPeakMb <= 100 && seed.jitter.p99 <= 1000
-          ? 'met'
-          : `MISSED (RSS ${seed.rssPeakMb.toFixed(0)} MB, p99 ${ms(seed.jitter.p99)})`
-    }`,
+    `\n\`beacon ${role}\`: largest count that kept up (≥ 99% of due checks arrived, ≥ 99% of them within 1 s of their slot): ${keeps.length ? count(Math.max(...keeps.map((r) => r.n))) : 'none'}`,
   );
-  console.log(
-    `\`beacon ${role}\`: largest count that kept up (≥ 98% of due checks, p99 jitter ≤ 1 s): ${keeps.length ? count(Math.max(...keeps.map((r) => r.n))) : 'none'}`,
-  );
+  const at20 = mine.find((r) => r.n === 20_000);
+  if (at20)
+    console.log(
+      `\`beacon ${role}\` at 20,000 (issue 20): CPU ${at20.cpuMsPerCheck.toFixed(2)} ms/check (≤ 1.0), p99 at the target ${ms(at20.lateness.p99)} (≤ 100 ms), RSS ${at20.rssSteadyMeanMb.toFixed(0)} MB (≤ 100), start-up peak ${at20.rssStartupPeakMb.toFixed(0)} MB, first check ${at20.firstCheckSeconds.toFixed(1)} s (≤ 5 s)`,
+    );
 }

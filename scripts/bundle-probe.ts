@@ -25,6 +25,8 @@ await build({
     beacon: `${root}src/cli/main.ts`,
     // Started by the embedded log when embeddedLog.writerThread is on: see writer-client.ts.
     'writer-thread': `${root}src/log/embedded/writer-thread.ts`,
+    // The probe's checking threads (monitor.workers): see prober-pool.ts.
+    'prober-thread': `${root}src/monitor/prober-thread.ts`,
   },
   platform: 'node',
   logLevel: 'warn',

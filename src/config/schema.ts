@@ -417,7 +417,15 @@ export const ConfigSchema = Type.Object(
         perHost: Type.Integer({
           minimum: 1,
           default: 4,
-          description: 'Most checks in flight against one host:port.',
+          description:
+            'Most checks in flight against one host:port (a politeness limit). A host whose checks take longer than its targets’ interval allows at this limit misses slots, counted as `per-host-limit` in `beacon_monitor_skipped_slots_total` and on the next check (`observed.missed`).',
+        }),
+        workers: Type.Integer({
+          minimum: 0,
+          maximum: 64,
+          default: 0,
+          description:
+            'Threads that run checks. Each host’s targets are checked in one thread, so per-host limits hold; the global `concurrency` is shared out. 0: one per core for `beacon probe`, 1 (the main thread) in `beacon start`.',
         }),
         targetsFile: Type.Optional(
           Type.String({

@@ -24,6 +24,11 @@ export class ConcurrencyLimit {
     return this.#waiting.length;
   }
 
+  /** Whether `host` has as many checks running as the per-host limit allows. */
+  hostFull(host: string): boolean {
+    return (this.#byHost.get(host) ?? 0) >= this.#perHost;
+  }
+
   /** Runs `task` once a place is free for its host, and frees the place when it settles. */
   run<T>(host: string, task: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {

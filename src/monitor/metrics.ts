@@ -4,7 +4,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 export class MonitorMetrics {
   readonly jitter: Histogram;
   readonly checks: Counter<'outcome' | 'class'>;
-  readonly skipped: Counter;
+  readonly skipped: Counter<'reason'>;
   readonly targets: Gauge;
   readonly running: Gauge;
   readonly waiting: Gauge;
@@ -29,7 +29,8 @@ export class MonitorMetrics {
     });
     this.skipped = new Counter({
       name: 'beacon_monitor_skipped_slots_total',
-      help: 'Slots not checked because the previous check of the target was still running or the process was stalled.',
+      help: 'Slots not checked, by reason: per-host-limit or concurrency-limit (the previous check of the target still waited for a place), overrun (it was still running), stalled (the process was late past the slot).',
+      labelNames: ['reason'] as const,
       registers,
     });
     this.targets = new Gauge({

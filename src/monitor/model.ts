@@ -46,8 +46,18 @@ export interface Phases {
 export const CHECK_STATES = ['up', 'down', 'degraded', 'maintenance'] as const;
 export type CheckState = (typeof CHECK_STATES)[number];
 
+/**
+ * Why a prober let a slot pass unchecked: the target's previous check was still waiting for a place
+ * under the per-host limit (`per-host-limit`) or the global one (`concurrency-limit`), or was still
+ * running (`overrun`: slower than the interval), or the process was stalled past the slot (`stalled`).
+ */
+export const MISSED_REASONS = ['per-host-limit', 'concurrency-limit', 'overrun', 'stalled'] as const;
+export type MissedReason = (typeof MISSED_REASONS)[number];
+
 /** What a check saw besides its timings, by kind. */
 export interface Observed {
+  /** Slots of this target the prober let pass since its previous check, and why (the last reason). */
+  readonly missed?: { readonly slots: number; readonly reason: MissedReason };
   /** dns: the answer, one normalized value per record. */
   readonly answers?: readonly string[];
   /** http: each assertion's outcome, in the target's order. */

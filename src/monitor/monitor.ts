@@ -11,14 +11,15 @@ import type { MonitorRepositories, MonitorWriters } from './store/repositories.t
 import { MonitorMetrics } from './metrics.ts';
 import { IncidentNotifier } from './notifier.ts';
 import { CheckOutlet } from './outlet.ts';
-import { Prober } from './prober.ts';
+import { Prober, type ProberOptions } from './prober.ts';
+import { ProberPool } from './prober-pool.ts';
 import { parseShard } from './schedule.ts';
 import { Spool } from './spool.ts';
 import { TargetFile } from './target-file.ts';
 
 /** The running uptime monitor of one process. */
 export interface RunningMonitor {
-  readonly prober: Prober;
+  readonly prober: Prober | ProberPool;
   readonly targetFile: TargetFile | undefined;
   readonly metrics: MonitorMetrics;
   /** Tells the prober that targets changed in this process (API writes), so it re-reads at once. */
@@ -41,6 +42,8 @@ export async function startMonitor(options: {
   logger: Logger;
   /** Prune raw checks older than `monitor.retentionDays` (one process per store should). */
   retention: boolean;
+  /** Prober threads when `monitor.workers` is 0 (auto): one per core for `beacon probe`, else 1. */
+  defaultWorkers?: number;
   /** Announce incident changes live; the process with the live hub does. */
   publish?: (records: readonly LogRecord[]) => void;
 }): Promise<RunningMonitor> {
@@ -59,7 +62,8 @@ export async function startMonitor(options: {
     retryMs: 1000,
     flushMs: 200,
   });
-  const prober = new Prober({
+  const threads = settings.workers === 0 ? (options.defaultWorkers ?? 1) : settings.workers;
+  const proberOptions: ProberOptions = {
     targets: () => store.monitor.allTargets(),
     version: () => store.monitor.targetsVersion(),
     emit: (record) => outlet.push(record),
@@ -70,11 +74,18 @@ export async function startMonitor(options: {
     refreshMs: settings.refreshMs,
     metrics,
     logger: logger.child({ part: 'prober' }),
+    // Running checks get at most 5 s (less with a short shutdown timeout) after SIGTERM.
+    drainMs: Math.min(5000, Math.floor(config.shutdown.timeoutMs / 2)),
     probeContext: {
       lastPush: (tenant, target) => store.pushes.last(tenant, target),
       pingCommand: settings.pingCommand,
     },
-  });
+  };
+  const prober =
+    threads > 1
+      ? new ProberPool({ ...proberOptions, threads, logLevel: config.logLevel })
+      : new Prober(proberOptions);
+  if (prober instanceof ProberPool) await prober.ready();
   const targetFile =
     settings.targetsFile === undefined
       ? undefined
@@ -83,10 +94,18 @@ export async function startMonitor(options: {
           store,
           tenants: async () => new Set((await store.tenants.list()).map((t) => t.id)),
           applied: () => void prober.refresh(),
+          preview: (targets) => prober.preload(targets),
           metrics,
           logger: logger.child({ part: 'targets-file' }),
         });
-  await targetFile?.start();
+  try {
+    await targetFile?.start();
+  } catch (err) {
+    // The file's first targets may have started already (preview): stop them with the start.
+    await prober.stop();
+    await outlet.close();
+    throw err;
+  }
   await prober.start();
 
   const notifier =

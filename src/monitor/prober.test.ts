@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { MonitorMetrics } from './metrics.ts';
+import type { Check } from './model.ts';
 import { Prober } from './prober.ts';
 import { parseShard } from './schedule.ts';
 import { sampleTarget } from '../../test/helpers/targets.ts';
@@ -47,3 +50,52 @@ test('a refresh that finds the targets version unchanged reads no targets', asyn
     await prober.stop();
   }
 });
+
+test(
+  'slots a target misses while its check waits for a per-host place count under their own reason and travel with its next check',
+  { timeout: 60_000 },
+  async () => {
+    // Each answer takes 700 ms; two targets on one host every second with a per-host limit of 1 need
+    // 1.4 s of the host per second, so checks queue behind each other and slots pass unchecked.
+    const server = http.createServer((_req, res) => void setTimeout(() => res.end('ok'), 700));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    const registry = new Registry();
+    const metrics = new MonitorMetrics(registry);
+    const checks: Check[] = [];
+    const slow = (id: string) =>
+      sampleTarget(id, { url: `http://127.0.0.1:${port}/${id}`, intervalSeconds: 1, timeoutMs: 1000 });
+    const prober = new Prober({
+      targets: () => Promise.resolve([slow('a'), slow('b')]),
+      emit: (record) => checks.push(record.body as Check),
+      region: 'local',
+      shard: parseShard('0/1'),
+      concurrency: 10,
+      perHost: 1,
+      refreshMs: 60_000,
+      metrics,
+      logger: pino({ level: 'silent' }),
+      probeContext: { lastPush: () => Promise.resolve(undefined), pingCommand: 'ping' },
+    });
+    await prober.start();
+    try {
+      const perHost = async () =>
+        (await metrics.skipped.get()).values.find((v) => v.labels.reason === 'per-host-limit')?.value ?? 0;
+      while ((await perHost()) === 0 || !checks.some((c) => c.observed?.missed?.reason === 'per-host-limit'))
+        await new Promise((r) => setTimeout(r, 100));
+      const reported = checks.find((c) => c.observed?.missed?.reason === 'per-host-limit')!;
+      assert.ok(reported.observed!.missed!.slots >= 1);
+      assert.equal(reported.error, null, 'a missed slot is not a failure of the check that reports it');
+      // Exactly once: no slot of a target is checked twice.
+      const keys = checks.map((c) => `${c.target}@${c.scheduledAt}`);
+      assert.equal(new Set(keys).size, keys.length);
+      assert.match(
+        await registry.metrics(),
+        /beacon_monitor_skipped_slots_total\{reason="per-host-limit"\} [1-9]/,
+      );
+    } finally {
+      await prober.stop();
+      server.close();
+    }
+  },
+);

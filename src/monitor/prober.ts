@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { newRecord } from '../ingest/records.ts';
 import type { NewRecord } from '../log/record.ts';
-import { checkKey, type Check } from './model.ts';
+import { checkKey, type Check, type MissedReason } from './model.ts';
 import { ConcurrencyLimit } from './limit.ts';
 import type { MonitorMetrics } from './metrics.ts';
 import { planTarget, runProbe, type KindPlan, type ProbeContext } from './kinds/plan.ts';
@@ -26,6 +26,12 @@ export interface ProberOptions {
   readonly logger: Logger;
   /** What checks of some kinds read besides their plan (a heartbeat's last push, the system ping). */
   readonly probeContext: ProbeContext;
+  /**
+   * How long `stop()` waits for running checks (default 5 s); the ones still running then are left
+   * unrecorded, as if the process had stopped before their slot. Keeps SIGTERM to exit within 10 s
+   * at any load, where waiting for every check's own timeout (10 s by default) did not.
+   */
+  readonly drainMs?: number;
 }
 
 /**
@@ -44,6 +50,13 @@ interface Entry {
   slot: number;
   due: number;
   running: boolean;
+  /** The running check has its concurrency place (false while it waits for one). */
+  started: boolean;
+  /** Which limit the running check had to wait for before it started, if any. */
+  waited: MissedReason | undefined;
+  /** Slots let pass since the last check, and why; reported with the next check. */
+  missed: number;
+  missedReason: MissedReason | undefined;
   removed: boolean;
 }
 
@@ -105,8 +118,11 @@ export class Prober {
   #timer: NodeJS.Timeout | undefined;
   #refreshTimer: NodeJS.Timeout | undefined;
   #refreshing: Promise<void> | undefined;
+  /** Shared parts of targets preloaded since the last refresh. */
+  #preloadParts: PlanParts | undefined;
   readonly #inFlight = new Set<Promise<void>>();
   #stopped = false;
+  #abandoned = false;
 
   constructor(options: ProberOptions) {
     this.#o = options;
@@ -131,6 +147,25 @@ export class Prober {
       this.#refreshTimer.unref();
     };
     loop();
+  }
+
+  /**
+   * Starts scheduling targets before they are stored (a targets file being read at start-up): each
+   * one not known yet starts at its next slot. The next refresh reconciles with the store as usual.
+   */
+  preload(targets: Iterable<Target>): void {
+    if (this.#stopped) return;
+    const now = Date.now();
+    const parts = (this.#preloadParts ??= new PlanParts(compilePattern));
+    for (const target of targets) {
+      const key = identity(target);
+      if (!inShard(key, this.#o.shard) || this.#entries.has(key)) continue;
+      const entry = this.#plan(target, key, now, parts, undefined);
+      this.#entries.set(key, entry);
+      this.#heap.push(entry);
+    }
+    this.#o.metrics.targets.set(this.#entries.size);
+    this.#arm();
   }
 
   /** Re-reads the targets: new ones start at their next slot, changed ones are replanned, gone ones stop. */
@@ -166,31 +201,52 @@ export class Prober {
         continue;
       }
       if (old) old.removed = true;
-      const intervalMs = target.intervalSeconds * 1000;
-      const offsetMs = slotOffset(key, intervalMs);
-      const slot = nextSlot(now, intervalMs, offsetMs);
-      const { plan, limitKey } = planTarget(target, parts);
-      const entry: Entry = {
-        id: target.id,
-        tenant: intern(target.tenant),
-        updatedAt: target.updatedAt,
-        plan,
-        host: intern(limitKey),
-        intervalMs,
-        offsetMs,
-        slot,
-        due: slotStart(slot, intervalMs, offsetMs),
-        running: false,
-        removed: false,
-      };
+      const entry = this.#plan(target, key, now, parts, old, intern);
       next.set(key, entry);
       this.#heap.push(entry);
     }
+    this.#preloadParts = undefined;
     for (const [key, old] of this.#entries) if (!next.has(key)) old.removed = true;
     this.#entries = next;
     this.#version = version;
     this.#o.metrics.targets.set(next.size);
     this.#arm();
+  }
+
+  /**
+   * A target's entry. A changed target with the same interval keeps its place in the schedule (the
+   * slot it was waiting for), so an edit neither skips nor repeats a slot.
+   */
+  #plan(
+    target: Target,
+    key: string,
+    now: number,
+    parts: PlanParts,
+    old: Entry | undefined,
+    intern: (text: string) => string = (t) => t,
+  ): Entry {
+    const intervalMs = target.intervalSeconds * 1000;
+    const offsetMs = slotOffset(key, intervalMs);
+    const keep = old !== undefined && old.intervalMs === intervalMs;
+    const slot = keep ? old.slot : nextSlot(now, intervalMs, offsetMs);
+    const { plan, limitKey } = planTarget(target, parts);
+    return {
+      id: target.id,
+      tenant: intern(target.tenant),
+      updatedAt: target.updatedAt,
+      plan,
+      host: intern(limitKey),
+      intervalMs,
+      offsetMs,
+      slot,
+      due: slotStart(slot, intervalMs, offsetMs),
+      running: false,
+      started: false,
+      waited: undefined,
+      missed: 0,
+      missedReason: undefined,
+      removed: false,
+    };
   }
 
   #arm(): void {
@@ -208,13 +264,13 @@ export class Prober {
     for (let top = this.#heap.peek(); top && top.due <= now; top = this.#heap.peek()) {
       const entry = this.#heap.pop()!;
       if (entry.removed) continue;
-      if (entry.running) this.#o.metrics.skipped.inc();
+      if (entry.running) this.#miss(entry, 1, this.#busyReason(entry));
       else this.#dispatch(entry, entry.slot, entry.due);
       // Next slot from the slot, not from now: no drift. A stalled process skips missed slots.
       let slot = entry.slot + 1;
       const behind = nextSlot(now, entry.intervalMs, entry.offsetMs);
       if (behind > slot) {
-        this.#o.metrics.skipped.inc(behind - slot);
+        this.#miss(entry, behind - slot, 'stalled');
         slot = behind;
       }
       entry.slot = slot;
@@ -224,11 +280,29 @@ export class Prober {
     this.#arm();
   }
 
+  /**
+   * Why a due target's previous check has not finished: still waiting for a place, or running late
+   * because it waited for one, or running longer than the interval (overrun).
+   */
+  #busyReason(entry: Entry): MissedReason {
+    if (entry.started) return entry.waited ?? 'overrun';
+    return this.#limit.hostFull(entry.host) ? 'per-host-limit' : 'concurrency-limit';
+  }
+
+  /** Counts slots let pass, in /metrics now and in the target's next check (`observed.missed`). */
+  #miss(entry: Entry, slots: number, reason: MissedReason): void {
+    this.#o.metrics.skipped.inc({ reason }, slots);
+    entry.missed += slots;
+    entry.missedReason = reason;
+  }
+
   #dispatch(entry: Entry, slot: number, scheduledAt: number): void {
     entry.running = true;
+    entry.started = false;
     const { metrics } = this.#o;
     const run = this.#limit
       .run(entry.host, async () => {
+        entry.started = true;
         metrics.waiting.set(this.#limit.waiting);
         metrics.running.set(this.#limit.running);
         if (this.#stopped) return;
@@ -238,11 +312,18 @@ export class Prober {
           this.#o.probeContext,
         );
         // A heartbeat target not yet pushed to in its first interval is pending: no check for the slot.
-        if (!result) return;
+        // Past the drain deadline of a stop, the outlet is closing: the check is left unrecorded.
+        if (!result || this.#abandoned) return;
         metrics.jitter.observe(Math.max(0, result.startedAt - scheduledAt) / 1000);
         metrics.checks.inc({ outcome: result.ok ? 'up' : 'down', class: result.error?.class ?? '' });
+        const missed =
+          entry.missed > 0 && entry.missedReason !== undefined
+            ? { slots: entry.missed, reason: entry.missedReason }
+            : undefined;
+        entry.missed = 0;
         const check: Check = {
           ...result,
+          ...(missed === undefined ? {} : { observed: { ...result.observed, missed } }),
           ...(entry.plan.kind === 'http' ? {} : { kind: entry.plan.kind }),
           target: entry.id,
           region: this.#o.region,
@@ -260,19 +341,41 @@ export class Prober {
       .catch((err: unknown) => this.#o.logger.error({ err, target: entry.id }, 'check failed to run'))
       .finally(() => {
         entry.running = false;
+        entry.started = false;
         this.#inFlight.delete(run);
         metrics.running.set(this.#limit.running);
       });
     this.#inFlight.add(run);
+    // Not started at once: it waits for a place, under the per-host limit or the global one.
+    entry.waited = entry.started
+      ? undefined
+      : this.#limit.hostFull(entry.host)
+        ? 'per-host-limit'
+        : 'concurrency-limit';
     metrics.waiting.set(this.#limit.waiting);
   }
 
-  /** Stops scheduling and waits for running checks to finish (each is bounded by its timeout). */
+  /**
+   * Stops scheduling and waits for running checks to finish, up to `drainMs`; checks still waiting
+   * for a concurrency place do not start.
+   */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
     clearTimeout(this.#refreshTimer);
     await this.#refreshing?.catch(() => undefined);
-    await Promise.all([...this.#inFlight]);
+    let deadline: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      deadline = setTimeout(() => resolve(true), this.#o.drainMs ?? 5000);
+    });
+    const timedOut = await Promise.race([Promise.all([...this.#inFlight]).then(() => false), late]);
+    clearTimeout(deadline);
+    if (timedOut) {
+      this.#abandoned = true;
+      this.#o.logger.warn(
+        { checks: this.#inFlight.size },
+        'stopping: checks still running are left unrecorded',
+      );
+    }
   }
 }

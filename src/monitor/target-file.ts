@@ -1,6 +1,7 @@
-import { watch, type FSWatcher } from 'node:fs';
+import { createReadStream, watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
 import { isMap, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
 import { BeaconError } from '../errors/catalog.ts';
@@ -54,6 +55,20 @@ export function parseTargetsFile(
   file: string,
   knownTenants: ReadonlySet<string>,
   now: number,
+): FileDefinitions {
+  const reader = new TargetsFileReader(file, knownTenants, now);
+  for (const line of text.split('\n')) reader.line(line);
+  return reader.finish() ?? parseWholeDocument(text, file, knownTenants, now);
+}
+
+/** The whole file as one YAML document: what the streaming reader falls back to (see TargetsFileReader). */
+function parseWholeDocument(
+  text: string,
+  file: string,
+  knownTenants: ReadonlySet<string>,
+  now: number,
+  /** Targets read already, item by item: only the other sections are in `text`. */
+  streamed?: Target[],
 ): FileDefinitions {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
@@ -119,25 +134,9 @@ export function parseTargetsFile(
   };
 
   const meta = { source: 'file' as const, createdAt: now, updatedAt: now };
-  const targets = section('targets', TARGET_ID, (rest, item, label) => {
-    const parsed = parseTargetSpec(rest);
-    if ('problems' in parsed) {
-      const p = parsed.problems[0]!;
-      const path = p.path.split('/').filter(Boolean);
-      const node = (path.length > 0 ? (item.getIn(path, true) as Node | undefined) : undefined) ?? item;
-      throw problem(
-        node,
-        `${label}${path.map((k) => (/^\d+$/.test(k) ? `[${k}]` : `.${k}`)).join('')} ${p.message}`,
-      );
-    }
-    // A push token cannot be made up here: it must stay the same across reloads, so the file gives it.
-    if (parsed.spec.kind === 'push' && parsed.spec.pushToken === undefined)
-      throw problem(
-        item,
-        `${label} is a push target: give it a pushToken (16 to 128 letters, digits, _ or -)`,
-      );
-    return { ...parsed.spec, ...meta };
-  }) as Target[];
+  const targets =
+    streamed ??
+    section('targets', TARGET_ID, (rest, item, label) => targetOf(rest, item, label, problem, meta));
   const tokens = new Map<string, string>();
   for (const t of targets) {
     if (t.kind !== 'push' || t.pushToken === undefined) continue;
@@ -160,6 +159,247 @@ export function parseTargetsFile(
   return { targets, channels, alertRules, maintenance };
 }
 
+/** One item of `targets`, validated; `problem` names the node's line. */
+function targetOf(
+  rest: Record<string, unknown>,
+  item: YAMLMap,
+  label: string,
+  problem: (node: Node | null | undefined, message: string) => BeaconError,
+  meta: { source: 'file'; createdAt: number; updatedAt: number },
+): Target {
+  const parsed = parseTargetSpec(rest);
+  if ('problems' in parsed) {
+    const p = parsed.problems[0]!;
+    const path = p.path.split('/').filter(Boolean);
+    const node = (path.length > 0 ? (item.getIn(path, true) as Node | undefined) : undefined) ?? item;
+    throw problem(
+      node,
+      `${label}${path.map((k) => (/^\d+$/.test(k) ? `[${k}]` : `.${k}`)).join('')} ${p.message}`,
+    );
+  }
+  // A push token cannot be made up here: it must stay the same across reloads, so the file gives it.
+  if (parsed.spec.kind === 'push' && parsed.spec.pushToken === undefined)
+    throw problem(item, `${label} is a push target: give it a pushToken (16 to 128 letters, digits, _ or -)`);
+  return { ...parsed.spec, ...meta } as Target;
+}
+
+/**
+ * Reads a targets file line by line, parsing each item of a block-style `targets:` list as a YAML
+ * document of its own, so a file of 100,000 targets never becomes one YAML tree (at 20,000 targets
+ * that tree and its copies took the process from about 90 MB to 260 MB, and 30 s, issue 20). The
+ * other sections are small: they are parsed together as one document at the end, with the target
+ * lines blanked so every line keeps its number. Problems name the file and line as the whole-document
+ * parse does. `finish()` returns undefined when the file uses what items parsed alone cannot read
+ * (a flow-style list, several documents, an alias to an anchor in another item): the caller then
+ * parses the whole document.
+ */
+export class TargetsFileReader {
+  readonly #file: string;
+  readonly #tenants: ReadonlySet<string>;
+  readonly #meta: { source: 'file'; createdAt: number; updatedAt: number };
+  /** Everything but the target items, with their lines left empty. */
+  #rest: string[] = [];
+  #lineNo = 0;
+  #inTargets = false;
+  /** The column of the targets list's dashes, once seen. */
+  #indent: number | undefined;
+  #item: string[] = [];
+  /** Items read but not parsed yet, and the line the first of them starts on. */
+  #group: string[] = [];
+  #groupLine = 0;
+  readonly #onBatch: ((targets: readonly Target[]) => void) | undefined;
+  #fallback = false;
+  readonly #seen = new Map<string, number>();
+  readonly targets: Target[] = [];
+
+  /** @param onBatch called with each group of targets as soon as they are valid (see readTargetsFile) */
+  constructor(
+    file: string,
+    knownTenants: ReadonlySet<string>,
+    now: number,
+    onBatch?: (targets: readonly Target[]) => void,
+  ) {
+    this.#onBatch = onBatch;
+    this.#file = file;
+    this.#tenants = knownTenants;
+    this.#meta = { source: 'file', createdAt: now, updatedAt: now };
+  }
+
+  /** Feeds the next line (without its newline). Throws TARGETS_FILE_INVALID at the first bad item. */
+  line(text: string): void {
+    this.#lineNo += 1;
+    if (this.#fallback) return;
+    if (this.#lineNo === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    if (/^(---|\.\.\.)(\s|$)/.test(text) || text.includes('\t')) {
+      this.#fallback = true;
+      return;
+    }
+    const blank = /^\s*(#.*)?$/.test(text);
+    if (!blank && !/^\s/.test(text)) {
+      // A top-level line: ends the targets list, and may start it.
+      this.#endItem();
+      this.#inTargets = false;
+      const header = /^targets\s*:\s*(#.*)?$/.test(text);
+      if (/^targets\s*:/.test(text) && !header) {
+        // `targets: [...]` (flow style) or a value on the key's line: the whole document reads it.
+        if (!/^targets\s*:\s*\[\s*\]\s*(#.*)?$/.test(text)) this.#fallback = true;
+      }
+      this.#inTargets = header;
+      this.#rest.push(header ? 'targets:' : text);
+      return;
+    }
+    if (!this.#inTargets) {
+      this.#rest.push(text);
+      return;
+    }
+    this.#rest.push('');
+    if (blank) {
+      if (this.#item.length > 0) this.#item.push(text);
+      return;
+    }
+    const dash = /^(\s*)-(\s|$)/.exec(text);
+    const indent = /^\s*/.exec(text)![0].length;
+    this.#indent ??= dash ? indent : undefined;
+    if (this.#indent === undefined) {
+      this.#fallback = true;
+      return;
+    }
+    if (dash && indent === this.#indent) {
+      this.#endItem();
+      if (this.#group.length === 0) this.#groupLine = this.#lineNo;
+    } else if (indent <= this.#indent || this.#item.length === 0) {
+      // Not a list item and not inside one (a mapping under targets, say): the whole document says why.
+      this.#fallback = true;
+      return;
+    }
+    this.#item.push(text);
+  }
+
+  /** Ends the item being read; a full group of items is parsed. */
+  #endItem(): void {
+    if (this.#item.length === 0) return;
+    this.#group.push(this.#item.join('\n'));
+    this.#item = [];
+    if (this.#group.length >= GROUP) this.#parseGroup();
+  }
+
+  /**
+   * Parses the gathered items as one small document (a list of up to GROUP items; about 40% less CPU
+   * per item than one document each) and validates each.
+   */
+  #parseGroup(): void {
+    if (this.#group.length === 0 || this.#fallback) return;
+    const text = this.#group.join('\n');
+    this.#group = [];
+    const lines = new LineCounter();
+    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+    const first = this.#groupLine - 1;
+    const problem = (node: Node | null | undefined, message: string): BeaconError => {
+      const at = node?.range ? lines.linePos(node.range[0]) : undefined;
+      return new BeaconError(
+        'TARGETS_FILE_INVALID',
+        `${this.#file}${at ? `:${first + at.line}` : ''}: ${message}`,
+      );
+    };
+    // An alias to an anchor in another group: only the whole document resolves it.
+    if (doc.errors.some((e) => /alias/i.test(e.message))) {
+      this.#fallback = true;
+      return;
+    }
+    if (doc.errors.length > 0) {
+      const e = doc.errors[0]!;
+      const at = lines.linePos(e.pos[0]);
+      throw new BeaconError(
+        'TARGETS_FILE_INVALID',
+        `${this.#file}:${first + at.line}: ${e.message.split('\n')[0]}`,
+      );
+    }
+    const seq = doc.contents;
+    const items = isSeq(seq) ? (seq.items as Node[]) : [];
+    let values: unknown[];
+    try {
+      values = doc.toJS() as unknown[];
+    } catch (err) {
+      if (/alias/i.test((err as Error).message)) {
+        this.#fallback = true;
+        return;
+      }
+      throw err;
+    }
+    const batch: Target[] = [];
+    for (const [k, item] of items.entries()) {
+      const i = this.targets.length;
+      if (!isMap(item)) throw problem(item ?? seq, `targets[${i}] must be a mapping`);
+      const raw = values[k] as Record<string, unknown>;
+      const { id, tenant = 'default', ...rest } = raw;
+      const at = (key: string) => (item.get(key, true) as Node | undefined) ?? item;
+      if (typeof id !== 'string' || !TARGET_ID.test(id)) {
+        throw problem(at('id'), `targets[${i}].id must be letters, digits, ".", "_" or "-" (at most 128)`);
+      }
+      if (typeof tenant !== 'string' || !this.#tenants.has(tenant)) {
+        throw problem(at('tenant'), `targets[${i}].tenant ${JSON.stringify(tenant)} is not a tenant`);
+      }
+      const key = `${tenant}/${id}`;
+      const before = this.#seen.get(key);
+      if (before !== undefined) throw problem(at('id'), `targets[${i}].id ${id} repeats targets[${before}]`);
+      this.#seen.set(key, i);
+      const target = { ...targetOf(rest, item, `targets[${i}]`, problem, this.#meta), tenant, id };
+      this.targets.push(target);
+      batch.push(target);
+    }
+    this.#onBatch?.(batch);
+  }
+
+  /** The file's definitions, or undefined when only the whole document can read it. */
+  finish(): FileDefinitions | undefined {
+    this.#endItem();
+    this.#parseGroup();
+    if (this.#fallback) return undefined;
+    const rest = this.#rest.join('\n');
+    this.#rest = [];
+    return parseWholeDocument(rest, this.#file, this.#tenants, this.#meta.createdAt, this.targets);
+  }
+}
+
+/** Items parsed as one YAML document. */
+const GROUP = 32;
+
+/**
+ * Reads a targets file from disk a line at a time (see TargetsFileReader). Parsing costs about 0.3 ms
+ * of CPU per target, so it yields to the event loop every few milliseconds: checks already started
+ * stay on time while a large file loads. `onBatch` gets each group of valid targets as soon as it is
+ * read (the prober starts checking them before the rest of the file is read).
+ */
+export async function readTargetsFile(
+  file: string,
+  knownTenants: ReadonlySet<string>,
+  now: number,
+  onBatch?: (targets: readonly Target[]) => void,
+): Promise<FileDefinitions> {
+  const reader = new TargetsFileReader(file, knownTenants, now, onBatch);
+  const cannot = (cause: unknown) =>
+    new BeaconError('TARGETS_FILE_INVALID', `cannot read ${file}: ${(cause as Error).message}`, { cause });
+  try {
+    const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+    let since = performance.now();
+    for await (const line of lines) {
+      reader.line(line);
+      if (performance.now() - since > 10) {
+        await new Promise((r) => setImmediate(r));
+        since = performance.now();
+      }
+    }
+  } catch (err) {
+    throw err instanceof BeaconError ? err : cannot(err);
+  }
+  const defined = reader.finish();
+  if (defined) return defined;
+  const text = await readFile(file, 'utf8').catch((cause: unknown) => {
+    throw cannot(cause);
+  });
+  return parseWholeDocument(text, file, knownTenants, now);
+}
+
 /** The sections a targets file may have. */
 const SECTIONS = ['targets', 'channels', 'alertRules', 'maintenance'] as const;
 
@@ -172,6 +412,12 @@ export interface TargetFileOptions {
   readonly tenants: () => Promise<ReadonlySet<string>>;
   /** Called after a new set was stored, so the prober picks it up at once. */
   readonly applied: () => void;
+  /**
+   * Called during the first load with each group of targets as soon as it is read and valid, before
+   * the file is stored, so checking starts within seconds of launch even for 100,000 targets. A
+   * problem later in the file still fails the start.
+   */
+  readonly preview?: (targets: readonly Target[]) => void;
   readonly metrics: MonitorMetrics;
   readonly logger: Logger;
 }
@@ -211,16 +457,12 @@ export class TargetFile {
 
   async #load(strict: boolean): Promise<void> {
     try {
-      const text = await readFile(this.#o.file, 'utf8').catch((cause: unknown) => {
-        throw new BeaconError(
-          'TARGETS_FILE_INVALID',
-          `cannot read ${this.#o.file}: ${(cause as Error).message}`,
-          {
-            cause,
-          },
-        );
-      });
-      const defined = parseTargetsFile(text, this.#o.file, await this.#o.tenants(), Date.now());
+      const defined = await readTargetsFile(
+        this.#o.file,
+        await this.#o.tenants(),
+        Date.now(),
+        strict ? this.#o.preview : undefined,
+      );
       const { store } = this.#o;
       // Channels first, so rules never name a channel the store does not have yet.
       const channels = await store.channels.replaceFileChannels(defined.channels);

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { pino, type Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import { loggerOptions } from '../observability/logger.ts';
@@ -39,7 +40,17 @@ export async function startProbe(
   await store.open();
   const log = await createLog(config, metrics, logger, LEAN);
   await log.open();
-  const monitor = await startMonitor({ config, store, log, metrics, logger, retention: false });
+  // Checks run on one thread per core by default (monitor.workers = 0); the main thread reads targets
+  // and appends checks to the log.
+  const monitor = await startMonitor({
+    config,
+    store,
+    log,
+    metrics,
+    logger,
+    retention: false,
+    defaultWorkers: availableParallelism(),
+  });
 
   const server = http.createServer((req, res) => {
     if (req.url === '/metrics') {

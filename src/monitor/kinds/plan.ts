@@ -23,6 +23,23 @@ export interface ProbeContext {
   readonly pingCommand: string;
 }
 
+/** The key a target's checks share a per-host concurrency limit by (host:port, resolver…). */
+export function limitKeyOf(t: Target): string {
+  switch (t.kind) {
+    case undefined:
+    case 'http':
+      return new URL(t.url).host;
+    case 'tcp':
+      return `${t.host}:${t.port}`;
+    case 'dns':
+      return `dns:${t.resolver ?? 'system'}`;
+    case 'push':
+      return `push:${t.tenant}/${t.id}`;
+    case 'icmp':
+      return `icmp:${t.host}`;
+  }
+}
+
 /** The plan of a target, and the key its checks share a per-host concurrency limit by. */
 export function planTarget(t: Target, parts: PlanParts): { plan: KindPlan; limitKey: string } {
   const d = t.degradedAboveMs;

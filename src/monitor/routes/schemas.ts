@@ -46,7 +46,7 @@ export const CheckItem = Type.Object(
     observed: Type.Optional(
       Type.Unknown({
         description:
-          'What the check saw besides timings: `answers` (dns), `assertions` (http: `{ok, actual}` each), `push` (the last push), `ping` (sent, received, round trips).',
+          'What the check saw besides timings: `answers` (dns), `assertions` (http: `{ok, actual}` each), `push` (the last push), `ping` (sent, received, round trips), `missed` (`{slots, reason}`: slots of the target the prober let pass since its previous check, reason `per-host-limit`, `concurrency-limit`, `overrun` or `stalled`).',
       }),
     ),
   },

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { test } from 'node:test';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { sampleTarget } from '../../test/helpers/targets.ts';
+import { MonitorMetrics } from './metrics.ts';
+import type { Check } from './model.ts';
+import { ProberPool, threadOf } from './prober-pool.ts';
+import { parseShard } from './schedule.ts';
+
+test('threads split targets by host: every target of a host is in the same thread', () => {
+  const hosts = ['a.example', 'b.example', 'c.example', 'd.example:8443'];
+  for (const threads of [2, 3, 4]) {
+    const seen = new Map<string, Set<number>>();
+    for (let i = 0; i < 200; i++) {
+      const host = hosts[i % hosts.length]!;
+      const t = sampleTarget(`t${i}`, { url: `https://${host}/p${i}` });
+      const thread = threadOf(t, threads);
+      assert.ok(thread >= 0 && thread < threads);
+      seen.set(host, (seen.get(host) ?? new Set()).add(thread));
+    }
+    for (const [host, set] of seen) assert.equal(set.size, 1, `${host} is in one thread of ${threads}`);
+  }
+});
+
+test(
+  'a pool of prober threads checks each slot of each target once, within the per-host limit',
+  { timeout: 120_000 },
+  async () => {
+    // Three hosts (loopback addresses), two targets each; every answer takes 200 ms.
+    const running = new Map<string, number>();
+    let mostAtOnce = 0;
+    const server = http.createServer((req, res) => {
+      const host = req.headers.host!;
+      const now = (running.get(host) ?? 0) + 1;
+      running.set(host, now);
+      mostAtOnce = Math.max(mostAtOnce, now);
+      setTimeout(() => {
+        running.set(host, running.get(host)! - 1);
+        res.end('ok');
+      }, 200);
+    });
+    await new Promise<void>((r) => server.listen(0, '0.0.0.0', r));
+    const { port } = server.address() as AddressInfo;
+    const targets = [1, 2, 3].flatMap((h) =>
+      ['x', 'y'].map((n) =>
+        sampleTarget(`h${h}${n}`, {
+          url: `http://127.0.0.${h}:${port}/${n}`,
+          intervalSeconds: 1,
+          timeoutMs: 1000,
+        }),
+      ),
+    );
+    const registry = new Registry();
+    const checks: Check[] = [];
+    const pool = new ProberPool({
+      targets: () => Promise.resolve(targets),
+      emit: (record) => checks.push(record.body as Check),
+      region: 'local',
+      shard: parseShard('0/1'),
+      concurrency: 100,
+      perHost: 1,
+      refreshMs: 60_000,
+      metrics: new MonitorMetrics(registry),
+      logger: pino({ level: 'silent' }),
+      probeContext: { lastPush: () => Promise.resolve(undefined), pingCommand: 'ping' },
+      threads: 2,
+      logLevel: 'silent',
+    });
+    await pool.start();
+    try {
+      assert.equal(pool.targetCount, 6, 'the threads together schedule every target');
+      const perTarget = () =>
+        new Map(targets.map((t) => [t.id, checks.filter((c) => c.target === t.id).length]));
+      while ([...perTarget().values()].some((n) => n < 3)) await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      await pool.stop();
+      server.close();
+    }
+    const keys = checks.map((c) => `${c.target}@${c.scheduledAt}`);
+    assert.equal(new Set(keys).size, keys.length, 'no slot of a target is checked twice');
+    assert.ok(checks.every((c) => c.error === null));
+    assert.equal(mostAtOnce, 1, 'never more than one check at once against one host');
+    assert.match(await registry.metrics(), /beacon_monitor_checks_total\{outcome="up",class=""\} \d+/);
+  },
+);
+
+test('a large target set reaches the threads in parts, and a refresh replaces it', async () => {
+  // A day apart: no check falls due while the test runs.
+  const many = (n: number) =>
+    Array.from({ length: n }, (_, i) =>
+      sampleTarget(`t${i}`, { url: `http://127.0.${i % 50}.1:9/t${i}`, intervalSeconds: 86_400 }),
+    );
+  let set = many(5_000);
+  const pool = new ProberPool({
+    targets: () => Promise.resolve(set),
+    emit: () => undefined,
+    region: 'local',
+    shard: parseShard('0/1'),
+    concurrency: 100,
+    perHost: 4,
+    refreshMs: 60_000,
+    metrics: new MonitorMetrics(new Registry()),
+    logger: pino({ level: 'silent' }),
+    probeContext: { lastPush: () => Promise.resolve(undefined), pingCommand: 'ping' },
+    threads: 3,
+    logLevel: 'silent',
+  });
+  await pool.start();
+  try {
+    assert.equal(pool.targetCount, 5_000);
+    set = many(1_200);
+    await pool.refresh();
+    assert.equal(pool.targetCount, 1_200, 'targets gone from the set stop in their thread');
+  } finally {
+    await pool.stop();
+  }
+});
