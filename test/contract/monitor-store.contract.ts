@@ -269,6 +269,8 @@ export function runMonitorStoreContract(backend: StoreContractTarget): void {
       assert.deepEqual(await ids({ q: 'us.example' }), ['api-us'], 'by URL');
       assert.deepEqual(await ids({ q: 'db.int' }), ['db'], 'by host');
       assert.deepEqual(await ids({ q: 'api-' }), ['api-eu', 'api-us'], 'by id');
+      assert.deepEqual(await ids({ q: 'shop api"' }), [], 'text JSON escapes is searched too');
+      assert.deepEqual(await ids({ q: 'TTPS://US' }), ['api-us']);
       assert.deepEqual(await ids({ state: 'up' }), ['api-eu']);
       assert.deepEqual(await ids({ state: 'down' }), ['api-us']);
       assert.deepEqual(await ids({ state: 'degraded' }), ['db']);

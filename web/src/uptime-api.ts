@@ -116,7 +116,8 @@ export interface TargetQuery {
 export interface TargetPage {
   readonly items: TargetView[];
   readonly next: string | null;
-  readonly total: number;
+  /** On the first page only (null after). */
+  readonly total: number | null;
 }
 
 /** One page of the targets that pass `query`, after the cursor `after`. */

@@ -304,6 +304,7 @@ const POSTGRES_SPEC: SpecDialect = {
   haystack: `lower(concat_ws(E'\\n', t.id, ${['name', 'url', 'host', 'query']
     .map((f) => `t.spec->>'${f}'`)
     .join(', ')}))`,
+  specText: 't.spec::text',
   contains: (haystack, p) => `strpos(${haystack}, ${p}) > 0`,
   param: (i) => `$${i}`,
 };
@@ -351,8 +352,7 @@ export class PostgresMonitorReader implements MonitorReader {
   async countTargets(filter: TargetFilter): Promise<number> {
     const { where, params } = targetFilterSql(filter, POSTGRES_SPEC);
     const { rows } = await this.#db.query<{ n: string }>(
-      `SELECT count(*) AS n FROM monitor_targets t
-       LEFT JOIN monitor_current cur ON cur.tenant = t.tenant AND cur.target = t.id WHERE ${where}`,
+      `SELECT count(*) AS n FROM monitor_targets t WHERE ${where}`,
       params,
     );
     return Number(rows[0]!.n);

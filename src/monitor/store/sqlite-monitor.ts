@@ -258,6 +258,7 @@ const SQLITE_SPEC: SpecDialect = {
   haystack: `lower(t.id || ${['name', 'url', 'host', 'query']
     .map((f) => `char(10) || COALESCE(json_extract(t.spec, '$.${f}'), '')`)
     .join(' || ')})`,
+  specText: 't.spec',
   contains: (haystack, p) => `instr(${haystack}, ${p}) > 0`,
   param: () => '?',
 };
@@ -307,10 +308,7 @@ export class SqliteMonitorReader implements MonitorReader {
   countTargets(filter: TargetFilter): Promise<number> {
     const { where, params } = targetFilterSql(filter, SQLITE_SPEC);
     const row = this.#db
-      .prepare<unknown[], { n: number }>(
-        `SELECT COUNT(*) AS n FROM monitor_targets t
-         LEFT JOIN monitor_current cur ON cur.tenant = t.tenant AND cur.target = t.id WHERE ${where}`,
-      )
+      .prepare<unknown[], { n: number }>(`SELECT COUNT(*) AS n FROM monitor_targets t WHERE ${where}`)
       .get(...params)!;
     return Promise.resolve(row.n);
   }

@@ -14,6 +14,8 @@ export interface SpecDialect {
   readonly haystack: string;
   /** A condition: parameter `p` (folded already) occurs in `haystack`. */
   readonly contains: (haystack: string, p: string) => string;
+  /** The spec as text. */
+  readonly specText: string;
   /** The placeholder of the next parameter. */
   readonly param: (index: number) => string;
 }
@@ -22,8 +24,9 @@ export interface SpecDialect {
 export const SEARCHED_FIELDS = ['name', 'url', 'host', 'query'] as const;
 
 /**
- * The WHERE conditions (joined with AND, over `t` the target and `cur` its current check) and their
- * parameters for a target filter; parameters are numbered from `first`.
+ * The WHERE conditions (joined with AND, over `t` the target; the current check is looked up only
+ * by a state filter, so a count reads one table) and their parameters; parameters are numbered
+ * from `first`.
  */
 export function targetFilterSql(
   f: TargetFilter,
@@ -36,13 +39,32 @@ export function targetFilterSql(
     return d.param(first + params.length - 1);
   };
   const where = [`t.tenant = ${p(f.tenant)}`];
-  if (f.q !== undefined && f.q !== '') where.push(d.contains(d.haystack, p(f.q.toLowerCase())));
+  if (f.q !== undefined && f.q !== '') {
+    const q = f.q.toLowerCase();
+    // The spec's text holds every searched field as JSON: a cheap first pass over it (and the id)
+    // before the exact test reads the fields, unless JSON would have escaped the text.
+    if (JSON.stringify(q) === `"${q}"`) {
+      // (Each use its own parameter: SQLite's `?` are numbered by position.)
+      where.push(`(${d.contains('lower(t.id)', p(q))} OR ${d.contains(`lower(${d.specText})`, p(q))})`);
+      where.push(d.contains(d.haystack, p(q)));
+    } else where.push(d.contains(d.haystack, p(q)));
+  }
   if (f.kind !== undefined) where.push(`COALESCE(${d.text('kind')}, 'http') = ${p(f.kind)}`);
-  if (f.tag !== undefined) where.push(d.hasTag(p(f.tag)));
-  if (f.state === 'paused') where.push(d.paused);
+  if (f.tag !== undefined) {
+    // A tag is in the spec's text as its JSON string: found there first, then in the tags array.
+    where.push(d.contains(d.specText, p(JSON.stringify(f.tag))));
+    where.push(d.hasTag(p(f.tag)));
+  }
+  // A paused spec's text says so (`"paused":true`, as JSON.stringify writes it): tested first, so
+  // most rows are decided without reading their JSON.
+  const saysPaused = d.contains(d.specText, `'"paused":true'`);
+  if (f.state === 'paused') where.push(`(${saysPaused} AND ${d.paused})`);
   else if (f.state !== undefined) {
-    where.push(`NOT (${d.paused})`);
-    where.push(f.state === 'unknown' ? 'cur.state IS NULL' : `cur.state = ${p(f.state)}`);
+    where.push(`(NOT (${saysPaused}) OR NOT (${d.paused}))`);
+    const current = 'SELECT 1 FROM monitor_current cur WHERE cur.tenant = t.tenant AND cur.target = t.id';
+    where.push(
+      f.state === 'unknown' ? `NOT EXISTS (${current})` : `EXISTS (${current} AND cur.state = ${p(f.state)})`,
+    );
   }
   return { where: where.join(' AND '), params };
 }

@@ -151,7 +151,6 @@ export function TargetList({
         if (gen !== generation.current) return;
         setRows((r) => [...r, ...page.items]);
         setNext(page.next);
-        setTotal(page.total);
       },
       (err: unknown) => {
         loadingMore.current = false;
