@@ -248,7 +248,14 @@ export function registerTargetToolRoutes(base: FastifyInstance, ctx: RouteContex
           kind: Type.Optional(Type.Enum(MONITOR_KINDS)),
         }),
         response: {
-          200: { description: 'YAML, UTF-8.', content: { 'application/yaml': { schema: Type.String() } } },
+          200: {
+            description: 'YAML, UTF-8: a mapping with a `targets` list (each item its id and spec).',
+            content: {
+              'application/yaml': {
+                schema: Type.Object({ targets: Type.Array(Type.Record(Type.String(), Type.Unknown())) }),
+              },
+            },
+          },
           ...errorResponses(400, 401, 403, 429),
         },
       },
@@ -267,7 +274,7 @@ export function registerTargetToolRoutes(base: FastifyInstance, ctx: RouteContex
       return reply
         .type('application/yaml; charset=utf-8')
         .header('content-disposition', 'attachment; filename="targets.yaml"')
-        .send(stringify({ targets: items }, { lineWidth: 0 }));
+        .send(stringify({ targets: items }, { lineWidth: 0 }) as never);
     },
   );
 
@@ -292,7 +299,12 @@ export function registerTargetToolRoutes(base: FastifyInstance, ctx: RouteContex
           summary: 'Create or replace targets from YAML',
           description: `A targets file's \`targets\` list (as \`GET /v1/targets.yaml\` gives it; items without \`tenant\` are the caller's), at most ${BULK_LIMIT} items and ${IMPORT_MAX_BYTES / 1048576} MiB. Every item is checked first: one invalid item (TARGET_INVALID, naming its line, index and field) or one targets-file target among them (TARGET_READ_ONLY) and nothing is written. Then each is created, or replaces the spec of the target with its id.`,
           security: [{ bearer: [] }],
-          body: Type.String({ description: 'YAML with a `targets` list.' }),
+          body: {
+            content: {
+              'application/yaml': { schema: Type.String({ description: 'YAML with a `targets` list.' }) },
+              'text/yaml': { schema: Type.String({ description: 'YAML with a `targets` list.' }) },
+            },
+          },
           response: {
             200: Type.Object({
               created: Type.Integer(),
@@ -308,7 +320,7 @@ export function registerTargetToolRoutes(base: FastifyInstance, ctx: RouteContex
         const now = Date.now();
         let defined;
         try {
-          defined = parseTargetsFile(request.body, 'import', new Set([tenant]), now, tenant);
+          defined = parseTargetsFile(request.body as string, 'import', new Set([tenant]), now, tenant);
         } catch (err) {
           if (err instanceof BeaconError && err.code === 'TARGETS_FILE_INVALID')
             throw new BeaconError('TARGET_INVALID', err.message);
