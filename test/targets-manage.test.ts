@@ -222,6 +222,15 @@ describe('managing many targets: filtered lists, pause, bulk actions, check now,
       404,
       'nothing stored',
     );
+    for (const empty of ['', '{}\n', 'null\n']) {
+      const res = await beacon.request('/v1/targets/import', {
+        method: 'POST',
+        body: empty,
+        headers: { 'content-type': 'application/yaml' },
+        token: secret,
+      });
+      assert.equal(res.status, 400, `an import of ${JSON.stringify(empty)} names no targets`);
+    }
     const json415 = await beacon.request('/v1/targets/import', { method: 'POST', json: {}, token: secret });
     assert.equal(json415.status, 415);
   });

@@ -74,7 +74,7 @@ type FormValues = Record<string, string | boolean>;
 
 function formOf(t: TargetView | undefined): FormValues {
   const values: FormValues = {};
-  if (!t) return { intervalSeconds: '60' };
+  if (!t) return { intervalSeconds: '60', patternMustMatch: true };
   const spec = t as unknown as Record<string, unknown>;
   for (const f of FIELDS) {
     const v = spec[f.key];

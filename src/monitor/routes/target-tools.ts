@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { BeaconError } from '../../errors/catalog.ts';
 import { requireContentType } from '../../http/auth.ts';
 import type { RouteContext } from '../../http/context.ts';
@@ -326,6 +326,10 @@ export function registerTargetToolRoutes(base: FastifyInstance, ctx: RouteContex
             throw new BeaconError('TARGET_INVALID', err.message);
           throw err;
         }
+        // An import without a `targets` list (an empty document, `{}`) is a mistake, not "nothing to do".
+        const document: unknown = parse(request.body as string);
+        if (typeof document !== 'object' || document === null || !('targets' in document))
+          throw new BeaconError('TARGET_INVALID', 'import: the document needs a `targets` list');
         const { targets, channels, alertRules, maintenance } = defined;
         if (channels.length + alertRules.length + maintenance.length > 0)
           throw new BeaconError('TARGET_INVALID', 'import takes a targets list only');
