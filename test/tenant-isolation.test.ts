@@ -190,6 +190,11 @@ function bodyFor(method: string, path: string): unknown {
     'PATCH /v1/placements/{id}': { to: '2021-01-01T00:00:00.000Z' },
     'PATCH /v1/sites/{id}': { domain: 'taken-by-beta.example' },
     'PATCH /v1/targets/{id}': { name: 'taken by beta' },
+    // A's target by id: not B's, so missing; a push check of A's id judges B's pushes (none).
+    'POST /v1/targets/bulk': { action: 'pause', ids: [a.targets] },
+    'POST /v1/targets/check': { id: a.targets, kind: 'push' },
+    // Sent as JSON by this loop, so refused (415); import reads only YAML of the caller's own tenant.
+    'POST /v1/targets/import': 'targets: []',
     'POST /v1/sites/{id}/query': { metrics: ['visitors', 'pageviews'], dateRange: 'day' },
     'POST /v1/tenants': { id: 'gamma', name: 'Gamma' },
     'POST /v1/spaces/{id}/moves': { parent: null, at: '2024-01-01T00:00:00.000Z' },

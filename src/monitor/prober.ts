@@ -194,7 +194,8 @@ export class Prober {
     };
     for (const target of all) {
       const key = identity(target);
-      if (!inShard(key, this.#o.shard)) continue;
+      // A paused target is not scheduled: dropped from `next`, its entry is removed below.
+      if (!inShard(key, this.#o.shard) || target.paused === true) continue;
       const old = this.#entries.get(key);
       if (old && old.updatedAt === target.updatedAt) {
         next.set(key, old);

@@ -10,6 +10,7 @@ import { registerMaintenanceRoutes } from './routes/maintenance.ts';
 import { registerPushRoutes } from './routes/push.ts';
 import { CheckItem, TargetView } from './routes/schemas.ts';
 import { registerSummaryRoutes } from './routes/summary.ts';
+import { registerTargetToolRoutes } from './routes/target-tools.ts';
 import { registerTargetRoutes } from './routes/targets.ts';
 import type { MonitorStore } from './store/repositories.ts';
 
@@ -25,6 +26,7 @@ export function registerMonitorRoutes(
   app.addSchema(CheckItem);
   app.addSchema(TargetView);
   registerTargetRoutes(app, ctx);
+  registerTargetToolRoutes(app, ctx);
   registerCheckRoutes(app, ctx);
   registerIncidentRoutes(app, ctx);
   registerSummaryRoutes(app, ctx);

@@ -48,13 +48,15 @@ export interface FileDefinitions {
  *     timeZone: Europe/Berlin
  * ```
  *
- * Throws TARGETS_FILE_INVALID naming the file, line and field of the first problem.
+ * Throws TARGETS_FILE_INVALID naming the file, line and field of the first problem. Items without a
+ * `tenant` belong to `defaultTenant`.
  */
 export function parseTargetsFile(
   text: string,
   file: string,
   knownTenants: ReadonlySet<string>,
   now: number,
+  defaultTenant = 'default',
 ): FileDefinitions {
   const reader = new TargetsFileReader(file, knownTenants, now);
   for (const line of text.split('\n')) reader.line(line);
@@ -105,7 +107,7 @@ function parseWholeDocument(
     for (const [i, item] of (list as unknown as { items: Node[] }).items.entries()) {
       if (!isMap(item)) throw problem(item, `${name}[${i}] must be a mapping`);
       const raw = item.toJSON() as Record<string, unknown>;
-      const { id, tenant = 'default', ...rest } = raw;
+      const { id, tenant = defaultTenant, ...rest } = raw;
       const at = (key: string) => (item.get(key, true) as Node | undefined) ?? item;
       if (typeof id !== 'string' || !idPattern.test(id)) {
         throw problem(at('id'), `${name}[${i}].id must be letters, digits, ".", "_" or "-" (at most 128)`);

@@ -60,6 +60,12 @@ const common = {
     maxItems: 32,
     description: 'Free-form labels; alert rules and maintenance windows can select targets by them.',
   }),
+  paused: Type.Optional(
+    Type.Boolean({
+      description:
+        'True: the prober skips it (its state reads `paused`) until it is resumed (false or absent).',
+    }),
+  ),
 };
 
 const tlsExpiryDays = Type.Array(Type.Integer({ minimum: 1, maximum: 365 }), {

@@ -5,7 +5,7 @@ import type { LogRecord } from '../../src/log/record.ts';
 import { Compactor } from '../../src/monitor/compaction.ts';
 import { checkKey, type CheckRow, type Rollup } from '../../src/monitor/model.ts';
 import { checkProjection } from '../../src/monitor/projection.ts';
-import { LATENCY_BOUNDS_MS, summarize } from '../../src/monitor/rollup.ts';
+import { addToRollups, LATENCY_BOUNDS_MS, summarize } from '../../src/monitor/rollup.ts';
 import type { HttpSpec, HttpTarget } from '../../src/monitor/target.ts';
 import type { BeaconStore } from '../../src/roles/store.ts';
 import type { StoreContractTarget } from './store.contract.ts';
@@ -235,6 +235,84 @@ export function runMonitorStoreContract(backend: StoreContractTarget): void {
       assert.equal(await store.targets.delete('t1', 'b'), true);
       assert.equal(await store.monitor.getTarget('t1', 'b'), undefined);
       assert.equal([...(await store.monitor.allTargets())].length, 2);
+    });
+
+    it('targets are searched, filtered by state, tag and kind, counted, and listed with their current check', async (store) => {
+      await store.targets.create(target('api-eu', { name: 'Shop API', tags: ['shop', 'eu'] }));
+      await store.targets.create(target('api-us', { url: 'https://US.example.test/', tags: ['shop'] }));
+      await store.targets.create(target('quiet', { paused: true, tags: ['eu'] }));
+      await store.targets.create({
+        ...basicTarget('db'),
+        ...{ kind: 'tcp', host: 'db.internal', port: 5432, tls: false, ignoreTlsErrors: false },
+        ...{ tlsExpiryDays: [], tags: [] },
+      } as unknown as HttpTarget);
+      await store.targets.create(target('never', { tags: [] }));
+      await store.targets.create(target('other', { tenant: 't2' }));
+      await store.transaction(async (tx) => {
+        await tx.checks.insert([check('api-eu', T0), check('api-eu', T0 + MINUTE, { region: 'us' })]);
+        await tx.checks.insert([failed('api-us', T0), check('db', T0, { state: 'degraded' })]);
+        await tx.checks.insert([check('quiet', T0)]);
+      });
+      // An older check and a same-slot check of a later region do not replace the current one.
+      await store.transaction((tx) =>
+        tx.checks.insert([failed('api-eu', T0 - MINUTE), failed('api-eu', T0 + MINUTE, { region: 'zz' })]),
+      );
+      const ids = async (f: Omit<Parameters<typeof store.monitor.searchTargets>[0], 'tenant' | 'limit'>) => {
+        const listed = await store.monitor.searchTargets({ tenant: 't1', limit: 10, ...f });
+        const n = await store.monitor.countTargets({ tenant: 't1', ...f, after: undefined } as never);
+        if (f.after === undefined) assert.equal(n, listed.length, `count of ${JSON.stringify(f)}`);
+        return listed.map((l) => l.target.id);
+      };
+      assert.deepEqual(await ids({}), ['api-eu', 'api-us', 'db', 'never', 'quiet']);
+      assert.deepEqual(await ids({ after: 'api-us' }), ['db', 'never', 'quiet']);
+      assert.deepEqual(await ids({ q: 'SHOP' }), ['api-eu'], 'by name, case-insensitive');
+      assert.deepEqual(await ids({ q: 'us.example' }), ['api-us'], 'by URL');
+      assert.deepEqual(await ids({ q: 'db.int' }), ['db'], 'by host');
+      assert.deepEqual(await ids({ q: 'api-' }), ['api-eu', 'api-us'], 'by id');
+      assert.deepEqual(await ids({ q: 'shop api"' }), [], 'text JSON escapes is searched too');
+      assert.deepEqual(await ids({ q: 'TTPS://US' }), ['api-us']);
+      assert.deepEqual(await ids({ state: 'up' }), ['api-eu']);
+      assert.deepEqual(await ids({ state: 'down' }), ['api-us']);
+      assert.deepEqual(await ids({ state: 'degraded' }), ['db']);
+      assert.deepEqual(await ids({ state: 'unknown' }), ['never']);
+      assert.deepEqual(await ids({ state: 'paused' }), ['quiet']);
+      assert.deepEqual(await ids({ tag: 'eu' }), ['api-eu', 'quiet']);
+      assert.deepEqual(await ids({ kind: 'tcp' }), ['db']);
+      assert.deepEqual(await ids({ kind: 'http', tag: 'shop', q: 'us' }), ['api-us']);
+      const [first] = await store.monitor.searchTargets({ tenant: 't1', limit: 1 });
+      assert.equal(first!.target.name, 'Shop API');
+      assert.deepEqual(first!.current, check('api-eu', T0 + MINUTE, { region: 'us' }));
+      const never = await store.monitor.searchTargets({ tenant: 't1', limit: 1, q: 'never' });
+      assert.equal(never[0]!.current, undefined);
+      // Deleting a target forgets its current check: made again, it has none.
+      await store.targets.delete('t1', 'api-eu');
+      await store.targets.create(target('api-eu'));
+      assert.equal((await store.monitor.searchTargets({ tenant: 't1', limit: 1 }))[0]!.current, undefined);
+    });
+
+    it("a page of targets' hour and day rollups is read in one call", async (store) => {
+      const checks = [check('a', T0), check('b', T0 + HOUR), failed('c', T0)];
+      await store.transaction((tx) =>
+        tx.checks.putRollups(addToRollups([], checks).filter((r) => r.size !== 'minute')),
+      );
+      const hours = await store.monitor.rollupsOf('t1', ['a', 'b', 'x'], 'hour', T0, T0 + DAY);
+      assert.deepEqual(
+        hours.map((r) => `${r.target}@${r.start}:${r.checks}/${r.up}`),
+        [`a@${T0}:1/1`, `b@${T0 + HOUR}:1/1`],
+      );
+      for (const target of ['a', 'b']) {
+        assert.deepEqual(
+          hours.filter((r) => r.target === target),
+          await store.monitor.rollups({ tenant: 't1', target, size: 'hour', from: T0, to: T0 + DAY }),
+        );
+      }
+      const days = await store.monitor.rollupsOf('t1', ['c'], 'day', T0, T0 + DAY);
+      assert.deepEqual(
+        days.map((r) => `${r.target}@${r.start}:${r.checks}/${r.up}`),
+        [`c@${T0}:1/0`],
+      );
+      assert.deepEqual(await store.monitor.rollupsOf('t1', [], 'day', T0, T0 + DAY), []);
+      assert.deepEqual(await store.monitor.rollupsOf('t2', ['a'], 'day', T0, T0 + DAY), []);
     });
 
     it('the targets version changes with every create, update and delete, and only then', async (store) => {

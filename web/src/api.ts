@@ -93,6 +93,17 @@ export class Api {
     return response.status === 204 ? undefined : this.#json(response);
   }
 
+  /** A `POST` of a text body (YAML) of `type`, answered with JSON; not retried, as `send`. */
+  async sendText(path: string, type: string, text: string): Promise<unknown> {
+    const response = await this.#fetch(path, {
+      method: 'POST',
+      body: text,
+      headers: { 'content-type': type },
+    });
+    if (!response.ok) throw await errorOf(response);
+    return this.#json(response);
+  }
+
   /** `GET` a path as text (CSV), with the token and the API's errors. */
   async getText(path: string, signal?: AbortSignal): Promise<string> {
     const response = await this.#fetch(path, { signal });

@@ -25,6 +25,19 @@ export interface CheckView {
 /** A check's outcome. */
 export type CheckState = 'up' | 'down' | 'degraded' | 'maintenance';
 
+/** A target's state in a list: its newest check's, `unknown` before one, `paused` while paused. */
+export type TargetState = CheckState | 'unknown' | 'paused';
+export const TARGET_STATES: readonly TargetState[] = [
+  'up',
+  'down',
+  'degraded',
+  'maintenance',
+  'unknown',
+  'paused',
+];
+export const KINDS = ['http', 'tcp', 'dns', 'icmp', 'push'] as const;
+export type Kind = (typeof KINDS)[number];
+
 /** A check's state, for checks that predate states too. */
 export const stateOf = (c: Pick<CheckView, 'ok' | 'state'>): CheckState => c.state ?? (c.ok ? 'up' : 'down');
 
@@ -60,8 +73,9 @@ export interface TargetView {
   readonly degradedAboveMs?: number;
   readonly tags: readonly string[];
   readonly intervalSeconds: number;
+  readonly paused?: boolean;
   readonly source: 'api' | 'file';
-  readonly state: CheckState | 'unknown';
+  readonly state: TargetState;
   readonly lastCheck: CheckView | null;
   readonly uptime: { readonly h24: number | null; readonly d7: number | null; readonly d30: number | null };
 }
@@ -88,6 +102,96 @@ export async function listTargets(api: Api, signal?: AbortSignal): Promise<Targe
     after = page.next;
   } while (after);
   return all;
+}
+
+/** What a target list is filtered by on the server. */
+export interface TargetQuery {
+  readonly q: string;
+  readonly state: TargetState | '';
+  readonly tag: string;
+  readonly kind: Kind | '';
+}
+
+/** A page of a filtered target list, with how many targets pass the filters. */
+export interface TargetPage {
+  readonly items: TargetView[];
+  readonly next: string | null;
+  /** On the first page only (null after). */
+  readonly total: number | null;
+}
+
+/** One page of the targets that pass `query`, after the cursor `after`. */
+export async function searchTargets(
+  api: Api,
+  query: TargetQuery,
+  limit: number,
+  after: string | null,
+  signal?: AbortSignal,
+): Promise<TargetPage> {
+  const params = new URLSearchParams({ limit: String(limit) });
+  for (const key of ['q', 'state', 'tag', 'kind'] as const)
+    if (query[key] !== '') params.set(key, query[key]);
+  if (after) params.set('after', after);
+  const body = await api.getJson(`/v1/targets?${params}`, signal);
+  const page = itemsOf<TargetView>(body, 'a target list');
+  return {
+    ...page,
+    total: isRecord(body) && typeof body.total === 'number' ? body.total : page.items.length,
+  };
+}
+
+/** What a target view adds to its spec; the rest is what create, PATCH and check now take. */
+const VIEW_FIELDS = ['source', 'createdAt', 'updatedAt', 'state', 'lastCheck', 'uptime'] as const;
+
+/** The spec of a target as the API takes it back (its id kept). */
+export function specOfView(t: TargetView): Record<string, unknown> {
+  const spec: Record<string, unknown> = { ...t };
+  for (const key of VIEW_FIELDS) delete spec[key];
+  return spec;
+}
+
+/** The outcome of one check-now preview. */
+export interface CheckPreview extends CheckView {
+  readonly patternMatched: boolean | null;
+  readonly kind: string;
+}
+
+export async function checkNow(api: Api, spec: Record<string, unknown>): Promise<CheckPreview> {
+  return ((await api.send('POST', '/v1/targets/check', spec)) as { check: CheckPreview }).check;
+}
+
+export type BulkAction = 'pause' | 'resume' | 'delete' | 'addTag' | 'removeTag';
+
+/** What a bulk action did. */
+export interface BulkResult {
+  readonly matched: number;
+  readonly changed: number;
+  readonly unchanged: number;
+  readonly readOnly: number;
+  readonly missing: number;
+  readonly failed: readonly { id: string; message: string }[];
+}
+
+export async function bulkTargets(
+  api: Api,
+  body: { action: BulkAction; tag?: string; ids?: string[]; value?: string },
+): Promise<BulkResult> {
+  return (await api.send('POST', '/v1/targets/bulk', body)) as BulkResult;
+}
+
+export async function importTargets(
+  api: Api,
+  yaml: string,
+): Promise<{ created: number; updated: number; unchanged: number }> {
+  return (await api.sendText('/v1/targets/import', 'application/yaml', yaml)) as {
+    created: number;
+    updated: number;
+    unchanged: number;
+  };
+}
+
+export function exportTargets(api: Api): Promise<string> {
+  return api.getText('/v1/targets.yaml');
 }
 
 export async function getTarget(api: Api, id: string, signal?: AbortSignal): Promise<TargetView> {

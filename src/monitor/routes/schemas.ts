@@ -4,6 +4,7 @@ import Type from 'typebox';
 import { IsoTime } from '../../http/schemas.ts';
 import { isoTime, isoTimeOrNull } from '../../wire/time.ts';
 import { CHECK_STATES, stateOf, type CheckRow } from '../model.ts';
+import { TARGET_STATES } from '../store/repositories.ts';
 import { KIND_SCHEMAS } from '../target.ts';
 
 /** A wire time that may be null. */
@@ -70,7 +71,9 @@ const viewFields = {
   source: Type.Union([Type.Literal('api'), Type.Literal('file')]),
   createdAt: IsoTime('When the target was created.'),
   updatedAt: IsoTime('When the target last changed.'),
-  state: Type.Enum([...CHECK_STATES, 'unknown'], { description: 'State of the newest stored check.' }),
+  state: Type.Enum(TARGET_STATES, {
+    description: 'State of the newest stored check; `unknown` before the first, `paused` while paused.',
+  }),
   lastCheck: Type.Union([Type.Ref('Check'), Type.Null()]),
   uptime: Type.Object(
     { h24: NullableNumber, d7: NullableNumber, d30: NullableNumber },

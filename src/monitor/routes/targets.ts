@@ -8,10 +8,23 @@ import type { RouteContext } from '../../http/context.ts';
 import { errorResponses } from '../../http/schemas.ts';
 import { decodeCursor, page } from '../../wire/cursor.ts';
 import { isoTime } from '../../wire/time.ts';
-import { stateOf, type CheckRow, type RollupSize } from '../model.ts';
-import { ROLLUP_MS, summarize } from '../rollup.ts';
-import type { MonitorReader, MonitorStore } from '../store/repositories.ts';
-import { newPushToken, parseTargetSpec, specOf, TARGET_ID, type Target, type TargetSpec } from '../target.ts';
+import { stateOf, type CheckRow, type Rollup, type RollupSize } from '../model.ts';
+import { summarize } from '../rollup.ts';
+import {
+  TARGET_STATES,
+  type MonitorReader,
+  type MonitorStore,
+  type TargetListState,
+} from '../store/repositories.ts';
+import {
+  MONITOR_KINDS,
+  newPushToken,
+  parseTargetSpec,
+  specOf,
+  TARGET_ID,
+  type Target,
+  type TargetSpec,
+} from '../target.ts';
 import { checkView, IdParams } from './schemas.ts';
 
 const DAY = 86_400_000;
@@ -23,34 +36,67 @@ export async function requireTarget(reader: MonitorReader, tenant: string, id: s
   return target;
 }
 
-async function uptime(reader: MonitorReader, t: Target, now: number) {
-  const over = async (size: RollupSize, ms: number) => {
-    const rollups = await reader.rollups({
-      tenant: t.tenant,
-      target: t.id,
-      size,
-      from: now - ms - (now % ROLLUP_MS[size]),
-      to: now + 1,
-    });
-    return summarize(rollups, { tenant: t.tenant, target: t.id, size }).total.uptime;
+const HOUR = 3_600_000;
+
+/** Uptime over 24 h, 7 d and 30 d of each of a page of targets: two queries whatever their number. */
+export async function uptimes(
+  reader: MonitorReader,
+  tenant: string,
+  ids: readonly string[],
+  now: number,
+): Promise<Map<string, { h24: number | null; d7: number | null; d30: number | null }>> {
+  const from7 = now - 7 * DAY - (now % DAY);
+  const [hours, days] = await Promise.all([
+    reader.rollupsOf(tenant, ids, 'hour', now - DAY - (now % HOUR), now + 1),
+    reader.rollupsOf(tenant, ids, 'day', now - 30 * DAY - (now % DAY), now + 1),
+  ]);
+  const byTarget = (rollups: readonly Rollup[]) => {
+    const out = new Map<string, Rollup[]>();
+    for (const r of rollups) out.set(r.target, [...(out.get(r.target) ?? []), r]);
+    return out;
   };
-  return { h24: await over('hour', DAY), d7: await over('day', 7 * DAY), d30: await over('day', 30 * DAY) };
+  const h = byTarget(hours);
+  const d = byTarget(days);
+  const over = (rs: readonly Rollup[] | undefined, target: string, size: RollupSize) =>
+    summarize(rs ?? [], { tenant, target, size }).total.uptime;
+  return new Map(
+    ids.map((id) => [
+      id,
+      {
+        h24: over(h.get(id), id, 'hour'),
+        d7: over(
+          d.get(id)?.filter((r) => r.start >= from7),
+          id,
+          'day',
+        ),
+        d30: over(d.get(id), id, 'day'),
+      },
+    ]),
+  );
 }
 
-/** A target as `TargetView` shows it, given its newest check. */
-async function targetView(reader: MonitorReader, t: Target, last: CheckRow | undefined, now: number) {
+/** What a list shows as a target's state: paused, or its newest check's, or unknown before one. */
+export const targetState = (t: Target, last: CheckRow | undefined): TargetListState =>
+  t.paused === true ? 'paused' : last === undefined ? 'unknown' : stateOf(last);
+
+/** A target as `TargetView` shows it, given its newest check and uptime. */
+function targetView(
+  t: Target,
+  last: CheckRow | undefined,
+  uptime: { h24: number | null; d7: number | null; d30: number | null } | undefined,
+) {
   return {
     ...t,
     createdAt: isoTime(t.createdAt),
     updatedAt: isoTime(t.updatedAt),
-    state: last === undefined ? ('unknown' as const) : stateOf(last),
+    state: targetState(t, last),
     lastCheck: last ? checkView(last) : null,
-    uptime: await uptime(reader, t, now),
+    uptime: uptime ?? { h24: null, d7: null, d30: null },
   };
 }
 
 /** A valid spec from the API, or TARGET_INVALID naming every problem. A push target gets a token. */
-function specOrThrow(input: unknown): TargetSpec {
+export function specOrThrow(input: unknown): TargetSpec {
   const parsed = parseTargetSpec(input);
   if ('problems' in parsed) {
     throw new BeaconError(
@@ -65,14 +111,14 @@ function specOrThrow(input: unknown): TargetSpec {
 }
 
 /** A push token another target holds breaks the store's unique index: a conflict, not a bug. */
-function tokenTaken(err: unknown): never {
+export function tokenTaken(err: unknown): never {
   const code = (err as { code?: unknown } | null)?.code;
   if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505')
     throw new BeaconError('CONFLICT', 'another target has this pushToken');
   throw err;
 }
 
-const TargetInput = Type.Unknown({
+export const TargetInput = Type.Unknown({
   description:
     'A target: the fields of its kind in the Target schema (`kind` defaults to http) except id (optional here, chosen by the server when absent), source, timestamps, state and uptime. A push target without `pushToken` gets one.',
 });
@@ -86,7 +132,8 @@ export function registerTargetRoutes(base: FastifyInstance, ctx: RouteContext<Mo
 
   async function view(t: Target) {
     const [last] = await reader.listChecks({ tenant: t.tenant, target: t.id, limit: 1 });
-    return targetView(reader, t, last, Date.now());
+    const uptime = await uptimes(reader, t.tenant, [t.id], Date.now());
+    return targetView(t, last, uptime.get(t.id));
   }
 
   app.post(
@@ -132,15 +179,34 @@ export function registerTargetRoutes(base: FastifyInstance, ctx: RouteContext<Mo
       schema: {
         tags: ['monitor'],
         summary: 'List targets with their current state and uptime',
+        description:
+          'In id order, filtered on the server: one page costs the same few queries whatever its size. `total` (first page only) counts every target the filters pass.',
         security: [{ bearer: [] }],
         querystring: Type.Object({
           limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
           after: Type.Optional(Type.String({ description: 'The `next` cursor of the previous page.' })),
+          q: Type.Optional(
+            Type.String({
+              maxLength: 200,
+              description: 'Case-insensitive text found in the id, name, URL, host or DNS query.',
+            }),
+          ),
+          state: Type.Optional(
+            Type.Enum(TARGET_STATES, { description: 'Only targets in this state (see Target.state).' }),
+          ),
+          tag: Type.Optional(
+            Type.String({ minLength: 1, maxLength: 64, description: 'Only targets with this tag.' }),
+          ),
+          kind: Type.Optional(Type.Enum(MONITOR_KINDS, { description: 'Only targets of this kind.' })),
         }),
         response: {
           200: Type.Object({
             items: Type.Array(Type.Ref('Target')),
             next: Type.Union([Type.String(), Type.Null()]),
+            total: Type.Union([Type.Integer(), Type.Null()], {
+              description:
+                'How many targets pass the filters (all pages); on the first page only, null after.',
+            }),
           }),
           ...errorResponses(400, 401, 403, 429),
         },
@@ -148,18 +214,27 @@ export function registerTargetRoutes(base: FastifyInstance, ctx: RouteContext<Mo
     },
     async (request) => {
       const tenant = request.principal!.tenant;
-      const { limit, after } = request.query;
+      const { limit, after, q, state, tag, kind } = request.query;
       const cursor = after === undefined ? undefined : decodeCursor(after, ['string'] as const)[0];
-      const rows = await reader.listTargets(tenant, limit + 1, cursor);
-      const latest = new Map((await reader.latestChecks(tenant)).map((c) => [c.target, c]));
-      const now = Date.now();
+      const filter = { tenant, q, state, tag, kind };
+      const rows = await reader.searchTargets({ ...filter, limit: limit + 1, after: cursor });
+      // Counted for the first page only: the pages after it are the same list, and scrolling through
+      // 20,000 targets should not count them again each time.
+      const total = cursor === undefined ? await reader.countTargets(filter) : null;
+      const shown = rows.slice(0, limit);
+      const uptime = await uptimes(
+        reader,
+        tenant,
+        shown.map((r) => r.target.id),
+        Date.now(),
+      );
       const { items, next } = page(
         rows,
         limit,
-        (t) => [t.id],
-        (t) => targetView(reader, t, latest.get(t.id), now),
+        (r) => [r.target.id],
+        (r) => targetView(r.target, r.current, uptime.get(r.target.id)),
       );
-      return { items: await Promise.all(items), next };
+      return { items, next, total };
     },
   );
 

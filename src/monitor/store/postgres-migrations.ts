@@ -193,4 +193,19 @@ export const postgresMigrations: readonly PgMigration[] = [
         PRIMARY KEY (tenant, target, expires_at, days)
       );`,
   },
+  {
+    // Each target's newest check, as in SQLite.
+    version: 16,
+    name: '016_target_current',
+    sql: () => `
+      CREATE TABLE monitor_current (
+        tenant text COLLATE "C" NOT NULL,
+        target text COLLATE "C" NOT NULL,
+        at double precision NOT NULL,
+        region text COLLATE "C" NOT NULL,
+        state text NOT NULL,
+        body json NOT NULL,
+        PRIMARY KEY (tenant, target)
+      );`,
+  },
 ];

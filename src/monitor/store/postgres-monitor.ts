@@ -41,10 +41,14 @@ import type {
   MonitorReader,
   MonitorRepositories,
   MonitorWriters,
+  ListedTarget,
   RollupQuery,
+  TargetFilter,
+  TargetSearch,
   TargetRef,
   TargetWriter,
 } from './repositories.ts';
+import { currentValues, newestPerTarget, targetFilterSql, type SpecDialect } from './target-filter.ts';
 import type { AlertRule, AlertRuleSpec } from '../alert-rules.ts';
 import type { MaintenanceSpec, MaintenanceWindow } from '../maintenance.ts';
 import { PostgresAlertWriter, PostgresDefinitions, PostgresPushRepository } from './postgres-alerting.ts';
@@ -292,6 +296,19 @@ async function legacyBetween(db: Queryable, s: SeriesKey, from: number, to: numb
   return rows.map((r) => toCheck(r, c));
 }
 
+/** Target specs as PostgreSQL's json operators read them. */
+const POSTGRES_SPEC: SpecDialect = {
+  text: (field) => `(t.spec->>'${field}')`,
+  paused: "COALESCE(t.spec->>'paused', 'false') = 'true'",
+  hasTag: (p) => `EXISTS (SELECT 1 FROM json_array_elements_text(t.spec->'tags') AS g (v) WHERE g.v = ${p})`,
+  haystack: `lower(concat_ws(E'\\n', t.id, ${['name', 'url', 'host', 'query']
+    .map((f) => `t.spec->>'${f}'`)
+    .join(', ')}))`,
+  specText: 't.spec::text',
+  contains: (haystack, p) => `strpos(${haystack}, ${p}) > 0`,
+  param: (i) => `$${i}`,
+};
+
 /** Reads targets and their history from the pool; answers as SqliteMonitorReader does. */
 export class PostgresMonitorReader implements MonitorReader {
   readonly #db: Queryable;
@@ -315,6 +332,47 @@ export class PostgresMonitorReader implements MonitorReader {
       [tenant, after ?? '', limit],
     );
     return rows.map((r) => toTarget(r, c));
+  }
+
+  async searchTargets(search: TargetSearch): Promise<ListedTarget[]> {
+    const { where, params } = targetFilterSql(search, POSTGRES_SPEC);
+    const n = params.length;
+    const { rows } = await this.#db.query<TargetRow & { current: unknown }>(
+      `SELECT t.tenant, t.id, t.source, t.spec, t.created_at, t.updated_at, t.push_token, cur.body AS current
+       FROM monitor_targets t LEFT JOIN monitor_current cur ON cur.tenant = t.tenant AND cur.target = t.id
+       WHERE ${where} AND t.id > $${n + 1} ORDER BY t.id LIMIT $${n + 2}`,
+      [...params, search.after ?? '', search.limit],
+    );
+    return rows.map((r) => ({
+      target: toTarget(r, c),
+      current: r.current === null ? undefined : c.json<CheckRow>(r.current),
+    }));
+  }
+
+  async countTargets(filter: TargetFilter): Promise<number> {
+    const { where, params } = targetFilterSql(filter, POSTGRES_SPEC);
+    const { rows } = await this.#db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM monitor_targets t WHERE ${where}`,
+      params,
+    );
+    return Number(rows[0]!.n);
+  }
+
+  async rollupsOf(
+    tenant: string,
+    targets: readonly string[],
+    size: 'hour' | 'day',
+    from: number,
+    to: number,
+  ): Promise<Rollup[]> {
+    if (targets.length === 0) return [];
+    const { rows } = await this.#db.query<RollupRow>(
+      `SELECT ${ROLLUP_SELECT()} FROM monitor_rollups
+       WHERE tenant = $1 AND target = ANY($2::text[]) AND size = $3 AND start >= ${ts('$4')} AND start < ${ts('$5')}
+       ORDER BY monitor_rollups.target, monitor_rollups.start, monitor_rollups.region`,
+      [tenant, targets, size, bound(from), bound(to)],
+    );
+    return rows.map((r) => toRollup(r, c));
   }
 
   async allTargets(): Promise<Iterable<Target>> {
@@ -425,10 +483,12 @@ export class PostgresTargetWriter implements TargetWriter {
   }
 
   async delete(tenant: string, id: string): Promise<boolean> {
-    const result = await this.#db.query('DELETE FROM monitor_targets WHERE tenant = $1 AND id = $2', [
-      tenant,
-      id,
-    ]);
+    // A target made again with this id starts with no state.
+    const result = await this.#db.query(
+      `WITH gone AS (DELETE FROM monitor_current WHERE tenant = $1 AND target = $2)
+       DELETE FROM monitor_targets WHERE tenant = $1 AND id = $2`,
+      [tenant, id],
+    );
     return result.rowCount === 1;
   }
 
@@ -653,8 +713,23 @@ export class PostgresCheckWriter implements CheckWriter {
     this.#partitions = partitions;
   }
 
-  insert(rows: readonly CheckRow[]): Promise<CheckRow[]> {
-    return insertChecks(this.#history, rows);
+  async insert(rows: readonly CheckRow[]): Promise<CheckRow[]> {
+    const fresh = await insertChecks(this.#history, rows);
+    const current = newestPerTarget(fresh);
+    if (current.length > 0) {
+      await this.#client.query(
+        `INSERT INTO monitor_current (tenant, target, at, region, state, body)
+         SELECT tenant, target, at, region, state, body::json
+         FROM unnest($1::text[], $2::text[], $3::float8[], $4::text[], $5::text[], $6::text[])
+           AS u (tenant, target, at, region, state, body)
+         ON CONFLICT (tenant, target) DO UPDATE SET at = excluded.at, region = excluded.region,
+           state = excluded.state, body = excluded.body
+         WHERE excluded.at > monitor_current.at
+           OR (excluded.at = monitor_current.at AND excluded.region <= monitor_current.region)`,
+        columnsOf(current.map(currentValues)),
+      );
+    }
+    return fresh;
   }
 
   async getRollups(keys: readonly RollupKey[]): Promise<Rollup[]> {

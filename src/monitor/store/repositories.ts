@@ -15,7 +15,7 @@ import type {
   TargetFacts,
   TargetState,
 } from '../model.ts';
-import type { Target, TargetSource, TargetSpec } from '../target.ts';
+import type { MonitorKind, Target, TargetSource, TargetSpec } from '../target.ts';
 import type { Compacted, Series, StoredCheck } from './check-history.ts';
 
 /** Keyset position in the (scheduledAt desc, region) order of a target's checks. */
@@ -43,11 +43,56 @@ export interface RollupQuery {
   readonly to: number;
 }
 
+/** What a target list shows as a target's state: its newest check's, or why it has none. */
+export const TARGET_STATES = ['up', 'down', 'degraded', 'maintenance', 'unknown', 'paused'] as const;
+export type TargetListState = (typeof TARGET_STATES)[number];
+
+/** Which of a tenant's targets a list shows: all filters must hold. */
+export interface TargetFilter {
+  readonly tenant: string;
+  /** Case-insensitive substring of the id, name, URL, host or DNS query. */
+  readonly q?: string | undefined;
+  readonly state?: TargetListState | undefined;
+  /** Targets with this tag. */
+  readonly tag?: string | undefined;
+  readonly kind?: MonitorKind | undefined;
+}
+
+/** A page of a filtered target list, in id order after `after`. */
+export interface TargetSearch extends TargetFilter {
+  readonly limit: number;
+  readonly after?: string | undefined;
+}
+
+/** A listed target with its newest check (undefined before its first). */
+export interface ListedTarget {
+  readonly target: Target;
+  readonly current: CheckRow | undefined;
+}
+
 /** Reads targets and their history; every backend answers alike. */
 export interface MonitorReader {
   getTarget(tenant: string, id: string): Promise<Target | undefined>;
   /** A tenant's targets in id order, keyset-paged. */
   listTargets(tenant: string, limit: number, after?: string): Promise<Target[]>;
+  /**
+   * A page of a tenant's targets that pass the filter, in id order, each with its newest check (kept
+   * per target by `CheckWriter.insert`): one query whatever the page size.
+   */
+  searchTargets(search: TargetSearch): Promise<ListedTarget[]>;
+  /** How many of a tenant's targets pass the filter (one query). */
+  countTargets(filter: TargetFilter): Promise<number>;
+  /**
+   * The hour or day rollups of several targets whose buckets start in [from, to), in (target, start,
+   * region) order: one query for a whole page of targets.
+   */
+  rollupsOf(
+    tenant: string,
+    targets: readonly string[],
+    size: 'hour' | 'day',
+    from: number,
+    to: number,
+  ): Promise<Rollup[]>;
   /**
    * Every tenant's targets: what a prober schedules. Iterate it at once (a backend may stream rows
    * from an open statement), and only once.
@@ -99,7 +144,10 @@ export interface TargetWriter {
 
 /** Writes checks and rollups inside a sink transaction. */
 export interface CheckWriter {
-  /** Inserts checks whose (tenant, target, region, scheduledAt) is new; returns the new ones. */
+  /**
+   * Inserts checks whose (tenant, target, region, scheduledAt) is new; returns the new ones. Each
+   * target's newest check becomes its current one (what target lists show and filter on by state).
+   */
   insert(rows: readonly CheckRow[]): Promise<CheckRow[]>;
   /** Reads the rollup rows for the given keys, for merging. */
   getRollups(keys: readonly RollupKey[]): Promise<Rollup[]>;

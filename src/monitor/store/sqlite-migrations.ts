@@ -176,4 +176,22 @@ export const sqliteMigrations: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    // Each target's newest check, kept by every check insert, so a page of a target list reads its
+    // targets' states in one join and filters on them. Targets checked before read as unknown until
+    // their next check.
+    version: 16,
+    name: '016_target_current',
+    sql: `
+      CREATE TABLE monitor_current (
+        tenant TEXT NOT NULL,
+        target TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        region TEXT NOT NULL,
+        state TEXT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (tenant, target)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

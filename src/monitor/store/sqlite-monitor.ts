@@ -37,10 +37,14 @@ import type {
   MonitorReader,
   MonitorRepositories,
   MonitorWriters,
+  ListedTarget,
   RollupQuery,
+  TargetFilter,
   TargetRef,
+  TargetSearch,
   TargetWriter,
 } from './repositories.ts';
+import { currentValues, newestPerTarget, targetFilterSql, type SpecDialect } from './target-filter.ts';
 import type { AlertRule, AlertRuleSpec } from '../alert-rules.ts';
 import type { MaintenanceSpec, MaintenanceWindow } from '../maintenance.ts';
 import { SqliteAlertWriter, SqliteDefinitions, SqlitePushRepository } from './sqlite-alerting.ts';
@@ -246,6 +250,19 @@ function legacyBetween(db: SqliteDatabase, s: SeriesKey, from: number, to: numbe
     .map((r) => toCheck(r, c));
 }
 
+/** Target specs as SQLite's JSON functions read them. */
+const SQLITE_SPEC: SpecDialect = {
+  text: (field) => `json_extract(t.spec, '$.${field}')`,
+  paused: "COALESCE(json_extract(t.spec, '$.paused'), 0) = 1",
+  hasTag: (p) => `EXISTS (SELECT 1 FROM json_each(t.spec, '$.tags') g WHERE g.value = ${p})`,
+  haystack: `lower(t.id || ${['name', 'url', 'host', 'query']
+    .map((f) => `char(10) || COALESCE(json_extract(t.spec, '$.${f}'), '')`)
+    .join(' || ')})`,
+  specText: 't.spec',
+  contains: (haystack, p) => `instr(${haystack}, ${p}) > 0`,
+  param: () => '?',
+};
+
 /** Reads targets and their history on the read-only connection; answers as PostgresMonitorReader does. */
 export class SqliteMonitorReader implements MonitorReader {
   readonly #db: SqliteDatabase;
@@ -269,6 +286,49 @@ export class SqliteMonitorReader implements MonitorReader {
       )
       .all(tenant, after ?? '', limit);
     return Promise.resolve(rows.map((r) => toTarget(r, c)));
+  }
+
+  searchTargets(search: TargetSearch): Promise<ListedTarget[]> {
+    const { where, params } = targetFilterSql(search, SQLITE_SPEC);
+    const rows = this.#db
+      .prepare<unknown[], TargetRow & { current: string | null }>(
+        `SELECT t.*, cur.body AS current FROM monitor_targets t
+         LEFT JOIN monitor_current cur ON cur.tenant = t.tenant AND cur.target = t.id
+         WHERE ${where} AND t.id > ? ORDER BY t.id LIMIT ?`,
+      )
+      .all(...params, search.after ?? '', search.limit);
+    return Promise.resolve(
+      rows.map((r) => ({
+        target: toTarget(r, c),
+        current: r.current === null ? undefined : c.json<CheckRow>(r.current),
+      })),
+    );
+  }
+
+  countTargets(filter: TargetFilter): Promise<number> {
+    const { where, params } = targetFilterSql(filter, SQLITE_SPEC);
+    const row = this.#db
+      .prepare<unknown[], { n: number }>(`SELECT COUNT(*) AS n FROM monitor_targets t WHERE ${where}`)
+      .get(...params)!;
+    return Promise.resolve(row.n);
+  }
+
+  rollupsOf(
+    tenant: string,
+    targets: readonly string[],
+    size: 'hour' | 'day',
+    from: number,
+    to: number,
+  ): Promise<Rollup[]> {
+    if (targets.length === 0) return Promise.resolve([]);
+    const rows = this.#db
+      .prepare<[string, string, string, number, number], RollupRow>(
+        `SELECT * FROM monitor_rollups
+         WHERE tenant = ? AND target IN (SELECT value FROM json_each(?)) AND size = ? AND start >= ? AND start < ?
+         ORDER BY target, start, region`,
+      )
+      .all(tenant, JSON.stringify(targets), size, from, to);
+    return Promise.resolve(rows.map((r) => toRollup(r, c)));
   }
 
   allTargets(): Promise<Iterable<Target>> {
@@ -388,11 +448,14 @@ export class SqliteTargetWriter implements TargetWriter {
   }
 
   delete(tenant: string, id: string): Promise<boolean> {
-    return this.#serial(
-      () =>
+    return this.#serial(() => {
+      // A target made again with this id starts with no state.
+      this.#db.prepare('DELETE FROM monitor_current WHERE tenant = ? AND target = ?').run(tenant, id);
+      return (
         this.#db.prepare('DELETE FROM monitor_targets WHERE tenant = ? AND id = ?').run(tenant, id)
-          .changes === 1,
-    );
+          .changes === 1
+      );
+    });
   }
 
   sourceOf(tenant: string, id: string): Promise<TargetSource | undefined> {
@@ -568,9 +631,17 @@ export class SqliteCheckWriter implements CheckWriter {
   readonly #history: SqliteHistoryWriteSql;
   readonly #getRollup;
   readonly #putRollup;
+  readonly #putCurrent;
   constructor(db: SqliteDatabase) {
     this.#db = db;
     this.#history = new SqliteHistoryWriteSql(db);
+    this.#putCurrent = db.prepare(
+      `INSERT INTO monitor_current (tenant, target, at, region, state, body) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (tenant, target) DO UPDATE SET at = excluded.at, region = excluded.region,
+         state = excluded.state, body = excluded.body
+       WHERE excluded.at > monitor_current.at
+         OR (excluded.at = monitor_current.at AND excluded.region <= monitor_current.region)`,
+    );
     this.#getRollup = db.prepare<[string, string, string, number, string], RollupRow>(
       'SELECT * FROM monitor_rollups WHERE tenant = ? AND target = ? AND size = ? AND start = ? AND region = ?',
     );
@@ -582,8 +653,10 @@ export class SqliteCheckWriter implements CheckWriter {
     );
   }
 
-  insert(rows: readonly CheckRow[]): Promise<CheckRow[]> {
-    return insertChecks(this.#history, rows);
+  async insert(rows: readonly CheckRow[]): Promise<CheckRow[]> {
+    const fresh = await insertChecks(this.#history, rows);
+    for (const check of newestPerTarget(fresh)) this.#putCurrent.run(currentValues(check));
+    return fresh;
   }
 
   getRollups(keys: readonly RollupKey[]): Promise<Rollup[]> {

@@ -12,15 +12,14 @@ import {
   getTarget,
   listChecks,
   listIncidents,
-  listTargets,
   stateOf,
   type CheckView,
   type IncidentView,
   type TargetView,
 } from '../uptime-api.ts';
 import { WindowTable } from './settings.tsx';
+import { StatePill, TargetList } from './uptime-targets.tsx';
 
-const SPARK_POINTS = 60;
 const HISTORY = 200;
 
 /** The target chosen by `?target=`, kept in the URL so a target page can be linked and reloaded. */
@@ -76,7 +75,7 @@ function useLiveChecks(token: string, onCheck: (check: CheckView) => void): void
 export function UptimePage(props: PageProps) {
   const [selected, select] = useSelectedTarget();
   return selected === null ? (
-    <TargetList {...props} select={select} />
+    <TargetListPage {...props} select={select} />
   ) : (
     <TargetPage {...props} id={selected} back={() => select(null)} />
   );
@@ -84,141 +83,30 @@ export function UptimePage(props: PageProps) {
 
 const pct = (n: number | null) => (n === null ? '–' : `${n.toFixed(n === 100 ? 0 : 2)}%`);
 
-function StatePill({ state }: { state: TargetView['state'] }) {
-  return (
-    <span class={`pill uptime-state uptime-state--${state}`} data-testid="target-state">
-      <span class="pill-dot" />
-      {state}
-    </span>
-  );
+/** The list, fed by the page's one live stream (the list applies what it collects once a second). */
+function TargetListPage(props: PageProps & { select: (id: string) => void }) {
+  const handler = useRef<((check: CheckView) => void) | null>(null);
+  useLiveChecks(props.session.token, (check) => handler.current?.(check));
+  return <TargetList {...props} onLiveCheck={(h) => (handler.current = h)} />;
 }
 
-function TargetList({ session, select }: PageProps & { select: (id: string) => void }) {
-  const [targets, setTargets] = useState<TargetView[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [spark, setSpark] = useState<Record<string, number[]>>({});
+const two = (n: number) => String(n).padStart(2, '0');
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-  useEffect(() => {
-    const abort = new AbortController();
-    listTargets(session.api, abort.signal)
-      .then(async (list) => {
-        setTargets(list);
-        const series: Record<string, number[]> = {};
-        await Promise.all(
-          list.slice(0, 200).map(async (t) => {
-            const checks = await listChecks(session.api, t.id, SPARK_POINTS, abort.signal);
-            series[t.id] = checks.map((c) => c.durationMs).reverse();
-          }),
-        );
-        setSpark(series);
-      })
-      .catch((err: unknown) => {
-        if (!isAbort(err)) setError((err as Error).message);
-      });
-    return () => abort.abort();
-  }, [session]);
-
-  useLiveChecks(session.token, (check) => {
-    setTargets(
-      (list) =>
-        list?.map((t) => (t.id === check.target ? { ...t, state: stateOf(check), lastCheck: check } : t)) ??
-        null,
-    );
-    setSpark((s) => ({
-      ...s,
-      [check.target]: [...(s[check.target] ?? []), check.durationMs].slice(-SPARK_POINTS),
-    }));
+/**
+ * Time-axis labels: the clock time at every tick, and the date under it only where the day changes
+ * (and at the first tick), so no label is wider than the space uPlot keeps between ticks.
+ */
+export function timeAxisValues(_u: uPlot, splits: number[]): string[] {
+  let day = '';
+  return splits.map((s) => {
+    const d = new Date(s * 1000);
+    const time = `${two(d.getHours())}:${two(d.getMinutes())}${d.getSeconds() ? `:${two(d.getSeconds())}` : ''}`;
+    const date = `${MONTHS[d.getMonth()]} ${d.getDate()}`;
+    const label = date === day ? time : `${time}\n${date}`;
+    day = date;
+    return label;
   });
-
-  return (
-    <section class="page uptime">
-      <header class="toolbar">
-        <h1>Uptime</h1>
-        {targets && <span class="uptime-count">{targets.length} targets</span>}
-      </header>
-      {error && <div class="notice notice--error">{error}</div>}
-      {targets?.length === 0 && (
-        <div class="placeholder">
-          <p class="placeholder-title">No targets yet</p>
-          <p>Create one with POST /v1/targets, or list them in the targets file.</p>
-        </div>
-      )}
-      {targets && targets.length > 0 && (
-        <table class="uptime-table" data-testid="target-list">
-          <thead>
-            <tr>
-              <th>Target</th>
-              <th>State</th>
-              <th>Response time</th>
-              <th>Last</th>
-              <th>24 h</th>
-              <th>7 d</th>
-              <th>30 d</th>
-            </tr>
-          </thead>
-          <tbody>
-            {targets.map((t) => (
-              <tr key={t.id} data-testid="target-row" data-id={t.id}>
-                <td>
-                  <a
-                    href={`/uptime?target=${encodeURIComponent(t.id)}`}
-                    onClick={(e) => {
-                      e.preventDefault();
-                      select(t.id);
-                    }}
-                  >
-                    {t.name ?? t.id}
-                  </a>
-                  <div class="uptime-url">{addressOf(t)}</div>
-                </td>
-                <td>
-                  <StatePill state={t.state} />
-                </td>
-                <td>
-                  <Sparkline values={spark[t.id] ?? []} />
-                </td>
-                <td class="num" data-testid="target-last">
-                  {t.lastCheck ? `${Math.round(t.lastCheck.durationMs)} ms` : '–'}
-                </td>
-                <td class="num" data-testid="target-uptime-24h">
-                  {pct(t.uptime.h24)}
-                </td>
-                <td class="num">{pct(t.uptime.d7)}</td>
-                <td class="num">{pct(t.uptime.d30)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </section>
-  );
-}
-
-/** A small uPlot line of the last response times. */
-function Sparkline({ values }: { values: readonly number[] }) {
-  const el = useRef<HTMLDivElement>(null);
-  const chart = useRef<uPlot | null>(null);
-  useEffect(() => {
-    if (!el.current) return;
-    chart.current = new uPlot(
-      {
-        width: 140,
-        height: 28,
-        cursor: { show: false },
-        legend: { show: false },
-        scales: { x: { time: false } },
-        axes: [{ show: false }, { show: false }],
-        series: [{}, { stroke: '#2f6fed', width: 1.5, points: { show: false } }],
-      },
-      [[], []],
-      el.current,
-    );
-    return () => chart.current?.destroy();
-  }, []);
-  useEffect(() => {
-    chart.current?.setData([values.map((_, i) => i), [...values]]);
-  }, [values]);
-  return <div class="sparkline" ref={el} data-testid="sparkline" data-points={values.length} />;
 }
 
 const PHASES = [
@@ -240,7 +128,9 @@ function PhaseChart({ checks }: { checks: readonly CheckView[] }) {
         width: Math.max(320, el.current.clientWidth || 800),
         height: 240,
         scales: { x: { time: true } },
-        axes: [{}, { label: 'ms' }],
+        // Short labels and room for them: uPlot's default puts a full date in the first label, wider
+        // than the space between ticks, so neighbours overlapped ("12/3/26 4:29pm4:30pm").
+        axes: [{ space: 70, size: 44, values: timeAxisValues }, { label: 'ms' }],
         series: [
           {},
           ...PHASES.map(([, label, color]) => ({
