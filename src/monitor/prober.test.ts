@@ -51,6 +51,30 @@ test('a refresh that finds the targets version unchanged reads no targets', asyn
   }
 });
 
+test('a paused target is not scheduled, whether preloaded from the file or read from the store', async () => {
+  const paused = { ...target('p', 1), paused: true };
+  const prober = new Prober({
+    targets: () => Promise.resolve([target('a', 1), paused]),
+    emit: () => undefined,
+    region: 'local',
+    shard: parseShard('0/1'),
+    concurrency: 10,
+    perHost: 2,
+    refreshMs: 60_000,
+    metrics: new MonitorMetrics(new Registry()),
+    logger: pino({ level: 'silent' }),
+    probeContext: { lastPush: () => Promise.resolve(undefined), pingCommand: 'ping' },
+  });
+  prober.preload([paused, target('b', 1)]);
+  assert.equal(prober.targetCount, 1, 'preloaded: only b');
+  await prober.start();
+  try {
+    assert.equal(prober.targetCount, 1, 'from the store: only a');
+  } finally {
+    await prober.stop();
+  }
+});
+
 test(
   'slots a target misses while its check waits for a per-host place count under their own reason and travel with its next check',
   { timeout: 60_000 },

@@ -159,7 +159,7 @@ export class Prober {
     const parts = (this.#preloadParts ??= new PlanParts(compilePattern));
     for (const target of targets) {
       const key = identity(target);
-      if (!inShard(key, this.#o.shard) || this.#entries.has(key)) continue;
+      if (!inShard(key, this.#o.shard) || this.#entries.has(key) || target.paused === true) continue;
       const entry = this.#plan(target, key, now, parts, undefined);
       this.#entries.set(key, entry);
       this.#heap.push(entry);

@@ -58,9 +58,9 @@ export function parseTargetsFile(
   now: number,
   defaultTenant = 'default',
 ): FileDefinitions {
-  const reader = new TargetsFileReader(file, knownTenants, now);
+  const reader = new TargetsFileReader(file, knownTenants, now, undefined, defaultTenant);
   for (const line of text.split('\n')) reader.line(line);
-  return reader.finish() ?? parseWholeDocument(text, file, knownTenants, now);
+  return reader.finish() ?? parseWholeDocument(text, file, knownTenants, now, defaultTenant);
 }
 
 /** The whole file as one YAML document: what the streaming reader falls back to (see TargetsFileReader). */
@@ -69,6 +69,8 @@ function parseWholeDocument(
   file: string,
   knownTenants: ReadonlySet<string>,
   now: number,
+  /** The tenant of items that name none. */
+  defaultTenant: string,
   /** Targets read already, item by item: only the other sections are in `text`. */
   streamed?: Target[],
 ): FileDefinitions {
@@ -198,6 +200,7 @@ function targetOf(
 export class TargetsFileReader {
   readonly #file: string;
   readonly #tenants: ReadonlySet<string>;
+  readonly #defaultTenant: string;
   readonly #meta: { source: 'file'; createdAt: number; updatedAt: number };
   /** Everything but the target items, with their lines left empty. */
   #rest: string[] = [];
@@ -220,8 +223,11 @@ export class TargetsFileReader {
     knownTenants: ReadonlySet<string>,
     now: number,
     onBatch?: (targets: readonly Target[]) => void,
+    /** The tenant of items that name none. */
+    defaultTenant = 'default',
   ) {
     this.#onBatch = onBatch;
+    this.#defaultTenant = defaultTenant;
     this.#file = file;
     this.#tenants = knownTenants;
     this.#meta = { source: 'file', createdAt: now, updatedAt: now };
@@ -333,7 +339,7 @@ export class TargetsFileReader {
       const i = this.targets.length;
       if (!isMap(item)) throw problem(item ?? seq, `targets[${i}] must be a mapping`);
       const raw = values[k] as Record<string, unknown>;
-      const { id, tenant = 'default', ...rest } = raw;
+      const { id, tenant = this.#defaultTenant, ...rest } = raw;
       const at = (key: string) => (item.get(key, true) as Node | undefined) ?? item;
       if (typeof id !== 'string' || !TARGET_ID.test(id)) {
         throw problem(at('id'), `targets[${i}].id must be letters, digits, ".", "_" or "-" (at most 128)`);
@@ -359,7 +365,14 @@ export class TargetsFileReader {
     if (this.#fallback) return undefined;
     const rest = this.#rest.join('\n');
     this.#rest = [];
-    return parseWholeDocument(rest, this.#file, this.#tenants, this.#meta.createdAt, this.targets);
+    return parseWholeDocument(
+      rest,
+      this.#file,
+      this.#tenants,
+      this.#meta.createdAt,
+      this.#defaultTenant,
+      this.targets,
+    );
   }
 }
 
@@ -399,7 +412,7 @@ export async function readTargetsFile(
   const text = await readFile(file, 'utf8').catch((cause: unknown) => {
     throw cannot(cause);
   });
-  return parseWholeDocument(text, file, knownTenants, now);
+  return parseWholeDocument(text, file, knownTenants, now, 'default');
 }
 
 /** The sections a targets file may have. */
