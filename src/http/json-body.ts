@@ -140,7 +140,7 @@ class StringScan {
     for (const short = Math.min(text.length, at + SHORT_STRING); at < short; at++) {
       const d = text.charCodeAt(at);
       if (d === QUOTE) return at;
-      // Only a \\u escape can be more than two units, or refused.
+      // Only a `\u` escape can be more than two units, or refused.
       if (d === BACKSLASH) at = text.charCodeAt(at + 1) === SMALL_U ? escape(text, at) : at + 1;
     }
     for (;;) {
