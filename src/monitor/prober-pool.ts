@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { NewRecord } from '../log/record.ts';
 import { limitKeyOf } from './kinds/plan.ts';
 import type { Check } from './model.ts';
-import type { ProberOptions } from './prober.ts';
+import { refreshEvery, type ProberOptions } from './prober.ts';
 import { stableHash, type Shard } from './schedule.ts';
 import type { Push } from './store/repositories.ts';
 import type { Target } from './target.ts';
@@ -99,17 +99,15 @@ export class ProberPool {
   async start(): Promise<void> {
     await this.ready();
     await this.refresh();
-    const loop = () => {
-      this.#refreshTimer = setTimeout(() => {
-        this.refresh()
-          .catch((err: unknown) =>
-            this.#o.logger.error({ err }, 'reading targets failed; keeping the current set'),
-          )
-          .finally(() => !this.#stopped && loop());
-      }, this.#o.refreshMs);
-      this.#refreshTimer.unref();
-    };
-    loop();
+    refreshEvery(
+      this.#o.refreshMs,
+      () => this.refresh(),
+      this.#o.logger,
+      () => this.#stopped,
+      (timer) => {
+        this.#refreshTimer = timer;
+      },
+    );
   }
 
   async #spawn(): Promise<void> {

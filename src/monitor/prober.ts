@@ -136,17 +136,15 @@ export class Prober {
 
   async start(): Promise<void> {
     await this.refresh();
-    const loop = () => {
-      this.#refreshTimer = setTimeout(() => {
-        this.refresh()
-          .catch((err: unknown) =>
-            this.#o.logger.error({ err }, 'reading targets failed; keeping the current set'),
-          )
-          .finally(() => !this.#stopped && loop());
-      }, this.#o.refreshMs);
-      this.#refreshTimer.unref();
-    };
-    loop();
+    refreshEvery(
+      this.#o.refreshMs,
+      () => this.refresh(),
+      this.#o.logger,
+      () => this.#stopped,
+      (timer) => {
+        this.#refreshTimer = timer;
+      },
+    );
   }
 
   /**
@@ -379,4 +377,27 @@ export class Prober {
       );
     }
   }
+}
+
+/**
+ * Re-reads the target set every `ms` until `stopped()`: a failed read is logged and the current set
+ * kept. `onTimer` gets each timer, for the caller to clear on stop.
+ */
+export function refreshEvery(
+  ms: number,
+  refresh: () => Promise<void>,
+  logger: Logger,
+  stopped: () => boolean,
+  onTimer: (timer: NodeJS.Timeout) => void,
+): void {
+  const loop = () => {
+    const timer = setTimeout(() => {
+      refresh()
+        .catch((err: unknown) => logger.error({ err }, 'reading targets failed; keeping the current set'))
+        .finally(() => !stopped() && loop());
+    }, ms);
+    timer.unref();
+    onTimer(timer);
+  };
+  loop();
 }

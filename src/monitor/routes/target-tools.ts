@@ -16,12 +16,11 @@ import {
   MONITOR_KINDS,
   parseTargetSpec,
   specOf,
-  TARGET_ID,
   type Target,
   type TargetSpec,
 } from '../target.ts';
 import { checkView } from './schemas.ts';
-import { specOrThrow, TargetInput, tokenTaken } from './targets.ts';
+import { TargetInput, targetFromBody, tokenTaken } from './targets.ts';
 
 /** Most targets one bulk action or one import may touch. */
 export const BULK_LIMIT = 20_000;
@@ -195,21 +194,9 @@ export function registerTargetToolRoutes(base: FastifyInstance, ctx: RouteContex
     },
     async (request) => {
       const tenant = request.principal!.tenant;
-      const { id, ...rest } = (request.body ?? {}) as Record<string, unknown>;
-      if (id !== undefined && (typeof id !== 'string' || !TARGET_ID.test(id))) {
-        throw new BeaconError('TARGET_INVALID', 'id must be letters, digits, ".", "_" or "-" (at most 128)');
-      }
-      const spec = specOrThrow(rest);
       const now = Date.now();
-      const target: Target = {
-        ...spec,
-        id: id ?? 'preview',
-        tenant,
-        source: 'api',
-        // Old enough that a push target without a push is judged (missed), not pending.
-        createdAt: 0,
-        updatedAt: now,
-      };
+      // createdAt 0: old enough that a push target without a push is judged (missed), not pending.
+      const target = targetFromBody(request.body, tenant, () => 'preview', { createdAt: 0, updatedAt: now });
       const { plan } = planTarget(target, new PlanParts(compilePattern));
       const result = (await runProbe(
         plan,
@@ -222,7 +209,7 @@ export function registerTargetToolRoutes(base: FastifyInstance, ctx: RouteContex
       return {
         check: checkView({
           ...result,
-          kind: spec.kind ?? 'http',
+          kind: target.kind ?? 'http',
           tenant,
           target: target.id,
           region: config.monitor.region,

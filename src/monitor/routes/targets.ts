@@ -95,6 +95,23 @@ function targetView(
   };
 }
 
+/**
+ * A new target from a create body (`id` optional, the rest a spec): TARGET_INVALID for a bad id or
+ * spec. Without an id it is given `defaultId`.
+ */
+export function targetFromBody(
+  body: unknown,
+  tenant: string,
+  defaultId: () => string,
+  times: { createdAt: number; updatedAt: number },
+): Target {
+  const { id, ...rest } = (body ?? {}) as Record<string, unknown>;
+  if (id !== undefined && (typeof id !== 'string' || !TARGET_ID.test(id))) {
+    throw new BeaconError('TARGET_INVALID', 'id must be letters, digits, ".", "_" or "-" (at most 128)');
+  }
+  return { ...specOrThrow(rest), id: id ?? defaultId(), tenant, source: 'api', ...times };
+}
+
 /** A valid spec from the API, or TARGET_INVALID naming every problem. A push target gets a token. */
 export function specOrThrow(input: unknown): TargetSpec {
   const parsed = parseTargetSpec(input);
@@ -150,21 +167,11 @@ export function registerTargetRoutes(base: FastifyInstance, ctx: RouteContext<Mo
       },
     },
     async (request, reply) => {
-      const tenant = request.principal!.tenant;
-      const { id, ...rest } = (request.body ?? {}) as Record<string, unknown>;
-      if (id !== undefined && (typeof id !== 'string' || !TARGET_ID.test(id))) {
-        throw new BeaconError('TARGET_INVALID', 'id must be letters, digits, ".", "_" or "-" (at most 128)');
-      }
-      const spec = specOrThrow(rest);
       const now = Date.now();
-      const target: Target = {
-        ...spec,
-        id: id ?? uuidv7(),
-        tenant,
-        source: 'api',
+      const target = targetFromBody(request.body, request.principal!.tenant, uuidv7, {
         createdAt: now,
         updatedAt: now,
-      };
+      });
       if (!(await store.targets.create(target).catch(tokenTaken)))
         throw new BeaconError('CONFLICT', `target ${target.id} exists`);
       changed();
