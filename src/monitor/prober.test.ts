@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { MonitorMetrics } from './metrics.ts';
 import type { Check } from './model.ts';
-import { Prober } from './prober.ts';
+import { Prober, type ProberOptions } from './prober.ts';
 import { parseShard } from './schedule.ts';
 import { sampleTarget } from '../../test/helpers/targets.ts';
 
@@ -14,16 +14,9 @@ import { sampleTarget } from '../../test/helpers/targets.ts';
 const target = (id: string, updatedAt: number) =>
   sampleTarget(id, { updatedAt, url: `http://127.0.0.1:9/${id}`, intervalSeconds: 86_400, timeoutMs: 1000 });
 
-test('a refresh that finds the targets version unchanged reads no targets', async () => {
-  let set = [target('a', 1), target('b', 1)];
-  let version = 'v1';
-  let reads = 0;
-  const prober = new Prober({
-    targets: () => {
-      reads += 1;
-      return Promise.resolve(set);
-    },
-    version: () => Promise.resolve(version),
+/** A prober of the given targets that checks nothing while a test runs. */
+const quietProber = (options: Pick<ProberOptions, 'targets'> & Partial<ProberOptions>) =>
+  new Prober({
     emit: () => undefined,
     region: 'local',
     shard: parseShard('0/1'),
@@ -33,6 +26,19 @@ test('a refresh that finds the targets version unchanged reads no targets', asyn
     metrics: new MonitorMetrics(new Registry()),
     logger: pino({ level: 'silent' }),
     probeContext: { lastPush: () => Promise.resolve(undefined), pingCommand: 'ping' },
+    ...options,
+  });
+
+test('a refresh that finds the targets version unchanged reads no targets', async () => {
+  let set = [target('a', 1), target('b', 1)];
+  let version = 'v1';
+  let reads = 0;
+  const prober = quietProber({
+    targets: () => {
+      reads += 1;
+      return Promise.resolve(set);
+    },
+    version: () => Promise.resolve(version),
   });
   await prober.start();
   try {
@@ -53,18 +59,7 @@ test('a refresh that finds the targets version unchanged reads no targets', asyn
 
 test('a paused target is not scheduled, whether preloaded from the file or read from the store', async () => {
   const paused = { ...target('p', 1), paused: true };
-  const prober = new Prober({
-    targets: () => Promise.resolve([target('a', 1), paused]),
-    emit: () => undefined,
-    region: 'local',
-    shard: parseShard('0/1'),
-    concurrency: 10,
-    perHost: 2,
-    refreshMs: 60_000,
-    metrics: new MonitorMetrics(new Registry()),
-    logger: pino({ level: 'silent' }),
-    probeContext: { lastPush: () => Promise.resolve(undefined), pingCommand: 'ping' },
-  });
+  const prober = quietProber({ targets: () => Promise.resolve([target('a', 1), paused]) });
   prober.preload([paused, target('b', 1)]);
   assert.equal(prober.targetCount, 1, 'preloaded: only b');
   await prober.start();
