@@ -79,9 +79,7 @@ export const StatusUpdateSpecSchema = Type.Object(
       UPDATE_STATUSES.map((s) => Type.Literal(s)),
       { description: 'investigating, identified, monitoring or resolved.' },
     ),
-    at: Type.Optional(
-      Type.String({ format: 'date-time', description: 'When it happened (default: now).' }),
-    ),
+    at: Type.Optional(Type.String({ format: 'date-time', description: 'When it happened (default: now).' })),
   },
   { additionalProperties: false },
 );

@@ -94,9 +94,14 @@ export function runStatusPageContract(target: StoreContractTarget): void {
     it('a slug and a domain are unique across tenants; an id only within one', async (store) => {
       assert.equal(await store.statusPages.create(page('p1', { domain: 'status.example.com' })), 'ok');
       assert.equal(await store.statusPages.create(page('p1', { slug: 'other' })), 'id-taken');
-      assert.equal(await store.statusPages.create(page('p9', { tenant: 't2', slug: 'page-p1' })), 'slug-taken');
       assert.equal(
-        await store.statusPages.create(page('p9', { tenant: 't2', slug: 'free', domain: 'status.example.com' })),
+        await store.statusPages.create(page('p9', { tenant: 't2', slug: 'page-p1' })),
+        'slug-taken',
+      );
+      assert.equal(
+        await store.statusPages.create(
+          page('p9', { tenant: 't2', slug: 'free', domain: 'status.example.com' }),
+        ),
         'domain-taken',
       );
       assert.equal(await store.statusPages.create(page('p1', { tenant: 't2', slug: 'theirs' })), 'ok');
@@ -106,12 +111,22 @@ export function runStatusPageContract(target: StoreContractTarget): void {
         'slug-taken',
       );
       assert.equal(
-        await store.statusPages.update('t2', 'p1', { ...spec, slug: 'theirs', domain: 'status.example.com' }, T0),
+        await store.statusPages.update(
+          't2',
+          'p1',
+          { ...spec, slug: 'theirs', domain: 'status.example.com' },
+          T0,
+        ),
         'domain-taken',
       );
       // A page keeps its own slug and domain when it is saved again.
       assert.equal(
-        await store.statusPages.update('t1', 'p1', { ...spec, slug: 'page-p1', domain: 'status.example.com' }, T0),
+        await store.statusPages.update(
+          't1',
+          'p1',
+          { ...spec, slug: 'page-p1', domain: 'status.example.com' },
+          T0,
+        ),
         'ok',
       );
       assert.equal((await store.statusPages.bySlug('theirs'))?.tenant, 't2');
@@ -158,7 +173,7 @@ export function runStatusPageContract(target: StoreContractTarget): void {
         updatedAt: T0 + 6000,
       });
       assert.equal(
-        await store.statusPages.editUpdate('t2', 'p1', 'a', { ...edited!, title: 'x' }, T0),
+        await store.statusPages.editUpdate('t2', 'p1', 'a', { ...edited, title: 'x' }, T0),
         false,
         'another tenant cannot edit it',
       );
@@ -174,7 +189,11 @@ export function runStatusPageContract(target: StoreContractTarget): void {
     it('a page reads its targets by ids with their current check, and their incidents in one query', async (store) => {
       for (const id of ['api', 'db', 'web']) assert.equal(await store.targets.create(sampleTarget(id)), true);
       assert.equal(await store.targets.create(sampleTarget('web', { tenant: 't2' })), true);
-      const found = await store.monitor.searchTargets({ tenant: 't1', ids: ['web', 'api', 'gone'], limit: 10 });
+      const found = await store.monitor.searchTargets({
+        tenant: 't1',
+        ids: ['web', 'api', 'gone'],
+        limit: 10,
+      });
       assert.deepEqual(
         found.map((t) => [t.target.id, t.current]),
         [

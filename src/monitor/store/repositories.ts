@@ -15,12 +15,7 @@ import type {
   TargetFacts,
   TargetState,
 } from '../model.ts';
-import type {
-  StatusPage,
-  StatusPageSpec,
-  StatusUpdate,
-  UpdateCursor,
-} from '../status-page.ts';
+import type { StatusPage, StatusPageSpec, StatusUpdate, UpdateCursor } from '../status-page.ts';
 import type { MonitorKind, Target, TargetSource, TargetSpec } from '../target.ts';
 import type { Compacted, Series, StoredCheck } from './check-history.ts';
 
@@ -278,7 +273,12 @@ export interface StatusPageRepository {
   byDomain(domain: string): Promise<StatusPage | undefined>;
   create(page: StatusPage): Promise<Exclude<StatusPageWrite, 'not-found'>>;
   /** Replaces a page's spec. */
-  update(tenant: string, id: string, spec: StatusPageSpec, at: number): Promise<Exclude<StatusPageWrite, 'id-taken'>>;
+  update(
+    tenant: string,
+    id: string,
+    spec: StatusPageSpec,
+    at: number,
+  ): Promise<Exclude<StatusPageWrite, 'id-taken'>>;
   /** Deletes a page and its updates. */
   delete(tenant: string, id: string): Promise<boolean>;
   /** False when the page has an update with this id already. */
@@ -286,7 +286,13 @@ export interface StatusPageRepository {
   getUpdate(tenant: string, page: string, id: string): Promise<StatusUpdate | undefined>;
   /** A page's updates, newest `at` first (then id, descending), keyset-paged. */
   listUpdates(tenant: string, page: string, limit: number, before?: UpdateCursor): Promise<StatusUpdate[]>;
-  editUpdate(tenant: string, page: string, id: string, fields: StatusUpdateFields, at: number): Promise<boolean>;
+  editUpdate(
+    tenant: string,
+    page: string,
+    id: string,
+    fields: StatusUpdateFields,
+    at: number,
+  ): Promise<boolean>;
   deleteUpdate(tenant: string, page: string, id: string): Promise<boolean>;
 }
 
