@@ -37,8 +37,8 @@ export const StatusPageSpecSchema = Type.Object(
       description: 'Public name: the page is `/status/{slug}`. Unique across the instance.',
     }),
     title: Type.String({ minLength: 1, maxLength: 200 }),
-    description: Type.String({ maxLength: 2000, default: '' }),
-    groups: Type.Array(StatusGroupSchema, { maxItems: 50, default: [] }),
+    description: Type.Optional(Type.String({ maxLength: 2000, default: '' })),
+    groups: Type.Optional(Type.Array(StatusGroupSchema, { maxItems: 50, default: [] })),
     domain: Type.Optional(
       Type.String({
         maxLength: 253,
@@ -47,16 +47,37 @@ export const StatusPageSpecSchema = Type.Object(
           'A host name of its own (`status.example.com`): a request for `/` whose Host header is this gets the page.',
       }),
     ),
-    theme: Type.Union([Type.Literal('light'), Type.Literal('dark')], { default: 'light' }),
-    showResponseTimes: Type.Boolean({ default: false, description: 'Show each target’s average latency.' }),
-    showTargetUrls: Type.Boolean({
-      default: false,
-      description: 'Show what each target checks (its URL or host); otherwise only its display name.',
-    }),
+    theme: Type.Optional(Type.Union([Type.Literal('light'), Type.Literal('dark')], { default: 'light' })),
+    showResponseTimes: Type.Optional(
+      Type.Boolean({ default: false, description: 'Show each target’s average latency.' }),
+    ),
+    showTargetUrls: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description: 'Show what each target checks (its URL or host); otherwise only its display name.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
-export type StatusPageSpec = Type.Static<typeof StatusPageSpecSchema>;
+/** A page as given: fields with defaults may be left out. */
+export type StatusPageInput = Type.Static<typeof StatusPageSpecSchema>;
+/** Fields of a page that have defaults. */
+type Defaulted = 'description' | 'groups' | 'theme' | 'showResponseTimes' | 'showTargetUrls';
+/** A page's spec with its defaults filled in, as stored. */
+export type StatusPageSpec = Omit<StatusPageInput, Defaulted> & Required<Pick<StatusPageInput, Defaulted>>;
+
+/** A spec with the defaults of whatever was left out. */
+export function specWithDefaults(input: StatusPageInput): StatusPageSpec {
+  return {
+    ...input,
+    description: input.description ?? '',
+    groups: input.groups ?? [],
+    theme: input.theme ?? 'light',
+    showResponseTimes: input.showResponseTimes ?? false,
+    showTargetUrls: input.showTargetUrls ?? false,
+  };
+}
 
 /** A stored status page. */
 export interface StatusPage extends StatusPageSpec {
@@ -74,7 +95,9 @@ export type UpdateStatus = (typeof UPDATE_STATUSES)[number];
 export const StatusUpdateSpecSchema = Type.Object(
   {
     title: Type.String({ minLength: 1, maxLength: 200 }),
-    body: Type.String({ maxLength: 20000, default: '', description: 'Markdown; raw HTML is shown as text.' }),
+    body: Type.Optional(
+      Type.String({ maxLength: 20000, default: '', description: 'Markdown; raw HTML is shown as text.' }),
+    ),
     status: Type.Union(
       UPDATE_STATUSES.map((s) => Type.Literal(s)),
       { description: 'investigating, identified, monitoring or resolved.' },

@@ -12,6 +12,7 @@ import { DEFINITION_ID } from '../maintenance.ts';
 import type { StatusCache } from '../status/cache.ts';
 import {
   checkGroups,
+  specWithDefaults,
   StatusPageSpecSchema,
   StatusUpdateSpecSchema,
   type StatusPage,
@@ -145,8 +146,8 @@ export function registerStatusPageRoutes(
     },
     async (request, reply) => {
       const tenant = request.principal!.tenant;
-      const { id = uuidv7(), ...spec } = request.body;
-      await checked(tenant, spec);
+      const { id = uuidv7(), ...input } = request.body;
+      const spec = await checked(tenant, specWithDefaults(input));
       const now = Date.now();
       const created: StatusPage = { ...spec, tenant, id, createdAt: now, updatedAt: now };
       refuse(await repo.create(created), spec, id);
@@ -213,7 +214,7 @@ export function registerStatusPageRoutes(
     async (request) => {
       const tenant = request.principal!.tenant;
       const current = await require(tenant, request.params.id);
-      const spec = await checked(tenant, request.body);
+      const spec = await checked(tenant, specWithDefaults(request.body));
       const now = Date.now();
       refuse(await repo.update(tenant, current.id, spec, now), spec, current.id);
       cache.forget(current.slug);
@@ -264,7 +265,7 @@ export function registerStatusPageRoutes(
     async (request, reply) => {
       const tenant = request.principal!.tenant;
       const current = await require(tenant, request.params.id);
-      const { id = uuidv7(), title, body, status, at } = request.body;
+      const { id = uuidv7(), title, body = '', status, at } = request.body;
       const now = Date.now();
       const update: StatusUpdate = {
         tenant,
@@ -336,7 +337,7 @@ export function registerStatusPageRoutes(
       const current = await require(tenant, request.params.id);
       const held = await repo.getUpdate(tenant, current.id, request.params.update);
       if (!held) throw new BeaconError('NOT_FOUND', `no update ${request.params.update}`);
-      const { title, body, status, at } = request.body;
+      const { title, body = '', status, at } = request.body;
       const fields = { title, body, status, at: epochMs(at) ?? held.at };
       const now = Date.now();
       if (!(await repo.editUpdate(tenant, current.id, held.id, fields, now)))

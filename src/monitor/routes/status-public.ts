@@ -133,7 +133,7 @@ function statusJson(view: StatusView) {
   };
 }
 
-const SlugParams = Type.Object({ slug: Type.String({ maxLength: 200, description: 'The page’s slug.' }) });
+const SlugParams = Type.Object({ slug: Type.String({ description: 'The page’s slug.' }) });
 const SLUG = new RegExp(STATUS_SLUG);
 /** A page's own style only: no script, nothing from elsewhere. */
 const CSP =
