@@ -2,13 +2,15 @@ import { renderMarkdown } from './markdown.ts';
 import type { DayBar, PublicIncident, PublicState, PublicTarget, StatusView } from './view.ts';
 
 /** Text for HTML content and attribute values. */
+const ENTITIES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
+  return text.replace(/[&<>"']/g, (c) => ENTITIES[c]!);
 }
 const e = escapeHtml;
 
@@ -37,7 +39,16 @@ const UPDATE_WORDS = {
 
 /** `2026-12-04 10:32 UTC` */
 const utc = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+/** `2026-12-04`, remembered: a page names the same 90 days thousands of times. */
+const days = new Map<number, string>();
+function day(ms: number): string {
+  let text = days.get(ms);
+  if (text === undefined) {
+    if (days.size > 1000) days.clear();
+    days.set(ms, (text = new Date(ms).toISOString().slice(0, 10)));
+  }
+  return text;
+}
 
 /** A day's class: how green its bar is. */
 function dayClass(d: DayBar): string {
@@ -61,12 +72,7 @@ function dayTitle(d: DayBar): string {
 }
 
 function targetHtml(t: PublicTarget): string {
-  const bars = t.days
-    .map(
-      (d) =>
-        `<li class="${dayClass(d)}" title="${e(dayTitle(d))}"><span class="tip">${e(dayTitle(d))}</span></li>`,
-    )
-    .join('');
+  const bars = t.days.map((d) => `<li class="${dayClass(d)}" title="${e(dayTitle(d))}"></li>`).join('');
   return `<section class="target s-${t.state}" data-target="${e(t.id)}">
 <div class="row"><h3>${e(t.name)}</h3><span class="state">${STATE_WORDS[t.state]}</span></div>
 ${t.address === null ? '' : `<p class="address">${e(t.address)}</p>`}
@@ -88,8 +94,7 @@ main{max-width:880px;margin:0 auto;padding:32px 16px}h1{margin:0 0 4px;font-size
 .state{font-size:13px;font-weight:600}.s-up .state{color:var(--ok)}.s-degraded .state{color:var(--warn)}.s-down .state{color:var(--bad)}.s-maintenance .state{color:var(--maint)}.s-unknown .state,.s-paused .state{color:var(--muted)}
 .bars{display:flex;gap:2px;list-style:none;margin:8px 0 4px;padding:0;height:34px}.bars li{flex:1;border-radius:2px;position:relative;min-width:2px}
 .d-ok{background:var(--ok)}.d-warn{background:var(--warn)}.d-bad{background:var(--bad)}.d-none{background:var(--none)}
-.tip{display:none;position:absolute;bottom:40px;left:50%;transform:translateX(-50%);white-space:pre;background:var(--fg);color:var(--bg);padding:6px 8px;border-radius:4px;font-size:12px;z-index:2;pointer-events:none}
-.bars li:hover .tip{display:block}
+.bars li:hover{outline:2px solid var(--fg);outline-offset:1px}
 .update{border-top:1px solid var(--line);padding:10px 0}.update:first-of-type{border-top:0}.update .meta{color:var(--muted);font-size:13px}
 .tag{display:inline-block;font-size:12px;font-weight:600;border-radius:4px;padding:0 6px;margin-right:6px;color:#fff;background:var(--muted)}
 .t-investigating{background:var(--bad)}.t-identified{background:var(--warn)}.t-monitoring{background:var(--maint)}.t-resolved{background:var(--ok)}
@@ -98,8 +103,8 @@ footer{color:var(--muted);font-size:13px;margin-top:28px}a{color:var(--maint)}
 
 /**
  * A public status page as one HTML document that reads without JavaScript: its state, each group
- * and target with 90 day bars (a bar's title tells its uptime and incidents, and a CSS tooltip shows
- * the same on hover), open incidents, maintenance and the operator's updates. `base` is the page's
+ * and target with 90 day bars (a bar's title, shown on hover, tells its uptime and incidents), open
+ * incidents, maintenance and the operator's updates. `base` is the page's
  * own path, which its JSON and feed links extend.
  */
 export function statusHtml(view: StatusView, base: string): string {

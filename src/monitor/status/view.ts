@@ -1,5 +1,5 @@
 import { covers, currentOrNext, occurrenceAt, type MaintenanceWindow } from '../maintenance.ts';
-import { stateOf, type Incident, type Rollup } from '../model.ts';
+import { stateOf, type Incident } from '../model.ts';
 import { ROLLUP_MS } from '../rollup.ts';
 import type { ListedTarget, MonitorRepositories } from '../store/repositories.ts';
 import type { StatusPage, StatusUpdate } from '../status-page.ts';
@@ -164,11 +164,8 @@ export async function statusView(
     endedAt: i.endedAt,
     cause: i.cause,
   });
-  const rollupsOf = new Map<string, Rollup[]>();
-  for (const r of rollups) rollupsOf.set(r.target, [...(rollupsOf.get(r.target) ?? []), r]);
-  const incidentsOf = new Map<string, PublicIncident[]>();
-  for (const i of incidents)
-    incidentsOf.set(i.target, [...(incidentsOf.get(i.target) ?? []), publicIncident(i)]);
+  const rollupsOf = groupBy(rollups, (r) => r.target);
+  const incidentsOf = groupBy(incidents.map(publicIncident), (i) => i.target);
 
   const pageWindows = windows.filter((w) =>
     resolved.flat().some((t) => covers(w, t.target.id, t.target.tags)),
@@ -244,6 +241,17 @@ export async function statusView(
     maintenance: maintenance.sort((a, b) => a.start - b.start),
     updates,
   };
+}
+
+/** Items by a key, in their order. */
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const list = groups.get(key(item));
+    if (list) list.push(item);
+    else groups.set(key(item), [item]);
+  }
+  return groups;
 }
 
 /** Percent with two decimals, never rounded up to 100 while anything failed. */
