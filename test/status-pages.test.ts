@@ -323,6 +323,12 @@ test('another tenant can neither see nor change a page, and its own page never s
     beta.groups.map((g) => g.targets.length),
     [0, 0],
   );
+  // A disabled tenant's pages go dark.
+  await call('/v1/tenants/beta/disable', { method: 'POST' }, 200);
+  const dark = await fetch(`${beacon.url}/status/beta-page/feed.atom`);
+  assert.equal(dark.status, 404);
+  assert.equal(await errorCode(dark), 'STATUS_PAGE_NOT_FOUND');
+  await call('/v1/tenants/beta/enable', { method: 'POST' }, 200);
   const alpha = await call<{ title: string; updates: unknown[] }>('/status/alpha.json', { token: null });
   assert.equal(alpha.title, 'Acme status');
   assert.equal(alpha.updates.length, 1);
@@ -349,6 +355,7 @@ test('unknown slugs are 404 with a code; an ETag gives 304; the cap is said on t
     assert.equal(await again.text(), '');
     const stale = await fetch(beacon.url + path, { headers: { 'if-none-match': '"old"' } });
     assert.equal(stale.status, 200, path);
+    if (path.endsWith('.json')) assert.equal(stale.headers.get('access-control-allow-origin'), '*');
   }
 
   // Tags grow after the page was saved: the page shows the cap's worth and says how many are left.

@@ -163,7 +163,9 @@ export function registerPublicStatusRoutes(
 
   const view = async (slug: string): Promise<StatusView> => {
     const page = SLUG.test(slug) ? await ctx.store.statusPages.bySlug(slug) : undefined;
-    if (!page) throw new BeaconError('STATUS_PAGE_NOT_FOUND', `no status page ${slug}`);
+    // A disabled tenant's pages go dark with its tokens (after the cache, as any change).
+    if (!page || (await ctx.authenticator.tenantDisabled(page.tenant)))
+      throw new BeaconError('STATUS_PAGE_NOT_FOUND', `no status page ${slug}`);
     return statusView(ctx.store, page, { maxTargets: settings.maxTargets, now: Date.now() });
   };
 
@@ -215,6 +217,8 @@ export function registerPublicStatusRoutes(
         const body = JSON.stringify(statusJson(await view(slug)));
         return { body, type: 'application/json; charset=utf-8', etag: etagOf(body) };
       });
+      // Public data without credentials: any site may show it (a widget, another dashboard).
+      void reply.header('access-control-allow-origin', '*');
       return send(request, reply, rendered);
     },
   );
