@@ -417,4 +417,36 @@ test('a day bar’s title tells the incidents that touched it', async () => {
   const text = await (await fetch(`${beacon.url}/status/bars`)).text();
   const today = new Date(Date.now() - (Date.now() % DAY)).toISOString().slice(0, 10);
   assert.match(text, new RegExp(`title="${today}: [^"]*1 incident:\\nstatus in eu from [^"]*ongoing"`));
+
+  // A maintenance window in force over the db: the db reads maintenance and the page names the window.
+  await call(
+    '/v1/maintenance-windows',
+    {
+      method: 'POST',
+      json: {
+        title: 'Database upgrade',
+        targets: ['db'],
+        start: new Date(Date.now() - 3_600_000).toISOString(),
+        end: new Date(Date.now() + 3_600_000).toISOString(),
+      },
+    },
+    201,
+  );
+  await call('/v1/status-pages', { method: 'POST', json: { ...spec, slug: 'maintained' } }, 201);
+  const json = await call<{
+    groups: { name: string; state: string }[];
+    maintenance: { title: string; active: boolean }[];
+  }>('/status/maintained.json', { token: null });
+  assert.deepEqual(
+    json.groups.map((g) => [g.name, g.state]),
+    [
+      ['Web', 'down'],
+      ['Data', 'maintenance'],
+    ],
+  );
+  assert.deepEqual(json.maintenance, [{ ...json.maintenance[0], title: 'Database upgrade', active: true }]);
+  assert.match(
+    await (await fetch(`${beacon.url}/status/maintained`)).text(),
+    /Database upgrade<\/strong>: in progress/,
+  );
 });
