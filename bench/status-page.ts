@@ -15,6 +15,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { loadConfig } from '../src/config/load.ts';
 import { statusHtml } from '../src/monitor/status/html.ts';
 import { statusView } from '../src/monitor/status/view.ts';
@@ -100,7 +101,7 @@ export async function runStatusPage(options: { quick: boolean }): Promise<BenchR
     const json = new Histogram();
     const floor = new Histogram();
     const render = new Histogram();
-    let bytes = 0;
+    let body = '';
     step(`${TITLE}: ${iterations} requests of each, alternating`);
     for (let i = 0; i < iterations + 10; i++) {
       // The first ten warm up: compiled statements, JIT.
@@ -109,11 +110,10 @@ export async function runStatusPage(options: { quick: boolean }): Promise<BenchR
       await time(() => get(`${beacon.url}/status/bench.json`), sink ?? json);
       await time(() => get(`${beacon.url}/healthz`), sink ?? floor);
       await time(async () => {
-        const body = statusHtml(
+        body = statusHtml(
           await statusView(beacon.store, page, { maxTargets: TARGETS, now: Date.now() }),
           '/status/bench',
         );
-        bytes = body.length;
       }, sink ?? render);
     }
     const load = loadavg()[0];
@@ -129,7 +129,8 @@ export async function runStatusPage(options: { quick: boolean }): Promise<BenchR
       ...of('render alone (store + HTML)', r),
       { name: 'HTML / no-op, p50', value: h.p50 / f.p50, unit: 'ratio', load },
       { name: 'JSON / no-op, p50', value: j.p50 / f.p50, unit: 'ratio', load },
-      { name: 'HTML page size', value: bytes, unit: 'bytes' },
+      { name: 'HTML page size', value: Buffer.byteLength(body), unit: 'bytes' },
+      { name: 'HTML page size, gzipped (as sent)', value: gzipSync(body).length, unit: 'bytes' },
     ];
     printTable(TITLE, figures);
     return { title: TITLE, figures };

@@ -114,6 +114,7 @@ test('a page is created, listed, read, replaced and deleted; the public page sho
   assert.equal(html.status, 200);
   assert.match(html.headers.get('content-type')!, /text\/html/);
   assert.match(html.headers.get('cache-control')!, /public, max-age=30/);
+  assert.equal(html.headers.get('content-encoding'), 'gzip', 'sent gzipped to a client that takes it');
   const text = await html.text();
   assert.match(text, /Acme status/);
   assert.match(text, /Some systems are down/);

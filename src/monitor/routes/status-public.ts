@@ -7,7 +7,7 @@ import { TokenBuckets } from '../../http/rate-limit.ts';
 import { errorResponses, IsoTime } from '../../http/schemas.ts';
 import { isoTime, isoTimeOrNull } from '../../wire/time.ts';
 import { statusAtom } from '../status/atom.ts';
-import { etagOf, type Rendered, type StatusCache } from '../status/cache.ts';
+import { renderedOf, type Rendered, type StatusCache } from '../status/cache.ts';
 import { statusHtml } from '../status/html.ts';
 import { renderMarkdown } from '../status/markdown.ts';
 import { statusView, type PublicIncident, type StatusView } from '../status/view.ts';
@@ -133,6 +133,17 @@ function statusJson(view: StatusView) {
   };
 }
 
+/** True when an Accept-Encoding header takes gzip (not with q=0). */
+function acceptsGzip(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  return header.split(',').some((part) => {
+    const [coding, ...params] = part.trim().toLowerCase().split(';');
+    if (coding !== 'gzip' && coding !== '*') return false;
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
+}
+
 const SlugParams = Type.Object({ slug: Type.String({ description: 'The page’s slug.' }) });
 const SLUG = new RegExp(STATUS_SLUG);
 /** A page's own style only: no script, nothing from elsewhere. */
@@ -170,21 +181,29 @@ export function registerPublicStatusRoutes(
   };
 
   /** Sends a rendered form: 304 when the client holds it already. */
+  /** Sends a rendered form, gzipped when the client takes that: 304 when it holds it already. */
   const send = (request: FastifyRequest, reply: FastifyReply, rendered: Rendered) => {
+    const gzip = acceptsGzip(request.headers['accept-encoding']);
+    // Each encoding is its own representation, with its own tag; either held is current.
+    const gzipTag = rendered.etag.replace(/"$/, '-gz"');
     void reply
-      .header('etag', rendered.etag)
+      .header('etag', gzip ? gzipTag : rendered.etag)
       .header('cache-control', cacheControl)
       .header('vary', 'Accept-Encoding');
     const held = request.headers['if-none-match'];
-    if (held !== undefined && held.split(',').some((t) => t.trim() === rendered.etag || t.trim() === '*'))
+    if (
+      held !== undefined &&
+      held.split(',').some((t) => [rendered.etag, gzipTag, '*'].includes(t.trim().replace(/^W\//, '')))
+    )
       return reply.code(304).send();
-    return reply.type(rendered.type).send(rendered.body);
+    if (!gzip) return reply.type(rendered.type).send(rendered.body);
+    return reply.type(rendered.type).header('content-encoding', 'gzip').send(rendered.gzip);
   };
 
   const html = (slug: string) =>
     cache.rendered(slug, 'html', async () => {
       const body = statusHtml(await view(slug), `/status/${slug}`);
-      return { body, type: 'text/html; charset=utf-8', etag: etagOf(body) };
+      return renderedOf(body, 'text/html; charset=utf-8');
     });
 
   const hidden = { hide: true };
@@ -215,7 +234,7 @@ export function registerPublicStatusRoutes(
       const { slug } = request.params;
       const rendered = await cache.rendered(slug, 'json', async () => {
         const body = JSON.stringify(statusJson(await view(slug)));
-        return { body, type: 'application/json; charset=utf-8', etag: etagOf(body) };
+        return renderedOf(body, 'application/json; charset=utf-8');
       });
       // Public data without credentials: any site may show it (a widget, another dashboard).
       void reply.header('access-control-allow-origin', '*');
@@ -232,7 +251,7 @@ export function registerPublicStatusRoutes(
       const origin = `${request.protocol}://${request.host}`;
       const rendered = await cache.rendered(slug, `atom ${origin}`, async () => {
         const body = statusAtom(await view(slug), origin, `/status/${slug}`);
-        return { body, type: 'application/atom+xml; charset=utf-8', etag: etagOf(body) };
+        return renderedOf(body, 'application/atom+xml; charset=utf-8');
       });
       return send(request, reply, rendered);
     },

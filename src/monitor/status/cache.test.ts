@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { etagOf, StatusCache, type Rendered } from './cache.ts';
+import { gunzipSync } from 'node:zlib';
+import { etagOf, renderedOf, StatusCache, type Rendered } from './cache.ts';
 
-const rendered = (body: string): Rendered => ({ body, type: 'text/plain', etag: etagOf(body) });
+const rendered = (body: string): Rendered => renderedOf(body, 'text/plain');
 
 test('a page renders once per ttl, concurrent requests share the render, and a write forgets it', async () => {
   const cache = new StatusCache({ ttlMs: 1000 });
@@ -46,5 +47,6 @@ test('a domain is looked up once per ttl, its absence too, and a write forgets e
   cache.forget('anything');
   assert.equal(await cache.domain('status.acme.test', find, 600), 'acme');
   assert.equal(etagOf('a'), etagOf('a'));
+  assert.equal(gunzipSync(renderedOf('page', 'text/html').gzip).toString(), 'page');
   assert.notEqual(etagOf('a'), etagOf('b'));
 });
