@@ -64,8 +64,15 @@ test('the dashboard creates a status page, publishes and edits an update, and li
   await updates
     .getByTestId('status-update-body')
     .fill('The **payment** provider fails; [details](https://example.com/x).');
+  await updates.getByTestId('status-update-at').fill('2026-03-01T09:30');
   await updates.getByTestId('status-update-publish').click();
   await updates.locator('[data-testid="status-update-row"]').filter({ hasText: 'Checkout errors' }).waitFor();
+  const published = (await (await beacon.request('/v1/status-pages')).json()) as { items: { id: string }[] };
+  const listed = (await (
+    await beacon.request(`/v1/status-pages/${published.items[0]!.id}/updates`)
+  ).json()) as { items: { at: string }[] };
+  // The browser's zone is the test's (UTC here or not): the time is the local 09:30 it was given.
+  assert.equal(listed.items[0]!.at, new Date('2026-03-01T09:30').toISOString());
 
   // Edited: the title changes in place.
   await updates.getByTestId('status-update-edit').first().click();
@@ -133,4 +140,19 @@ test('with JavaScript disabled the public page reads the same', async () => {
   const page = await context.newPage();
   await assertPublicPage(page);
   await context.close();
+});
+
+test('the dashboard deletes an update and then the page, which is gone from the public too', async () => {
+  const page = await signedIn('/status-pages');
+  page.on('dialog', (dialog) => void dialog.accept());
+  const row = page.locator('[data-testid="status-page-row"]').filter({ hasText: 'Acme status' });
+  await row.getByTestId('status-page-updates').click();
+  const updates = page.getByTestId('status-updates');
+  await updates.getByTestId('status-update-row').first().waitFor();
+  await updates.getByTestId('status-update-delete').first().click();
+  await updates.getByTestId('status-update-row').waitFor({ state: 'detached' });
+  await row.getByTestId('status-page-delete').click();
+  await page.getByTestId('status-pages-empty').waitFor();
+  assert.equal((await fetch(`${beacon.url}/status/acme.json`)).status, 404);
+  await page.close();
 });

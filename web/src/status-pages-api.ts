@@ -35,6 +35,8 @@ export interface StatusUpdateSpec {
   readonly title: string;
   readonly body: string;
   readonly status: UpdateStatus;
+  /** ISO time; absent: now (on create) or unchanged (on edit). */
+  readonly at?: string;
 }
 
 export interface StatusUpdateView extends StatusUpdateSpec {

@@ -14,6 +14,13 @@ import {
 } from '../status-pages-api.ts';
 import { Field, Problem } from './settings.tsx';
 
+/** An ISO time as `datetime-local` text in the browser's zone. */
+function localTime(iso: string): string {
+  const d = new Date(iso);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
 const blank: StatusPageSpec = {
   slug: '',
   title: '',
@@ -265,6 +272,10 @@ function Updates({ api, page }: { api: StatusPagesApi; page: StatusPageView }) {
   const [title, setTitle] = useState('');
   const [status, setStatus] = useState<UpdateStatus>('investigating');
   const [body, setBody] = useState('');
+  /** `datetime-local` text in the browser's zone; empty: now (or unchanged, when editing). */
+  const [at, setAt] = useState('');
+  /** What the time field showed when an update was opened for editing. */
+  const [shownAt, setShownAt] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
 
   useEffect(() => {
@@ -280,11 +291,15 @@ function Updates({ api, page }: { api: StatusPagesApi; page: StatusPageView }) {
     setTitle('');
     setBody('');
     setStatus('investigating');
+    setAt('');
+    setShownAt('');
     setProblem(null);
   };
   const publish = (event: Event) => {
     event.preventDefault();
-    const spec = { title, body, status };
+    // A time left as shown keeps the stored one (the field holds whole minutes only).
+    const changed = at !== '' && at !== shownAt;
+    const spec = { title, body, status, ...(changed ? { at: new Date(at).toISOString() } : {}) };
     (editing ? api.edit(page.id, editing, spec) : api.publish(page.id, spec)).then(
       (u) => {
         setUpdates((list) =>
@@ -323,6 +338,13 @@ function Updates({ api, page }: { api: StatusPagesApi; page: StatusPageView }) {
             ))}
           </select>
         </label>
+        <Field
+          label="When (empty: now)"
+          testid="status-update-at"
+          type="datetime-local"
+          value={at}
+          onValue={setAt}
+        />
         <label class="field">
           <span class="field-label">Message (Markdown)</span>
           <textarea
@@ -363,6 +385,8 @@ function Updates({ api, page }: { api: StatusPagesApi; page: StatusPageView }) {
                     setTitle(u.title);
                     setBody(u.body);
                     setStatus(u.status);
+                    setAt(localTime(u.at));
+                    setShownAt(localTime(u.at));
                   }}
                 >
                   Edit
