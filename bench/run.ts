@@ -15,6 +15,7 @@ import { step } from './lib/progress.ts';
 import { printTable, verdict, type BenchReport, type Figure } from './lib/report.ts';
 import { runPages } from './pages.ts';
 import { runSink } from './sink.ts';
+import { runStatusPage } from './status-page.ts';
 
 const options = parseBenchOptions();
 const benches = [
@@ -26,6 +27,7 @@ const benches = [
   { title: 'Analytics', run: runAnalytics },
   { title: 'Hostile', run: runHostile },
   { title: 'Alerts', run: runAlerts },
+  { title: 'Status page', run: runStatusPage },
 ].filter((b) => options.only.length === 0 || options.only.includes(b.title.toLowerCase()));
 const reports: BenchReport[] = [];
 const broken: string[] = [];

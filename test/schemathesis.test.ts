@@ -48,6 +48,8 @@ const CURSORS: Record<string, readonly (string | number)[]> = {
   'GET /v1/targets/{id}/deliveries': [1],
   'GET /v1/alert-rules': ['default'],
   'GET /v1/maintenance-windows': ['weekly'],
+  'GET /v1/status-pages': ['main'],
+  'GET /v1/status-pages/{id}/updates': [1_700_000_000_000, 'u1'],
 };
 
 test('schemathesis finds no 5xx and no answer outside the OpenAPI document', async () => {

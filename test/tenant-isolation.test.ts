@@ -24,6 +24,7 @@ const a: Record<string, string> = {
   channels: 'ops-hook',
   'alert-rules': 'page-ops',
   'maintenance-windows': 'sundays',
+  'status-pages': 'alpha-status',
 };
 
 /** Calls as A (the default tenant's admin), failing unless the status is `expect`. */
@@ -65,6 +66,17 @@ before(async () => {
     rrule: 'FREQ=WEEKLY;BYDAY=SU',
     durationMinutes: 60,
     timeZone: 'UTC',
+  });
+  await asA('POST', '/v1/status-pages', {
+    id: a['status-pages'],
+    slug: 'alpha-status',
+    title: `${MARK} status`,
+    groups: [{ name: 'Web', targets: [a.targets] }],
+  });
+  await asA('POST', `/v1/status-pages/${a['status-pages']}/updates`, {
+    id: 'any',
+    title: `${MARK} update`,
+    status: 'investigating',
   });
   await asA('POST', '/v1/spaces', { id: a.spaces, name: `${MARK} hall` });
   await asA('POST', '/v1/doorways', { id: a.doorways, name: `${MARK} door`, a: a.spaces, b: null });
@@ -184,6 +196,16 @@ function bodyFor(method: string, path: string): unknown {
       end: '2020-01-05T03:00',
       timeZone: 'UTC',
     },
+    // B's own page, naming A's target (only a name to B); A's slug is public and stays A's.
+    'POST /v1/status-pages': {
+      id: a['status-pages'],
+      slug: 'beta-status',
+      title: 'Beta status',
+      groups: [{ name: 'Web', targets: [a.targets] }],
+    },
+    'PUT /v1/status-pages/{id}': { slug: 'beta-status-2', title: 'taken by beta', groups: [] },
+    'POST /v1/status-pages/{id}/updates': { title: 'by beta', status: 'resolved' },
+    'PUT /v1/status-pages/{id}/updates/{update}': { title: 'by beta', status: 'resolved' },
     'PATCH /v1/spaces/{id}': { name: 'taken by beta' },
     'PATCH /v1/doorways/{id}': { name: 'taken by beta' },
     'PATCH /v1/sensors/{id}': { name: 'taken by beta' },
@@ -231,6 +253,8 @@ const ELSEWHERE = new Set([
   'POST /oauth/token',
   'GET /v1/push/{token}',
   'POST /v1/push/{token}',
+  // Public by design: a status page is for anyone who has its slug (test/status-pages.test.ts).
+  'GET /status/{slug}.json',
 ]);
 
 test('every route, with tenant B’s admin token, finds nothing of tenant A', async () => {

@@ -484,6 +484,31 @@ export const ConfigSchema = Type.Object(
           },
           'Compaction of checks into blocks of a few bytes a check.',
         ),
+        statusPages: Obj(
+          {
+            cacheSeconds: Type.Integer({
+              minimum: 0,
+              maximum: 3600,
+              default: 30,
+              description:
+                'How long a public status page (`/status/{slug}`, its JSON and feed) is reused: each process renders a page at most once per this, and browsers and proxies may keep it as long (`Cache-Control: public, max-age`). A client holding the page gets 304 while its ETag holds.',
+            }),
+            rateLimitPerMinute: Type.Integer({
+              minimum: 0,
+              default: 120,
+              description:
+                'Requests for public status pages one client address may make per minute (bursts up to this, refilled evenly); 0 turns the limit off. The address is `request.ip`, so set `http.trustProxy` behind a proxy.',
+            }),
+            maxTargets: Type.Integer({
+              minimum: 1,
+              maximum: 1000,
+              default: 100,
+              description:
+                'Most targets one status page shows. A page whose groups list more is refused; a tag group that grows past it shows the first ones and says how many are left out.',
+            }),
+          },
+          'Public status pages.',
+        ),
       },
       'Uptime monitor: prober, targets file, spool, retention and compaction.',
     ),

@@ -85,6 +85,11 @@ export const catalog = {
   ALERT_RULE_INVALID: { status: 400, message: 'The alert rule is not valid' },
   MAINTENANCE_INVALID: { status: 400, message: 'The maintenance window is not valid' },
   DEFINED_IN_FILE: { status: 409, message: 'It is defined in the targets file; change it there' },
+  STATUS_PAGE_INVALID: { status: 400, message: 'The status page is not valid' },
+  STATUS_PAGE_TOO_MANY_TARGETS: { status: 400, message: 'The status page shows more targets than allowed' },
+  STATUS_PAGE_NOT_FOUND: { status: 404, message: 'No status page has this slug' },
+  STATUS_PAGE_TAKEN: { status: 409, message: 'Another status page has this slug or domain' },
+  STATUS_PAGE_RATE_LIMITED: { status: 429, message: 'Too many status page requests from this address' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof catalog;

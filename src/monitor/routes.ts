@@ -9,14 +9,18 @@ import { registerIncidentRoutes } from './routes/incidents.ts';
 import { registerMaintenanceRoutes } from './routes/maintenance.ts';
 import { registerPushRoutes } from './routes/push.ts';
 import { CheckItem, TargetView } from './routes/schemas.ts';
+import { registerStatusPageRoutes } from './routes/status-pages.ts';
+import { registerPublicStatusRoutes } from './routes/status-public.ts';
 import { registerSummaryRoutes } from './routes/summary.ts';
+import { StatusCache } from './status/cache.ts';
 import { registerTargetToolRoutes } from './routes/target-tools.ts';
 import { registerTargetRoutes } from './routes/targets.ts';
 import type { MonitorStore } from './store/repositories.ts';
 
 /**
  * The monitor's API: `/v1/targets` CRUD, a target's checks, incidents and deliveries (cursor-paged)
- * and its summary from rollups; alert rules, maintenance windows and the push (heartbeat) URL. The
+ * and its summary from rollups; alert rules, maintenance windows, the push (heartbeat) URL, and
+ * status pages (managed under `/v1/status-pages`, public under `/status/{slug}`). The
  * components the routes refer to come first, then each resource's routes.
  */
 export function registerMonitorRoutes(
@@ -34,4 +38,7 @@ export function registerMonitorRoutes(
   registerAlertRuleRoutes(app, ctx);
   registerMaintenanceRoutes(app, ctx);
   registerPushRoutes(app, ctx);
+  const statusCache = new StatusCache({ ttlMs: ctx.config.monitor.statusPages.cacheSeconds * 1000 });
+  registerStatusPageRoutes(app, ctx, statusCache);
+  registerPublicStatusRoutes(app, ctx, statusCache);
 }

@@ -5,6 +5,7 @@ import { LivePage } from './pages/live.tsx';
 import { OccupancyPage } from './pages/occupancy.tsx';
 import { SettingsPage } from './pages/settings.tsx';
 import { SitesPage } from './pages/sites.tsx';
+import { StatusPagesPage } from './pages/status-pages.tsx';
 import { UptimePage } from './pages/uptime.tsx';
 
 /** What every page is rendered with. */
@@ -66,6 +67,13 @@ export const ROUTES: readonly Route[] = [
     summary: 'Notification channels, alert rules and maintenance windows.',
     icon: 'M6 8a6 6 0 0 1 12 0c0 7 3 9 3 9H3s3-2 3-9M10.3 21a1.94 1.94 0 0 0 3.4 0',
     page: SettingsPage,
+  },
+  {
+    path: '/status-pages',
+    title: 'Status pages',
+    summary: 'Public pages of your targets’ state and uptime, and the incident updates you publish.',
+    icon: 'M4 4h16v16H4zM8 15v-3M12 15V9M16 15v-5',
+    page: StatusPagesPage,
   },
 ];
 

@@ -208,4 +208,35 @@ export const postgresMigrations: readonly PgMigration[] = [
         PRIMARY KEY (tenant, target)
       );`,
   },
+  {
+    // Status pages and their incident updates, as in SQLite; times are epoch ms (bigint).
+    version: 17,
+    name: '017_status_pages',
+    sql: () => `
+      CREATE TABLE monitor_status_pages (
+        tenant text COLLATE "C" NOT NULL,
+        id text COLLATE "C" NOT NULL,
+        slug text COLLATE "C" NOT NULL,
+        domain text COLLATE "C",
+        spec json NOT NULL,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL,
+        PRIMARY KEY (tenant, id)
+      );
+      CREATE UNIQUE INDEX monitor_status_pages_slug ON monitor_status_pages (slug);
+      CREATE UNIQUE INDEX monitor_status_pages_domain ON monitor_status_pages (domain) WHERE domain IS NOT NULL;
+      CREATE TABLE monitor_status_updates (
+        tenant text COLLATE "C" NOT NULL,
+        page text COLLATE "C" NOT NULL,
+        id text COLLATE "C" NOT NULL,
+        at bigint NOT NULL,
+        status text NOT NULL,
+        title text NOT NULL,
+        body text NOT NULL,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL,
+        PRIMARY KEY (tenant, page, id)
+      );
+      CREATE INDEX monitor_status_updates_at ON monitor_status_updates (tenant, page, at, id);`,
+  },
 ];

@@ -34,6 +34,7 @@ import {
   type StoredCheck,
 } from './check-history.ts';
 import { postgresMigrations } from './postgres-migrations.ts';
+import { PostgresStatusPages } from './postgres-status-pages.ts';
 import type {
   CheckQuery,
   CheckWriter,
@@ -306,6 +307,8 @@ const POSTGRES_SPEC: SpecDialect = {
     .join(', ')}))`,
   specText: 't.spec::text',
   contains: (haystack, p) => `strpos(${haystack}, ${p}) > 0`,
+  idIn: (p) => `t.id = ANY(${p}::text[])`,
+  idList: (ids) => ids,
   param: (i) => `$${i}`,
 };
 
@@ -430,6 +433,22 @@ export class PostgresMonitorReader implements MonitorReader {
       `SELECT ${INCIDENT_SELECT} FROM monitor_incidents WHERE tenant = $1 AND target = $2 AND started_at < ${ts('$3')}
        ORDER BY monitor_incidents.started_at DESC, monitor_incidents.region LIMIT $4`,
       [tenant, target, bound(before ?? Number.MAX_SAFE_INTEGER), limit],
+    );
+    return rows.map(toIncident);
+  }
+
+  async incidentsOf(
+    tenant: string,
+    targets: readonly string[],
+    since: number,
+    limit: number,
+  ): Promise<Incident[]> {
+    if (targets.length === 0) return [];
+    const { rows } = await this.#db.query<IncidentRow>(
+      `SELECT ${INCIDENT_SELECT} FROM monitor_incidents
+       WHERE tenant = $1 AND target = ANY($2::text[]) AND (ended_at IS NULL OR ended_at >= ${ts('$3')})
+       ORDER BY monitor_incidents.started_at DESC, target, region LIMIT $4`,
+      [tenant, targets, bound(since), limit],
     );
     return rows.map(toIncident);
   }
@@ -957,6 +976,7 @@ export const postgresMonitor: PostgresWing<MonitorRepositories, MonitorWriters> 
           pool,
         ),
         pushes: new PostgresPushRepository(db),
+        statusPages: new PostgresStatusPages(db),
       },
       writers: (tx) => ({
         checks: new PostgresCheckWriter(tx, partitions),

@@ -15,6 +15,7 @@ import type {
   TargetFacts,
   TargetState,
 } from '../model.ts';
+import type { StatusPage, StatusPageSpec, StatusUpdate, UpdateCursor } from '../status-page.ts';
 import type { MonitorKind, Target, TargetSource, TargetSpec } from '../target.ts';
 import type { Compacted, Series, StoredCheck } from './check-history.ts';
 
@@ -56,6 +57,8 @@ export interface TargetFilter {
   /** Targets with this tag. */
   readonly tag?: string | undefined;
   readonly kind?: MonitorKind | undefined;
+  /** Only targets with these ids. */
+  readonly ids?: readonly string[] | undefined;
 }
 
 /** A page of a filtered target list, in id order after `after`. */
@@ -110,6 +113,11 @@ export interface MonitorReader {
   rollups(query: RollupQuery): Promise<Rollup[]>;
   /** A target's incidents, newest first. */
   listIncidents(tenant: string, target: string, limit: number, before?: number): Promise<Incident[]>;
+  /**
+   * Incidents of the given targets that are open or ended at or after `since`, newest first (then
+   * target and region), at most `limit`: one query for a whole status page.
+   */
+  incidentsOf(tenant: string, targets: readonly string[], since: number, limit: number): Promise<Incident[]>;
   /** Incidents opened or closed after change `seq`, oldest change first (every tenant). */
   incidentChanges(afterSeq: number, limit: number): Promise<IncidentChange[]>;
   /** The newest incident change's seq (0 when none). */
@@ -245,6 +253,49 @@ export interface PushRepository {
   last(tenant: string, target: string): Promise<Push | undefined>;
 }
 
+/** What a status page write met: done, or which unique name stood in its way. */
+export type StatusPageWrite = 'ok' | 'not-found' | 'id-taken' | 'slug-taken' | 'domain-taken';
+
+/** The changeable fields of an incident update. */
+export type StatusUpdateFields = Pick<StatusUpdate, 'title' | 'body' | 'status' | 'at'>;
+
+/**
+ * Status pages and the incident updates published on them. Pages are a tenant's, but their slug and
+ * domain are unique across the instance: the public page is found by either alone.
+ */
+export interface StatusPageRepository {
+  get(tenant: string, id: string): Promise<StatusPage | undefined>;
+  /** A tenant's pages in id order, keyset-paged. */
+  list(tenant: string, limit: number, after?: string): Promise<StatusPage[]>;
+  /** The page with this slug, of any tenant. */
+  bySlug(slug: string): Promise<StatusPage | undefined>;
+  /** The page served on this host name, of any tenant. */
+  byDomain(domain: string): Promise<StatusPage | undefined>;
+  create(page: StatusPage): Promise<Exclude<StatusPageWrite, 'not-found'>>;
+  /** Replaces a page's spec. */
+  update(
+    tenant: string,
+    id: string,
+    spec: StatusPageSpec,
+    at: number,
+  ): Promise<Exclude<StatusPageWrite, 'id-taken'>>;
+  /** Deletes a page and its updates. */
+  delete(tenant: string, id: string): Promise<boolean>;
+  /** False when the page has an update with this id already. */
+  addUpdate(update: StatusUpdate): Promise<boolean>;
+  getUpdate(tenant: string, page: string, id: string): Promise<StatusUpdate | undefined>;
+  /** A page's updates, newest `at` first (then id, descending), keyset-paged. */
+  listUpdates(tenant: string, page: string, limit: number, before?: UpdateCursor): Promise<StatusUpdate[]>;
+  editUpdate(
+    tenant: string,
+    page: string,
+    id: string,
+    fields: StatusUpdateFields,
+    at: number,
+  ): Promise<boolean>;
+  deleteUpdate(tenant: string, page: string, id: string): Promise<boolean>;
+}
+
 /** The monitor wing's members of an opened store. */
 export interface MonitorRepositories {
   readonly monitor: MonitorReader;
@@ -252,6 +303,7 @@ export interface MonitorRepositories {
   readonly alertRules: DefinitionRepository<AlertRuleSpec, AlertRule>;
   readonly maintenance: DefinitionRepository<MaintenanceSpec, MaintenanceWindow>;
   readonly pushes: PushRepository;
+  readonly statusPages: StatusPageRepository;
 }
 
 /** The monitor wing's members of a store transaction. */

@@ -1,5 +1,6 @@
 import type { Columns } from '../../store/columns.ts';
 import type { DefinitionSource } from '../maintenance.ts';
+import type { StatusPage, StatusPageSpec, StatusUpdate, UpdateStatus } from '../status-page.ts';
 import type {
   AlertState,
   CertificateWarning,
@@ -467,3 +468,84 @@ export const toCertificateWarning = (r: CertificateWarningRow, c: Columns): Cert
   days: r.days,
   at: c.int(r.at),
 });
+
+/** A `monitor_status_pages` row. */
+export interface StatusPageRow {
+  readonly tenant: string;
+  readonly id: string;
+  readonly slug: string;
+  readonly domain: string | null;
+  readonly spec: unknown;
+  readonly created_at: unknown;
+  readonly updated_at: unknown;
+}
+
+/** A stored status page: its spec, then its identity and bookkeeping. */
+export const toStatusPage = (r: StatusPageRow, c: Columns): StatusPage => ({
+  ...c.json<StatusPageSpec>(r.spec),
+  tenant: r.tenant,
+  id: r.id,
+  createdAt: c.int(r.created_at),
+  updatedAt: c.int(r.updated_at),
+});
+
+/** A page's spec as stored: everything but its identity and bookkeeping. */
+export const statusPageSpec = (p: StatusPageSpec): string => {
+  const {
+    tenant: _t,
+    id: _i,
+    createdAt: _c,
+    updatedAt: _u,
+    ...spec
+  } = p as StatusPageSpec & Partial<StatusPage>;
+  return JSON.stringify(spec);
+};
+
+/** A page row's values, in `StatusPageRow` order. */
+export const statusPageValues = (p: StatusPage): unknown[] => [
+  p.tenant,
+  p.id,
+  p.slug,
+  p.domain ?? null,
+  statusPageSpec(p),
+  p.createdAt,
+  p.updatedAt,
+];
+
+/** A `monitor_status_updates` row. */
+export interface StatusUpdateRow {
+  readonly tenant: string;
+  readonly page: string;
+  readonly id: string;
+  readonly at: unknown;
+  readonly status: UpdateStatus;
+  readonly title: string;
+  readonly body: string;
+  readonly created_at: unknown;
+  readonly updated_at: unknown;
+}
+
+export const toStatusUpdate = (r: StatusUpdateRow, c: Columns): StatusUpdate => ({
+  tenant: r.tenant,
+  page: r.page,
+  id: r.id,
+  title: r.title,
+  body: r.body,
+  status: r.status,
+  at: c.int(r.at),
+  createdAt: c.int(r.created_at),
+  updatedAt: c.int(r.updated_at),
+});
+
+/** An update row's values, in `StatusUpdateRow` order. */
+export const statusUpdateValues = (u: StatusUpdate): unknown[] => [
+  u.tenant,
+  u.page,
+  u.id,
+  u.at,
+  u.status,
+  u.title,
+  u.body,
+  u.createdAt,
+  u.updatedAt,
+];

@@ -194,4 +194,38 @@ export const sqliteMigrations: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    // Public status pages and the incident updates published on them. A slug and a domain are
+    // unique across tenants: the public URL or Host header is all that finds a page.
+    version: 17,
+    name: '017_status_pages',
+    sql: `
+      CREATE TABLE monitor_status_pages (
+        tenant TEXT NOT NULL,
+        id TEXT NOT NULL,
+        slug TEXT NOT NULL,
+        domain TEXT,
+        spec TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant, id)
+      ) WITHOUT ROWID;
+      CREATE UNIQUE INDEX monitor_status_pages_slug ON monitor_status_pages (slug);
+      CREATE UNIQUE INDEX monitor_status_pages_domain ON monitor_status_pages (domain) WHERE domain IS NOT NULL;
+      CREATE TABLE monitor_status_updates (
+        tenant TEXT NOT NULL,
+        page TEXT NOT NULL,
+        id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        title TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant, page, id)
+      ) WITHOUT ROWID;
+      -- A page's updates newest first, a page of them one index range.
+      CREATE INDEX monitor_status_updates_at ON monitor_status_updates (tenant, page, at, id);
+    `,
+  },
 ];

@@ -48,6 +48,7 @@ import { currentValues, newestPerTarget, targetFilterSql, type SpecDialect } fro
 import type { AlertRule, AlertRuleSpec } from '../alert-rules.ts';
 import type { MaintenanceSpec, MaintenanceWindow } from '../maintenance.ts';
 import { SqliteAlertWriter, SqliteDefinitions, SqlitePushRepository } from './sqlite-alerting.ts';
+import { SqliteStatusPages } from './sqlite-status-pages.ts';
 import {
   CHECK_COLUMNS,
   pushTokenOf,
@@ -260,6 +261,8 @@ const SQLITE_SPEC: SpecDialect = {
     .join(' || ')})`,
   specText: 't.spec',
   contains: (haystack, p) => `instr(${haystack}, ${p}) > 0`,
+  idIn: (p) => `t.id IN (SELECT value FROM json_each(${p}))`,
+  idList: (ids) => JSON.stringify(ids),
   param: () => '?',
 };
 
@@ -391,6 +394,18 @@ export class SqliteMonitorReader implements MonitorReader {
          ORDER BY started_at DESC, region LIMIT ?`,
       )
       .all(tenant, target, before ?? Number.MAX_SAFE_INTEGER, limit);
+    return Promise.resolve(rows.map(toIncident));
+  }
+
+  incidentsOf(tenant: string, targets: readonly string[], since: number, limit: number): Promise<Incident[]> {
+    if (targets.length === 0) return Promise.resolve([]);
+    const rows = this.#db
+      .prepare<[string, string, number, number], IncidentRow>(
+        `SELECT * FROM monitor_incidents
+         WHERE tenant = ? AND target IN (SELECT value FROM json_each(?)) AND (ended_at IS NULL OR ended_at >= ?)
+         ORDER BY started_at DESC, target, region LIMIT ?`,
+      )
+      .all(tenant, JSON.stringify(targets), since, limit);
     return Promise.resolve(rows.map(toIncident));
   }
 
@@ -847,6 +862,7 @@ export const sqliteMonitor: SqliteWing<MonitorRepositories, MonitorWriters> = {
       ),
       maintenance: new SqliteDefinitions<MaintenanceSpec, MaintenanceWindow>('monitor_maintenance', own),
       pushes: new SqlitePushRepository(own),
+      statusPages: new SqliteStatusPages(own),
     };
   },
   writers: (writer) => ({ checks: new SqliteCheckWriter(writer), alerts: new SqliteAlertWriter(writer) }),

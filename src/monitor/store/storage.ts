@@ -38,4 +38,11 @@ export const monitorStorage: readonly TableUse[] = [
   { table: 'monitor_pushes', stream: null, tier: 'derived', label: 'the last push of each heartbeat target' },
   { table: 'monitor_alert_rules', stream: null, tier: 'derived', label: 'alert rules' },
   { table: 'monitor_maintenance', stream: null, tier: 'derived', label: 'maintenance windows' },
+  { table: 'monitor_status_pages', stream: null, tier: 'derived', label: 'status pages' },
+  {
+    table: 'monitor_status_updates',
+    stream: null,
+    tier: 'derived',
+    label: 'incident updates on status pages',
+  },
 ];

@@ -16,6 +16,10 @@ export interface SpecDialect {
   readonly contains: (haystack: string, p: string) => string;
   /** The spec as text. */
   readonly specText: string;
+  /** A condition: the target's id is one of parameter `p`, which holds `idList(ids)`. */
+  readonly idIn: (p: string) => string;
+  /** A list of ids as one parameter. */
+  readonly idList: (ids: readonly string[]) => unknown;
   /** The placeholder of the next parameter. */
   readonly param: (index: number) => string;
 }
@@ -49,6 +53,7 @@ export function targetFilterSql(
       where.push(d.contains(d.haystack, p(q)));
     } else where.push(d.contains(d.haystack, p(q)));
   }
+  if (f.ids !== undefined) where.push(d.idIn(p(d.idList(f.ids))));
   if (f.kind !== undefined) where.push(`COALESCE(${d.text('kind')}, 'http') = ${p(f.kind)}`);
   if (f.tag !== undefined) {
     // A tag is in the spec's text as its JSON string: found there first, then in the tags array.

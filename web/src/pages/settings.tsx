@@ -61,7 +61,7 @@ export function SettingsPage({ session }: PageProps) {
   );
 }
 
-function Field(props: {
+export function Field(props: {
   label: string;
   testid: string;
   value: string;
@@ -102,7 +102,7 @@ function DeleteButton(props: { source: 'api' | 'file'; testid: string; onClick: 
   ) : null;
 }
 
-function Problem({ text, testid }: { text: string | null; testid: string }) {
+export function Problem({ text, testid }: { text: string | null; testid: string }) {
   return text ? (
     <div class="notice notice--error" role="alert" data-testid={testid}>
       {text}
