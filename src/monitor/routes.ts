@@ -3,6 +3,7 @@ import type { RouteContext } from '../http/context.ts';
 import type { NotifyRepositories } from '../notify/store/repositories.ts';
 import type { TenantRepositories } from '../tenants/store/repositories.ts';
 import { registerAlertRuleRoutes } from './routes/alert-rules.ts';
+import { registerBadgeRoutes } from './routes/badges.ts';
 import { registerCheckRoutes } from './routes/checks.ts';
 import { registerDeliveryRoutes } from './routes/deliveries.ts';
 import { registerIncidentRoutes } from './routes/incidents.ts';
@@ -16,8 +17,9 @@ import type { MonitorStore } from './store/repositories.ts';
 
 /**
  * The monitor's API: `/v1/targets` CRUD, a target's checks, incidents and deliveries (cursor-paged)
- * and its summary from rollups; alert rules, maintenance windows and the push (heartbeat) URL. The
- * components the routes refer to come first, then each resource's routes.
+ * and its summary from rollups; alert rules, maintenance windows, the push (heartbeat) URL and the
+ * badges (`/badge/{target}/{kind}.svg`). The components the routes refer to come first, then each
+ * resource's routes.
  */
 export function registerMonitorRoutes(
   app: FastifyInstance,
@@ -34,4 +36,5 @@ export function registerMonitorRoutes(
   registerAlertRuleRoutes(app, ctx);
   registerMaintenanceRoutes(app, ctx);
   registerPushRoutes(app, ctx);
+  registerBadgeRoutes(app, ctx);
 }
