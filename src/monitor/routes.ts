@@ -8,6 +8,7 @@ import { registerCheckRoutes } from './routes/checks.ts';
 import { registerDeliveryRoutes } from './routes/deliveries.ts';
 import { registerIncidentRoutes } from './routes/incidents.ts';
 import { registerMaintenanceRoutes } from './routes/maintenance.ts';
+import { registerProbeMetricsRoutes } from './routes/probe-metrics.ts';
 import { registerPushRoutes } from './routes/push.ts';
 import { CheckItem, TargetView } from './routes/schemas.ts';
 import { registerSummaryRoutes } from './routes/summary.ts';
@@ -17,9 +18,9 @@ import type { MonitorStore } from './store/repositories.ts';
 
 /**
  * The monitor's API: `/v1/targets` CRUD, a target's checks, incidents and deliveries (cursor-paged)
- * and its summary from rollups; alert rules, maintenance windows, the push (heartbeat) URL and the
- * badges (`/badge/{target}/{kind}.svg`). The components the routes refer to come first, then each
- * resource's routes.
+ * and its summary from rollups; alert rules, maintenance windows, the push (heartbeat) URL, the
+ * badges (`/badge/{target}/{kind}.svg`) and the probe metrics for Prometheus. The components the
+ * routes refer to come first, then each resource's routes.
  */
 export function registerMonitorRoutes(
   app: FastifyInstance,
@@ -37,4 +38,5 @@ export function registerMonitorRoutes(
   registerMaintenanceRoutes(app, ctx);
   registerPushRoutes(app, ctx);
   registerBadgeRoutes(app, ctx);
+  registerProbeMetricsRoutes(app, ctx);
 }
