@@ -261,8 +261,8 @@ test('wrong types and values are 400, never coerced', async () => {
 });
 
 test('rotating the token retires the old one; revoking it retires the badge', async () => {
-  const before = await (await beacon.request('/v1/badge-token')).json();
-  assert.ok((before as { createdAt: string }).createdAt);
+  const before = (await (await beacon.request('/v1/badge-token')).json()) as { createdAt: string };
+  assert.match(before.createdAt, /^\d{4}-/);
   const rotated = await beacon.request('/v1/badge-token', { method: 'POST' });
   const fresh = ((await rotated.json()) as { token: string }).token;
   assert.equal((await badge('half', 'status')).status, 404, 'the old token');
