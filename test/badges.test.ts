@@ -241,6 +241,12 @@ test('a bad token, another tenant’s target and an unknown target are the same 
   );
   const [error] = [...bodies].map((b) => JSON.parse(b) as { error: { code: string } });
   assert.equal(error!.error.code, 'BADGE_NOT_FOUND');
+
+  // A disabled tenant's badges go dark too, and come back when it is enabled.
+  assert.equal((await beacon.request('/v1/tenants/beta/disable', { method: 'POST' })).status, 200);
+  assert.equal((await badge('beta-only', 'status', `token=${betaBadge}`)).status, 404);
+  assert.equal((await beacon.request('/v1/tenants/beta/enable', { method: 'POST' })).status, 200);
+  assert.equal((await badge('beta-only', 'status', `token=${betaBadge}`)).status, 200);
 });
 
 test('wrong types and values are 400, never coerced', async () => {

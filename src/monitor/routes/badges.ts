@@ -24,8 +24,9 @@ import { targetState } from './targets.ts';
 
 /**
  * Whether the public status page `slug` lists the target `targetId`, and whose page it is; undefined
- * when there is no such public page or it does not list the target. The status pages pass theirs to
- * `registerBadgeRoutes` when they are served; until then no page shows any target.
+ * when there is no such public page or it does not list the target. The status pages pass theirs
+ * through `registerMonitorRoutes(app, ctx, { publicPageShows })` in roles/routes.ts when they are
+ * served; until then no page shows any target.
  */
 export type PublicPageShows = (slug: string, targetId: string) => Promise<{ tenant: string } | undefined>;
 
@@ -79,6 +80,21 @@ async function faceOf(
 }
 
 /**
+ * The tenant a badge request opens `targetId` in, or undefined: the badge token's tenant, else the
+ * tenant of the public status page named by `page` when that page lists the target.
+ */
+export async function openingTenant(
+  query: { readonly token?: string; readonly page?: string },
+  targetId: string,
+  tokenTenant: (secret: string) => Promise<string | undefined>,
+  publicPageShows: PublicPageShows,
+): Promise<string | undefined> {
+  const byToken = query.token === undefined ? undefined : await tokenTenant(query.token);
+  if (byToken !== undefined) return byToken;
+  return query.page === undefined ? undefined : (await publicPageShows(query.page, targetId))?.tenant;
+}
+
+/**
  * `/badge/{target}/{kind}.svg`: a target's badges as SVG, for READMEs and wikis, which cannot send a
  * bearer header. A badge is opened by the tenant's badge token (`?token=`), or by a public status page
  * that lists the target (`?page=`, answered by `publicPageShows`). Whatever is wrong (no such target,
@@ -93,14 +109,7 @@ export function registerBadgeRoutes(
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const { store } = ctx;
   const reader = store.monitor;
-
-  /** The tenant the query opens the target in, or undefined. */
-  async function tenantFor(query: { token?: string; page?: string }, targetId: string) {
-    const byToken =
-      query.token === undefined ? undefined : await badgeTokenTenant(store.badgeTokens, query.token);
-    if (byToken !== undefined) return byToken;
-    return query.page === undefined ? undefined : (await publicPageShows(query.page, targetId))?.tenant;
-  }
+  const tokenTenant = (secret: string) => badgeTokenTenant(store.badgeTokens, secret);
 
   app.get(
     '/badge/:target/:kind.svg',
@@ -152,7 +161,7 @@ export function registerBadgeRoutes(
     },
     async (request, reply) => {
       const { target: targetId, kind } = request.params;
-      const tenant = await tenantFor(request.query, targetId);
+      const tenant = await openingTenant(request.query, targetId, tokenTenant, publicPageShows);
       const target = tenant === undefined ? undefined : await reader.getTarget(tenant, targetId);
       if (!target || (await ctx.authenticator.tenantDisabled(target.tenant))) {
         throw new BeaconError('BADGE_NOT_FOUND');
