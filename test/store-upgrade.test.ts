@@ -38,6 +38,8 @@ const LATER = [
   '012_occupancy_operations',
   '013_occupancy_compact_events',
   '014_analytics_insights',
+  '016_target_current',
+  '018_badge_tokens',
 ];
 
 const {
@@ -111,7 +113,7 @@ async function readChecksBack(store: BeaconStore): Promise<void> {
 
 /** Tables that versions added since 86f62b7 made. */
 const LATER_TABLES =
-  /dead_letters|monitor_(series|hot_checks|check_blocks|pushes|alert_rules|maintenance|alert_states|cert_warnings|targets_push_token)|notify_|analytics_(definitions|shared_links|reports|outbox|imports|import_files|imported)\b|occupancy_(space_moves|transfers|corrections|audit|alerts|outbox|sensor_hours|sensor_last)/;
+  /dead_letters|badge_tokens|monitor_(current|series|hot_checks|check_blocks|pushes|alert_rules|maintenance|alert_states|cert_warnings|targets_push_token)|notify_|analytics_(definitions|shared_links|reports|outbox|imports|import_files|imported)\b|occupancy_(space_moves|transfers|corrections|audit|alerts|outbox|sensor_hours|sensor_last)/;
 /** Columns that versions added since 86f62b7 gave to older tables. */
 /** SQLite's CREATE text of older tables: what ALTER TABLE ADD COLUMN appended since 86f62b7. */
 const LATER_SQLITE = [
@@ -280,7 +282,7 @@ test('a SQLite store made by 86f62b7 opens: only later versions apply, the same 
         rebuilt(schema86f62b7),
         'versions 1 to 6 make what 86f62b7 made',
       );
-      assert.equal(freshDb.pragma('user_version', { simple: true }), 14);
+      assert.equal(freshDb.pragma('user_version', { simple: true }), 18);
     } finally {
       freshDb.close();
     }
