@@ -246,8 +246,12 @@ function bodyFor(method: string, path: string): unknown {
   return bodies[key];
 }
 
-/** Routes tried elsewhere in this file, or that need no token (a push's token is its credential). */
+/**
+ * Routes tried elsewhere in this file, or that need no token (a push's token is its credential; a
+ * badge's is the tenant's badge token, and test/badges.test.ts tries another tenant's).
+ */
 const ELSEWHERE = new Set([
+  'GET /badge/{target}/{kind}.svg',
   'GET /v1/stream',
   'POST /v1/collect',
   'POST /oauth/token',

@@ -35,6 +35,10 @@ export const catalog = {
   TENANT_INVALID: { status: 400, message: 'The tenant id is not valid' },
   NOT_FOUND: { status: 404, message: 'No such resource' },
   ROUTE_NOT_FOUND: { status: 404, message: 'No such route' },
+  BADGE_NOT_FOUND: {
+    status: 404,
+    message: 'No such badge: unknown target, or a token that does not open it',
+  },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
   CONFLICT: { status: 409, message: 'The request conflicts with the current state' },
   IDEMPOTENCY_KEY_INVALID: { status: 400, message: 'The Idempotency-Key header is not valid' },

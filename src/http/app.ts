@@ -17,7 +17,16 @@ import { ErrorBody } from './schemas.ts';
 
 const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 /** Paths the dashboard does not own: everything else falls back to its index.html. */
-const API_PREFIXES = ['/v1/', '/openapi.json', '/docs', '/metrics', '/healthz', '/readyz', '/oauth/'];
+const API_PREFIXES = [
+  '/v1/',
+  '/badge/',
+  '/openapi.json',
+  '/docs',
+  '/metrics',
+  '/healthz',
+  '/readyz',
+  '/oauth/',
+];
 
 /**
  * Fastify's `trustProxy` from the `http.trustProxy` setting: off, everything, a hop count, or the

@@ -8,6 +8,7 @@ import { errorResponses, IsoTime } from '../http/schemas.ts';
 import type { Store } from '../store/store.ts';
 import { decodeCursor, page } from '../wire/cursor.ts';
 import { isoTime, isoTimeOrNull } from '../wire/time.ts';
+import { registerBadgeTokenRoutes } from './badge-token-routes.ts';
 import { TENANT_ID, type Tenant } from './model.ts';
 import type { TenantRepositories } from './store/repositories.ts';
 import { createToken } from './tokens.ts';
@@ -35,7 +36,7 @@ const FIRST_TOKEN_SCOPES = ['admin', 'ingest', 'read'] as const;
 /**
  * `/v1/tenants`: an operator (a token with the `operator` scope) creates tenants with their first
  * admin token, lists them, and disables or enables them. A tenant's own admin cannot: it sees only
- * its own tenant's objects everywhere else.
+ * its own tenant's objects everywhere else. A tenant's admin keeps its badge token (`/v1/badge-token`).
  */
 export function registerTenantRoutes(
   base: FastifyInstance,
@@ -168,4 +169,6 @@ export function registerTenantRoutes(
       },
     );
   }
+
+  registerBadgeTokenRoutes(base, ctx);
 }

@@ -244,5 +244,25 @@ export function runStoreContract(target: StoreContractTarget): void {
       assert.equal((await store.tenants.tokenByHash('h1'))?.revokedAt, 9);
       assert.equal((await store.tenants.listTokens('acme')).length, 1);
     });
+
+    it('badge tokens: one per tenant, found by hash, replaced by a rotation, deleted', async (store) => {
+      for (const id of ['acme', 'beta']) await store.tenants.ensure({ id, name: id, createdAt: 1 });
+      assert.equal(await store.badgeTokens.createdAt('acme'), undefined);
+      assert.equal(await store.badgeTokens.tenantOf('b1'), undefined);
+      await store.badgeTokens.put('acme', 'b1', 5);
+      await store.badgeTokens.put('beta', 'b2', 6);
+      assert.equal(await store.badgeTokens.tenantOf('b1'), 'acme');
+      assert.equal(await store.badgeTokens.tenantOf('b2'), 'beta');
+      assert.equal(await store.badgeTokens.createdAt('acme'), 5);
+      // A rotation: the old secret opens nothing any more.
+      await store.badgeTokens.put('acme', 'b3', 7);
+      assert.equal(await store.badgeTokens.tenantOf('b1'), undefined);
+      assert.equal(await store.badgeTokens.tenantOf('b3'), 'acme');
+      assert.equal(await store.badgeTokens.createdAt('acme'), 7);
+      assert.equal(await store.badgeTokens.delete('acme'), true);
+      assert.equal(await store.badgeTokens.delete('acme'), false);
+      assert.equal(await store.badgeTokens.tenantOf('b3'), undefined);
+      assert.equal(await store.badgeTokens.tenantOf('b2'), 'beta');
+    });
   });
 }

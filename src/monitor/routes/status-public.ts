@@ -180,7 +180,6 @@ export function registerPublicStatusRoutes(
     return statusView(ctx.store, page, { maxTargets: settings.maxTargets, now: Date.now() });
   };
 
-  /** Sends a rendered form: 304 when the client holds it already. */
   /** Sends a rendered form, gzipped when the client takes that: 304 when it holds it already. */
   const send = (request: FastifyRequest, reply: FastifyReply, rendered: Rendered) => {
     const gzip = acceptsGzip(request.headers['accept-encoding']);

@@ -131,6 +131,20 @@ async function resolveGroups(
   return { groups, omitted };
 }
 
+/**
+ * Whether `page` shows the target `targetId`, within the page's cap, as its public form lists it:
+ * what lets a badge be opened with `?page=<slug>` and no token (routes/badges.ts).
+ */
+export async function pageShows(
+  store: Pick<MonitorRepositories, 'monitor'>,
+  page: StatusPage,
+  targetId: string,
+  maxTargets: number,
+): Promise<boolean> {
+  const { groups } = await resolveGroups(store, page, maxTargets);
+  return groups.some((g) => g.some((t) => t.target.id === targetId));
+}
+
 const displayName = (t: Target) => t.name ?? t.id;
 
 /**

@@ -28,4 +28,16 @@ export const postgresMigrations: readonly PgMigration[] = [
     name: '008_tenants_disabled',
     sql: () => 'ALTER TABLE tenants ADD COLUMN disabled_at bigint;',
   },
+  {
+    // One read-only badge token per tenant (only its hash), which opens the badge SVGs and nothing else.
+    // Version 17 is left to the status pages, made at the same time.
+    version: 18,
+    name: '018_badge_tokens',
+    sql: () => `
+      CREATE TABLE badge_tokens (
+        tenant text COLLATE "C" PRIMARY KEY REFERENCES tenants (id),
+        hash text NOT NULL UNIQUE,
+        created_at bigint NOT NULL
+      );`,
+  },
 ];

@@ -3,7 +3,7 @@ import type { Queryable } from '../../store/postgres/errors.ts';
 import type { PostgresWing } from '../../store/postgres/wing.ts';
 import type { Tenant, TokenRecord } from '../model.ts';
 import { postgresMigrations } from './postgres-migrations.ts';
-import type { TenantRepositories, TenantRepository } from './repositories.ts';
+import type { BadgeTokenRepository, TenantRepositories, TenantRepository } from './repositories.ts';
 import { toTenant, toToken, type TenantRow, type TokenRow } from './rows.ts';
 
 export class PostgresTenantRepository implements TenantRepository {
@@ -72,12 +72,51 @@ export class PostgresTenantRepository implements TenantRepository {
   }
 }
 
+export class PostgresBadgeTokenRepository implements BadgeTokenRepository {
+  readonly #db: Queryable;
+  constructor(db: Queryable) {
+    this.#db = db;
+  }
+
+  async put(tenant: string, hash: string, at: number): Promise<void> {
+    await this.#db.query(
+      `INSERT INTO badge_tokens (tenant, hash, created_at) VALUES ($1, $2, $3)
+       ON CONFLICT (tenant) DO UPDATE SET hash = excluded.hash, created_at = excluded.created_at`,
+      [tenant, hash, at],
+    );
+  }
+
+  async tenantOf(hash: string): Promise<string | undefined> {
+    const { rows } = await this.#db.query<{ tenant: string }>(
+      'SELECT tenant FROM badge_tokens WHERE hash = $1',
+      [hash],
+    );
+    return rows[0]?.tenant;
+  }
+
+  async createdAt(tenant: string): Promise<number | undefined> {
+    const { rows } = await this.#db.query<{ created_at: unknown }>(
+      'SELECT created_at FROM badge_tokens WHERE tenant = $1',
+      [tenant],
+    );
+    return rows[0] && c.int(rows[0].created_at);
+  }
+
+  async delete(tenant: string): Promise<boolean> {
+    const result = await this.#db.query('DELETE FROM badge_tokens WHERE tenant = $1', [tenant]);
+    return result.rowCount === 1;
+  }
+}
+
 /** Tenants and tokens on PostgreSQL. */
 export const postgresTenants: PostgresWing<TenantRepositories, object> = {
   name: 'tenants',
   migrations: postgresMigrations,
   open: ({ db }) => ({
-    repositories: { tenants: new PostgresTenantRepository(db) },
+    repositories: {
+      tenants: new PostgresTenantRepository(db),
+      badgeTokens: new PostgresBadgeTokenRepository(db),
+    },
     writers: () => ({}),
   }),
 };

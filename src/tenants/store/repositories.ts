@@ -18,7 +18,23 @@ export interface TenantRepository {
   revokeToken(tenant: string, id: string, at: number): Promise<boolean>;
 }
 
+/**
+ * Each tenant's badge token: at most one, kept as the SHA-256 of its secret. It opens the badge SVGs
+ * of the tenant's targets and nothing else.
+ */
+export interface BadgeTokenRepository {
+  /** Makes `hash` the tenant's badge token, replacing any it had (a rotation). */
+  put(tenant: string, hash: string, at: number): Promise<void>;
+  /** The tenant whose badge token has this hash, or undefined. */
+  tenantOf(hash: string): Promise<string | undefined>;
+  /** When the tenant's badge token was made, or undefined when it has none. */
+  createdAt(tenant: string): Promise<number | undefined>;
+  /** Deletes the tenant's badge token; false when it had none. */
+  delete(tenant: string): Promise<boolean>;
+}
+
 /** The tenants wing's members of an opened store. */
 export interface TenantRepositories {
   readonly tenants: TenantRepository;
+  readonly badgeTokens: BadgeTokenRepository;
 }

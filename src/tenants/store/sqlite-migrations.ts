@@ -28,4 +28,16 @@ export const sqliteMigrations: readonly Migration[] = [
     name: '008_tenants_disabled',
     sql: 'ALTER TABLE tenants ADD COLUMN disabled_at INTEGER;',
   },
+  {
+    // One read-only badge token per tenant (only its hash), which opens the badge SVGs and nothing else.
+    // Version 17 is left to the status pages, made at the same time.
+    version: 18,
+    name: '018_badge_tokens',
+    sql: `
+      CREATE TABLE badge_tokens (
+        tenant TEXT PRIMARY KEY REFERENCES tenants (id),
+        hash TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL
+      ) WITHOUT ROWID;`,
+  },
 ];

@@ -2,7 +2,7 @@ import { sqliteColumns as c } from '../../store/columns.ts';
 import type { SqliteWing } from '../../store/sqlite/wing.ts';
 import type { SqliteDatabase } from '../../sqlite/database.ts';
 import type { Tenant, TokenRecord } from '../model.ts';
-import type { TenantRepositories, TenantRepository } from './repositories.ts';
+import type { BadgeTokenRepository, TenantRepositories, TenantRepository } from './repositories.ts';
 import { toTenant, toToken, type TenantRow, type TokenRow } from './rows.ts';
 import { sqliteMigrations } from './sqlite-migrations.ts';
 
@@ -70,9 +70,48 @@ export class SqliteTenantRepository implements TenantRepository {
   }
 }
 
+export class SqliteBadgeTokenRepository implements BadgeTokenRepository {
+  readonly #db: SqliteDatabase;
+  constructor(db: SqliteDatabase) {
+    this.#db = db;
+  }
+
+  put(tenant: string, hash: string, at: number): Promise<void> {
+    this.#db
+      .prepare(
+        `INSERT INTO badge_tokens (tenant, hash, created_at) VALUES (?, ?, ?)
+         ON CONFLICT (tenant) DO UPDATE SET hash = excluded.hash, created_at = excluded.created_at`,
+      )
+      .run(tenant, hash, at);
+    return Promise.resolve();
+  }
+
+  tenantOf(hash: string): Promise<string | undefined> {
+    const row = this.#db
+      .prepare<[string], { tenant: string }>('SELECT tenant FROM badge_tokens WHERE hash = ?')
+      .get(hash);
+    return Promise.resolve(row?.tenant);
+  }
+
+  createdAt(tenant: string): Promise<number | undefined> {
+    const row = this.#db
+      .prepare<[string], { created_at: unknown }>('SELECT created_at FROM badge_tokens WHERE tenant = ?')
+      .get(tenant);
+    return Promise.resolve(row && c.int(row.created_at));
+  }
+
+  delete(tenant: string): Promise<boolean> {
+    const result = this.#db.prepare('DELETE FROM badge_tokens WHERE tenant = ?').run(tenant);
+    return Promise.resolve(result.changes === 1);
+  }
+}
+
 /** Tenants and tokens on SQLite; the API thread writes them on the store's write connection. */
 export const sqliteTenants: SqliteWing<TenantRepositories, object> = {
   migrations: sqliteMigrations,
-  repositories: ({ writer }) => ({ tenants: new SqliteTenantRepository(writer) }),
+  repositories: ({ writer }) => ({
+    tenants: new SqliteTenantRepository(writer),
+    badgeTokens: new SqliteBadgeTokenRepository(writer),
+  }),
   writers: () => ({}),
 };

@@ -10,12 +10,16 @@ import {
   type TestResult,
 } from '../alerts-api.ts';
 import { formatDateTime } from '../format.ts';
+import { BadgeTokenSettings } from './badges.tsx';
 import type { PageProps } from '../routes.ts';
 
 /** Comma- or whitespace-separated words as typed into one field. */
 const words = (text: string) => text.split(/[\s,]+/).filter((w) => w !== '');
 
-/** `/settings`: where alerts go (channels), when (rules), and when not (maintenance windows). */
+/**
+ * `/settings`: where alerts go (channels), when (rules), and when not (maintenance windows); and the
+ * badge token.
+ */
 export function SettingsPage({ session }: PageProps) {
   const api = useRef(new AlertsApi(session.token)).current;
   const [channels, setChannels] = useState<ChannelView[]>([]);
@@ -57,6 +61,7 @@ export function SettingsPage({ session }: PageProps) {
       <Channels api={api} kinds={kinds} channels={channels} setChannels={setChannels} />
       <Rules api={api} channels={channels} rules={rules} setRules={setRules} />
       <Windows api={api} windows={windows} setWindows={setWindows} />
+      <BadgeTokenSettings token={session.token} />
     </section>
   );
 }

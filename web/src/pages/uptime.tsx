@@ -17,6 +17,7 @@ import {
   type IncidentView,
   type TargetView,
 } from '../uptime-api.ts';
+import { BadgesPanel } from './badges.tsx';
 import { WindowTable } from './settings.tsx';
 import { StatePill, TargetList } from './uptime-targets.tsx';
 
@@ -350,6 +351,8 @@ function TargetPage({ session, id, back }: PageProps & { id: string; back: () =>
       <Deliveries deliveries={deliveries} />
       <h2 class="uptime-h2">Maintenance windows</h2>
       <WindowTable windows={windows} />
+      <h2 class="uptime-h2">Badges</h2>
+      <BadgesPanel target={id} />
     </section>
   );
 }
