@@ -41,6 +41,7 @@ const LATER = [
   '016_target_current',
   '017_status_pages',
   '018_badge_tokens',
+  '019_check_blocks_rowid',
 ];
 
 const {

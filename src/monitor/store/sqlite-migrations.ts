@@ -228,4 +228,29 @@ export const sqliteMigrations: readonly Migration[] = [
       CREATE INDEX monitor_status_updates_at ON monitor_status_updates (tenant, page, at, id);
     `,
   },
+  {
+    // Blocks move to a rowid table. A block (about 9.6 KB for a day at 60 s) is larger than a page:
+    // in a WITHOUT ROWID table SQLite keeps at most about 1 KB of a row in its leaf and spills the
+    // rest to overflow pages whose last one is left part empty (half a page a block, on average),
+    // and new days go into the middle of a tree ordered by series. A rowid table sizes each row's
+    // local part so that its overflow pages are full, and appends. Measured with bench/storage.ts:
+    // 9.1 B a check at rest before.
+    version: 19,
+    name: '019_check_blocks_rowid',
+    sql: `
+      CREATE TABLE monitor_check_blocks_rowid (
+        series INTEGER NOT NULL,
+        period_start INTEGER NOT NULL,
+        period_end INTEGER NOT NULL,
+        checks INTEGER NOT NULL,
+        data BLOB NOT NULL
+      );
+      INSERT INTO monitor_check_blocks_rowid (series, period_start, period_end, checks, data)
+        SELECT series, period_start, period_end, checks, data FROM monitor_check_blocks
+        ORDER BY series, period_start;
+      DROP TABLE monitor_check_blocks;
+      ALTER TABLE monitor_check_blocks_rowid RENAME TO monitor_check_blocks;
+      CREATE UNIQUE INDEX monitor_check_blocks_key ON monitor_check_blocks (series, period_start);
+    `,
+  },
 ];
