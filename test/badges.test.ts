@@ -309,3 +309,22 @@ test('a public status page that shows a target opens its badges without a token,
   }
   assert.equal((await badge('half', 'status', 'page=our-status')).status, 404, 'page deleted: closed');
 });
+
+test('badges are rate-limited per client address, before any token is looked up: 429 with Retry-After', async () => {
+  const limited = await startTestBeacon({ 'monitor.enabled': false, 'monitor.badges.rateLimitPerMinute': 3 });
+  try {
+    const statuses: number[] = [];
+    let last: Response | undefined;
+    for (let i = 0; i < 5; i++) {
+      // Guesses: no such token and no such target. Each is 404 until the address runs out.
+      last = await fetch(`${limited.url}/badge/guess-${i}/status.svg?token=bcnb_guess`);
+      statuses.push(last.status);
+      if (last.status === 429) break;
+    }
+    assert.deepEqual(statuses, [404, 404, 404, 429]);
+    assert.ok(Number(last!.headers.get('retry-after')) >= 1);
+    assert.equal(((await last!.json()) as { error: { code: string } }).error.code, 'BADGE_RATE_LIMITED');
+  } finally {
+    await limited.destroy();
+  }
+});

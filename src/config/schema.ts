@@ -484,6 +484,17 @@ export const ConfigSchema = Type.Object(
           },
           'Compaction of checks into blocks of a few bytes a check.',
         ),
+        badges: Obj(
+          {
+            rateLimitPerMinute: Type.Integer({
+              minimum: 0,
+              default: 600,
+              description:
+                "Badge requests (`/badge/{target}/{kind}.svg`) one client address may make per minute (bursts up to this, refilled evenly); 0 turns the limit off. Generous by default: README views reach Beacon through a few caching proxies (GitHub's camo). The address is `request.ip`, so set `http.trustProxy` behind a proxy.",
+            }),
+          },
+          'Badges (SVG) for READMEs and pages.',
+        ),
         statusPages: Obj(
           {
             cacheSeconds: Type.Integer({

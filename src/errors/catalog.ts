@@ -94,6 +94,7 @@ export const catalog = {
   STATUS_PAGE_NOT_FOUND: { status: 404, message: 'No status page has this slug' },
   STATUS_PAGE_TAKEN: { status: 409, message: 'Another status page has this slug or domain' },
   STATUS_PAGE_RATE_LIMITED: { status: 429, message: 'Too many status page requests from this address' },
+  BADGE_RATE_LIMITED: { status: 429, message: 'Too many badge requests from this address' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof catalog;

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { BeaconError } from '../../errors/catalog.ts';
 import type { RouteContext } from '../../http/context.ts';
+import { TokenBuckets } from '../../http/rate-limit.ts';
 import { errorResponses } from '../../http/schemas.ts';
 import { badgeTokenTenant } from '../../tenants/badge-tokens.ts';
 import type { TenantRepositories } from '../../tenants/store/repositories.ts';
@@ -110,6 +111,9 @@ export function registerBadgeRoutes(
   const { store } = ctx;
   const reader = store.monitor;
   const tokenTenant = (secret: string) => badgeTokenTenant(store.badgeTokens, secret);
+  // Per client address, before any lookup: a client guessing tokens or target ids is slowed alone.
+  const perMinute = ctx.config.monitor.badges.rateLimitPerMinute;
+  const buckets = new TokenBuckets({ perSecond: perMinute / 60, burst: perMinute });
 
   app.get(
     '/badge/:target/:kind.svg',
@@ -119,7 +123,7 @@ export function registerBadgeRoutes(
         tags: ['monitor'],
         summary: 'A target’s badge (SVG)',
         description:
-          'A flat shields.io-style badge: `status` (up, down, degraded, maintenance, pending, paused), `uptime-24h`, `uptime-7d`, `uptime-30d` and `uptime-90d` (percent from rollups, two decimals, rounded down), `response` (average over 24 hours, or with `period=last` the last check) and `cert` (days until the latest recorded certificate expires). Colours are Uptime Kuma’s. No bearer header: `token` is the tenant’s badge token (`POST /v1/badge-token`); `page` names a public status page that lists the target, once status pages are served. A wrong token, an unknown target and another tenant’s target are all BADGE_NOT_FOUND. Cached for 60 s, with an ETag.',
+          'A flat shields.io-style badge: `status` (up, down, degraded, maintenance, pending, paused), `uptime-24h`, `uptime-7d`, `uptime-30d` and `uptime-90d` (percent from rollups, two decimals, rounded down), `response` (average over 24 hours, or with `period=last` the last check) and `cert` (days until the latest recorded certificate expires). Colours are Uptime Kuma’s. No bearer header: `token` is the tenant’s badge token (`POST /v1/badge-token`); `page` names a public status page that shows the target. A wrong token, an unknown target and another tenant’s target are all BADGE_NOT_FOUND. Rate-limited per client address (`monitor.badges.rateLimitPerMinute`). Cached for 60 s, with an ETag.',
         security: [],
         params: Type.Object({
           target: Type.String({ pattern: TARGET_ID.source, description: 'Target id.' }),
@@ -155,11 +159,13 @@ export function registerBadgeRoutes(
             content: { 'image/svg+xml': { schema: Type.String() } },
           },
           304: { description: 'Not modified (If-None-Match named the current ETag).', type: 'null' },
-          ...errorResponses(400, 404),
+          ...errorResponses(400, 404, 429),
         },
       },
     },
     async (request, reply) => {
+      const wait = buckets.take(request.ip);
+      if (wait > 0) throw new BeaconError('BADGE_RATE_LIMITED', undefined, { retryAfter: wait });
       const { target: targetId, kind } = request.params;
       const tenant = await openingTenant(request.query, targetId, tokenTenant, publicPageShows);
       const target = tenant === undefined ? undefined : await reader.getTarget(tenant, targetId);
