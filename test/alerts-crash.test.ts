@@ -21,6 +21,9 @@ const env = {
   BEACON_NOTIFY_POLL_MS: '100',
   BEACON_NOTIFY_BACKOFF_MS: '100',
   BEACON_NOTIFY_MAX_BACKOFF_MS: '200',
+  // A kill that lands while an attempt is out leaves its row claimed until the lease ends (60 s by
+  // default): the restarted process, a new owner, takes it over after this.
+  BEACON_NOTIFY_LEASE_MS: '2000',
 };
 
 async function call(beacon: RoleProcess, path: string, body?: unknown): Promise<Response> {

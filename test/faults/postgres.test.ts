@@ -68,13 +68,21 @@ async function grows(sink: RoleProcess, name: string, from: number, what: string
     120_000,
     what,
     500,
-  );
+  ).catch((err: unknown) => {
+    // Which partitions each sink held, and what it last said, when a sink did not do what was awaited.
+    const outputs = pipeline.sinks.map(
+      (s, i) => `sink ${i}${s === sink ? ' (awaited)' : ''}:\n${s.output().slice(-3000)}`,
+    );
+    throw new Error(`${String(err)}\n${outputs.join('\n---\n')}`);
+  });
 }
 
 describe('PostgreSQL failing under load', () => {
   test('restarted after a crash: reads answer 503 and ingest 202 throughout; sinks resume from their checkpoints', async (t) => {
     const load = await pipeline.load();
     await pipeline.progress(load, 1000, 'before the fault');
+    // Both sinks hold partitions with records (six tenants over six partitions) and reach PostgreSQL.
+    await Promise.all(pipeline.sinks.map((s) => grows(s, STORED, 0, 'each sink storing before the fault')));
     const failuresBefore = await Promise.all(pipeline.sinks.map((s) => metric(s, FAILURES)));
     const faultAt = Date.now();
     server.stop(true);
