@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './helpers/browser.ts';
+import { launchChromium, signedIn as signedInAt } from './helpers/browser.ts';
 import { startFarm, type TargetFarm } from './helpers/farm.ts';
 import { startReceiver, type Receiver } from './helpers/receiver.ts';
-import { ADMIN_TOKEN, eventually, startTestBeacon, type TestBeacon } from './helpers/server.ts';
+import { eventually, startTestBeacon, type TestBeacon } from './helpers/server.ts';
 
 let farm: TargetFarm;
 let beacon: TestBeacon;
@@ -27,13 +27,7 @@ after(async () => {
   await hook?.close();
 });
 
-async function signedIn(path: string): Promise<Page> {
-  const page = await browser.newPage();
-  await page.goto(beacon.url + '/live');
-  await page.evaluate((token) => localStorage.setItem('beacon.token', token), ADMIN_TOKEN);
-  await page.goto(beacon.url + path);
-  return page;
-}
+const signedIn = (path: string): Promise<Page> => signedInAt(browser, beacon.url, path);
 
 test('the settings page adds a channel, sends a test, adds a rule and a window, and deletes the channel', async () => {
   const page = await signedIn('/settings');

@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './helpers/browser.ts';
+import { launchChromium, signedIn as signedInAt } from './helpers/browser.ts';
 import { call, cross, get, model } from './helpers/occupancy.ts';
 import { ADMIN_TOKEN, eventually, startTestBeacon, type TestBeacon } from './helpers/server.ts';
 
@@ -45,13 +45,8 @@ after(async () => {
 
 const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
 
-async function signedIn(path: string): Promise<Page> {
-  const page = await browser.newPage({ acceptDownloads: true });
-  await page.goto(beacon.url + '/live');
-  await page.evaluate((token) => localStorage.setItem('beacon.token', token), ADMIN_TOKEN);
-  await page.goto(beacon.url + path);
-  return page;
-}
+const signedIn = (path: string): Promise<Page> =>
+  signedInAt(browser, beacon.url, path, { acceptDownloads: true });
 
 test('/occupancy: the space hierarchy updates live, and a space’s chart marks a late event', async () => {
   const page = await browser.newPage();

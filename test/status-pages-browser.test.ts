@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './helpers/browser.ts';
-import { ADMIN_TOKEN, startTestBeacon, type TestBeacon } from './helpers/server.ts';
+import { launchChromium, signedIn as signedInAt } from './helpers/browser.ts';
+import { startTestBeacon, type TestBeacon } from './helpers/server.ts';
 import { seedHistory } from './helpers/status-pages.ts';
 
 let beacon: TestBeacon;
@@ -32,13 +32,7 @@ after(async () => {
   await beacon?.destroy();
 });
 
-async function signedIn(path: string): Promise<Page> {
-  const page = await browser.newPage();
-  await page.goto(beacon.url + '/live');
-  await page.evaluate((token) => localStorage.setItem('beacon.token', token), ADMIN_TOKEN);
-  await page.goto(beacon.url + path);
-  return page;
-}
+const signedIn = (path: string): Promise<Page> => signedInAt(browser, beacon.url, path);
 
 test('the dashboard creates a status page, publishes and edits an update, and links to the public page', async () => {
   const page = await signedIn('/status-pages');

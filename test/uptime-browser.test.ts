@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './helpers/browser.ts';
+import { launchChromium, signedIn as signedInAt } from './helpers/browser.ts';
 import { startFarm, type TargetFarm } from './helpers/farm.ts';
-import { ADMIN_TOKEN, eventually, startTestBeacon, type TestBeacon } from './helpers/server.ts';
+import { eventually, startTestBeacon, type TestBeacon } from './helpers/server.ts';
 
 let farm: TargetFarm;
 let beacon: TestBeacon;
@@ -33,13 +33,7 @@ after(async () => {
   await farm?.close();
 });
 
-async function signedIn(path: string): Promise<Page> {
-  const page = await browser.newPage();
-  await page.goto(beacon.url + '/live');
-  await page.evaluate((token) => localStorage.setItem('beacon.token', token), ADMIN_TOKEN);
-  await page.goto(beacon.url + path);
-  return page;
-}
+const signedIn = (path: string): Promise<Page> => signedInAt(browser, beacon.url, path);
 
 const points = async (page: Page, selector: string) =>
   Number(await page.locator(selector).first().getAttribute('data-points'));
