@@ -19,6 +19,7 @@ import type { CheckRow } from '../src/monitor/model.ts';
 import type { HttpTarget } from '../src/monitor/target.ts';
 import { startBeacon } from '../src/roles/start.ts';
 import { sqliteStore } from '../src/roles/store-sqlite.ts';
+import { sampleTarget } from '../test/helpers/targets.ts';
 
 const run = promisify(execFile);
 const { values } = parseArgs({ options: { targets: { type: 'string', default: '20000' } } });
@@ -27,29 +28,13 @@ const token = 'bench-admin-token-0123456789abcdef';
 const dir = mkdtempSync(join(tmpdir(), 'beacon-probe-metrics-'));
 
 const now = Date.now();
-const target = (i: number): HttpTarget => ({
-  kind: 'http',
-  id: `t${String(i).padStart(6, '0')}`,
-  tenant: 'default',
-  source: 'api',
-  createdAt: now,
-  updatedAt: now,
-  url: `https://site-${i}.example.com/health`,
-  intervalSeconds: 60,
-  timeoutMs: 5000,
-  method: 'GET',
-  headers: {},
-  expectStatus: ['200-399'],
-  patternMustMatch: true,
-  maxRedirects: 0,
-  maxBodyBytes: 1024,
-  ignoreTlsErrors: false,
-  downAfter: 3,
-  upAfter: 2,
-  tags: [],
-  assertions: [],
-  tlsExpiryDays: [21, 14, 7],
-});
+const target = (i: number): HttpTarget =>
+  sampleTarget(`t${String(i).padStart(6, '0')}`, {
+    tenant: 'default',
+    createdAt: now,
+    updatedAt: now,
+    url: `https://site-${i}.example.com/health`,
+  });
 const check = (t: HttpTarget): CheckRow => ({
   tenant: 'default',
   kind: 'http',
