@@ -77,6 +77,11 @@ test('beacon start --store postgres://…: the monitor stores each check once in
         `three checks of ${id}`,
       );
     }
+    assert.equal((await api<{ state: string }>('/v1/targets/broken')).state, 'down');
+    // Paused, the targets' history stops growing: the API, the rows and the rollups can be compared
+    // without a check landing between two reads.
+    for (const id of ['secure', 'broken'])
+      await api(`/v1/targets/${id}`, { method: 'PATCH', body: JSON.stringify({ paused: true }) });
     const cut = Date.now();
     // Everything scheduled before the cut has been probed (timeout 800 ms), handed on and stored.
     await new Promise((r) => setTimeout(r, 3000));
@@ -103,11 +108,22 @@ test('beacon start --store postgres://…: the monitor stores each check once in
       assert.ok(rows.every((r) => r.tenant === 'default'));
     }
 
-    const secure = await pages('secure', to);
-    assert.ok(secure.every((c) => c.ok && c.status === 200));
+    // A check that ran out of its 800 ms (a TLS handshake on a loaded machine can) is stored as a
+    // timeout: right, but not what these assertions are about, so those are set aside.
+    const answered = (checks: CheckView[]) => checks.filter((c) => c.error?.class !== 'timeout');
+    const secure = answered(await pages('secure', to));
+    assert.ok(secure.length > 0, 'a check of the secure target was answered in time');
+    assert.ok(
+      secure.every((c) => c.ok && c.status === 200),
+      JSON.stringify(secure.filter((c) => !c.ok)),
+    );
     assert.equal(Date.parse(secure[0]!.tlsExpiresAt!), farm.certExpiresAt, 'certificate expiry stored');
-    const broken = await pages('broken', to);
-    assert.ok(broken.every((c) => !c.ok && c.error?.class === 'status'));
+    const broken = answered(await pages('broken', to));
+    assert.ok(broken.length > 0, 'a check of the broken target was answered in time');
+    assert.ok(
+      broken.every((c) => !c.ok && c.error?.class === 'status'),
+      JSON.stringify(broken.filter((c) => c.error?.class !== 'status')),
+    );
 
     // Summaries read the rollups the sink kept in PostgreSQL, counting each stored check once.
     const summary = async (id: string) =>
@@ -123,13 +139,17 @@ test('beacon start --store postgres://…: the monitor stores each check once in
       const s = await summary(id);
       return s.total.checks === Number(row!.n) ? s : undefined;
     };
-    assert.equal(
-      (await eventually(() => counted('secure'), 10_000, 'rollups to match rows')).total.uptime,
-      100,
-    );
-    const down = await eventually(() => counted('broken'), 10_000, 'rollups to match rows');
-    assert.equal(down.total.uptime, 0);
-    assert.equal(down.total.errors.status, down.total.checks);
+    // The rollups agree with the checks listed: errors by class, and uptime as the share answered ok.
+    for (const id of ['secure', 'broken']) {
+      const { total } = await eventually(() => counted(id), 10_000, 'rollups to match rows');
+      const listed = await pages(id, '');
+      assert.equal(total.checks, listed.length);
+      const errors: Record<string, number> = {};
+      for (const c of listed) if (c.error) errors[c.error.class] = (errors[c.error.class] ?? 0) + 1;
+      assert.deepEqual(total.errors, errors);
+      const ok = listed.filter((c) => c.ok).length;
+      assert.ok(Math.abs(total.uptime - (100 * ok) / listed.length) < 0.01, `${id}: ${total.uptime}`);
+    }
 
     const [incident] = await sqlRows<{ cause: string; ended_at: Date | null }>(
       db.url,
@@ -137,7 +157,7 @@ test('beacon start --store postgres://…: the monitor stores each check once in
     );
     assert.deepEqual(incident, { cause: 'status', ended_at: null });
     const state = await api<{ state: string }>('/v1/targets/broken');
-    assert.equal(state.state, 'down');
+    assert.equal(state.state, 'paused');
   } finally {
     beacon.child.kill('SIGTERM');
     assert.equal(await beacon.exited, 0, beacon.output());
