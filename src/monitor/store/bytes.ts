@@ -4,11 +4,13 @@
  */
 
 const TWO_31 = 2 ** 31;
+const TWO_32 = 2 ** 32;
 
 /** Zigzag: 0, -1, 1, -2, … as 0, 1, 2, 3, …, so small magnitudes of either sign take few bytes. */
 export const zigzag = (n: number): number => (n >= 0 ? n * 2 : -n * 2 - 1);
-/** The inverse of {@link zigzag}. */
-export const unzigzag = (z: number): number => (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+/** The inverse of {@link zigzag} (in 32-bit integer operations below 2^32, as most are). */
+export const unzigzag = (z: number): number =>
+  z < TWO_32 ? (z >>> 1) ^ -(z & 1) : z % 2 === 0 ? z / 2 : -(z + 1) / 2;
 
 /** A growable buffer written front to back. */
 export class ByteWriter {
@@ -130,6 +132,19 @@ export class ByteReader {
   varint(): number {
     const buf = this.#buf;
     let pos = this.#pos;
+    // One or two bytes (most values) in integer operations; longer ones in doubles, as they may pass 2^31.
+    if (pos + 1 < buf.length) {
+      const b0 = buf[pos]!;
+      if (b0 < 0x80) {
+        this.#pos = pos + 1;
+        return b0;
+      }
+      const b1 = buf[pos + 1]!;
+      if (b1 < 0x80) {
+        this.#pos = pos + 2;
+        return (b0 & 0x7f) | (b1 << 7);
+      }
+    }
     let result = 0;
     let scale = 1;
     for (;;) {
@@ -223,6 +238,14 @@ export class BitWriter {
 
   /** `z` ≥ 0 as a Rice code with parameter `k` (≤ 24): quotient in unary, then k low bits. */
   rice(z: number, k: number): void {
+    if (z < TWO_31) {
+      const q = z >>> k;
+      // Most codes: the quotient's ones, its zero and the k low bits in one piece.
+      if (q + 1 + k <= 24) {
+        this.bits(((1 << q) - 1) | ((z & ((1 << k) - 1)) << (q + 1)), q + 1 + k);
+        return;
+      }
+    }
     const q = Math.floor(z / 2 ** k);
     if (q >= RICE_ESCAPE) {
       this.#wide(2 ** RICE_ESCAPE - 1, RICE_ESCAPE);

@@ -187,12 +187,23 @@ test('a hot row gives back exactly its check, and a block made from hot rows doe
     fc.property(series('us-east'), (checks) => {
       const key = { tenant: 't1', target: 'web', region: 'us-east' };
       const columns = new CheckColumns();
+      const bodies: Uint8Array[] = [];
       for (const check of checks) {
         const body = encodeCheck(check);
         assert.deepStrictEqual(decodeCheck(key, check.scheduledAt, body), check);
         columns.pushBody(check.scheduledAt, body);
+        bodies.push(body);
       }
       assert.deepStrictEqual(decodeBlock(encodeBlock(columns)).checks(key), checks);
+      // Compaction reads a range's bodies back to back: each ends where its format says.
+      const run = new CheckColumns();
+      const times = checks.map((c) => c.scheduledAt);
+      run.pushBodies(times, Buffer.concat(bodies));
+      assert.deepStrictEqual(decodeBlock(encodeBlock(run)).checks(key), checks);
+      assert.throws(() => new CheckColumns().pushBodies(times, Buffer.concat([...bodies, Buffer.of(1)])));
+      assert.throws(() =>
+        new CheckColumns().pushBodies([...times, times.at(-1)! + 1], Buffer.concat(bodies)),
+      );
     }),
     { numRuns: 300 },
   );
