@@ -7,7 +7,6 @@ import {
   ByteReader,
   ByteWriter,
   RICE_ESCAPE,
-  riceBits,
   unzigzag,
   zigzag,
 } from './bytes.ts';
@@ -32,7 +31,8 @@ import {
  *
  * Formats: hot rows and blocks written before kinds and states (block format 1, hot rows without the
  * flag in the second byte's bit 7) read as they were written: any kind, state or observed they held
- * came back from their JSON extras, and still does.
+ * came back from their JSON extras, and still does. Blocks of formats 1 and 2 escape every Rice code
+ * at a quotient of 32; format 3 chooses that point per column.
  */
 
 /** Latencies are integers of this many per millisecond: the prober measures to 0.01 ms. */
@@ -638,12 +638,15 @@ const DELTA_RUNS = 1;
 const RICE_DELTAS = 2;
 const RICE_MEDIAN = 3;
 /**
- * The block format written; a reader refuses any but this and {@link KINDLESS_VERSION}. Format 2
- * added the kind, state and observed columns after the extras.
+ * The block format written; a reader refuses any but this, {@link KINDS_VERSION} and
+ * {@link KINDLESS_VERSION}. Format 2 added the kind, state and observed columns after the extras;
+ * format 3 a Rice-coded column's escape point, after its k.
  */
-const BLOCK_VERSION = 2;
+const BLOCK_VERSION = 3;
 /** Blocks written before kinds and states: no kind, state or observed columns. */
 const KINDLESS_VERSION = 1;
+/** Blocks written before escape points: every Rice code escaped at {@link RICE_ESCAPE}. */
+const KINDS_VERSION = 2;
 /**
  * zstd level for blocks. The Rice-coded latencies are near their entropy already; zstd shrinks the
  * rest (dictionaries, runs) and costs little at its default level.
@@ -700,46 +703,74 @@ function readRuns(r: ByteReader, out: number[], n: number): void {
 const RICE_SAMPLE = 63;
 const riceSample = new Float64Array(RICE_SAMPLE);
 
-/** The Rice parameter that codes `residuals` (zigzagged) in the fewest bits, and those bits. */
-export function bestRice(residuals: ArrayLike<number>, n: number): { k: number; bits: number } {
+/** What {@link bestRice} chooses: the Rice parameter, where codes are escaped, and the bits. */
+export interface RiceChoice {
+  readonly k: number;
+  readonly escape: number;
+  readonly bits: number;
+}
+
+/** Per candidate k, how many residuals have each quotient below {@link RICE_ESCAPE}. */
+const quotients = new Float64Array(3 * RICE_ESCAPE);
+
+/**
+ * The Rice parameter and escape point that code `residuals` (zigzagged) in the fewest bits, and
+ * those bits.
+ */
+export function bestRice(residuals: ArrayLike<number>, n: number): RiceChoice {
   // The best k for a geometric distribution is about log2 of its median. The median of a sample is
   // what a few outliers (timeouts, spikes of ten times the level) do not move, as a mean would. The
-  // k below and above it are tried too, in one pass, each code counted exactly: a quotient past the
-  // escape costs the escaped length instead (riceBits).
+  // k above it are tried too, in one pass that counts each one's quotients.
   const step = Math.max(1, Math.floor(n / RICE_SAMPLE));
   let m = 0;
   for (let i = 0; i < n && m < RICE_SAMPLE; i += step) riceSample[m++] = residuals[i]!;
   const sample = riceSample.subarray(0, m).sort();
   const median = m === 0 ? 0 : sample[m >> 1]!;
   const k0 = Math.min(22, Math.max(0, Math.floor(Math.log2(median + 1)) - 1));
-  let b0 = 0;
-  let b1 = 0;
-  let b2 = 0;
+  quotients.fill(0);
+  // Quotients of RICE_ESCAPE or more are escaped at any point: how many, and their values' bits.
+  const over = [0, 0, 0];
+  const overBits = [0, 0, 0];
   for (let i = 0; i < n; i++) {
     const z = residuals[i]!;
-    if (z >= 2 ** 31) {
-      b0 += riceBits(z, k0) - (k0 + 1);
-      b1 += riceBits(z, k0 + 1) - (k0 + 2);
-      b2 += riceBits(z, k0 + 2) - (k0 + 3);
-      continue;
-    }
-    const q = z >>> k0;
+    // Past 2^31 every candidate's quotient is past the escape (k ≤ 24).
+    const q = z < 2 ** 31 ? z >>> k0 : RICE_ESCAPE << 2;
     if (q < RICE_ESCAPE) {
-      b0 += q;
-      b1 += q >>> 1;
-      b2 += q >>> 2;
+      quotients[q]!++;
+      quotients[RICE_ESCAPE + (q >>> 1)]!++;
+      quotients[2 * RICE_ESCAPE + (q >>> 2)]!++;
       continue;
     }
-    const escaped = RICE_ESCAPE + 6 + bitLength(z);
-    b0 += escaped - (k0 + 1);
-    b1 += q >>> 1 < RICE_ESCAPE ? q >>> 1 : escaped - (k0 + 2);
-    b2 += q >>> 2 < RICE_ESCAPE ? q >>> 2 : escaped - (k0 + 3);
+    const bits = bitLength(z);
+    for (let c = 0; c < 3; c++) {
+      if (q >>> c < RICE_ESCAPE) quotients[c * RICE_ESCAPE + (q >>> c)]!++;
+      else {
+        over[c]!++;
+        overBits[c]! += bits;
+      }
+    }
   }
-  b0 += n * (k0 + 1);
-  b1 += n * (k0 + 2);
-  b2 += n * (k0 + 3);
-  if (b0 <= b1 && b0 <= b2) return { k: k0, bits: b0 };
-  return b1 <= b2 ? { k: k0 + 1, bits: b1 } : { k: k0 + 2, bits: b2 };
+  // Each k's cost at every escape point, from the widest down: lowering it by one escapes the codes
+  // of that quotient, whose values have k + bitLength(quotient) bits.
+  let best: RiceChoice = { k: k0, escape: RICE_ESCAPE, bits: Infinity };
+  for (let c = 0; c < 3; c++) {
+    const k = k0 + c;
+    let coded = 0;
+    for (let q = 0; q < RICE_ESCAPE; q++) coded += quotients[c * RICE_ESCAPE + q]! * (q + 1 + k);
+    let escaped = over[c]!;
+    let escapedBits = overBits[c]!;
+    for (let escape = RICE_ESCAPE; escape >= 1; escape--) {
+      if (escape < RICE_ESCAPE) {
+        const count = quotients[c * RICE_ESCAPE + escape]!;
+        coded -= count * (escape + 1 + k);
+        escaped += count;
+        escapedBits += count * (k + bitLength(escape));
+      }
+      const bits = coded + escaped * (escape + 6) + escapedBits;
+      if (bits < best.bits) best = { k, escape, bits };
+    }
+  }
+  return best;
 }
 
 /** A median of `values` from an even sample of at most {@link RICE_SAMPLE} of them. */
@@ -795,14 +826,14 @@ function writeInts(w: ByteWriter, values: Float64Array, n: number): void {
     const bytes = runsBytes(deltas, n, best);
     if (bytes < best) [mode, best] = [DELTA_RUNS, bytes];
   }
-  let rice = { k: 0, bits: 0 };
+  let rice: RiceChoice = { k: 0, escape: RICE_ESCAPE, bits: 0 };
   if (best > n / 8) {
     const riceMedian = bestRice(fromMedian, n);
-    const medianBytes = varintBytes(zigzag(median)) + 1 + Math.ceil(riceMedian.bits / 8);
+    const medianBytes = varintBytes(zigzag(median)) + 2 + Math.ceil(riceMedian.bits / 8);
     if (medianBytes < best) [mode, best, rice] = [RICE_MEDIAN, medianBytes, riceMedian];
     if (sumDeltas < sumMedian) {
       const riceDeltas = bestRice(zDeltas, n - 1);
-      const deltaBytes = varintBytes(zigzag(values[0]!)) + 1 + Math.ceil(riceDeltas.bits / 8);
+      const deltaBytes = varintBytes(zigzag(values[0]!)) + 2 + Math.ceil(riceDeltas.bits / 8);
       if (deltaBytes < best) [mode, rice] = [RICE_DELTAS, riceDeltas];
     }
   }
@@ -813,25 +844,29 @@ function writeInts(w: ByteWriter, values: Float64Array, n: number): void {
     const residuals = mode === RICE_DELTAS ? zDeltas : fromMedian;
     w.signed(mode === RICE_DELTAS ? values[0]! : median);
     w.byte(rice.k);
+    w.byte(rice.escape);
     const bits = new BitWriter(w);
     for (let i = 0, count = mode === RICE_DELTAS ? n - 1 : n; i < count; i++)
-      bits.rice(residuals[i]!, rice.k);
+      bits.rice(residuals[i]!, rice.k, rice.escape);
     bits.flush();
   }
 }
 
-function readInts(r: ByteReader, n: number): number[] {
+function readInts(r: ByteReader, n: number, version: number): number[] {
   const out = new Array<number>(n);
   const mode = r.byte();
   if (mode === RUNS || mode === DELTA_RUNS) readRuns(r, out, n);
   else if (mode === RICE_DELTAS || mode === RICE_MEDIAN) {
     const base = r.signed();
     const k = r.byte();
+    const escape = version >= 3 ? r.byte() : RICE_ESCAPE;
+    if (k > 24 || escape < 1 || escape > RICE_ESCAPE)
+      throw new RangeError(`a block column has a Rice code it cannot have (k ${k}, escape ${escape})`);
     const bits = new BitReader(r.buffer, r.position);
-    if (mode === RICE_MEDIAN) for (let i = 0; i < n; i++) out[i] = base + unzigzag(bits.rice(k));
+    if (mode === RICE_MEDIAN) for (let i = 0; i < n; i++) out[i] = base + unzigzag(bits.rice(k, escape));
     else {
       out[0] = base;
-      for (let i = 1; i < n; i++) out[i] = unzigzag(bits.rice(k));
+      for (let i = 1; i < n; i++) out[i] = unzigzag(bits.rice(k, escape));
     }
     r.seek(bits.end());
   } else throw new RangeError(`a block column has an unknown mode ${mode}`);
@@ -928,18 +963,18 @@ export function encodeBlock(columns: CheckColumns): Buffer {
 export function decodeBlock(data: Uint8Array): CheckColumns {
   const r = new ByteReader(zstdDecompressSync(data));
   const version = r.varint();
-  if (version !== BLOCK_VERSION && version !== KINDLESS_VERSION)
+  if (version !== BLOCK_VERSION && version !== KINDS_VERSION && version !== KINDLESS_VERSION)
     throw new RangeError(`check block format ${version} is not one this Beacon reads`);
   const n = r.varint();
   const columns = new CheckColumns();
   columns.n = n;
-  const scheduled = readInts(r, n);
+  const scheduled = readInts(r, n, version);
   columns.scheduled.push(...scheduled);
   columns.at.push(...scheduled);
   const nulls = columns.nulls;
   for (let k = 0; k < n; k++) nulls.push(0);
   for (let i = 0; i < FIELDS; i++) {
-    const values = readInts(r, n);
+    const values = readInts(r, n, version);
     if (NUMBERS[i]![2]) {
       for (let k = 0; k < n; k++) {
         if (values[k] === 0) nulls[k] = nulls[k]! | (1 << i);
