@@ -91,6 +91,29 @@ const SERIES = 's.id, s.tenant, s.target, s.region, s.compacted_until';
 const timeOf = (text: string): number =>
   text === 'Inf' ? Infinity : text === '-Inf' ? -Infinity : Number(text);
 
+/**
+ * Times as group_concat writes them, comma-separated, without a string per time (a day of them would
+ * be garbage to collect): whole milliseconds digit by digit, anything else by {@link timeOf}.
+ */
+function parseTimes(text: string): number[] {
+  const out: number[] = [];
+  for (let start = 0; start <= text.length;) {
+    let i = start;
+    let value = 0;
+    let digits = true;
+    for (; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 44) break;
+      // 15 digits are below 2^53: exact.
+      if (c >= 48 && c <= 57 && i - start < 15) value = value * 10 + (c - 48);
+      else digits = false;
+    }
+    out.push(digits && i > start ? value : timeOf(text.slice(start, i)));
+    start = i + 1;
+  }
+  return out;
+}
+
 /** The SQL of check history on SQLite (hot rows, blocks, legacy rows); check-history.ts does the rest. */
 class SqliteHistoryReadSql implements HistoryReadSql {
   readonly #db: SqliteDatabase;
@@ -650,7 +673,7 @@ class SqliteHistoryWriteSql implements HistoryWriteSql, CompactionSql {
   hotIn(series: number, from: number, to: number): Promise<HotRun> {
     const [times, bodies] = this.#hotRun.get(series, finite(from), finite(to))!;
     if (times === null || bodies === null) return Promise.resolve({ at: [], bodies: new Uint8Array(0) });
-    return Promise.resolve({ at: times.split(',').map(timeOf), bodies });
+    return Promise.resolve({ at: parseTimes(times), bodies });
   }
 
   legacyIn(s: SeriesKey, from: number, to: number): Promise<CheckRow[]> {
