@@ -1001,8 +1001,10 @@ export function runMonitorStoreContract(backend: StoreContractTarget): void {
         check('a', T0 + 3 * MINUTE, {
           phases: { dnsMs: 0, connectMs: 1e-7, tlsMs: 123456.78, ttfbMs: 0.01, transferMs: 2 ** 40 },
         }),
+        // A scheduledAt with a fraction no decimal of 15 digits holds: compaction reads it back exactly.
+        check('a', T0 + 4 * MINUTE + 1 / 3),
       ];
-      assert.equal((await store.transaction((tx) => tx.checks.insert(odd))).length, 4);
+      assert.equal((await store.transaction((tx) => tx.checks.insert(odd))).length, 5);
       const hot = await store.monitor.listChecks({ tenant: 't1', target: 'a', limit: 10 });
       assert.deepEqual(hot, [...odd].reverse());
       await compact(store, T0 + 2 * DAY);

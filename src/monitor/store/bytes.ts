@@ -4,11 +4,13 @@
  */
 
 const TWO_31 = 2 ** 31;
+const TWO_32 = 2 ** 32;
 
 /** Zigzag: 0, -1, 1, -2, … as 0, 1, 2, 3, …, so small magnitudes of either sign take few bytes. */
 export const zigzag = (n: number): number => (n >= 0 ? n * 2 : -n * 2 - 1);
-/** The inverse of {@link zigzag}. */
-export const unzigzag = (z: number): number => (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+/** The inverse of {@link zigzag} (in 32-bit integer operations below 2^32, as most are). */
+export const unzigzag = (z: number): number =>
+  z < TWO_32 ? (z >>> 1) ^ -(z & 1) : z % 2 === 0 ? z / 2 : -(z + 1) / 2;
 
 /** A growable buffer written front to back. */
 export class ByteWriter {
@@ -130,6 +132,19 @@ export class ByteReader {
   varint(): number {
     const buf = this.#buf;
     let pos = this.#pos;
+    // One or two bytes (most values) in integer operations; longer ones in doubles, as they may pass 2^31.
+    if (pos + 1 < buf.length) {
+      const b0 = buf[pos]!;
+      if (b0 < 0x80) {
+        this.#pos = pos + 1;
+        return b0;
+      }
+      const b1 = buf[pos + 1]!;
+      if (b1 < 0x80) {
+        this.#pos = pos + 2;
+        return (b0 & 0x7f) | (b1 << 7);
+      }
+    }
     let result = 0;
     let scale = 1;
     for (;;) {
@@ -164,7 +179,10 @@ export class ByteReader {
   }
 }
 
-/** Rice codes whose quotient reaches this are escaped: the value follows in full. */
+/**
+ * Rice codes whose quotient reaches this are escaped: the value follows in full. Blocks of format 3
+ * choose the point per column, at most this; earlier ones all used this.
+ */
 export const RICE_ESCAPE = 32;
 
 /** Bits of a non-negative safe integer (0 for 0). */
@@ -172,10 +190,10 @@ export function bitLength(n: number): number {
   return n === 0 ? 0 : n < 2 ** 31 ? 32 - Math.clz32(n) : Math.floor(Math.log2(n)) + 1;
 }
 
-/** What a value costs as a Rice code with parameter `k`, in bits. */
-export function riceBits(z: number, k: number): number {
+/** What a value costs as a Rice code with parameter `k` escaped at `escape`, in bits. */
+export function riceBits(z: number, k: number, escape = RICE_ESCAPE): number {
   const q = Math.floor(z / 2 ** k);
-  return q < RICE_ESCAPE ? q + 1 + k : RICE_ESCAPE + 6 + bitLength(z);
+  return q < escape ? q + 1 + k : escape + 6 + bitLength(z);
 }
 
 /**
@@ -221,11 +239,22 @@ export class BitWriter {
     this.bits(value, count);
   }
 
-  /** `z` ≥ 0 as a Rice code with parameter `k` (≤ 24): quotient in unary, then k low bits. */
-  rice(z: number, k: number): void {
+  /**
+   * `z` ≥ 0 as a Rice code with parameter `k` (≤ 24): quotient in unary, then k low bits; a quotient
+   * of `escape` (≤ 32) or more as that many ones, the value's length in 6 bits and the value.
+   */
+  rice(z: number, k: number, escape = RICE_ESCAPE): void {
+    if (z < TWO_31) {
+      const q = z >>> k;
+      // Most codes: the quotient's ones, its zero and the k low bits in one piece.
+      if (q < escape && q + 1 + k <= 24) {
+        this.bits(((1 << q) - 1) | ((z & ((1 << k) - 1)) << (q + 1)), q + 1 + k);
+        return;
+      }
+    }
     const q = Math.floor(z / 2 ** k);
-    if (q >= RICE_ESCAPE) {
-      this.#wide(2 ** RICE_ESCAPE - 1, RICE_ESCAPE);
+    if (q >= escape) {
+      this.#wide(2 ** escape - 1, escape);
       const length = bitLength(z);
       this.bits(length, 6);
       this.#wide(z, length);
@@ -283,10 +312,10 @@ export class BitReader {
     return value + this.bits(count) * scale;
   }
 
-  rice(k: number): number {
+  rice(k: number, escape = RICE_ESCAPE): number {
     let q = 0;
-    while (q < RICE_ESCAPE && this.bits(1) === 1) q++;
-    if (q === RICE_ESCAPE) return this.#wide(this.bits(6));
+    while (q < escape && this.bits(1) === 1) q++;
+    if (q === escape) return this.#wide(this.bits(6));
     return k > 0 ? q * 2 ** k + this.#wide(k) : q;
   }
 

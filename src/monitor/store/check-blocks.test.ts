@@ -187,12 +187,23 @@ test('a hot row gives back exactly its check, and a block made from hot rows doe
     fc.property(series('us-east'), (checks) => {
       const key = { tenant: 't1', target: 'web', region: 'us-east' };
       const columns = new CheckColumns();
+      const bodies: Uint8Array[] = [];
       for (const check of checks) {
         const body = encodeCheck(check);
         assert.deepStrictEqual(decodeCheck(key, check.scheduledAt, body), check);
         columns.pushBody(check.scheduledAt, body);
+        bodies.push(body);
       }
       assert.deepStrictEqual(decodeBlock(encodeBlock(columns)).checks(key), checks);
+      // Compaction reads a range's bodies back to back: each ends where its format says.
+      const run = new CheckColumns();
+      const times = checks.map((c) => c.scheduledAt);
+      run.pushBodies(times, Buffer.concat(bodies));
+      assert.deepStrictEqual(decodeBlock(encodeBlock(run)).checks(key), checks);
+      assert.throws(() => new CheckColumns().pushBodies(times, Buffer.concat([...bodies, Buffer.of(1)])));
+      assert.throws(() =>
+        new CheckColumns().pushBodies([...times, times.at(-1)! + 1], Buffer.concat(bodies)),
+      );
     }),
     { numRuns: 300 },
   );
@@ -314,7 +325,54 @@ test('hot rows and blocks written before kinds and states read as they were writ
   assert.ok(encodeCheck({ ...first, state: 'up' }).length === hot[0]!.length);
 });
 
-test('the Rice parameter chosen comes with its exact cost in bits, escapes included', () => {
+test('blocks of format 2, whose Rice codes all escape at 32, read as they were written', () => {
+  // Written by the codec of format 2: 300 checks a minute apart, the 18th a timeout whose duration
+  // was an escaped Rice code.
+  const block = Buffer.from(
+    'KLUv/WD7AYUNAHQYAqwCAYDg2NCaZwHAqQerAgGAsZccAQKrAgMMAZVMJVPJVDIDNAOXwvNm8Vhp2j0cFvn///+vYNT8ueG4ajp1GC6F583isdK0ezgsks8Nx1XTqcNwKTxvFo+Vpt3DYZF8bjiumk4dhkvhebN4rDTtHg6L5HPDcdV06jBcCs+bxWOlafdwWCSfG46rplOH4VJ43iweK027h8Mi+dxwXDWdOgzJ54bjqunUYbgUnjeLx0rT7uGwSD43HFdNpw7DpfC8WTxWmnYPh0XyAACsAqwCAMIDrAIA1A+sAgGgHwGaAQjPCQGaAQfVJwIA3AsRAAHcC5oCAKIGEQABogaaAgCACBEAAYAImgIBgoCX52YB/9IOqwICEQABApoCAQMxLjEHdGltZW91dAARAgEAmgIBIm5vIGNvbXBsZXRlIGFuc3dlciB3aXRoaW4gMTAwMDAgbXMBBGh0dHACrAICAnVwBGRvd24CEQQheyJzIjpbIjEwIG14LmV4YS5jb20iXX0AEQIBAJoCAA0AXAQVxIxnHFfBgnEqwxelNaygVinUcA5hGc7B86P4fojjXlN5Ag==',
+    'base64',
+  );
+  const hundredths = (n: number) => Math.round(n * 100) / 100;
+  const checks = Array.from({ length: 300 }, (_, i): CheckRow => {
+    const at = 1_773_100_800_000 + i * ms;
+    const timeout = i === 17;
+    const phases = {
+      dnsMs: 1.5,
+      connectMs: 2.25,
+      tlsMs: 10.02,
+      ttfbMs: timeout ? 0 : hundredths(20 + (i % 9) * 0.77),
+      transferMs: timeout ? 0 : 7.5,
+    };
+    const spent = phases.dnsMs + phases.connectMs + phases.tlsMs + phases.ttfbMs + phases.transferMs;
+    return {
+      tenant: 't1',
+      target: 'web',
+      region: 'eu',
+      slot: 29551680 + i,
+      scheduledAt: at,
+      startedAt: at + 4 + (i % 5),
+      durationMs: hundredths(spent + 0.13 + ((i * 37) % 29) * 0.01 + (timeout ? 9966.25 : 0)),
+      phases,
+      status: timeout ? null : 200,
+      httpVersion: timeout ? null : '1.1',
+      bytes: timeout ? 0 : 512,
+      tlsExpiresAt: 1_780_000_000_000,
+      patternMatched: null,
+      redirects: 0,
+      ok: !timeout,
+      error: timeout ? { class: 'timeout', detail: 'no complete answer within 10000 ms' } : null,
+      kind: 'http',
+      state: timeout ? 'down' : 'up',
+      ...(timeout ? { observed: { answers: ['10 mx.example.com'] } } : {}),
+    };
+  });
+  const key = { tenant: 't1', target: 'web', region: 'eu' };
+  assert.deepStrictEqual(decodeBlock(block).checks(key), checks);
+  // Compaction rewrites it in the current format, losing nothing.
+  assert.deepStrictEqual(decodeBlock(encodeBlock(decodeBlock(block))).checks(key), checks);
+});
+
+test('the Rice parameter and escape point chosen come with their exact cost in bits', () => {
   // The column's mode is chosen by these bits: a wrong count would pick a longer mode. Residuals
   // around a level, with spikes past the escape as latencies have.
   const residuals = fc.array(
@@ -327,11 +385,14 @@ test('the Rice parameter chosen comes with its exact cost in bits, escapes inclu
   );
   fc.assert(
     fc.property(residuals, (values) => {
-      const { k, bits } = bestRice(values, values.length);
+      const { k, escape, bits } = bestRice(values, values.length);
       assert.equal(
         bits,
-        values.reduce((n, z) => n + riceBits(z, k), 0),
+        values.reduce((n, z) => n + riceBits(z, k, escape), 0),
       );
+      // No escape point of that k is shorter.
+      for (let other = 1; other <= 32; other++)
+        assert.ok(bits <= values.reduce((n, z) => n + riceBits(z, k, other), 0));
     }),
   );
 });

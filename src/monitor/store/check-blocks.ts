@@ -7,7 +7,6 @@ import {
   ByteReader,
   ByteWriter,
   RICE_ESCAPE,
-  riceBits,
   unzigzag,
   zigzag,
 } from './bytes.ts';
@@ -32,7 +31,8 @@ import {
  *
  * Formats: hot rows and blocks written before kinds and states (block format 1, hot rows without the
  * flag in the second byte's bit 7) read as they were written: any kind, state or observed they held
- * came back from their JSON extras, and still does.
+ * came back from their JSON extras, and still does. Blocks of formats 1 and 2 escape every Rice code
+ * at a quotient of 32; format 3 chooses that point per column.
  */
 
 /** Latencies are integers of this many per millisecond: the prober measures to 0.01 ms. */
@@ -57,9 +57,14 @@ const SLOT = 0;
 const STARTED = 1;
 const DURATION = 2;
 const DNS = 3;
+const CONNECT = 4;
+const TLS_MS = 5;
+const TTFB = 6;
 const TRANSFER = 7;
 const STATUS = 8;
+const BYTES = 9;
 const TLS = 10;
+const REDIRECTS = 11;
 const FIELDS = NUMBERS.length;
 /** In a block, scheduledAt is a column too: exceptions name it with this field number. */
 const SCHEDULED = FIELDS;
@@ -268,7 +273,8 @@ function partsOf(check: CheckRow, scheduled: number): Parts {
 }
 
 /** scheduledAt as the integer the codec works from: whole ms, or 0 when it has a fraction. */
-const scheduledInt = (at: number) => quantize(at, 1) ?? 0;
+const scheduledInt = (at: number) =>
+  at > 0 && at <= 2 ** 51 && Math.floor(at) === at ? at : (quantize(at, 1) ?? 0);
 
 const pattern = (flags: number): boolean | null => {
   const p = (flags >> 1) & 3;
@@ -325,7 +331,18 @@ export class CheckColumns {
 
   /** Adds a check from a hot row's scheduledAt and body ({@link encodeCheck}). */
   pushBody(at: number, body: Uint8Array): void {
-    const r = new ByteReader(body);
+    this.#pushFrom(new ByteReader(body), at);
+  }
+
+  /** Adds hot rows from their scheduledAt and their bodies back to back, in the same order. */
+  pushBodies(at: readonly number[], bodies: Uint8Array): void {
+    const r = new ByteReader(bodies);
+    for (const t of at) this.#pushFrom(r, t);
+    if (!r.done) throw new RangeError('hot rows have bytes past their last body');
+  }
+
+  /** Adds the check whose body `r` reads next. */
+  #pushFrom(r: ByteReader, at: number): void {
     const flags = r.byte();
     const more = r.byte();
     // Bit 7 of the second byte: a byte of kind (bits 0–2) and observed (bit 3) follows. Hot rows
@@ -336,16 +353,25 @@ export class CheckColumns {
     const k = this.n++;
     this.at.push(at);
     this.scheduled.push(scheduled);
-    for (let i = 0; i < FIELDS; i++) {
-      let v = 0;
-      if ((nulls & (1 << i)) === 0) {
-        if (i === TLS) {
-          const t = r.varint();
-          v = t % 2 === 0 ? unzigzag(t / 2) * 1000 : unzigzag((t - 1) / 2);
-        } else v = r.signed();
-      }
-      this.ints[i]!.push(v);
+    // Field by field rather than in a loop: each push then sees one array, which V8 makes fast.
+    const ints = this.ints;
+    ints[SLOT]!.push(r.signed());
+    ints[STARTED]!.push(r.signed());
+    ints[DURATION]!.push(r.signed());
+    ints[DNS]!.push(r.signed());
+    ints[CONNECT]!.push(r.signed());
+    ints[TLS_MS]!.push(r.signed());
+    ints[TTFB]!.push(r.signed());
+    ints[TRANSFER]!.push(r.signed());
+    ints[STATUS]!.push(flags & 8 ? 0 : r.signed());
+    ints[BYTES]!.push(r.signed());
+    let expiry = 0;
+    if ((flags & 16) === 0) {
+      const t = r.varint();
+      expiry = t % 2 === 0 ? unzigzag(t / 2) * 1000 : unzigzag((t - 1) / 2);
     }
+    ints[TLS]!.push(expiry);
+    ints[REDIRECTS]!.push(r.signed());
     this.nulls.push(nulls);
     this.flags.push(flags & 7);
     const httpCode = more & 15;
@@ -612,27 +638,27 @@ const DELTA_RUNS = 1;
 const RICE_DELTAS = 2;
 const RICE_MEDIAN = 3;
 /**
- * The block format written; a reader refuses any but this and {@link KINDLESS_VERSION}. Format 2
- * added the kind, state and observed columns after the extras.
+ * The block format written; a reader refuses any but this, {@link KINDS_VERSION} and
+ * {@link KINDLESS_VERSION}. Format 2 added the kind, state and observed columns after the extras;
+ * format 3 a Rice-coded column's escape point, after its k.
  */
-const BLOCK_VERSION = 2;
+const BLOCK_VERSION = 3;
 /** Blocks written before kinds and states: no kind, state or observed columns. */
 const KINDLESS_VERSION = 1;
+/** Blocks written before escape points: every Rice code escaped at {@link RICE_ESCAPE}. */
+const KINDS_VERSION = 2;
 /**
  * zstd level for blocks. The Rice-coded latencies are near their entropy already; zstd shrinks the
  * rest (dictionaries, runs) and costs little at its default level.
  */
 const ZSTD_LEVEL = 3;
-/** Values sampled to estimate a column's median: enough for a centre, cheap to sort. */
-const MEDIAN_SAMPLE = 63;
 
 /** Bytes a non-negative safe integer takes as a varint. */
 function varintBytes(n: number): number {
-  let bytes = 1;
-  while (n >= 128) {
-    n = Math.floor(n / 128);
-    bytes++;
-  }
+  if (n < 128) return 1;
+  if (n < 16384) return 2;
+  let bytes = 3;
+  for (n = Math.floor(n / 2 ** 21); n > 0; n = Math.floor(n / 128)) bytes++;
   return bytes;
 }
 
@@ -649,11 +675,11 @@ function writeRuns(w: ByteWriter, values: ArrayLike<number>, n = values.length):
   }
 }
 
-/** Bytes {@link writeRuns} would take. */
-function runsBytes(values: ArrayLike<number>, n: number): number {
+/** Bytes {@link writeRuns} would take, or any number above `limit` once it is past it. */
+function runsBytes(values: ArrayLike<number>, n: number, limit: number): number {
   let bytes = 0;
   let i = 0;
-  while (i < n) {
+  while (i < n && bytes <= limit) {
     const v = values[i]!;
     let j = i + 1;
     while (j < n && values[j] === v) j++;
@@ -673,112 +699,174 @@ function readRuns(r: ByteReader, out: number[], n: number): void {
   }
 }
 
-/** The Rice parameter that codes `residuals` (zigzagged) in the fewest bits, and those bits. */
-export function bestRice(residuals: readonly number[], n: number): { k: number; bits: number } {
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += residuals[i]!;
-  const mean = n === 0 ? 0 : sum / n;
-  // For a geometric distribution the best k is near log2(mean · ln 2); its neighbours are tried too,
-  // in one pass, each code counted exactly: a quotient past the escape costs the escaped length
-  // instead (riceBits), which outliers (latency spikes) often reach.
-  const k0 = mean < 2 ? 0 : Math.min(22, Math.max(0, Math.round(Math.log2(mean * Math.LN2)) - 1));
-  let b0 = 0;
-  let b1 = 0;
-  let b2 = 0;
-  for (let i = 0; i < n; i++) {
-    const z = residuals[i]!;
-    if (z >= 2 ** 31) {
-      b0 += riceBits(z, k0) - (k0 + 1);
-      b1 += riceBits(z, k0 + 1) - (k0 + 2);
-      b2 += riceBits(z, k0 + 2) - (k0 + 3);
-      continue;
-    }
-    const q = z >>> k0;
-    if (q < RICE_ESCAPE) {
-      b0 += q;
-      b1 += q >>> 1;
-      b2 += q >>> 2;
-      continue;
-    }
-    const escaped = RICE_ESCAPE + 6 + bitLength(z);
-    b0 += escaped - (k0 + 1);
-    b1 += q >>> 1 < RICE_ESCAPE ? q >>> 1 : escaped - (k0 + 2);
-    b2 += q >>> 2 < RICE_ESCAPE ? q >>> 2 : escaped - (k0 + 3);
-  }
-  b0 += n * (k0 + 1);
-  b1 += n * (k0 + 2);
-  b2 += n * (k0 + 3);
-  if (b0 <= b1 && b0 <= b2) return { k: k0, bits: b0 };
-  return b1 <= b2 ? { k: k0 + 1, bits: b1 } : { k: k0 + 2, bits: b2 };
+/** Residuals sampled to choose a Rice parameter: enough for a centre, cheap to sort. */
+const RICE_SAMPLE = 63;
+const riceSample = new Float64Array(RICE_SAMPLE);
+
+/** What {@link bestRice} chooses: the Rice parameter, where codes are escaped, and the bits. */
+export interface RiceChoice {
+  readonly k: number;
+  readonly escape: number;
+  readonly bits: number;
 }
 
-/** A median of `values` from an even sample of at most {@link MEDIAN_SAMPLE} of them. */
-function medianOf(values: readonly number[]): number {
-  const step = Math.max(1, Math.floor(values.length / MEDIAN_SAMPLE));
-  const sample: number[] = [];
-  for (let i = 0; i < values.length; i += step) sample.push(values[i]!);
-  sample.sort((a, b) => a - b);
-  return sample[sample.length >> 1] ?? 0;
+/** Per candidate k, how many residuals have each quotient below {@link RICE_ESCAPE}. */
+const quotients = new Float64Array(3 * RICE_ESCAPE);
+
+/**
+ * The Rice parameter and escape point that code `residuals` (zigzagged) in the fewest bits, and
+ * those bits.
+ */
+export function bestRice(residuals: ArrayLike<number>, n: number): RiceChoice {
+  // The best k for a geometric distribution is about log2 of its median. The median of a sample is
+  // what a few outliers (timeouts, spikes of ten times the level) do not move, as a mean would. The
+  // k above it are tried too, in one pass that counts each one's quotients.
+  const step = Math.max(1, Math.floor(n / RICE_SAMPLE));
+  let m = 0;
+  for (let i = 0; i < n && m < RICE_SAMPLE; i += step) riceSample[m++] = residuals[i]!;
+  const sample = riceSample.subarray(0, m).sort();
+  const median = m === 0 ? 0 : sample[m >> 1]!;
+  const k0 = Math.min(22, Math.max(0, Math.floor(Math.log2(median + 1)) - 1));
+  quotients.fill(0);
+  // Quotients of RICE_ESCAPE or more are escaped at any point: how many, and their values' bits.
+  const over = [0, 0, 0];
+  const overBits = [0, 0, 0];
+  for (let i = 0; i < n; i++) {
+    const z = residuals[i]!;
+    // Past 2^31 every candidate's quotient is past the escape (k ≤ 24).
+    const q = z < 2 ** 31 ? z >>> k0 : RICE_ESCAPE << 2;
+    if (q < RICE_ESCAPE) {
+      quotients[q]!++;
+      quotients[RICE_ESCAPE + (q >>> 1)]!++;
+      quotients[2 * RICE_ESCAPE + (q >>> 2)]!++;
+      continue;
+    }
+    const bits = bitLength(z);
+    for (let c = 0; c < 3; c++) {
+      if (q >>> c < RICE_ESCAPE) quotients[c * RICE_ESCAPE + (q >>> c)]!++;
+      else {
+        over[c]!++;
+        overBits[c]! += bits;
+      }
+    }
+  }
+  // Each k's cost at every escape point, from the widest down: lowering it by one escapes the codes
+  // of that quotient, whose values have k + bitLength(quotient) bits.
+  let best: RiceChoice = { k: k0, escape: RICE_ESCAPE, bits: Infinity };
+  for (let c = 0; c < 3; c++) {
+    const k = k0 + c;
+    let coded = 0;
+    for (let q = 0; q < RICE_ESCAPE; q++) coded += quotients[c * RICE_ESCAPE + q]! * (q + 1 + k);
+    let escaped = over[c]!;
+    let escapedBits = overBits[c]!;
+    for (let escape = RICE_ESCAPE; escape >= 1; escape--) {
+      if (escape < RICE_ESCAPE) {
+        const count = quotients[c * RICE_ESCAPE + escape]!;
+        coded -= count * (escape + 1 + k);
+        escaped += count;
+        escapedBits += count * (k + bitLength(escape));
+      }
+      const bits = coded + escaped * (escape + 6) + escapedBits;
+      if (bits < best.bits) best = { k, escape, bits };
+    }
+  }
+  return best;
+}
+
+/** A median of `values` from an even sample of at most {@link RICE_SAMPLE} of them. */
+function medianOf(values: ArrayLike<number>, n: number): number {
+  const step = Math.max(1, Math.floor(n / RICE_SAMPLE));
+  let m = 0;
+  for (let i = 0; i < n && m < RICE_SAMPLE; i += step) riceSample[m++] = values[i]!;
+  return m === 0 ? 0 : riceSample.subarray(0, m).sort()[m >> 1]!;
 }
 
 /** Scratch columns for {@link writeInts}, grown as blocks need: a block allocates none of its own. */
-let deltas: number[] = [];
-let fromMedian: number[] = [];
-let zDeltas: number[] = [];
+let deltas = new Float64Array(2048);
+let fromMedian = new Float64Array(2048);
+let zDeltas = new Float64Array(2048);
+let column = new Float64Array(2048);
+let stringCodes = new Float64Array(2048);
 
 /** An integer column of n ≥ 1 values, in its shortest mode. */
-function writeInts(w: ByteWriter, values: readonly number[]): void {
-  const n = values.length;
+function writeInts(w: ByteWriter, values: Float64Array, n: number): void {
   if (deltas.length < n) {
-    deltas = new Array<number>(n).fill(0);
-    fromMedian = new Array<number>(n).fill(0);
-    zDeltas = new Array<number>(n).fill(0);
+    deltas = new Float64Array(n * 2);
+    fromMedian = new Float64Array(n * 2);
+    zDeltas = new Float64Array(n * 2);
   }
-  const median = medianOf(values);
+  const median = medianOf(values, n);
   deltas[0] = values[0]!;
   fromMedian[0] = zigzag(values[0]! - median);
+  // Changes of value and of difference: a bound on what runs take, to skip counting their bytes
+  // when Rice codes are shorter anyway (latencies).
+  let changes = 0;
+  let deltaChanges = 0;
+  // Sums of the residuals: Rice codes of differences are worth counting only when those are smaller.
+  let sumDeltas = 0;
+  let sumMedian = fromMedian[0];
   for (let i = 1; i < n; i++) {
-    const d = values[i]! - values[i - 1]!;
+    const v = values[i]!;
+    const d = v - values[i - 1]!;
+    if (d !== 0) changes++;
+    if (d !== deltas[i - 1]) deltaChanges++;
     deltas[i] = d;
-    zDeltas[i - 1] = zigzag(d);
-    fromMedian[i] = zigzag(values[i]! - median);
+    const zd = zigzag(d);
+    const zm = zigzag(v - median);
+    zDeltas[i - 1] = zd;
+    fromMedian[i] = zm;
+    sumDeltas += zd;
+    sumMedian += zm;
   }
-  const riceMedian = bestRice(fromMedian, n);
-  const riceDeltas = bestRice(zDeltas, n - 1);
-  const sizes = [
-    runsBytes(values, n),
-    runsBytes(deltas, n),
-    varintBytes(zigzag(values[0]!)) + 1 + Math.ceil(riceDeltas.bits / 8),
-    varintBytes(zigzag(median)) + 1 + Math.ceil(riceMedian.bits / 8),
-  ];
-  const mode = sizes.indexOf(Math.min(...sizes));
+  // A run takes at least 2 bytes and a Rice code at least a bit: runs are counted only when they are
+  // few, and Rice codes only when runs did not make the column shorter than a bit a value.
+  let mode = RUNS;
+  let best = changes < n / 4 ? runsBytes(values, n, Infinity) : Infinity;
+  if (deltaChanges < n / 4 && deltaChanges < changes) {
+    const bytes = runsBytes(deltas, n, best);
+    if (bytes < best) [mode, best] = [DELTA_RUNS, bytes];
+  }
+  let rice: RiceChoice = { k: 0, escape: RICE_ESCAPE, bits: 0 };
+  if (best > n / 8) {
+    const riceMedian = bestRice(fromMedian, n);
+    const medianBytes = varintBytes(zigzag(median)) + 2 + Math.ceil(riceMedian.bits / 8);
+    if (medianBytes < best) [mode, best, rice] = [RICE_MEDIAN, medianBytes, riceMedian];
+    if (sumDeltas < sumMedian) {
+      const riceDeltas = bestRice(zDeltas, n - 1);
+      const deltaBytes = varintBytes(zigzag(values[0]!)) + 2 + Math.ceil(riceDeltas.bits / 8);
+      if (deltaBytes < best) [mode, rice] = [RICE_DELTAS, riceDeltas];
+    }
+  }
   w.byte(mode);
   if (mode === RUNS) writeRuns(w, values, n);
   else if (mode === DELTA_RUNS) writeRuns(w, deltas, n);
   else {
-    const rice = mode === RICE_DELTAS ? riceDeltas : riceMedian;
     const residuals = mode === RICE_DELTAS ? zDeltas : fromMedian;
     w.signed(mode === RICE_DELTAS ? values[0]! : median);
     w.byte(rice.k);
+    w.byte(rice.escape);
     const bits = new BitWriter(w);
     for (let i = 0, count = mode === RICE_DELTAS ? n - 1 : n; i < count; i++)
-      bits.rice(residuals[i]!, rice.k);
+      bits.rice(residuals[i]!, rice.k, rice.escape);
     bits.flush();
   }
 }
 
-function readInts(r: ByteReader, n: number): number[] {
+function readInts(r: ByteReader, n: number, version: number): number[] {
   const out = new Array<number>(n);
   const mode = r.byte();
   if (mode === RUNS || mode === DELTA_RUNS) readRuns(r, out, n);
   else if (mode === RICE_DELTAS || mode === RICE_MEDIAN) {
     const base = r.signed();
     const k = r.byte();
+    const escape = version >= 3 ? r.byte() : RICE_ESCAPE;
+    if (k > 24 || escape < 1 || escape > RICE_ESCAPE)
+      throw new RangeError(`a block column has a Rice code it cannot have (k ${k}, escape ${escape})`);
     const bits = new BitReader(r.buffer, r.position);
-    if (mode === RICE_MEDIAN) for (let i = 0; i < n; i++) out[i] = base + unzigzag(bits.rice(k));
+    if (mode === RICE_MEDIAN) for (let i = 0; i < n; i++) out[i] = base + unzigzag(bits.rice(k, escape));
     else {
       out[0] = base;
-      for (let i = 1; i < n; i++) out[i] = unzigzag(bits.rice(k));
+      for (let i = 1; i < n; i++) out[i] = unzigzag(bits.rice(k, escape));
     }
     r.seek(bits.end());
   } else throw new RangeError(`a block column has an unknown mode ${mode}`);
@@ -788,16 +876,28 @@ function readInts(r: ByteReader, n: number): number[] {
 
 /** A column of strings (or nulls): a dictionary, then each value's entry (0 for null) in runs. */
 function writeStrings(w: ByteWriter, values: readonly (string | null)[]): void {
+  const n = values.length;
+  if (stringCodes.length < n) stringCodes = new Float64Array(n * 2);
   const dictionary = new Map<string, number>();
-  const codes = values.map((v) => {
-    if (v === null) return 0;
-    let code = dictionary.get(v);
-    if (code === undefined) dictionary.set(v, (code = dictionary.size + 1));
-    return code;
-  });
+  // Neighbours are mostly the same string (or null): the map is asked only when one changes.
+  let last: string | null = null;
+  let lastCode = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    if (v !== last) {
+      last = v;
+      if (v === null) lastCode = 0;
+      else {
+        let code = dictionary.get(v);
+        if (code === undefined) dictionary.set(v, (code = dictionary.size + 1));
+        lastCode = code;
+      }
+    }
+    stringCodes[i] = lastCode;
+  }
   w.varint(dictionary.size);
   for (const s of dictionary.keys()) w.string(s);
-  writeRuns(w, codes);
+  writeRuns(w, stringCodes, n);
 }
 
 function readStrings(r: ByteReader, n: number, out: (string | null)[]): void {
@@ -821,16 +921,22 @@ export function encodeBlock(columns: CheckColumns): Buffer {
   const w = new ByteWriter(n * 12 + 256);
   w.varint(BLOCK_VERSION);
   w.varint(n);
-  writeInts(w, columns.scheduled);
-  const column = new Array<number>(n);
+  if (column.length < n) column = new Float64Array(n * 2);
+  // Each column is copied into one typed array first, so the code that measures and writes it sees
+  // one kind of array (V8 keeps integers and doubles in arrays of different kinds).
+  const scheduled = columns.scheduled;
+  for (let k = 0; k < n; k++) column[k] = scheduled[k]!;
+  writeInts(w, column, n);
+  const nulls = columns.nulls;
   for (let i = 0; i < FIELDS; i++) {
     const ints = columns.ints[i]!;
-    if (!NUMBERS[i]![2]) writeInts(w, ints);
+    if (!NUMBERS[i]![2]) for (let k = 0; k < n; k++) column[k] = ints[k]!;
     else {
       // A nullable column shifts its values up by one to keep 0 for null.
-      for (let k = 0; k < n; k++) column[k] = (columns.nulls[k]! & (1 << i)) !== 0 ? 0 : zigzag(ints[k]!) + 1;
-      writeInts(w, column);
+      const bit = 1 << i;
+      for (let k = 0; k < n; k++) column[k] = (nulls[k]! & bit) !== 0 ? 0 : zigzag(ints[k]!) + 1;
     }
+    writeInts(w, column, n);
   }
   writeRuns(w, columns.flags);
   writeStrings(w, columns.http);
@@ -857,18 +963,18 @@ export function encodeBlock(columns: CheckColumns): Buffer {
 export function decodeBlock(data: Uint8Array): CheckColumns {
   const r = new ByteReader(zstdDecompressSync(data));
   const version = r.varint();
-  if (version !== BLOCK_VERSION && version !== KINDLESS_VERSION)
+  if (version !== BLOCK_VERSION && version !== KINDS_VERSION && version !== KINDLESS_VERSION)
     throw new RangeError(`check block format ${version} is not one this Beacon reads`);
   const n = r.varint();
   const columns = new CheckColumns();
   columns.n = n;
-  const scheduled = readInts(r, n);
+  const scheduled = readInts(r, n, version);
   columns.scheduled.push(...scheduled);
   columns.at.push(...scheduled);
   const nulls = columns.nulls;
   for (let k = 0; k < n; k++) nulls.push(0);
   for (let i = 0; i < FIELDS; i++) {
-    const values = readInts(r, n);
+    const values = readInts(r, n, version);
     if (NUMBERS[i]![2]) {
       for (let k = 0; k < n; k++) {
         if (values[k] === 0) nulls[k] = nulls[k]! | (1 << i);

@@ -35,6 +35,15 @@ export interface HotRow {
   readonly body: Uint8Array;
 }
 
+/**
+ * Hot rows of a range as compaction reads them: their times, and their bodies in the same order back
+ * to back (a body's format says where it ends), so a day of rows is one buffer and not a Buffer each.
+ */
+export interface HotRun {
+  readonly at: readonly number[];
+  readonly bodies: Uint8Array;
+}
+
 /** A block: a period [start, end) of one series. */
 export interface Block {
   readonly periodStart: number;
@@ -336,7 +345,7 @@ export interface CompactionSql {
   /** The series, locked for update until the transaction ends (PostgreSQL). */
   lockSeries(id: number): Promise<Series | undefined>;
   /** Hot rows of a series in [from, to), oldest first. */
-  hotIn(series: number, from: number, to: number): Promise<HotRow[]>;
+  hotIn(series: number, from: number, to: number): Promise<HotRun>;
   /** Legacy rows of a series in [from, to). */
   legacyIn(series: SeriesKey, from: number, to: number): Promise<CheckRow[]>;
   /** Blocks of a series overlapping [from, to). */
@@ -379,13 +388,14 @@ export async function compactRange(
   const hot = await sql.hotIn(id, from, to);
   const legacy = await sql.legacyIn(series, from, to);
   const whole = blocks.length === 1 && blocks[0]!.periodStart === from && blocks[0]!.periodEnd === to;
-  if (hot.length + legacy.length === 0 && (blocks.length === 0 || whole)) return undefined;
+  const rows = hot.at.length + legacy.length;
+  if (rows === 0 && (blocks.length === 0 || whole)) return undefined;
   let columns = new CheckColumns();
   for (const block of blocks) columns.append(decodeBlock(block.data));
-  for (const row of hot) columns.pushBody(row.scheduledAt, row.body);
+  columns.pushBodies(hot.at, hot.bodies);
   for (const check of legacy) columns.push(check);
   columns = columns.normalized();
   const data = encodeBlock(columns);
   await sql.replaceRange(series, from, to, { periodStart: from, periodEnd: to, checks: columns.n, data });
-  return { checks: columns.n, moved: hot.length + legacy.length, bytes: data.length };
+  return { checks: columns.n, moved: rows, bytes: data.length };
 }

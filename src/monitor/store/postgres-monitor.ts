@@ -29,6 +29,7 @@ import {
   type HistoryReadSql,
   type HistoryWriteSql,
   type HotRow,
+  type HotRun,
   type Range,
   type Series,
   type StoredCheck,
@@ -665,8 +666,9 @@ class PostgresHistoryWriteSql implements HistoryWriteSql, CompactionSql {
     return rows[0] && toSeries(rows[0], c);
   }
 
-  hotIn(series: number, from: number, to: number): Promise<HotRow[]> {
-    return hotBetween(this.#client, series, from, to);
+  async hotIn(series: number, from: number, to: number): Promise<HotRun> {
+    const rows = await hotBetween(this.#client, series, from, to);
+    return { at: rows.map((r) => r.scheduledAt), bodies: Buffer.concat(rows.map((r) => r.body)) };
   }
 
   legacyIn(series: SeriesKey, from: number, to: number): Promise<CheckRow[]> {

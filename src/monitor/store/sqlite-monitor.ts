@@ -25,6 +25,7 @@ import {
   type HistoryReadSql,
   type HistoryWriteSql,
   type HotRow,
+  type HotRun,
   type Range,
   type Series,
   type StoredCheck,
@@ -85,6 +86,33 @@ const NEXT_SEQ = '(SELECT COALESCE(MAX(seq), 0) + 1 FROM monitor_incidents)';
 const finite = (n: number) => Math.max(-Number.MAX_VALUE, Math.min(Number.MAX_VALUE, n));
 
 const SERIES = 's.id, s.tenant, s.target, s.region, s.compacted_until';
+
+/** A number as SQLite writes it in text (as group_concat does): infinities are its words. */
+const timeOf = (text: string): number =>
+  text === 'Inf' ? Infinity : text === '-Inf' ? -Infinity : Number(text);
+
+/**
+ * Times as group_concat writes them, comma-separated, without a string per time (a day of them would
+ * be garbage to collect): whole milliseconds digit by digit, anything else by {@link timeOf}.
+ */
+function parseTimes(text: string): number[] {
+  const out: number[] = [];
+  for (let start = 0; start <= text.length;) {
+    let i = start;
+    let value = 0;
+    let digits = true;
+    for (; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 44) break;
+      // 15 digits are below 2^53: exact.
+      if (c >= 48 && c <= 57 && i - start < 15) value = value * 10 + (c - 48);
+      else digits = false;
+    }
+    out.push(digits && i > start ? value : timeOf(text.slice(start, i)));
+    start = i + 1;
+  }
+  return out;
+}
 
 /** The SQL of check history on SQLite (hot rows, blocks, legacy rows); check-history.ts does the rest. */
 class SqliteHistoryReadSql implements HistoryReadSql {
@@ -527,6 +555,13 @@ class SqliteHistoryWriteSql implements HistoryWriteSql, CompactionSql {
   readonly #insertHot;
   readonly #blockAt;
   readonly #inLegacy;
+  // Compaction's statements, prepared once: a step runs each once, and preparing one costs about as
+  // much as running it on a day of rows.
+  readonly #lockSeries;
+  readonly #hotRun;
+  readonly #legacyIn;
+  readonly #blocksIn;
+  readonly #replace;
 
   constructor(db: SqliteDatabase) {
     this.#db = db;
@@ -547,6 +582,51 @@ class SqliteHistoryWriteSql implements HistoryWriteSql, CompactionSql {
     this.#inLegacy = db.prepare<[string, string, number, string], { n: number }>(
       'SELECT 1 AS n FROM monitor_checks WHERE tenant = ? AND target = ? AND scheduled_at = ? AND region = ?',
     );
+    this.#lockSeries = db.prepare<[number], SeriesDbRow>(
+      `SELECT ${SERIES} FROM monitor_series s WHERE id = ?`,
+    );
+    // A range of hot rows as two values: their times as text and their bodies as one blob, both in
+    // the order the rows came (one row stream feeds both). better-sqlite3 makes a Buffer per blob it
+    // returns, which costs more than decoding the body; a body's format says where it ends, and
+    // group_concat appends its bytes as they are. Times as text are exact: SQLite writes a double
+    // with 17 significant digits.
+    this.#hotRun = db
+      .prepare<[number, number, number], [string | null, Uint8Array | null]>(
+        `SELECT group_concat(scheduled_at), CAST(group_concat(body, '') AS BLOB) FROM (
+           SELECT scheduled_at, body FROM monitor_hot_checks
+           WHERE series = ? AND scheduled_at >= ? AND scheduled_at < ? ORDER BY scheduled_at)`,
+      )
+      .raw();
+    this.#legacyIn = db.prepare<[string, string, string, number, number], CheckDbRow>(
+      `SELECT ${CHECK_COLUMNS.join(', ')} FROM monitor_checks
+       WHERE tenant = ? AND target = ? AND region = ? AND scheduled_at >= ? AND scheduled_at < ?
+       ORDER BY scheduled_at`,
+    );
+    this.#blocksIn = db.prepare<[number, number, number], BlockDbRow>(
+      `SELECT period_start, period_end, checks, data FROM monitor_check_blocks
+       WHERE series = ? AND period_start < ? AND period_end > ? ORDER BY period_start`,
+    );
+    this.#replace = {
+      hot: db.prepare<[number, number, number]>(
+        'DELETE FROM monitor_hot_checks WHERE series = ? AND scheduled_at >= ? AND scheduled_at < ?',
+      ),
+      legacy: db.prepare<[string, string, number, number, string]>(
+        'DELETE FROM monitor_checks WHERE tenant = ? AND target = ? AND scheduled_at >= ? AND scheduled_at < ? AND region = ?',
+      ),
+      blocks: db.prepare<[number, number, number]>(
+        'DELETE FROM monitor_check_blocks WHERE series = ? AND period_start < ? AND period_end > ?',
+      ),
+      block: db.prepare<[number, number, number, number, Uint8Array]>(
+        'INSERT INTO monitor_check_blocks (series, period_start, period_end, checks, data) VALUES (?, ?, ?, ?, ?)',
+      ),
+      minutes: db.prepare<[string, string, number, number, string]>(
+        `DELETE FROM monitor_rollups WHERE tenant = ? AND target = ? AND size = 'minute' AND start >= ? AND start < ?
+         AND region = ?`,
+      ),
+      series: db.prepare<[number, number]>(
+        'UPDATE monitor_series SET compacted_until = MAX(compacted_until, ?) WHERE id = ?',
+      ),
+    };
   }
 
   seriesFor(keys: readonly SeriesKey[]): Promise<Series[]> {
@@ -586,52 +666,33 @@ class SqliteHistoryWriteSql implements HistoryWriteSql, CompactionSql {
   }
 
   lockSeries(id: number): Promise<Series | undefined> {
-    const row = this.#db
-      .prepare<[number], SeriesDbRow>(`SELECT ${SERIES} FROM monitor_series s WHERE id = ?`)
-      .get(id);
+    const row = this.#lockSeries.get(id);
     return Promise.resolve(row && toSeries(row, c));
   }
 
-  hotIn(series: number, from: number, to: number): Promise<HotRow[]> {
-    return Promise.resolve(hotBetween(this.#db, series, from, to));
+  hotIn(series: number, from: number, to: number): Promise<HotRun> {
+    const [times, bodies] = this.#hotRun.get(series, finite(from), finite(to))!;
+    if (times === null || bodies === null) return Promise.resolve({ at: [], bodies: new Uint8Array(0) });
+    return Promise.resolve({ at: parseTimes(times), bodies });
   }
 
-  legacyIn(series: SeriesKey, from: number, to: number): Promise<CheckRow[]> {
-    return Promise.resolve(legacyBetween(this.#db, series, from, to));
+  legacyIn(s: SeriesKey, from: number, to: number): Promise<CheckRow[]> {
+    const rows = this.#legacyIn.all(s.tenant, s.target, s.region, finite(from), finite(to));
+    return Promise.resolve(rows.map((r) => toCheck(r, c)));
   }
 
   blocksIn(series: number, from: number, to: number): Promise<Block[]> {
-    const rows = this.#db
-      .prepare<[number, number, number], BlockDbRow>(
-        `SELECT period_start, period_end, checks, data FROM monitor_check_blocks
-         WHERE series = ? AND period_start < ? AND period_end > ? ORDER BY period_start`,
-      )
-      .all(series, finite(to), finite(from));
-    return Promise.resolve(rows.map(toBlock));
+    return Promise.resolve(this.#blocksIn.all(series, finite(to), finite(from)).map(toBlock));
   }
 
   replaceRange(s: Series, from: number, to: number, block: Block): Promise<void> {
-    const db = this.#db;
-    db.prepare(
-      'DELETE FROM monitor_hot_checks WHERE series = ? AND scheduled_at >= ? AND scheduled_at < ?',
-    ).run(s.id, from, to);
-    db.prepare(
-      'DELETE FROM monitor_checks WHERE tenant = ? AND target = ? AND scheduled_at >= ? AND scheduled_at < ? AND region = ?',
-    ).run(s.tenant, s.target, from, to, s.region);
-    db.prepare(
-      'DELETE FROM monitor_check_blocks WHERE series = ? AND period_start < ? AND period_end > ?',
-    ).run(s.id, to, from);
-    db.prepare(
-      'INSERT INTO monitor_check_blocks (series, period_start, period_end, checks, data) VALUES (?, ?, ?, ?, ?)',
-    ).run(s.id, block.periodStart, block.periodEnd, block.checks, block.data);
-    db.prepare(
-      `DELETE FROM monitor_rollups WHERE tenant = ? AND target = ? AND size = 'minute' AND start >= ? AND start < ?
-       AND region = ?`,
-    ).run(s.tenant, s.target, from, to, s.region);
-    db.prepare('UPDATE monitor_series SET compacted_until = MAX(compacted_until, ?) WHERE id = ?').run(
-      to,
-      s.id,
-    );
+    const r = this.#replace;
+    r.hot.run(s.id, from, to);
+    r.legacy.run(s.tenant, s.target, from, to, s.region);
+    r.blocks.run(s.id, to, from);
+    r.block.run(s.id, block.periodStart, block.periodEnd, block.checks, block.data);
+    r.minutes.run(s.tenant, s.target, from, to, s.region);
+    r.series.run(to, s.id);
     return Promise.resolve();
   }
 }
