@@ -504,6 +504,33 @@ export class PostgresOccupancyReader implements OccupancyReader {
     }
     return out;
   }
+  deltasIn(tenant: string, minutes: readonly SpaceTime[]) {
+    return this.deltaRanges(tenant, minutes, 60_000);
+  }
+  async rowsIn(period: 'minute' | 'hour', tenant: string, parents: readonly SpaceTime[], size: number) {
+    const out = parents.map((): [number, Segment][] => []);
+    if (parents.length === 0) return out;
+    const rows = await this.rows<unknown[]>(
+      {
+        // Each parent's rows by its own range of the primary key. As a plain join on a range the
+        // planner hashes the parents and scans the whole table (a space has many rows, and it cannot
+        // tell how few a range keeps): at 2 million events that took 290 ms a batch and grew with the
+        // table. OFFSET 0 keeps the subquery apart, so it is an index range scan per parent.
+        text: `SELECT k.n, r.*
+               FROM unnest($2::text[], $3::int8[]) WITH ORDINALITY AS k(space, at, n)
+               CROSS JOIN LATERAL (
+                 SELECT ${period}, ${SEGMENT_COLUMNS.join(', ')} FROM ${ROLLUPS[period].table}
+                 WHERE tenant = $1 AND space = k.space AND ${period} >= k.at AND ${period} < k.at + $4
+                 OFFSET 0) AS r
+               ORDER BY 1, 2`,
+        rowMode: 'array',
+      },
+      [tenant, parents.map((p) => p.space), parents.map((p) => p.at), size],
+    );
+    for (const [n, ...row] of rows)
+      out[c.int(n) - 1]!.push(toTimedSegment(row as unknown as TimedSegmentRow, c));
+    return out;
+  }
   async correctionBefore(tenant: string, space: string, before: number) {
     const row = await this.row<CorrectionRow>(
       `SELECT * FROM occupancy_corrections WHERE tenant = $1 AND space = $2 AND at < $3 ORDER BY at DESC LIMIT 1`,
@@ -804,33 +831,6 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
     );
     const out: (MinuteRow | undefined)[] = minutes.map(() => undefined);
     for (const r of rows) out[c.int(r.n) - 1] = toMinute(r, c);
-    return out;
-  }
-  deltasIn(tenant: string, minutes: readonly SpaceTime[]) {
-    return this.deltaRanges(tenant, minutes, 60_000);
-  }
-  async rowsIn(period: 'minute' | 'hour', tenant: string, parents: readonly SpaceTime[], size: number) {
-    const out = parents.map((): [number, Segment][] => []);
-    if (parents.length === 0) return out;
-    const rows = await this.rows<unknown[]>(
-      {
-        // Each parent's rows by its own range of the primary key. As a plain join on a range the
-        // planner hashes the parents and scans the whole table (a space has many rows, and it cannot
-        // tell how few a range keeps): at 2 million events that took 290 ms a batch and grew with the
-        // table. OFFSET 0 keeps the subquery apart, so it is an index range scan per parent.
-        text: `SELECT k.n, r.*
-               FROM unnest($2::text[], $3::int8[]) WITH ORDINALITY AS k(space, at, n)
-               CROSS JOIN LATERAL (
-                 SELECT ${period}, ${SEGMENT_COLUMNS.join(', ')} FROM ${ROLLUPS[period].table}
-                 WHERE tenant = $1 AND space = k.space AND ${period} >= k.at AND ${period} < k.at + $4
-                 OFFSET 0) AS r
-               ORDER BY 1, 2`,
-        rowMode: 'array',
-      },
-      [tenant, parents.map((p) => p.space), parents.map((p) => p.at), size],
-    );
-    for (const [n, ...row] of rows)
-      out[c.int(n) - 1]!.push(toTimedSegment(row as unknown as TimedSegmentRow, c));
     return out;
   }
   async putRows(
