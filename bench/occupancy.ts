@@ -12,7 +12,9 @@
  * A shorter run (--quick: 100,000 events) is a slice of the full one, as dense: the same events a
  * minute over fewer days. `--sink-thread` runs the server's sinks on their own thread (`sink.thread`).
  *
- *   node bench/occupancy.ts [--quick] [--events N] [--store sqlite|postgres|both] [--sink-thread] [--profile DIR]
+ *   node bench/occupancy.ts [--quick] [--events N] [--store sqlite|postgres|both] [--sink-thread] [--keep] [--profile DIR]
+ *
+ * `--keep` leaves the PostgreSQL database in place and prints its name, for EXPLAIN by hand.
  */
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
@@ -56,14 +58,18 @@ async function admin(sql: string): Promise<void> {
   }
 }
 
-/** SQLite in the server's data directory, or a fresh database on the test PostgreSQL. */
-async function storeOf(backend: Backend): Promise<StoreUnderTest> {
+/** SQLite in the server's data directory, or a fresh database on the test PostgreSQL (kept with `keep`). */
+async function storeOf(backend: Backend, keep: boolean): Promise<StoreUnderTest> {
   if (backend === 'sqlite') return { flags: {}, remove: () => Promise.resolve() };
   const name = `beacon_bench_occ_${randomBytes(6).toString('hex')}`;
   await admin(`CREATE DATABASE ${name}`);
   return {
     flags: { store: `${PG_SERVER}/${name}` },
-    remove: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    remove: () => {
+      if (!keep) return admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      note(`kept the database ${PG_SERVER}/${name}`);
+      return Promise.resolve();
+    },
   };
 }
 
@@ -290,6 +296,7 @@ async function runOn(
   options: BenchOptions,
   total: number,
   sinkThread: boolean,
+  keep: boolean,
 ): Promise<Figure[]> {
   const label = `${backend === 'sqlite' ? 'SQLite' : 'PostgreSQL'}${sinkThread ? ' (sink thread)' : ''}`;
   // A shorter run is a slice of the full one, as dense (about 700 events a minute): spread over all
@@ -302,7 +309,7 @@ async function runOn(
   step(
     `${TITLE} on ${label}: starting a Beacon in a child process (${count(SENSORS)} sensors, ${count(total)} events)`,
   );
-  const store = await storeOf(backend);
+  const store = await storeOf(backend, keep);
   const server = await startServer({
     profileDir: options.profileDir,
     flags: { 'ingest.queueMax': 1_000_000, 'sink.thread': sinkThread, ...store.flags },
@@ -327,10 +334,11 @@ export async function runOccupancy(
   events?: number,
   backends: readonly Backend[] = ['sqlite', 'postgres'],
   sinkThread = false,
+  keep = false,
 ): Promise<BenchReport> {
   const total = events ?? (options.quick ? 100_000 : FULL_EVENTS);
   const figures: Figure[] = [];
-  for (const backend of backends) figures.push(...(await runOn(backend, options, total, sinkThread)));
+  for (const backend of backends) figures.push(...(await runOn(backend, options, total, sinkThread, keep)));
   printTable(`${TITLE} (${count(total)} events; load = 1-minute load average when measured)`, figures);
   return { title: TITLE, figures };
 }
@@ -344,6 +352,7 @@ if (import.meta.main) {
       profile: { type: 'string' },
       store: { type: 'string', default: 'both' },
       'sink-thread': { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
     },
   });
   await runOccupancy(
@@ -354,5 +363,6 @@ if (import.meta.main) {
     values.events === undefined ? undefined : Number(values.events),
     values.store === 'both' ? ['sqlite', 'postgres'] : [values.store as Backend],
     values['sink-thread'],
+    values.keep,
   );
 }

@@ -1,4 +1,4 @@
-import type { Correction, Segment } from './model.ts';
+import type { Correction, Delta, Segment } from './model.ts';
 import { lastResetAtOrBefore, nextResetAtOrAfter, type DailyReset } from './reset.ts';
 import type { OccupancyReader, Period } from './store/repositories.ts';
 import { afterDelta, afterSegment, clampsWithin, minuteOf, type Tally } from './segment.ts';
@@ -144,7 +144,27 @@ interface Range {
 }
 
 const SIZES: Readonly<Record<Period, number>> = Object.fromEntries(LEVELS) as Record<Period, number>;
-const BELOW: Readonly<Record<Period, Period | 'delta'>> = { day: 'hour', hour: 'minute', minute: 'delta' };
+const BELOW: Readonly<Record<Period, 'hour' | 'minute' | 'delta'>> = {
+  day: 'hour',
+  hour: 'minute',
+  minute: 'delta',
+};
+/** Dry walks before the walk that answers: one per level below the buckets' is enough without anchors. */
+const READ_AHEAD_ROUNDS = LEVELS.length;
+
+/** What lies under a row: the rows of the level below it, or its deltas under a minute. */
+type Below = [number, Segment][] | Delta[];
+
+/**
+ * Where a walk finds what lies under a row it cannot fold whole (`level`: the level below the row's;
+ * `at`, `size`: the row's start and length). Undefined when a dry walk has not read it yet.
+ */
+interface Beneath {
+  rows(level: 'hour' | 'minute', at: number, size: number): Promise<[number, Segment][] | undefined>;
+  deltas(at: number, size: number): Promise<Delta[] | undefined>;
+}
+
+const belowKey = (level: Period | 'delta', at: number) => `${level}:${at}`;
 
 /**
  * The time series of a space over [from, from + n·interval), where `from` is floored to the minute
@@ -173,10 +193,93 @@ export async function series(
   const level = LEVELS.find(([, size]) => from % size === 0 && range.interval % size === 0)![0];
   const rows = await reader.segments(level, tenant, space, from, end);
   meter.rows += rows.length;
-  const walk = new Walk(reader, tenant, space, settings, range.capacity, start, from, corrections, meter);
+  const walkWith = (beneath: Beneath, walkMeter: WalkMeter) =>
+    walkBuckets(
+      new Walk(beneath, settings, range.capacity, start, from, corrections, walkMeter),
+      level,
+      rows,
+      { from, end, interval: range.interval, now: range.now },
+      settings,
+    );
+  // On a server database every read is a round trip, and a month of a room near zero can hold
+  // hundreds of rows the walk must open. A dry walk over what has been read so far folds unread rows
+  // whole (exact unless an anchor falls inside one) and notes them; each level is then read in one
+  // statement, so the walk that answers reads from memory. Anything still unread is read on the way.
+  const read = new Map<string, Below>();
+  for (let round = 0; round < READ_AHEAD_ROUNDS; round++) {
+    const wanted = new Map<string, { level: Period | 'delta'; at: number; size: number }>();
+    const note = (level: Period | 'delta', at: number, size: number) => {
+      const got = read.get(belowKey(level, at));
+      if (!got) wanted.set(belowKey(level, at), { level, at, size });
+      return got;
+    };
+    await walkWith(
+      {
+        rows: (below, at, size) => Promise.resolve(note(below, at, size) as [number, Segment][] | undefined),
+        deltas: (at, size) => Promise.resolve(note('delta', at, size) as Delta[] | undefined),
+      },
+      { rows: 0, resets: 0 },
+    );
+    if (wanted.size === 0) break;
+    await readAhead(reader, tenant, space, [...wanted.values()], read, meter);
+  }
+  return walkWith(
+    {
+      async rows(below, at, size) {
+        const got = read.get(belowKey(below, at));
+        if (got) return got as [number, Segment][];
+        const rows = await reader.segments(below, tenant, space, at, at + size);
+        meter.rows += rows.length;
+        return rows;
+      },
+      async deltas(at, size) {
+        const got = read.get(belowKey('delta', at));
+        if (got) return got as Delta[];
+        const deltas = await reader.deltas(tenant, space, at, at + size);
+        meter.rows += deltas.length;
+        return deltas;
+      },
+    },
+    meter,
+  );
+}
+
+/** Reads what lies under the rows `wanted` names, one statement per level, into `read`. */
+async function readAhead(
+  reader: OccupancyReader,
+  tenant: string,
+  space: string,
+  wanted: readonly { level: Period | 'delta'; at: number; size: number }[],
+  read: Map<string, Below>,
+  meter: WalkMeter,
+): Promise<void> {
+  for (const level of ['hour', 'minute', 'delta'] as const) {
+    const under = wanted.filter((w) => w.level === level);
+    if (under.length === 0) continue;
+    const parents = under.map((w) => ({ space, at: w.at }));
+    // Every row of a level has the same length; a delta range is a minute.
+    const found =
+      level === 'delta'
+        ? await reader.deltasIn(tenant, parents)
+        : await reader.rowsIn(level, tenant, parents, under[0]!.size);
+    for (const [i, w] of under.entries()) {
+      read.set(belowKey(level, w.at), found[i]!);
+      meter.rows += found[i]!.length;
+    }
+  }
+}
+
+/** Walks `rows` of `level` bucket by bucket over [from, end). */
+async function walkBuckets(
+  walk: Walk,
+  level: Period,
+  rows: readonly [number, Segment][],
+  range: { from: number; end: number; interval: number; now: number },
+  settings: CountSettings,
+): Promise<Bucket[]> {
   const buckets: Bucket[] = [];
   let r = 0;
-  for (let bucket = from; bucket < end; bucket += range.interval) {
+  for (let bucket = range.from; bucket < range.end; bucket += range.interval) {
     const stop = bucket + range.interval;
     walk.begin(bucket);
     const startCount = walk.tally();
@@ -203,9 +306,7 @@ export async function series(
  * count holds still, so only rows and anchors move it.
  */
 class Walk {
-  readonly #reader: OccupancyReader;
-  readonly #tenant: string;
-  readonly #space: string;
+  readonly #beneath: Beneath;
   readonly #settings: CountSettings;
   readonly #capacity: number | null;
   readonly #meter: WalkMeter;
@@ -228,9 +329,7 @@ class Walk {
   #late = 0;
 
   constructor(
-    reader: OccupancyReader,
-    tenant: string,
-    space: string,
+    beneath: Beneath,
     settings: CountSettings,
     capacity: number | null,
     start: Tally,
@@ -238,9 +337,7 @@ class Walk {
     corrections: readonly Correction[],
     meter: WalkMeter,
   ) {
-    this.#reader = reader;
-    this.#tenant = tenant;
-    this.#space = space;
+    this.#beneath = beneath;
     this.#settings = settings;
     this.#capacity = capacity;
     this.#meter = meter;
@@ -284,7 +381,10 @@ class Walk {
     };
   }
 
-  /** A row of `level` starting at `at`: applied whole when its summary answers exactly, else read below. */
+  /**
+   * A row of `level` starting at `at`: applied whole when its summary answers exactly, else read
+   * below (a dry walk that has not read it yet applies it whole all the same).
+   */
   async row(level: Period, at: number, segment: Segment): Promise<void> {
     const size = SIZES[level];
     this.#move(at, true);
@@ -297,15 +397,18 @@ class Walk {
     if (!whole) {
       const below = BELOW[level];
       if (below === 'delta') {
-        const deltas = await this.#reader.deltas(this.#tenant, this.#space, at, at + size);
-        this.#meter.rows += deltas.length;
-        for (const d of deltas) this.#delta(d.ts, d.delta, d.transfer === true, d.late);
+        const deltas = await this.#beneath.deltas(at, size);
+        if (deltas) {
+          for (const d of deltas) this.#delta(d.ts, d.delta, d.transfer === true, d.late);
+          return;
+        }
       } else {
-        const rows = await this.#reader.segments(below, this.#tenant, this.#space, at, at + size);
-        this.#meter.rows += rows.length;
-        for (const [start, s] of rows) await this.row(below, start, s);
+        const rows = await this.#beneath.rows(below, at, size);
+        if (rows) {
+          for (const [start, s] of rows) await this.row(below, start, s);
+          return;
+        }
       }
-      return;
     }
     this.#peakRaw = Math.max(this.#peakRaw, this.#raw + segment.max);
     this.#peakCorrected = Math.max(this.#peakCorrected, c + segment.max);

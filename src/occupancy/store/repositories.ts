@@ -179,6 +179,18 @@ export interface OccupancyReader {
   ): Promise<[number, Segment][]>;
   /** Deltas and transfers with ts in [from, to), in (ts, transfer first, key) order. */
   deltas(tenant: string, space: string, from: number, to: number): Promise<Delta[]>;
+  /**
+   * The deltas and transfers of each of these minutes, each in fold order: many minutes in one read
+   * (one round trip on a server database).
+   */
+  deltasIn(tenant: string, minutes: readonly SpaceTime[]): Promise<Delta[][]>;
+  /** The `period` rows under each of these `size`-long parents (hours or days), each in time order. */
+  rowsIn(
+    period: 'minute' | 'hour',
+    tenant: string,
+    parents: readonly SpaceTime[],
+    size: number,
+  ): Promise<[number, Segment][][]>;
   /** The latest correction of `space` at a time before `before`. */
   correctionBefore(tenant: string, space: string, before: number): Promise<Correction | undefined>;
   corrections(query: CorrectionQuery): Promise<Correction[]>;
@@ -236,15 +248,6 @@ export interface OccupancyWriter extends OccupancyReader {
   insertTransfers(tenant: string, transfers: readonly Delta[]): Promise<void>;
   /** The stored rows of these minutes, in the same order. */
   minuteRows(tenant: string, minutes: readonly SpaceTime[]): Promise<(MinuteRow | undefined)[]>;
-  /** The deltas and transfers of each of these minutes, each in fold order. */
-  deltasIn(tenant: string, minutes: readonly SpaceTime[]): Promise<Delta[][]>;
-  /** The `period` rows under each of these `size`-long parents (hours or days), each in time order. */
-  rowsIn(
-    period: 'minute' | 'hour',
-    tenant: string,
-    parents: readonly SpaceTime[],
-    size: number,
-  ): Promise<[number, Segment][][]>;
   /** Replaces rows of a period (a minute's with its last delta); an undefined row is deleted. */
   putRows(
     period: Period,

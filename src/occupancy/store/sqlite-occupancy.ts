@@ -465,6 +465,12 @@ export class SqliteOccupancyReader implements OccupancyReader {
     ) as DeltaOrTransfer[];
     return rows.map((r) => toFoldDelta(space, r));
   }
+  deltasIn(tenant: string, minutes: readonly SpaceTime[]) {
+    return Promise.resolve(minutes.map((m) => this.foldDeltas(tenant, m.space, m.at, m.at + 60_000)));
+  }
+  rowsIn(period: 'minute' | 'hour', tenant: string, parents: readonly SpaceTime[], size: number) {
+    return Promise.resolve(parents.map((p) => this.segmentRows(period, tenant, p.space, p.at, p.at + size)));
+  }
   correctionBefore(tenant: string, space: string, before: number) {
     const row = this.row<CorrectionRow>(
       'SELECT * FROM occupancy_corrections WHERE tenant = ? AND space = ? AND at < ? ORDER BY at DESC LIMIT 1',
@@ -780,12 +786,6 @@ export class SqliteOccupancyWriter extends SqliteOccupancyReader implements Occu
         return row && toMinute(row, c);
       }),
     );
-  }
-  deltasIn(tenant: string, minutes: readonly SpaceTime[]) {
-    return Promise.resolve(minutes.map((m) => this.foldDeltas(tenant, m.space, m.at, m.at + 60_000)));
-  }
-  rowsIn(period: 'minute' | 'hour', tenant: string, parents: readonly SpaceTime[], size: number) {
-    return Promise.resolve(parents.map((p) => this.segmentRows(period, tenant, p.space, p.at, p.at + size)));
   }
   putRows(
     period: Period,
