@@ -245,11 +245,34 @@ async function generated(): Promise<void> {
       `${count(compacted.checks)} checks into ${count(compacted.blocks)} blocks in ${((performance.now() - started) / 1000).toFixed(1)} s (${cpuSeconds.toFixed(1)} s of CPU)`,
     );
     row(
-      'compaction speed, SQLite (read rows, encode, write block, delete rows)',
+      "compaction speed, SQLite, the process's first (cold) pass (read rows, encode, write block, delete rows)",
       `${count(speed)} checks/s per core`,
       '≥ 500,000',
       speed >= 500_000,
     );
+    // The pass above is the process's first: it compiles the codec and the steps as it goes (JIT and
+    // GC cost a few microseconds a check over a small day). The same checks projected into a second
+    // store and compacted again show the speed of a warm process, as beacon start's Compactor runs
+    // pass after pass; both are reported.
+    const warmDir = mkdtempSync(join(tmpdir(), 'beacon-bench-storage-warm-'));
+    try {
+      const warm = sqliteStore({ dataDir: warmDir });
+      await warm.open();
+      await project(log, warm, 'SQLite (second store, for a warm pass)', checks);
+      const warmCpu = process.cpuUsage();
+      const warmDone = await new Compactor({ store: warm, periodMs: DAY, logger: silent }).run(to + DAY);
+      const warmUsed = process.cpuUsage(warmCpu);
+      await warm.close();
+      const warmSpeed = warmDone.checks / ((warmUsed.user + warmUsed.system) / 1e6);
+      row(
+        'compaction speed, SQLite, a second (warm) pass over the same checks in a second store',
+        `${count(warmSpeed)} checks/s per core`,
+        '≥ 500,000',
+        warmSpeed >= 500_000,
+      );
+    } finally {
+      rmSync(warmDir, { recursive: true, force: true });
+    }
     row(
       'compaction speed, codec alone (encode a day of hot rows into a block)',
       `${count(codecSpeed(checks))} checks/s per core`,
