@@ -95,8 +95,9 @@ const PAGE = 500;
 const STEP_BUDGET_MS = 4;
 
 /**
- * Folds checks into blocks in small steps, each one transaction of one series and one range, so a
- * sink waits at most one step and readers (on their own connection) not at all:
+ * Folds checks into blocks in small steps of one series and one range each, run back to back in a
+ * transaction of at most a few milliseconds, so a sink waits at most that and readers (on their own
+ * connection) not at all:
  *
  * - a **period** (a day by default) that ended before the horizon becomes one block: its hot rows,
  *   rows from before blocks, hour blocks and late rows merged;
@@ -142,29 +143,25 @@ export class Compactor {
       let candidate = page[0];
       let range = candidate && this.#next(candidate, horizon);
       let worked = false;
-      const nextSeries = () => {
-        if (worked) onProgress?.({ series, of, checks, blocks });
-        index += 1;
-        worked = false;
-        candidate = page[index];
-        if (candidate) series += 1;
-        range = candidate && this.#next(candidate, horizon);
-      };
       if (candidate) series += 1;
-      while (candidate && !this.#closed) {
-        if (!range) {
-          nextSeries();
-          continue;
+      /** Moves past series with nothing (more) to compact: after it, `range` is set or the page is done. */
+      const seek = () => {
+        while (candidate && !range) {
+          if (worked) onProgress?.({ series, of, checks, blocks });
+          index += 1;
+          worked = false;
+          candidate = page[index];
+          if (candidate) series += 1;
+          range = candidate && this.#next(candidate, horizon);
         }
+      };
+      seek();
+      while (candidate && !this.#closed) {
         const started = performance.now();
         await store.transaction(async (tx) => {
           do {
-            if (!range) {
-              nextSeries();
-              continue;
-            }
             worked = true;
-            const [from, to, kind] = range;
+            const [from, to, kind] = range!;
             const done = await tx.checks.compact(candidate!.series.id, from, to);
             const fresh = await tx.checks.compactionCandidates(candidate!.series.id - 1, 1, this.#o.periodMs);
             if (done) {
@@ -185,6 +182,7 @@ export class Compactor {
               if (next) candidate = next;
               range = nextRange;
             }
+            seek();
           } while (candidate && !this.#closed && performance.now() - started < STEP_BUDGET_MS);
         });
         metrics?.steps.observe((performance.now() - started) / 1000);
