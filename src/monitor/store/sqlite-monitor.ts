@@ -268,13 +268,14 @@ function hotBetween(db: SqliteDatabase, series: number, from: number, to: number
 }
 
 /** Legacy rows of a series in [from, to), oldest first. */
+/** Rows from before blocks of one series in [from, to), oldest first (tenant, target, region, from, to). */
+const LEGACY_BETWEEN = `SELECT ${CHECK_COLUMNS.join(', ')} FROM monitor_checks
+  WHERE tenant = ? AND target = ? AND region = ? AND scheduled_at >= ? AND scheduled_at < ?
+  ORDER BY scheduled_at`;
+
 function legacyBetween(db: SqliteDatabase, s: SeriesKey, from: number, to: number): CheckRow[] {
   return db
-    .prepare<[string, string, string, number, number], CheckDbRow>(
-      `SELECT ${CHECK_COLUMNS.join(', ')} FROM monitor_checks
-       WHERE tenant = ? AND target = ? AND region = ? AND scheduled_at >= ? AND scheduled_at < ?
-       ORDER BY scheduled_at`,
-    )
+    .prepare<[string, string, string, number, number], CheckDbRow>(LEGACY_BETWEEN)
     .all(s.tenant, s.target, s.region, finite(from), finite(to))
     .map((r) => toCheck(r, c));
 }
@@ -597,11 +598,7 @@ class SqliteHistoryWriteSql implements HistoryWriteSql, CompactionSql {
            WHERE series = ? AND scheduled_at >= ? AND scheduled_at < ? ORDER BY scheduled_at)`,
       )
       .raw();
-    this.#legacyIn = db.prepare<[string, string, string, number, number], CheckDbRow>(
-      `SELECT ${CHECK_COLUMNS.join(', ')} FROM monitor_checks
-       WHERE tenant = ? AND target = ? AND region = ? AND scheduled_at >= ? AND scheduled_at < ?
-       ORDER BY scheduled_at`,
-    );
+    this.#legacyIn = db.prepare<[string, string, string, number, number], CheckDbRow>(LEGACY_BETWEEN);
     this.#blocksIn = db.prepare<[number, number, number], BlockDbRow>(
       `SELECT period_start, period_end, checks, data FROM monitor_check_blocks
        WHERE series = ? AND period_start < ? AND period_end > ? ORDER BY period_start`,
