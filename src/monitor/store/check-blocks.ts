@@ -721,11 +721,7 @@ export function bestRice(residuals: ArrayLike<number>, n: number): RiceChoice {
   // The best k for a geometric distribution is about log2 of its median. The median of a sample is
   // what a few outliers (timeouts, spikes of ten times the level) do not move, as a mean would. The
   // k above it are tried too, in one pass that counts each one's quotients.
-  const step = Math.max(1, Math.floor(n / RICE_SAMPLE));
-  let m = 0;
-  for (let i = 0; i < n && m < RICE_SAMPLE; i += step) riceSample[m++] = residuals[i]!;
-  const sample = riceSample.subarray(0, m).sort();
-  const median = m === 0 ? 0 : sample[m >> 1]!;
+  const median = medianOf(residuals, n);
   const k0 = Math.min(22, Math.max(0, Math.floor(Math.log2(median + 1)) - 1));
   quotients.fill(0);
   // Quotients of RICE_ESCAPE or more are escaped at any point: how many, and their values' bits.
