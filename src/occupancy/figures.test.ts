@@ -60,7 +60,7 @@ test('clamped steps compose: one segment of two folds like the two in turn', () 
  * A reader over one space's deltas held in memory, with its minute, hour and day rows, that counts
  * the reads a series makes.
  */
-function memoryReader(deltas: readonly Delta[]) {
+function memoryReader(deltas: readonly Delta[], readsAhead = true) {
   const reads = { deltas: 0, segments: 0, deltasIn: 0, rowsIn: 0, minutesOpened: 0 };
   const rowsOf = (level: Period | 'delta', from: number, to: number): [number, Segment][] => {
     if (level === 'delta') return [];
@@ -73,6 +73,7 @@ function memoryReader(deltas: readonly Delta[]) {
   };
   const deltaRange = (from: number, to: number) => deltas.filter((d) => d.ts >= from && d.ts < to);
   const reader = {
+    readsAhead,
     steps: (_tenant: string, _space: string, spans: readonly Span[]) =>
       Promise.resolve(
         spans.map((span) => {
@@ -136,4 +137,11 @@ test('a month of hours of a space near zero reads each level below the hours in 
   const { minutesOpened, ...statements } = reads;
   assert.ok(minutesOpened > 50, `minutes whose deltas were read: ${minutesOpened}`);
   assert.deepEqual(statements, { segments: 1, deltas: 0, rowsIn: 1, deltasIn: 1 });
+
+  // A reader that does not read ahead (an embedded database) opens each row as the walk meets it,
+  // with the same figures.
+  const embedded = memoryReader(deltas, false);
+  assert.deepEqual(await series(embedded.reader, 'default', 'room', range, settings), buckets);
+  assert.equal(embedded.reads.rowsIn + embedded.reads.deltasIn, 0);
+  assert.ok(embedded.reads.deltas > 50, `minutes read one by one: ${embedded.reads.deltas}`);
 });

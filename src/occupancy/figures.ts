@@ -201,12 +201,12 @@ export async function series(
       { from, end, interval: range.interval, now: range.now },
       settings,
     );
-  // On a server database every read is a round trip, and a month of a room near zero can hold
+  // On a server database (reader.readsAhead) every read is a round trip, and a month of a room near zero can hold
   // hundreds of rows the walk must open. A dry walk over what has been read so far folds unread rows
   // whole (exact unless an anchor falls inside one) and notes them; each level is then read in one
   // statement, so the walk that answers reads from memory. Anything still unread is read on the way.
   const read = new Map<string, Below>();
-  for (let round = 0; round < READ_AHEAD_ROUNDS; round++) {
+  for (let round = 0; reader.readsAhead && round < READ_AHEAD_ROUNDS; round++) {
     const wanted = new Map<string, { level: Period | 'delta'; at: number; size: number }>();
     const note = (level: Period | 'delta', at: number, size: number) => {
       const got = read.get(belowKey(level, at));

@@ -189,6 +189,7 @@ const ALERTING_LOCK = 0x62636e04;
  * bytewise as in SQLite. Reads outside a transaction go through the pool.
  */
 export class PostgresOccupancyReader implements OccupancyReader {
+  readonly readsAhead = true;
   readonly #db: Queryable;
 
   constructor(db: Queryable) {

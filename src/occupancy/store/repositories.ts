@@ -124,6 +124,12 @@ export interface SpaceSettings {
  * ranges are half-open [from, to) in epoch milliseconds.
  */
 export interface OccupancyReader {
+  /**
+   * Each read is a round trip (a server database): `series()` then reads what a walk will open ahead,
+   * one statement per level (`rowsIn`, `deltasIn`). Where reads are calls into an embedded database,
+   * the dry walks that find those rows cost more than the reads they batch.
+   */
+  readonly readsAhead: boolean;
   space(tenant: string, id: string): Promise<Space | undefined>;
   spaces(query: ListQuery): Promise<Space[]>;
   /** Every space of the tenant; the hierarchy is walked in memory. */

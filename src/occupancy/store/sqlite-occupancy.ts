@@ -154,6 +154,7 @@ const MINUTES_OF_HOUR = Array.from({ length: 60 }, () => '?').join(', ');
  * the read connection.
  */
 export class SqliteOccupancyReader implements OccupancyReader {
+  readonly readsAhead = false;
   readonly #db: SqliteDatabase;
   /** Prepared statements by their SQL, or by a name for the composed ones read as arrays. */
   readonly #statements = new Map<string, Statement>();
