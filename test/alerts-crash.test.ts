@@ -21,9 +21,6 @@ const env = {
   BEACON_NOTIFY_POLL_MS: '100',
   BEACON_NOTIFY_BACKOFF_MS: '100',
   BEACON_NOTIFY_MAX_BACKOFF_MS: '200',
-  // A kill that lands while an attempt is out leaves its row claimed until the lease ends (60 s by
-  // default): the restarted process, a new owner, takes it over after this.
-  BEACON_NOTIFY_LEASE_MS: '2000',
 };
 
 async function call(beacon: RoleProcess, path: string, body?: unknown): Promise<Response> {
@@ -56,9 +53,14 @@ test('kill -9 while a notification waits on a failing service: after the restart
   const dir = mkdtempSync(join(tmpdir(), 'beacon-alerts-crash-'));
   const hook = await startReceiver(() => ({ status: 503, body: 'maintenance' }));
   const svc = await startReceiver(() => ({ status: 500 }));
+  // A kill that lands while an attempt is out leaves its row claimed until the lease its claimer set
+  // ends (60 s by default): the restarted process, a new owner, takes it over after this. Only in this
+  // test, where nothing is accepted before the kill: after an accepted attempt, a short lease would
+  // send it again (delivery is at least once).
+  const leased = { ...env, BEACON_NOTIFY_LEASE_MS: '2000' };
   let second: RoleProcess | undefined;
   try {
-    const first = await spawnBeacon(dir, env);
+    const first = await spawnBeacon(dir, leased);
     await setup(first, hook, svc.url);
     await eventually(
       () => Promise.resolve(hook.received.length >= 2 ? true : undefined),
@@ -70,7 +72,7 @@ test('kill -9 while a notification waits on a failing service: after the restart
     assert.equal(accepted(hook, 'target.down'), 0, 'nothing was accepted before the kill');
 
     hook.answer = () => ({ status: 204 });
-    second = await spawnBeacon(dir, env);
+    second = await spawnBeacon(dir, leased);
     await eventually(
       () => Promise.resolve(accepted(hook, 'target.down') > 0 ? true : undefined),
       30_000,
