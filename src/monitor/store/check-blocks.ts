@@ -416,47 +416,42 @@ export class CheckColumns {
   check(k: number, key: SeriesKey): CheckRow {
     const scheduled = this.scheduled[k]!;
     const nulls = this.nulls[k]!;
-    const values = new Array<number | null>(FIELDS);
-    let phases = 0;
-    for (let i = DNS; i <= TRANSFER; i++) phases += this.ints[i]![k]!;
-    for (let i = 0; i < FIELDS; i++) {
-      if ((nulls & (1 << i)) !== 0) {
-        values[i] = null;
-        continue;
-      }
-      let q = this.ints[i]![k]!;
-      if (i === STARTED || i === TLS) q += scheduled;
-      else if (i === DURATION) q += phases;
-      values[i] = q / NUMBERS[i]![1];
-    }
-    if (this.hasExceptions)
-      for (const [row, i, value] of this.#exceptionsOf(k)) if (row === k) values[i] = value;
+    const ints = this.ints;
+    const dns = ints[DNS]![k]!;
+    const connect = ints[CONNECT]![k]!;
+    const tls = ints[TLS_MS]![k]!;
+    const ttfb = ints[TTFB]![k]!;
+    const transfer = ints[TRANSFER]![k]!;
+    // Only status and TLS expiry may be null; latencies are integers of 0.01 ms.
     const flags = this.flags[k]!;
     const errorClass = this.errorClass[k]!;
     const check: Record<string, unknown> = {
       tenant: key.tenant,
       target: key.target,
       region: key.region,
-      slot: values[SLOT],
+      slot: ints[SLOT]![k]!,
       scheduledAt: this.at[k],
-      startedAt: values[STARTED],
-      durationMs: values[DURATION],
+      startedAt: ints[STARTED]![k]! + scheduled,
+      // The sum in the order the encoder took it.
+      durationMs: (ints[DURATION]![k]! + (dns + connect + tls + ttfb + transfer)) / LATENCY_SCALE,
       phases: {
-        dnsMs: values[3],
-        connectMs: values[4],
-        tlsMs: values[5],
-        ttfbMs: values[6],
-        transferMs: values[7],
+        dnsMs: dns / LATENCY_SCALE,
+        connectMs: connect / LATENCY_SCALE,
+        tlsMs: tls / LATENCY_SCALE,
+        ttfbMs: ttfb / LATENCY_SCALE,
+        transferMs: transfer / LATENCY_SCALE,
       },
-      status: values[STATUS],
+      status: (nulls & (1 << STATUS)) !== 0 ? null : ints[STATUS]![k]!,
       httpVersion: this.http[k],
-      bytes: values[9],
-      tlsExpiresAt: values[TLS],
+      bytes: ints[BYTES]![k]!,
+      tlsExpiresAt: (nulls & (1 << TLS)) !== 0 ? null : ints[TLS]![k]! + scheduled,
       patternMatched: pattern(flags),
-      redirects: values[11],
+      redirects: ints[REDIRECTS]![k]!,
       ok: (flags & 1) === 1,
       error: errorClass === null ? null : { class: errorClass, detail: this.errorDetail[k] },
     };
+    if (this.hasExceptions)
+      for (const [row, i, value] of this.#exceptionsOf(k)) if (row === k) putNumber(check, i, value);
     const kind = this.kind[k];
     if (kind !== null && kind !== undefined) check.kind = kind;
     const state = this.state[k];
@@ -535,6 +530,13 @@ export class CheckColumns {
     this.observed.push(from.observed[k]!);
     this.extras.push(from.extras[k]!);
   }
+}
+
+/** Puts a number kept as an exception in its field of a check being made whole. */
+function putNumber(check: Record<string, unknown>, i: number, value: number): void {
+  const name = NUMBERS[i]![0];
+  if (PHASES.has(name)) (check.phases as Record<string, unknown>)[name] = value;
+  else check[name] = value;
 }
 
 /** A kind or state read from its 3-bit code: none, one of `codes`, or the text that follows. */
@@ -689,13 +691,15 @@ function runsBytes(values: ArrayLike<number>, n: number, limit: number): number 
   return bytes;
 }
 
+/** Appends n values read as runs ({@link writeRuns}) to `out`. */
 function readRuns(r: ByteReader, out: number[], n: number): void {
   let i = 0;
   while (i < n) {
     const v = r.signed();
     const count = r.varint();
     if (count === 0 || i + count > n) throw new RangeError('a block column has runs past its end');
-    for (let k = 0; k < count; k++) out[i++] = v;
+    for (let k = 0; k < count; k++) out.push(v);
+    i += count;
   }
 }
 
@@ -848,8 +852,8 @@ function writeInts(w: ByteWriter, values: Float64Array, n: number): void {
   }
 }
 
-function readInts(r: ByteReader, n: number, version: number): number[] {
-  const out = new Array<number>(n);
+/** Appends an integer column of n values ({@link writeInts}) to `out`, which is empty. */
+function readInts(r: ByteReader, n: number, version: number, out: number[]): void {
   const mode = r.byte();
   if (mode === RUNS || mode === DELTA_RUNS) readRuns(r, out, n);
   else if (mode === RICE_DELTAS || mode === RICE_MEDIAN) {
@@ -859,15 +863,14 @@ function readInts(r: ByteReader, n: number, version: number): number[] {
     if (k > 24 || escape < 1 || escape > RICE_ESCAPE)
       throw new RangeError(`a block column has a Rice code it cannot have (k ${k}, escape ${escape})`);
     const bits = new BitReader(r.buffer, r.position);
-    if (mode === RICE_MEDIAN) for (let i = 0; i < n; i++) out[i] = base + unzigzag(bits.rice(k, escape));
+    if (mode === RICE_MEDIAN) for (let i = 0; i < n; i++) out.push(base + unzigzag(bits.rice(k, escape)));
     else {
-      out[0] = base;
-      for (let i = 1; i < n; i++) out[i] = unzigzag(bits.rice(k, escape));
+      out.push(base);
+      for (let i = 1; i < n; i++) out.push(unzigzag(bits.rice(k, escape)));
     }
     r.seek(bits.end());
   } else throw new RangeError(`a block column has an unknown mode ${mode}`);
   if (mode === DELTA_RUNS || mode === RICE_DELTAS) for (let i = 1; i < n; i++) out[i] = out[i]! + out[i - 1]!;
-  return out;
 }
 
 /** A column of strings (or nulls): a dictionary, then each value's entry (0 for null) in runs. */
@@ -899,12 +902,15 @@ function writeStrings(w: ByteWriter, values: readonly (string | null)[]): void {
 function readStrings(r: ByteReader, n: number, out: (string | null)[]): void {
   const dictionary: (string | null)[] = [null];
   for (let size = r.varint(); size > 0; size--) dictionary.push(r.string());
-  const codes = new Array<number>(n);
-  readRuns(r, codes, n);
-  for (const code of codes) {
+  for (let i = 0; i < n;) {
+    const code = r.signed();
+    const count = r.varint();
+    if (count === 0 || i + count > n) throw new RangeError('a block column has runs past its end');
     if (code < 0 || code >= dictionary.length)
       throw new RangeError('a block string is not in its dictionary');
-    out.push(dictionary[code]!);
+    const value = dictionary[code]!;
+    for (let k = 0; k < count; k++) out.push(value);
+    i += count;
   }
 }
 
@@ -964,20 +970,21 @@ export function decodeBlock(data: Uint8Array): CheckColumns {
   const n = r.varint();
   const columns = new CheckColumns();
   columns.n = n;
-  const scheduled = readInts(r, n, version);
-  columns.scheduled.push(...scheduled);
-  columns.at.push(...scheduled);
+  // Columns are read straight into their arrays: a read of a day allocates little besides them.
+  readInts(r, n, version, columns.scheduled);
+  const at = columns.at;
+  for (let k = 0; k < n; k++) at.push(columns.scheduled[k]!);
   const nulls = columns.nulls;
   for (let k = 0; k < n; k++) nulls.push(0);
   for (let i = 0; i < FIELDS; i++) {
-    const values = readInts(r, n, version);
+    const values = columns.ints[i]!;
+    readInts(r, n, version, values);
     if (NUMBERS[i]![2]) {
       for (let k = 0; k < n; k++) {
         if (values[k] === 0) nulls[k] = nulls[k]! | (1 << i);
         else values[k] = unzigzag(values[k]! - 1);
       }
     }
-    columns.ints[i]!.push(...values);
   }
   readRuns(r, columns.flags, n);
   readStrings(r, n, columns.http);
