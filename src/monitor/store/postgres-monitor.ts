@@ -82,6 +82,13 @@ import {
 } from './rows.ts';
 import { monitorStorage } from './storage.ts';
 
+/**
+ * The bytes of a TOAST chunk on a server of 8 KB pages: four fill a page. A block's data goes out of
+ * line in whole chunks and what is left over (the tail) stays in its row (migration 20): the last,
+ * partial chunk of each block took a quarter page's slot among whole ones.
+ */
+const TOAST_CHUNK = 1996;
+
 /** Advisory lock that serializes targets-file replacements across processes. */
 const TARGETS_LOCK = 0x62636e03;
 /**
@@ -167,7 +174,7 @@ class PostgresHistoryReadSql implements HistoryReadSql {
 
   async blocks(series: number, range: Range, limit: number): Promise<Block[]> {
     const { rows } = await this.#db.query<BlockDbRow>(
-      `SELECT period_start, period_end, checks, data FROM monitor_check_blocks
+      `SELECT period_start, period_end, checks, data || tail AS data FROM monitor_check_blocks
        WHERE series = $1 AND period_start ${range.inclusive ? '<=' : '<'} $2 AND period_end > $3
        ORDER BY period_start DESC LIMIT $4`,
       [series, finite(range.below), finite(range.from), limit],
@@ -246,7 +253,7 @@ class PostgresHistoryReadSql implements HistoryReadSql {
       `SELECT ${SERIES}, b.period_start, b.period_end, b.checks, b.data
        FROM monitor_targets t JOIN monitor_series s ON s.tenant = t.tenant AND s.target = t.id
        CROSS JOIN LATERAL (
-         SELECT period_start, period_end, checks, data FROM monitor_check_blocks WHERE series = s.id
+         SELECT period_start, period_end, checks, data || tail AS data FROM monitor_check_blocks WHERE series = s.id
          ORDER BY period_start DESC LIMIT 1
        ) b
        WHERE t.tenant = $1 AND s.compacted_until >
@@ -611,7 +618,7 @@ class PostgresHistoryWriteSql implements HistoryWriteSql, CompactionSql {
 
   async blockAt(series: number, at: number): Promise<Block | undefined> {
     const { rows } = await this.#client.query<BlockDbRow>(
-      `SELECT period_start, period_end, checks, data FROM monitor_check_blocks
+      `SELECT period_start, period_end, checks, data || tail AS data FROM monitor_check_blocks
        WHERE series = $1 AND period_start <= $2 ORDER BY period_start DESC LIMIT 1`,
       [series, finite(at)],
     );
@@ -677,7 +684,7 @@ class PostgresHistoryWriteSql implements HistoryWriteSql, CompactionSql {
 
   async blocksIn(series: number, from: number, to: number): Promise<Block[]> {
     const { rows } = await this.#client.query<BlockDbRow>(
-      `SELECT period_start, period_end, checks, data FROM monitor_check_blocks
+      `SELECT period_start, period_end, checks, data || tail AS data FROM monitor_check_blocks
        WHERE series = $1 AND period_start < $2 AND period_end > $3 ORDER BY period_start`,
       [series, finite(to), finite(from)],
     );
@@ -699,9 +706,18 @@ class PostgresHistoryWriteSql implements HistoryWriteSql, CompactionSql {
       'DELETE FROM monitor_check_blocks WHERE series = $1 AND period_start < $2 AND period_end > $3',
       [s.id, to, from],
     );
+    const data = block.data;
+    const head = data.length - (data.length % TOAST_CHUNK);
     await client.query(
-      'INSERT INTO monitor_check_blocks (series, period_start, period_end, checks, data) VALUES ($1, $2, $3, $4, $5)',
-      [s.id, block.periodStart, block.periodEnd, block.checks, Buffer.from(block.data)],
+      'INSERT INTO monitor_check_blocks (series, period_start, period_end, checks, data, tail) VALUES ($1, $2, $3, $4, $5, $6)',
+      [
+        s.id,
+        block.periodStart,
+        block.periodEnd,
+        block.checks,
+        Buffer.from(data.subarray(0, head)),
+        Buffer.from(data.subarray(head)),
+      ],
     );
     await client.query(
       `DELETE FROM monitor_rollups WHERE tenant = $1 AND target = $2 AND size = 'minute' AND region = $3
