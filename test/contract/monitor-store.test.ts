@@ -23,7 +23,7 @@ runMonitorStoreContract({
     try {
       db.exec(`UPDATE monitor_check_blocks AS b SET data = CAST(data || COALESCE((
                  SELECT group_concat(t.data, '' ORDER BY t.piece) FROM monitor_check_block_tails t
-                 WHERE t.piece BETWEEN b.rowid * 16 AND b.rowid * 16 + 15), '') AS BLOB);
+                 WHERE t.piece BETWEEN b.id * 16 AND b.id * 16 + 15), '') AS BLOB);
                DELETE FROM monitor_check_block_tails;`);
     } finally {
       db.close();

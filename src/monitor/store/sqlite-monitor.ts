@@ -116,11 +116,12 @@ function parseTimes(text: string): number[] {
 
 /**
  * A block's data as its row and its tails hold it (migration 20): the head in the row, then each
- * tail piece in order. Blocks written before have no tails. The bytes are concatenated as text and
- * cast back, which keeps them as they are (a UTF-8 database does not convert them).
+ * tail piece in order (keyed by the block's id × 16 + its number). Blocks written before have no
+ * tails. The bytes are concatenated as text and cast back, which keeps them as they are (a UTF-8
+ * database does not convert them).
  */
 const BLOCK_DATA = `CAST(b.data || COALESCE((SELECT group_concat(t.data, '' ORDER BY t.piece)
-  FROM monitor_check_block_tails t WHERE t.piece BETWEEN b.rowid * 16 AND b.rowid * 16 + 15), '') AS BLOB)`;
+  FROM monitor_check_block_tails t WHERE t.piece BETWEEN b.id * 16 AND b.id * 16 + 15), '') AS BLOB)`;
 
 /**
  * How a block's data is laid out in pages (4 KB). A row larger than a page keeps a part of itself in
