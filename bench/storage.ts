@@ -149,7 +149,7 @@ function reportCompacted(label: string, b: ReturnType<typeof checkBytes>, checks
   const per = (n: number) => bytes(n / checks);
   const inBlocks = (b.blocks + b.series) / checks;
   row(`${label}: checks in blocks, all bytes at rest per check`, bytes(inBlocks), '≤ 8 B', inBlocks <= 8);
-  row(`${label}: of which the blocks table and its index`, per(b.blocks));
+  row(`${label}: of which the blocks table, its tails and its index`, per(b.blocks));
   row(`${label}: of which the blocks' data (the codec's output)`, per(b.blockData));
   row(`${label}: of which series, incident states and incidents`, per(b.series));
   row(`${label}: rollups kept per check (hour and day)`, per(b.rollups));
