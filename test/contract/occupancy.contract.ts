@@ -397,6 +397,34 @@ export function runOccupancyStoreContract(target: StoreContractTarget): void {
           [T, T + 60_000],
         );
         assert.deepEqual(empty, []);
+        // A period's own row, and whether a row under it starts after `after` (and before its end).
+        assert.deepEqual(
+          await tx.occupancy.periodEnds('hour', 't1', [
+            { space: 'r', at: T, after: T },
+            { space: 'r', at: T, after: T + 60_000 },
+            { space: 'r', at: T - H, after: T - H },
+            { space: 'q', at: T, after: T },
+            { space: 'r', at: T + H, after: T + H },
+          ]),
+          [
+            { row: segment(1, -1, 1, 5), later: true },
+            { row: segment(1, -1, 1, 5), later: false },
+            { row: undefined, later: false },
+            { row: undefined, later: false },
+            { row: segment(2, -1, 2, 9), later: false },
+          ],
+        );
+        assert.deepEqual(
+          await tx.occupancy.periodEnds('day', 't1', [
+            { space: 'r', at: T, after: T },
+            { space: 'r', at: T, after: T + H },
+          ]),
+          [
+            { row: segment(3, -1, 3), later: true },
+            { row: segment(3, -1, 3), later: false },
+          ],
+        );
+        assert.deepEqual(await tx.occupancy.periodEnds('day', 't1', []), []);
         await tx.occupancy.putRows('minute', 't1', [{ space: 'r', at: T, row: undefined }]);
         await tx.occupancy.putRows('hour', 't1', [{ space: 'r', at: T, row: undefined }]);
         await tx.occupancy.putRows('day', 't1', [{ space: 'r', at: T, row: undefined }]);

@@ -32,6 +32,7 @@ import type {
   OccupancyWriter,
   OccupancyWriters,
   Period,
+  PeriodEnd,
   SensorHour,
   SpaceSettings,
   SpaceTime,
@@ -40,6 +41,7 @@ import type {
 } from './repositories.ts';
 import {
   NAMED_TABLES,
+  PERIOD_UNDER,
   ROLLUPS,
   rowValues,
   SEGMENT_COLUMNS,
@@ -832,6 +834,36 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
     );
     const out: (MinuteRow | undefined)[] = minutes.map(() => undefined);
     for (const r of rows) out[c.int(r.n) - 1] = toMinute(r, c);
+    return out;
+  }
+  async periodEnds(
+    period: 'hour' | 'day',
+    tenant: string,
+    probes: readonly (SpaceTime & { after: number })[],
+  ): Promise<PeriodEnd[]> {
+    if (probes.length === 0) return [];
+    const { child, size } = PERIOD_UNDER[period];
+    const rows = await this.rows<unknown[]>(
+      {
+        // Each probe its own primary-key lookups (LATERAL … OFFSET 0), as in rowsIn.
+        text: `SELECT k.n, r.*, EXISTS (
+                 SELECT 1 FROM ${ROLLUPS[child].table}
+                 WHERE tenant = $1 AND space = k.space AND ${child} > k.after AND ${child} < k.at + $5) AS later
+               FROM unnest($2::text[], $3::int8[], $4::int8[]) WITH ORDINALITY AS k(space, at, after, n)
+               LEFT JOIN LATERAL (
+                 SELECT ${period}, ${SEGMENT_COLUMNS.join(', ')} FROM ${ROLLUPS[period].table}
+                 WHERE tenant = $1 AND space = k.space AND ${period} = k.at
+                 OFFSET 0) AS r ON true`,
+        rowMode: 'array',
+      },
+      [tenant, probes.map((p) => p.space), probes.map((p) => p.at), probes.map((p) => p.after), size],
+    );
+    const out = probes.map((): PeriodEnd => ({ row: undefined, later: false }));
+    for (const [n, ...rest] of rows) {
+      const later = rest.pop() === true;
+      const row = rest[0] === null ? undefined : toTimedSegment(rest as unknown as TimedSegmentRow, c)[1];
+      out[c.int(n) - 1] = { row, later };
+    }
     return out;
   }
   async putRows(

@@ -29,6 +29,7 @@ import type {
   OccupancyWriter,
   OccupancyWriters,
   Period,
+  PeriodEnd,
   SensorHour,
   SpaceSettings,
   SpaceTime,
@@ -37,6 +38,7 @@ import type {
 } from './repositories.ts';
 import {
   NAMED_TABLES,
+  PERIOD_UNDER,
   ROLLUPS,
   rowValues,
   SEGMENT_COLUMNS,
@@ -785,6 +787,27 @@ export class SqliteOccupancyWriter extends SqliteOccupancyReader implements Occu
       minutes.map((m) => {
         const row = statement.get(tenant, m.space, m.at) as MinuteDbRow | undefined;
         return row && toMinute(row, c);
+      }),
+    );
+  }
+  periodEnds(period: 'hour' | 'day', tenant: string, probes: readonly (SpaceTime & { after: number })[]) {
+    const { child, size } = PERIOD_UNDER[period];
+    const own = this.raw(
+      `end:${period}`,
+      () => `SELECT ${period}, ${SEGMENT_COLUMNS.join(', ')} FROM ${ROLLUPS[period].table}
+           WHERE tenant = ? AND space = ? AND ${period} = ?`,
+    );
+    const later = this.prepared(
+      `SELECT 1 AS later FROM ${ROLLUPS[child].table}
+       WHERE tenant = ? AND space = ? AND ${child} > ? AND ${child} < ? LIMIT 1`,
+    );
+    return Promise.resolve(
+      probes.map((p): PeriodEnd => {
+        const row = own.get(tenant, p.space, p.at) as TimedSegmentRow | undefined;
+        return {
+          row: row && toTimedSegment(row, c)[1],
+          later: later.get(tenant, p.space, p.after, p.at + size) !== undefined,
+        };
       }),
     );
   }
