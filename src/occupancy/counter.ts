@@ -1,3 +1,4 @@
+import { CountingModel, type Spaces } from './counting-model.ts';
 import { Hierarchy } from './hierarchy.ts';
 import type { Delta, Doorway, Placement, Segment, SensorEvent, SpaceMove } from './model.ts';
 import type { LastEvent, MinuteRow, OccupancyWriter, PeriodEnd, SensorHour } from './store/repositories.ts';
@@ -37,12 +38,6 @@ export function deltasOf(
     key: event.key,
     late: event.late,
   }));
-}
-
-/** The spaces a crossing enters and leaves, each absent when none. */
-interface Spaces {
-  readonly enters?: readonly string[];
-  readonly leaves?: readonly string[];
 }
 
 /** Events are recounted this many at a time, so a recount of years of history stays in bounded memory. */
@@ -106,9 +101,8 @@ const sameSpaces = (a: readonly string[] | undefined, b: readonly string[] | und
 export class Counter {
   readonly #tx: OccupancyWriter;
   readonly #tenant: string;
-  #hierarchy: Hierarchy | undefined;
-  readonly #doorways = new Map<string, Doorway | undefined>();
-  readonly #placements = new Map<string, Placement[]>();
+  /** Placements, doorways and the tree as read (possibly by earlier batches, at the same model version). */
+  readonly #model: CountingModel;
   readonly #dirty = new Map<string, DirtyMinute>();
   /** By space: the earliest time whose deltas changed, for the transfers of its later moves. */
   readonly #changedFrom = new Map<string, number>();
@@ -118,12 +112,12 @@ export class Counter {
   #redoFrom = Infinity;
   /** Spaces whose count changed, for the live push. */
   readonly touched = new Set<string>();
-  /** By placement (as loaded), tree epoch and direction: the spaces a crossing enters and leaves. */
-  readonly #spaces = new WeakMap<Placement, (Spaces | undefined)[]>();
 
-  constructor(tx: OccupancyWriter, tenant: string) {
+  /** Counts in `tx`; `model` is what earlier batches read of the tenant's model, when still current. */
+  constructor(tx: OccupancyWriter, tenant: string, model = new CountingModel()) {
     this.#tx = tx;
     this.#tenant = tenant;
+    this.#model = model;
   }
 
   /** Stores new events and counts those a placement covers; returns how many were new. */
@@ -158,7 +152,7 @@ export class Counter {
    * is added, moved or removed. Events that lose their placement become unplaced, and the reverse.
    */
   async recount(sensor: string, from: number, to: number | null): Promise<number> {
-    this.#placements.delete(sensor);
+    this.#model.placements.delete(sensor);
     await this.#loadPlacements([sensor]);
     const events = await this.#tx.eventsOf(this.#tenant, sensor, from, to);
     for (let i = 0; i < events.length; i += RECOUNT_CHUNK)
@@ -227,8 +221,8 @@ export class Counter {
   /** The event with the placement it counts against now, and the spaces it enters and leaves. */
   #counted(event: SensorEvent, hierarchy: Hierarchy): SensorEvent {
     // The placement in force at its time, on a doorway that exists.
-    const placement = placementAt(this.#placements.get(event.sensor) ?? [], event.ts);
-    const doorway = placement && this.#doorways.get(placement.doorway);
+    const placement = placementAt(this.#model.placements.get(event.sensor) ?? [], event.ts);
+    const doorway = placement && this.#model.doorways.get(placement.doorway);
     const counted: { -readonly [K in keyof SensorEvent]: SensorEvent[K] } = {
       key: event.key,
       sensor: event.sensor,
@@ -251,8 +245,8 @@ export class Counter {
    * direction while the tree stays as it is, so worked out once for each and shared (never changed).
    */
   #spacesOf(event: SensorEvent, placement: Placement, doorway: Doorway, hierarchy: Hierarchy): Spaces {
-    let known = this.#spaces.get(placement);
-    if (!known) this.#spaces.set(placement, (known = []));
+    let known = this.#model.spaces.get(placement);
+    if (!known) this.#model.spaces.set(placement, (known = []));
     const at = hierarchy.epochAt(event.ts) * 2 + (event.direction === 1 ? 0 : 1);
     let spaces = known[at];
     if (!spaces) {
@@ -513,22 +507,24 @@ export class Counter {
   }
 
   async #loadPlacements(sensors: readonly string[]): Promise<void> {
-    const missing = sensors.filter((s) => !this.#placements.has(s));
+    const model = this.#model;
+    const missing = sensors.filter((s) => !model.placements.has(s));
     if (missing.length === 0) return;
-    for (const s of missing) this.#placements.set(s, []);
     const placements = await this.#tx.placementsOf(this.#tenant, missing);
-    for (const p of placements) this.#placements.get(p.sensor)!.push(p);
-    const doorways = [...new Set(placements.map((p) => p.doorway))].filter((d) => !this.#doorways.has(d));
-    if (doorways.length === 0) return;
-    for (const d of doorways) this.#doorways.set(d, undefined);
-    for (const d of await this.#tx.doorwaysById(this.#tenant, doorways)) this.#doorways.set(d.id, d);
+    const doorways = [...new Set(placements.map((p) => p.doorway))].filter((d) => !model.doorways.has(d));
+    const found = doorways.length === 0 ? [] : await this.#tx.doorwaysById(this.#tenant, doorways);
+    // Only once both reads are in: a model kept across batches never holds half of one.
+    for (const d of doorways) model.doorways.set(d, undefined);
+    for (const d of found) model.doorways.set(d.id, d);
+    for (const s of missing) model.placements.set(s, []);
+    for (const p of placements) model.placements.get(p.sensor)!.push(p);
   }
 
   async #hierarchyOf(): Promise<Hierarchy> {
-    this.#hierarchy ??= new Hierarchy(
+    this.#model.hierarchy ??= new Hierarchy(
       await this.#tx.allSpaces(this.#tenant),
       await this.#tx.moves(this.#tenant),
     );
-    return this.#hierarchy;
+    return this.#model.hierarchy;
   }
 }

@@ -215,6 +215,11 @@ export interface OccupancyReader {
   outbox(query: { tenant: string; limit: number; before?: string | undefined }): Promise<OutboxEntry[]>;
   /** Tenants that have spaces, doorways or sensors: the ones alerts are watched for. */
   tenants(): Promise<string[]>;
+  /**
+   * The tenant's model version: raised by every writer method that changes its spaces, moves,
+   * doorways, sensors or placements, in the same transaction; 0 before the first change.
+   */
+  modelVersion(tenant: string): Promise<number>;
 }
 
 /** Writes inside a store transaction; reads through it see the transaction's own writes. */
