@@ -42,6 +42,7 @@ const LATER = [
   '017_status_pages',
   '018_badge_tokens',
   '019_check_blocks_rowid',
+  '020_occupancy_sink',
 ];
 
 const {
@@ -115,7 +116,7 @@ async function readChecksBack(store: BeaconStore): Promise<void> {
 
 /** Tables that versions added since 86f62b7 made. */
 const LATER_TABLES =
-  /dead_letters|badge_tokens|monitor_(series|hot_checks|check_blocks|pushes|alert_rules|maintenance|alert_states|cert_warnings|targets_push_token|current|status_pages|status_updates)|notify_|analytics_(definitions|shared_links|reports|outbox|imports|import_files|imported)\b|occupancy_(space_moves|transfers|corrections|audit|alerts|outbox|sensor_hours|sensor_last)/;
+  /dead_letters|badge_tokens|monitor_(series|hot_checks|check_blocks|pushes|alert_rules|maintenance|alert_states|cert_warnings|targets_push_token|current|status_pages|status_updates)|notify_|analytics_(definitions|shared_links|reports|outbox|imports|import_files|imported)\b|occupancy_(space_moves|transfers|corrections|audit|alerts|outbox|sensor_hours|sensor_last|model)/;
 /** Columns that versions added since 86f62b7 gave to older tables. */
 /** SQLite's CREATE text of older tables: what ALTER TABLE ADD COLUMN appended since 86f62b7. */
 const LATER_SQLITE = [
