@@ -425,7 +425,7 @@ export const ConfigSchema = Type.Object(
           maximum: 64,
           default: 0,
           description:
-            'Threads that run checks. Each host’s targets are checked in one thread, so per-host limits hold; the global `concurrency` is shared out. 0: one per core for `beacon probe`, 1 (the main thread) in `beacon start`.',
+            'Threads that run checks, the main thread included. Each host’s targets are checked in one thread, so per-host limits hold; the global `concurrency` is shared out. 0 (auto): in `beacon probe` the main thread alone while the targets are due at most 500 checks a second, and a worker thread more per 500 (added when a refresh finds them needed, never removed), up to one per core; in `beacon start` the main thread.',
         }),
         targetsFile: Type.Optional(
           Type.String({
