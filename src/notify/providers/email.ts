@@ -71,7 +71,7 @@ export const email: Provider<EmailConfig> = {
   secrets: (c) => (c.password ? [c.password] : []),
   async send(c, message, context) {
     // Loaded on the first mail, not with the module: every process that reads channels (the probe
-    // reading a targets file among them) would otherwise hold nodemailer's ~70 modules, about 25 MB
+    // reading a targets file among them) would otherwise hold nodemailer's modules, about 10 MB
     // of RSS, without ever sending (issue 20).
     const { default: nodemailer } = await import('nodemailer');
     const transport = nodemailer.createTransport({
