@@ -62,7 +62,8 @@ export interface IsolateHeap {
 
 /**
  * The heaps of every isolate (the main thread's first, then each worker thread's) from the newest
- * diagnostic report in `dir` (Node's --report-on-signal), or undefined when there is none.
+ * diagnostic report in `dir` (Node's --report-on-signal), or undefined when there is none yet, or it
+ * is not all written.
  */
 export function isolateHeaps(dir: string): IsolateHeap[] | undefined {
   const reports = readdirSync(dir)
@@ -74,10 +75,13 @@ export function isolateHeaps(dir: string): IsolateHeap[] | undefined {
     usedMemory: number;
     heapSpaces: Record<string, { committedMemory: number }>;
   }
-  const report = JSON.parse(readFileSync(join(dir, reports.at(-1)!), 'utf8')) as {
-    javascriptHeap: Heap;
-    workers?: { javascriptHeap: Heap }[];
-  };
+  let report: { javascriptHeap: Heap; workers?: { javascriptHeap: Heap }[] };
+  try {
+    report = JSON.parse(readFileSync(join(dir, reports.at(-1)!), 'utf8')) as typeof report;
+  } catch {
+    // Still being written: the caller asks again.
+    return undefined;
+  }
   const of = (h: Heap): IsolateHeap => ({
     committedMb: h.totalCommittedMemory / 2 ** 20,
     usedMb: h.usedMemory / 2 ** 20,
