@@ -31,10 +31,11 @@ export interface RunningMonitor {
 const HOUR = 3_600_000;
 
 /**
- * Due checks a second one prober thread takes before an auto-sized pool (`monitor.workers: 0` in
- * `beacon probe`) adds the next. The main thread alone kept 20,000 targets at 60 s (333 a second) on
- * time at about 0.6 ms of CPU each, with p99 at the target well under 100 ms, and every thread more is
- * an isolate of its own, tens of MB (bench/monitor.ts, issue 20). 500 a second is 30,000 targets at 60 s.
+ * Due checks a second the main thread checks alone in an auto-sized pool (`monitor.workers: 0` in
+ * `beacon probe`); past it the checks move to worker threads, one per this many, up to one per core.
+ * The main thread alone kept 20,000 targets at 60 s (333 a second) on time at about 0.6 ms of CPU each,
+ * and every worker thread is an isolate of its own, tens of MB (bench/monitor.ts, issue 20). 500 a
+ * second is 30,000 targets at 60 s.
  */
 export const CHECKS_PER_THREAD = 500;
 
@@ -50,7 +51,7 @@ export async function startMonitor(options: {
   logger: Logger;
   /** Prune raw checks older than `monitor.retentionDays` (one process per store should). */
   retention: boolean;
-  /** Most prober threads when `monitor.workers` is 0 (auto): one per core for `beacon probe`, grown with the due rate (see CHECKS_PER_THREAD); else 1. */
+  /** Most prober threads when `monitor.workers` is 0 (auto): one per core for `beacon probe`, as the due rate needs them (see CHECKS_PER_THREAD); else 1. */
   defaultWorkers?: number;
   /** Announce incident changes live; the process with the live hub does. */
   publish?: (records: readonly LogRecord[]) => void;
@@ -70,8 +71,8 @@ export async function startMonitor(options: {
     retryMs: 1000,
     flushMs: 200,
   });
-  // Auto (0) in `beacon probe`: the main thread alone while it can keep up, a thread more per
-  // CHECKS_PER_THREAD due checks a second, up to one per core.
+  // Auto (0) in `beacon probe`: the main thread alone while it can keep up, then worker threads,
+  // one per CHECKS_PER_THREAD due checks a second, up to one per core.
   const auto = settings.workers === 0 && (options.defaultWorkers ?? 1) > 1;
   const threads = settings.workers === 0 ? (options.defaultWorkers ?? 1) : settings.workers;
   const proberOptions: ProberOptions = {

@@ -58,12 +58,13 @@ export function threadOf(target: Target, threads: number): number {
 
 /** What the pool is started with, besides a Prober's options. */
 export interface PoolOptions extends ProberOptions {
-  /** Most parts, the main thread's included (`monitor.workers`, or one per core). */
+  /** Worker threads (`monitor.workers`, or at most one per core when auto). */
   readonly threads: number;
   /**
-   * Grows with the load: due checks a second one part takes. The pool starts with the main thread's
-   * part alone and adds worker threads, up to `threads`, when a refresh finds the target set due more
-   * often than its parts take. Undefined: every part from the start.
+   * Auto: due checks a second the main thread takes alone. The pool starts with its checks on the
+   * main thread and moves them to worker threads, as many as the due rate needs (one per this many
+   * checks a second, up to `threads`), when the targets it is given are due more often. Undefined:
+   * the worker threads from the start.
    */
   readonly checksPerThread?: number;
   readonly logLevel: string;
@@ -82,25 +83,28 @@ interface Part {
 }
 
 /**
- * Schedules and runs checks in parts, one on the main thread and one on each worker thread, so the
- * probe can use every core (issue 20). The main thread reads the targets (store and targets file) and
- * gives each part its share by the hash of each target's per-host limit key: all the checks of one host
- * are in one part, under one per-host limit, and each target is scheduled by exactly one part, with the
- * same slots as ever. Each worker thread is a V8 isolate with a heap and code of its own (tens of MB
- * under load), so with `checksPerThread` the pool starts on the main thread alone and adds threads only
- * when the due rate needs them. Growing moves targets between parts but not their slots: a target's
- * slots come from its key and interval, and its new part starts at its next slot, so no slot is checked
- * twice or let pass. Parts hand their finished checks back in batches; they leave through the main
- * thread's one outlet. Same surface as Prober.
+ * Schedules and runs checks on the main thread or on worker threads, so the probe can use every core
+ * (issue 20). The main thread reads the targets (store and targets file); its own part checks them
+ * all while that keeps up, since each worker thread is a V8 isolate with a heap and code of its own
+ * (tens of MB under load). When the due rate needs more, the targets go to worker threads instead,
+ * each its share by the hash of each target's per-host limit key: all the checks of one host are in
+ * one thread, under one per-host limit, and each target is scheduled by exactly one part. Targets
+ * move between parts but their slots do not: a slot comes from the target's key and interval, and a
+ * moved target starts in its new part at its next slot, so no slot is checked twice or let pass.
+ * Parts hand their finished checks back in batches; they leave through the main thread's one outlet.
+ * Same surface as Prober.
  */
 export class ProberPool {
   readonly #o: PoolOptions;
+  /** The main thread's part first, then one per worker thread. */
   readonly #parts: Part[] = [];
+  readonly #started: Promise<void>[] = [];
   #version: string | undefined;
   #refreshTimer: NodeJS.Timeout | undefined;
   #refreshing: Promise<void> | undefined;
   #stopped = false;
-  #spawning: Promise<void> | undefined;
+  /** Checks a second of the targets previewed since the last refresh (see preload). */
+  #previewed = 0;
 
   constructor(options: PoolOptions) {
     this.#o = options;
@@ -110,15 +114,18 @@ export class ProberPool {
     return this.#parts.reduce((n, t) => n + t.count, 0);
   }
 
-  /** Parts checking now: the main thread's and one per worker thread started. */
+  /** Worker threads started (0 while the main thread checks alone). */
   get threads(): number {
-    return this.#parts.length;
+    return this.#parts.length - 1;
   }
 
   /** Starts the parts (before a targets file is read, so its preview has somewhere to go). */
-  ready(): Promise<void> {
-    this.#spawning ??= this.#grow(this.#o.checksPerThread === undefined ? this.#o.threads : 1);
-    return this.#spawning;
+  async ready(): Promise<void> {
+    if (this.#parts.length === 0) {
+      this.#mainPart();
+      if (this.#o.checksPerThread === undefined) this.#grow(this.#o.threads);
+    }
+    await Promise.all(this.#started);
   }
 
   async start(): Promise<void> {
@@ -135,15 +142,13 @@ export class ProberPool {
     );
   }
 
-  #settings(index: number): ThreadSettings {
+  #settings(index: number, concurrency: number): ThreadSettings {
     const o = this.#o;
     return {
       index,
       region: o.region,
       shard: o.shard,
-      // The global limit is shared out among every part the pool may have, so it holds as it grows;
-      // a host's limit is whole in its one part.
-      concurrency: Math.max(1, Math.ceil(o.concurrency / o.threads)),
+      concurrency,
       perHost: o.perHost,
       drainMs: o.drainMs ?? 5000,
       pingCommand: o.probeContext.pingCommand,
@@ -151,27 +156,32 @@ export class ProberPool {
     };
   }
 
-  /** Adds parts up to `count`: the main thread's first, then worker threads. */
-  async #grow(count: number): Promise<void> {
-    const ready: Promise<void>[] = [];
-    for (let index = this.#parts.length; index < count; index++) {
-      const settings = this.#settings(index);
-      if (index === 0) {
-        // In-process: the part's messages are calls, and its answers come back the same way.
-        let receive: (m: ToThread) => void = () => undefined;
-        const part: Part = { post: (m) => receive(m), worker: undefined, ...idle() };
-        receive = startProberPart(
-          settings,
-          (m) => this.#receive(part, m),
-          this.#o.logger.child({ thread: 0 }),
-        );
-        this.#parts.push(part);
-        continue;
-      }
-      const worker = new Worker(THREAD, { workerData: settings });
+  /** The main thread's part: in-process, so its messages are calls, and its answers come back the same way. */
+  #mainPart(): void {
+    let receive: (m: ToThread) => void = () => undefined;
+    const part: Part = { post: (m) => receive(m), worker: undefined, ...idle() };
+    receive = startProberPart(
+      // Alone it has the whole limit; once the workers have the targets it has none to check.
+      this.#settings(0, this.#o.concurrency),
+      (m) => this.#receive(part, m),
+      this.#o.logger.child({ thread: 0 }),
+    );
+    this.#parts.push(part);
+  }
+
+  /**
+   * Starts worker threads up to `count`. Messages posted before a thread runs wait in its port, so
+   * the new parts take targets at once.
+   */
+  #grow(count: number): void {
+    for (let index = this.#parts.length; index <= count; index++) {
+      // The global limit is shared out among every thread the pool may have, so it holds as it grows;
+      // a host's limit is whole in its one thread.
+      const concurrency = Math.max(1, Math.ceil(this.#o.concurrency / this.#o.threads));
+      const worker = new Worker(THREAD, { workerData: this.#settings(index, concurrency) });
       const part: Part = { post: (m) => worker.postMessage(m), worker, ...idle() };
       this.#parts.push(part);
-      ready.push(
+      this.#started.push(
         new Promise<void>((resolve, reject) => {
           worker.once('error', reject);
           worker.on('message', (m: FromThread) => {
@@ -182,7 +192,28 @@ export class ProberPool {
       );
       worker.on('error', (err) => this.#o.logger.error({ err, thread: index }, 'prober thread failed'));
     }
-    await Promise.all(ready);
+  }
+
+  /** Grows to the worker threads `checksPerSecond` needs, if more than there are; true when it did. */
+  #growFor(checksPerSecond: number): boolean {
+    const per = this.#o.checksPerThread;
+    if (per === undefined || this.#stopped) return false;
+    const perShard = checksPerSecond / this.#o.shard.count;
+    // The main thread alone up to `per`; past it, worker threads for all of it.
+    const wanted = perShard <= per ? 0 : Math.min(this.#o.threads, Math.ceil(perShard / per));
+    if (wanted <= this.threads) return false;
+    this.#o.logger.info(
+      { threads: wanted, checksPerSecond: Math.round(perShard) },
+      'moving checks to prober threads for the due rate',
+    );
+    this.#grow(wanted);
+    return true;
+  }
+
+  /** The part a target is checked in: the main thread's while it is alone, else a worker thread's. */
+  #partOf(target: Target): number {
+    const workers = this.#parts.length - 1;
+    return workers === 0 ? 0 : 1 + threadOf(target, workers);
   }
 
   #receive(part: Part, m: FromThread): void {
@@ -240,14 +271,14 @@ export class ProberPool {
   async #reload(): Promise<void> {
     const version = await this.#o.version?.();
     if (this.#stopped || (version !== undefined && version === this.#version)) return;
-    // Handed on in parts as the rows are read, so the main thread never holds the whole set.
+    // Handed on in batches as the rows are read, so the main thread never holds the whole set.
     const parts = this.#parts;
     const batches: Target[][] = parts.map(() => []);
     /** Checks due a second, over every shard. */
     let due = 0;
     for (const target of await this.#o.targets()) {
       if (target.paused !== true) due += 1 / target.intervalSeconds;
-      const i = threadOf(target, batches.length);
+      const i = this.#partOf(target);
       const batch = batches[i]!;
       batch.push(target);
       if (batch.length >= PART) {
@@ -258,38 +289,29 @@ export class ProberPool {
     if (this.#stopped) return;
     await Promise.all(parts.map((t, i) => this.#ask(t, { type: 'targets', targets: batches[i]! })));
     this.#version = version;
+    this.#previewed = 0;
     this.#o.metrics.targets.set(this.targetCount);
-    const wanted = this.#wanted(due / this.#o.shard.count);
-    if (wanted > parts.length && !this.#stopped) {
-      this.#o.logger.info(
-        { threads: wanted, checksPerSecond: Math.round(due / this.#o.shard.count) },
-        'adding prober threads for the due rate',
-      );
-      await this.#grow(wanted);
-      // Read again, spread over every part: the targets that move start at their next slot.
+    if (this.#growFor(due)) {
+      // Read again, spread over the new parts once they run (the main thread's part checks its
+      // targets until then): the targets that move start at their next slot.
+      await Promise.all(this.#started);
       this.#version = undefined;
       await this.#reload();
     }
   }
 
-  /** The parts the due rate needs (never fewer than there are: the pool grows, it does not shrink). */
-  #wanted(checksPerSecond: number): number {
-    const per = this.#o.checksPerThread;
-    if (per === undefined) return this.#parts.length;
-    return Math.min(this.#o.threads, Math.max(this.#parts.length, Math.ceil(checksPerSecond / per)));
-  }
-
-  #partition(targets: Iterable<Target>): Target[][] {
-    const parts: Target[][] = this.#parts.map(() => []);
-    for (const t of targets) parts[threadOf(t, parts.length)]!.push(t);
-    return parts;
-  }
-
   /** Starts checking targets before they are stored (see Prober.preload), each in its part. */
   preload(targets: Iterable<Target>): void {
     if (this.#stopped || this.#parts.length === 0) return;
-    this.#partition(targets).forEach((batch, i) => {
-      if (batch.length > 0) this.#parts[i]!.post({ type: 'preload', targets: batch });
+    const batch = [...targets];
+    for (const t of batch) if (t.paused !== true) this.#previewed += 1 / t.intervalSeconds;
+    // A large targets file moves to worker threads while it is read, not once it is stored: the main
+    // thread would otherwise check all of it while it also writes it to the store.
+    this.#growFor(this.#previewed);
+    const batches: Target[][] = this.#parts.map(() => []);
+    for (const t of batch) batches[this.#partOf(t)]!.push(t);
+    batches.forEach((b, i) => {
+      if (b.length > 0) this.#parts[i]!.post({ type: 'preload', targets: b });
     });
   }
 
@@ -298,7 +320,7 @@ export class ProberPool {
     this.#stopped = true;
     clearTimeout(this.#refreshTimer);
     await this.#refreshing?.catch(() => undefined);
-    await this.#spawning?.catch(() => undefined);
+    await Promise.all(this.#started).catch(() => undefined);
     await Promise.all(
       this.#parts.map(async (t) => {
         await this.#ask(t, { type: 'stop' });
