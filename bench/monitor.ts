@@ -213,11 +213,11 @@ async function runOne(role: string, n: number, farm: { child: ChildProcess; port
       throw new Error(`beacon ${role} exited during the run (code ${exitedEarly})`);
     const ended = Date.now();
     const load = loadAverages();
-    // After the window, so the report's pause is not measured.
+    // After the window, so the report's pause is not measured; with several isolates it takes seconds.
     const memory = memoryBreakdown(child.pid!);
     child.kill('SIGUSR2');
     let isolates: IsolateHeap[] | undefined;
-    for (let i = 0; i < 50 && isolates === undefined; i++) {
+    for (let i = 0; i < 300 && isolates === undefined; i++) {
       await new Promise((r) => setTimeout(r, 100));
       isolates = isolateHeaps(dataDir);
     }
