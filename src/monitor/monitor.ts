@@ -51,7 +51,10 @@ export async function startMonitor(options: {
   logger: Logger;
   /** Prune raw checks older than `monitor.retentionDays` (one process per store should). */
   retention: boolean;
-  /** Most prober threads when `monitor.workers` is 0 (auto): one per core for `beacon probe`, as the due rate needs them (see CHECKS_PER_THREAD); else 1. */
+  /**
+   * Most prober threads when `monitor.workers` is 0 (auto): one per core for `beacon probe`, used as
+   * the due rate needs them (see CHECKS_PER_THREAD); else 1.
+   */
   defaultWorkers?: number;
   /** Announce incident changes live; the process with the live hub does. */
   publish?: (records: readonly LogRecord[]) => void;
