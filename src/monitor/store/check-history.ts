@@ -169,7 +169,7 @@ export class CheckHistory {
     const out: CheckRow[] = [];
     const hot = await this.#sql.hotRows(series.id, range, limit);
     if (hot.length > 0) {
-      const columns = new CheckColumns();
+      const columns = new CheckColumns(hot.length);
       for (const row of hot) columns.pushBody(row.scheduledAt, row.body);
       for (const check of columns.checks(series)) out.push(check);
     }
@@ -201,7 +201,7 @@ export class CheckHistory {
       else if (held[0]!.scheduledAt === check.scheduledAt) held.push(check);
     };
     for (const row of await this.#sql.newestHot(tenant)) {
-      const columns = new CheckColumns();
+      const columns = new CheckColumns(1);
       columns.pushBody(row.scheduledAt, row.body);
       offer(columns.check(0, row.series));
     }
@@ -226,7 +226,7 @@ export class CheckHistory {
   /** A series' checks in [from, to) from its hot rows and its blocks, in no particular order. */
   async #newerChecks(series: Series, from: number, to: number): Promise<CheckRow[]> {
     const hot = await this.#sql.hotBetween(series.id, from, to);
-    const columns = new CheckColumns();
+    const columns = new CheckColumns(hot.length);
     for (const row of hot) columns.pushBody(row.scheduledAt, row.body);
     const out = columns.checks(series);
     if (series.compactedUntil <= from) return out;
@@ -320,7 +320,7 @@ export async function insertChecks(sql: HistoryWriteSql, rows: readonly CheckRow
       const block = await sql.blockAt(s.id, check.scheduledAt);
       if (block) {
         const id = `${s.id}\u0000${block.periodStart}`;
-        if (!blocks.has(id)) blocks.set(id, new Set(decodeBlock(block.data).at));
+        if (!blocks.has(id)) blocks.set(id, new Set(decodeBlock(block.data).times()));
         if (blocks.get(id)!.has(check.scheduledAt)) continue;
       }
     }
@@ -379,7 +379,7 @@ export async function compactRange(
   const whole = blocks.length === 1 && blocks[0]!.periodStart === from && blocks[0]!.periodEnd === to;
   const rows = hot.at.length + legacy.length;
   if (rows === 0 && (blocks.length === 0 || whole)) return undefined;
-  let columns = new CheckColumns();
+  let columns = new CheckColumns(blocks.reduce((n, b) => n + b.checks, rows));
   for (const block of blocks) columns.append(decodeBlock(block.data));
   columns.pushBodies(hot.at, hot.bodies);
   for (const check of legacy) columns.push(check);
