@@ -709,9 +709,23 @@ export class SqliteCheckWriter implements CheckWriter {
   readonly #getRollup;
   readonly #putRollup;
   readonly #putCurrent;
+  /** Asked once per compaction step: prepared once, as preparing it cost as much as running it. */
+  readonly #candidates;
   constructor(db: SqliteDatabase) {
     this.#db = db;
     this.#history = new SqliteHistoryWriteSql(db);
+    this.#candidates = db.prepare<
+      [number, number, number],
+      SeriesDbRow & { oldest_hot: number | null; oldest_legacy: number | null; interim: number | null }
+    >(
+      `SELECT ${SERIES},
+         (SELECT MIN(scheduled_at) FROM monitor_hot_checks h WHERE h.series = s.id) AS oldest_hot,
+         (SELECT MIN(scheduled_at) FROM monitor_checks l
+           WHERE l.tenant = s.tenant AND l.target = s.target AND l.region = s.region) AS oldest_legacy,
+         (SELECT MIN(period_start) FROM monitor_check_blocks b
+           WHERE b.series = s.id AND b.period_end - b.period_start < ?) AS interim
+       FROM monitor_series s WHERE s.id > ? ORDER BY s.id LIMIT ?`,
+    );
     this.#putCurrent = db.prepare(
       `INSERT INTO monitor_current (tenant, target, at, region, state, body) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (tenant, target) DO UPDATE SET at = excluded.at, region = excluded.region,
@@ -842,20 +856,7 @@ export class SqliteCheckWriter implements CheckWriter {
   }
 
   compactionCandidates(afterId: number, limit: number, periodMs: number): Promise<CompactionCandidate[]> {
-    const rows = this.#db
-      .prepare<
-        [number, number, number],
-        SeriesDbRow & { oldest_hot: number | null; oldest_legacy: number | null; interim: number | null }
-      >(
-        `SELECT ${SERIES},
-           (SELECT MIN(scheduled_at) FROM monitor_hot_checks h WHERE h.series = s.id) AS oldest_hot,
-           (SELECT MIN(scheduled_at) FROM monitor_checks l
-             WHERE l.tenant = s.tenant AND l.target = s.target AND l.region = s.region) AS oldest_legacy,
-           (SELECT MIN(period_start) FROM monitor_check_blocks b
-             WHERE b.series = s.id AND b.period_end - b.period_start < ?) AS interim
-         FROM monitor_series s WHERE s.id > ? ORDER BY s.id LIMIT ?`,
-      )
-      .all(periodMs, afterId, limit);
+    const rows = this.#candidates.all(periodMs, afterId, limit);
     return Promise.resolve(
       rows.map((r) => ({
         series: toSeries(r, c),
