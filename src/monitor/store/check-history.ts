@@ -262,7 +262,7 @@ export class CheckHistory {
     const checks = await this.#sql.legacyOfTarget(query.tenant, query.target, from, to);
     for (const series of await this.#sql.series(query.tenant, query.target))
       for (const check of await this.#newerChecks(series, from, to)) checks.push(check);
-    // In slot order, as a sink mostly adds them: a bucket's latency sum is then the same sum.
+    // In slot order, as a sink keeping up adds a series' checks: a bucket sums its latencies alike.
     checks.sort((a, b) => a.scheduledAt - b.scheduledAt);
     const counted = checks.filter((c) => stateOf(c) !== 'maintenance');
     return addToRollups([], counted, ['minute']).sort(
