@@ -108,7 +108,7 @@ const oldMinutes = oldRollups
 async function readChecksBack(store: BeaconStore): Promise<void> {
   const page = () => store.monitor.listChecks({ tenant: 't1', target: 'web', limit: 100 });
   assert.deepEqual(await page(), newestFirst);
-  // Version 20 deleted the stored minute rollups; the same minutes are summed from the old rows (whose
+  // Version 21 deleted the stored minute rollups; the same minutes are summed from the old rows (whose
   // target has no series yet), and the hour and day rollups are still stored.
   const rollups = (size: 'minute' | 'hour' | 'day') =>
     store.monitor.rollups({ tenant: 't1', target: 'web', size, from: 0, to: 3 * DAY });
