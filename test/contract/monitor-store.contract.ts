@@ -1091,6 +1091,14 @@ export function runMonitorStoreContract(backend: StoreContractTarget): void {
         store.monitor.rollups({ tenant: 't1', target: 'a', size: 'day', from: T0, to: T0 + DAY });
       const counted = (await days()).reduce((n, r) => n + r.checks, 0);
       assert.equal(counted, sent.length - 2, 'checks in maintenance join no rollup');
+      const minutes = () =>
+        store.monitor.rollups({ tenant: 't1', target: 'a', size: 'minute', from: T0, to: T0 + DAY });
+      const minutesHot = await minutes();
+      assert.equal(
+        minutesHot.reduce((n, r) => n + r.checks, 0),
+        sent.length - 2,
+        'nor a minute bucket',
+      );
       const told = () => store.outbox.history({ tenant: 't1', limit: 100 });
       const before = await told();
       assert.ok(
@@ -1100,6 +1108,7 @@ export function runMonitorStoreContract(backend: StoreContractTarget): void {
 
       await compact(store, T0 + 2 * DAY);
       assert.deepEqual(await all(), newestFirst, 'after compaction into a block');
+      assert.deepEqual(await minutes(), minutesHot, 'minute buckets of a block leave maintenance out too');
       const rollupsBefore = await days();
       const read = await checkProjection.rebuild!(store);
       assert.equal(read, sent.length);

@@ -248,4 +248,10 @@ export const postgresMigrations: readonly PgMigration[] = [
     sql: () => `
       COMMENT ON TABLE monitor_check_blocks IS 'Compacted checks: one zstd block per series and period, stored out of line';`,
   },
+  {
+    // As in SQLite: minute rollups are summed from the checks when read, and no longer stored.
+    version: 21,
+    name: '021_minute_rollups_derived',
+    sql: () => `DELETE FROM monitor_rollups WHERE size = 'minute';`,
+  },
 ];

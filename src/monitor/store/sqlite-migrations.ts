@@ -253,4 +253,13 @@ export const sqliteMigrations: readonly Migration[] = [
       CREATE UNIQUE INDEX monitor_check_blocks_key ON monitor_check_blocks (series, period_start);
     `,
   },
+  {
+    // Minute rollups are no longer stored: a reader sums them from the checks (hot rows, blocks and
+    // legacy rows), as it did already for checks in blocks. Storing them cost a row a minute per
+    // series at ingest, and deleting those rows was compaction's largest cost. Hour and day rollups
+    // stay.
+    version: 21,
+    name: '021_minute_rollups_derived',
+    sql: `DELETE FROM monitor_rollups WHERE size = 'minute';`,
+  },
 ];
