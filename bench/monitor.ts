@@ -7,7 +7,9 @@
  * against due, lateness at the target p50/p99/max, missed cycles, the prober's own jitter p99, RSS
  * steady and at start-up (peak until 20 s after the first check), CPU ms per check (CPU time of all
  * the child's threads over checks that reached the farm, so robust to a busy machine), the time from
- * launch to the first check and from SIGTERM to exit, and the load average.
+ * launch to the first check and from SIGTERM to exit, and the load average. At the end of each run it
+ * says where the RSS is (file pages, V8's pages, malloc's heap, the rest; from smaps) and each
+ * isolate's committed heap (from a diagnostic report, which NODE_OPTIONS turns on for SIGUSR2).
  *
  *   node bench/monitor.ts [--counts 20000,40000,60000,100000] [--role probe,start] [--seconds 180]
  *                         [--from file|store] [--workers N] [--interval 60] [--delay-ms 30]
@@ -25,6 +27,7 @@ import type { Target } from '../src/monitor/target.ts';
 import { sqliteStore } from '../src/roles/store-sqlite.ts';
 import { count, ms } from './lib/format.ts';
 import { note, step } from './lib/progress.ts';
+import { isolateHeaps, memoryBreakdown, type IsolateHeap, type MemoryBreakdown } from './lib/memory.ts';
 import { loadAverages, procSample } from './lib/proc.ts';
 
 const arg = (name: string, fallback: string) => {
@@ -150,6 +153,9 @@ interface Result {
   readonly firstCheckSeconds: number;
   readonly stopSeconds: number;
   readonly load: string;
+  /** Where the RSS was at the end of the window (smaps), and each isolate's heap (a diagnostic report). */
+  readonly memory: MemoryBreakdown;
+  readonly isolates: IsolateHeap[] | undefined;
 }
 
 async function runOne(role: string, n: number, farm: { child: ChildProcess; port: number }): Promise<Result> {
@@ -176,6 +182,8 @@ async function runOne(role: string, n: number, farm: { child: ChildProcess; port
         ...(nodeFlags === undefined ? {} : { BEACON_NODE_FLAGS: nodeFlags }),
         ...(from === 'file' ? { BEACON_MONITOR_TARGETS_FILE: file } : {}),
         ...(workers === undefined ? {} : { BEACON_MONITOR_WORKERS: workers }),
+        // A diagnostic report on SIGUSR2 gives each isolate's heap at the end; bin/beacon's flags stay.
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --report-on-signal --report-signal=SIGUSR2 --report-exclude-env --report-directory=${dataDir}`,
         BEACON_LOG_LEVEL: 'warn',
         BEACON_ADMIN_TOKEN: 'bench-admin-token-0123456789abcdef',
         BEACON_MONITOR_CONCURRENCY: '2000',
@@ -205,6 +213,14 @@ async function runOne(role: string, n: number, farm: { child: ChildProcess; port
       throw new Error(`beacon ${role} exited during the run (code ${exitedEarly})`);
     const ended = Date.now();
     const load = loadAverages();
+    // After the window, so the report's pause is not measured; with several isolates it takes seconds.
+    const memory = memoryBreakdown(child.pid!);
+    child.kill('SIGUSR2');
+    let isolates: IsolateHeap[] | undefined;
+    for (let i = 0; i < 300 && isolates === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      isolates = isolateHeaps(dataDir);
+    }
     const exited = new Promise((r) => child.once('exit', r));
     const stopAt = performance.now();
     child.kill('SIGTERM');
@@ -243,6 +259,8 @@ async function runOne(role: string, n: number, farm: { child: ChildProcess; port
       firstCheckSeconds: (first.firstAt - launchedAt) / 1000,
       stopSeconds,
       load,
+      memory,
+      isolates,
     };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
@@ -256,6 +274,14 @@ try {
     for (const n of counts) {
       const r = await runOne(role, n, farm);
       results.push(r);
+      const m = r.memory;
+      const heaps = r.isolates?.map(
+        (h, i) =>
+          `${i === 0 ? 'main' : `thread ${i}`} ${h.committedMb.toFixed(0)} (live ${h.usedMb.toFixed(0)})`,
+      );
+      note(
+        `memory at the end: RSS ${m.rssMb.toFixed(0)} MB = file pages ${m.fileMb.toFixed(0)} + V8 pages ${m.v8PagesMb.toFixed(0)} + malloc heap ${m.mallocHeapMb.toFixed(0)} + other anonymous ${m.otherAnonMb.toFixed(0)}; ${m.threads} OS threads; isolates' heaps committed: ${heaps?.join(', ') ?? 'no report'} MB`,
+      );
       note(
         `${count(r.checksPerSecond)} checks/s of ${count(r.expectedPerSecond)} due · at the target p50 ${ms(r.lateness.p50)} p99 ${ms(r.lateness.p99)} · missed ${(r.missedShare * 100).toFixed(2)}% · ${r.cpuMsPerCheck.toFixed(2)} CPU ms/check · RSS ${r.rssSteadyMeanMb.toFixed(0)} MB (of which anonymous ${r.anonSteadyMeanMb.toFixed(0)}; start-up ${r.rssStartupPeakMb.toFixed(0)}) · first check ${r.firstCheckSeconds.toFixed(1)} s · load ${r.load}`,
       );
@@ -269,12 +295,12 @@ console.log(
   `\nMonitor: targets at ${interval} s from the ${from} against a local farm (${delayMs} ms ± 50% per answer), launched by bin/beacon${nodeFlags === undefined ? ' with its flags for the role' : ` with node flags "${nodeFlags}" instead of its own`}${workers === undefined ? '' : `, ${workers} worker(s)`}. Lateness and missed cycles are measured at the farm.\n`,
 );
 console.log(
-  '| role | targets | due/s | checks/s | late p50 (target) | late p99 (target) | late max | missed cycles | RSS steady mean / peak | of which anonymous | RSS start-up peak | CPU ms/check | CPU (cores) | first check | SIGTERM → exit | load (1, 5, 15 min) |',
+  '| role | targets | due/s | checks/s | late p50 (target) | late p99 (target) | late max | missed cycles | RSS steady mean / peak | of which anonymous | RSS start-up peak | isolates | CPU ms/check | CPU (cores) | first check | SIGTERM → exit | load (1, 5, 15 min) |',
 );
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
   console.log(
-    `| \`beacon ${r.role}\` | ${count(r.n)} | ${r.expectedPerSecond.toFixed(1)} | ${r.checksPerSecond.toFixed(1)} | ${ms(r.lateness.p50)} | ${ms(r.lateness.p99)} | ${ms(r.lateness.max)} | ${(r.missedShare * 100).toFixed(2)}% | ${r.rssSteadyMeanMb.toFixed(0)} / ${r.rssSteadyPeakMb.toFixed(0)} MB | ${r.anonSteadyMeanMb.toFixed(0)} MB | ${r.rssStartupPeakMb.toFixed(0)} MB | ${r.cpuMsPerCheck.toFixed(2)} | ${r.cpuShare.toFixed(2)} | ${r.firstCheckSeconds.toFixed(1)} s | ${r.stopSeconds.toFixed(1)} s | ${r.load} |`,
+    `| \`beacon ${r.role}\` | ${count(r.n)} | ${r.expectedPerSecond.toFixed(1)} | ${r.checksPerSecond.toFixed(1)} | ${ms(r.lateness.p50)} | ${ms(r.lateness.p99)} | ${ms(r.lateness.max)} | ${(r.missedShare * 100).toFixed(2)}% | ${r.rssSteadyMeanMb.toFixed(0)} / ${r.rssSteadyPeakMb.toFixed(0)} MB | ${r.anonSteadyMeanMb.toFixed(0)} MB | ${r.rssStartupPeakMb.toFixed(0)} MB | ${r.isolates?.length ?? '?'} | ${r.cpuMsPerCheck.toFixed(2)} | ${r.cpuShare.toFixed(2)} | ${r.firstCheckSeconds.toFixed(1)} s | ${r.stopSeconds.toFixed(1)} s | ${r.load} |`,
   );
 }
 for (const role of roles) {

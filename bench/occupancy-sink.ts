@@ -8,7 +8,10 @@
  * process's CPU time per 1,000 events, which the load does not change much; on PostgreSQL the
  * server's own CPU is not in it.
  *
- *   node bench/occupancy-sink.ts [--quick] [--events N] [--store sqlite|postgres|both]
+ *   node bench/occupancy-sink.ts [--quick] [--events N] [--store sqlite|postgres|both] [--batch N]
+ *
+ * `--batch` sets the most records a sink batch holds (`sink.batchSize`, 5,000 by default): a sink
+ * that keeps up with ingest gets smaller batches, about one POST's 1,000 events each.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -133,7 +136,13 @@ interface Drain {
   readonly load: number;
 }
 
-async function drain(log: EmbeddedLog, backend: Backend, n: number, from: number): Promise<Drain> {
+async function drain(
+  log: EmbeddedLog,
+  backend: Backend,
+  n: number,
+  from: number,
+  batchSize: number,
+): Promise<Drain> {
   const { store, remove } = await freshStore(backend);
   try {
     await createModel(store, from);
@@ -145,7 +154,7 @@ async function drain(log: EmbeddedLog, backend: Backend, n: number, from: number
       log,
       store,
       projection: occupancyProjection,
-      batchSize: loadConfig().sink.batchSize,
+      batchSize,
       config: loadConfig(),
       metrics: new Metrics(),
       logger,
@@ -180,9 +189,12 @@ export async function runOccupancySink(
   options: { quick: boolean },
   events?: number,
   backends: readonly Backend[] = ['sqlite', 'postgres'],
+  batchSize = loadConfig().sink.batchSize,
 ): Promise<BenchReport> {
   const n = events ?? (options.quick ? 50_000 : 500_000);
-  step(`occupancy sink: ${count(n)} sensor events from 1,000 sensors, ${backends.join(' vs ')}`);
+  step(
+    `occupancy sink: ${count(n)} sensor events from 1,000 sensors, ${backends.join(' vs ')}, batches of up to ${count(batchSize)}`,
+  );
   const dir = mkdtempSync(join(tmpdir(), 'beacon-bench-occ-sink-log-'));
   const log = new EmbeddedLog({ dataDir: dir, maxQueue: 1_000_000, logger });
   await log.open();
@@ -194,7 +206,7 @@ export async function runOccupancySink(
     await seed(log, n, from, span);
     const order = backends.length === 2 ? (['sqlite', 'postgres', 'postgres', 'sqlite'] as const) : backends;
     const runs: Record<Backend, Drain[]> = { sqlite: [], postgres: [] };
-    for (const backend of order) runs[backend].push(await drain(log, backend, n, from));
+    for (const backend of order) runs[backend].push(await drain(log, backend, n, from, batchSize));
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     note('each figure is the mean of the drains of one store; each drain reads the same log from offset 0');
     const figures: Figure[] = [];
@@ -230,6 +242,7 @@ if (import.meta.main) {
       quick: { type: 'boolean', default: false },
       events: { type: 'string' },
       store: { type: 'string', default: 'both' },
+      batch: { type: 'string' },
     },
   });
   const backends: Backend[] = values.store === 'both' ? ['sqlite', 'postgres'] : [values.store as Backend];
@@ -237,5 +250,6 @@ if (import.meta.main) {
     { quick: values.quick },
     values.events ? Number(values.events) : undefined,
     backends,
+    values.batch ? Number(values.batch) : undefined,
   );
 }

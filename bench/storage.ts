@@ -103,7 +103,7 @@ function streamBytes(
 function blockDataBytes(file: string): number {
   const db = new Database(file, { readonly: true });
   try {
-    // A block's data is its row's and, since migration 20, its tail pieces'.
+    // A block's data is its row's and, since migration 22, its tail pieces'.
     const row = db
       .prepare(
         `SELECT (SELECT SUM(length(data)) FROM monitor_check_blocks) +

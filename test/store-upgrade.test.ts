@@ -19,7 +19,8 @@ import { sampleTarget } from './helpers/targets.ts';
 import { pino } from 'pino';
 import { Compactor } from '../src/monitor/compaction.ts';
 import type { CheckRow } from '../src/monitor/model.ts';
-import { checkValues } from '../src/monitor/store/rows.ts';
+import { addToRollups } from '../src/monitor/rollup.ts';
+import { checkValues, rollupValues } from '../src/monitor/store/rows.ts';
 
 const NAMES = [
   '001_tenants_messages_checkpoints',
@@ -42,7 +43,9 @@ const LATER = [
   '017_status_pages',
   '018_badge_tokens',
   '019_check_blocks_rowid',
-  '020_check_block_tails',
+  '020_occupancy_sink',
+  '021_minute_rollups_derived',
+  '022_check_block_tails',
 ];
 
 const {
@@ -93,6 +96,11 @@ const oldChecks: CheckRow[] = [0, 1, 2].flatMap((i) =>
 const newestFirst = [...oldChecks].sort(
   (a, b) => b.scheduledAt - a.scheduledAt || (a.region < b.region ? 1 : -1),
 );
+/** The rollups 86f62b7's sink stored for those checks: minute, hour and day, per region. */
+const oldRollups = addToRollups([], oldChecks);
+const oldMinutes = oldRollups
+  .filter((r) => r.size === 'minute')
+  .sort((a, b) => a.start - b.start || (a.region < b.region ? -1 : 1));
 
 /**
  * Checks the old code stored read back as they were, and background compaction (which the upgraded
@@ -101,6 +109,18 @@ const newestFirst = [...oldChecks].sort(
 async function readChecksBack(store: BeaconStore): Promise<void> {
   const page = () => store.monitor.listChecks({ tenant: 't1', target: 'web', limit: 100 });
   assert.deepEqual(await page(), newestFirst);
+  // Version 21 deleted the stored minute rollups; the same minutes are summed from the old rows (whose
+  // target has no series yet), and the hour and day rollups are still stored.
+  const rollups = (size: 'minute' | 'hour' | 'day') =>
+    store.monitor.rollups({ tenant: 't1', target: 'web', size, from: 0, to: 3 * DAY });
+  assert.deepEqual(await rollups('minute'), oldMinutes);
+  assert.deepEqual(
+    await store.transaction((tx) => tx.checks.getRollups(oldMinutes)),
+    [],
+    'no minute rollup is stored',
+  );
+  const kept = [...(await rollups('hour')), ...(await rollups('day'))];
+  assert.deepEqual(kept.length, 4);
   const latest = newestFirst.filter((c) => c.scheduledAt === newestFirst[0]!.scheduledAt).reverse();
   assert.deepEqual(await store.monitor.latestChecks('t1'), latest);
   // A copy of an old check (a prober's spool drained after the upgrade) is not new.
@@ -112,11 +132,12 @@ async function readChecksBack(store: BeaconStore): Promise<void> {
   assert.deepEqual(await page(), newestFirst);
   assert.deepEqual(await store.monitor.latestChecks('t1'), latest);
   assert.deepEqual(await store.transaction((tx) => tx.checks.insert([oldChecks[0]!])), []);
+  assert.deepEqual(await rollups('minute'), oldMinutes, 'minutes summed from the blocks');
 }
 
 /** Tables that versions added since 86f62b7 made. */
 const LATER_TABLES =
-  /dead_letters|badge_tokens|monitor_(series|hot_checks|check_blocks|check_block_tails|pushes|alert_rules|maintenance|alert_states|cert_warnings|targets_push_token|current|status_pages|status_updates)|notify_|analytics_(definitions|shared_links|reports|outbox|imports|import_files|imported)\b|occupancy_(space_moves|transfers|corrections|audit|alerts|outbox|sensor_hours|sensor_last)/;
+  /dead_letters|badge_tokens|monitor_(series|hot_checks|check_blocks|check_block_tails|pushes|alert_rules|maintenance|alert_states|cert_warnings|targets_push_token|current|status_pages|status_updates)|notify_|analytics_(definitions|shared_links|reports|outbox|imports|import_files|imported)\b|occupancy_(space_moves|transfers|corrections|audit|alerts|outbox|sensor_hours|sensor_last|model)/;
 /** Columns that versions added since 86f62b7 gave to older tables. */
 /** SQLite's CREATE text of older tables: what ALTER TABLE ADD COLUMN appended since 86f62b7. */
 const LATER_SQLITE = [
@@ -231,6 +252,8 @@ test('a SQLite store made by 86f62b7 opens: only later versions apply, the same 
         .join(', ')})`,
     );
     for (const c of oldChecks) check.run(oldCheckValues(c));
+    const rollup = old.prepare('INSERT INTO monitor_rollups VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    for (const r of oldRollups) rollup.run(rollupValues(r));
     old.close();
 
     const store = sqliteStore({ dataDir: oldDir });
@@ -399,6 +422,11 @@ test('a PostgreSQL store made by 86f62b7 opens: only later versions apply, the s
         values.map((v, i) => (i === 16 || i === 18 ? (v === null ? null : v === 1) : v)),
       );
     }
+    for (const r of oldRollups)
+      await pool.query(
+        `INSERT INTO monitor_rollups VALUES ($1, $2, $3, ${at(4)}, $5, $6, $7, $8, $9, $10)`,
+        rollupValues(r),
+      );
     const schema86f62b7 = await postgresSchema(old.url);
 
     const store = postgresStore({ url: old.url, maintenanceIntervalMs: 0 });

@@ -425,7 +425,7 @@ export const ConfigSchema = Type.Object(
           maximum: 64,
           default: 0,
           description:
-            'Threads that run checks. Each host’s targets are checked in one thread, so per-host limits hold; the global `concurrency` is shared out. 0: one per core for `beacon probe`, 1 (the main thread) in `beacon start`.',
+            'Worker threads that run checks (1: the main thread). Each host’s targets are checked in one thread, so per-host limits hold; the global `concurrency` is shared out. 0 (auto): in `beacon probe` the main thread while the targets are due at most 500 checks a second, and past that worker threads, one per 500, up to one per core (decided when the targets are read, at start-up and on each change; threads are never removed); in `beacon start` the main thread.',
         }),
         targetsFile: Type.Optional(
           Type.String({

@@ -1,34 +1,23 @@
 import { advanceIncidents } from './incidents.ts';
 import { stateOf, type CheckRow, type TargetState, type Thresholds } from './model.ts';
-import { addToRollups, rollupKeys } from './rollup.ts';
+import { addToRollups, rollupKeys, STORED_ROLLUP_SIZES } from './rollup.ts';
 import type { MonitorWriters } from './store/repositories.ts';
 
 /**
- * What new checks change besides their rows: their rollups and their targets' incident states;
- * returns the states it moved. Checks made during maintenance join no rollup and move no state. The
- * minute rollups of `minutes` only (the others' are derived from their block when read). `limits`
- * are the targets' thresholds by tenant and id, when the caller has read them already.
+ * What new checks change besides their rows: their hour and day rollups and their targets' incident
+ * states; returns the states it moved. Checks made during maintenance join no rollup and move no
+ * state. Minute rollups are not stored: a reader derives them from the checks. `limits` are the
+ * targets' thresholds by tenant and id, when the caller has read them already.
  */
 export async function deriveFromChecks(
   tx: MonitorWriters,
   fresh: readonly CheckRow[],
-  minutes: readonly CheckRow[] = fresh,
   limits?: ReadonlyMap<string, ReadonlyMap<string, Thresholds>>,
 ): Promise<TargetState[]> {
   const counted = fresh.filter((c) => stateOf(c) !== 'maintenance');
   if (counted.length > 0) {
-    const existing = await tx.checks.getRollups(counted.flatMap(rollupKeys));
-    const rollups =
-      minutes === fresh
-        ? addToRollups(existing, counted)
-        : [
-            ...addToRollups(existing, counted).filter((r) => r.size !== 'minute'),
-            ...addToRollups(
-              existing.filter((r) => r.size === 'minute'),
-              minutes.filter((c) => stateOf(c) !== 'maintenance'),
-            ).filter((r) => r.size === 'minute'),
-          ];
-    await tx.checks.putRollups(rollups);
+    const existing = await tx.checks.getRollups(counted.flatMap((c) => rollupKeys(c, STORED_ROLLUP_SIZES)));
+    await tx.checks.putRollups(addToRollups(existing, counted, STORED_ROLLUP_SIZES));
   }
 
   const known = new Map<string, ReadonlyMap<string, Thresholds>>(limits);

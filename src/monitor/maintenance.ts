@@ -1,5 +1,8 @@
-import { Temporal } from '@js-temporal/polyfill';
-import { RRuleTemporal } from 'rrule-temporal';
+import { createRequire } from 'node:module';
+import type * as Polyfill from '@js-temporal/polyfill';
+import type { Temporal } from '@js-temporal/polyfill';
+import type * as Rules from 'rrule-temporal';
+import type { RRuleTemporal } from 'rrule-temporal';
 import Type from 'typebox';
 import Value from 'typebox/value';
 import { BeaconError } from '../errors/catalog.ts';
@@ -69,6 +72,22 @@ export interface MaintenanceWindow extends MaintenanceSpec {
   readonly updatedAt: number;
 }
 
+/**
+ * The calendar libraries, loaded when the first window's times are read rather than with this module:
+ * every process that reads a targets file or the store's definitions imports it, and the probe, as a
+ * rule with no window at all, held the polyfill and the rule library for nothing (about 10 MB of RSS;
+ * issue 20). Loaded synchronously, since parsing a window is; so their CommonJS builds, which a process
+ * that also imports the polyfill as an ES module (occupancy, in `beacon start`) holds beside that one.
+ */
+const load = createRequire(import.meta.url);
+let calendar:
+  { readonly Temporal: typeof Temporal; readonly RRuleTemporal: typeof RRuleTemporal } | undefined;
+const libraries = () =>
+  (calendar ??= {
+    Temporal: (load('@js-temporal/polyfill') as typeof Polyfill).Temporal,
+    RRuleTemporal: (load('rrule-temporal') as typeof Rules).RRuleTemporal,
+  });
+
 /** What a window means in time: a fixed span, or a rule's occurrences. */
 type Schedule =
   | { readonly kind: 'once'; readonly start: number; readonly end: number }
@@ -82,6 +101,7 @@ function invalid(message: string): BeaconError {
 
 /** `text` as a local date-time in `zone` (no offset), or the wall time in `zone` of an instant. */
 function wallTime(text: string, zone: string, field: string): Temporal.PlainDateTime {
+  const { Temporal } = libraries();
   try {
     return OFFSET.test(text)
       ? Temporal.Instant.from(text).toZonedDateTimeISO(zone).toPlainDateTime()
@@ -102,6 +122,7 @@ const compiled = new Map<string, Schedule>();
 
 /** Reads a spec's time fields; throws MAINTENANCE_INVALID saying which is wrong. */
 function schedule(spec: MaintenanceSpec): Schedule {
+  const { Temporal, RRuleTemporal } = libraries();
   try {
     Temporal.Now.instant().toZonedDateTimeISO(spec.timeZone);
   } catch {

@@ -31,6 +31,15 @@ export interface RunningMonitor {
 const HOUR = 3_600_000;
 
 /**
+ * Due checks a second the main thread checks alone in an auto-sized pool (`monitor.workers: 0` in
+ * `beacon probe`); past it the checks move to worker threads, one per this many, up to one per core.
+ * The main thread alone kept 20,000 targets at 60 s (333 a second) on time at about 0.6 ms of CPU each,
+ * and every worker thread is an isolate of its own, tens of MB (bench/monitor.ts, issue 20). 500 a
+ * second is 30,000 targets at 60 s.
+ */
+export const CHECKS_PER_THREAD = 500;
+
+/**
  * Starts the prober, the targets-file watcher and (when this process owns the store's upkeep) raw
  * check retention. Used in-process by `beacon start` and alone by `beacon probe`.
  */
@@ -42,7 +51,10 @@ export async function startMonitor(options: {
   logger: Logger;
   /** Prune raw checks older than `monitor.retentionDays` (one process per store should). */
   retention: boolean;
-  /** Prober threads when `monitor.workers` is 0 (auto): one per core for `beacon probe`, else 1. */
+  /**
+   * Most prober threads when `monitor.workers` is 0 (auto): one per core for `beacon probe`, used as
+   * the due rate needs them (see CHECKS_PER_THREAD); else 1.
+   */
   defaultWorkers?: number;
   /** Announce incident changes live; the process with the live hub does. */
   publish?: (records: readonly LogRecord[]) => void;
@@ -62,6 +74,9 @@ export async function startMonitor(options: {
     retryMs: 1000,
     flushMs: 200,
   });
+  // Auto (0) in `beacon probe`: the main thread alone while it can keep up, then worker threads,
+  // one per CHECKS_PER_THREAD due checks a second, up to one per core.
+  const auto = settings.workers === 0 && (options.defaultWorkers ?? 1) > 1;
   const threads = settings.workers === 0 ? (options.defaultWorkers ?? 1) : settings.workers;
   const proberOptions: ProberOptions = {
     targets: () => store.monitor.allTargets(),
@@ -83,7 +98,12 @@ export async function startMonitor(options: {
   };
   const prober =
     threads > 1
-      ? new ProberPool({ ...proberOptions, threads, logLevel: config.logLevel })
+      ? new ProberPool({
+          ...proberOptions,
+          threads,
+          ...(auto ? { checksPerThread: CHECKS_PER_THREAD } : {}),
+          logLevel: config.logLevel,
+        })
       : new Prober(proberOptions);
   if (prober instanceof ProberPool) await prober.ready();
   const targetFile =

@@ -118,3 +118,62 @@ test('a large target set reaches the threads in parts, and a refresh replaces it
     await pool.stop();
   }
 });
+
+test(
+  'an auto-sized pool checks on the main thread, and moves to worker threads when the due rate needs them, checking no slot twice',
+  { timeout: 120_000 },
+  async () => {
+    const server = http.createServer((_req, res) => setTimeout(() => res.end('ok'), 20));
+    await new Promise<void>((r) => server.listen(0, '0.0.0.0', r));
+    const { port } = server.address() as AddressInfo;
+    // Six targets on three hosts, one check a second each.
+    const busy = [1, 2, 3].flatMap((h) =>
+      ['x', 'y'].map((n) =>
+        sampleTarget(`h${h}${n}`, { url: `http://127.0.0.${h}:${port}/${n}`, intervalSeconds: 1 }),
+      ),
+    );
+    let set = busy.slice(0, 2);
+    const checks: Check[] = [];
+    const pool = new ProberPool({
+      targets: () => Promise.resolve(set),
+      emit: (record) => checks.push(record.body as Check),
+      region: 'local',
+      shard: parseShard('0/1'),
+      concurrency: 100,
+      perHost: 4,
+      refreshMs: 60_000,
+      metrics: new MonitorMetrics(new Registry()),
+      logger: pino({ level: 'silent' }),
+      probeContext: { lastPush: () => Promise.resolve(undefined), pingCommand: 'ping' },
+      threads: 2,
+      checksPerThread: 4,
+      logLevel: 'silent',
+    });
+    await pool.start();
+    try {
+      assert.equal(pool.threads, 0, 'two checks a second: the main thread alone');
+      await new Promise((r) => setTimeout(r, 2500));
+      set = busy;
+      await pool.refresh();
+      assert.equal(pool.threads, 2, 'six checks a second, four a thread: two worker threads');
+      assert.equal(pool.targetCount, 6);
+      const perTarget = () => busy.map((t) => checks.filter((c) => c.target === t.id).length);
+      while (perTarget().some((n) => n < 3)) await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      await pool.stop();
+      server.close();
+    }
+    const keys = checks.map((c) => `${c.target}@${c.slot}`);
+    assert.equal(new Set(keys).size, keys.length, 'no slot of a target is checked twice');
+    assert.deepEqual(
+      checks.filter((c) => c.error !== null).map((c) => c.error),
+      [],
+    );
+    // The targets that moved to the worker threads went on at their next slot.
+    for (const t of busy) {
+      const slots = checks.filter((c) => c.target === t.id).map((c) => c.slot);
+      for (let i = 1; i < slots.length; i++)
+        assert.equal(slots[i]! - slots[i - 1]!, 1, `${t.id} lets no slot pass`);
+    }
+  },
+);

@@ -102,7 +102,7 @@ export const checkProjection: Projection<CheckProjectionWriters, MonitorReposito
     }
     const fresh = await tx.checks.insert(rows);
     if (fresh.length === 0) return 0;
-    const moved = new Set((await deriveFromChecks(tx, fresh, fresh, facts)).map(stateId));
+    const moved = new Set((await deriveFromChecks(tx, fresh, facts)).map(stateId));
     for (const [tenant, checks] of byTenant(fresh)) {
       const affecting = checks.filter((c) => moved.has(stateId(c)) || c.tlsExpiresAt !== null);
       if (affecting.length > 0) await alert(tx, tenant, affecting, facts.get(tenant)!, context);

@@ -28,9 +28,7 @@ export async function rebuildFromStore(
       for (let from = span ? Math.floor(span.first / DAY) * DAY : 0; span && from < span.end; from += DAY) {
         const stored = await store.monitor.seriesChecks(s, from, from + DAY);
         if (stored.length === 0) continue;
-        const fresh = stored.map((x) => x.check);
-        const minutes = stored.filter((x) => !x.inBlock).map((x) => x.check);
-        await store.transaction((tx) => deriveFromChecks(tx, fresh, minutes));
+        await store.transaction((tx) => deriveFromChecks(tx, stored));
         checks += stored.length;
       }
       series += 1;

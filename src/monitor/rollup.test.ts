@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CheckRow } from './model.ts';
-import { addToRollups, quantile, summarize } from './rollup.ts';
+import { addToRollups, quantile, STORED_ROLLUP_SIZES, summarize } from './rollup.ts';
 
 const check = (scheduledAt: number, ok: boolean, durationMs: number, region = 'eu'): CheckRow => ({
   tenant: 't',
@@ -39,6 +39,27 @@ test('rollups count checks into minute, hour and day buckets, and merge with sto
   assert.equal(hour.checks, 3);
   assert.equal(hour.errors.status, 1);
   assert.equal(hour.latencySumMs, 1000);
+});
+
+test('rollups of the sizes asked for only, counted into copies: the stored rows stay as they were', () => {
+  const t0 = Date.UTC(2026, 0, 1, 10, 0, 0);
+  const stored = addToRollups([], [check(t0, false, 900)], STORED_ROLLUP_SIZES);
+  assert.deepEqual(stored.map((r) => r.size).sort(), ['day', 'hour']);
+  const before = structuredClone(stored);
+  const after = addToRollups(
+    stored,
+    [check(t0 + 1000, false, 20), check(t0 + 2000, true, 30)],
+    STORED_ROLLUP_SIZES,
+  );
+  assert.deepEqual(stored, before);
+  assert.deepEqual(
+    after.map((r) => [r.size, r.checks, r.up, r.latencySumMs, r.errors.status]),
+    [
+      ['hour', 3, 1, 950, 2],
+      ['day', 3, 1, 950, 2],
+    ],
+  );
+  assert.deepEqual(after[0]!.latency.slice(0, 4), [0, 0, 1, 1]);
 });
 
 test('summaries merge regions and report uptime, latency quantiles and errors', () => {

@@ -24,9 +24,16 @@ function latencyBucket(ms: number): number {
   return i === -1 ? LATENCY_BOUNDS_MS.length : i;
 }
 
-/** The rollup keys (minute, hour, day) a check counts toward. */
-export function rollupKeys(check: CheckRow): RollupKey[] {
-  return ROLLUP_SIZES.map((size) => ({
+/**
+ * The sizes of rollup the store keeps. Minute buckets are derived from the stored checks when read
+ * (`CheckHistory.minuteRollups`): a row a minute per series cost more to write and to delete at
+ * compaction than summing the checks, which are at hand in hot rows and blocks, costs a reader.
+ */
+export const STORED_ROLLUP_SIZES: readonly RollupSize[] = ['hour', 'day'];
+
+/** The rollup keys (minute, hour, day, or those of `sizes`) a check counts toward. */
+export function rollupKeys(check: CheckRow, sizes: readonly RollupSize[] = ROLLUP_SIZES): RollupKey[] {
+  return sizes.map((size) => ({
     tenant: check.tenant,
     target: check.target,
     region: check.region,
@@ -44,29 +51,39 @@ const empty = (k: RollupKey): Rollup => ({
   errors: {},
 });
 
+/** A rollup being counted into: a copy, made once, of the stored row or of an empty one. */
+type Counting = { -readonly [K in keyof Rollup]: Rollup[K] };
+
 /**
- * Adds newly stored checks to the rollups they belong to. `existing` are the stored rows for those
- * keys; the result is every touched rollup, ready to write back. Only new checks are passed in, so a
- * redelivered record never counts twice.
+ * Adds newly stored checks to the rollups (of every size, or of `sizes`) they belong to. `existing`
+ * are the stored rows for those keys; the result is every touched rollup, ready to write back.
+ * Only new checks are passed in, so a redelivered record never counts twice.
  */
-export function addToRollups(existing: readonly Rollup[], checks: readonly CheckRow[]): Rollup[] {
+export function addToRollups(
+  existing: readonly Rollup[],
+  checks: readonly CheckRow[],
+  sizes: readonly RollupSize[] = ROLLUP_SIZES,
+): Rollup[] {
   const byKey = new Map<string, Rollup>(existing.map((r) => [rollupId(r), r]));
+  // Each rollup is copied the first time a check counts into it, and counted into in place after:
+  // `existing` is left as it was, and a day of checks makes a copy a rollup, not a copy a check.
+  const counting = new Map<string, Counting>();
   for (const check of checks) {
-    for (const key of rollupKeys(check)) {
+    for (const key of rollupKeys(check, sizes)) {
       const k = rollupId(key);
-      const r = byKey.get(k) ?? empty(key);
-      const latency = [...r.latency];
-      latency[latencyBucket(check.durationMs)]! += 1;
-      const errors: Partial<Record<ErrorClass, number>> = { ...r.errors };
+      let r = counting.get(k);
+      if (!r) {
+        const from = byKey.get(k) ?? empty(key);
+        r = { ...from, latency: [...from.latency], errors: { ...from.errors } };
+        counting.set(k, r);
+        byKey.set(k, r);
+      }
+      (r.latency as number[])[latencyBucket(check.durationMs)]! += 1;
+      const errors = r.errors as Partial<Record<ErrorClass, number>>;
       if (check.error) errors[check.error.class] = (errors[check.error.class] ?? 0) + 1;
-      byKey.set(k, {
-        ...r,
-        checks: r.checks + 1,
-        up: r.up + (check.ok ? 1 : 0),
-        latencySumMs: r.latencySumMs + check.durationMs,
-        latency,
-        errors,
-      });
+      r.checks += 1;
+      r.up += check.ok ? 1 : 0;
+      r.latencySumMs += check.durationMs;
     }
   }
   return [...byKey.values()];

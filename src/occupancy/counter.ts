@@ -1,13 +1,13 @@
+import { CountingModel, type Spaces } from './counting-model.ts';
 import { Hierarchy } from './hierarchy.ts';
-import type { Delta, Doorway, Placement, SensorEvent, SpaceMove } from './model.ts';
-import type { LastEvent, MinuteRow, OccupancyWriter, SensorHour, SpaceTime } from './store/repositories.ts';
+import type { Delta, Doorway, Placement, Segment, SensorEvent, SpaceMove } from './model.ts';
+import type { LastEvent, MinuteRow, OccupancyWriter, PeriodEnd, SensorHour } from './store/repositories.ts';
 import { eventDeltas } from './store/rows.ts';
 import {
   byTsKey,
   compose,
   concat,
   DAY_MS,
-  dayOf,
   HOUR_MS,
   hourOf,
   MINUTE_MS,
@@ -40,12 +40,6 @@ export function deltasOf(
   }));
 }
 
-/** The spaces a crossing enters and leaves, each absent when none. */
-interface Spaces {
-  readonly enters?: readonly string[];
-  readonly leaves?: readonly string[];
-}
-
 /** Events are recounted this many at a time, so a recount of years of history stays in bounded memory. */
 const RECOUNT_CHUNK = 5000;
 
@@ -58,6 +52,35 @@ interface DirtyMinute {
 }
 
 const idOf = (space: string, at: number) => `${space}\0${at}`;
+
+/**
+ * A minute, hour or day row a flush changes, with the segment of the deltas it gained after all of
+ * its own when that is all that changed (undefined when deltas were taken back or came before some).
+ */
+interface Change {
+  readonly space: string;
+  readonly at: number;
+  readonly tail: Segment | undefined;
+}
+
+/** An hour or day over the changes under it, in time order. */
+interface Parent extends Change {
+  children: Change[];
+}
+
+/** The `size`-long periods (hours or days) holding `changes`, each with its changes in time order. */
+function parentsOf(changes: readonly Change[], size: number): Parent[] {
+  const parents = new Map<string, Parent>();
+  for (const change of changes) {
+    const at = Math.floor(change.at / size) * size;
+    const id = idOf(change.space, at);
+    let parent = parents.get(id);
+    if (!parent) parents.set(id, (parent = { space: change.space, at, tail: undefined, children: [] }));
+    parent.children.push(change);
+  }
+  for (const parent of parents.values()) parent.children.sort((a, b) => a.at - b.at);
+  return [...parents.values()];
+}
 
 /** Two lists of spaces as an event keeps them (absent is none). */
 const sameSpaces = (a: readonly string[] | undefined, b: readonly string[] | undefined): boolean =>
@@ -78,9 +101,8 @@ const sameSpaces = (a: readonly string[] | undefined, b: readonly string[] | und
 export class Counter {
   readonly #tx: OccupancyWriter;
   readonly #tenant: string;
-  #hierarchy: Hierarchy | undefined;
-  readonly #doorways = new Map<string, Doorway | undefined>();
-  readonly #placements = new Map<string, Placement[]>();
+  /** Placements, doorways and the tree as read (possibly by earlier batches, at the same model version). */
+  readonly #model: CountingModel;
   readonly #dirty = new Map<string, DirtyMinute>();
   /** By space: the earliest time whose deltas changed, for the transfers of its later moves. */
   readonly #changedFrom = new Map<string, number>();
@@ -90,12 +112,12 @@ export class Counter {
   #redoFrom = Infinity;
   /** Spaces whose count changed, for the live push. */
   readonly touched = new Set<string>();
-  /** By placement (as loaded), tree epoch and direction: the spaces a crossing enters and leaves. */
-  readonly #spaces = new WeakMap<Placement, (Spaces | undefined)[]>();
 
-  constructor(tx: OccupancyWriter, tenant: string) {
+  /** Counts in `tx`; `model` is what earlier batches read of the tenant's model, when still current. */
+  constructor(tx: OccupancyWriter, tenant: string, model = new CountingModel()) {
     this.#tx = tx;
     this.#tenant = tenant;
+    this.#model = model;
   }
 
   /** Stores new events and counts those a placement covers; returns how many were new. */
@@ -130,7 +152,7 @@ export class Counter {
    * is added, moved or removed. Events that lose their placement become unplaced, and the reverse.
    */
   async recount(sensor: string, from: number, to: number | null): Promise<number> {
-    this.#placements.delete(sensor);
+    this.#model.placements.delete(sensor);
     await this.#loadPlacements([sensor]);
     const events = await this.#tx.eventsOf(this.#tenant, sensor, from, to);
     for (let i = 0; i < events.length; i += RECOUNT_CHUNK)
@@ -199,8 +221,8 @@ export class Counter {
   /** The event with the placement it counts against now, and the spaces it enters and leaves. */
   #counted(event: SensorEvent, hierarchy: Hierarchy): SensorEvent {
     // The placement in force at its time, on a doorway that exists.
-    const placement = placementAt(this.#placements.get(event.sensor) ?? [], event.ts);
-    const doorway = placement && this.#doorways.get(placement.doorway);
+    const placement = placementAt(this.#model.placements.get(event.sensor) ?? [], event.ts);
+    const doorway = placement && this.#model.doorways.get(placement.doorway);
     const counted: { -readonly [K in keyof SensorEvent]: SensorEvent[K] } = {
       key: event.key,
       sensor: event.sensor,
@@ -223,8 +245,8 @@ export class Counter {
    * direction while the tree stays as it is, so worked out once for each and shared (never changed).
    */
   #spacesOf(event: SensorEvent, placement: Placement, doorway: Doorway, hierarchy: Hierarchy): Spaces {
-    let known = this.#spaces.get(placement);
-    if (!known) this.#spaces.set(placement, (known = []));
+    let known = this.#model.spaces.get(placement);
+    if (!known) this.#model.spaces.set(placement, (known = []));
     const at = hierarchy.epochAt(event.ts) * 2 + (event.direction === 1 ? 0 : 1);
     let spaces = known[at];
     if (!spaces) {
@@ -286,8 +308,9 @@ export class Counter {
 
   /**
    * Deltas that all follow the minute's last one (events arriving in order) extend its row; anything
-   * else sums the minute again. An hour is composed from its (at most 60) minutes and a day from its
-   * (24) hours, so every row stays exactly the segment of the deltas under it.
+   * else sums the minute again. Hours and days are extended the same way when every delta they gain
+   * follows all of their own; otherwise an hour is composed again from its (at most 60) minutes and a
+   * day from its (24) hours. Either way every row stays exactly the segment of the deltas under it.
    */
   async #flushRows(): Promise<void> {
     if (this.#dirty.size === 0) return;
@@ -299,6 +322,7 @@ export class Counter {
       entries.map((e) => ({ space: e.space, at: e.minute })),
     );
     const after: (MinuteRow | undefined)[] = [];
+    const minutes: Change[] = [];
     const again: number[] = [];
     for (const [i, change] of entries.entries()) {
       const old = before[i];
@@ -306,11 +330,13 @@ export class Counter {
       const first = added[0];
       if (change.removed || !first || (old && byTsKey({ ts: old.lastTs, key: old.lastKey }, first) >= 0)) {
         again.push(i);
+        minutes.push({ space: change.space, at: change.minute, tail: undefined });
         continue;
       }
       const last = added.at(-1)!;
       const tail = segmentOf(added, change.minute + MINUTE_MS);
       after[i] = { ...(old ? concat(old, tail, 0) : tail), lastTs: last.ts, lastKey: last.key };
+      minutes.push({ space: change.space, at: change.minute, tail });
     }
     const sums = await this.#tx.deltasIn(
       tenant,
@@ -326,39 +352,87 @@ export class Counter {
         lastKey: last.transfer ? '' : last.key,
       };
     }
+    // Hours and days are read before any row under them is written: whether a period's new deltas
+    // follow all of its old ones is a question about the rows it had.
+    const hours = parentsOf(minutes, HOUR_MS);
+    const hourEnds = await this.#endsOf('hour', hours, (h) => h.children.every((m) => m.tail));
+    const days = parentsOf(hours, DAY_MS);
+    const dayEnds = await this.#endsOf('day', days, (d) =>
+      d.children.every((h) => {
+        const end = hourEnds.get(h);
+        return end !== undefined && !end.later;
+      }),
+    );
     await this.#tx.putRows(
       'minute',
       tenant,
       entries.map((e, i) => ({ space: e.space, at: e.minute, row: after[i] })),
     );
-    const hours = await this.#compose(
-      'minute',
-      entries.map((e) => ({ space: e.space, at: hourOf(e.minute) })),
-      MINUTE_MS,
-      HOUR_MS,
+    const hourChanges = await this.#rollUp('minute', hours, hourEnds, MINUTE_MS, HOUR_MS);
+    for (const day of days) day.children = day.children.map((h) => hourChanges.get(h)!);
+    await this.#rollUp('hour', days, dayEnds, HOUR_MS, DAY_MS);
+  }
+
+  /** The stored rows of the `parents` (hours or days) that `extensible` picks, and what lies after. */
+  async #endsOf(
+    period: 'hour' | 'day',
+    parents: readonly Parent[],
+    extensible: (p: Parent) => boolean,
+  ): Promise<Map<Change, PeriodEnd>> {
+    const probed = parents.filter(extensible);
+    const ends = await this.#tx.periodEnds(
+      period,
+      this.#tenant,
+      probed.map((p) => ({ space: p.space, at: p.at, after: p.children[0]!.at })),
     );
-    await this.#compose('hour', hours, HOUR_MS, DAY_MS);
+    return new Map(probed.map((p, i) => [p, ends[i]!]));
   }
 
   /**
-   * Composes the rows of `parents` (hours or days, deduplicated here) from their `child` rows and
-   * writes them; a period whose rows were all taken back keeps no row, so a replay rebuilds exactly
-   * the rows the live sink left. Returns the periods of the next level up that hold them.
+   * Writes the rows of `parents` (hours or days): a parent whose rows under it only gained deltas
+   * after all of its own (its end says no row under it starts after the first that changed) is its
+   * old row followed by what they gained; any other is composed again from its `child` rows. A
+   * period whose rows were all taken back keeps no row, so a replay rebuilds exactly the rows the
+   * live sink left. Returns each parent as a change of the level above.
    */
-  async #compose(
+  async #rollUp(
     child: 'minute' | 'hour',
-    parents: readonly SpaceTime[],
+    parents: readonly Parent[],
+    ends: ReadonlyMap<Change, PeriodEnd>,
     childSize: number,
     size: number,
-  ): Promise<SpaceTime[]> {
-    const unique = [...new Map(parents.map((p) => [idOf(p.space, p.at), p])).values()];
-    const children = await this.#tx.rowsIn(child, this.#tenant, unique, size);
+  ): Promise<Map<Change, Change>> {
+    const rows: (Segment | undefined)[] = [];
+    const changes = new Map<Change, Change>();
+    const again: number[] = [];
+    for (const [i, p] of parents.entries()) {
+      const end = ends.get(p);
+      if (!end || end.later || !p.children.every((c) => c.tail)) {
+        again.push(i);
+        changes.set(p, { space: p.space, at: p.at, tail: undefined });
+        continue;
+      }
+      const tail = compose(
+        p.children.map((c) => [c.at, c.tail!] as const),
+        childSize,
+        p.at + size,
+      )!;
+      rows[i] = end.row ? concat(end.row, tail, 0) : tail;
+      changes.set(p, { space: p.space, at: p.at, tail });
+    }
+    const children = await this.#tx.rowsIn(
+      child,
+      this.#tenant,
+      again.map((i) => parents[i]!),
+      size,
+    );
+    for (const [j, i] of again.entries()) rows[i] = compose(children[j]!, childSize, parents[i]!.at + size);
     await this.#tx.putRows(
       child === 'minute' ? 'hour' : 'day',
       this.#tenant,
-      unique.map((p, i) => ({ ...p, row: compose(children[i]!, childSize, p.at + size) })),
+      parents.map((p, i) => ({ space: p.space, at: p.at, row: rows[i] })),
     );
-    return unique.map((p) => ({ space: p.space, at: dayOf(p.at) }));
+    return changes;
   }
 
   /**
@@ -433,22 +507,24 @@ export class Counter {
   }
 
   async #loadPlacements(sensors: readonly string[]): Promise<void> {
-    const missing = sensors.filter((s) => !this.#placements.has(s));
+    const model = this.#model;
+    const missing = sensors.filter((s) => !model.placements.has(s));
     if (missing.length === 0) return;
-    for (const s of missing) this.#placements.set(s, []);
     const placements = await this.#tx.placementsOf(this.#tenant, missing);
-    for (const p of placements) this.#placements.get(p.sensor)!.push(p);
-    const doorways = [...new Set(placements.map((p) => p.doorway))].filter((d) => !this.#doorways.has(d));
-    if (doorways.length === 0) return;
-    for (const d of doorways) this.#doorways.set(d, undefined);
-    for (const d of await this.#tx.doorwaysById(this.#tenant, doorways)) this.#doorways.set(d.id, d);
+    const doorways = [...new Set(placements.map((p) => p.doorway))].filter((d) => !model.doorways.has(d));
+    const found = doorways.length === 0 ? [] : await this.#tx.doorwaysById(this.#tenant, doorways);
+    // Only once both reads are in: a model kept across batches never holds half of one.
+    for (const d of doorways) model.doorways.set(d, undefined);
+    for (const d of found) model.doorways.set(d.id, d);
+    for (const s of missing) model.placements.set(s, []);
+    for (const p of placements) model.placements.get(p.sensor)!.push(p);
   }
 
   async #hierarchyOf(): Promise<Hierarchy> {
-    this.#hierarchy ??= new Hierarchy(
+    this.#model.hierarchy ??= new Hierarchy(
       await this.#tx.allSpaces(this.#tenant),
       await this.#tx.moves(this.#tenant),
     );
-    return this.#hierarchy;
+    return this.#model.hierarchy;
   }
 }

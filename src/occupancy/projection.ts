@@ -4,6 +4,7 @@ import type { Projection } from '../sink/projection.ts';
 import { isoTime } from '../wire/time.ts';
 import type { OccupancyRepositories, OccupancyWriters } from './store/repositories.ts';
 import { Counter } from './counter.ts';
+import { CountingModel } from './counting-model.ts';
 import { countBefore, type CountSettings } from './figures.ts';
 import type { SensorEvent } from './model.ts';
 import { countSettings } from './settings.ts';
@@ -63,6 +64,9 @@ export async function countFrames(
   return frames;
 }
 
+/** By store (its repositories), by tenant: the model a sink counts against, as last read. */
+const modelsByStore = new WeakMap<object, Map<string, CountingModel>>();
+
 /**
  * Sensor events become counts: each event is kept (deduplicated by record key), counted against the
  * placement in force at its timestamp, and every minute, hour and day it touches is corrected,
@@ -81,8 +85,15 @@ export const occupancyProjection: Projection<OccupancyWriters, OccupancyReposito
     }
     let inserted = 0;
     const touched = new Map<string, Set<string>>();
+    let models = modelsByStore.get(context.store);
+    if (!models) modelsByStore.set(context.store, (models = new Map<string, CountingModel>()));
     for (const [tenant, events] of byTenant) {
-      const counter = new Counter(tx.occupancy, tenant);
+      // What earlier batches read of the model is kept while its version stays (a sink batch of
+      // 1,000 events otherwise reads every placement and doorway again).
+      const version = await tx.occupancy.modelVersion(tenant);
+      let model = models.get(tenant);
+      if (model?.version !== version) models.set(tenant, (model = new CountingModel(version)));
+      const counter = new Counter(tx.occupancy, tenant, model);
       inserted += await counter.add(events);
       await counter.flush();
       touched.set(tenant, counter.touched);

@@ -40,8 +40,9 @@ export async function startProbe(
   await store.open();
   const log = await createLog(config, metrics, logger, LEAN);
   await log.open();
-  // Checks run on one thread per core by default (monitor.workers = 0); the main thread reads targets
-  // and appends checks to the log.
+  // Checks run on the main thread while it keeps up, and on up to one worker thread per core when
+  // the due rate needs them (monitor.workers = 0; see CHECKS_PER_THREAD); the main thread reads
+  // targets and appends checks to the log.
   const monitor = await startMonitor({
     config,
     store,

@@ -202,7 +202,7 @@ function history(from: number, to: number): CheckRow[] {
  */
 /** A backend of the monitor store contract. */
 export interface MonitorStoreContractTarget extends StoreContractTarget {
-  /** Rewrites every block of `store` as the store held it before version 20: its data whole in its row. */
+  /** Rewrites every block of `store` as the store held it before version 22: its data whole in its row. */
   wholeBlocks(store: BeaconStore): Promise<void>;
 }
 
@@ -908,7 +908,7 @@ export function runMonitorStoreContract(backend: MonitorStoreContractTarget): vo
       assert.deepEqual((await compact(store, T0 + 2 * DAY + 2 * HOUR)).checks, 0);
     });
 
-    it('blocks stored whole in their row, as before version 20, read as they were written and compact again', async (store) => {
+    it('blocks stored whole in their row, as before version 22, read as they were written and compact again', async (store) => {
       await store.targets.create(target('a', { downAfter: 2, upAfter: 2 }));
       const checks = history(T0, T0 + 2 * DAY + 3 * HOUR).filter((c) => c.target === 'a');
       for (let i = 0; i < checks.length; i += 500) await project(store, checks.slice(i, i + 500));
@@ -1111,6 +1111,14 @@ export function runMonitorStoreContract(backend: MonitorStoreContractTarget): vo
         store.monitor.rollups({ tenant: 't1', target: 'a', size: 'day', from: T0, to: T0 + DAY });
       const counted = (await days()).reduce((n, r) => n + r.checks, 0);
       assert.equal(counted, sent.length - 2, 'checks in maintenance join no rollup');
+      const minutes = () =>
+        store.monitor.rollups({ tenant: 't1', target: 'a', size: 'minute', from: T0, to: T0 + DAY });
+      const minutesHot = await minutes();
+      assert.equal(
+        minutesHot.reduce((n, r) => n + r.checks, 0),
+        sent.length - 2,
+        'nor a minute bucket',
+      );
       const told = () => store.outbox.history({ tenant: 't1', limit: 100 });
       const before = await told();
       assert.ok(
@@ -1120,6 +1128,7 @@ export function runMonitorStoreContract(backend: MonitorStoreContractTarget): vo
 
       await compact(store, T0 + 2 * DAY);
       assert.deepEqual(await all(), newestFirst, 'after compaction into a block');
+      assert.deepEqual(await minutes(), minutesHot, 'minute buckets of a block leave maintenance out too');
       const rollupsBefore = await days();
       const read = await checkProjection.rebuild!(store);
       assert.equal(read, sent.length);

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { countBefore } from '../../src/occupancy/figures.ts';
 import type { Placement, Segment, SensorEvent } from '../../src/occupancy/model.ts';
-import type { Level } from '../../src/occupancy/store/repositories.ts';
+import type { Level, OccupancyWriter } from '../../src/occupancy/store/repositories.ts';
 import { compose, EMPTY, segmentOf } from '../../src/occupancy/segment.ts';
 import type { BeaconStore } from '../../src/roles/store.ts';
 import type { StoreContractTarget } from './store.contract.ts';
@@ -147,6 +147,66 @@ export function runOccupancyStoreContract(target: StoreContractTarget): void {
         assert.equal(await tx.occupancy.delete('space', 't1', 'c'), true);
       });
       assert.deepEqual(await o.moves('t1'), []);
+    });
+
+    it('every change to a tenant’s model raises its model version, in the transaction that makes it', async (store) => {
+      const version = () => store.occupancy.modelVersion('t1');
+      assert.equal(await version(), 0);
+      const changes: [string, (o: OccupancyWriter) => Promise<unknown>][] = [
+        ['insertSpace', (o) => o.insertSpace('t1', { id: 'r', name: 'R', parent: null, createdAt: 0 })],
+        [
+          'updateSpace',
+          (o) => o.updateSpace('t1', 'r', { capacity: 5, alertAfterMinutes: null, openHours: null }),
+        ],
+        ['insertMove', (o) => o.insertMove('t1', { space: 'r', at: T, parent: null, createdAt: 0 })],
+        ['deleteMove', (o) => o.deleteMove('t1', 'r', T)],
+        [
+          'insertDoorway',
+          (o) => o.insertDoorway('t1', { id: 'd', name: 'D', a: 'r', b: null, createdAt: 0 }),
+        ],
+        ['insertSensor', (o) => o.insertSensor('t1', { id: 's1', name: 'S', createdAt: 0 })],
+        [
+          'insertPlacement',
+          (o) =>
+            o.insertPlacement('t1', {
+              id: 'p',
+              sensor: 's1',
+              doorway: 'd',
+              positive: 'a',
+              from: 0,
+              to: null,
+              createdAt: 0,
+            }),
+        ],
+        [
+          'updatePlacement',
+          (o) =>
+            o.updatePlacement('t1', {
+              id: 'p',
+              sensor: 's1',
+              doorway: 'd',
+              positive: 'b',
+              from: 0,
+              to: T,
+              createdAt: 0,
+            }),
+        ],
+        ['deletePlacement', (o) => o.deletePlacement('t1', 'p')],
+        ['rename', (o) => o.rename('doorway', 't1', 'd', 'Door')],
+        ['delete', (o) => o.delete('doorway', 't1', 'd')],
+      ];
+      for (const [i, [name, change]] of changes.entries()) {
+        await store.transaction((tx) => change(tx.occupancy));
+        assert.equal(await version(), i + 1, name);
+      }
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          await tx.occupancy.insertSensor('t1', { id: 's2', name: 'S2', createdAt: 0 });
+          throw new Error('rolled back');
+        }),
+      );
+      assert.equal(await version(), changes.length, 'a rolled back change raises nothing');
+      assert.equal(await store.occupancy.modelVersion('t2'), 0, 'other tenants keep their own');
     });
 
     it('events insert once per key; unplaced ones list by (ts, key); hourly counts and last events', async (store) => {
@@ -397,6 +457,34 @@ export function runOccupancyStoreContract(target: StoreContractTarget): void {
           [T, T + 60_000],
         );
         assert.deepEqual(empty, []);
+        // A period's own row, and whether a row under it starts after `after` (and before its end).
+        assert.deepEqual(
+          await tx.occupancy.periodEnds('hour', 't1', [
+            { space: 'r', at: T, after: T },
+            { space: 'r', at: T, after: T + 60_000 },
+            { space: 'r', at: T - H, after: T - H },
+            { space: 'q', at: T, after: T },
+            { space: 'r', at: T + H, after: T + H },
+          ]),
+          [
+            { row: segment(1, -1, 1, 5), later: true },
+            { row: segment(1, -1, 1, 5), later: false },
+            { row: undefined, later: false },
+            { row: undefined, later: false },
+            { row: segment(2, -1, 2, 9), later: false },
+          ],
+        );
+        assert.deepEqual(
+          await tx.occupancy.periodEnds('day', 't1', [
+            { space: 'r', at: T, after: T },
+            { space: 'r', at: T, after: T + H },
+          ]),
+          [
+            { row: segment(3, -1, 3), later: true },
+            { row: segment(3, -1, 3), later: false },
+          ],
+        );
+        assert.deepEqual(await tx.occupancy.periodEnds('day', 't1', []), []);
         await tx.occupancy.putRows('minute', 't1', [{ space: 'r', at: T, row: undefined }]);
         await tx.occupancy.putRows('hour', 't1', [{ space: 'r', at: T, row: undefined }]);
         await tx.occupancy.putRows('day', 't1', [{ space: 'r', at: T, row: undefined }]);

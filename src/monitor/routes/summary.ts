@@ -45,7 +45,7 @@ export function registerSummaryRoutes(base: FastifyInstance, ctx: RouteContext<M
         tags: ['monitor'],
         summary: 'Uptime, latency percentiles and errors per bucket',
         description:
-          'Read from minute, hour or day rollups (all regions merged), so 90 days cost 90 rows. Buckets are UTC-aligned; latency percentiles are bucket upper bounds.',
+          'Hour and day buckets are read from rollups (all regions merged), so 90 days cost 90 rows; minute buckets are summed from the stored checks. Buckets are UTC-aligned; latency percentiles are bucket upper bounds.',
         security: [{ bearer: [] }],
         params: IdParams,
         querystring: Type.Object({

@@ -167,6 +167,11 @@ test('a block gives back exactly the checks it was made of, for any series', () 
         decodeBlock(block).checks({ tenant: 't1', target: 'web', region: 'eu' }),
         checks,
       );
+      // The columns have room past their rows: times() is the rows' alone.
+      assert.deepStrictEqual(
+        [...decodeBlock(block).times()],
+        checks.map((c) => c.scheduledAt),
+      );
       // Compaction merges an hour block's columns with the next's: nothing is lost either.
       const half = checks.length >> 1;
       const [early, late] = [new CheckColumns(), new CheckColumns()];

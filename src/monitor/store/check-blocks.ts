@@ -281,22 +281,33 @@ const pattern = (flags: number): boolean | null => {
   return p === 0 ? null : p === 2;
 };
 
+/** Rows a {@link CheckColumns} has room for at first; it doubles as it needs. */
+const INITIAL_ROWS = 64;
+
+/** `column` in an array of `size` rows, its first `n` kept. */
+function grown<T extends Float64Array | Uint16Array | Uint8Array>(column: T, size: number, n: number): T {
+  const out = new (column.constructor as new (size: number) => T)(size);
+  out.set(column.subarray(0, n));
+  return out;
+}
+
 /**
  * Checks of one series as columns: what compaction reads hot rows into, and a block holds. Row k is
- * spread over every array at index k.
+ * spread over every column at index k. The numeric columns are typed arrays with room past `n`
+ * (made once for a range's rows, not grown a value at a time): only rows below `n` are checks.
  */
 export class CheckColumns {
   n = 0;
   /** scheduledAt as given. */
-  readonly at: number[] = [];
+  at: Float64Array;
   /** scheduledAt as the codec's integer (0 when it has a fraction: then it is an exception). */
-  readonly scheduled: number[] = [];
+  scheduled: Float64Array;
   /** The numbers, per field, as integers relative to the slot (0 where null or an exception). */
-  readonly ints: number[][] = Array.from({ length: FIELDS }, () => []);
+  readonly ints: Float64Array[];
   /** Which nullable numbers are null, a bit per field. */
-  readonly nulls: number[] = [];
+  nulls: Uint16Array;
   /** ok (bit 0) and the pattern result (bits 1–2). */
-  readonly flags: number[] = [];
+  flags: Uint8Array;
   readonly http: (string | null)[] = [];
   readonly errorClass: (string | null)[] = [];
   readonly errorDetail: (string | null)[] = [];
@@ -308,17 +319,46 @@ export class CheckColumns {
   /** [row, field, value] of numbers kept as float64. */
   readonly exceptions: [number, number, number][] = [];
 
+  /** Columns with room for `rows` checks before they grow. */
+  constructor(rows = INITIAL_ROWS) {
+    const size = Math.max(1, rows);
+    this.at = new Float64Array(size);
+    this.scheduled = new Float64Array(size);
+    this.ints = Array.from({ length: FIELDS }, () => new Float64Array(size));
+    this.nulls = new Uint16Array(size);
+    this.flags = new Uint8Array(size);
+  }
+
+  /** The scheduledAt of every row, as a view of the column. */
+  times(): Float64Array {
+    return this.at.subarray(0, this.n);
+  }
+
+  /** Makes room for `more` rows past `n`. */
+  #reserve(more: number): void {
+    const need = this.n + more;
+    if (need <= this.at.length) return;
+    const size = Math.max(need, this.at.length * 2);
+    const n = this.n;
+    this.at = grown(this.at, size, n);
+    this.scheduled = grown(this.scheduled, size, n);
+    for (let i = 0; i < FIELDS; i++) this.ints[i] = grown(this.ints[i]!, size, n);
+    this.nulls = grown(this.nulls, size, n);
+    this.flags = grown(this.flags, size, n);
+  }
+
   /** Adds a check of the series. */
   push(check: CheckRow): void {
+    this.#reserve(1);
     const at = check.scheduledAt;
     const scheduled = scheduledInt(at);
     const p = partsOf(check, scheduled);
     const k = this.n++;
-    this.at.push(at);
-    this.scheduled.push(scheduled);
-    for (let i = 0; i < FIELDS; i++) this.ints[i]!.push(p.ints[i]!);
-    this.nulls.push(p.nulls);
-    this.flags.push((p.ok ? 1 : 0) | (p.pattern << 1));
+    this.at[k] = at;
+    this.scheduled[k] = scheduled;
+    for (let i = 0; i < FIELDS; i++) this.ints[i]![k] = p.ints[i]!;
+    this.nulls[k] = p.nulls;
+    this.flags[k] = (p.ok ? 1 : 0) | (p.pattern << 1);
     this.http.push(p.http);
     this.errorClass.push(p.errorClass);
     this.errorDetail.push(p.errorDetail);
@@ -331,49 +371,48 @@ export class CheckColumns {
 
   /** Adds a check from a hot row's scheduledAt and body ({@link encodeCheck}). */
   pushBody(at: number, body: Uint8Array): void {
+    this.#reserve(1);
     this.#pushFrom(new ByteReader(body), at);
   }
 
   /** Adds hot rows from their scheduledAt and their bodies back to back, in the same order. */
   pushBodies(at: readonly number[], bodies: Uint8Array): void {
+    this.#reserve(at.length);
     const r = new ByteReader(bodies);
     for (const t of at) this.#pushFrom(r, t);
     if (!r.done) throw new RangeError('hot rows have bytes past their last body');
   }
 
-  /** Adds the check whose body `r` reads next. */
+  /** Adds the check whose body `r` reads next (room for it made). */
   #pushFrom(r: ByteReader, at: number): void {
     const flags = r.byte();
     const more = r.byte();
     // Bit 7 of the second byte: a byte of kind (bits 0–2) and observed (bit 3) follows. Hot rows
     // written before have neither, nor a state (bits 4–6).
     const tail = more & 128 ? r.byte() : 0;
-    const scheduled = scheduledInt(at);
-    const nulls = (flags & 8 ? 1 << STATUS : 0) | (flags & 16 ? 1 << TLS : 0);
     const k = this.n++;
-    this.at.push(at);
-    this.scheduled.push(scheduled);
-    // Field by field rather than in a loop: each push then sees one array, which V8 makes fast.
+    this.at[k] = at;
+    this.scheduled[k] = scheduledInt(at);
     const ints = this.ints;
-    ints[SLOT]!.push(r.signed());
-    ints[STARTED]!.push(r.signed());
-    ints[DURATION]!.push(r.signed());
-    ints[DNS]!.push(r.signed());
-    ints[CONNECT]!.push(r.signed());
-    ints[TLS_MS]!.push(r.signed());
-    ints[TTFB]!.push(r.signed());
-    ints[TRANSFER]!.push(r.signed());
-    ints[STATUS]!.push(flags & 8 ? 0 : r.signed());
-    ints[BYTES]!.push(r.signed());
+    ints[SLOT]![k] = r.signed();
+    ints[STARTED]![k] = r.signed();
+    ints[DURATION]![k] = r.signed();
+    ints[DNS]![k] = r.signed();
+    ints[CONNECT]![k] = r.signed();
+    ints[TLS_MS]![k] = r.signed();
+    ints[TTFB]![k] = r.signed();
+    ints[TRANSFER]![k] = r.signed();
+    ints[STATUS]![k] = flags & 8 ? 0 : r.signed();
+    ints[BYTES]![k] = r.signed();
     let expiry = 0;
     if ((flags & 16) === 0) {
       const t = r.varint();
       expiry = t % 2 === 0 ? unzigzag(t / 2) * 1000 : unzigzag((t - 1) / 2);
     }
-    ints[TLS]!.push(expiry);
-    ints[REDIRECTS]!.push(r.signed());
-    this.nulls.push(nulls);
-    this.flags.push(flags & 7);
+    ints[TLS]![k] = expiry;
+    ints[REDIRECTS]![k] = r.signed();
+    this.nulls[k] = (flags & 8 ? 1 << STATUS : 0) | (flags & 16 ? 1 << TLS : 0);
+    this.flags[k] = flags & 7;
     const httpCode = more & 15;
     this.http.push(
       httpCode === 0 ? null : httpCode === HTTP_INLINE ? r.string() : HTTP_VERSIONS[httpCode - 1]!,
@@ -396,12 +435,14 @@ export class CheckColumns {
   /** Appends the rows of `more`. */
   append(more: CheckColumns): void {
     const offset = this.n;
-    this.n += more.n;
-    this.at.push(...more.at);
-    this.scheduled.push(...more.scheduled);
-    for (let i = 0; i < FIELDS; i++) this.ints[i]!.push(...more.ints[i]!);
-    this.nulls.push(...more.nulls);
-    this.flags.push(...more.flags);
+    const m = more.n;
+    this.#reserve(m);
+    this.at.set(more.at.subarray(0, m), offset);
+    this.scheduled.set(more.scheduled.subarray(0, m), offset);
+    for (let i = 0; i < FIELDS; i++) this.ints[i]!.set(more.ints[i]!.subarray(0, m), offset);
+    this.nulls.set(more.nulls.subarray(0, m), offset);
+    this.flags.set(more.flags.subarray(0, m), offset);
+    this.n += m;
     this.http.push(...more.http);
     this.errorClass.push(...more.errorClass);
     this.errorDetail.push(...more.errorDetail);
@@ -416,42 +457,47 @@ export class CheckColumns {
   check(k: number, key: SeriesKey): CheckRow {
     const scheduled = this.scheduled[k]!;
     const nulls = this.nulls[k]!;
-    const ints = this.ints;
-    const dns = ints[DNS]![k]!;
-    const connect = ints[CONNECT]![k]!;
-    const tls = ints[TLS_MS]![k]!;
-    const ttfb = ints[TTFB]![k]!;
-    const transfer = ints[TRANSFER]![k]!;
-    // Only status and TLS expiry may be null; latencies are integers of 0.01 ms.
+    const values = new Array<number | null>(FIELDS);
+    let phases = 0;
+    for (let i = DNS; i <= TRANSFER; i++) phases += this.ints[i]![k]!;
+    for (let i = 0; i < FIELDS; i++) {
+      if ((nulls & (1 << i)) !== 0) {
+        values[i] = null;
+        continue;
+      }
+      let q = this.ints[i]![k]!;
+      if (i === STARTED || i === TLS) q += scheduled;
+      else if (i === DURATION) q += phases;
+      values[i] = q / NUMBERS[i]![1];
+    }
+    if (this.hasExceptions)
+      for (const [row, i, value] of this.#exceptionsOf(k)) if (row === k) values[i] = value;
     const flags = this.flags[k]!;
     const errorClass = this.errorClass[k]!;
     const check: Record<string, unknown> = {
       tenant: key.tenant,
       target: key.target,
       region: key.region,
-      slot: ints[SLOT]![k]!,
+      slot: values[SLOT],
       scheduledAt: this.at[k],
-      startedAt: ints[STARTED]![k]! + scheduled,
-      // The sum in the order the encoder took it.
-      durationMs: (ints[DURATION]![k]! + (dns + connect + tls + ttfb + transfer)) / LATENCY_SCALE,
+      startedAt: values[STARTED],
+      durationMs: values[DURATION],
       phases: {
-        dnsMs: dns / LATENCY_SCALE,
-        connectMs: connect / LATENCY_SCALE,
-        tlsMs: tls / LATENCY_SCALE,
-        ttfbMs: ttfb / LATENCY_SCALE,
-        transferMs: transfer / LATENCY_SCALE,
+        dnsMs: values[3],
+        connectMs: values[4],
+        tlsMs: values[5],
+        ttfbMs: values[6],
+        transferMs: values[7],
       },
-      status: (nulls & (1 << STATUS)) !== 0 ? null : ints[STATUS]![k]!,
+      status: values[STATUS],
       httpVersion: this.http[k],
-      bytes: ints[BYTES]![k]!,
-      tlsExpiresAt: (nulls & (1 << TLS)) !== 0 ? null : ints[TLS]![k]! + scheduled,
+      bytes: values[9],
+      tlsExpiresAt: values[TLS],
       patternMatched: pattern(flags),
-      redirects: ints[REDIRECTS]![k]!,
+      redirects: values[11],
       ok: (flags & 1) === 1,
       error: errorClass === null ? null : { class: errorClass, detail: this.errorDetail[k] },
     };
-    if (this.hasExceptions)
-      for (const [row, i, value] of this.#exceptionsOf(k)) if (row === k) putNumber(check, i, value);
     const kind = this.kind[k];
     if (kind !== null && kind !== undefined) check.kind = kind;
     const state = this.state[k];
@@ -501,7 +547,7 @@ export class CheckColumns {
     const order = Array.from({ length: this.n }, (_, k) => k).sort(
       (a, b) => this.at[a]! - this.at[b]! || a - b,
     );
-    const out = new CheckColumns();
+    const out = new CheckColumns(this.n);
     const moved = new Map<number, number>();
     for (const k of order) {
       if (out.n > 0 && out.at[out.n - 1] === this.at[k]) continue;
@@ -515,13 +561,14 @@ export class CheckColumns {
     return out;
   }
 
+  /** Appends row `k` of `from` (room for it made). */
   #copyRow(from: CheckColumns, k: number): void {
-    this.n++;
-    this.at.push(from.at[k]!);
-    this.scheduled.push(from.scheduled[k]!);
-    for (let i = 0; i < FIELDS; i++) this.ints[i]!.push(from.ints[i]![k]!);
-    this.nulls.push(from.nulls[k]!);
-    this.flags.push(from.flags[k]!);
+    const to = this.n++;
+    this.at[to] = from.at[k]!;
+    this.scheduled[to] = from.scheduled[k]!;
+    for (let i = 0; i < FIELDS; i++) this.ints[i]![to] = from.ints[i]![k]!;
+    this.nulls[to] = from.nulls[k]!;
+    this.flags[to] = from.flags[k]!;
     this.http.push(from.http[k]!);
     this.errorClass.push(from.errorClass[k]!);
     this.errorDetail.push(from.errorDetail[k]!);
@@ -530,13 +577,6 @@ export class CheckColumns {
     this.observed.push(from.observed[k]!);
     this.extras.push(from.extras[k]!);
   }
-}
-
-/** Puts a number kept as an exception in its field of a check being made whole. */
-function putNumber(check: Record<string, unknown>, i: number, value: number): void {
-  const name = NUMBERS[i]![0];
-  if (PHASES.has(name)) (check.phases as Record<string, unknown>)[name] = value;
-  else check[name] = value;
 }
 
 /** A kind or state read from its 3-bit code: none, one of `codes`, or the text that follows. */
@@ -627,7 +667,7 @@ export function encodeCheck(check: CheckRow): Uint8Array {
 
 /** The check a hot row holds, from its series, scheduledAt and body. */
 export function decodeCheck(key: SeriesKey, scheduledAt: number, body: Uint8Array): CheckRow {
-  const columns = new CheckColumns();
+  const columns = new CheckColumns(1);
   columns.pushBody(scheduledAt, body);
   return columns.check(0, key);
 }
@@ -691,15 +731,13 @@ function runsBytes(values: ArrayLike<number>, n: number, limit: number): number 
   return bytes;
 }
 
-/** Appends n values read as runs ({@link writeRuns}) to `out`. */
-function readRuns(r: ByteReader, out: number[], n: number): void {
+function readRuns(r: ByteReader, out: { [k: number]: number }, n: number): void {
   let i = 0;
   while (i < n) {
     const v = r.signed();
     const count = r.varint();
     if (count === 0 || i + count > n) throw new RangeError('a block column has runs past its end');
-    for (let k = 0; k < count; k++) out.push(v);
-    i += count;
+    for (let k = 0; k < count; k++) out[i++] = v;
   }
 }
 
@@ -852,8 +890,8 @@ function writeInts(w: ByteWriter, values: Float64Array, n: number): void {
   }
 }
 
-/** Appends an integer column of n values ({@link writeInts}) to `out`, which is empty. */
-function readInts(r: ByteReader, n: number, version: number, out: number[]): void {
+/** An integer column of `n` values ({@link writeInts}) into `out`. */
+function readInts(r: ByteReader, out: Float64Array, n: number, version: number): void {
   const mode = r.byte();
   if (mode === RUNS || mode === DELTA_RUNS) readRuns(r, out, n);
   else if (mode === RICE_DELTAS || mode === RICE_MEDIAN) {
@@ -863,10 +901,10 @@ function readInts(r: ByteReader, n: number, version: number, out: number[]): voi
     if (k > 24 || escape < 1 || escape > RICE_ESCAPE)
       throw new RangeError(`a block column has a Rice code it cannot have (k ${k}, escape ${escape})`);
     const bits = new BitReader(r.buffer, r.position);
-    if (mode === RICE_MEDIAN) for (let i = 0; i < n; i++) out.push(base + unzigzag(bits.rice(k, escape)));
+    if (mode === RICE_MEDIAN) for (let i = 0; i < n; i++) out[i] = base + unzigzag(bits.rice(k, escape));
     else {
-      out.push(base);
-      for (let i = 1; i < n; i++) out.push(unzigzag(bits.rice(k, escape)));
+      out[0] = base;
+      for (let i = 1; i < n; i++) out[i] = unzigzag(bits.rice(k, escape));
     }
     r.seek(bits.end());
   } else throw new RangeError(`a block column has an unknown mode ${mode}`);
@@ -902,15 +940,12 @@ function writeStrings(w: ByteWriter, values: readonly (string | null)[]): void {
 function readStrings(r: ByteReader, n: number, out: (string | null)[]): void {
   const dictionary: (string | null)[] = [null];
   for (let size = r.varint(); size > 0; size--) dictionary.push(r.string());
-  for (let i = 0; i < n;) {
-    const code = r.signed();
-    const count = r.varint();
-    if (count === 0 || i + count > n) throw new RangeError('a block column has runs past its end');
+  const codes = new Array<number>(n);
+  readRuns(r, codes, n);
+  for (const code of codes) {
     if (code < 0 || code >= dictionary.length)
       throw new RangeError('a block string is not in its dictionary');
-    const value = dictionary[code]!;
-    for (let k = 0; k < count; k++) out.push(value);
-    i += count;
+    out.push(dictionary[code]!);
   }
 }
 
@@ -924,23 +959,19 @@ export function encodeBlock(columns: CheckColumns): Buffer {
   w.varint(BLOCK_VERSION);
   w.varint(n);
   if (column.length < n) column = new Float64Array(n * 2);
-  // Each column is copied into one typed array first, so the code that measures and writes it sees
-  // one kind of array (V8 keeps integers and doubles in arrays of different kinds).
-  const scheduled = columns.scheduled;
-  for (let k = 0; k < n; k++) column[k] = scheduled[k]!;
-  writeInts(w, column, n);
+  writeInts(w, columns.scheduled, n);
   const nulls = columns.nulls;
   for (let i = 0; i < FIELDS; i++) {
     const ints = columns.ints[i]!;
-    if (!NUMBERS[i]![2]) for (let k = 0; k < n; k++) column[k] = ints[k]!;
+    if (!NUMBERS[i]![2]) writeInts(w, ints, n);
     else {
       // A nullable column shifts its values up by one to keep 0 for null.
       const bit = 1 << i;
       for (let k = 0; k < n; k++) column[k] = (nulls[k]! & bit) !== 0 ? 0 : zigzag(ints[k]!) + 1;
+      writeInts(w, column, n);
     }
-    writeInts(w, column, n);
   }
-  writeRuns(w, columns.flags);
+  writeRuns(w, columns.flags, n);
   writeStrings(w, columns.http);
   writeStrings(w, columns.errorClass);
   writeStrings(w, columns.errorDetail);
@@ -949,9 +980,10 @@ export function encodeBlock(columns: CheckColumns): Buffer {
   writeStrings(w, columns.state);
   writeStrings(w, columns.observed);
   const exceptions = [...columns.exceptions];
-  columns.at.forEach((at, k) => {
+  for (let k = 0; k < n; k++) {
+    const at = columns.at[k]!;
     if (quantize(at, 1) === undefined) exceptions.push([k, SCHEDULED, at]);
-  });
+  }
   w.varint(exceptions.length);
   for (const [row, field, value] of exceptions) {
     w.varint(row);
@@ -968,17 +1000,14 @@ export function decodeBlock(data: Uint8Array): CheckColumns {
   if (version !== BLOCK_VERSION && version !== KINDS_VERSION && version !== KINDLESS_VERSION)
     throw new RangeError(`check block format ${version} is not one this Beacon reads`);
   const n = r.varint();
-  const columns = new CheckColumns();
+  const columns = new CheckColumns(n);
   columns.n = n;
-  // Columns are read straight into their arrays: a read of a day allocates little besides them.
-  readInts(r, n, version, columns.scheduled);
-  const at = columns.at;
-  for (let k = 0; k < n; k++) at.push(columns.scheduled[k]!);
+  readInts(r, columns.scheduled, n, version);
+  columns.at.set(columns.scheduled.subarray(0, n));
   const nulls = columns.nulls;
-  for (let k = 0; k < n; k++) nulls.push(0);
   for (let i = 0; i < FIELDS; i++) {
     const values = columns.ints[i]!;
-    readInts(r, n, version, values);
+    readInts(r, values, n, version);
     if (NUMBERS[i]![2]) {
       for (let k = 0; k < n; k++) {
         if (values[k] === 0) nulls[k] = nulls[k]! | (1 << i);

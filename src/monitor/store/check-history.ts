@@ -1,5 +1,5 @@
-import { addToRollups, mergeRollups } from '../rollup.ts';
-import { rollupId, type CheckRow, type Rollup } from '../model.ts';
+import { addToRollups, ROLLUP_MS } from '../rollup.ts';
+import { stateOf, type CheckRow, type Rollup } from '../model.ts';
 import { CheckColumns, decodeBlock, encodeBlock, encodeCheck, type SeriesKey } from './check-blocks.ts';
 import type { CheckQuery, RollupQuery } from './repositories.ts';
 
@@ -21,12 +21,6 @@ export interface Series extends SeriesKey {
   readonly id: number;
   /** Where its newest block ends (epoch ms): only a check before it can be in a block. */
   readonly compactedUntil: number;
-}
-
-/** A stored check, and whether it is in a block (its minute rollup is then derived, not stored). */
-export interface StoredCheck {
-  readonly check: CheckRow;
-  readonly inBlock: boolean;
 }
 
 /** A hot row: one encoded check. */
@@ -73,6 +67,11 @@ export interface HistoryReadSql {
   hotBetween(series: number, from: number, to: number): Promise<HotRow[]>;
   /** Legacy rows of a series in [from, to), oldest first. */
   legacyBetween(series: SeriesKey, from: number, to: number): Promise<CheckRow[]>;
+  /**
+   * Legacy rows of a target, every region, in [from, to). A target's legacy rows may have no series
+   * yet: compaction makes those before its first pass.
+   */
+  legacyOfTarget(tenant: string, target: string, from: number, to: number): Promise<CheckRow[]>;
   /** Series in id order after `afterId`. */
   seriesAfter(afterId: number, limit: number): Promise<Series[]>;
   /** The first and last time a series has checks at (last exclusive), or undefined when it has none. */
@@ -170,7 +169,7 @@ export class CheckHistory {
     const out: CheckRow[] = [];
     const hot = await this.#sql.hotRows(series.id, range, limit);
     if (hot.length > 0) {
-      const columns = new CheckColumns();
+      const columns = new CheckColumns(hot.length);
       for (const row of hot) columns.pushBody(row.scheduledAt, row.body);
       for (const check of columns.checks(series)) out.push(check);
     }
@@ -202,7 +201,7 @@ export class CheckHistory {
       else if (held[0]!.scheduledAt === check.scheduledAt) held.push(check);
     };
     for (const row of await this.#sql.newestHot(tenant)) {
-      const columns = new CheckColumns();
+      const columns = new CheckColumns(1);
       columns.pushBody(row.scheduledAt, row.body);
       offer(columns.check(0, row.series));
     }
@@ -217,28 +216,28 @@ export class CheckHistory {
       .sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : a.region < b.region ? -1 : 1));
   }
 
-  /**
-   * A series' checks in [from, to), oldest first, from every place they may be, each saying whether
-   * it is in a block.
-   */
-  async seriesChecks(series: Series, from: number, to: number): Promise<StoredCheck[]> {
-    const out: StoredCheck[] = (await this.#sql.legacyBetween(series, from, to)).map((check) => ({
-      check,
-      inBlock: false,
-    }));
+  /** A series' checks in [from, to), oldest first, from every place they may be. */
+  async seriesChecks(series: Series, from: number, to: number): Promise<CheckRow[]> {
+    const out = await this.#sql.legacyBetween(series, from, to);
+    for (const check of await this.#newerChecks(series, from, to)) out.push(check);
+    return out.sort((a, b) => a.scheduledAt - b.scheduledAt);
+  }
+
+  /** A series' checks in [from, to) from its hot rows and its blocks, in no particular order. */
+  async #newerChecks(series: Series, from: number, to: number): Promise<CheckRow[]> {
     const hot = await this.#sql.hotBetween(series.id, from, to);
-    const columns = new CheckColumns();
+    const columns = new CheckColumns(hot.length);
     for (const row of hot) columns.pushBody(row.scheduledAt, row.body);
-    for (const check of columns.checks(series)) out.push({ check, inBlock: false });
+    const out = columns.checks(series);
+    if (series.compactedUntil <= from) return out;
     const range: Range = { below: to, inclusive: false, from };
     for (let below = range; ;) {
       const blocks = await this.#sql.blocks(series.id, below, 16);
-      for (const block of blocks)
-        for (const check of this.#checksOf(series, block, range)) out.push({ check, inBlock: true });
+      for (const block of blocks) for (const check of this.#checksOf(series, block, range)) out.push(check);
       if (blocks.length < 16) break;
       below = { ...range, below: blocks.at(-1)!.periodStart };
     }
-    return out.sort((a, b) => a.check.scheduledAt - b.check.scheduledAt);
+    return out;
   }
 
   /** The first and last time a series has checks at (last exclusive), or undefined when it has none. */
@@ -251,33 +250,24 @@ export class CheckHistory {
   }
 
   /**
-   * Minute rollups of a target in [from, to): the stored ones (checks not yet in blocks) and those of
-   * the checks in blocks, whose minute rows compaction took away, summed per minute and region.
+   * Minute rollups of a target that start in [from, to), summed from its checks wherever they are
+   * (hot rows, blocks, legacy rows): the store keeps none (see `STORED_ROLLUP_SIZES`). Each bucket
+   * holds all its checks, as a stored row did, and checks in maintenance count in none.
    */
-  async minuteRollups(query: RollupQuery, stored: readonly Rollup[]): Promise<Rollup[]> {
-    const range: Range = { below: query.to, inclusive: false, from: query.from };
-    const derived: CheckRow[] = [];
-    for (const series of await this.#sql.series(query.tenant, query.target)) {
-      if (series.compactedUntil <= query.from) continue;
-      let below = range;
-      for (;;) {
-        const blocks = await this.#sql.blocks(series.id, below, 16);
-        for (const block of blocks)
-          for (const check of this.#checksOf(series, block, range)) derived.push(check);
-        if (blocks.length < 16) break;
-        below = { ...range, below: blocks.at(-1)!.periodStart };
-      }
-    }
-    if (derived.length === 0) return [...stored];
-    const byKey = new Map<string, Rollup[]>();
-    for (const r of [...stored, ...addToRollups([], derived).filter((r) => r.size === 'minute')]) {
-      const id = rollupId(r);
-      byKey.set(id, [...(byKey.get(id) ?? []), r]);
-    }
-    return [...byKey.values()]
-      .map((rs) => (rs.length === 1 ? rs[0]! : mergeRollups(rs, rs[0]!)))
-      .filter((r) => r.start >= query.from && r.start < query.to)
-      .sort((a, b) => a.start - b.start || (a.region < b.region ? -1 : a.region > b.region ? 1 : 0));
+  async minuteRollups(query: RollupQuery): Promise<Rollup[]> {
+    const minute = ROLLUP_MS.minute;
+    const from = Math.ceil(query.from / minute) * minute;
+    const to = Math.ceil(query.to / minute) * minute;
+    if (!(from < to)) return [];
+    const checks = await this.#sql.legacyOfTarget(query.tenant, query.target, from, to);
+    for (const series of await this.#sql.series(query.tenant, query.target))
+      for (const check of await this.#newerChecks(series, from, to)) checks.push(check);
+    // In slot order, as a sink keeping up adds a series' checks: a bucket sums its latencies alike.
+    checks.sort((a, b) => a.scheduledAt - b.scheduledAt);
+    const counted = checks.filter((c) => stateOf(c) !== 'maintenance');
+    return addToRollups([], counted, ['minute']).sort(
+      (a, b) => a.start - b.start || (a.region < b.region ? -1 : a.region > b.region ? 1 : 0),
+    );
   }
 }
 
@@ -330,7 +320,7 @@ export async function insertChecks(sql: HistoryWriteSql, rows: readonly CheckRow
       const block = await sql.blockAt(s.id, check.scheduledAt);
       if (block) {
         const id = `${s.id}\u0000${block.periodStart}`;
-        if (!blocks.has(id)) blocks.set(id, new Set(decodeBlock(block.data).at));
+        if (!blocks.has(id)) blocks.set(id, new Set(decodeBlock(block.data).times()));
         if (blocks.get(id)!.has(check.scheduledAt)) continue;
       }
     }
@@ -351,9 +341,8 @@ export interface CompactionSql {
   /** Blocks of a series overlapping [from, to). */
   blocksIn(series: number, from: number, to: number): Promise<Block[]>;
   /**
-   * Replaces everything of a series in [from, to) (hot rows, legacy rows, blocks, and the minute
-   * rollups of its target and region, which blocks stand in for) with one block, and moves the
-   * series' compacted_until to at least `to`.
+   * Replaces everything of a series in [from, to) (hot rows, legacy rows, blocks) with one block,
+   * and moves the series' compacted_until to at least `to`.
    */
   replaceRange(series: Series, from: number, to: number, block: Block): Promise<void>;
 }
@@ -390,7 +379,7 @@ export async function compactRange(
   const whole = blocks.length === 1 && blocks[0]!.periodStart === from && blocks[0]!.periodEnd === to;
   const rows = hot.at.length + legacy.length;
   if (rows === 0 && (blocks.length === 0 || whole)) return undefined;
-  let columns = new CheckColumns();
+  let columns = new CheckColumns(blocks.reduce((n, b) => n + b.checks, rows));
   for (const block of blocks) columns.append(decodeBlock(block.data));
   columns.pushBodies(hot.at, hot.bodies);
   for (const check of legacy) columns.push(check);

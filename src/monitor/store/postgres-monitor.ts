@@ -32,7 +32,6 @@ import {
   type HotRun,
   type Range,
   type Series,
-  type StoredCheck,
 } from './check-history.ts';
 import { postgresMigrations } from './postgres-migrations.ts';
 import { PostgresStatusPages } from './postgres-status-pages.ts';
@@ -84,7 +83,7 @@ import { monitorStorage } from './storage.ts';
 
 /**
  * The bytes of a TOAST chunk on a server of 8 KB pages: four fill a page. A block's data goes out of
- * line in whole chunks and what is left over (the tail) stays in its row (migration 20): the last,
+ * line in whole chunks and what is left over (the tail) stays in its row (migration 22): the last,
  * partial chunk of each block took a quarter page's slot among whole ones.
  */
 const TOAST_CHUNK = 1996;
@@ -210,6 +209,15 @@ class PostgresHistoryReadSql implements HistoryReadSql {
 
   legacyBetween(series: SeriesKey, from: number, to: number): Promise<CheckRow[]> {
     return legacyBetween(this.#db, series, from, to);
+  }
+
+  async legacyOfTarget(tenant: string, target: string, from: number, to: number): Promise<CheckRow[]> {
+    const { rows } = await this.#db.query<CheckDbRow>(
+      `SELECT ${CHECK_SELECT()} FROM monitor_checks
+       WHERE tenant = $1 AND target = $2 AND scheduled_at >= ${ts('$3')} AND scheduled_at < ${ts('$4')}`,
+      [tenant, target, bound(from), bound(to)],
+    );
+    return rows.map((r) => toCheck(r, c));
   }
 
   async seriesAfter(afterId: number, limit: number): Promise<Series[]> {
@@ -417,7 +425,7 @@ export class PostgresMonitorReader implements MonitorReader {
     return this.#history.seriesAfter(afterId, limit);
   }
 
-  seriesChecks(series: Series, from: number, to: number): Promise<StoredCheck[]> {
+  seriesChecks(series: Series, from: number, to: number): Promise<CheckRow[]> {
     return this.#history.seriesChecks(series, from, to);
   }
 
@@ -426,14 +434,14 @@ export class PostgresMonitorReader implements MonitorReader {
   }
 
   async rollups(query: RollupQuery): Promise<Rollup[]> {
+    if (query.size === 'minute') return this.#history.minuteRollups(query);
     const { rows } = await this.#db.query<RollupRow>(
       `SELECT ${ROLLUP_SELECT()} FROM monitor_rollups
        WHERE tenant = $1 AND target = $2 AND size = $3 AND start >= ${ts('$4')} AND start < ${ts('$5')}
        ORDER BY monitor_rollups.start, monitor_rollups.region`,
       [query.tenant, query.target, query.size, bound(query.from), bound(query.to)],
     );
-    const stored = rows.map((r) => toRollup(r, c));
-    return query.size === 'minute' ? this.#history.minuteRollups(query, stored) : stored;
+    return rows.map((r) => toRollup(r, c));
   }
 
   async listIncidents(tenant: string, target: string, limit: number, before?: number): Promise<Incident[]> {
@@ -720,11 +728,6 @@ class PostgresHistoryWriteSql implements HistoryWriteSql, CompactionSql {
       ],
     );
     await client.query(
-      `DELETE FROM monitor_rollups WHERE tenant = $1 AND target = $2 AND size = 'minute' AND region = $3
-       AND start >= ${ts('$4')} AND start < ${ts('$5')}`,
-      [s.tenant, s.target, s.region, bound(from), bound(to)],
-    );
-    await client.query(
       'UPDATE monitor_series SET compacted_until = greatest(compacted_until, $1) WHERE id = $2',
       [to, s.id],
     );
@@ -875,8 +878,8 @@ export class PostgresCheckWriter implements CheckWriter {
   }
 
   /**
-   * Retention of raw checks: hot rows before `before`, blocks whose whole period is before it, and
-   * minute rollups; legacy rows by whole days dropping their partitions (chunks with TimescaleDB),
+   * Retention of raw checks: hot rows before `before` and blocks whose whole period is before it;
+   * legacy rows by whole days dropping their partitions (chunks with TimescaleDB),
    * counted first so the answer is the number of checks as in SQLite, and the rest of the day
    * `before` falls in row by row. Hour and day rollups, states and incidents are kept.
    */
@@ -891,7 +894,6 @@ export class PostgresCheckWriter implements CheckWriter {
        SELECT sum(checks) AS n FROM gone`,
       [finite(before)],
     );
-    await client.query(`DELETE FROM monitor_rollups WHERE size = 'minute' AND start < ${ts('$1')}`, [at]);
     let n = (hot.rowCount ?? 0) + Number(blocks.rows[0]?.n ?? 0);
     if (this.#partitions.layout === 'native') {
       await client.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK]);

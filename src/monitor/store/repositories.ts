@@ -17,7 +17,7 @@ import type {
 } from '../model.ts';
 import type { StatusPage, StatusPageSpec, StatusUpdate, UpdateCursor } from '../status-page.ts';
 import type { MonitorKind, Target, TargetSource, TargetSpec } from '../target.ts';
-import type { Compacted, Series, StoredCheck } from './check-history.ts';
+import type { Compacted, Series } from './check-history.ts';
 
 /** Keyset position in the (scheduledAt desc, region) order of a target's checks. */
 export interface CheckCursor {
@@ -129,7 +129,7 @@ export interface MonitorReader {
   /** Series in id order after `afterId` (every tenant): what replay from the store walks. */
   seriesAfter(afterId: number, limit: number): Promise<Series[]>;
   /** A series' checks in [from, to), oldest first, from hot rows, blocks and legacy rows. */
-  seriesChecks(series: Series, from: number, to: number): Promise<StoredCheck[]>;
+  seriesChecks(series: Series, from: number, to: number): Promise<CheckRow[]>;
   /** The first and last time a series has checks at (last exclusive), or undefined when it has none. */
   seriesSpan(series: Series): Promise<{ first: number; end: number } | undefined>;
 }
@@ -168,8 +168,8 @@ export interface CheckWriter {
   closeIncident(key: IncidentKey, endedAt: number): Promise<void>;
   /**
    * Retention: deletes raw checks scheduled before `before` (hot and legacy rows one by one, blocks
-   * only when their whole period is before it) and minute rollups that start before it; returns how
-   * many checks went. Hour and day rollups are kept.
+   * only when their whole period is before it); returns how many checks went. Hour and day rollups
+   * are kept (minute rollups, derived from the checks when read, go with them).
    */
   deleteChecksBefore(before: number): Promise<number>;
   /**

@@ -254,6 +254,15 @@ export const sqliteMigrations: readonly Migration[] = [
     `,
   },
   {
+    // Minute rollups are no longer stored: a reader sums them from the checks (hot rows, blocks and
+    // legacy rows), as it did already for checks in blocks. Storing them cost a row a minute per
+    // series at ingest, and deleting those rows was compaction's largest cost. Hour and day rollups
+    // stay.
+    version: 21,
+    name: '021_minute_rollups_derived',
+    sql: `DELETE FROM monitor_rollups WHERE size = 'minute';`,
+  },
+  {
     // A block's row keeps a head of its data whose part in the leaf is small and about constant, the
     // rest in full overflow pages; what is left over goes to monitor_check_block_tails in pieces of
     // a slot of a leaf page each (see BLOCK_PIECE in sqlite-monitor.ts). A row's part in the leaf
@@ -262,8 +271,8 @@ export const sqliteMigrations: readonly Migration[] = [
     // block's id, so blocks get an INTEGER PRIMARY KEY: a VACUUM may renumber implicit rowids. Blocks
     // written before are copied as they are, their data whole in the row, and read so; the trigger
     // takes a block's tails with it.
-    version: 20,
-    name: '020_check_block_tails',
+    version: 22,
+    name: '022_check_block_tails',
     sql: `
       CREATE TABLE monitor_check_blocks_keyed (
         id INTEGER PRIMARY KEY,

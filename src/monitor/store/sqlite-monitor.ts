@@ -28,7 +28,6 @@ import {
   type HotRun,
   type Range,
   type Series,
-  type StoredCheck,
 } from './check-history.ts';
 import type { SeriesKey } from './check-blocks.ts';
 import type {
@@ -115,7 +114,7 @@ function parseTimes(text: string): number[] {
 }
 
 /**
- * A block's data as its row and its tails hold it (migration 20): the head in the row, then each
+ * A block's data as its row and its tails hold it (migration 22): the head in the row, then each
  * tail piece in order (keyed by the block's id × 16 + its number). Blocks written before have no
  * tails. The bytes are concatenated as text and cast back, which keeps them as they are (a UTF-8
  * database does not convert them).
@@ -216,6 +215,16 @@ class SqliteHistoryReadSql implements HistoryReadSql {
 
   legacyBetween(series: SeriesKey, from: number, to: number): Promise<CheckRow[]> {
     return Promise.resolve(legacyBetween(this.#db, series, from, to));
+  }
+
+  legacyOfTarget(tenant: string, target: string, from: number, to: number): Promise<CheckRow[]> {
+    const rows = this.#db
+      .prepare<[string, string, number, number], CheckDbRow>(
+        `SELECT ${CHECK_COLUMNS.join(', ')} FROM monitor_checks
+         WHERE tenant = ? AND target = ? AND scheduled_at >= ? AND scheduled_at < ?`,
+      )
+      .all(tenant, target, finite(from), finite(to));
+    return Promise.resolve(rows.map((r) => toCheck(r, c)));
   }
 
   seriesAfter(afterId: number, limit: number): Promise<Series[]> {
@@ -425,7 +434,7 @@ export class SqliteMonitorReader implements MonitorReader {
     return this.#history.seriesAfter(afterId, limit);
   }
 
-  seriesChecks(series: Series, from: number, to: number): Promise<StoredCheck[]> {
+  seriesChecks(series: Series, from: number, to: number): Promise<CheckRow[]> {
     return this.#history.seriesChecks(series, from, to);
   }
 
@@ -434,14 +443,14 @@ export class SqliteMonitorReader implements MonitorReader {
   }
 
   async rollups(query: RollupQuery): Promise<Rollup[]> {
+    if (query.size === 'minute') return this.#history.minuteRollups(query);
     const rows = this.#db
       .prepare<[string, string, string, number, number], RollupRow>(
         `SELECT * FROM monitor_rollups WHERE tenant = ? AND target = ? AND size = ? AND start >= ? AND start < ?
          ORDER BY start, region`,
       )
       .all(query.tenant, query.target, query.size, query.from, query.to);
-    const stored = rows.map((r) => toRollup(r, c));
-    return query.size === 'minute' ? this.#history.minuteRollups(query, stored) : stored;
+    return rows.map((r) => toRollup(r, c));
   }
 
   listIncidents(tenant: string, target: string, limit: number, before?: number): Promise<Incident[]> {
@@ -647,10 +656,6 @@ class SqliteHistoryWriteSql implements HistoryWriteSql, CompactionSql {
       tail: db.prepare<[number | bigint, Uint8Array]>(
         'INSERT INTO monitor_check_block_tails (piece, data) VALUES (?, ?)',
       ),
-      minutes: db.prepare<[string, string, number, number, string]>(
-        `DELETE FROM monitor_rollups WHERE tenant = ? AND target = ? AND size = 'minute' AND start >= ? AND start < ?
-         AND region = ?`,
-      ),
       series: db.prepare<[number, number]>(
         'UPDATE monitor_series SET compacted_until = MAX(compacted_until, ?) WHERE id = ?',
       ),
@@ -729,7 +734,6 @@ class SqliteHistoryWriteSql implements HistoryWriteSql, CompactionSql {
     ).lastInsertRowid;
     for (let at = head, k = 0; at < data.length; at += BLOCK_PIECE, k++)
       r.tail.run(Number(id) * 16 + k, data.subarray(at, at + BLOCK_PIECE));
-    r.minutes.run(s.tenant, s.target, from, to, s.region);
     r.series.run(to, s.id);
     return Promise.resolve();
   }
@@ -746,9 +750,23 @@ export class SqliteCheckWriter implements CheckWriter {
   readonly #getRollup;
   readonly #putRollup;
   readonly #putCurrent;
+  /** Asked once per compaction step: prepared once, as preparing it cost as much as running it. */
+  readonly #candidates;
   constructor(db: SqliteDatabase) {
     this.#db = db;
     this.#history = new SqliteHistoryWriteSql(db);
+    this.#candidates = db.prepare<
+      [number, number, number],
+      SeriesDbRow & { oldest_hot: number | null; oldest_legacy: number | null; interim: number | null }
+    >(
+      `SELECT ${SERIES},
+         (SELECT MIN(scheduled_at) FROM monitor_hot_checks h WHERE h.series = s.id) AS oldest_hot,
+         (SELECT MIN(scheduled_at) FROM monitor_checks l
+           WHERE l.tenant = s.tenant AND l.target = s.target AND l.region = s.region) AS oldest_legacy,
+         (SELECT MIN(period_start) FROM monitor_check_blocks b
+           WHERE b.series = s.id AND b.period_end - b.period_start < ?) AS interim
+       FROM monitor_series s WHERE s.id > ? ORDER BY s.id LIMIT ?`,
+    );
     this.#putCurrent = db.prepare(
       `INSERT INTO monitor_current (tenant, target, at, region, state, body) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (tenant, target) DO UPDATE SET at = excluded.at, region = excluded.region,
@@ -874,31 +892,12 @@ export class SqliteCheckWriter implements CheckWriter {
     const legacy = db.prepare(
       'DELETE FROM monitor_checks WHERE tenant = ? AND target = ? AND scheduled_at < ?',
     );
-    const minutes = db.prepare(
-      "DELETE FROM monitor_rollups WHERE tenant = ? AND target = ? AND size = 'minute' AND start < ?",
-    );
-    for (const p of pairs) {
-      n += legacy.run(p.tenant, p.target, before).changes;
-      minutes.run(p.tenant, p.target, before);
-    }
+    for (const p of pairs) n += legacy.run(p.tenant, p.target, before).changes;
     return Promise.resolve(n);
   }
 
   compactionCandidates(afterId: number, limit: number, periodMs: number): Promise<CompactionCandidate[]> {
-    const rows = this.#db
-      .prepare<
-        [number, number, number],
-        SeriesDbRow & { oldest_hot: number | null; oldest_legacy: number | null; interim: number | null }
-      >(
-        `SELECT ${SERIES},
-           (SELECT MIN(scheduled_at) FROM monitor_hot_checks h WHERE h.series = s.id) AS oldest_hot,
-           (SELECT MIN(scheduled_at) FROM monitor_checks l
-             WHERE l.tenant = s.tenant AND l.target = s.target AND l.region = s.region) AS oldest_legacy,
-           (SELECT MIN(period_start) FROM monitor_check_blocks b
-             WHERE b.series = s.id AND b.period_end - b.period_start < ?) AS interim
-         FROM monitor_series s WHERE s.id > ? ORDER BY s.id LIMIT ?`,
-      )
-      .all(periodMs, afterId, limit);
+    const rows = this.#candidates.all(periodMs, afterId, limit);
     return Promise.resolve(
       rows.map((r) => ({
         series: toSeries(r, c),

@@ -31,7 +31,7 @@ export const monitorStorage: readonly TableUse[] = [
     records: 'SELECT COUNT(*) AS n FROM monitor_checks',
   },
   { table: 'monitor_series', stream: 'checks', tier: 'derived', label: 'series (target and region)' },
-  { table: 'monitor_rollups', stream: 'checks', tier: 'derived', label: 'minute, hour and day rollups' },
+  { table: 'monitor_rollups', stream: 'checks', tier: 'derived', label: 'hour and day rollups' },
   { table: 'monitor_states', stream: 'checks', tier: 'derived', label: 'incident states' },
   { table: 'monitor_incidents', stream: 'checks', tier: 'derived', label: 'incidents' },
   { table: 'monitor_targets', stream: null, tier: 'derived', label: 'targets' },

@@ -1,4 +1,3 @@
-import nodemailer from 'nodemailer';
 import { channelInvalid, flag } from '../channel-url.ts';
 import { answerText, escapeHtml, fieldLines, type Outcome, type Provider } from './provider.ts';
 
@@ -71,6 +70,10 @@ export const email: Provider<EmailConfig> = {
     `e-mail to ${c.to.join(', ')} via ${c.host}:${c.port} (${c.mode === 'tls' ? 'TLS' : c.mode === 'starttls' ? 'STARTTLS' : 'no TLS required'})`,
   secrets: (c) => (c.password ? [c.password] : []),
   async send(c, message, context) {
+    // Loaded on the first mail, not with the module: every process that reads channels (the probe
+    // reading a targets file among them) would otherwise hold nodemailer's modules, about 10 MB
+    // of RSS, without ever sending (issue 20).
+    const { default: nodemailer } = await import('nodemailer');
     const transport = nodemailer.createTransport({
       host: c.host,
       port: c.port,

@@ -32,6 +32,7 @@ import type {
   OccupancyWriter,
   OccupancyWriters,
   Period,
+  PeriodEnd,
   SensorHour,
   SpaceSettings,
   SpaceTime,
@@ -40,6 +41,7 @@ import type {
 } from './repositories.ts';
 import {
   NAMED_TABLES,
+  PERIOD_UNDER,
   ROLLUPS,
   rowValues,
   SEGMENT_COLUMNS,
@@ -589,6 +591,9 @@ export class PostgresOccupancyReader implements OccupancyReader {
     );
     return rows.map((r) => toOutbox(r, c));
   }
+  modelVersion(tenant: string) {
+    return this.count('SELECT version AS n FROM occupancy_model WHERE tenant = $1', [tenant]);
+  }
   async tenants() {
     const rows = await this.rows<{ tenant: string }>(
       'SELECT DISTINCT tenant FROM occupancy_spaces ORDER BY tenant',
@@ -622,12 +627,21 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
   async #run(sql: string, params: unknown[]): Promise<number> {
     return (await this.#sequence.query(sql, params)).rowCount ?? 0;
   }
+  /** Raises the tenant's model version: its spaces, moves, doorways, sensors or placements change. */
+  async #changed(tenant: string): Promise<void> {
+    await this.#run(
+      `INSERT INTO occupancy_model AS m (tenant, version) VALUES ($1, 1)
+       ON CONFLICT (tenant) DO UPDATE SET version = m.version + 1`,
+      [tenant],
+    );
+  }
   /** Runs a statement that changes at most one row; true when it did. */
   async #one(sql: string, params: unknown[]): Promise<boolean> {
     return (await this.#run(sql, params)) === 1;
   }
 
-  rename(kind: Named, tenant: string, id: string, name: string) {
+  async rename(kind: Named, tenant: string, id: string, name: string) {
+    await this.#changed(tenant);
     return this.#one(`UPDATE ${NAMED_TABLES[kind]} SET name = $1 WHERE tenant = $2 AND id = $3`, [
       name,
       tenant,
@@ -635,54 +649,62 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
     ]);
   }
   async delete(kind: Named, tenant: string, id: string) {
+    await this.#changed(tenant);
     if (kind === 'space') {
       await this.#run('DELETE FROM occupancy_space_moves WHERE tenant = $1 AND space = $2', [tenant, id]);
       await this.#run('DELETE FROM occupancy_corrections WHERE tenant = $1 AND space = $2', [tenant, id]);
     }
     return this.#one(`DELETE FROM ${NAMED_TABLES[kind]} WHERE tenant = $1 AND id = $2`, [tenant, id]);
   }
-  insertSpace(tenant: string, s: Space) {
+  async insertSpace(tenant: string, s: Space) {
+    await this.#changed(tenant);
     return this.#one(
       `INSERT INTO occupancy_spaces (tenant, id, name, parent, created_at, capacity, alert_after_minutes, open_hours)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
       [tenant, s.id, s.name, s.parent, s.createdAt, ...settingValues(s)],
     );
   }
-  updateSpace(tenant: string, id: string, settings: SpaceSettings) {
+  async updateSpace(tenant: string, id: string, settings: SpaceSettings) {
+    await this.#changed(tenant);
     return this.#one(
       `UPDATE occupancy_spaces SET capacity = $1, alert_after_minutes = $2, open_hours = $3 WHERE tenant = $4 AND id = $5`,
       [...settingValues(settings), tenant, id],
     );
   }
-  insertMove(tenant: string, m: SpaceMove) {
+  async insertMove(tenant: string, m: SpaceMove) {
+    await this.#changed(tenant);
     return this.#one(
       `INSERT INTO occupancy_space_moves (tenant, space, at, parent, created_at) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT DO NOTHING`,
       [tenant, m.space, m.at, m.parent, m.createdAt],
     );
   }
-  deleteMove(tenant: string, space: string, at: number) {
+  async deleteMove(tenant: string, space: string, at: number) {
+    await this.#changed(tenant);
     return this.#one('DELETE FROM occupancy_space_moves WHERE tenant = $1 AND space = $2 AND at = $3', [
       tenant,
       space,
       at,
     ]);
   }
-  insertDoorway(tenant: string, d: Doorway) {
+  async insertDoorway(tenant: string, d: Doorway) {
+    await this.#changed(tenant);
     return this.#one(
       `INSERT INTO occupancy_doorways (tenant, id, name, side_a, side_b, created_at) VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT DO NOTHING`,
       [tenant, d.id, d.name, d.a, d.b, d.createdAt],
     );
   }
-  insertSensor(tenant: string, s: Sensor) {
+  async insertSensor(tenant: string, s: Sensor) {
+    await this.#changed(tenant);
     return this.#one(
       `INSERT INTO occupancy_sensors (tenant, id, name, created_at) VALUES ($1, $2, $3, $4)
        ON CONFLICT DO NOTHING`,
       [tenant, s.id, s.name, s.createdAt],
     );
   }
-  insertPlacement(tenant: string, p: Placement) {
+  async insertPlacement(tenant: string, p: Placement) {
+    await this.#changed(tenant);
     return this.#one(
       `INSERT INTO occupancy_placements (tenant, id, sensor, doorway, positive_side, valid_from, valid_to, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
@@ -690,13 +712,15 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
     );
   }
   async updatePlacement(tenant: string, p: Placement) {
+    await this.#changed(tenant);
     await this.#run(
       `UPDATE occupancy_placements SET doorway = $1, positive_side = $2, valid_from = $3, valid_to = $4
        WHERE tenant = $5 AND id = $6`,
       [p.doorway, p.positive, p.from, p.to, tenant, p.id],
     );
   }
-  deletePlacement(tenant: string, id: string) {
+  async deletePlacement(tenant: string, id: string) {
+    await this.#changed(tenant);
     return this.#one('DELETE FROM occupancy_placements WHERE tenant = $1 AND id = $2', [tenant, id]);
   }
 
@@ -832,6 +856,36 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
     );
     const out: (MinuteRow | undefined)[] = minutes.map(() => undefined);
     for (const r of rows) out[c.int(r.n) - 1] = toMinute(r, c);
+    return out;
+  }
+  async periodEnds(
+    period: 'hour' | 'day',
+    tenant: string,
+    probes: readonly (SpaceTime & { after: number })[],
+  ): Promise<PeriodEnd[]> {
+    if (probes.length === 0) return [];
+    const { child, size } = PERIOD_UNDER[period];
+    const rows = await this.rows<unknown[]>(
+      {
+        // Each probe its own primary-key lookups (LATERAL … OFFSET 0), as in rowsIn.
+        text: `SELECT k.n, r.*, EXISTS (
+                 SELECT 1 FROM ${ROLLUPS[child].table}
+                 WHERE tenant = $1 AND space = k.space AND ${child} > k.after AND ${child} < k.at + $5) AS later
+               FROM unnest($2::text[], $3::int8[], $4::int8[]) WITH ORDINALITY AS k(space, at, after, n)
+               LEFT JOIN LATERAL (
+                 SELECT ${period}, ${SEGMENT_COLUMNS.join(', ')} FROM ${ROLLUPS[period].table}
+                 WHERE tenant = $1 AND space = k.space AND ${period} = k.at
+                 OFFSET 0) AS r ON true`,
+        rowMode: 'array',
+      },
+      [tenant, probes.map((p) => p.space), probes.map((p) => p.at), probes.map((p) => p.after), size],
+    );
+    const out = probes.map((): PeriodEnd => ({ row: undefined, later: false }));
+    for (const [n, ...rest] of rows) {
+      const later = rest.pop() === true;
+      const row = rest[0] === null ? undefined : toTimedSegment(rest as unknown as TimedSegmentRow, c)[1];
+      out[c.int(n) - 1] = { row, later };
+    }
     return out;
   }
   async putRows(

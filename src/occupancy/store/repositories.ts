@@ -22,6 +22,12 @@ export interface MinuteRow extends Segment {
   readonly lastKey: string;
 }
 
+/** An hour's or a day's stored row, and whether a row under it starts after a given time. */
+export interface PeriodEnd {
+  readonly row: Segment | undefined;
+  readonly later: boolean;
+}
+
 /**
  * The levels counts are rolled up at: UTC days and hours of minutes, minutes of deltas, and the
  * single deltas. A count folds the largest rows that fit its range, so it reads a few dozen rows
@@ -209,6 +215,11 @@ export interface OccupancyReader {
   outbox(query: { tenant: string; limit: number; before?: string | undefined }): Promise<OutboxEntry[]>;
   /** Tenants that have spaces, doorways or sensors: the ones alerts are watched for. */
   tenants(): Promise<string[]>;
+  /**
+   * The tenant's model version: raised by every writer method that changes its spaces, moves,
+   * doorways, sensors or placements, in the same transaction; 0 before the first change.
+   */
+  modelVersion(tenant: string): Promise<number>;
 }
 
 /** Writes inside a store transaction; reads through it see the transaction's own writes. */
@@ -254,6 +265,17 @@ export interface OccupancyWriter extends OccupancyReader {
   insertTransfers(tenant: string, transfers: readonly Delta[]): Promise<void>;
   /** The stored rows of these minutes, in the same order. */
   minuteRows(tenant: string, minutes: readonly SpaceTime[]): Promise<(MinuteRow | undefined)[]>;
+  /**
+   * For each of these hours (or days), in the same order: its stored row, and whether a row of the
+   * level under it (minutes, or hours) starts after `after` inside it. A sink batch whose new deltas
+   * all follow the period's old ones extends the row with them instead of composing it again from
+   * every row under it.
+   */
+  periodEnds(
+    period: 'hour' | 'day',
+    tenant: string,
+    probes: readonly (SpaceTime & { readonly after: number })[],
+  ): Promise<PeriodEnd[]>;
   /** Replaces rows of a period (a minute's with its last delta); an undefined row is deleted. */
   putRows(
     period: Period,

@@ -190,6 +190,12 @@ export const ROLLUPS = {
   day: { table: 'occupancy_days', columns: SEGMENT_COLUMNS },
 } as const;
 
+/** The level of rows under an hour and under a day, and the period's length. */
+export const PERIOD_UNDER = {
+  hour: { child: 'minute', size: 3_600_000 },
+  day: { child: 'hour', size: 86_400_000 },
+} as const;
+
 /** The space a row holds. */
 export const toSpace = (r: SpaceRow, c: Columns): Space => ({
   id: r.id,

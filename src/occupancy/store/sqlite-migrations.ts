@@ -285,4 +285,16 @@ export const sqliteMigrations: readonly Migration[] = [
       SELECT tenant, sensor, MAX(ts), MAX(received_at) FROM occupancy_events GROUP BY 1, 2;
     `,
   },
+  {
+    // Each tenant's model version, raised by every change to its spaces, moves, doorways, sensors or
+    // placements, so a sink keeps what it read of them across batches while it stays.
+    version: 20,
+    name: '020_occupancy_sink',
+    sql: `
+      CREATE TABLE occupancy_model (
+        tenant TEXT NOT NULL PRIMARY KEY,
+        version INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

@@ -29,6 +29,7 @@ import type {
   OccupancyWriter,
   OccupancyWriters,
   Period,
+  PeriodEnd,
   SensorHour,
   SpaceSettings,
   SpaceTime,
@@ -37,6 +38,7 @@ import type {
 } from './repositories.ts';
 import {
   NAMED_TABLES,
+  PERIOD_UNDER,
   ROLLUPS,
   rowValues,
   SEGMENT_COLUMNS,
@@ -536,6 +538,9 @@ export class SqliteOccupancyReader implements OccupancyReader {
     );
     return Promise.resolve(rows.map((r) => toOutbox(r, c)));
   }
+  modelVersion(tenant: string) {
+    return this.count('SELECT version AS n FROM occupancy_model WHERE tenant = ?', [tenant]);
+  }
   tenants() {
     const rows = this.rows<{ tenant: string }>(
       'SELECT DISTINCT tenant FROM occupancy_spaces ORDER BY tenant',
@@ -561,6 +566,14 @@ export class SqliteOccupancyWriter extends SqliteOccupancyReader implements Occu
 
   #run(sql: string, params: unknown[]): number {
     return this.prepared(sql).run(...params).changes;
+  }
+  /** Raises the tenant's model version: its spaces, moves, doorways, sensors or placements change. */
+  #changed(tenant: string): void {
+    this.#run(
+      `INSERT INTO occupancy_model (tenant, version) VALUES (?, 1)
+       ON CONFLICT (tenant) DO UPDATE SET version = version + 1`,
+      [tenant],
+    );
   }
   /** Runs a statement that changes at most one row; true when it did. */
   #one(sql: string, params: unknown[]): Promise<boolean> {
@@ -600,6 +613,7 @@ export class SqliteOccupancyWriter extends SqliteOccupancyReader implements Occu
   }
 
   rename(kind: Named, tenant: string, id: string, name: string) {
+    this.#changed(tenant);
     return this.#one(`UPDATE ${NAMED_TABLES[kind]} SET name = ? WHERE tenant = ? AND id = ?`, [
       name,
       tenant,
@@ -607,6 +621,7 @@ export class SqliteOccupancyWriter extends SqliteOccupancyReader implements Occu
     ]);
   }
   delete(kind: Named, tenant: string, id: string) {
+    this.#changed(tenant);
     if (kind === 'space') {
       this.#run('DELETE FROM occupancy_space_moves WHERE tenant = ? AND space = ?', [tenant, id]);
       this.#run('DELETE FROM occupancy_corrections WHERE tenant = ? AND space = ?', [tenant, id]);
@@ -614,6 +629,7 @@ export class SqliteOccupancyWriter extends SqliteOccupancyReader implements Occu
     return this.#one(`DELETE FROM ${NAMED_TABLES[kind]} WHERE tenant = ? AND id = ?`, [tenant, id]);
   }
   insertSpace(tenant: string, s: Space) {
+    this.#changed(tenant);
     return this.#one(
       `INSERT INTO occupancy_spaces (tenant, id, name, parent, created_at, capacity, alert_after_minutes, open_hours)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
@@ -621,12 +637,14 @@ export class SqliteOccupancyWriter extends SqliteOccupancyReader implements Occu
     );
   }
   updateSpace(tenant: string, id: string, settings: SpaceSettings) {
+    this.#changed(tenant);
     return this.#one(
       `UPDATE occupancy_spaces SET capacity = ?, alert_after_minutes = ?, open_hours = ? WHERE tenant = ? AND id = ?`,
       [...settingValues(settings), tenant, id],
     );
   }
   insertMove(tenant: string, m: SpaceMove) {
+    this.#changed(tenant);
     return this.#one(
       `INSERT INTO occupancy_space_moves (tenant, space, at, parent, created_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT DO NOTHING`,
@@ -634,6 +652,7 @@ export class SqliteOccupancyWriter extends SqliteOccupancyReader implements Occu
     );
   }
   deleteMove(tenant: string, space: string, at: number) {
+    this.#changed(tenant);
     return this.#one('DELETE FROM occupancy_space_moves WHERE tenant = ? AND space = ? AND at = ?', [
       tenant,
       space,
@@ -641,6 +660,7 @@ export class SqliteOccupancyWriter extends SqliteOccupancyReader implements Occu
     ]);
   }
   insertDoorway(tenant: string, d: Doorway) {
+    this.#changed(tenant);
     return this.#one(
       `INSERT INTO occupancy_doorways (tenant, id, name, side_a, side_b, created_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT DO NOTHING`,
@@ -648,12 +668,14 @@ export class SqliteOccupancyWriter extends SqliteOccupancyReader implements Occu
     );
   }
   insertSensor(tenant: string, s: Sensor) {
+    this.#changed(tenant);
     return this.#one(
       'INSERT INTO occupancy_sensors (tenant, id, name, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
       [tenant, s.id, s.name, s.createdAt],
     );
   }
   insertPlacement(tenant: string, p: Placement) {
+    this.#changed(tenant);
     return this.#one(
       `INSERT INTO occupancy_placements (tenant, id, sensor, doorway, positive_side, valid_from, valid_to, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
@@ -661,6 +683,7 @@ export class SqliteOccupancyWriter extends SqliteOccupancyReader implements Occu
     );
   }
   updatePlacement(tenant: string, p: Placement) {
+    this.#changed(tenant);
     this.#run(
       `UPDATE occupancy_placements SET doorway = ?, positive_side = ?, valid_from = ?, valid_to = ?
        WHERE tenant = ? AND id = ?`,
@@ -669,6 +692,7 @@ export class SqliteOccupancyWriter extends SqliteOccupancyReader implements Occu
     return Promise.resolve();
   }
   deletePlacement(tenant: string, id: string) {
+    this.#changed(tenant);
     return this.#one('DELETE FROM occupancy_placements WHERE tenant = ? AND id = ?', [tenant, id]);
   }
   insertEvents(tenant: string, events: readonly SensorEvent[]) {
@@ -785,6 +809,27 @@ export class SqliteOccupancyWriter extends SqliteOccupancyReader implements Occu
       minutes.map((m) => {
         const row = statement.get(tenant, m.space, m.at) as MinuteDbRow | undefined;
         return row && toMinute(row, c);
+      }),
+    );
+  }
+  periodEnds(period: 'hour' | 'day', tenant: string, probes: readonly (SpaceTime & { after: number })[]) {
+    const { child, size } = PERIOD_UNDER[period];
+    const own = this.raw(
+      `end:${period}`,
+      () => `SELECT ${period}, ${SEGMENT_COLUMNS.join(', ')} FROM ${ROLLUPS[period].table}
+           WHERE tenant = ? AND space = ? AND ${period} = ?`,
+    );
+    const later = this.prepared(
+      `SELECT 1 AS later FROM ${ROLLUPS[child].table}
+       WHERE tenant = ? AND space = ? AND ${child} > ? AND ${child} < ? LIMIT 1`,
+    );
+    return Promise.resolve(
+      probes.map((p): PeriodEnd => {
+        const row = own.get(tenant, p.space, p.at) as TimedSegmentRow | undefined;
+        return {
+          row: row && toTimedSegment(row, c)[1],
+          later: later.get(tenant, p.space, p.after, p.at + size) !== undefined,
+        };
       }),
     );
   }

@@ -1,0 +1,113 @@
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import type { NewRecord } from '../log/record.ts';
+import { MonitorMetrics } from './metrics.ts';
+import { Prober } from './prober.ts';
+import type { FromThread, ThreadSettings, ToThread } from './prober-pool.ts';
+import type { Push } from './store/repositories.ts';
+import type { Target } from './target.ts';
+
+/**
+ * One part of a ProberPool's targets: a Prober over the targets the pool gives it, spoken to in the
+ * pool's messages. A worker thread runs one (prober-thread.ts) and so does the pool's own main thread,
+ * in-process, which checks its part beside reading targets and appending checks; so the main thread is
+ * never an isolate idling beside the ones that check (issue 20). Finished checks go back in batches.
+ * Returns what handles the pool's messages.
+ */
+export function startProberPart(
+  settings: ThreadSettings,
+  send: (message: FromThread) => void,
+  logger: Logger,
+): (message: ToThread) => void {
+  let targets: Target[] = [];
+  /** Parts of a target set being handed over. */
+  let parts: Target[][] = [];
+  let outbox: NewRecord[] = [];
+  /** Checks go to the pool at most every 50 ms (one message per batch, not per check). */
+  let flush: NodeJS.Timeout | undefined;
+  const sendChecks = () => {
+    flush = undefined;
+    if (outbox.length === 0) return;
+    send({ type: 'checks', records: outbox });
+    outbox = [];
+  };
+
+  let nextAsk = 0;
+  const asked = new Map<number, (push: Push | undefined) => void>();
+  // Its own registry: the pool adds every part's figures into /metrics (see ProberPool).
+  const metrics = new MonitorMetrics(new Registry());
+  const prober = new Prober({
+    targets: () => Promise.resolve(targets),
+    emit: (record) => {
+      outbox.push(record);
+      flush ??= setTimeout(sendChecks, 50);
+    },
+    region: settings.region,
+    shard: settings.shard,
+    concurrency: settings.concurrency,
+    perHost: settings.perHost,
+    // The pool says when targets change; no timer of its own.
+    refreshMs: 2_147_483_647,
+    metrics,
+    logger,
+    drainMs: settings.drainMs,
+    probeContext: {
+      // A heartbeat's last push is in the store, which the pool's main thread holds.
+      lastPush: (tenant, target) =>
+        new Promise((resolve) => {
+          const id = nextAsk++;
+          asked.set(id, resolve);
+          send({ type: 'last-push', id, tenant, target });
+        }),
+      pingCommand: settings.pingCommand,
+    },
+  });
+
+  /** Counters and gauges the pool adds up into /metrics, once a second. */
+  const stats = setInterval(() => {
+    void (async () => {
+      const skipped: Record<string, number> = {};
+      for (const v of (await metrics.skipped.get()).values) skipped[String(v.labels.reason)] = v.value;
+      const gauge = async (g: MonitorMetrics['running']) => (await g.get()).values[0]?.value ?? 0;
+      send({
+        type: 'stats',
+        skipped,
+        running: await gauge(metrics.running),
+        waiting: await gauge(metrics.waiting),
+        targets: prober.targetCount,
+      });
+    })();
+  }, 1000);
+  stats.unref();
+
+  return (message) => {
+    switch (message.type) {
+      case 'targets-part':
+        parts.push(message.targets);
+        return;
+      case 'targets':
+        targets = parts.length === 0 ? message.targets : [...parts.flat(), ...message.targets];
+        parts = [];
+        void prober.refresh().then(() => {
+          targets = [];
+          send({ type: 'loaded', count: prober.targetCount });
+        });
+        return;
+      case 'preload':
+        prober.preload(message.targets);
+        return;
+      case 'last-push':
+        asked.get(message.id)?.(message.push);
+        asked.delete(message.id);
+        return;
+      case 'stop':
+        clearInterval(stats);
+        void prober.stop().then(() => {
+          clearTimeout(flush);
+          sendChecks();
+          send({ type: 'stopped' });
+        });
+        return;
+    }
+  };
+}
