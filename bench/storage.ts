@@ -103,9 +103,13 @@ function streamBytes(
 function blockDataBytes(file: string): number {
   const db = new Database(file, { readonly: true });
   try {
-    const row = db.prepare('SELECT SUM(length(data)) AS n FROM monitor_check_blocks').get() as {
-      n: number | null;
-    };
+    // A block's data is its row's and, since migration 22, its tail pieces'.
+    const row = db
+      .prepare(
+        `SELECT (SELECT SUM(length(data)) FROM monitor_check_blocks) +
+           (SELECT COALESCE(SUM(length(data)), 0) FROM monitor_check_block_tails) AS n`,
+      )
+      .get() as { n: number | null };
     return row.n ?? 0;
   } finally {
     db.close();
@@ -119,7 +123,7 @@ function checkBytes(dataDir: string) {
   return {
     // Rows of either format: a row per check.
     hot: (store.get('monitor_hot_checks') ?? 0) + (store.get('monitor_checks') ?? 0),
-    blocks: store.get('monitor_check_blocks') ?? 0,
+    blocks: (store.get('monitor_check_blocks') ?? 0) + (store.get('monitor_check_block_tails') ?? 0),
     // Series, incident states and incidents: per target, not per check.
     series: sumTables(store, (t) => ['monitor_series', 'monitor_states', 'monitor_incidents'].includes(t)),
     rollups: store.get('monitor_rollups') ?? 0,
@@ -145,7 +149,7 @@ function reportCompacted(label: string, b: ReturnType<typeof checkBytes>, checks
   const per = (n: number) => bytes(n / checks);
   const inBlocks = (b.blocks + b.series) / checks;
   row(`${label}: checks in blocks, all bytes at rest per check`, bytes(inBlocks), '≤ 8 B', inBlocks <= 8);
-  row(`${label}: of which the blocks table and its index`, per(b.blocks));
+  row(`${label}: of which the blocks table, its tails and its index`, per(b.blocks));
   row(`${label}: of which the blocks' data (the codec's output)`, per(b.blockData));
   row(`${label}: of which series, incident states and incidents`, per(b.series));
   row(`${label}: rollups kept per check (hour and day)`, per(b.rollups));

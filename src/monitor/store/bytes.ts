@@ -312,15 +312,36 @@ export class BitReader {
     return value + this.bits(count) * scale;
   }
 
+  /** Tops the bits at hand up to more than 24, or to all that are left. */
+  #fill(): void {
+    const buf = this.#buf;
+    while (this.#count <= 24 && this.#pos < buf.length) {
+      this.#acc |= buf[this.#pos++]! << this.#count;
+      this.#count += 8;
+    }
+  }
+
   rice(k: number, escape = RICE_ESCAPE): number {
+    // Most codes are whole in the bits at hand: the quotient is the count of ones below the lowest
+    // zero (bits past those at hand are zeros), then k bits. A bit at a time cost a call a bit.
+    if (this.#count <= 24) this.#fill();
+    const acc = this.#acc;
+    const zeros = ~acc;
+    const ones = 31 - Math.clz32(zeros & -zeros);
+    const length = ones + 1 + k;
+    if (ones >= 0 && ones < escape && length <= this.#count) {
+      this.#acc = length === 32 ? 0 : acc >>> length;
+      this.#count -= length;
+      return k > 0 ? ones * (1 << k) + ((acc >>> (ones + 1)) & ((1 << k) - 1)) : ones;
+    }
     let q = 0;
     while (q < escape && this.bits(1) === 1) q++;
     if (q === escape) return this.#wide(this.bits(6));
     return k > 0 ? q * 2 ** k + this.#wide(k) : q;
   }
 
-  /** The byte position after the last bit read. */
+  /** The byte position after the last bit read (its byte's other bits are padding). */
   end(): number {
-    return this.#pos;
+    return this.#pos - (this.#count >> 3);
   }
 }

@@ -81,6 +81,13 @@ import {
 } from './rows.ts';
 import { monitorStorage } from './storage.ts';
 
+/**
+ * The bytes of a TOAST chunk on a server of 8 KB pages: four fill a page. A block's data goes out of
+ * line in whole chunks and what is left over (the tail) stays in its row (migration 22): the last,
+ * partial chunk of each block took a quarter page's slot among whole ones.
+ */
+const TOAST_CHUNK = 1996;
+
 /** Advisory lock that serializes targets-file replacements across processes. */
 const TARGETS_LOCK = 0x62636e03;
 /**
@@ -166,7 +173,7 @@ class PostgresHistoryReadSql implements HistoryReadSql {
 
   async blocks(series: number, range: Range, limit: number): Promise<Block[]> {
     const { rows } = await this.#db.query<BlockDbRow>(
-      `SELECT period_start, period_end, checks, data FROM monitor_check_blocks
+      `SELECT period_start, period_end, checks, data || tail AS data FROM monitor_check_blocks
        WHERE series = $1 AND period_start ${range.inclusive ? '<=' : '<'} $2 AND period_end > $3
        ORDER BY period_start DESC LIMIT $4`,
       [series, finite(range.below), finite(range.from), limit],
@@ -254,7 +261,7 @@ class PostgresHistoryReadSql implements HistoryReadSql {
       `SELECT ${SERIES}, b.period_start, b.period_end, b.checks, b.data
        FROM monitor_targets t JOIN monitor_series s ON s.tenant = t.tenant AND s.target = t.id
        CROSS JOIN LATERAL (
-         SELECT period_start, period_end, checks, data FROM monitor_check_blocks WHERE series = s.id
+         SELECT period_start, period_end, checks, data || tail AS data FROM monitor_check_blocks WHERE series = s.id
          ORDER BY period_start DESC LIMIT 1
        ) b
        WHERE t.tenant = $1 AND s.compacted_until >
@@ -619,7 +626,7 @@ class PostgresHistoryWriteSql implements HistoryWriteSql, CompactionSql {
 
   async blockAt(series: number, at: number): Promise<Block | undefined> {
     const { rows } = await this.#client.query<BlockDbRow>(
-      `SELECT period_start, period_end, checks, data FROM monitor_check_blocks
+      `SELECT period_start, period_end, checks, data || tail AS data FROM monitor_check_blocks
        WHERE series = $1 AND period_start <= $2 ORDER BY period_start DESC LIMIT 1`,
       [series, finite(at)],
     );
@@ -685,7 +692,7 @@ class PostgresHistoryWriteSql implements HistoryWriteSql, CompactionSql {
 
   async blocksIn(series: number, from: number, to: number): Promise<Block[]> {
     const { rows } = await this.#client.query<BlockDbRow>(
-      `SELECT period_start, period_end, checks, data FROM monitor_check_blocks
+      `SELECT period_start, period_end, checks, data || tail AS data FROM monitor_check_blocks
        WHERE series = $1 AND period_start < $2 AND period_end > $3 ORDER BY period_start`,
       [series, finite(to), finite(from)],
     );
@@ -707,9 +714,18 @@ class PostgresHistoryWriteSql implements HistoryWriteSql, CompactionSql {
       'DELETE FROM monitor_check_blocks WHERE series = $1 AND period_start < $2 AND period_end > $3',
       [s.id, to, from],
     );
+    const data = block.data;
+    const head = data.length - (data.length % TOAST_CHUNK);
     await client.query(
-      'INSERT INTO monitor_check_blocks (series, period_start, period_end, checks, data) VALUES ($1, $2, $3, $4, $5)',
-      [s.id, block.periodStart, block.periodEnd, block.checks, Buffer.from(block.data)],
+      'INSERT INTO monitor_check_blocks (series, period_start, period_end, checks, data, tail) VALUES ($1, $2, $3, $4, $5, $6)',
+      [
+        s.id,
+        block.periodStart,
+        block.periodEnd,
+        block.checks,
+        Buffer.from(data.subarray(0, head)),
+        Buffer.from(data.subarray(head)),
+      ],
     );
     await client.query(
       'UPDATE monitor_series SET compacted_until = greatest(compacted_until, $1) WHERE id = $2',

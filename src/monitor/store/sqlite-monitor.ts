@@ -113,6 +113,34 @@ function parseTimes(text: string): number[] {
   return out;
 }
 
+/**
+ * A block's data as its row and its tails hold it (migration 22): the head in the row, then each
+ * tail piece in order (keyed by the block's id × 16 + its number). Blocks written before have no
+ * tails. The bytes are concatenated as text and cast back, which keeps them as they are (a UTF-8
+ * database does not convert them).
+ */
+const BLOCK_DATA = `CAST(b.data || COALESCE((SELECT group_concat(t.data, '' ORDER BY t.piece)
+  FROM monitor_check_block_tails t WHERE t.piece BETWEEN b.id * 16 AND b.id * 16 + 15), '') AS BLOB)`;
+
+/**
+ * How a block's data is laid out in pages (4 KB). A row larger than a page keeps a part of itself in
+ * its leaf page and the rest in full overflow pages (4,092 B each); that part is 489 B plus the
+ * row's length past a multiple of 4,092, so it fell anywhere in 0.5–4 KB, and leaf pages of such
+ * parts were left about a fifth empty. The row keeps BLOCK_HEAD bytes in its leaf (with its other
+ * columns, just under SQLite's 489) plus what the tail pieces leave over, under BLOCK_PIECE; each
+ * whole piece of BLOCK_PIECE is a tail row, eight of which fill a leaf page.
+ */
+const BLOCK_HEAD = 470;
+const OVERFLOW_PAGE = 4092;
+const BLOCK_PIECE = 499;
+
+/** Where a block's data splits: its row holds [0, head), each tail piece BLOCK_PIECE from there. */
+function blockHead(length: number): number {
+  const overflow = Math.max(0, Math.floor((length - BLOCK_HEAD) / OVERFLOW_PAGE)) * OVERFLOW_PAGE;
+  const rest = length - BLOCK_HEAD - overflow;
+  return rest <= 0 ? length : length - Math.floor(rest / BLOCK_PIECE) * BLOCK_PIECE;
+}
+
 /** The SQL of check history on SQLite (hot rows, blocks, legacy rows); check-history.ts does the rest. */
 class SqliteHistoryReadSql implements HistoryReadSql {
   readonly #db: SqliteDatabase;
@@ -134,7 +162,7 @@ class SqliteHistoryReadSql implements HistoryReadSql {
     this.#hotRows = { exclusive: below('<'), inclusive: below('<=') };
     const blocks = (op: string) =>
       db.prepare<[number, number, number, number], BlockDbRow>(
-        `SELECT period_start, period_end, checks, data FROM monitor_check_blocks
+        `SELECT period_start, period_end, checks, ${BLOCK_DATA} AS data FROM monitor_check_blocks b
          WHERE series = ? AND period_start ${op} ? AND period_end > ? ORDER BY period_start DESC LIMIT ?`,
       );
     this.#blocks = { exclusive: blocks('<'), inclusive: blocks('<=') };
@@ -241,7 +269,7 @@ class SqliteHistoryReadSql implements HistoryReadSql {
   newestBlocks(tenant: string): Promise<(Block & { series: Series })[]> {
     const rows = this.#db
       .prepare<[string], SeriesDbRow & BlockDbRow>(
-        `SELECT ${SERIES}, b.period_start, b.period_end, b.checks, b.data
+        `SELECT ${SERIES}, b.period_start, b.period_end, b.checks, ${BLOCK_DATA} AS data
          FROM monitor_targets t JOIN monitor_series s ON s.tenant = t.tenant AND s.target = t.id
          JOIN monitor_check_blocks b ON b.series = s.id
            AND b.period_start = (SELECT MAX(period_start) FROM monitor_check_blocks WHERE series = s.id)
@@ -586,7 +614,7 @@ class SqliteHistoryWriteSql implements HistoryWriteSql, CompactionSql {
       'INSERT INTO monitor_hot_checks (series, scheduled_at, body) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
     );
     this.#blockAt = db.prepare<[number, number], BlockDbRow>(
-      `SELECT period_start, period_end, checks, data FROM monitor_check_blocks
+      `SELECT period_start, period_end, checks, ${BLOCK_DATA} AS data FROM monitor_check_blocks b
        WHERE series = ? AND period_start <= ? ORDER BY period_start DESC LIMIT 1`,
     );
     this.#inLegacy = db.prepare<[string, string, number, string], { n: number }>(
@@ -609,7 +637,7 @@ class SqliteHistoryWriteSql implements HistoryWriteSql, CompactionSql {
       .raw();
     this.#legacyIn = db.prepare<[string, string, string, number, number], CheckDbRow>(LEGACY_BETWEEN);
     this.#blocksIn = db.prepare<[number, number, number], BlockDbRow>(
-      `SELECT period_start, period_end, checks, data FROM monitor_check_blocks
+      `SELECT period_start, period_end, checks, ${BLOCK_DATA} AS data FROM monitor_check_blocks b
        WHERE series = ? AND period_start < ? AND period_end > ? ORDER BY period_start`,
     );
     this.#replace = {
@@ -624,6 +652,9 @@ class SqliteHistoryWriteSql implements HistoryWriteSql, CompactionSql {
       ),
       block: db.prepare<[number, number, number, number, Uint8Array]>(
         'INSERT INTO monitor_check_blocks (series, period_start, period_end, checks, data) VALUES (?, ?, ?, ?, ?)',
+      ),
+      tail: db.prepare<[number | bigint, Uint8Array]>(
+        'INSERT INTO monitor_check_block_tails (piece, data) VALUES (?, ?)',
       ),
       series: db.prepare<[number, number]>(
         'UPDATE monitor_series SET compacted_until = MAX(compacted_until, ?) WHERE id = ?',
@@ -692,7 +723,17 @@ class SqliteHistoryWriteSql implements HistoryWriteSql, CompactionSql {
     r.hot.run(s.id, from, to);
     r.legacy.run(s.tenant, s.target, from, to, s.region);
     r.blocks.run(s.id, to, from);
-    r.block.run(s.id, block.periodStart, block.periodEnd, block.checks, block.data);
+    const data = block.data;
+    const head = blockHead(data.length);
+    const id = r.block.run(
+      s.id,
+      block.periodStart,
+      block.periodEnd,
+      block.checks,
+      data.subarray(0, head),
+    ).lastInsertRowid;
+    for (let at = head, k = 0; at < data.length; at += BLOCK_PIECE, k++)
+      r.tail.run(Number(id) * 16 + k, data.subarray(at, at + BLOCK_PIECE));
     r.series.run(to, s.id);
     return Promise.resolve();
   }

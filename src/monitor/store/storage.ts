@@ -16,6 +16,13 @@ export const monitorStorage: readonly TableUse[] = [
     label: 'checks in blocks',
     records: 'SELECT SUM(checks) AS n FROM monitor_check_blocks',
   },
+  // SQLite only: what a block's row leaves over, in pieces that pack its pages.
+  {
+    table: 'monitor_check_block_tails',
+    stream: 'checks',
+    tier: 'compacted',
+    label: 'checks in blocks: the tails of their data',
+  },
   {
     table: 'monitor_checks',
     stream: 'checks',
