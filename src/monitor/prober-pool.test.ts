@@ -9,6 +9,28 @@ import { MonitorMetrics } from './metrics.ts';
 import type { Check } from './model.ts';
 import { ProberPool, threadOf } from './prober-pool.ts';
 import { parseShard } from './schedule.ts';
+import type { Target } from './target.ts';
+
+/** A pool over `targets` with the test defaults (100 in flight, 4 a host, silent); `o` overrides. */
+function testPool(
+  targets: () => readonly Target[],
+  o: Partial<ConstructorParameters<typeof ProberPool>[0]> & { threads: number },
+): ProberPool {
+  return new ProberPool({
+    targets: () => Promise.resolve([...targets()]),
+    emit: () => undefined,
+    region: 'local',
+    shard: parseShard('0/1'),
+    concurrency: 100,
+    perHost: 4,
+    refreshMs: 60_000,
+    metrics: new MonitorMetrics(new Registry()),
+    logger: pino({ level: 'silent' }),
+    probeContext: { lastPush: () => Promise.resolve(undefined), pingCommand: 'ping' },
+    logLevel: 'silent',
+    ...o,
+  });
+}
 
 test('threads split targets by host: every target of a host is in the same thread', () => {
   const hosts = ['a.example', 'b.example', 'c.example', 'd.example:8443'];
@@ -55,19 +77,11 @@ test(
     );
     const registry = new Registry();
     const checks: Check[] = [];
-    const pool = new ProberPool({
-      targets: () => Promise.resolve(targets),
+    const pool = testPool(() => targets, {
       emit: (record) => checks.push(record.body as Check),
-      region: 'local',
-      shard: parseShard('0/1'),
-      concurrency: 100,
       perHost: 1,
-      refreshMs: 60_000,
       metrics: new MonitorMetrics(registry),
-      logger: pino({ level: 'silent' }),
-      probeContext: { lastPush: () => Promise.resolve(undefined), pingCommand: 'ping' },
       threads: 2,
-      logLevel: 'silent',
     });
     await pool.start();
     try {
@@ -94,20 +108,7 @@ test('a large target set reaches the threads in parts, and a refresh replaces it
       sampleTarget(`t${i}`, { url: `http://127.0.${i % 50}.1:9/t${i}`, intervalSeconds: 86_400 }),
     );
   let set = many(5_000);
-  const pool = new ProberPool({
-    targets: () => Promise.resolve(set),
-    emit: () => undefined,
-    region: 'local',
-    shard: parseShard('0/1'),
-    concurrency: 100,
-    perHost: 4,
-    refreshMs: 60_000,
-    metrics: new MonitorMetrics(new Registry()),
-    logger: pino({ level: 'silent' }),
-    probeContext: { lastPush: () => Promise.resolve(undefined), pingCommand: 'ping' },
-    threads: 3,
-    logLevel: 'silent',
-  });
+  const pool = testPool(() => set, { threads: 3 });
   await pool.start();
   try {
     assert.equal(pool.targetCount, 5_000);
@@ -134,20 +135,10 @@ test(
     );
     let set = busy.slice(0, 2);
     const checks: Check[] = [];
-    const pool = new ProberPool({
-      targets: () => Promise.resolve(set),
+    const pool = testPool(() => set, {
       emit: (record) => checks.push(record.body as Check),
-      region: 'local',
-      shard: parseShard('0/1'),
-      concurrency: 100,
-      perHost: 4,
-      refreshMs: 60_000,
-      metrics: new MonitorMetrics(new Registry()),
-      logger: pino({ level: 'silent' }),
-      probeContext: { lastPush: () => Promise.resolve(undefined), pingCommand: 'ping' },
       threads: 2,
       checksPerThread: 4,
-      logLevel: 'silent',
     });
     await pool.start();
     try {
