@@ -956,6 +956,35 @@ export function runMonitorStoreContract(backend: MonitorStoreContractTarget): vo
       assert.equal(await project(store, [missed]), 0);
     });
 
+    it('a late check for an hour already in its hour block is stored once and merged once, then with its day', async (store) => {
+      await store.targets.create(target('a'));
+      const checks = history(T0, T0 + DAY);
+      for (let i = 0; i < checks.length; i += 1000) await project(store, checks.slice(i, i + 1000));
+      // Hours 0-2 of the day in hour blocks (their hot rows as they were), the rest hot.
+      const hours = await compact(store, T0 + 3 * HOUR);
+      assert.ok(hours.blocks > 0);
+      const before = await answers(store, T0 + DAY);
+      const stored = checks.find((c) => c.target === 'a' && c.region === 'eu' && c.scheduledAt >= T0 + HOUR)!;
+      assert.equal(await project(store, [{ ...stored, startedAt: stored.startedAt + 3 }, stored]), 0);
+      assert.deepEqual(await answers(store, T0 + DAY), before);
+      const missed = check('a', T0 + 5 * MINUTE, { durationMs: 77 });
+      assert.equal(await project(store, [missed]), 1);
+      assert.equal(await project(store, [missed]), 0);
+      const withLate = await answers(store, T0 + DAY);
+      assert.equal(
+        withLate.pages[1]!.filter((c) => c.scheduledAt === missed.scheduledAt && c.region === 'eu').length,
+        1,
+      );
+      // The next pass merges it into its hour's block, and the pass after the day all of it.
+      assert.equal((await compact(store, T0 + 3 * HOUR)).checks, 1);
+      assert.deepEqual(await answers(store, T0 + DAY), withLate);
+      assert.equal(await project(store, [missed]), 0);
+      await compact(store, T0 + 2 * DAY);
+      assert.deepEqual(await answers(store, T0 + DAY), withLate);
+      assert.equal(await project(store, [missed, stored]), 0);
+      assert.equal((await compact(store, T0 + 2 * DAY)).checks, 0);
+    });
+
     it('retention drops whole blocks, keeps a block its cutoff falls in, and deletes hot rows and minute rollups exactly', async (store) => {
       await store.targets.create(target('a'));
       const checks: CheckRow[] = [];

@@ -4,12 +4,15 @@ import fc from 'fast-check';
 import type { CheckRow } from '../model.ts';
 import { riceBits } from './bytes.ts';
 import {
+  appendBlock,
   bestRice,
   CheckColumns,
   decodeBlock,
   decodeCheck,
   encodeBlock,
   encodeCheck,
+  encodeRowBlock,
+  isRowBlock,
 } from './check-blocks.ts';
 
 const ms = 60_000;
@@ -212,6 +215,71 @@ test('a hot row gives back exactly its check, and a block made from hot rows doe
     }),
     { numRuns: 300 },
   );
+});
+
+test('a row block gives back exactly the hot rows it was made of, alone and merged with other blocks', () => {
+  fc.assert(
+    fc.property(series('eu'), fc.boolean(), (checks, fractional) => {
+      const key = { tenant: 't1', target: 'web', region: 'eu' };
+      // Times of any kind: a fraction (or -0) keeps them as doubles, whole ones as deltas.
+      if (fractional)
+        checks = checks.map((c, k) => ({ ...c, scheduledAt: k === 0 ? -0 : c.scheduledAt + 0.25 }));
+      const times = checks.map((c) => c.scheduledAt);
+      const bodies = Buffer.concat(checks.map(encodeCheck));
+      const block = encodeRowBlock(times, bodies);
+      assert.ok(isRowBlock(block));
+      assert.deepStrictEqual(decodeBlock(block).checks(key), checks);
+      assert.deepStrictEqual([...decodeBlock(block).times()], times);
+      // A period's block merges row blocks and encoded ones, in any mix.
+      const half = checks.length >> 1;
+      const merged = new CheckColumns();
+      appendBlock(
+        merged,
+        encodeRowBlock(times.slice(0, half), Buffer.concat(checks.slice(0, half).map(encodeCheck))),
+      );
+      const late = new CheckColumns();
+      for (const check of checks.slice(half)) late.push(check);
+      appendBlock(merged, encodeBlock(late));
+      const period = encodeBlock(merged.normalized());
+      assert.ok(!isRowBlock(period));
+      assert.deepStrictEqual(decodeBlock(period).checks(key), checks);
+      // A row block cut short is refused.
+      assert.throws(() => decodeBlock(block.subarray(0, block.length - 1)));
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test('a block is zstd-compressed only when it has text enough to shrink, and reads either way', () => {
+  const key = { tenant: 't1', target: 'web', region: 'eu' };
+  const zstd = (b: Uint8Array) => b[0] === 0x28 && b[1] === 0xb5 && b[2] === 0x2f && b[3] === 0xfd;
+  const check = (k: number, detail: string | null): CheckRow => ({
+    ...key,
+    slot: k,
+    scheduledAt: k * ms,
+    startedAt: k * ms + 3,
+    durationMs: 12.5 + (k % 7),
+    phases: { dnsMs: 1, connectMs: 2, tlsMs: 3, ttfbMs: 4, transferMs: 2.5 },
+    status: detail ? null : 200,
+    httpVersion: detail ? null : '1.1',
+    bytes: detail ? 0 : 42,
+    tlsExpiresAt: null,
+    patternMatched: null,
+    redirects: 0,
+    ok: !detail,
+    error: detail ? { class: 'timeout', detail } : null,
+  });
+  for (const [detail, compressed] of [
+    [null, false],
+    ['no complete answer within 10000 ms from 10.0.0.', true],
+  ] as const) {
+    const checks = Array.from({ length: 60 }, (_, k) => check(k, detail && `${detail}${k}`));
+    const columns = new CheckColumns();
+    for (const c of checks) columns.push(c);
+    const block = encodeBlock(columns);
+    assert.equal(zstd(block), compressed);
+    assert.deepStrictEqual(decodeBlock(block).checks(key), checks);
+  }
 });
 
 test('checks of several regions, shuffled and repeated, come out of their blocks once each, in time order', () => {

@@ -17,10 +17,12 @@ import {
 import type { Target, TargetSource, TargetSpec } from '../target.ts';
 import {
   CheckHistory,
-  compactRange,
+  compactRanges,
   insertChecks,
   type Block,
   type CompactionSql,
+  type CompactionStep,
+  type Replacement,
   type Compacted,
   type HistoryReadSql,
   type HistoryWriteSql,
@@ -29,7 +31,7 @@ import {
   type Range,
   type Series,
 } from './check-history.ts';
-import type { SeriesKey } from './check-blocks.ts';
+import { isRowBlock, type SeriesKey } from './check-blocks.ts';
 import type {
   CheckQuery,
   CheckWriter,
@@ -595,6 +597,7 @@ class SqliteHistoryWriteSql implements HistoryWriteSql, CompactionSql {
   readonly #inLegacy;
   // Compaction's statements, prepared once: a step runs each once, and preparing one costs about as
   // much as running it on a day of rows.
+  readonly #legacyAny;
   readonly #lockSeries;
   readonly #hotRun;
   readonly #legacyIn;
@@ -620,6 +623,7 @@ class SqliteHistoryWriteSql implements HistoryWriteSql, CompactionSql {
     this.#inLegacy = db.prepare<[string, string, number, string], { n: number }>(
       'SELECT 1 AS n FROM monitor_checks WHERE tenant = ? AND target = ? AND scheduled_at = ? AND region = ?',
     );
+    this.#legacyAny = db.prepare('SELECT 1 FROM monitor_checks LIMIT 1');
     this.#lockSeries = db.prepare<[number], SeriesDbRow>(
       `SELECT ${SERIES} FROM monitor_series s WHERE id = ?`,
     );
@@ -679,7 +683,7 @@ class SqliteHistoryWriteSql implements HistoryWriteSql, CompactionSql {
   }
 
   legacyNonEmpty(): Promise<boolean> {
-    return Promise.resolve(this.#db.prepare('SELECT 1 FROM monitor_checks LIMIT 1').get() !== undefined);
+    return Promise.resolve(this.#legacyAny.get() !== undefined);
   }
 
   inLegacy(checks: readonly CheckRow[]): Promise<Set<number>> {
@@ -698,15 +702,23 @@ class SqliteHistoryWriteSql implements HistoryWriteSql, CompactionSql {
     return Promise.resolve(inserted);
   }
 
-  lockSeries(id: number): Promise<Series | undefined> {
-    const row = this.#lockSeries.get(id);
-    return Promise.resolve(row && toSeries(row, c));
+  lockSeries(ids: readonly number[]): Promise<Series[]> {
+    const out: Series[] = [];
+    for (const id of ids) {
+      const row = this.#lockSeries.get(id);
+      if (row) out.push(toSeries(row, c));
+    }
+    return Promise.resolve(out);
   }
 
-  hotIn(series: number, from: number, to: number): Promise<HotRun> {
-    const [times, bodies] = this.#hotRun.get(series, finite(from), finite(to))!;
-    if (times === null || bodies === null) return Promise.resolve({ at: [], bodies: new Uint8Array(0) });
-    return Promise.resolve({ at: parseTimes(times), bodies });
+  hotIn(ranges: readonly CompactionStep[]): Promise<HotRun[]> {
+    return Promise.resolve(
+      ranges.map(({ series, from, to }) => {
+        const [times, bodies] = this.#hotRun.get(series, finite(from), finite(to))!;
+        if (times === null || bodies === null) return { at: [], bodies: new Uint8Array(0) };
+        return { at: parseTimes(times), bodies };
+      }),
+    );
   }
 
   legacyIn(s: SeriesKey, from: number, to: number): Promise<CheckRow[]> {
@@ -714,27 +726,33 @@ class SqliteHistoryWriteSql implements HistoryWriteSql, CompactionSql {
     return Promise.resolve(rows.map((r) => toCheck(r, c)));
   }
 
-  blocksIn(series: number, from: number, to: number): Promise<Block[]> {
-    return Promise.resolve(this.#blocksIn.all(series, finite(to), finite(from)).map(toBlock));
+  blocksIn(ranges: readonly CompactionStep[]): Promise<Block[][]> {
+    return Promise.resolve(
+      ranges.map(({ series, from, to }) => this.#blocksIn.all(series, finite(to), finite(from)).map(toBlock)),
+    );
   }
 
-  replaceRange(s: Series, from: number, to: number, block: Block): Promise<void> {
+  replaceRanges(replacements: readonly Replacement[], legacy: boolean): Promise<void> {
     const r = this.#replace;
-    r.hot.run(s.id, from, to);
-    r.legacy.run(s.tenant, s.target, from, to, s.region);
-    r.blocks.run(s.id, to, from);
-    const data = block.data;
-    const head = blockHead(data.length);
-    const id = r.block.run(
-      s.id,
-      block.periodStart,
-      block.periodEnd,
-      block.checks,
-      data.subarray(0, head),
-    ).lastInsertRowid;
-    for (let at = head, k = 0; at < data.length; at += BLOCK_PIECE, k++)
-      r.tail.run(Number(id) * 16 + k, data.subarray(at, at + BLOCK_PIECE));
-    r.series.run(to, s.id);
+    for (const { series: s, from, to, block, blocks } of replacements) {
+      r.hot.run(s.id, from, to);
+      if (legacy) r.legacy.run(s.tenant, s.target, from, to, s.region);
+      if (blocks) r.blocks.run(s.id, to, from);
+      const data = block.data;
+      // A row block lives an hour or a day, until its period's block replaces it: whole in its row
+      // (under a page, so in its leaf), without tails to write and delete.
+      const head = isRowBlock(data) ? data.length : blockHead(data.length);
+      const id = r.block.run(
+        s.id,
+        block.periodStart,
+        block.periodEnd,
+        block.checks,
+        data.subarray(0, head),
+      ).lastInsertRowid;
+      for (let at = head, k = 0; at < data.length; at += BLOCK_PIECE, k++)
+        r.tail.run(Number(id) * 16 + k, data.subarray(at, at + BLOCK_PIECE));
+      r.series.run(to, s.id);
+    }
     return Promise.resolve();
   }
 }
@@ -924,8 +942,8 @@ export class SqliteCheckWriter implements CheckWriter {
     return Promise.resolve(next);
   }
 
-  compact(series: number, from: number, to: number): Promise<Compacted | undefined> {
-    return compactRange(this.#history, series, from, to);
+  compact(steps: readonly CompactionStep[]): Promise<(Compacted | undefined)[]> {
+    return compactRanges(this.#history, steps);
   }
 
   resetDerived(): Promise<void> {
