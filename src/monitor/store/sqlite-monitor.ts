@@ -589,7 +589,6 @@ export class SqliteTargetWriter implements TargetWriter {
 
 /** The SQL of check writes and compaction on SQLite's one write connection (transactions are serial). */
 class SqliteHistoryWriteSql implements HistoryWriteSql, CompactionSql {
-  readonly #db: SqliteDatabase;
   readonly #findSeries;
   readonly #makeSeries;
   readonly #insertHot;
@@ -605,7 +604,6 @@ class SqliteHistoryWriteSql implements HistoryWriteSql, CompactionSql {
   readonly #replace;
 
   constructor(db: SqliteDatabase) {
-    this.#db = db;
     this.#findSeries = db.prepare<[string, string, string], SeriesDbRow>(
       `SELECT ${SERIES} FROM monitor_series s WHERE tenant = ? AND target = ? AND region = ?`,
     );
