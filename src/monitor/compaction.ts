@@ -40,7 +40,7 @@ export class CompactionMetrics {
     });
     this.steps = new Histogram({
       name: 'beacon_compaction_step_seconds',
-      help: 'Time one compaction transaction (steps of one series and one range each, up to a budget of a few ms) held the store.',
+      help: 'Time one compaction transaction (a batch of steps of one series and one range each, sized to a budget of a few ms) held the store.',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers,
     });
@@ -94,6 +94,13 @@ const PAGE = 500;
 /** How long one transaction of compaction steps may hold the store before it commits (ms). */
 const STEP_BUDGET_MS = 4;
 
+/**
+ * The longest period whose hour blocks keep their hot rows as they were (row blocks, about 32 B a
+ * check against an encoded block's 8): a day of them at most. A longer period's hour blocks are
+ * encoded, as each is re-encoded with its period anyway.
+ */
+const ROW_BLOCK_PERIOD_MS = 24 * HOUR;
+
 /** Steps in the first batch of a kind, before its cost is known; and the most in one. */
 const FIRST_BATCH = 1;
 const MAX_BATCH = 256;
@@ -114,8 +121,8 @@ interface Work {
  * - a **period** (a day by default) that ended before the horizon becomes one block: its hot rows,
  *   rows from before blocks, hour blocks and late rows merged;
  * - an **hour** of a period still open that ended before the horizon becomes an hour block, so hot
- *   rows stay about an hour. An hour block of hot rows alone keeps them as they were (a row block):
- *   its checks are encoded once, with the rest of their period.
+ *   rows stay about an hour. An hour block of hot rows alone, in a period of at most a day, keeps
+ *   them as they were (a row block): its checks are encoded once, with the rest of their period.
  *
  * A check that arrives for a compacted range later (a redundant prober, a spool drained late) waits
  * in a hot row until the next pass merges it into the block.
@@ -172,7 +179,7 @@ export class Compactor {
               series: w.candidate.series.id,
               from: w.from,
               to: w.to,
-              interim: w.kind === 'hour',
+              interim: w.kind === 'hour' && this.#o.periodMs <= ROW_BLOCK_PERIOD_MS,
             })),
           );
           done.forEach((d, i) => {
