@@ -8,8 +8,6 @@ import type {
   TargetRef,
 } from './store/repositories.ts';
 
-const HOUR = 3_600_000;
-
 /** Compaction's Prometheus metrics. */
 export class CompactionMetrics {
   readonly checks: Counter;
@@ -29,7 +27,7 @@ export class CompactionMetrics {
     });
     this.blocks = new Counter({
       name: 'beacon_compaction_blocks_total',
-      help: 'Blocks written: `hour` for an hour of a period still open, `period` for a closed period.',
+      help: 'Blocks written, by kind: `period` for a closed period (the only kind written now; `hour`, an hour of a period still open, was written by earlier versions).',
       labelNames: ['kind'] as const,
       registers,
     });
@@ -52,7 +50,7 @@ export class CompactionMetrics {
     });
     this.pending = new Gauge({
       name: 'beacon_compaction_pending_series',
-      help: 'Series with work left when the last pass looked at them: rows or hour blocks past the horizon.',
+      help: 'Series with work left when the last pass looked at them: rows or hour blocks of periods that ended before the horizon.',
       registers,
     });
     this.lastPass = new Gauge({
@@ -94,14 +92,7 @@ const PAGE = 500;
 /** How long one transaction of compaction steps may hold the store before it commits (ms). */
 const STEP_BUDGET_MS = 4;
 
-/**
- * The longest period whose hour blocks keep their hot rows as they were (row blocks, about 32 B a
- * check against an encoded block's 8): a day of them at most. A longer period's hour blocks are
- * encoded, as each is re-encoded with its period anyway.
- */
-const ROW_BLOCK_PERIOD_MS = 24 * HOUR;
-
-/** Steps in the first batch of a kind, before its cost is known; and the most in one. */
+/** Steps in the first batch, before their cost is known; and the most in one. */
 const FIRST_BATCH = 1;
 const MAX_BATCH = 256;
 
@@ -110,7 +101,6 @@ interface Work {
   readonly candidate: CompactionCandidate;
   readonly from: number;
   readonly to: number;
-  readonly kind: 'hour' | 'period';
 }
 
 /**
@@ -118,11 +108,11 @@ interface Work {
  * steps of distinct series is a few statements and one transaction, sized to hold the store at most
  * a few milliseconds, so a sink waits at most that and readers (on their own connection) not at all:
  *
- * - a **period** (a day by default) that ended before the horizon becomes one block: its hot rows,
- *   rows from before blocks, hour blocks and late rows merged;
- * - an **hour** of a period still open that ended before the horizon becomes an hour block, so hot
- *   rows stay about an hour. An hour block of hot rows alone, in a period of at most a day, keeps
- *   them as they were (a row block): its checks are encoded once, with the rest of their period.
+ * a **period** (a day by default) that ended before the horizon becomes one block: its hot rows,
+ * rows from before blocks, hour blocks (which earlier versions wrote for a period still open) and
+ * late rows merged. A period still open waits in hot rows: each check is encoded once, with its
+ * period, which is what keeps compaction at the speed of the codec (an hour block encoded each
+ * check a second time, when its period closed).
  *
  * A check that arrives for a compacted range later (a redundant prober, a spool drained late) waits
  * in a hot row until the next pass merges it into the block.
@@ -134,8 +124,8 @@ export class Compactor {
   #closed = false;
   /** Every target with rows from before blocks has its series (legacy rows never appear anew). */
   #adopted = false;
-  /** What a step of each kind took lately (ms): how many the next batch of that kind takes. */
-  readonly #stepMs = new Map<'hour' | 'period', number>();
+  /** What a step took lately (ms): how many the next batch takes. */
+  #stepMs: number | undefined;
 
   constructor(options: CompactorOptions) {
     this.#o = options;
@@ -161,17 +151,12 @@ export class Compactor {
       series += page.length;
       // Series with work, in id order; a series whose step is done is asked again (one statement for
       // the batch) and goes back at the end while it has more.
-      let queue: Work[] = page.flatMap((c) => this.#work(c, horizon) ?? []);
+      const queue: Work[] = page.flatMap((c) => this.#work(c, horizon) ?? []);
       while (queue.length > 0 && !this.#closed) {
-        const kind = queue[0]!.kind;
-        const estimate = this.#stepMs.get(kind);
+        const estimate = this.#stepMs;
         const size =
           estimate === undefined ? FIRST_BATCH : Math.floor(STEP_BUDGET_MS / Math.max(estimate, 1e-3));
-        const batch: Work[] = [];
-        const rest: Work[] = [];
-        for (const w of queue)
-          (w.kind === kind && batch.length < Math.min(MAX_BATCH, Math.max(1, size)) ? batch : rest).push(w);
-        queue = rest;
+        const batch = queue.splice(0, Math.min(MAX_BATCH, Math.max(1, size)));
         const started = performance.now();
         const next = await store.transaction(async (tx) => {
           const done = await tx.checks.compact(
@@ -179,16 +164,15 @@ export class Compactor {
               series: w.candidate.series.id,
               from: w.from,
               to: w.to,
-              interim: w.kind === 'hour' && this.#o.periodMs <= ROW_BLOCK_PERIOD_MS,
             })),
           );
-          done.forEach((d, i) => {
+          done.forEach((d) => {
             if (!d) return;
             checks += d.moved;
             blocks += 1;
             bytes += d.bytes;
             metrics?.checks.inc(d.moved);
-            metrics?.blocks.inc({ kind: batch[i]!.kind });
+            metrics?.blocks.inc({ kind: 'period' });
             metrics?.bytes.inc(d.bytes);
           });
           // The batch's series again, to find their next range (its ids are a span of the page), if
@@ -219,7 +203,7 @@ export class Compactor {
           });
         });
         const took = performance.now() - started;
-        this.#stepMs.set(kind, took / batch.length);
+        this.#stepMs = took / batch.length;
         metrics?.steps.observe(took / 1000);
         onProgress?.({ series, of, checks, blocks });
         queue.push(...next);
@@ -233,35 +217,30 @@ export class Compactor {
     return { series, checks, blocks, bytes };
   }
 
-  /** The earliest end of a range that starts at `t` or later (#next's ranges): the hour or period it is in. */
+  /** The earliest end of a range that starts at `t` or later (#next's ranges): the period it is in. */
   #endAfter(t: number): number {
     const periodMs = this.#o.periodMs;
-    return Math.min(Math.floor(t / HOUR) * HOUR + HOUR, Math.floor(t / periodMs) * periodMs + periodMs);
+    return Math.floor(t / periodMs) * periodMs + periodMs;
   }
 
   /** The next step of a series before `horizon`, or undefined. */
   #work(candidate: CompactionCandidate, horizon: number): Work | undefined {
     const range = this.#next(candidate, horizon);
-    return range && { candidate, from: range[0], to: range[1], kind: range[2] };
+    return range && { candidate, from: range[0], to: range[1] };
   }
 
-  /** The next range of a series to compact before `horizon`, oldest first, or undefined. */
-  #next(
-    c: CompactionCandidate,
-    horizon: number,
-  ): [from: number, to: number, kind: 'hour' | 'period'] | undefined {
+  /**
+   * The next period of a series to compact, oldest first, or undefined when its oldest row or short
+   * block is in a period that has not ended before `horizon` (that period stays hot until it has).
+   */
+  #next(c: CompactionCandidate, horizon: number): [from: number, to: number] | undefined {
     const periodMs = this.#o.periodMs;
     const periodOf = (t: number) => Math.floor(t / periodMs) * periodMs;
     const starts = [c.oldestRow, c.interimStart].filter((t): t is number => t !== null);
     if (starts.length === 0) return undefined;
     const t = Math.min(...starts);
     const period = periodOf(t);
-    if (period + periodMs <= horizon) return [period, period + periodMs, 'period'];
-    // The period is still open: only rows of hours that ended (hour blocks wait for their period).
-    if (c.oldestRow === null) return undefined;
-    const hour = Math.max(period, Math.floor(c.oldestRow / HOUR) * HOUR);
-    const end = Math.min(hour + HOUR, period + periodMs);
-    return end <= horizon ? [hour, end, 'hour'] : undefined;
+    return period + periodMs <= horizon ? [period, period + periodMs] : undefined;
   }
 
   /** Makes the series of targets that still have rows from before blocks, a target per transaction. */

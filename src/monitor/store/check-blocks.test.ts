@@ -4,15 +4,12 @@ import fc from 'fast-check';
 import type { CheckRow } from '../model.ts';
 import { riceBits } from './bytes.ts';
 import {
-  appendBlock,
   bestRice,
   CheckColumns,
   decodeBlock,
   decodeCheck,
   encodeBlock,
   encodeCheck,
-  encodeRowBlock,
-  isRowBlock,
 } from './check-blocks.ts';
 
 const ms = 60_000;
@@ -214,39 +211,6 @@ test('a hot row gives back exactly its check, and a block made from hot rows doe
       );
     }),
     { numRuns: 300 },
-  );
-});
-
-test('a row block gives back exactly the hot rows it was made of, alone and merged with other blocks', () => {
-  fc.assert(
-    fc.property(series('eu'), fc.boolean(), (checks, fractional) => {
-      const key = { tenant: 't1', target: 'web', region: 'eu' };
-      // Times of any kind: a fraction (or -0) keeps them as doubles, whole ones as deltas.
-      if (fractional)
-        checks = checks.map((c, k) => ({ ...c, scheduledAt: k === 0 ? -0 : c.scheduledAt + 0.25 }));
-      const times = checks.map((c) => c.scheduledAt);
-      const bodies = Buffer.concat(checks.map(encodeCheck));
-      const block = encodeRowBlock(times, bodies);
-      assert.ok(isRowBlock(block));
-      assert.deepStrictEqual(decodeBlock(block).checks(key), checks);
-      assert.deepStrictEqual([...decodeBlock(block).times()], times);
-      // A period's block merges row blocks and encoded ones, in any mix.
-      const half = checks.length >> 1;
-      const merged = new CheckColumns();
-      appendBlock(
-        merged,
-        encodeRowBlock(times.slice(0, half), Buffer.concat(checks.slice(0, half).map(encodeCheck))),
-      );
-      const late = new CheckColumns();
-      for (const check of checks.slice(half)) late.push(check);
-      appendBlock(merged, encodeBlock(late));
-      const period = encodeBlock(merged.normalized());
-      assert.ok(!isRowBlock(period));
-      assert.deepStrictEqual(decodeBlock(period).checks(key), checks);
-      // A row block cut short is refused.
-      assert.throws(() => decodeBlock(block.subarray(0, block.length - 1)));
-    }),
-    { numRuns: 200 },
   );
 });
 

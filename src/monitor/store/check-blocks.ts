@@ -21,8 +21,6 @@ import {
  *   the run), latencies as integers of 0.01 ms coded against the previous value or the column's
  *   median, whichever is shorter, small fields run-length encoded, strings dictionary-coded, and the
  *   whole zstd-compressed when it has text enough for zstd to shrink.
- * - **A row block**: an hour of a series' hot rows as they were (times and bodies), which compaction
- *   keeps until the hour's period closes and its checks are encoded into the period's block.
  *
  * Both are lossless for every check a JSON body can carry. A latency at 0.01 ms and a time at whole
  * milliseconds (what the prober makes) is coded as an integer; any other number is kept as a float64
@@ -34,8 +32,8 @@ import {
  * Formats: hot rows and blocks written before kinds and states (block format 1, hot rows without the
  * flag in the second byte's bit 7) read as they were written: any kind, state or observed they held
  * came back from their JSON extras, and still does. Blocks of formats 1 and 2 escape every Rice code
- * at a quotient of 32; format 3 chooses that point per column. Blocks written before row blocks are
- * all zstd-compressed; every block says which it is by its first byte.
+ * at a quotient of 32; format 3 chooses that point per column. Blocks written before the
+ * text threshold are all zstd-compressed; every block says which it is by its first bytes.
  */
 
 /** Latencies are integers of this many per millisecond: the prober measures to 0.01 ms. */
@@ -1044,76 +1042,8 @@ export function encodeBlock(columns: CheckColumns): Buffer {
 const isZstd = (data: Uint8Array): boolean =>
   data.length >= 4 && data[0] === 0x28 && data[1] === 0xb5 && data[2] === 0x2f && data[3] === 0xfd;
 
-/**
- * The first byte of a row block ({@link encodeRowBlock}); an encoded block is a zstd frame (first
- * byte 0x28) or its columns (first byte their format, 1–3), never 0.
- */
-const ROW_BLOCK = 0;
-/** The row block format written (after {@link ROW_BLOCK}). */
-const ROW_BLOCK_VERSION = 1;
-/** How a row block's times are written: float64 each, or a signed varint and signed varint deltas. */
-const TIMES_FLOAT = 0;
-const TIMES_DELTAS = 1;
-/** Times past this (in either sign) are written as float64: their deltas' zigzags stay safe. */
-const TIMES_INT_LIMIT = 2 ** 50;
-
-/**
- * An hour of a series as it was in its hot rows, unencoded: the times, then the bodies back to back
- * (a body's format says where it ends). Compaction writes these for an hour of a period still open:
- * encoding 60 checks costs what encoding a day costs, a zstd context alone about 30 µs (node:zlib
- * makes one per call), and the hour is encoded with the rest of its period when that closes. `at`
- * must be in order, one body per time.
- */
-export function encodeRowBlock(at: ArrayLike<number>, bodies: Uint8Array): Uint8Array {
-  const n = at.length;
-  const w = new ByteWriter(bodies.length + n * 3 + 16);
-  w.byte(ROW_BLOCK);
-  w.varint(ROW_BLOCK_VERSION);
-  w.varint(n);
-  let integers = true;
-  for (let k = 0; k < n && integers; k++)
-    integers = Number.isInteger(at[k]) && Math.abs(at[k]!) < TIMES_INT_LIMIT && !Object.is(at[k], -0);
-  w.byte(integers ? TIMES_DELTAS : TIMES_FLOAT);
-  for (let k = 0, previous = 0; k < n; k++) {
-    const t = at[k]!;
-    if (integers) w.signed(t - previous);
-    else w.float(t);
-    previous = t;
-  }
-  w.bytes(bodies);
-  return w.finish();
-}
-
-/** True when `data` is a row block ({@link encodeRowBlock}), not an encoded one. */
-export const isRowBlock = (data: Uint8Array): boolean => data.length > 0 && data[0] === ROW_BLOCK;
-
-/** Adds the checks of a block of either format to `columns` (as {@link CheckColumns.append}). */
-export function appendBlock(columns: CheckColumns, data: Uint8Array): void {
-  if (!isRowBlock(data)) {
-    columns.append(decodeBlock(data));
-    return;
-  }
-  const r = new ByteReader(data, 1);
-  const version = r.varint();
-  if (version !== ROW_BLOCK_VERSION)
-    throw new RangeError(`row block format ${version} is not one this Beacon reads`);
-  const n = r.varint();
-  const mode = r.byte();
-  if (mode !== TIMES_FLOAT && mode !== TIMES_DELTAS)
-    throw new RangeError(`a row block has an unknown time mode ${mode}`);
-  const at = new Array<number>(n);
-  for (let k = 0, previous = 0; k < n; k++)
-    at[k] = previous = mode === TIMES_DELTAS ? previous + r.signed() : r.float();
-  columns.pushBodies(at, data.subarray(r.position));
-}
-
-/** The columns of a block ({@link encodeBlock}, compressed or not, or {@link encodeRowBlock}). */
+/** The columns of a block ({@link encodeBlock}, compressed or not). */
 export function decodeBlock(data: Uint8Array): CheckColumns {
-  if (isRowBlock(data)) {
-    const columns = new CheckColumns();
-    appendBlock(columns, data);
-    return columns;
-  }
   const r = new ByteReader(isZstd(data) ? zstdDecompressSync(data) : data);
   const version = r.varint();
   if (version !== BLOCK_VERSION && version !== KINDS_VERSION && version !== KINDLESS_VERSION)

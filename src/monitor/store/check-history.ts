@@ -1,14 +1,6 @@
 import { addToRollups, ROLLUP_MS } from '../rollup.ts';
 import { stateOf, type CheckRow, type Rollup } from '../model.ts';
-import {
-  appendBlock,
-  CheckColumns,
-  decodeBlock,
-  encodeBlock,
-  encodeCheck,
-  encodeRowBlock,
-  type SeriesKey,
-} from './check-blocks.ts';
+import { CheckColumns, decodeBlock, encodeBlock, encodeCheck, type SeriesKey } from './check-blocks.ts';
 import type { CheckQuery, RollupQuery } from './repositories.ts';
 
 /**
@@ -343,11 +335,6 @@ export interface CompactionStep {
   readonly series: number;
   readonly from: number;
   readonly to: number;
-  /**
-   * An hour of a period still open: when the range holds only hot rows, its block keeps them as they
-   * are ({@link encodeRowBlock}), to be encoded with the rest of its period when that closes.
-   */
-  readonly interim: boolean;
 }
 
 /** A range of a series and what replaces everything in it. */
@@ -421,7 +408,7 @@ export async function compactRanges(
   const replacements: Replacement[] = [];
   const done = new Map<number, Compacted>();
   for (let i = 0; i < ranges.length; i++) {
-    const { from, to, interim } = ranges[i]!;
+    const { from, to } = ranges[i]!;
     const s = series.get(ranges[i]!.series)!;
     const old = blocks[i]!;
     const run = hot[i]!;
@@ -429,21 +416,13 @@ export async function compactRanges(
     const whole = old.length === 1 && old[0]!.periodStart === from && old[0]!.periodEnd === to;
     const moved = run.at.length + rows.length;
     if (moved === 0 && (old.length === 0 || whole)) continue;
-    let data: Uint8Array;
-    let checks: number;
-    if (interim && old.length === 0 && rows.length === 0) {
-      // Hot rows are in time order, one per time (their key): the block keeps them as they are.
-      data = encodeRowBlock(run.at, run.bodies);
-      checks = run.at.length;
-    } else {
-      let columns = new CheckColumns(old.reduce((n, b) => n + b.checks, moved));
-      for (const block of old) appendBlock(columns, block.data);
-      columns.pushBodies(run.at, run.bodies);
-      for (const check of rows) columns.push(check);
-      columns = columns.normalized();
-      data = encodeBlock(columns);
-      checks = columns.n;
-    }
+    let columns = new CheckColumns(old.reduce((n, b) => n + b.checks, moved));
+    for (const block of old) columns.append(decodeBlock(block.data));
+    columns.pushBodies(run.at, run.bodies);
+    for (const check of rows) columns.push(check);
+    columns = columns.normalized();
+    const data = encodeBlock(columns);
+    const checks = columns.n;
     replacements.push({
       series: s,
       from,

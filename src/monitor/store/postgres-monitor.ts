@@ -971,7 +971,8 @@ export class PostgresCheckWriter implements CheckWriter {
          (SELECT min(scheduled_at) FROM monitor_hot_checks h WHERE h.series = s.id) AS oldest_hot,
          (SELECT ${ms('min(m.scheduled_at)')} FROM monitor_checks m WHERE ${LEGACY_SERIES_MATCH}) AS oldest_legacy,
          (SELECT min(period_start) FROM monitor_check_blocks b
-           WHERE b.series = s.id AND b.period_end - b.period_start < $1) AS interim
+           WHERE b.series = s.id AND b.period_start >= s.compacted_until - $1
+             AND b.period_end - b.period_start < $1) AS interim
        FROM monitor_series s WHERE s.id > $2 ORDER BY s.id LIMIT $3`,
       [periodMs, afterId, limit],
     );

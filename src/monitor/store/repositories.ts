@@ -174,7 +174,11 @@ export interface CheckWriter {
   deleteChecksBefore(before: number): Promise<number>;
   /**
    * Series in id order after `afterId`, with where their compaction work starts: their oldest row
-   * (hot or legacy) and their oldest block shorter than `periodMs` (an interim one).
+   * (hot or legacy) and their oldest block shorter than `periodMs` (an hour block of earlier
+   * versions) among those starting at most `periodMs` before their compacted_until: short blocks
+   * were only ever written in the period compaction had reached, and a pass reads a block or a few
+   * of a series, not its whole history. (Blocks of a shorter period, from before `periodHours` was
+   * raised, further back than that stay as they are: they read like any other.)
    */
   compactionCandidates(afterId: number, limit: number, periodMs: number): Promise<CompactionCandidate[]>;
   /**

@@ -31,7 +31,7 @@ import {
   type Range,
   type Series,
 } from './check-history.ts';
-import { isRowBlock, type SeriesKey } from './check-blocks.ts';
+import type { SeriesKey } from './check-blocks.ts';
 import type {
   CheckQuery,
   CheckWriter,
@@ -737,9 +737,7 @@ class SqliteHistoryWriteSql implements HistoryWriteSql, CompactionSql {
       if (legacy) r.legacy.run(s.tenant, s.target, from, to, s.region);
       if (blocks) r.blocks.run(s.id, to, from);
       const data = block.data;
-      // A row block lives an hour or a day, until its period's block replaces it: whole in its row
-      // (under a page, so in its leaf), without tails to write and delete.
-      const head = isRowBlock(data) ? data.length : blockHead(data.length);
+      const head = blockHead(data.length);
       const id = r.block.run(
         s.id,
         block.periodStart,
@@ -771,8 +769,11 @@ export class SqliteCheckWriter implements CheckWriter {
   constructor(db: SqliteDatabase) {
     this.#db = db;
     this.#history = new SqliteHistoryWriteSql(db);
+    // A series' short blocks (hour blocks earlier versions wrote for a period still open) are in the
+    // period its compaction reached, so only blocks from a period before compacted_until are read:
+    // an index range of a block or a few, not every block of its history on every pass.
     this.#candidates = db.prepare<
-      [number, number, number],
+      [number, number, number, number],
       SeriesDbRow & { oldest_hot: number | null; oldest_legacy: number | null; interim: number | null }
     >(
       `SELECT ${SERIES},
@@ -780,7 +781,8 @@ export class SqliteCheckWriter implements CheckWriter {
          (SELECT MIN(scheduled_at) FROM monitor_checks l
            WHERE l.tenant = s.tenant AND l.target = s.target AND l.region = s.region) AS oldest_legacy,
          (SELECT MIN(period_start) FROM monitor_check_blocks b
-           WHERE b.series = s.id AND b.period_end - b.period_start < ?) AS interim
+           WHERE b.series = s.id AND b.period_start >= s.compacted_until - ?
+             AND b.period_end - b.period_start < ?) AS interim
        FROM monitor_series s WHERE s.id > ? ORDER BY s.id LIMIT ?`,
     );
     this.#putCurrent = db.prepare(
@@ -913,7 +915,7 @@ export class SqliteCheckWriter implements CheckWriter {
   }
 
   compactionCandidates(afterId: number, limit: number, periodMs: number): Promise<CompactionCandidate[]> {
-    const rows = this.#candidates.all(periodMs, afterId, limit);
+    const rows = this.#candidates.all(periodMs, periodMs, afterId, limit);
     return Promise.resolve(
       rows.map((r) => ({
         series: toSeries(r, c),
