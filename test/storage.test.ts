@@ -63,7 +63,7 @@ test('GET /v1/storage and beacon storage show bytes per stream, hot against comp
       }
       // Two days of checks: the first in a block (as compaction leaves it), the second still hot.
       await server.store.transaction((tx) => tx.checks.insert(checks(T0, 2 * 1440)));
-      await server.store.transaction((tx) => tx.checks.compact(1, T0, T0 + DAY));
+      await server.store.transaction((tx) => tx.checks.compact([{ series: 1, from: T0, to: T0 + DAY }]));
 
       const answer = await server.request('/v1/storage');
       assert.equal(answer.status, 200);

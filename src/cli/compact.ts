@@ -11,10 +11,10 @@ import { configFrom, withConfigFlags } from './options.ts';
  */
 export function compactCommand(env: NodeJS.ProcessEnv): Command {
   return withConfigFlags(new Command('compact'))
-    .description('fold checks of ended hours and periods into compressed blocks now, with progress')
+    .description('fold checks of ended periods into compressed blocks now, with progress')
     .option(
       '--older-than <duration>',
-      'compact hours and periods that ended at least this long ago, e.g. 0, 30m, 2d (default: monitor.compaction.afterMinutes)',
+      'compact periods that ended at least this long ago, e.g. 0, 30m, 2d (default: monitor.compaction.afterMinutes)',
     )
     .action(async (options: Record<string, unknown>) => {
       const config = configFrom(options, env);

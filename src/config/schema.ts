@@ -467,14 +467,14 @@ export const ConfigSchema = Type.Object(
               maximum: 168,
               default: 24,
               description:
-                'Hours of one target’s checks in one region that make one block, counted from the epoch (24: a UTC day). Until its period ends, each hour that ended becomes an hour block of its own.',
+                'Hours of one target’s checks in one region that make one block, counted from the epoch (24: a UTC day). Until its period ends (plus `afterMinutes`), its checks stay hot rows.',
             }),
             afterMinutes: Type.Integer({
               minimum: 0,
               maximum: 1440,
               default: 10,
               description:
-                'How long after an hour or a period ends its checks are compacted. A check that arrives later still counts once: it waits in a hot row and is merged into its block at the next pass.',
+                'How long after a period ends its checks are compacted. A check that arrives later still counts once: it waits in a hot row and is merged into its block at the next pass.',
             }),
             intervalMs: Type.Integer({
               minimum: 1000,

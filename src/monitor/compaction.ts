@@ -8,8 +8,6 @@ import type {
   TargetRef,
 } from './store/repositories.ts';
 
-const HOUR = 3_600_000;
-
 /** Compaction's Prometheus metrics. */
 export class CompactionMetrics {
   readonly checks: Counter;
@@ -29,7 +27,7 @@ export class CompactionMetrics {
     });
     this.blocks = new Counter({
       name: 'beacon_compaction_blocks_total',
-      help: 'Blocks written: `hour` for an hour of a period still open, `period` for a closed period.',
+      help: 'Blocks written, by kind: `period` for a closed period (the only kind written now; `hour`, an hour of a period still open, was written by earlier versions).',
       labelNames: ['kind'] as const,
       registers,
     });
@@ -40,7 +38,7 @@ export class CompactionMetrics {
     });
     this.steps = new Histogram({
       name: 'beacon_compaction_step_seconds',
-      help: 'Time one compaction transaction (steps of one series and one range each, up to a budget of a few ms) held the store.',
+      help: 'Time one compaction transaction (a batch of steps of one series and one range each, sized to a budget of a few ms) held the store.',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers,
     });
@@ -52,7 +50,7 @@ export class CompactionMetrics {
     });
     this.pending = new Gauge({
       name: 'beacon_compaction_pending_series',
-      help: 'Series with work left when the last pass looked at them: rows or hour blocks past the horizon.',
+      help: 'Series with work left when the last pass looked at them: rows or hour blocks of periods that ended before the horizon.',
       registers,
     });
     this.lastPass = new Gauge({
@@ -94,15 +92,27 @@ const PAGE = 500;
 /** How long one transaction of compaction steps may hold the store before it commits (ms). */
 const STEP_BUDGET_MS = 4;
 
+/** Steps in the first batch, before their cost is known; and the most in one. */
+const FIRST_BATCH = 1;
+const MAX_BATCH = 256;
+
+/** A series with a step to take. */
+interface Work {
+  readonly candidate: CompactionCandidate;
+  readonly from: number;
+  readonly to: number;
+}
+
 /**
- * Folds checks into blocks in small steps of one series and one range each, run back to back in a
- * transaction of at most a few milliseconds, so a sink waits at most that and readers (on their own
- * connection) not at all:
+ * Folds checks into blocks in steps of one series and one range each, taken in batches: a batch of
+ * steps of distinct series is a few statements and one transaction, sized to hold the store at most
+ * a few milliseconds, so a sink waits at most that and readers (on their own connection) not at all:
  *
- * - a **period** (a day by default) that ended before the horizon becomes one block: its hot rows,
- *   rows from before blocks, hour blocks and late rows merged;
- * - an **hour** of a period still open that ended before the horizon becomes an hour block, so hot
- *   rows stay about an hour.
+ * a **period** (a day by default) that ended before the horizon becomes one block: its hot rows,
+ * rows from before blocks, hour blocks (which earlier versions wrote for a period still open) and
+ * late rows merged. A period still open waits in hot rows: each check is encoded once, with its
+ * period, which is what keeps compaction at the speed of the codec (an hour block encoded each
+ * check a second time, when its period closed).
  *
  * A check that arrives for a compacted range later (a redundant prober, a spool drained late) waits
  * in a hot row until the next pass merges it into the block.
@@ -114,6 +124,8 @@ export class Compactor {
   #closed = false;
   /** Every target with rows from before blocks has its series (legacy rows never appear anew). */
   #adopted = false;
+  /** What a step took lately (ms): how many the next batch takes. */
+  #stepMs: number | undefined;
 
   constructor(options: CompactorOptions) {
     this.#o = options;
@@ -121,7 +133,7 @@ export class Compactor {
 
   /**
    * One pass over every series: compacts what ended before `horizon` (epoch ms). Reports progress
-   * after each series with work.
+   * after each batch of steps.
    */
   async run(horizon: number, onProgress?: (progress: CompactionProgress) => void): Promise<CompactionResult> {
     const { store, metrics } = this.#o;
@@ -136,56 +148,65 @@ export class Compactor {
       const page = await store.transaction((tx) =>
         tx.checks.compactionCandidates(after, PAGE, this.#o.periodMs),
       );
-      // Steps run back to back in one transaction until it has held the store STEP_BUDGET_MS: a
-      // commit costs about a third of a microsecond a check, so a transaction per step (per series)
-      // cost more than the step's deletes; a sink still waits at most the budget and one step.
-      let index = 0;
-      let candidate = page[0];
-      let range = candidate && this.#next(candidate, horizon);
-      let worked = false;
-      if (candidate) series += 1;
-      /** Moves past series with nothing (more) to compact: after it, `range` is set or the page is done. */
-      const seek = () => {
-        while (candidate && !range) {
-          if (worked) onProgress?.({ series, of, checks, blocks });
-          index += 1;
-          worked = false;
-          candidate = page[index];
-          if (candidate) series += 1;
-          range = candidate && this.#next(candidate, horizon);
-        }
-      };
-      seek();
-      while (candidate && !this.#closed) {
+      series += page.length;
+      // Series with work, in id order; a series whose step is done is asked again (one statement for
+      // the batch) and goes back at the end while it has more.
+      const queue: Work[] = page.flatMap((c) => this.#work(c, horizon) ?? []);
+      while (queue.length > 0 && !this.#closed) {
+        const estimate = this.#stepMs;
+        const size =
+          estimate === undefined ? FIRST_BATCH : Math.floor(STEP_BUDGET_MS / Math.max(estimate, 1e-3));
+        const batch = queue.splice(0, Math.min(MAX_BATCH, Math.max(1, size)));
         const started = performance.now();
-        await store.transaction(async (tx) => {
-          do {
-            worked = true;
-            const [from, to, kind] = range!;
-            const done = await tx.checks.compact(candidate!.series.id, from, to);
-            const fresh = await tx.checks.compactionCandidates(candidate!.series.id - 1, 1, this.#o.periodMs);
-            if (done) {
-              checks += done.moved;
-              blocks += 1;
-              bytes += done.bytes;
-              metrics?.checks.inc(done.moved);
-              metrics?.blocks.inc({ kind });
-              metrics?.bytes.inc(done.bytes);
-            }
-            const next = fresh[0];
-            const nextRange = next && this.#next(next, horizon);
+        const next = await store.transaction(async (tx) => {
+          const done = await tx.checks.compact(
+            batch.map((w) => ({
+              series: w.candidate.series.id,
+              from: w.from,
+              to: w.to,
+            })),
+          );
+          done.forEach((d) => {
+            if (!d) return;
+            checks += d.moved;
+            blocks += 1;
+            bytes += d.bytes;
+            metrics?.checks.inc(d.moved);
+            metrics?.blocks.inc({ kind: 'period' });
+            metrics?.bytes.inc(d.bytes);
+          });
+          // The batch's series again, to find their next range (its ids are a span of the page), if
+          // one can have ended: what is left of a series starts at its step's end or later.
+          const more = batch.filter((w) => this.#endAfter(w.to) <= horizon);
+          if (more.length === 0) return [];
+          const ids = more.map((w) => w.candidate.series.id);
+          const first = Math.min(...ids);
+          const last = Math.max(...ids);
+          const span =
+            page.findIndex((c) => c.series.id === last) - page.findIndex((c) => c.series.id === first) + 1;
+          const fresh = new Map(
+            (await tx.checks.compactionCandidates(first - 1, span, this.#o.periodMs)).map((c) => [
+              c.series.id,
+              c,
+            ]),
+          );
+          return batch.flatMap((w, i) => {
+            const c = fresh.get(w.candidate.series.id);
+            const again = c && this.#work(c, horizon);
+            if (!again) return [];
             // A step that changed nothing would be offered again: stop this series for this pass.
-            if (next && !done && nextRange?.[0] === from && nextRange[1] === to) {
+            if (!done[i] && again.from === w.from && again.to === w.to) {
               pending += 1;
-              range = undefined;
-            } else {
-              if (next) candidate = next;
-              range = nextRange;
+              return [];
             }
-            seek();
-          } while (candidate && !this.#closed && performance.now() - started < STEP_BUDGET_MS);
+            return [again];
+          });
         });
-        metrics?.steps.observe((performance.now() - started) / 1000);
+        const took = performance.now() - started;
+        this.#stepMs = took / batch.length;
+        metrics?.steps.observe(took / 1000);
+        onProgress?.({ series, of, checks, blocks });
+        queue.push(...next);
       }
       if (page.length < PAGE) break;
       after = page.at(-1)!.series.id;
@@ -196,23 +217,30 @@ export class Compactor {
     return { series, checks, blocks, bytes };
   }
 
-  /** The next range of a series to compact before `horizon`, oldest first, or undefined. */
-  #next(
-    c: CompactionCandidate,
-    horizon: number,
-  ): [from: number, to: number, kind: 'hour' | 'period'] | undefined {
+  /** The earliest end of a range that starts at `t` or later (#next's ranges): the period it is in. */
+  #endAfter(t: number): number {
+    const periodMs = this.#o.periodMs;
+    return Math.floor(t / periodMs) * periodMs + periodMs;
+  }
+
+  /** The next step of a series before `horizon`, or undefined. */
+  #work(candidate: CompactionCandidate, horizon: number): Work | undefined {
+    const range = this.#next(candidate, horizon);
+    return range && { candidate, from: range[0], to: range[1] };
+  }
+
+  /**
+   * The next period of a series to compact, oldest first, or undefined when its oldest row or short
+   * block is in a period that has not ended before `horizon` (that period stays hot until it has).
+   */
+  #next(c: CompactionCandidate, horizon: number): [from: number, to: number] | undefined {
     const periodMs = this.#o.periodMs;
     const periodOf = (t: number) => Math.floor(t / periodMs) * periodMs;
     const starts = [c.oldestRow, c.interimStart].filter((t): t is number => t !== null);
     if (starts.length === 0) return undefined;
     const t = Math.min(...starts);
     const period = periodOf(t);
-    if (period + periodMs <= horizon) return [period, period + periodMs, 'period'];
-    // The period is still open: only rows of hours that ended (hour blocks wait for their period).
-    if (c.oldestRow === null) return undefined;
-    const hour = Math.max(period, Math.floor(c.oldestRow / HOUR) * HOUR);
-    const end = Math.min(hour + HOUR, period + periodMs);
-    return end <= horizon ? [hour, end, 'hour'] : undefined;
+    return period + periodMs <= horizon ? [period, period + periodMs] : undefined;
   }
 
   /** Makes the series of targets that still have rows from before blocks, a target per transaction. */

@@ -151,6 +151,23 @@ async function allChecks(
 const compact = (store: BeaconStore, horizon: number) =>
   new Compactor({ store, periodMs: DAY, logger: pino({ level: 'silent' }) }).run(horizon);
 
+/**
+ * Hour blocks as released versions wrote them for a day still open, which users' stores still hold:
+ * each hour of [from, to) of every series folded into an encoded block of its own, hour by hour.
+ * Compaction no longer writes them; it must merge them into their day, each check once.
+ */
+async function hourBlocks(store: BeaconStore, from: number, to: number): Promise<number> {
+  const candidates = await store.transaction((tx) => tx.checks.compactionCandidates(0, 1000, DAY));
+  let blocks = 0;
+  for (let hour = from; hour < to; hour += HOUR) {
+    const done = await store.transaction((tx) =>
+      tx.checks.compact(candidates.map((c) => ({ series: c.series.id, from: hour, to: hour + HOUR }))),
+    );
+    blocks += done.filter(Boolean).length;
+  }
+  return blocks;
+}
+
 /** Every answer a user can get about target `a` (and the tenant's newest checks), to compare. */
 async function answers(store: BeaconStore, to: number) {
   const range = { from: T0, to };
@@ -896,13 +913,22 @@ export function runMonitorStoreContract(backend: MonitorStoreContractTarget): vo
       const before = await answers(store, end);
       assert.equal(before.pages[0]!.length, checks.filter((c) => c.target === 'a').length);
 
-      // Day 0 ends before the horizon (a day block); day 1's first hour too (an hour block); the rest stays hot.
+      // Day 0 ends before the horizon (a day block); day 1, still open, stays hot.
       const first = await compact(store, T0 + DAY + HOUR);
       assert.ok(first.blocks >= 3, `${first.blocks} blocks`);
+      assert.equal(first.checks, checks.filter((c) => c.scheduledAt < T0 + DAY).length);
+      assert.deepEqual(await answers(store, end), before, 'after day blocks');
+      // Day 1's first hour in hour blocks, as released versions left it.
+      assert.ok((await hourBlocks(store, T0 + DAY, T0 + DAY + HOUR)) >= 3);
       assert.deepEqual(await answers(store, end), before, 'after day and hour blocks');
-      // Everything: day 1 merges its hour block and its hot rows into one day block; day 2 goes by hours.
+      // A pass while day 1 is open leaves it alone: no hour blocks, nothing merged.
+      assert.equal((await compact(store, T0 + 2 * DAY - 1)).blocks, 0);
+      // Day 1 merges its hour blocks and its hot rows into one day block; day 2, open, stays hot.
       const second = await compact(store, T0 + 2 * DAY + 2 * HOUR);
-      assert.ok(second.checks > 0);
+      assert.equal(
+        second.checks,
+        checks.filter((c) => c.scheduledAt >= T0 + DAY + HOUR && c.scheduledAt < T0 + 2 * DAY).length,
+      );
       assert.deepEqual(await answers(store, end), before, 'after every day is a block');
       // A pass with nothing to do does nothing.
       assert.deepEqual((await compact(store, T0 + 2 * DAY + 2 * HOUR)).checks, 0);
@@ -915,6 +941,7 @@ export function runMonitorStoreContract(backend: MonitorStoreContractTarget): vo
       const end = T0 + 3 * DAY;
       const before = await answers(store, end);
       await compact(store, T0 + DAY + HOUR);
+      await hourBlocks(store, T0 + DAY, T0 + DAY + HOUR);
       await backend.wholeBlocks(store);
       assert.deepEqual(await answers(store, end), before, 'blocks whole in their rows');
       // Day 1's hour block, whole in its row, merges into a day block in the layout of now.
@@ -954,6 +981,38 @@ export function runMonitorStoreContract(backend: MonitorStoreContractTarget): vo
       assert.equal((await compact(store, T0 + 2 * DAY)).checks, 1);
       assert.deepEqual(await answers(store, T0 + DAY), withLate);
       assert.equal(await project(store, [missed]), 0);
+    });
+
+    it('a late check for an hour already in an hour block of a released version is stored once and merged once, with its day', async (store) => {
+      await store.targets.create(target('a'));
+      const checks = history(T0, T0 + DAY);
+      for (let i = 0; i < checks.length; i += 1000) await project(store, checks.slice(i, i + 1000));
+      // Hours 0-2 of the day in hour blocks (as released versions wrote them), the rest hot.
+      assert.ok((await hourBlocks(store, T0, T0 + 3 * HOUR)) > 0);
+      const before = await answers(store, T0 + DAY);
+      const stored = checks.find((c) => c.target === 'a' && c.region === 'eu' && c.scheduledAt >= T0 + HOUR)!;
+      assert.equal(await project(store, [{ ...stored, startedAt: stored.startedAt + 3 }, stored]), 0);
+      assert.deepEqual(await answers(store, T0 + DAY), before);
+      const missed = check('a', T0 + 5 * MINUTE, { durationMs: 77 });
+      assert.equal(await project(store, [missed]), 1);
+      assert.equal(await project(store, [missed]), 0);
+      const withLate = await answers(store, T0 + DAY);
+      assert.equal(
+        withLate.pages[1]!.filter((c) => c.scheduledAt === missed.scheduledAt && c.region === 'eu').length,
+        1,
+      );
+      // A pass while the day is open leaves it as it is; the first after the day merges all of it.
+      assert.equal((await compact(store, T0 + 3 * HOUR)).checks, 0);
+      assert.deepEqual(await answers(store, T0 + DAY), withLate);
+      assert.equal(await project(store, [missed]), 0);
+      const day = await compact(store, T0 + 2 * DAY);
+      assert.equal(
+        day.checks,
+        checks.filter((c) => c.tenant === 't1' && c.scheduledAt >= T0 + 3 * HOUR).length + 1,
+      );
+      assert.deepEqual(await answers(store, T0 + DAY), withLate);
+      assert.equal(await project(store, [missed, stored]), 0);
+      assert.equal((await compact(store, T0 + 2 * DAY)).checks, 0);
     });
 
     it('retention drops whole blocks, keeps a block its cutoff falls in, and deletes hot rows and minute rollups exactly', async (store) => {

@@ -214,6 +214,38 @@ test('a hot row gives back exactly its check, and a block made from hot rows doe
   );
 });
 
+test('a block is zstd-compressed only when it has text enough to shrink, and reads either way', () => {
+  const key = { tenant: 't1', target: 'web', region: 'eu' };
+  const zstd = (b: Uint8Array) => b[0] === 0x28 && b[1] === 0xb5 && b[2] === 0x2f && b[3] === 0xfd;
+  const check = (k: number, detail: string | null): CheckRow => ({
+    ...key,
+    slot: k,
+    scheduledAt: k * ms,
+    startedAt: k * ms + 3,
+    durationMs: 12.5 + (k % 7),
+    phases: { dnsMs: 1, connectMs: 2, tlsMs: 3, ttfbMs: 4, transferMs: 2.5 },
+    status: detail ? null : 200,
+    httpVersion: detail ? null : '1.1',
+    bytes: detail ? 0 : 42,
+    tlsExpiresAt: null,
+    patternMatched: null,
+    redirects: 0,
+    ok: !detail,
+    error: detail ? { class: 'timeout', detail } : null,
+  });
+  for (const [detail, compressed] of [
+    [null, false],
+    ['no complete answer within 10000 ms from 10.0.0.', true],
+  ] as const) {
+    const checks = Array.from({ length: 60 }, (_, k) => check(k, detail && `${detail}${k}`));
+    const columns = new CheckColumns();
+    for (const c of checks) columns.push(c);
+    const block = encodeBlock(columns);
+    assert.equal(zstd(block), compressed);
+    assert.deepStrictEqual(decodeBlock(block).checks(key), checks);
+  }
+});
+
 test('checks of several regions, shuffled and repeated, come out of their blocks once each, in time order', () => {
   fc.assert(
     fc.property(fc.tuple(series('eu'), series('us')), fc.integer(), ([eu, us], seed) => {

@@ -20,7 +20,7 @@ import {
  *   (on-time checks make one run, so their slots cost nothing; a missed, late or extra check breaks
  *   the run), latencies as integers of 0.01 ms coded against the previous value or the column's
  *   median, whichever is shorter, small fields run-length encoded, strings dictionary-coded, and the
- *   whole zstd-compressed.
+ *   whole zstd-compressed when it has text enough for zstd to shrink.
  *
  * Both are lossless for every check a JSON body can carry. A latency at 0.01 ms and a time at whole
  * milliseconds (what the prober makes) is coded as an integer; any other number is kept as a float64
@@ -32,7 +32,8 @@ import {
  * Formats: hot rows and blocks written before kinds and states (block format 1, hot rows without the
  * flag in the second byte's bit 7) read as they were written: any kind, state or observed they held
  * came back from their JSON extras, and still does. Blocks of formats 1 and 2 escape every Rice code
- * at a quotient of 32; format 3 chooses that point per column.
+ * at a quotient of 32; format 3 chooses that point per column. Blocks written before the
+ * text threshold are all zstd-compressed; every block says which it is by its first bytes.
  */
 
 /** Latencies are integers of this many per millisecond: the prober measures to 0.01 ms. */
@@ -694,6 +695,12 @@ const KINDS_VERSION = 2;
  * rest (dictionaries, runs) and costs little at its default level.
  */
 const ZSTD_LEVEL = 3;
+/**
+ * Bytes of strings and exceptions (the part of a block zstd shrinks) from which a block is compressed;
+ * below it the block is its columns as they are, which start with their format (1–3), never with
+ * zstd's magic number. On the generated checks zstd made a day's block 10 bytes longer, not shorter.
+ */
+const ZSTD_MIN_TEXT = 256;
 
 /** Bytes a non-negative safe integer takes as a varint. */
 function varintBytes(n: number): number {
@@ -816,7 +823,39 @@ function medianOf(values: ArrayLike<number>, n: number): number {
   const step = Math.max(1, Math.floor(n / RICE_SAMPLE));
   let m = 0;
   for (let i = 0; i < n && m < RICE_SAMPLE; i += step) riceSample[m++] = values[i]!;
-  return m === 0 ? 0 : riceSample.subarray(0, m).sort()[m >> 1]!;
+  return m === 0 ? 0 : selectNth(riceSample, m, m >> 1);
+}
+
+/**
+ * The `k`-th smallest of `values[0, m)` (reordering them), what sorting them would put at `k`: a
+ * quickselect, as a typed array's sort cost more than the rest of encoding a small block.
+ */
+function selectNth(values: Float64Array, m: number, k: number): number {
+  let lo = 0;
+  let hi = m - 1;
+  while (lo < hi) {
+    // Median of three as the pivot: sorted or constant columns (times, status codes) stay linear.
+    const mid = (lo + hi) >> 1;
+    const a = values[lo]!;
+    const b = values[mid]!;
+    const c = values[hi]!;
+    const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i]! < pivot) i++;
+      while (values[j]! > pivot) j--;
+      if (i <= j) {
+        const t = values[i]!;
+        values[i++] = values[j]!;
+        values[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return values[k]!;
+  }
+  return values[k]!;
 }
 
 /** Scratch columns for {@link writeInts}, grown as blocks need: a block allocates none of its own. */
@@ -950,7 +989,8 @@ function readStrings(r: ByteReader, n: number, out: (string | null)[]): void {
 }
 
 /**
- * A closed period of one series as a block: the zstd-compressed columns of `columns`, which must be
+ * A closed period of one series as a block: the columns of `columns` (zstd-compressed when they hold
+ * text enough, {@link ZSTD_MIN_TEXT}), which must be
  * {@link CheckColumns.normalized} (scheduledAt order, one check per scheduledAt) and not empty.
  */
 export function encodeBlock(columns: CheckColumns): Buffer {
@@ -972,6 +1012,7 @@ export function encodeBlock(columns: CheckColumns): Buffer {
     }
   }
   writeRuns(w, columns.flags, n);
+  const text = w.length;
   writeStrings(w, columns.http);
   writeStrings(w, columns.errorClass);
   writeStrings(w, columns.errorDetail);
@@ -990,12 +1031,20 @@ export function encodeBlock(columns: CheckColumns): Buffer {
     w.byte(field);
     w.float(value);
   }
-  return zstdCompressSync(w.finish(), { params: { [constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL } });
+  const out = w.finish();
+  // zstd finds nothing to shrink in Rice codes and runs, and costs about 30 µs a block to set up:
+  // only a block with text enough to shrink (error details, extras) is compressed.
+  if (w.length - text < ZSTD_MIN_TEXT) return Buffer.from(out.buffer, out.byteOffset, out.length);
+  return zstdCompressSync(out, { params: { [constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL } });
 }
 
-/** The columns of a block ({@link encodeBlock}). */
+/** True when `data` is a zstd frame (its magic number, little-endian 0xFD2FB528). */
+const isZstd = (data: Uint8Array): boolean =>
+  data.length >= 4 && data[0] === 0x28 && data[1] === 0xb5 && data[2] === 0x2f && data[3] === 0xfd;
+
+/** The columns of a block ({@link encodeBlock}, compressed or not). */
 export function decodeBlock(data: Uint8Array): CheckColumns {
-  const r = new ByteReader(zstdDecompressSync(data));
+  const r = new ByteReader(isZstd(data) ? zstdDecompressSync(data) : data);
   const version = r.varint();
   if (version !== BLOCK_VERSION && version !== KINDS_VERSION && version !== KINDLESS_VERSION)
     throw new RangeError(`check block format ${version} is not one this Beacon reads`);

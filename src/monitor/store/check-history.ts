@@ -330,21 +330,40 @@ export async function insertChecks(sql: HistoryWriteSql, rows: readonly CheckRow
   return candidates.filter((_, k) => inserted.has(k)).map((c) => firsts[c.index]!);
 }
 
-/** What compaction runs on one locked series (SQL only); {@link compactRange} does the rest. */
+/** One step of compaction: a range of a series to fold into one block. */
+export interface CompactionStep {
+  readonly series: number;
+  readonly from: number;
+  readonly to: number;
+}
+
+/** A range of a series and what replaces everything in it. */
+export interface Replacement {
+  readonly series: Series;
+  readonly from: number;
+  readonly to: number;
+  readonly block: Block;
+  /** The range held blocks (they are deleted). */
+  readonly blocks: boolean;
+}
+
+/** What compaction runs on a batch of series (SQL only); {@link compactRanges} does the rest. */
 export interface CompactionSql {
-  /** The series, locked for update until the transaction ends (PostgreSQL). */
-  lockSeries(id: number): Promise<Series | undefined>;
-  /** Hot rows of a series in [from, to), oldest first. */
-  hotIn(series: number, from: number, to: number): Promise<HotRun>;
+  /** These series (distinct ids), locked for update until the transaction ends (PostgreSQL). */
+  lockSeries(ids: readonly number[]): Promise<Series[]>;
+  /** Per range, the blocks of its series overlapping it, in period order. */
+  blocksIn(ranges: readonly CompactionStep[]): Promise<Block[][]>;
+  /** Per range, the hot rows of its series in it, oldest first. */
+  hotIn(ranges: readonly CompactionStep[]): Promise<HotRun[]>;
+  /** True when the legacy table may hold rows (then each range is looked up in it). */
+  legacyNonEmpty(): Promise<boolean>;
   /** Legacy rows of a series in [from, to). */
   legacyIn(series: SeriesKey, from: number, to: number): Promise<CheckRow[]>;
-  /** Blocks of a series overlapping [from, to). */
-  blocksIn(series: number, from: number, to: number): Promise<Block[]>;
   /**
-   * Replaces everything of a series in [from, to) (hot rows, legacy rows, blocks) with one block,
-   * and moves the series' compacted_until to at least `to`.
+   * Replaces everything of each series in its range (hot rows, legacy rows when `legacy`, blocks)
+   * with one block, and moves the series' compacted_until to at least the range's end.
    */
-  replaceRange(series: Series, from: number, to: number, block: Block): Promise<void>;
+  replaceRanges(replacements: readonly Replacement[], legacy: boolean): Promise<void>;
 }
 
 /** What one compaction step did. */
@@ -357,34 +376,63 @@ export interface Compacted {
 }
 
 /**
- * Folds every check of a series in [from, to) (widened to any block it overlaps) into one block: its
- * hot rows, legacy rows and blocks. Nothing happens when the range holds nothing, or exactly one
- * block of that range.
+ * Folds every check of each step's series in its range (widened to any block it overlaps) into one
+ * block: its hot rows, legacy rows and blocks; a few statements for the whole batch, not a few per
+ * step. Nothing happens to a range that holds nothing, or exactly one block of that range (its
+ * answer is then undefined). The steps' series must be distinct.
  */
-export async function compactRange(
+export async function compactRanges(
   sql: CompactionSql,
-  id: number,
-  from: number,
-  to: number,
-): Promise<Compacted | undefined> {
-  const series = await sql.lockSeries(id);
-  if (!series) return undefined;
-  const blocks = await sql.blocksIn(id, from, to);
-  for (const b of blocks) {
-    from = Math.min(from, b.periodStart);
-    to = Math.max(to, b.periodEnd);
+  steps: readonly CompactionStep[],
+): Promise<(Compacted | undefined)[]> {
+  const out = new Array<Compacted | undefined>(steps.length).fill(undefined);
+  if (steps.length === 0) return out;
+  const series = new Map((await sql.lockSeries(steps.map((s) => s.series))).map((s) => [s.id, s]));
+  const present = steps.filter((s) => series.has(s.series));
+  // Only a series whose blocks end after a range's start can have one overlapping it: an hour after
+  // the last hour block, say, has none, and is not looked up.
+  const looked = present.filter((s) => series.get(s.series)!.compactedUntil > s.from);
+  const found = await sql.blocksIn(looked);
+  const byStep = new Map(looked.map((s, i) => [s, found[i]!]));
+  const blocks = present.map((s) => byStep.get(s) ?? []);
+  const ranges = present.map((step, i) => {
+    let { from, to } = step;
+    for (const b of blocks[i]!) {
+      from = Math.min(from, b.periodStart);
+      to = Math.max(to, b.periodEnd);
+    }
+    return { ...step, from, to };
+  });
+  const hot = await sql.hotIn(ranges);
+  const legacy = await sql.legacyNonEmpty();
+  const replacements: Replacement[] = [];
+  const done = new Map<number, Compacted>();
+  for (let i = 0; i < ranges.length; i++) {
+    const { from, to } = ranges[i]!;
+    const s = series.get(ranges[i]!.series)!;
+    const old = blocks[i]!;
+    const run = hot[i]!;
+    const rows = legacy ? await sql.legacyIn(s, from, to) : [];
+    const whole = old.length === 1 && old[0]!.periodStart === from && old[0]!.periodEnd === to;
+    const moved = run.at.length + rows.length;
+    if (moved === 0 && (old.length === 0 || whole)) continue;
+    let columns = new CheckColumns(old.reduce((n, b) => n + b.checks, moved));
+    for (const block of old) columns.append(decodeBlock(block.data));
+    columns.pushBodies(run.at, run.bodies);
+    for (const check of rows) columns.push(check);
+    columns = columns.normalized();
+    const data = encodeBlock(columns);
+    const checks = columns.n;
+    replacements.push({
+      series: s,
+      from,
+      to,
+      block: { periodStart: from, periodEnd: to, checks, data },
+      blocks: old.length > 0,
+    });
+    done.set(s.id, { checks, moved, bytes: data.length });
   }
-  const hot = await sql.hotIn(id, from, to);
-  const legacy = await sql.legacyIn(series, from, to);
-  const whole = blocks.length === 1 && blocks[0]!.periodStart === from && blocks[0]!.periodEnd === to;
-  const rows = hot.at.length + legacy.length;
-  if (rows === 0 && (blocks.length === 0 || whole)) return undefined;
-  let columns = new CheckColumns(blocks.reduce((n, b) => n + b.checks, rows));
-  for (const block of blocks) columns.append(decodeBlock(block.data));
-  columns.pushBodies(hot.at, hot.bodies);
-  for (const check of legacy) columns.push(check);
-  columns = columns.normalized();
-  const data = encodeBlock(columns);
-  await sql.replaceRange(series, from, to, { periodStart: from, periodEnd: to, checks: columns.n, data });
-  return { checks: columns.n, moved: rows, bytes: data.length };
+  await sql.replaceRanges(replacements, legacy);
+  steps.forEach((step, i) => (out[i] = done.get(step.series)));
+  return out;
 }

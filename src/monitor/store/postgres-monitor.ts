@@ -21,10 +21,12 @@ import type { Target, TargetSource, TargetSpec } from '../target.ts';
 import type { SeriesKey } from './check-blocks.ts';
 import {
   CheckHistory,
-  compactRange,
+  compactRanges,
   insertChecks,
   type Block,
   type CompactionSql,
+  type CompactionStep,
+  type Replacement,
   type Compacted,
   type HistoryReadSql,
   type HistoryWriteSql,
@@ -673,63 +675,106 @@ class PostgresHistoryWriteSql implements HistoryWriteSql, CompactionSql {
     return out;
   }
 
-  async lockSeries(id: number): Promise<Series | undefined> {
+  async lockSeries(ids: readonly number[]): Promise<Series[]> {
     const { rows } = await this.#client.query<SeriesDbRow>(
-      `SELECT ${SERIES} FROM monitor_series s WHERE id = $1 FOR UPDATE`,
-      [id],
+      `SELECT ${SERIES} FROM monitor_series s WHERE id = ANY($1::int4[]) ORDER BY id FOR UPDATE`,
+      [ids],
     );
-    return rows[0] && toSeries(rows[0], c);
+    return rows.map((r) => toSeries(r, c));
   }
 
-  async hotIn(series: number, from: number, to: number): Promise<HotRun> {
-    const rows = await hotBetween(this.#client, series, from, to);
-    return { at: rows.map((r) => r.scheduledAt), bodies: Buffer.concat(rows.map((r) => r.body)) };
+  /** Ranges as query parameters: the series, the starts and the ends. */
+  #ranges(ranges: readonly CompactionStep[]): [number[], number[], number[]] {
+    return [ranges.map((r) => r.series), ranges.map((r) => finite(r.from)), ranges.map((r) => finite(r.to))];
+  }
+
+  async hotIn(ranges: readonly CompactionStep[]): Promise<HotRun[]> {
+    const out: HotRun[] = ranges.map(() => ({ at: [], bodies: new Uint8Array(0) }));
+    if (ranges.length === 0) return out;
+    const { rows } = await this.#client.query<{ i: string; at: number[]; bodies: Buffer }>(
+      `SELECT r.i, array_agg(h.scheduled_at ORDER BY h.scheduled_at) AS at,
+         string_agg(h.body, ''::bytea ORDER BY h.scheduled_at) AS bodies
+       FROM unnest($1::int4[], $2::float8[], $3::float8[]) WITH ORDINALITY AS r (series, f, t, i)
+       JOIN monitor_hot_checks h ON h.series = r.series AND h.scheduled_at >= r.f AND h.scheduled_at < r.t
+       GROUP BY r.i`,
+      this.#ranges(ranges),
+    );
+    for (const row of rows) out[Number(row.i) - 1] = { at: row.at, bodies: row.bodies };
+    return out;
   }
 
   legacyIn(series: SeriesKey, from: number, to: number): Promise<CheckRow[]> {
     return legacyBetween(this.#client, series, from, to);
   }
 
-  async blocksIn(series: number, from: number, to: number): Promise<Block[]> {
-    const { rows } = await this.#client.query<BlockDbRow>(
-      `SELECT period_start, period_end, checks, data || tail AS data FROM monitor_check_blocks
-       WHERE series = $1 AND period_start < $2 AND period_end > $3 ORDER BY period_start`,
-      [series, finite(to), finite(from)],
+  async blocksIn(ranges: readonly CompactionStep[]): Promise<Block[][]> {
+    const out: Block[][] = ranges.map(() => []);
+    if (ranges.length === 0) return out;
+    const { rows } = await this.#client.query<BlockDbRow & { i: string }>(
+      `SELECT r.i, b.period_start, b.period_end, b.checks, b.data || b.tail AS data
+       FROM unnest($1::int4[], $2::float8[], $3::float8[]) WITH ORDINALITY AS r (series, f, t, i)
+       JOIN monitor_check_blocks b ON b.series = r.series AND b.period_start < r.t AND b.period_end > r.f
+       ORDER BY r.i, b.period_start`,
+      this.#ranges(ranges),
     );
-    return rows.map(toBlock);
+    for (const row of rows) out[Number(row.i) - 1]!.push(toBlock(row));
+    return out;
   }
 
-  async replaceRange(s: Series, from: number, to: number, block: Block): Promise<void> {
+  async replaceRanges(replacements: readonly Replacement[], legacy: boolean): Promise<void> {
+    if (replacements.length === 0) return;
     const client = this.#client;
+    const ids = replacements.map((r) => r.series.id);
+    const froms = replacements.map((r) => r.from);
+    const tos = replacements.map((r) => r.to);
+    const withBlocks = replacements.filter((r) => r.blocks);
+    // Hot rows and the blocks being merged go in one round trip (two tables: one statement).
     await client.query(
-      'DELETE FROM monitor_hot_checks WHERE series = $1 AND scheduled_at >= $2 AND scheduled_at < $3',
-      [s.id, from, to],
-    );
-    await client.query(
-      `DELETE FROM monitor_checks WHERE tenant = $1 AND target = $2 AND region = $3
-       AND scheduled_at >= ${ts('$4')} AND scheduled_at < ${ts('$5')}`,
-      [s.tenant, s.target, s.region, bound(from), bound(to)],
-    );
-    await client.query(
-      'DELETE FROM monitor_check_blocks WHERE series = $1 AND period_start < $2 AND period_end > $3',
-      [s.id, to, from],
-    );
-    const data = block.data;
-    const head = data.length - (data.length % TOAST_CHUNK);
-    await client.query(
-      'INSERT INTO monitor_check_blocks (series, period_start, period_end, checks, data, tail) VALUES ($1, $2, $3, $4, $5, $6)',
+      `WITH r AS (SELECT * FROM unnest($1::int4[], $2::float8[], $3::float8[]) AS r (series, f, t)),
+         hot AS (DELETE FROM monitor_hot_checks h USING r
+           WHERE h.series = r.series AND h.scheduled_at >= r.f AND h.scheduled_at < r.t)
+       DELETE FROM monitor_check_blocks b
+       USING unnest($4::int4[], $5::float8[], $6::float8[]) AS k (series, f, t)
+       WHERE b.series = k.series AND b.period_start < k.t AND b.period_end > k.f`,
       [
-        s.id,
-        block.periodStart,
-        block.periodEnd,
-        block.checks,
-        Buffer.from(data.subarray(0, head)),
-        Buffer.from(data.subarray(head)),
+        ids,
+        froms,
+        tos,
+        withBlocks.map((r) => r.series.id),
+        withBlocks.map((r) => r.from),
+        withBlocks.map((r) => r.to),
       ],
     );
+    if (legacy)
+      for (const { series: s, from, to } of replacements)
+        await client.query(
+          `DELETE FROM monitor_checks WHERE tenant = $1 AND target = $2 AND region = $3
+           AND scheduled_at >= ${ts('$4')} AND scheduled_at < ${ts('$5')}`,
+          [s.tenant, s.target, s.region, bound(from), bound(to)],
+        );
+    // The new blocks, and the series' compacted_until, in a second (after the blocks they replace).
+    const heads: Buffer[] = [];
+    const tails: Buffer[] = [];
+    for (const { block } of replacements) {
+      const data = block.data;
+      const head = data.length - (data.length % TOAST_CHUNK);
+      heads.push(Buffer.from(data.subarray(0, head)));
+      tails.push(Buffer.from(data.subarray(head)));
+    }
     await client.query(
-      'UPDATE monitor_series SET compacted_until = greatest(compacted_until, $1) WHERE id = $2',
-      [to, s.id],
+      `WITH blocks AS (
+         INSERT INTO monitor_check_blocks (series, period_start, period_end, checks, data, tail)
+         SELECT * FROM unnest($1::int4[], $2::float8[], $3::float8[], $4::int4[], $5::bytea[], $6::bytea[]))
+       UPDATE monitor_series s SET compacted_until = greatest(s.compacted_until, k.t)
+       FROM unnest($1::int4[], $3::float8[]) AS k (id, t) WHERE s.id = k.id`,
+      [
+        ids,
+        replacements.map((r) => r.block.periodStart),
+        replacements.map((r) => r.block.periodEnd),
+        replacements.map((r) => r.block.checks),
+        heads,
+        tails,
+      ],
     );
   }
 }
@@ -926,7 +971,8 @@ export class PostgresCheckWriter implements CheckWriter {
          (SELECT min(scheduled_at) FROM monitor_hot_checks h WHERE h.series = s.id) AS oldest_hot,
          (SELECT ${ms('min(m.scheduled_at)')} FROM monitor_checks m WHERE ${LEGACY_SERIES_MATCH}) AS oldest_legacy,
          (SELECT min(period_start) FROM monitor_check_blocks b
-           WHERE b.series = s.id AND b.period_end - b.period_start < $1) AS interim
+           WHERE b.series = s.id AND b.period_start >= s.compacted_until - $1
+             AND b.period_end - b.period_start < $1) AS interim
        FROM monitor_series s WHERE s.id > $2 ORDER BY s.id LIMIT $3`,
       [periodMs, afterId, limit],
     );
@@ -961,8 +1007,8 @@ export class PostgresCheckWriter implements CheckWriter {
     return { tenant: next.tenant, target: next.target };
   }
 
-  compact(series: number, from: number, to: number): Promise<Compacted | undefined> {
-    return compactRange(this.#history, series, from, to);
+  compact(steps: readonly CompactionStep[]): Promise<(Compacted | undefined)[]> {
+    return compactRanges(this.#history, steps);
   }
 
   async resetDerived(): Promise<void> {

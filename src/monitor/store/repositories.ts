@@ -17,7 +17,7 @@ import type {
 } from '../model.ts';
 import type { StatusPage, StatusPageSpec, StatusUpdate, UpdateCursor } from '../status-page.ts';
 import type { MonitorKind, Target, TargetSource, TargetSpec } from '../target.ts';
-import type { Compacted, Series } from './check-history.ts';
+import type { Compacted, CompactionStep, Series } from './check-history.ts';
 
 /** Keyset position in the (scheduledAt desc, region) order of a target's checks. */
 export interface CheckCursor {
@@ -174,7 +174,11 @@ export interface CheckWriter {
   deleteChecksBefore(before: number): Promise<number>;
   /**
    * Series in id order after `afterId`, with where their compaction work starts: their oldest row
-   * (hot or legacy) and their oldest block shorter than `periodMs` (an interim one).
+   * (hot or legacy) and their oldest block shorter than `periodMs` (an hour block of earlier
+   * versions) among those starting at most `periodMs` before their compacted_until: short blocks
+   * were only ever written in the period compaction had reached, and a pass reads a block or a few
+   * of a series, not its whole history. (Blocks of a shorter period, from before `periodHours` was
+   * raised, further back than that stay as they are: they read like any other.)
    */
   compactionCandidates(afterId: number, limit: number, periodMs: number): Promise<CompactionCandidate[]>;
   /**
@@ -183,8 +187,12 @@ export interface CheckWriter {
    * Cheap once the legacy table is empty.
    */
   adoptLegacy(after: TargetRef | undefined): Promise<TargetRef | undefined>;
-  /** Folds every check of a series in [from, to) into one block (check-history.ts `compactRange`). */
-  compact(series: number, from: number, to: number): Promise<Compacted | undefined>;
+  /**
+   * Folds every check of each step's series in its range into one block, a batch of distinct series
+   * in a few statements (check-history.ts `compactRanges`); answers per step, undefined where
+   * nothing changed.
+   */
+  compact(steps: readonly CompactionStep[]): Promise<(Compacted | undefined)[]>;
   /** Deletes the rollups (every size) and states of every target and the incidents: replay from the store starts from none. */
   resetDerived(): Promise<void>;
 }

@@ -17,10 +17,12 @@ import {
 import type { Target, TargetSource, TargetSpec } from '../target.ts';
 import {
   CheckHistory,
-  compactRange,
+  compactRanges,
   insertChecks,
   type Block,
   type CompactionSql,
+  type CompactionStep,
+  type Replacement,
   type Compacted,
   type HistoryReadSql,
   type HistoryWriteSql,
@@ -587,7 +589,6 @@ export class SqliteTargetWriter implements TargetWriter {
 
 /** The SQL of check writes and compaction on SQLite's one write connection (transactions are serial). */
 class SqliteHistoryWriteSql implements HistoryWriteSql, CompactionSql {
-  readonly #db: SqliteDatabase;
   readonly #findSeries;
   readonly #makeSeries;
   readonly #insertHot;
@@ -595,6 +596,7 @@ class SqliteHistoryWriteSql implements HistoryWriteSql, CompactionSql {
   readonly #inLegacy;
   // Compaction's statements, prepared once: a step runs each once, and preparing one costs about as
   // much as running it on a day of rows.
+  readonly #legacyAny;
   readonly #lockSeries;
   readonly #hotRun;
   readonly #legacyIn;
@@ -602,7 +604,6 @@ class SqliteHistoryWriteSql implements HistoryWriteSql, CompactionSql {
   readonly #replace;
 
   constructor(db: SqliteDatabase) {
-    this.#db = db;
     this.#findSeries = db.prepare<[string, string, string], SeriesDbRow>(
       `SELECT ${SERIES} FROM monitor_series s WHERE tenant = ? AND target = ? AND region = ?`,
     );
@@ -620,6 +621,7 @@ class SqliteHistoryWriteSql implements HistoryWriteSql, CompactionSql {
     this.#inLegacy = db.prepare<[string, string, number, string], { n: number }>(
       'SELECT 1 AS n FROM monitor_checks WHERE tenant = ? AND target = ? AND scheduled_at = ? AND region = ?',
     );
+    this.#legacyAny = db.prepare('SELECT 1 FROM monitor_checks LIMIT 1');
     this.#lockSeries = db.prepare<[number], SeriesDbRow>(
       `SELECT ${SERIES} FROM monitor_series s WHERE id = ?`,
     );
@@ -679,7 +681,7 @@ class SqliteHistoryWriteSql implements HistoryWriteSql, CompactionSql {
   }
 
   legacyNonEmpty(): Promise<boolean> {
-    return Promise.resolve(this.#db.prepare('SELECT 1 FROM monitor_checks LIMIT 1').get() !== undefined);
+    return Promise.resolve(this.#legacyAny.get() !== undefined);
   }
 
   inLegacy(checks: readonly CheckRow[]): Promise<Set<number>> {
@@ -698,15 +700,23 @@ class SqliteHistoryWriteSql implements HistoryWriteSql, CompactionSql {
     return Promise.resolve(inserted);
   }
 
-  lockSeries(id: number): Promise<Series | undefined> {
-    const row = this.#lockSeries.get(id);
-    return Promise.resolve(row && toSeries(row, c));
+  lockSeries(ids: readonly number[]): Promise<Series[]> {
+    const out: Series[] = [];
+    for (const id of ids) {
+      const row = this.#lockSeries.get(id);
+      if (row) out.push(toSeries(row, c));
+    }
+    return Promise.resolve(out);
   }
 
-  hotIn(series: number, from: number, to: number): Promise<HotRun> {
-    const [times, bodies] = this.#hotRun.get(series, finite(from), finite(to))!;
-    if (times === null || bodies === null) return Promise.resolve({ at: [], bodies: new Uint8Array(0) });
-    return Promise.resolve({ at: parseTimes(times), bodies });
+  hotIn(ranges: readonly CompactionStep[]): Promise<HotRun[]> {
+    return Promise.resolve(
+      ranges.map(({ series, from, to }) => {
+        const [times, bodies] = this.#hotRun.get(series, finite(from), finite(to))!;
+        if (times === null || bodies === null) return { at: [], bodies: new Uint8Array(0) };
+        return { at: parseTimes(times), bodies };
+      }),
+    );
   }
 
   legacyIn(s: SeriesKey, from: number, to: number): Promise<CheckRow[]> {
@@ -714,27 +724,31 @@ class SqliteHistoryWriteSql implements HistoryWriteSql, CompactionSql {
     return Promise.resolve(rows.map((r) => toCheck(r, c)));
   }
 
-  blocksIn(series: number, from: number, to: number): Promise<Block[]> {
-    return Promise.resolve(this.#blocksIn.all(series, finite(to), finite(from)).map(toBlock));
+  blocksIn(ranges: readonly CompactionStep[]): Promise<Block[][]> {
+    return Promise.resolve(
+      ranges.map(({ series, from, to }) => this.#blocksIn.all(series, finite(to), finite(from)).map(toBlock)),
+    );
   }
 
-  replaceRange(s: Series, from: number, to: number, block: Block): Promise<void> {
+  replaceRanges(replacements: readonly Replacement[], legacy: boolean): Promise<void> {
     const r = this.#replace;
-    r.hot.run(s.id, from, to);
-    r.legacy.run(s.tenant, s.target, from, to, s.region);
-    r.blocks.run(s.id, to, from);
-    const data = block.data;
-    const head = blockHead(data.length);
-    const id = r.block.run(
-      s.id,
-      block.periodStart,
-      block.periodEnd,
-      block.checks,
-      data.subarray(0, head),
-    ).lastInsertRowid;
-    for (let at = head, k = 0; at < data.length; at += BLOCK_PIECE, k++)
-      r.tail.run(Number(id) * 16 + k, data.subarray(at, at + BLOCK_PIECE));
-    r.series.run(to, s.id);
+    for (const { series: s, from, to, block, blocks } of replacements) {
+      r.hot.run(s.id, from, to);
+      if (legacy) r.legacy.run(s.tenant, s.target, from, to, s.region);
+      if (blocks) r.blocks.run(s.id, to, from);
+      const data = block.data;
+      const head = blockHead(data.length);
+      const id = r.block.run(
+        s.id,
+        block.periodStart,
+        block.periodEnd,
+        block.checks,
+        data.subarray(0, head),
+      ).lastInsertRowid;
+      for (let at = head, k = 0; at < data.length; at += BLOCK_PIECE, k++)
+        r.tail.run(Number(id) * 16 + k, data.subarray(at, at + BLOCK_PIECE));
+      r.series.run(to, s.id);
+    }
     return Promise.resolve();
   }
 }
@@ -755,8 +769,11 @@ export class SqliteCheckWriter implements CheckWriter {
   constructor(db: SqliteDatabase) {
     this.#db = db;
     this.#history = new SqliteHistoryWriteSql(db);
+    // A series' short blocks (hour blocks earlier versions wrote for a period still open) are in the
+    // period its compaction reached, so only blocks from a period before compacted_until are read:
+    // an index range of a block or a few, not every block of its history on every pass.
     this.#candidates = db.prepare<
-      [number, number, number],
+      [number, number, number, number],
       SeriesDbRow & { oldest_hot: number | null; oldest_legacy: number | null; interim: number | null }
     >(
       `SELECT ${SERIES},
@@ -764,7 +781,8 @@ export class SqliteCheckWriter implements CheckWriter {
          (SELECT MIN(scheduled_at) FROM monitor_checks l
            WHERE l.tenant = s.tenant AND l.target = s.target AND l.region = s.region) AS oldest_legacy,
          (SELECT MIN(period_start) FROM monitor_check_blocks b
-           WHERE b.series = s.id AND b.period_end - b.period_start < ?) AS interim
+           WHERE b.series = s.id AND b.period_start >= s.compacted_until - ?
+             AND b.period_end - b.period_start < ?) AS interim
        FROM monitor_series s WHERE s.id > ? ORDER BY s.id LIMIT ?`,
     );
     this.#putCurrent = db.prepare(
@@ -897,7 +915,7 @@ export class SqliteCheckWriter implements CheckWriter {
   }
 
   compactionCandidates(afterId: number, limit: number, periodMs: number): Promise<CompactionCandidate[]> {
-    const rows = this.#candidates.all(periodMs, afterId, limit);
+    const rows = this.#candidates.all(periodMs, periodMs, afterId, limit);
     return Promise.resolve(
       rows.map((r) => ({
         series: toSeries(r, c),
@@ -924,8 +942,8 @@ export class SqliteCheckWriter implements CheckWriter {
     return Promise.resolve(next);
   }
 
-  compact(series: number, from: number, to: number): Promise<Compacted | undefined> {
-    return compactRange(this.#history, series, from, to);
+  compact(steps: readonly CompactionStep[]): Promise<(Compacted | undefined)[]> {
+    return compactRanges(this.#history, steps);
   }
 
   resetDerived(): Promise<void> {
