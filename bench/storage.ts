@@ -285,11 +285,12 @@ async function generated(): Promise<void> {
     } finally {
       rmSync(warmDir, { recursive: true, force: true });
     }
-    // beacon start's Compactor runs a pass every monitor.compaction.intervalMs (60 s): while a day is
-    // open a pass finds nothing to do (its checks stay hot rows), and the first pass after the day
-    // (plus afterMinutes, 10) compacts it, warm, in batches, with the candidate queries, the
-    // transactions and the reclaim a pass runs. The same checks in a third store: an hour of idle
-    // passes (timed apart: beacon start runs 1,440 a day whatever the day holds), then the day's pass.
+    // beacon start's Compactor runs a pass when a day has closed (plus afterMinutes, 10), which
+    // compacts it, warm, in batches, with the candidate queries, the transactions and the reclaim a
+    // pass runs; and between those a pass every monitor.compaction.intervalMs for late checks, which
+    // finds nothing to do while the day is open (its checks stay hot rows). The same checks in a third
+    // store: 60 idle passes (timed apart, then counted as many times as a day has them), then the
+    // day's pass.
     const realDir = mkdtempSync(join(tmpdir(), 'beacon-bench-storage-real-'));
     try {
       const real = sqliteStore({ dataDir: realDir });
@@ -310,12 +311,14 @@ async function generated(): Promise<void> {
       await real.close();
       const cpuUs = (u: NodeJS.CpuUsage) => u.user + u.system;
       const realSpeed = real_ / (cpuUs(realUsed) / 1e6);
-      // 60 idle passes: a day has 1,440 of them (24 times these) over the same checks.
-      const idleCpuUs = cpuUs(idleUsed) * 24 * days;
+      // 60 idle passes: a day has DAY / intervalMs of them over the same checks.
+      const { intervalMs } = loadConfig({}).monitor.compaction;
+      const passesADay = DAY / intervalMs;
+      const idleCpuUs = (cpuUs(idleUsed) / 60) * passesADay * days;
       const idlePerCheck = idleCpuUs / checks;
       const seriesCount = checks / (1440 * days);
       note(
-        `idle passes while the day is open: ${(cpuUs(idleUsed) / 60 / 1000).toFixed(2)} ms each over ${count(Math.round(seriesCount))} series (${(cpuUs(idleUsed) / 60 / seriesCount).toFixed(2)} µs a series, with a pass's fixed cost), ${idlePerCheck.toFixed(2)} µs a check over a day of 1,440 passes`,
+        `idle passes while the day is open: ${(cpuUs(idleUsed) / 60 / 1000).toFixed(2)} ms each over ${count(Math.round(seriesCount))} series (${(cpuUs(idleUsed) / 60 / seriesCount).toFixed(2)} µs a series, with a pass's fixed cost), ${idlePerCheck.toFixed(2)} µs a check over a day of ${count(passesADay)} passes`,
       );
       row(
         'compaction speed, SQLite, as beacon start runs it: the day closes and one pass compacts it (warm, batches, candidates, transactions, reclaim)',
@@ -324,7 +327,7 @@ async function generated(): Promise<void> {
         realSpeed >= 500_000,
       );
       row(
-        `  the same with the day's 1,440 idle passes (intervalMs 60 s) counted in, at this run's ${count(targets)} targets`,
+        `  the same with the day's ${count(passesADay)} idle passes (intervalMs ${intervalMs / 60_000} min) counted in, at this run's ${count(targets)} targets`,
         `${count(real_ / ((cpuUs(realUsed) + idleCpuUs) / 1e6))} checks/s per core`,
       );
     } finally {

@@ -478,8 +478,9 @@ export const ConfigSchema = Type.Object(
             }),
             intervalMs: Type.Integer({
               minimum: 1000,
-              default: 60000,
-              description: 'How often background compaction looks for work.',
+              default: 900000,
+              description:
+                'How often background compaction looks for late checks to merge into the blocks of closed periods (they are read from hot rows until then). A period is compacted when it ends (plus `afterMinutes`) whatever this is.',
             }),
           },
           'Compaction of checks into blocks of a few bytes a check.',
