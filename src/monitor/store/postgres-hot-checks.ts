@@ -145,16 +145,26 @@ interface Planned {
   readonly start: number;
   /** Stored before this batch. */
   readonly stored: boolean;
-  /** Its checks' times, stored and added. */
+  /** How many checks it holds, stored and added. */
+  n: number;
+  /** Its checks' times, stored and added (only the added ones for a stand-in). */
   readonly times: number[];
-  /** Its stored checks' bodies back to back: read only for a row that may be folded (not full). */
+  /** Its stored checks' bodies back to back, when it is not full (for a fold). */
   readonly body: Buffer | null;
   /** The checks this batch adds to it. */
   readonly added: HotRow[];
-  last: number;
+  readonly last: number;
+  /**
+   * Set on a stand-in for the stored rows in [start, until) that are not full, before the row a
+   * batch's oldest check falls in: read only if a fold takes them.
+   */
+  readonly until?: number;
 }
 
 const hourOf = (at: number) => Math.floor(at / HOUR);
+
+/** A series' rows in start order, stand-ins replaced by the rows they stand for. */
+type Plan = Map<number, Planned[]>;
 
 /**
  * Stores the hot checks whose (series, scheduledAt) is not a hot check yet, and returns the indexes
@@ -181,38 +191,56 @@ export async function insertHotChecks(
   });
   const ids = [...bySeries.keys()];
   const oldest = ids.map((id) => Math.min(...bySeries.get(id)!.map((i) => checks[i]!.scheduledAt)));
-  // The rows that may hold one of these checks (from the one whose range holds each series' oldest
-  // on), and before it those of its hour from the last full one, whose followers a fold may take in.
-  const { rows } = await db.query<{ series: number; start: number; at: number[]; body: Buffer | null }>(
+  // The rows that may hold one of these checks: from the one whose range holds each series' oldest
+  // on (one row, for a sink keeping up). Beside each, the rows of that hour before it and after its
+  // last full one, which a fold may take in, as their first start and how many checks they hold.
+  const { rows } = await db.query<{
+    series: number;
+    start: number;
+    at: number[];
+    body: Buffer | null;
+    first: number | null;
+    n: number | null;
+  }>(
     `WITH k AS MATERIALIZED (
        SELECT u.series, ${rowHolding('u.series', 'u.oldest')} AS holding
        FROM unnest($1::int4[], $2::float8[]) AS u (series, oldest)
      ), l AS MATERIALIZED (
-       SELECT k.series, greatest(floor(k.holding / ${HOUR}) * ${HOUR}, (SELECT max(p.start)
-         FROM monitor_hot_checks p WHERE p.series = k.series AND p.start < k.holding
-           AND p.start >= floor(k.holding / ${HOUR}) * ${HOUR} AND cardinality(p.at) >= ${HOT_ROW_CHECKS})) AS lower
-       FROM k
+       SELECT k.series, k.holding, r.first, r.n FROM k
+       LEFT JOIN LATERAL (
+         SELECT min(p.start) AS first, sum(cardinality(p.at))::int4 AS n FROM monitor_hot_checks p
+         WHERE p.series = k.series AND p.start < k.holding AND p.start >= floor(k.holding / ${HOUR}) * ${HOUR}
+           AND p.start > coalesce((SELECT max(q.start) FROM monitor_hot_checks q
+             WHERE q.series = k.series AND q.start < k.holding AND q.start >= floor(k.holding / ${HOUR}) * ${HOUR}
+               AND cardinality(q.at) >= ${HOT_ROW_CHECKS}), '-Infinity')
+       ) r ON true
      )
-     SELECT h.series, h.start, h.at, CASE WHEN cardinality(h.at) < ${HOT_ROW_CHECKS} THEN h.body END AS body
-     FROM l JOIN monitor_hot_checks h ON h.series = l.series AND h.start >= l.lower
+     SELECT h.series, h.start, h.at, CASE WHEN cardinality(h.at) < ${HOT_ROW_CHECKS} THEN h.body END AS body,
+       l.first, l.n
+     FROM l JOIN monitor_hot_checks h ON h.series = l.series AND h.start >= l.holding
      ORDER BY h.series, h.start`,
     [ids, oldest.map(finite)],
   );
-  const planned = new Map<number, Planned[]>(ids.map((id) => [id, []]));
-  for (const r of rows)
-    planned.get(r.series)!.push({
-      start: r.start,
-      stored: true,
-      times: r.at,
-      body: r.body,
-      added: [],
-      last: Math.max(...r.at),
-    });
-  const removed: { series: number; start: number }[] = [];
-  const appended: { series: number; start: number; added: HotRow[] }[] = [];
-  const made: { series: number; checks: HotRow[] }[] = [];
+  const plan: Plan = new Map(ids.map((id) => [id, []]));
+  for (const r of rows) {
+    const mine = plan.get(r.series)!;
+    if (mine.length === 0 && r.first !== null) {
+      const n = r.n ?? 0;
+      mine.push({
+        start: r.first,
+        stored: true,
+        n,
+        times: [],
+        body: null,
+        added: [],
+        last: r.start,
+        until: r.start,
+      });
+    }
+    mine.push(storedRow(r));
+  }
   for (const [series, indexes] of bySeries) {
-    const mine = planned.get(series)!;
+    const mine = plan.get(series)!;
     indexes.sort((a, b) => checks[a]!.scheduledAt - checks[b]!.scheduledAt);
     for (const i of indexes) {
       const check = checks[i]!;
@@ -225,10 +253,34 @@ export async function insertHotChecks(
       if (row && t < row.last) {
         row.times.push(t);
         row.added.push(check);
+        row.n++;
       } else {
-        mine.splice(k + 1, 0, { start: t, stored: false, times: [t], body: null, added: [check], last: t });
+        const single = { start: t, stored: false, n: 1, times: [t], body: null, added: [check], last: t };
+        mine.splice(k + 1, 0, single);
       }
     }
+  }
+  // A fold that takes in stand-ins reads the rows they stand for, and is planned again.
+  const unread = [...plan].flatMap(([series, mine]) =>
+    [...fold(mine).folded].filter((r) => r.until !== undefined).map((r) => ({ series, ...r })),
+  );
+  if (unread.length > 0) {
+    const { rows: runs } = await db.query<{ series: number; start: number; at: number[]; body: Buffer }>(
+      `SELECT h.series, h.start, h.at, h.body
+       FROM unnest($1::int4[], $2::float8[], $3::float8[]) AS u (series, first, until)
+       JOIN monitor_hot_checks h ON h.series = u.series AND h.start >= u.first AND h.start < u.until
+       ORDER BY h.series, h.start`,
+      [unread.map((r) => r.series), unread.map((r) => r.start), unread.map((r) => r.until!)],
+    );
+    for (const { series } of unread) {
+      const mine = plan.get(series)!;
+      mine.splice(0, 1, ...runs.filter((r) => r.series === series).map(storedRow));
+    }
+  }
+  const removed: { series: number; start: number }[] = [];
+  const appended: { series: number; start: number; added: HotRow[] }[] = [];
+  const made: { series: number; checks: HotRow[] }[] = [];
+  for (const [series, mine] of plan) {
     const { folded, into } = fold(mine);
     for (const row of mine) {
       if (folded.has(row)) {
@@ -259,6 +311,17 @@ export async function insertHotChecks(
   return fresh;
 }
 
+/** A stored row as a writer plans it. */
+const storedRow = (r: { start: number; at: number[]; body: Buffer | null }): Planned => ({
+  start: r.start,
+  stored: true,
+  n: r.at.length,
+  times: r.at,
+  body: r.body,
+  added: [],
+  last: Math.max(...r.at),
+});
+
 /**
  * The runs of adjacent rows of one hour that are not full, among a series' rows in start order, that
  * are due to be folded (HOT_ROW_CHECKS checks among them, or an hour that is over): those rows, and
@@ -271,12 +334,13 @@ function fold(rows: readonly Planned[]): { folded: Set<Planned>; into: HotRow[][
   const newestHour = hourOf(rows.at(-1)!.start);
   let run: Planned[] = [];
   const close = () => {
-    const n = run.reduce((sum, r) => sum + r.times.length, 0);
+    const n = run.reduce((sum, r) => sum + r.n, 0);
     if (run.length >= 2 && (n >= HOT_ROW_CHECKS || hourOf(run[0]!.start) < newestHour)) {
       const all: HotRow[] = [];
       for (const r of run) {
         folded.add(r);
-        if (r.stored) {
+        // A stand-in's checks are read before the fold is planned again for good.
+        if (r.stored && r.until === undefined) {
           const stored = r.times.length - r.added.length;
           for (const c of checksOf({ start: r.start, at: r.times.slice(0, stored), body: r.body! }))
             all.push(c);
@@ -289,7 +353,7 @@ function fold(rows: readonly Planned[]): { folded: Set<Planned>; into: HotRow[][
     run = [];
   };
   for (const row of rows) {
-    const full = row.times.length >= HOT_ROW_CHECKS;
+    const full = row.n >= HOT_ROW_CHECKS;
     if (full || (run.length > 0 && hourOf(run[0]!.start) !== hourOf(row.start))) close();
     if (!full) run.push(row);
   }
