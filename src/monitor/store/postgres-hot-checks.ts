@@ -208,11 +208,14 @@ export async function insertHotChecks(
      ), l AS MATERIALIZED (
        SELECT k.series, k.holding, r.first, r.n FROM k
        LEFT JOIN LATERAL (
-         SELECT min(p.start) AS first, sum(cardinality(p.at))::int4 AS n FROM monitor_hot_checks p
-         WHERE p.series = k.series AND p.start < k.holding AND p.start >= floor(k.holding / ${HOUR}) * ${HOUR}
-           AND p.start > coalesce((SELECT max(q.start) FROM monitor_hot_checks q
-             WHERE q.series = k.series AND q.start < k.holding AND q.start >= floor(k.holding / ${HOUR}) * ${HOUR}
-               AND cardinality(q.at) >= ${HOT_ROW_CHECKS}), '-Infinity')
+         SELECT min(x.start) AS first, sum(x.n)::int4 AS n FROM (
+           SELECT p.start, p.n, count(*) FILTER (WHERE p.n >= ${HOT_ROW_CHECKS}) OVER (ORDER BY p.start DESC) AS full
+           FROM (
+             SELECT p.start, cardinality(p.at) AS n FROM monitor_hot_checks p
+             WHERE p.series = k.series AND p.start < k.holding AND p.start >= floor(k.holding / ${HOUR}) * ${HOUR}
+             ORDER BY p.start DESC LIMIT ${HOT_ROW_CHECKS}
+           ) p
+         ) x WHERE x.full = 0
        ) r ON true
      )
      SELECT h.series, h.start, h.at, CASE WHEN cardinality(h.at) < ${HOT_ROW_CHECKS} THEN h.body END AS body,
@@ -262,7 +265,7 @@ export async function insertHotChecks(
   }
   // A fold that takes in stand-ins reads the rows they stand for, and is planned again.
   const unread = [...plan].flatMap(([series, mine]) =>
-    [...fold(mine).folded].filter((r) => r.until !== undefined).map((r) => ({ series, ...r })),
+    [...fold(mine, false).folded].filter((r) => r.until !== undefined).map((r) => ({ series, ...r })),
   );
   if (unread.length > 0) {
     const { rows: runs } = await db.query<{ series: number; start: number; at: number[]; body: Buffer }>(
@@ -272,10 +275,13 @@ export async function insertHotChecks(
        ORDER BY h.series, h.start`,
       [unread.map((r) => r.series), unread.map((r) => r.start), unread.map((r) => r.until!)],
     );
-    for (const { series } of unread) {
-      const mine = plan.get(series)!;
-      mine.splice(0, 1, ...runs.filter((r) => r.series === series).map(storedRow));
+    const read = new Map<number, Planned[]>();
+    for (const r of runs) {
+      const mine = read.get(r.series);
+      if (mine) mine.push(storedRow(r));
+      else read.set(r.series, [storedRow(r)]);
     }
+    for (const { series } of unread) plan.get(series)!.splice(0, 1, ...(read.get(series) ?? []));
   }
   const removed: { series: number; start: number }[] = [];
   const appended: { series: number; start: number; added: HotRow[] }[] = [];
@@ -325,9 +331,11 @@ const storedRow = (r: { start: number; at: number[]; body: Buffer | null }): Pla
 /**
  * The runs of adjacent rows of one hour that are not full, among a series' rows in start order, that
  * are due to be folded (HOT_ROW_CHECKS checks among them, or an hour that is over): those rows, and
- * the full rows (the last one perhaps not) their checks make in time order.
+ * the full rows (the last one perhaps not) their checks make in time order. In a run not due, new
+ * rows side by side make one row, without reading the stored ones. With `build` false, only which
+ * rows go (none of their checks read).
  */
-function fold(rows: readonly Planned[]): { folded: Set<Planned>; into: HotRow[][] } {
+function fold(rows: readonly Planned[], build = true): { folded: Set<Planned>; into: HotRow[][] } {
   const folded = new Set<Planned>();
   const into: HotRow[][] = [];
   if (rows.length === 0) return { folded, into };
@@ -339,6 +347,7 @@ function fold(rows: readonly Planned[]): { folded: Set<Planned>; into: HotRow[][
       const all: HotRow[] = [];
       for (const r of run) {
         folded.add(r);
+        if (!build) continue;
         // A stand-in's checks are read before the fold is planned again for good.
         if (r.stored && r.until === undefined) {
           const stored = r.times.length - r.added.length;
@@ -349,6 +358,18 @@ function fold(rows: readonly Planned[]): { folded: Set<Planned>; into: HotRow[][
       }
       all.sort((a, b) => a.scheduledAt - b.scheduledAt);
       for (let i = 0; i < all.length; i += HOT_ROW_CHECKS) into.push(all.slice(i, i + HOT_ROW_CHECKS));
+    } else {
+      // Not due: only this batch's new rows side by side become one (a backlog's few checks a series).
+      for (let i = 0; i < run.length;) {
+        let j = i;
+        while (j < run.length && !run[j]!.stored) j++;
+        if (j - i >= 2) {
+          const group = run.slice(i, j);
+          for (const r of group) folded.add(r);
+          into.push(group.flatMap((r) => r.added));
+        }
+        i = Math.max(j, i + 1);
+      }
     }
     run = [];
   };
