@@ -436,7 +436,19 @@ async function takeOut(
 
 /** Deletes the hot checks of a series in [from, to) (the series locked). */
 export async function deleteHotIn(db: Queryable, series: number, from: number, to: number): Promise<void> {
-  const rows = await rowsOver(db, series, from, to);
+  // Rows wholly inside go by their key's range (all of them, for whole hours); then a row that `from`
+  // falls inside, or that runs past `to`, is written again without the checks in range.
+  await db.query(
+    `DELETE FROM monitor_hot_checks
+     WHERE series = $1 AND start >= $2 AND start < $3 AND (SELECT max(t) FROM unnest(at) t) < $3`,
+    [series, finite(from), finite(to)],
+  );
+  const { rows } = await db.query<HotRunDbRow>(
+    `SELECT start, at, body FROM monitor_hot_checks
+     WHERE series = $1 AND start < $3 AND start >= ${rowHolding('$1', '$2')}
+       AND (SELECT max(t) FROM unnest(at) t) >= $2`,
+    [series, finite(from), finite(to)],
+  );
   await takeOut(
     db,
     rows.map((r) => ({ ...r, series })),
