@@ -77,10 +77,7 @@ test('GET /v1/storage and beacon storage show bytes per stream, hot against comp
         ['compacted', 1440],
       );
       assert.deepEqual(
-        [
-          part('checks not yet in blocks').tier,
-          part('checks not yet in blocks').records,
-        ],
+        [part('checks not yet in blocks').tier, part('checks not yet in blocks').records],
         ['hot', 1440],
       );
       assert.ok(
