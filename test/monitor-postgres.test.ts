@@ -90,14 +90,14 @@ test('beacon start --store postgres://…: the monitor stores each check once in
     for (const id of ['secure', 'broken']) {
       const viaApi = await pages(id, to);
       assert.ok(viaApi.length >= 3, `${id}: ${viaApi.length} checks`);
-      // Checks are stored as a series (tenant, target, region) and one encoded row per check, until
-      // compaction folds a closed period into a block.
+      // Checks are stored as a series (tenant, target, region) and hot rows of up to 16 encoded
+      // checks each (their times in `at`), until compaction folds a closed period into a block.
       const rows = await sqlRows<{ at: number; region: string; tenant: string }>(
         db.url,
-        `SELECT h.scheduled_at AS at, s.region, s.tenant FROM monitor_hot_checks h
-         JOIN monitor_series s ON s.id = h.series
-         WHERE s.target = '${id}' AND h.scheduled_at < ${cut}
-         ORDER BY h.scheduled_at DESC, s.region DESC`,
+        `SELECT t.at, s.region, s.tenant FROM monitor_hot_checks h
+         JOIN monitor_series s ON s.id = h.series CROSS JOIN unnest(h.at) AS t (at)
+         WHERE s.target = '${id}' AND t.at < ${cut}
+         ORDER BY t.at DESC, s.region DESC`,
       );
       assert.deepEqual(
         viaApi.map((c) => [Date.parse(c.scheduledAt), c.region]),

@@ -183,8 +183,8 @@ describe('PostgreSQL store', () => {
       assert.equal(stored.length, 4);
       const placed = await sqlRows<{ at: number; tenant: string }>(
         db.url,
-        `SELECT h.scheduled_at AS at, s.tenant FROM monitor_hot_checks h
-         JOIN monitor_series s ON s.id = h.series ORDER BY h.scheduled_at`,
+        `SELECT t.at, s.tenant FROM monitor_hot_checks h
+         JOIN monitor_series s ON s.id = h.series CROSS JOIN unnest(h.at) AS t (at) ORDER BY t.at`,
       );
       assert.deepEqual(
         placed.map((p) => [p.at, p.tenant]),

@@ -77,14 +77,11 @@ test('GET /v1/storage and beacon storage show bytes per stream, hot against comp
         ['compacted', 1440],
       );
       assert.deepEqual(
-        [
-          part('checks not yet in blocks, one row each').tier,
-          part('checks not yet in blocks, one row each').records,
-        ],
+        [part('checks not yet in blocks').tier, part('checks not yet in blocks').records],
         ['hot', 1440],
       );
       assert.ok(
-        part('checks in blocks').bytes < part('checks not yet in blocks, one row each').bytes / 3,
+        part('checks in blocks').bytes < part('checks not yet in blocks').bytes / 3,
         JSON.stringify(checksStream.parts),
       );
       const messages = streamOf(report, 'messages');

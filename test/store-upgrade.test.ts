@@ -21,6 +21,7 @@ import { Compactor } from '../src/monitor/compaction.ts';
 import type { CheckRow } from '../src/monitor/model.ts';
 import { addToRollups } from '../src/monitor/rollup.ts';
 import { checkValues, rollupValues } from '../src/monitor/store/rows.ts';
+import { encodeCheck } from '../src/monitor/store/check-blocks.ts';
 
 const NAMES = [
   '001_tenants_messages_checkpoints',
@@ -46,6 +47,7 @@ const LATER = [
   '020_occupancy_sink',
   '021_minute_rollups_derived',
   '022_check_block_tails',
+  '023_hot_check_runs',
 ];
 
 const {
@@ -556,5 +558,87 @@ test('visits stored before version 14 get their steps from their events, and the
   } finally {
     await pool.end();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('hot checks stored a row each before version 23 are packed by it: read back as they were, not stored twice, compacted', async () => {
+  const db = await freshDatabase();
+  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  const HOUR = 3_600_000;
+  const t0 = 20 * DAY - 20 * 60_000; // twenty minutes before an hour's end
+  const webTarget = { ...sampleTarget('web'), tenant: 't1' };
+  // 40 minutes of checks in two regions, a time with a fraction among them, and a missed minute.
+  const hot: CheckRow[] = ['eu', 'us'].flatMap((region) =>
+    Array.from({ length: 40 }, (_, i) => i)
+      .filter((i) => i !== 7)
+      .map((i) => ({
+        ...oldChecks[i % 2]!,
+        target: 'web',
+        region,
+        slot: 28_780 + i,
+        scheduledAt: t0 + i * 60_000 + (i === 30 ? 1 / 3 : 0),
+        startedAt: t0 + i * 60_000 + 4,
+        durationMs: 40 + i,
+      })),
+  );
+  const newestFirst = [...hot].sort(
+    (a, b) => b.scheduledAt - a.scheduledAt || (a.region < b.region ? 1 : -1),
+  );
+  const logger = pino({ level: 'silent' });
+  try {
+    // A database at version 22: made whole, then its hot table put back as version 9 made it.
+    const made = postgresStore({ url: db.url, maintenanceIntervalMs: 0 });
+    await made.open();
+    await made.targets.create(webTarget);
+    await made.close();
+    await pool.query(`
+      DROP TABLE monitor_hot_checks;
+      CREATE TABLE monitor_hot_checks (
+        series integer NOT NULL,
+        scheduled_at float8 NOT NULL,
+        body bytea NOT NULL,
+        PRIMARY KEY (series, scheduled_at)
+      );
+      DELETE FROM beacon_migrations WHERE version = 23;`);
+    for (const region of ['eu', 'us']) {
+      const { rows } = await pool.query<{ id: number }>(
+        `INSERT INTO monitor_series (tenant, target, region) VALUES ('t1', 'web', $1) RETURNING id`,
+        [region],
+      );
+      for (const c of hot.filter((h) => h.region === region))
+        await pool.query('INSERT INTO monitor_hot_checks VALUES ($1, $2, $3)', [
+          rows[0]!.id,
+          c.scheduledAt,
+          Buffer.from(encodeCheck(c)),
+        ]);
+    }
+
+    const store = postgresStore({ url: db.url, maintenanceIntervalMs: 0 });
+    assert.deepEqual(await store.open(), ['023_hot_check_runs']);
+    try {
+      const { rows } = await pool.query<{ n: number; first: number; last: number }>(
+        `SELECT cardinality(at) AS n, at[1] AS first, at[cardinality(at)] AS last FROM monitor_hot_checks
+         ORDER BY series, start`,
+      );
+      assert.equal(
+        rows.reduce((n, r) => n + r.n, 0),
+        hot.length,
+      );
+      assert.ok(rows.every((r) => r.n <= 16 && Math.floor(r.first / HOUR) === Math.floor(r.last / HOUR)));
+      assert.equal(rows.length, 8, 'per region: 19 checks of one hour (16 and 3), 20 of the next (16 and 4)');
+      const page = () => store.monitor.listChecks({ tenant: 't1', target: 'web', limit: 1000 });
+      assert.deepEqual(await page(), newestFirst);
+      assert.deepEqual(await store.monitor.latestChecks('t1'), newestFirst.slice(0, 2).reverse());
+      assert.deepEqual(await store.transaction((tx) => tx.checks.insert(hot.slice(10, 30))), []);
+      const done = await new Compactor({ store, periodMs: DAY, logger }).run(30 * DAY);
+      assert.equal(done.checks, hot.length);
+      assert.deepEqual(await page(), newestFirst);
+      assert.deepEqual(await store.transaction((tx) => tx.checks.insert(hot.slice(0, 5))), []);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await pool.end();
+    await db.drop();
   }
 });

@@ -13,4 +13,6 @@ export interface TableUse {
   readonly label: string;
   /** For raw tiers: SQL answering one row whose column `n` is how many records the table holds. */
   readonly records?: string;
+  /** The same on PostgreSQL, where its rows are not what SQLite's are (`records` when absent). */
+  readonly postgresRecords?: string;
 }

@@ -1065,6 +1065,98 @@ export function runMonitorStoreContract(backend: MonitorStoreContractTarget): vo
       );
     });
 
+    it('checks written a slot at a time, late, twice and in bulk are each kept once, across hours, a retention cut and a partial compaction', async (store) => {
+      await store.targets.create(target('a'));
+      const insert = (batch: readonly CheckRow[]) =>
+        store.transaction((tx) => tx.checks.insert(batch)).then((fresh) => fresh.length);
+      const kept: CheckRow[] = [];
+      const late = new Set([10, 20, 61, 65]);
+      // A sink keeping up: a transaction a minute across an hour's end, now and then the previous
+      // minute's check again (a redundant prober), and a time with a fraction no decimal holds.
+      for (let m = 0; m < 100; m++) {
+        if (late.has(m)) continue;
+        const c = check('a', T0 + m * MINUTE + (m === 33 ? 1 / 3 : 0), { durationMs: 40 + m });
+        const again = m % 7 === 0 && m > 0 && !late.has(m - 1) ? [kept.at(-1)!] : [];
+        assert.equal(await insert([...again, c]), 1, `minute ${m}`);
+        kept.push(c);
+      }
+      // Spooled checks drained late, each once; a second copy is not new.
+      const drained = [...late].map((m) => check('a', T0 + m * MINUTE, { durationMs: 7 }));
+      assert.equal(await insert(drained), 4);
+      assert.equal(await insert(drained.slice(1, 3)), 0);
+      kept.push(...drained);
+      // Another region drained in bulk, with copies inside the batch.
+      const us = Array.from({ length: 70 }, (_, m) => check('a', T0 + m * MINUTE + 5, { region: 'us' }));
+      assert.equal(await insert([...us, ...us.slice(10, 30)]), 70);
+      kept.push(...us);
+      const order = (cs: CheckRow[]) =>
+        [...cs].sort((x, y) => y.scheduledAt - x.scheduledAt || (x.region < y.region ? 1 : -1));
+      const expect = async (what: string) => {
+        const all = order(kept);
+        for (const limit of [7, 100, 1000])
+          assert.deepEqual(await allChecks(store, 'a', limit), all, `${what}: pages of ${limit}`);
+        const from = T0 + 30 * MINUTE;
+        const to = T0 + 70 * MINUTE + 5;
+        assert.deepEqual(
+          await allChecks(store, 'a', 9, { from, to }),
+          all.filter((c) => c.scheduledAt >= from && c.scheduledAt < to),
+          `${what}: a range`,
+        );
+        const minutes = await store.monitor.rollups({
+          tenant: 't1',
+          target: 'a',
+          size: 'minute',
+          from: T0 - HOUR,
+          to: T0 + 3 * HOUR,
+        });
+        assert.equal(
+          minutes.reduce((n, r) => n + r.checks, 0),
+          kept.length,
+          `${what}: minute rollups count each check once`,
+        );
+        assert.deepEqual(
+          await store.monitor.latestChecks('t1'),
+          [all.find((c) => c.region === 'eu')!],
+          `${what}: the newest check`,
+        );
+      };
+      await expect('hot');
+      // Retention cuts inside an hour.
+      const cut = T0 + 25 * MINUTE + 2;
+      const before = kept.filter((c) => c.scheduledAt < cut).length;
+      assert.equal(await store.transaction((tx) => tx.checks.deleteChecksBefore(cut)), before);
+      kept.splice(0, kept.length, ...kept.filter((c) => c.scheduledAt >= cut));
+      await expect('after retention');
+      // Compaction of a range that is not whole hours, then copies of checks on both sides of its ends.
+      const [eu] = (await store.transaction((tx) => tx.checks.compactionCandidates(0, 10, DAY))).filter(
+        (c) => c.series.region === 'eu',
+      );
+      const [moved] = await store.transaction((tx) =>
+        tx.checks.compact([{ series: eu!.series.id, from: T0 + 33 * MINUTE + 1, to: T0 + 71 * MINUTE }]),
+      );
+      assert.equal(
+        moved?.moved,
+        kept.filter(
+          (c) =>
+            c.region === 'eu' && c.scheduledAt >= T0 + 33 * MINUTE + 1 && c.scheduledAt < T0 + 71 * MINUTE,
+        ).length,
+      );
+      await expect('partly compacted');
+      const copies = kept.filter((c) =>
+        [33, 34, 70, 71].some((m) => Math.floor((c.scheduledAt - T0) / MINUTE) === m),
+      );
+      assert.equal(copies.length, 6);
+      assert.equal(await insert(copies), 0);
+      // A check missed until now inside the compacted range, and the rest of the day compacted.
+      const missing = check('a', T0 + 50 * MINUTE + 30_000);
+      assert.equal(await insert([missing, missing]), 1);
+      kept.push(missing);
+      await expect('a late check beside a block');
+      await compact(store, T0 + 2 * DAY);
+      await expect('compacted');
+      assert.equal(await insert(copies), 0);
+    });
+
     it('fields a newer agent adds, and values of any precision, come back as they went in, hot and in blocks', async (store) => {
       const odd = [
         check('a', T0, {

@@ -384,6 +384,23 @@ export class CheckColumns {
     if (!r.done) throw new RangeError('hot rows have bytes past their last body');
   }
 
+  /**
+   * The bodies of `n` checks written back to back ({@link pushBodies}), each on its own again: views
+   * into `bodies`, read as far as needed to find where each one ends.
+   */
+  static splitBodies(bodies: Uint8Array, n: number): Uint8Array[] {
+    const scratch = new CheckColumns(n);
+    const r = new ByteReader(bodies);
+    const out: Uint8Array[] = [];
+    for (let i = 0, start = 0; i < n; i++) {
+      scratch.#pushFrom(r, 0);
+      out.push(bodies.subarray(start, r.position));
+      start = r.position;
+    }
+    if (!r.done) throw new RangeError('hot rows have bytes past their last body');
+    return out;
+  }
+
   /** Adds the check whose body `r` reads next (room for it made). */
   #pushFrom(r: ByteReader, at: number): void {
     const flags = r.byte();

@@ -72,16 +72,24 @@ import {
   type CheckDbRow,
   type IncidentRow,
   type BlockDbRow,
-  type HotDbRow,
   type RollupRow,
   type SeriesDbRow,
   type StateRow,
   type TargetRow,
   toBlock,
-  toHotRow,
   toSeries,
 } from './rows.ts';
 import { monitorStorage } from './storage.ts';
+import {
+  deleteHotBefore,
+  deleteHotIn,
+  hotChecksBetween,
+  hotRowsNewestFirst,
+  hotRunIn,
+  insertHotChecks,
+  newestHotAt,
+  newestOf,
+} from './postgres-hot-checks.ts';
 
 /**
  * The bytes of a TOAST chunk on a server of 8 KB pages: four fill a page. A block's data goes out of
@@ -163,14 +171,8 @@ class PostgresHistoryReadSql implements HistoryReadSql {
     return rows.map((r) => toSeries(r, c));
   }
 
-  async hotRows(series: number, range: Range, limit: number): Promise<HotRow[]> {
-    const { rows } = await this.#db.query<HotDbRow>(
-      `SELECT scheduled_at, body FROM monitor_hot_checks
-       WHERE series = $1 AND scheduled_at ${range.inclusive ? '<=' : '<'} $2 AND scheduled_at >= $3
-       ORDER BY scheduled_at DESC LIMIT $4`,
-      [series, finite(range.below), finite(range.from), limit],
-    );
-    return rows.map(toHotRow);
+  hotRows(series: number, range: Range, limit: number): Promise<HotRow[]> {
+    return hotRowsNewestFirst(this.#db, series, range, limit);
   }
 
   async blocks(series: number, range: Range, limit: number): Promise<Block[]> {
@@ -206,7 +208,7 @@ class PostgresHistoryReadSql implements HistoryReadSql {
   }
 
   hotBetween(series: number, from: number, to: number): Promise<HotRow[]> {
-    return hotBetween(this.#db, series, from, to);
+    return hotChecksBetween(this.#db, series, from, to);
   }
 
   legacyBetween(series: SeriesKey, from: number, to: number): Promise<CheckRow[]> {
@@ -233,7 +235,7 @@ class PostgresHistoryReadSql implements HistoryReadSql {
   async span(s: Series): Promise<{ first: number; end: number } | undefined> {
     const { rows } = await this.#db.query<{ first: number | null; end: number | null }>(
       `SELECT min(first) AS first, max(last) AS end FROM (
-         SELECT min(scheduled_at) AS first, max(scheduled_at) + 1 AS last FROM monitor_hot_checks WHERE series = $1
+         SELECT min(t) AS first, max(t) + 1 AS last FROM monitor_hot_checks h, unnest(h.at) t WHERE h.series = $1
          UNION ALL
          SELECT min(period_start), max(period_end) FROM monitor_check_blocks WHERE series = $1
          UNION ALL
@@ -246,16 +248,17 @@ class PostgresHistoryReadSql implements HistoryReadSql {
   }
 
   async newestHot(tenant: string): Promise<(HotRow & { series: Series })[]> {
-    const { rows } = await this.#db.query<SeriesDbRow & HotDbRow>(
-      `SELECT ${SERIES}, h.scheduled_at, h.body
+    // The newest row of each series holds its newest check.
+    const { rows } = await this.#db.query<SeriesDbRow & { at: number[]; body: Buffer }>(
+      `SELECT ${SERIES}, h.at, h.body
        FROM monitor_targets t JOIN monitor_series s ON s.tenant = t.tenant AND s.target = t.id
        CROSS JOIN LATERAL (
-         SELECT scheduled_at, body FROM monitor_hot_checks WHERE series = s.id ORDER BY scheduled_at DESC LIMIT 1
+         SELECT at, body FROM monitor_hot_checks WHERE series = s.id ORDER BY start DESC LIMIT 1
        ) h
        WHERE t.tenant = $1`,
       [tenant],
     );
-    return rows.map((r) => ({ ...toHotRow(r), series: toSeries(r, c) }));
+    return rows.map((r) => ({ ...newestOf(r), series: toSeries(r, c) }));
   }
 
   async newestBlocks(tenant: string): Promise<(Block & { series: Series })[]> {
@@ -266,8 +269,7 @@ class PostgresHistoryReadSql implements HistoryReadSql {
          SELECT period_start, period_end, checks, data || tail AS data FROM monitor_check_blocks WHERE series = s.id
          ORDER BY period_start DESC LIMIT 1
        ) b
-       WHERE t.tenant = $1 AND s.compacted_until >
-         coalesce((SELECT max(scheduled_at) FROM monitor_hot_checks WHERE series = s.id), '-Infinity')`,
+       WHERE t.tenant = $1 AND s.compacted_until > coalesce(${newestHotAt('s.id')}, '-Infinity')`,
       [tenant],
     );
     return rows.map((r) => ({ ...toBlock(r), series: toSeries(r, c) }));
@@ -292,16 +294,6 @@ class PostgresHistoryReadSql implements HistoryReadSql {
     );
     return rows.map((r) => toCheck(r, c));
   }
-}
-
-/** Hot rows of a series in [from, to), oldest first. */
-async function hotBetween(db: Queryable, series: number, from: number, to: number): Promise<HotRow[]> {
-  const { rows } = await db.query<HotDbRow>(
-    `SELECT scheduled_at, body FROM monitor_hot_checks
-     WHERE series = $1 AND scheduled_at >= $2 AND scheduled_at < $3 ORDER BY scheduled_at`,
-    [series, finite(from), finite(to)],
-  );
-  return rows.map(toHotRow);
 }
 
 /** Legacy rows of a series in [from, to), oldest first. */
@@ -601,14 +593,16 @@ class PostgresHistoryWriteSql implements HistoryWriteSql, CompactionSql {
 
   async seriesFor(keys: readonly SeriesKey[]): Promise<Series[]> {
     const columns = keyColumns(keys);
-    // Share-locked until commit: compaction of one of these series (which locks it for update) waits
-    // for this batch, and this batch for it, so a check is never put beside the block it belongs in.
+    // Locked until commit: compaction of one of these series (which locks it for update) waits for
+    // this batch, and this batch for it, so a check is never put beside the block it belongs in; and
+    // two batches writing one series take turns, as the hot rows they add to are chosen from what
+    // the series has (postgres-hot-checks.ts).
     const find = () =>
       this.#client.query<SeriesDbRow>(
         `SELECT ${SERIES} FROM monitor_series s
          JOIN unnest($1::text[], $2::text[], $3::text[]) AS k (tenant, target, region)
            ON s.tenant = k.tenant AND s.target = k.target AND s.region = k.region
-         ORDER BY s.id FOR SHARE OF s`,
+         ORDER BY s.id FOR NO KEY UPDATE OF s`,
         columns,
       );
     let { rows } = await find();
@@ -659,20 +653,8 @@ class PostgresHistoryWriteSql implements HistoryWriteSql, CompactionSql {
     return new Set(rows.map((r) => Number(r.i) - 1));
   }
 
-  async insertHot(rows: readonly (HotRow & { series: number })[]): Promise<Set<number>> {
-    if (rows.length === 0) return new Set();
-    const { rows: inserted } = await this.#client.query<{ series: number; scheduled_at: number }>(
-      `INSERT INTO monitor_hot_checks (series, scheduled_at, body)
-       SELECT * FROM unnest($1::int4[], $2::float8[], $3::bytea[]) ON CONFLICT DO NOTHING
-       RETURNING series, scheduled_at`,
-      [rows.map((r) => r.series), rows.map((r) => r.scheduledAt), rows.map((r) => Buffer.from(r.body))],
-    );
-    const fresh = new Set(inserted.map((r) => `${r.series}\u0000${r.scheduled_at}`));
-    const out = new Set<number>();
-    rows.forEach((r, i) => {
-      if (fresh.has(`${r.series}\u0000${r.scheduledAt}`)) out.add(i);
-    });
-    return out;
+  insertHot(rows: readonly (HotRow & { series: number })[]): Promise<Set<number>> {
+    return insertHotChecks(this.#client, rows);
   }
 
   async lockSeries(ids: readonly number[]): Promise<Series[]> {
@@ -689,17 +671,10 @@ class PostgresHistoryWriteSql implements HistoryWriteSql, CompactionSql {
   }
 
   async hotIn(ranges: readonly CompactionStep[]): Promise<HotRun[]> {
-    const out: HotRun[] = ranges.map(() => ({ at: [], bodies: new Uint8Array(0) }));
-    if (ranges.length === 0) return out;
-    const { rows } = await this.#client.query<{ i: string; at: number[]; bodies: Buffer }>(
-      `SELECT r.i, array_agg(h.scheduled_at ORDER BY h.scheduled_at) AS at,
-         string_agg(h.body, ''::bytea ORDER BY h.scheduled_at) AS bodies
-       FROM unnest($1::int4[], $2::float8[], $3::float8[]) WITH ORDINALITY AS r (series, f, t, i)
-       JOIN monitor_hot_checks h ON h.series = r.series AND h.scheduled_at >= r.f AND h.scheduled_at < r.t
-       GROUP BY r.i`,
-      this.#ranges(ranges),
-    );
-    for (const row of rows) out[Number(row.i) - 1] = { at: row.at, bodies: row.bodies };
+    // A range's hot rows hold up to 16 checks each, and one a range cuts is split in JS
+    // (postgres-hot-checks.ts): a query a range.
+    const out: HotRun[] = [];
+    for (const r of ranges) out.push(await hotRunIn(this.#client, r.series, r.from, r.to));
     return out;
   }
 
@@ -725,26 +700,17 @@ class PostgresHistoryWriteSql implements HistoryWriteSql, CompactionSql {
     if (replacements.length === 0) return;
     const client = this.#client;
     const ids = replacements.map((r) => r.series.id);
-    const froms = replacements.map((r) => r.from);
-    const tos = replacements.map((r) => r.to);
     const withBlocks = replacements.filter((r) => r.blocks);
-    // Hot rows and the blocks being merged go in one round trip (two tables: one statement).
-    await client.query(
-      `WITH r AS (SELECT * FROM unnest($1::int4[], $2::float8[], $3::float8[]) AS r (series, f, t)),
-         hot AS (DELETE FROM monitor_hot_checks h USING r
-           WHERE h.series = r.series AND h.scheduled_at >= r.f AND h.scheduled_at < r.t)
-       DELETE FROM monitor_check_blocks b
-       USING unnest($4::int4[], $5::float8[], $6::float8[]) AS k (series, f, t)
-       WHERE b.series = k.series AND b.period_start < k.t AND b.period_end > k.f`,
-      [
-        ids,
-        froms,
-        tos,
-        withBlocks.map((r) => r.series.id),
-        withBlocks.map((r) => r.from),
-        withBlocks.map((r) => r.to),
-      ],
-    );
+    // Hot rows go range by range (a row a range cuts is written again without its checks), then the
+    // blocks being merged in one round trip.
+    for (const r of replacements) await deleteHotIn(client, r.series.id, r.from, r.to);
+    if (withBlocks.length > 0)
+      await client.query(
+        `DELETE FROM monitor_check_blocks b
+         USING unnest($1::int4[], $2::float8[], $3::float8[]) AS k (series, f, t)
+         WHERE b.series = k.series AND b.period_start < k.t AND b.period_end > k.f`,
+        [withBlocks.map((r) => r.series.id), withBlocks.map((r) => r.from), withBlocks.map((r) => r.to)],
+      );
     if (legacy)
       for (const { series: s, from, to } of replacements)
         await client.query(
@@ -931,15 +897,13 @@ export class PostgresCheckWriter implements CheckWriter {
   async deleteChecksBefore(before: number): Promise<number> {
     const client = this.#client;
     const at = bound(before);
-    const hot = await client.query('DELETE FROM monitor_hot_checks WHERE scheduled_at < $1', [
-      finite(before),
-    ]);
+    const hot = await deleteHotBefore(client, before);
     const blocks = await client.query<{ n: string | null }>(
       `WITH gone AS (DELETE FROM monitor_check_blocks WHERE period_end <= $1 RETURNING checks)
        SELECT sum(checks) AS n FROM gone`,
       [finite(before)],
     );
-    let n = (hot.rowCount ?? 0) + Number(blocks.rows[0]?.n ?? 0);
+    let n = hot + Number(blocks.rows[0]?.n ?? 0);
     if (this.#partitions.layout === 'native') {
       await client.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK]);
       // A partition [day, day + 1) is wholly before `before` when it ends at or before it.
@@ -968,7 +932,7 @@ export class PostgresCheckWriter implements CheckWriter {
       SeriesDbRow & { oldest_hot: number | null; oldest_legacy: number | null; interim: number | null }
     >(
       `SELECT ${SERIES},
-         (SELECT min(scheduled_at) FROM monitor_hot_checks h WHERE h.series = s.id) AS oldest_hot,
+         (SELECT min(start) FROM monitor_hot_checks h WHERE h.series = s.id) AS oldest_hot,
          (SELECT ${ms('min(m.scheduled_at)')} FROM monitor_checks m WHERE ${LEGACY_SERIES_MATCH}) AS oldest_legacy,
          (SELECT min(period_start) FROM monitor_check_blocks b
            WHERE b.series = s.id AND b.period_start >= s.compacted_until - $1

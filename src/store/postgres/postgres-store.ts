@@ -416,10 +416,11 @@ export class PostgresStore<W extends object = object> implements Store<W> {
     const parts: StoragePart[] = [];
     for (const row of rows) {
       const use = declared.get(row.name);
+      const counted = use?.postgresRecords ?? use?.records;
       const records =
-        use?.records === undefined
+        counted === undefined
           ? null
-          : Number((await db.query<{ n: string | null }>(use.records)).rows[0]?.n ?? 0);
+          : Number((await db.query<{ n: string | null }>(counted)).rows[0]?.n ?? 0);
       parts.push({
         stream: use?.stream ?? null,
         tier: use?.tier ?? 'derived',
