@@ -24,7 +24,7 @@ const external = Object.keys(pkg.dependencies).filter((name) => !INLINE.has(name
  * getters some of them have: `node:http`'s WebSocket, CloseEvent and MessageEvent load undici,
  * http2 and the web streams (about 75 more internal modules, 14 MB of RSS in an empty `node`), and
  * `node:fs`'s and `node:util`'s getters load more. The idle probe holds about 4 MB less RSS without
- * them (bench/README.md, "Start-up and steady memory, second pass"). Each import gets a small module
+ * them (bench/README.md, "Second pass"). Each import gets a small module
  * that exports the built-in's own value properties; an import of a lazy getter's name then fails the
  * build, never the probe.
  */
