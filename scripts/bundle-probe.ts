@@ -18,6 +18,37 @@ const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as {
 };
 const external = Object.keys(pkg.dependencies).filter((name) => !INLINE.has(name));
 
+/**
+ * Node's built-in modules, taken with `process.getBuiltinModule` instead of `import … from 'node:…'`.
+ * An ES import of a built-in builds a module namespace from every export, and so runs the lazy
+ * getters some of them have: `node:http`'s WebSocket, CloseEvent and MessageEvent load undici,
+ * http2 and the web streams (about 75 more internal modules, 14 MB of RSS in an empty `node`), and
+ * `node:fs`'s and `node:util`'s getters load more. The idle probe holds about 4 MB less RSS without
+ * them (bench/README.md, "Second pass"). Each import gets a small module
+ * that exports the built-in's own value properties; an import of a lazy getter's name then fails the
+ * build, never the probe.
+ */
+const BUILTIN = '\0builtin:';
+const builtins = {
+  name: 'builtins-without-getters',
+  resolveId(source: string) {
+    return source.startsWith('node:') ? BUILTIN + source : null;
+  },
+  load(id: string) {
+    if (!id.startsWith(BUILTIN)) return null;
+    const name = id.slice(BUILTIN.length);
+    const module = process.getBuiltinModule(name) as Record<string, unknown>;
+    const values = Object.entries(Object.getOwnPropertyDescriptors(module))
+      .filter(([key, d]) => 'value' in d && /^[A-Za-z_$][\w$]*$/.test(key) && key !== 'default')
+      .map(([key]) => key);
+    return [
+      `const m = process.getBuiltinModule(${JSON.stringify(name)});`,
+      'export default m;',
+      `export const { ${values.join(', ')} } = m;`,
+    ].join('\n');
+  },
+};
+
 process.stdout.write('bundling beacon probe into dist/probe … ');
 rmSync(outDir, { recursive: true, force: true });
 await build({
@@ -30,11 +61,16 @@ await build({
   },
   platform: 'node',
   logLevel: 'warn',
-  external: [/^node:/, ...external.map((name) => new RegExp(`^${name}(/|$)`))],
+  plugins: [builtins],
+  external: [...external.map((name) => new RegExp(`^${name}(/|$)`))],
   output: {
     dir: outDir,
     format: 'esm',
     minify: true,
+    // Escapes the few non-ASCII characters (help texts' arrows and quotes): V8 keeps each module's
+    // source for its lifetime, as two bytes a character when any character needs it (about 0.5 MB
+    // for the modules the probe loads).
+    charset: 'ascii',
     entryFileNames: '[name].mjs',
     chunkFileNames: '[name]-[hash].mjs',
   },
