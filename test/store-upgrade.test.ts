@@ -46,7 +46,6 @@ const LATER = [
   '020_occupancy_sink',
   '021_minute_rollups_derived',
   '022_check_block_tails',
-  '023_occupancy_doorway_sides',
 ];
 
 const {
@@ -138,7 +137,7 @@ async function readChecksBack(store: BeaconStore): Promise<void> {
 
 /** Tables that versions added since 86f62b7 made. */
 const LATER_TABLES =
-  /dead_letters|badge_tokens|monitor_(series|hot_checks|check_blocks|check_block_tails|pushes|alert_rules|maintenance|alert_states|cert_warnings|targets_push_token|current|status_pages|status_updates)|notify_|analytics_(definitions|shared_links|reports|outbox|imports|import_files|imported)\b|occupancy_(space_moves|transfers|corrections|audit|alerts|outbox|sensor_hours|sensor_last|model|doorways_side_[ab])/;
+  /dead_letters|badge_tokens|monitor_(series|hot_checks|check_blocks|check_block_tails|pushes|alert_rules|maintenance|alert_states|cert_warnings|targets_push_token|current|status_pages|status_updates)|notify_|analytics_(definitions|shared_links|reports|outbox|imports|import_files|imported)\b|occupancy_(space_moves|transfers|corrections|audit|alerts|outbox|sensor_hours|sensor_last|model)/;
 /** Columns that versions added since 86f62b7 gave to older tables. */
 /** SQLite's CREATE text of older tables: what ALTER TABLE ADD COLUMN appended since 86f62b7. */
 const LATER_SQLITE = [

@@ -19,25 +19,6 @@ const event = (key: string, ts: number, patch: Partial<SensorEvent> = {}): Senso
   placement: null,
   ...patch,
 });
-/**
- * Places `sensor` (placement `id`) on a new doorway between spaces `a` and `b` (made when new), as the
- * events a test stores say: a space's deltas are read from the events of the sensors watching it.
- */
-async function watch(o: OccupancyWriter, sensor: string, id: string, a: string, b: string | null) {
-  for (const space of [a, b]) {
-    if (space !== null) await o.insertSpace('t1', { id: space, name: space, parent: null, createdAt: 0 });
-  }
-  await o.insertDoorway('t1', { id: `door-${id}`, name: id, a, b, createdAt: 0 });
-  await o.insertPlacement('t1', {
-    id,
-    sensor,
-    doorway: `door-${id}`,
-    positive: 'a',
-    from: 0,
-    to: null,
-    createdAt: 0,
-  });
-}
 const placement = (id: string, sensor: string, from: number, to: number | null): Placement => ({
   id,
   sensor,
@@ -358,8 +339,6 @@ export function runOccupancyStoreContract(target: StoreContractTarget): void {
       const odd = 'r"1\\';
       await store.transaction(async (tx) => {
         const o = tx.occupancy;
-        await watch(o, 's1', 'p', 'r', odd);
-        await watch(o, 's2', 'p2', 'rr', null);
         await o.insertEvents('t1', [
           event('b', T + 1, { placement: 'p', enters: ['r', odd] }),
           event('a', T + 1, { placement: 'p', leaves: ['r'], late: true }),
@@ -406,61 +385,6 @@ export function runOccupancyStoreContract(target: StoreContractTarget): void {
           ['b', 1],
         ],
       );
-    });
-
-    it('a space’s deltas follow every change of the sensors watching it, however often it is read', async (store) => {
-      const o = store.occupancy;
-      const deltas = (space: string, from = T, to = T + 60_000) =>
-        o.steps('t1', space, [{ level: 'delta', from, to, total: false }]).then(([s]) => s);
-      const total = (space: string) =>
-        o.steps('t1', space, [{ level: 'delta', from: T, to: T + 60_000, total: true }]).then(([s]) => s);
-      await store.transaction(async (tx) => {
-        await tx.occupancy.insertSpace('t1', { id: 'b', name: 'B', parent: null, createdAt: 0 });
-        await tx.occupancy.insertSpace('t1', { id: 'r', name: 'R', parent: 'b', createdAt: 0 });
-        await watch(tx.occupancy, 's1', 'p1', 'r', null);
-        await tx.occupancy.insertEvents('t1', [event('e1', T + 1, { placement: 'p1', enters: ['r', 'b'] })]);
-      });
-      for (let i = 0; i < 2; i++) {
-        assert.deepEqual(await deltas('r'), [1, 0]);
-        assert.deepEqual(await deltas('b'), [1, 0]);
-        assert.deepEqual(await total('b'), [1]);
-        assert.deepEqual(await deltas('x'), []);
-      }
-      // A space moved under r, with a sensor of its own: its crossings now enter r and b too.
-      await store.transaction(async (tx) => {
-        await watch(tx.occupancy, 's2', 'p2', 'x', null);
-        await tx.occupancy.insertMove('t1', { space: 'x', at: T, parent: 'r', createdAt: 0 });
-        await tx.occupancy.insertEvents('t1', [
-          event('e2', T + 2, { sensor: 's2', placement: 'p2', enters: ['x', 'r', 'b'] }),
-          event('e3', T + 60_001, { sensor: 's2', placement: 'p2', leaves: ['x', 'r', 'b'] }),
-        ]);
-      });
-      for (let i = 0; i < 2; i++) {
-        assert.deepEqual(await deltas('r'), [1, 0, 1, 0], `read ${i + 1} after the move`);
-        assert.deepEqual(await deltas('b'), [1, 0, 1, 0]);
-        assert.deepEqual(await total('b'), [2]);
-        assert.deepEqual(await deltas('x'), [1, 0]);
-        // Across a minute's edge, and over more than two minutes.
-        assert.deepEqual(await deltas('b', T + 30_000, T + 90_000), [-1, -1]);
-        assert.deepEqual(await deltas('b', T, T + 180_000), [1, 0, 1, 0, -1, -1]);
-      }
-      // A change a transaction rolls back leaves the reads as they were.
-      await assert.rejects(
-        store.transaction(async (tx) => {
-          await watch(tx.occupancy, 's3', 'p3', 'b', null);
-          await tx.occupancy.insertEvents('t1', [
-            event('e4', T + 3, { sensor: 's3', placement: 'p3', enters: ['b'] }),
-          ]);
-          assert.deepEqual(
-            (
-              await tx.occupancy.steps('t1', 'b', [{ level: 'delta', from: T, to: T + 60_000, total: true }])
-            )[0],
-            [3],
-          );
-          throw new Error('rolled back');
-        }),
-      );
-      assert.deepEqual(await total('b'), [2]);
     });
 
     it('minute, hour and day rows are put, read and deleted a batch at a time; reset clears only projected rows', async (store) => {
@@ -860,11 +784,6 @@ export const EVENTS_BEFORE_13 = {
  * minutes carry their area.
  */
 export async function assertEventsCompacted(store: BeaconStore): Promise<void> {
-  await store.transaction(async (tx) => {
-    await watch(tx.occupancy, 's1', 'p1', 'room', null);
-    await tx.occupancy.insertSpace('t1', { id: 'floor', name: 'Floor', parent: null, createdAt: 0 });
-    await tx.occupancy.insertMove('t1', { space: 'room', at: 0, parent: 'floor', createdAt: 0 });
-  });
   const events = await store.transaction((tx) => tx.occupancy.eventsOf('t1', 's1', T, null));
   const sorted = (spaces: readonly string[] | undefined) => [...(spaces ?? [])].sort();
   assert.deepEqual(

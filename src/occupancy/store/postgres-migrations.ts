@@ -293,13 +293,4 @@ export const postgresMigrations: readonly PgMigration[] = [
       ALTER TABLE occupancy_hours SET (fillfactor = 70);
       ALTER TABLE occupancy_days SET (fillfactor = 70);`,
   },
-  {
-    // Version 23, as in SQLite: a space's deltas are read from the events of the sensors placed on
-    // doorways at or under it (its watchers), and doorways are found by their sides.
-    version: 23,
-    name: '023_occupancy_doorway_sides',
-    sql: () => `
-      CREATE INDEX occupancy_doorways_side_a ON occupancy_doorways (tenant, side_a);
-      CREATE INDEX occupancy_doorways_side_b ON occupancy_doorways (tenant, side_b);`,
-  },
 ];

@@ -76,7 +76,6 @@ import {
   type TransferRow,
 } from './rows.ts';
 import { occupancyStorage } from './storage.ts';
-import { WatcherCache, watchersOf, type Watchers } from './watchers.ts';
 
 /**
  * Where each level's rows live, their step (net change, lowest running sum), their order, and the
@@ -128,33 +127,6 @@ const crosses = (e: string, token: string) =>
 /** An event's delta for the space whose token is `token`: +1 where it entered, −1 where it left. */
 const deltaFor = (e: string, token: string) =>
   `CASE WHEN strpos(${e}.enters, ${token}) > 0 THEN 1 ELSE -1 END`;
-
-/**
- * The sensors placed on a doorway with a side at or under $2, in any tree it has had, and the
- * tenant's model version, in one statement (so they agree); watchers.ts says what they are for.
- */
-const WATCHERS = `
-  WITH RECURSIVE under(id) AS (
-    SELECT $2::text COLLATE "C"
-    UNION
-    SELECT e.id FROM under JOIN (
-      SELECT id, parent FROM occupancy_spaces WHERE tenant = $1
-      UNION ALL SELECT space, parent FROM occupancy_space_moves WHERE tenant = $1
-    ) AS e ON e.parent = under.id
-  )
-  SELECT (SELECT version FROM occupancy_model WHERE tenant = $1) AS version,
-    ARRAY(
-      SELECT p.sensor FROM under
-        JOIN occupancy_doorways d ON d.tenant = $1 AND d.side_a = under.id
-        JOIN occupancy_placements p ON p.tenant = $1 AND p.doorway = d.id
-      UNION
-      SELECT p.sensor FROM under
-        JOIN occupancy_doorways d ON d.tenant = $1 AND d.side_b = under.id
-        JOIN occupancy_placements p ON p.tenant = $1 AND p.doorway = d.id
-    ) AS sensors`;
-
-/** The tenant's model version (0 before its first change). */
-const VERSION = 'coalesce((SELECT version FROM occupancy_model WHERE tenant = $1), 0)';
 
 /**
  * A space's deltas and transfers in each of the ranges [at, at + $5) of `unnest($2, $3, $4)` (space,
@@ -221,12 +193,9 @@ const ALERTING_LOCK = 0x62636e04;
 export class PostgresOccupancyReader implements OccupancyReader {
   readonly readsAhead = true;
   readonly #db: Queryable;
-  /** Spaces' watchers (watchers.ts); none in a transaction, whose reads see changes it may roll back. */
-  readonly #watchers: WatcherCache | undefined;
 
-  constructor(db: Queryable, watchers: WatcherCache | undefined = new WatcherCache()) {
+  constructor(db: Queryable) {
     this.#db = db;
-    this.#watchers = watchers;
   }
 
   protected async rows<R extends object>(sql: string | QueryOptions, params: unknown[]): Promise<R[]> {
@@ -437,18 +406,6 @@ export class PostgresOccupancyReader implements OccupancyReader {
     if (spans.length === 0) return [];
     const params: unknown[] = [tenant, space];
     let token: string | undefined;
-    // The space's watchers, when a delta span is near enough to seek them (watchers.ts): $V is the
-    // version they were read at (−1: none), $W the sensors.
-    let watched: { version: string; sensors: string } | undefined;
-    const near = (span: Span) => minuteOfTs(span.to - 1) - minuteOfTs(span.from) <= 60_000;
-    const watching = spans.some((span) => span.level === 'delta' && near(span));
-    if (watching) {
-      const w = await this.watchersOf(tenant, space);
-      watched = {
-        version: `$${params.push(w?.sensors ? w.version : -1)}`,
-        sensors: `$${params.push(w?.sensors ?? [])}`,
-      };
-    }
     const arms = spans.map((span, i) => {
       if (span.level === 'delta') {
         token ??= `$${params.push(spaceToken(space))}`;
@@ -457,20 +414,9 @@ export class PostgresOccupancyReader implements OccupancyReader {
           params.push(span.to),
           params.push(minuteOfTs(span.from)),
         ];
-        const crossing = (where: string) =>
-          `SELECT e.ts, 1 AS kind, e.key, ${deltaFor('e', token!)} AS delta FROM occupancy_events e
-           WHERE ${where} AND e.ts >= $${from} AND e.ts < $${to} AND ${crosses('e', token!)}`;
-        // Within two minutes, through the watchers while their version is the tenant's (a one-time
-        // condition: only one of the two arms reads anything); otherwise every event of the minutes.
-        const events =
-          watched && near(span)
-            ? `${crossing(`${VERSION} = ${watched.version} AND e.tenant = $1
-                 AND e.minute IN ($${minute}, $${params.push(minuteOfTs(span.to - 1))})
-                 AND e.sensor = ANY (${watched.sensors}::text[])`)}
-               UNION ALL
-               ${crossing(`${VERSION} <> ${watched.version} AND e.tenant = $1 AND e.minute >= $${minute} AND e.minute < $${to}`)}`
-            : crossing(`e.tenant = $1 AND e.minute >= $${minute} AND e.minute < $${to}`);
-        const d = `${events}
+        const d = `SELECT e.ts, 1 AS kind, e.key, ${deltaFor('e', token)} AS delta FROM occupancy_events e
+                   WHERE e.tenant = $1 AND e.minute >= $${minute} AND e.minute < $${to} AND e.ts >= $${from}
+                     AND e.ts < $${to} AND ${crosses('e', token)}
                    UNION ALL
                    SELECT ts, 0, source, amount FROM occupancy_transfers
                    WHERE tenant = $1 AND space = $2 AND ts >= $${from} AND ts < $${to}`;
@@ -486,21 +432,9 @@ export class PostgresOccupancyReader implements OccupancyReader {
         : `SELECT ${i} AS span, row_number() OVER (ORDER BY ${order}) AS n, ${net} AS net, ${min} AS min
            FROM ${table} ${where}`;
     });
-    // The tenant's model version as this statement saw it, first (span −1): watchers read at an
-    // older one are read again next time.
-    if (watched) arms.unshift(`SELECT -1 AS span, 0::int8 AS n, ${VERSION} AS net, 0 AS min`);
     // A count has one of a few dozen shapes of spans; each is a named statement, so the server stops
-    // planning it (about half the server's time per count) once it keeps a generic plan. A delta span
-    // read through watchers is `w` (`W` its total).
-    const shape = spans
-      .map((span) =>
-        watched && span.level === 'delta' && near(span)
-          ? span.total
-            ? 'W'
-            : 'w'
-          : LEVEL_ROWS[span.level][span.total ? 'totalCode' : 'code'],
-      )
-      .join('');
+    // planning it (about half the server's time per count) once it keeps a generic plan.
+    const shape = spans.map((span) => LEVEL_ROWS[span.level][span.total ? 'totalCode' : 'code']).join('');
     const text = `${arms.join('\nUNION ALL\n')}\nORDER BY span, n`;
     const rows = await this.rows<{ span: number; net: unknown; min: unknown }>(
       { name: `occupancy-steps:${shape}`, text },
@@ -508,28 +442,11 @@ export class PostgresOccupancyReader implements OccupancyReader {
     );
     const out = spans.map((): number[] => []);
     for (const r of rows) {
-      if (r.span === -1) {
-        this.#watchers?.seen(tenant, c.int(r.net));
-        continue;
-      }
       const steps = out[r.span]!;
       if (spans[r.span]!.total) steps.push(c.int(r.net));
       else steps.push(c.int(r.net), c.int(r.min));
     }
     return out;
-  }
-  /** The space's watchers as last read, read now when none are kept; none in a transaction. */
-  protected async watchersOf(tenant: string, space: string): Promise<Watchers | undefined> {
-    if (!this.#watchers) return undefined;
-    const kept = this.#watchers.get(tenant, space);
-    if (kept) return kept;
-    const [read] = await this.rows<{ version: unknown; sensors: string[] }>(
-      { name: 'occupancy-watchers', text: WATCHERS },
-      [tenant, space],
-    );
-    const watchers = watchersOf(read?.version == null ? 0 : c.int(read.version), read?.sensors ?? []);
-    this.#watchers.set(tenant, space, watchers);
-    return watchers;
   }
   /** Read as arrays, the form SQLite reads them in, so both backends map them alike. */
   async segments(period: Period, tenant: string, space: string, from: number, to: number) {
@@ -702,7 +619,7 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
 
   /** Writes in `tx`. */
   constructor(tx: PostgresTx, sequenced = sequence(tx.client)) {
-    super(sequenced, undefined);
+    super(sequenced);
     this.#tx = tx;
     this.#sequence = sequenced;
   }

@@ -178,9 +178,7 @@ export interface OccupancyReader {
    * For each span, the net change and lowest running sum of each of its rows in time order,
    * flattened (a delta d is the step d, min(d, 0)); for a `total` span, one number: the sum of the
    * rows' net changes. All spans in one read, so one round trip on a server database. Deltas
-   * include transfers. A crossing is a delta of the space only when its sensor watches it (is placed
-   * on a doorway with a side at or under the space, in any tree it has had), as every event the
-   * counter stores is: a store may look only at those sensors' events (watchers.ts).
+   * include transfers.
    */
   steps(tenant: string, space: string, spans: readonly Span[]): Promise<number[][]>;
   /** Rows of a period starting in [from, to), in time order, keyed by start. */

@@ -297,14 +297,4 @@ export const sqliteMigrations: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
-  {
-    // A space's deltas are read from the events of the sensors placed on doorways at or under it
-    // (its watchers): doorways are found by their sides, so that read touches only what it returns.
-    version: 23,
-    name: '023_occupancy_doorway_sides',
-    sql: `
-      CREATE INDEX occupancy_doorways_side_a ON occupancy_doorways (tenant, side_a);
-      CREATE INDEX occupancy_doorways_side_b ON occupancy_doorways (tenant, side_b);
-    `,
-  },
 ];

@@ -73,7 +73,6 @@ import {
   type TransferRow,
 } from './rows.ts';
 import { sqliteMigrations } from './sqlite-migrations.ts';
-import { WatcherCache, watchersOf, type Watchers } from './watchers.ts';
 import { occupancyStorage } from './storage.ts';
 
 /** Up to this many ids are looked up one by one; more, and the tenant's rows are scanned once. */
@@ -94,7 +93,19 @@ const CROSSING = `FROM occupancy_events
   WHERE tenant = @tenant AND minute >= @minute AND minute < @to AND ts >= @from AND ts < @to
     AND (instr(enters, @token) > 0 OR instr(leaves, @token) > 0)`;
 
-/** The parameters of `CROSSING`. */
+/**
+ * A space's deltas and transfers with ts in [@from, @to) (parameters: `crossingParams`), in fold
+ * order: by time, a transfer before the crossings of its millisecond, then by key. A crossing's delta
+ * is +1 where it entered the space, −1 where it left.
+ */
+const DELTAS_AND_TRANSFERS = `
+  SELECT ts, 1 AS kind, key, CASE WHEN instr(enters, @token) > 0 THEN 1 ELSE -1 END, late ${CROSSING}
+  UNION ALL
+  SELECT ts, 0 AS kind, source, amount, 0 FROM occupancy_transfers
+  WHERE tenant = @tenant AND space = @space AND ts >= @from AND ts < @to
+  ORDER BY 1, 2, 3`;
+
+/** The parameters of `DELTAS_AND_TRANSFERS` and `CROSSING`. */
 const crossingParams = (tenant: string, space: string, from: number, to: number) => ({
   tenant,
   space,
@@ -104,65 +115,7 @@ const crossingParams = (tenant: string, space: string, from: number, to: number)
   minute: minuteOfTs(from),
 });
 
-/**
- * The sensors placed on a doorway with a side at or under @space, in any tree it has had, and the
- * tenant's model version, in one statement (so they agree); watchers.ts says what they are for.
- * CROSS JOIN keeps SQLite's join order, from the space down through the indexes: left to itself it
- * scans the tenant's placements (1 ms at 1,000 sensors, against 50 µs for a room).
- */
-const WATCHERS = `WITH RECURSIVE
-  under(id) AS (
-    SELECT @space
-    UNION SELECT s.id FROM under CROSS JOIN occupancy_spaces s ON s.tenant = @tenant AND s.parent = under.id
-    UNION SELECT m.space FROM under CROSS JOIN occupancy_space_moves m ON m.tenant = @tenant AND m.parent = under.id
-  ),
-  watchers(sensor) AS (
-    SELECT p.sensor FROM under
-      CROSS JOIN occupancy_doorways d ON d.tenant = @tenant AND d.side_a = under.id
-      CROSS JOIN occupancy_placements p ON p.tenant = @tenant AND p.doorway = d.id
-    UNION SELECT p.sensor FROM under
-      CROSS JOIN occupancy_doorways d ON d.tenant = @tenant AND d.side_b = under.id
-      CROSS JOIN occupancy_placements p ON p.tenant = @tenant AND p.doorway = d.id
-  )
-  SELECT (SELECT version FROM occupancy_model WHERE tenant = @tenant) AS version,
-         (SELECT json_group_array(sensor) FROM watchers) AS sensors`;
-
-/** The tenant's model version, as the watched statements compare it with @version. */
-const VERSION = 'coalesce((SELECT version FROM occupancy_model WHERE tenant = @tenant), 0)';
-
-/**
- * `CROSSING` through the space's watchers (@watchers, a JSON array) when they were read at the
- * tenant's model version now (@version), for a range within two minutes (@minute and @last): each
- * watcher's events in a minute are one seek of the primary key (tenant, minute, sensor, …). The
- * second arm is `CROSSING` itself, for when the version has moved on (@version −1 always does); a
- * constant condition, so only one arm reads anything.
- */
-const WATCHED = [
-  `FROM occupancy_events
-   WHERE ${VERSION} = @version AND tenant = @tenant AND minute IN (@minute, @last)
-     AND sensor IN (SELECT value FROM json_each(@watchers)) AND ts >= @from AND ts < @to
-     AND (instr(enters, @token) > 0 OR instr(leaves, @token) > 0)`,
-  `FROM occupancy_events
-   WHERE ${VERSION} <> @version AND tenant = @tenant AND minute >= @minute AND minute < @to
-     AND ts >= @from AND ts < @to AND (instr(enters, @token) > 0 OR instr(leaves, @token) > 0)`,
-] as const;
-const DELTA = 'CASE WHEN instr(enters, @token) > 0 THEN 1 ELSE -1 END';
-const TRANSFERS_IN = `FROM occupancy_transfers WHERE tenant = @tenant AND space = @space AND ts >= @from AND ts < @to`;
-/**
- * A space's deltas and transfers with ts in [@from, @to) (parameters: `#watchedParams`), in fold
- * order: by time, a transfer before the crossings of its millisecond, then by key. A crossing's delta
- * is +1 where it entered the space, −1 where it left.
- */
-const WATCHED_DELTAS = `
-  ${WATCHED.map((from) => `SELECT ts, 1 AS kind, key, ${DELTA}, late ${from}`).join(' UNION ALL ')}
-  UNION ALL
-  SELECT ts, 0 AS kind, source, amount, 0 ${TRANSFERS_IN}
-  ORDER BY 1, 2, 3`;
-/** The sum of `WATCHED_DELTAS`. */
-const WATCHED_TOTAL = `SELECT ${WATCHED.map((from) => `(SELECT COALESCE(SUM(${DELTA}), 0) ${from})`).join(' + ')}
-  + (SELECT COALESCE(SUM(amount), 0) ${TRANSFERS_IN})`;
-
-/** A row of `WATCHED_DELTAS`, read as an array. */
+/** A row of `DELTAS_AND_TRANSFERS`, read as an array. */
 type DeltaOrTransfer = [ts: number, kind: number, key: string, delta: number, late: number];
 const toFoldDelta = (space: string, [ts, kind, key, delta, late]: DeltaOrTransfer): Delta =>
   kind === 0
@@ -207,12 +160,9 @@ export class SqliteOccupancyReader implements OccupancyReader {
   readonly #db: SqliteDatabase;
   /** Prepared statements by their SQL, or by a name for the composed ones read as arrays. */
   readonly #statements = new Map<string, Statement>();
-  /** Spaces' watchers (watchers.ts); none in a transaction, whose reads see changes it may roll back. */
-  readonly #watchers: WatcherCache | undefined;
 
-  constructor(db: SqliteDatabase, watchers: WatcherCache | undefined = new WatcherCache()) {
+  constructor(db: SqliteDatabase) {
     this.#db = db;
-    this.#watchers = watchers;
   }
 
   /** The statement of `sql`, prepared once for this connection. */
@@ -466,35 +416,13 @@ export class SqliteOccupancyReader implements OccupancyReader {
     }
     return out;
   }
-  /**
-   * The parameters of `WATCHED_DELTAS` and `WATCHED_TOTAL`: the space's watchers as last read (read
-   * now when the tenant's model has changed since), or none (@version −1) when it has too many, the
-   * range is longer than two minutes, or this is a transaction.
-   */
-  #watchedParams(tenant: string, space: string, from: number, to: number) {
-    const params = { ...crossingParams(tenant, space, from, to), last: minuteOfTs(to - 1) };
-    let watchers: Watchers | undefined;
-    if (this.#watchers && params.last - params.minute <= 60_000) {
-      const version = Number(this.row<{ n: unknown }>(`SELECT ${VERSION} AS n`, [{ tenant }])?.n ?? 0);
-      this.#watchers.seen(tenant, version);
-      watchers = this.#watchers.get(tenant, space);
-      if (!watchers) {
-        const read = this.row<{ version: number | null; sensors: string }>(WATCHERS, [{ tenant, space }])!;
-        watchers = watchersOf(read.version ?? 0, JSON.parse(read.sensors) as string[]);
-        this.#watchers.set(tenant, space, watchers);
-      }
-    }
-    return watchers?.sensors
-      ? { ...params, version: watchers.version, watchers: JSON.stringify(watchers.sensors) }
-      : { ...params, version: -1, watchers: '[]' };
-  }
   steps(tenant: string, space: string, spans: readonly Span[]) {
     return Promise.resolve(
       spans.map((span) => {
         const statement = this.#stepsOf(span);
         const rows = (
           span.level === 'delta'
-            ? statement.all(this.#watchedParams(tenant, space, span.from, span.to))
+            ? statement.all(crossingParams(tenant, space, span.from, span.to))
             : statement.all(tenant, space, span.from, span.to)
         ) as number[][];
         if (span.total) return [Number(rows[0]?.[0] ?? 0)];
@@ -506,7 +434,13 @@ export class SqliteOccupancyReader implements OccupancyReader {
   }
   #stepsOf(span: Span): Statement {
     return this.raw(`steps:${span.level}:${span.total === true}`, () => {
-      if (span.level === 'delta') return span.total ? WATCHED_TOTAL : WATCHED_DELTAS;
+      if (span.level === 'delta') {
+        return span.total
+          ? `SELECT (SELECT COALESCE(SUM(CASE WHEN instr(enters, @token) > 0 THEN 1 ELSE -1 END), 0) ${CROSSING})
+                  + (SELECT COALESCE(SUM(amount), 0) FROM occupancy_transfers
+                     WHERE tenant = @tenant AND space = @space AND ts >= @from AND ts < @to)`
+          : DELTAS_AND_TRANSFERS;
+      }
       const { table, time, net, min } = LEVEL_ROWS[span.level];
       const where = `WHERE tenant = ? AND space = ? AND ${time} >= ? AND ${time} < ?`;
       return span.total
@@ -529,8 +463,8 @@ export class SqliteOccupancyReader implements OccupancyReader {
     return Promise.resolve(this.foldDeltas(tenant, space, from, to));
   }
   protected foldDeltas(tenant: string, space: string, from: number, to: number): Delta[] {
-    const rows = this.raw('deltas', () => WATCHED_DELTAS).all(
-      this.#watchedParams(tenant, space, from, to),
+    const rows = this.raw('deltas', () => DELTAS_AND_TRANSFERS).all(
+      crossingParams(tenant, space, from, to),
     ) as DeltaOrTransfer[];
     return rows.map((r) => toFoldDelta(space, r));
   }
@@ -626,7 +560,7 @@ export class SqliteOccupancyWriter extends SqliteOccupancyReader implements Occu
   readonly #inserts = new Map<string, Statement>();
 
   constructor(db: SqliteDatabase) {
-    super(db, undefined);
+    super(db);
     this.#db = db;
   }
 
