@@ -66,6 +66,23 @@ export async function countFrames(
 
 /** By store (its repositories), by tenant: the model a sink counts against, as last read. */
 const modelsByStore = new WeakMap<object, Map<string, CountingModel>>();
+/**
+ * Tenants whose model a sink keeps between batches, the least recently counted dropped first (a
+ * model holds every placement and doorway its tenant's events named, so thousands of tenants would
+ * otherwise hold them all for as long as the process runs). A dropped tenant's next batch reads its
+ * model again, as after any change to it.
+ */
+export const KEPT_MODELS = 1000;
+
+/** The tenant's model at `version` from `models`, kept as the most recently used (made when none is). */
+export function modelAt(models: Map<string, CountingModel>, tenant: string, version: number): CountingModel {
+  let model = models.get(tenant);
+  models.delete(tenant);
+  if (model?.version !== version) model = new CountingModel(version);
+  models.set(tenant, model);
+  while (models.size > KEPT_MODELS) models.delete(models.keys().next().value!);
+  return model;
+}
 
 /**
  * Sensor events become counts: each event is kept (deduplicated by record key), counted against the
@@ -90,9 +107,7 @@ export const occupancyProjection: Projection<OccupancyWriters, OccupancyReposito
     for (const [tenant, events] of byTenant) {
       // What earlier batches read of the model is kept while its version stays (a sink batch of
       // 1,000 events otherwise reads every placement and doorway again).
-      const version = await tx.occupancy.modelVersion(tenant);
-      let model = models.get(tenant);
-      if (model?.version !== version) models.set(tenant, (model = new CountingModel(version)));
+      const model = modelAt(models, tenant, await tx.occupancy.modelVersion(tenant));
       const counter = new Counter(tx.occupancy, tenant, model);
       inserted += await counter.add(events);
       await counter.flush();

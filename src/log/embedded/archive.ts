@@ -183,12 +183,16 @@ function archive(
   before: number,
   released: number,
 ): MaintenanceResult['archived'] | undefined {
+  // Stepped one row at a time and left at the first chunk the run cannot take: a run is one or two
+  // commits' chunks, and reading all ARCHIVE_RECORDS rows (each chunk's whole text, for its length)
+  // held the event loop for most of every step once a stream had thousands of chunks past the hot
+  // window (at 10 million occupancy events, the API thread sat at 100% archiving).
   const hot = db
     .prepare<[string, number, number], ChunkInfo>(
       `SELECT seq, first_offset, end_offset, received_at, codec, length(records) AS size FROM chunks
        WHERE stream = ? AND codec = 0 AND end_offset > ? ORDER BY end_offset LIMIT ?`,
     )
-    .all(stream, released, ARCHIVE_RECORDS);
+    .iterate(stream, released, ARCHIVE_RECORDS);
   const run: ChunkInfo[] = [];
   let records = 0;
   let bytes = 0;

@@ -639,89 +639,108 @@ export class PostgresOccupancyWriter extends PostgresOccupancyReader implements 
   async #one(sql: string, params: unknown[]): Promise<boolean> {
     return (await this.#run(sql, params)) === 1;
   }
+  /**
+   * A change to the tenant's spaces, moves, doorways, sensors or placements: raises its model version,
+   * runs `first`, then `sql`, which changes at most one row; true when it did.
+   */
+  async #modelChange(
+    tenant: string,
+    sql: string,
+    params: unknown[],
+    first: readonly (readonly [string, unknown[]])[] = [],
+  ): Promise<boolean> {
+    await this.#changed(tenant);
+    for (const [before, values] of first) await this.#run(before, values);
+    return this.#one(sql, params);
+  }
 
   async rename(kind: Named, tenant: string, id: string, name: string) {
-    await this.#changed(tenant);
-    return this.#one(`UPDATE ${NAMED_TABLES[kind]} SET name = $1 WHERE tenant = $2 AND id = $3`, [
-      name,
+    return this.#modelChange(
       tenant,
-      id,
-    ]);
+      `UPDATE ${NAMED_TABLES[kind]} SET name = $1 WHERE tenant = $2 AND id = $3`,
+      [name, tenant, id],
+    );
   }
   async delete(kind: Named, tenant: string, id: string) {
-    await this.#changed(tenant);
-    if (kind === 'space') {
-      await this.#run('DELETE FROM occupancy_space_moves WHERE tenant = $1 AND space = $2', [tenant, id]);
-      await this.#run('DELETE FROM occupancy_corrections WHERE tenant = $1 AND space = $2', [tenant, id]);
-    }
-    return this.#one(`DELETE FROM ${NAMED_TABLES[kind]} WHERE tenant = $1 AND id = $2`, [tenant, id]);
+    return this.#modelChange(
+      tenant,
+      `DELETE FROM ${NAMED_TABLES[kind]} WHERE tenant = $1 AND id = $2`,
+      [tenant, id],
+      kind === 'space'
+        ? [
+            ['DELETE FROM occupancy_space_moves WHERE tenant = $1 AND space = $2', [tenant, id]],
+            ['DELETE FROM occupancy_corrections WHERE tenant = $1 AND space = $2', [tenant, id]],
+          ]
+        : [],
+    );
   }
   async insertSpace(tenant: string, s: Space) {
-    await this.#changed(tenant);
-    return this.#one(
+    return this.#modelChange(
+      tenant,
       `INSERT INTO occupancy_spaces (tenant, id, name, parent, created_at, capacity, alert_after_minutes, open_hours)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
       [tenant, s.id, s.name, s.parent, s.createdAt, ...settingValues(s)],
     );
   }
   async updateSpace(tenant: string, id: string, settings: SpaceSettings) {
-    await this.#changed(tenant);
-    return this.#one(
+    return this.#modelChange(
+      tenant,
       `UPDATE occupancy_spaces SET capacity = $1, alert_after_minutes = $2, open_hours = $3 WHERE tenant = $4 AND id = $5`,
       [...settingValues(settings), tenant, id],
     );
   }
   async insertMove(tenant: string, m: SpaceMove) {
-    await this.#changed(tenant);
-    return this.#one(
+    return this.#modelChange(
+      tenant,
       `INSERT INTO occupancy_space_moves (tenant, space, at, parent, created_at) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT DO NOTHING`,
       [tenant, m.space, m.at, m.parent, m.createdAt],
     );
   }
   async deleteMove(tenant: string, space: string, at: number) {
-    await this.#changed(tenant);
-    return this.#one('DELETE FROM occupancy_space_moves WHERE tenant = $1 AND space = $2 AND at = $3', [
+    return this.#modelChange(
       tenant,
-      space,
-      at,
-    ]);
+      'DELETE FROM occupancy_space_moves WHERE tenant = $1 AND space = $2 AND at = $3',
+      [tenant, space, at],
+    );
   }
   async insertDoorway(tenant: string, d: Doorway) {
-    await this.#changed(tenant);
-    return this.#one(
+    return this.#modelChange(
+      tenant,
       `INSERT INTO occupancy_doorways (tenant, id, name, side_a, side_b, created_at) VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT DO NOTHING`,
       [tenant, d.id, d.name, d.a, d.b, d.createdAt],
     );
   }
   async insertSensor(tenant: string, s: Sensor) {
-    await this.#changed(tenant);
-    return this.#one(
+    return this.#modelChange(
+      tenant,
       `INSERT INTO occupancy_sensors (tenant, id, name, created_at) VALUES ($1, $2, $3, $4)
        ON CONFLICT DO NOTHING`,
       [tenant, s.id, s.name, s.createdAt],
     );
   }
   async insertPlacement(tenant: string, p: Placement) {
-    await this.#changed(tenant);
-    return this.#one(
+    return this.#modelChange(
+      tenant,
       `INSERT INTO occupancy_placements (tenant, id, sensor, doorway, positive_side, valid_from, valid_to, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
       [tenant, p.id, p.sensor, p.doorway, p.positive, p.from, p.to, p.createdAt],
     );
   }
   async updatePlacement(tenant: string, p: Placement) {
-    await this.#changed(tenant);
-    await this.#run(
+    await this.#modelChange(
+      tenant,
       `UPDATE occupancy_placements SET doorway = $1, positive_side = $2, valid_from = $3, valid_to = $4
        WHERE tenant = $5 AND id = $6`,
       [p.doorway, p.positive, p.from, p.to, tenant, p.id],
     );
   }
   async deletePlacement(tenant: string, id: string) {
-    await this.#changed(tenant);
-    return this.#one('DELETE FROM occupancy_placements WHERE tenant = $1 AND id = $2', [tenant, id]);
+    return this.#modelChange(tenant, 'DELETE FROM occupancy_placements WHERE tenant = $1 AND id = $2', [
+      tenant,
+      id,
+    ]);
   }
 
   async insertEvents(tenant: string, events: readonly SensorEvent[]) {

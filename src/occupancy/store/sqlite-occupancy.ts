@@ -579,6 +579,20 @@ export class SqliteOccupancyWriter extends SqliteOccupancyReader implements Occu
   #one(sql: string, params: unknown[]): Promise<boolean> {
     return Promise.resolve(this.#run(sql, params) === 1);
   }
+  /**
+   * A change to the tenant's spaces, moves, doorways, sensors or placements: raises its model version,
+   * runs `first`, then `sql`, which changes at most one row; true when it did.
+   */
+  #modelChange(
+    tenant: string,
+    sql: string,
+    params: unknown[],
+    first: readonly (readonly [string, unknown[]])[] = [],
+  ): Promise<boolean> {
+    this.#changed(tenant);
+    for (const [before, values] of first) this.#run(before, values);
+    return this.#one(sql, params);
+  }
   /** INSERT … VALUES of `rows` rows into `table` (with `suffix` after), prepared once per size. */
   #insert(table: string, columns: readonly string[], rows: number, suffix: string): Statement {
     const id = `${table}:${rows}`;
@@ -613,87 +627,91 @@ export class SqliteOccupancyWriter extends SqliteOccupancyReader implements Occu
   }
 
   rename(kind: Named, tenant: string, id: string, name: string) {
-    this.#changed(tenant);
-    return this.#one(`UPDATE ${NAMED_TABLES[kind]} SET name = ? WHERE tenant = ? AND id = ?`, [
-      name,
+    return this.#modelChange(
       tenant,
-      id,
-    ]);
+      `UPDATE ${NAMED_TABLES[kind]} SET name = ? WHERE tenant = ? AND id = ?`,
+      [name, tenant, id],
+    );
   }
   delete(kind: Named, tenant: string, id: string) {
-    this.#changed(tenant);
-    if (kind === 'space') {
-      this.#run('DELETE FROM occupancy_space_moves WHERE tenant = ? AND space = ?', [tenant, id]);
-      this.#run('DELETE FROM occupancy_corrections WHERE tenant = ? AND space = ?', [tenant, id]);
-    }
-    return this.#one(`DELETE FROM ${NAMED_TABLES[kind]} WHERE tenant = ? AND id = ?`, [tenant, id]);
+    return this.#modelChange(
+      tenant,
+      `DELETE FROM ${NAMED_TABLES[kind]} WHERE tenant = ? AND id = ?`,
+      [tenant, id],
+      kind === 'space'
+        ? [
+            ['DELETE FROM occupancy_space_moves WHERE tenant = ? AND space = ?', [tenant, id]],
+            ['DELETE FROM occupancy_corrections WHERE tenant = ? AND space = ?', [tenant, id]],
+          ]
+        : [],
+    );
   }
   insertSpace(tenant: string, s: Space) {
-    this.#changed(tenant);
-    return this.#one(
+    return this.#modelChange(
+      tenant,
       `INSERT INTO occupancy_spaces (tenant, id, name, parent, created_at, capacity, alert_after_minutes, open_hours)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       [tenant, s.id, s.name, s.parent, s.createdAt, ...settingValues(s)],
     );
   }
   updateSpace(tenant: string, id: string, settings: SpaceSettings) {
-    this.#changed(tenant);
-    return this.#one(
+    return this.#modelChange(
+      tenant,
       `UPDATE occupancy_spaces SET capacity = ?, alert_after_minutes = ?, open_hours = ? WHERE tenant = ? AND id = ?`,
       [...settingValues(settings), tenant, id],
     );
   }
   insertMove(tenant: string, m: SpaceMove) {
-    this.#changed(tenant);
-    return this.#one(
+    return this.#modelChange(
+      tenant,
       `INSERT INTO occupancy_space_moves (tenant, space, at, parent, created_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT DO NOTHING`,
       [tenant, m.space, m.at, m.parent, m.createdAt],
     );
   }
   deleteMove(tenant: string, space: string, at: number) {
-    this.#changed(tenant);
-    return this.#one('DELETE FROM occupancy_space_moves WHERE tenant = ? AND space = ? AND at = ?', [
+    return this.#modelChange(
       tenant,
-      space,
-      at,
-    ]);
+      'DELETE FROM occupancy_space_moves WHERE tenant = ? AND space = ? AND at = ?',
+      [tenant, space, at],
+    );
   }
   insertDoorway(tenant: string, d: Doorway) {
-    this.#changed(tenant);
-    return this.#one(
+    return this.#modelChange(
+      tenant,
       `INSERT INTO occupancy_doorways (tenant, id, name, side_a, side_b, created_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT DO NOTHING`,
       [tenant, d.id, d.name, d.a, d.b, d.createdAt],
     );
   }
   insertSensor(tenant: string, s: Sensor) {
-    this.#changed(tenant);
-    return this.#one(
+    return this.#modelChange(
+      tenant,
       'INSERT INTO occupancy_sensors (tenant, id, name, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
       [tenant, s.id, s.name, s.createdAt],
     );
   }
   insertPlacement(tenant: string, p: Placement) {
-    this.#changed(tenant);
-    return this.#one(
+    return this.#modelChange(
+      tenant,
       `INSERT INTO occupancy_placements (tenant, id, sensor, doorway, positive_side, valid_from, valid_to, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       [tenant, p.id, p.sensor, p.doorway, p.positive, p.from, p.to, p.createdAt],
     );
   }
   updatePlacement(tenant: string, p: Placement) {
-    this.#changed(tenant);
-    this.#run(
+    return this.#modelChange(
+      tenant,
       `UPDATE occupancy_placements SET doorway = ?, positive_side = ?, valid_from = ?, valid_to = ?
        WHERE tenant = ? AND id = ?`,
       [p.doorway, p.positive, p.from, p.to, tenant, p.id],
-    );
-    return Promise.resolve();
+    ).then(() => undefined);
   }
   deletePlacement(tenant: string, id: string) {
-    this.#changed(tenant);
-    return this.#one('DELETE FROM occupancy_placements WHERE tenant = ? AND id = ?', [tenant, id]);
+    return this.#modelChange(tenant, 'DELETE FROM occupancy_placements WHERE tenant = ? AND id = ?', [
+      tenant,
+      id,
+    ]);
   }
   insertEvents(tenant: string, events: readonly SensorEvent[]) {
     const fresh = new Set<string>();
