@@ -24,6 +24,7 @@ import type { BeaconStore } from '../src/roles/store.ts';
 import { checkSeries } from './lib/check-series.ts';
 import { scratchDatabase } from './lib/disk.ts';
 import { Histogram } from './lib/percentiles.ts';
+import { sampleTarget } from '../test/helpers/targets.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -49,29 +50,7 @@ for (const c of checks) {
 const ids = [...new Set(checks.map((c) => c.target))];
 const tenant = checks[0]!.tenant;
 
-const target = (id: string): HttpTarget => ({
-  kind: 'http',
-  id,
-  tenant,
-  source: 'api',
-  createdAt: 1,
-  updatedAt: 1,
-  url: `https://${id}.example/`,
-  intervalSeconds: 60,
-  timeoutMs: 5000,
-  method: 'GET',
-  headers: {},
-  expectStatus: ['200-399'],
-  patternMustMatch: true,
-  maxRedirects: 0,
-  maxBodyBytes: 1024,
-  ignoreTlsErrors: false,
-  downAfter: 3,
-  upAfter: 2,
-  tags: [],
-  assertions: [],
-  tlsExpiryDays: [21, 14, 7],
-});
+const target = (id: string): HttpTarget => sampleTarget(id, { tenant });
 
 const lines: string[] = [];
 const out = (figure: string, value: string) => {
