@@ -382,6 +382,7 @@ describe('occupancy', () => {
       assert.equal(listed.items.find((i) => i.id === id)?.name, `renamed ${id}`);
     }
     await expect('GET', '/v1/spaces/ghost/count', undefined, 404, 'SPACE_NOT_FOUND');
+    await expect('GET', '/v1/spaces/ghost/count?at=2026-01-01T00:00:00Z', undefined, 404, 'SPACE_NOT_FOUND');
     await expect(
       'GET',
       '/v1/spaces/val-room/counts?from=2026-01-01T00:00:00Z&to=2026-12-31T00:00:00Z&interval=1m',

@@ -102,6 +102,11 @@ function memoryReader(deltas: readonly Delta[], readsAhead = true) {
       return Promise.resolve(parents.map((p) => rowsOf(period, p.at, p.at + size)));
     },
     correctionBefore: () => Promise.resolve(undefined),
+    countRead: async (tenant: string, space: string, _before: number, spans: readonly Span[]) => ({
+      exists: true,
+      correction: undefined,
+      steps: await reader.steps(tenant, space, spans),
+    }),
     corrections: () => Promise.resolve([]),
   };
   return { reader: reader as unknown as OccupancyReader, reads };

@@ -41,25 +41,25 @@ function later(a: Anchor | undefined, b: Anchor | undefined): Anchor | undefined
   return a.at !== b.at ? (a.at > b.at ? a : b) : a.origin >= b.origin ? a : b;
 }
 
-/** Folds steps from an anchor: raw adds every net change, corrected starts from the anchor's value. */
-async function fold(
-  reader: OccupancyReader,
-  tenant: string,
-  space: string,
-  t: number,
-  anchor: Anchor | undefined,
-  neverNegative: boolean,
-): Promise<Tally> {
+/** The spans a fold from an anchor to t reads: before its origin only totals, after it each row. */
+function foldSpans(t: number, anchor: Anchor | undefined, neverNegative: boolean) {
   const origin = anchor?.origin ?? BEGINNING;
   const folded = neverNegative || anchor !== undefined;
-  // Before the origin only the raw total matters; after it, each row when it is folded.
   const before = spansOf(BEGINNING, origin, true);
-  const after = spansOf(origin, t, !folded);
-  const answers = await reader.steps(tenant, space, [...before, ...after]);
+  return { before: before.length, folded, spans: [...before, ...spansOf(origin, t, !folded)] };
+}
+
+/** Folds the steps of `foldSpans`: raw adds every net change, corrected starts from the anchor's value. */
+function tallyOf(
+  plan: ReturnType<typeof foldSpans>,
+  answers: readonly number[][],
+  anchor: Anchor | undefined,
+  neverNegative: boolean,
+): Tally {
   let raw = 0;
   let corrected = anchor?.value ?? 0;
   for (const [i, steps] of answers.entries()) {
-    if (i < before.length || !folded) {
+    if (i < plan.before || !plan.folded) {
       raw += steps[0]!;
       continue;
     }
@@ -69,7 +69,7 @@ async function fold(
       corrected = neverNegative ? Math.max(corrected + net, net - steps[j + 1]!) : corrected + net;
     }
   }
-  return { raw, corrected: folded ? corrected : raw };
+  return { raw, corrected: plan.folded ? corrected : raw };
 }
 
 /**
@@ -80,8 +80,9 @@ async function fold(
  * max(c + n, n − m), and rows compose to rows of the same shape, so folding days, hours, minutes and
  * deltas gives what applying every delta one by one would.
  *
- * The reset is known without reading; the headcount is read beside the rows (on PostgreSQL, two
- * statements at once), and only when it is the later anchor are the rows read again from it.
+ * The reset is known without reading; the headcount is read with the rows from the reset and the
+ * space's existence (on PostgreSQL, one statement), and only when it is the later anchor are the
+ * rows read again from it.
  */
 export async function countBefore(
   reader: OccupancyReader,
@@ -90,15 +91,38 @@ export async function countBefore(
   t: number,
   settings: CountSettings,
 ): Promise<Tally> {
+  return (await count(reader, tenant, space, t, settings)).tally;
+}
+
+/** `countBefore`, undefined when the space does not exist: the check rides in the same read. */
+export async function countOfSpace(
+  reader: OccupancyReader,
+  tenant: string,
+  space: string,
+  t: number,
+  settings: CountSettings,
+): Promise<Tally | undefined> {
+  const { exists, tally } = await count(reader, tenant, space, t, settings);
+  return exists ? tally : undefined;
+}
+
+async function count(
+  reader: OccupancyReader,
+  tenant: string,
+  space: string,
+  t: number,
+  settings: CountSettings,
+): Promise<{ exists: boolean; tally: Tally }> {
   // A reset at R applies to the count at R and after: "before t" sees resets up to t − 1 ms.
   const reset = settings.reset && resetAnchor(lastResetAtOrBefore(t - 1, settings.reset));
-  const [correction, tally] = await Promise.all([
-    reader.correctionBefore(tenant, space, t),
-    fold(reader, tenant, space, t, reset, settings.neverNegative),
-  ]);
-  const anchor = later(reset, correction && correctionAnchor(correction));
-  if (anchor === reset) return tally;
-  return fold(reader, tenant, space, t, anchor, settings.neverNegative);
+  const first = foldSpans(t, reset, settings.neverNegative);
+  const read = await reader.countRead(tenant, space, t, first.spans);
+  const anchor = later(reset, read.correction && correctionAnchor(read.correction));
+  if (anchor === reset)
+    return { exists: read.exists, tally: tallyOf(first, read.steps, reset, settings.neverNegative) };
+  const plan = foldSpans(t, anchor, settings.neverNegative);
+  const steps = await reader.steps(tenant, space, plan.spans);
+  return { exists: read.exists, tally: tallyOf(plan, steps, anchor, settings.neverNegative) };
 }
 
 /** One bucket of a time series. */

@@ -4,6 +4,7 @@ import { countBefore } from '../../src/occupancy/figures.ts';
 import type { Placement, Segment, SensorEvent } from '../../src/occupancy/model.ts';
 import type { Level, OccupancyWriter } from '../../src/occupancy/store/repositories.ts';
 import { compose, EMPTY, segmentOf } from '../../src/occupancy/segment.ts';
+import { spansOf } from '../../src/occupancy/spans.ts';
 import type { BeaconStore } from '../../src/roles/store.ts';
 import type { StoreContractTarget } from './store.contract.ts';
 
@@ -564,6 +565,24 @@ export function runOccupancyStoreContract(target: StoreContractTarget): void {
       assert.equal((await o.correctionBefore('t1', 'r', T + 1))?.id, 'c4');
       assert.equal((await o.correctionBefore('t1', 'r', T + 11))?.count, 7);
       assert.equal((await o.correctionBefore('t2', 'r', T + 11))?.count, undefined);
+      // countRead answers the space's existence, correctionBefore and steps in one read.
+      await store.transaction((tx) =>
+        tx.occupancy.insertSpace('t1', { id: 'r', name: 'R', parent: null, createdAt: 1 }),
+      );
+      const spans = spansOf(0, T + 11, false);
+      const read = await o.countRead('t1', 'r', T + 11, spans);
+      const latest = await o.correctionBefore('t1', 'r', T + 11);
+      assert.deepEqual(read, {
+        exists: true,
+        correction: { at: latest!.at, count: latest!.count },
+        steps: await o.steps('t1', 'r', spans),
+      });
+      assert.deepEqual((await o.countRead('t1', 'r', T, spans)).correction, undefined);
+      assert.deepEqual(await o.countRead('t2', 'r', T + 11, []), {
+        exists: false,
+        correction: undefined,
+        steps: [],
+      });
       assert.deepEqual(
         (await o.corrections({ tenant: 't1', space: 'r', from: T, to: T + 11, limit: 1 })).map((c) => c.id),
         ['c4'],

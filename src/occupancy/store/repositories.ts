@@ -125,6 +125,13 @@ export interface SpaceSettings {
   readonly openHours: readonly OpenHours[] | null;
 }
 
+/** What `countRead` answers. */
+export interface CountRead {
+  readonly exists: boolean;
+  readonly correction: Pick<Correction, 'at' | 'count'> | undefined;
+  readonly steps: number[][];
+}
+
 /**
  * Reads the occupancy model and the projected rows. Every backend answers with the same values;
  * ranges are half-open [from, to) in epoch milliseconds.
@@ -181,6 +188,12 @@ export interface OccupancyReader {
    * include transfers.
    */
   steps(tenant: string, space: string, spans: readonly Span[]): Promise<number[][]>;
+  /**
+   * What a count of the space before `before` reads first, in one read (one statement, one round trip
+   * on a server database): whether the space exists, its latest headcount before `before` (as
+   * `correctionBefore`), and `steps(spans)`.
+   */
+  countRead(tenant: string, space: string, before: number, spans: readonly Span[]): Promise<CountRead>;
   /** Rows of a period starting in [from, to), in time order, keyed by start. */
   segments(
     period: Period,

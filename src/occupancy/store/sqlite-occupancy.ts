@@ -474,6 +474,16 @@ export class SqliteOccupancyReader implements OccupancyReader {
   rowsIn(period: 'minute' | 'hour', tenant: string, parents: readonly SpaceTime[], size: number) {
     return Promise.resolve(parents.map((p) => this.segmentRows(period, tenant, p.space, p.at, p.at + size)));
   }
+  /** Calls into the embedded database, with no round trip to save: the three reads one after another. */
+  async countRead(tenant: string, space: string, before: number, spans: readonly Span[]) {
+    const exists = this.row('SELECT 1 FROM occupancy_spaces WHERE tenant = ? AND id = ?', [tenant, space]);
+    const latest = await this.correctionBefore(tenant, space, before);
+    return {
+      exists: exists !== undefined,
+      correction: latest && { at: latest.at, count: latest.count },
+      steps: await this.steps(tenant, space, spans),
+    };
+  }
   correctionBefore(tenant: string, space: string, before: number) {
     const row = this.row<CorrectionRow>(
       'SELECT * FROM occupancy_corrections WHERE tenant = ? AND space = ? AND at < ? ORDER BY at DESC LIMIT 1',
