@@ -29,8 +29,8 @@ export type FileTargets = Iterable<Target> & { readonly length: number };
 /**
  * A targets file's targets between being read and being stored, as deflated JSON, a group at a time:
  * at 20,000 targets the objects took about 15 MB of heap, and the probe's RSS peaked at start-up
- * 25 MB above its steady figure while it held them (issue 20); deflated, similar targets take well
- * under a tenth of that. Iterating inflates one group at a time.
+ * 25 MB above its steady figure while it held them (issue 20); deflated, they take about 4 MB (2.8 MB
+ * of heap and 1.5 MB of buffers). Iterating inflates one group at a time.
  */
 export class HeldTargets implements FileTargets {
   readonly #chunks: Buffer[] = [];
