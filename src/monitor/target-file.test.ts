@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BeaconError } from '../errors/catalog.ts';
-import type { HttpTarget } from './target.ts';
+import type { HttpTarget, Target } from './target.ts';
 import { parseTargetsFile, TargetsFileReader } from './target-file.ts';
 
 const tenants = new Set(['default', 'acme']);
@@ -75,12 +75,19 @@ function bigFile(n: number, bad?: number): string {
 
 test('a file of many targets is read in groups with the same result, each group reported as it is valid', () => {
   const batches: number[] = [];
-  const reader = new TargetsFileReader('targets.yaml', tenants, 1000, (b) => batches.push(b.length));
+  const handed: Target[] = [];
+  const reader = new TargetsFileReader('targets.yaml', tenants, 1000, (b) => {
+    batches.push(b.length);
+    handed.push(...b);
+  });
   for (const line of bigFile(1000).split('\n')) reader.line(line);
   const defined = reader.finish()!;
   assert.equal(defined.targets.length, 1000);
+  // Held compactly until stored (issue 20): what comes back is what was read, as often as asked.
+  assert.deepEqual([...defined.targets], handed);
+  assert.deepEqual([...defined.targets], handed);
   assert.deepEqual(
-    defined.targets.slice(0, 4).map((t) => [t.id, t.tags]),
+    [...defined.targets].slice(0, 4).map((t) => [t.id, t.tags]),
     [
       ['t0', ['a', 'b']],
       ['t1', []],

@@ -541,15 +541,14 @@ export function runMonitorStoreContract(backend: MonitorStoreContractTarget): vo
         createdAt: T0 + 2,
         updatedAt: T0 + 2,
       });
-      assert.deepEqual(
-        await store.targets.replaceFileTargets([
-          later('f1'),
-          later('f2', { intervalSeconds: 10, timeoutMs: 5000 }),
-          later('f4'),
-          later('api-one', { url: 'https://hijack.test' }),
-        ]),
-        { upserted: 2, deleted: 1 },
-      );
+      // Any iterable, iterated once: a targets file hands its targets over from a compact form.
+      const once = function* () {
+        yield later('f1');
+        yield later('f2', { intervalSeconds: 10, timeoutMs: 5000 });
+        yield later('f4');
+        yield later('api-one', { url: 'https://hijack.test' });
+      };
+      assert.deepEqual(await store.targets.replaceFileTargets(once()), { upserted: 2, deleted: 1 });
       assert.deepEqual(await store.monitor.getTarget('t1', 'f1'), file('f1'));
       assert.deepEqual(await store.monitor.getTarget('t1', 'f2'), {
         ...file('f2', { intervalSeconds: 10, timeoutMs: 5000 }),

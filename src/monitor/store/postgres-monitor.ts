@@ -529,9 +529,30 @@ export class PostgresTargetWriter implements TargetWriter {
     return rows[0]?.source;
   }
 
-  async replaceFileTargets(targets: readonly Target[]): Promise<{ upserted: number; deleted: number }> {
+  async replaceFileTargets(targets: Iterable<Target>): Promise<{ upserted: number; deleted: number }> {
     // The file parser refuses repeated ids; should one slip through, the last one wins, as in SQLite.
-    const unique = [...new Map(targets.map((t) => [`${t.tenant}\u0000${t.id}`, t])).values()];
+    // One pass, keeping each target's columns only, not the target (see the interface).
+    const at = new Map<string, number>();
+    const columns: [string[], string[], string[], number[], number[], (string | null)[]] = [
+      [],
+      [],
+      [],
+      [],
+      [],
+      [],
+    ];
+    for (const t of targets) {
+      const key = `${t.tenant}\u0000${t.id}`;
+      const i = at.get(key) ?? columns[0].length;
+      at.set(key, i);
+      columns[0][i] = t.tenant;
+      columns[1][i] = t.id;
+      columns[2][i] = specText(t);
+      columns[3][i] = t.createdAt;
+      columns[4][i] = t.updatedAt;
+      columns[5][i] = pushTokenOf(t);
+    }
+    at.clear();
     try {
       return await lockedTransaction(this.#pool, TARGETS_LOCK, async (client) => {
         // A spec that did not change is not rewritten (nor counted); an API target of the same id wins.
@@ -543,20 +564,13 @@ export class PostgresTargetWriter implements TargetWriter {
            ON CONFLICT (tenant, id) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at,
              push_token = excluded.push_token
            WHERE monitor_targets.source = 'file' AND monitor_targets.spec::text <> excluded.spec::text`,
-          [
-            unique.map((t) => t.tenant),
-            unique.map((t) => t.id),
-            unique.map(specText),
-            unique.map((t) => t.createdAt),
-            unique.map((t) => t.updatedAt),
-            unique.map(pushTokenOf),
-          ],
+          columns,
         );
         const removed = await client.query(
           `DELETE FROM monitor_targets m WHERE m.source = 'file' AND NOT EXISTS (
              SELECT 1 FROM unnest($1::text[], $2::text[]) AS k (tenant, id)
              WHERE k.tenant = m.tenant AND k.id = m.id)`,
-          [unique.map((t) => t.tenant), unique.map((t) => t.id)],
+          [columns[0], columns[1]],
         );
         return { upserted: upsert.rowCount ?? 0, deleted: removed.rowCount ?? 0 };
       });

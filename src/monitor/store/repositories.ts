@@ -143,9 +143,11 @@ export interface TargetWriter {
   delete(tenant: string, id: string): Promise<boolean>;
   /**
    * Makes the file-defined targets exactly `targets`, in one transaction: upserts them and deletes
-   * file targets not in the list. API targets are untouched.
+   * file targets not in the list. API targets are untouched. `targets` is iterated once, and no
+   * target is kept past its row being built: a targets file hands them over one group at a time from
+   * a compact form, so they are never all objects at once (issue 20).
    */
-  replaceFileTargets(targets: readonly Target[]): Promise<{ upserted: number; deleted: number }>;
+  replaceFileTargets(targets: Iterable<Target>): Promise<{ upserted: number; deleted: number }>;
   /** The source of an existing target, or undefined. */
   sourceOf(tenant: string, id: string): Promise<TargetSource | undefined>;
 }

@@ -550,7 +550,7 @@ export class SqliteTargetWriter implements TargetWriter {
     return Promise.resolve(row?.source);
   }
 
-  replaceFileTargets(targets: readonly Target[]): Promise<{ upserted: number; deleted: number }> {
+  replaceFileTargets(targets: Iterable<Target>): Promise<{ upserted: number; deleted: number }> {
     const db = this.#db;
     const upsert = db.prepare(
       `INSERT INTO monitor_targets (tenant, id, source, spec, created_at, updated_at, push_token)
@@ -566,7 +566,9 @@ export class SqliteTargetWriter implements TargetWriter {
     return this.#serial(() =>
       db.transaction(() => {
         let upserted = 0;
+        const keep = new Set<string>();
         for (const t of targets) {
+          keep.add(`${t.tenant}\u0000${t.id}`);
           upserted += upsert.run(
             t.tenant,
             t.id,
@@ -576,7 +578,6 @@ export class SqliteTargetWriter implements TargetWriter {
             pushTokenOf(t),
           ).changes;
         }
-        const keep = new Set(targets.map((t) => `${t.tenant}\u0000${t.id}`));
         let deleted = 0;
         for (const row of current.all()) {
           if (!keep.has(`${row.tenant}\u0000${row.id}`)) deleted += remove.run(row.tenant, row.id).changes;
