@@ -219,8 +219,7 @@ export class Compactor {
 
   /** The earliest end of a range that starts at `t` or later (#next's ranges): the period it is in. */
   #endAfter(t: number): number {
-    const periodMs = this.#o.periodMs;
-    return Math.floor(t / periodMs) * periodMs + periodMs;
+    return periodStart(t, this.#o.periodMs) + this.#o.periodMs;
   }
 
   /** The next step of a series before `horizon`, or undefined. */
@@ -235,11 +234,9 @@ export class Compactor {
    */
   #next(c: CompactionCandidate, horizon: number): [from: number, to: number] | undefined {
     const periodMs = this.#o.periodMs;
-    const periodOf = (t: number) => Math.floor(t / periodMs) * periodMs;
     const starts = [c.oldestRow, c.interimStart].filter((t): t is number => t !== null);
     if (starts.length === 0) return undefined;
-    const t = Math.min(...starts);
-    const period = periodOf(t);
+    const period = periodStart(Math.min(...starts), periodMs);
     return period + periodMs <= horizon ? [period, period + periodMs] : undefined;
   }
 
@@ -306,6 +303,11 @@ export class Compactor {
  */
 export function nextPassIn(now: number, intervalMs: number, afterMs: number, periodMs: number): number {
   // The period whose pass is due next: the one that ended less than afterMs ago, or the open one.
-  const due = Math.floor((now - afterMs) / periodMs) * periodMs + periodMs + afterMs;
+  const due = periodStart(now - afterMs, periodMs) + periodMs + afterMs;
   return Math.max(1, Math.min(intervalMs, due - now + 1));
+}
+
+/** The start of the period (of `periodMs`, counted from the epoch) that `t` is in. */
+function periodStart(t: number, periodMs: number): number {
+  return Math.floor(t / periodMs) * periodMs;
 }
