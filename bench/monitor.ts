@@ -13,13 +13,13 @@
  *
  *   node bench/monitor.ts [--counts 20000,40000,60000,100000] [--role probe,start] [--seconds 180]
  *                         [--from file|store] [--workers N] [--interval 60] [--delay-ms 30]
- *                         [--node-flags "--max-semi-space-size=1"]
+ *                         [--node-flags "--max-semi-space-size=1"] [--rss-trace FILE]
  *
  * Issue 20's targets: at 20,000, ≤ 1.0 CPU ms per check, p99 at the target ≤ 100 ms, steady RSS ≤ 100 MB,
  * first check within 5 s; at 60,000, ≥ 99% of due checks on time and RSS ≤ 200 MB; 100,000 the stretch.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +46,8 @@ const nodeFlags = process.argv.includes('--node-flags') ? arg('node-flags', '') 
 const from = arg('from', 'file');
 /** Worker threads for the probe (BEACON_MONITOR_WORKERS); its default when not given. */
 const workers = process.argv.includes('--workers') ? arg('workers', '1') : undefined;
+/** Writes each run's RSS samples (every 250 ms: seconds since launch, RSS and anonymous MB) to FILE.<role>.<n>.tsv. */
+const rssTrace = process.argv.includes('--rss-trace') ? arg('rss-trace', '') : undefined;
 const BEACON = fileURLToPath(new URL('../bin/beacon', import.meta.url));
 
 async function startFarm(): Promise<{ child: ChildProcess; port: number }> {
@@ -229,6 +231,18 @@ async function runOne(role: string, n: number, farm: { child: ChildProcess; port
 
     const first = await askFarm<{ firstAt: number }>(farm.child, {});
     if (!first.firstAt) throw new Error(`beacon ${role}: no check reached the farm in ${seconds} s`);
+    if (rssTrace)
+      writeFileSync(
+        `${rssTrace}.${role}.${n}.tsv`,
+        `# first check at ${((first.firstAt - launchedAt) / 1000).toFixed(2)} s\nseconds\trss\tanon\tcpu\n` +
+          samples
+            .map(
+              (s) =>
+                `${((s.at - launchedAt) / 1000).toFixed(2)}\t${s.rssMb.toFixed(1)}\t${s.anonMb.toFixed(1)}\t${s.cpuSeconds.toFixed(2)}`,
+            )
+            .join('\n') +
+          '\n',
+      );
     // Steady: from 20 s after the first check (start-up and JIT warm-up behind) to the end.
     const steadyFrom = first.firstAt + 20_000;
     const report = await askFarm<FarmReport>(farm.child, {

@@ -5,7 +5,6 @@ import { MonitorMetrics } from './metrics.ts';
 import { Prober } from './prober.ts';
 import type { FromThread, ThreadSettings, ToThread } from './prober-pool.ts';
 import type { Push } from './store/repositories.ts';
-import type { Target } from './target.ts';
 
 /**
  * One part of a ProberPool's targets: a Prober over the targets the pool gives it, spoken to in the
@@ -19,9 +18,8 @@ export function startProberPart(
   send: (message: FromThread) => void,
   logger: Logger,
 ): (message: ToThread) => void {
-  let targets: Target[] = [];
-  /** Parts of a target set being handed over. */
-  let parts: Target[][] = [];
+  /** A target set being handed over, reconciled part by part as they come (see Prober.reconcile). */
+  let reload: ReturnType<Prober['reconcile']> | undefined;
   let outbox: NewRecord[] = [];
   /** Checks go to the pool at most every 50 ms (one message per batch, not per check). */
   let flush: NodeJS.Timeout | undefined;
@@ -37,7 +35,8 @@ export function startProberPart(
   // Its own registry: the pool adds every part's figures into /metrics (see ProberPool).
   const metrics = new MonitorMetrics(new Registry());
   const prober = new Prober({
-    targets: () => Promise.resolve(targets),
+    // The pool hands the targets over in messages (see below); the prober never reads them itself.
+    targets: () => Promise.resolve([]),
     emit: (record) => {
       outbox.push(record);
       flush ??= setTimeout(sendChecks, 50);
@@ -83,16 +82,16 @@ export function startProberPart(
   return (message) => {
     switch (message.type) {
       case 'targets-part':
-        parts.push(message.targets);
+        (reload ??= prober.reconcile()).add(message.targets);
         return;
-      case 'targets':
-        targets = parts.length === 0 ? message.targets : [...parts.flat(), ...message.targets];
-        parts = [];
-        void prober.refresh().then(() => {
-          targets = [];
-          send({ type: 'loaded', count: prober.targetCount });
-        });
+      case 'targets': {
+        const last = reload ?? prober.reconcile();
+        reload = undefined;
+        last.add(message.targets);
+        last.finish();
+        send({ type: 'loaded', count: prober.targetCount });
         return;
+      }
       case 'preload':
         prober.preload(message.targets);
         return;

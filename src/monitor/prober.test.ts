@@ -70,6 +70,24 @@ test('a paused target is not scheduled, whether preloaded from the file or read 
   }
 });
 
+test('a set reconciled in batches (a pool part) replaces the schedule only when finished', async () => {
+  const prober = quietProber({ targets: () => Promise.resolve([]) });
+  const first = prober.reconcile();
+  first.add([target('a', 1), target('b', 1)]);
+  first.add([target('c', 1)]);
+  assert.equal(prober.targetCount, 0, 'nothing changes before finish');
+  first.finish();
+  assert.equal(prober.targetCount, 3);
+  // The next set drops b and changes c; a and c are kept or replanned as a refresh would.
+  const second = prober.reconcile();
+  second.add([target('a', 1)]);
+  assert.equal(prober.targetCount, 3, 'b still runs while the set is handed over');
+  second.add([target('c', 2), { ...target('d', 1), paused: true }]);
+  second.finish();
+  assert.equal(prober.targetCount, 2, 'a and c; b is gone and the paused d is not scheduled');
+  await prober.stop();
+});
+
 test(
   'slots a target misses while its check waits for a per-host place count under their own reason and travel with its next check',
   { timeout: 60_000 },

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BeaconError } from '../errors/catalog.ts';
 import type { HttpTarget, Target } from './target.ts';
-import { parseTargetsFile, TargetsFileReader } from './target-file.ts';
+import { parseDocument } from 'yaml';
+import { parseTargetsFile, simpleItem, TargetsFileReader } from './target-file.ts';
 
 const tenants = new Set(['default', 'acme']);
 const parse = (text: string) => parseTargetsFile(text, 'targets.yaml', tenants, 1000).targets;
@@ -119,5 +120,212 @@ test('files the streaming reader cannot split are read as one document', () => {
   assert.deepEqual(
     parse('targets: [{ id: a, url: "https://x/" }]').map((t) => t.id),
     ['a'],
+  );
+});
+
+test('simple items are read without the YAML library to exactly its values; anything else goes to it', () => {
+  const library = (lines: string[]) => {
+    const doc = parseDocument(lines.join('\n'));
+    return doc.errors.length > 0 ? 'error' : (doc.toJS() as unknown[])[0];
+  };
+  // Each value, after `k: ` in an item: what the fast path reads must be what the library reads.
+  const values = [
+    'http://127.0.0.1:8080/a?b=c#frag',
+    'GET',
+    'a b  ',
+    '60',
+    '0',
+    '999999999999999',
+    '"200-399"',
+    "'x'",
+    '"a # b"',
+    "'it''s'",
+    '"x\\"y"',
+    '"a\\tb"',
+    '"unterminated',
+    "'open",
+    'true',
+    'True',
+    'TRUE',
+    'tRUE',
+    'false',
+    'null',
+    'Null',
+    'NULL',
+    'nULL',
+    '~',
+    'yes',
+    'no',
+    'on',
+    'off',
+    'y',
+    'n',
+    '0x10',
+    '0o17',
+    '010',
+    '00',
+    '1.5',
+    '.5',
+    '-1',
+    '+1',
+    '1e3',
+    '.inf',
+    '-.inf',
+    '.nan',
+    '9999999999999999',
+    '12345678901234567890',
+    'a # b',
+    'a#b',
+    'a: b',
+    'a:b',
+    'x:',
+    '&anchor x',
+    '*alias',
+    '!!str 5',
+    '|',
+    '>',
+    '- x',
+    '-x',
+    '?x',
+    '@x',
+    '`x',
+    '%x',
+    '{a: 1}',
+    '[a, b]',
+    '[a,b]',
+    '[a, b,]',
+    '[a,,b]',
+    '[]',
+    '[ ]',
+    '["200-399", "5xx"]',
+    '[200, 300]',
+    '[200-399]',
+    '[true, null, x]',
+    '[a b]',
+    '[[a]]',
+    '[\'a\', "b"]',
+    '["a" "b"]',
+    '[a',
+    'a]',
+    'x\\y',
+    'Ünïcode',
+    '"é"',
+  ];
+  let simple = 0;
+  for (const value of values) {
+    const lines = ['  - id: a', `    k: ${value}`];
+    const fast = simpleItem(lines);
+    if (fast === undefined) continue;
+    simple += 1;
+    assert.deepEqual(fast, library(lines), `k: ${value}`);
+  }
+  assert.ok(simple > 30, 'most plain values are read by the fast path');
+  for (const value of [
+    'http://x/',
+    'GET',
+    '60',
+    '"200-399"',
+    "'x'",
+    'true',
+    'null',
+    '[a, b]',
+    '["200-399"]',
+    '[]',
+  ])
+    assert.notEqual(simpleItem(['  - id: a', `    k: ${value}`]), undefined, `k: ${value} is simple`);
+  for (const value of [
+    '0x10',
+    '010',
+    '~',
+    '1.5',
+    '1e3',
+    '.inf',
+    '-1',
+    'a # b',
+    '"a\\tb"',
+    '[a, b,]',
+    '{a: 1}',
+    'x:',
+  ])
+    assert.equal(simpleItem(['  - id: a', `    k: ${value}`]), undefined, `k: ${value} goes to the library`);
+
+  // Shapes of items: nested blocks, continuations, comments, duplicate keys, columns.
+  const items: string[][] = [
+    ['  - id: a', '    headers:', '      x-team: ops'],
+    ['  - id: a', '    url: http://x', '      /more'],
+    ['  - id: a', '    # a comment', '', '    url: http://x', '        # deeper'],
+    ['  - id: a', '    url: http://x', '    url: http://y'],
+    ['  - id: a', '     url: http://x'],
+    ['  - id: a', '   url: http://x'],
+    ['  -   id: a', '      url: http://x'],
+    ['  - id: a # the id', '    url: http://x'],
+    ['  -', '    id: a'],
+    ['  - id: a', '    true: x'],
+    ['  - id: a', '    "url": http://x'],
+    ['  - id: a', '    url : http://x'],
+    ['  - id: a', '    url:http://x'],
+    ['  - id: a', '    url:'],
+    ['  - id: a', '    url: '],
+  ];
+  for (const lines of items) {
+    const fast = simpleItem(lines);
+    if (fast !== undefined) assert.deepEqual(fast, library(lines), lines.join('\n'));
+  }
+  assert.deepEqual(simpleItem(items[2]!), { id: 'a', url: 'http://x' });
+  assert.deepEqual(simpleItem(items[6]!), { id: 'a', url: 'http://x' });
+  for (const i of [0, 1, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14])
+    assert.equal(simpleItem(items[i]!), undefined, items[i]!.join('\n'));
+});
+
+test('a file read item by item gives what the whole document gives, problems on the same lines', () => {
+  const text = `# mixed
+targets:
+  - id: plain
+    url: http://x.example/a#frag
+    intervalSeconds: 30
+    expectStatus: ["200-399", "418"]
+    tags: [a, b]
+  - id: nested
+    url: https://y.example/
+    headers:
+      x-team: ops
+  - id: quoted # a comment
+    url: 'https://z.example/'
+    pattern: "ok: yes"
+    ignoreTlsErrors: true
+
+  - id: p1
+    kind: push
+    pushToken: abcdefghijklmnop
+channels:
+  - id: ops
+    name: Ops
+    url: json://hooks.example/x
+`;
+  // A document start marker makes the reader hand the whole file to the library.
+  assert.deepEqual(parse(text), parse(`---\n${text}`));
+  assert.deepEqual(
+    parse(text).map((t) => t.id),
+    ['plain', 'nested', 'quoted', 'p1'],
+  );
+  // The file-wide pushToken check, and a problem in a section after the targets, keep their lines.
+  rejects(
+    `${text}  - id: ops\n    name: Again\n    url: json://hooks.example/y\n`,
+    /^targets\.yaml:24: channels\[1\]\.id ops repeats channels\[0\]/,
+  );
+  rejects(
+    text.replace('channels:', '  - id: p2\n    kind: push\n    pushToken: abcdefghijklmnop\nchannels:'),
+    /^targets\.yaml:\d+: targets p1 and p2 have the same pushToken/,
+  );
+  // Values the fast path leaves to the library are read by it (0x10 is 16), and a bad value in a
+  // simple item is named on its line by the library, as for any other.
+  assert.equal(parse(text.replace('intervalSeconds: 30', 'intervalSeconds: 0x10'))[0]!.intervalSeconds, 16);
+  rejects(
+    text.replace('intervalSeconds: 30', 'intervalSeconds: yes'),
+    /^targets\.yaml:5: targets\[0\]\.intervalSeconds/,
+  );
+  rejects(
+    text.replace('id: quoted', 'id: plain'),
+    /^targets\.yaml:12: targets\[2\]\.id plain repeats targets\[0\]/,
   );
 });

@@ -578,10 +578,12 @@ export class SqliteTargetWriter implements TargetWriter {
             pushTokenOf(t),
           ).changes;
         }
+        // Row by row: the file's rows are all of the file's targets, and as one array (20,000 row
+        // objects) they raised the probe's heap as the file was stored (issue 20).
+        const gone: { tenant: string; id: string }[] = [];
+        for (const row of current.iterate()) if (!keep.has(`${row.tenant}\u0000${row.id}`)) gone.push(row);
         let deleted = 0;
-        for (const row of current.all()) {
-          if (!keep.has(`${row.tenant}\u0000${row.id}`)) deleted += remove.run(row.tenant, row.id).changes;
-        }
+        for (const row of gone) deleted += remove.run(row.tenant, row.id).changes;
         return { upserted, deleted };
       })(),
     );
