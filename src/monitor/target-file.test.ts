@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BeaconError } from '../errors/catalog.ts';
 import type { HttpTarget, Target } from './target.ts';
+import fc from 'fast-check';
 import { parseDocument } from 'yaml';
 import { parseTargetsFile, simpleItem, TargetsFileReader } from './target-file.ts';
 
@@ -327,5 +328,29 @@ channels:
   rejects(
     text.replace('id: quoted', 'id: plain'),
     /^targets\.yaml:12: targets\[2\]\.id plain repeats targets\[0\]/,
+  );
+});
+
+test('simple items agree with the YAML library on random values (property)', () => {
+  const library = (lines: string[]) => {
+    const doc = parseDocument(lines.join('\n'));
+    return doc.errors.length > 0 ? 'error' : (doc.toJS() as unknown[])[0];
+  };
+  // Characters that mean something to YAML beside plain ones, so most strings probe an edge.
+  const char = fc.constantFrom(...'aZz09_-./: #"\'[],{}!&*?|>%@`~\\+eE'.split(''));
+  const value = fc.oneof(
+    fc.string({ unit: char, minLength: 1, maxLength: 12 }),
+    fc.constantFrom('true', 'False', 'NULL', 'yes', '0', '007', '0x1F', '1_000', '.5', '5.', '-0'),
+  );
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.constantFrom('url', 'k', 'method', 'x_1'), value), { maxLength: 4 }),
+      (pairs) => {
+        const lines = ['  - id: a', ...pairs.map(([k, v]) => `    ${k}: ${v}`)];
+        const fast = simpleItem(lines);
+        if (fast !== undefined) assert.deepEqual(fast, library(lines), lines.join('\n'));
+      },
+    ),
+    { numRuns: 5000 },
   );
 });
