@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lastResetAtOrBefore, parseDailyReset, resetsBetween } from './reset.ts';
+import fc from 'fast-check';
+import {
+  lastResetAtOrBefore,
+  lastResetByCalendar,
+  nextResetAtOrAfter,
+  nextResetByCalendar,
+  parseDailyReset,
+  resetsBetween,
+} from './reset.ts';
 
 const at = (iso: string) => Date.parse(iso);
 const iso = (t: number) => new Date(t).toISOString();
@@ -32,4 +40,42 @@ test('bad settings are named; an empty time means no reset', () => {
   assert.equal(parseDailyReset('', 'UTC'), undefined);
   assert.throws(() => parseDailyReset('25:00', 'UTC'), /occupancy.resetTime/);
   assert.throws(() => parseDailyReset('03:00', 'Mars/Olympus'), /occupancy.timeZone/);
+});
+
+test('the cached resets give what the calendar gives, across zones, DST gaps and overlaps (property)', () => {
+  const zones = [
+    'UTC',
+    'Europe/Berlin',
+    'America/New_York',
+    'Australia/Lord_Howe',
+    'Pacific/Apia',
+    'Asia/Kolkata',
+  ];
+  const times = ['00:00', '02:30', '03:00', '04:00', '23:59', '01:30'];
+  fc.assert(
+    fc.property(
+      fc.constantFrom(...zones),
+      fc.constantFrom(...times),
+      // 2010-2030: Apia skipped 30 December 2011 altogether.
+      fc.integer({ min: Date.UTC(2010, 0, 1), max: Date.UTC(2030, 0, 1) }),
+      fc.integer({ min: -90_000_000, max: 90_000_000 }),
+      (zone, time, t, near) => {
+        const reset = parseDailyReset(time, zone)!;
+        // A second time within a day of the first, so cached days are reused.
+        for (const at of [t, t + near, lastResetByCalendar(t, reset), lastResetByCalendar(t, reset) - 1]) {
+          assert.equal(
+            lastResetAtOrBefore(at, reset),
+            lastResetByCalendar(at, reset),
+            `${zone} ${time} ${iso(at)}`,
+          );
+          assert.equal(
+            nextResetAtOrAfter(at, reset),
+            nextResetByCalendar(at, reset),
+            `${zone} ${time} ${iso(at)}`,
+          );
+        }
+      },
+    ),
+    { numRuns: 1500 },
+  );
 });

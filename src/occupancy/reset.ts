@@ -35,16 +35,61 @@ function resetOn(date: Temporal.PlainDate, reset: DailyReset): number {
     .toInstant().epochMilliseconds;
 }
 
+const DAY_MS = 86_400_000;
+
+/**
+ * Each UTC day's reset instants (none, or one; two at most where a zone's offset jumps by a day),
+ * per reset setting, as Temporal computed them. The polyfill's time-zone arithmetic cost about
+ * 0.1 ms and a few KB of garbage per call, and every `count?at=T` asked for a reset (issue 18);
+ * a setting's days are cached, at most MAX_CACHED_DAYS of them (about 11 years), then the cache
+ * of that setting starts again.
+ */
+const cached = new Map<string, Map<number, readonly number[]>>();
+const MAX_CACHED_DAYS = 4096;
+
+function resetsOnUtcDay(day: number, reset: DailyReset): readonly number[] {
+  const key = `${reset.hour}:${reset.minute} ${reset.timeZone}`;
+  let days = cached.get(key);
+  if (days === undefined) cached.set(key, (days = new Map<number, readonly number[]>()));
+  let resets = days.get(day);
+  if (resets === undefined) {
+    if (days.size >= MAX_CACHED_DAYS) days.clear();
+    resets = resetsBetween(day * DAY_MS - 1, (day + 1) * DAY_MS - 1, reset);
+    days.set(day, resets);
+  }
+  return resets;
+}
+
 /** The latest reset instant at or before `t` (epoch ms). */
 export function lastResetAtOrBefore(t: number, reset: DailyReset): number {
+  // A local day is 23-25 hours long, so the last reset is at most two UTC days back.
+  const day = Math.floor(t / DAY_MS);
+  for (let d = day; d >= day - 2; d--) {
+    const resets = resetsOnUtcDay(d, reset);
+    for (let i = resets.length - 1; i >= 0; i--) if (resets[i]! <= t) return resets[i]!;
+  }
+  return lastResetByCalendar(t, reset);
+}
+
+/** The earliest reset instant at or after `t` (epoch ms). */
+export function nextResetAtOrAfter(t: number, reset: DailyReset): number {
+  const day = Math.floor(t / DAY_MS);
+  for (let d = day; d <= day + 2; d++) {
+    for (const at of resetsOnUtcDay(d, reset)) if (at >= t) return at;
+  }
+  return nextResetByCalendar(t, reset);
+}
+
+/** lastResetAtOrBefore from the calendar, uncached (and for times the cache's days cannot answer). */
+export function lastResetByCalendar(t: number, reset: DailyReset): number {
   const date = Temporal.Instant.fromEpochMilliseconds(t).toZonedDateTimeISO(reset.timeZone).toPlainDate();
   const today = resetOn(date, reset);
   return today <= t ? today : resetOn(date.subtract({ days: 1 }), reset);
 }
 
-/** The earliest reset instant at or after `t` (epoch ms). */
-export function nextResetAtOrAfter(t: number, reset: DailyReset): number {
-  const last = lastResetAtOrBefore(t, reset);
+/** nextResetAtOrAfter from the calendar, uncached. */
+export function nextResetByCalendar(t: number, reset: DailyReset): number {
+  const last = lastResetByCalendar(t, reset);
   if (last === t) return t;
   const date = Temporal.Instant.fromEpochMilliseconds(last).toZonedDateTimeISO(reset.timeZone).toPlainDate();
   return resetOn(date.add({ days: 1 }), reset);
