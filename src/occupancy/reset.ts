@@ -62,38 +62,26 @@ function resetsOnUtcDay(day: number, reset: DailyReset): readonly number[] {
 
 /** The latest reset instant at or before `t` (epoch ms). */
 export function lastResetAtOrBefore(t: number, reset: DailyReset): number {
-  // A local day is 23-25 hours long, so the last reset is at most two UTC days back.
+  // A local day is 23-25 hours long (48 where a zone skipped a day), so a few UTC days back have it.
   const day = Math.floor(t / DAY_MS);
-  for (let d = day; d >= day - 2; d--) {
+  for (let d = day; d >= day - SEARCH_DAYS; d--) {
     const resets = resetsOnUtcDay(d, reset);
     for (let i = resets.length - 1; i >= 0; i--) if (resets[i]! <= t) return resets[i]!;
   }
-  return lastResetByCalendar(t, reset);
+  throw new Error(`no daily reset within ${SEARCH_DAYS} days before ${t}`);
 }
 
 /** The earliest reset instant at or after `t` (epoch ms). */
 export function nextResetAtOrAfter(t: number, reset: DailyReset): number {
   const day = Math.floor(t / DAY_MS);
-  for (let d = day; d <= day + 2; d++) {
+  for (let d = day; d <= day + SEARCH_DAYS; d++) {
     for (const at of resetsOnUtcDay(d, reset)) if (at >= t) return at;
   }
-  return nextResetByCalendar(t, reset);
+  throw new Error(`no daily reset within ${SEARCH_DAYS} days after ${t}`);
 }
 
-/** lastResetAtOrBefore from the calendar, uncached (and for times the cache's days cannot answer). */
-export function lastResetByCalendar(t: number, reset: DailyReset): number {
-  const date = Temporal.Instant.fromEpochMilliseconds(t).toZonedDateTimeISO(reset.timeZone).toPlainDate();
-  const today = resetOn(date, reset);
-  return today <= t ? today : resetOn(date.subtract({ days: 1 }), reset);
-}
-
-/** nextResetAtOrAfter from the calendar, uncached. */
-export function nextResetByCalendar(t: number, reset: DailyReset): number {
-  const last = lastResetByCalendar(t, reset);
-  if (last === t) return t;
-  const date = Temporal.Instant.fromEpochMilliseconds(last).toZonedDateTimeISO(reset.timeZone).toPlainDate();
-  return resetOn(date.add({ days: 1 }), reset);
-}
+/** How many UTC days a search for a reset goes through, beyond the day it starts on. */
+const SEARCH_DAYS = 3;
 
 /** Every reset instant in (from, to], in order. */
 export function resetsBetween(from: number, to: number, reset: DailyReset): number[] {
