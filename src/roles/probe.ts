@@ -10,12 +10,13 @@ import { createLog, createStore } from './backends.ts';
 
 /**
  * The prober reads its targets in one scan per refresh and appends one batch of checks every 200 ms, so
- * with embedded storage it keeps 1 MiB of SQLite page cache per connection instead of 64, which the
- * log's growth would otherwise fill and keep (4 MiB measured about 5 MB more RSS in bench/monitor.ts). Whether it commits on a writer thread follows
+ * with embedded storage it keeps 256 KiB of SQLite page cache per connection instead of 64 MiB, which
+ * the log's growth would otherwise fill and keep (4 MiB measured about 5 MB more RSS in bench/monitor.ts
+ * than 1 MiB; see bench/README.md for 256 KiB against 1 MiB). Whether it commits on a writer thread follows
  * `embeddedLog.writerThread`: inline commits save the thread's isolate (about 27 MB at 20,000 targets
  * in bench/monitor.ts) but put each fsync on the event loop that starts checks.
  */
-const LEAN = { cacheMiB: 1 } as const;
+const LEAN = { cacheMiB: 0.25 } as const;
 
 /** A running `beacon probe`. */
 export interface RunningProbe {
