@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { Histogram } from './lib/percentiles.ts';
 import { startServer } from './lib/server.ts';
+import { random } from '../test/helpers/random.ts';
 
 const FLOORS = 10;
 const ROOMS_PER_FLOOR = 10;
@@ -26,18 +27,6 @@ const SPACES = [
     (_, r) => `room-${Math.floor(r / ROOMS_PER_FLOOR)}-${r % ROOMS_PER_FLOOR}`,
   ),
 ];
-
-/** The generator of bench/occupancy.ts, so the counts asked are the full run's. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const { values } = parseArgs({
   args: process.argv.slice(2),

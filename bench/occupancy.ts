@@ -26,6 +26,7 @@ import { Histogram } from './lib/percentiles.ts';
 import { note, Progress, step } from './lib/progress.ts';
 import { printTable, type BenchReport, type Figure } from './lib/report.ts';
 import { startServer, type BenchServer } from './lib/server.ts';
+import { random } from '../test/helpers/random.ts';
 
 const TITLE = 'Occupancy';
 const SENSORS = 1000;
@@ -94,18 +95,6 @@ function room(i: number): string {
   return `room-${Math.floor(i / ROOMS_PER_FLOOR)}-${i % ROOMS_PER_FLOOR}`;
 }
 const sensorId = (i: number) => `sensor-${i}`;
-
-/** A small deterministic generator, so every run posts the same events. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Building › floors › rooms; each sensor watches its own doorway from a room to the outside. */
 async function createModel(server: BenchServer, from: number): Promise<void> {

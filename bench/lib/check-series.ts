@@ -8,18 +8,7 @@
  */
 import type { CheckRow, ErrorClass } from '../../src/monitor/model.ts';
 import { slotOffset, slotStart } from '../../src/monitor/schedule.ts';
-
-/** A small deterministic generator (mulberry32), so every run stores the same checks. */
-export function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { random } from '../../test/helpers/random.ts';
 
 /** A standard normal draw (Box–Muller). */
 function normal(rnd: () => number): number {

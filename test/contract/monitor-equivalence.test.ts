@@ -9,18 +9,7 @@ import type { Target } from '../../src/monitor/target.ts';
 import type { BeaconStore } from '../../src/roles/store.ts';
 import { withStorePair } from '../helpers/postgres.ts';
 import { quietContext } from '../helpers/projection.ts';
-
-/** A small deterministic generator (mulberry32), so a failure replays exactly. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+import { random } from '../helpers/random.ts';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
