@@ -13,13 +13,13 @@
  *
  *   node bench/monitor.ts [--counts 20000,40000,60000,100000] [--role probe,start] [--seconds 180]
  *                         [--from file|store] [--workers N] [--interval 60] [--delay-ms 30]
- *                         [--node-flags "--max-semi-space-size=1"] [--rss-trace FILE]
+ *                         [--node-flags "--max-semi-space-size=1"] [--rss-trace FILE] [--child-out FILE]
  *
  * Issue 20's targets: at 20,000, ≤ 1.0 CPU ms per check, p99 at the target ≤ 100 ms, steady RSS ≤ 100 MB,
  * first check within 5 s; at 60,000, ≥ 99% of due checks on time and RSS ≤ 200 MB; 100,000 the stretch.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +48,8 @@ const from = arg('from', 'file');
 const workers = process.argv.includes('--workers') ? arg('workers', '1') : undefined;
 /** Writes each run's RSS samples (every 250 ms: seconds since launch, RSS and anonymous MB) to FILE.<role>.<n>.tsv. */
 const rssTrace = process.argv.includes('--rss-trace') ? arg('rss-trace', '') : undefined;
+/** Writes the child's standard output (with `--node-flags "... --trace-gc"`, its collections) to FILE.<role>.<n>.log. */
+const childOut = process.argv.includes('--child-out') ? arg('child-out', '') : undefined;
 const BEACON = fileURLToPath(new URL('../bin/beacon', import.meta.url));
 
 async function startFarm(): Promise<{ child: ChildProcess; port: number }> {
@@ -192,7 +194,7 @@ async function runOne(role: string, n: number, farm: { child: ChildProcess; port
         BEACON_MONITOR_PER_HOST: '16',
         BEACON_MONITOR_REFRESH_MS: '60000',
       },
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', childOut ? openSync(`${childOut}.${role}.${n}.log`, 'w') : 'ignore', 'inherit'],
     });
     const samples: { rssMb: number; anonMb: number; cpuSeconds: number; at: number }[] = [];
     let exitedEarly: number | null | undefined;
