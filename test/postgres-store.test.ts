@@ -13,6 +13,7 @@ import type { CheckRow } from '../src/monitor/model.ts';
 import { postgresStore } from '../src/roles/store-postgres.ts';
 import { freshDatabase, PG_PORT, sqlRows, type TestDatabase } from './helpers/postgres.ts';
 import { TcpProxy } from './helpers/tcp-proxy.ts';
+import { gather, sampleTarget } from './helpers/targets.ts';
 
 const DAY = 86_400_000;
 const OPEN_STORE = fileURLToPath(new URL('./helpers/open-store.ts', import.meta.url));
@@ -405,6 +406,38 @@ describe('PostgreSQL store', () => {
       // The timed-out connection was discarded; the retry runs on a fresh one and stores the row.
       assert.equal(await store.transaction((tx) => tx.messages.insert([row(2, now)])), 1);
       assert.equal(await store.messages.count('t1'), 2);
+    } finally {
+      await store.close();
+      await proxy.close();
+    }
+  });
+
+  test('a targets-file load cut off from PostgreSQL fails as an outage and changes nothing; the next load stores the file', async () => {
+    const db = await database();
+    const proxy = await TcpProxy.start({ host: '127.0.0.1', port: PG_PORT });
+    const url = db.url.replace(`:${PG_PORT}/`, `:${proxy.port}/`);
+    const store = postgresStore({ url, poolSize: 2, maintenanceIntervalMs: 0, queryTimeoutMs: 1000 });
+    await store.open();
+    const file = (id: string) => sampleTarget(id, { source: 'file' });
+    const ids = async () => (await gather(store.monitor.targetPages())).map((t) => t.id);
+    try {
+      await store.targets.replaceFileTargets([file('a'), file('b')]);
+      const load = await store.targets.loadFileTargets();
+      // Past a page (500), so the first rows are written to the load's table before the cut.
+      await load.add(Array.from({ length: 600 }, (_, i) => file(`x${i}`)));
+      proxy.cut();
+      const lost = await load
+        .add(Array.from({ length: 600 }, (_, i) => file(`y${i}`)))
+        .catch((e: unknown) => e);
+      assert.ok(isBeaconError(lost) && lost.code === 'STORE_UNAVAILABLE', String(lost));
+      await load.discard(); // the load is over; its connection was discarded with its table
+      await assert.rejects(load.commit(), /over/);
+      proxy.heal();
+      assert.deepEqual(await ids(), ['a', 'b'], 'nothing of the failed load is stored');
+      const next = await store.targets.loadFileTargets();
+      await next.add([file('c')]);
+      assert.deepEqual(await next.commit(), { upserted: 1, deleted: 2 });
+      assert.deepEqual(await ids(), ['c']);
     } finally {
       await store.close();
       await proxy.close();

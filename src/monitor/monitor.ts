@@ -79,7 +79,7 @@ export async function startMonitor(options: {
   const auto = settings.workers === 0 && (options.defaultWorkers ?? 1) > 1;
   const threads = settings.workers === 0 ? (options.defaultWorkers ?? 1) : settings.workers;
   const proberOptions: ProberOptions = {
-    targets: () => store.monitor.allTargets(),
+    targets: () => store.monitor.targetPages(),
     version: () => store.monitor.targetsVersion(),
     emit: (record) => outlet.push(record),
     region: settings.region,

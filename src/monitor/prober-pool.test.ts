@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { sampleTarget } from '../../test/helpers/targets.ts';
+import { pagesOf, sampleTarget } from '../../test/helpers/targets.ts';
 import { MonitorMetrics } from './metrics.ts';
 import type { Check } from './model.ts';
 import { ProberPool, threadOf } from './prober-pool.ts';
@@ -17,7 +17,7 @@ function testPool(
   o: Partial<ConstructorParameters<typeof ProberPool>[0]> & { threads: number },
 ): ProberPool {
   return new ProberPool({
-    targets: () => Promise.resolve([...targets()]),
+    targets: () => pagesOf(targets, 3),
     emit: () => undefined,
     region: 'local',
     shard: parseShard('0/1'),

@@ -27,7 +27,10 @@ export interface ThreadSettings {
 }
 
 export type ToThread =
-  /** Part of the target set; the last part comes as `targets`, which applies the whole set. */
+  /**
+   * Part of the target set, answered with `loaded` once taken; the last part comes as `targets`,
+   * which applies the whole set.
+   */
   | { readonly type: 'targets-part'; readonly targets: Target[] }
   | { readonly type: 'targets'; readonly targets: Target[] }
   | { readonly type: 'preload'; readonly targets: readonly Target[] }
@@ -47,9 +50,6 @@ export type FromThread =
       readonly targets: number;
     }
   | { readonly type: 'stopped' };
-
-/** Targets per message when the set is handed to the parts. */
-const PART = 2000;
 
 /** The part a target is checked in: by its per-host limit key, so a host's checks share one limit. */
 export function threadOf(target: Target, threads: number): number {
@@ -211,9 +211,8 @@ export class ProberPool {
   }
 
   /** The part a target is checked in: the main thread's while it is alone, else a worker thread's. */
-  #partOf(target: Target): number {
-    const workers = this.#parts.length - 1;
-    return workers === 0 ? 0 : 1 + threadOf(target, workers);
+  #partOf(target: Target, parts = this.#parts.length): number {
+    return parts === 1 ? 0 : 1 + threadOf(target, parts - 1);
   }
 
   #receive(part: Part, m: FromThread): void {
@@ -271,23 +270,28 @@ export class ProberPool {
   async #reload(): Promise<void> {
     const version = await this.#o.version?.();
     if (this.#stopped || (version !== undefined && version === this.#version)) return;
-    // Handed on in batches as the rows are read, so the main thread never holds the whole set.
-    const parts = this.#parts;
-    const batches: Target[][] = parts.map(() => []);
+    // A page at a time, and each part takes its share of a page before the next is read: neither the
+    // main thread nor the threads' message queues ever hold the whole set. Posted all at once, 60,000
+    // targets waited as cloned messages for the threads to take them, and the probe's RSS peaked
+    // 40 MB above its steady figure (issue 20).
+    const parts = [...this.#parts];
     /** Checks due a second, over every shard. */
     let due = 0;
-    for (const target of await this.#o.targets()) {
-      if (target.paused !== true) due += 1 / target.intervalSeconds;
-      const i = this.#partOf(target);
-      const batch = batches[i]!;
-      batch.push(target);
-      if (batch.length >= PART) {
-        parts[i]!.post({ type: 'targets-part', targets: batch });
-        batches[i] = [];
+    for await (const page of this.#o.targets()) {
+      if (this.#stopped) return;
+      const shares: Target[][] = parts.map(() => []);
+      for (const target of page) {
+        if (target.paused !== true) due += 1 / target.intervalSeconds;
+        shares[this.#partOf(target, parts.length)]!.push(target);
       }
+      await Promise.all(
+        shares.flatMap((targets, i) =>
+          targets.length === 0 ? [] : [this.#ask(parts[i]!, { type: 'targets-part', targets })],
+        ),
+      );
     }
     if (this.#stopped) return;
-    await Promise.all(parts.map((t, i) => this.#ask(t, { type: 'targets', targets: batches[i]! })));
+    await Promise.all(parts.map((t) => this.#ask(t, { type: 'targets', targets: [] })));
     this.#version = version;
     this.#previewed = 0;
     this.#o.metrics.targets.set(this.targetCount);

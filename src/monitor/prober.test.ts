@@ -8,7 +8,7 @@ import { MonitorMetrics } from './metrics.ts';
 import type { Check } from './model.ts';
 import { Prober, type ProberOptions } from './prober.ts';
 import { parseShard } from './schedule.ts';
-import { sampleTarget } from '../../test/helpers/targets.ts';
+import { pagesOf, sampleTarget } from '../../test/helpers/targets.ts';
 
 // A day apart: no check falls due while the test runs.
 const target = (id: string, updatedAt: number) =>
@@ -36,7 +36,7 @@ test('a refresh that finds the targets version unchanged reads no targets', asyn
   const prober = quietProber({
     targets: () => {
       reads += 1;
-      return Promise.resolve(set);
+      return pagesOf(() => set);
     },
     version: () => Promise.resolve(version),
   });
@@ -59,7 +59,7 @@ test('a refresh that finds the targets version unchanged reads no targets', asyn
 
 test('a paused target is not scheduled, whether preloaded from the file or read from the store', async () => {
   const paused = { ...target('p', 1), paused: true };
-  const prober = quietProber({ targets: () => Promise.resolve([target('a', 1), paused]) });
+  const prober = quietProber({ targets: () => pagesOf(() => [target('a', 1), paused]) });
   prober.preload([paused, target('b', 1)]);
   assert.equal(prober.targetCount, 1, 'preloaded: only b');
   await prober.start();
@@ -71,7 +71,7 @@ test('a paused target is not scheduled, whether preloaded from the file or read 
 });
 
 test('a set reconciled in batches (a pool part) replaces the schedule only when finished', async () => {
-  const prober = quietProber({ targets: () => Promise.resolve([]) });
+  const prober = quietProber({ targets: () => pagesOf(() => []) });
   const first = prober.reconcile();
   first.add([target('a', 1), target('b', 1)]);
   first.add([target('c', 1)]);
@@ -103,7 +103,7 @@ test(
     const slow = (id: string) =>
       sampleTarget(id, { url: `http://127.0.0.1:${port}/${id}`, intervalSeconds: 1, timeoutMs: 1000 });
     const prober = new Prober({
-      targets: () => Promise.resolve([slow('a'), slow('b')]),
+      targets: () => pagesOf(() => [slow('a'), slow('b')], 1),
       emit: (record) => checks.push(record.body as Check),
       region: 'local',
       shard: parseShard('0/1'),

@@ -10,8 +10,8 @@ import { inShard, nextSlot, slotOffset, slotStart, type Shard } from './schedule
 import { compilePattern, type Target } from './target.ts';
 
 export interface ProberOptions {
-  /** Every target of every tenant; the prober keeps its shard's. */
-  readonly targets: () => Promise<Iterable<Target>>;
+  /** Every target of every tenant, a page at a time (MonitorReader.targetPages); the prober keeps its shard's. */
+  readonly targets: () => AsyncIterable<readonly Target[]>;
   /** The target set's fingerprint (MonitorReader.targetsVersion); a refresh that finds it unchanged reads nothing more. */
   readonly version?: () => Promise<string>;
   /** Where finished checks go (the outlet, which appends them to the log). */
@@ -176,10 +176,11 @@ export class Prober {
     // Read before the targets: a change made while they are read shows as a new version next time.
     const version = await this.#o.version?.();
     if (this.#stopped || (version !== undefined && version === this.#version)) return;
-    const all = await this.#o.targets();
-    if (this.#stopped) return;
     const reload = this.reconcile();
-    reload.add(all);
+    for await (const page of this.#o.targets()) {
+      if (this.#stopped) return;
+      reload.add(page);
+    }
     reload.finish(version);
   }
 

@@ -4,7 +4,10 @@ import { BeaconError } from '../errors/catalog.ts';
 import type { HttpTarget, Target } from './target.ts';
 import fc from 'fast-check';
 import { parseDocument } from 'yaml';
-import { parseTargetsFile, simpleItem, TargetsFileReader } from './target-file.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isSpace, parseTargetsFile, readTargetsFile, simpleItem, TargetsFileReader } from './target-file.ts';
 
 const tenants = new Set(['default', 'acme']);
 const parse = (text: string) => parseTargetsFile(text, 'targets.yaml', tenants, 1000).targets;
@@ -75,21 +78,31 @@ function bigFile(n: number, bad?: number): string {
   return text + 'channels:\n  - id: ops\n    name: Ops\n    url: json://hooks.example/x\n';
 }
 
-test('a file of many targets is read in groups with the same result, each group reported as it is valid', () => {
+test('a file of many targets is read in batches, each handed on as soon as it is valid, and none kept', () => {
   const batches: number[] = [];
   const handed: Target[] = [];
-  const reader = new TargetsFileReader('targets.yaml', tenants, 1000, (b) => {
+  const reader = new TargetsFileReader('targets.yaml', tenants, 1000);
+  const lines = bigFile(1000).split('\n');
+  let drainedBeforeEnd = 0;
+  for (const [n, line] of lines.entries()) {
+    reader.line(line);
+    for (const b of reader.drain()) {
+      batches.push(b.length);
+      handed.push(...b);
+      if (n < lines.length / 2) drainedBeforeEnd += b.length;
+    }
+  }
+  const rest = reader.finish()!;
+  for (const b of reader.drain()) {
     batches.push(b.length);
     handed.push(...b);
-  });
-  for (const line of bigFile(1000).split('\n')) reader.line(line);
-  const defined = reader.finish()!;
-  assert.equal(defined.targets.length, 1000);
-  // Held compactly until stored (issue 20): what comes back is what was read, as often as asked.
-  assert.deepEqual([...defined.targets], handed);
-  assert.deepEqual([...defined.targets], handed);
+  }
+  assert.deepEqual(reader.drain(), [], 'a batch is handed on once');
+  assert.equal(reader.count, 1000);
+  // The same targets, in the file's order, as parseTargetsFile gives them.
+  assert.deepEqual(handed, parse(bigFile(1000)));
   assert.deepEqual(
-    [...defined.targets].slice(0, 4).map((t) => [t.id, t.tags]),
+    handed.slice(0, 4).map((t) => [t.id, t.tags]),
     [
       ['t0', ['a', 'b']],
       ['t1', []],
@@ -97,12 +110,10 @@ test('a file of many targets is read in groups with the same result, each group 
       ['t3', ['a', 'b']],
     ],
   );
-  assert.equal(defined.channels.length, 1, 'the sections after the targets are read too');
-  assert.equal(
-    batches.reduce((a, b) => a + b, 0),
-    1000,
-  );
-  assert.ok(batches.length > 10, 'targets are handed on in groups, not all at the end');
+  assert.equal(rest.channels.length, 1, 'the sections after the targets are read too');
+  assert.ok(!('targets' in rest) || (rest as { targets: unknown[] }).targets.length === 0);
+  assert.ok(batches.length > 10, 'targets are handed on in batches, not all at the end');
+  assert.ok(drainedBeforeEnd > 400, 'batches come while the file is read');
 });
 
 test('a problem late in a large file names its line and item', () => {
@@ -110,6 +121,39 @@ test('a problem late in a large file names its line and item', () => {
   const text = bigFile(5000, 4321);
   const line = text.split('\n').findIndex((l) => l.includes('intervalSecs')) + 1;
   rejects(text, new RegExp(`^targets\\.yaml:${line}: targets\\[4321\\]\\.intervalSecs is not a known field`));
+});
+
+test('a file on disk is read with \\r\\n, \\n or \\r line ends, across chunk ends too, to the same targets and lines', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'beacon-targets-'));
+  try {
+    const lines = bigFile(3000).split('\n');
+    const bad = bigFile(3000, 2500).split('\n');
+    const badLine = bad.findIndex((l) => l.includes('intervalSecs')) + 2; // after the padding line
+    for (const eol of ['\r\n', '\n', '\r']) {
+      // A first line of 4,095 characters puts its line end across the first 4 KiB chunk's end.
+      const pad = `# ${'x'.repeat(4093)}${eol}`;
+      const file = join(dir, 'targets.yaml');
+      writeFileSync(file, pad + lines.join(eol));
+      const got: Target[] = [];
+      const read = await readTargetsFile(file, tenants, 1000, (batch) => void got.push(...batch));
+      assert.equal(read.targetCount, 3000, JSON.stringify(eol));
+      assert.deepEqual(got, parse(bigFile(3000)), JSON.stringify(eol));
+      assert.equal(read.channels.length, 1);
+      writeFileSync(file, pad + bad.join(eol));
+      await assert.rejects(
+        readTargetsFile(file, tenants, 1000, () => undefined),
+        (err: BeaconError) => err.message.includes(`targets.yaml:${badLine}: targets[2500].intervalSecs`),
+        JSON.stringify(eol),
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('isSpace is what \\s matches, for every UTF-16 code unit', () => {
+  for (let c = 0; c <= 0xffff; c++)
+    assert.equal(isSpace(c), /\s/.test(String.fromCharCode(c)), c.toString(16));
 });
 
 test('files the streaming reader cannot split are read as one document', () => {

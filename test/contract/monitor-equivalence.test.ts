@@ -10,6 +10,7 @@ import type { BeaconStore } from '../../src/roles/store.ts';
 import { withStorePair } from '../helpers/postgres.ts';
 import { quietContext } from '../helpers/projection.ts';
 import { random } from '../helpers/random.ts';
+import { gather } from '../helpers/targets.ts';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -98,7 +99,7 @@ async function pages(store: BeaconStore, query: Omit<CheckQuery, 'before'>): Pro
 /** Everything the monitor's readers answer about the workload's tenants and targets. */
 async function answers(store: BeaconStore): Promise<unknown[]> {
   const out: unknown[] = [
-    [...(await store.monitor.allTargets())],
+    await gather(store.monitor.targetPages(7)),
     await store.monitor.incidentChanges(0, 10_000),
     await store.monitor.incidentChanges(7, 3),
     await store.monitor.lastIncidentSeq(),

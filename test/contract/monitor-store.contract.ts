@@ -10,7 +10,7 @@ import type { HttpSpec, HttpTarget } from '../../src/monitor/target.ts';
 import type { BeaconStore } from '../../src/roles/store.ts';
 import type { StoreContractTarget } from './store.contract.ts';
 import { quietContext } from '../helpers/projection.ts';
-import { sampleTarget } from '../helpers/targets.ts';
+import { gather, sampleTarget } from '../helpers/targets.ts';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -257,7 +257,38 @@ export function runMonitorStoreContract(backend: MonitorStoreContractTarget): vo
       assert.equal((await store.monitor.getTarget('t2', 'a'))?.intervalSeconds, 60);
       assert.equal(await store.targets.delete('t1', 'b'), true);
       assert.equal(await store.monitor.getTarget('t1', 'b'), undefined);
-      assert.equal([...(await store.monitor.allTargets())].length, 2);
+      assert.equal((await gather(store.monitor.targetPages(1))).length, 2);
+    });
+
+    it("a prober's pages of targets hold every tenant's targets once, in (tenant, id) order, whatever the page size", async (store) => {
+      const ids = ['a', 'a-1', 'b', 'a.b', 'Z', 'a_'];
+      for (const tenant of ['t2', 't1'])
+        for (const id of ids) assert.equal(await store.targets.create(basicTarget(id, { tenant })), true);
+      // Byte order, as the primary key sorts them: upper case before lower, '-' and '.' before '_'.
+      const expected = ['t1', 't2'].flatMap((tenant) => [...ids].sort().map((id) => `${tenant}/${id}`));
+      for (const size of [1, 2, 5, 12, 13, 500]) {
+        const pages: string[][] = [];
+        for await (const page of store.monitor.targetPages(size))
+          pages.push(page.map((t) => `${t.tenant}/${t.id}`));
+        assert.deepEqual(pages.flat(), expected, `pages of ${size}`);
+        assert.ok(
+          pages.every((p) => p.length > 0 && p.length <= size),
+          `pages of ${size}: none empty or over size`,
+        );
+        assert.equal(pages.length, Math.ceil(expected.length / size), `pages of ${size}: no extra page`);
+      }
+      // Pages are read as they are iterated: a target written behind them is missed (the next refresh
+      // reads it), one ahead of them is read.
+      const seen: string[] = [];
+      for await (const page of store.monitor.targetPages(3)) {
+        if (seen.length === 0) {
+          await store.targets.create(basicTarget('0', { tenant: 't1' }));
+          await store.targets.create(basicTarget('zz', { tenant: 't2' }));
+        }
+        seen.push(...page.map((t) => `${t.tenant}/${t.id}`));
+      }
+      assert.deepEqual(seen, [...expected, 't2/zz']);
+      assert.equal((await gather(store.monitor.targetPages())).length, expected.length + 2);
     });
 
     it('targets are searched, filtered by state, tag and kind, counted, and listed with their current check', async (store) => {
@@ -370,7 +401,7 @@ export function runMonitorStoreContract(backend: MonitorStoreContractTarget): vo
         basicTarget('f2', { source: 'file', intervalSeconds: 10 }),
       ]);
       assert.deepEqual(second, { upserted: 1, deleted: 1 });
-      const ids = [...(await store.monitor.allTargets())].map((t) => `${t.id}:${t.source}`).sort();
+      const ids = (await gather(store.monitor.targetPages(1))).map((t) => `${t.id}:${t.source}`).sort();
       assert.deepEqual(ids, ['api:api', 'f2:file']);
       assert.equal(await store.targets.sourceOf('t1', 'f2'), 'file');
     });
@@ -516,7 +547,7 @@ export function runMonitorStoreContract(backend: MonitorStoreContractTarget): vo
       }
       assert.deepEqual(ids, ['B', 'Z_9', 'a', 'a-1', 'a.1', 'b', 'z', 'é']);
       assert.deepEqual(
-        [...(await store.monitor.allTargets())].map((t) => `${t.tenant}/${t.id}`),
+        (await gather(store.monitor.targetPages(1))).map((t) => `${t.tenant}/${t.id}`),
         [...ids.map((id) => `t1/${id}`), 't2/a'],
       );
 
@@ -559,8 +590,55 @@ export function runMonitorStoreContract(backend: MonitorStoreContractTarget): vo
       assert.equal(await store.targets.sourceOf('t1', 'f4'), 'file');
       assert.deepEqual(await store.targets.replaceFileTargets([]), { upserted: 0, deleted: 3 });
       assert.deepEqual(
-        [...(await store.monitor.allTargets())].map((t) => t.id),
+        (await gather(store.monitor.targetPages(1))).map((t) => t.id),
         ['api-one'],
+      );
+    });
+
+    it('a load of file targets is set aside batch by batch, unseen until committed, and a discarded one changes nothing', async (store) => {
+      await store.targets.create(target('api-one'));
+      const file = (id: string, at: number, patch: Partial<HttpSpec> = {}) =>
+        target(id, { ...spec(patch), source: 'file', createdAt: at, updatedAt: at });
+      const ids = (await gather(store.monitor.targetPages())).map((t) => t.id);
+      // More than a page of the store's own (500), in the batches a targets file is read in.
+      const first = Array.from({ length: 1234 }, (_, i) => file(`f${String(i).padStart(4, '0')}`, T0));
+      const load = await store.targets.loadFileTargets();
+      for (let i = 0; i < first.length; i += 32) {
+        await load.add(first.slice(i, i + 32));
+        if (i === 640)
+          assert.deepEqual(
+            (await gather(store.monitor.targetPages())).map((t) => t.id),
+            ids,
+          );
+      }
+      // Added again (a file that falls back to a whole-document parse hands its targets on twice): once.
+      await load.add([file('f0007', T0, { intervalSeconds: 30 }), file('api-one', T0)]);
+      assert.equal(await store.monitor.getTarget('t1', 'f0000'), undefined, 'unseen until committed');
+      assert.deepEqual(await load.commit(), { upserted: 1234, deleted: 0 });
+      await load.discard(); // a no-op once committed
+      await assert.rejects(load.add([file('late', T0)]), /over/);
+      assert.equal((await gather(store.monitor.targetPages())).length, 1235);
+      assert.equal((await store.monitor.getTarget('t1', 'f0007'))?.intervalSeconds, 30);
+      assert.deepEqual(await store.monitor.getTarget('t1', 'api-one'), target('api-one'));
+
+      // A load that fails part way (a bad item late in the file) is discarded: nothing changes.
+      const failed = await store.targets.loadFileTargets();
+      await failed.add([file('f0001', T0 + 1, { intervalSeconds: 10 }), file('new', T0 + 1)]);
+      await failed.discard();
+      assert.equal((await store.monitor.getTarget('t1', 'f0001'))?.intervalSeconds, 60);
+      assert.equal(await store.monitor.getTarget('t1', 'new'), undefined);
+
+      // One load at a time: a second starts once the first is over, and sees none of its batches.
+      const a = await store.targets.loadFileTargets();
+      await a.add([file('a-only', T0 + 2)]);
+      const starting = store.targets.loadFileTargets();
+      await a.commit();
+      const b = await starting;
+      await b.add([file('b-only', T0 + 3)]);
+      assert.deepEqual(await b.commit(), { upserted: 1, deleted: 1 });
+      assert.deepEqual(
+        (await gather(store.monitor.targetPages())).map((t) => t.id),
+        ['api-one', 'b-only'],
       );
     });
 

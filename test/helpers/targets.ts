@@ -27,3 +27,19 @@ export function sampleTarget(id: string, patch: Partial<HttpTarget> = {}): HttpT
     ...patch,
   };
 }
+
+/** `targets` as MonitorReader.targetPages gives them: pages of `size`, read as they are iterated. */
+export async function* pagesOf<T>(
+  targets: () => readonly T[] | Promise<readonly T[]>,
+  size = 2,
+): AsyncGenerator<T[]> {
+  const all = await targets();
+  for (let i = 0; i < all.length; i += size) yield all.slice(i, i + size);
+}
+
+/** Every page of an async pager, gathered (for tests). */
+export async function gather<T>(pages: AsyncIterable<readonly T[]>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const page of pages) out.push(...page);
+  return out;
+}

@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { postgresColumns as c } from '../../store/columns.ts';
-import { storeError, type Queryable } from '../../store/postgres/errors.ts';
-import { lockedTransaction } from '../../store/postgres/locked-transaction.ts';
+import { isUnavailable, storeError, type Queryable } from '../../store/postgres/errors.ts';
+import { checkOut } from '../../store/postgres/locked-transaction.ts';
 import { PARTITION_LOCK, TablePartitions } from '../../store/postgres/partitions.ts';
 import type { PostgresTx, PostgresWing } from '../../store/postgres/wing.ts';
 import {
@@ -50,6 +50,8 @@ import type {
   TargetSearch,
   TargetRef,
   TargetWriter,
+  FileTargetsChange,
+  FileTargetsLoad,
 } from './repositories.ts';
 import { currentValues, newestPerTarget, targetFilterSql, type SpecDialect } from './target-filter.ts';
 import type { AlertRule, AlertRuleSpec } from '../alert-rules.ts';
@@ -67,6 +69,9 @@ import {
   toIncidentChange,
   toRollup,
   toState,
+  keysetPages,
+  replaceThroughLoad,
+  TARGET_PAGE,
   toTarget,
   toTargetFacts,
   type CheckDbRow,
@@ -388,14 +393,16 @@ export class PostgresMonitorReader implements MonitorReader {
     return rows.map((r) => toRollup(r, c));
   }
 
-  async allTargets(): Promise<Iterable<Target>> {
-    const { rows } = await this.#db.query<TargetRow>(
-      `SELECT ${TARGET_COLUMNS} FROM monitor_targets ORDER BY tenant, id`,
-    );
-    // Specs are parsed as the prober reaches each row, not all up front.
-    return (function* () {
-      for (const row of rows) yield toTarget(row, c);
-    })();
+  targetPages(size = TARGET_PAGE): AsyncIterable<Target[]> {
+    return keysetPages(size, async (after) => {
+      const { rows } = await this.#db.query<TargetRow>(
+        after
+          ? `SELECT ${TARGET_COLUMNS} FROM monitor_targets WHERE (tenant, id) > ($1, $2) ORDER BY tenant, id LIMIT $3`
+          : `SELECT ${TARGET_COLUMNS} FROM monitor_targets ORDER BY tenant, id LIMIT $1`,
+        after ? [after.tenant, after.id, size] : [size],
+      );
+      return rows.map((r) => toTarget(r, c));
+    });
   }
 
   async targetsVersion(): Promise<string> {
@@ -529,22 +536,59 @@ export class PostgresTargetWriter implements TargetWriter {
     return rows[0]?.source;
   }
 
-  async replaceFileTargets(targets: Iterable<Target>): Promise<{ upserted: number; deleted: number }> {
-    // The file parser refuses repeated ids; should one slip through, the last one wins, as in SQLite.
-    // One pass, keeping each target's columns only, not the target (see the interface).
-    const at = new Map<string, number>();
-    const columns: [string[], string[], string[], number[], number[], (string | null)[]] = [
-      [],
-      [],
-      [],
-      [],
-      [],
-      [],
-    ];
+  async loadFileTargets(): Promise<FileTargetsLoad> {
+    try {
+      const { client, release } = await checkOut(this.#pool);
+      try {
+        await client.query(
+          `CREATE TEMP TABLE IF NOT EXISTS monitor_file_targets (
+             tenant text COLLATE "C" NOT NULL, id text COLLATE "C" NOT NULL, spec text NOT NULL,
+             created_at int8 NOT NULL, updated_at int8 NOT NULL, push_token text, PRIMARY KEY (tenant, id)
+           );
+           TRUNCATE pg_temp.monitor_file_targets`,
+        );
+      } catch (err) {
+        release(true);
+        throw err;
+      }
+      return new PostgresFileTargetsLoad(client, release);
+    } catch (err) {
+      throw storeError(err);
+    }
+  }
+
+  replaceFileTargets(targets: Iterable<Target>): Promise<FileTargetsChange> {
+    return replaceThroughLoad(this, targets);
+  }
+}
+
+/**
+ * A load of the file's targets (see FileTargetsLoad) on a connection of its own, set aside in a
+ * TEMP table of that session, which no other session sees. Batches are written a page at a time,
+ * each in a transaction of its own, so no transaction stays open while the file is read; the commit
+ * takes the targets-file lock, so loads in several processes apply one after another.
+ */
+class PostgresFileTargetsLoad implements FileTargetsLoad {
+  readonly #client: PoolClient;
+  readonly #release: (discard: boolean) => void;
+  /** Rows added but not written yet, one array per column, and where each key is among them. */
+  #columns = emptyColumns();
+  readonly #at = new Map<string, number>();
+  #done = false;
+
+  constructor(client: PoolClient, release: (discard: boolean) => void) {
+    this.#client = client;
+    this.#release = release;
+  }
+
+  async add(targets: readonly Target[]): Promise<void> {
+    this.#open();
+    const columns = this.#columns;
     for (const t of targets) {
+      // Within one statement a key may appear once: a target added again replaces its row.
       const key = `${t.tenant}\u0000${t.id}`;
-      const i = at.get(key) ?? columns[0].length;
-      at.set(key, i);
+      const i = this.#at.get(key) ?? columns[0].length;
+      this.#at.set(key, i);
       columns[0][i] = t.tenant;
       columns[1][i] = t.id;
       columns[2][i] = specText(t);
@@ -552,32 +596,92 @@ export class PostgresTargetWriter implements TargetWriter {
       columns[4][i] = t.updatedAt;
       columns[5][i] = pushTokenOf(t);
     }
-    at.clear();
-    try {
-      return await lockedTransaction(this.#pool, TARGETS_LOCK, async (client) => {
+    if (columns[0].length >= TARGET_PAGE) await this.#write();
+  }
+
+  async commit(): Promise<FileTargetsChange> {
+    this.#open();
+    await this.#write();
+    const client = this.#client;
+    const change = await this.#run(async () => {
+      await client.query('BEGIN');
+      try {
+        await client.query('SELECT pg_advisory_xact_lock($1)', [TARGETS_LOCK]);
         // A spec that did not change is not rewritten (nor counted); an API target of the same id wins.
         const upsert = await client.query(
           `INSERT INTO monitor_targets (${TARGET_COLUMNS})
            SELECT tenant, id, 'file', spec::json, created_at, updated_at, push_token
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[], $6::text[])
-             AS u (tenant, id, spec, created_at, updated_at, push_token)
+           FROM pg_temp.monitor_file_targets
            ON CONFLICT (tenant, id) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at,
              push_token = excluded.push_token
            WHERE monitor_targets.source = 'file' AND monitor_targets.spec::text <> excluded.spec::text`,
-          columns,
         );
         const removed = await client.query(
           `DELETE FROM monitor_targets m WHERE m.source = 'file' AND NOT EXISTS (
-             SELECT 1 FROM unnest($1::text[], $2::text[]) AS k (tenant, id)
-             WHERE k.tenant = m.tenant AND k.id = m.id)`,
-          [columns[0], columns[1]],
+             SELECT 1 FROM pg_temp.monitor_file_targets f WHERE f.tenant = m.tenant AND f.id = m.id)`,
         );
+        await client.query('COMMIT');
         return { upserted: upsert.rowCount ?? 0, deleted: removed.rowCount ?? 0 };
-      });
+      } catch (err) {
+        if (!isUnavailable(err)) await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+    await this.#end();
+    return change;
+  }
+
+  async discard(): Promise<void> {
+    if (!this.#done) await this.#end();
+  }
+
+  async #write(): Promise<void> {
+    const columns = this.#columns;
+    if (columns[0].length === 0) return;
+    this.#columns = emptyColumns();
+    this.#at.clear();
+    await this.#run(() =>
+      this.#client.query(
+        `INSERT INTO pg_temp.monitor_file_targets
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[], $6::text[])
+         ON CONFLICT (tenant, id) DO UPDATE SET spec = excluded.spec, created_at = excluded.created_at,
+           updated_at = excluded.updated_at, push_token = excluded.push_token`,
+        columns,
+      ),
+    );
+  }
+
+  /** Runs a step; a failed one ends the load and discards the connection (its session, and table, go too). */
+  async #run<T>(step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
     } catch (err) {
+      if (!this.#done) {
+        this.#done = true;
+        this.#release(true);
+      }
       throw storeError(err);
     }
   }
+
+  /** Drops the table (the connection goes back to the pool clean) and gives the connection back. */
+  async #end(): Promise<void> {
+    this.#done = true;
+    let failed = false;
+    await this.#client.query('DROP TABLE IF EXISTS pg_temp.monitor_file_targets').catch(() => {
+      failed = true;
+    });
+    this.#release(failed);
+  }
+
+  #open(): void {
+    if (this.#done) throw new Error('this load of file targets is over');
+  }
+}
+
+/** A page of file targets as one array per column of monitor_file_targets. */
+function emptyColumns(): [string[], string[], string[], number[], number[], (string | null)[]] {
+  return [[], [], [], [], [], []];
 }
 
 /** Keys as one array per field, sorted so that concurrent sinks lock series rows in one order. */

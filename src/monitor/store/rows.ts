@@ -25,7 +25,7 @@ import {
   type TargetSource,
   type TargetSpec,
 } from '../target.ts';
-import type { DefinitionMeta, Push } from './repositories.ts';
+import type { DefinitionMeta, FileTargetsChange, Push, TargetWriter } from './repositories.ts';
 import type { Block, HotRow, Series } from './check-history.ts';
 
 // Rows as either driver returns them (see `Columns`). Times are epoch ms as numbers on both
@@ -549,3 +549,47 @@ export const statusUpdateValues = (u: StatusUpdate): unknown[] => [
   u.createdAt,
   u.updatedAt,
 ];
+
+/** Targets a page of targetPages reads: about 0.4 MB of row objects at a time. */
+export const TARGET_PAGE = 500;
+
+/**
+ * Pages of rows in (tenant, id) order, each read by `page` after the last row of the one before,
+ * until a page comes back short.
+ */
+export async function* keysetPages<T extends { readonly tenant: string; readonly id: string }>(
+  size: number,
+  page: (after: T | undefined) => Promise<T[]>,
+): AsyncGenerator<T[]> {
+  let after: T | undefined;
+  for (;;) {
+    const rows = await page(after);
+    if (rows.length > 0) yield rows;
+    if (rows.length < size) return;
+    after = rows.at(-1);
+  }
+}
+
+/**
+ * TargetWriter.replaceFileTargets through a load of its own, a page at a time (`targets` is iterated
+ * once, and no page is kept once added).
+ */
+export async function replaceThroughLoad(
+  writer: Pick<TargetWriter, 'loadFileTargets'>,
+  targets: Iterable<Target>,
+): Promise<FileTargetsChange> {
+  const load = await writer.loadFileTargets();
+  try {
+    let page: Target[] = [];
+    for (const t of targets) {
+      page.push(t);
+      if (page.length < TARGET_PAGE) continue;
+      await load.add(page);
+      page = [];
+    }
+    await load.add(page);
+    return await load.commit();
+  } finally {
+    await load.discard();
+  }
+}
