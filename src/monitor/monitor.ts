@@ -114,7 +114,7 @@ export async function startMonitor(options: {
           store,
           tenants: async () => new Set((await store.tenants.list()).map((t) => t.id)),
           applied: () => void prober.refresh(),
-          preview: (targets) => prober.preload(targets),
+          preview: (targets, read) => prober.preload(targets, read),
           metrics,
           logger: logger.child({ part: 'targets-file' }),
         });

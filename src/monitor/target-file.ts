@@ -1,5 +1,5 @@
 import { createReadStream, watch, type FSWatcher } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { isMap, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
@@ -599,7 +599,8 @@ export async function readTargetsFile(
   file: string,
   knownTenants: ReadonlySet<string>,
   now: number,
-  take: (targets: readonly Target[]) => Promise<void> | void,
+  /** Gets each batch, and the share of the file's bytes read so far (0 to 1). */
+  take: (targets: readonly Target[], read: number) => Promise<void> | void,
 ): Promise<OtherDefinitions & { readonly targetCount: number }> {
   const reader = new TargetsFileReader(file, knownTenants, now);
   const cannot = (cause: unknown) =>
@@ -610,14 +611,17 @@ export async function readTargetsFile(
     // at \r\n, \n or \r; a \r at a chunk's end waits for the next chunk's \n.
     let carry = '';
     let since = performance.now();
-    for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: CHUNK })) {
+    const size = (await stat(file)).size;
+    const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: CHUNK });
+    const read = () => (size > 0 ? Math.min(1, stream.bytesRead / size) : 1);
+    for await (const chunk of stream) {
       const text = carry + (chunk as string);
       const end = text.endsWith('\r') ? text.length - 1 : text.length;
       const lines = text.slice(0, end).split(LINE_BREAK);
       carry = lines.pop()! + text.slice(end);
       for (const line of lines) {
         reader.line(line);
-        for (const batch of reader.drain()) await take(batch);
+        for (const batch of reader.drain()) await take(batch, read());
       }
       if (performance.now() - since > 10) {
         await new Promise((r) => setImmediate(r));
@@ -632,14 +636,14 @@ export async function readTargetsFile(
   }
   const rest = reader.finish();
   if (rest) {
-    for (const batch of reader.drain()) await take(batch);
+    for (const batch of reader.drain()) await take(batch, 1);
     return { ...rest, targetCount: reader.count };
   }
   const text = await readFile(file, 'utf8').catch((cause: unknown) => {
     throw cannot(cause);
   });
   const { targets, ...whole } = parseWholeDocument(text, file, knownTenants, now, 'default');
-  for (let i = 0; i < targets.length; i += BATCH) await take(targets.slice(i, i + BATCH));
+  for (let i = 0; i < targets.length; i += BATCH) await take(targets.slice(i, i + BATCH), 1);
   return { ...whole, targetCount: targets.length };
 }
 
@@ -694,7 +698,7 @@ export interface TargetFileOptions {
    * the file is stored, so checking starts within seconds of launch even for 100,000 targets. A
    * problem later in the file still fails the start.
    */
-  readonly preview?: (targets: readonly Target[]) => void;
+  readonly preview?: (targets: readonly Target[], read: number) => void;
   readonly metrics: MonitorMetrics;
   readonly logger: Logger;
 }
@@ -740,10 +744,15 @@ export class TargetFile {
       // together with the rest once the whole file is read and valid.
       const staged = (load = await store.targets.loadFileTargets());
       const preview = strict ? this.#o.preview : undefined;
-      const defined = await readTargetsFile(this.#o.file, await this.#o.tenants(), Date.now(), (batch) => {
-        preview?.(batch);
-        return staged.add(batch);
-      });
+      const defined = await readTargetsFile(
+        this.#o.file,
+        await this.#o.tenants(),
+        Date.now(),
+        (batch, read) => {
+          preview?.(batch, read);
+          return staged.add(batch);
+        },
+      );
       // Channels first, so rules never name a channel the store does not have yet.
       const channels = await store.channels.replaceFileChannels(defined.channels);
       const targets = await staged.commit();
