@@ -10,7 +10,7 @@ import { parseAlertRuleSpec, type AlertRule } from './alert-rules.ts';
 import { DEFINITION_ID, parseMaintenanceSpec, type MaintenanceWindow } from './maintenance.ts';
 import type { FileTargetsLoad, MonitorRepositories } from './store/repositories.ts';
 import type { MonitorMetrics } from './metrics.ts';
-import { parseTargetSpec, TARGET_ID, type Target } from './target.ts';
+import { parseTargetSpec, TARGET_ID, type Target, type TargetSpec } from './target.ts';
 
 /** What a targets file defines, each with its tenant and `source: 'file'`. */
 export interface FileDefinitions {
@@ -124,18 +124,16 @@ function parseWholeDocument(
     const seen = new Map<string, number>();
     for (const [i, item] of (list as unknown as { items: Node[] }).items.entries()) {
       if (!isMap(item)) throw problem(item, `${name}[${i}] must be a mapping`);
-      const raw = item.toJSON() as Record<string, unknown>;
-      const { id, tenant = defaultTenant, ...rest } = raw;
-      const at = (key: string) => (item.get(key, true) as Node | undefined) ?? item;
-      if (typeof id !== 'string' || !idPattern.test(id)) {
-        throw problem(at('id'), `${name}[${i}].id must be letters, digits, ".", "_" or "-" (at most 128)`);
-      }
-      if (typeof tenant !== 'string' || !knownTenants.has(tenant)) {
-        throw problem(at('tenant'), `${name}[${i}].tenant ${JSON.stringify(tenant)} is not a tenant`);
-      }
-      const key = `${tenant}/${id}`;
-      if (seen.has(key)) throw problem(at('id'), `${name}[${i}].id ${id} repeats ${name}[${seen.get(key)!}]`);
-      seen.set(key, i);
+      const { id, tenant, rest } = identityOf(item.toJSON() as Record<string, unknown>, {
+        section: name,
+        index: i,
+        idPattern,
+        tenants: knownTenants,
+        defaultTenant,
+        seen,
+        fail: atNode(item, problem),
+      });
+      seen.set(`${tenant}/${id}`, i);
       out.push({ ...read(rest, item, `${name}[${i}]`), tenant, id });
     }
     return out;
@@ -187,20 +185,64 @@ function targetOf(
   problem: (node: Node | null | undefined, message: string) => BeaconError,
   meta: { source: 'file'; createdAt: number; updatedAt: number },
 ): Target {
+  return { ...targetSpecOf(rest, label, atNode(item, problem)), ...meta } as Target;
+}
+
+/** Reports a problem at a key (or a path of keys) of an item; never returns. */
+type Fail = (at: readonly string[], message: string) => never;
+
+/** A Fail that throws the file's error on the line of the item's node at that path (or the item's). */
+function atNode(
+  item: YAMLMap,
+  problem: (node: Node | null | undefined, message: string) => BeaconError,
+): Fail {
+  return (at, message) => {
+    const node = at.length > 0 ? (item.getIn(at, true) as Node | undefined) : undefined;
+    throw problem(node ?? item, message);
+  };
+}
+
+/**
+ * An item's id and tenant, checked, and its other fields: the one check of every path that reads
+ * items (the whole document's sections, the reader's groups and its fast path, whose `fail` only
+ * sends the item to the library, which then names the problem).
+ */
+function identityOf(
+  raw: Record<string, unknown>,
+  o: {
+    readonly section: string;
+    readonly index: number;
+    readonly idPattern: RegExp;
+    readonly tenants: ReadonlySet<string>;
+    readonly defaultTenant: string;
+    /** The index of each item read so far in this section, by tenant and id. */
+    readonly seen: ReadonlyMap<string, number>;
+    readonly fail: Fail;
+  },
+): { id: string; tenant: string; rest: Record<string, unknown> } {
+  const { id, tenant = o.defaultTenant, ...rest } = raw;
+  const label = `${o.section}[${o.index}]`;
+  if (typeof id !== 'string' || !o.idPattern.test(id))
+    o.fail(['id'], `${label}.id must be letters, digits, ".", "_" or "-" (at most 128)`);
+  if (typeof tenant !== 'string' || !o.tenants.has(tenant))
+    o.fail(['tenant'], `${label}.tenant ${JSON.stringify(tenant)} is not a tenant`);
+  const before = o.seen.get(`${tenant}/${id}`);
+  if (before !== undefined) o.fail(['id'], `${label}.id ${id} repeats ${o.section}[${before}]`);
+  return { id, tenant, rest };
+}
+
+/** A target item's spec (all but id and tenant), validated: the one check of every path. */
+function targetSpecOf(rest: Record<string, unknown>, label: string, fail: Fail): TargetSpec {
   const parsed = parseTargetSpec(rest);
   if ('problems' in parsed) {
     const p = parsed.problems[0]!;
     const path = p.path.split('/').filter(Boolean);
-    const node = (path.length > 0 ? (item.getIn(path, true) as Node | undefined) : undefined) ?? item;
-    throw problem(
-      node,
-      `${label}${path.map((k) => (/^\d+$/.test(k) ? `[${k}]` : `.${k}`)).join('')} ${p.message}`,
-    );
+    fail(path, `${label}${path.map((k) => (/^\d+$/.test(k) ? `[${k}]` : `.${k}`)).join('')} ${p.message}`);
   }
   // A push token cannot be made up here: it must stay the same across reloads, so the file gives it.
   if (parsed.spec.kind === 'push' && parsed.spec.pushToken === undefined)
-    throw problem(item, `${label} is a push target: give it a pushToken (16 to 128 letters, digits, _ or -)`);
-  return { ...parsed.spec, ...meta } as Target;
+    fail([], `${label} is a push target: give it a pushToken (16 to 128 letters, digits, _ or -)`);
+  return parsed.spec;
 }
 
 /**
@@ -338,22 +380,30 @@ export class TargetsFileReader {
 
   /**
    * An item's values as a target, or undefined when anything is wrong with it: the library's parse
-   * then finds the same problem and names its line (see #parseGroup, which checks the same).
+   * then finds the same problem, by the same checks, and names its line (see #parseGroup).
    */
   #valid(raw: Record<string, unknown>): Target | undefined {
-    const target = this.#targetOf(raw);
-    return target && !this.#seen.has(`${target.tenant}/${target.id}`) ? target : undefined;
+    try {
+      const label = `targets[${this.#seen.size}]`;
+      const { id, tenant, rest } = identityOf(raw, this.#itemChecks(NOT_VALID));
+      return { ...targetSpecOf(rest, label, NOT_VALID), ...this.#meta, tenant, id };
+    } catch (err) {
+      if (err === INVALID) return undefined;
+      throw err;
+    }
   }
 
-  /** The target an item's values make, or undefined when they make none (what #valid checks but `seen`). */
-  #targetOf(raw: Record<string, unknown>): Target | undefined {
-    const { id, tenant = this.#defaultTenant, ...rest } = raw;
-    if (typeof id !== 'string' || !TARGET_ID.test(id)) return undefined;
-    if (typeof tenant !== 'string' || !this.#tenants.has(tenant)) return undefined;
-    const parsed = parseTargetSpec(rest);
-    if ('problems' in parsed) return undefined;
-    if (parsed.spec.kind === 'push' && parsed.spec.pushToken === undefined) return undefined;
-    return { ...parsed.spec, ...this.#meta, tenant, id };
+  /** What identityOf needs for the next item of `targets`. */
+  #itemChecks(fail: Fail): Parameters<typeof identityOf>[1] {
+    return {
+      section: 'targets',
+      index: this.#seen.size,
+      idPattern: TARGET_ID,
+      tenants: this.#tenants,
+      defaultTenant: this.#defaultTenant,
+      seen: this.#seen,
+      fail,
+    };
   }
 
   /** Takes a valid target into the batch being made; full batches wait for `drain`. */
@@ -433,17 +483,7 @@ export class TargetsFileReader {
       const i = this.#seen.size;
       if (!isMap(item)) throw problem(item ?? seq, `targets[${i}] must be a mapping`);
       const raw = values[k] as Record<string, unknown>;
-      const { id, tenant = this.#defaultTenant, ...rest } = raw;
-      const at = (key: string) => (item.get(key, true) as Node | undefined) ?? item;
-      if (typeof id !== 'string' || !TARGET_ID.test(id)) {
-        throw problem(at('id'), `targets[${i}].id must be letters, digits, ".", "_" or "-" (at most 128)`);
-      }
-      if (typeof tenant !== 'string' || !this.#tenants.has(tenant)) {
-        throw problem(at('tenant'), `targets[${i}].tenant ${JSON.stringify(tenant)} is not a tenant`);
-      }
-      const key = `${tenant}/${id}`;
-      const before = this.#seen.get(key);
-      if (before !== undefined) throw problem(at('id'), `targets[${i}].id ${id} repeats targets[${before}]`);
+      const { id, tenant, rest } = identityOf(raw, this.#itemChecks(atNode(item, problem)));
       this.#take({ ...targetOf(rest, item, `targets[${i}]`, problem, this.#meta), tenant, id });
     }
   }
@@ -531,6 +571,12 @@ function leadingSpaces(line: string): number {
 }
 
 const NOT_SIMPLE = Symbol('not simple');
+
+/** The fast path's Fail: the item goes to the library, which names its problem (one error, made once). */
+const INVALID = new Error('not a valid target item');
+const NOT_VALID: Fail = () => {
+  throw INVALID;
+};
 const PRINTABLE = /^[\x20-\x7e]*$/;
 const COMMENT_OR_BLANK = /^ *(#.*)?$/;
 const PAIR = /^([A-Za-z][A-Za-z0-9_]*): +(\S.*)$/;
