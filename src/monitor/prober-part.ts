@@ -105,10 +105,9 @@ export function startProberPart(
         (reload ??= prober.reconcile()).add(message.targets);
         send({ type: 'loaded', count: prober.targetCount });
         return;
-      case 'targets': {
+      case 'targets-end': {
         const last = reload ?? prober.reconcile();
         reload = undefined;
-        last.add(message.targets);
         last.finish();
         send({ type: 'loaded', count: prober.targetCount });
         if (!settled) {

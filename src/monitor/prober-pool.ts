@@ -27,12 +27,10 @@ export interface ThreadSettings {
 }
 
 export type ToThread =
-  /**
-   * Part of the target set, answered with `loaded` once taken; the last part comes as `targets`,
-   * which applies the whole set.
-   */
+  /** Part of the target set, answered with `loaded` once taken. */
   | { readonly type: 'targets-part'; readonly targets: Target[] }
-  | { readonly type: 'targets'; readonly targets: Target[] }
+  /** The set's parts are all given: apply it (answered with `loaded`). */
+  | { readonly type: 'targets-end' }
   | { readonly type: 'preload'; readonly targets: readonly Target[] }
   | { readonly type: 'last-push'; readonly id: number; readonly push: Push | undefined }
   | { readonly type: 'stop' };
@@ -291,7 +289,7 @@ export class ProberPool {
       );
     }
     if (this.#stopped) return;
-    await Promise.all(parts.map((t) => this.#ask(t, { type: 'targets', targets: [] })));
+    await Promise.all(parts.map((t) => this.#ask(t, { type: 'targets-end' })));
     this.#version = version;
     this.#previewed = 0;
     this.#o.metrics.targets.set(this.targetCount);

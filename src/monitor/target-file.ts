@@ -124,7 +124,7 @@ function parseWholeDocument(
     const seen = new Map<string, number>();
     for (const [i, item] of (list as unknown as { items: Node[] }).items.entries()) {
       if (!isMap(item)) throw problem(item, `${name}[${i}] must be a mapping`);
-      const { id, tenant, rest } = identityOf(item.toJSON() as Record<string, unknown>, {
+      const { id, tenant, rest, label } = identityOf(item.toJSON() as Record<string, unknown>, {
         section: name,
         index: i,
         idPattern,
@@ -134,7 +134,7 @@ function parseWholeDocument(
         fail: atNode(item, problem),
       });
       seen.set(`${tenant}/${id}`, i);
-      out.push({ ...read(rest, item, `${name}[${i}]`), tenant, id });
+      out.push({ ...read(rest, item, label), tenant, id });
     }
     return out;
   }
@@ -219,7 +219,7 @@ function identityOf(
     readonly seen: ReadonlyMap<string, number>;
     readonly fail: Fail;
   },
-): { id: string; tenant: string; rest: Record<string, unknown> } {
+): { id: string; tenant: string; rest: Record<string, unknown>; label: string } {
   const { id, tenant = o.defaultTenant, ...rest } = raw;
   const label = `${o.section}[${o.index}]`;
   if (typeof id !== 'string' || !o.idPattern.test(id))
@@ -228,7 +228,7 @@ function identityOf(
     o.fail(['tenant'], `${label}.tenant ${JSON.stringify(tenant)} is not a tenant`);
   const before = o.seen.get(`${tenant}/${id}`);
   if (before !== undefined) o.fail(['id'], `${label}.id ${id} repeats ${o.section}[${before}]`);
-  return { id, tenant, rest };
+  return { id, tenant, rest, label };
 }
 
 /** A target item's spec (all but id and tenant), validated: the one check of every path. */
@@ -384,8 +384,7 @@ export class TargetsFileReader {
    */
   #valid(raw: Record<string, unknown>): Target | undefined {
     try {
-      const label = `targets[${this.#seen.size}]`;
-      const { id, tenant, rest } = identityOf(raw, this.#itemChecks(NOT_VALID));
+      const { id, tenant, rest, label } = identityOf(raw, this.#itemChecks(NOT_VALID));
       return { ...targetSpecOf(rest, label, NOT_VALID), ...this.#meta, tenant, id };
     } catch (err) {
       if (err === INVALID) return undefined;
@@ -483,8 +482,8 @@ export class TargetsFileReader {
       const i = this.#seen.size;
       if (!isMap(item)) throw problem(item ?? seq, `targets[${i}] must be a mapping`);
       const raw = values[k] as Record<string, unknown>;
-      const { id, tenant, rest } = identityOf(raw, this.#itemChecks(atNode(item, problem)));
-      this.#take({ ...targetOf(rest, item, `targets[${i}]`, problem, this.#meta), tenant, id });
+      const { id, tenant, rest, label } = identityOf(raw, this.#itemChecks(atNode(item, problem)));
+      this.#take({ ...targetOf(rest, item, label, problem, this.#meta), tenant, id });
     }
   }
 

@@ -9,7 +9,7 @@ import { Metrics } from '../observability/metrics.ts';
 import { createLog, createStore } from './backends.ts';
 
 /**
- * The prober reads its targets in one scan per refresh and appends one batch of checks every 200 ms, so
+ * The prober reads its targets a page at a time when they change and appends one batch of checks every 200 ms, so
  * with embedded storage it keeps 256 KiB of SQLite page cache per connection instead of 64 MiB, which
  * the log's growth would otherwise fill and keep (4 MiB measured about 5 MB more RSS in bench/monitor.ts
  * than 1 MiB; see bench/README.md for 256 KiB against 1 MiB). Whether it commits on a writer thread follows

@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { postgresColumns as c } from '../../store/columns.ts';
-import { isUnavailable, storeError, type Queryable } from '../../store/postgres/errors.ts';
-import { checkOut } from '../../store/postgres/locked-transaction.ts';
+import { storeError, type Queryable } from '../../store/postgres/errors.ts';
+import { checkOut, lockedTransactionOn } from '../../store/postgres/locked-transaction.ts';
 import { PARTITION_LOCK, TablePartitions } from '../../store/postgres/partitions.ts';
 import type { PostgresTx, PostgresWing } from '../../store/postgres/wing.ts';
 import {
@@ -603,10 +603,8 @@ class PostgresFileTargetsLoad implements FileTargetsLoad {
     this.#open();
     await this.#write();
     const client = this.#client;
-    const change = await this.#run(async () => {
-      await client.query('BEGIN');
-      try {
-        await client.query('SELECT pg_advisory_xact_lock($1)', [TARGETS_LOCK]);
+    const change = await this.#run(() =>
+      lockedTransactionOn(client, TARGETS_LOCK, async () => {
         // A spec that did not change is not rewritten (nor counted); an API target of the same id wins.
         const upsert = await client.query(
           `INSERT INTO monitor_targets (${TARGET_COLUMNS})
@@ -620,13 +618,9 @@ class PostgresFileTargetsLoad implements FileTargetsLoad {
           `DELETE FROM monitor_targets m WHERE m.source = 'file' AND NOT EXISTS (
              SELECT 1 FROM pg_temp.monitor_file_targets f WHERE f.tenant = m.tenant AND f.id = m.id)`,
         );
-        await client.query('COMMIT');
         return { upserted: upsert.rowCount ?? 0, deleted: removed.rowCount ?? 0 };
-      } catch (err) {
-        if (!isUnavailable(err)) await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
-    });
+      }),
+    );
     await this.#end();
     return change;
   }

@@ -40,18 +40,35 @@ export async function lockedTransaction<T>(
   const { client, release } = await checkOut(pool);
   let failed = false;
   try {
+    return await lockedTransactionOn(client, lock, fn);
+  } catch (err) {
+    failed = true;
+    throw err;
+  } finally {
+    release(failed);
+  }
+}
+
+/**
+ * The same on a connection the caller holds (one with session state of its own, such as a TEMP
+ * table): commits when `fn` resolves; otherwise rolls back and rethrows, and the caller decides what
+ * becomes of the connection.
+ */
+export async function lockedTransactionOn<T>(
+  client: PoolClient,
+  lock: number,
+  fn: (client: PoolClient) => Promise<T>,
+): Promise<T> {
+  try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [lock]);
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    failed = true;
-    // The rollback's own failure would hide the reason; the connection is discarded below anyway.
-    // On a connection that is gone or hung, it would only fail, or wait out the timeout again.
+    // The rollback's own failure would hide the reason; the connection is discarded anyway. On a
+    // connection that is gone or hung, it would only fail, or wait out the timeout again.
     if (!isUnavailable(err)) await client.query('ROLLBACK').catch(() => undefined);
     throw err;
-  } finally {
-    release(failed);
   }
 }
